@@ -1,0 +1,185 @@
+// Reading this machine: its own boot log where readable (dmesg), otherwise the firmware memory
+// map (/sys/firmware/memmap, else /proc/iomem) and the node of each memory block
+// (/sys/devices/system/node). I/O lives here, at the edge; the model never reads files.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { parseDmesg } from '../formats/dmesg.js';
+import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion } from '../kernel/machine.js';
+
+export interface LiveMachine {
+  readonly spec: MachineSpec;
+  readonly release: string;
+  readonly build: string;
+  readonly sources: string[];
+}
+
+export interface LiveRoots {
+  /** Root of /proc and /sys (tests point it at a fixture tree). */
+  readonly root: string;
+  /** Whether to run dmesg(1). */
+  readonly useDmesg: boolean;
+}
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** x86 e820 sanitising before memblock: page 0 becomes reserved and 640K-1M is removed (trim_bios_range). */
+function e820ToMemblock(ram: { start: number; end: number }[]): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  const cut = (r: { start: number; end: number }, hs: number, he: number): { start: number; end: number }[] =>
+    r.end <= hs || r.start >= he ? [r] : [
+      ...(r.start < hs ? [{ start: r.start, end: hs }] : []),
+      ...(r.end > he ? [{ start: he, end: r.end }] : []),
+    ];
+  for (const r of ram) {
+    for (const a of cut(r, 0, 0x1000)) {
+      for (const b of cut(a, 0xa0000, 0x100000)) {
+        // memblock keeps whole pages only.
+        const s = Math.ceil(b.start / 4096) * 4096;
+        const e = Math.floor(b.end / 4096) * 4096;
+        if (e > s) out.push({ start: s, end: e });
+      }
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+function firmwareRam(root: string, sources: string[]): { start: number; end: number }[] | null {
+  const dir = join(root, 'sys/firmware/memmap');
+  if (existsSync(dir)) {
+    const ram: { start: number; end: number }[] = [];
+    for (const e of readdirSync(dir)) {
+      const type = read(join(dir, e, 'type'))?.trim();
+      const s = read(join(dir, e, 'start'));
+      const en = read(join(dir, e, 'end'));
+      if (type === 'System RAM' && s && en) ram.push({ start: parseInt(s, 16), end: parseInt(en, 16) + 1 });
+    }
+    if (ram.length) {
+      sources.push('/sys/firmware/memmap (e820 System RAM)');
+      return ram;
+    }
+  }
+  const iomem = read(join(root, 'proc/iomem'));
+  if (iomem) {
+    const ram: { start: number; end: number }[] = [];
+    for (const line of iomem.split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) : System RAM$/.exec(line);
+      if (m && m[1] && m[2]) ram.push({ start: parseInt(m[1], 16), end: parseInt(m[2], 16) + 1 });
+    }
+    if (ram.length && ram.some((r) => r.end > 1)) {
+      sources.push('/proc/iomem (System RAM)');
+      // iomem already excludes page 0 and the legacy hole; the same trims are harmless.
+      return ram;
+    }
+  }
+  return null;
+}
+
+/** The node of each memory block: /sys/devices/system/node/nodeN/memoryM links. */
+function blockNodes(root: string): { blockBytes: number; nodeOfBlock: Map<number, number>; cpus: Map<number, number> } {
+  const memDir = join(root, 'sys/devices/system/memory');
+  const bs = read(join(memDir, 'block_size_bytes'));
+  const blockBytes = bs ? parseInt(bs.trim(), 16) : 0;
+  const nodeOfBlock = new Map<number, number>();
+  const cpus = new Map<number, number>();
+  const nodeDir = join(root, 'sys/devices/system/node');
+  if (existsSync(nodeDir)) {
+    for (const n of readdirSync(nodeDir)) {
+      const m = /^node(\d+)$/.exec(n);
+      if (!m) continue;
+      const nid = Number(m[1]);
+      for (const e of readdirSync(join(nodeDir, n))) {
+        const b = /^memory(\d+)$/.exec(e);
+        if (b) nodeOfBlock.set(Number(b[1]), nid);
+      }
+      const cpulist = read(join(nodeDir, n, 'cpulist'))?.trim() ?? '';
+      let count = 0;
+      for (const part of cpulist.split(',').filter(Boolean)) {
+        const [a, b] = part.split('-').map(Number);
+        count += b === undefined ? 1 : b - (a ?? 0) + 1;
+      }
+      cpus.set(nid, count);
+    }
+  }
+  return { blockBytes, nodeOfBlock, cpus };
+}
+
+export function readLiveMachine(opts: LiveRoots = { root: '/', useDmesg: true }): LiveMachine {
+  const sources: string[] = [];
+  const release = read(join(opts.root, 'proc/sys/kernel/osrelease'))?.trim() ?? '';
+  const version = read(join(opts.root, 'proc/version'))?.trim() ?? '';
+  const build = version.replace(/^Linux version \S+/, '');
+  if (opts.useDmesg) {
+    let log = '';
+    try {
+      log = execFileSync('dmesg', [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+    } catch {
+      sources.push('dmesg: not readable here');
+    }
+    if (log.includes('Early memory node ranges')) {
+      try {
+        const parsed = parseDmesg('dmesg', log);
+        sources.push('dmesg (Early memory node ranges, SRAT, Hypervisor detected)');
+        return { spec: { ...parsed.spec, name: 'live' }, release: parsed.release ?? release, build: parsed.build || build, sources };
+      } catch (e) {
+        sources.push(`dmesg: unusable (${(e as Error).message})`);
+      }
+    } else if (log) {
+      sources.push('dmesg: boot lines rotated out of the ring buffer');
+    }
+  }
+  const ram = firmwareRam(opts.root, sources);
+  if (!ram) {
+    throw new InputError('--from-live: neither dmesg, /sys/firmware/memmap nor /proc/iomem gives the memory map here; run as root or give a YAML machine');
+  }
+  const { blockBytes, nodeOfBlock, cpus } = blockNodes(opts.root);
+  if (nodeOfBlock.size) sources.push('/sys/devices/system/node (node of each memory block)');
+  const memory: MemblockRegion[] = [];
+  for (const r of e820ToMemblock(ram)) {
+    // Split at memory-block boundaries where the node changes.
+    let s = r.start;
+    while (s < r.end) {
+      const blk = blockBytes ? Math.floor(s / blockBytes) : 0;
+      const nid = nodeOfBlock.get(blk) ?? 0;
+      let e = r.end;
+      if (blockBytes) {
+        let next = (blk + 1) * blockBytes;
+        while (next < r.end && (nodeOfBlock.get(next / blockBytes) ?? 0) === nid) next += blockBytes;
+        e = Math.min(r.end, next);
+      }
+      // memblock merges adjacent regions of the same node and flags.
+      const last = memory[memory.length - 1];
+      if (last !== undefined && last.nid === nid && last.base + last.size === s) {
+        memory[memory.length - 1] = { ...last, size: e - last.base };
+      } else {
+        memory.push({ base: s, size: e - s, nid, hotpluggable: false, mirror: false });
+      }
+      s = e;
+    }
+  }
+  const cpuinfo = read(join(opts.root, 'proc/cpuinfo')) ?? '';
+  const hypervisor = /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo) ? 'unknown (cpuinfo hypervisor flag)' : null;
+  sources.push(`/proc/cpuinfo (${hypervisor ? 'hypervisor flag' : 'bare metal'})`);
+  const nids = new Set<number>([...memory.map((m) => m.nid), ...cpus.keys()]);
+  const spec: MachineSpec = {
+    name: 'live',
+    arch: 'x86_64',
+    hypervisor,
+    memory,
+    pmem: [],
+    reserved: null,
+    dmaReservePages: null,
+    nodes: [...nids].sort((a, b) => a - b).map((nid) => ({ nid, cpus: cpus.get(nid) ?? 0 })),
+    boot: { movableNode: false },
+    config: DEFAULT_CONFIG,
+    memLimitApplied: true,
+  };
+  return { spec, release, build, sources };
+}

@@ -1,0 +1,75 @@
+// Output of `mmsim boot`: the kernel log lines, /proc/zoneinfo, or JSON of the booted state.
+import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
+import type { BootState } from '../kernel/mm_init.js';
+
+export const PRINT_FORMATS = ['dmesg', 'zoneinfo', 'json'] as const;
+export type PrintFormat = (typeof PRINT_FORMATS)[number];
+
+export interface PrintOptions {
+  readonly explain: boolean;
+  readonly sources: readonly string[];
+}
+
+export function bootJson(state: BootState): object {
+  const page = 2 ** state.arch.pageShift;
+  return {
+    kernel: { release: state.profile.release.release, basis: state.profile.basis, features: state.profile.features },
+    maxPfn: state.maxPfn,
+    zoneRanges: state.zoneNames.map((name, i) => ({
+      zone: name,
+      startPfn: state.archZoneLowestPfn[i],
+      endPfn: state.archZoneHighestPfn[i],
+    })),
+    zoneMovablePfn: Object.fromEntries([...state.zoneMovablePfn].filter(([, p]) => p > 0)),
+    memblock: state.regions.map((r) => ({ nid: r.nid, startPfn: r.start, endPfn: r.end })),
+    nodes: state.nodes.map((n) => ({
+      nid: n.nodeId,
+      online: n.online,
+      memoryless: n.memoryless,
+      cpus: n.cpus,
+      nodeStartPfn: n.nodeStartPfn,
+      nodeSpannedPages: n.nodeSpannedPages,
+      nodePresentPages: n.nodePresentPages,
+      zones: n.zones.map((z) => ({
+        zone: z.name,
+        zoneStartPfn: z.zoneStartPfn,
+        spannedPages: z.spannedPages,
+        presentPages: z.presentPages,
+        absentPages: z.spannedPages - z.presentPages,
+        bootManagedPages: z.managedPages,
+      })),
+    })),
+    sections: [...state.sparse.sections.values()]
+      .sort((a, b) => a.sectionNr - b.sectionNr)
+      .map((s) => ({
+        nr: s.sectionNr,
+        nid: s.nid,
+        startPfn: s.sectionNr * state.sparse.pagesPerSection,
+        flags: [s.present && 'present', s.hasMemMap && 'has_mem_map', s.online && 'online', s.early && 'early'].filter(Boolean),
+        subsectionMap: '0x' + s.subsectionMap.toString(16).padStart(16, '0'),
+      })),
+    dmaReservePages: state.dmaReservePages,
+    totalPages: state.totalPages,
+    memoryBlockBytes: state.memoryBlockBytes,
+    memoryBlockSizeMiB: state.memoryBlockBytes / (1024 * 1024),
+    pageBytes: page,
+  };
+}
+
+export function printBoot(state: BootState, formats: readonly PrintFormat[], opts: PrintOptions): string {
+  const parts: string[] = [];
+  for (const f of formats) {
+    if (f === 'dmesg') parts.push(state.log.lines().join('\n') + '\n');
+    else if (f === 'zoneinfo') parts.push(printBootZoneinfo(state));
+    else parts.push(JSON.stringify(bootJson(state), null, 2) + '\n');
+  }
+  if (opts.explain) {
+    const ex: string[] = [];
+    ex.push(`# machine: ${opts.sources.join('; ')}`);
+    ex.push(`# kernel profile: ${state.profile.release.release} (${state.profile.basis})`);
+    for (const n of state.profile.notes) ex.push(`#   ${n}`);
+    for (const o of state.log.omissions()) ex.push(`# left out: "${o.what}": ${o.why}`);
+    parts.push(ex.join('\n') + '\n');
+  }
+  return parts.join('');
+}

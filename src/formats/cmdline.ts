@@ -1,0 +1,64 @@
+// The kernel command-line options that change the boot memory layout: kernelcore=, movablecore=,
+// movable_node, mem= (cmdline_parse_core, cmdline_parse_kernelcore in mm/mm_init.c; x86
+// parse_memopt in arch/x86/kernel/e820.c).
+import type { BootOptions, CoreSize } from '../kernel/machine.js';
+import { memparse } from './size.js';
+
+export interface CmdlineError {
+  readonly column: number;
+  readonly message: string;
+}
+
+function parseCore(value: string): CoreSize | null {
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  if (pct && pct[1] !== undefined) {
+    const percent = Number(pct[1]);
+    return percent >= 0 && percent <= 100 ? { percent } : null;
+  }
+  const bytes = memparse(value);
+  return bytes === null ? null : { bytes };
+}
+
+/** Parses the options mmsim models; other options are ignored as the kernel's early_param would. */
+export function parseCmdline(cmdline: string): { boot: BootOptions; error: CmdlineError | null } {
+  let kernelcore: BootOptions['kernelcore'];
+  let movablecore: CoreSize | undefined;
+  let movableNode = false;
+  let memLimit: number | undefined;
+  let error: CmdlineError | null = null;
+  const re = /\S+/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(cmdline)) !== null) {
+    const tok = m[0];
+    if (tok === '--') break; // what follows goes to init
+    const col = m.index + 1;
+    const eq = tok.indexOf('=');
+    const key = eq < 0 ? tok : tok.slice(0, eq);
+    const value = eq < 0 ? '' : tok.slice(eq + 1);
+    if (key === 'movable_node' && eq < 0) movableNode = true;
+    else if (key === 'kernelcore') {
+      if (value === 'mirror') kernelcore = 'mirror';
+      else {
+        const c = parseCore(value);
+        if (c) kernelcore = c;
+        else error ??= { column: col, message: `kernelcore=${value}: expected a size (4G), a percent (20%) or "mirror"` };
+      }
+    } else if (key === 'movablecore') {
+      const c = parseCore(value);
+      if (c) movablecore = c;
+      else error ??= { column: col, message: `movablecore=${value}: expected a size (4G) or a percent (20%)` };
+    } else if (key === 'mem') {
+      if (value === 'nopentium') continue;
+      const b = memparse(value);
+      if (b !== null) memLimit = b;
+      else error ??= { column: col, message: `mem=${value}: expected a size such as 64G` };
+    }
+  }
+  const boot: BootOptions = {
+    movableNode,
+    ...(kernelcore !== undefined ? { kernelcore } : {}),
+    ...(movablecore !== undefined ? { movablecore } : {}),
+    ...(memLimit !== undefined ? { memLimit } : {}),
+  };
+  return { boot, error };
+}

@@ -1,0 +1,167 @@
+// mmsim's machine file: YAML validated with zod; every error names file:line:column.
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange } from '../kernel/machine.js';
+import { parseCmdline } from './cmdline.js';
+import { memparse } from './size.js';
+
+const addr = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : memparse(v);
+  if (n === null || !Number.isSafeInteger(n) || n < 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected an address or size such as 0x100000000, 4096 or 64G' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const range = z
+  .object({
+    start: addr,
+    size: addr.optional(),
+    end: addr.optional(),
+    hotpluggable: z.boolean().default(false),
+    mirror: z.boolean().default(false),
+  })
+  .strict();
+
+const reservedRange = z.object({ start: addr, size: addr.optional(), end: addr.optional() }).strict();
+
+const schema = z
+  .object({
+    name: z.string().default('machine'),
+    kernel: z.union([z.string(), z.number()]).transform(String).optional(),
+    arch: z.literal('x86_64').default('x86_64'),
+    hypervisor: z.string().nullable().default(null),
+    cmdline: z.string().default(''),
+    config: z
+      .object({
+        nodesShift: z.number().int().min(0).max(10).default(DEFAULT_CONFIG.nodesShift),
+        deferredStructPageInit: z.boolean().default(DEFAULT_CONFIG.deferredStructPageInit),
+        zoneDevice: z.boolean().default(DEFAULT_CONFIG.zoneDevice),
+      })
+      .strict()
+      .default(DEFAULT_CONFIG),
+    dmaReservePages: z.number().int().nonnegative().optional(),
+    reserved: z.array(reservedRange).optional(),
+    nodes: z
+      .array(
+        z
+          .object({
+            nid: z.number().int().nonnegative(),
+            cpus: z.number().int().nonnegative().default(0),
+            memory: z.array(range).default([]),
+            pmem: z.array(reservedRange).default([]),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+type Path = readonly PropertyKey[];
+
+function position(doc: Document, lc: LineCounter, path: Path): { line: number; col: number } {
+  // The deepest node the path reaches (a missing key points at its parent).
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
+    if (isNode(node) && node.range) {
+      const p = lc.linePos(node.range[0]);
+      return { line: p.line, col: p.col };
+    }
+  }
+  return { line: 1, col: 1 };
+}
+
+function endOf(start: number, size: number | undefined, end: number | undefined): number | null {
+  if (size !== undefined && end === undefined) return start + size;
+  if (end !== undefined && size === undefined) return end;
+  return null;
+}
+
+/** Parse and validate a machine file; the kernel release it names (if any) is returned alongside. */
+export function loadMachineYaml(file: string, text: string): { spec: MachineSpec; kernel: string | null } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const at = (path: Path, msg: string): InputError => {
+    const p = position(doc, lc, path);
+    return new InputError(`${file}:${p.line}:${p.col}: ${msg}`);
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e?.linePos?.[0] ?? { line: 1, col: 1 };
+    const msg = (e?.message ?? 'malformed YAML').split('\n')[0] ?? 'malformed YAML';
+    throw new InputError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${msg}`);
+  }
+  const result = schema.safeParse(doc.toJS());
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path ?? [];
+    const where = path.length ? ` (at ${path.join('.')})` : '';
+    let msg = issue?.message ?? 'invalid machine';
+    if (issue?.code === 'invalid_type') msg = `expected ${issue.expected}${where}`;
+    else if (issue?.code === 'unrecognized_keys') msg = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${where}`;
+    else msg = `${msg}${where}`;
+    throw at(path, msg);
+  }
+  const m = result.data;
+  const memory: MemblockRegion[] = [];
+  const seen = new Set<number>();
+  m.nodes.forEach((node, ni) => {
+    if (seen.has(node.nid)) throw at(['nodes', ni, 'nid'], `node ${node.nid} is given twice; each nid once`);
+    seen.add(node.nid);
+    node.memory.forEach((r, ri) => {
+      const end = endOf(r.start, r.size, r.end);
+      if (end === null) throw at(['nodes', ni, 'memory', ri], 'expected exactly one of "size" or "end" (end is exclusive)');
+      if (end <= r.start) throw at(['nodes', ni, 'memory', ri], 'expected a non-empty range: end must be above start');
+      memory.push({ base: r.start, size: end - r.start, nid: node.nid, hotpluggable: r.hotpluggable, mirror: r.mirror });
+    });
+  });
+  // Overlaps: report the later-listed range that overlaps an earlier one.
+  const located = m.nodes.flatMap((node, ni) =>
+    node.memory.map((r, ri) => ({ ni, ri, start: r.start, end: endOf(r.start, r.size, r.end) ?? r.start })),
+  );
+  for (let i = 0; i < located.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = located[j];
+      const b = located[i];
+      if (a && b && b.start < a.end && a.start < b.end) {
+        throw at(
+          ['nodes', b.ni, 'memory', b.ri],
+          `memory range [0x${b.start.toString(16)}, 0x${b.end.toString(16)}) overlaps [0x${a.start.toString(16)}, 0x${a.end.toString(16)}); ranges must not overlap`,
+        );
+      }
+    }
+  }
+  if (memory.length === 0) throw at(['nodes'], 'expected at least one node with memory');
+  const pmem = m.nodes.flatMap((node, ni) =>
+    node.pmem.map((r, ri) => {
+      const end = endOf(r.start, r.size, r.end);
+      if (end === null || end <= r.start) throw at(['nodes', ni, 'pmem', ri], 'expected a non-empty range with exactly one of "size" or "end"');
+      return { base: r.start, size: end - r.start, nid: node.nid };
+    }),
+  );
+  const reserved: ReservedRange[] | null = m.reserved
+    ? m.reserved.map((r, i) => {
+        const end = endOf(r.start, r.size, r.end);
+        if (end === null || end <= r.start) throw at(['reserved', i], 'expected a non-empty range with exactly one of "size" or "end"');
+        return { base: r.start, size: end - r.start };
+      })
+    : null;
+  const { boot, error } = parseCmdline(m.cmdline);
+  if (error) throw at(['cmdline'], error.message);
+  const spec: MachineSpec = {
+    name: m.name,
+    arch: m.arch,
+    hypervisor: m.hypervisor,
+    memory,
+    pmem,
+    reserved,
+    dmaReservePages: m.dmaReservePages ?? null,
+    nodes: m.nodes.map((n) => ({ nid: n.nid, cpus: n.cpus })),
+    boot,
+    config: m.config,
+    memLimitApplied: false,
+  };
+  return { spec, kernel: m.kernel ?? null };
+}

@@ -1,0 +1,82 @@
+// /proc/zoneinfo of a booted machine (zoneinfo_show / zoneinfo_show_print, mm/vmstat.c) in the
+// profile's layout. Modelled: spanned, present, start_pfn, the protection shape, and managed
+// (with protection) where memblock.reserved is known. Everything else prints as 0.
+import type { BootState, PglistData, Zone } from '../kernel/mm_init.js';
+import { releaseCode, versionCode } from '../profiles/release.js';
+import { renderZoneinfo, ZONEINFO_LAYOUTS, type ZoneinfoLayout, type ZoneinfoNode } from './zoneinfo-layouts.js';
+
+/** The layout of the nearest modelled version at or below the profile's. */
+export function zoneinfoLayoutFor(state: BootState): ZoneinfoLayout {
+  const code = releaseCode(state.profile.release);
+  if (code >= versionCode(6, 18)) return ZONEINFO_LAYOUTS['6.18'];
+  if (code >= versionCode(6, 1)) return ZONEINFO_LAYOUTS['6.1'];
+  return ZONEINFO_LAYOUTS['v5.3'];
+}
+
+/** sysctl_lowmem_reserve_ratio defaults by zone name (DMA 256, DMA32 256, Normal 32, others 0). */
+const LOWMEM_RESERVE_RATIO: Record<string, number> = { DMA: 256, DMA32: 256, Normal: 32 };
+
+/**
+ * Pages a zone hands to the buddy allocator by the end of boot (memblock_free_all plus the
+ * deferred threads): its memblock memory minus memblock.reserved. Null without reserved ranges.
+ */
+export function runtimeManagedPages(state: BootState, zone: Zone): number | null {
+  const reserved = state.spec.reserved;
+  if (reserved === null || zone.spannedPages === 0) return reserved === null ? null : 0;
+  const page = 2 ** state.arch.pageShift;
+  const zs = zone.zoneStartPfn;
+  const ze = zs + zone.spannedPages;
+  const res = [...reserved].sort((a, b) => a.base - b.base);
+  let managed = 0;
+  for (const r of state.regions) {
+    if (r.nid !== zone.nid) continue;
+    const s = Math.max(r.start, zs);
+    const e = Math.min(r.end, ze);
+    if (s >= e) continue;
+    // Free pieces of [s, e) in bytes, then whole pages of each piece.
+    let cursor = s * page;
+    const end = e * page;
+    for (const x of res) {
+      if (x.base + x.size <= cursor || x.base >= end) continue;
+      if (x.base > cursor) managed += Math.floor(x.base / page) - Math.ceil(cursor / page);
+      cursor = Math.max(cursor, x.base + x.size);
+    }
+    if (cursor < end) managed += Math.floor(end / page) - Math.ceil(cursor / page);
+  }
+  return managed;
+}
+
+/** setup_per_zone_lowmem_reserve: protection[j] of zone i = managed of zones i+1..j / ratio[i]. */
+function protection(node: PglistData, zone: Zone, managed: (z: Zone) => number | null): number[] {
+  const n = node.zones.length;
+  const out: number[] = new Array<number>(n).fill(0);
+  const ratio = LOWMEM_RESERVE_RATIO[zone.name] ?? 0;
+  let sum = 0;
+  for (let j = zone.zoneIdx + 1; j < n; j++) {
+    const upper = node.zones[j];
+    const m = upper ? managed(upper) : 0;
+    if (m === null) return new Array<number>(n).fill(0);
+    sum += m;
+    out[j] = ratio ? Math.floor(sum / ratio) : 0;
+  }
+  return out;
+}
+
+export function printBootZoneinfo(state: BootState): string {
+  const layout = zoneinfoLayoutFor(state);
+  const nrCpus = state.nodes.reduce((s, n) => s + (n.online ? n.cpus : 0), 0) || 1;
+  const managedOf = (z: Zone): number | null => runtimeManagedPages(state, z);
+  const nodes: ZoneinfoNode[] = state.nodes
+    .filter((n) => n.online)
+    .map((node) => ({
+      id: node.nodeId,
+      zones: node.zones.map((zone) => ({
+        name: zone.name,
+        fields: { spanned: zone.spannedPages, present: zone.presentPages, managed: managedOf(zone) ?? 0 },
+        protection: protection(node, zone, managedOf),
+        pagesets: Array.from({ length: nrCpus }, (_, cpu) => ({ cpu, values: {}, threshold: 0 })),
+        startPfn: zone.zoneStartPfn,
+      })),
+    }));
+  return renderZoneinfo(layout, nodes);
+}

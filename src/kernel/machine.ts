@@ -1,0 +1,76 @@
+// The machine a kernel boots on, as the memory model sees it after firmware parsing: memblock
+// memory regions with their nodes, what is reserved where known, CPUs per node, the command
+// line options and kernel config that change the layout.
+import type { Bytes, Nid, PhysAddr } from './types.js';
+
+/** A memblock.memory region (struct memblock_region): [base, base + size) on node `nid`. */
+export interface MemblockRegion {
+  readonly base: PhysAddr;
+  readonly size: Bytes;
+  readonly nid: Nid;
+  /** MEMBLOCK_HOTPLUG: SRAT said hot-pluggable (used by movable_node). */
+  readonly hotpluggable: boolean;
+  /** MEMBLOCK_MIRROR: address-range mirrored (used by kernelcore=mirror). */
+  readonly mirror: boolean;
+}
+
+/** A memblock.reserved range. */
+export interface ReservedRange {
+  readonly base: PhysAddr;
+  readonly size: Bytes;
+}
+
+/** A size option such as kernelcore=4G or movablecore=10%. */
+export type CoreSize = { readonly bytes: Bytes } | { readonly percent: number };
+
+export interface BootOptions {
+  /** kernelcore=: a size, a percent, or "mirror". */
+  readonly kernelcore?: CoreSize | 'mirror';
+  readonly movablecore?: CoreSize;
+  readonly movableNode: boolean;
+  /** mem=: on x86 every RAM byte at or above this address is dropped (e820__range_remove). */
+  readonly memLimit?: Bytes;
+}
+
+export interface KernelConfig {
+  /** CONFIG_NODES_SHIFT: MAX_NUMNODES = 1 << nodesShift. */
+  readonly nodesShift: number;
+  readonly deferredStructPageInit: boolean;
+  /** CONFIG_ZONE_DEVICE: adds the Device zone (printed as "  Device   empty"). */
+  readonly zoneDevice: boolean;
+}
+
+export interface NodeSpec {
+  readonly nid: Nid;
+  /** CPUs on the node (0 if unknown or none); a node with CPUs and no memory is memoryless. */
+  readonly cpus: number;
+}
+
+export interface MachineSpec {
+  readonly name: string;
+  readonly arch: 'x86_64';
+  /** The hypervisor dmesg names ("KVM", "Xen HVM", ...), or null on bare metal. */
+  readonly hypervisor: string | null;
+  /** memblock.memory as the kernel has it after e820/SRAT parsing, before mem= is applied. */
+  readonly memory: readonly MemblockRegion[];
+  /**
+   * Persistent memory ranges (e820 type 12 / NFIT), per node. Not memblock memory: the boot
+   * layout ignores them; they become ZONE_DEVICE through memremap_pages.
+   */
+  readonly pmem: readonly { readonly base: PhysAddr; readonly size: Bytes; readonly nid: Nid }[];
+  /** memblock.reserved at memblock_free_all time, when known. */
+  readonly reserved: readonly ReservedRange[] | null;
+  /**
+   * dma_reserve in pages when it is known directly (a log's "DMA zone: N pages reserved" line);
+   * null otherwise.
+   */
+  readonly dmaReservePages: number | null;
+  /** Every possible node (SRAT), memoryless ones included. */
+  readonly nodes: readonly NodeSpec[];
+  readonly boot: BootOptions;
+  readonly config: KernelConfig;
+  /** True when `memory` already reflects mem= (it was read from a booted kernel's node ranges). */
+  readonly memLimitApplied: boolean;
+}
+
+export const DEFAULT_CONFIG: KernelConfig = { nodesShift: 10, deferredStructPageInit: true, zoneDevice: true };

@@ -1,0 +1,589 @@
+// Boot-time zone and node layout: free_area_init (6.18 mm/mm_init.c; free_area_init_nodes in
+// v5.3 mm/page_alloc.c) and what it prints, per kernel profile. Leaves out the memmap contents
+// (issue 4), deferred init, and CONFIG_HIGHMEM architectures.
+import { pageBytes, type Arch, type ZoneName } from '../arch/arch.js';
+import { MAX_DMA_PFN } from '../arch/x86_64.js';
+import type { FormatFeatures, KernelProfile } from '../profiles/profile.js';
+import type { MachineSpec } from './machine.js';
+import {
+  absentPagesInRange,
+  applyMemLimit,
+  dmaReserveFromReserved,
+  pfnRangeForNid,
+  pfnRegions,
+  type PfnRegion,
+} from './memblock.js';
+import { probeMemoryBlockSize } from './memory.js';
+import { hex018, KernelLog } from './printk.js';
+import { sparseBoot, type Sparse } from './sparse.js';
+import { rounddownPowOfTwo, roundUp, type Bytes, type Nid, type Pfn } from './types.js';
+
+export interface Zone {
+  readonly zoneIdx: number;
+  readonly name: ZoneName;
+  readonly nid: Nid;
+  zoneStartPfn: Pfn;
+  spannedPages: number;
+  presentPages: number;
+  /** zone->managed_pages as set in free_area_init_core; null where dma_reserve is unknown. */
+  managedPages: number | null;
+  /** calc_memmap_size() estimate, for profiles that subtract it. */
+  memmapPages: number;
+}
+
+export interface PglistData {
+  readonly nodeId: Nid;
+  nodeStartPfn: Pfn;
+  nodeSpannedPages: number;
+  nodePresentPages: number;
+  readonly zones: Zone[];
+  readonly cpus: number;
+  /** Has no memblock memory. */
+  readonly memoryless: boolean;
+  /** Online: has memory, or is a memoryless node with CPUs (init_cpu_to_node onlines it). */
+  readonly online: boolean;
+}
+
+export interface BootState {
+  readonly arch: Arch;
+  readonly profile: KernelProfile;
+  readonly spec: MachineSpec;
+  /** memblock.memory as pfn ranges, after mem=. */
+  readonly regions: readonly PfnRegion[];
+  readonly maxPfn: Pfn;
+  readonly zoneNames: readonly ZoneName[];
+  readonly archZoneLowestPfn: readonly Pfn[];
+  readonly archZoneHighestPfn: readonly Pfn[];
+  /** zone_movable_pfn[nid] (0: no ZONE_MOVABLE on the node). */
+  readonly zoneMovablePfn: ReadonlyMap<Nid, Pfn>;
+  /** Index of the zone ZONE_MOVABLE takes its pages from (find_usable_zone_for_movable). */
+  readonly movableZone: number;
+  readonly nodes: readonly PglistData[];
+  readonly sparse: Sparse;
+  /** dma_reserve in pages; null where the inputs do not determine it. */
+  readonly dmaReservePages: number | null;
+  /** vm_total_pages as printed by build_all_zonelists; null where not derivable. */
+  readonly totalPages: number | null;
+  readonly memoryBlockBytes: Bytes;
+  readonly log: KernelLog;
+}
+
+/** MIGRATE_TYPES with CONFIG_CMA and CONFIG_MEMORY_ISOLATION (v5.3 enum migratetype). */
+const MIGRATE_TYPES = 6;
+
+/** The zone list of this kernel: the arch's zones, less Device without CONFIG_ZONE_DEVICE. */
+function zoneNamesFor(arch: Arch, spec: MachineSpec): ZoneName[] {
+  return arch.zones.filter((z) => z !== 'Device' || spec.config.zoneDevice);
+}
+
+/** find_zone_movable_pfns_for_nodes (6.18; v5.3 differs only as `clearBeyondNodeEnd` notes). */
+function findZoneMovablePfnsForNodes(
+  arch: Arch,
+  spec: MachineSpec,
+  regions: readonly PfnRegion[],
+  lowest: readonly Pfn[],
+  highest: readonly Pfn[],
+  zoneNames: readonly ZoneName[],
+  log: KernelLog,
+): { zoneMovablePfn: Map<Nid, Pfn>; movableZone: number } {
+  const zmp = new Map<Nid, Pfn>();
+  const memNodes = [...new Set(regions.map((r) => r.nid))].sort((a, b) => a - b);
+  const totalpages = regions.reduce((s, r) => s + (r.end - r.start), 0);
+  // find_usable_zone_for_movable: highest non-Movable zone with a non-empty arch range.
+  let movableZone = -1;
+  for (let z = zoneNames.length - 1; z >= 0; z--) {
+    if (zoneNames[z] === 'Movable') continue;
+    if ((highest[z] ?? 0) > (lowest[z] ?? 0)) {
+      movableZone = z;
+      break;
+    }
+  }
+  const get = (nid: Nid): Pfn => zmp.get(nid) ?? 0;
+  const setMin = (nid: Nid, pfn: Pfn): void => {
+    const cur = get(nid);
+    zmp.set(nid, cur ? Math.min(cur, pfn) : pfn);
+  };
+  const out2 = (): void => {
+    for (const nid of memNodes) {
+      const aligned = roundUp(get(nid), arch.maxOrderNrPages);
+      const { end } = pfnRangeForNid(regions, nid);
+      zmp.set(nid, aligned >= end ? 0 : aligned);
+    }
+  };
+
+  const { boot } = spec;
+  if (boot.movableNode) {
+    for (const r of regions) if (r.hotpluggable) setMin(r.nid, r.start);
+    out2();
+    return { zoneMovablePfn: zmp, movableZone };
+  }
+  if (boot.kernelcore === 'mirror') {
+    if (!regions.some((r) => r.mirror)) {
+      log.warn('The system has no mirror memory, ignore kernelcore=mirror.');
+      return { zoneMovablePfn: zmp, movableZone };
+    }
+    let below4g = false;
+    for (const r of regions) {
+      if (r.mirror) continue;
+      if (r.start < 0x100000) {
+        below4g = true;
+        continue;
+      }
+      setMin(r.nid, r.start);
+    }
+    if (below4g) log.warn('This configuration results in unmirrored kernel memory.');
+    out2();
+    return { zoneMovablePfn: zmp, movableZone };
+  }
+
+  const page = pageBytes(arch);
+  const pagesOf = (c: { bytes: number } | { percent: number }): number =>
+    'bytes' in c ? Math.floor(c.bytes / page) : Math.floor((totalpages * 100 * Math.floor(c.percent * 100)) / 10000 / 100);
+  let requiredKernelcore = boot.kernelcore ? pagesOf(boot.kernelcore) : 0;
+  if (boot.movablecore) {
+    let requiredMovablecore = pagesOf(boot.movablecore);
+    requiredMovablecore = Math.min(totalpages, roundUp(requiredMovablecore, arch.maxOrderNrPages));
+    requiredKernelcore = Math.max(requiredKernelcore, totalpages - requiredMovablecore);
+  }
+  if (!requiredKernelcore || requiredKernelcore >= totalpages) return { zoneMovablePfn: zmp, movableZone };
+
+  const usableStartpfn = lowest[movableZone] ?? 0;
+  let usableNodes = memNodes.length;
+  for (;;) {
+    let kernelcoreNode = Math.floor(requiredKernelcore / usableNodes);
+    for (const nid of memNodes) {
+      if (requiredKernelcore < kernelcoreNode) kernelcoreNode = Math.floor(requiredKernelcore / usableNodes);
+      let kernelcoreRemaining = kernelcoreNode;
+      for (const r of regions) {
+        if (r.nid !== nid) continue;
+        let startPfn = Math.max(r.start, get(nid));
+        const endPfn = r.end;
+        if (startPfn >= endPfn) continue;
+        if (startPfn < usableStartpfn) {
+          const kernelPages = Math.min(endPfn, usableStartpfn) - startPfn;
+          kernelcoreRemaining -= Math.min(kernelPages, kernelcoreRemaining);
+          requiredKernelcore -= Math.min(kernelPages, requiredKernelcore);
+          if (endPfn <= usableStartpfn) {
+            zmp.set(nid, endPfn);
+            continue;
+          }
+          startPfn = usableStartpfn;
+        }
+        const sizePages = Math.min(endPfn - startPfn, kernelcoreRemaining);
+        zmp.set(nid, startPfn + sizePages);
+        requiredKernelcore -= Math.min(requiredKernelcore, sizePages);
+        kernelcoreRemaining -= sizePages;
+        if (!kernelcoreRemaining) break;
+      }
+    }
+    usableNodes--;
+    if (!(usableNodes && requiredKernelcore > usableNodes)) break;
+  }
+  out2();
+  return { zoneMovablePfn: zmp, movableZone };
+}
+
+/** zone_spanned_pages_in_node + adjust_zone_range_for_zone_movable: [start, end) and spanned. */
+function zoneSpannedPagesInNode(
+  nid: Nid,
+  zoneIdx: number,
+  zoneNames: readonly ZoneName[],
+  nodeStart: Pfn,
+  nodeEnd: Pfn,
+  lowest: readonly Pfn[],
+  highest: readonly Pfn[],
+  zoneMovablePfn: ReadonlyMap<Nid, Pfn>,
+  movableZone: number,
+  mirrored: boolean,
+): { start: Pfn; end: Pfn; spanned: number } {
+  const lo = lowest[zoneIdx] ?? 0;
+  const hi = highest[zoneIdx] ?? 0;
+  let start = Math.min(Math.max(nodeStart, lo), hi);
+  let end = Math.min(Math.max(nodeEnd, lo), hi);
+  const zmp = zoneMovablePfn.get(nid) ?? 0;
+  if (zmp) {
+    if (zoneNames[zoneIdx] === 'Movable') {
+      start = zmp;
+      end = Math.min(nodeEnd, highest[movableZone] ?? 0);
+    } else if (!mirrored && start < zmp && end > zmp) {
+      end = zmp;
+    } else if (start >= zmp) {
+      start = end;
+    }
+  }
+  if (end < nodeStart || start > nodeEnd) return { start, end, spanned: 0 };
+  end = Math.min(end, nodeEnd);
+  start = Math.max(start, nodeStart);
+  return { start, end, spanned: end - start };
+}
+
+/** zone_absent_pages_in_node, with the kernelcore=mirror accounting. */
+function zoneAbsentPagesInNode(
+  regions: readonly PfnRegion[],
+  nid: Nid,
+  zoneName: ZoneName,
+  start: Pfn,
+  end: Pfn,
+  mirroredWithMovable: boolean,
+): number {
+  if (start === end) return 0;
+  let absent = absentPagesInRange(regions, nid, start, end);
+  if (mirroredWithMovable) {
+    for (const r of regions) {
+      const s = Math.min(Math.max(r.start, start), end);
+      const e = Math.min(Math.max(r.end, start), end);
+      if (zoneName === 'Movable' && r.mirror) absent += e - s;
+      if (zoneName === 'Normal' && !r.mirror) absent += e - s;
+    }
+  }
+  return absent;
+}
+
+/** calc_memmap_size (v5.3): struct-page pages for spanned, or present if holes exceed 1/16. */
+export function calcMemmapSize(arch: Arch, spanned: number, present: number): number {
+  const pages = spanned > present + Math.floor(present / 16) ? present : spanned;
+  const page = pageBytes(arch);
+  return Math.ceil((pages * arch.structPageBytes) / page);
+}
+
+/** zone_batchsize (v5.3 / 6.18 with the profile's cap). */
+export function zoneBatchsize(arch: Arch, managed: number, capBytes: number): number {
+  let batch = Math.floor(managed / 1024);
+  const cap = capBytes / pageBytes(arch);
+  if (batch > cap) batch = cap;
+  batch = Math.floor(batch / 4);
+  if (batch < 1) batch = 1;
+  return rounddownPowOfTwo(batch + Math.floor(batch / 2)) - 1;
+}
+
+/** Lines for the unavailable-range accounting, per profile format (see profile.ts). */
+class UnavailableRanges {
+  /** per-zone format: memmap_init's static hole_pfn, shared by every zone and node. */
+  private perZoneHolePfn = 0;
+
+  constructor(
+    private readonly state: { regions: readonly PfnRegion[]; sparse: Sparse; maxPfn: Pfn },
+    private readonly log: KernelLog,
+  ) {}
+
+  /** zero_resv_unavail (v4.19..v5.10): zero the valid struct pages of holes below max_pfn. */
+  zeroResvUnavail(): void {
+    const { regions, sparse, maxPfn } = this.state;
+    let next = 0;
+    let pgcnt = 0;
+    for (const r of regions) {
+      if (next < r.start) pgcnt += sparse.countValidPageblockPfns(next, r.start);
+      next = r.end;
+    }
+    pgcnt += sparse.countValidPageblockPfns(next, maxPfn);
+    if (pgcnt) this.log.info(`Zeroed struct page in unavailable ranges: ${pgcnt} pages`);
+  }
+
+  /** memmap_init_zone (v5.11): holes of one zone, plus the tail to the section end. */
+  memmapInitZone(zone: Zone): void {
+    const { regions, sparse } = this.state;
+    const zs = zone.zoneStartPfn;
+    const ze = zs + zone.spannedPages;
+    let pgcnt = 0;
+    for (const r of regions) {
+      if (r.nid !== zone.nid) continue;
+      const s = Math.min(Math.max(r.start, zs), ze);
+      const e = Math.min(Math.max(r.end, zs), ze);
+      if (this.perZoneHolePfn < s) pgcnt += sparse.countValidPageblockPfns(this.perZoneHolePfn, s);
+      this.perZoneHolePfn = e;
+    }
+    const end = roundUp(ze, sparse.pagesPerSection);
+    if (this.perZoneHolePfn < end) pgcnt += sparse.countValidPageblockPfns(this.perZoneHolePfn, end);
+    if (pgcnt) this.log.info(`  ${zone.name} zone: ${pgcnt} pages in unavailable ranges`);
+  }
+
+  /** memmap_init (5.12+, 6.18): holes attributed to the zone above them, the tail to the last zone. */
+  memmapInit(nodes: readonly PglistData[]): void {
+    const { regions, sparse } = this.state;
+    let holePfn = 0;
+    let zoneIdx = 0;
+    let lastNid = 0;
+    const line = (nid: Nid, zone: ZoneName, n: number): void => {
+      if (n) this.log.info(`On node ${nid}, zone ${zone}: ${n} pages in unavailable ranges`);
+    };
+    const byNid = new Map(nodes.map((n) => [n.nodeId, n]));
+    let lastEnd = 0;
+    for (const r of regions) {
+      const node = byNid.get(r.nid);
+      lastNid = r.nid;
+      lastEnd = r.end;
+      if (!node) continue;
+      for (const zone of node.zones) {
+        if (zone.presentPages === 0) continue;
+        const zs = zone.zoneStartPfn;
+        const ze = zs + zone.spannedPages;
+        const s = Math.min(Math.max(r.start, zs), ze);
+        const e = Math.min(Math.max(r.end, zs), ze);
+        zoneIdx = zone.zoneIdx;
+        if (s >= e) continue;
+        if (holePfn < s) line(r.nid, zone.name, sparse.countValidPageblockPfns(holePfn, s));
+        holePfn = e;
+      }
+    }
+    const end = roundUp(lastEnd, sparse.pagesPerSection);
+    const lastNode = byNid.get(lastNid);
+    const zoneName = lastNode?.zones[zoneIdx]?.name;
+    if (holePfn < end && zoneName) line(lastNid, zoneName, sparse.countValidPageblockPfns(holePfn, end));
+  }
+}
+
+/** free_area_init and the boot steps around it that print memory-layout lines. */
+export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSpec): BootState {
+  const f: FormatFeatures = profile.features;
+  const log = new KernelLog();
+  const memory =
+    spec.boot.memLimit !== undefined && !spec.memLimitApplied ? applyMemLimit(spec.memory, spec.boot.memLimit) : spec.memory;
+  const regions = pfnRegions(arch, memory);
+  const maxPfn = regions.reduce((m, r) => Math.max(m, r.end), 0);
+  const zoneNames = zoneNamesFor(arch, spec);
+  const archMax = arch.maxZonePfns(maxPfn, maxPfn);
+  const maxZonePfn = zoneNames.map((z) => archMax[arch.zones.indexOf(z)] ?? 0);
+
+  // Arch zone boundaries: each zone starts where the previous one ended.
+  const lowest: Pfn[] = zoneNames.map(() => 0);
+  const highest: Pfn[] = zoneNames.map(() => 0);
+  let startPfn = regions.length ? Math.min(...regions.map((r) => r.start)) : 0;
+  zoneNames.forEach((z, i) => {
+    if (z === 'Movable') return;
+    const endPfn = Math.max(maxZonePfn[i] ?? 0, startPfn);
+    lowest[i] = startPfn;
+    highest[i] = endPfn;
+    startPfn = endPfn;
+  });
+
+  const { zoneMovablePfn, movableZone } = findZoneMovablePfnsForNodes(
+    arch,
+    spec,
+    regions,
+    lowest,
+    highest,
+    zoneNames,
+    log,
+  );
+
+  log.info('Zone ranges:');
+  zoneNames.forEach((z, i) => {
+    if (z === 'Movable') return;
+    const lo = lowest[i] ?? 0;
+    const hi = highest[i] ?? 0;
+    const page = pageBytes(arch);
+    log.info(lo === hi ? `  ${z.padEnd(8)} empty` : `  ${z.padEnd(8)} [mem ${hex018(lo * page)}-${hex018(hi * page - 1)}]`);
+  });
+  log.info('Movable zone start for each node');
+  for (const nid of [...zoneMovablePfn.keys()].sort((a, b) => a - b)) {
+    const pfn = zoneMovablePfn.get(nid) ?? 0;
+    if (pfn) log.info(`  Node ${nid}: ${hex018(pfn * pageBytes(arch))}`);
+  }
+  log.info('Early memory node ranges');
+  for (const r of regions) {
+    log.info(`  node ${String(r.nid).padStart(3)}: [mem ${hex018(r.start * pageBytes(arch))}-${hex018(r.end * pageBytes(arch) - 1)}]`);
+  }
+
+  const sparse = sparseBoot(arch, regions);
+  const unavailable = new UnavailableRanges({ regions, sparse, maxPfn }, log);
+
+  const dmaReservePages = dmaReserveFor(arch, profile, spec, regions);
+  const mirrored = spec.boot.kernelcore === 'mirror';
+
+  // Nodes: every possible node; those with memory are set up in the main loop.
+  const nids = [...new Set([...spec.nodes.map((n) => n.nid), ...regions.map((r) => r.nid)])].sort((a, b) => a - b);
+  const cpusOf = (nid: Nid): number => spec.nodes.find((n) => n.nid === nid)?.cpus ?? 0;
+  const nodes: PglistData[] = nids.map((nid) => {
+    const memoryless = !regions.some((r) => r.nid === nid);
+    return {
+      nodeId: nid,
+      nodeStartPfn: 0,
+      nodeSpannedPages: 0,
+      nodePresentPages: 0,
+      zones: zoneNames.map((name, zoneIdx) => ({
+        zoneIdx,
+        name,
+        nid,
+        zoneStartPfn: 0,
+        spannedPages: 0,
+        presentPages: 0,
+        managedPages: 0,
+        memmapPages: 0,
+      })),
+      cpus: cpusOf(nid),
+      memoryless,
+      online: !memoryless || cpusOf(nid) > 0,
+    };
+  });
+
+  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail();
+
+  const page = pageBytes(arch);
+  const freeAreaInitNode = (node: PglistData, withMemory: boolean): void => {
+    const { start, end } = pfnRangeForNid(regions, node.nodeId);
+    node.nodeStartPfn = start;
+    if (withMemory) {
+      log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(start * page)}-${hex018(end ? end * page - 1 : 0)}]`);
+    } else if (f.memoryless === 'as-memoryless') {
+      log.info(`Initmem setup node ${node.nodeId} as memoryless`);
+    } else {
+      log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(0)}-${hex018(0)}]`);
+    }
+    // calculate_node_totalpages
+    let spannedTotal = 0;
+    let presentTotal = 0;
+    for (const zone of node.zones) {
+      if (!withMemory) break;
+      const z = zoneSpannedPagesInNode(
+        node.nodeId,
+        zone.zoneIdx,
+        zoneNames,
+        start,
+        end,
+        lowest,
+        highest,
+        zoneMovablePfn,
+        movableZone,
+        mirrored,
+      );
+      const absent = zoneAbsentPagesInNode(
+        regions,
+        node.nodeId,
+        zone.name,
+        z.start,
+        z.end,
+        mirrored && (zoneMovablePfn.get(node.nodeId) ?? 0) > 0,
+      );
+      zone.zoneStartPfn = z.spanned ? z.start : 0;
+      zone.spannedPages = z.spanned;
+      zone.presentPages = z.spanned - absent;
+      spannedTotal += z.spanned;
+      presentTotal += zone.presentPages;
+    }
+    node.nodeSpannedPages = spannedTotal;
+    node.nodePresentPages = presentTotal;
+    if (f.nodeTotalpagesLine) log.debug(`On node ${node.nodeId} totalpages: ${presentTotal}`);
+    freeAreaInitCore(node);
+  };
+
+  // free_area_init_core: the initial managed_pages estimate and (older kernels) its lines.
+  const freeAreaInitCore = (node: PglistData): void => {
+    for (const zone of node.zones) {
+      let freesize: number | null = zone.presentPages;
+      zone.memmapPages = calcMemmapSize(arch, zone.spannedPages, zone.presentPages);
+      if (f.managedEstimate === 'memmap-and-dma-reserve') {
+        const memmap = zone.memmapPages;
+        if (freesize >= memmap) {
+          freesize -= memmap;
+          if (memmap && f.zoneDetailLines) log.debug(`  ${zone.name} zone: ${memmap} pages used for memmap`);
+        } else if (f.zoneDetailLines) {
+          log.warn(`  ${zone.name} zone: ${memmap} pages exceeds freesize ${freesize}`);
+        }
+        if (zone.zoneIdx === 0) {
+          const fs = freesize;
+          if (dmaReservePages === null) {
+            // Whether and how much is reserved below 16 MiB depends on firmware and boot loader.
+            if (fs > 0 && f.zoneDetailLines) {
+              log.omit(`  ${zone.name} zone: N pages reserved`, 'dma_reserve (memblock.reserved below 16 MiB) is not among the inputs');
+            }
+            freesize = null;
+          } else if (fs > dmaReservePages) {
+            freesize = fs - dmaReservePages;
+            if (f.zoneDetailLines) log.debug(`  ${zone.name} zone: ${dmaReservePages} pages reserved`);
+          }
+        }
+      }
+      zone.managedPages = freesize;
+      // zone_pcp_init: the LIFO batch of populated zones.
+      if (zone.presentPages && f.zoneDetailLines) {
+        const batch = batchOf(zone);
+        if (batch === null) {
+          log.omit(`  ${zone.name} zone: ${zone.presentPages} pages, LIFO batch:N`, 'the batch depends on dma_reserve, which is unknown');
+        } else {
+          log.debug(`  ${zone.name} zone: ${zone.presentPages} pages, LIFO batch:${batch}`);
+        }
+      }
+      if (f.unavailable === 'per-zone' && zone.spannedPages) unavailable.memmapInitZone(zone);
+    }
+  };
+
+  const batchOf = (zone: Zone): number | null => {
+    if (zone.managedPages !== null) return zoneBatchsize(arch, zone.managedPages, f.batchCapBytes);
+    // Unknown dma_reserve: the batch is still determined if every possible reserve gives the same.
+    const upper = Math.max(0, zone.presentPages - zone.memmapPages);
+    const hiBatch = zoneBatchsize(arch, upper, f.batchCapBytes);
+    return hiBatch === zoneBatchsize(arch, 0, f.batchCapBytes) ? hiBatch : null;
+  };
+
+  for (const node of nodes) {
+    if (!node.memoryless) freeAreaInitNode(node, true);
+    else if (f.memoryless === 'as-memoryless') freeAreaInitNode(node, false);
+  }
+  if (f.unavailable === 'per-node-zone') unavailable.memmapInit(nodes);
+
+  // x86 init_cpu_to_node -> init_memory_less_node, later in setup_arch (older kernels).
+  if (f.memoryless === 'late-zero-range') {
+    for (const node of nodes) if (node.memoryless && node.online) freeAreaInitNode(node, false);
+  }
+
+  // build_all_zonelists: vm_total_pages = sum of managed pages over the zonelist (watermarks are
+  // still 0), zones up to ZONE_MOVABLE.
+  const onlineNodes = nodes.filter((n) => n.online).length;
+  const movableIdx = zoneNames.indexOf('Movable');
+  let totalPages: number | null = 0;
+  let policyZone = 0;
+  for (const node of nodes) {
+    for (const zone of node.zones) {
+      if (zone.zoneIdx > movableIdx) continue;
+      if (zone.managedPages === null) totalPages = null;
+      else if (totalPages !== null) totalPages += zone.managedPages;
+      const managed = zone.managedPages ?? zone.presentPages;
+      if (managed > 0 && zone.zoneIdx > policyZone && zone.zoneIdx !== movableIdx) policyZone = zone.zoneIdx;
+    }
+  }
+  const order = f.zonelistOrderInLine ? ' in Node order' : '';
+  if (totalPages === null) {
+    log.omit(`Built ${onlineNodes} zonelists${order}, mobility grouping on.  Total pages: N`, 'Total pages needs dma_reserve, which is unknown');
+  } else {
+    const mobility = totalPages < 512 * MIGRATE_TYPES ? 'off' : 'on';
+    log.info(`Built ${onlineNodes} zonelists${order}, mobility grouping ${mobility}.  Total pages: ${totalPages}`);
+  }
+  log.info(`Policy zone: ${zoneNames[policyZone] ?? 'DMA'}`);
+
+  const memoryBlockBytes = probeMemoryBlockSize(f.memoryBlock, maxPfn * page, spec.hypervisor !== null);
+  log.info(`x86/mm: Memory block size: ${memoryBlockBytes / (1024 * 1024)}MB`);
+
+  return {
+    arch,
+    profile,
+    spec,
+    regions,
+    maxPfn,
+    zoneNames,
+    archZoneLowestPfn: lowest,
+    archZoneHighestPfn: highest,
+    zoneMovablePfn,
+    movableZone,
+    nodes,
+    sparse,
+    dmaReservePages,
+    totalPages,
+    memoryBlockBytes,
+    log,
+  };
+}
+
+/** dma_reserve per the profile: given, computed from memblock.reserved, or the first-1MiB rule. */
+function dmaReserveFor(arch: Arch, profile: KernelProfile, spec: MachineSpec, regions: readonly PfnRegion[]): number | null {
+  if (profile.features.managedEstimate === 'present') return 0;
+  if (spec.dmaReservePages !== null) return spec.dmaReservePages;
+  const firstMiB = profile.features.dmaReserve === 'first-1MiB';
+  if (spec.reserved !== null) {
+    const reserved = firstMiB ? [...spec.reserved, { base: 0, size: 1 << 20 }] : spec.reserved;
+    return dmaReserveFromReserved(regions, reserved, arch, MAX_DMA_PFN);
+  }
+  // With the whole first MiB reserved and the kernel image at 16 MiB (CONFIG_PHYSICAL_START),
+  // nothing else below 16 MiB is reserved when free_area_init runs.
+  if (firstMiB) return dmaReserveFromReserved(regions, [{ base: 0, size: 1 << 20 }], arch, MAX_DMA_PFN);
+  return null;
+}

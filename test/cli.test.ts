@@ -1,0 +1,99 @@
+// The command line as a user meets it: bad input gives one line, exit code 2, no stack trace.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliPath, hasSharedData, sharedData } from './helpers.js';
+
+function mmsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mmsim-cli-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function expectOneLineError(r: ReturnType<typeof mmsim>, re: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
+  const lines = r.err.trimEnd().split('\n');
+  expect(lines, r.err).toHaveLength(1);
+  expect(lines[0]).toMatch(re);
+  expect(r.err).not.toMatch(/\n\s+at /);
+}
+
+describe('mmsim boot errors', () => {
+  it('a malformed node range in a log names file:line:column', () => {
+    const p = file('bad.log', ['[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP Debian 6.1.15-1', '[    0.000000] Early memory node ranges', '[    0.000000]   node   0: [mem 0x0000000000001000-0x00000000zz]'].join('\n'));
+    expectOneLineError(mmsim('boot', '--from-dmesg', p), new RegExp(`^mmsim: ${p}:3:\\d+: expected`));
+  });
+  it('a log without node ranges says what is missing', () => {
+    const p = file('empty.log', '[    0.000000] Linux version 6.1.0 (x@x)\n');
+    expectOneLineError(mmsim('boot', '--from-dmesg', p), /no "Early memory node ranges" block/);
+  });
+  it('a log without a Linux version line asks for --kernel', () => {
+    const p = file('nover.log', '[    0.000000] Early memory node ranges\n[    0.000000]   node   0: [mem 0x0000000000001000-0x000000000009efff]\n');
+    expectOneLineError(mmsim('boot', '--from-dmesg', p), /--kernel RELEASE/);
+    expect(mmsim('boot', '--from-dmesg', p, '--kernel', '6.1').code).toBe(0);
+  });
+  it('YAML with a wrong type names file:line:column and the expected type', () => {
+    const p = file('wrong.yaml', 'kernel: "6.18"\nnodes:\n  - nid: zero\n    memory: []\n');
+    expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:3:\\d+: expected number`));
+  });
+  it('YAML with overlapping ranges names the second range', () => {
+    const p = file(
+      'overlap.yaml',
+      'kernel: "6.18"\nnodes:\n  - nid: 0\n    memory:\n      - { start: 0x100000, end: 4G }\n  - nid: 1\n    memory:\n      - { start: 3G, size: 4G }\n',
+    );
+    expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:8:9: memory range .* overlaps`));
+  });
+  it('invalid YAML syntax is one line too', () => {
+    const p = file('syntax.yaml', 'nodes: [\n');
+    expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:\\d+:\\d+: invalid YAML`));
+  });
+  it('a bad command-line option in the machine file', () => {
+    const p = file('cmd.yaml', 'kernel: "6.18"\ncmdline: "kernelcore=lots"\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 4G }] }]\n');
+    expectOneLineError(mmsim('boot', p), /kernelcore=lots: expected a size/);
+  });
+  it('a missing file, an unknown --print, and no machine at all', () => {
+    expectOneLineError(mmsim('boot', join(dir, 'nope.yaml')), /cannot read \(ENOENT\)/);
+    const ok = file('ok.yaml', 'kernel: "6.18"\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 4G }] }]\n');
+    expectOneLineError(mmsim('boot', ok, '--print', 'xml'), /--print xml: expected one of dmesg, zoneinfo, json/);
+    expectOneLineError(mmsim('boot'), /give exactly one machine/);
+    expectOneLineError(mmsim('boot', ok, '--kernel', 'banana'), /--kernel banana: expected a release/);
+  });
+  it('an unknown option is one line from commander, exit 2', () => {
+    const r = mmsim('boot', '--frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+  it.skipIf(!hasSharedData)('a non-x86_64 log is refused with a reason', () => {
+    expectOneLineError(mmsim('boot', '--from-dmesg', join(sharedData, 'dmesg', '14-server-arm64-xgene-1node-4.19-debian.txt')), /not x86_64/);
+  });
+});
+
+describe('mmsim boot output', () => {
+  it('--print dmesg --print zoneinfo --print json, and --explain', () => {
+    const p = file('m.yaml', 'kernel: "5.10"\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 4G }] }]\n');
+    const r = mmsim('boot', p, '--print', 'dmesg', '--print', 'zoneinfo', '--print', 'json', '--explain');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Zone ranges:\n');
+    expect(r.out).toContain('Node 0, zone      DMA\n');
+    expect(r.out).toContain('"memoryBlockSizeMiB": 128');
+    // 5.10 needs dma_reserve for "pages reserved" and Total pages: --explain says so.
+    expect(r.out).toMatch(/# left out: ".*pages reserved": dma_reserve/);
+    expect(r.out).toMatch(/# left out: "Built 1 zonelists.*Total pages: N": Total pages needs dma_reserve/);
+  });
+  it('demo boots the built-in machine', () => {
+    const r = mmsim('demo');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Zone ranges:\n/);
+    expect(r.out).toContain('Built 4 zonelists, mobility grouping on.  Total pages: ');
+    expect(r.out).toContain('Node 3, zone   Normal\n');
+  });
+});

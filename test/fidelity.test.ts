@@ -1,0 +1,24 @@
+// Every x86_64 log in ../shared/data/dmesg: the lines its manifest lists, byte for byte, in order.
+import { describe, expect, it } from 'vitest';
+import { checkLog, loadManifests } from '../src/cli/fidelity.js';
+import { hasSharedData, sharedData } from './helpers.js';
+
+describe.skipIf(!hasSharedData)(`dmesg fidelity against ${sharedData}/dmesg`, () => {
+  const manifests = loadManifests();
+  it('has a manifest for every x86_64 log', () => {
+    expect(manifests.map((m) => m.log)).toHaveLength(10);
+  });
+  for (const m of manifests) {
+    it(m.log, () => {
+      const r = checkLog(m);
+      expect(r.missing, `missing lines (reproduce: mmsim boot --from-dmesg ${m.log} --print dmesg)`).toEqual([]);
+      expect(r.extra, 'lines mmsim printed that the log does not have in that order').toEqual([]);
+      expect(r.total).toBeGreaterThan(10);
+      expect(r.matched).toBe(r.total);
+    });
+  }
+});
+
+describe.runIf(!hasSharedData)('dmesg fidelity', () => {
+  it.skip(`skipped: ${sharedData}/dmesg is missing (older checkout of shared/)`, () => {});
+});

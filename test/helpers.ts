@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { x86_64 } from '../src/arch/x86_64.js';
+import { loadMachineYaml } from '../src/formats/machine-yaml.js';
+import { freeAreaInit, type BootState } from '../src/kernel/mm_init.js';
+import { profileForOption } from '../src/profiles/profile.js';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const sharedData = process.env['MMSIM_SHARED_DATA'] ?? join(root, '..', 'shared', 'data');
+export const hasSharedData = existsSync(join(sharedData, 'dmesg'));
+export const cliPath = join(root, 'dist', 'cli', 'main.js');
+
+/** Boot a machine written as mmsim YAML under a kernel profile. */
+export function bootYaml(kernel: string, yaml: string): BootState {
+  const { spec } = loadMachineYaml('test.yaml', yaml);
+  return freeAreaInit(x86_64, profileForOption(kernel), spec);
+}
+
+export function zone(state: BootState, nid: number, name: string) {
+  const node = state.nodes.find((n) => n.nodeId === nid);
+  const z = node?.zones.find((x) => x.name === name);
+  if (!z) throw new Error(`no zone ${name} on node ${nid}`);
+  return z;
+}

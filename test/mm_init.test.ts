@@ -1,0 +1,212 @@
+// Unit tests of the boot layout. Every expected number is worked out by hand from the kernel
+// function named in the test (6.18 mm/mm_init.c unless said otherwise), not from mmsim.
+import { describe, expect, it } from 'vitest';
+import { bootYaml, zone } from './helpers.js';
+
+const PC_LOW = `
+      - { start: 0x1000, end: 0x9f000 }`;
+
+describe('hole at a zone boundary (memmap_init / init_unavailable_range)', () => {
+  // DMA32 memory ends 1 MiB below 4 GiB; the PCI hole runs to 4 GiB where Normal starts.
+  const yaml = `
+nodes:
+  - nid: 0
+    cpus: 2
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 0xbff00000 }
+      - { start: 4G, end: 5G }
+`;
+  const s = bootYaml('6.18', yaml);
+
+  it('spans and present pages per zone (zone_spanned_pages_in_node, zone_absent_pages_in_node)', () => {
+    expect(zone(s, 0, 'DMA')).toMatchObject({ zoneStartPfn: 1, spannedPages: 4095, presentPages: 158 + 3840 });
+    // DMA32 spans [0x1000, 0x100000) though memory stops at 0xbff00.
+    expect(zone(s, 0, 'DMA32')).toMatchObject({
+      zoneStartPfn: 0x1000,
+      spannedPages: 0x100000 - 0x1000,
+      presentPages: 0xbff00 - 0x1000,
+    });
+    expect(zone(s, 0, 'Normal')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 0x40000, presentPages: 0x40000 });
+  });
+
+  it('counts the hole in the zone above it, and only its valid (present-section) pfns', () => {
+    // Hole [0xbff00, 0x100000): only section 23 [0xb8000, 0xc0000) exists -> 0x100 pages,
+    // attributed to Normal, the zone of the range after the hole.
+    expect(s.log.lines()).toContain('On node 0, zone Normal: 256 pages in unavailable ranges');
+    expect(s.log.lines()).toContain('On node 0, zone DMA: 1 pages in unavailable ranges');
+    expect(s.log.lines()).toContain('On node 0, zone DMA: 97 pages in unavailable ranges');
+    expect(s.log.lines().filter((l) => l.includes('unavailable'))).toHaveLength(3);
+  });
+
+  it('v5.3 zeroes the same holes once, below max_pfn (zero_resv_unavail)', () => {
+    const old = bootYaml('5.3', yaml);
+    // pfn 0 + [0x9f, 0x100) + [0xbff00, 0xc0000) = 1 + 97 + 256.
+    expect(old.log.lines()).toContain('Zeroed struct page in unavailable ranges: 354 pages');
+  });
+});
+
+describe('a node spanning several zones (calculate_node_totalpages)', () => {
+  const s = bootYaml(
+    '6.18',
+    `
+nodes:
+  - nid: 0
+    cpus: 4
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 2G }
+  - nid: 1
+    cpus: 4
+    memory:
+      - { start: 2G, end: 3G }
+      - { start: 4G, end: 8G }
+`,
+  );
+  it('node 1 has DMA32 with a hole and Normal', () => {
+    const n1 = s.nodes.find((n) => n.nodeId === 1);
+    expect(n1).toMatchObject({ nodeStartPfn: 0x80000, nodeSpannedPages: 0x180000, nodePresentPages: 0x40000 + 0x100000 });
+    expect(zone(s, 1, 'DMA')).toMatchObject({ spannedPages: 0, presentPages: 0, zoneStartPfn: 0 });
+    expect(zone(s, 1, 'DMA32')).toMatchObject({ zoneStartPfn: 0x80000, spannedPages: 0x80000, presentPages: 0x40000 });
+    expect(zone(s, 1, 'Normal')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 0x100000, presentPages: 0x100000 });
+    expect(s.log.lines()).toContain('Initmem setup node 1 [mem 0x0000000080000000-0x00000001ffffffff]');
+  });
+  it('the node span of node 0 ends where its memory ends', () => {
+    expect(zone(s, 0, 'DMA32')).toMatchObject({ zoneStartPfn: 0x1000, spannedPages: 0x80000 - 0x1000 });
+    expect(zone(s, 0, 'Normal')).toMatchObject({ spannedPages: 0 });
+  });
+});
+
+describe('memoryless node', () => {
+  const yaml = `
+nodes:
+  - nid: 0
+    cpus: 4
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 4G }
+  - nid: 1
+    cpus: 4
+`;
+  it('6.18 prints "as memoryless" in node order (free_area_init_node)', () => {
+    const lines = bootYaml('6.18', yaml).log.lines();
+    const i0 = lines.indexOf('Initmem setup node 0 [mem 0x0000000000001000-0x00000000ffffffff]');
+    const i1 = lines.indexOf('Initmem setup node 1 as memoryless');
+    expect(i0).toBeGreaterThanOrEqual(0);
+    expect(i1).toBe(i0 + 1);
+    expect(lines).toContain('Built 2 zonelists, mobility grouping on.  Total pages: 1048478');
+  });
+  it('v5.3 sets it up late with an empty range (x86 init_memory_less_node)', () => {
+    // v5.3 needs dma_reserve for Total pages; give it as the log line would.
+    const lines = bootYaml('5.3', `dmaReservePages: 100\n${yaml}`).log.lines();
+    const late = lines.indexOf('Initmem setup node 1 [mem 0x0000000000000000-0x0000000000000000]');
+    expect(late).toBeGreaterThan(lines.indexOf('Initmem setup node 0 [mem 0x0000000000001000-0x00000000ffffffff]'));
+    expect(lines[late + 1]).toBe('On node 1 totalpages: 0');
+    expect(lines[late + 2]).toMatch(/^Built 2 zonelists, mobility grouping on\./);
+  });
+});
+
+describe('find_zone_movable_pfns_for_nodes', () => {
+  it('movablecore as a percent: rounded up to MAX_ORDER_NR_PAGES, kernelcore is the rest', () => {
+    // totalpages = 158 + 524032 + 3670016 = 4194206; 25% -> 1048551 -> up to 1048576 movable;
+    // kernelcore 3145630: 158 + 524032 below 4 GiB, 2621440 above -> movable from 0x380000.
+    const s = bootYaml(
+      '6.18',
+      `
+cmdline: movablecore=25%
+nodes:
+  - nid: 0
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 2G }
+      - { start: 4G, end: 18G }
+`,
+    );
+    expect(s.log.lines()).toContain('  Node 0: 0x0000000380000000');
+    expect(zone(s, 0, 'Normal')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 0x280000 });
+    expect(zone(s, 0, 'Movable')).toMatchObject({ zoneStartPfn: 0x380000, spannedPages: 0x100000, presentPages: 0x100000 });
+  });
+
+  it('kernelcore spread over nodes: each node gets kernelcore / nodes, node 0 mostly below 4 GiB', () => {
+    // kernelcore=4G = 1048576 pages, 524288 per node. Node 0 has 524190 below 4 GiB, so 98
+    // pages of Normal -> 0x100062, rounded up to 1024 -> 0x100400. Node 1: 0x180000 + 524288.
+    const s = bootYaml(
+      '6.18',
+      `
+cmdline: kernelcore=4G
+nodes:
+  - nid: 0
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 2G }
+      - { start: 4G, end: 6G }
+  - nid: 1
+    memory:
+      - { start: 6G, end: 14G }
+`,
+    );
+    expect(s.log.lines()).toContain('  Node 0: 0x0000000100400000');
+    expect(s.log.lines()).toContain('  Node 1: 0x0000000200000000');
+    expect(zone(s, 0, 'Normal')).toMatchObject({ spannedPages: 1024 });
+    expect(zone(s, 0, 'Movable')).toMatchObject({ zoneStartPfn: 0x100400, spannedPages: 0x180000 - 0x100400 });
+    expect(zone(s, 1, 'Normal')).toMatchObject({ zoneStartPfn: 0x180000, spannedPages: 0x80000 });
+    expect(zone(s, 1, 'Movable')).toMatchObject({ zoneStartPfn: 0x200000, spannedPages: 0x180000 });
+  });
+
+  it('movable_node: ZONE_MOVABLE starts at the lowest hot-pluggable region of each node', () => {
+    const s = bootYaml(
+      '6.18',
+      `
+cmdline: movable_node
+nodes:
+  - nid: 0
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 4G }
+      - { start: 4G, end: 8G }
+  - nid: 1
+    memory:
+      - { start: 8G, end: 16G, hotpluggable: true }
+`,
+    );
+    expect(s.log.lines()).toContain('  Node 1: 0x0000000200000000');
+    expect(zone(s, 1, 'Normal')).toMatchObject({ spannedPages: 0 });
+    expect(zone(s, 1, 'Movable')).toMatchObject({ zoneStartPfn: 0x200000, spannedPages: 0x200000 });
+  });
+});
+
+describe('mem= truncation (x86 parse_memopt: RAM at or above the limit is removed)', () => {
+  const s = bootYaml(
+    '6.18',
+    `
+cmdline: mem=6G
+nodes:
+  - nid: 0
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 3G }
+      - { start: 4G, end: 9G }
+`,
+  );
+  it('cuts the Normal zone at 6 GiB', () => {
+    expect(s.log.lines()).toContain('  Normal   [mem 0x0000000100000000-0x000000017fffffff]');
+    expect(s.log.lines()).toContain('  node   0: [mem 0x0000000100000000-0x000000017fffffff]');
+    expect(zone(s, 0, 'Normal')).toMatchObject({ spannedPages: 0x80000, presentPages: 0x80000 });
+    expect(s.maxPfn).toBe(0x180000);
+  });
+});
+
+describe('probe_memory_block_size (arch/x86/mm/init_64.c)', () => {
+  // 96 GiB + 128 MiB: not 2 GiB aligned at the end.
+  const yaml = (hv: string) => `
+hypervisor: ${hv}
+nodes:
+  - nid: 0
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 2G }
+      - { start: 4G, end: 0x1808000000 }
+`;
+  it('6.18 bare metal takes 2 GiB at once; under a hypervisor the end alignment decides', () => {
+    expect(bootYaml('6.18', yaml('null')).memoryBlockBytes).toBe(2 ** 31);
+    expect(bootYaml('6.18', yaml('KVM')).memoryBlockBytes).toBe(128 * 2 ** 20);
+  });
+  it('v5.3 always searches the alignment', () => {
+    expect(bootYaml('5.3', yaml('null')).memoryBlockBytes).toBe(128 * 2 ** 20);
+  });
+  it('below 64 GiB it is 128 MiB', () => {
+    expect(bootYaml('6.18', `nodes: [{ nid: 0, memory: [{ start: 0x100000, end: 32G }] }]`).memoryBlockBytes).toBe(128 * 2 ** 20);
+  });
+});
