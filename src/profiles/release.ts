@@ -41,9 +41,8 @@ export function releaseCode(r: KernelRelease): number {
 }
 
 function detectDistro(release: string, build: string): Distro {
-  const all = `${release} ${build}`;
-  if (/\bDebian\b|-amd64$|-arm64$|-686(-pae)?$|-cloud-amd64$|\.deb\d+/.test(all)) return 'debian';
-  if (/Ubuntu|-generic$|-lowlatency$/.test(all)) return 'ubuntu';
+  if (/-amd64$|-arm64$|-686(-pae)?$|\.deb\d+/.test(release) || /\bSMP (?:PREEMPT\S* )?Debian\b/.test(build)) return 'debian';
+  if (/-generic$|-lowlatency$/.test(release) || /-Ubuntu\b/.test(build)) return 'ubuntu';
   if (/\.el\d+/.test(release)) return 'rhel';
   if (/\.fc\d+/.test(release)) return 'fedora';
   if (/-default$|-lp\d+|-preempt$/.test(release)) return 'suse';
