@@ -210,3 +210,92 @@ nodes:
     expect(bootYaml('6.18', `nodes: [{ nid: 0, memory: [{ start: 0x100000, end: 32G }] }]`).memoryBlockBytes).toBe(128 * 2 ** 20);
   });
 });
+
+describe('profile features that change the layout between versions', () => {
+  it('zone_movable_pfn at the end of a node is cleared from 5.19 on, printed before', () => {
+    // kernelcore=4G over two nodes: node 0 lies wholly below 4 GiB, so its kernelcore walk stops
+    // at its end (0x80000); node 1 takes 524288 + 98 pages of Normal -> 0x180062 -> 0x180400.
+    const yaml = `
+cmdline: kernelcore=4G
+dmaReservePages: 0
+nodes:
+  - nid: 0
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 2G }
+  - nid: 1
+    memory:
+      - { start: 4G, end: 12G }
+`;
+    const now = bootYaml('6.18', yaml).log.lines();
+    expect(now).not.toContain('  Node 0: 0x0000000080000000');
+    expect(now).toContain('  Node 1: 0x0000000180400000');
+    const old = bootYaml('5.3', yaml).log.lines();
+    expect(old).toContain('  Node 0: 0x0000000080000000');
+    expect(old).toContain('  Node 1: 0x0000000180400000');
+  });
+
+  it('kernelcore=mirror without mirrored memory: ignored with a warning from 6.6, applied before', () => {
+    const yaml = `
+cmdline: kernelcore=mirror
+dmaReservePages: 0
+nodes:
+  - nid: 0
+    memory:${PC_LOW}
+      - { start: 0x100000, end: 2G }
+      - { start: 4G, end: 8G }
+`;
+    const now = bootYaml('6.18', yaml).log.lines();
+    expect(now).toContain('The system has no mirror memory, ignore kernelcore=mirror.');
+    expect(now.some((l) => /^  Node 0: /.test(l))).toBe(false);
+    // v5.3: every region is unmirrored; those below 4 GiB only warn, the one at 4 GiB starts
+    // ZONE_MOVABLE.
+    const old = bootYaml('5.3', yaml).log.lines();
+    expect(old).toContain('This configuration results in unmirrored kernel memory.');
+    expect(old).toContain('  Node 0: 0x0000000100000000');
+  });
+
+  it('5.19-6.7 print "Initializing node N as memoryless" before the Initmem line', () => {
+    const yaml = `
+nodes:
+  - { nid: 0, cpus: 2, memory: [{ start: 0x100000, end: 4G }] }
+  - { nid: 1, cpus: 2 }
+`;
+    const l61 = bootYaml('6.1', yaml).log.lines();
+    const i = l61.indexOf('Initializing node 1 as memoryless');
+    expect(i).toBeGreaterThan(0);
+    expect(l61[i + 1]).toBe('Initmem setup node 1 as memoryless');
+    expect(bootYaml('6.8', yaml).log.lines()).not.toContain('Initializing node 1 as memoryless');
+  });
+
+  it('4.15-4.17 count reserved-but-unavailable pages after the nodes, when memblock.reserved is known', () => {
+    // Reserved [0x9f000, 0x100000) of which [0x9f000, 0xa0000)... all of it lies in the hole
+    // [0x9f, 0x100) of section 0 -> 97 pages; the reserved page 0 is a hole too -> 1 more.
+    const yaml = `
+dmaReservePages: 0
+reserved:
+  - { start: 0, size: 0x1000 }
+  - { start: 0x9f000, end: 0x100000 }
+  - { start: 0x1000000, size: 16M }
+nodes:
+  - { nid: 0, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 4G }] }
+`;
+    const lines = bootYaml('4.16', yaml).log.lines();
+    expect(lines).toContain('Reserved but unavailable: 98 pages');
+    expect(lines.indexOf('Reserved but unavailable: 98 pages')).toBeGreaterThan(lines.findIndex((l) => l.startsWith('Initmem setup node 0')));
+    const unknown = bootYaml('4.16', yaml.replace(/reserved:\n(  - .*\n)+/, ''));
+    expect(unknown.log.omissions().map((o) => o.what)).toContain('Reserved but unavailable: N pages');
+  });
+
+  it('5.4 counts the zeroed tail up to the section end, 5.3 only to max_pfn', () => {
+    // Memory ends at 4 GiB + 64 MiB: the section [0x100000, 0x108000) is half memory.
+    const yaml = `
+dmaReservePages: 0
+nodes:
+  - { nid: 0, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 3G }, { start: 4G, end: 0x104000000 }] }
+`;
+    // Holes: pfn 0 (1) + [0x9f, 0x100) (97) + none between 3G and 4G (sections absent).
+    expect(bootYaml('5.3', yaml).log.lines()).toContain('Zeroed struct page in unavailable ranges: 98 pages');
+    // 5.4: plus the tail [0x104000, 0x108000) = 16384 pages.
+    expect(bootYaml('5.4', yaml).log.lines()).toContain('Zeroed struct page in unavailable ranges: 16482 pages');
+  });
+});

@@ -92,3 +92,25 @@ describe.skipIf(!hasSharedData)('profile rows against the real logs', () => {
     });
   }
 });
+
+describe('stable branches and the mainline table', () => {
+  it('5.10.y changed its unavailable-range format twice', () => {
+    expect(profileFor('5.10.10').features.unavailable).toBe('zeroed-total');
+    expect(profileFor('5.10.40').features.unavailable).toBe('per-zone');
+    expect(profileFor('5.10.162').features.unavailable).toBe('per-node-zone');
+  });
+  it('an unknown stable sublevel applies no stable change and says so', () => {
+    const p = profileFor('5.10.0-21-amd64');
+    expect(p.features.unavailable).toBe('zeroed-total');
+    expect(p.notes.join('\n')).toMatch(/stable sublevel unknown/);
+  });
+  it('mainline change points in order', () => {
+    expect(profileFor('4.13').features.zonelistOrderInLine).toBe(true);
+    expect(profileFor('4.14').features.zonelistOrderInLine).toBe(false);
+    expect(profileFor('5.12').features.unavailable).toBe('per-zone');
+    expect(profileFor('6.9').features.managedEstimate).toBe('memmap-and-dma-reserve');
+    expect(profileFor('6.10').features.managedEstimate).toBe('present');
+    expect(profileFor('6.18').features).toMatchObject({ memoryless: 'as-memoryless', memoryBlock: 'bare-metal-2g', dmaReserve: 'first-1MiB' });
+    expect(() => profileFor('4.4')).toThrow(/from 4.9 on/);
+  });
+});

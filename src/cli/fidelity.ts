@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { dmesgLines } from '../formats/dmesg.js';
 import { boot, loadMachine } from './boot.js';
+import { exitQuietlyOnEpipe } from './stdout.js';
 
 const manifestSchema = z.object({
   log: z.string(),
@@ -115,5 +116,6 @@ export function runFidelity(write: (s: string) => void): boolean {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  exitQuietlyOnEpipe();
   process.exitCode = runFidelity((s) => process.stdout.write(s)) ? 0 : 1;
 }

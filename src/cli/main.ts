@@ -1,11 +1,7 @@
 #!/usr/bin/env node
 // The mmsim executable.
 import { main } from './program.js';
+import { exitQuietlyOnEpipe } from './stdout.js';
 
-// A closed pipe (mmsim ... | head) ends the output quietly, as for any Unix filter.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
-
+exitQuietlyOnEpipe();
 process.exitCode = main(process.argv);

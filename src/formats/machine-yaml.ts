@@ -109,6 +109,9 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
   const seen = new Set<number>();
   m.nodes.forEach((node, ni) => {
     if (seen.has(node.nid)) throw at(['nodes', ni, 'nid'], `node ${node.nid} is given twice; each nid once`);
+    if (node.nid >= 2 ** m.config.nodesShift) {
+      throw at(['nodes', ni, 'nid'], `node ${node.nid} is not below MAX_NUMNODES = ${2 ** m.config.nodesShift} (config.nodesShift ${m.config.nodesShift}); raise nodesShift or renumber`);
+    }
     seen.add(node.nid);
     node.memory.forEach((r, ri) => {
       const end = endOf(r.start, r.size, r.end);

@@ -76,9 +76,10 @@ function zoneNamesFor(arch: Arch, spec: MachineSpec): ZoneName[] {
   return arch.zones.filter((z) => z !== 'Device' || spec.config.zoneDevice);
 }
 
-/** find_zone_movable_pfns_for_nodes (6.18; v5.3 differs only as `clearBeyondNodeEnd` notes). */
+/** find_zone_movable_pfns_for_nodes (6.18 and v5.3; the differences are profile features). */
 function findZoneMovablePfnsForNodes(
   arch: Arch,
+  f: FormatFeatures,
   spec: MachineSpec,
   regions: readonly PfnRegion[],
   lowest: readonly Pfn[],
@@ -107,7 +108,7 @@ function findZoneMovablePfnsForNodes(
     for (const nid of memNodes) {
       const aligned = roundUp(get(nid), arch.maxOrderNrPages);
       const { end } = pfnRangeForNid(regions, nid);
-      zmp.set(nid, aligned >= end ? 0 : aligned);
+      zmp.set(nid, f.movableClearBeyondNodeEnd && aligned >= end ? 0 : aligned);
     }
   };
 
@@ -118,7 +119,7 @@ function findZoneMovablePfnsForNodes(
     return { zoneMovablePfn: zmp, movableZone };
   }
   if (boot.kernelcore === 'mirror') {
-    if (!regions.some((r) => r.mirror)) {
+    if (f.mirrorNeedsMirrorMemory && !regions.some((r) => r.mirror)) {
       log.warn('The system has no mirror memory, ignore kernelcore=mirror.');
       return { zoneMovablePfn: zmp, movableZone };
     }
@@ -266,8 +267,11 @@ class UnavailableRanges {
     private readonly log: KernelLog,
   ) {}
 
-  /** zero_resv_unavail (v4.19..v5.10): zero the valid struct pages of holes below max_pfn. */
-  zeroResvUnavail(): void {
+  /**
+   * zero_resv_unavail (4.19-5.11): zero the valid struct pages of the holes of memblock.memory
+   * from pfn 0 to max_pfn (5.4+: to max_pfn rounded up to a section).
+   */
+  zeroResvUnavail(tailToSection: boolean): void {
     const { regions, sparse, maxPfn } = this.state;
     let next = 0;
     let pgcnt = 0;
@@ -275,8 +279,34 @@ class UnavailableRanges {
       if (next < r.start) pgcnt += sparse.countValidPageblockPfns(next, r.start);
       next = r.end;
     }
-    pgcnt += sparse.countValidPageblockPfns(next, maxPfn);
+    const end = tailToSection ? roundUp(maxPfn, sparse.pagesPerSection) : maxPfn;
+    pgcnt += sparse.countValidPageblockPfns(next, end);
     if (pgcnt) this.log.info(`Zeroed struct page in unavailable ranges: ${pgcnt} pages`);
+  }
+
+  /**
+   * zero_resv_unavail (4.15-4.17): the struct pages of memblock.reserved that is not
+   * memblock.memory (for_each_resv_unavail_range), where the pageblock's first pfn is valid.
+   */
+  reservedButUnavailable(reserved: readonly { base: number; size: number }[] | null, pageBytes: number): void {
+    const { regions, sparse } = this.state;
+    if (reserved === null) {
+      this.log.omit('Reserved but unavailable: N pages', 'memblock.reserved is not among the inputs');
+      return;
+    }
+    let pgcnt = 0;
+    for (const x of reserved) {
+      // Pieces of the reserved range outside every memory region.
+      let cursor = Math.floor(x.base / pageBytes);
+      const end = Math.ceil((x.base + x.size) / pageBytes);
+      for (const r of regions) {
+        if (r.end <= cursor || r.start >= end) continue;
+        if (r.start > cursor) pgcnt += sparse.countValidPageblockPfns(cursor, r.start);
+        cursor = Math.max(cursor, r.end);
+      }
+      if (cursor < end) pgcnt += sparse.countValidPageblockPfns(cursor, end);
+    }
+    if (pgcnt) this.log.info(`Reserved but unavailable: ${pgcnt} pages`);
   }
 
   /** memmap_init_zone (v5.11): holes of one zone, plus the tail to the section end. */
@@ -358,6 +388,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
 
   const { zoneMovablePfn, movableZone } = findZoneMovablePfnsForNodes(
     arch,
+    f,
     spec,
     regions,
     lowest,
@@ -416,7 +447,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     };
   });
 
-  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail();
+  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection);
 
   const page = pageBytes(arch);
   const freeAreaInitNode = (node: PglistData, withMemory: boolean): void => {
@@ -425,6 +456,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     if (withMemory) {
       log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(start * page)}-${hex018(end ? end * page - 1 : 0)}]`);
     } else if (f.memoryless === 'as-memoryless') {
+      if (f.memorylessInitializingLine) log.info(`Initializing node ${node.nodeId} as memoryless`);
       log.info(`Initmem setup node ${node.nodeId} as memoryless`);
     } else {
       log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(0)}-${hex018(0)}]`);
@@ -520,6 +552,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     else if (f.memoryless === 'as-memoryless') freeAreaInitNode(node, false);
   }
   if (f.unavailable === 'per-node-zone') unavailable.memmapInit(nodes);
+  if (f.unavailable === 'reserved-unavailable') unavailable.reservedButUnavailable(spec.reserved, page);
 
   // x86 init_cpu_to_node -> init_memory_less_node, later in setup_arch (older kernels).
   if (f.memoryless === 'late-zero-range') {

@@ -6,13 +6,15 @@ import { parseRelease, releaseCode, versionCode, type KernelRelease } from './re
 
 /** How pages of memmap in holes ("unavailable ranges") are reported at boot. */
 export type UnavailableFormat =
-  /** Nothing printed (before zero_resv_unavail). */
+  /** Nothing printed (before 4.15). */
   | 'none'
-  /** zero_resv_unavail: one line "Zeroed struct page in unavailable ranges: N pages" (v4.19..v5.10). */
+  /** 4.15-4.17 zero_resv_unavail: "Reserved but unavailable: N pages" (reserved, not memory). */
+  | 'reserved-unavailable'
+  /** 4.19-5.11 zero_resv_unavail: one line "Zeroed struct page in unavailable ranges: N pages". */
   | 'zeroed-total'
-  /** memmap_init per zone with a static hole_pfn: "  DMA zone: N pages in unavailable ranges" (v5.11). */
+  /** 5.12-5.13 memmap_init_zone with a static hole_pfn: "  DMA zone: N pages in unavailable ranges". */
   | 'per-zone'
-  /** memmap_init after all nodes: "On node N, zone X: N pages in unavailable ranges" (v5.12+). */
+  /** 5.14+ memmap_init after all nodes: "On node N, zone X: N pages in unavailable ranges". */
   | 'per-node-zone';
 
 /** How the initial zone->managed_pages (and so "Total pages") is estimated at boot. */
@@ -47,7 +49,9 @@ export type MemorylessFormat =
 
 export interface FormatFeatures {
   readonly unavailable: UnavailableFormat;
-  /** "On node N totalpages: N" at the default log level. */
+  /** zeroed-total: the tail is counted to round_up(max_pfn, PAGES_PER_SECTION), not to max_pfn. */
+  readonly zeroTailToSection: boolean;
+  /** "On node N totalpages: N" at the default log level (KERN_DEBUG, not pr_debug). */
   readonly nodeTotalpagesLine: boolean;
   /** "  X zone: N pages used for memmap" / "pages reserved" / "N pages, LIFO batch:N". */
   readonly zoneDetailLines: boolean;
@@ -59,8 +63,93 @@ export interface FormatFeatures {
   readonly dmaReserve: DmaReserveRule;
   readonly memoryBlock: MemoryBlockRule;
   readonly memoryless: MemorylessFormat;
-  /** Lowest pfn for the zone ranges: min over memblock (v5.3) or memblock_start_of_DRAM (same value). */
+  /** "Initializing node N as memoryless" before "Initmem setup node N as memoryless". */
+  readonly memorylessInitializingLine: boolean;
+  /** kernelcore=mirror without mirrored memory is ignored with a warning. */
+  readonly mirrorNeedsMirrorMemory: boolean;
+  /** zone_movable_pfn at or beyond the node's end is reset to 0 (no ZONE_MOVABLE there). */
+  readonly movableClearBeyondNodeEnd: boolean;
 }
+
+/** A point where mainline changed a feature: from `since` on, `features` apply. */
+interface ChangePoint {
+  readonly since: readonly [number, number];
+  readonly features: Partial<FormatFeatures>;
+  /** The trees read to place it: first version seen with it, last seen without. */
+  readonly evidence: string;
+}
+
+/** A stable branch that took a change at a sublevel (first sublevel seen with it). */
+interface StableBackport {
+  readonly branch: readonly [number, number];
+  readonly sinceSublevel: number;
+  readonly features: Partial<FormatFeatures>;
+  readonly evidence: string;
+}
+
+/** The oldest modelled behaviour (4.9-4.12). */
+const BASE: FormatFeatures = {
+  unavailable: 'none',
+  zeroTailToSection: false,
+  nodeTotalpagesLine: true,
+  zoneDetailLines: true,
+  zonelistOrderInLine: true,
+  batchCapBytes: 512 * 1024,
+  managedEstimate: 'memmap-and-dma-reserve',
+  dmaReserve: 'input',
+  memoryBlock: 'large-2g',
+  memoryless: 'late-zero-range',
+  memorylessInitializingLine: false,
+  mirrorNeedsMirrorMemory: false,
+  movableClearBeyondNodeEnd: false,
+};
+
+/**
+ * Mainline change points, oldest first. Versions are bracketed by the kernel trees read (no
+ * full git history was at hand); where the bracket spans releases the first release seen
+ * with the change is used and the other is named as unverified.
+ */
+export const MAINLINE: readonly ChangePoint[] = [
+  { since: [4, 14], features: { zonelistOrderInLine: false }, evidence: 'in 4.13.4, gone in 4.14.5' },
+  { since: [4, 15], features: { unavailable: 'reserved-unavailable' }, evidence: 'absent 4.14.5; 4.15.0, 4.16.13, 4.17.0' },
+  { since: [4, 17], features: { memoryBlock: 'align' }, evidence: '4.16.13 large-2g; 4.17.0 alignment search' },
+  {
+    since: [4, 19],
+    features: { unavailable: 'zeroed-total', batchCapBytes: 1024 * 1024 },
+    evidence: '4.17.0 without; 5.0, 4.19.304 with (mainline 4.18 not read)',
+  },
+  { since: [5, 4], features: { zeroTailToSection: true }, evidence: '5.3.0 max_pfn; 5.4.59 section round-up (5.4 vs 5.4.y unverified)' },
+  { since: [5, 10], features: { memoryBlock: 'bare-metal-2g' }, evidence: '5.8.1 without, 5.10.7 with (5.9 unverified)' },
+  { since: [5, 12], features: { unavailable: 'per-zone' }, evidence: '5.11.0 zeroed-total; 5.12.9 per-zone' },
+  { since: [5, 13], features: { dmaReserve: 'first-1MiB' }, evidence: '5.12.9 without; 5.15.55 with; patch of 2021-06 for 5.13' },
+  {
+    since: [5, 14],
+    features: { unavailable: 'per-node-zone', nodeTotalpagesLine: false, zoneDetailLines: false },
+    evidence: '5.12.9 KERN_DEBUG + per-zone; 5.14-rc5 pr_debug + per-node-zone (5.13 unverified)',
+  },
+  {
+    since: [5, 19],
+    features: { memoryless: 'as-memoryless', memorylessInitializingLine: true, movableClearBeyondNodeEnd: true },
+    evidence: '5.17 old; 5.19.0 new (5.18 unverified)',
+  },
+  { since: [6, 6], features: { mirrorNeedsMirrorMemory: true }, evidence: '6.5.0 without, 6.6.9 with' },
+  { since: [6, 8], features: { memorylessInitializingLine: false }, evidence: '6.6.9 with, 6.8.0 without (6.7 unverified)' },
+  {
+    since: [6, 10],
+    features: { managedEstimate: 'present' },
+    evidence: '6.8.0 estimate; 6.12.117 present; series posted for 6.10 (6.9-6.11 unverified)',
+  },
+];
+
+/** Stable branches that took a mainline change later; sublevels are the first seen with it. */
+export const STABLE: readonly StableBackport[] = [
+  { branch: [4, 19], sinceSublevel: 304, features: { zeroTailToSection: true, movableClearBeyondNodeEnd: true }, evidence: '4.19.304' },
+  { branch: [5, 10], sinceSublevel: 35, features: { unavailable: 'per-zone' }, evidence: '5.10.13 without, 5.10.35 with' },
+  { branch: [5, 10], sinceSublevel: 89, features: { unavailable: 'per-node-zone' }, evidence: '5.10.44 per-zone, 5.10.89 per-node-zone' },
+  { branch: [5, 10], sinceSublevel: 198, features: { movableClearBeyondNodeEnd: true }, evidence: '5.10.89 without, 5.10.198 with' },
+  { branch: [5, 11], sinceSublevel: 22, features: { unavailable: 'per-zone' }, evidence: 'Fedora 5.11.22 log (dmesg 02); 5.11.0 without' },
+  { branch: [5, 15], sinceSublevel: 55, features: { movableClearBeyondNodeEnd: true }, evidence: '5.15.55' },
+];
 
 export interface KernelProfile {
   readonly release: KernelRelease;
@@ -73,20 +162,11 @@ export interface KernelProfile {
 
 const v = versionCode;
 
-/** Mainline behaviour by version. */
-function mainlineFeatures(code: number): FormatFeatures {
-  return {
-    unavailable:
-      code >= v(5, 12) ? 'per-node-zone' : code >= v(5, 11) ? 'per-zone' : code >= v(4, 19) ? 'zeroed-total' : 'none',
-    nodeTotalpagesLine: code < v(5, 14),
-    zoneDetailLines: code < v(5, 14),
-    zonelistOrderInLine: code < v(4, 14),
-    batchCapBytes: code >= v(4, 19) ? 1024 * 1024 : 512 * 1024,
-    managedEstimate: code >= v(6, 9) ? 'present' : 'memmap-and-dma-reserve',
-    dmaReserve: code >= v(5, 13) ? 'first-1MiB' : 'input',
-    memoryBlock: code >= v(5, 9) ? 'bare-metal-2g' : code >= v(4, 19) ? 'align' : 'large-2g',
-    memoryless: code >= v(6, 9) ? 'as-memoryless' : 'late-zero-range',
-  };
+/** Mainline behaviour of major.minor. */
+function mainlineFeatures(major: number, minor: number): FormatFeatures {
+  let f = BASE;
+  for (const c of MAINLINE) if (v(major, minor) >= v(c.since[0], c.since[1])) f = { ...f, ...c.features };
+  return f;
 }
 
 interface Backport {
@@ -98,45 +178,47 @@ interface Backport {
 }
 
 /**
- * Distribution kernels that carry a behaviour before (or after) the mainline version that
+ * Distribution kernels that carry a behaviour before the mainline or stable version that
  * introduced it. Each row cites the real log that shows it.
  */
-const BACKPORTS: readonly Backport[] = [
+export const BACKPORTS: readonly Backport[] = [
   {
     distro: 'suse',
     matches: (r) => r.major === 4 && r.minor === 12,
-    features: { batchCapBytes: 1024 * 1024, memoryBlock: 'align' },
+    features: { batchCapBytes: 1024 * 1024 },
     note: 'SUSE 4.12 carries "mm, page_alloc: double zone\'s batchsize" (LIFO batch:63; dmesg 07)',
   },
   {
     distro: 'rhel',
     matches: (r) => r.major === 4 && r.minor === 18,
     features: { unavailable: 'zeroed-total' },
-    note: 'RHEL 8 4.18 carries zero_resv_unavail ("Zeroed struct page in unavailable ranges"; dmesg 13)',
+    note: 'RHEL 8 4.18 carries the 4.19 zero_resv_unavail ("Zeroed struct page in unavailable ranges"; dmesg 13)',
   },
   {
     distro: 'ubuntu',
     matches: (r) => r.major === 5 && r.minor === 8,
     features: { unavailable: 'per-zone' },
-    note: 'Ubuntu 5.8 carries the v5.11 per-zone unavailable-range init ("DMA zone: N pages in unavailable ranges"; dmesg 25)',
-  },
-  {
-    distro: 'debian',
-    matches: (r) => r.major === 5 && r.minor === 10 && r.sublevelKnown && r.sublevel >= 162,
-    features: { unavailable: 'per-node-zone' },
-    note: 'Debian 5.10.162 prints the 5.12 "On node N, zone X: N pages in unavailable ranges" lines (dmesg 05)',
+    note: 'Ubuntu 5.8 carries the 5.12 per-zone unavailable-range init ("DMA zone: N pages in unavailable ranges"; dmesg 25)',
   },
 ];
 
 /** The profile for a full release string, with the build string of the "Linux version" line if known. */
 export function profileFor(releaseString: string, build = ''): KernelProfile {
   const release = parseRelease(releaseString, build);
-  const code = releaseCode(release);
-  if (code < v(4, 9)) {
+  if (releaseCode(release) < v(4, 9)) {
     throw new InputError(`kernel ${release.release}: mmsim models kernels from 4.9 on; give --kernel 4.9 or later`);
   }
-  let features = mainlineFeatures(code);
+  let features = mainlineFeatures(release.major, release.minor);
   const notes: string[] = [];
+  for (const b of STABLE) {
+    if (release.major !== b.branch[0] || release.minor !== b.branch[1]) continue;
+    if (release.sublevelKnown && release.sublevel >= b.sinceSublevel) {
+      features = { ...features, ...b.features };
+      notes.push(`stable ${b.branch.join('.')}.${b.sinceSublevel}+: ${Object.keys(b.features).join(', ')} (${b.evidence})`);
+    } else if (!release.sublevelKnown) {
+      notes.push(`stable sublevel unknown: ${b.branch.join('.')}.${b.sinceSublevel}+ changes not applied (give the build string or a full version)`);
+    }
+  }
   for (const b of BACKPORTS) {
     if (b.distro === release.distro && b.matches(release)) {
       features = { ...features, ...b.features };
