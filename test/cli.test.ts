@@ -34,7 +34,7 @@ describe('mmsim boot errors', () => {
   });
   it('a log without node ranges says what is missing', () => {
     const p = file('empty.log', '[    0.000000] Linux version 6.1.0 (x@x)\n');
-    expectOneLineError(mmsim('boot', '--from-dmesg', p), /no "Early memory node ranges" block/);
+    expectOneLineError(mmsim('boot', '--from-dmesg', p), /neither an "Early memory node ranges" block nor BIOS-e820 lines/);
   });
   it('a log without a Linux version line asks for --kernel', () => {
     const p = file('nover.log', '[    0.000000] Early memory node ranges\n[    0.000000]   node   0: [mem 0x0000000000001000-0x000000000009efff]\n');

@@ -53,7 +53,7 @@ export function loadMachine(src: BootSource): LoadedMachine {
     else {
       throw new InputError(`${src.fromDmesg}: the log has no "Linux version" line; name its kernel with --kernel RELEASE`);
     }
-    return { spec: parsed.spec, profile, sources: [`dmesg log ${src.fromDmesg}`] };
+    return { spec: parsed.spec, profile, sources: [`dmesg log ${src.fromDmesg}: ${parsed.sources.join(', ')}`] };
   }
   if (src.fromLive) {
     const live = readLiveMachine();

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { parseDmesg } from '../formats/dmesg.js';
+import { memblockFromE820, parseDmesg } from '../formats/dmesg.js';
 import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion } from '../kernel/machine.js';
 
 export interface LiveMachine {
@@ -30,26 +30,11 @@ function read(path: string): string | null {
   }
 }
 
-/** x86 e820 sanitising before memblock: page 0 becomes reserved and 640K-1M is removed (trim_bios_range). */
-function e820ToMemblock(ram: { start: number; end: number }[]): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  const cut = (r: { start: number; end: number }, hs: number, he: number): { start: number; end: number }[] =>
-    r.end <= hs || r.start >= he ? [r] : [
-      ...(r.start < hs ? [{ start: r.start, end: hs }] : []),
-      ...(r.end > he ? [{ start: he, end: r.end }] : []),
-    ];
-  for (const r of ram) {
-    for (const a of cut(r, 0, 0x1000)) {
-      for (const b of cut(a, 0xa0000, 0x100000)) {
-        // memblock keeps whole pages only.
-        const s = Math.ceil(b.start / 4096) * 4096;
-        const e = Math.floor(b.end / 4096) * 4096;
-        if (e > s) out.push({ start: s, end: e });
-      }
-    }
-  }
-  return out.sort((a, b) => a.start - b.start);
-}
+/** x86 trim_bios_range: page 0 becomes reserved and 640K-1M is removed before memblock sees e820. */
+const TRIM_BIOS_RANGE = [
+  { start: 0, end: 0x1000 },
+  { start: 0xa0000, end: 0x100000 },
+];
 
 function firmwareRam(root: string, sources: string[]): { start: number; end: number }[] | null {
   const dir = join(root, 'sys/firmware/memmap');
@@ -141,29 +126,23 @@ export function readLiveMachine(opts: LiveRoots = { root: '/', useDmesg: true })
   }
   const { blockBytes, nodeOfBlock, cpus } = blockNodes(opts.root);
   if (nodeOfBlock.size) sources.push('/sys/devices/system/node (node of each memory block)');
-  const memory: MemblockRegion[] = [];
-  for (const r of e820ToMemblock(ram)) {
-    // Split at memory-block boundaries where the node changes.
-    let s = r.start;
-    while (s < r.end) {
-      const blk = blockBytes ? Math.floor(s / blockBytes) : 0;
+  // Nodes by memory block, as SRAT-like ranges for memblockFromE820.
+  const byBlock: { start: number; end: number; nid: number; hotplug: boolean }[] = [];
+  if (blockBytes) {
+    for (const blk of [...nodeOfBlock.keys()].sort((a, b) => a - b)) {
       const nid = nodeOfBlock.get(blk) ?? 0;
-      let e = r.end;
-      if (blockBytes) {
-        let next = (blk + 1) * blockBytes;
-        while (next < r.end && (nodeOfBlock.get(next / blockBytes) ?? 0) === nid) next += blockBytes;
-        e = Math.min(r.end, next);
-      }
-      // memblock merges adjacent regions of the same node and flags.
-      const last = memory[memory.length - 1];
-      if (last !== undefined && last.nid === nid && last.base + last.size === s) {
-        memory[memory.length - 1] = { ...last, size: e - last.base };
-      } else {
-        memory.push({ base: s, size: e - s, nid, hotpluggable: false, mirror: false });
-      }
-      s = e;
+      const last = byBlock[byBlock.length - 1];
+      if (last && last.nid === nid && last.end === blk * blockBytes) last.end += blockBytes;
+      else byBlock.push({ start: blk * blockBytes, end: (blk + 1) * blockBytes, nid, hotplug: false });
     }
   }
+  const single = new Set(byBlock.map((b) => b.nid)).size <= 1;
+  const memory: MemblockRegion[] = memblockFromE820(
+    ram.map((r) => ({ ...r, type: 'usable' })),
+    TRIM_BIOS_RANGE,
+    byBlock,
+    single,
+  );
   const cpuinfo = read(join(opts.root, 'proc/cpuinfo')) ?? '';
   const hypervisor = /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo) ? 'unknown (cpuinfo hypervisor flag)' : null;
   sources.push(`/proc/cpuinfo (${hypervisor ? 'hypervisor flag' : 'bare metal'})`);

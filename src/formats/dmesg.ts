@@ -25,6 +25,8 @@ export interface ParsedDmesg {
   /** Line numbers that mmsim read as inputs (never counted as derived output). */
   readonly inputLines: ReadonlySet<number>;
   readonly lines: readonly DmesgLine[];
+  /** What the machine's memory was read from. */
+  readonly sources: readonly string[];
 }
 
 const TS = /^\[\s*\d+\.\d+\] ?/;
@@ -53,6 +55,10 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   const memory: MemblockRegion[] = [];
   const sratMem: { start: number; end: number; nid: number; hotplug: boolean }[] = [];
   const cpus = new Map<number, number>();
+  const e820: { start: number; end: number; type: string; lineNo: number }[] = [];
+  const userE820: { start: number; end: number; type: string; lineNo: number }[] = [];
+  const e820Edits: { start: number; end: number; kind: 'to-reserved' | 'remove'; lineNo: number }[] = [];
+  let lastPfnLine = 0;
   let fakeNode = false;
   let allowingCpus = 0;
   let inNodeRanges = false;
@@ -95,6 +101,20 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
       const nid = Number(m[1]);
       cpus.set(nid, (cpus.get(nid) ?? 0) + 1);
       inputLines.add(l.lineNo);
+    } else if ((m = /^(BIOS-e820|user): \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+)$/.exec(t))) {
+      const start = parseHexAddr(m[2] ?? '');
+      const last = parseHexAddr(m[3] ?? '');
+      if (start === null || last === null || last < start) return fail(l, 0, 'expected an e820 range [mem 0xSTART-0xEND]');
+      (m[1] === 'user' ? userE820 : e820).push({ start, end: last + 1, type: (m[4] ?? '').trim(), lineNo: l.lineNo });
+      inputLines.add(l.lineNo);
+    } else if ((m = /^e820: (update|remove) \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] usable(?: ==> (\w+))?$/.exec(t))) {
+      const start = parseHexAddr(m[2] ?? '');
+      const last = parseHexAddr(m[3] ?? '');
+      if (start !== null && last !== null && (m[1] === 'remove' || (m[4] ?? 'usable') !== 'usable')) {
+        e820Edits.push({ start, end: last + 1, kind: m[1] === 'remove' ? 'remove' : 'to-reserved', lineNo: l.lineNo });
+      }
+    } else if (/^(?:e820: )?last_pfn = 0x[0-9a-f]+ max_arch_pfn/.test(t)) {
+      lastPfnLine = l.lineNo;
     } else if (/^(?:NUMA: )?No NUMA configuration found$/.test(t)) {
       fakeNode = true;
     } else if ((m = /^(?:smpboot|CPU topo): Allowing (\d+) (?:present )?CPUs/.exec(t))) {
@@ -106,10 +126,24 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     inNodeRanges = false;
   }
 
-  if (memory.length === 0) {
-    throw new InputError(
-      `${file}: no "Early memory node ranges" block with node lines: mmsim reads memblock.memory from it; give a YAML machine instead`,
-    );
+  let memLimitApplied = true;
+  const sources: string[] = [];
+  if (memory.length > 0) {
+    sources.push('Early memory node ranges');
+  } else {
+    const table = userE820.length ? userE820 : e820;
+    if (table.length === 0) {
+      throw new InputError(
+        `${file}: neither an "Early memory node ranges" block nor BIOS-e820 lines: mmsim reads memblock.memory from them; give a YAML machine instead`,
+      );
+    }
+    // Edits printed before the last "last_pfn =" line (trim_bios_range, MTRR trimming) reach
+    // memblock; later ones (EFI tables, setup data) only mark memblock.reserved.
+    const edits = e820Edits.filter((e) => e.lineNo < lastPfnLine);
+    memory.push(...memblockFromE820(table, edits, sratMem, fakeNode || sratMem.length === 0));
+    sources.push(`${userE820.length ? 'user-defined' : 'BIOS-e820'} map${sratMem.length ? ' and SRAT' : ''} (no node ranges in the log)`);
+    // A user-defined map already has mem= applied; BIOS-e820 does not.
+    memLimitApplied = userE820.length > 0;
   }
   const sorted = [...memory].sort((a, b) => a.base - b.base);
   for (let i = 1; i < sorted.length; i++) {
@@ -141,7 +175,56 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     nodes,
     boot,
     config: DEFAULT_CONFIG,
-    memLimitApplied: true,
+    memLimitApplied,
   };
-  return { spec, release, build, inputLines, lines };
+  return { spec, release, build, inputLines, lines, sources };
+}
+
+/**
+ * memblock.memory from an e820 table when a log has no node ranges: the usable (RAM) entries
+ * with the early edits applied (e820__range_update/remove), trimmed to whole pages
+ * (memblock_trim_memory), and split between nodes by SRAT memory affinity (numa_add_memblk,
+ * memblock_set_node). Without SRAT every range is node 0 (numa_init's dummy node).
+ */
+export function memblockFromE820(
+  table: readonly { start: number; end: number; type: string }[],
+  edits: readonly { start: number; end: number }[],
+  srat: readonly { start: number; end: number; nid: number; hotplug: boolean }[],
+  singleNode: boolean,
+): MemblockRegion[] {
+  let ram: { start: number; end: number }[] = table
+    .filter((e) => e.type === 'usable' || e.type === 'reserved-kern' || e.type === 'RAM')
+    .map((e) => ({ start: e.start, end: e.end }))
+    .sort((a, b) => a.start - b.start);
+  for (const e of edits) {
+    ram = ram.flatMap((r) =>
+      r.end <= e.start || r.start >= e.end
+        ? [r]
+        : [...(r.start < e.start ? [{ start: r.start, end: e.start }] : []), ...(r.end > e.end ? [{ start: e.end, end: r.end }] : [])],
+    );
+  }
+  const page = 4096;
+  const out: MemblockRegion[] = [];
+  const push = (start: number, end: number, nid: number, hotpluggable: boolean): void => {
+    if (end <= start) return;
+    const last = out[out.length - 1];
+    if (last && last.nid === nid && last.base + last.size === start && last.hotpluggable === hotpluggable) {
+      out[out.length - 1] = { ...last, size: end - last.base };
+    } else {
+      out.push({ base: start, size: end - start, nid, hotpluggable, mirror: false });
+    }
+  };
+  for (const r of ram) {
+    const start = Math.ceil(r.start / page) * page;
+    const end = Math.floor(r.end / page) * page;
+    if (end <= start) continue;
+    if (singleNode || srat.length === 0) {
+      push(start, end, 0, false);
+      continue;
+    }
+    for (const s of [...srat].sort((a, b) => a.start - b.start)) {
+      push(Math.max(start, s.start), Math.min(end, s.end), s.nid, s.hotplug);
+    }
+  }
+  return out;
 }
