@@ -18,7 +18,3 @@ describe.skipIf(!hasSharedData)(`dmesg fidelity against ${sharedData}/dmesg`, ()
     });
   }
 });
-
-describe.runIf(!hasSharedData)('dmesg fidelity', () => {
-  it.skip(`skipped: ${sharedData}/dmesg is missing (older checkout of shared/)`, () => {});
-});
