@@ -1,5 +1,5 @@
 // Output of `mmsim boot`: the kernel log lines, /proc/zoneinfo, or JSON of the booted state.
-import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
+import { printBootZoneinfo, zoneinfoLayoutFor } from '../formats/zoneinfo-print.js';
 import type { BootState } from '../kernel/mm_init.js';
 
 export const PRINT_FORMATS = ['dmesg', 'zoneinfo', 'json'] as const;
@@ -69,6 +69,9 @@ export function printBoot(state: BootState, formats: readonly PrintFormat[], opt
     ex.push(`# kernel profile: ${state.profile.release.release} (${state.profile.basis})`);
     for (const n of state.profile.notes) ex.push(`#   ${n}`);
     for (const o of state.log.omissions()) ex.push(`# left out: "${o.what}": ${o.why}`);
+    if (formats.includes('zoneinfo')) {
+      ex.push(`# zoneinfo layout: ${zoneinfoLayoutFor(state).version}; counters other than spanned, present, start_pfn${state.spec.reserved ? ', managed' : ''} print 0`);
+    }
     parts.push(ex.join('\n') + '\n');
   }
   return parts.join('');

@@ -5,9 +5,45 @@ import { InputError } from '../errors.js';
 import { boot, loadMachine } from './boot.js';
 import { runDemo } from './demo.js';
 import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
+import { ZONEINFO_LAYOUTS } from '../formats/zoneinfo-layouts.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** Wraps words into lines of at most `width` characters, each indented by `indent`. */
+function wrap(words: readonly string[], width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let cur = indent;
+  for (const w of words) {
+    if (cur.length + w.length + 1 > width && cur.trim()) {
+      lines.push(cur.trimEnd());
+      cur = indent;
+    }
+    cur += `${w} `;
+  }
+  if (cur.trim()) lines.push(cur.trimEnd());
+  return lines;
+}
+
+/** What --print zoneinfo models, and every counter it prints as 0, from the layouts. */
+function zoneinfoHelp(): string {
+  const modelled = new Set(['spanned', 'present', 'managed']);
+  const names = new Set<string>(['pages free']);
+  for (const l of Object.values(ZONEINFO_LAYOUTS)) {
+    for (const n of [...l.zoneFields, ...l.nodeStats, ...l.zoneStats, ...l.numaStats]) if (!modelled.has(n)) names.add(n);
+    for (const n of l.pagesetFields) names.add(`pageset ${n}`);
+  }
+  names.add('vm stats threshold');
+  names.add('node_unreclaimable');
+  return [
+    '',
+    'zoneinfo (layouts of v5.3, 6.1 and 6.18; other kernels use the nearest older one):',
+    '  modelled: spanned, present, start_pfn, the protection shape; managed and the protection',
+    '  values when the machine gives memblock.reserved (YAML "reserved:"), else 0.',
+    '  not modelled, printed as 0:',
+    ...wrap([...names].map((n, i, all) => (i < all.length - 1 ? `${n},` : `${n}.`)), 100, '    '),
+  ].join('\n');
 }
 
 export function buildProgram(out: (s: string) => void): Command {
@@ -32,16 +68,7 @@ export function buildProgram(out: (s: string) => void): Command {
         .default([] as string[]),
     )
     .option('--explain', 'say which lines were left out and why, and which profile rules applied')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'zoneinfo: spanned, present, start_pfn and the protection shape are modelled; managed is printed',
-        'where the profile makes it derivable (the boot-time estimate), else 0. Every other counter',
-        '(pages free, watermarks, boost, promo, cma, per-node and per-zone vm stats, NUMA stats,',
-        'pagesets, vm stats threshold, node_unreclaimable) is not modelled and printed as 0.',
-      ].join('\n'),
-    )
+    .addHelpText('after', zoneinfoHelp())
     .action((machine: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; print: string[]; explain?: boolean }) => {
       const formats = opts.print.length ? opts.print : ['dmesg'];
       for (const f of formats) {
