@@ -10,7 +10,8 @@ export interface CmdlineError {
 }
 
 function parseCore(value: string): CoreSize | null {
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  // cmdline_parse_core: an integer (simple_strtoull) followed by '%' is a percent of memory.
+  const pct = /^(\d+)%$/.exec(value);
   if (pct && pct[1] !== undefined) {
     const percent = Number(pct[1]);
     return percent >= 0 && percent <= 100 ? { percent } : null;
@@ -41,12 +42,12 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
       else {
         const c = parseCore(value);
         if (c) kernelcore = c;
-        else error ??= { column: col, message: `kernelcore=${value}: expected a size (4G), a percent (20%) or "mirror"` };
+        else error ??= { column: col, message: `kernelcore=${value}: expected a size (4G), a whole percent (20%) or "mirror"` };
       }
     } else if (key === 'movablecore') {
       const c = parseCore(value);
       if (c) movablecore = c;
-      else error ??= { column: col, message: `movablecore=${value}: expected a size (4G) or a percent (20%)` };
+      else error ??= { column: col, message: `movablecore=${value}: expected a size (4G) or a whole percent (20%)` };
     } else if (key === 'mem') {
       if (value === 'nopentium') continue;
       const b = memparse(value);

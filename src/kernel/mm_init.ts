@@ -138,8 +138,9 @@ function findZoneMovablePfnsForNodes(
   }
 
   const page = pageBytes(arch);
+  // cmdline_parse_core: bytes >> PAGE_SHIFT, or (totalpages * 100 * percent) / 10000.
   const pagesOf = (c: { bytes: number } | { percent: number }): number =>
-    'bytes' in c ? Math.floor(c.bytes / page) : Math.floor((totalpages * 100 * Math.floor(c.percent * 100)) / 10000 / 100);
+    'bytes' in c ? Math.floor(c.bytes / page) : Math.floor((totalpages * 100 * c.percent) / 10000);
   let requiredKernelcore = boot.kernelcore ? pagesOf(boot.kernelcore) : 0;
   if (boot.movablecore) {
     let requiredMovablecore = pagesOf(boot.movablecore);
