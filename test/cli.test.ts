@@ -63,7 +63,7 @@ describe('mmsim boot errors', () => {
   it('a missing file, an unknown --print, and no machine at all', () => {
     expectOneLineError(mmsim('boot', join(dir, 'nope.yaml')), /cannot read \(ENOENT\)/);
     const ok = file('ok.yaml', 'kernel: "6.18"\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 4G }] }]\n');
-    expectOneLineError(mmsim('boot', ok, '--print', 'xml'), /--print xml: expected one of dmesg, zoneinfo, json/);
+    expectOneLineError(mmsim('boot', ok, '--print', 'xml'), /--print xml: expected one of dmesg, zoneinfo, blocks, json/);
     expectOneLineError(mmsim('boot'), /give exactly one machine/);
     expectOneLineError(mmsim('boot', ok, '--kernel', 'banana'), /--kernel banana: expected a release/);
   });

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { memblockFromE820, parseDmesg } from '../formats/dmesg.js';
-import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion } from '../kernel/machine.js';
+import { DEFAULT_CONFIG, type KernelConfig, type MachineSpec, type MemblockRegion } from '../kernel/machine.js';
 
 export interface LiveMachine {
   readonly spec: MachineSpec;
@@ -96,7 +96,21 @@ function blockNodes(root: string): { blockBytes: number; nodeOfBlock: Map<number
   return { blockBytes, nodeOfBlock, cpus };
 }
 
+/** CONFIG_MHP_DEFAULT_ONLINE_TYPE as this kernel reports it, when readable. */
+function liveAutoOnline(root: string): KernelConfig['autoOnlineBlocks'] | null {
+  const v = read(join(root, 'sys/devices/system/memory/auto_online_blocks'))?.trim();
+  return v === 'online' || v === 'offline' || v === 'online_kernel' || v === 'online_movable' ? v : null;
+}
+
 export function readLiveMachine(opts: LiveRoots = { root: '/', useDmesg: true }): LiveMachine {
+  const m = readLiveMachineSpec(opts);
+  const auto = liveAutoOnline(opts.root);
+  if (auto === null) return m;
+  m.sources.push('/sys/devices/system/memory/auto_online_blocks');
+  return { ...m, spec: { ...m.spec, config: { ...m.spec.config, autoOnlineBlocks: auto } } };
+}
+
+function readLiveMachineSpec(opts: LiveRoots): LiveMachine {
   const sources: string[] = [];
   const release = read(join(opts.root, 'proc/sys/kernel/osrelease'))?.trim() ?? '';
   const version = read(join(opts.root, 'proc/version'))?.trim() ?? '';

@@ -1,8 +1,9 @@
 // Output of `mmsim boot`: the kernel log lines, /proc/zoneinfo, or JSON of the booted state.
 import { printBootZoneinfo, zoneinfoLayoutFor } from '../formats/zoneinfo-print.js';
 import type { BootState } from '../kernel/mm_init.js';
+import { memoryDevInit, type MemoryBlocks } from '../kernel/memory_block.js';
 
-export const PRINT_FORMATS = ['dmesg', 'zoneinfo', 'json'] as const;
+export const PRINT_FORMATS = ['dmesg', 'zoneinfo', 'blocks', 'json'] as const;
 export type PrintFormat = (typeof PRINT_FORMATS)[number];
 
 export interface PrintOptions {
@@ -61,6 +62,7 @@ export function printBoot(state: BootState, formats: readonly PrintFormat[], opt
   for (const f of formats) {
     if (f === 'dmesg') parts.push(state.log.lines().join('\n') + '\n');
     else if (f === 'zoneinfo') parts.push(printBootZoneinfo(state));
+    else if (f === 'blocks') parts.push(printBlocks(memoryDevInit(state)));
     else parts.push(JSON.stringify(bootJson(state), null, 2) + '\n');
   }
   if (opts.explain) {
@@ -69,10 +71,21 @@ export function printBoot(state: BootState, formats: readonly PrintFormat[], opt
     ex.push(`# kernel profile: ${state.profile.release.release} (${state.profile.basis})`);
     for (const n of state.profile.notes) ex.push(`#   ${n}`);
     for (const o of state.log.omissions()) ex.push(`# left out: "${o.what}": ${o.why}`);
+    if (formats.includes('blocks')) {
+      const mb = memoryDevInit(state);
+      for (const [id, why] of mb.notes) ex.push(`# memory${id}: ${why}`);
+    }
     if (formats.includes('zoneinfo')) {
       ex.push(`# zoneinfo layout: ${zoneinfoLayoutFor(state).version}; counters other than spanned, present, start_pfn${state.spec.reserved ? ', managed' : ''} print 0`);
     }
     parts.push(ex.join('\n') + '\n');
   }
   return parts.join('');
+}
+
+/** One line per memory block: "memoryN phys_index state node valid_zones" ("?" where undetermined). */
+export function printBlocks(mb: MemoryBlocks): string {
+  return mb.blocks
+    .map((b) => `memory${b.id} ${b.id.toString(16).padStart(8, '0')} ${b.state} ${b.nid} ${b.validZones ?? '?'}\n`)
+    .join('');
 }

@@ -26,6 +26,7 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
   let movablecore: CoreSize | undefined;
   let movableNode = false;
   let memLimit: number | undefined;
+  let memhpDefaultState: BootOptions['memhpDefaultState'];
   let error: CmdlineError | null = null;
   const re = /\S+/g;
   let m: RegExpExecArray | null;
@@ -48,6 +49,9 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
       const c = parseCore(value);
       if (c) movablecore = c;
       else error ??= { column: col, message: `movablecore=${value}: expected a size (4G) or a whole percent (20%)` };
+    } else if (key === 'memhp_default_state') {
+      if (value === 'online' || value === 'offline' || value === 'online_kernel' || value === 'online_movable') memhpDefaultState = value;
+      else error ??= { column: col, message: `memhp_default_state=${value}: expected online, offline, online_kernel or online_movable` };
     } else if (key === 'mem') {
       if (value === 'nopentium') continue;
       const b = memparse(value);
@@ -60,6 +64,7 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
     ...(kernelcore !== undefined ? { kernelcore } : {}),
     ...(movablecore !== undefined ? { movablecore } : {}),
     ...(memLimit !== undefined ? { memLimit } : {}),
+    ...(memhpDefaultState !== undefined ? { memhpDefaultState } : {}),
   };
   return { boot, error };
 }

@@ -39,6 +39,7 @@ const schema = z
         nodesShift: z.number().int().min(0).max(10).default(DEFAULT_CONFIG.nodesShift),
         deferredStructPageInit: z.boolean().default(DEFAULT_CONFIG.deferredStructPageInit),
         zoneDevice: z.boolean().default(DEFAULT_CONFIG.zoneDevice),
+        autoOnlineBlocks: z.enum(['offline', 'online', 'online_kernel', 'online_movable']).default(DEFAULT_CONFIG.autoOnlineBlocks),
       })
       .strict()
       .default(DEFAULT_CONFIG),

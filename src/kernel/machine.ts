@@ -30,6 +30,8 @@ export interface BootOptions {
   readonly movableNode: boolean;
   /** mem=: on x86 every RAM byte at or above this address is dropped (e820__range_remove). */
   readonly memLimit?: Bytes;
+  /** memhp_default_state=: overrides the config's default online type for hot-added memory. */
+  readonly memhpDefaultState?: KernelConfig['autoOnlineBlocks'];
 }
 
 export interface KernelConfig {
@@ -38,6 +40,11 @@ export interface KernelConfig {
   readonly deferredStructPageInit: boolean;
   /** CONFIG_ZONE_DEVICE: adds the Device zone (printed as "  Device   empty"). */
   readonly zoneDevice: boolean;
+  /**
+   * auto_online_blocks: CONFIG_MHP_DEFAULT_ONLINE_TYPE / memhp_default_state=
+   * ("offline", "online", "online_kernel", "online_movable").
+   */
+  readonly autoOnlineBlocks: 'offline' | 'online' | 'online_kernel' | 'online_movable';
 }
 
 export interface NodeSpec {
@@ -73,4 +80,9 @@ export interface MachineSpec {
   readonly memLimitApplied: boolean;
 }
 
-export const DEFAULT_CONFIG: KernelConfig = { nodesShift: 10, deferredStructPageInit: true, zoneDevice: true };
+export const DEFAULT_CONFIG: KernelConfig = {
+  nodesShift: 10,
+  deferredStructPageInit: true,
+  zoneDevice: true,
+  autoOnlineBlocks: 'offline',
+};

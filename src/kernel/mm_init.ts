@@ -15,6 +15,7 @@ import {
 } from './memblock.js';
 import { probeMemoryBlockSize } from './memory.js';
 import { hex018, KernelLog } from './printk.js';
+import { MemmapLinks } from './memmap_links.js';
 import { sparseBoot, type Sparse } from './sparse.js';
 import { rounddownPowOfTwo, roundUp, type Bytes, type Nid, type Pfn } from './types.js';
 
@@ -65,6 +66,8 @@ export interface BootState {
   /** vm_total_pages as printed by build_all_zonelists; null where not derivable. */
   readonly totalPages: number | null;
   readonly memoryBlockBytes: Bytes;
+  /** Zone links boot wrote into struct pages (for valid_zones on older kernels). */
+  readonly memmapLinks: MemmapLinks;
   readonly log: KernelLog;
 }
 
@@ -266,6 +269,7 @@ class UnavailableRanges {
   constructor(
     private readonly state: { regions: readonly PfnRegion[]; sparse: Sparse; maxPfn: Pfn },
     private readonly log: KernelLog,
+    private readonly links: MemmapLinks,
   ) {}
 
   /**
@@ -277,11 +281,15 @@ class UnavailableRanges {
     let next = 0;
     let pgcnt = 0;
     for (const r of regions) {
-      if (next < r.start) pgcnt += sparse.countValidPageblockPfns(next, r.start);
+      if (next < r.start) {
+        pgcnt += sparse.countValidPageblockPfns(next, r.start);
+        this.links.write({ start: next, end: r.start, zoneIdx: 0, nid: 0, kind: 'zeroed' });
+      }
       next = r.end;
     }
     const end = tailToSection ? roundUp(maxPfn, sparse.pagesPerSection) : maxPfn;
     pgcnt += sparse.countValidPageblockPfns(next, end);
+    this.links.write({ start: next, end, zoneIdx: 0, nid: 0, kind: 'zeroed' });
     if (pgcnt) this.log.info(`Zeroed struct page in unavailable ranges: ${pgcnt} pages`);
   }
 
@@ -302,10 +310,16 @@ class UnavailableRanges {
       const end = Math.ceil((x.base + x.size) / pageBytes);
       for (const r of regions) {
         if (r.end <= cursor || r.start >= end) continue;
-        if (r.start > cursor) pgcnt += sparse.countValidPageblockPfns(cursor, r.start);
+        if (r.start > cursor) {
+          pgcnt += sparse.countValidPageblockPfns(cursor, r.start);
+          this.links.write({ start: cursor, end: r.start, zoneIdx: 0, nid: 0, kind: 'zeroed' });
+        }
         cursor = Math.max(cursor, r.end);
       }
-      if (cursor < end) pgcnt += sparse.countValidPageblockPfns(cursor, end);
+      if (cursor < end) {
+        pgcnt += sparse.countValidPageblockPfns(cursor, end);
+        this.links.write({ start: cursor, end, zoneIdx: 0, nid: 0, kind: 'zeroed' });
+      }
     }
     if (pgcnt) this.log.info(`Reserved but unavailable: ${pgcnt} pages`);
   }
@@ -320,11 +334,18 @@ class UnavailableRanges {
       if (r.nid !== zone.nid) continue;
       const s = Math.min(Math.max(r.start, zs), ze);
       const e = Math.min(Math.max(r.end, zs), ze);
-      if (this.perZoneHolePfn < s) pgcnt += sparse.countValidPageblockPfns(this.perZoneHolePfn, s);
+      this.links.write({ start: s, end: e, zoneIdx: zone.zoneIdx, nid: zone.nid, kind: 'init' });
+      if (this.perZoneHolePfn < s) {
+        pgcnt += sparse.countValidPageblockPfns(this.perZoneHolePfn, s);
+        this.links.write({ start: this.perZoneHolePfn, end: s, zoneIdx: zone.zoneIdx, nid: zone.nid, kind: 'hole' });
+      }
       this.perZoneHolePfn = e;
     }
     const end = roundUp(ze, sparse.pagesPerSection);
-    if (this.perZoneHolePfn < end) pgcnt += sparse.countValidPageblockPfns(this.perZoneHolePfn, end);
+    if (this.perZoneHolePfn < end) {
+      pgcnt += sparse.countValidPageblockPfns(this.perZoneHolePfn, end);
+      this.links.write({ start: this.perZoneHolePfn, end, zoneIdx: zone.zoneIdx, nid: zone.nid, kind: 'hole' });
+    }
     if (pgcnt) this.log.info(`  ${zone.name} zone: ${pgcnt} pages in unavailable ranges`);
   }
 
@@ -352,14 +373,21 @@ class UnavailableRanges {
         const e = Math.min(Math.max(r.end, zs), ze);
         zoneIdx = zone.zoneIdx;
         if (s >= e) continue;
-        if (holePfn < s) line(r.nid, zone.name, sparse.countValidPageblockPfns(holePfn, s));
+        this.links.write({ start: s, end: e, zoneIdx: zone.zoneIdx, nid: r.nid, kind: 'init' });
+        if (holePfn < s) {
+          line(r.nid, zone.name, sparse.countValidPageblockPfns(holePfn, s));
+          this.links.write({ start: holePfn, end: s, zoneIdx: zone.zoneIdx, nid: r.nid, kind: 'hole' });
+        }
         holePfn = e;
       }
     }
     const end = roundUp(lastEnd, sparse.pagesPerSection);
     const lastNode = byNid.get(lastNid);
     const zoneName = lastNode?.zones[zoneIdx]?.name;
-    if (holePfn < end && zoneName) line(lastNid, zoneName, sparse.countValidPageblockPfns(holePfn, end));
+    if (holePfn < end && zoneName) {
+      line(lastNid, zoneName, sparse.countValidPageblockPfns(holePfn, end));
+      this.links.write({ start: holePfn, end, zoneIdx, nid: lastNid, kind: 'hole' });
+    }
   }
 }
 
@@ -417,7 +445,9 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   }
 
   const sparse = sparseBoot(arch, regions);
-  const unavailable = new UnavailableRanges({ regions, sparse, maxPfn }, log);
+  // Before 4.15 the boot memmap was allocated zeroed: unwritten struct pages read zone 0.
+  const links = new MemmapLinks(sparse, f.unavailable === 'none' ? 0 : null);
+  const unavailable = new UnavailableRanges({ regions, sparse, maxPfn }, log, links);
 
   const dmaReservePages = dmaReserveFor(arch, profile, spec, regions);
   const mirrored = spec.boot.kernelcore === 'mirror';
@@ -537,6 +567,10 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
         }
       }
       if (f.unavailable === 'per-zone' && zone.spannedPages) unavailable.memmapInitZone(zone);
+      else if (f.unavailable !== 'per-node-zone' && zone.spannedPages) {
+        // memmap_init_zone (<= 5.11) walks the whole span: holes inside it get this zone too.
+        links.write({ start: zone.zoneStartPfn, end: zone.zoneStartPfn + zone.spannedPages, zoneIdx: zone.zoneIdx, nid: zone.nid, kind: 'init' });
+      }
     }
   };
 
@@ -603,6 +637,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     dmaReservePages,
     totalPages,
     memoryBlockBytes,
+    memmapLinks: links,
     log,
   };
 }

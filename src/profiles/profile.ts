@@ -69,6 +69,10 @@ export interface FormatFeatures {
   readonly mirrorNeedsMirrorMemory: boolean;
   /** zone_movable_pfn at or beyond the node's end is reset to 0 (no ZONE_MOVABLE there). */
   readonly movableClearBeyondNodeEnd: boolean;
+  /** valid_zones of online boot blocks: page_zone walk (test_pages_in_a_zone) or mem->zone. */
+  readonly blockZone: 'page-zone-walk' | 'zone-intersects';
+  /** removable always reads 1 ("indicate all memory blocks as removable"). */
+  readonly removableAlwaysOne: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -102,6 +106,8 @@ const BASE: FormatFeatures = {
   memorylessInitializingLine: false,
   mirrorNeedsMirrorMemory: false,
   movableClearBeyondNodeEnd: false,
+  blockZone: 'page-zone-walk',
+  removableAlwaysOne: false,
 };
 
 /**
@@ -119,6 +125,7 @@ export const MAINLINE: readonly ChangePoint[] = [
     evidence: '4.17.0 without; 5.0, 4.19.304 with (mainline 4.18 not read)',
   },
   { since: [5, 4], features: { zeroTailToSection: true }, evidence: '5.3.0 max_pfn; 5.4.59 section round-up (5.4 vs 5.4.y unverified)' },
+  { since: [5, 6], features: { removableAlwaysOne: true }, evidence: '53cdc1cb29e8, merged 2020-03-29 for 5.6' },
   { since: [5, 10], features: { memoryBlock: 'bare-metal-2g' }, evidence: '5.8.1 without, 5.10.7 with (5.9 unverified)' },
   { since: [5, 12], features: { unavailable: 'per-zone' }, evidence: '5.11.0 zeroed-total; 5.12.9 per-zone' },
   { since: [5, 13], features: { dmaReserve: 'first-1MiB' }, evidence: '5.12.9 without; 5.15.55 with; patch of 2021-06 for 5.13' },
@@ -126,6 +133,11 @@ export const MAINLINE: readonly ChangePoint[] = [
     since: [5, 14],
     features: { unavailable: 'per-node-zone', nodeTotalpagesLine: false, zoneDetailLines: false },
     evidence: '5.12.9 KERN_DEBUG + per-zone; 5.14-rc5 pr_debug + per-node-zone (5.13 unverified)',
+  },
+  {
+    since: [5, 18],
+    features: { blockZone: 'zone-intersects' },
+    evidence: '"determine and store zone for single-zone memory blocks", posted 2022-01 (5.18 unverified)',
   },
   {
     since: [5, 19],
