@@ -1,4 +1,4 @@
-// Writes fidelity/manifests/<log>.yaml for every x86_64 log in ../shared/data/dmesg: which line
+// Writes fidelity/manifests/<log>.yaml for every log in ../shared/data/dmesg: which line
 // numbers are memory-layout lines that mmsim must derive, which are inputs, and which it leaves
 // out and why. The selection is by line pattern (what the kernel prints in free_area_init and
 // around it), never by what mmsim prints. Run once per new log: node fidelity/make-manifests.mjs
@@ -27,10 +27,13 @@ const DERIVED = [
   /^Built \d+ zonelists/,
   /^Policy zone: \w+$/,
   /^x86\/mm: Memory block size: \d+MB$/,
+  /^\d+MB (HIGHMEM|LOWMEM) available\.$/,
+  /^  mapped low ram: 0 - [0-9a-f]+$/,
 ];
 const INPUT = [
   [/^  node +\d+: \[mem /, 'memblock.memory: the Early memory node ranges are what mmsim reads'],
   [/^  \w+ zone: \d+ pages reserved$/, 'dma_reserve (memblock.reserved below 16 MiB) is read from this line'],
+  [/^  low ram: 0 - [0-9a-f]+$/, 'max_low_pfn on i386 (vmalloc reserve and fixmap size decide it) is read from this line'],
 ];
 const LEFT_OUT = [
   [/^NODE_DATA\(\d+\) (allocated|on node)/, 'where memblock placed pg_data_t depends on memblock.reserved, which the log does not give'],
@@ -38,12 +41,13 @@ const LEFT_OUT = [
   [/^node \d+ deferred pages initialised in \d+ms$/, 'a measured time'],
   [/^node \d+ initialised, \d+ pages in \d+ms$/, 'a measured time; the page count depends on memblock.reserved'],
   [/^Memory: \d+K\/\d+K available/, 'kernel image section sizes and reserved memory are not inputs'],
+  [/^free_area_init_node: node \d+, pgdat [0-9a-f]+, node_mem_map [0-9a-f]+$/, 'kernel virtual addresses'],
+  [/^NUMA: NODE_DATA \[mem /, 'where memblock placed pg_data_t depends on memblock.reserved, which the log does not give'],
 ];
 
 const index = readFileSync(join(dataDir, 'INDEX.tsv'), 'utf8').split('\n').slice(1).filter(Boolean);
 for (const row of index) {
-  const [file, , release, arch] = row.split('\t');
-  if (arch !== 'x86_64') continue;
+  const [file, , release] = row.split('\t');
   const lines = readFileSync(join(dataDir, file), 'utf8').split('\n');
   const derived = [];
   const inputs = [];

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliPath, hasSharedData, sharedData } from './helpers.js';
+import { cliPath } from './helpers.js';
 
 function mmsim(...args: string[]) {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
@@ -72,8 +72,14 @@ describe('mmsim boot errors', () => {
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
   });
-  it.skipIf(!hasSharedData)('a non-x86_64 log is refused with a reason', () => {
-    expectOneLineError(mmsim('boot', '--from-dmesg', join(sharedData, 'dmesg', '14-server-arm64-xgene-1node-4.19-debian.txt')), /not x86_64/);
+  it('an arm64 kernel in the unmodelled 5.5-5.14 range is refused with a reason', () => {
+    const p = file('arm.yaml', 'arch: arm64\nnodes: [{ nid: 0, memory: [{ start: 0x40000000, end: 8G }] }]\n');
+    expectOneLineError(mmsim('boot', p, '--kernel', '5.10'), /arm64 kernels 5.5 to 5.14 are not modelled/);
+    expect(mmsim('boot', p, '--kernel', '6.18').code).toBe(0);
+  });
+  it('an i386 machine without its lowmem end asks for it', () => {
+    const p = file('i386.yaml', 'arch: i386\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 4G }] }]\n');
+    expectOneLineError(mmsim('boot', p, '--kernel', '4.9'), /give config.lowmemBytes/);
   });
 });
 

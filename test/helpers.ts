@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { x86_64 } from '../src/arch/x86_64.js';
+import { archFor } from '../src/arch/index.js';
 import { loadMachineYaml } from '../src/formats/machine-yaml.js';
 import { freeAreaInit, type BootState } from '../src/kernel/mm_init.js';
 import { profileForOption } from '../src/profiles/profile.js';
@@ -14,7 +14,8 @@ export const cliPath = join(root, 'dist', 'cli', 'main.js');
 /** Boot a machine written as mmsim YAML under a kernel profile. */
 export function bootYaml(kernel: string, yaml: string): BootState {
   const { spec } = loadMachineYaml('test.yaml', yaml);
-  return freeAreaInit(x86_64, profileForOption(kernel), spec);
+  const profile = profileForOption(kernel);
+  return freeAreaInit(archFor(spec, profile), profile, spec);
 }
 
 export function zone(state: BootState, nid: number, name: string) {

@@ -1,28 +1,44 @@
 // Per-architecture constants of the memory model (page, section, subsection, pageblock,
-// memory-block sizes and the zone list). Values are the kernel's defaults for each arch.
+// memory-block sizes, struct page size, MAX_ORDER, the zone list and zone_sizes_init), and the
+// arch-specific parts of boot that print. Values are the kernel's for each arch and version.
 import type { Pfn } from '../kernel/types.js';
 
 /** Zone names as the kernel prints them (zone_names[]). */
 export type ZoneName = 'DMA' | 'DMA32' | 'Normal' | 'HighMem' | 'Movable' | 'Device';
 
+export type ArchName = 'x86_64' | 'arm64' | 'i386' | 's390x';
+
+/** What zone_sizes_init needs to know about the machine. */
+export interface ZoneSizesInput {
+  /** Lowest memblock pfn (memblock_start_of_DRAM). */
+  readonly minPfn: Pfn;
+  /** Highest memblock pfn + 1 (max_pfn, memblock_end_of_DRAM). */
+  readonly maxPfn: Pfn;
+  /** max_low_pfn: the end of directly mapped memory (= maxPfn on 64-bit). */
+  readonly maxLowPfn: Pfn;
+}
+
 export interface Arch {
-  readonly name: 'x86_64';
+  readonly name: ArchName;
+  /** A short description with the options that chose this variant, e.g. "arm64 16K pages". */
+  readonly variant: string;
   readonly pageShift: number;
   readonly sectionSizeBits: number;
+  /** SUBSECTION_SHIFT: 21 (2 MiB) everywhere. */
   readonly subsectionShift: number;
   readonly pageblockOrder: number;
   readonly structPageBytes: number;
-  /** MAX_ORDER_NR_PAGES (1 << (MAX_ORDER - 1) in v5.3, 1 << MAX_PAGE_ORDER now): 1024 on x86_64. */
+  /** MAX_ORDER_NR_PAGES (1 << (MAX_ORDER - 1) before 6.4, 1 << MAX_PAGE_ORDER after). */
   readonly maxOrderNrPages: number;
-  /** Zones in index order for a kernel with ZONE_DEVICE (CONFIG_ZONE_DEVICE=y). */
+  /** Zones in index order for this configuration (Device only with CONFIG_ZONE_DEVICE). */
   readonly zones: readonly ZoneName[];
-  /** Bytes in the smallest memory block (one section). */
+  /** MIN_MEMORY_BLOCK_SIZE = one section. */
   readonly minMemoryBlockBytes: number;
-  /**
-   * zone_sizes_init: the arch's max_zone_pfn[] for each zone of `zones`
-   * (0 for Movable and Device, which the arch does not size).
-   */
-  maxZonePfns(maxLowPfn: Pfn, maxPfn: Pfn): Pfn[];
+  /** CONFIG_SPARSEMEM (false: FLATMEM, one mem_map, no sections or memory blocks). */
+  readonly sparsemem: boolean;
+  readonly is64bit: boolean;
+  /** zone_sizes_init: max_zone_pfn[] for each zone of `zones` (0 for Movable and Device). */
+  maxZonePfns(m: ZoneSizesInput): Pfn[];
 }
 
 export function pagesPerSection(arch: Arch): number {
@@ -39,4 +55,9 @@ export function pageblockNrPages(arch: Arch): number {
 
 export function pageBytes(arch: Arch): number {
   return 2 ** arch.pageShift;
+}
+
+/** Place each zone's limit at its index in `zones` (absent zones are dropped). */
+export function limitsFor(zones: readonly ZoneName[], limits: Partial<Record<ZoneName, Pfn>>): Pfn[] {
+  return zones.map((z) => limits[z] ?? 0);
 }

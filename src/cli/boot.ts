@@ -1,6 +1,6 @@
 // `mmsim boot`: build a machine from a YAML file, a dmesg log or this machine, boot it, print.
 import { readFileSync } from 'node:fs';
-import { x86_64 } from '../arch/x86_64.js';
+import { archFor } from '../arch/index.js';
 import { InputError } from '../errors.js';
 import { parseDmesg } from '../formats/dmesg.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
@@ -32,13 +32,6 @@ function readText(path: string): string {
   }
 }
 
-/** Refuse logs of architectures not modelled yet, by their release string. */
-function checkArch(file: string, release: string | null): void {
-  if (release && /aarch64|arm64|i[3-6]86|armv7|ppc64|s390/.test(release)) {
-    throw new InputError(`${file}: kernel ${release} is not x86_64; mmsim models x86_64 boot layouts only so far`);
-  }
-}
-
 export function loadMachine(src: BootSource): LoadedMachine {
   const chosen = [src.machineFile !== undefined, src.fromDmesg !== undefined, src.fromLive === true].filter(Boolean).length;
   if (chosen !== 1) {
@@ -46,7 +39,6 @@ export function loadMachine(src: BootSource): LoadedMachine {
   }
   if (src.fromDmesg !== undefined) {
     const parsed = parseDmesg(src.fromDmesg, readText(src.fromDmesg));
-    checkArch(src.fromDmesg, parsed.release);
     let profile: KernelProfile;
     if (src.kernel !== undefined) profile = profileForOption(src.kernel);
     else if (parsed.release !== null) profile = profileFor(parsed.release, parsed.build);
@@ -70,5 +62,5 @@ export function loadMachine(src: BootSource): LoadedMachine {
 }
 
 export function boot(m: LoadedMachine): BootState {
-  return freeAreaInit(x86_64, m.profile, m.spec);
+  return freeAreaInit(archFor(m.spec, m.profile), m.profile, m.spec);
 }

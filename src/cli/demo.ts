@@ -1,5 +1,5 @@
 // `mmsim demo`: the built-in example machine, booted and printed.
-import { x86_64 } from '../arch/x86_64.js';
+import { archFor } from '../arch/index.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { freeAreaInit } from '../kernel/mm_init.js';
 import { profileForOption } from '../profiles/profile.js';
@@ -46,6 +46,6 @@ nodes:
 export function runDemo(kernel: string): string {
   const { spec } = loadMachineYaml('<demo>', DEMO_MACHINE_YAML);
   const profile = profileForOption(kernel);
-  const state = freeAreaInit(x86_64, profile, spec);
+  const state = freeAreaInit(archFor(spec, profile), profile, spec);
   return printBoot(state, ['dmesg', 'zoneinfo'], { explain: false, sources: ['built-in demo machine'] });
 }

@@ -1,4 +1,4 @@
-// `npm run fidelity`: every x86_64 log in ../shared/data/dmesg booted from its own lines, and
+// `npm run fidelity`: every log in ../shared/data/dmesg booted from its own lines, and
 // every memory-layout line its manifest lists compared byte for byte, in order.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

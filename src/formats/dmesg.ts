@@ -2,6 +2,7 @@
 // "Hypervisor detected", SRAT CPU and memory affinity, the "Early memory node ranges" block
 // (memblock.memory exactly as the kernel had it) and, for kernels that print it,
 // "DMA zone: N pages reserved" (dma_reserve).
+import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine.js';
 import { parseCmdline } from './cmdline.js';
@@ -59,6 +60,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   const userE820: { start: number; end: number; type: string; lineNo: number }[] = [];
   const e820Edits: { start: number; end: number; kind: 'to-reserved' | 'remove'; lineNo: number }[] = [];
   let lastPfnLine = 0;
+  let lowmemBytes: number | null = null;
   let fakeNode = false;
   let allowingCpus = 0;
   let inNodeRanges = false;
@@ -113,6 +115,9 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
       if (start !== null && last !== null && (m[1] === 'remove' || (m[4] ?? 'usable') !== 'usable')) {
         e820Edits.push({ start, end: last + 1, kind: m[1] === 'remove' ? 'remove' : 'to-reserved', lineNo: l.lineNo });
       }
+    } else if ((m = /^  low ram: 0 - ([0-9a-f]+)$/.exec(t))) {
+      lowmemBytes = parseInt(m[1] ?? '0', 16);
+      inputLines.add(l.lineNo);
     } else if (/^(?:e820: )?last_pfn = 0x[0-9a-f]+ max_arch_pfn/.test(t)) {
       lastPfnLine = l.lineNo;
     } else if (/^(?:NUMA: )?No NUMA configuration found$/.test(t)) {
@@ -166,7 +171,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
 
   const spec: MachineSpec = {
     name: file,
-    arch: 'x86_64',
+    arch: archOfRelease(release),
     hypervisor,
     memory: withHotplug,
     pmem: [],
@@ -174,7 +179,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     dmaReservePages,
     nodes,
     boot,
-    config: DEFAULT_CONFIG,
+    config: { ...DEFAULT_CONFIG, lowmemBytes, ...(boot.memhpDefaultState ? { autoOnlineBlocks: boot.memhpDefaultState } : {}) },
     memLimitApplied,
   };
   return { spec, release, build, inputLines, lines, sources };
@@ -227,4 +232,13 @@ export function memblockFromE820(
     }
   }
   return out;
+}
+
+/** The architecture a release string names (x86_64 unless it says otherwise). */
+export function archOfRelease(release: string | null): ArchName {
+  if (release === null) return 'x86_64';
+  if (/aarch64|arm64/.test(release)) return 'arm64';
+  if (/i[3-6]86|-686|-pae\b/.test(release)) return 'i386';
+  if (/s390/.test(release)) return 's390x';
+  return 'x86_64';
 }

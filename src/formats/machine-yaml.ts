@@ -31,7 +31,7 @@ const schema = z
   .object({
     name: z.string().default('machine'),
     kernel: z.union([z.string(), z.number()]).transform(String).optional(),
-    arch: z.literal('x86_64').default('x86_64'),
+    arch: z.enum(['x86_64', 'arm64', 'i386', 's390x']).default('x86_64'),
     hypervisor: z.string().nullable().default(null),
     cmdline: z.string().default(''),
     config: z
@@ -40,6 +40,10 @@ const schema = z
         deferredStructPageInit: z.boolean().default(DEFAULT_CONFIG.deferredStructPageInit),
         zoneDevice: z.boolean().default(DEFAULT_CONFIG.zoneDevice),
         autoOnlineBlocks: z.enum(['offline', 'online', 'online_kernel', 'online_movable']).default(DEFAULT_CONFIG.autoOnlineBlocks),
+        pageBytes: z.union([z.literal(4096), z.literal(16384), z.literal(65536)]).default(DEFAULT_CONFIG.pageBytes),
+        lowmemBytes: addr.nullable().default(DEFAULT_CONFIG.lowmemBytes),
+        rzmBytes: addr.nullable().default(DEFAULT_CONFIG.rzmBytes),
+        numa: z.boolean().nullable().default(DEFAULT_CONFIG.numa),
       })
       .strict()
       .default(DEFAULT_CONFIG),

@@ -1,6 +1,7 @@
 // The machine a kernel boots on, as the memory model sees it after firmware parsing: memblock
 // memory regions with their nodes, what is reserved where known, CPUs per node, the command
 // line options and kernel config that change the layout.
+import type { ArchName } from '../arch/arch.js';
 import type { Bytes, Nid, PhysAddr } from './types.js';
 
 /** A memblock.memory region (struct memblock_region): [base, base + size) on node `nid`. */
@@ -45,6 +46,17 @@ export interface KernelConfig {
    * ("offline", "online", "online_kernel", "online_movable").
    */
   readonly autoOnlineBlocks: 'offline' | 'online' | 'online_kernel' | 'online_movable';
+  /** arm64 page size (CONFIG_ARM64_4K/16K/64K_PAGES); ignored elsewhere. */
+  readonly pageBytes: 4096 | 16384 | 65536;
+  /**
+   * i386: max_low_pfn in bytes, the end of lowmem (the "low ram: 0 - X" line; 896 MiB less the
+   * vmalloc reserve by default). Null elsewhere or when unknown.
+   */
+  readonly lowmemBytes: Bytes | null;
+  /** s390x: sclp.rzm, the storage increment size; the memory block is max(section, rzm). */
+  readonly rzmBytes: Bytes | null;
+  /** CONFIG_NUMA; null: the distro default of the arch (on for 64-bit, off for i386). */
+  readonly numa: boolean | null;
 }
 
 export interface NodeSpec {
@@ -55,7 +67,7 @@ export interface NodeSpec {
 
 export interface MachineSpec {
   readonly name: string;
-  readonly arch: 'x86_64';
+  readonly arch: ArchName;
   /** The hypervisor dmesg names ("KVM", "Xen HVM", ...), or null on bare metal. */
   readonly hypervisor: string | null;
   /** memblock.memory as the kernel has it after e820/SRAT parsing, before mem= is applied. */
@@ -85,4 +97,8 @@ export const DEFAULT_CONFIG: KernelConfig = {
   deferredStructPageInit: true,
   zoneDevice: true,
   autoOnlineBlocks: 'offline',
+  pageBytes: 4096,
+  lowmemBytes: null,
+  rzmBytes: null,
+  numa: null,
 };

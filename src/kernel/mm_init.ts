@@ -1,8 +1,9 @@
 // Boot-time zone and node layout: free_area_init (6.18 mm/mm_init.c; free_area_init_nodes in
 // v5.3 mm/page_alloc.c) and what it prints, per kernel profile. Leaves out the memmap contents
 // (issue 4), deferred init, and CONFIG_HIGHMEM architectures.
-import { pageBytes, type Arch, type ZoneName } from '../arch/arch.js';
+import { pageblockNrPages, pageBytes, type Arch, type ZoneName } from '../arch/arch.js';
 import { MAX_DMA_PFN } from '../arch/x86_64.js';
+import { InputError } from '../errors.js';
 import type { FormatFeatures, KernelProfile } from '../profiles/profile.js';
 import type { MachineSpec } from './machine.js';
 import {
@@ -73,11 +74,6 @@ export interface BootState {
 
 /** MIGRATE_TYPES with CONFIG_CMA and CONFIG_MEMORY_ISOLATION (v5.3 enum migratetype). */
 const MIGRATE_TYPES = 6;
-
-/** The zone list of this kernel: the arch's zones, less Device without CONFIG_ZONE_DEVICE. */
-function zoneNamesFor(arch: Arch, spec: MachineSpec): ZoneName[] {
-  return arch.zones.filter((z) => z !== 'Device' || spec.config.zoneDevice);
-}
 
 /** find_zone_movable_pfns_for_nodes (6.18 and v5.3; the differences are profile features). */
 function findZoneMovablePfnsForNodes(
@@ -246,7 +242,7 @@ function zoneAbsentPagesInNode(
 
 /** calc_memmap_size (v5.3): struct-page pages for spanned, or present if holes exceed 1/16. */
 export function calcMemmapSize(arch: Arch, spanned: number, present: number): number {
-  const pages = spanned > present + Math.floor(present / 16) ? present : spanned;
+  const pages = spanned > present + Math.floor(present / 16) && arch.sparsemem ? present : spanned;
   const page = pageBytes(arch);
   return Math.ceil((pages * arch.structPageBytes) / page);
 }
@@ -399,14 +395,16 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     spec.boot.memLimit !== undefined && !spec.memLimitApplied ? applyMemLimit(spec.memory, spec.boot.memLimit) : spec.memory;
   const regions = pfnRegions(arch, memory);
   const maxPfn = regions.reduce((m, r) => Math.max(m, r.end), 0);
-  const zoneNames = zoneNamesFor(arch, spec);
-  const archMax = arch.maxZonePfns(maxPfn, maxPfn);
-  const maxZonePfn = zoneNames.map((z) => archMax[arch.zones.indexOf(z)] ?? 0);
+  const zoneNames = arch.zones;
+  const minPfn = regions.length ? Math.min(...regions.map((r) => r.start)) : 0;
+  const maxLowPfn = maxLowPfnFor(arch, spec, maxPfn);
+  const maxZonePfn = arch.maxZonePfns({ minPfn, maxPfn, maxLowPfn });
+  if (arch.name === 'i386') i386MemoryLines(log, maxPfn, maxLowPfn);
 
   // Arch zone boundaries: each zone starts where the previous one ended.
   const lowest: Pfn[] = zoneNames.map(() => 0);
   const highest: Pfn[] = zoneNames.map(() => 0);
-  let startPfn = regions.length ? Math.min(...regions.map((r) => r.start)) : 0;
+  let startPfn = minPfn;
   zoneNames.forEach((z, i) => {
     if (z === 'Movable') return;
     const endPfn = Math.max(maxZonePfn[i] ?? 0, startPfn);
@@ -444,7 +442,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     log.info(`  node ${String(r.nid).padStart(3)}: [mem ${hex018(r.start * pageBytes(arch))}-${hex018(r.end * pageBytes(arch) - 1)}]`);
   }
 
-  const sparse = sparseBoot(arch, regions);
+  const sparse = sparseBoot(arch, regions, maxPfn);
   // Before 4.15 the boot memmap was allocated zeroed: unwritten struct pages read zone 0.
   const links = new MemmapLinks(sparse, f.unavailable === 'none' ? 0 : null);
   const unavailable = new UnavailableRanges({ regions, sparse, maxPfn }, log, links);
@@ -534,9 +532,13 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     for (const zone of node.zones) {
       let freesize: number | null = zone.presentPages;
       zone.memmapPages = calcMemmapSize(arch, zone.spannedPages, zone.presentPages);
+      if (zone.name === 'HighMem') zone.memmapPages = 0;
       if (f.managedEstimate === 'memmap-and-dma-reserve') {
-        const memmap = zone.memmapPages;
-        if (freesize >= memmap) {
+        // HighMem's memmap lives in lowmem: it is not charged to the zone.
+        const memmap = zone.name === 'HighMem' ? 0 : zone.memmapPages;
+        if (zone.name === 'HighMem') {
+          // nothing to subtract
+        } else if (freesize >= memmap) {
           freesize -= memmap;
           if (memmap && f.zoneDetailLines) log.debug(`  ${zone.name} zone: ${memmap} pages used for memmap`);
         } else if (f.zoneDetailLines) {
@@ -609,17 +611,20 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
       if (managed > 0 && zone.zoneIdx > policyZone && zone.zoneIdx !== movableIdx) policyZone = zone.zoneIdx;
     }
   }
-  const order = f.zonelistOrderInLine ? ' in Node order' : '';
+  // default_zonelist_order (before 4.14): Node order on 64-bit NUMA; Zone order on 32-bit, and
+  // always without CONFIG_NUMA (set_zonelist_order).
+  const numa = spec.config.numa ?? arch.is64bit;
+  const order = f.zonelistOrderInLine ? (arch.is64bit && numa ? ' in Node order' : ' in Zone order') : '';
   if (totalPages === null) {
     log.omit(`Built ${onlineNodes} zonelists${order}, mobility grouping on.  Total pages: N`, 'Total pages needs dma_reserve, which is unknown');
   } else {
-    const mobility = totalPages < 512 * MIGRATE_TYPES ? 'off' : 'on';
+    const mobility = totalPages < pageblockNrPages(arch) * MIGRATE_TYPES ? 'off' : 'on';
     log.info(`Built ${onlineNodes} zonelists${order}, mobility grouping ${mobility}.  Total pages: ${totalPages}`);
   }
-  log.info(`Policy zone: ${zoneNames[policyZone] ?? 'DMA'}`);
+  if (numa) log.info(`Policy zone: ${zoneNames[policyZone] ?? 'DMA'}`);
 
-  const memoryBlockBytes = probeMemoryBlockSize(f.memoryBlock, maxPfn * page, spec.hypervisor !== null);
-  log.info(`x86/mm: Memory block size: ${memoryBlockBytes / (1024 * 1024)}MB`);
+  const memoryBlockBytes = memoryBlockSizeBytes(arch, f, spec, maxPfn * page);
+  if (arch.name === 'x86_64') log.info(`x86/mm: Memory block size: ${memoryBlockBytes / (1024 * 1024)}MB`);
 
   return {
     arch,
@@ -642,9 +647,39 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   };
 }
 
+/** memory_block_size_bytes: x86_64's probe, s390's max(section, rzm), else one section. */
+function memoryBlockSizeBytes(arch: Arch, f: FormatFeatures, spec: MachineSpec, bootMemEnd: Bytes): Bytes {
+  if (arch.name === 'x86_64') return probeMemoryBlockSize(f.memoryBlock, bootMemEnd, spec.hypervisor !== null);
+  if (arch.name === 's390x') return Math.max(arch.minMemoryBlockBytes, spec.config.rzmBytes ?? 0);
+  return arch.minMemoryBlockBytes;
+}
+
+/** max_low_pfn: max_pfn on 64-bit; on i386 the end of lowmem, which the machine must give. */
+function maxLowPfnFor(arch: Arch, spec: MachineSpec, maxPfn: Pfn): Pfn {
+  if (arch.is64bit) return maxPfn;
+  if (spec.config.lowmemBytes === null) {
+    throw new InputError(
+      'i386: the end of lowmem (max_low_pfn) depends on the vmalloc reserve and fixmap size; give config.lowmemBytes (the "low ram: 0 - X" value)',
+    );
+  }
+  return Math.min(maxPfn, Math.floor(spec.config.lowmemBytes / pageBytes(arch)));
+}
+
+/** initmem_init and setup_bootmem_allocator on 32-bit x86 (4.9): the HighMem/LowMem split lines. */
+function i386MemoryLines(log: KernelLog, maxPfn: Pfn, maxLowPfn: Pfn): void {
+  const highstart = maxPfn > maxLowPfn ? maxLowPfn : maxPfn;
+  const mb = (pages: number): number => Math.floor(pages / 256);
+  log.info(`${mb(maxPfn - highstart)}MB HIGHMEM available.`);
+  log.info(`${mb(maxLowPfn)}MB LOWMEM available.`);
+  log.info(`  mapped low ram: 0 - ${(maxLowPfn * 4096).toString(16).padStart(8, '0')}`);
+  log.info(`  low ram: 0 - ${(maxLowPfn * 4096).toString(16).padStart(8, '0')}`);
+}
+
 /** dma_reserve per the profile: given, computed from memblock.reserved, or the first-1MiB rule. */
 function dmaReserveFor(arch: Arch, profile: KernelProfile, spec: MachineSpec, regions: readonly PfnRegion[]): number | null {
   if (profile.features.managedEstimate === 'present') return 0;
+  // memblock_find_dma_reserve is x86_64 only; elsewhere dma_reserve stays 0.
+  if (arch.name !== 'x86_64') return 0;
   if (spec.dmaReservePages !== null) return spec.dmaReservePages;
   const firstMiB = profile.features.dmaReserve === 'first-1MiB';
   if (spec.reserved !== null) {

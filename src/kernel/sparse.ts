@@ -24,6 +24,12 @@ export class Sparse {
   readonly pagesPerSubsection: number;
   readonly pageblockNrPages: number;
 
+  /**
+   * FLATMEM (CONFIG_SPARSEMEM off): one mem_map for [0, max_mapnr); no sections. Null with
+   * SPARSEMEM.
+   */
+  flatMaxPfn: Pfn | null = null;
+
   constructor(readonly arch: Arch) {
     this.pagesPerSection = pagesPerSection(arch);
     this.pagesPerSubsection = pagesPerSubsection(arch);
@@ -80,6 +86,7 @@ export class Sparse {
 
   /** pfn_valid (generic SPARSEMEM): section has a memmap and is early, or the subsection bit is set. */
   pfnValid(pfn: Pfn): boolean {
+    if (this.flatMaxPfn !== null) return pfn >= 0 && pfn < this.flatMaxPfn;
     const s = this.sections.get(this.pfnToSectionNr(pfn));
     if (!s || !s.hasMemMap) return false;
     if (s.early) return true;
@@ -94,6 +101,7 @@ export class Sparse {
    */
   countValidPageblockPfns(start: Pfn, end: Pfn): number {
     if (end <= start) return 0;
+    if (this.flatMaxPfn !== null) return Math.max(0, Math.min(end, this.flatMaxPfn) - start);
     const pb = this.pageblockNrPages;
     const first = this.pfnToSectionNr(start);
     const last = this.pfnToSectionNr(end - 1);
@@ -114,9 +122,16 @@ export class Sparse {
   }
 }
 
-/** memblocks_present + sparse_init + the subsection_map_init loop of free_area_init. */
-export function sparseBoot(arch: Arch, regions: readonly PfnRegion[]): Sparse {
+/**
+ * memblocks_present + sparse_init + the subsection_map_init loop of free_area_init; with
+ * FLATMEM, a mem_map covering [0, max_pfn) (max_mapnr = highend_pfn on HighMem i386).
+ */
+export function sparseBoot(arch: Arch, regions: readonly PfnRegion[], maxPfn: Pfn): Sparse {
   const sparse = new Sparse(arch);
+  if (!arch.sparsemem) {
+    sparse.flatMaxPfn = maxPfn;
+    return sparse;
+  }
   for (const r of regions) sparse.memoryPresent(r.nid, r.start, r.end);
   sparse.sparseInit();
   for (const r of regions) sparse.subsectionMapInit(r.start, r.end);
