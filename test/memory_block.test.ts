@@ -110,3 +110,19 @@ nodes: [{ nid: 0, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, e
     expect(unknown.blocks.every((b) => b.removable === null)).toBe(true);
   });
 });
+
+const hasLsmem = existsSync('/usr/bin/lsmem') && existsSync(SYS);
+
+describe.skipIf(!hasLsmem)('sysfs export read by the real lsmem', () => {
+  it('the live machine exported by mmsim reads exactly like the live /sys for every output mode', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-sysfs-'));
+    execFileSync(process.execPath, [cliPath, 'sysfs', 'export', '--from-live', dir], { encoding: 'utf8' });
+    for (const opts of [[], ['-o', '+ZONES'], ['--output-all'], ['--split', 'none', '-o', 'RANGE,SIZE'], ['--json', '--output-all'], ['--raw', '--all']]) {
+      const ours = execFileSync('lsmem', [...opts, '--sysroot', dir], { encoding: 'utf8' });
+      const real = execFileSync('lsmem', opts, { encoding: 'utf8' });
+      expect(ours, `lsmem ${opts.join(' ')}`).toBe(real);
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, loadMachine } from '../src/cli/boot.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
+import { memoryDevInit } from '../src/kernel/memory_block.js';
 import { sharedData } from './helpers.js';
 
 const golden = join(sharedData, '..', 'qemu-oracle', 'golden', 'boot', 'steps.txt');
@@ -47,6 +48,18 @@ describe.skipIf(!existsSync(golden))('QEMU 6.1 golden boot', () => {
       expect(i, `"${w}"`).toBeGreaterThanOrEqual(0);
       at = i + 1;
     }
+  });
+
+  it('gives the memory blocks of the report: state, phys_index, node, valid_zones, block size', () => {
+    const head = text.split('\n').find((l) => l.startsWith('=== memory blocks')) ?? '';
+    const mb = memoryDevInit(state);
+    expect(head).toContain(`block_size_bytes=${mb.blockBytes.toString(16)} `);
+    // The golden kernel runs with CONFIG_MHP_DEFAULT_ONLINE_TYPE offline, the config default.
+    expect(head).toContain(`auto_online_blocks=${mb.autoOnlineBlocks})`);
+    const ours = mb.blocks.map(
+      (b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${b.validZones ?? '?'}`,
+    );
+    expect(ours).toEqual(section(text, 'memory blocks'));
   });
 
   it('gives the zoneinfo spans, present pages and start_pfn of the report', () => {

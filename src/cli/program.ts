@@ -4,6 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { boot, loadMachine } from './boot.js';
 import { runDemo } from './demo.js';
+import { sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
+import { memoryDevInit } from '../kernel/memory_block.js';
 import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
 import { ZONEINFO_LAYOUTS } from '../formats/zoneinfo-layouts.js';
 
@@ -84,6 +86,35 @@ export function buildProgram(out: (s: string) => void): Command {
       });
       const state = boot(loaded);
       out(printBoot(state, formats as PrintFormat[], { explain: opts.explain === true, sources: loaded.sources }));
+    });
+
+  const sysfs = program.command('sysfs').description('/sys/devices/system/memory: write a machine out, or read a tree in.');
+  sysfs
+    .command('export')
+    .description("Write a machine's memory blocks as DIR/sys/devices/system/memory, as the kernel presents them.")
+    .argument('[machine]', 'a YAML machine file')
+    .argument('[dir]', 'the directory to write (lsmem --sysroot DIR reads it)')
+    .option('--from-dmesg <file>', 'read the machine from a real boot log')
+    .option('--from-live', 'read this machine')
+    .option('--kernel <release>', 'kernel profile')
+    .action((a: string | undefined, b: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string }) => {
+      // One positional is the directory; two are machine and directory.
+      const [machine, dir] = b === undefined ? [undefined, a] : [a, b];
+      if (dir === undefined) throw new InputError('sysfs export: give the directory to write');
+      const loaded = loadMachine({
+        ...(machine !== undefined ? { machineFile: machine } : {}),
+        ...(opts.fromDmesg !== undefined ? { fromDmesg: opts.fromDmesg } : {}),
+        ...(opts.fromLive ? { fromLive: true } : {}),
+        ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
+      });
+      const mb = memoryDevInit(boot(loaded));
+      try {
+        writeSysfsTree(dir, sysfsView(mb));
+      } catch (e) {
+        throw new InputError(`sysfs export: cannot write ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable directory`);
+      }
+      out(`wrote ${mb.blocks.length} memory blocks to ${dir}/sys/devices/system/memory\n`);
+      for (const [id, why] of mb.notes) out(`memory${id}: ${why}; the file is left out\n`);
     });
 
   program

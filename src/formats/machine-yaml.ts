@@ -48,6 +48,21 @@ const schema = z
       .strict()
       .default(DEFAULT_CONFIG),
     dmaReservePages: z.number().int().nonnegative().optional(),
+    memoryBlockBytes: addr.optional(),
+    memoryBlocks: z
+      .array(
+        z
+          .object({
+            id: z.number().int().nonnegative(),
+            state: z.enum(['online', 'offline', 'going-offline']).optional(),
+            removable: z.boolean().optional(),
+            validZones: z.string().optional(),
+            physDevice: z.number().int().nonnegative().optional(),
+            nodes: z.array(z.number().int().nonnegative()).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     reserved: z.array(reservedRange).optional(),
     nodes: z
       .array(
@@ -170,6 +185,8 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     boot,
     config: m.config,
     memLimitApplied: false,
+    ...(m.memoryBlocks ? { observedBlocks: m.memoryBlocks } : {}),
+    ...(m.memoryBlockBytes !== undefined ? { observedBlockBytes: m.memoryBlockBytes } : {}),
   };
   return { spec, kernel: m.kernel ?? null };
 }

@@ -21,6 +21,19 @@ export interface ReservedRange {
   readonly size: Bytes;
 }
 
+/**
+ * A memory block's attributes as a running system reported them (e.g. imported from sysfs):
+ * observations the boot model cannot derive (offline blocks, the old removable heuristic).
+ */
+export interface ObservedBlock {
+  readonly id: number;
+  readonly state?: 'online' | 'offline' | 'going-offline';
+  readonly removable?: boolean;
+  readonly validZones?: string;
+  readonly physDevice?: number;
+  readonly nodes?: readonly Nid[];
+}
+
 /** A size option such as kernelcore=4G or movablecore=10%. */
 export type CoreSize = { readonly bytes: Bytes } | { readonly percent: number };
 
@@ -90,6 +103,10 @@ export interface MachineSpec {
   readonly config: KernelConfig;
   /** True when `memory` already reflects mem= (it was read from a booted kernel's node ranges). */
   readonly memLimitApplied: boolean;
+  /** Observed memory block attributes that override the derived ones (none when booting fresh). */
+  readonly observedBlocks?: readonly ObservedBlock[];
+  /** Observed block size in bytes; the model's own must agree (checked, never overridden). */
+  readonly observedBlockBytes?: Bytes;
 }
 
 export const DEFAULT_CONFIG: KernelConfig = {

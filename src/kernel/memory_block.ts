@@ -2,6 +2,7 @@
 // drivers/base/node.c register_memory_blocks_under_node_early; 6.18 and v5.3). Leaves out
 // hotplugged blocks, memory groups and offline blocks' zone lists (the hotplug issue).
 import type { ZoneName } from '../arch/arch.js';
+import { InputError } from '../errors.js';
 import type { BootState } from './mm_init.js';
 import type { Bytes, Nid, Pfn } from './types.js';
 
@@ -26,7 +27,9 @@ export interface MemoryBlock {
   /** removable: true/false, or null where the old heuristic needs what the inputs lack. */
   removable: boolean | null;
   /** arch_get_memory_phys_device: 0 on x86. */
-  readonly physDevice: number;
+  physDevice: number;
+  /** An observed valid_zones text that is not a single zone name (e.g. "Normal Movable"). */
+  validZonesText?: string;
 }
 
 export interface MemoryBlocks {
@@ -97,6 +100,7 @@ export function memoryDevInit(state: BootState): MemoryBlocks {
       if (r === null) notes.set(mem.id, `${notes.get(mem.id) ? notes.get(mem.id) + '; ' : ''}removable needs memblock.reserved (is_mem_section_removable)`);
     }
   }
+  applyObserved(state, byId, notes);
   return {
     blockBytes: state.memoryBlockBytes,
     sectionsPerBlock,
@@ -167,4 +171,31 @@ function removableByReserved(state: BootState, mem: MemoryBlock): boolean | null
   let covered = 0;
   for (const r of state.regions) covered += Math.max(0, Math.min(r.end, mem.startPfn + mem.nrPages) - Math.max(r.start, mem.startPfn));
   return covered === mem.nrPages;
+}
+
+/** Observed attributes (machine.observedBlocks) replace the derived ones, block by block. */
+function applyObserved(state: BootState, byId: ReadonlyMap<number, MemoryBlock>, notes: Map<number, string>): void {
+  const { spec } = state;
+  if (spec.observedBlockBytes !== undefined && spec.observedBlockBytes !== state.memoryBlockBytes) {
+    throw new InputError(
+      `${spec.name}: observed block size 0x${spec.observedBlockBytes.toString(16)} differs from the model's 0x${state.memoryBlockBytes.toString(16)} for this machine and kernel; check arch, kernel and config (s390x: rzmBytes)`,
+    );
+  }
+  for (const o of spec.observedBlocks ?? []) {
+    const mem = byId.get(o.id);
+    if (!mem) throw new InputError(`${spec.name}: observed block memory${o.id} has no present section in this machine`);
+    if (o.state !== undefined) mem.state = o.state;
+    if (o.removable !== undefined) mem.removable = o.removable;
+    if (o.physDevice !== undefined) mem.physDevice = o.physDevice;
+    if (o.nodes !== undefined) {
+      mem.nodes.splice(0, mem.nodes.length, ...o.nodes);
+      mem.nid = o.nodes[o.nodes.length - 1] ?? mem.nid;
+    }
+    if (o.validZones !== undefined) {
+      const z = state.zoneNames.find((n) => n === o.validZones);
+      mem.validZones = o.validZones === 'none' ? 'none' : (z ?? null);
+      if (!z && o.validZones !== 'none') mem.validZonesText = o.validZones;
+    }
+    notes.delete(o.id);
+  }
 }

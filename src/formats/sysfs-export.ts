@@ -1,0 +1,108 @@
+// A machine's memory blocks as /sys/devices/system/memory (drivers/base/memory.c attribute
+// formats), written as a directory tree that real tools (lsmem --sysroot) read; and a sysfs
+// view turned back into a machine file.
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { ArchName } from '../arch/arch.js';
+import type { MemoryBlocks } from '../kernel/memory_block.js';
+import type { SysfsMemory, SysfsMemoryBlock } from './sysfs-memory.js';
+
+/** The files of each block as the kernel shows them; attributes the model leaves undetermined are absent. */
+export function sysfsView(mb: MemoryBlocks): SysfsMemory {
+  return {
+    blockSizeBytes: mb.blockBytes.toString(16),
+    autoOnlineBlocks: mb.autoOnlineBlocks,
+    blocks: mb.blocks.map((b): SysfsMemoryBlock => {
+      const validZones = b.validZonesText ?? b.validZones ?? undefined;
+      return {
+        index: b.id,
+        state: b.state,
+        physIndex: b.id.toString(16).padStart(8, '0'),
+        online: b.state === 'online' ? '1' : '0',
+        physDevice: String(b.physDevice),
+        nodes: b.nodes,
+        ...(b.removable !== null ? { removable: b.removable ? '1' : '0' } : {}),
+        ...(validZones !== undefined ? { validZones } : {}),
+      };
+    }),
+  };
+}
+
+/**
+ * Write DIR/sys/devices/system/memory (block_size_bytes, auto_online_blocks, memoryN/...) and
+ * the node links both ways (memoryN/nodeM -> ../../node/nodeM, node/nodeM/memoryN).
+ */
+export function writeSysfsTree(dir: string, view: SysfsMemory): void {
+  const sys = join(dir, 'sys', 'devices', 'system');
+  const mem = join(sys, 'memory');
+  rmSync(mem, { recursive: true, force: true });
+  rmSync(join(sys, 'node'), { recursive: true, force: true });
+  mkdirSync(mem, { recursive: true });
+  writeFileSync(join(mem, 'block_size_bytes'), `${view.blockSizeBytes}\n`);
+  if (view.autoOnlineBlocks !== undefined) writeFileSync(join(mem, 'auto_online_blocks'), `${view.autoOnlineBlocks}\n`);
+  for (const b of view.blocks) {
+    const d = join(mem, `memory${b.index}`);
+    mkdirSync(d);
+    const put = (name: string, v: string | undefined): void => {
+      if (v !== undefined) writeFileSync(join(d, name), `${v}\n`);
+    };
+    put('state', b.state);
+    put('online', b.online);
+    put('phys_index', b.physIndex);
+    put('phys_device', b.physDevice);
+    put('removable', b.removable);
+    put('valid_zones', b.validZones);
+    for (const nid of b.nodes) {
+      const nd = join(sys, 'node', `node${nid}`);
+      mkdirSync(nd, { recursive: true });
+      symlinkSync(join('..', '..', 'node', `node${nid}`), join(d, `node${nid}`));
+      symlinkSync(join('..', '..', 'memory', `memory${b.index}`), join(nd, `memory${b.index}`));
+    }
+  }
+}
+
+export interface ImportOptions {
+  readonly source: string;
+  readonly arch: ArchName;
+  readonly kernel: string;
+}
+
+/**
+ * A machine file from a sysfs view: each node's memory is the union of its blocks (sysfs has
+ * block granularity only), and every block's observed attributes are kept so that an export
+ * writes them back. s390x's storage increment is set so that the model's block size matches.
+ */
+export function machineYamlFromSysfs(view: SysfsMemory, opts: ImportOptions): string {
+  const blockBytes = parseInt(view.blockSizeBytes, 16);
+  const byNode = new Map<number, { start: number; end: number }[]>();
+  for (const b of view.blocks) {
+    const nid = b.nodes[b.nodes.length - 1] ?? 0;
+    const list = byNode.get(nid) ?? [];
+    const start = b.index * blockBytes;
+    const last = list[list.length - 1];
+    if (last && last.end === start) last.end += blockBytes;
+    else list.push({ start, end: start + blockBytes });
+    byNode.set(nid, list);
+  }
+  const hex = (v: number): string => `0x${v.toString(16)}`;
+  const doc = {
+    name: `imported from ${opts.source}`,
+    kernel: opts.kernel,
+    arch: opts.arch,
+    ...(opts.arch === 's390x' ? { config: { rzmBytes: hex(blockBytes) } } : {}),
+    memoryBlockBytes: hex(blockBytes),
+    nodes: [...byNode.keys()]
+      .sort((a, b) => a - b)
+      .map((nid) => ({ nid, memory: (byNode.get(nid) ?? []).map((r) => ({ start: hex(r.start), end: hex(r.end) })) })),
+    memoryBlocks: view.blocks.map((b) => ({
+      id: b.index,
+      state: b.state,
+      ...(b.removable !== undefined ? { removable: b.removable.trim() === '1' } : {}),
+      ...(b.validZones !== undefined ? { validZones: b.validZones } : {}),
+      ...(b.physDevice !== undefined && /^\d+$/.test(b.physDevice) ? { physDevice: Number(b.physDevice) } : {}),
+      nodes: [...b.nodes],
+    })),
+  };
+  return `# ${view.blocks.length} memory blocks read from ${opts.source}\n` + stringify(doc, { flowCollectionPadding: true, lineWidth: 0 });
+}
