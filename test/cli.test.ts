@@ -1,9 +1,9 @@
 // The command line as a user meets it: bad input gives one line, exit code 2, no stack trace.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath } from './helpers.js';
 
 function mmsim(...args: string[]) {
@@ -12,6 +12,7 @@ function mmsim(...args: string[]) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsim-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

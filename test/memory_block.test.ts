@@ -115,7 +115,7 @@ const hasLsmem = existsSync('/usr/bin/lsmem') && existsSync(SYS);
 
 describe.skipIf(!hasLsmem)('sysfs export read by the real lsmem', () => {
   it('the live machine exported by mmsim reads exactly like the live /sys for every output mode', async () => {
-    const { mkdtempSync } = await import('node:fs');
+    const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-sysfs-'));
     execFileSync(process.execPath, [cliPath, 'sysfs', 'export', '--from-live', dir], { encoding: 'utf8' });
@@ -124,5 +124,6 @@ describe.skipIf(!hasLsmem)('sysfs export read by the real lsmem', () => {
       const real = execFileSync('lsmem', opts, { encoding: 'utf8' });
       expect(ours, `lsmem ${opts.join(' ')}`).toBe(real);
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,10 +1,10 @@
 // The Linux 6.1 kernel under QEMU (../shared/qemu-oracle, Debian 6.1.0-56-cloud-amd64): its
 // boot report's memory-layout lines and zoneinfo spans, reproduced from its own SRAT and node
 // range lines.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { boot, loadMachine } from '../src/cli/boot.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
@@ -34,7 +34,9 @@ const LAYOUT = /^(Zone ranges:|  \w+ +(empty|\[mem )|Movable zone start|  Node \
 describe.skipIf(!existsSync(golden))('QEMU 6.1 golden boot', () => {
   const text = existsSync(golden) ? readFileSync(golden, 'utf8') : '';
   const dmesg = section(text, 'dmesg');
-  const file = join(mkdtempSync(join(tmpdir(), 'mmsim-qemu-')), 'boot-dmesg.txt');
+  const tmp = mkdtempSync(join(tmpdir(), 'mmsim-qemu-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const file = join(tmp, 'boot-dmesg.txt');
   writeFileSync(file, dmesg.join('\n') + '\n');
   const state = boot(loadMachine({ fromDmesg: file, kernel: '6.1.0-56-cloud-amd64' }));
 
