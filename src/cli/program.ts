@@ -4,7 +4,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { boot, loadMachine } from './boot.js';
 import { runDemo } from './demo.js';
-import { sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
+import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
+import { lsmem } from '../formats/lsmem.js';
+import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
+import { runLsmem } from './lsmem.js';
+import { writeFileSync } from 'node:fs';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
 import { ZONEINFO_LAYOUTS } from '../formats/zoneinfo-layouts.js';
@@ -117,6 +121,30 @@ export function buildProgram(out: (s: string) => void): Command {
       for (const [id, why] of mb.notes) out(`memory${id}: ${why}; the file is left out\n`);
     });
 
+  sysfs
+    .command('import')
+    .description('Read DIR/sys/devices/system/memory (a real tree or a dump) into a machine file.')
+    .argument('<dir>', 'the root of the tree (as lsmem --sysroot takes it)')
+    .addOption(new Option('--arch <arch>', 'the architecture of the system it came from').choices(['x86_64', 'arm64', 'i386', 's390x']).default('x86_64'))
+    .option('--kernel <release>', 'the kernel it ran', '6.18')
+    .option('-o, --output <file>', 'write the machine here instead of standard output')
+    .action((dir: string, opts: { arch: 'x86_64' | 'arm64' | 'i386' | 's390x'; kernel: string; output?: string }) => {
+      const yaml = machineYamlFromSysfs(readSysfsMemory(dir), { source: dir, arch: opts.arch, kernel: opts.kernel });
+      if (opts.output === undefined) out(yaml);
+      else {
+        try {
+          writeFileSync(opts.output, yaml);
+        } catch (e) {
+          throw new InputError(`sysfs import: cannot write ${opts.output} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a writable path`);
+        }
+      }
+    });
+
+  program
+    .command('lsmem')
+    .description("util-linux 2.42's lsmem over --sysroot DIR (default /) or over a machine: mmsim lsmem [MACHINE] [lsmem options]")
+    .allowUnknownOption();
+
   program
     .command('demo')
     .description('Boot the built-in 4-node machine with persistent memory and print its dmesg lines and zoneinfo.')
@@ -128,9 +156,54 @@ export function buildProgram(out: (s: string) => void): Command {
   return program;
 }
 
+/**
+ * `mmsim lsmem [MACHINE | --from-dmesg F | --from-live] [--kernel R] [lsmem options]`: util-linux
+ * lsmem over a sysfs tree (--sysroot DIR, default /) or over a machine booted by mmsim. Its options
+ * are lsmem's own, so it is parsed here rather than by commander.
+ */
+function lsmemMain(args: readonly string[]): number {
+  const rest: string[] = [];
+  let machineFile: string | undefined;
+  let fromDmesg: string | undefined;
+  let kernel: string | undefined;
+  let fromLive = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const next = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new InputError(`lsmem: ${a} needs a value`);
+      return v;
+    };
+    if (a === '--from-dmesg') fromDmesg = next();
+    else if (a.startsWith('--from-dmesg=')) fromDmesg = a.slice('--from-dmesg='.length);
+    else if (a === '--from-live') fromLive = true;
+    else if (a === '--kernel') kernel = next();
+    else if (a.startsWith('--kernel=')) kernel = a.slice('--kernel='.length);
+    else if (!a.startsWith('-') && machineFile === undefined && (i === 0 || !/^(-o|--output|--split|-s|--sysroot|--summary)$/.test(args[i - 1] ?? ''))) {
+      machineFile = a;
+    } else rest.push(a);
+  }
+  let result;
+  if (machineFile !== undefined || fromDmesg !== undefined || fromLive) {
+    const loaded = loadMachine({
+      ...(machineFile !== undefined ? { machineFile } : {}),
+      ...(fromDmesg !== undefined ? { fromDmesg } : {}),
+      ...(fromLive ? { fromLive: true } : {}),
+      ...(kernel !== undefined ? { kernel } : {}),
+    });
+    result = lsmem(sysfsView(memoryDevInit(boot(loaded))), rest, process.env);
+  } else {
+    result = runLsmem(rest);
+  }
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  return result.exitCode;
+}
+
 export function main(argv: string[]): number {
   const program = buildProgram((s) => process.stdout.write(s));
   try {
+    if (argv[2] === 'lsmem') return lsmemMain(argv.slice(3));
     program.parse(argv);
     return 0;
   } catch (e) {

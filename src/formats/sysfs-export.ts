@@ -3,7 +3,6 @@
 // view turned back into a machine file.
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { ArchName } from '../arch/arch.js';
 import type { MemoryBlocks } from '../kernel/memory_block.js';
 import type { SysfsMemory, SysfsMemoryBlock } from './sysfs-memory.js';
@@ -86,23 +85,33 @@ export function machineYamlFromSysfs(view: SysfsMemory, opts: ImportOptions): st
     byNode.set(nid, list);
   }
   const hex = (v: number): string => `0x${v.toString(16)}`;
-  const doc = {
-    name: `imported from ${opts.source}`,
-    kernel: opts.kernel,
-    arch: opts.arch,
-    ...(opts.arch === 's390x' ? { config: { rzmBytes: hex(blockBytes) } } : {}),
-    memoryBlockBytes: hex(blockBytes),
-    nodes: [...byNode.keys()]
-      .sort((a, b) => a - b)
-      .map((nid) => ({ nid, memory: (byNode.get(nid) ?? []).map((r) => ({ start: hex(r.start), end: hex(r.end) })) })),
-    memoryBlocks: view.blocks.map((b) => ({
-      id: b.index,
-      state: b.state,
-      ...(b.removable !== undefined ? { removable: b.removable.trim() === '1' } : {}),
-      ...(b.validZones !== undefined ? { validZones: b.validZones } : {}),
-      ...(b.physDevice !== undefined && /^\d+$/.test(b.physDevice) ? { physDevice: Number(b.physDevice) } : {}),
-      nodes: [...b.nodes],
-    })),
-  };
-  return `# ${view.blocks.length} memory blocks read from ${opts.source}\n` + stringify(doc, { flowCollectionPadding: true, lineWidth: 0 });
+  const q = (v: string): string => JSON.stringify(v);
+  const config: string[] = [];
+  if (opts.arch === 's390x') config.push(`rzmBytes: ${hex(blockBytes)}`);
+  const auto = view.autoOnlineBlocks?.trim();
+  if (auto === 'online' || auto === 'offline' || auto === 'online_kernel' || auto === 'online_movable') config.push(`autoOnlineBlocks: ${auto}`);
+  const lines: string[] = [
+    `# ${view.blocks.length} memory blocks read from ${opts.source}: memory per node is the union of its`,
+    '# blocks (sysfs has block granularity); memoryBlocks keeps what the running kernel reported.',
+    `name: ${q(`imported from ${opts.source}`)}`,
+    `kernel: ${q(opts.kernel)}`,
+    `arch: ${opts.arch}`,
+    ...(config.length ? [`config: { ${config.join(', ')} }`] : []),
+    `memoryBlockBytes: ${hex(blockBytes)}`,
+    'nodes:',
+  ];
+  for (const nid of [...byNode.keys()].sort((a, b) => a - b)) {
+    lines.push(`  - nid: ${nid}`, '    memory:');
+    for (const r of byNode.get(nid) ?? []) lines.push(`      - { start: ${hex(r.start)}, end: ${hex(r.end)} }`);
+  }
+  lines.push('memoryBlocks:');
+  for (const b of view.blocks) {
+    const parts = [`id: ${b.index}`, `state: ${b.state}`];
+    if (b.removable !== undefined) parts.push(`removable: ${b.removable.trim() === '1'}`);
+    if (b.validZones !== undefined) parts.push(`validZones: ${q(b.validZones)}`);
+    if (b.physDevice !== undefined && /^\d+$/.test(b.physDevice)) parts.push(`physDevice: ${b.physDevice}`);
+    parts.push(`nodes: [${b.nodes.join(', ')}]`);
+    lines.push(`  - { ${parts.join(', ')} }`);
+  }
+  return lines.join('\n') + '\n';
 }

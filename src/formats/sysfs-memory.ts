@@ -21,6 +21,16 @@ export interface SysfsMemoryBlock {
   readonly nodes: readonly number[];
 }
 
+/** One /sys/firmware/memory/memoryN directory (s390: memory that can be configured/deconfigured). */
+export interface SysfsFirmwareMemoryBlock {
+  /** N of memoryN. */
+  readonly index: number;
+  /** Contents of "config" without the newline: "0" or "1"; undefined if absent. */
+  readonly config?: string;
+  /** Contents of "memmap_on_memory" without the newline: "0" or "1"; undefined if absent. */
+  readonly memmapOnMemory?: string;
+}
+
 export interface SysfsMemory {
   /** "block_size_bytes": hex without 0x, e.g. "8000000". */
   readonly blockSizeBytes: string;
@@ -28,4 +38,8 @@ export interface SysfsMemory {
   readonly autoOnlineBlocks?: string;
   /** Every memoryN, in index order. */
   readonly blocks: readonly SysfsMemoryBlock[];
+  /** /sys/firmware/memory/memoryN in index order, present only when /sys/firmware/memory/memory0 exists. */
+  readonly firmwareBlocks?: readonly SysfsFirmwareMemoryBlock[];
+  /** /sys/module/memory_hotplug/parameters/memmap_on_memory without the newline ("Y", "N", "force"); undefined if absent. */
+  readonly memmapOnMemoryParameter?: string;
 }
