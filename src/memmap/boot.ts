@@ -1,0 +1,166 @@
+// Boot-time memmap initialisation replayed onto a store: sparse_init gives every present section
+// a fresh memmap; the writes free_area_init recorded (memmap_init / memmap_init_zone ranges,
+// init_unavailable_range holes, zero_resv_unavail zeroing) run in order, stopping at each
+// node's first_deferred_pfn (defer_init); memmap_init_reserved_pages marks memblock.reserved;
+// then deferred_init_memmap finishes the deferred pfns. 4.19+ (the one-section deferral);
+// leaves out mirrored memory (overlap_memmap_init) and the buddy allocator's state.
+import { InputError } from '../errors.js';
+import type { BootState } from '../kernel/mm_init.js';
+import type { Nid, Pfn } from '../kernel/types.js';
+import type { FreshState, MemmapStore } from './store.js';
+
+export interface DeferredRange {
+  readonly nid: Nid;
+  readonly zone: number;
+  readonly start: Pfn;
+  readonly end: Pfn;
+}
+
+export interface MemmapBoot {
+  /** first_deferred_pfn per node (absent: nothing deferred on that node). */
+  readonly firstDeferredPfn: ReadonlyMap<Nid, Pfn>;
+  /** The memblock ranges deferred_init_memmap initialises, per node and zone. */
+  readonly deferred: readonly DeferredRange[];
+  /** The state a fresh memmap starts in. */
+  readonly fresh: FreshState;
+}
+
+export interface MemmapBootOptions {
+  /** CONFIG_DEBUG_VM with page_init_poison: fresh memmaps are all 0xff. */
+  readonly poison: boolean;
+  /** Run deferred_init_memmap (true) or stop before it, as at the end of free_area_init. */
+  readonly runDeferred: boolean;
+}
+
+/** The state memblock-allocated memmap starts in for this profile and config. */
+export function freshStateFor(state: BootState, poison: boolean): FreshState {
+  if (poison) return 'poisoned';
+  // Before 4.15 the sparse memmap came from memblock_virt_alloc (zeroed); since then it is
+  // allocated raw (memblock_alloc_try_nid_raw) and holds whatever was in that memory.
+  return state.profile.features.unavailable === 'none' ? 'zeroed' : 'stale';
+}
+
+/**
+ * defer_init (6.18 mm/mm_init.c; v5.3 mm/page_alloc.c): only the zone that ends at the node's
+ * end is deferred; after more than PAGES_PER_SECTION pfns of it are initialised, the next
+ * section-aligned pfn becomes first_deferred_pfn. v5.3 counts every valid pfn of the zone span
+ * (memmap_init_zone walks it); 5.12+ count only memblock memory (memmap_init_range).
+ */
+export function firstDeferredPfns(state: BootState): Map<Nid, Pfn> {
+  const out = new Map<Nid, Pfn>();
+  if (!state.spec.config.deferredStructPageInit) return out;
+  const pps = state.sparse.pagesPerSection;
+  const walksSpan = state.profile.features.unavailable !== 'per-zone' && state.profile.features.unavailable !== 'per-node-zone';
+  for (const node of state.nodes) {
+    const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
+    const zone = node.zones.find((z) => z.spannedPages > 0 && z.zoneStartPfn + z.spannedPages === nodeEnd && z.name !== 'Device');
+    if (!zone) continue;
+    const zs = zone.zoneStartPfn;
+    const ze = zs + zone.spannedPages;
+    // The pfns defer_init sees, in order, as ranges.
+    const ranges: [number, number][] = walksSpan
+      ? [[zs, ze]]
+      : state.regions.filter((r) => r.nid === node.nodeId).map((r) => [Math.max(r.start, zs), Math.min(r.end, ze)] as [number, number]).filter(([s, e]) => s < e);
+    let counted = 0;
+    for (const [s, e] of ranges) {
+      // The (PAGES_PER_SECTION + 1)th counted pfn and later: the first section-aligned one defers.
+      for (let pfn = s; pfn < e; ) {
+        if (walksSpan && !state.sparse.pfnValid(pfn)) {
+          pfn = (Math.floor(pfn / pps) + 1) * pps;
+          continue;
+        }
+        const secEnd = Math.min(e, (Math.floor(pfn / pps) + 1) * pps);
+        const n = secEnd - pfn;
+        if (counted + n <= pps) {
+          counted += n;
+          pfn = secEnd;
+          continue;
+        }
+        // Somewhere in [pfn, secEnd) the count passes pps: the next aligned pfn at or after it.
+        const passAt = pfn + (pps - counted); // counted becomes pps + 1 at this pfn
+        const aligned = Math.ceil(passAt / pps) * pps;
+        if (aligned < e) {
+          out.set(node.nodeId, aligned);
+          break;
+        }
+        counted += e - pfn;
+        pfn = e;
+      }
+      if (out.has(node.nodeId)) break;
+    }
+  }
+  return out;
+}
+
+export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBootOptions): MemmapBoot {
+  if (state.profile.features.unavailable === 'none' || state.profile.features.unavailable === 'reserved-unavailable') {
+    throw new InputError(
+      `memmap initialisation of ${state.profile.release.release} is not modelled: deferred init before 4.19 sized its early part differently; give --kernel 4.19 or later`,
+    );
+  }
+  const fresh = freshStateFor(state, opts.poison);
+  for (const s of [...state.sparse.sections.values()].sort((a, b) => a.sectionNr - b.sectionNr)) {
+    if (s.hasMemMap) store.populateSection(s.sectionNr, fresh);
+  }
+  const firstDeferred = firstDeferredPfns(state);
+  // Replay: 'init' writes stop at first_deferred_pfn of their node (memmap_init_range breaks).
+  for (const w of state.memmapLinks.writes) {
+    if (w.kind === 'zeroed') store.zeroRange(w.start, w.end);
+    else if (w.kind === 'hole') {
+      store.initRange(w.start, w.end, w.zoneIdx, w.nid);
+      store.setReservedRange(w.start, w.end);
+    } else {
+      const fd = firstDeferred.get(w.nid);
+      const end = fd !== undefined && w.end > fd ? Math.max(w.start, fd) : w.end;
+      store.initRange(w.start, end, w.zoneIdx, w.nid);
+    }
+  }
+  // Deferred ranges: memblock memory of the deferred zone from first_deferred_pfn on.
+  const deferredMemory: DeferredRange[] = [];
+  for (const [nid, fd] of firstDeferred) {
+    const node = state.nodes.find((n) => n.nodeId === nid);
+    const zone = node?.zones.find((z) => z.zoneStartPfn <= fd && fd < z.zoneStartPfn + z.spannedPages);
+    if (!node || !zone) continue;
+    const ze = zone.zoneStartPfn + zone.spannedPages;
+    for (const r of state.regions) {
+      if (r.nid !== nid) continue;
+      const s = Math.max(r.start, fd);
+      const e = Math.min(r.end, ze);
+      if (s < e) deferredMemory.push({ nid, zone: zone.zoneIdx, start: s, end: e });
+    }
+  }
+  // memmap_init_reserved_pages -> reserve_bootmem_region: deferred struct pages of reserved
+  // memory are initialised early (init_deferred_page), then every reserved pfn gets PG_reserved.
+  const page = 2 ** state.arch.pageShift;
+  const reservedPfns = (state.spec.reserved ?? []).map((r) => ({ start: Math.floor(r.base / page), end: Math.ceil((r.base + r.size) / page) }));
+  for (const r of reservedPfns) {
+    for (const d of deferredMemory) {
+      const s = Math.max(r.start, d.start);
+      const e = Math.min(r.end, d.end);
+      if (s < e) store.initRange(s, e, d.zone, d.nid);
+    }
+    store.setReservedRange(r.start, r.end);
+  }
+  // deferred_init_memmap walks the free ranges (memory minus reserved) of the deferred zone.
+  const deferred: DeferredRange[] = deferredMemory.flatMap((d) => subtract(d, reservedPfns));
+  if (opts.runDeferred) runDeferredSerial(store, deferred);
+  return { firstDeferredPfn: firstDeferred, deferred, fresh };
+}
+
+/** deferred_init_memmap on one thread: __init_single_page over every deferred range. */
+export function runDeferredSerial(store: MemmapStore, deferred: readonly DeferredRange[]): void {
+  for (const d of deferred) store.initRange(d.start, d.end, d.zone, d.nid);
+}
+
+/** d minus the pfn ranges in `holes` (sorted or not). */
+function subtract(d: DeferredRange, holes: readonly { start: Pfn; end: Pfn }[]): DeferredRange[] {
+  let pieces: DeferredRange[] = [d];
+  for (const h of holes) {
+    pieces = pieces.flatMap((p) =>
+      h.end <= p.start || h.start >= p.end
+        ? [p]
+        : [...(p.start < h.start ? [{ ...p, end: h.start }] : []), ...(p.end > h.end ? [{ ...p, start: h.end }] : [])],
+    );
+  }
+  return pieces;
+}

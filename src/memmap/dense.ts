@@ -1,0 +1,112 @@
+// The dense backend: real struct page records in one SharedArrayBuffer per section (allocated
+// when the section gains a memmap, never one giant buffer) plus one state byte per page, so
+// worker threads can initialise chunks of the same memmap in parallel.
+import type { FreshState, MemmapGeometry, MemmapStore, PageState } from './store.js';
+import { forEachSectionPiece, staleRecord } from './store.js';
+
+const STATE_CODE: Record<PageState, number> = { none: 0, poisoned: 1, zeroed: 2, stale: 3, initialized: 4 };
+const CODE_STATE: readonly PageState[] = ['none', 'poisoned', 'zeroed', 'stale', 'initialized'];
+
+/** One section's memmap: records and page states, shareable with worker threads. */
+export interface DenseSection {
+  readonly records: SharedArrayBuffer;
+  readonly states: SharedArrayBuffer;
+}
+
+export class DenseMemmap implements MemmapStore {
+  readonly kind = 'dense' as const;
+  readonly sections = new Map<number, DenseSection>();
+
+  constructor(readonly geometry: MemmapGeometry) {}
+
+  /** Bytes one section's memmap takes in this backend. */
+  static sectionBytes(g: { pagesPerSection: number; writer: { recordBytes: number } }): number {
+    return g.pagesPerSection * (g.writer.recordBytes + 1);
+  }
+
+  populateSection(sectionNr: number, fresh: FreshState): void {
+    const { pagesPerSection: pps, writer, seed } = this.geometry;
+    const records = new SharedArrayBuffer(pps * writer.recordBytes);
+    const states = new SharedArrayBuffer(pps);
+    const u32 = new Uint32Array(records);
+    if (fresh === 'poisoned') u32.fill(0xffffffff);
+    else if (fresh === 'stale') {
+      const base = sectionNr * pps;
+      for (let i = 0; i < pps; i++) staleRecord(seed, base + i, u32, i * writer.recordWords, writer.recordWords);
+    }
+    new Uint8Array(states).fill(STATE_CODE[fresh]);
+    this.sections.set(sectionNr, { records, states });
+  }
+
+  depopulateSection(sectionNr: number): void {
+    this.sections.delete(sectionNr);
+  }
+
+  hasMemmap(sectionNr: number): boolean {
+    return this.sections.has(sectionNr);
+  }
+
+  initRange(start: number, end: number, zone: number, nid: number): void {
+    const { pagesPerSection: pps, writer } = this.geometry;
+    forEachSectionPiece(pps, start, end, (nr, s, e) => {
+      const sec = this.sections.get(nr);
+      if (sec) initDenseRange(sec, nr * pps, s, e, zone, nid, writer);
+    });
+  }
+
+  zeroRange(start: number, end: number): void {
+    const { pagesPerSection: pps, writer } = this.geometry;
+    forEachSectionPiece(pps, start, end, (nr, s, e) => {
+      const sec = this.sections.get(nr);
+      if (!sec) return;
+      const base = nr * pps;
+      new Uint32Array(sec.records).fill(0, (s - base) * writer.recordWords, (e - base) * writer.recordWords);
+      new Uint8Array(sec.states).fill(STATE_CODE.zeroed, s - base, e - base);
+    });
+  }
+
+  setReservedRange(start: number, end: number): void {
+    const { pagesPerSection: pps, writer } = this.geometry;
+    forEachSectionPiece(pps, start, end, (nr, s, e) => {
+      const sec = this.sections.get(nr);
+      if (!sec) return;
+      const u32 = new Uint32Array(sec.records);
+      const base = nr * pps;
+      for (let pfn = s; pfn < e; pfn++) {
+        const w = (pfn - base) * writer.recordWords + writer.reservedWord;
+        u32[w] = ((u32[w] ?? 0) | writer.reservedMask) >>> 0;
+      }
+    });
+  }
+
+  stateOf(pfn: number): PageState {
+    const pps = this.geometry.pagesPerSection;
+    const sec = this.sections.get(Math.floor(pfn / pps));
+    if (!sec) return 'none';
+    return CODE_STATE[new Uint8Array(sec.states)[pfn % pps] ?? 0] ?? 'none';
+  }
+
+  readRecord(pfn: number, out: Uint8Array): boolean {
+    const { pagesPerSection: pps, writer } = this.geometry;
+    const sec = this.sections.get(Math.floor(pfn / pps));
+    if (!sec) return false;
+    const off = (pfn % pps) * writer.recordBytes;
+    out.set(new Uint8Array(sec.records, off, writer.recordBytes));
+    return true;
+  }
+}
+
+/** __init_single_page over [s, e) of one dense section: used by the main thread and the workers. */
+export function initDenseRange(
+  sec: DenseSection,
+  sectionBase: number,
+  s: number,
+  e: number,
+  zone: number,
+  nid: number,
+  writer: { recordWords: number; writeInit(u32: Uint32Array, wordOff: number, pfn: number, zone: number, nid: number): void },
+): void {
+  const u32 = new Uint32Array(sec.records);
+  for (let pfn = s; pfn < e; pfn++) writer.writeInit(u32, (pfn - sectionBase) * writer.recordWords, pfn, zone, nid);
+  new Uint8Array(sec.states).fill(STATE_CODE.initialized, s - sectionBase, e - sectionBase);
+}

@@ -1,0 +1,64 @@
+// struct page storage behind one interface. A section gains a memmap in an uninitialised state
+// (poisoned, zeroed or stale); boot and hotplug then initialise ranges, zero ranges and set
+// PG_reserved. Two backends: dense (real records in SharedArrayBuffers, one per section) and
+// extent (runs of pfns sharing a template; O(ranges)). Every read gives the same bytes from both.
+import type { PageWriter } from './page_writer.js';
+
+/** What a struct page holds: never written since its memmap was allocated, or initialised. */
+export type PageState = 'none' | 'poisoned' | 'zeroed' | 'stale' | 'initialized';
+
+/** The uninitialised states a fresh memmap can be in (page_init_poison, zeroed, raw). */
+export type FreshState = 'poisoned' | 'zeroed' | 'stale';
+
+export interface MemmapGeometry {
+  readonly pagesPerSection: number;
+  readonly writer: PageWriter;
+  /** Drives the bytes of stale struct pages (what an earlier owner left). */
+  readonly seed: number;
+}
+
+export interface MemmapStore {
+  readonly kind: 'dense' | 'extent';
+  readonly geometry: MemmapGeometry;
+  /** The section gets a memmap whose struct pages are all `fresh` (sparse_init, section_activate). */
+  populateSection(sectionNr: number, fresh: FreshState): void;
+  /** The section's memmap is freed (depopulate_section_memmap / free_map_bootmem). */
+  depopulateSection(sectionNr: number): void;
+  hasMemmap(sectionNr: number): boolean;
+  /** __init_single_page for every pfn of [start, end) that has a memmap. */
+  initRange(start: number, end: number, zone: number, nid: number): void;
+  /** mm_zero_struct_page over [start, end). */
+  zeroRange(start: number, end: number): void;
+  /** __SetPageReserved over [start, end), on whatever the pages hold. */
+  setReservedRange(start: number, end: number): void;
+  stateOf(pfn: number): PageState;
+  /** The record's bytes (recordBytes long); false if the pfn has no memmap. */
+  readRecord(pfn: number, out: Uint8Array): boolean;
+}
+
+/** The bytes an earlier owner left in pfn's struct page: a deterministic function of (seed, pfn). */
+export function staleRecord(seed: number, pfn: number, out: Uint32Array, wordOff: number, words: number): void {
+  // xorshift32 seeded from (seed, pfn) with splitmix-style mixing of both halves of pfn.
+  let x = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul((pfn >>> 0) ^ 0xc2b2ae35, 0x27d4eb2f)) >>> 0;
+  x = (x ^ Math.imul(Math.floor(pfn / 0x100000000) + 0x165667b1, 0x9e3779b1)) >>> 0;
+  if (x === 0) x = 0x6d2b79f5;
+  for (let i = 0; i < words; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[wordOff + i] = x;
+  }
+}
+
+/** Apply `fn` to each section-bounded piece of [start, end). */
+export function forEachSectionPiece(pagesPerSection: number, start: number, end: number, fn: (nr: number, s: number, e: number) => void): void {
+  let pfn = start;
+  while (pfn < end) {
+    const nr = Math.floor(pfn / pagesPerSection);
+    const secEnd = Math.min(end, (nr + 1) * pagesPerSection);
+    fn(nr, pfn, secEnd);
+    pfn = secEnd;
+  }
+}
