@@ -95,3 +95,31 @@ describe('PageWriter', () => {
     }
   });
 });
+
+describe('deferred init on worker threads', () => {
+  it('gives a memmap byte-identical to the single-thread path', async () => {
+    const { runDeferredParallel } = await import('../src/memmap/parallel.js');
+    const { runDeferredSerial } = await import('../src/memmap/boot.js');
+    const g = { pagesPerSection: 4096, writer: makePageWriter(SOURCE), seed: 7 };
+    const a = new DenseMemmap(g);
+    const b = new DenseMemmap(g);
+    for (let nr = 0; nr < 12; nr++) {
+      a.populateSection(nr, 'stale');
+      b.populateSection(nr, 'stale');
+    }
+    const deferred = [
+      { nid: 0, zone: 2, start: 4096 + 100, end: 6 * 4096 + 17 },
+      { nid: 1, zone: 2, start: 7 * 4096, end: 12 * 4096 },
+    ];
+    runDeferredSerial(a, deferred);
+    await runDeferredParallel(b, deferred, 3);
+    for (let nr = 0; nr < 12; nr++) {
+      const x = Buffer.from(a.sections.get(nr)?.records ?? new ArrayBuffer(0));
+      const y = Buffer.from(b.sections.get(nr)?.records ?? new ArrayBuffer(0));
+      expect(x.equals(y), `section ${nr}`).toBe(true);
+      expect(Buffer.from(a.sections.get(nr)?.states ?? new ArrayBuffer(0)).equals(Buffer.from(b.sections.get(nr)?.states ?? new ArrayBuffer(0)))).toBe(true);
+    }
+    expect(b.stateOf(4096 + 99)).toBe('stale');
+    expect(b.stateOf(4096 + 100)).toBe('initialized');
+  });
+});

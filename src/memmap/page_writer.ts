@@ -1,8 +1,9 @@
 // The one per-page init routine (__init_single_page) in the form every caller uses: boot,
 // worker threads and (later) hotplug tasks write a struct page through a PageWriter. The
-// canonical record comes from page_layout's initSinglePageRecord; a writer caches it per
-// (zone, nid) and patches the pfn-dependent words (the lru list head points at the page itself),
-// so a page costs 16 word stores.
+// canonical record comes from the struct page layout (a PageRecordSource); a writer caches it
+// per (zone, nid) and patches the pfn-dependent words (the lru list head points at the page
+// itself), so a page costs one record copy. A writer can be sent to a worker thread as its
+// templates, and the worker writes through the same code.
 
 /** Little-endian 32-bit words of struct page records. */
 export interface PageWriter {
@@ -13,6 +14,8 @@ export interface PageWriter {
   /** __SetPageReserved: the flags word and bit holding PG_reserved. */
   readonly reservedWord: number;
   readonly reservedMask: number;
+  /** The writer as plain data for a worker thread, with the templates of these (zone, nid). */
+  serialize(keys: readonly (readonly [number, number])[]): SerializedWriter;
 }
 
 /** What a writer needs from the struct page layout of a kernel and config. */
@@ -28,33 +31,36 @@ export interface PageRecordSource {
   readonly vmemmapBase: bigint;
 }
 
-export function makePageWriter(src: PageRecordSource): PageWriter {
-  const words = src.recordBytes / 4;
-  const templates = new Map<number, Uint32Array>();
-  const lruWord = src.lruOffset / 4;
-  const template = (zone: number, nid: number): Uint32Array => {
-    const key = zone * 65536 + nid;
-    let t = templates.get(key);
-    if (!t) {
-      const buf = new ArrayBuffer(src.recordBytes);
-      src.writeRecord(new DataView(buf), 0, 0, zone, nid);
-      t = new Uint32Array(buf);
-      templates.set(key, t);
-    }
-    return t;
-  };
-  const base = src.vmemmapBase;
-  const baseLo = Number(base & 0xffffffffn);
-  const baseHi = Number(base >> 32n);
+export interface SerializedWriter {
+  readonly recordBytes: number;
+  readonly lruOffset: number;
+  readonly pgReservedBit: number;
+  readonly baseLo: number;
+  readonly baseHi: number;
+  /** [zone, nid, the record at pfn 0 as words]. */
+  readonly templates: readonly (readonly [number, number, readonly number[]])[];
+}
+
+const key = (zone: number, nid: number): number => zone * 65536 + nid;
+
+function writerFrom(
+  recordBytes: number,
+  lruOffset: number,
+  pgReservedBit: number,
+  baseLo: number,
+  baseHi: number,
+  template: (zone: number, nid: number) => Uint32Array,
+): PageWriter {
+  const words = recordBytes / 4;
+  const lruWord = lruOffset / 4;
   return {
-    recordBytes: src.recordBytes,
+    recordBytes,
     recordWords: words,
     writeInit(u32, wordOff, pfn, zone, nid) {
-      const t = template(zone, nid);
-      for (let i = 0; i < words; i++) u32[wordOff + i] = t[i] ?? 0;
-      // lru.next = lru.prev = &page->lru = base + pfn * recordBytes + lruOffset, as 64-bit words.
-      // pfn * recordBytes stays below 2^53, so it splits exactly into 32-bit halves.
-      const x = pfn * src.recordBytes + src.lruOffset;
+      u32.set(template(zone, nid), wordOff);
+      // &page->lru = base + pfn * recordBytes + lruOffset: pfn * recordBytes stays below 2^53,
+      // so it splits exactly into 32-bit halves.
+      const x = pfn * recordBytes + lruOffset;
       const xHi = Math.floor(x / 0x100000000);
       const lo = baseLo + (x - xHi * 0x100000000);
       const hi = (baseHi + xHi + (lo >= 0x100000000 ? 1 : 0)) >>> 0;
@@ -64,7 +70,49 @@ export function makePageWriter(src: PageRecordSource): PageWriter {
       u32[wordOff + lruWord + 2] = loW;
       u32[wordOff + lruWord + 3] = hi;
     },
-    reservedWord: Math.floor(src.pgReservedBit / 32),
-    reservedMask: (1 << (src.pgReservedBit % 32)) >>> 0,
+    reservedWord: Math.floor(pgReservedBit / 32),
+    reservedMask: (1 << (pgReservedBit % 32)) >>> 0,
+    serialize(keys) {
+      return {
+        recordBytes,
+        lruOffset,
+        pgReservedBit,
+        baseLo,
+        baseHi,
+        templates: keys.map(([z, n]) => [z, n, [...template(z, n)]] as const),
+      };
+    },
   };
+}
+
+export function makePageWriter(src: PageRecordSource): PageWriter {
+  const templates = new Map<number, Uint32Array>();
+  const template = (zone: number, nid: number): Uint32Array => {
+    let t = templates.get(key(zone, nid));
+    if (!t) {
+      const buf = new ArrayBuffer(src.recordBytes);
+      src.writeRecord(new DataView(buf), 0, 0, zone, nid);
+      t = new Uint32Array(buf);
+      templates.set(key(zone, nid), t);
+    }
+    return t;
+  };
+  return writerFrom(
+    src.recordBytes,
+    src.lruOffset,
+    src.pgReservedBit,
+    Number(src.vmemmapBase & 0xffffffffn),
+    Number(src.vmemmapBase >> 32n),
+    template,
+  );
+}
+
+/** A writer rebuilt from serialize(): the same writeInit, for worker threads. */
+export function pageWriterFromSerialized(s: SerializedWriter): PageWriter {
+  const templates = new Map<number, Uint32Array>(s.templates.map(([z, n, w]) => [key(z, n), Uint32Array.from(w)]));
+  return writerFrom(s.recordBytes, s.lruOffset, s.pgReservedBit, s.baseLo, s.baseHi, (zone, nid) => {
+    const t = templates.get(key(zone, nid));
+    if (!t) throw new Error(`no struct page template for zone ${zone} node ${nid} in this worker`);
+    return t;
+  });
 }
