@@ -1,0 +1,122 @@
+// Boot-time memmap states, worked out from the kernel's memmap_init / defer_init /
+// init_unavailable_range / zero_resv_unavail / memmap_init_reserved_pages.
+import { describe, expect, it } from 'vitest';
+import { firstDeferredPfns, memmapBoot } from '../src/memmap/boot.js';
+import { ExtentMemmap } from '../src/memmap/extent.js';
+import { makePageWriter, type PageRecordSource } from '../src/memmap/page_writer.js';
+import { bootYaml } from './helpers.js';
+
+/** Records whose flags say zone and node (stand-in layout; the real one has its own tests). */
+const SOURCE: PageRecordSource = {
+  recordBytes: 64,
+  lruOffset: 8,
+  pgReservedBit: 13,
+  vmemmapBase: 0xffffea0000000000n,
+  writeRecord(dv, off, _pfn, zone, nid) {
+    for (let i = 0; i < 64; i += 4) dv.setUint32(off + i, 0, true);
+    dv.setUint32(off + 4, (zone << 16) | nid, true);
+  },
+};
+
+function store(state: ReturnType<typeof bootYaml>) {
+  return new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: makePageWriter(SOURCE), seed: 42 });
+}
+
+function linkOf(s: ExtentMemmap, pfn: number): { zone: number; nid: number; reserved: boolean } {
+  const b = new Uint8Array(64);
+  s.readRecord(pfn, b);
+  const dv = new DataView(b.buffer);
+  const w = dv.getUint32(4, true);
+  return { zone: w >>> 16, nid: w & 0xffff, reserved: (dv.getUint32(0, true) & (1 << 13)) !== 0 };
+}
+
+const MACHINE = `
+dmaReservePages: 0
+reserved:
+  - { start: 0x1000000, size: 32M }
+  - { start: 0x140000000, size: 4M }
+nodes:
+  - nid: 0
+    cpus: 2
+    memory:
+      - { start: 0x1000, end: 0x9f000 }
+      - { start: 0x100000, end: 0xbff00000 }
+      - { start: 4G, end: 6G }
+  - nid: 1
+    cpus: 2
+    memory:
+      - { start: 6G, end: 8G }
+`;
+
+describe('defer_init: first_deferred_pfn per node', () => {
+  it('6.18: one section of the highest zone is initialised early, counted over memblock memory', () => {
+    // Node 0's highest zone is Normal [0x100000, 0x180000). defer_init counts before it inits:
+    // at pfn 0x108000 the count is 32769 > PAGES_PER_SECTION and the pfn is section-aligned,
+    // so exactly one section is initialised early. Node 1 likewise from 0x180000: 0x188000.
+    const fd = firstDeferredPfns(bootYaml('6.18', MACHINE));
+    expect(fd.get(0)).toBe(0x108000);
+    expect(fd.get(1)).toBe(0x188000);
+  });
+  it('is off without CONFIG_DEFERRED_STRUCT_PAGE_INIT', () => {
+    expect(firstDeferredPfns(bootYaml('6.18', `config: { deferredStructPageInit: false }\n${MACHINE}`)).size).toBe(0);
+  });
+});
+
+describe('after boot (6.18)', () => {
+  const state = bootYaml('6.18', MACHINE);
+  const s = store(state);
+  const r = memmapBoot(state, s, { poison: false, runDeferred: false });
+
+  it('fresh memmap is stale (raw memblock memory) without DEBUG_VM', () => {
+    expect(r.fresh).toBe('stale');
+  });
+  it('holes get the zone of the range above them and PG_reserved (init_unavailable_range)', () => {
+    expect(s.stateOf(0)).toBe('initialized');
+    expect(linkOf(s, 0)).toEqual({ zone: 0, nid: 0, reserved: true });
+    expect(linkOf(s, 0xbff00)).toEqual({ zone: 2, nid: 0, reserved: true });
+    expect(linkOf(s, 0xbfeff)).toEqual({ zone: 1, nid: 0, reserved: false });
+  });
+  it('memblock.reserved gets PG_reserved; deferred reserved pages are initialised early', () => {
+    expect(linkOf(s, 0x1000)).toEqual({ zone: 1, nid: 0, reserved: true });
+    expect(linkOf(s, 0x3000)).toEqual({ zone: 1, nid: 0, reserved: false });
+    // 0x140000 lies past node 0's first_deferred_pfn 0x108000: initialised by reserve_bootmem_region.
+    expect(s.stateOf(0x140000)).toBe('initialized');
+    expect(linkOf(s, 0x140000)).toEqual({ zone: 2, nid: 0, reserved: true });
+  });
+  it('deferred pfns stay uninitialised until deferred_init_memmap, exactly the free deferred ranges', () => {
+    expect(s.stateOf(0x107fff)).toBe('initialized');
+    expect(s.stateOf(0x108000)).toBe('stale');
+    expect(s.stateOf(0x17ffff)).toBe('stale');
+    expect(r.deferred.map((d) => [d.nid, d.start.toString(16), d.end.toString(16)])).toEqual([
+      [0, '108000', '140000'],
+      [0, '140400', '180000'],
+      [1, '188000', '200000'],
+    ]);
+    const t = store(state);
+    memmapBoot(state, t, { poison: false, runDeferred: true });
+    for (const pfn of [0x108000, 0x13ffff, 0x140400, 0x17ffff, 0x188000, 0x1fffff]) expect(t.stateOf(pfn)).toBe('initialized');
+    expect(linkOf(t, 0x1fffff)).toEqual({ zone: 2, nid: 1, reserved: false });
+  });
+  it('every pfn of a present section ends initialised', () => {
+    const t = store(state);
+    memmapBoot(state, t, { poison: true, runDeferred: true });
+    for (const sec of state.sparse.sections.values()) {
+      const base = sec.sectionNr * state.sparse.pagesPerSection;
+      for (let pfn = base; pfn < base + state.sparse.pagesPerSection; pfn += 511) expect(t.stateOf(pfn), `pfn ${pfn}`).toBe('initialized');
+    }
+  });
+});
+
+describe('v5.3', () => {
+  it('zeroes holes, walks zone spans, and leaves the last section tail uninitialised', () => {
+    const state = bootYaml('5.3', `dmaReservePages: 0\nnodes: [{ nid: 0, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x104000000 }] }]\n`);
+    const s = store(state);
+    memmapBoot(state, s, { poison: true, runDeferred: true });
+    expect(s.stateOf(0)).toBe('zeroed'); // zero_resv_unavail: pfn 0 is a hole below max_pfn
+    expect(s.stateOf(0x9f)).toBe('initialized'); // in the DMA span: memmap_init_zone init'd it
+    expect(linkOf(s, 0x9f)).toEqual({ zone: 0, nid: 0, reserved: false });
+    // [0x104000, 0x108000) is past max_pfn: v5.3 never touches it (fixed in 5.4/5.6).
+    expect(s.stateOf(0x104000)).toBe('poisoned');
+    expect(s.stateOf(0x107fff)).toBe('poisoned');
+  });
+});
