@@ -104,3 +104,20 @@ describe('mmsim boot output', () => {
     expect(r.out).toContain('Node 3, zone   Normal\n');
   });
 });
+
+describe('mmsim kmem -n', () => {
+  it("prints crash's three tables for a machine", () => {
+    const p = file('k.yaml', 'kernel: "6.18"\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 4G }] }]\n');
+    const r = mmsim('kmem', '-n', p, '--explain');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^NODE    SIZE      PGLIST_DATA       BOOTMEM_DATA       NODE_ZONES/);
+    expect(r.out).toContain('  1   DMA32     1044480  ffffea0000040000      1000000         4096\n');
+    expect(r.out).toMatch(/\n 0  -{16}  ffffea0000000000  ffffea0000000000  PMOE  0 +\n/);
+    expect(r.out).toMatch(/memory31 +f8000000 - ffffffff  0    ONLINE  31/);
+    expect(r.out).toMatch(/\n# .*not modelled|\n# .*placeholder|\n# /);
+  });
+  it('without -n says what it models', () => {
+    const p = file('k2.yaml', 'kernel: "6.18"\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 4G }] }]\n');
+    expectOneLineError(mmsim('kmem', p), /give -n/);
+  });
+});

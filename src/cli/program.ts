@@ -2,12 +2,13 @@
 // mmsim command line. Every user-facing error is one line on stderr and exit code 2.
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
-import { boot, loadMachine } from './boot.js';
+import { boot, loadMachine, type BootSource } from './boot.js';
 import { runDemo } from './demo.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
 import { lsmem } from '../formats/lsmem.js';
 import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
 import { runLsmem } from './lsmem.js';
+import { kmemN } from './kmem.js';
 import { writeFileSync } from 'node:fs';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
@@ -15,6 +16,16 @@ import { ZONEINFO_LAYOUTS } from '../formats/zoneinfo-layouts.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** The machine options shared by boot, sysfs export, kmem and lsmem, as loadMachine takes them. */
+function machineSource(machine: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string }): BootSource {
+  return {
+    ...(machine !== undefined ? { machineFile: machine } : {}),
+    ...(opts.fromDmesg !== undefined ? { fromDmesg: opts.fromDmesg } : {}),
+    ...(opts.fromLive ? { fromLive: true } : {}),
+    ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
+  };
 }
 
 /** Wraps words into lines of at most `width` characters, each indented by `indent`. */
@@ -82,12 +93,7 @@ export function buildProgram(out: (s: string) => void): Command {
           throw new InputError(`--print ${f}: expected one of ${PRINT_FORMATS.join(', ')}`);
         }
       }
-      const loaded = loadMachine({
-        ...(machine !== undefined ? { machineFile: machine } : {}),
-        ...(opts.fromDmesg !== undefined ? { fromDmesg: opts.fromDmesg } : {}),
-        ...(opts.fromLive ? { fromLive: true } : {}),
-        ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
-      });
+      const loaded = loadMachine(machineSource(machine, opts));
       const state = boot(loaded);
       out(printBoot(state, formats as PrintFormat[], { explain: opts.explain === true, sources: loaded.sources }));
     });
@@ -105,12 +111,7 @@ export function buildProgram(out: (s: string) => void): Command {
       // One positional is the directory; two are machine and directory.
       const [machine, dir] = b === undefined ? [undefined, a] : [a, b];
       if (dir === undefined) throw new InputError('sysfs export: give the directory to write');
-      const loaded = loadMachine({
-        ...(machine !== undefined ? { machineFile: machine } : {}),
-        ...(opts.fromDmesg !== undefined ? { fromDmesg: opts.fromDmesg } : {}),
-        ...(opts.fromLive ? { fromLive: true } : {}),
-        ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
-      });
+      const loaded = loadMachine(machineSource(machine, opts));
       const mb = memoryDevInit(boot(loaded));
       try {
         writeSysfsTree(dir, sysfsView(mb));
@@ -144,6 +145,22 @@ export function buildProgram(out: (s: string) => void): Command {
     .command('lsmem')
     .description("util-linux 2.42's lsmem over --sysroot DIR (default /) or over a machine: mmsim lsmem [MACHINE] [lsmem options]")
     .allowUnknownOption();
+
+  program
+    .command('kmem')
+    .description("crash's kmem -n for a machine: nodes and zones, mem_section states, memory blocks.")
+    .argument('[machine]', 'a YAML machine file')
+    .option('-n', 'memory nodes, sections and blocks (the only kmem view mmsim has)')
+    .option('--from-dmesg <file>', 'read the machine from a real boot log')
+    .option('--from-live', 'read this machine')
+    .option('--kernel <release>', 'kernel profile')
+    .option('--explain', 'say which columns mmsim does not model')
+    .action((machine: string | undefined, opts: { n?: boolean; fromDmesg?: string; fromLive?: boolean; kernel?: string; explain?: boolean }) => {
+      if (!opts.n) throw new InputError('kmem: give -n (mmsim models the memory-node view of crash\'s kmem)');
+      const loaded = loadMachine(machineSource(machine, opts));
+      const state = boot(loaded);
+      out(kmemN(state, memoryDevInit(state), opts.explain === true));
+    });
 
   program
     .command('demo')
@@ -185,12 +202,7 @@ function lsmemMain(args: readonly string[]): number {
   }
   let result;
   if (machineFile !== undefined || fromDmesg !== undefined || fromLive) {
-    const loaded = loadMachine({
-      ...(machineFile !== undefined ? { machineFile } : {}),
-      ...(fromDmesg !== undefined ? { fromDmesg } : {}),
-      ...(fromLive ? { fromLive: true } : {}),
-      ...(kernel !== undefined ? { kernel } : {}),
-    });
+    const loaded = loadMachine(machineSource(machineFile, { ...(fromDmesg !== undefined ? { fromDmesg } : {}), fromLive, ...(kernel !== undefined ? { kernel } : {}) }));
     result = lsmem(sysfsView(memoryDevInit(boot(loaded))), rest, process.env);
   } else {
     result = runLsmem(rest);
