@@ -1,6 +1,7 @@
 // The dense backend: real struct page records in one SharedArrayBuffer per section (allocated
 // when the section gains a memmap, never one giant buffer) plus one state byte per page, so
 // worker threads can initialise chunks of the same memmap in parallel.
+import type { PageWriter } from './page_writer.js';
 import type { FreshState, MemmapGeometry, MemmapStore, PageState } from './store.js';
 import { forEachSectionPiece, staleRecord } from './store.js';
 
@@ -104,9 +105,9 @@ export function initDenseRange(
   e: number,
   zone: number,
   nid: number,
-  writer: { recordWords: number; writeInit(u32: Uint32Array, wordOff: number, pfn: number, zone: number, nid: number): void },
+  writer: Pick<PageWriter, 'recordWords' | 'writeInitRange'>,
 ): void {
   const u32 = new Uint32Array(sec.records);
-  for (let pfn = s; pfn < e; pfn++) writer.writeInit(u32, (pfn - sectionBase) * writer.recordWords, pfn, zone, nid);
+  writer.writeInitRange(u32, (s - sectionBase) * writer.recordWords, s, e - s, zone, nid);
   new Uint8Array(sec.states).fill(STATE_CODE.initialized, s - sectionBase, e - sectionBase);
 }

@@ -11,6 +11,8 @@ export interface PageWriter {
   readonly recordWords: number;
   /** __init_single_page(pfn, zone, nid) into u32[wordOff .. wordOff + recordWords). */
   writeInit(u32: Uint32Array, wordOff: number, pfn: number, zone: number, nid: number): void;
+  /** The same for `count` consecutive pfns from `pfn`, records back to back from `wordOff`. */
+  writeInitRange(u32: Uint32Array, wordOff: number, pfn: number, count: number, zone: number, nid: number): void;
   /** __SetPageReserved: the flags word and bit holding PG_reserved. */
   readonly reservedWord: number;
   readonly reservedMask: number;
@@ -53,23 +55,46 @@ function writerFrom(
 ): PageWriter {
   const words = recordBytes / 4;
   const lruWord = lruOffset / 4;
+  /** &page->lru of pfn as (lo, hi) 32-bit halves; pfn * recordBytes stays below 2^53. */
+  const lruAddr = (pfn: number): [number, number] => {
+    const x = pfn * recordBytes + lruOffset;
+    const xHi = Math.floor(x / 0x100000000);
+    const lo = baseLo + (x - xHi * 0x100000000);
+    return [lo >>> 0, (baseHi + xHi + (lo >= 0x100000000 ? 1 : 0)) >>> 0];
+  };
+  const writeInitRange = (u32: Uint32Array, wordOff: number, pfn: number, count: number, zone: number, nid: number): void => {
+    if (count <= 0) return;
+    const t = template(zone, nid);
+    // The constant words of every record come from the template by doubling copies (memmove
+    // speed), then one pass patches the lru self-pointers.
+    u32.set(t, wordOff);
+    let filled = 1;
+    while (filled < count) {
+      const n = Math.min(filled, count - filled);
+      u32.copyWithin(wordOff + filled * words, wordOff, wordOff + n * words);
+      filled += n;
+    }
+    let [lo, hi] = lruAddr(pfn);
+    for (let i = 0, off = wordOff + lruWord; i < count; i++, off += words) {
+      u32[off] = lo;
+      u32[off + 1] = hi;
+      u32[off + 2] = lo;
+      u32[off + 3] = hi;
+      // The next page's lru is recordBytes further on: carry into the high word.
+      lo += recordBytes;
+      if (lo > 0xffffffff) {
+        lo -= 0x100000000;
+        hi = (hi + 1) >>> 0;
+      }
+    }
+  };
   return {
     recordBytes,
     recordWords: words,
     writeInit(u32, wordOff, pfn, zone, nid) {
-      u32.set(template(zone, nid), wordOff);
-      // &page->lru = base + pfn * recordBytes + lruOffset: pfn * recordBytes stays below 2^53,
-      // so it splits exactly into 32-bit halves.
-      const x = pfn * recordBytes + lruOffset;
-      const xHi = Math.floor(x / 0x100000000);
-      const lo = baseLo + (x - xHi * 0x100000000);
-      const hi = (baseHi + xHi + (lo >= 0x100000000 ? 1 : 0)) >>> 0;
-      const loW = lo >>> 0;
-      u32[wordOff + lruWord] = loW;
-      u32[wordOff + lruWord + 1] = hi;
-      u32[wordOff + lruWord + 2] = loW;
-      u32[wordOff + lruWord + 3] = hi;
+      writeInitRange(u32, wordOff, pfn, 1, zone, nid);
     },
+    writeInitRange,
     reservedWord: Math.floor(pgReservedBit / 32),
     reservedMask: (1 << (pgReservedBit % 32)) >>> 0,
     serialize(keys) {
