@@ -121,3 +121,22 @@ describe('mmsim kmem -n', () => {
     expectOneLineError(mmsim('kmem', p), /give -n/);
   });
 });
+
+describe('mmsim page', () => {
+  const p = () => file('pg.yaml', 'kernel: "6.18"\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 4G }] }]\n');
+  it('prints a hole page as initialised and reserved, with its raw bytes in dense mode', () => {
+    const r = mmsim('page', p(), '0');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('# pfn 0x0 (0): node 0, zone DMA, struct page initialized');
+    expect(r.out).toContain("'PG_reserved'");
+    expect(r.out).toContain('# xxd -o 0xffffea0000000000');
+  });
+  it('extent mode has no raw bytes; a bad range is one line', () => {
+    const r = mmsim('page', p(), '0x1000-0x1001', '--memmap', 'extent');
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('xxd');
+    expect(r.out.match(/^# pfn /gm)).toHaveLength(2);
+    expectOneLineError(mmsim('page', p(), '5-1'), /ends before it starts/);
+    expectOneLineError(mmsim('page', p(), '0x200000'), /no struct page/);
+  });
+});

@@ -9,6 +9,7 @@ import { lsmem } from '../formats/lsmem.js';
 import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
 import { runLsmem } from './lsmem.js';
 import { kmemN } from './kmem.js';
+import { bootMemmap, parsePfnRange, printPages } from './page.js';
 import { writeFileSync } from 'node:fs';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
@@ -160,6 +161,28 @@ export function buildProgram(out: (s: string) => void): Command {
       const loaded = loadMachine(machineSource(machine, opts));
       const state = boot(loaded);
       out(kmemN(state, memoryDevInit(state), opts.explain === true));
+    });
+
+  program
+    .command('page')
+    .description("Boot a machine's memmap and print struct pages of PFN or PFN-PFN, decoded as drgn shows them.")
+    .argument('[machine]', 'a YAML machine file')
+    .argument('[pfns]', 'PFN or PFN-PFN (decimal or 0x hex, inclusive)')
+    .option('--from-dmesg <file>', 'read the machine from a real boot log')
+    .option('--from-live', 'read this machine')
+    .option('--kernel <release>', 'kernel profile')
+    .addOption(new Option('--memmap <backend>', 'struct page storage').choices(['dense', 'extent']).default('dense'))
+    .option('--poison', 'CONFIG_DEBUG_VM page_init_poison: fresh memmaps are all 0xff')
+    .option('--seed <n>', 'seed for the bytes stale struct pages hold', '1')
+    .action((a: string | undefined, b: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; memmap: 'dense' | 'extent'; poison?: boolean; seed: string }) => {
+      const [machine, pfns] = b === undefined ? [undefined, a] : [a, b];
+      if (pfns === undefined) throw new InputError('page: give PFN or PFN-PFN');
+      const range = parsePfnRange(pfns);
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed)) throw new InputError(`page: --seed ${opts.seed}: expected an integer`);
+      const state = boot(loadMachine(machineSource(machine, opts)));
+      const store = bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
+      out(printPages(state, store, range.start, range.end));
     });
 
   program

@@ -1,0 +1,68 @@
+// The struct page layout of a booted machine (kernel/page_layout.ts for its arch, kernel
+// version and config) as the PageRecordSource the memmap backends write through.
+import type { BootState } from '../kernel/mm_init.js';
+import {
+  decodePageFlags,
+  defaultPageConfig,
+  pageFlagBits,
+  pageFlagsField,
+  pageFlagsLayout,
+  initSinglePageRecord,
+  structPageLayout,
+  type PageConfig,
+  type PageLayoutVersion,
+} from '../kernel/page_layout.js';
+import { releaseCode, versionCode } from '../profiles/release.js';
+import { makePageWriter, type PageRecordSource, type PageWriter } from './page_writer.js';
+
+/** The struct page layout modelled for a kernel: v5.3 up to 6.0, 6.1 up to 6.17, 6.18 on. */
+export function pageLayoutVersionFor(state: BootState): PageLayoutVersion {
+  const code = releaseCode(state.profile.release);
+  if (code >= versionCode(6, 18)) return '6.18';
+  if (code >= versionCode(6, 1)) return '6.1';
+  return 'v5.3';
+}
+
+export function pageConfigFor(state: BootState): PageConfig {
+  return defaultPageConfig(state.arch, pageLayoutVersionFor(state));
+}
+
+/** vmemmap base of 4-level x86_64 without KASLR (nokaslr); other arches print the same base. */
+export function vmemmapBaseFor(_state: BootState): bigint {
+  return 0xffffea0000000000n;
+}
+
+export function pageRecordSourceFor(state: BootState): PageRecordSource {
+  const cfg = pageConfigFor(state);
+  const sp = structPageLayout(cfg);
+  const lru = sp.fields.get('lru');
+  const base = vmemmapBaseFor(state);
+  return {
+    recordBytes: sp.size,
+    lruOffset: lru?.offset ?? 8,
+    pgReservedBit: pageFlagBits(cfg).get('PG_reserved') ?? 0,
+    vmemmapBase: base,
+    writeRecord: (dv, off, pfn, zone, nid) => initSinglePageRecord(dv, off, pfn, zone, nid, cfg, base),
+  };
+}
+
+const writers = new WeakMap<BootState, PageWriter>();
+
+/** The machine's PageWriter (one per booted machine). */
+export function pageWriterFor(state: BootState): PageWriter {
+  let w = writers.get(state);
+  if (!w) {
+    w = makePageWriter(pageRecordSourceFor(state));
+    writers.set(state, w);
+  }
+  return w;
+}
+
+/** decode_page_flags and the zone and node fields of a flags word. */
+export function decodePageFlagsFor(state: BootState, flags: bigint): { names: string; zone: string; nid: number } {
+  const cfg = pageConfigFor(state);
+  const layout = pageFlagsLayout(cfg);
+  const zoneIdx = Number(pageFlagsField(flags, layout, 'zone'));
+  const nid = layout.nodesWidth ? Number(pageFlagsField(flags, layout, 'node')) : -1;
+  return { names: decodePageFlags(flags, cfg), zone: state.zoneNames[zoneIdx] ?? `zone ${zoneIdx}`, nid };
+}
