@@ -14,7 +14,7 @@ import { loadMachineYaml } from '../dist/formats/machine-yaml.js';
 import { memmapBoot } from '../dist/memmap/boot.js';
 import { DenseMemmap } from '../dist/memmap/dense.js';
 import { ExtentMemmap } from '../dist/memmap/extent.js';
-import { runDeferredParallel } from '../dist/memmap/parallel.js';
+import { DeferredInitPool } from '../dist/memmap/parallel.js';
 import { pageWriterFor } from '../dist/memmap/source.js';
 import { freeAreaInit } from '../dist/kernel/mm_init.js';
 import { profileForOption } from '../dist/profiles/profile.js';
@@ -90,14 +90,17 @@ const speedup = {};
 const maxThreads = Math.max(2, availableParallelism());
 let t1 = 0;
 for (let n = 1; n <= maxThreads; n++) {
+  // Threads are started once, like the kernel's padata threads; a warm-up run comes first.
+  const pool = new DeferredInitPool(n);
   let bt = Infinity;
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < 4; r++) {
     const d = new DenseMemmap(geometry);
     for (let nr = 0; nr < SECTIONS; nr++) d.populateSection(nr, 'stale');
     const t0 = process.hrtime.bigint();
-    await runDeferredParallel(d, [{ nid: NID, zone: ZONE, start: 0, end: NPAGES }], n);
-    bt = Math.min(bt, Number(process.hrtime.bigint() - t0));
+    await pool.run(d, [{ nid: NID, zone: ZONE, start: 0, end: NPAGES }]);
+    if (r > 0) bt = Math.min(bt, Number(process.hrtime.bigint() - t0));
   }
+  await pool.close();
   if (n === 1) t1 = bt;
   speedup[String(n)] = Number((t1 / bt).toFixed(3));
   log(`${n} worker(s): ${(bt / NPAGES).toFixed(3)} ns/page, speedup ${speedup[String(n)]}`);
@@ -111,9 +114,10 @@ function extentBoot(totalGiB) {
   memmapBoot(st, store, { poison: false, runDeferred: true });
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, st, store };
 }
-extentBoot(64);
-const g = extentBoot(64);
-const t = extentBoot(65536);
+// Best of three each (the first run also warms the JIT; GC after the dense runs is noise).
+const bestOf = (gib) => [extentBoot(gib), extentBoot(gib), extentBoot(gib)].reduce((x, y) => (y.ms < x.ms ? y : x));
+const g = bestOf(64);
+const t = bestOf(65536);
 log(`extent boot: 64 GiB ${g.ms.toFixed(1)} ms, 64 TiB ${t.ms.toFixed(1)} ms`);
 
 // The 64 GiB extent boot equals the dense one, every pfn of every present section.

@@ -2,7 +2,7 @@
 // worker threads and (later) hotplug tasks write a struct page through a PageWriter. The
 // canonical record comes from the struct page layout (a PageRecordSource); a writer caches it
 // per (zone, nid) and patches the pfn-dependent words (the lru list head points at the page
-// itself), so a page costs one record copy. A writer can be sent to a worker thread as its
+// itself), so a page costs ten stores. A writer can be sent to a worker thread as its
 // templates, and the worker writes through the same code.
 
 /** Little-endian 32-bit words of struct page records. */
@@ -65,21 +65,45 @@ function writerFrom(
   const writeInitRange = (u32: Uint32Array, wordOff: number, pfn: number, count: number, zone: number, nid: number): void => {
     if (count <= 0) return;
     const t = template(zone, nid);
-    // The constant words of every record come from the template by doubling copies (memmove
-    // speed), then one pass patches the lru self-pointers.
-    u32.set(t, wordOff);
-    let filled = 1;
-    while (filled < count) {
-      const n = Math.min(filled, count - filled);
-      u32.copyWithin(wordOff + filled * words, wordOff, wordOff + n * words);
-      filled += n;
-    }
     let [lo, hi] = lruAddr(pfn);
-    for (let i = 0, off = wordOff + lruWord; i < count; i++, off += words) {
-      u32[off] = lo;
-      u32[off + 1] = hi;
-      u32[off + 2] = lo;
-      u32[off + 3] = hi;
+    if (words === 16 && lruWord === 2 && (u32.byteOffset + wordOff * 4) % 8 === 0) {
+      // 64-byte records with the lru head at 8 (x86_64, arm64, s390x): the six constant
+      // doublewords as 64-bit stores of the template, the lru pointers as 32-bit halves.
+      const q = new BigUint64Array(u32.buffer, u32.byteOffset, Math.floor(u32.length / 2));
+      const t64 = new BigUint64Array(t.buffer, t.byteOffset, 8);
+      const c0 = t64[0] as bigint;
+      const c3 = t64[3] as bigint;
+      const c4 = t64[4] as bigint;
+      const c5 = t64[5] as bigint;
+      const c6 = t64[6] as bigint;
+      const c7 = t64[7] as bigint;
+      for (let i = 0, o = wordOff / 2; i < count; i++, o += 8) {
+        q[o] = c0;
+        q[o + 3] = c3;
+        q[o + 4] = c4;
+        q[o + 5] = c5;
+        q[o + 6] = c6;
+        q[o + 7] = c7;
+        const w = o * 2;
+        u32[w + 2] = lo;
+        u32[w + 3] = hi;
+        u32[w + 4] = lo;
+        u32[w + 5] = hi;
+        lo += recordBytes;
+        if (lo > 0xffffffff) {
+          lo -= 0x100000000;
+          hi = (hi + 1) >>> 0;
+        }
+      }
+      return;
+    }
+    // Any other record shape: the template word by word, then the lru self-pointers.
+    for (let i = 0, off = wordOff; i < count; i++, off += words) {
+      for (let w = 0; w < words; w++) u32[off + w] = t[w] as number;
+      u32[off + lruWord] = lo;
+      u32[off + lruWord + 1] = hi;
+      u32[off + lruWord + 2] = lo;
+      u32[off + lruWord + 3] = hi;
       // The next page's lru is recordBytes further on: carry into the high word.
       lo += recordBytes;
       if (lo > 0xffffffff) {

@@ -1,7 +1,7 @@
 // deferred_init_memmap with padata (6.18): each deferred range is cut into section-aligned
-// chunks and spread over the node's CPUs; here the chunks run on worker threads over the
-// SharedArrayBuffers of the dense memmap. Leaves out padata's load-balance factor (chunks are
-// whole sections, handed out round-robin).
+// chunks and spread over the node's CPUs; here the chunks run on a pool of worker threads (the
+// kernel's padata threads) over the SharedArrayBuffers of the dense memmap. Leaves out padata's
+// load-balance factor (chunks are whole sections, handed out in contiguous shares).
 import { Worker } from 'node:worker_threads';
 import type { DeferredRange } from './boot.js';
 import type { DenseMemmap } from './dense.js';
@@ -21,39 +21,62 @@ export function deferredChunks(deferred: readonly DeferredRange[], pagesPerSecti
   return out;
 }
 
-/** Run the deferred ranges on `threads` workers; resolves when every chunk is initialised. */
-export async function runDeferredParallel(store: DenseMemmap, deferred: readonly DeferredRange[], threads: number): Promise<void> {
-  const pps = store.geometry.pagesPerSection;
-  const chunks = deferredChunks(deferred, pps);
-  if (chunks.length === 0) return;
-  const keys = [...new Map(chunks.map((c) => [`${c.zone}/${c.nid}`, [c.zone, c.nid] as const])).values()];
-  const writer = store.geometry.writer.serialize(keys);
-  const n = Math.max(1, Math.min(threads, chunks.length));
-  const perWorker: DeferredRange[][] = Array.from({ length: n }, () => []);
-  chunks.forEach((c, i) => perWorker[i % n]?.push(c));
-  const url = workerUrl();
-  await Promise.all(
-    perWorker.map((mine) => {
-      const nrs = new Set(mine.map((c) => Math.floor(c.start / pps)));
-      const job: DeferredJob = {
-        writer,
-        pagesPerSection: pps,
-        sections: [...nrs].flatMap((nr) => {
-          const sec = store.sections.get(nr);
-          return sec ? [[nr, sec] as const] : [];
-        }),
-        chunks: mine,
-      };
-      return new Promise<void>((resolve, reject) => {
-        const w = new Worker(url, { workerData: job });
-        w.once('message', () => resolve());
-        w.once('error', reject);
-        w.once('exit', (code) => {
-          if (code !== 0) reject(new Error(`deferred init worker exited with ${code}`));
+/** A pool of deferred-init threads, started once and reused (close() ends them). */
+export class DeferredInitPool {
+  private readonly workers: Worker[];
+
+  constructor(readonly threads: number) {
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(workerUrl()));
+  }
+
+  /** Initialise the deferred ranges of `store`; resolves when every chunk is done. */
+  async run(store: DenseMemmap, deferred: readonly DeferredRange[]): Promise<void> {
+    const pps = store.geometry.pagesPerSection;
+    const chunks = deferredChunks(deferred, pps);
+    if (chunks.length === 0) return;
+    const keys = [...new Map(chunks.map((c) => [`${c.zone}/${c.nid}`, [c.zone, c.nid] as const])).values()];
+    const writer = store.geometry.writer.serialize(keys);
+    const n = Math.min(this.workers.length, chunks.length);
+    const per = Math.ceil(chunks.length / n);
+    await Promise.all(
+      this.workers.slice(0, n).map((w, i) => {
+        const mine = chunks.slice(i * per, (i + 1) * per);
+        const nrs = new Set(mine.map((c) => Math.floor(c.start / pps)));
+        const job: DeferredJob = {
+          writer,
+          pagesPerSection: pps,
+          sections: [...nrs].flatMap((nr) => {
+            const sec = store.sections.get(nr);
+            return sec ? [[nr, sec] as const] : [];
+          }),
+          chunks: mine,
+        };
+        return new Promise<void>((resolve, reject) => {
+          const onError = (e: Error): void => reject(e);
+          w.once('error', onError);
+          w.once('message', () => {
+            w.off('error', onError);
+            resolve();
+          });
+          w.postMessage(job);
         });
-      });
-    }),
-  );
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Run the deferred ranges on `threads` workers started for this call. */
+export async function runDeferredParallel(store: DenseMemmap, deferred: readonly DeferredRange[], threads: number): Promise<void> {
+  const pool = new DeferredInitPool(threads);
+  try {
+    await pool.run(store, deferred);
+  } finally {
+    await pool.close();
+  }
 }
 
 /** The compiled worker next to this module (dist/), also when this module runs from src/ under vitest. */
