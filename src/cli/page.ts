@@ -27,7 +27,7 @@ export function parsePfnRange(text: string): { start: number; end: number } {
 /** Bytes the dense backend needs for this machine: a record and a state byte per page of every section with a memmap. */
 export function denseBytes(state: BootState, recordBytes: number): number {
   let sections = 0;
-  for (const s of state.sparse.sections.values()) if (s.hasMemMap) sections++;
+  for (const r of state.sparse.runs) if (r.hasMemMap) sections += r.endNr - r.startNr;
   return sections * state.sparse.pagesPerSection * (recordBytes + 1);
 }
 

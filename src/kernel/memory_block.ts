@@ -48,23 +48,23 @@ export function memoryDevInit(state: BootState): MemoryBlocks {
   const sectionsPerBlock = state.memoryBlockBytes / (sparse.pagesPerSection * 2 ** state.arch.pageShift);
   const pagesPerBlock = sectionsPerBlock * sparse.pagesPerSection;
   const byId = new Map<number, MemoryBlock>();
-  for (const nr of [...sparse.sections.keys()].sort((a, b) => a - b)) {
-    const s = sparse.sections.get(nr);
-    if (!s?.present) continue;
-    const id = Math.floor(nr / sectionsPerBlock);
-    if (byId.has(id)) continue;
-    byId.set(id, {
-      id,
-      startSectionNr: id * sectionsPerBlock,
-      startPfn: id * pagesPerBlock,
-      nrPages: pagesPerBlock,
-      state: 'online',
-      nid: -1,
-      nodes: [],
-      validZones: null,
-      removable: null,
-      physDevice: 0,
-    });
+  for (const run of sparse.runs) {
+    if (!run.present) continue;
+    for (let id = Math.floor(run.startNr / sectionsPerBlock); id * sectionsPerBlock < run.endNr; id++) {
+      if (byId.has(id)) continue;
+      byId.set(id, {
+        id,
+        startSectionNr: id * sectionsPerBlock,
+        startPfn: id * pagesPerBlock,
+        nrPages: pagesPerBlock,
+        state: 'online',
+        nid: -1,
+        nodes: [],
+        validZones: null,
+        removable: null,
+        physDevice: 0,
+      });
+    }
   }
   // register_memory_blocks_under_node_early, node by node: link every block a memblock region
   // of the node touches; memory_block_add_nid_early keeps the last node.
@@ -140,7 +140,7 @@ function testPagesInAZone(state: BootState, mem: MemoryBlock): { zone: ZoneName 
     return zs !== undefined && zs.zoneStartPfn <= pfn && pfn < zs.zoneStartPfn + zs.spannedPages;
   };
   for (let sec = mem.startSectionNr; sec * sparse.pagesPerSection < end; sec++) {
-    if (!sparse.sections.get(sec)?.present) continue;
+    if (!sparse.runOf(sec)?.present) continue;
     const secStart = sec * sparse.pagesPerSection;
     for (let pfn = secStart; pfn < secStart + sparse.pagesPerSection; pfn += chunk) {
       if (zone !== null && !spans(zone, pfn)) return { zone: 'none' };

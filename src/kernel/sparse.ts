@@ -2,6 +2,10 @@
 // sparse_init (every present section gets a full memmap and is early + online), and
 // subsection_map_init (2 MiB subsection bits of memblock ranges). v5.3 and 6.18; leaves out
 // allocation failure in sparse_init and the mem_section root arrays.
+//
+// Sections are kept as runs of consecutive section numbers with the same node and state, so a
+// machine costs O(memory ranges) whatever its size; `sections` materialises the per-section
+// view (struct mem_section) on demand for the printers.
 import { pagesPerSection, pagesPerSubsection, pageblockNrPages, type Arch } from '../arch/arch.js';
 import type { PfnRegion } from './memblock.js';
 import type { Nid, Pfn } from './types.js';
@@ -18,12 +22,27 @@ export interface MemSection {
   subsectionMap: bigint;
 }
 
+/** Sections [startNr, endNr) sharing node and flags. */
+export interface SectionRun {
+  readonly startNr: number;
+  endNr: number;
+  readonly nid: Nid;
+  present: boolean;
+  hasMemMap: boolean;
+  online: boolean;
+  early: boolean;
+}
+
 export class Sparse {
-  readonly sections = new Map<number, MemSection>();
+  /** Sorted, disjoint runs of present sections. */
+  readonly runs: SectionRun[] = [];
+  /** subsection_map of sections not wholly covered by memblock ranges (the rest are full). */
+  private readonly partialMaps = new Map<number, bigint>();
+  private view: Map<number, MemSection> | null = null;
   readonly pagesPerSection: number;
   readonly pagesPerSubsection: number;
   readonly pageblockNrPages: number;
-
+  readonly fullSubsectionMap: bigint;
   /**
    * FLATMEM (CONFIG_SPARSEMEM off): one mem_map for [0, max_mapnr); no sections. Null with
    * SPARSEMEM.
@@ -34,64 +53,100 @@ export class Sparse {
     this.pagesPerSection = pagesPerSection(arch);
     this.pagesPerSubsection = pagesPerSubsection(arch);
     this.pageblockNrPages = pageblockNrPages(arch);
+    this.fullSubsectionMap = (1n << BigInt(this.pagesPerSection / this.pagesPerSubsection)) - 1n;
   }
 
   pfnToSectionNr(pfn: Pfn): number {
     return Math.floor(pfn / this.pagesPerSection);
   }
 
-  /** memory_present(nid, start, end): mark every section touched by [start, end) present and online. */
-  memoryPresent(nid: Nid, start: Pfn, end: Pfn): void {
-    const first = this.pfnToSectionNr(start);
-    const last = this.pfnToSectionNr(end - 1);
-    for (let nr = first; nr <= last; nr++) {
-      if (this.sections.has(nr)) continue; // the first node to claim a section keeps it
-      this.sections.set(nr, {
-        sectionNr: nr,
-        nid,
-        present: true,
-        hasMemMap: false,
-        online: true,
-        early: false,
-        subsectionMap: 0n,
-      });
+  /** The run holding section nr, by binary search. */
+  runOf(nr: number): SectionRun | undefined {
+    let lo = 0;
+    let hi = this.runs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.runs[mid];
+      if (!r) break;
+      if (nr < r.startNr) hi = mid - 1;
+      else if (nr >= r.endNr) lo = mid + 1;
+      else return r;
     }
+    return undefined;
+  }
+
+  /** memory_present(nid, start, end): sections touched by [start, end) become present; the first node to claim one keeps it. */
+  memoryPresent(nid: Nid, start: Pfn, end: Pfn): void {
+    this.view = null;
+    let first = this.pfnToSectionNr(start);
+    const endNr = this.pfnToSectionNr(end - 1) + 1;
+    // Ranges come in address order: only the last run can already hold the first section.
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.endNr > first) first = last.endNr;
+    if (first >= endNr) return;
+    if (last && last.endNr === first && last.nid === nid && last.present && !last.hasMemMap) {
+      last.endNr = endNr;
+      return;
+    }
+    this.runs.push({ startNr: first, endNr, nid, present: true, hasMemMap: false, online: true, early: false });
   }
 
   /** sparse_init: every present section gets its full early memmap. */
   sparseInit(): void {
-    for (const s of this.sections.values()) {
-      if (!s.present) continue;
-      s.hasMemMap = true;
-      s.early = true;
+    this.view = null;
+    for (const r of this.runs) {
+      if (!r.present) continue;
+      r.hasMemMap = true;
+      r.early = true;
     }
   }
 
   /** subsection_map_init(pfn, nr_pages): set the bits of every subsection [start, end) overlaps. */
   subsectionMapInit(start: Pfn, end: Pfn): void {
-    let pfn = start;
-    while (pfn < end) {
-      const nr = this.pfnToSectionNr(pfn);
-      const secEnd = Math.min(end, (nr + 1) * this.pagesPerSection);
-      const s = this.sections.get(nr);
-      if (s) {
-        const base = nr * this.pagesPerSection;
-        const first = Math.floor((pfn - base) / this.pagesPerSubsection);
-        const last = Math.floor((secEnd - 1 - base) / this.pagesPerSubsection);
-        for (let i = first; i <= last; i++) s.subsectionMap |= 1n << BigInt(i);
+    this.view = null;
+    const pps = this.pagesPerSection;
+    const bitsFor = (nr: number, s: Pfn, e: Pfn): bigint => {
+      const base = nr * pps;
+      const first = Math.floor((s - base) / this.pagesPerSubsection);
+      const last = Math.floor((e - 1 - base) / this.pagesPerSubsection);
+      return ((1n << BigInt(last - first + 1)) - 1n) << BigInt(first);
+    };
+    const firstNr = this.pfnToSectionNr(start);
+    const lastNr = this.pfnToSectionNr(end - 1);
+    // Only the end sections can be partly covered; the ones between are full.
+    for (const nr of firstNr === lastNr ? [firstNr] : [firstNr, lastNr]) {
+      if (!this.runOf(nr)) continue;
+      const s = Math.max(start, nr * pps);
+      const e = Math.min(end, (nr + 1) * pps);
+      if (s === nr * pps && e === (nr + 1) * pps) {
+        this.partialMaps.set(nr, this.fullSubsectionMap);
+        continue;
       }
-      pfn = secEnd;
+      this.partialMaps.set(nr, (this.partialMaps.get(nr) ?? 0n) | bitsFor(nr, s, e));
     }
+    // Sections wholly inside the range are full: only those an earlier range left partial
+    // need recording.
+    for (const nr of this.partialMaps.keys()) {
+      if (nr > firstNr && nr < lastNr) this.partialMaps.set(nr, this.fullSubsectionMap);
+    }
+  }
+
+  /** usage->subsection_map of a present section (0 for one without memmap). */
+  subsectionMap(nr: number): bigint {
+    const r = this.runOf(nr);
+    if (!r) return 0n;
+    return this.partialMaps.get(nr) ?? this.fullSubsectionMap;
   }
 
   /** pfn_valid (generic SPARSEMEM): section has a memmap and is early, or the subsection bit is set. */
   pfnValid(pfn: Pfn): boolean {
     if (this.flatMaxPfn !== null) return pfn >= 0 && pfn < this.flatMaxPfn;
-    const s = this.sections.get(this.pfnToSectionNr(pfn));
-    if (!s || !s.hasMemMap) return false;
-    if (s.early) return true;
-    const idx = Math.floor((pfn - s.sectionNr * this.pagesPerSection) / this.pagesPerSubsection);
-    return ((s.subsectionMap >> BigInt(idx)) & 1n) === 1n;
+    const nr = this.pfnToSectionNr(pfn);
+    const r = this.runOf(nr);
+    if (!r || !r.hasMemMap) return false;
+    if (r.early) return true;
+    const idx = Math.floor((pfn - nr * this.pagesPerSection) / this.pagesPerSubsection);
+    return ((this.subsectionMap(nr) >> BigInt(idx)) & 1n) === 1n;
   }
 
   /**
@@ -102,23 +157,65 @@ export class Sparse {
   countValidPageblockPfns(start: Pfn, end: Pfn): number {
     if (end <= start) return 0;
     if (this.flatMaxPfn !== null) return Math.max(0, Math.min(end, this.flatMaxPfn) - start);
+    const pps = this.pagesPerSection;
     const pb = this.pageblockNrPages;
-    const first = this.pfnToSectionNr(start);
-    const last = this.pfnToSectionNr(end - 1);
-    // Walk only the sections that exist: a hole can span terabytes of absent sections.
-    const nrs = [...this.sections.keys()].filter((nr) => nr >= first && nr <= last).sort((a, b) => a - b);
     let count = 0;
-    for (const nr of nrs) {
-      let pfn = Math.max(start, nr * this.pagesPerSection);
-      const secEnd = Math.min(end, (nr + 1) * this.pagesPerSection);
-      while (pfn < secEnd) {
+    for (const r of this.runs) {
+      const rs = Math.max(start, r.startNr * pps);
+      const re = Math.min(end, r.endNr * pps);
+      if (rs >= re || !r.hasMemMap) continue;
+      if (r.early) {
+        count += re - rs; // every pfn of an early section is valid
+        continue;
+      }
+      for (let pfn = rs; pfn < re; ) {
         const blockStart = Math.floor(pfn / pb) * pb;
-        const blockEnd = Math.min(blockStart + pb, secEnd);
+        const blockEnd = Math.min(blockStart + pb, re);
         if (this.pfnValid(blockStart)) count += blockEnd - pfn;
         pfn = blockEnd;
       }
     }
     return count;
+  }
+
+  /** The first valid pfn at or after pfn below end, or end. */
+  nextValidPfn(pfn: Pfn, end: Pfn): Pfn {
+    if (this.pfnValid(pfn)) return pfn;
+    const nr = this.pfnToSectionNr(pfn);
+    for (const r of this.runs) {
+      if (r.endNr <= nr || !r.hasMemMap) continue;
+      const s = Math.max(pfn, r.startNr * this.pagesPerSection);
+      if (s < end && this.pfnValid(s)) return s;
+    }
+    return end;
+  }
+
+  /** Present sections in total (without materialising them). */
+  presentSectionCount(): number {
+    let n = 0;
+    for (const r of this.runs) if (r.present) n += r.endNr - r.startNr;
+    return n;
+  }
+
+  /** struct mem_section per present section, materialised on first use. */
+  get sections(): ReadonlyMap<number, MemSection> {
+    if (this.view) return this.view;
+    const v = new Map<number, MemSection>();
+    for (const r of this.runs) {
+      for (let nr = r.startNr; nr < r.endNr; nr++) {
+        v.set(nr, {
+          sectionNr: nr,
+          nid: r.nid,
+          present: r.present,
+          hasMemMap: r.hasMemMap,
+          online: r.online,
+          early: r.early,
+          subsectionMap: this.partialMaps.get(nr) ?? this.fullSubsectionMap,
+        });
+      }
+    }
+    this.view = v;
+    return v;
   }
 }
 

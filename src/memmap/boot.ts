@@ -66,7 +66,7 @@ export function firstDeferredPfns(state: BootState): Map<Nid, Pfn> {
       // The (PAGES_PER_SECTION + 1)th counted pfn and later: the first section-aligned one defers.
       for (let pfn = s; pfn < e; ) {
         if (walksSpan && !state.sparse.pfnValid(pfn)) {
-          pfn = (Math.floor(pfn / pps) + 1) * pps;
+          pfn = state.sparse.nextValidPfn(pfn, e);
           continue;
         }
         const secEnd = Math.min(e, (Math.floor(pfn / pps) + 1) * pps);
@@ -99,9 +99,7 @@ export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBoo
     );
   }
   const fresh = freshStateFor(state, opts.poison);
-  for (const s of [...state.sparse.sections.values()].sort((a, b) => a.sectionNr - b.sectionNr)) {
-    if (s.hasMemMap) store.populateSection(s.sectionNr, fresh);
-  }
+  for (const r of state.sparse.runs) if (r.hasMemMap) store.populateSections(r.startNr, r.endNr, fresh);
   const firstDeferred = firstDeferredPfns(state);
   // Replay: 'init' writes stop at first_deferred_pfn of their node (memmap_init_range breaks).
   for (const w of state.memmapLinks.writes) {

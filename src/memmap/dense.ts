@@ -39,6 +39,10 @@ export class DenseMemmap implements MemmapStore {
     this.sections.set(sectionNr, { records, states });
   }
 
+  populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
+    for (let nr = firstNr; nr < endNr; nr++) this.populateSection(nr, fresh);
+  }
+
   depopulateSection(sectionNr: number): void {
     this.sections.delete(sectionNr);
   }

@@ -1,8 +1,9 @@
-// The extent backend: per section, runs of pfns that share what was last written to them
-// (a fresh state, or __init_single_page with one zone and node) plus flag bits OR'ed on top.
-// Memory is O(runs); a record is computed on read by the same PageWriter as the dense backend.
+// The extent backend: runs of pfns that share what was last written to them (a fresh state, or
+// __init_single_page with one zone and node) plus PG_reserved OR'ed on top. Runs span sections,
+// so memory and time are O(runs) whatever the machine's size; a record is computed on read by
+// the same PageWriter as the dense backend.
 import type { FreshState, MemmapGeometry, MemmapStore, PageState } from './store.js';
-import { forEachSectionPiece, staleRecord } from './store.js';
+import { staleRecord } from './store.js';
 
 interface Run {
   start: number;
@@ -20,74 +21,98 @@ function sameContent(a: Run, b: Run): boolean {
 
 export class ExtentMemmap implements MemmapStore {
   readonly kind = 'extent' as const;
-  private readonly sections = new Map<number, Run[]>();
+  /** Sorted, disjoint runs covering exactly the pfns that have a memmap. */
+  private runs: Run[] = [];
 
   constructor(readonly geometry: MemmapGeometry) {}
 
+  /** Index of the first run ending after pfn. */
+  private firstEndingAfter(pfn: number): number {
+    let lo = 0;
+    let hi = this.runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.runs[mid]?.end ?? 0) <= pfn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Replace what [start, end) holds: `edit` maps each covered piece; `fill` adds pieces where nothing is. */
+  private rewrite(start: number, end: number, edit: ((r: Run) => Run) | null, fill: Run | null): void {
+    if (end <= start) return;
+    const i = this.firstEndingAfter(start);
+    let j = i;
+    const out: Run[] = [];
+    let cursor = start;
+    while (j < this.runs.length && (this.runs[j]?.start ?? end) < end) {
+      const r = this.runs[j] as Run;
+      if (fill && cursor < r.start) out.push({ ...fill, start: cursor, end: r.start });
+      if (r.start < start) out.push({ ...r, end: start });
+      const piece = { ...r, start: Math.max(r.start, start), end: Math.min(r.end, end) };
+      if (edit) out.push(edit(piece));
+      if (r.end > end) out.push({ ...r, start: end });
+      cursor = r.end;
+      j++;
+    }
+    if (fill && cursor < end) out.push({ ...fill, start: Math.max(cursor, start), end });
+    // Merge with the neighbours on both sides.
+    const lo = Math.max(0, i - 1);
+    const hi = Math.min(this.runs.length, j + 1);
+    const merged: Run[] = [];
+    for (const r of [...this.runs.slice(lo, i), ...out, ...this.runs.slice(j, hi)]) {
+      const last = merged[merged.length - 1];
+      if (last && last.end === r.start && sameContent(last, r)) last.end = r.end;
+      else merged.push({ ...r });
+    }
+    this.runs.splice(lo, hi - lo, ...merged);
+  }
+
   populateSection(sectionNr: number, fresh: FreshState): void {
+    this.populateSections(sectionNr, sectionNr + 1, fresh);
+  }
+
+  populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
     const pps = this.geometry.pagesPerSection;
-    this.sections.set(sectionNr, [{ start: sectionNr * pps, end: (sectionNr + 1) * pps, kind: fresh, zone: 0, nid: 0, reserved: false }]);
+    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, reserved: false };
+    this.rewrite(firstNr * pps, endNr * pps, (p) => ({ ...run, start: p.start, end: p.end }), run);
   }
 
   depopulateSection(sectionNr: number): void {
-    this.sections.delete(sectionNr);
+    const pps = this.geometry.pagesPerSection;
+    const s = sectionNr * pps;
+    const e = s + pps;
+    const i = this.firstEndingAfter(s);
+    const out: Run[] = [];
+    let j = i;
+    while (j < this.runs.length && (this.runs[j]?.start ?? e) < e) {
+      const r = this.runs[j] as Run;
+      if (r.start < s) out.push({ ...r, end: s });
+      if (r.end > e) out.push({ ...r, start: e });
+      j++;
+    }
+    this.runs.splice(i, j - i, ...out);
   }
 
   hasMemmap(sectionNr: number): boolean {
-    return this.sections.has(sectionNr);
-  }
-
-  /** Rewrite [s, e) of one section's runs with `edit`, then merge equal neighbours. */
-  private apply(start: number, end: number, edit: (r: Run) => Run): void {
-    forEachSectionPiece(this.geometry.pagesPerSection, start, end, (nr, s, e) => {
-      const runs = this.sections.get(nr);
-      if (!runs) return;
-      const out: Run[] = [];
-      for (const r of runs) {
-        if (r.end <= s || r.start >= e) {
-          out.push(r);
-          continue;
-        }
-        if (r.start < s) out.push({ ...r, end: s });
-        out.push(edit({ ...r, start: Math.max(r.start, s), end: Math.min(r.end, e) }));
-        if (r.end > e) out.push({ ...r, start: e });
-      }
-      const merged: Run[] = [];
-      for (const r of out) {
-        const last = merged[merged.length - 1];
-        if (last && last.end === r.start && sameContent(last, r)) last.end = r.end;
-        else merged.push(r);
-      }
-      this.sections.set(nr, merged);
-    });
+    return this.runAt(sectionNr * this.geometry.pagesPerSection) !== undefined;
   }
 
   initRange(start: number, end: number, zone: number, nid: number): void {
-    this.apply(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, reserved: false }));
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, reserved: false }), null);
   }
 
   zeroRange(start: number, end: number): void {
-    this.apply(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, reserved: false }));
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, reserved: false }), null);
   }
 
   setReservedRange(start: number, end: number): void {
-    this.apply(start, end, (r) => ({ ...r, reserved: true }));
+    this.rewrite(start, end, (r) => ({ ...r, reserved: true }), null);
   }
 
   private runAt(pfn: number): Run | undefined {
-    const runs = this.sections.get(Math.floor(pfn / this.geometry.pagesPerSection));
-    if (!runs) return undefined;
-    let lo = 0;
-    let hi = runs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = runs[mid];
-      if (!r) break;
-      if (pfn < r.start) hi = mid - 1;
-      else if (pfn >= r.end) lo = mid + 1;
-      else return r;
-    }
-    return undefined;
+    const r = this.runs[this.firstEndingAfter(pfn)];
+    return r && r.start <= pfn ? r : undefined;
   }
 
   stateOf(pfn: number): PageState {
@@ -107,10 +132,8 @@ export class ExtentMemmap implements MemmapStore {
     return true;
   }
 
-  /** Runs per section, for tests and the benchmark. */
+  /** Runs in the store, for tests and the benchmark. */
   runCount(): number {
-    let n = 0;
-    for (const runs of this.sections.values()) n += runs.length;
-    return n;
+    return this.runs.length;
   }
 }

@@ -22,6 +22,8 @@ export interface MemmapStore {
   readonly geometry: MemmapGeometry;
   /** The section gets a memmap whose struct pages are all `fresh` (sparse_init, section_activate). */
   populateSection(sectionNr: number, fresh: FreshState): void;
+  /** populateSection for every section of [firstNr, endNr). */
+  populateSections(firstNr: number, endNr: number, fresh: FreshState): void;
   /** The section's memmap is freed (depopulate_section_memmap / free_map_bootmem). */
   depopulateSection(sectionNr: number): void;
   hasMemmap(sectionNr: number): boolean;
