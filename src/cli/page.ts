@@ -1,6 +1,7 @@
 // `mmsim page MACHINE PFN[-PFN]`: boot the machine's memmap in the chosen backend and print the
 // struct pages of a pfn range, decoded as drgn shows them (with the raw bytes in dense mode).
 import { freemem } from 'node:os';
+import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
 import { formatPages, pageFieldsFromRaw, type PageView } from '../formats/page-print.js';
 import type { BootState } from '../kernel/mm_init.js';
@@ -31,6 +32,28 @@ export function denseBytes(state: BootState, recordBytes: number): number {
   return sections * state.sparse.pagesPerSection * (recordBytes + 1);
 }
 
+/** Dense init cost per page on this machine (docs/performance.md), for deciding on a progress bar. */
+const DENSE_NS_PER_PAGE = 5;
+
+/** A dense memmap that advances a progress bar as pages are initialised. */
+class ProgressDenseMemmap extends DenseMemmap {
+  constructor(
+    geometry: ConstructorParameters<typeof DenseMemmap>[0],
+    private readonly bar: cliProgress.SingleBar,
+  ) {
+    super(geometry);
+  }
+
+  private done = 0;
+
+  override initRange(start: number, end: number, zone: number, nid: number): void {
+    super.initRange(start, end, zone, nid);
+    // Holes and reserved pages can be initialised twice: never run past the total.
+    this.done = Math.min(this.bar.getTotal(), this.done + Math.max(0, end - start));
+    this.bar.update(this.done);
+  }
+}
+
 export function bootMemmap(state: BootState, backend: MemmapBackend, opts: { poison: boolean; seed: number }): MemmapStore {
   const writer = pageWriterFor(state);
   const geometry = { pagesPerSection: state.sparse.pagesPerSection, writer, seed: opts.seed };
@@ -42,8 +65,19 @@ export function bootMemmap(state: BootState, backend: MemmapBackend, opts: { poi
       );
     }
   }
-  const store = backend === 'dense' ? new DenseMemmap(geometry) : new ExtentMemmap(geometry);
-  memmapBoot(state, store, { poison: opts.poison, runDeferred: true });
+  // Dense initialisation of a big machine takes seconds: show progress on a terminal.
+  const pages = denseBytes(state, writer.recordBytes) / (writer.recordBytes + 1);
+  const bar =
+    backend === 'dense' && process.stderr.isTTY && pages * DENSE_NS_PER_PAGE > 1e9
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'memmap init [{bar}] {percentage}% | {value}/{total} pages' }, cliProgress.Presets.shades_classic)
+      : null;
+  const store = backend === 'dense' ? (bar ? new ProgressDenseMemmap(geometry, bar) : new DenseMemmap(geometry)) : new ExtentMemmap(geometry);
+  bar?.start(pages, 0);
+  try {
+    memmapBoot(state, store, { poison: opts.poison, runDeferred: true });
+  } finally {
+    bar?.stop();
+  }
   return store;
 }
 
