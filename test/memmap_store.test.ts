@@ -128,3 +128,29 @@ describe('deferred init on worker threads', () => {
     expect(b.stateOf(4096 + 100)).toBe('initialized');
   });
 });
+
+describe('the SIMD bulk path', () => {
+  it('writes the same bytes as the TypeScript writer, for every alignment of range start and length', async () => {
+    const { simdModule } = await import('../src/memmap/simd_init.js');
+    if (!simdModule()) {
+      console.log('skipped: no WebAssembly SIMD here; the TypeScript writer is used');
+      return;
+    }
+    const w = makePageWriter(SOURCE);
+    for (const [start, len] of [[0, 1], [5, 3], [4095, 1], [100, 3996], [0, 4096]] as const) {
+      const d = new DenseMemmap({ pagesPerSection: 4096, writer: w, seed: 9 });
+      d.populateSection(3, 'stale');
+      expect(d.sections.get(3)?.memory).toBeDefined();
+      const base = 3 * 4096;
+      d.initRange(base + start, base + start + len, 2, 1);
+      const u32 = new Uint32Array(16);
+      const rec = new Uint8Array(64);
+      for (const pfn of [base + start, base + start + len - 1]) {
+        w.writeInit(u32, 0, pfn, 2, 1);
+        d.readRecord(pfn, rec);
+        expect(Buffer.from(rec).toString('hex'), `pfn ${pfn}`).toBe(Buffer.from(u32.buffer).toString('hex'));
+      }
+      if (start > 0) expect(d.stateOf(base + start - 1)).toBe('stale');
+    }
+  });
+});

@@ -2,6 +2,7 @@
 // when the section gains a memmap, never one giant buffer) plus one state byte per page, so
 // worker threads can initialise chunks of the same memmap in parallel.
 import type { PageWriter } from './page_writer.js';
+import { simdInit, simdMemory } from './simd_init.js';
 import type { FreshState, MemmapGeometry, MemmapStore, PageState } from './store.js';
 import { forEachSectionPiece, staleRecord } from './store.js';
 
@@ -10,8 +11,11 @@ const CODE_STATE: readonly PageState[] = ['none', 'poisoned', 'zeroed', 'stale',
 
 /** One section's memmap: records and page states, shareable with worker threads. */
 export interface DenseSection {
+  /** The records; the buffer of `memory` where WebAssembly SIMD is available. */
   readonly records: SharedArrayBuffer;
   readonly states: SharedArrayBuffer;
+  /** The shared wasm memory holding `records`, for the SIMD bulk init path. */
+  readonly memory?: WebAssembly.Memory;
 }
 
 export class DenseMemmap implements MemmapStore {
@@ -27,7 +31,11 @@ export class DenseMemmap implements MemmapStore {
 
   populateSection(sectionNr: number, fresh: FreshState): void {
     const { pagesPerSection: pps, writer, seed } = this.geometry;
-    const records = new SharedArrayBuffer(pps * writer.recordBytes);
+    const wasm = writer.recordBytes === 64 ? simdMemory(pps * writer.recordBytes) : null;
+    // A shared wasm memory's buffer is a SharedArrayBuffer (the DOM typings say ArrayBuffer).
+    const wasmBuffer: unknown = wasm?.buffer;
+    const memory = wasmBuffer instanceof SharedArrayBuffer ? wasm : null;
+    const records = wasmBuffer instanceof SharedArrayBuffer ? wasmBuffer : new SharedArrayBuffer(pps * writer.recordBytes);
     const states = new SharedArrayBuffer(pps);
     const u32 = new Uint32Array(records);
     if (fresh === 'poisoned') u32.fill(0xffffffff);
@@ -36,7 +44,7 @@ export class DenseMemmap implements MemmapStore {
       for (let i = 0; i < pps; i++) staleRecord(seed, base + i, u32, i * writer.recordWords, writer.recordWords);
     }
     new Uint8Array(states).fill(STATE_CODE[fresh]);
-    this.sections.set(sectionNr, { records, states });
+    this.sections.set(sectionNr, memory ? { records, states, memory } : { records, states });
   }
 
   populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
@@ -109,9 +117,11 @@ export function initDenseRange(
   e: number,
   zone: number,
   nid: number,
-  writer: Pick<PageWriter, 'recordWords' | 'writeInitRange'>,
+  writer: Pick<PageWriter, 'recordWords' | 'writeInitRange' | 'simdArgs'>,
 ): void {
-  const u32 = new Uint32Array(sec.records);
-  writer.writeInitRange(u32, (s - sectionBase) * writer.recordWords, s, e - s, zone, nid);
+  const args = sec.memory ? writer.simdArgs(s, zone, nid) : null;
+  const simd = sec.memory && args ? simdInit(sec.memory) : null;
+  if (simd && args) simd((s - sectionBase) * 64, e - s, ...args);
+  else writer.writeInitRange(new Uint32Array(sec.records), (s - sectionBase) * writer.recordWords, s, e - s, zone, nid);
   new Uint8Array(sec.states).fill(STATE_CODE.initialized, s - sectionBase, e - sectionBase);
 }

@@ -16,6 +16,11 @@ export interface PageWriter {
   /** __SetPageReserved: the flags word and bit holding PG_reserved. */
   readonly reservedWord: number;
   readonly reservedMask: number;
+  /**
+   * For 64-byte records with the lru head at 8: the arguments of the SIMD bulk path (the lru
+   * address of `pfn` and template doublewords 0, 3..7); null for other record shapes.
+   */
+  simdArgs(pfn: number, zone: number, nid: number): [bigint, bigint, bigint, bigint, bigint, bigint, bigint] | null;
   /** The writer as plain data for a worker thread, with the templates of these (zone, nid). */
   serialize(keys: readonly (readonly [number, number])[]): SerializedWriter;
 }
@@ -121,6 +126,14 @@ function writerFrom(
     writeInitRange,
     reservedWord: Math.floor(pgReservedBit / 32),
     reservedMask: (1 << (pgReservedBit % 32)) >>> 0,
+    simdArgs(pfn, zone, nid) {
+      if (words !== 16 || lruWord !== 2) return null;
+      const t = template(zone, nid);
+      const q = new BigUint64Array(t.buffer, t.byteOffset, 8);
+      const [lo, hi] = lruAddr(pfn);
+      const lru = (BigInt(hi) << 32n) | BigInt(lo);
+      return [lru, q[0] ?? 0n, q[3] ?? 0n, q[4] ?? 0n, q[5] ?? 0n, q[6] ?? 0n, q[7] ?? 0n];
+    },
     serialize(keys) {
       return {
         recordBytes,
