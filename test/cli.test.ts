@@ -140,3 +140,19 @@ describe('mmsim page', () => {
     expectOneLineError(mmsim('page', p(), '0x200000'), /no struct page/);
   });
 });
+
+describe('mmsim page with a kernel .config and deferred pages', () => {
+  it('dense mode initialises deferred pages on worker threads; a .config changes the layout', () => {
+    const p = file('pgk.yaml', 'kernel: "6.18"\nnodes:\n  - { nid: 0, cpus: 2, memory: [{ start: 0x100000, end: 4G }] }\n  - { nid: 1, cpus: 2, memory: [{ start: 4G, end: 6G }] }\n');
+    // pfn 0x160000 is past node 1's first_deferred_pfn (0x148000): only deferred init touches it.
+    const r = mmsim('page', p, '0x160000');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('# pfn 0x160000 (1441792): node 1, zone Normal, struct page initialized');
+    const k = file('k.config', 'CONFIG_64BIT=y\nCONFIG_NUMA=y\nCONFIG_NODES_SHIFT=6\nCONFIG_SMP=y\nCONFIG_NR_CPUS=64\nCONFIG_SPARSEMEM=y\nCONFIG_SPARSEMEM_VMEMMAP=y\nCONFIG_ZONE_DMA=y\nCONFIG_ZONE_DMA32=y\nCONFIG_ZONE_DEVICE=y\nCONFIG_MMU=y\n# CONFIG_NUMA_BALANCING is not set\n');
+    const q = mmsim('page', p, '0x160000', '--kconfig', k);
+    expect(q.code).toBe(0);
+    // No memcg word, no aligned struct page: 56-byte records; node 1 << 58 | Normal (2) << 55.
+    expect(q.out).toContain('(raw struct page, 56 bytes)');
+    expect(q.out).toContain(`.flags = (unsigned long)${(1n << 58n) | (2n << 55n)},`);
+  });
+});

@@ -154,3 +154,13 @@ describe('the SIMD bulk path', () => {
     }
   });
 });
+
+describe('deferred init threads per kernel', () => {
+  it('one kthread per node before padata (5.8), the node CPUs after', async () => {
+    const { deferredThreadsFor } = await import('../src/memmap/parallel.js');
+    const { profileFor } = await import('../src/profiles/profile.js');
+    expect(deferredThreadsFor(profileFor('5.4').features.deferredPadata, 16)).toBe(1);
+    expect(deferredThreadsFor(profileFor('5.8').features.deferredPadata, 16)).toBe(16);
+    expect(deferredThreadsFor(profileFor('6.18').features.deferredPadata, 0)).toBe(1);
+  });
+});

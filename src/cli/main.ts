@@ -4,4 +4,4 @@ import { main } from './program.js';
 import { exitQuietlyOnEpipe } from './stdout.js';
 
 exitQuietlyOnEpipe();
-process.exitCode = main(process.argv);
+process.exitCode = await main(process.argv);

@@ -1,6 +1,6 @@
 // `mmsim page MACHINE PFN[-PFN]`: boot the machine's memmap in the chosen backend and print the
 // struct pages of a pfn range, decoded as drgn shows them (with the raw bytes in dense mode).
-import { freemem } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
 import { formatPages, pageFieldsFromRaw, type PageView } from '../formats/page-print.js';
@@ -8,6 +8,7 @@ import type { BootState } from '../kernel/mm_init.js';
 import { memmapBoot } from '../memmap/boot.js';
 import { DenseMemmap } from '../memmap/dense.js';
 import { ExtentMemmap } from '../memmap/extent.js';
+import { deferredThreadsFor, runDeferredByNode } from '../memmap/parallel.js';
 import type { MemmapStore } from '../memmap/store.js';
 import { decodePageFlagsFor, pageWriterFor, vmemmapBaseFor } from '../memmap/source.js';
 
@@ -48,13 +49,17 @@ class ProgressDenseMemmap extends DenseMemmap {
 
   override initRange(start: number, end: number, zone: number, nid: number): void {
     super.initRange(start, end, zone, nid);
-    // Holes and reserved pages can be initialised twice: never run past the total.
-    this.done = Math.min(this.bar.getTotal(), this.done + Math.max(0, end - start));
+    this.advance(Math.max(0, end - start));
+  }
+
+  /** Count pages done (worker threads report in bulk); holes can be initialised twice, so clamp. */
+  advance(pages: number): void {
+    this.done = Math.min(this.bar.getTotal(), this.done + pages);
     this.bar.update(this.done);
   }
 }
 
-export function bootMemmap(state: BootState, backend: MemmapBackend, opts: { poison: boolean; seed: number }): MemmapStore {
+export async function bootMemmap(state: BootState, backend: MemmapBackend, opts: { poison: boolean; seed: number }): Promise<MemmapStore> {
   const writer = pageWriterFor(state);
   const geometry = { pagesPerSection: state.sparse.pagesPerSection, writer, seed: opts.seed };
   if (backend === 'dense') {
@@ -74,7 +79,14 @@ export function bootMemmap(state: BootState, backend: MemmapBackend, opts: { poi
   const store = backend === 'dense' ? (bar ? new ProgressDenseMemmap(geometry, bar) : new DenseMemmap(geometry)) : new ExtentMemmap(geometry);
   bar?.start(pages, 0);
   try {
-    memmapBoot(state, store, { poison: opts.poison, runDeferred: true });
+    // Dense: the deferred pages really are initialised in parallel, per node, on as many worker
+    // threads as the kernel would use (one per node before padata, the node's CPUs after).
+    const boot = memmapBoot(state, store, { poison: opts.poison, runDeferred: !(store instanceof DenseMemmap) });
+    if (store instanceof DenseMemmap) {
+      const cpus = (nid: number): number => state.nodes.find((n) => n.nodeId === nid)?.cpus ?? 1;
+      await runDeferredByNode(store, boot.deferred, (nid) => Math.min(availableParallelism(), deferredThreadsFor(state.profile.features.deferredPadata, cpus(nid))));
+      if (store instanceof ProgressDenseMemmap) store.advance(boot.deferred.reduce((n, d) => n + d.end - d.start, 0));
+    }
   } finally {
     bar?.stop();
   }

@@ -10,7 +10,8 @@ import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
 import { runLsmem } from './lsmem.js';
 import { kmemN } from './kmem.js';
 import { bootMemmap, parsePfnRange, printPages } from './page.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseKconfig } from '../kernel/kconfig.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
 import { ZONEINFO_LAYOUTS } from '../formats/zoneinfo-layouts.js';
@@ -174,14 +175,17 @@ export function buildProgram(out: (s: string) => void): Command {
     .addOption(new Option('--memmap <backend>', 'struct page storage').choices(['dense', 'extent']).default('dense'))
     .option('--poison', 'CONFIG_DEBUG_VM page_init_poison: fresh memmaps are all 0xff')
     .option('--seed <n>', 'seed for the bytes stale struct pages hold', '1')
-    .action((a: string | undefined, b: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; memmap: 'dense' | 'extent'; poison?: boolean; seed: string }) => {
+    .option('--kconfig <file>', 'a kernel .config deciding the struct page layout (default: the distro defaults of the arch)')
+    .action(async (a: string | undefined, b: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; memmap: 'dense' | 'extent'; poison?: boolean; seed: string; kconfig?: string }) => {
       const [machine, pfns] = b === undefined ? [undefined, a] : [a, b];
       if (pfns === undefined) throw new InputError('page: give PFN or PFN-PFN');
       const range = parsePfnRange(pfns);
       const seed = Number(opts.seed);
       if (!Number.isSafeInteger(seed)) throw new InputError(`page: --seed ${opts.seed}: expected an integer`);
-      const state = boot(loadMachine(machineSource(machine, opts)));
-      const store = bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
+      const loaded = loadMachine(machineSource(machine, opts));
+      const kconfig = opts.kconfig === undefined ? null : parseKconfig(readKconfig(opts.kconfig), opts.kconfig);
+      const state = boot(kconfig ? { ...loaded, spec: { ...loaded.spec, config: { ...loaded.spec.config, kconfig } } } : loaded);
+      const store = await bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
       out(printPages(state, store, range.start, range.end));
     });
 
@@ -235,11 +239,19 @@ function lsmemMain(args: readonly string[]): number {
   return result.exitCode;
 }
 
-export function main(argv: string[]): number {
+function readKconfig(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a kernel .config`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((s) => process.stdout.write(s));
   try {
     if (argv[2] === 'lsmem') return lsmemMain(argv.slice(3));
-    program.parse(argv);
+    await program.parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {

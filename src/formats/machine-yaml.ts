@@ -1,5 +1,8 @@
 // mmsim's machine file: YAML validated with zod; every error names file:line:column.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { parseKconfig } from '../kernel/kconfig.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange } from '../kernel/machine.js';
@@ -44,9 +47,10 @@ const schema = z
         lowmemBytes: addr.nullable().default(DEFAULT_CONFIG.lowmemBytes),
         rzmBytes: addr.nullable().default(DEFAULT_CONFIG.rzmBytes),
         numa: z.boolean().nullable().default(DEFAULT_CONFIG.numa),
+        kconfig: z.string().optional(),
       })
       .strict()
-      .default(DEFAULT_CONFIG),
+      .default({ ...DEFAULT_CONFIG, kconfig: undefined }),
     dmaReservePages: z.number().int().nonnegative().optional(),
     memoryBlockBytes: addr.optional(),
     memoryBlocks: z
@@ -173,6 +177,20 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     : null;
   const { boot, error } = parseCmdline(m.cmdline);
   if (error) throw at(['cmdline'], error.message);
+  // config.kconfig names a kernel .config, relative to the machine file.
+  let kconfig: ReadonlyMap<string, string> | null = null;
+  if (m.config.kconfig !== undefined) {
+    const path = isAbsolute(m.config.kconfig) ? m.config.kconfig : join(dirname(file), m.config.kconfig);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw at(['config', 'kconfig'], `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a kernel .config`);
+    }
+    kconfig = parseKconfig(text, path);
+  }
+  const { kconfig: _k, ...configRest } = m.config;
+  void _k;
   const spec: MachineSpec = {
     name: m.name,
     arch: m.arch,
@@ -183,7 +201,7 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     dmaReservePages: m.dmaReservePages ?? null,
     nodes: m.nodes.map((n) => ({ nid: n.nid, cpus: n.cpus })),
     boot,
-    config: m.config,
+    config: { ...configRest, kconfig },
     memLimitApplied: false,
     ...(m.memoryBlocks ? { observedBlocks: m.memoryBlocks } : {}),
     ...(m.memoryBlockBytes !== undefined ? { observedBlockBytes: m.memoryBlockBytes } : {}),

@@ -90,9 +90,13 @@ export const STRUCT_PAGE_LAYOUT = {
   size: 64,
 } as const;
 
-/** drgn Object.read_() of the members above from 64 little-endian bytes (x86_64). */
+/**
+ * drgn Object.read_() of the members above from the little-endian record (x86_64): 64 bytes, or
+ * 56 for a kernel without the memcg word (CONFIG_MEMCG off and no aligned struct page), where
+ * memcg_data reads as 0.
+ */
 export function pageFieldsFromRaw(raw: Uint8Array): PageFields {
-  if (raw.length < STRUCT_PAGE_LAYOUT.size) throw new RangeError(`struct page needs 64 bytes, got ${raw.length}`);
+  if (raw.length < 56) throw new RangeError(`struct page needs at least 56 bytes, got ${raw.length}`);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const u64 = (off: number): bigint => dv.getBigUint64(off, true);
   const L = STRUCT_PAGE_LAYOUT;
@@ -105,7 +109,7 @@ export function pageFieldsFromRaw(raw: Uint8Array): PageFields {
     private: u64(L.private),
     mapcount: dv.getInt32(L.mapcount, true),
     refcount: dv.getInt32(L.refcount, true),
-    memcgData: u64(L.memcgData),
+    memcgData: raw.length >= L.memcgData + 8 ? u64(L.memcgData) : 0n,
   };
 }
 

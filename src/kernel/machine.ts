@@ -70,6 +70,11 @@ export interface KernelConfig {
   readonly rzmBytes: Bytes | null;
   /** CONFIG_NUMA; null: the distro default of the arch (on for 64-bit, off for i386). */
   readonly numa: boolean | null;
+  /**
+   * A kernel .config (CONFIG_X -> value) that decides the struct page layout (NODES_SHIFT,
+   * NR_CPUS, NUMA_BALANCING, KASAN, LRU_GEN, ...); null: the distro defaults of the arch.
+   */
+  readonly kconfig: ReadonlyMap<string, string> | null;
 }
 
 export interface NodeSpec {
@@ -118,4 +123,5 @@ export const DEFAULT_CONFIG: KernelConfig = {
   lowmemBytes: null,
   rzmBytes: null,
   numa: null,
+  kconfig: null,
 };

@@ -84,3 +84,30 @@ function workerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts') ? new URL('../../dist/memmap/deferred_worker.js', here) : new URL('./deferred_worker.js', here);
 }
+
+/**
+ * The threads deferred_init_memmap uses on a node: one kthread per node before padata (5.8),
+ * then deferred_page_init_max_threads = the node's CPUs (at least one).
+ */
+export function deferredThreadsFor(padata: boolean, nodeCpus: number): number {
+  return padata ? Math.max(1, nodeCpus) : 1;
+}
+
+/** Every node's deferred ranges, each node on its own pool of deferredThreadsFor threads, nodes in parallel. */
+export async function runDeferredByNode(
+  store: DenseMemmap,
+  deferred: readonly DeferredRange[],
+  threadsOf: (nid: number) => number,
+): Promise<void> {
+  const nids = [...new Set(deferred.map((d) => d.nid))];
+  await Promise.all(
+    nids.map(async (nid) => {
+      const pool = new DeferredInitPool(threadsOf(nid));
+      try {
+        await pool.run(store, deferred.filter((d) => d.nid === nid));
+      } finally {
+        await pool.close();
+      }
+    }),
+  );
+}

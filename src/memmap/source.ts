@@ -7,6 +7,7 @@ import {
   pageFlagBits,
   pageFlagsField,
   pageFlagsLayout,
+  pageConfigFromKconfig,
   initSinglePageRecord,
   structPageLayout,
   type PageConfig,
@@ -23,8 +24,10 @@ export function pageLayoutVersionFor(state: BootState): PageLayoutVersion {
   return 'v5.3';
 }
 
+/** The machine's struct page config: from its kernel .config when given, else the arch defaults. */
 export function pageConfigFor(state: BootState): PageConfig {
-  return defaultPageConfig(state.arch, pageLayoutVersionFor(state));
+  const k = state.spec.config.kconfig;
+  return k ? pageConfigFromKconfig(k, pageLayoutVersionFor(state), state.arch) : defaultPageConfig(state.arch, pageLayoutVersionFor(state));
 }
 
 /** vmemmap base of 4-level x86_64 without KASLR (nokaslr); other arches print the same base. */

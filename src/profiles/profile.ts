@@ -73,6 +73,8 @@ export interface FormatFeatures {
   readonly blockZone: 'page-zone-walk' | 'zone-intersects';
   /** removable always reads 1 ("indicate all memory blocks as removable"). */
   readonly removableAlwaysOne: boolean;
+  /** deferred_init_memmap spreads a node's deferred pages over its CPUs (padata), not one kthread. */
+  readonly deferredPadata: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -108,6 +110,7 @@ const BASE: FormatFeatures = {
   movableClearBeyondNodeEnd: false,
   blockZone: 'page-zone-walk',
   removableAlwaysOne: false,
+  deferredPadata: false,
 };
 
 /**
@@ -126,6 +129,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   },
   { since: [5, 4], features: { zeroTailToSection: true }, evidence: '5.3.0 max_pfn; 5.4.59 section round-up (5.4 vs 5.4.y unverified)' },
   { since: [5, 6], features: { removableAlwaysOne: true }, evidence: '53cdc1cb29e8, merged 2020-03-29 for 5.6' },
+  { since: [5, 8], features: { deferredPadata: true }, evidence: '5.4.59 one kthread per node; 5.8.1 padata (5.5-5.7 unverified)' },
   { since: [5, 10], features: { memoryBlock: 'bare-metal-2g' }, evidence: '5.8.1 without, 5.10.7 with (5.9 unverified)' },
   { since: [5, 12], features: { unavailable: 'per-zone' }, evidence: '5.11.0 zeroed-total; 5.12.9 per-zone' },
   { since: [5, 13], features: { dmaReserve: 'first-1MiB' }, evidence: '5.12.9 without; 5.15.55 with; patch of 2021-06 for 5.13' },
