@@ -84,3 +84,15 @@ describe('real struct pages through both backends', () => {
     expect(dv.getInt32(52, true)).toBe(1);
   });
 });
+
+describe('machine config options reach the struct page layout', () => {
+  it('config.nodesShift: 6 moves the node field to bit 58 (6.18 x86_64: 64 - 6)', () => {
+    const state = bootYaml('6.18', 'config: { nodesShift: 6 }\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 4G }] }, { nid: 1, memory: [{ start: 4G, end: 6G }] }]\n');
+    const e = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, e, { poison: false, runDeferred: true });
+    const rec = new Uint8Array(64);
+    e.readRecord(0x140000, rec);
+    // node 1 << 58 | zone 2 << 55 | last_cpupid (21 ones) << 34.
+    expect(new DataView(rec.buffer).getBigUint64(0, true)).toBe((1n << 58n) | (2n << 55n) | (((1n << 21n) - 1n) << 34n));
+  });
+});

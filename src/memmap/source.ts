@@ -24,10 +24,12 @@ export function pageLayoutVersionFor(state: BootState): PageLayoutVersion {
   return 'v5.3';
 }
 
-/** The machine's struct page config: from its kernel .config when given, else the arch defaults. */
+/** The machine's struct page config: its kernel .config when given, else the arch defaults with the machine's NODES_SHIFT. */
 export function pageConfigFor(state: BootState): PageConfig {
   const k = state.spec.config.kconfig;
-  return k ? pageConfigFromKconfig(k, pageLayoutVersionFor(state), state.arch) : defaultPageConfig(state.arch, pageLayoutVersionFor(state));
+  if (k) return pageConfigFromKconfig(k, pageLayoutVersionFor(state), state.arch);
+  // The machine's own config options (NODES_SHIFT) override the arch's distro defaults.
+  return { ...defaultPageConfig(state.arch, pageLayoutVersionFor(state)), nodesShift: state.spec.config.nodesShift };
 }
 
 /** vmemmap base of 4-level x86_64 without KASLR (nokaslr); other arches print the same base. */
