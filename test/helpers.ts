@@ -5,6 +5,7 @@ import { archFor } from '../src/arch/index.js';
 import { loadMachineYaml } from '../src/formats/machine-yaml.js';
 import { freeAreaInit, type BootState } from '../src/kernel/mm_init.js';
 import { profileForOption } from '../src/profiles/profile.js';
+import type { PageRecordSource } from '../src/memmap/page_writer.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const sharedData = process.env['MMSIM_SHARED_DATA'] ?? join(root, '..', 'shared', 'data');
@@ -24,3 +25,23 @@ export function zone(state: BootState, nid: number, name: string) {
   if (!z) throw new Error(`no zone ${name} on node ${nid}`);
   return z;
 }
+
+/**
+ * A stand-in struct page record for backend tests (the real layout has its own tests):
+ * flags = zone << 60 | nid << 50 | 1, lru pointing at itself, _mapcount -1, _refcount 1.
+ */
+export const STANDIN_SOURCE: PageRecordSource = {
+  recordBytes: 64,
+  lruOffset: 8,
+  pgReservedBit: 13,
+  vmemmapBase: 0xffffea0000000000n,
+  writeRecord(dv, off, pfn, zone, nid) {
+    for (let i = 0; i < 64; i += 4) dv.setUint32(off + i, 0, true);
+    dv.setBigUint64(off, (BigInt(zone) << 60n) | (BigInt(nid) << 50n) | 1n, true);
+    const self = 0xffffea0000000000n + BigInt(pfn) * 64n + 8n;
+    dv.setBigUint64(off + 8, self, true);
+    dv.setBigUint64(off + 16, self, true);
+    dv.setInt32(off + 48, -1, true);
+    dv.setInt32(off + 52, 1, true);
+  },
+};

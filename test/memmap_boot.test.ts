@@ -3,20 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { firstDeferredPfns, memmapBoot } from '../src/memmap/boot.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { makePageWriter, type PageRecordSource } from '../src/memmap/page_writer.js';
-import { bootYaml } from './helpers.js';
+import { makePageWriter } from '../src/memmap/page_writer.js';
+import { bootYaml, STANDIN_SOURCE } from './helpers.js';
 
-/** Records whose flags say zone and node (stand-in layout; the real one has its own tests). */
-const SOURCE: PageRecordSource = {
-  recordBytes: 64,
-  lruOffset: 8,
-  pgReservedBit: 13,
-  vmemmapBase: 0xffffea0000000000n,
-  writeRecord(dv, off, _pfn, zone, nid) {
-    for (let i = 0; i < 64; i += 4) dv.setUint32(off + i, 0, true);
-    dv.setUint32(off + 4, (zone << 16) | nid, true);
-  },
-};
+const SOURCE = STANDIN_SOURCE;
 
 function store(state: ReturnType<typeof bootYaml>) {
   return new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: makePageWriter(SOURCE), seed: 42 });
@@ -25,9 +15,8 @@ function store(state: ReturnType<typeof bootYaml>) {
 function linkOf(s: ExtentMemmap, pfn: number): { zone: number; nid: number; reserved: boolean } {
   const b = new Uint8Array(64);
   s.readRecord(pfn, b);
-  const dv = new DataView(b.buffer);
-  const w = dv.getUint32(4, true);
-  return { zone: w >>> 16, nid: w & 0xffff, reserved: (dv.getUint32(0, true) & (1 << 13)) !== 0 };
+  const flags = new DataView(b.buffer).getBigUint64(0, true);
+  return { zone: Number(flags >> 60n), nid: Number((flags >> 50n) & 0x3ffn), reserved: ((flags >> 13n) & 1n) === 1n };
 }
 
 const MACHINE = `

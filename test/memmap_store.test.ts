@@ -5,25 +5,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DenseMemmap } from '../src/memmap/dense.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { makePageWriter, type PageRecordSource } from '../src/memmap/page_writer.js';
+import { makePageWriter } from '../src/memmap/page_writer.js';
+import { STANDIN_SOURCE } from './helpers.js';
 import type { MemmapGeometry, MemmapStore } from '../src/memmap/store.js';
 
-/** A stand-in record: flags = zone << 60 | nid << 50 | 1 (set_page_links-like), refcount 1. */
-const SOURCE: PageRecordSource = {
-  recordBytes: 64,
-  lruOffset: 8,
-  pgReservedBit: 13,
-  vmemmapBase: 0xffffea0000000000n,
-  writeRecord(dv, off, pfn, zone, nid) {
-    for (let i = 0; i < 64; i += 4) dv.setUint32(off + i, 0, true);
-    dv.setBigUint64(off, (BigInt(zone) << 60n) | (BigInt(nid) << 50n) | 1n, true);
-    const self = 0xffffea0000000000n + BigInt(pfn) * 64n + 8n;
-    dv.setBigUint64(off + 8, self, true);
-    dv.setBigUint64(off + 16, self, true);
-    dv.setInt32(off + 48, -1, true);
-    dv.setInt32(off + 52, 1, true);
-  },
-};
+const SOURCE = STANDIN_SOURCE;
 
 const PPS = 64; // small sections keep the property test fast
 const geometry = (seed: number): MemmapGeometry => ({ pagesPerSection: PPS, writer: makePageWriter(SOURCE), seed });
