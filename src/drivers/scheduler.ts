@@ -1,0 +1,172 @@
+// A deterministic scheduler over tasks: it applies each yield's lock semantics, blocks a task
+// whose lock is not available, and calls the checkers after every step. The run driver steps
+// tasks in program order; explore will enumerate orders over the same scheduler.
+import type { Task, Yield, Resume } from './task.js';
+import type { TaskId } from '../kernel/locks.js';
+
+export interface Violation {
+  readonly task: TaskId;
+  /** The kernel's own words. */
+  readonly message: string;
+}
+
+export type Checker = (s: Scheduler, task: TaskId, y: Yield) => Violation | null;
+
+interface Entry {
+  readonly id: TaskId;
+  readonly name: string;
+  readonly task: Task<unknown>;
+  /** The yield the task is stopped at (not yet performed), or null before its first step. */
+  pending: Yield | null;
+  resume: Resume;
+  done: boolean;
+  result: unknown;
+  /** Locks held, for might_sleep checks: spinlocks by name. */
+  readonly spinlocks: Set<string>;
+}
+
+export class Scheduler {
+  private readonly tasks: Entry[] = [];
+  readonly violations: Violation[] = [];
+  /** Steps taken: (task, yield op) in order. */
+  readonly trace: { task: TaskId; op: string }[] = [];
+
+  constructor(private readonly checkers: readonly Checker[] = [mightSleepChecker]) {}
+
+  spawn(name: string, task: Task<unknown>): TaskId {
+    const id = this.tasks.length;
+    this.tasks.push({ id, name, task, pending: null, resume: undefined, done: false, result: undefined, spinlocks: new Set() });
+    return id;
+  }
+
+  holdsSpinlock(t: TaskId): boolean {
+    return (this.tasks[t]?.spinlocks.size ?? 0) > 0;
+  }
+
+  isDone(t: TaskId): boolean {
+    return this.tasks[t]?.done ?? true;
+  }
+
+  result(t: TaskId): unknown {
+    return this.tasks[t]?.result;
+  }
+
+  /** Whether the task can make progress now (its pending yield can be performed). */
+  runnable(t: TaskId): boolean {
+    const e = this.tasks[t];
+    if (!e || e.done) return false;
+    return e.pending === null || this.canPerform(e.id, e.pending);
+  }
+
+  private canPerform(t: TaskId, y: Yield): boolean {
+    switch (y.op) {
+      case 'down_read':
+        return y.lock.writer === null && y.lock.waitingWriters.length === 0;
+      case 'down_write':
+        return y.lock.writer === null && y.lock.readers.size === 0 && (y.lock.waitingWriters.length === 0 || y.lock.waitingWriters[0] === t);
+      case 'mutex_lock':
+      case 'spin_lock_irqsave':
+        return y.lock.owner === null;
+      case 'write_seqlock':
+        return y.lock.writer === null;
+      case 'read_seqbegin':
+        return y.lock.sequence % 2 === 0;
+      default:
+        return true;
+    }
+  }
+
+  /** Perform the task's pending yield (if it can) and run it to its next yield. False if blocked. */
+  step(t: TaskId): boolean {
+    const e = this.tasks[t];
+    if (!e || e.done) return false;
+    if (e.pending !== null) {
+      const y = e.pending;
+      // A writer announces itself even while it waits, so new readers block behind it.
+      if (y.op === 'down_write' && !y.lock.waitingWriters.includes(t)) y.lock.waitingWriters.push(t);
+      if (!this.perform(e, y)) return false;
+      this.trace.push({ task: t, op: y.op });
+      for (const c of this.checkers) {
+        const v = c(this, t, y);
+        if (v) this.violations.push(v);
+      }
+    }
+    const r = e.task.next(e.resume);
+    e.resume = undefined;
+    if (r.done) {
+      e.done = true;
+      e.result = r.value;
+      e.pending = null;
+    } else {
+      e.pending = r.value;
+      // Announce a waiting writer at once: percpu_down_write sets the writer-pending state
+      // before waiting for readers to drain.
+      if (r.value.op === 'down_write' && !r.value.lock.waitingWriters.includes(t)) r.value.lock.waitingWriters.push(t);
+    }
+    return true;
+  }
+
+  private perform(e: Entry, y: Yield): boolean {
+    const t = e.id;
+    switch (y.op) {
+      case 'down_read':
+        return y.lock.tryRead(t);
+      case 'up_read':
+        y.lock.upRead(t);
+        return true;
+      case 'down_write':
+        return y.lock.tryWrite(t);
+      case 'up_write':
+        y.lock.upWrite(t);
+        return true;
+      case 'mutex_lock':
+        return y.lock.tryLock(t);
+      case 'mutex_unlock':
+        y.lock.unlock(t);
+        return true;
+      case 'spin_lock_irqsave':
+        if (!y.lock.tryLock(t)) return false;
+        e.spinlocks.add(y.lock.name);
+        return true;
+      case 'spin_unlock_irqrestore':
+        y.lock.unlock(t);
+        e.spinlocks.delete(y.lock.name);
+        return true;
+      case 'write_seqlock':
+        return y.lock.tryWrite(t);
+      case 'write_sequnlock':
+        y.lock.writeUnlock(t);
+        return true;
+      case 'read_seqbegin': {
+        const seq = y.lock.tryReadBegin();
+        if (seq === null) return false;
+        e.resume = seq;
+        return true;
+      }
+      case 'read_seqretry':
+        e.resume = y.lock.readRetry(y.start);
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  /** The run driver: tasks one after another in program order, each to completion. */
+  runInOrder(): void {
+    for (const e of this.tasks) {
+      while (!e.done) {
+        if (!this.step(e.id)) {
+          throw new Error(`run: task ${e.id} (${e.name}) blocks on ${e.pending?.op} of ${e.pending && 'lock' in e.pending ? e.pending.lock.name : '?'} with nothing else to run: deadlock`);
+        }
+      }
+    }
+  }
+}
+
+/** might_sleep with a spinlock held (irqs off): "BUG: sleeping function called from invalid context". */
+export function mightSleepChecker(s: Scheduler, t: TaskId, y: Yield): Violation | null {
+  const sleeps = y.op === 'might_sleep' || y.op === 'mutex_lock' || y.op === 'down_read' || y.op === 'down_write';
+  if (!sleeps || !s.holdsSpinlock(t)) return null;
+  const where = y.op === 'might_sleep' ? y.where : y.op;
+  return { task: t, message: `BUG: sleeping function called from invalid context at ${where}` };
+}
