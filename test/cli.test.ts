@@ -156,3 +156,16 @@ describe('mmsim page with a kernel .config and deferred pages', () => {
     expect(q.out).toContain(`.flags = (unsigned long)${(1n << 58n) | (2n << 55n)},`);
   });
 });
+
+describe('mmsim schema', () => {
+  it('prints a JSON Schema naming every top-level key of a machine file', () => {
+    const r = mmsim('schema');
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.out) as { $schema: string; properties: Record<string, unknown>; required?: string[] };
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    for (const key of ['name', 'kernel', 'arch', 'hypervisor', 'cmdline', 'config', 'reserved', 'nodes', 'memoryBlocks', 'memoryBlockBytes', 'dmaReservePages']) {
+      expect(Object.keys(schema.properties)).toContain(key);
+    }
+    expect(schema.required).toContain('nodes');
+  });
+});

@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { boot, loadMachine, type BootSource } from './boot.js';
 import { runDemo } from './demo.js';
+import { machineJsonSchema } from '../formats/machine-yaml.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
 import { lsmem } from '../formats/lsmem.js';
 import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
@@ -187,6 +188,13 @@ export function buildProgram(out: (s: string) => void): Command {
       const state = boot(kconfig ? { ...loaded, spec: { ...loaded.spec, config: { ...loaded.spec.config, kconfig } } } : loaded);
       const store = await bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
       out(printPages(state, store, range.start, range.end));
+    });
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of mmsim machine files, for editors.')
+    .action(() => {
+      out(JSON.stringify(machineJsonSchema(), null, 2) + '\n');
     });
 
   program

@@ -208,3 +208,11 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
   };
   return { spec, kernel: m.kernel ?? null };
 }
+
+/**
+ * The JSON Schema of a machine file, for editors (the shape as written in YAML: addresses and
+ * sizes are numbers or strings such as "0x100000000" or "64G").
+ */
+export function machineJsonSchema(): object {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
