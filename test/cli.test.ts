@@ -169,3 +169,9 @@ describe('mmsim schema', () => {
     expect(schema.required).toContain('nodes');
   });
 });
+
+describe('mmsim chmem', () => {
+  it('is refused over a machine (hotplug is not modelled yet), in one line', () => {
+    expectOneLineError(mmsim('chmem', 'machine.yaml', '--enable', '1G'), /over a machine it needs memory hotplug/);
+  });
+});

@@ -7,6 +7,7 @@ import { runDemo } from './demo.js';
 import { machineJsonSchema } from '../formats/machine-yaml.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
 import { lsmem } from '../formats/lsmem.js';
+import { chmem } from '../formats/chmem.js';
 import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
 import { runLsmem } from './lsmem.js';
 import { kmemN } from './kmem.js';
@@ -145,6 +146,11 @@ export function buildProgram(out: (s: string) => void): Command {
     });
 
   program
+    .command('chmem')
+    .description("util-linux 2.42's chmem over --sysroot DIR: mmsim chmem --sysroot DIR [chmem options]")
+    .allowUnknownOption();
+
+  program
     .command('lsmem')
     .description("util-linux 2.42's lsmem over --sysroot DIR (default /) or over a machine: mmsim lsmem [MACHINE] [lsmem options]")
     .allowUnknownOption();
@@ -255,10 +261,27 @@ function readKconfig(path: string): string {
   }
 }
 
+/**
+ * `mmsim chmem [--sysroot DIR] [chmem options]`: util-linux chmem over a sysfs tree. Over a
+ * booted machine it would need memory hotplug (online/offline with the kernel's errno), which
+ * mmsim does not model yet: a machine argument is refused.
+ */
+function chmemMain(args: readonly string[]): number {
+  const first = args[0];
+  if (first !== undefined && !first.startsWith('-') && /\.ya?ml$/.test(first)) {
+    throw new InputError('chmem: over a machine it needs memory hotplug, which mmsim does not model yet; use --sysroot DIR');
+  }
+  const r = chmem('/', args);
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.exitCode;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((s) => process.stdout.write(s));
   try {
     if (argv[2] === 'lsmem') return lsmemMain(argv.slice(3));
+    if (argv[2] === 'chmem') return chmemMain(argv.slice(3));
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
