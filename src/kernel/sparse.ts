@@ -131,6 +131,50 @@ export class Sparse {
     }
   }
 
+  /**
+   * Apply `edit` to the runs covering sections [firstNr, endNr), splitting runs at the edges;
+   * sections without a run get one from `fill` (null: left absent). Equal neighbours merge.
+   */
+  updateSections(firstNr: number, endNr: number, edit: (r: SectionRun) => SectionRun, fill: ((startNr: number, endNr: number) => SectionRun) | null): void {
+    this.view = null;
+    const out: SectionRun[] = [];
+    let cursor = firstNr;
+    for (const r of this.runs) {
+      if (r.endNr <= firstNr || r.startNr >= endNr) {
+        out.push(r);
+        continue;
+      }
+      if (fill && cursor < r.startNr) out.push(fill(cursor, r.startNr));
+      if (r.startNr < firstNr) out.push({ ...r, endNr: firstNr });
+      out.push(edit({ ...r, startNr: Math.max(r.startNr, firstNr), endNr: Math.min(r.endNr, endNr) }));
+      if (r.endNr > endNr) out.push({ ...r, startNr: endNr });
+      cursor = Math.max(cursor, r.endNr);
+    }
+    if (fill && cursor < endNr) out.push(fill(Math.max(cursor, firstNr), endNr));
+    out.sort((a, b) => a.startNr - b.startNr);
+    const merged: SectionRun[] = [];
+    for (const r of out) {
+      const last = merged[merged.length - 1];
+      if (
+        last &&
+        last.endNr === r.startNr &&
+        last.nid === r.nid &&
+        last.present === r.present &&
+        last.hasMemMap === r.hasMemMap &&
+        last.online === r.online &&
+        last.early === r.early
+      ) {
+        last.endNr = r.endNr;
+      } else merged.push({ ...r });
+    }
+    this.runs.splice(0, this.runs.length, ...merged);
+  }
+
+  /** online_mem_sections / offline_mem_sections for whole sections. */
+  setSectionsOnline(firstNr: number, endNr: number, online: boolean): void {
+    this.updateSections(firstNr, endNr, (r) => ({ ...r, online }), null);
+  }
+
   /** usage->subsection_map of a present section (0 for one without memmap). */
   subsectionMap(nr: number): bigint {
     const r = this.runOf(nr);

@@ -1,0 +1,328 @@
+// RAM hotplug as tasks (mm/memory_hotplug.c, drivers/base/memory.c; 6.1 unless noted): add_memory
+// (__add_pages -> sparse_add_section, offline memory blocks, auto-online), online of a block
+// (zone_for_pfn_range, move_pfn_range_to_zone growing zone and node spans under
+// pgdat_resize_lock and the zone span seqlock, memmap_init_range MEMINIT_HOTPLUG, present and
+// managed pages, online_mem_sections) and offline (offline_mem_sections, counts,
+// remove_pfn_range_from_zone -> shrink_zone_span with find_smallest/biggest_section_pfn reading
+// the memmap, update_pgdat_span). Leaves out remove_memory, memmap_on_memory, memory groups,
+// online_policy=auto-movable, page migration (a block whose pages cannot move fails with EBUSY
+// when the scenario says so) and the buddy allocator's view of onlined pages.
+import type { Task } from '../drivers/task.js';
+import type { ZoneName } from '../arch/arch.js';
+import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
+import type { MemoryBlock, MemoryBlocks } from './memory_block.js';
+import type { BootState, PglistData, Zone } from './mm_init.js';
+import type { MemmapStore } from '../memmap/store.js';
+import { pageWriterFor } from '../memmap/source.js';
+import { pageFlagsField, pageFlagsLayout } from './page_layout.js';
+import { pageConfigFor } from '../memmap/source.js';
+import type { Nid, Pfn } from './types.js';
+
+export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
+
+/** errno values the sysfs writes and hotplug calls return. */
+export const EINVAL = 22;
+export const EEXIST = 17;
+export const EBUSY = 16;
+
+/** A machine that memory can be hot-added to, onlined and offlined. */
+export class HotplugMachine {
+  readonly memHotplugLock = new PercpuRwSem('mem_hotplug_lock');
+  readonly deviceHotplugLock = new Mutex('device_hotplug_lock');
+  readonly pgdatResizeLock = new Map<Nid, SpinLock>();
+  readonly zoneSpanSeqlock = new Map<string, SeqLock>();
+  readonly blocks: Map<number, MemoryBlock>;
+  /**
+   * Blocks that hold unmovable kernel allocations when onlined to a kernel zone, so offlining
+   * them fails with EBUSY (ZONE_MOVABLE only takes movable allocations, so there it succeeds).
+   */
+  readonly unmovableBlocks = new Set<number>();
+
+  constructor(
+    readonly state: BootState,
+    readonly store: MemmapStore,
+    boot: MemoryBlocks,
+  ) {
+    this.blocks = new Map(boot.blocks.map((b) => [b.id, b]));
+    for (const n of state.nodes) this.pgdatResizeLock.set(n.nodeId, new SpinLock(`node ${n.nodeId} pgdat_resize_lock`));
+  }
+
+  get blockBytes(): number {
+    return this.state.memoryBlockBytes;
+  }
+
+  get pagesPerBlock(): number {
+    return this.blockBytes / 2 ** this.state.arch.pageShift;
+  }
+
+  node(nid: Nid): PglistData {
+    const n = this.state.nodes.find((x) => x.nodeId === nid);
+    if (!n) throw new Error(`no node ${nid}`);
+    return n;
+  }
+
+  zoneByName(nid: Nid, name: ZoneName): Zone {
+    const z = this.node(nid).zones.find((x) => x.name === name);
+    if (!z) throw new Error(`node ${nid} has no zone ${name}`);
+    return z;
+  }
+
+  seqlockOf(zone: Zone): SeqLock {
+    const key = `${zone.nid}/${zone.name}`;
+    let l = this.zoneSpanSeqlock.get(key);
+    if (!l) {
+      l = new SeqLock(`node ${zone.nid} zone ${zone.name} span_seqlock`);
+      this.zoneSpanSeqlock.set(key, l);
+    }
+    return l;
+  }
+}
+
+function zoneEnd(z: Zone): Pfn {
+  return z.zoneStartPfn + z.spannedPages;
+}
+
+/** zone_intersects: the zone's span meets [start, start + nr). */
+export function zoneIntersects(z: Zone, start: Pfn, nr: number): boolean {
+  return z.spannedPages > 0 && start < zoneEnd(z) && start + nr > z.zoneStartPfn;
+}
+
+/** default_kernel_zone_for_pfn: the first zone below Normal the range meets, else Normal. */
+export function defaultKernelZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: number): Zone {
+  const zones = m.node(nid).zones;
+  const normal = zones.findIndex((z) => z.name === 'Normal');
+  for (let i = 0; i < normal; i++) {
+    const z = zones[i];
+    if (z && zoneIntersects(z, start, nr)) return z;
+  }
+  return m.zoneByName(nid, 'Normal');
+}
+
+/** default_zone_for_pfn: the kernel or the movable zone the range meets, kernel when both or neither. */
+export function defaultZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: number): Zone {
+  const kernel = defaultKernelZoneForPfn(m, nid, start, nr);
+  const movable = m.zoneByName(nid, 'Movable');
+  const inKernel = zoneIntersects(kernel, start, nr);
+  const inMovable = zoneIntersects(movable, start, nr);
+  if (inKernel !== inMovable) return inKernel ? kernel : movable;
+  return m.state.spec.boot.movableNode ? movable : kernel;
+}
+
+/** zone_for_pfn_range (online_policy "contig-zones"). */
+export function zoneForPfnRange(m: HotplugMachine, type: OnlineType, nid: Nid, start: Pfn, nr: number): Zone {
+  if (type === 'online_kernel') return defaultKernelZoneForPfn(m, nid, start, nr);
+  if (type === 'online_movable') return m.zoneByName(nid, 'Movable');
+  return defaultZoneForPfn(m, nid, start, nr);
+}
+
+/** valid_zones of a block: the current zone when online, else the default zone then the others allowed. */
+export function validZones(m: HotplugMachine, b: MemoryBlock): string {
+  if (b.state === 'online') return b.validZones ?? 'none';
+  const def = zoneForPfnRange(m, 'online', b.nid, b.startPfn, b.nrPages);
+  const names = [def.name];
+  const kernel = zoneForPfnRange(m, 'online_kernel', b.nid, b.startPfn, b.nrPages);
+  if (kernel !== def) names.push(kernel.name);
+  const movable = zoneForPfnRange(m, 'online_movable', b.nid, b.startPfn, b.nrPages);
+  if (movable !== def) names.push(movable.name);
+  return names.join(' ');
+}
+
+/** add_memory(nid, start, size): sections, memmap and offline blocks; returns 0 or -errno. */
+export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: number, sizeBytes: number): Task<number> {
+  const page = 2 ** m.state.arch.pageShift;
+  if (startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0 || sizeBytes === 0) return -EINVAL;
+  const start = startBytes / page;
+  const nr = sizeBytes / page;
+  const pps = m.state.sparse.pagesPerSection;
+  yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  for (let nr0 = start / pps; nr0 < (start + nr) / pps; nr0++) {
+    if (m.state.sparse.runOf(nr0)?.present) {
+      yield { op: 'up_write', lock: m.memHotplugLock };
+      yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+      return -EEXIST;
+    }
+  }
+  // __add_pages -> sparse_add_section per section: usage + subsection map, memmap, PRESENT.
+  // vmemmap_populate takes pages from the buddy without zeroing them: stale struct pages.
+  const fresh = 'stale' as const;
+  for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
+    yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
+    m.state.sparse.updateSections(sec, sec + 1, (r) => r, (s, e) => ({ startNr: s, endNr: e, nid, present: true, hasMemMap: true, online: false, early: false }));
+    m.store.populateSections(sec, sec + 1, fresh);
+    yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
+  }
+  // create_memory_block_devices: offline blocks on nid.
+  for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) {
+    m.blocks.set(id, {
+      id,
+      startSectionNr: (id * m.pagesPerBlock) / pps,
+      startPfn: id * m.pagesPerBlock,
+      nrPages: m.pagesPerBlock,
+      state: 'offline',
+      nid,
+      nodes: [nid],
+      validZones: null,
+      removable: m.state.profile.features.removableAlwaysOne ? true : null,
+      physDevice: 0,
+    });
+  }
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  // Auto-online per auto_online_blocks, block by block, still under device_hotplug_lock.
+  const auto = m.state.spec.boot.memhpDefaultState ?? m.state.spec.config.autoOnlineBlocks;
+  if (auto !== 'offline') {
+    for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) {
+      const rc = yield* onlineBlockLocked(m, id, auto);
+      if (rc !== 0) break;
+    }
+  }
+  yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+  return 0;
+}
+
+/** A sysfs write of `type` to memoryN/state: online_pages under the hotplug locks; 0 or -errno. */
+export function* onlineBlock(m: HotplugMachine, id: number, type: OnlineType): Task<number> {
+  yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
+  const rc = yield* onlineBlockLocked(m, id, type);
+  yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+  return rc;
+}
+
+function* onlineBlockLocked(m: HotplugMachine, id: number, type: OnlineType): Task<number> {
+  const b = m.blocks.get(id);
+  if (!b) return -EINVAL;
+  if (b.state === 'online') return -EINVAL; // device_online returns 1: "already online"
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  const zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
+  // move_pfn_range_to_zone: spans grow under pgdat_resize_lock and the zone span seqlock.
+  const resize = m.pgdatResizeLock.get(b.nid) as SpinLock;
+  const seq = m.seqlockOf(zone);
+  yield { op: 'spin_lock_irqsave', lock: resize };
+  yield { op: 'write_seqlock', lock: seq };
+  const oldEnd = zoneEnd(zone);
+  if (zone.spannedPages === 0 || b.startPfn < zone.zoneStartPfn) zone.zoneStartPfn = b.startPfn;
+  zone.spannedPages = Math.max(b.startPfn + b.nrPages, oldEnd) - zone.zoneStartPfn;
+  yield { op: 'access', kind: 'write', what: `zone ${zone.name} span` };
+  const node = m.node(b.nid);
+  const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
+  if (node.nodeSpannedPages === 0 || b.startPfn < node.nodeStartPfn) node.nodeStartPfn = b.startPfn;
+  node.nodeSpannedPages = Math.max(b.startPfn + b.nrPages, nodeEnd) - node.nodeStartPfn;
+  yield { op: 'write_sequnlock', lock: seq };
+  yield { op: 'spin_unlock_irqrestore', lock: resize };
+  // memmap_init_range(MEMINIT_HOTPLUG): PG_reserved on every page (v5.3 .. 6.10).
+  const pps = m.state.sparse.pagesPerSection;
+  for (let pfn = b.startPfn; pfn < b.startPfn + b.nrPages; pfn += pps) {
+    m.store.initRange(pfn, pfn + pps, zone.zoneIdx, b.nid);
+    m.store.setReservedRange(pfn, pfn + pps);
+    yield { op: 'work', work: 'memmap-init', nrPages: pps, node: b.nid };
+    yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
+  }
+  // online_pages_range + adjust_present_page_count + online_mem_sections.
+  zone.presentPages += b.nrPages;
+  node.nodePresentPages += b.nrPages;
+  if (zone.managedPages !== null) zone.managedPages += b.nrPages;
+  m.state.sparse.setSectionsOnline(b.startSectionNr, b.startSectionNr + b.nrPages / pps, true);
+  b.state = 'online';
+  b.validZones = zone.name;
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  return 0;
+}
+
+/** pfn_to_online_page + pfn_to_nid + page_zone, as find_*_section_pfn read them. */
+function onlinePageIn(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
+  const run = m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn));
+  if (!run?.online || !m.state.sparse.pfnValid(pfn)) return false;
+  const rec = new Uint8Array(pageWriterFor(m.state).recordBytes);
+  if (!m.store.readRecord(pfn, rec)) return false;
+  const flags = new DataView(rec.buffer).getBigUint64(0, true);
+  const layout = pageFlagsLayout(pageConfigFor(m.state));
+  return Number(pageFlagsField(flags, layout, 'node')) === nid && Number(pageFlagsField(flags, layout, 'zone')) === zone.zoneIdx;
+}
+
+/** A sysfs write of "offline": offline_pages; 0 or -errno (state unchanged on failure). */
+export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
+  const b = m.blocks.get(id);
+  if (!b || b.state !== 'online') return -EINVAL;
+  yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  const zoneName = b.validZones;
+  if (zoneName === null || zoneName === 'none') {
+    yield { op: 'up_write', lock: m.memHotplugLock };
+    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+    return -EINVAL; // "multizone range"
+  }
+  if (m.unmovableBlocks.has(id) && zoneName !== 'Movable') {
+    yield { op: 'up_write', lock: m.memHotplugLock };
+    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+    return -EBUSY; // "unmovable page": migration cannot empty the block
+  }
+  const zone = m.zoneByName(b.nid, zoneName);
+  const node = m.node(b.nid);
+  const pps = m.state.sparse.pagesPerSection;
+  const start = b.startPfn;
+  const end = b.startPfn + b.nrPages;
+  // __offline_isolated_pages -> offline_mem_sections, then the counts.
+  m.state.sparse.setSectionsOnline(b.startSectionNr, b.startSectionNr + b.nrPages / pps, false);
+  if (zone.managedPages !== null) zone.managedPages -= b.nrPages;
+  zone.presentPages -= b.nrPages;
+  node.nodePresentPages -= b.nrPages;
+  b.state = 'offline';
+  b.validZones = null;
+  // remove_pfn_range_from_zone -> shrink_zone_span + update_pgdat_span.
+  const resize = m.pgdatResizeLock.get(b.nid) as SpinLock;
+  const seq = m.seqlockOf(zone);
+  yield { op: 'spin_lock_irqsave', lock: resize };
+  yield { op: 'write_seqlock', lock: seq };
+  const sub = m.state.sparse.pagesPerSubsection;
+  if (zone.zoneStartPfn === start) {
+    let pfn = 0;
+    for (let p = end; p < zoneEnd(zone); p += sub) {
+      yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+      if (onlinePageIn(m, p, b.nid, zone)) {
+        pfn = p;
+        break;
+      }
+    }
+    if (pfn) {
+      zone.spannedPages = zoneEnd(zone) - pfn;
+      zone.zoneStartPfn = pfn;
+    } else {
+      zone.zoneStartPfn = 0;
+      zone.spannedPages = 0;
+    }
+  } else if (zoneEnd(zone) === end) {
+    let pfn = 0;
+    for (let p = start - 1; p >= zone.zoneStartPfn; p -= sub) {
+      yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+      if (onlinePageIn(m, p, b.nid, zone)) {
+        pfn = p;
+        break;
+      }
+    }
+    if (pfn) zone.spannedPages = pfn - zone.zoneStartPfn + 1;
+    else {
+      zone.zoneStartPfn = 0;
+      zone.spannedPages = 0;
+    }
+  }
+  // update_pgdat_span
+  let ns = 0;
+  let ne = 0;
+  for (const z of node.zones) {
+    if (!z.spannedPages) continue;
+    if (!ne) {
+      ns = z.zoneStartPfn;
+      ne = zoneEnd(z);
+      continue;
+    }
+    ne = Math.max(ne, zoneEnd(z));
+    ns = Math.min(ns, z.zoneStartPfn);
+  }
+  node.nodeStartPfn = ns;
+  node.nodeSpannedPages = ne - ns;
+  yield { op: 'write_sequnlock', lock: seq };
+  yield { op: 'spin_unlock_irqrestore', lock: resize };
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+  return 0;
+}

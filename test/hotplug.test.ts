@@ -1,0 +1,145 @@
+// RAM hotplug on the 6.1 profile against the real Linux 6.1 kernel under QEMU
+// (../shared/qemu-oracle/golden/dimm and dimm-zones): the same steps, then every reported
+// zone's spanned, present and start_pfn, the hot-added zones' managed pages, and every memory
+// block's state, node and valid_zones must match the kernel's report at each step.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { boot, loadMachine } from '../src/cli/boot.js';
+import { Scheduler } from '../src/drivers/scheduler.js';
+import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
+import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
+import { addMemory, HotplugMachine, offlineBlock, onlineBlock, validZones, type OnlineType } from '../src/kernel/memory_hotplug.js';
+import { memoryDevInit } from '../src/kernel/memory_block.js';
+import { memmapBoot } from '../src/memmap/boot.js';
+import { ExtentMemmap } from '../src/memmap/extent.js';
+import { pageWriterFor } from '../src/memmap/source.js';
+import { sharedData } from './helpers.js';
+
+const golden = join(sharedData, '..', 'qemu-oracle', 'golden');
+
+/** Blocks of steps.txt: "##### header" and its lines. */
+function steps(text: string): { header: string; lines: string[] }[] {
+  const out: { header: string; lines: string[] }[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('##### ')) out.push({ header: line.slice(6), lines: [] });
+    else out[out.length - 1]?.lines.push(line);
+  }
+  return out;
+}
+
+function section(lines: string[], name: string): string[] {
+  const out: string[] = [];
+  let on = false;
+  for (const l of lines) {
+    if (l.startsWith('=== ')) {
+      on = l.startsWith(`=== ${name}`);
+      continue;
+    }
+    if (on) out.push(l);
+  }
+  return out;
+}
+
+function run(m: HotplugMachine, task: Generator<never, number, never> | ReturnType<typeof onlineBlock>): number {
+  const s = new Scheduler();
+  const id = s.spawn('op', task);
+  s.runInOrder();
+  expect(s.violations).toEqual([]);
+  return s.result(id) as number;
+}
+
+for (const name of ['dimm', 'dimm-zones']) {
+  const file = join(golden, name, 'steps.txt');
+  describe.skipIf(!existsSync(file))(`QEMU 6.1 golden: ${name}`, () => {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const all = steps(text);
+    const bootDmesg = section(all[0]?.lines ?? [], 'dmesg');
+    const tmp = mkdtempSync(join(tmpdir(), 'mmsim-hp-'));
+    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+    writeFileSync(join(tmp, 'boot.txt'), bootDmesg.join('\n') + '\n');
+    const loaded = loadMachine({ fromDmesg: join(tmp, 'boot.txt'), kernel: '6.1.0-56-cloud-amd64' });
+    // The golden kernel leaves hot-added blocks offline (auto_online_blocks=offline).
+    const state = boot(loaded);
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    // As the real run showed, memory32 holds unmovable kernel pages when onlined to Normal.
+    m.unmovableBlocks.add(32);
+    let size = 0;
+
+    it('follows every step and matches every report', () => {
+      let reports = 0;
+      for (const st of all.slice(1)) {
+        const h = st.header;
+        let mm: RegExpExecArray | null;
+        if ((mm = /^QMP object-add .*"size": (\d+)/.exec(h))) size = Number(mm[1]);
+        else if ((mm = /^QMP device_add .*"driver": "pc-dimm".*"node": (\d+)/.exec(h))) {
+          // QEMU places the first DIMM at 4 GiB (query-memory-devices: addr 4294967296).
+          expect(run(m, addMemory(m, Number(mm[1]), 2 ** 32, size))).toBe(0);
+        } else if (h === 'QMP query-memory-devices') {
+          // The dimm run logs the plugged device (address, size, node) instead of device_add.
+          const dev = JSON.parse(st.lines.find((l) => l.startsWith('{')) ?? '{}') as { addr?: number; size?: number; node?: number };
+          if (dev.addr !== undefined && dev.size !== undefined && dev.node !== undefined && m.blocks.size < 20) {
+            expect(run(m, addMemory(m, dev.node, dev.addr, dev.size))).toBe(0);
+          }
+        } else if ((mm = /^(?:state (\w+) -> memory(\d+)\.\.memory(\d+)|(online_movable|offline) blocks(?: (\d+)\.\.(\d+))?) failures=(\d+)/.exec(h))) {
+          const type = (mm[1] ?? mm[4]) as OnlineType | 'offline';
+          // "offline blocks" without a range means the hot-added ones (32..39).
+          const first = Number(mm[2] ?? mm[5] ?? 32);
+          const last = Number(mm[3] ?? mm[6] ?? 39);
+          let failures = 0;
+          for (let id = first; id <= last; id++) {
+            const rc = type === 'offline' ? run(m, offlineBlock(m, id)) : run(m, onlineBlock(m, id, type));
+            if (rc !== 0) failures++;
+          }
+          expect(failures, h).toBe(Number(mm[7]));
+        } else if (/\$ oracle-report/.test(h) && !/^(initial report|boot)/.test(h) && !/device_del/.test(h)) {
+          reports++;
+          const real = parseZoneinfo(section(st.lines, 'zoneinfo').join('\n') + '\n');
+          const ours = parseZoneinfo(printBootZoneinfo(state));
+          real.records.forEach((r, i) => {
+            const o = ours.records[i];
+            expect(o && `${o.node}/${o.zone}`).toBe(`${r.node}/${r.zone}`);
+            if (!o) return;
+            for (const f of ['spanned', 'present', 'start_pfn']) expect(zoneField(o, f), `${h}: node ${r.node} ${r.zone} ${f}`).toBe(zoneField(r, f));
+            if (r.node === 1 && (r.zone === 'Movable' || r.zone === 'Normal')) {
+              const z = m.zoneByName(1, r.zone);
+              expect(z.managedPages, `${h}: node 1 ${r.zone} managed`).toBe(zoneField(r, 'managed'));
+            }
+          });
+          const blocks = section(st.lines, 'memory blocks');
+          const oursBlocks = [...m.blocks.values()]
+            .sort((a, b) => a.id - b.id)
+            .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
+          expect(oursBlocks, h).toEqual(blocks.filter((l) => l.startsWith('memory')));
+        }
+      }
+      expect(reports).toBeGreaterThanOrEqual(name === 'dimm' ? 2 : 8);
+    });
+  });
+}
+
+describe('hotplug errors leave the machine as it was', () => {
+  it('EINVAL for misaligned or repeated operations, EEXIST for present memory, EBUSY for unmovable kernel-zone blocks', async () => {
+    const { bootYaml } = await import('./helpers.js');
+    const state = bootYaml('6.1', 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    const snapshot = () => JSON.stringify({ nodes: state.nodes, runs: state.sparse.runs, blocks: [...m.blocks.values()] });
+    const before = snapshot();
+    expect(run(m, addMemory(m, 0, 2 ** 32 + 4096, 2 ** 27))).toBe(-22);
+    expect(run(m, addMemory(m, 0, 2 ** 30, 2 ** 27))).toBe(-17);
+    expect(snapshot()).toBe(before);
+    expect(run(m, addMemory(m, 0, 2 ** 32, 2 ** 28))).toBe(0);
+    expect(run(m, onlineBlock(m, 32, 'online'))).toBe(0);
+    expect(run(m, onlineBlock(m, 32, 'online'))).toBe(-22);
+    m.unmovableBlocks.add(32);
+    const online = snapshot();
+    expect(run(m, offlineBlock(m, 32))).toBe(-16);
+    expect(snapshot()).toBe(online);
+    expect(m.zoneByName(0, 'Normal')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 32768, presentPages: 32768 });
+  });
+});
