@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliPath } from './helpers.js';
+import { cliPath, root } from './helpers.js';
 
 function mmsim(...args: string[]) {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
@@ -173,5 +173,24 @@ describe('mmsim schema', () => {
 describe('mmsim chmem', () => {
   it('is refused over a machine (hotplug is not modelled yet), in one line', () => {
     expectOneLineError(mmsim('chmem', 'machine.yaml', '--enable', '1G'), /over a machine it needs memory hotplug/);
+  });
+});
+
+describe('mmsim run', () => {
+  it('runs the shipped QEMU scenarios with all their expects (the real 6.1 kernel\'s results)', () => {
+    for (const f of ['examples/dimm.scenario.yaml', 'examples/dimm-zones.scenario.yaml']) {
+      const r = mmsim('run', join(root, f));
+      expect(r.err, f).toBe('');
+      expect(r.code, f).toBe(0);
+    }
+  });
+  it('a failed expect is exit code 1 with file:line:col of the step; a bad scenario is exit 2', () => {
+    const machine = join(root, 'examples', 'qemu-2node.yaml');
+    const bad = file('bad.scenario.yaml', `machine: ${machine}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - online: { blocks: 32, type: online_movable }\n  - expect: { node: 1, zone: Movable, spanned: 1 }\n`);
+    const r = mmsim('run', bad);
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe(`mmsim: ${bad}:5:5: node 1 zone Movable spanned: expected 1, got 32768`);
+    const wrong = file('wrong.scenario.yaml', `machine: ${machine}\nsteps:\n  - frobnicate: 1\n`);
+    expectOneLineError(mmsim('run', wrong), new RegExp(`^mmsim: ${wrong}:3:5: expected one step: add, online, offline, expect or print`));
   });
 });

@@ -5,6 +5,8 @@ import { InputError } from '../errors.js';
 import { boot, loadMachine, type BootSource } from './boot.js';
 import { runDemo } from './demo.js';
 import { machineJsonSchema } from '../formats/machine-yaml.js';
+import { scenarioJsonSchema } from '../formats/scenario.js';
+import { ExpectFailed, runScenario, type RunView } from './run.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
 import { lsmem } from '../formats/lsmem.js';
 import { chmem } from '../formats/chmem.js';
@@ -197,10 +199,28 @@ export function buildProgram(out: (s: string) => void): Command {
     });
 
   program
+    .command('run')
+    .description('Run a scenario: a machine, then hotplug steps as kernel tasks in program order.')
+    .argument('<scenario>', 'a scenario YAML file (examples/*.scenario.yaml)')
+    .option('--kernel <release>', 'kernel profile (overrides the scenario\'s)')
+    .addOption(
+      new Option('--print <view>', 'print a view after every step (repeatable): zoneinfo, blocks, dmesg')
+        .argParser(collect)
+        .default([] as string[]),
+    )
+    .action((file: string, opts: { kernel?: string; print: string[] }) => {
+      for (const v of opts.print) {
+        if (!['zoneinfo', 'blocks', 'dmesg'].includes(v)) throw new InputError(`--print ${v}: expected zoneinfo, blocks or dmesg`);
+      }
+      runScenario(file, opts.print as RunView[], opts.kernel, out);
+    });
+
+  program
     .command('schema')
-    .description('Print the JSON Schema of mmsim machine files, for editors.')
-    .action(() => {
-      out(JSON.stringify(machineJsonSchema(), null, 2) + '\n');
+    .description('Print the JSON Schema of mmsim machine files (or scenario files with --scenario), for editors.')
+    .option('--scenario', 'the scenario file schema')
+    .action((opts: { scenario?: boolean }) => {
+      out(JSON.stringify(opts.scenario ? scenarioJsonSchema() : machineJsonSchema(), null, 2) + '\n');
     });
 
   program
@@ -292,6 +312,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof InputError) {
       process.stderr.write(`mmsim: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof ExpectFailed) {
+      process.stderr.write(`mmsim: ${e.message}\n`);
+      return 1;
     }
     const err = e as Error;
     process.stderr.write(`mmsim: internal error: ${err.message} (please report it with the command that produced it)\n`);

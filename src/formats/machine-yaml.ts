@@ -1,22 +1,13 @@
 // mmsim's machine file: YAML validated with zod; every error names file:line:column.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { addr, yamlPosition } from './yaml-common.js';
 import { parseKconfig } from '../kernel/kconfig.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange } from '../kernel/machine.js';
 import { parseCmdline } from './cmdline.js';
-import { memparse } from './size.js';
-
-const addr = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : memparse(v);
-  if (n === null || !Number.isSafeInteger(n) || n < 0) {
-    ctx.addIssue({ code: 'custom', message: 'expected an address or size such as 0x100000000, 4096 or 64G' });
-    return z.NEVER;
-  }
-  return n;
-});
 
 const range = z
   .object({
@@ -83,20 +74,6 @@ const schema = z
   })
   .strict();
 
-type Path = readonly PropertyKey[];
-
-function position(doc: Document, lc: LineCounter, path: Path): { line: number; col: number } {
-  // The deepest node the path reaches (a missing key points at its parent).
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
-    if (isNode(node) && node.range) {
-      const p = lc.linePos(node.range[0]);
-      return { line: p.line, col: p.col };
-    }
-  }
-  return { line: 1, col: 1 };
-}
-
 function endOf(start: number, size: number | undefined, end: number | undefined): number | null {
   if (size !== undefined && end === undefined) return start + size;
   if (end !== undefined && size === undefined) return end;
@@ -107,8 +84,8 @@ function endOf(start: number, size: number | undefined, end: number | undefined)
 export function loadMachineYaml(file: string, text: string): { spec: MachineSpec; kernel: string | null } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const at = (path: Path, msg: string): InputError => {
-    const p = position(doc, lc, path);
+  const at = (path: readonly PropertyKey[], msg: string): InputError => {
+    const p = yamlPosition(doc, lc, path);
     return new InputError(`${file}:${p.line}:${p.col}: ${msg}`);
   };
   if (doc.errors.length > 0) {

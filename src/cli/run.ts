@@ -1,0 +1,92 @@
+// `mmsim run SCENARIO`: boot the scenario's machine, then run each step as kernel tasks under the
+// run driver (program order), printing the requested views after each step. A failed expect
+// stops the run with exit code 1 and one line naming file:line:col of the step.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { Scheduler } from '../drivers/scheduler.js';
+import type { Task } from '../drivers/task.js';
+import { InputError } from '../errors.js';
+import { loadScenario } from '../formats/scenario.js';
+import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
+import { addMemory, HotplugMachine, offlineBlock, onlineBlock, validZones } from '../kernel/memory_hotplug.js';
+import { memoryDevInit } from '../kernel/memory_block.js';
+import { memmapBoot } from '../memmap/boot.js';
+import { ExtentMemmap } from '../memmap/extent.js';
+import { pageWriterFor } from '../memmap/source.js';
+import { boot, loadMachine } from './boot.js';
+
+export class ExpectFailed extends Error {}
+
+export type RunView = 'zoneinfo' | 'blocks' | 'dmesg';
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of an existing file`);
+  }
+}
+
+function blocksView(m: HotplugMachine): string {
+  return [...m.blocks.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}\n`)
+    .join('');
+}
+
+/** Run a task to completion under the run driver; checker violations fail the run. */
+function runTask(where: string, task: Task<number>): number {
+  const s = new Scheduler();
+  const id = s.spawn('step', task as Task<unknown>);
+  s.runInOrder();
+  if (s.violations.length) throw new ExpectFailed(`${where}: ${s.violations[0]?.message}`);
+  return s.result(id) as number;
+}
+
+export function runScenario(file: string, views: readonly RunView[], kernel: string | undefined, out: (s: string) => void): void {
+  const { scenario, where } = loadScenario(file, readText(file));
+  const machineFile = isAbsolute(scenario.machine) ? scenario.machine : join(dirname(file), scenario.machine);
+  const k = kernel ?? scenario.kernel;
+  const state = boot(loadMachine({ machineFile, ...(k !== undefined ? { kernel: k } : {}) }));
+  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+  memmapBoot(state, store, { poison: false, runDeferred: true });
+  const m = new HotplugMachine(state, store, memoryDevInit(state));
+  for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
+  const show = (label: string, which: readonly RunView[]): void => {
+    for (const v of which) {
+      out(`##### ${label}: ${v}\n`);
+      if (v === 'zoneinfo') out(printBootZoneinfo(state));
+      else if (v === 'blocks') out(blocksView(m));
+      else out(state.log.lines().join('\n') + '\n');
+    }
+  };
+  scenario.steps.forEach((st, i) => {
+    const at = where(i);
+    const label = `step ${i + 1}`;
+    if ('add' in st) {
+      const rc = runTask(at, addMemory(m, st.add.node, st.add.start, st.add.size));
+      if (rc !== 0) throw new ExpectFailed(`${at}: add_memory failed with errno ${-rc}`);
+    } else if ('online' in st || 'offline' in st) {
+      const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
+      const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;
+      for (const id of ids) {
+        const rc = 'online' in st ? runTask(at, onlineBlock(m, id, st.online.type)) : runTask(at, offlineBlock(m, id));
+        if (-rc !== want) throw new ExpectFailed(`${at}: memory${id}: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
+      }
+    } else if ('expect' in st) {
+      const e = st.expect;
+      const z = m.zoneByName(e.node, e.zone);
+      const got: Record<string, number | null> = { spanned: z.spannedPages, present: z.presentPages, managed: z.managedPages, start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
+      for (const key of ['spanned', 'present', 'managed', 'start_pfn'] as const) {
+        const want = e[key];
+        if (want !== undefined && got[key] !== want) {
+          throw new ExpectFailed(`${at}: node ${e.node} zone ${e.zone} ${key}: expected ${want}, got ${got[key]}`);
+        }
+      }
+    } else {
+      show(label, [st.print]);
+      return;
+    }
+    show(label, views);
+  });
+}

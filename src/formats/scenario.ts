@@ -1,0 +1,93 @@
+// Scenario files: a machine, a kernel, and steps (hot-add memory, online/offline blocks, expect
+// zone and block states, print views). YAML validated with zod; errors name file:line:col.
+import { LineCounter, parseDocument } from 'yaml';
+import { addr, yamlPosition } from './yaml-common.js';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+
+/** "32", "32-35" or [32, 33]: memory block ids. */
+const blocks = z.union([z.number().int().nonnegative(), z.string(), z.array(z.number().int().nonnegative())]).transform((v, ctx) => {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v)) return v;
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'expected a block id or range such as 32 or 32-39' });
+    return z.NEVER;
+  }
+  const a = Number(m[1]);
+  const b = m[2] === undefined ? a : Number(m[2]);
+  return Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+});
+
+const zoneName = z.enum(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device']);
+
+const step = z.union([
+  z.object({ add: z.object({ node: z.number().int().nonnegative(), start: addr, size: addr }).strict() }).strict(),
+  z.object({ online: z.object({ blocks, type: z.enum(['online', 'online_kernel', 'online_movable']).default('online'), errno: z.number().int().optional() }).strict() }).strict(),
+  z.object({ offline: z.object({ blocks, errno: z.number().int().optional() }).strict() }).strict(),
+  z
+    .object({
+      expect: z
+        .object({
+          node: z.number().int().nonnegative(),
+          zone: zoneName,
+          spanned: z.number().int().nonnegative().optional(),
+          present: z.number().int().nonnegative().optional(),
+          managed: z.number().int().nonnegative().optional(),
+          start_pfn: z.number().int().nonnegative().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ print: z.enum(['zoneinfo', 'blocks', 'dmesg']) }).strict(),
+]);
+
+const schema = z
+  .object({
+    name: z.string().default('scenario'),
+    machine: z.string(),
+    kernel: z.union([z.string(), z.number()]).transform(String).optional(),
+    /** Blocks that hold unmovable pages once onlined to a kernel zone (offline gives EBUSY). */
+    unmovable: z.array(z.number().int().nonnegative()).default([]),
+    steps: z.array(step).min(1),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof schema>;
+export type ScenarioStep = Scenario['steps'][number];
+
+export interface LoadedScenario {
+  readonly scenario: Scenario;
+  /** "file:line:col" of step i, for messages. */
+  readonly where: (i: number) => string;
+}
+
+export function loadScenario(file: string, text: string): LoadedScenario {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e?.linePos?.[0] ?? { line: 1, col: 1 };
+    throw new InputError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${(e?.message ?? 'malformed').split('\n')[0]}`);
+  }
+  const r = schema.safeParse(doc.toJS());
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue?.path ?? [];
+    const p = yamlPosition(doc, lc, path);
+    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, online, offline, expect or print' : (issue?.message ?? 'invalid scenario');
+    throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.join('.')})` : ''}`);
+  }
+  return {
+    scenario: r.data,
+    where: (i) => {
+      const p = yamlPosition(doc, lc, ['steps', i]);
+      return `${file}:${p.line}:${p.col}`;
+    },
+  };
+}
+
+/** The JSON Schema of scenario files. */
+export function scenarioJsonSchema(): object {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
