@@ -143,3 +143,40 @@ describe('hotplug errors leave the machine as it was', () => {
     expect(m.zoneByName(0, 'Normal')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 32768, presentPages: 32768 });
   });
 });
+
+describe('hotplug across profiles', () => {
+  async function machine(kernel: string) {
+    const { bootYaml } = await import('./helpers.js');
+    const state = bootYaml(kernel, 'dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    return new HotplugMachine(state, store, memoryDevInit(state));
+  }
+  it('v5.3 offline leaves the spans (they shrank at removal then); 5.5+ shrink at offline', async () => {
+    for (const [kernel, spanned] of [['5.3', 32768], ['5.5', 0]] as const) {
+      const m = await machine(kernel);
+      expect(run(m, addMemory(m, 0, 2 ** 32, 2 ** 27))).toBe(0);
+      expect(run(m, onlineBlock(m, 32, 'online_movable'))).toBe(0);
+      expect(run(m, offlineBlock(m, 32))).toBe(0);
+      expect(m.zoneByName(0, 'Movable'), kernel).toMatchObject({ spannedPages: spanned, presentPages: 0 });
+    }
+  });
+  it('hot-plugged struct pages: PG_reserved up to 6.11, PageOffline (page_type 0xf5000000... in 6.18)', async () => {
+    const rec = new Uint8Array(64);
+    const m61 = await machine('6.1');
+    run(m61, addMemory(m61, 0, 2 ** 32, 2 ** 27));
+    run(m61, onlineBlock(m61, 32, 'online'));
+    m61.store.readRecord(0x100000, rec);
+    let dv = new DataView(rec.buffer);
+    expect((dv.getBigUint64(0, true) >> 12n) & 1n).toBe(1n); // PG_reserved is bit 12 in 6.1
+    const m618 = await machine('6.18');
+    run(m618, addMemory(m618, 0, 2 ** 32, 2 ** 27));
+    run(m618, onlineBlock(m618, 32, 'online'));
+    m618.store.readRecord(0x100000, rec);
+    dv = new DataView(rec.buffer);
+    expect((dv.getBigUint64(0, true) >> 13n) & 1n).toBe(0n); // no PG_reserved (bit 13 in 6.18)
+    // PGTY_offline << 24 in page_type (the _mapcount word at 48).
+    const { pageTypeValues } = await import('../src/kernel/page_layout.js');
+    expect(dv.getUint32(48, true)).toBe(((pageTypeValues('6.18').get('offline') ?? 0) << 24) >>> 0);
+  });
+});

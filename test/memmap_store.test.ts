@@ -20,7 +20,8 @@ type Op =
   | { op: 'depopulate'; nr: number }
   | { op: 'init'; start: number; len: number; zone: number; nid: number }
   | { op: 'zero'; start: number; len: number }
-  | { op: 'reserve'; start: number; len: number };
+  | { op: 'reserve'; start: number; len: number }
+  | { op: 'pagetype'; start: number; len: number; value: number };
 
 const SECTIONS = 6;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -30,6 +31,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('init' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(3 * PPS), zone: fc.nat(4), nid: fc.nat(3) }),
   fc.record({ op: fc.constant('zero' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
   fc.record({ op: fc.constant('reserve' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
+  fc.record({ op: fc.constant('pagetype' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS), value: fc.constantFrom(0xf5ffffff, 0xfffffeff) }),
 );
 
 function apply(s: MemmapStore, o: Op): void {
@@ -38,7 +40,8 @@ function apply(s: MemmapStore, o: Op): void {
   else if (o.op === 'depopulate') s.depopulateSection(o.nr);
   else if (o.op === 'init') s.initRange(o.start, o.start + o.len, o.zone, o.nid);
   else if (o.op === 'zero') s.zeroRange(o.start, o.start + o.len);
-  else s.setReservedRange(o.start, o.start + o.len);
+  else if (o.op === 'reserve') s.setReservedRange(o.start, o.start + o.len);
+  else s.setPageTypeRange(o.start, o.start + o.len, o.value);
 }
 
 describe('dense and extent backends', () => {

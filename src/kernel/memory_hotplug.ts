@@ -14,8 +14,8 @@ import type { MemoryBlock, MemoryBlocks } from './memory_block.js';
 import type { BootState, PglistData, Zone } from './mm_init.js';
 import type { MemmapStore } from '../memmap/store.js';
 import { pageWriterFor } from '../memmap/source.js';
-import { pageFlagsField, pageFlagsLayout } from './page_layout.js';
-import { pageConfigFor } from '../memmap/source.js';
+import { encodePageType, pageFlagsField, pageFlagsLayout } from './page_layout.js';
+import { pageConfigFor, pageLayoutVersionFor } from '../memmap/source.js';
 import type { Nid, Pfn } from './types.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
@@ -209,11 +209,13 @@ function* onlineBlockLocked(m: HotplugMachine, id: number, type: OnlineType): Ta
   node.nodeSpannedPages = Math.max(b.startPfn + b.nrPages, nodeEnd) - node.nodeStartPfn;
   yield { op: 'write_sequnlock', lock: seq };
   yield { op: 'spin_unlock_irqrestore', lock: resize };
-  // memmap_init_range(MEMINIT_HOTPLUG): PG_reserved on every page (v5.3 .. 6.10).
+  // memmap_init_range(MEMINIT_HOTPLUG): PG_reserved on every page, PageOffline from 6.12.
   const pps = m.state.sparse.pagesPerSection;
+  const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
   for (let pfn = b.startPfn; pfn < b.startPfn + b.nrPages; pfn += pps) {
     m.store.initRange(pfn, pfn + pps, zone.zoneIdx, b.nid);
-    m.store.setReservedRange(pfn, pfn + pps);
+    if (offlineType === null) m.store.setReservedRange(pfn, pfn + pps);
+    else m.store.setPageTypeRange(pfn, pfn + pps, offlineType);
     yield { op: 'work', work: 'memmap-init', nrPages: pps, node: b.nid };
     yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
   }
@@ -268,6 +270,12 @@ export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
   node.nodePresentPages -= b.nrPages;
   b.state = 'offline';
   b.validZones = null;
+  if (!m.state.profile.features.shrinkAtOffline) {
+    // Before 5.5 the spans only shrank when the memory was removed (__remove_zone).
+    yield { op: 'up_write', lock: m.memHotplugLock };
+    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+    return 0;
+  }
   // remove_pfn_range_from_zone -> shrink_zone_span + update_pgdat_span.
   const resize = m.pgdatResizeLock.get(b.nid) as SpinLock;
   const seq = m.seqlockOf(zone);

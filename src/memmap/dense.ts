@@ -92,6 +92,17 @@ export class DenseMemmap implements MemmapStore {
     });
   }
 
+  setPageTypeRange(start: number, end: number, value: number): void {
+    const { pagesPerSection: pps, writer } = this.geometry;
+    forEachSectionPiece(pps, start, end, (nr, s, e) => {
+      const sec = this.sections.get(nr);
+      if (!sec) return;
+      const u32 = new Uint32Array(sec.records);
+      const base = nr * pps;
+      for (let pfn = s; pfn < e; pfn++) u32[(pfn - base) * writer.recordWords + writer.pageTypeWord] = value >>> 0;
+    });
+  }
+
   stateOf(pfn: number): PageState {
     const pps = this.geometry.pagesPerSection;
     const sec = this.sections.get(Math.floor(pfn / pps));

@@ -13,10 +13,12 @@ interface Run {
   nid: number;
   /** PG_reserved set on top (setReservedRange). */
   reserved: boolean;
+  /** page->page_type written on top (setPageTypeRange), or null. */
+  pageType: number | null;
 }
 
 function sameContent(a: Run, b: Run): boolean {
-  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.reserved === b.reserved;
+  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.reserved === b.reserved && a.pageType === b.pageType;
 }
 
 export class ExtentMemmap implements MemmapStore {
@@ -74,7 +76,7 @@ export class ExtentMemmap implements MemmapStore {
 
   populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
     const pps = this.geometry.pagesPerSection;
-    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, reserved: false };
+    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, reserved: false, pageType: null };
     this.rewrite(firstNr * pps, endNr * pps, (p) => ({ ...run, start: p.start, end: p.end }), run);
   }
 
@@ -99,15 +101,19 @@ export class ExtentMemmap implements MemmapStore {
   }
 
   initRange(start: number, end: number, zone: number, nid: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, reserved: false }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, reserved: false, pageType: null }), null);
   }
 
   zeroRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, reserved: false }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, reserved: false, pageType: null }), null);
   }
 
   setReservedRange(start: number, end: number): void {
     this.rewrite(start, end, (r) => ({ ...r, reserved: true }), null);
+  }
+
+  setPageTypeRange(start: number, end: number, value: number): void {
+    this.rewrite(start, end, (r) => ({ ...r, pageType: value >>> 0 }), null);
   }
 
   private runAt(pfn: number): Run | undefined {
@@ -129,6 +135,7 @@ export class ExtentMemmap implements MemmapStore {
     else if (r.kind === 'zeroed') u32.fill(0);
     else staleRecord(seed, pfn, u32, 0, writer.recordWords);
     if (r.reserved) u32[writer.reservedWord] = ((u32[writer.reservedWord] ?? 0) | writer.reservedMask) >>> 0;
+    if (r.pageType !== null) u32[writer.pageTypeWord] = r.pageType;
     return true;
   }
 

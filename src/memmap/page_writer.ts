@@ -16,6 +16,8 @@ export interface PageWriter {
   /** __SetPageReserved: the flags word and bit holding PG_reserved. */
   readonly reservedWord: number;
   readonly reservedMask: number;
+  /** The word holding page->page_type (the _mapcount union). */
+  readonly pageTypeWord: number;
   /**
    * For 64-byte records with the lru head at 8: the arguments of the SIMD bulk path (the lru
    * address of `pfn` and template doublewords 0, 3..7); null for other record shapes.
@@ -34,6 +36,8 @@ export interface PageRecordSource {
   writeRecord(dv: DataView, off: number, pfn: number, zone: number, nid: number): void;
   /** Bit number of PG_reserved in page->flags. */
   readonly pgReservedBit: number;
+  /** Byte offset of page->page_type. */
+  readonly pageTypeOffset?: number;
   /** Virtual address of the struct page of pfn 0 (vmemmap base). */
   readonly vmemmapBase: bigint;
 }
@@ -42,6 +46,7 @@ export interface SerializedWriter {
   readonly recordBytes: number;
   readonly lruOffset: number;
   readonly pgReservedBit: number;
+  readonly pageTypeOffset: number;
   readonly baseLo: number;
   readonly baseHi: number;
   /** [zone, nid, the record at pfn 0 as words]. */
@@ -54,6 +59,7 @@ function writerFrom(
   recordBytes: number,
   lruOffset: number,
   pgReservedBit: number,
+  pageTypeOffset: number,
   baseLo: number,
   baseHi: number,
   template: (zone: number, nid: number) => Uint32Array,
@@ -126,6 +132,7 @@ function writerFrom(
     writeInitRange,
     reservedWord: Math.floor(pgReservedBit / 32),
     reservedMask: (1 << (pgReservedBit % 32)) >>> 0,
+    pageTypeWord: pageTypeOffset / 4,
     simdArgs(pfn, zone, nid) {
       if (words !== 16 || lruWord !== 2) return null;
       const t = template(zone, nid);
@@ -139,6 +146,7 @@ function writerFrom(
         recordBytes,
         lruOffset,
         pgReservedBit,
+        pageTypeOffset,
         baseLo,
         baseHi,
         templates: keys.map(([z, n]) => [z, n, [...template(z, n)]] as const),
@@ -163,6 +171,7 @@ export function makePageWriter(src: PageRecordSource): PageWriter {
     src.recordBytes,
     src.lruOffset,
     src.pgReservedBit,
+    src.pageTypeOffset ?? (src.recordBytes === 64 ? 48 : src.recordBytes - 16),
     Number(src.vmemmapBase & 0xffffffffn),
     Number(src.vmemmapBase >> 32n),
     template,
@@ -172,7 +181,7 @@ export function makePageWriter(src: PageRecordSource): PageWriter {
 /** A writer rebuilt from serialize(): the same writeInit, for worker threads. */
 export function pageWriterFromSerialized(s: SerializedWriter): PageWriter {
   const templates = new Map<number, Uint32Array>(s.templates.map(([z, n, w]) => [key(z, n), Uint32Array.from(w)]));
-  return writerFrom(s.recordBytes, s.lruOffset, s.pgReservedBit, s.baseLo, s.baseHi, (zone, nid) => {
+  return writerFrom(s.recordBytes, s.lruOffset, s.pgReservedBit, s.pageTypeOffset, s.baseLo, s.baseHi, (zone, nid) => {
     const t = templates.get(key(zone, nid));
     if (!t) throw new Error(`no struct page template for zone ${zone} node ${nid} in this worker`);
     return t;

@@ -46,6 +46,7 @@ export function pageRecordSourceFor(state: BootState): PageRecordSource {
     recordBytes: sp.size,
     lruOffset: lru?.offset ?? 8,
     pgReservedBit: pageFlagBits(cfg).get('PG_reserved') ?? 0,
+    pageTypeOffset: sp.fields.get('page_type')?.offset ?? 48,
     vmemmapBase: base,
     writeRecord: (dv, off, pfn, zone, nid) => initSinglePageRecord(dv, off, pfn, zone, nid, cfg, base),
   };

@@ -33,6 +33,8 @@ export interface MemmapStore {
   zeroRange(start: number, end: number): void;
   /** __SetPageReserved over [start, end), on whatever the pages hold. */
   setReservedRange(start: number, end: number): void;
+  /** page->page_type := value over [start, end) (e.g. __SetPageOffline on fresh pages). */
+  setPageTypeRange(start: number, end: number, value: number): void;
   stateOf(pfn: number): PageState;
   /** The record's bytes (recordBytes long); false if the pfn has no memmap. */
   readRecord(pfn: number, out: Uint8Array): boolean;

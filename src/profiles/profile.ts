@@ -75,6 +75,10 @@ export interface FormatFeatures {
   readonly removableAlwaysOne: boolean;
   /** deferred_init_memmap spreads a node's deferred pages over its CPUs (padata), not one kthread. */
   readonly deferredPadata: boolean;
+  /** Offlining shrinks zone and node spans (remove_pfn_range_from_zone); before, removal did. */
+  readonly shrinkAtOffline: boolean;
+  /** Hot-plugged struct pages are initialised PageOffline rather than PG_reserved. */
+  readonly hotplugPageOffline: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -111,6 +115,8 @@ const BASE: FormatFeatures = {
   blockZone: 'page-zone-walk',
   removableAlwaysOne: false,
   deferredPadata: false,
+  shrinkAtOffline: false,
+  hotplugPageOffline: false,
 };
 
 /**
@@ -128,6 +134,7 @@ export const MAINLINE: readonly ChangePoint[] = [
     evidence: '4.17.0 without; 5.0, 4.19.304 with (mainline 4.18 not read)',
   },
   { since: [5, 4], features: { zeroTailToSection: true }, evidence: '5.3.0 max_pfn; 5.4.59 section round-up (5.4 vs 5.4.y unverified)' },
+  { since: [5, 5], features: { shrinkAtOffline: true }, evidence: 'feee6b298916 (remove_pfn_range_from_zone), v5.5 per KERNEL-NOTES §6.2' },
   { since: [5, 6], features: { removableAlwaysOne: true }, evidence: '53cdc1cb29e8, merged 2020-03-29 for 5.6' },
   { since: [5, 8], features: { deferredPadata: true }, evidence: '5.4.59 one kthread per node; 5.8.1 padata (5.5-5.7 unverified)' },
   { since: [5, 10], features: { memoryBlock: 'bare-metal-2g' }, evidence: '5.8.1 without, 5.10.7 with (5.9 unverified)' },
@@ -150,6 +157,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   },
   { since: [6, 6], features: { mirrorNeedsMirrorMemory: true }, evidence: '6.5.0 without, 6.6.9 with' },
   { since: [6, 8], features: { memorylessInitializingLine: false }, evidence: '6.6.9 with, 6.8.0 without (6.7 unverified)' },
+  { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   {
     since: [6, 10],
     features: { managedEstimate: 'present' },
