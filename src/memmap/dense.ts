@@ -78,7 +78,8 @@ export class DenseMemmap implements MemmapStore {
     });
   }
 
-  setReservedRange(start: number, end: number): void {
+  /** Rewrite one word of every record of [start, end) that has a memmap. */
+  private updateWord(start: number, end: number, word: number, f: (old: number) => number): void {
     const { pagesPerSection: pps, writer } = this.geometry;
     forEachSectionPiece(pps, start, end, (nr, s, e) => {
       const sec = this.sections.get(nr);
@@ -86,21 +87,19 @@ export class DenseMemmap implements MemmapStore {
       const u32 = new Uint32Array(sec.records);
       const base = nr * pps;
       for (let pfn = s; pfn < e; pfn++) {
-        const w = (pfn - base) * writer.recordWords + writer.reservedWord;
-        u32[w] = ((u32[w] ?? 0) | writer.reservedMask) >>> 0;
+        const w = (pfn - base) * writer.recordWords + word;
+        u32[w] = f(u32[w] ?? 0) >>> 0;
       }
     });
   }
 
+  setReservedRange(start: number, end: number): void {
+    const { writer } = this.geometry;
+    this.updateWord(start, end, writer.reservedWord, (old) => old | writer.reservedMask);
+  }
+
   setPageTypeRange(start: number, end: number, value: number): void {
-    const { pagesPerSection: pps, writer } = this.geometry;
-    forEachSectionPiece(pps, start, end, (nr, s, e) => {
-      const sec = this.sections.get(nr);
-      if (!sec) return;
-      const u32 = new Uint32Array(sec.records);
-      const base = nr * pps;
-      for (let pfn = s; pfn < e; pfn++) u32[(pfn - base) * writer.recordWords + writer.pageTypeWord] = value >>> 0;
-    });
+    this.updateWord(start, end, this.geometry.writer.pageTypeWord, () => value);
   }
 
   stateOf(pfn: number): PageState {
