@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { boot, loadMachine } from '../src/cli/boot.js';
-import { Scheduler } from '../src/drivers/scheduler.js';
+import { mightSleepChecker, Scheduler } from '../src/drivers/scheduler.js';
+import { hotplugCheckers } from '../src/kernel/debug.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import { addMemory, HotplugMachine, offlineBlock, onlineBlock, validZones, type OnlineType } from '../src/kernel/memory_hotplug.js';
@@ -42,8 +43,9 @@ function section(lines: string[], name: string): string[] {
   return out;
 }
 
-function run(m: HotplugMachine, task: Generator<never, number, never> | ReturnType<typeof onlineBlock>): number {
-  const s = new Scheduler();
+/** Run one operation under the run driver with the debug checkers on; none may fire. */
+function run(m: HotplugMachine, task: ReturnType<typeof onlineBlock>): number {
+  const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
   const id = s.spawn('op', task);
   s.runInOrder();
   expect(s.violations).toEqual([]);
@@ -178,5 +180,46 @@ describe('hotplug across profiles', () => {
     // PGTY_offline << 24 in page_type (the _mapcount word at 48).
     const { pageTypeValues } = await import('../src/kernel/page_layout.js');
     expect(dv.getUint32(48, true)).toBe(((pageTypeValues('6.18').get('offline') ?? 0) << 24) >>> 0);
+  });
+});
+
+describe('debug checkers fire in the kernel\'s words', () => {
+  async function online() {
+    const { bootYaml } = await import('./helpers.js');
+    const state = bootYaml('6.1', 'dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    run(m, addMemory(m, 0, 2 ** 32, 2 ** 27));
+    run(m, onlineBlock(m, 32, 'online_movable'));
+    return m;
+  }
+  function* touch(what: string): Generator<{ op: 'access'; kind: 'read'; what: string }, number, unknown> {
+    yield { op: 'access', kind: 'read', what };
+    return 0;
+  }
+  function violations(m: HotplugMachine, what = 'x'): string[] {
+    const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
+    s.spawn('probe', touch(what));
+    s.runInOrder();
+    return s.violations.map((v) => v.message);
+  }
+  it('bad_range when an online page lies outside its zone', async () => {
+    const m = await online();
+    expect(violations(m)).toEqual([]);
+    m.zoneByName(0, 'Movable').spannedPages = 100;
+    expect(violations(m)).toEqual(['page 0x107fff outside node 0 zone Movable [ 100000 - 100064 ]']);
+  });
+  it('present pages that do not add up', async () => {
+    const m = await online();
+    m.zoneByName(0, 'Movable').presentPages += 1;
+    expect(violations(m)[0]).toMatch(/node_present_pages \d+ != sum of zone present_pages/);
+  });
+  it('VM_BUG_ON_PAGE on a read of a poisoned struct page', async () => {
+    const m = await online();
+    m.store.populateSections(64, 65, 'poisoned');
+    expect(violations(m, `struct page ${64 * 32768}`)).toEqual([
+      'page:200000 is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))',
+    ]);
   });
 });

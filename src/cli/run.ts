@@ -3,7 +3,8 @@
 // stops the run with exit code 1 and one line naming file:line:col of the step.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { Scheduler } from '../drivers/scheduler.js';
+import { mightSleepChecker, Scheduler } from '../drivers/scheduler.js';
+import { hotplugCheckers } from '../kernel/debug.js';
 import type { Task } from '../drivers/task.js';
 import { InputError } from '../errors.js';
 import { loadScenario } from '../formats/scenario.js';
@@ -35,8 +36,8 @@ function blocksView(m: HotplugMachine): string {
 }
 
 /** Run a task to completion under the run driver; checker violations fail the run. */
-function runTask(where: string, task: Task<number>): number {
-  const s = new Scheduler();
+function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
+  const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
   const id = s.spawn('step', task as Task<unknown>);
   s.runInOrder();
   if (s.violations.length) throw new ExpectFailed(`${where}: ${s.violations[0]?.message}`);
@@ -64,13 +65,13 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
     const at = where(i);
     const label = `step ${i + 1}`;
     if ('add' in st) {
-      const rc = runTask(at, addMemory(m, st.add.node, st.add.start, st.add.size));
+      const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size));
       if (rc !== 0) throw new ExpectFailed(`${at}: add_memory failed with errno ${-rc}`);
     } else if ('online' in st || 'offline' in st) {
       const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
       const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;
       for (const id of ids) {
-        const rc = 'online' in st ? runTask(at, onlineBlock(m, id, st.online.type)) : runTask(at, offlineBlock(m, id));
+        const rc = 'online' in st ? runTask(m, at, onlineBlock(m, id, st.online.type)) : runTask(m, at, offlineBlock(m, id));
         if (-rc !== want) throw new ExpectFailed(`${at}: memory${id}: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
       }
     } else if ('expect' in st) {

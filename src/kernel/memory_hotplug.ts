@@ -37,6 +37,8 @@ export class HotplugMachine {
    * them fails with EBUSY (ZONE_MOVABLE only takes movable allocations, so there it succeeds).
    */
   readonly unmovableBlocks = new Set<number>();
+  /** Blocks that came by add_memory (all of a hot-added block is memory). */
+  readonly hotAdded = new Set<number>();
 
   constructor(
     readonly state: BootState,
@@ -154,6 +156,7 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: number, size
   }
   // create_memory_block_devices: offline blocks on nid.
   for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) {
+    m.hotAdded.add(id);
     m.blocks.set(id, {
       id,
       startSectionNr: (id * m.pagesPerBlock) / pps,

@@ -1,0 +1,71 @@
+// The CONFIG_DEBUG_VM analogue for hotplug: checkers the drivers call after every task step.
+// Each reports in the kernel's own words. Zone spans are checked where the kernel checks them
+// (bad_range / page_outside_zone_boundaries on online pages), not as a global predicate.
+import type { Checker, Violation } from '../drivers/scheduler.js';
+import type { HotplugMachine } from './memory_hotplug.js';
+
+/** The memory pfns of a block: all of a hot-added one, the memblock ranges of a boot one. */
+function memoryOf(m: HotplugMachine, id: number, start: number, end: number): [number, number][] {
+  if (m.hotAdded.has(id)) return [[start, end]];
+  return m.state.regions.map((r) => [Math.max(r.start, start), Math.min(r.end, end)] as [number, number]).filter(([s, e]) => s < e);
+}
+
+/** bad_range: the memory pages of every online block lie inside the span of the zone they are in. */
+export function zoneSpanChecker(m: HotplugMachine): Checker {
+  return (_s, task) => {
+    for (const b of m.blocks.values()) {
+      if (b.state !== 'online' || !b.validZones || b.validZones === 'none') continue;
+      const zone = m.node(b.nid).zones.find((z) => z.name === b.validZones);
+      if (!zone) continue;
+      const zs = zone.zoneStartPfn;
+      const ze = zs + zone.spannedPages;
+      for (const [s, e] of memoryOf(m, b.id, b.startPfn, b.startPfn + b.nrPages)) {
+        if (s < zs || e > ze) {
+          const pfn = s < zs ? s : e - 1;
+          return { task, message: `page 0x${pfn.toString(16)} outside node ${b.nid} zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ]` };
+        }
+      }
+      const node = m.node(b.nid);
+      // Zone and node spans change together under pgdat_resize_lock: judge them when it is free.
+      if (m.pgdatResizeLock.get(b.nid)?.owner !== null && m.pgdatResizeLock.get(b.nid)?.owner !== undefined) continue;
+      if (zs < node.nodeStartPfn || ze > node.nodeStartPfn + node.nodeSpannedPages) {
+        return { task, message: `zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ] outside node ${b.nid} span` };
+      }
+    }
+    return null;
+  };
+}
+
+/** present and managed pages: a node's present is its zones' sum; managed never exceeds present. */
+export function pageCountChecker(m: HotplugMachine): Checker {
+  return (_s, task) => {
+    for (const node of m.state.nodes) {
+      const sum = node.zones.reduce((n, z) => n + z.presentPages, 0);
+      if (sum !== node.nodePresentPages) {
+        return { task, message: `node ${node.nodeId}: node_present_pages ${node.nodePresentPages} != sum of zone present_pages ${sum}` };
+      }
+      for (const z of node.zones) {
+        if (z.presentPages < 0 || (z.managedPages !== null && (z.managedPages < 0 || z.managedPages > z.presentPages))) {
+          return { task, message: `node ${node.nodeId} zone ${z.name}: managed ${z.managedPages} / present ${z.presentPages} out of range` };
+        }
+      }
+    }
+    return null;
+  };
+}
+
+/** VM_BUG_ON_PAGE(PagePoisoned(p)): a task read a struct page that is still poisoned. */
+export function poisonedReadChecker(m: HotplugMachine): Checker {
+  return (_s, task, y): Violation | null => {
+    if (y.op !== 'access' || y.kind !== 'read') return null;
+    const mm = /^struct page (\d+)$/.exec(y.what);
+    if (!mm) return null;
+    const pfn = Number(mm[1]);
+    if (m.store.stateOf(pfn) !== 'poisoned') return null;
+    return { task, message: `page:${pfn.toString(16)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))` };
+  };
+}
+
+export function hotplugCheckers(m: HotplugMachine): Checker[] {
+  return [zoneSpanChecker(m), pageCountChecker(m), poisonedReadChecker(m)];
+}
