@@ -11,7 +11,7 @@ import { mightSleepChecker, Scheduler } from '../src/drivers/scheduler.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
-import { addMemory, HotplugMachine, offlineBlock, onlineBlock, validZones, type OnlineType } from '../src/kernel/memory_hotplug.js';
+import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones, type OnlineType } from '../src/kernel/memory_hotplug.js';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
 import { memmapBoot } from '../src/memmap/boot.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
@@ -50,6 +50,15 @@ function run(m: HotplugMachine, task: ReturnType<typeof onlineBlock>): number {
   s.runInOrder();
   expect(s.violations).toEqual([]);
   return s.result(id) as number;
+}
+
+/** A one-node, 2 GiB machine booted with its memmap, ready for hotplug. */
+async function smallMachine(kernel: string): Promise<HotplugMachine> {
+  const { bootYaml } = await import('./helpers.js');
+  const state = bootYaml(kernel, 'dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+  memmapBoot(state, store, { poison: false, runDeferred: true });
+  return new HotplugMachine(state, store, memoryDevInit(state));
 }
 
 for (const name of ['dimm', 'dimm-zones']) {
@@ -147,16 +156,9 @@ describe('hotplug errors leave the machine as it was', () => {
 });
 
 describe('hotplug across profiles', () => {
-  async function machine(kernel: string) {
-    const { bootYaml } = await import('./helpers.js');
-    const state = bootYaml(kernel, 'dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    return new HotplugMachine(state, store, memoryDevInit(state));
-  }
   it('v5.3 offline leaves the spans (they shrank at removal then); 5.5+ shrink at offline', async () => {
     for (const [kernel, spanned] of [['5.3', 32768], ['5.5', 0]] as const) {
-      const m = await machine(kernel);
+      const m = await smallMachine(kernel);
       expect(run(m, addMemory(m, 0, 2 ** 32, 2 ** 27))).toBe(0);
       expect(run(m, onlineBlock(m, 32, 'online_movable'))).toBe(0);
       expect(run(m, offlineBlock(m, 32))).toBe(0);
@@ -165,13 +167,13 @@ describe('hotplug across profiles', () => {
   });
   it('hot-plugged struct pages: PG_reserved up to 6.11, PageOffline (page_type 0xf5000000... in 6.18)', async () => {
     const rec = new Uint8Array(64);
-    const m61 = await machine('6.1');
+    const m61 = await smallMachine('6.1');
     run(m61, addMemory(m61, 0, 2 ** 32, 2 ** 27));
     run(m61, onlineBlock(m61, 32, 'online'));
     m61.store.readRecord(0x100000, rec);
     let dv = new DataView(rec.buffer);
     expect((dv.getBigUint64(0, true) >> 12n) & 1n).toBe(1n); // PG_reserved is bit 12 in 6.1
-    const m618 = await machine('6.18');
+    const m618 = await smallMachine('6.18');
     run(m618, addMemory(m618, 0, 2 ** 32, 2 ** 27));
     run(m618, onlineBlock(m618, 32, 'online'));
     m618.store.readRecord(0x100000, rec);
@@ -185,11 +187,7 @@ describe('hotplug across profiles', () => {
 
 describe('debug checkers fire in the kernel\'s words', () => {
   async function online() {
-    const { bootYaml } = await import('./helpers.js');
-    const state = bootYaml('6.1', 'dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    const m = await smallMachine('6.1');
     run(m, addMemory(m, 0, 2 ** 32, 2 ** 27));
     run(m, onlineBlock(m, 32, 'online_movable'));
     return m;
@@ -221,5 +219,42 @@ describe('debug checkers fire in the kernel\'s words', () => {
     expect(violations(m, `struct page ${64 * 32768}`)).toEqual([
       'page:200000 is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))',
     ]);
+  });
+});
+
+describe('remove_memory', () => {
+  it('refuses online blocks with EBUSY, then removes blocks, sections and memmap', async () => {
+    const m = await smallMachine('6.1');
+    run(m, addMemory(m, 0, 2 ** 32, 2 ** 28));
+    run(m, onlineBlock(m, 32, 'online_movable'));
+    expect(run(m, removeMemory(m, 2 ** 32, 2 ** 28))).toBe(-16);
+    expect(m.blocks.has(32)).toBe(true);
+    run(m, offlineBlock(m, 32));
+    expect(run(m, removeMemory(m, 2 ** 32, 2 ** 28))).toBe(0);
+    expect([m.blocks.has(32), m.blocks.has(33)]).toEqual([false, false]);
+    expect(m.state.sparse.runOf(32)).toBeUndefined();
+    expect(m.store.hasMemmap(32)).toBe(false);
+    expect(m.zoneByName(0, 'Movable')).toMatchObject({ spannedPages: 0 });
+  });
+  it('v5.3 shrinks the span at removal, not at offline', async () => {
+    const m = await smallMachine('5.3');
+    run(m, addMemory(m, 0, 2 ** 32, 2 ** 27));
+    run(m, onlineBlock(m, 32, 'online_movable'));
+    run(m, offlineBlock(m, 32));
+    expect(m.zoneByName(0, 'Movable').spannedPages).toBe(32768);
+    expect(run(m, removeMemory(m, 2 ** 32, 2 ** 27))).toBe(0);
+    expect(m.zoneByName(0, 'Movable')).toMatchObject({ spannedPages: 0, zoneStartPfn: 0 });
+  });
+  it('v5.3 pfn_valid search: an offline block still present keeps the span (the 2019 false answer)', async () => {
+    // Two blocks in Movable; both offline; removing the first searches above it and finds the
+    // second's struct pages valid and still linked to Movable, so the span stays on it.
+    const m = await smallMachine('5.3');
+    run(m, addMemory(m, 0, 2 ** 32, 2 ** 28));
+    run(m, onlineBlock(m, 32, 'online_movable'));
+    run(m, onlineBlock(m, 33, 'online_movable'));
+    run(m, offlineBlock(m, 32));
+    run(m, offlineBlock(m, 33));
+    expect(run(m, removeMemory(m, 2 ** 32, 2 ** 27))).toBe(0);
+    expect(m.zoneByName(0, 'Movable')).toMatchObject({ zoneStartPfn: 0x108000, spannedPages: 32768 });
   });
 });

@@ -9,7 +9,7 @@ import type { Task } from '../drivers/task.js';
 import { InputError } from '../errors.js';
 import { loadScenario } from '../formats/scenario.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
-import { addMemory, HotplugMachine, offlineBlock, onlineBlock, validZones } from '../kernel/memory_hotplug.js';
+import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones } from '../kernel/memory_hotplug.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { memmapBoot } from '../memmap/boot.js';
 import { ExtentMemmap } from '../memmap/extent.js';
@@ -67,6 +67,10 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
     if ('add' in st) {
       const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size));
       if (rc !== 0) throw new ExpectFailed(`${at}: add_memory failed with errno ${-rc}`);
+    } else if ('remove' in st) {
+      const rc = runTask(m, at, removeMemory(m, st.remove.start, st.remove.size));
+      const want = st.remove.errno ?? 0;
+      if (-rc !== want) throw new ExpectFailed(`${at}: remove_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
     } else if ('online' in st || 'offline' in st) {
       const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
       const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;

@@ -23,6 +23,7 @@ const zoneName = z.enum(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device
 
 const step = z.union([
   z.object({ add: z.object({ node: z.number().int().nonnegative(), start: addr, size: addr }).strict() }).strict(),
+  z.object({ remove: z.object({ start: addr, size: addr, errno: z.number().int().optional() }).strict() }).strict(),
   z.object({ online: z.object({ blocks, type: z.enum(['online', 'online_kernel', 'online_movable']).default('online'), errno: z.number().int().optional() }).strict() }).strict(),
   z.object({ offline: z.object({ blocks, errno: z.number().int().optional() }).strict() }).strict(),
   z
@@ -75,7 +76,7 @@ export function loadScenario(file: string, text: string): LoadedScenario {
     const issue = r.error.issues[0];
     const path = issue?.path ?? [];
     const p = yamlPosition(doc, lc, path);
-    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, online, offline, expect or print' : (issue?.message ?? 'invalid scenario');
+    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, expect or print' : (issue?.message ?? 'invalid scenario');
     throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.join('.')})` : ''}`);
   }
   return {

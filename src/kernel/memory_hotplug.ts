@@ -279,8 +279,23 @@ export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
     yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
     return 0;
   }
-  // remove_pfn_range_from_zone -> shrink_zone_span + update_pgdat_span.
-  const resize = m.pgdatResizeLock.get(b.nid) as SpinLock;
+  yield* shrinkSpans(m, zone, start, end, 'online');
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+  return 0;
+}
+
+/**
+ * shrink_zone_span + update_pgdat_span under pgdat_resize_lock and the zone span seqlock, after
+ * [start, end) left the zone. The search for the new first or last pfn of the zone reads
+ * struct pages: from 5.5 only of online sections (pfn_to_online_page); v5.3 took any pfn_valid
+ * one, so offline-but-present memory still counted.
+ */
+function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
+  const node = m.node(zone.nid);
+  const nid = zone.nid;
+  const found = (p: Pfn): boolean => (search === 'online' ? onlinePageIn(m, p, nid, zone) : validPageIn(m, p, nid, zone));
+  const resize = m.pgdatResizeLock.get(nid) as SpinLock;
   const seq = m.seqlockOf(zone);
   yield { op: 'spin_lock_irqsave', lock: resize };
   yield { op: 'write_seqlock', lock: seq };
@@ -289,7 +304,7 @@ export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
     let pfn = 0;
     for (let p = end; p < zoneEnd(zone); p += sub) {
       yield { op: 'access', kind: 'read', what: `struct page ${p}` };
-      if (onlinePageIn(m, p, b.nid, zone)) {
+      if (found(p)) {
         pfn = p;
         break;
       }
@@ -305,7 +320,7 @@ export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
     let pfn = 0;
     for (let p = start - 1; p >= zone.zoneStartPfn; p -= sub) {
       yield { op: 'access', kind: 'read', what: `struct page ${p}` };
-      if (onlinePageIn(m, p, b.nid, zone)) {
+      if (found(p)) {
         pfn = p;
         break;
       }
@@ -333,6 +348,57 @@ export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
   node.nodeSpannedPages = ne - ns;
   yield { op: 'write_sequnlock', lock: seq };
   yield { op: 'spin_unlock_irqrestore', lock: resize };
+}
+
+/** v5.3's find_*_section_pfn test: pfn_valid, then the struct page's node and zone. */
+function validPageIn(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
+  if (!m.state.sparse.pfnValid(pfn)) return false;
+  const rec = new Uint8Array(pageWriterFor(m.state).recordBytes);
+  if (!m.store.readRecord(pfn, rec)) return false;
+  const flags = new DataView(rec.buffer).getBigUint64(0, true);
+  const layout = pageFlagsLayout(pageConfigFor(m.state));
+  return Number(pageFlagsField(flags, layout, 'node')) === nid && Number(pageFlagsField(flags, layout, 'zone')) === zone.zoneIdx;
+}
+
+/**
+ * remove_memory(start, size): every block must be offline (-EBUSY otherwise, nothing changed);
+ * before 5.5 the zone spans shrink here (__remove_zone, with the pfn_valid search); then the
+ * blocks go and sparse_remove_section frees the sections and their memmap.
+ */
+export function* removeMemory(m: HotplugMachine, startBytes: number, sizeBytes: number): Task<number> {
+  const page = 2 ** m.state.arch.pageShift;
+  if (startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0 || sizeBytes === 0) return -EINVAL;
+  const start = startBytes / page;
+  const nr = sizeBytes / page;
+  const ids: number[] = [];
+  for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) ids.push(id);
+  yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
+  // check_memblock_offlined_cb: "Memory block N is not offline"
+  if (ids.some((id) => m.blocks.get(id)?.state === 'online')) {
+    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+    return -EBUSY;
+  }
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  const pps = m.state.sparse.pagesPerSection;
+  if (!m.state.profile.features.shrinkAtOffline) {
+    // v5.3 __remove_pages -> __remove_zone: shrink each zone the removed range still links to.
+    for (const node of m.state.nodes) {
+      for (const zone of node.zones) {
+        if (zone.spannedPages && start < zoneEnd(zone) && start + nr > zone.zoneStartPfn) {
+          yield* shrinkSpans(m, zone, Math.max(start, zone.zoneStartPfn), Math.min(start + nr, zoneEnd(zone)), 'valid');
+        }
+      }
+    }
+  }
+  for (const id of ids) {
+    m.blocks.delete(id);
+    m.hotAdded.delete(id);
+  }
+  for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
+    yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
+    m.state.sparse.removeSections(sec, sec + 1);
+    m.store.depopulateSection(sec);
+  }
   yield { op: 'up_write', lock: m.memHotplugLock };
   yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
   return 0;

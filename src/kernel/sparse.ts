@@ -170,6 +170,14 @@ export class Sparse {
     this.runs.splice(0, this.runs.length, ...merged);
   }
 
+  /** sparse_remove_section for whole sections: they stop being present and lose their memmap. */
+  removeSections(firstNr: number, endNr: number): void {
+    this.updateSections(firstNr, endNr, (r) => ({ ...r, present: false, hasMemMap: false, online: false }), null);
+    const kept = this.runs.filter((r) => r.present);
+    this.runs.splice(0, this.runs.length, ...kept);
+    for (const nr of [...this.partialMaps.keys()]) if (nr >= firstNr && nr < endNr) this.partialMaps.delete(nr);
+  }
+
   /** online_mem_sections / offline_mem_sections for whole sections. */
   setSectionsOnline(firstNr: number, endNr: number, online: boolean): void {
     this.updateSections(firstNr, endNr, (r) => ({ ...r, online }), null);
