@@ -1,0 +1,83 @@
+// fast-check: random hotplug operation sequences on random machines keep the debug checkers
+// quiet, and the dense and extent memmaps stay byte-identical with the same zone states.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mightSleepChecker, Scheduler } from '../src/drivers/scheduler.js';
+import { hotplugCheckers } from '../src/kernel/debug.js';
+import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, type OnlineType } from '../src/kernel/memory_hotplug.js';
+import { memoryDevInit } from '../src/kernel/memory_block.js';
+import { memmapBoot } from '../src/memmap/boot.js';
+import { DenseMemmap } from '../src/memmap/dense.js';
+import { ExtentMemmap } from '../src/memmap/extent.js';
+import { pageWriterFor } from '../src/memmap/source.js';
+import type { MemmapStore } from '../src/memmap/store.js';
+import { bootYaml } from './helpers.js';
+
+type Op =
+  | { op: 'add'; node: number; block: number; n: number }
+  | { op: 'online'; block: number; type: OnlineType }
+  | { op: 'offline'; block: number }
+  | { op: 'remove'; block: number; n: number };
+
+const BLOCK = 2 ** 27; // 128 MiB blocks below 64 GiB
+const FIRST_HOT = 32; // hot-added blocks from 4 GiB
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('add' as const), node: fc.nat(1), block: fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 15 }), n: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ op: fc.constant('online' as const), block: fc.integer({ min: 0, max: FIRST_HOT + 19 }), type: fc.constantFrom('online' as const, 'online_kernel' as const, 'online_movable' as const) }),
+  fc.record({ op: fc.constant('offline' as const), block: fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 19 }) }),
+  fc.record({ op: fc.constant('remove' as const), block: fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 15 }), n: fc.integer({ min: 1, max: 4 }) }),
+);
+
+function machine(kernel: string, dense: boolean): HotplugMachine {
+  const state = bootYaml(
+    kernel,
+    'dmaReservePages: 0\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }\n',
+  );
+  const g = { pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 5 };
+  const store: MemmapStore = dense ? new DenseMemmap(g) : new ExtentMemmap(g);
+  memmapBoot(state, store, { poison: false, runDeferred: true });
+  return new HotplugMachine(state, store, memoryDevInit(state));
+}
+
+function apply(m: HotplugMachine, o: Op): number {
+  const task =
+    o.op === 'add'
+      ? addMemory(m, o.node, o.block * BLOCK, o.n * BLOCK)
+      : o.op === 'online'
+        ? onlineBlock(m, o.block, o.type)
+        : o.op === 'offline'
+          ? offlineBlock(m, o.block)
+          : removeMemory(m, o.block * BLOCK, o.n * BLOCK);
+  const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
+  const id = s.spawn(o.op, task);
+  s.runInOrder();
+  if (s.violations.length) throw new Error(`${JSON.stringify(o)}: ${s.violations[0]?.message}`);
+  return s.result(id) as number;
+}
+
+describe('random hotplug sequences', () => {
+  for (const kernel of ['5.3', '6.1', '6.18']) {
+    it(`${kernel}: checkers stay quiet and both backends agree (fast-check)`, () => {
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
+          const d = machine(kernel, true);
+          const e = machine(kernel, false);
+          for (const o of ops) expect(apply(d, o), JSON.stringify(o)).toBe(apply(e, o));
+          expect(JSON.stringify(d.state.nodes)).toBe(JSON.stringify(e.state.nodes));
+          const a = new Uint8Array(64);
+          const b = new Uint8Array(64);
+          for (const run of e.state.sparse.runs) {
+            for (let sec = run.startNr; sec < run.endNr; sec++) {
+              for (let pfn = sec * 32768; pfn < (sec + 1) * 32768; pfn += 4093) {
+                d.store.readRecord(pfn, a);
+                e.store.readRecord(pfn, b);
+                if (Buffer.compare(a, b) !== 0 || d.store.stateOf(pfn) !== e.store.stateOf(pfn)) throw new Error(`pfn 0x${pfn.toString(16)} differs`);
+              }
+            }
+          }
+        }),
+        { numRuns: 30, seed: 1125 },
+      );
+    });
+  }
+});
