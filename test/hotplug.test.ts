@@ -16,7 +16,7 @@ import { memoryDevInit } from '../src/kernel/memory_block.js';
 import { memmapBoot } from '../src/memmap/boot.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
 import { pageWriterFor } from '../src/memmap/source.js';
-import { sharedData } from './helpers.js';
+import { root, sharedData } from './helpers.js';
 
 const golden = join(sharedData, '..', 'qemu-oracle', 'golden');
 
@@ -256,5 +256,54 @@ describe('remove_memory', () => {
     run(m, offlineBlock(m, 33));
     expect(run(m, removeMemory(m, 2 ** 32, 2 ** 27))).toBe(0);
     expect(m.zoneByName(0, 'Movable')).toMatchObject({ zoneStartPfn: 0x108000, spannedPages: 32768 });
+  });
+});
+
+const virtio = join(golden, 'virtio-mem', 'steps.txt');
+describe.skipIf(!existsSync(virtio))('QEMU 6.1 golden: virtio-mem (auto-online movable, unplug by removal)', () => {
+  it('matches the zoneinfo and memory blocks after each plug and unplug', async () => {
+    const all = steps(readFileSync(virtio, 'utf8'));
+    const { loadMachineYaml } = await import('../src/formats/machine-yaml.js');
+    const { archFor } = await import('../src/arch/index.js');
+    const { profileForOption } = await import('../src/profiles/profile.js');
+    const { freeAreaInit } = await import('../src/kernel/mm_init.js');
+    const path = join(root, 'examples', 'qemu-2node-virtio-mem.yaml');
+    const { spec, kernel } = loadMachineYaml(path, readFileSync(path, 'utf8'));
+    const profile = profileForOption(kernel ?? '6.1');
+    const state = freeAreaInit(archFor(spec, profile), profile, spec);
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    const actions: Record<string, () => void> = {
+      'after plug_1G': () => expect(run(m, addMemory(m, 1, 2 ** 32, 2 ** 30))).toBe(0),
+      'after unplug_to_512M': () => {
+        for (let id = 36; id <= 39; id++) expect(run(m, offlineBlock(m, id))).toBe(0);
+        expect(run(m, removeMemory(m, 2 ** 32 + 2 ** 29, 2 ** 29))).toBe(0);
+      },
+      'after unplug_to_0': () => {
+        for (let id = 32; id <= 35; id++) expect(run(m, offlineBlock(m, id))).toBe(0);
+        expect(run(m, removeMemory(m, 2 ** 32, 2 ** 29))).toBe(0);
+      },
+    };
+    let checked = 0;
+    for (const st of all) {
+      const label = st.header.replace(/\s+\$ oracle-report.*$/, '');
+      const act = actions[label];
+      if (!act) continue;
+      act();
+      checked++;
+      const real = parseZoneinfo(section(st.lines, 'zoneinfo').join('\n') + '\n');
+      const ours = parseZoneinfo(printBootZoneinfo(state));
+      real.records.forEach((r, i) => {
+        const o = ours.records[i];
+        if (!o) throw new Error(`missing record ${r.node}/${r.zone}`);
+        for (const f of ['spanned', 'present', 'start_pfn']) expect(zoneField(o, f), `${label}: node ${r.node} ${r.zone} ${f}`).toBe(zoneField(r, f));
+      });
+      const blocks = [...m.blocks.values()]
+        .sort((a, b) => a.id - b.id)
+        .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
+      expect(blocks, label).toEqual(section(st.lines, 'memory blocks').filter((l) => l.startsWith('memory')));
+    }
+    expect(checked).toBe(3);
   });
 });
