@@ -184,6 +184,26 @@ describe('mmsim run', () => {
       expect(r.code, f).toBe(0);
     }
   });
+  it('--print lsmem shows the blocks as util-linux lsmem would read them from the machine\'s sysfs', () => {
+    const r = mmsim('run', join(root, 'examples/dimm-zones.scenario.yaml'), '--print', 'lsmem');
+    expect(r.code, r.err).toBe(0);
+    const steps = r.out.split(/^##### /m).filter((s) => s.includes(': lsmem\n'));
+    const rows = (i: number) => (steps[i] ?? '').split('\n').slice(2).filter((l) => l.startsWith('0x')).map((l) => l.trim().split(/\s+/));
+    // After `online 32-35 online_kernel`: the 1 GiB dimm at 4 GiB is half online (blocks of 128 MiB).
+    expect(rows(1)).toEqual([
+      ['0x0000000000000000-0x000000007fffffff', '2G', 'online', 'yes', '0-15'],
+      ['0x0000000100000000-0x000000011fffffff', '512M', 'online', 'yes', '32-35'],
+      ['0x0000000120000000-0x000000013fffffff', '512M', 'offline', '36-39'],
+    ]);
+    // At the end only memory32 (EBUSY) stays online; REMOVABLE is shown for online blocks only.
+    const last = steps.length - 1;
+    expect(rows(last)).toEqual([
+      ['0x0000000000000000-0x000000007fffffff', '2G', 'online', 'yes', '0-15'],
+      ['0x0000000100000000-0x0000000107ffffff', '128M', 'online', 'yes', '32'],
+      ['0x0000000108000000-0x000000013fffffff', '896M', 'offline', '33-39'],
+    ]);
+    expect(steps[last]).toMatch(/Total online memory:\s+2\.1G\nTotal offline memory:\s+896M\n/);
+  });
   it('a failed expect is exit code 1 with file:line:col of the step; a bad scenario is exit 2', () => {
     const machine = join(root, 'examples', 'qemu-2node.yaml');
     const bad = file('bad.scenario.yaml', `machine: ${machine}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - online: { blocks: 32, type: online_movable }\n  - expect: { node: 1, zone: Movable, spanned: 1 }\n`);

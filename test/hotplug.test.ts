@@ -139,7 +139,17 @@ describe('hotplug errors leave the machine as it was', () => {
     const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
     memmapBoot(state, store, { poison: false, runDeferred: true });
     const m = new HotplugMachine(state, store, memoryDevInit(state));
-    const snapshot = () => JSON.stringify({ nodes: state.nodes, runs: state.sparse.runs, blocks: [...m.blocks.values()] });
+    // Everything an operation may touch, the struct pages of the hot-add range included (one record
+    // per pageblock plus both ends of each block, where a partial write would show).
+    const rec = new Uint8Array(pageWriterFor(state).recordBytes);
+    const pages = () => {
+      const out: string[] = [];
+      for (let pfn = 0x100000; pfn < 0x100000 + 2 ** 16; pfn += 512) {
+        for (const p of [pfn, pfn + 511]) out.push(store.readRecord(p, rec) ? `${store.stateOf(p)}:${Buffer.from(rec).toString('hex')}` : '-');
+      }
+      return out;
+    };
+    const snapshot = () => JSON.stringify({ nodes: state.nodes, runs: state.sparse.runs, blocks: [...m.blocks.values()], pages: pages() });
     const before = snapshot();
     expect(run(m, addMemory(m, 0, 2 ** 32 + 4096, 2 ** 27))).toBe(-22);
     expect(run(m, addMemory(m, 0, 2 ** 30, 2 ** 27))).toBe(-17);

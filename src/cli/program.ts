@@ -6,7 +6,8 @@ import { boot, loadMachine, type BootSource } from './boot.js';
 import { runDemo } from './demo.js';
 import { machineJsonSchema } from '../formats/machine-yaml.js';
 import { scenarioJsonSchema } from '../formats/scenario.js';
-import { ExpectFailed, runScenario, type RunView } from './run.js';
+import { ExpectFailed, runScenario } from './run.js';
+import { RUN_VIEWS, type RunView } from '../formats/scenario.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
 import { lsmem } from '../formats/lsmem.js';
 import { chmem } from '../formats/chmem.js';
@@ -204,13 +205,13 @@ export function buildProgram(out: (s: string) => void): Command {
     .argument('<scenario>', 'a scenario YAML file (examples/*.scenario.yaml)')
     .option('--kernel <release>', 'kernel profile (overrides the scenario\'s)')
     .addOption(
-      new Option('--print <view>', 'print a view after every step (repeatable): zoneinfo, blocks, dmesg')
+      new Option('--print <view>', `print a view after every step (repeatable): ${RUN_VIEWS.join(', ')}`)
         .argParser(collect)
         .default([] as string[]),
     )
     .action((file: string, opts: { kernel?: string; print: string[] }) => {
       for (const v of opts.print) {
-        if (!['zoneinfo', 'blocks', 'dmesg'].includes(v)) throw new InputError(`--print ${v}: expected zoneinfo, blocks or dmesg`);
+        if (!(RUN_VIEWS as readonly string[]).includes(v)) throw new InputError(`--print ${v}: expected one of ${RUN_VIEWS.join(', ')}`);
       }
       runScenario(file, opts.print as RunView[], opts.kernel, out);
     });

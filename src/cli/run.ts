@@ -7,7 +7,10 @@ import { mightSleepChecker, Scheduler } from '../drivers/scheduler.js';
 import { hotplugCheckers } from '../kernel/debug.js';
 import type { Task } from '../drivers/task.js';
 import { InputError } from '../errors.js';
-import { loadScenario } from '../formats/scenario.js';
+import { loadScenario, type RunView } from '../formats/scenario.js';
+import { lsmem } from '../formats/lsmem.js';
+import { sysfsView } from '../formats/sysfs-export.js';
+import type { SysfsMemory } from '../formats/sysfs-memory.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones } from '../kernel/memory_hotplug.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
@@ -18,7 +21,6 @@ import { boot, loadMachine } from './boot.js';
 
 export class ExpectFailed extends Error {}
 
-export type RunView = 'zoneinfo' | 'blocks' | 'dmesg';
 
 function readText(path: string): string {
   try {
@@ -33,6 +35,14 @@ function blocksView(m: HotplugMachine): string {
     .sort((a, b) => a.id - b.id)
     .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}\n`)
     .join('');
+}
+
+/** The machine's /sys/devices/system/memory now: its blocks with their current state and valid_zones. */
+export function hotplugSysfsView(m: HotplugMachine): SysfsMemory {
+  const blocks = [...m.blocks.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((b) => ({ ...b, validZones: null, validZonesText: validZones(m, b) }));
+  return sysfsView({ ...m.boot, blocks });
 }
 
 /** Run a task to completion under the run driver; checker violations fail the run. */
@@ -58,6 +68,7 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
       out(`##### ${label}: ${v}\n`);
       if (v === 'zoneinfo') out(printBootZoneinfo(state));
       else if (v === 'blocks') out(blocksView(m));
+      else if (v === 'lsmem') out(lsmem(hotplugSysfsView(m), []).stdout);
       else out(state.log.lines().join('\n') + '\n');
     }
   };

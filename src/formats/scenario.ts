@@ -5,6 +5,10 @@ import { addr, yamlPosition } from './yaml-common.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 
+/** The views `mmsim run --print` and a scenario's print step can show. */
+export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem'] as const;
+export type RunView = (typeof RUN_VIEWS)[number];
+
 /** "32", "32-35" or [32, 33]: memory block ids. */
 const blocks = z.union([z.number().int().nonnegative(), z.string(), z.array(z.number().int().nonnegative())]).transform((v, ctx) => {
   if (typeof v === 'number') return [v];
@@ -40,7 +44,7 @@ const step = z.union([
         .strict(),
     })
     .strict(),
-  z.object({ print: z.enum(['zoneinfo', 'blocks', 'dmesg']) }).strict(),
+  z.object({ print: z.enum(RUN_VIEWS) }).strict(),
 ]);
 
 const schema = z

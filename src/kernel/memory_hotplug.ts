@@ -43,7 +43,7 @@ export class HotplugMachine {
   constructor(
     readonly state: BootState,
     readonly store: MemmapStore,
-    boot: MemoryBlocks,
+    readonly boot: MemoryBlocks,
   ) {
     this.blocks = new Map(boot.blocks.map((b) => [b.id, b]));
     for (const n of state.nodes) this.pgdatResizeLock.set(n.nodeId, new SpinLock(`node ${n.nodeId} pgdat_resize_lock`));
