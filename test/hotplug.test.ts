@@ -317,3 +317,48 @@ describe.skipIf(!existsSync(virtio))('QEMU 6.1 golden: virtio-mem (auto-online m
     expect(checked).toBe(3);
   });
 });
+
+describe("a machine's sysfs as chmem sees it", () => {
+  it('serves the same files and directories that `sysfs export` writes for lsmem, and writes run the kernel', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const { writeSysfsTree } = await import('../src/formats/sysfs-export.js');
+    const { hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } = await import('../src/kernel/memory_sysfs.js');
+    const { bootYaml } = await import('./helpers.js');
+    const state = bootYaml('6.1', 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }, { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }]\n');
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    expect(run(m, addMemory(m, 1, 2 ** 32, 2 ** 29))).toBe(0);
+    expect(run(m, onlineBlock(m, 33, 'online_movable'))).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-served-'));
+    try {
+      writeSysfsTree(dir, hotplugSysfsView(m));
+      const files = machineSysfsFiles(m, dir, (t) => run(m, t));
+      const walk = (p: string): number => {
+        const names = readdirSync(p).sort();
+        expect([...(files.readdir(p) ?? ['(none)'])].sort(), p).toEqual(names);
+        let n = 0;
+        for (const name of names) {
+          const q = join(p, name);
+          if (/^node\d+$/.test(name)) expect(files.exists(q), q).toBe(true);
+          else if (statSync(q).isDirectory()) n += walk(q);
+          else {
+            expect(files.read(q), q).toEqual(readFileSync(q));
+            n++;
+          }
+        }
+        return n;
+      };
+      expect(walk(join(dir, PATH_SYS_MEMORY))).toBeGreaterThan(24 * 5);
+      // A state write runs online_pages: memory34 joins Movable, and the served file follows.
+      expect(files.write(join(dir, PATH_SYS_MEMORY, 'memory34/state'), 'online_movable\n')).toBe('');
+      expect(m.zoneByName(1, 'Movable')).toMatchObject({ zoneStartPfn: 0x108000, spannedPages: 2 * 32768 });
+      expect(String(files.read(join(dir, PATH_SYS_MEMORY, 'memory34/valid_zones')))).toBe('Movable\n');
+      expect(files.write(join(dir, PATH_SYS_MEMORY, 'memory34/state'), 'online\n')).toBe('EINVAL');
+      expect(files.write(join(dir, PATH_SYS_MEMORY, 'memory34/online'), '1')).toBe('');
+      expect(files.write(join(dir, PATH_SYS_MEMORY, 'memory99/state'), 'online')).toBe('ENOENT');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

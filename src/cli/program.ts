@@ -1,4 +1,3 @@
-
 // mmsim command line. Every user-facing error is one line on stderr and exit code 2.
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
@@ -6,7 +5,7 @@ import { boot, loadMachine, type BootSource } from './boot.js';
 import { runDemo } from './demo.js';
 import { machineJsonSchema } from '../formats/machine-yaml.js';
 import { scenarioJsonSchema } from '../formats/scenario.js';
-import { ExpectFailed, runScenario } from './run.js';
+import { bootHotplugMachine, ExpectFailed, readText, runDriverSysfs, runScenario } from './run.js';
 import { RUN_VIEWS, type RunView } from '../formats/scenario.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
 import { lsmem } from '../formats/lsmem.js';
@@ -150,7 +149,7 @@ export function buildProgram(out: (s: string) => void): Command {
 
   program
     .command('chmem')
-    .description("util-linux 2.42's chmem over --sysroot DIR: mmsim chmem --sysroot DIR [chmem options]")
+    .description("util-linux 2.42's chmem over --sysroot DIR or a model machine: mmsim chmem [MACHINE|SCENARIO] [chmem options]")
     .allowUnknownOption();
 
   program
@@ -283,14 +282,24 @@ function readKconfig(path: string): string {
 }
 
 /**
- * `mmsim chmem [--sysroot DIR] [chmem options]`: util-linux chmem over a sysfs tree. Over a
- * booted machine it would need memory hotplug (online/offline with the kernel's errno), which
- * mmsim does not model yet: a machine argument is refused.
+ * `mmsim chmem [MACHINE.yaml | SCENARIO.yaml] [chmem options]`: util-linux chmem over a sysfs
+ * tree (a live /sys, or --sysroot DIR), or over a model machine: a machine file booted, or a
+ * scenario run to its end; each state write then runs the kernel's online/offline with its errno.
  */
 function chmemMain(args: readonly string[]): number {
   const first = args[0];
   if (first !== undefined && !first.startsWith('-') && /\.ya?ml$/.test(first)) {
-    throw new InputError('chmem: over a machine it needs memory hotplug, which mmsim does not model yet; use --sysroot DIR');
+    const rest = args.slice(1);
+    if (rest.some((a) => a === '-s' || a.startsWith('--sysroot') || /^-[^-]*s/.test(a))) {
+      throw new InputError('chmem: give either a machine or scenario file or --sysroot DIR, not both');
+    }
+    const m = /(^|\n)steps\s*:/.test(readText(first))
+      ? runScenario(first, [], undefined, () => undefined)
+      : bootHotplugMachine(first, undefined);
+    const r = chmem('/', rest, runDriverSysfs(m, first));
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.exitCode;
   }
   const r = chmem('/', args);
   process.stdout.write(r.stdout);

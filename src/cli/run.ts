@@ -9,8 +9,8 @@ import type { Task } from '../drivers/task.js';
 import { InputError } from '../errors.js';
 import { loadScenario, type RunView } from '../formats/scenario.js';
 import { lsmem } from '../formats/lsmem.js';
-import { sysfsView } from '../formats/sysfs-export.js';
-import type { SysfsMemory } from '../formats/sysfs-memory.js';
+import { chmem, type SysfsFiles } from '../formats/chmem.js';
+import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../kernel/memory_sysfs.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones } from '../kernel/memory_hotplug.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
@@ -22,7 +22,7 @@ import { boot, loadMachine } from './boot.js';
 export class ExpectFailed extends Error {}
 
 
-function readText(path: string): string {
+export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
@@ -37,14 +37,6 @@ function blocksView(m: HotplugMachine): string {
     .join('');
 }
 
-/** The machine's /sys/devices/system/memory now: its blocks with their current state and valid_zones. */
-export function hotplugSysfsView(m: HotplugMachine): SysfsMemory {
-  const blocks = [...m.blocks.values()]
-    .sort((a, b) => a.id - b.id)
-    .map((b) => ({ ...b, validZones: null, validZonesText: validZones(m, b) }));
-  return sysfsView({ ...m.boot, blocks });
-}
-
 /** Run a task to completion under the run driver; checker violations fail the run. */
 function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
@@ -54,14 +46,26 @@ function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
   return s.result(id) as number;
 }
 
-export function runScenario(file: string, views: readonly RunView[], kernel: string | undefined, out: (s: string) => void): void {
+/** Boot a machine file with its memmap (through deferred init) and memory blocks, ready for hotplug. */
+export function bootHotplugMachine(machineFile: string, kernel: string | undefined): HotplugMachine {
+  const state = boot(loadMachine({ machineFile, ...(kernel !== undefined ? { kernel } : {}) }));
+  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+  memmapBoot(state, store, { poison: false, runDeferred: true });
+  return new HotplugMachine(state, store, memoryDevInit(state));
+}
+
+/** A machine's sysfs memory tree served from the model, its writes run under the run driver. */
+export function runDriverSysfs(m: HotplugMachine, where: string): SysfsFiles {
+  return machineSysfsFiles(m, '/', (task) => runTask(m, where, task));
+}
+
+/** Run a scenario's steps; returns the machine as the last step left it. */
+export function runScenario(file: string, views: readonly RunView[], kernel: string | undefined, out: (s: string) => void): HotplugMachine {
   const { scenario, where } = loadScenario(file, readText(file));
   const machineFile = isAbsolute(scenario.machine) ? scenario.machine : join(dirname(file), scenario.machine);
   const k = kernel ?? scenario.kernel;
-  const state = boot(loadMachine({ machineFile, ...(k !== undefined ? { kernel: k } : {}) }));
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison: false, runDeferred: true });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
+  const m = bootHotplugMachine(machineFile, k);
+  const state = m.state;
   for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
   const show = (label: string, which: readonly RunView[]): void => {
     for (const v of which) {
@@ -89,6 +93,16 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
         const rc = 'online' in st ? runTask(m, at, onlineBlock(m, id, st.online.type)) : runTask(m, at, offlineBlock(m, id));
         if (-rc !== want) throw new ExpectFailed(`${at}: memory${id}: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
       }
+    } else if ('write' in st) {
+      const files = runDriverSysfs(m, at);
+      const errno = files.write(`${PATH_SYS_MEMORY}/${st.write.path}`, st.write.value);
+      const got = errno === '' ? 0 : ERRNO_NUMBERS[errno] ?? -1;
+      const want = st.write.errno ?? 0;
+      if (got !== want) throw new ExpectFailed(`${at}: write ${st.write.path}: expected ${want ? `errno ${want}` : 'success'}, got ${errno || 'success'}`);
+    } else if ('chmem' in st) {
+      const r = chmem('/', st.chmem.args.trim().split(/\s+/), runDriverSysfs(m, at));
+      out(`##### ${label}: chmem ${st.chmem.args}\n${r.stdout}${r.stderr}`);
+      if (r.exitCode !== st.chmem.exit) throw new ExpectFailed(`${at}: chmem ${st.chmem.args}: expected exit ${st.chmem.exit}, got ${r.exitCode}`);
     } else if ('expect' in st) {
       const e = st.expect;
       const z = m.zoneByName(e.node, e.zone);
@@ -105,4 +119,5 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
     }
     show(label, views);
   });
+  return m;
 }

@@ -5,6 +5,62 @@ import { join } from 'node:path';
 
 export interface ChmemResult { stdout: string; stderr: string; exitCode: number }
 
+/**
+ * The files chmem reads and writes: the real filesystem, or a machine's sysfs served by the model
+ * (where a write to memoryN/state runs the kernel's online or offline and fails with its errno).
+ */
+export interface SysfsFiles {
+  /** The file's bytes, or the errno name (ENOENT, EACCES, ...) of the failed read. */
+  read(path: string): Buffer | { errno: string };
+  /** '' when the write succeeded, else the errno name the write(2) or open(2) failed with. */
+  write(path: string, text: string): string;
+  exists(path: string): boolean;
+  /** The names in a directory, or null if it cannot be read. */
+  readdir(path: string): string[] | null;
+}
+
+/** The real filesystem (a live /sys, or a tree under --sysroot). */
+export const nodeSysfsFiles: SysfsFiles = {
+  read(path) {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      return { errno: errnoOf(e) };
+    }
+  },
+  write(path, text) {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_WRONLY);
+    } catch (e) {
+      return errnoOf(e);
+    }
+    try {
+      writeSync(fd, text);
+      return '';
+    } catch (e) {
+      return errnoOf(e);
+    } finally {
+      closeSync(fd);
+    }
+  },
+  exists(path) {
+    try {
+      accessSync(path, constants.F_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  readdir(path) {
+    try {
+      return readdirSync(path);
+    } catch {
+      return null;
+    }
+  },
+};
+
 const PROG = 'chmem';
 const PATH_SYS_MEMORY = '/sys/devices/system/memory';
 const PATH_SYS_MEMCONFIG = '/sys/firmware/memory';
@@ -55,6 +111,7 @@ interface Desc {
 
 /** Output streams plus the err()/warn() family of libc (err.h). */
 class Io {
+  constructor(readonly fs: SysfsFiles) {}
   stdout = '';
   stderr = '';
   errno = 'ENOENT';
@@ -278,11 +335,9 @@ function sizeToHuman(bytes: bigint): string {
 
 // ul_path_read_buffer(): content without one trailing newline, or null when it cannot be read
 function readBuffer(io: Io, path: string, bufsz: number): string | null {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch (e) {
-    io.errno = errnoOf(e);
+  const data = io.fs.read(path);
+  if ('errno' in data) {
+    io.errno = data.errno;
     return null;
   }
   let s = data.subarray(0, bufsz - 1).toString('latin1');
@@ -292,32 +347,15 @@ function readBuffer(io: Io, path: string, bufsz: number): string | null {
 
 // ul_path_write_string(): open O_WRONLY (no truncation) and write; 0 or a negative errno
 function writeString(io: Io, path: string, str: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY);
-  } catch (e) {
-    io.errno = errnoOf(e);
-    return -1;
-  }
-  try {
-    writeSync(fd, str);
-    return 0;
-  } catch (e) {
-    io.errno = errnoOf(e);
-    return -1;
-  } finally {
-    closeSync(fd);
-  }
+  const errno = io.fs.write(path, str);
+  if (errno === '') return 0;
+  io.errno = errno;
+  return -1;
 }
 
 // ul_path_access(F_OK)
-function exists(path: string): boolean {
-  try {
-    accessSync(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
+function exists(io: Io, path: string): boolean {
+  return io.fs.exists(path);
 }
 
 // ul_path_readf_s32(): 0 and the value, or nonzero on failure
@@ -574,13 +612,9 @@ function onoffRange(io: Io, desc: Desc, enable: boolean, zoneId: number): number
 }
 
 // filter() + scandir(..., versionsort): the memoryN entries of a directory in numeric order
-function scanMemoryDirs(dir: string): string[] | null {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return null;
-  }
+function scanMemoryDirs(io: Io, dir: string): string[] | null {
+  const names = io.fs.readdir(dir);
+  if (names === null) return null;
   const keep = names.filter((n) => n.startsWith('memory') && /^[0-9]+$/.test(n.slice(6)));
   return keep.sort((a, b) => {
     const x = BigInt(a.slice(6));
@@ -592,7 +626,7 @@ function scanMemoryDirs(dir: string): string[] | null {
 // read_conf(): runs before have_memconfig is known, so (as upstream) it scans nothing
 function readConf(io: Io, desc: Desc): void {
   if (!desc.haveMemconfig) return;
-  const dirs = scanMemoryDirs(join(desc.prefix, PATH_SYS_MEMCONFIG));
+  const dirs = scanMemoryDirs(io, join(desc.prefix, PATH_SYS_MEMCONFIG));
   if (!dirs || dirs.length === 0) io.err(EXIT_FAILURE, `Failed to read ${PATH_SYS_MEMCONFIG}`);
   desc.memconfigDirs = dirs;
 }
@@ -601,8 +635,8 @@ function readConf(io: Io, desc: Desc): void {
 function readInfo(io: Io, desc: Desc): void {
   const fail = (): never => io.err(EXIT_FAILURE, `Failed to read ${PATH_SYS_MEMORY}`);
   const dir = join(desc.prefix, PATH_SYS_MEMORY);
-  const dirs = scanMemoryDirs(dir);
-  if (dirs === null) { io.errno = exists(dir) ? 'ENOTDIR' : 'ENOENT'; return fail(); }
+  const dirs = scanMemoryDirs(io, dir);
+  if (dirs === null) { io.errno = exists(io, dir) ? 'ENOTDIR' : 'ENOENT'; return fail(); }
   if (dirs.length === 0) { io.errno = ''; return fail(); }
   desc.dirs = dirs;
   const line = readBuffer(io, memPath(desc, 'block_size_bytes'), 128);
@@ -782,8 +816,8 @@ function zoneMismatch(line: string, zoneId: number, enable: boolean): boolean {
   return enable ? !caseContains(cstr(line), zn) : cstr(line).slice(0, zn.length).toLowerCase() !== zn.toLowerCase();
 }
 
-export function chmem(root: string, argv: readonly string[]): ChmemResult {
-  const io = new Io();
+export function chmem(root: string, argv: readonly string[], fs: SysfsFiles = nodeSysfsFiles): ChmemResult {
+  const io = new Io(fs);
   let exitCode: number;
   try {
     exitCode = chmemMain(io, root, argv);
@@ -828,15 +862,15 @@ function chmemMain(io: Io, root: string, argv: readonly string[]): number {
     io.warnx('bad usage');
     io.tryHelp(EXIT_FAILURE);
   }
-  if (!exists(join(desc.prefix, PATH_SYS_MEMORY))) {
+  if (!exists(io, join(desc.prefix, PATH_SYS_MEMORY))) {
     io.errno = 'ENOENT';
     io.err(EXIT_FAILURE, `cannot open ${PATH_SYS_MEMORY}`);
   }
   readInfo(io, desc);
   parseParameter(io, desc, operands[0] ?? '');
   const first = desc.dirs[0] ?? '';
-  if (exists(confPath(desc, first))) desc.haveMemconfig = true;
-  if (exists(memPath(desc, `${first}/valid_zones`))) desc.haveZones = true;
+  if (exists(io, confPath(desc, first))) desc.haveMemconfig = true;
+  if (exists(io, memPath(desc, `${first}/valid_zones`))) desc.haveZones = true;
   else if (zone !== undefined) io.warnx('zone ignored, no valid_zones sysfs attribute present');
   let zoneId = -1;
   if (zone !== undefined && desc.haveZones) {

@@ -1,5 +1,5 @@
-// Scenario files: a machine, a kernel, and steps (hot-add memory, online/offline blocks, expect
-// zone and block states, print views). YAML validated with zod; errors name file:line:col.
+// Scenario files: a machine, a kernel, and steps (hot-add memory, online/offline blocks, sysfs
+// writes, chmem, expect zone and block states, print views). YAML validated with zod; errors name file:line:col.
 import { LineCounter, parseDocument } from 'yaml';
 import { addr, yamlPosition } from './yaml-common.js';
 import { z } from 'zod';
@@ -30,6 +30,10 @@ const step = z.union([
   z.object({ remove: z.object({ start: addr, size: addr, errno: z.number().int().optional() }).strict() }).strict(),
   z.object({ online: z.object({ blocks, type: z.enum(['online', 'online_kernel', 'online_movable']).default('online'), errno: z.number().int().optional() }).strict() }).strict(),
   z.object({ offline: z.object({ blocks, errno: z.number().int().optional() }).strict() }).strict(),
+  /** A write to a file under /sys/devices/system/memory (e.g. memory36/state), as `echo value > file`. */
+  z.object({ write: z.object({ path: z.string().min(1), value: z.string(), errno: z.number().int().optional() }).strict() }).strict(),
+  /** util-linux chmem over the machine: its arguments, and the exit code expected (default 0). */
+  z.object({ chmem: z.object({ args: z.string().min(1), exit: z.number().int().default(0) }).strict() }).strict(),
   z
     .object({
       expect: z
@@ -80,7 +84,7 @@ export function loadScenario(file: string, text: string): LoadedScenario {
     const issue = r.error.issues[0];
     const path = issue?.path ?? [];
     const p = yamlPosition(doc, lc, path);
-    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, expect or print' : (issue?.message ?? 'invalid scenario');
+    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, write, chmem, expect or print' : (issue?.message ?? 'invalid scenario');
     throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.join('.')})` : ''}`);
   }
   return {

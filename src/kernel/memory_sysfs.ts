@@ -1,0 +1,130 @@
+// /sys/devices/system/memory of a running model machine (drivers/base/memory.c, 6.1): the
+// attributes read as the kernel shows them, and writes to memoryN/state and memoryN/online run the
+// kernel's online/offline as tasks and fail with its errno. Leaves out probe, soft/hard_offline_page
+// and the memmap_on_memory / online_policy module parameters.
+import { sysfsView } from '../formats/sysfs-export.js';
+import type { SysfsFiles } from '../formats/chmem.js';
+import type { SysfsMemory, SysfsMemoryBlock } from '../formats/sysfs-memory.js';
+import type { Task } from '../drivers/task.js';
+import { EBUSY, EEXIST, EINVAL, type HotplugMachine, offlineBlock, onlineBlock, type OnlineType, validZones } from './memory_hotplug.js';
+
+export const PATH_SYS_MEMORY = '/sys/devices/system/memory';
+
+/** errno numbers the hotplug paths return, by name (for write(2) failures). */
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([[EINVAL, 'EINVAL'], [EBUSY, 'EBUSY'], [EEXIST, 'EEXIST']]);
+
+/** The errno numbers (x86-64 and asm-generic) of the names a sysfs write here can fail with. */
+export const ERRNO_NUMBERS: Readonly<Record<string, number>> = { ENOENT: 2, EACCES: 13, EBUSY: 16, EEXIST: 17, EISDIR: 21, EINVAL: 22 };
+
+/** The machine's memory blocks now, with their current state and valid_zones. */
+export function hotplugSysfsView(m: HotplugMachine): SysfsMemory {
+  const blocks = [...m.blocks.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((b) => ({ ...b, validZones: null, validZonesText: validZones(m, b) }));
+  return sysfsView({ ...m.boot, blocks });
+}
+
+/** A memory block's attribute files, as their show() functions print them. */
+function blockFiles(b: SysfsMemoryBlock): Map<string, string> {
+  const files = new Map<string, string>([
+    ['phys_index', `${b.physIndex}\n`],
+    ['state', `${b.state}\n`],
+    ['online', `${b.online}\n`],
+    ['phys_device', `${b.physDevice}\n`],
+  ]);
+  if (b.removable !== undefined) files.set('removable', `${b.removable}\n`);
+  if (b.validZones !== undefined) files.set('valid_zones', `${b.validZones}\n`);
+  return files;
+}
+
+/** mhp_online_type_from_str (6.1): the values memoryN/state takes, after sysfs_streq's newline strip. */
+function onlineTypeFromStr(text: string): OnlineType | 'offline' | null {
+  const v = text.endsWith('\n') ? text.slice(0, -1) : text;
+  return v === 'offline' || v === 'online' || v === 'online_kernel' || v === 'online_movable' ? v : null;
+}
+
+/** kstrtobool's accepted spellings (first character decides; "on"/"off" need the second). */
+function strToBool(text: string): boolean | null {
+  const c = text[0];
+  if (c === '1' || c === 'y' || c === 'Y') return true;
+  if (c === '0' || c === 'n' || c === 'N') return false;
+  if (c === 'o' || c === 'O') {
+    const d = text[1];
+    if (d === 'n' || d === 'N') return true;
+    if (d === 'f' || d === 'F') return false;
+  }
+  return null;
+}
+
+/**
+ * The machine's sysfs memory tree under `root` (chmem's sysroot), served from the model. `run`
+ * runs a kernel task to completion (the caller's driver, with its checkers) and returns its value.
+ */
+export function machineSysfsFiles(m: HotplugMachine, root: string, run: (task: Task<number>) => number): SysfsFiles {
+  const base = `${root.replace(/\/+$/, '')}${PATH_SYS_MEMORY}`;
+  // Where a path points: the memory directory, a block directory, a file in either, or nothing.
+  const locate = (path: string): { kind: 'dir' | 'block' | 'file'; text?: string; block?: number; attr?: string } | null => {
+    const p = path.replace(/\/+$/, '');
+    if (p === base) return { kind: 'dir' };
+    if (!p.startsWith(`${base}/`)) return null;
+    const parts = p.slice(base.length + 1).split('/');
+    const view = hotplugSysfsView(m);
+    if (parts.length === 1) {
+      if (parts[0] === 'block_size_bytes') return { kind: 'file', text: `${view.blockSizeBytes}\n` };
+      if (parts[0] === 'auto_online_blocks') return { kind: 'file', text: `${view.autoOnlineBlocks}\n` };
+    }
+    const id = /^memory(\d+)$/.exec(parts[0] ?? '')?.[1];
+    const b = id !== undefined ? view.blocks.find((x) => x.index === Number(id)) : undefined;
+    if (!b) return null;
+    if (parts.length === 1) return { kind: 'block', block: b.index };
+    const text = parts.length === 2 ? blockFiles(b).get(parts[1] ?? '') : undefined;
+    if (text !== undefined) return { kind: 'file', text, block: b.index, attr: parts[1] ?? '' };
+    if (parts.length === 2 && b.nodes.some((n) => parts[1] === `node${n}`)) return { kind: 'dir' };
+    return null;
+  };
+  const errnoOf = (rc: number): string => ERRNO_NAMES.get(-rc) ?? `E${-rc}`;
+  return {
+    read(path) {
+      const at = locate(path);
+      if (!at) return { errno: 'ENOENT' };
+      if (at.kind !== 'file') return { errno: 'EISDIR' };
+      return Buffer.from(at.text ?? '', 'latin1');
+    },
+    write(path, text) {
+      const at = locate(path);
+      if (!at) return 'ENOENT';
+      if (at.kind !== 'file') return 'EISDIR';
+      const id = at.block;
+      if (id === undefined || (at.attr !== 'state' && at.attr !== 'online')) return 'EACCES';
+      if (at.attr === 'state') {
+        // state_store: device_online/device_offline answer 1 when already there, which is EINVAL.
+        const type = onlineTypeFromStr(text);
+        if (type === null) return 'EINVAL';
+        const rc = run(type === 'offline' ? offlineBlock(m, id) : onlineBlock(m, id, type));
+        return rc === 0 ? '' : errnoOf(rc);
+      }
+      // online_store (drivers/base/core.c): already in the asked state is success.
+      const on = strToBool(text);
+      if (on === null) return 'EINVAL';
+      const b = m.blocks.get(id);
+      if (!b || (b.state === 'online') === on) return '';
+      const rc = run(on ? onlineBlock(m, id, 'online') : offlineBlock(m, id));
+      return rc === 0 ? '' : errnoOf(rc);
+    },
+    exists(path) {
+      return locate(path) !== null;
+    },
+    readdir(path) {
+      const at = locate(path);
+      if (!at || at.kind === 'file') return null;
+      if (at.kind === 'dir' && path.replace(/\/+$/, '') === base) {
+        return ['block_size_bytes', 'auto_online_blocks', ...[...m.blocks.keys()].sort((a, b) => a - b).map((i) => `memory${i}`)];
+      }
+      if (at.kind === 'block') {
+        const b = hotplugSysfsView(m).blocks.find((x) => x.index === at.block);
+        return b ? [...blockFiles(b).keys(), ...b.nodes.map((n) => `node${n}`)] : null;
+      }
+      return [];
+    },
+  };
+}
