@@ -227,7 +227,7 @@ describe('debug checkers fire in the kernel\'s words', () => {
     const m = await online();
     m.store.populateSections(64, 65, 'poisoned');
     expect(violations(m, `struct page ${64 * 32768}`)).toEqual([
-      'page:200000 is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))',
+      'page:ffffea0008000000 is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))',
     ]);
   });
 });
@@ -359,6 +359,26 @@ describe("a machine's sysfs as chmem sees it", () => {
       expect(files.write(join(dir, PATH_SYS_MEMORY, 'memory99/state'), 'online')).toBe('ENOENT');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('page_init_poison on hotplug (CONFIG_DEBUG_VM)', () => {
+  it('sparse_add_section poisons new memmap; offline poisons it again from 5.5, not in v5.3', async () => {
+    const { bootYaml } = await import('./helpers.js');
+    for (const [kernel, after] of [['5.3', 'initialized'], ['6.1', 'poisoned'], ['6.18', 'poisoned']] as const) {
+      const state = bootYaml(kernel, 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+      const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+      memmapBoot(state, store, { poison: true, runDeferred: true });
+      const m = new HotplugMachine(state, store, memoryDevInit(state));
+      m.pageInitPoisoning = true;
+      expect(run(m, addMemory(m, 0, 2 ** 32, 2 ** 27))).toBe(0);
+      expect(store.stateOf(0x100000), kernel).toBe('poisoned');
+      expect(run(m, onlineBlock(m, 32, 'online_movable'))).toBe(0);
+      expect(store.stateOf(0x100000), kernel).toBe('initialized');
+      expect(run(m, offlineBlock(m, 32))).toBe(0);
+      expect(store.stateOf(0x100000), kernel).toBe(after);
+      expect(store.stateOf(0x100000 + 32767), kernel).toBe(after);
     }
   });
 });

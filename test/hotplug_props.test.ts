@@ -21,22 +21,31 @@ type Op =
 
 const BLOCK = 2 ** 27; // 128 MiB blocks below 64 GiB
 const FIRST_HOT = 32; // hot-added blocks from 4 GiB
+// Blocks from a small pool, so that add, online, offline and remove meet the same blocks often.
+const hotBlock = fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 7 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('add' as const), node: fc.nat(1), block: fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 15 }), n: fc.integer({ min: 1, max: 4 }) }),
-  fc.record({ op: fc.constant('online' as const), block: fc.integer({ min: 0, max: FIRST_HOT + 19 }), type: fc.constantFrom('online' as const, 'online_kernel' as const, 'online_movable' as const) }),
-  fc.record({ op: fc.constant('offline' as const), block: fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 19 }) }),
-  fc.record({ op: fc.constant('remove' as const), block: fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 15 }), n: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ op: fc.constant('add' as const), node: fc.nat(1), block: hotBlock, n: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ op: fc.constant('online' as const), block: fc.oneof(hotBlock, hotBlock, fc.integer({ min: 0, max: 23 })), type: fc.constantFrom('online' as const, 'online_kernel' as const, 'online_movable' as const) }),
+  fc.record({ op: fc.constant('offline' as const), block: fc.oneof(hotBlock, hotBlock, fc.integer({ min: 0, max: 23 })) }),
+  fc.record({ op: fc.constant('remove' as const), block: hotBlock, n: fc.integer({ min: 1, max: 4 }) }),
 );
 
+/**
+ * CONFIG_DEBUG_VM poisoning is on except for v5.3, where removing never-onlined memory reads a
+ * poisoned struct page by design of that kernel (tested on its own in cli.test.ts).
+ */
 function machine(kernel: string, dense: boolean): HotplugMachine {
+  const poison = kernel !== '5.3';
   const state = bootYaml(
     kernel,
     'dmaReservePages: 0\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }\n',
   );
   const g = { pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 5 };
   const store: MemmapStore = dense ? new DenseMemmap(g) : new ExtentMemmap(g);
-  memmapBoot(state, store, { poison: false, runDeferred: true });
-  return new HotplugMachine(state, store, memoryDevInit(state));
+  memmapBoot(state, store, { poison, runDeferred: true });
+  const m = new HotplugMachine(state, store, memoryDevInit(state));
+  m.pageInitPoisoning = poison;
+  return m;
 }
 
 function apply(m: HotplugMachine, o: Op): number {
@@ -58,11 +67,16 @@ function apply(m: HotplugMachine, o: Op): number {
 describe('random hotplug sequences', () => {
   for (const kernel of ['5.3', '6.1', '6.18']) {
     it(`${kernel}: checkers stay quiet and both backends agree (fast-check)`, () => {
+      let offlined = 0;
       fc.assert(
-        fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
+        fc.property(fc.array(opArb, { minLength: 10, maxLength: 40 }), (ops) => {
           const d = machine(kernel, true);
           const e = machine(kernel, false);
-          for (const o of ops) expect(apply(d, o), JSON.stringify(o)).toBe(apply(e, o));
+          for (const o of ops) {
+            const rc = apply(d, o);
+            expect(rc, JSON.stringify(o)).toBe(apply(e, o));
+            if (o.op === 'offline' && rc === 0) offlined++;
+          }
           expect(JSON.stringify(d.state.nodes)).toBe(JSON.stringify(e.state.nodes));
           const a = new Uint8Array(64);
           const b = new Uint8Array(64);
@@ -78,6 +92,8 @@ describe('random hotplug sequences', () => {
         }),
         { numRuns: 30, seed: 1125 },
       );
+      // The runs must reach offline (spans shrink, memmap poisoned again), or they prove little.
+      expect(offlined).toBeGreaterThan(10);
     });
   }
 });

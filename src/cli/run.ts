@@ -47,11 +47,13 @@ function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
 }
 
 /** Boot a machine file with its memmap (through deferred init) and memory blocks, ready for hotplug. */
-export function bootHotplugMachine(machineFile: string, kernel: string | undefined): HotplugMachine {
+export function bootHotplugMachine(machineFile: string, kernel: string | undefined, debugVm = false): HotplugMachine {
   const state = boot(loadMachine({ machineFile, ...(kernel !== undefined ? { kernel } : {}) }));
   const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison: false, runDeferred: true });
-  return new HotplugMachine(state, store, memoryDevInit(state));
+  memmapBoot(state, store, { poison: debugVm, runDeferred: true });
+  const m = new HotplugMachine(state, store, memoryDevInit(state));
+  m.pageInitPoisoning = debugVm;
+  return m;
 }
 
 /** A machine's sysfs memory tree served from the model, its writes run under the run driver. */
@@ -64,7 +66,7 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
   const { scenario, where } = loadScenario(file, readText(file));
   const machineFile = isAbsolute(scenario.machine) ? scenario.machine : join(dirname(file), scenario.machine);
   const k = kernel ?? scenario.kernel;
-  const m = bootHotplugMachine(machineFile, k);
+  const m = bootHotplugMachine(machineFile, k, scenario.debug_vm);
   const state = m.state;
   for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
   const show = (label: string, which: readonly RunView[]): void => {

@@ -58,6 +58,8 @@ const schema = z
     kernel: z.union([z.string(), z.number()]).transform(String).optional(),
     /** Blocks that hold unmovable pages once onlined to a kernel zone (offline gives EBUSY). */
     unmovable: z.array(z.number().int().nonnegative()).default([]),
+    /** CONFIG_DEBUG_VM (with DEBUG_VM_PGFLAGS) and page_init_poisoning: fresh memmaps are 0xff. */
+    debug_vm: z.boolean().default(false),
     steps: z.array(step).min(1),
   })
   .strict();

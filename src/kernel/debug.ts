@@ -3,6 +3,7 @@
 // (bad_range / page_outside_zone_boundaries on online pages), not as a global predicate.
 import type { Checker, Violation } from '../drivers/scheduler.js';
 import type { HotplugMachine } from './memory_hotplug.js';
+import { pageWriterFor } from '../memmap/source.js';
 
 /** The memory pfns of a block: all of a hot-added one, the memblock ranges of a boot one. */
 function memoryOf(m: HotplugMachine, id: number, start: number, end: number): [number, number][] {
@@ -54,6 +55,15 @@ export function pageCountChecker(m: HotplugMachine): Checker {
   };
 }
 
+/**
+ * The struct page's address as dump_page prints it (%px): on x86_64 vmemmap_base without KASLR
+ * (0xffffea0000000000) plus pfn * sizeof(struct page); elsewhere the pfn, marked as such.
+ */
+function structPageAddress(m: HotplugMachine, pfn: number): string {
+  if (m.state.arch.name !== 'x86_64') return `(pfn ${pfn.toString(16)})`;
+  return (0xffffea0000000000n + BigInt(pfn) * BigInt(pageWriterFor(m.state).recordBytes)).toString(16);
+}
+
 /** VM_BUG_ON_PAGE(PagePoisoned(p)): a task read a struct page that is still poisoned. */
 export function poisonedReadChecker(m: HotplugMachine): Checker {
   return (_s, task, y): Violation | null => {
@@ -62,7 +72,7 @@ export function poisonedReadChecker(m: HotplugMachine): Checker {
     if (!mm) return null;
     const pfn = Number(mm[1]);
     if (m.store.stateOf(pfn) !== 'poisoned') return null;
-    return { task, message: `page:${pfn.toString(16)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))` };
+    return { task, message: `page:${structPageAddress(m, pfn)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))` };
   };
 }
 

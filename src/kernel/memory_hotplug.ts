@@ -37,6 +37,8 @@ export class HotplugMachine {
    * them fails with EBUSY (ZONE_MOVABLE only takes movable allocations, so there it succeeds).
    */
   readonly unmovableBlocks = new Set<number>();
+  /** page_init_poisoning: CONFIG_DEBUG_VM without vm_debug=- (new and offlined memmap is 0xff). */
+  pageInitPoisoning = false;
   /** Blocks that came by add_memory (all of a hot-added block is memory). */
   readonly hotAdded = new Set<number>();
 
@@ -146,8 +148,9 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: number, size
     }
   }
   // __add_pages -> sparse_add_section per section: usage + subsection map, memmap, PRESENT.
-  // vmemmap_populate takes pages from the buddy without zeroing them: stale struct pages.
-  const fresh = 'stale' as const;
+  // vmemmap_populate takes pages from the buddy without zeroing them: stale struct pages, which
+  // sparse_add_section then poisons (page_init_poison) when CONFIG_DEBUG_VM poisoning is on.
+  const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
   for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
     m.state.sparse.updateSections(sec, sec + 1, (r) => r, (s, e) => ({ startNr: s, endNr: e, nid, present: true, hasMemMap: true, online: false, early: false }));
@@ -273,6 +276,13 @@ export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
   node.nodePresentPages -= b.nrPages;
   b.state = 'offline';
   b.validZones = null;
+  if (m.pageInitPoisoning && m.state.profile.features.poisonAtOffline) {
+    // remove_pfn_range_from_zone: the struct pages are uninitialised again, section by section.
+    for (let sec = b.startSectionNr; sec < b.startSectionNr + b.nrPages / pps; sec++) {
+      yield { op: 'access', kind: 'write', what: `memmap of section ${sec}` };
+      m.store.poisonRange(sec * pps, (sec + 1) * pps);
+    }
+  }
   if (!m.state.profile.features.shrinkAtOffline) {
     // Before 5.5 the spans only shrank when the memory was removed (__remove_zone).
     yield { op: 'up_write', lock: m.memHotplugLock };
@@ -381,7 +391,10 @@ export function* removeMemory(m: HotplugMachine, startBytes: number, sizeBytes: 
   yield { op: 'down_write', lock: m.memHotplugLock };
   const pps = m.state.sparse.pagesPerSection;
   if (!m.state.profile.features.shrinkAtOffline) {
-    // v5.3 __remove_pages -> __remove_zone: shrink each zone the removed range still links to.
+    // v5.3 arch_remove_memory (x86): page_zone(pfn_to_page(start)) picks the zone to shrink; it
+    // reads the first struct page, which is still poisoned if the memory was never onlined.
+    yield { op: 'access', kind: 'read', what: `struct page ${start}` };
+    // __remove_pages -> __remove_zone: shrink each zone the removed range still links to.
     for (const node of m.state.nodes) {
       for (const zone of node.zones) {
         if (zone.spannedPages && start < zoneEnd(zone) && start + nr > zone.zoneStartPfn) {

@@ -68,13 +68,22 @@ export class DenseMemmap implements MemmapStore {
   }
 
   zeroRange(start: number, end: number): void {
+    this.fillRange(start, end, 0, 'zeroed');
+  }
+
+  poisonRange(start: number, end: number): void {
+    this.fillRange(start, end, 0xffffffff, 'poisoned');
+  }
+
+  /** Every word of the records of [start, end) that have a memmap set to `word`, in `state`. */
+  private fillRange(start: number, end: number, word: number, state: 'zeroed' | 'poisoned'): void {
     const { pagesPerSection: pps, writer } = this.geometry;
     forEachSectionPiece(pps, start, end, (nr, s, e) => {
       const sec = this.sections.get(nr);
       if (!sec) return;
       const base = nr * pps;
-      new Uint32Array(sec.records).fill(0, (s - base) * writer.recordWords, (e - base) * writer.recordWords);
-      new Uint8Array(sec.states).fill(STATE_CODE.zeroed, s - base, e - base);
+      new Uint32Array(sec.records).fill(word, (s - base) * writer.recordWords, (e - base) * writer.recordWords);
+      new Uint8Array(sec.states).fill(STATE_CODE[state], s - base, e - base);
     });
   }
 

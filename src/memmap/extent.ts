@@ -108,6 +108,10 @@ export class ExtentMemmap implements MemmapStore {
     this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, reserved: false, pageType: null }), null);
   }
 
+  poisonRange(start: number, end: number): void {
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, reserved: false, pageType: null }), null);
+  }
+
   setReservedRange(start: number, end: number): void {
     this.rewrite(start, end, (r) => ({ ...r, reserved: true }), null);
   }

@@ -31,6 +31,8 @@ export interface MemmapStore {
   initRange(start: number, end: number, zone: number, nid: number): void;
   /** mm_zero_struct_page over [start, end). */
   zeroRange(start: number, end: number): void;
+  /** page_init_poison over [start, end): every byte 0xff again (CONFIG_DEBUG_VM). */
+  poisonRange(start: number, end: number): void;
   /** __SetPageReserved over [start, end), on whatever the pages hold. */
   setReservedRange(start: number, end: number): void;
   /** page->page_type := value over [start, end) (e.g. __SetPageOffline on fresh pages). */

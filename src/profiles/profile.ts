@@ -77,6 +77,8 @@ export interface FormatFeatures {
   readonly deferredPadata: boolean;
   /** Offlining shrinks zone and node spans (remove_pfn_range_from_zone); before, removal did. */
   readonly shrinkAtOffline: boolean;
+  /** remove_pfn_range_from_zone poisons the offlined memmap again (with CONFIG_DEBUG_VM). */
+  readonly poisonAtOffline: boolean;
   /** Hot-plugged struct pages are initialised PageOffline rather than PG_reserved. */
   readonly hotplugPageOffline: boolean;
 }
@@ -116,6 +118,7 @@ const BASE: FormatFeatures = {
   removableAlwaysOne: false,
   deferredPadata: false,
   shrinkAtOffline: false,
+  poisonAtOffline: false,
   hotplugPageOffline: false,
 };
 
@@ -135,6 +138,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   },
   { since: [5, 4], features: { zeroTailToSection: true }, evidence: '5.3.0 max_pfn; 5.4.59 section round-up (5.4 vs 5.4.y unverified)' },
   { since: [5, 5], features: { shrinkAtOffline: true }, evidence: 'feee6b298916 (remove_pfn_range_from_zone), v5.5 per KERNEL-NOTES §6.2' },
+  { since: [5, 5], features: { poisonAtOffline: true }, evidence: 'd33695b16a9f, same series as feee6b298916; absent in 5.4.59, present in 5.8.1 (5.5-5.7 unverified)' },
   { since: [5, 6], features: { removableAlwaysOne: true }, evidence: '53cdc1cb29e8, merged 2020-03-29 for 5.6' },
   { since: [5, 8], features: { deferredPadata: true }, evidence: '5.4.59 one kthread per node; 5.8.1 padata (5.5-5.7 unverified)' },
   { since: [5, 10], features: { memoryBlock: 'bare-metal-2g' }, evidence: '5.8.1 without, 5.10.7 with (5.9 unverified)' },
