@@ -1,6 +1,6 @@
 // The command line as a user meets it: bad input gives one line, exit code 2, no stack trace.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -240,6 +240,29 @@ describe('mmsim run', () => {
     // Without debug_vm the memmap is stale, not poisoned: nothing to catch, as on a production kernel.
     const quiet = file('quiet.scenario.yaml', `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - remove: { start: 4G, size: 1G }\n`);
     expect(mmsim('run', quiet, '--kernel', '5.3').code).toBe(0);
+  });
+  it('memory_hotplug.online_policy=auto-movable: MOVABLE while within auto_movable_ratio of early kernel memory', () => {
+    // qemu-2node: node 1 has 262111 early DMA32 pages, so with the default ratio of 301% node 1
+    // may hold floor(301 * 262111 / 100) = 788954 MOVABLE pages; both nodes together 1577712.
+    const machine = (extra: string) => file(`am${extra.length}.yaml`, readFileSync(join(root, 'examples', 'qemu-2node.yaml'), 'utf8') + `cmdline: "memory_hotplug.online_policy=auto-movable${extra}"\n`);
+    const steps = (m: string, third: string) => file(`am-${third}.scenario.yaml`, [
+      `machine: ${m}`, 'steps:',
+      '  - add: { node: 1, start: 4G, size: 1G }', '  - online: { blocks: 32-39 }',
+      '  - expect: { node: 1, zone: Movable, spanned: 262144, present: 262144, start_pfn: 1048576 }',
+      '  - add: { node: 1, start: 8G, size: 2G }', '  - online: { blocks: 64-79 }', // 786432 <= 788954
+      '  - expect: { node: 1, zone: Movable, present: 786432 }',
+      '  - add: { node: 1, start: 16G, size: 128M }', '  - online: { blocks: 128 }', // 819200 > 788954
+      third === 'Normal' ? '  - expect: { node: 1, zone: Normal, spanned: 32768, present: 32768, start_pfn: 4194304 }' : '  - expect: { node: 1, zone: Movable, present: 819200 }', ''].join('\n'));
+    expect(mmsim('run', steps(machine(''), 'Normal')).err).toBe('');
+    // Not NUMA-aware: only the global ratio counts, and 819200 <= 1577712.
+    const r = mmsim('run', steps(machine(' memory_hotplug.auto_movable_numa_aware=0'), 'Movable'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // ratio 0: always a kernel zone. v5.3 has no online_policy: plain online picks Normal.
+    const zero = steps(machine(' memory_hotplug.auto_movable_ratio=0'), 'Normal');
+    expect(mmsim('run', zero).err).toMatch(/:5:5: node 1 zone Movable spanned: expected 262144, got 0/);
+    expect(mmsim('run', steps(machine(''), 'Normal'), '--kernel', '5.3').err).toMatch(/:5:5: node 1 zone Movable spanned: expected 262144, got 0/);
+    expectOneLineError(mmsim('boot', machine(' memory_hotplug.online_policy=eager')), /memory_hotplug\.online_policy=eager: expected contig-zones or auto-movable/);
   });
   it('a failed expect is exit code 1 with file:line:col of the step; a bad scenario is exit 2', () => {
     const machine = join(root, 'examples', 'qemu-2node.yaml');

@@ -20,6 +20,19 @@ function parseCore(value: string): CoreSize | null {
   return bytes === null ? null : { bytes };
 }
 
+/** kstrtobool: 1/y/Y/on true, 0/n/N/off false, anything else null. */
+export function kstrtobool(text: string): boolean | null {
+  const c = text[0];
+  if (c === '1' || c === 'y' || c === 'Y') return true;
+  if (c === '0' || c === 'n' || c === 'N') return false;
+  if (c === 'o' || c === 'O') {
+    const d = text[1];
+    if (d === 'n' || d === 'N') return true;
+    if (d === 'f' || d === 'F') return false;
+  }
+  return null;
+}
+
 /** Parses the options mmsim models; other options are ignored as the kernel's early_param would. */
 export function parseCmdline(cmdline: string): { boot: BootOptions; error: CmdlineError | null } {
   let kernelcore: BootOptions['kernelcore'];
@@ -27,6 +40,9 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
   let movableNode = false;
   let memLimit: number | undefined;
   let memhpDefaultState: BootOptions['memhpDefaultState'];
+  let onlinePolicy: BootOptions['onlinePolicy'];
+  let autoMovableRatio: number | undefined;
+  let autoMovableNumaAware: boolean | undefined;
   let error: CmdlineError | null = null;
   const re = /\S+/g;
   let m: RegExpExecArray | null;
@@ -52,6 +68,16 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
     } else if (key === 'memhp_default_state') {
       if (value === 'online' || value === 'offline' || value === 'online_kernel' || value === 'online_movable') memhpDefaultState = value;
       else error ??= { column: col, message: `memhp_default_state=${value}: expected online, offline, online_kernel or online_movable` };
+    } else if (key === 'memory_hotplug.online_policy') {
+      if (value === 'contig-zones' || value === 'auto-movable') onlinePolicy = value;
+      else error ??= { column: col, message: `memory_hotplug.online_policy=${value}: expected contig-zones or auto-movable` };
+    } else if (key === 'memory_hotplug.auto_movable_ratio') {
+      if (/^\d+$/.test(value) && Number(value) <= 0xffffffff) autoMovableRatio = Number(value);
+      else error ??= { column: col, message: `memory_hotplug.auto_movable_ratio=${value}: expected a whole percent such as 301` };
+    } else if (key === 'memory_hotplug.auto_movable_numa_aware') {
+      const b = kstrtobool(value);
+      if (b !== null) autoMovableNumaAware = b;
+      else error ??= { column: col, message: `memory_hotplug.auto_movable_numa_aware=${value}: expected Y, N, 1 or 0` };
     } else if (key === 'mem') {
       if (value === 'nopentium') continue;
       const b = memparse(value);
@@ -65,6 +91,9 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
     ...(movablecore !== undefined ? { movablecore } : {}),
     ...(memLimit !== undefined ? { memLimit } : {}),
     ...(memhpDefaultState !== undefined ? { memhpDefaultState } : {}),
+    ...(onlinePolicy !== undefined ? { onlinePolicy } : {}),
+    ...(autoMovableRatio !== undefined ? { autoMovableRatio } : {}),
+    ...(autoMovableNumaAware !== undefined ? { autoMovableNumaAware } : {}),
   };
   return { boot, error };
 }

@@ -46,6 +46,12 @@ export interface BootOptions {
   readonly memLimit?: Bytes;
   /** memhp_default_state=: overrides the config's default online type for hot-added memory. */
   readonly memhpDefaultState?: KernelConfig['autoOnlineBlocks'];
+  /** memory_hotplug.online_policy= (5.15+): how "online" picks a zone. */
+  readonly onlinePolicy?: 'contig-zones' | 'auto-movable';
+  /** memory_hotplug.auto_movable_ratio= (percent of MOVABLE to early KERNEL memory; 301). */
+  readonly autoMovableRatio?: number;
+  /** memory_hotplug.auto_movable_numa_aware= (the ratio also per node; true). */
+  readonly autoMovableNumaAware?: boolean;
 }
 
 export interface KernelConfig {

@@ -39,6 +39,11 @@ export class HotplugMachine {
   readonly unmovableBlocks = new Set<number>();
   /** page_init_poisoning: CONFIG_DEBUG_VM without vm_debug=- (new and offlined memmap is 0xff). */
   pageInitPoisoning = false;
+  /**
+   * The static memory group (memory_group_register_static, as ACPI pc-dimms and dax/kmem use)
+   * of each hot-added block: one group per add_memory call, named by its first block.
+   */
+  readonly groupOf = new Map<number, number>();
   /** Blocks that came by add_memory (all of a hot-added block is memory). */
   readonly hotAdded = new Set<number>();
 
@@ -116,7 +121,70 @@ export function defaultZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: n
 export function zoneForPfnRange(m: HotplugMachine, type: OnlineType, nid: Nid, start: Pfn, nr: number): Zone {
   if (type === 'online_kernel') return defaultKernelZoneForPfn(m, nid, start, nr);
   if (type === 'online_movable') return m.zoneByName(nid, 'Movable');
+  if (m.state.profile.features.autoMovableOnlinePolicy && m.state.spec.boot.onlinePolicy === 'auto-movable') {
+    return autoMovableZoneForPfn(m, nid, start, nr);
+  }
   return defaultZoneForPfn(m, nid, start, nr);
+}
+
+/** Online pages of a zone that sit in boot (early) sections: zone->present_early_pages. */
+function presentEarlyPages(m: HotplugMachine, zone: Zone): number {
+  let hot = 0;
+  for (const id of m.hotAdded) {
+    const b = m.blocks.get(id);
+    if (b?.state === 'online' && b.nid === zone.nid && b.validZones === zone.name) hot += b.nrPages;
+  }
+  return zone.presentPages - hot;
+}
+
+/**
+ * auto_movable_can_online_movable (6.1), for static groups only: could nrPages more go to
+ * ZONE_MOVABLE and keep MOVABLE <= ratio% of early KERNEL memory (all nodes, or node `nid`)?
+ * No dynamic memory groups (virtio-mem) and no CMA are modelled.
+ */
+function autoMovableCanOnlineMovable(m: HotplugMachine, nid: Nid | null, nrPages: number): boolean {
+  let kernelEarly = 0;
+  let movable = 0;
+  for (const node of m.state.nodes) {
+    if (nid !== null && node.nodeId !== nid) continue;
+    for (const z of node.zones) {
+      if (!z.presentPages) continue;
+      if (z.name === 'Movable') movable += z.presentPages;
+      else kernelEarly += presentEarlyPages(m, z);
+    }
+  }
+  if (kernelEarly <= 0) return false;
+  const ratio = m.state.spec.boot.autoMovableRatio ?? 301;
+  return movable + nrPages <= Math.floor((ratio * kernelEarly) / 100);
+}
+
+/**
+ * auto_movable_zone_for_pfn (6.1) for a block of a static group: MOVABLE if the rest of the group
+ * could all go MOVABLE within the ratio, unless part of the group is already in a kernel zone.
+ */
+function autoMovableZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: number): Zone {
+  const ratio = m.state.spec.boot.autoMovableRatio ?? 301;
+  const kernel = (): Zone => defaultKernelZoneForPfn(m, nid, start, nr);
+  if (!ratio) return kernel();
+  const group = m.groupOf.get(start / m.pagesPerBlock);
+  let maxPages = nr;
+  let onlinePages = 0;
+  if (group !== undefined) {
+    maxPages = 0;
+    for (const [id, g] of m.groupOf) {
+      if (g !== group) continue;
+      const b = m.blocks.get(id);
+      if (!b) continue;
+      maxPages += b.nrPages;
+      if (b.state !== 'online') continue;
+      if (b.validZones !== 'Movable') return kernel();
+      onlinePages += b.nrPages;
+    }
+  }
+  const want = maxPages - onlinePages;
+  if (!autoMovableCanOnlineMovable(m, null, want)) return kernel();
+  if ((m.state.spec.boot.autoMovableNumaAware ?? true) && !autoMovableCanOnlineMovable(m, nid, want)) return kernel();
+  return m.zoneByName(nid, 'Movable');
 }
 
 /** valid_zones of a block: the current zone when online, else the default zone then the others allowed. */
@@ -160,6 +228,7 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: number, size
   // create_memory_block_devices: offline blocks on nid.
   for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) {
     m.hotAdded.add(id);
+    m.groupOf.set(id, start / m.pagesPerBlock);
     m.blocks.set(id, {
       id,
       startSectionNr: (id * m.pagesPerBlock) / pps,
@@ -406,6 +475,7 @@ export function* removeMemory(m: HotplugMachine, startBytes: number, sizeBytes: 
   for (const id of ids) {
     m.blocks.delete(id);
     m.hotAdded.delete(id);
+    m.groupOf.delete(id);
   }
   for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };

@@ -2,6 +2,7 @@
 // attributes read as the kernel shows them, and writes to memoryN/state and memoryN/online run the
 // kernel's online/offline as tasks and fail with its errno. Leaves out probe, soft/hard_offline_page
 // and the memmap_on_memory / online_policy module parameters.
+import { kstrtobool } from '../formats/cmdline.js';
 import { sysfsView } from '../formats/sysfs-export.js';
 import type { SysfsFiles } from '../formats/chmem.js';
 import type { SysfsMemory, SysfsMemoryBlock } from '../formats/sysfs-memory.js';
@@ -41,19 +42,6 @@ function blockFiles(b: SysfsMemoryBlock): Map<string, string> {
 function onlineTypeFromStr(text: string): OnlineType | 'offline' | null {
   const v = text.endsWith('\n') ? text.slice(0, -1) : text;
   return v === 'offline' || v === 'online' || v === 'online_kernel' || v === 'online_movable' ? v : null;
-}
-
-/** kstrtobool's accepted spellings (first character decides; "on"/"off" need the second). */
-function strToBool(text: string): boolean | null {
-  const c = text[0];
-  if (c === '1' || c === 'y' || c === 'Y') return true;
-  if (c === '0' || c === 'n' || c === 'N') return false;
-  if (c === 'o' || c === 'O') {
-    const d = text[1];
-    if (d === 'n' || d === 'N') return true;
-    if (d === 'f' || d === 'F') return false;
-  }
-  return null;
 }
 
 /**
@@ -104,7 +92,7 @@ export function machineSysfsFiles(m: HotplugMachine, root: string, run: (task: T
         return rc === 0 ? '' : errnoOf(rc);
       }
       // online_store (drivers/base/core.c): already in the asked state is success.
-      const on = strToBool(text);
+      const on = kstrtobool(text);
       if (on === null) return 'EINVAL';
       const b = m.blocks.get(id);
       if (!b || (b.state === 'online') === on) return '';

@@ -81,6 +81,8 @@ export interface FormatFeatures {
   readonly poisonAtOffline: boolean;
   /** Hot-plugged struct pages are initialised PageOffline rather than PG_reserved. */
   readonly hotplugPageOffline: boolean;
+  /** memory_hotplug.online_policy / auto_movable_ratio / auto_movable_numa_aware exist. */
+  readonly autoMovableOnlinePolicy: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -120,6 +122,7 @@ const BASE: FormatFeatures = {
   shrinkAtOffline: false,
   poisonAtOffline: false,
   hotplugPageOffline: false,
+  autoMovableOnlinePolicy: false,
 };
 
 /**
@@ -161,6 +164,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   },
   { since: [6, 6], features: { mirrorNeedsMirrorMemory: true }, evidence: '6.5.0 without, 6.6.9 with' },
   { since: [6, 8], features: { memorylessInitializingLine: false }, evidence: '6.6.9 with, 6.8.0 without (6.7 unverified)' },
+  { since: [5, 15], features: { autoMovableOnlinePolicy: true }, evidence: 'e83a437faa62 (online_policy=auto-movable), merged for 5.15; 6.1 source read' },
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   {
     since: [6, 10],
