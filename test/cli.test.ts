@@ -264,6 +264,22 @@ describe('mmsim run', () => {
     expect(mmsim('run', steps(machine(''), 'Normal'), '--kernel', '5.3').err).toMatch(/:5:5: node 1 zone Movable spanned: expected 262144, got 0/);
     expectOneLineError(mmsim('boot', machine(' memory_hotplug.online_policy=eager')), /memory_hotplug\.online_policy=eager: expected contig-zones or auto-movable/);
   });
+  it('--print json: zones and blocks after each step', () => {
+    const r = mmsim('run', join(root, 'examples/dimm-zones.scenario.yaml'), '--print', 'json');
+    expect(r.code, r.err).toBe(0);
+    const docs = r.out.split(/^##### /m).filter((t) => /^step \d+: json\n/.test(t)).map((t) => JSON.parse(t.slice(t.indexOf('\n') + 1)) as {
+      nodes: { nid: number; zones: { zone: string; zoneStartPfn: number; spannedPages: number; presentPages: number }[] }[];
+      blocks: { id: number; state: string; validZones: string; hotAdded: boolean; memoryGroup?: number }[];
+    });
+    // Step 2 (online 32-35 online_kernel): the real 6.1 kernel's node 1 Normal, and the blocks.
+    const normal = docs[1]?.nodes[1]?.zones.find((z) => z.zone === 'Normal');
+    expect(normal).toMatchObject({ zoneStartPfn: 1048576, spannedPages: 131072, presentPages: 131072 });
+    const b = docs[1]?.blocks ?? [];
+    expect(b.filter((x) => x.hotAdded).map((x) => `${x.id}:${x.state}:${x.validZones}:${x.memoryGroup}`)).toEqual([
+      '32:online:Normal:32', '33:online:Normal:32', '34:online:Normal:32', '35:online:Normal:32',
+      '36:offline:Normal Movable:32', '37:offline:Normal Movable:32', '38:offline:Normal Movable:32', '39:offline:Normal Movable:32',
+    ]);
+  });
   it('a failed expect is exit code 1 with file:line:col of the step; a bad scenario is exit 2', () => {
     const machine = join(root, 'examples', 'qemu-2node.yaml');
     const bad = file('bad.scenario.yaml', `machine: ${machine}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - online: { blocks: 32, type: online_movable }\n  - expect: { node: 1, zone: Movable, spanned: 1 }\n`);

@@ -18,6 +18,7 @@ import { memmapBoot } from '../memmap/boot.js';
 import { ExtentMemmap } from '../memmap/extent.js';
 import { pageWriterFor } from '../memmap/source.js';
 import { boot, loadMachine } from './boot.js';
+import { bootJson } from './print.js';
 
 export class ExpectFailed extends Error {}
 
@@ -35,6 +36,25 @@ function blocksView(m: HotplugMachine): string {
     .sort((a, b) => a.id - b.id)
     .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}\n`)
     .join('');
+}
+
+/** The booted state's JSON (as `mmsim boot --print json`) plus the memory blocks now. */
+export function hotplugJson(m: HotplugMachine): object {
+  return {
+    ...bootJson(m.state),
+    blocks: [...m.blocks.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((b) => ({
+        id: b.id,
+        state: b.state,
+        nid: b.nid,
+        startPfn: b.startPfn,
+        nrPages: b.nrPages,
+        validZones: validZones(m, b),
+        hotAdded: m.hotAdded.has(b.id),
+        ...(m.groupOf.has(b.id) ? { memoryGroup: m.groupOf.get(b.id) } : {}),
+      })),
+  };
 }
 
 /** Run a task to completion under the run driver; checker violations fail the run. */
@@ -75,6 +95,7 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
       if (v === 'zoneinfo') out(printBootZoneinfo(state));
       else if (v === 'blocks') out(blocksView(m));
       else if (v === 'lsmem') out(lsmem(hotplugSysfsView(m), []).stdout);
+      else if (v === 'json') out(JSON.stringify(hotplugJson(m), null, 2) + '\n');
       else out(state.log.lines().join('\n') + '\n');
     }
   };

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 
 /** The views `mmsim run --print` and a scenario's print step can show. */
-export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem'] as const;
+export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem', 'json'] as const;
 export type RunView = (typeof RUN_VIEWS)[number];
 
 /** "32", "32-35" or [32, 33]: memory block ids. */
