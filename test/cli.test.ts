@@ -280,6 +280,13 @@ describe('mmsim run', () => {
       '36:offline:Normal Movable:32', '37:offline:Normal Movable:32', '38:offline:Normal Movable:32', '39:offline:Normal Movable:32',
     ]);
   });
+  it('adding memory to a node the machine lacks, or to an offline node, is one line naming the step', () => {
+    const m = file('cpuless.yaml', 'kernel: "6.1.0"\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 0, memory: [] }\n');
+    const missing = file('missing.scenario.yaml', `machine: ${m}\nsteps:\n  - add: { node: 5, start: 4G, size: 512M }\n`);
+    expectOneLineError(mmsim('run', missing), new RegExp(`^mmsim: ${missing}:3:5: node 5 is not in the machine \\(nodes 0, 1\\)`));
+    const offline = file('offline.scenario.yaml', `machine: ${m}\nsteps:\n  - add: { node: 1, start: 4G, size: 512M }\n`);
+    expectOneLineError(mmsim('run', offline), new RegExp(`^mmsim: ${offline}:3:5: node 1 is offline .*not modelled yet`));
+  });
   it('a failed expect is exit code 1 with file:line:col of the step; a bad scenario is exit 2', () => {
     const machine = join(root, 'examples', 'qemu-2node.yaml');
     const bad = file('bad.scenario.yaml', `machine: ${machine}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - online: { blocks: 32, type: online_movable }\n  - expect: { node: 1, zone: Movable, spanned: 1 }\n`);

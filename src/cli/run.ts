@@ -103,6 +103,11 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
     const at = where(i);
     const label = `step ${i + 1}`;
     if ('add' in st) {
+      const node = state.nodes.find((n) => n.nodeId === st.add.node);
+      if (!node) throw new InputError(`${at}: node ${st.add.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); add memory to one of them`);
+      if (!node.online) {
+        throw new InputError(`${at}: node ${st.add.node} is offline (no memory and no CPUs at boot); hot-adding to an offline node (hotadd_init_pgdat) is not modelled yet: add to an online node`);
+      }
       const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size));
       if (rc !== 0) throw new ExpectFailed(`${at}: add_memory failed with errno ${-rc}`);
     } else if ('remove' in st) {
