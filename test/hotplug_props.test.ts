@@ -34,11 +34,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
  * CONFIG_DEBUG_VM poisoning is on except for v5.3, where removing never-onlined memory reads a
  * poisoned struct page by design of that kernel (tested on its own in cli.test.ts).
  */
-function machine(kernel: string, dense: boolean): HotplugMachine {
+function machine(kernel: string, dense: boolean, cmdline: string): HotplugMachine {
   const poison = kernel !== '5.3';
   const state = bootYaml(
     kernel,
-    'dmaReservePages: 0\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }\n',
+    `cmdline: "${cmdline}"\ndmaReservePages: 0\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }\n`,
   );
   const g = { pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 5 };
   const store: MemmapStore = dense ? new DenseMemmap(g) : new ExtentMemmap(g);
@@ -65,13 +65,14 @@ function apply(m: HotplugMachine, o: Op): number {
 }
 
 describe('random hotplug sequences', () => {
-  for (const kernel of ['5.3', '6.1', '6.18']) {
-    it(`${kernel}: checkers stay quiet and both backends agree (fast-check)`, () => {
+  // 6.1 again with online_policy=auto-movable and a small ratio, so "online" picks both zones.
+  for (const [kernel, cmdline] of [['5.3', ''], ['6.1', ''], ['6.18', ''], ['6.1', 'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=40']] as const) {
+    it(`${kernel}${cmdline ? ` ${cmdline}` : ''}: checkers stay quiet and both backends agree (fast-check)`, () => {
       let offlined = 0;
       fc.assert(
         fc.property(fc.array(opArb, { minLength: 10, maxLength: 40 }), (ops) => {
-          const d = machine(kernel, true);
-          const e = machine(kernel, false);
+          const d = machine(kernel, true, cmdline);
+          const e = machine(kernel, false, cmdline);
           for (const o of ops) {
             const rc = apply(d, o);
             expect(rc, JSON.stringify(o)).toBe(apply(e, o));
