@@ -3,7 +3,6 @@
 // (bad_range / page_outside_zone_boundaries on online pages), not as a global predicate.
 import type { Checker, Violation } from '../drivers/scheduler.js';
 import type { HotplugMachine } from './memory_hotplug.js';
-import { pageWriterFor } from '../memmap/source.js';
 
 /** The memory pfns of a block: all of a hot-added one, the memblock ranges of a boot one. */
 function memoryOf(m: HotplugMachine, id: number, start: number, end: number): [number, number][] {
@@ -61,7 +60,7 @@ export function pageCountChecker(m: HotplugMachine): Checker {
  */
 function structPageAddress(m: HotplugMachine, pfn: number): string {
   if (m.state.arch.name !== 'x86_64') return `(pfn ${pfn.toString(16)})`;
-  return (0xffffea0000000000n + BigInt(pfn) * BigInt(pageWriterFor(m.state).recordBytes)).toString(16);
+  return (0xffffea0000000000n + BigInt(pfn) * BigInt(m.recordScratch.length)).toString(16);
 }
 
 /** VM_BUG_ON_PAGE(PagePoisoned(p)): a task read a struct page that is still poisoned. */

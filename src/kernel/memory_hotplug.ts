@@ -13,9 +13,8 @@ import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
 import type { MemoryBlock, MemoryBlocks } from './memory_block.js';
 import type { BootState, PglistData, Zone } from './mm_init.js';
 import type { MemmapStore } from '../memmap/store.js';
-import { pageWriterFor } from '../memmap/source.js';
 import { encodePageType, pageFlagsField, pageFlagsLayout } from './page_layout.js';
-import { pageConfigFor, pageLayoutVersionFor } from '../memmap/source.js';
+import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from '../memmap/source.js';
 import type { Nid, Pfn } from './types.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
@@ -54,7 +53,14 @@ export class HotplugMachine {
   ) {
     this.blocks = new Map(boot.blocks.map((b) => [b.id, b]));
     for (const n of state.nodes) this.pgdatResizeLock.set(n.nodeId, new SpinLock(`node ${n.nodeId} pgdat_resize_lock`));
+    this.pageFlagsLayout = pageFlagsLayout(pageConfigFor(state));
+    this.recordScratch = new Uint8Array(pageWriterFor(state).recordBytes);
   }
+
+  /** The page-flags bit layout of this kernel and config, for reading struct pages. */
+  readonly pageFlagsLayout: ReturnType<typeof pageFlagsLayout>;
+  /** One struct page record, reused by every read of the memmap. */
+  readonly recordScratch: Uint8Array;
 
   get blockBytes(): number {
     return this.state.memoryBlockBytes;
@@ -305,15 +311,19 @@ function* onlineBlockLocked(m: HotplugMachine, id: number, type: OnlineType): Ta
   return 0;
 }
 
+/** page_to_nid + page_zone of the struct page at pfn (as its flags say): is it (nid, zone)? */
+function pageLinksTo(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
+  const rec = m.recordScratch;
+  if (!m.store.readRecord(pfn, rec)) return false;
+  const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
+  const layout = m.pageFlagsLayout;
+  return Number(pageFlagsField(flags, layout, 'node')) === nid && Number(pageFlagsField(flags, layout, 'zone')) === zone.zoneIdx;
+}
+
 /** pfn_to_online_page + pfn_to_nid + page_zone, as find_*_section_pfn read them. */
 function onlinePageIn(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
   const run = m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn));
-  if (!run?.online || !m.state.sparse.pfnValid(pfn)) return false;
-  const rec = new Uint8Array(pageWriterFor(m.state).recordBytes);
-  if (!m.store.readRecord(pfn, rec)) return false;
-  const flags = new DataView(rec.buffer).getBigUint64(0, true);
-  const layout = pageFlagsLayout(pageConfigFor(m.state));
-  return Number(pageFlagsField(flags, layout, 'node')) === nid && Number(pageFlagsField(flags, layout, 'zone')) === zone.zoneIdx;
+  return !!run?.online && m.state.sparse.pfnValid(pfn) && pageLinksTo(m, pfn, nid, zone);
 }
 
 /** A sysfs write of "offline": offline_pages; 0 or -errno (state unchanged on failure). */
@@ -431,12 +441,7 @@ function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, searc
 
 /** v5.3's find_*_section_pfn test: pfn_valid, then the struct page's node and zone. */
 function validPageIn(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
-  if (!m.state.sparse.pfnValid(pfn)) return false;
-  const rec = new Uint8Array(pageWriterFor(m.state).recordBytes);
-  if (!m.store.readRecord(pfn, rec)) return false;
-  const flags = new DataView(rec.buffer).getBigUint64(0, true);
-  const layout = pageFlagsLayout(pageConfigFor(m.state));
-  return Number(pageFlagsField(flags, layout, 'node')) === nid && Number(pageFlagsField(flags, layout, 'zone')) === zone.zoneIdx;
+  return m.state.sparse.pfnValid(pfn) && pageLinksTo(m, pfn, nid, zone);
 }
 
 /**

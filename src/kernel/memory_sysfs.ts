@@ -7,6 +7,7 @@ import { sysfsView } from '../formats/sysfs-export.js';
 import type { SysfsFiles } from '../formats/chmem.js';
 import type { SysfsMemory, SysfsMemoryBlock } from '../formats/sysfs-memory.js';
 import type { Task } from '../drivers/task.js';
+import type { MemoryBlock } from './memory_block.js';
 import { EBUSY, EEXIST, EINVAL, type HotplugMachine, offlineBlock, onlineBlock, type OnlineType, validZones } from './memory_hotplug.js';
 
 export const PATH_SYS_MEMORY = '/sys/devices/system/memory';
@@ -18,11 +19,16 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([[EINVAL, 'EINVAL'], [E
 export const ERRNO_NUMBERS: Readonly<Record<string, number>> = { ENOENT: 2, EACCES: 13, EBUSY: 16, EEXIST: 17, EISDIR: 21, EINVAL: 22 };
 
 /** The machine's memory blocks now, with their current state and valid_zones. */
-export function hotplugSysfsView(m: HotplugMachine): SysfsMemory {
-  const blocks = [...m.blocks.values()]
-    .sort((a, b) => a.id - b.id)
+export function hotplugSysfsView(m: HotplugMachine, only?: MemoryBlock): SysfsMemory {
+  const blocks = (only ? [only] : [...m.blocks.values()].sort((a, b) => a.id - b.id))
     .map((b) => ({ ...b, validZones: null, validZonesText: validZones(m, b) }));
   return sysfsView({ ...m.boot, blocks });
+}
+
+/** One block's sysfs files, or undefined if there is no such block (computes only its valid_zones). */
+function blockView(m: HotplugMachine, id: number): SysfsMemoryBlock | undefined {
+  const b = m.blocks.get(id);
+  return b ? hotplugSysfsView(m, b).blocks[0] : undefined;
 }
 
 /** A memory block's attribute files, as their show() functions print them. */
@@ -56,13 +62,12 @@ export function machineSysfsFiles(m: HotplugMachine, root: string, run: (task: T
     if (p === base) return { kind: 'dir' };
     if (!p.startsWith(`${base}/`)) return null;
     const parts = p.slice(base.length + 1).split('/');
-    const view = hotplugSysfsView(m);
     if (parts.length === 1) {
-      if (parts[0] === 'block_size_bytes') return { kind: 'file', text: `${view.blockSizeBytes}\n` };
-      if (parts[0] === 'auto_online_blocks') return { kind: 'file', text: `${view.autoOnlineBlocks}\n` };
+      if (parts[0] === 'block_size_bytes') return { kind: 'file', text: `${m.boot.blockBytes.toString(16)}\n` };
+      if (parts[0] === 'auto_online_blocks') return { kind: 'file', text: `${m.boot.autoOnlineBlocks}\n` };
     }
     const id = /^memory(\d+)$/.exec(parts[0] ?? '')?.[1];
-    const b = id !== undefined ? view.blocks.find((x) => x.index === Number(id)) : undefined;
+    const b = id !== undefined ? blockView(m, Number(id)) : undefined;
     if (!b) return null;
     if (parts.length === 1) return { kind: 'block', block: b.index };
     const text = parts.length === 2 ? blockFiles(b).get(parts[1] ?? '') : undefined;
@@ -109,7 +114,7 @@ export function machineSysfsFiles(m: HotplugMachine, root: string, run: (task: T
         return ['block_size_bytes', 'auto_online_blocks', ...[...m.blocks.keys()].sort((a, b) => a - b).map((i) => `memory${i}`)];
       }
       if (at.kind === 'block') {
-        const b = hotplugSysfsView(m).blocks.find((x) => x.index === at.block);
+        const b = at.block !== undefined ? blockView(m, at.block) : undefined;
         return b ? [...blockFiles(b).keys(), ...b.nodes.map((n) => `node${n}`)] : null;
       }
       return [];
