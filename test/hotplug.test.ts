@@ -382,3 +382,21 @@ describe('page_init_poison on hotplug (CONFIG_DEBUG_VM)', () => {
     }
   });
 });
+
+describe('memoryN/online takes what each kernel\'s kstrtobool takes', () => {
+  it('t/f from 5.19 (5.17 lacks them), e/d from 6.18 (6.14 lacks them); refusal is EINVAL and changes nothing', async () => {
+    const { machineSysfsFiles, PATH_SYS_MEMORY } = await import('../src/kernel/memory_sysfs.js');
+    const { bootYaml } = await import('./helpers.js');
+    const cases = [['5.3', 'true', 'EINVAL'], ['6.1', 'true', ''], ['6.1', 'enable', 'EINVAL'], ['6.18', 'enable', ''], ['6.18', 'Yes', '']] as const;
+    for (const [kernel, value, want] of cases) {
+      const state = bootYaml(kernel, 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+      const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+      memmapBoot(state, store, { poison: false, runDeferred: true });
+      const m = new HotplugMachine(state, store, memoryDevInit(state));
+      expect(run(m, addMemory(m, 0, 2 ** 32, 2 ** 27))).toBe(0);
+      const files = machineSysfsFiles(m, '/', (t) => run(m, t));
+      expect(files.write(`${PATH_SYS_MEMORY}/memory32/online`, `${value}\n`), `${kernel} ${value}`).toBe(want);
+      expect(m.blocks.get(32)?.state, `${kernel} ${value}`).toBe(want === '' ? 'online' : 'offline');
+    }
+  });
+});

@@ -20,11 +20,29 @@ function parseCore(value: string): CoreSize | null {
   return bytes === null ? null : { bytes };
 }
 
-/** kstrtobool: 1/y/Y/on true, 0/n/N/off false, anything else null. */
-export function kstrtobool(text: string): boolean | null {
+/** The letters kstrtobool takes besides y/Y/1, n/N/0 and on/off: t/T f/F from 5.19, e/E d/D from 6.18. */
+export interface KstrtoboolLetters {
+  readonly trueFalse: boolean;
+  readonly enableDisable: boolean;
+}
+
+/** Every letter any modelled kernel takes (for checking input before the kernel is known). */
+export const KSTRTOBOOL_ANY: KstrtoboolLetters = { trueFalse: true, enableDisable: true };
+
+/** The kstrtobool letters of a kernel profile's features. */
+export function kstrtoboolLetters(f: { readonly kstrtoboolTrueFalse: boolean; readonly kstrtoboolEnableDisable: boolean }): KstrtoboolLetters {
+  return { trueFalse: f.kstrtoboolTrueFalse, enableDisable: f.kstrtoboolEnableDisable };
+}
+
+/** kstrtobool (lib/kstrtox.c; 5.3, 6.1, 6.18): the first character decides, "on"/"off" the second; null is -EINVAL. */
+export function kstrtobool(text: string, letters: KstrtoboolLetters): boolean | null {
   const c = text[0];
   if (c === '1' || c === 'y' || c === 'Y') return true;
   if (c === '0' || c === 'n' || c === 'N') return false;
+  if (letters.trueFalse && (c === 't' || c === 'T')) return true;
+  if (letters.trueFalse && (c === 'f' || c === 'F')) return false;
+  if (letters.enableDisable && (c === 'e' || c === 'E')) return true;
+  if (letters.enableDisable && (c === 'd' || c === 'D')) return false;
   if (c === 'o' || c === 'O') {
     const d = text[1];
     if (d === 'n' || d === 'N') return true;
@@ -42,7 +60,7 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
   let memhpDefaultState: BootOptions['memhpDefaultState'];
   let onlinePolicy: BootOptions['onlinePolicy'];
   let autoMovableRatio: number | undefined;
-  let autoMovableNumaAware: boolean | undefined;
+  let autoMovableNumaAware: string | undefined;
   let error: CmdlineError | null = null;
   const re = /\S+/g;
   let m: RegExpExecArray | null;
@@ -75,8 +93,8 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
       if (/^\d+$/.test(value) && Number(value) <= 0xffffffff) autoMovableRatio = Number(value);
       else error ??= { column: col, message: `memory_hotplug.auto_movable_ratio=${value}: expected a whole percent such as 301` };
     } else if (key === 'memory_hotplug.auto_movable_numa_aware') {
-      const b = kstrtobool(value);
-      if (b !== null) autoMovableNumaAware = b;
+      // Kept as written: which letters count depends on the kernel (kstrtobool at hotplug time).
+      if (kstrtobool(value, KSTRTOBOOL_ANY) !== null) autoMovableNumaAware = value;
       else error ??= { column: col, message: `memory_hotplug.auto_movable_numa_aware=${value}: expected Y, N, 1 or 0` };
     } else if (key === 'mem') {
       if (value === 'nopentium') continue;

@@ -50,8 +50,8 @@ export interface BootOptions {
   readonly onlinePolicy?: 'contig-zones' | 'auto-movable';
   /** memory_hotplug.auto_movable_ratio= (percent of MOVABLE to early KERNEL memory; 301). */
   readonly autoMovableRatio?: number;
-  /** memory_hotplug.auto_movable_numa_aware= (the ratio also per node; true). */
-  readonly autoMovableNumaAware?: boolean;
+  /** memory_hotplug.auto_movable_numa_aware= as written (the ratio also per node; Y). */
+  readonly autoMovableNumaAware?: string;
 }
 
 export interface KernelConfig {

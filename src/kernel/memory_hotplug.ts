@@ -14,6 +14,7 @@ import type { MemoryBlock, MemoryBlocks } from './memory_block.js';
 import type { BootState, PglistData, Zone } from './mm_init.js';
 import type { MemmapStore } from '../memmap/store.js';
 import { encodePageType, pageFlagsField, pageFlagsLayout } from './page_layout.js';
+import { kstrtobool, kstrtoboolLetters } from '../formats/cmdline.js';
 import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from '../memmap/source.js';
 import type { Nid, Pfn } from './types.js';
 
@@ -164,6 +165,12 @@ function autoMovableCanOnlineMovable(m: HotplugMachine, nid: Nid | null, nrPages
   return movable + nrPages <= Math.floor((ratio * kernelEarly) / 100);
 }
 
+/** auto_movable_numa_aware: the value given, as this kernel's kstrtobool reads it; a value it refuses leaves Y. */
+function autoMovableNumaAware(m: HotplugMachine): boolean {
+  const text = m.state.spec.boot.autoMovableNumaAware;
+  return text === undefined ? true : (kstrtobool(text, kstrtoboolLetters(m.state.profile.features)) ?? true);
+}
+
 /**
  * auto_movable_zone_for_pfn (6.1) for a block of a static group: MOVABLE if the rest of the group
  * could all go MOVABLE within the ratio, unless part of the group is already in a kernel zone.
@@ -189,7 +196,7 @@ function autoMovableZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: numb
   }
   const want = maxPages - onlinePages;
   if (!autoMovableCanOnlineMovable(m, null, want)) return kernel();
-  if ((m.state.spec.boot.autoMovableNumaAware ?? true) && !autoMovableCanOnlineMovable(m, nid, want)) return kernel();
+  if (autoMovableNumaAware(m) && !autoMovableCanOnlineMovable(m, nid, want)) return kernel();
   return m.zoneByName(nid, 'Movable');
 }
 

@@ -2,7 +2,7 @@
 // attributes read as the kernel shows them, and writes to memoryN/state and memoryN/online run the
 // kernel's online/offline as tasks and fail with its errno. Leaves out probe, soft/hard_offline_page
 // and the memmap_on_memory / online_policy module parameters.
-import { kstrtobool } from '../formats/cmdline.js';
+import { kstrtobool, kstrtoboolLetters } from '../formats/cmdline.js';
 import { sysfsView } from '../formats/sysfs-export.js';
 import type { SysfsFiles } from '../formats/chmem.js';
 import type { SysfsMemory, SysfsMemoryBlock } from '../formats/sysfs-memory.js';
@@ -97,7 +97,7 @@ export function machineSysfsFiles(m: HotplugMachine, root: string, run: (task: T
         return rc === 0 ? '' : errnoOf(rc);
       }
       // online_store (drivers/base/core.c): already in the asked state is success.
-      const on = kstrtobool(text);
+      const on = kstrtobool(text, kstrtoboolLetters(m.state.profile.features));
       if (on === null) return 'EINVAL';
       const b = m.blocks.get(id);
       if (!b || (b.state === 'online') === on) return '';

@@ -83,6 +83,10 @@ export interface FormatFeatures {
   readonly hotplugPageOffline: boolean;
   /** memory_hotplug.online_policy / auto_movable_ratio / auto_movable_numa_aware exist. */
   readonly autoMovableOnlinePolicy: boolean;
+  /** kstrtobool takes t/T and f/F. */
+  readonly kstrtoboolTrueFalse: boolean;
+  /** kstrtobool takes e/E (enable) and d/D (disable). */
+  readonly kstrtoboolEnableDisable: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -123,6 +127,8 @@ const BASE: FormatFeatures = {
   poisonAtOffline: false,
   hotplugPageOffline: false,
   autoMovableOnlinePolicy: false,
+  kstrtoboolTrueFalse: false,
+  kstrtoboolEnableDisable: false,
 };
 
 /**
@@ -165,7 +171,9 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [6, 6], features: { mirrorNeedsMirrorMemory: true }, evidence: '6.5.0 without, 6.6.9 with' },
   { since: [6, 8], features: { memorylessInitializingLine: false }, evidence: '6.6.9 with, 6.8.0 without (6.7 unverified)' },
   { since: [5, 15], features: { autoMovableOnlinePolicy: true }, evidence: 'e83a437faa62 (online_policy=auto-movable), merged for 5.15; 6.1 source read' },
+  { since: [5, 19], features: { kstrtoboolTrueFalse: true }, evidence: 'lib/kstrtox.c: 5.17 without t/f, 5.19 with (5.18 unverified)' },
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
+  { since: [6, 18], features: { kstrtoboolEnableDisable: true }, evidence: 'lib/kstrtox.c: 6.14 without e/d, 6.18.2 with (6.15-6.17 unverified)' },
   {
     since: [6, 10],
     features: { managedEstimate: 'present' },
