@@ -14,7 +14,7 @@ import type { MemmapStore } from '../src/memmap/store.js';
 import { bootYaml } from './helpers.js';
 
 type Op =
-  | { op: 'add'; node: number; block: number; n: number }
+  | { op: 'add'; node: number; block: number; n: number; device: 'dimm' | 'virtio-mem' }
   | { op: 'online'; block: number; type: OnlineType }
   | { op: 'offline'; block: number }
   | { op: 'remove'; block: number; n: number };
@@ -24,7 +24,7 @@ const FIRST_HOT = 32; // hot-added blocks from 4 GiB
 // Blocks from a small pool, so that add, online, offline and remove meet the same blocks often.
 const hotBlock = fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 7 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('add' as const), node: fc.nat(1), block: hotBlock, n: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ op: fc.constant('add' as const), node: fc.nat(1), block: hotBlock, n: fc.integer({ min: 1, max: 4 }), device: fc.constantFrom('dimm' as const, 'virtio-mem' as const) }),
   fc.record({ op: fc.constant('online' as const), block: fc.oneof(hotBlock, hotBlock, fc.integer({ min: 0, max: 23 })), type: fc.constantFrom('online' as const, 'online_kernel' as const, 'online_movable' as const) }),
   fc.record({ op: fc.constant('offline' as const), block: fc.oneof(hotBlock, hotBlock, fc.integer({ min: 0, max: 23 })) }),
   fc.record({ op: fc.constant('remove' as const), block: hotBlock, n: fc.integer({ min: 1, max: 4 }) }),
@@ -51,7 +51,7 @@ function machine(kernel: string, dense: boolean, cmdline: string): HotplugMachin
 function apply(m: HotplugMachine, o: Op): number {
   const task =
     o.op === 'add'
-      ? addMemory(m, o.node, o.block * BLOCK, o.n * BLOCK)
+      ? addMemory(m, o.node, o.block * BLOCK, o.n * BLOCK, o.device === 'dimm' ? { kind: 'dimm' } : { kind: 'virtio-mem', name: 'virtio0', regionStart: FIRST_HOT * BLOCK, regionBytes: 8 * BLOCK })
       : o.op === 'online'
         ? onlineBlock(m, o.block, o.type)
         : o.op === 'offline'
@@ -66,7 +66,15 @@ function apply(m: HotplugMachine, o: Op): number {
 
 describe('random hotplug sequences', () => {
   // 6.1 again with online_policy=auto-movable and a small ratio, so "online" picks both zones.
-  for (const [kernel, cmdline] of [['5.3', ''], ['6.1', ''], ['6.18', ''], ['6.1', 'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=40']] as const) {
+  // And with memmap_on_memory: 6.1 (single-block adds only) and 6.18 (every block, "force").
+  for (const [kernel, cmdline] of [
+    ['5.3', ''],
+    ['6.1', ''],
+    ['6.18', ''],
+    ['6.1', 'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=40'],
+    ['6.1', 'memory_hotplug.memmap_on_memory=1 memory_hotplug.online_policy=auto-movable'],
+    ['6.18', 'memory_hotplug.memmap_on_memory=force'],
+  ] as const) {
     it(`${kernel}${cmdline ? ` ${cmdline}` : ''}: checkers stay quiet and both backends agree (fast-check)`, () => {
       let offlined = 0;
       fc.assert(

@@ -19,6 +19,9 @@ import { ExtentMemmap } from '../memmap/extent.js';
 import { pageWriterFor } from '../memmap/source.js';
 import { boot, loadMachine } from './boot.js';
 import { bootJson } from './print.js';
+import { procIomem } from '../formats/iomem.js';
+import { parseCmdline } from '../formats/cmdline.js';
+import type { BootOptions } from '../kernel/machine.js';
 
 export class ExpectFailed extends Error {}
 
@@ -52,7 +55,8 @@ export function hotplugJson(m: HotplugMachine): object {
         nrPages: b.nrPages,
         validZones: validZones(m, b),
         hotAdded: m.hotAdded.has(b.id),
-        ...(m.groupOf.has(b.id) ? { memoryGroup: m.groupOf.get(b.id) } : {}),
+        ...(m.groupOfBlock(b.id) ? { memoryGroup: m.groupOfBlock(b.id)?.id, memoryGroupDynamic: m.groupOfBlock(b.id)?.dynamic } : {}),
+        ...(m.vmemmapPages.has(b.id) ? { nrVmemmapPages: m.vmemmapPages.get(b.id) } : {}),
       })),
   };
 }
@@ -67,8 +71,10 @@ function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
 }
 
 /** Boot a machine file with its memmap (through deferred init) and memory blocks, ready for hotplug. */
-export function bootHotplugMachine(machineFile: string, kernel: string | undefined, debugVm = false): HotplugMachine {
-  const state = boot(loadMachine({ machineFile, ...(kernel !== undefined ? { kernel } : {}) }));
+export function bootHotplugMachine(machineFile: string, kernel: string | undefined, debugVm = false, extraBoot: Partial<BootOptions> = {}): HotplugMachine {
+  const loaded = loadMachine({ machineFile, ...(kernel !== undefined ? { kernel } : {}) });
+  const spec = { ...loaded.spec, boot: { ...loaded.spec.boot, ...extraBoot, movableNode: loaded.spec.boot.movableNode || !!extraBoot.movableNode } };
+  const state = boot({ ...loaded, spec });
   const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
   memmapBoot(state, store, { poison: debugVm, runDeferred: true });
   const m = new HotplugMachine(state, store, memoryDevInit(state));
@@ -86,7 +92,11 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
   const { scenario, where } = loadScenario(file, readText(file));
   const machineFile = isAbsolute(scenario.machine) ? scenario.machine : join(dirname(file), scenario.machine);
   const k = kernel ?? scenario.kernel;
-  const m = bootHotplugMachine(machineFile, k, scenario.debug_vm);
+  // The scenario's cmdline adds options to the machine's (memmap_on_memory, online_policy, ...).
+  const extra = parseCmdline(scenario.cmdline);
+  if (extra.error) throw new InputError(`${where.key('cmdline')}: ${extra.error.message}`);
+  const extraBoot = Object.fromEntries(Object.entries(extra.boot).filter(([k2, v]) => k2 !== 'movableNode' || v)) as Partial<BootOptions>;
+  const m = bootHotplugMachine(machineFile, k, scenario.debug_vm, extraBoot);
   const state = m.state;
   for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
   const show = (label: string, which: readonly RunView[]): void => {
@@ -96,6 +106,7 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
       else if (v === 'blocks') out(blocksView(m));
       else if (v === 'lsmem') out(lsmem(hotplugSysfsView(m), []).stdout);
       else if (v === 'json') out(JSON.stringify(hotplugJson(m), null, 2) + '\n');
+      else if (v === 'iomem') out(procIomem(m));
       else out(state.log.lines().join('\n') + '\n');
     }
   };
@@ -105,11 +116,11 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
     if ('add' in st) {
       const node = state.nodes.find((n) => n.nodeId === st.add.node);
       if (!node) throw new InputError(`${at}: node ${st.add.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); add memory to one of them`);
-      if (!node.online) {
-        throw new InputError(`${at}: node ${st.add.node} is offline (no memory and no CPUs at boot); hot-adding to an offline node (hotadd_init_pgdat) is not modelled yet: add to an online node`);
-      }
-      const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size));
-      if (rc !== 0) throw new ExpectFailed(`${at}: add_memory failed with errno ${-rc}`);
+      const region = st.add.region ? { regionStart: st.add.region.start, regionBytes: st.add.region.size } : {};
+      const device = st.add.device === 'dimm' ? ({ kind: 'dimm' } as const) : ({ kind: 'virtio-mem', name: st.add.name, ...region } as const);
+      const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size, device));
+      const want = st.add.errno ?? 0;
+      if (-rc !== want) throw new ExpectFailed(`${at}: add_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
     } else if ('remove' in st) {
       const rc = runTask(m, at, removeMemory(m, st.remove.start, st.remove.size));
       const want = st.remove.errno ?? 0;
@@ -133,6 +144,14 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
       if (r.exitCode !== st.chmem.exit) throw new ExpectFailed(`${at}: chmem ${st.chmem.args}: expected exit ${st.chmem.exit}, got ${r.exitCode}`);
     } else if ('expect' in st) {
       const e = st.expect;
+      const node = state.nodes.find((n) => n.nodeId === e.node);
+      if (!node) throw new InputError(`${at}: node ${e.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); expect one of them`);
+      if (e.online !== undefined && node.online !== e.online) throw new ExpectFailed(`${at}: node ${e.node}: expected ${e.online ? 'online' : 'offline'}, got ${node.online ? 'online' : 'offline'}`);
+      if (e.zone === undefined) {
+        if (e.spanned !== undefined || e.present !== undefined || e.managed !== undefined || e.start_pfn !== undefined) throw new InputError(`${at}: spanned, present, managed and start_pfn need a zone; add zone: Normal (or another)`);
+        show(label, views);
+        return;
+      }
       const z = m.zoneByName(e.node, e.zone);
       const got: Record<string, number | null> = { spanned: z.spannedPages, present: z.presentPages, managed: z.managedPages, start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
       for (const key of ['spanned', 'present', 'managed', 'start_pfn'] as const) {

@@ -2,6 +2,7 @@
 // lock operations, reads and writes of shared state, and measured work. The drivers (run now;
 // explore and time later) decide which task steps next; the task code is the same for all.
 import type { Lock, PercpuRwSem, SeqLock, SpinLock, Mutex } from '../kernel/locks.js';
+import type { Zone } from '../kernel/mm_init.js';
 
 export type Yield =
   | { readonly op: 'down_read'; readonly lock: PercpuRwSem }
@@ -22,6 +23,8 @@ export type Yield =
   | { readonly op: 'might_sleep'; readonly where: string }
   /** A read or write of shared state another task could see mid-way. */
   | { readonly op: 'access'; readonly kind: 'read' | 'write'; readonly what: string }
+  /** set_pfnblock_flags_mask on the pageblock at pfn of a page linked to zone (asserts zone_spans_pfn). */
+  | { readonly op: 'set_pfnblock_flags'; readonly zone: Zone; readonly pfn: number }
   /** A measured amount of work (the time driver prices it). */
   | { readonly op: 'work'; readonly work: string; readonly nrPages: number; readonly node: number };
 

@@ -61,6 +61,7 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
   let onlinePolicy: BootOptions['onlinePolicy'];
   let autoMovableRatio: number | undefined;
   let autoMovableNumaAware: string | undefined;
+  let memmapOnMemory: string | undefined;
   let error: CmdlineError | null = null;
   const re = /\S+/g;
   let m: RegExpExecArray | null;
@@ -96,6 +97,10 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
       // Kept as written: which letters count depends on the kernel (kstrtobool at hotplug time).
       if (kstrtobool(value, KSTRTOBOOL_ANY) !== null) autoMovableNumaAware = value;
       else error ??= { column: col, message: `memory_hotplug.auto_movable_numa_aware=${value}: expected Y, N, 1 or 0` };
+    } else if (key === 'memory_hotplug.memmap_on_memory') {
+      // Kept as written: "force" and the kstrtobool letters depend on the kernel.
+      if (eq < 0 || value === 'force' || value === 'FORCE' || kstrtobool(value, KSTRTOBOOL_ANY) !== null) memmapOnMemory = value;
+      else error ??= { column: col, message: `memory_hotplug.memmap_on_memory=${value}: expected Y, N or force` };
     } else if (key === 'mem') {
       if (value === 'nopentium') continue;
       const b = memparse(value);
@@ -112,6 +117,7 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
     ...(onlinePolicy !== undefined ? { onlinePolicy } : {}),
     ...(autoMovableRatio !== undefined ? { autoMovableRatio } : {}),
     ...(autoMovableNumaAware !== undefined ? { autoMovableNumaAware } : {}),
+    ...(memmapOnMemory !== undefined ? { memmapOnMemory } : {}),
   };
   return { boot, error };
 }

@@ -2,6 +2,7 @@
 // "Hypervisor detected", SRAT CPU and memory affinity, the "Early memory node ranges" block
 // (memblock.memory exactly as the kernel had it) and, for kernels that print it,
 // "DMA zone: N pages reserved" (dma_reserve).
+import { e820ApplyEdits } from './iomem.js';
 import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine.js';
@@ -181,6 +182,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     boot,
     config: { ...DEFAULT_CONFIG, lowmemBytes, ...(boot.memhpDefaultState ? { autoOnlineBlocks: boot.memhpDefaultState } : {}) },
     memLimitApplied,
+    ...(e820.length ? { e820: e820ApplyEdits(userE820.length ? userE820 : e820, e820Edits) } : {}),
   };
   return { spec, release, build, inputLines, lines, sources };
 }

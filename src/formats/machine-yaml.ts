@@ -6,7 +6,7 @@ import { addr, yamlPosition } from './yaml-common.js';
 import { parseKconfig } from '../kernel/kconfig.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange } from '../kernel/machine.js';
+import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange, type E820Entry } from '../kernel/machine.js';
 import { parseCmdline } from './cmdline.js';
 
 const range = z
@@ -59,6 +59,11 @@ const schema = z
       )
       .optional(),
     reserved: z.array(reservedRange).optional(),
+    /**
+     * The firmware memory map as the kernel's e820 table holds it after its early edits, for
+     * /proc/iomem: types as e820__print_table prints them (usable, reserved, ACPI data, ACPI NVS, ...).
+     */
+    e820: z.array(z.object({ start: addr, size: addr.optional(), end: addr.optional(), type: z.string().min(1) }).strict()).optional(),
     nodes: z
       .array(
         z
@@ -152,6 +157,11 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
         return { base: r.start, size: end - r.start };
       })
     : null;
+  const e820: E820Entry[] | undefined = m.e820?.map((r, i) => {
+    const end = endOf(r.start, r.size, r.end);
+    if (end === null || end <= r.start) throw at(['e820', i], 'expected a non-empty range with exactly one of "size" or "end"');
+    return { start: r.start, end, type: r.type };
+  });
   const { boot, error } = parseCmdline(m.cmdline);
   if (error) throw at(['cmdline'], error.message);
   // config.kconfig names a kernel .config, relative to the machine file.
@@ -175,6 +185,7 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     memory,
     pmem,
     reserved,
+    ...(e820 ? { e820 } : {}),
     dmaReservePages: m.dmaReservePages ?? null,
     nodes: m.nodes.map((n) => ({ nid: n.nid, cpus: n.cpus })),
     boot,

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 
 /** The views `mmsim run --print` and a scenario's print step can show. */
-export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem', 'json'] as const;
+export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem', 'iomem', 'json'] as const;
 export type RunView = (typeof RUN_VIEWS)[number];
 
 /** "32", "32-35" or [32, 33]: memory block ids. */
@@ -26,7 +26,26 @@ const blocks = z.union([z.number().int().nonnegative(), z.string(), z.array(z.nu
 const zoneName = z.enum(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device']);
 
 const step = z.union([
-  z.object({ add: z.object({ node: z.number().int().nonnegative(), start: addr, size: addr }).strict() }).strict(),
+  /**
+   * Hot-add [start, start + size) on node: by an ACPI memory device (dimm: one add_memory, a static
+   * memory group) or by the virtio-mem device `name` (one add per memory block, a dynamic group).
+   */
+  z
+    .object({
+      add: z
+        .object({
+          node: z.number().int().nonnegative(),
+          start: addr,
+          size: addr,
+          device: z.enum(['dimm', 'virtio-mem']).default('dimm'),
+          name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a device name such as virtio0').default('virtio0'),
+          /** virtio-mem: the device's whole memory region (QEMU memaddr and size); default the first plug. */
+          region: z.object({ start: addr, size: addr }).strict().optional(),
+          errno: z.number().int().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
   z.object({ remove: z.object({ start: addr, size: addr, errno: z.number().int().optional() }).strict() }).strict(),
   z.object({ online: z.object({ blocks, type: z.enum(['online', 'online_kernel', 'online_movable']).default('online'), errno: z.number().int().optional() }).strict() }).strict(),
   z.object({ offline: z.object({ blocks, errno: z.number().int().optional() }).strict() }).strict(),
@@ -39,7 +58,9 @@ const step = z.union([
       expect: z
         .object({
           node: z.number().int().nonnegative(),
-          zone: zoneName,
+          /** The node is online (node_states[N_ONLINE]: in /proc/zoneinfo and /sys/devices/system/node). */
+          online: z.boolean().optional(),
+          zone: zoneName.optional(),
           spanned: z.number().int().nonnegative().optional(),
           present: z.number().int().nonnegative().optional(),
           managed: z.number().int().nonnegative().optional(),
@@ -56,6 +77,8 @@ const schema = z
     name: z.string().default('scenario'),
     machine: z.string(),
     kernel: z.union([z.string(), z.number()]).transform(String).optional(),
+    /** Kernel command-line options added to the machine's (e.g. memory_hotplug.memmap_on_memory=1). */
+    cmdline: z.string().default(''),
     /** Blocks that hold unmovable pages once onlined to a kernel zone (offline gives EBUSY). */
     unmovable: z.array(z.number().int().nonnegative()).default([]),
     /** CONFIG_DEBUG_VM (with DEBUG_VM_PGFLAGS) and page_init_poisoning: fresh memmaps are 0xff. */
@@ -69,8 +92,8 @@ export type ScenarioStep = Scenario['steps'][number];
 
 export interface LoadedScenario {
   readonly scenario: Scenario;
-  /** "file:line:col" of step i, for messages. */
-  readonly where: (i: number) => string;
+  /** "file:line:col" of step i, for messages; `where.key(k)` of a top-level key. */
+  readonly where: ((i: number) => string) & { readonly key: (k: string) => string };
 }
 
 export function loadScenario(file: string, text: string): LoadedScenario {
@@ -89,13 +112,12 @@ export function loadScenario(file: string, text: string): LoadedScenario {
     const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, write, chmem, expect or print' : (issue?.message ?? 'invalid scenario');
     throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.join('.')})` : ''}`);
   }
-  return {
-    scenario: r.data,
-    where: (i) => {
-      const p = yamlPosition(doc, lc, ['steps', i]);
-      return `${file}:${p.line}:${p.col}`;
-    },
+  const at = (path: (string | number)[]): string => {
+    const p = yamlPosition(doc, lc, path);
+    return `${file}:${p.line}:${p.col}`;
   };
+  const where = Object.assign((i: number) => at(['steps', i]), { key: (k: string) => at([k]) });
+  return { scenario: r.data, where };
 }
 
 /** The JSON Schema of scenario files. */

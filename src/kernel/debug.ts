@@ -15,6 +15,9 @@ export function zoneSpanChecker(m: HotplugMachine): Checker {
   return (_s, task) => {
     for (const b of m.blocks.values()) {
       if (b.state !== 'online' || !b.validZones || b.validZones === 'none') continue;
+      // Only online pages are checked (pfn_to_online_page): offline_pages takes the sections
+      // offline before the span shrinks.
+      if (!m.state.sparse.runOf(b.startSectionNr)?.online) continue;
       const zone = m.node(b.nid).zones.find((z) => z.name === b.validZones);
       if (!zone) continue;
       const zs = zone.zoneStartPfn;
@@ -26,8 +29,9 @@ export function zoneSpanChecker(m: HotplugMachine): Checker {
         }
       }
       const node = m.node(b.nid);
-      // Zone and node spans change together under pgdat_resize_lock: judge them when it is free.
-      if (m.pgdatResizeLock.get(b.nid)?.owner !== null && m.pgdatResizeLock.get(b.nid)?.owner !== undefined) continue;
+      // Zone and node spans change together under pgdat_resize_lock (before 5.14) or only under
+      // mem_hotplug_lock held for writing (5.14+): judge them when those are free.
+      if (spansInFlux(m, b.nid)) continue;
       if (zs < node.nodeStartPfn || ze > node.nodeStartPfn + node.nodeSpannedPages) {
         return { task, message: `zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ] outside node ${b.nid} span` };
       }
@@ -36,9 +40,19 @@ export function zoneSpanChecker(m: HotplugMachine): Checker {
   };
 }
 
-/** present and managed pages: a node's present is its zones' sum; managed never exceeds present. */
+/** A hotplug writer is between updates of spans or counts that readers see together. */
+function spansInFlux(m: HotplugMachine, nid: number): boolean {
+  const resize = m.pgdatResizeLock.get(nid);
+  return (resize !== undefined && resize.owner !== null) || m.memHotplugLock.writer !== null;
+}
+
+/**
+ * present and managed pages: a node's present is its zones' sum; managed never exceeds present.
+ * Judged outside mem_hotplug_lock's write side (get_online_mems readers never see the middle).
+ */
 export function pageCountChecker(m: HotplugMachine): Checker {
   return (_s, task) => {
+    if (m.memHotplugLock.writer !== null) return null;
     for (const node of m.state.nodes) {
       const sum = node.zones.reduce((n, z) => n + z.presentPages, 0);
       if (sum !== node.nodePresentPages) {
@@ -75,6 +89,19 @@ export function poisonedReadChecker(m: HotplugMachine): Checker {
   };
 }
 
+/**
+ * set_pfnblock_flags_mask (6.18: get_pfnblock_bitmap_bitidx): the pageblock's pfn must lie in the
+ * span of the zone its page links to, VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn)).
+ */
+export function pageblockZoneChecker(m: HotplugMachine): Checker {
+  return (_s, task, y): Violation | null => {
+    if (y.op !== 'set_pfnblock_flags') return null;
+    const z = y.zone;
+    if (y.pfn >= z.zoneStartPfn && y.pfn < z.zoneStartPfn + z.spannedPages) return null;
+    return { task, message: `page:${structPageAddress(m, y.pfn)} pfn:${y.pfn.toString(16)} node ${z.nid} zone ${z.name}; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))` };
+  };
+}
+
 export function hotplugCheckers(m: HotplugMachine): Checker[] {
-  return [zoneSpanChecker(m), pageCountChecker(m), poisonedReadChecker(m)];
+  return [zoneSpanChecker(m), pageCountChecker(m), poisonedReadChecker(m), pageblockZoneChecker(m)];
 }

@@ -15,6 +15,13 @@ export interface MemblockRegion {
   readonly mirror: boolean;
 }
 
+/** An e820 table entry, bytes [start, end), typed as e820__print_table names it ("usable", "reserved", "ACPI data", ...). */
+export interface E820Entry {
+  readonly start: PhysAddr;
+  readonly end: PhysAddr;
+  readonly type: string;
+}
+
 /** A memblock.reserved range. */
 export interface ReservedRange {
   readonly base: PhysAddr;
@@ -52,6 +59,11 @@ export interface BootOptions {
   readonly autoMovableRatio?: number;
   /** memory_hotplug.auto_movable_numa_aware= as written (the ratio also per node; Y). */
   readonly autoMovableNumaAware?: string;
+  /**
+   * memory_hotplug.memmap_on_memory= as written (5.13+: a bool; 6.6+: also "force"); "" when
+   * given without a value. Read per kernel at hotplug time.
+   */
+  readonly memmapOnMemory?: string;
 }
 
 export interface KernelConfig {
@@ -101,6 +113,8 @@ export interface MachineSpec {
    * layout ignores them; they become ZONE_DEVICE through memremap_pages.
    */
   readonly pmem: readonly { readonly base: PhysAddr; readonly size: Bytes; readonly nid: Nid }[];
+  /** The kernel's e820 table after its early edits (for /proc/iomem), when known. */
+  readonly e820?: readonly E820Entry[];
   /** memblock.reserved at memblock_free_all time, when known. */
   readonly reserved: readonly ReservedRange[] | null;
   /**

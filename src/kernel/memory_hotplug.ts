@@ -1,22 +1,29 @@
-// RAM hotplug as tasks (mm/memory_hotplug.c, drivers/base/memory.c; 6.1 unless noted): add_memory
-// (__add_pages -> sparse_add_section, offline memory blocks, auto-online), online of a block
-// (zone_for_pfn_range, move_pfn_range_to_zone growing zone and node spans under
-// pgdat_resize_lock and the zone span seqlock, memmap_init_range MEMINIT_HOTPLUG, present and
-// managed pages, online_mem_sections) and offline (offline_mem_sections, counts,
+// RAM hotplug as tasks (mm/memory_hotplug.c, drivers/base/memory.c, drivers/acpi/acpi_memhotplug.c,
+// drivers/virtio/virtio_mem.c; v5.3, 6.1 and 6.18 per the profile): add_memory_resource (__add_pages
+// -> sparse_add_section, memmap from node memory or, with memory_hotplug.memmap_on_memory, from the
+// added block through an altmap; offline memory blocks; memory groups; a node brought online by
+// hotadd_init_pgdat; auto-online), online of a block (zone_for_pfn_range with the auto-movable
+// policy, mhp_init_memmap_on_memory, move_pfn_range_to_zone growing zone and node spans under the
+// profile's locks, memmap_init_range MEMINIT_HOTPLUG with set_pfnblock_flags_mask per pageblock,
+// present and managed pages, online_mem_sections), offline (offline_mem_sections, counts,
 // remove_pfn_range_from_zone -> shrink_zone_span with find_smallest/biggest_section_pfn reading
-// the memmap, update_pgdat_span). Leaves out remove_memory, memmap_on_memory, memory groups,
-// online_policy=auto-movable, page migration (a block whose pages cannot move fails with EBUSY
-// when the scenario says so) and the buddy allocator's view of onlined pages.
+// the memmap, update_pgdat_span, mhp_deinit_memmap_on_memory) and remove_memory (its refusals,
+// release of the iomem resource, try_offline_node). Leaves out page migration (a block whose
+// pages cannot move fails with EBUSY when the scenario says so), the buddy allocator's view of
+// onlined pages, CMA pages in the auto-movable stats, and memmap_on_memory's "inaccessible"
+// memory (s390).
 import type { Task } from '../drivers/task.js';
 import type { ZoneName } from '../arch/arch.js';
 import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
 import type { MemoryBlock, MemoryBlocks } from './memory_block.js';
+import { forEachSectionPiece } from '../memmap/store.js';
 import type { BootState, PglistData, Zone } from './mm_init.js';
 import type { MemmapStore } from '../memmap/store.js';
-import { encodePageType, pageFlagsField, pageFlagsLayout } from './page_layout.js';
+import { clearPageType, encodePageType, pageFlagsField, pageFlagsLayout } from './page_layout.js';
 import { kstrtobool, kstrtoboolLetters } from '../formats/cmdline.js';
 import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from '../memmap/source.js';
-import type { Nid, Pfn } from './types.js';
+import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
+import { pageFlagBits } from './page_layout.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
 
@@ -24,6 +31,42 @@ export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
 export const EINVAL = 22;
 export const EEXIST = 17;
 export const EBUSY = 16;
+
+/**
+ * struct memory_group (5.15+): memory that is added and removed together. Static groups (ACPI
+ * memory devices, dax/kmem) know their total size; dynamic ones (virtio-mem) the unit they add
+ * and remove at once.
+ */
+export interface MemoryGroup {
+  readonly id: number;
+  readonly nid: Nid;
+  readonly dynamic: boolean;
+  /** Static: s.max_pages. Dynamic: d.unit_pages. */
+  readonly pages: number;
+}
+
+/** What hot-adds a range: an ACPI memory device (a pc-dimm) or a virtio-mem device. */
+export type HotplugDevice =
+  | { readonly kind: 'dimm' }
+  /** A virtio-mem device `name` whose memory region (its "virtioN" resource) is [regionStart, + regionBytes). */
+  | { readonly kind: 'virtio-mem'; readonly name: string; readonly regionStart?: PhysAddr; readonly regionBytes?: Bytes };
+
+/** A hot-added iomem resource ("System RAM", "System RAM (virtio_mem)"), bytes [start, end]. */
+export interface HotplugResource {
+  start: PhysAddr;
+  end: PhysAddr;
+  readonly name: string;
+  /** The device resource it sits under (a virtio-mem device's region), if any. */
+  readonly parent: string | null;
+}
+
+/** A virtio-mem device: its dynamic memory group and its region (the "virtioN" resource). */
+export interface VirtioMemDevice {
+  readonly name: string;
+  readonly group: MemoryGroup;
+  readonly regionStart: PhysAddr;
+  readonly regionBytes: Bytes;
+}
 
 /** A machine that memory can be hot-added to, onlined and offlined. */
 export class HotplugMachine {
@@ -39,13 +82,18 @@ export class HotplugMachine {
   readonly unmovableBlocks = new Set<number>();
   /** page_init_poisoning: CONFIG_DEBUG_VM without vm_debug=- (new and offlined memmap is 0xff). */
   pageInitPoisoning = false;
-  /**
-   * The static memory group (memory_group_register_static, as ACPI pc-dimms and dax/kmem use)
-   * of each hot-added block: one group per add_memory call, named by its first block.
-   */
+  /** Registered memory groups by id (memory_group_register: the lowest free id). */
+  readonly groups = new Map<number, MemoryGroup>();
+  /** The memory group of each hot-added block that has one. */
   readonly groupOf = new Map<number, number>();
   /** Blocks that came by add_memory (all of a hot-added block is memory). */
   readonly hotAdded = new Set<number>();
+  /** nr_vmemmap_pages (altmap->free) of blocks whose memmap lives on themselves (memmap_on_memory). */
+  readonly vmemmapPages = new Map<number, number>();
+  /** Hot-added iomem resources, in the order they were requested. */
+  readonly resources: HotplugResource[] = [];
+  /** virtio-mem devices by name. */
+  readonly virtioMem = new Map<string, VirtioMemDevice>();
 
   constructor(
     readonly state: BootState,
@@ -62,6 +110,10 @@ export class HotplugMachine {
   readonly pageFlagsLayout: ReturnType<typeof pageFlagsLayout>;
   /** One struct page record, reused by every read of the memmap. */
   readonly recordScratch: Uint8Array;
+
+  get pageBytes(): number {
+    return 2 ** this.state.arch.pageShift;
+  }
 
   get blockBytes(): number {
     return this.state.memoryBlockBytes;
@@ -81,6 +133,34 @@ export class HotplugMachine {
     const z = this.node(nid).zones.find((x) => x.name === name);
     if (!z) throw new Error(`node ${nid} has no zone ${name}`);
     return z;
+  }
+
+  /** memory_group_register: the lowest free id. */
+  registerGroup(nid: Nid, dynamic: boolean, pages: number): MemoryGroup {
+    let id = 0;
+    while (this.groups.has(id)) id++;
+    const g = { id, nid, dynamic, pages };
+    this.groups.set(id, g);
+    return g;
+  }
+
+  groupOfBlock(id: number): MemoryGroup | null {
+    const g = this.groupOf.get(id);
+    return g === undefined ? null : (this.groups.get(g) ?? null);
+  }
+
+  /** present_kernel_pages and present_movable_pages of a group (adjust_present_page_count's counters). */
+  groupPresent(g: MemoryGroup): { kernel: number; movable: number } {
+    let kernel = 0;
+    let movable = 0;
+    for (const [id, gid] of this.groupOf) {
+      if (gid !== g.id) continue;
+      const b = this.blocks.get(id);
+      if (b?.state !== 'online') continue;
+      if (b.validZones === 'Movable') movable += b.nrPages;
+      else kernel += b.nrPages;
+    }
+    return { kernel, movable };
   }
 
   seqlockOf(zone: Zone): SeqLock {
@@ -129,7 +209,7 @@ export function zoneForPfnRange(m: HotplugMachine, type: OnlineType, nid: Nid, s
   if (type === 'online_kernel') return defaultKernelZoneForPfn(m, nid, start, nr);
   if (type === 'online_movable') return m.zoneByName(nid, 'Movable');
   if (m.state.profile.features.autoMovableOnlinePolicy && m.state.spec.boot.onlinePolicy === 'auto-movable') {
-    return autoMovableZoneForPfn(m, nid, start, nr);
+    return autoMovableZoneForPfn(m, nid, m.groupOfBlock(Math.floor(start / m.pagesPerBlock)), start, nr);
   }
   return defaultZoneForPfn(m, nid, start, nr);
 }
@@ -145,24 +225,38 @@ function presentEarlyPages(m: HotplugMachine, zone: Zone): number {
 }
 
 /**
- * auto_movable_can_online_movable (6.1), for static groups only: could nrPages more go to
- * ZONE_MOVABLE and keep MOVABLE <= ratio% of early KERNEL memory (all nodes, or node `nid`)?
- * No dynamic memory groups (virtio-mem) and no CMA are modelled.
+ * auto_movable_can_online_movable (6.1): could nrPages more go to ZONE_MOVABLE and keep MOVABLE
+ * <= ratio% of early KERNEL memory (all nodes, or node `nid`)? Kernel memory other dynamic groups
+ * need for their own MOVABLE memory is taken out; the group's own kernel memory counts.
  */
-function autoMovableCanOnlineMovable(m: HotplugMachine, nid: Nid | null, nrPages: number): boolean {
+function autoMovableCanOnlineMovable(m: HotplugMachine, nid: Nid | null, group: MemoryGroup | null, nrPages: number): boolean {
+  const ratio = m.state.spec.boot.autoMovableRatio ?? 301;
   let kernelEarly = 0;
   let movable = 0;
   for (const node of m.state.nodes) {
-    if (nid !== null && node.nodeId !== nid) continue;
+    if (!node.online || (nid !== null && node.nodeId !== nid)) continue;
     for (const z of node.zones) {
       if (!z.presentPages) continue;
       if (z.name === 'Movable') movable += z.presentPages;
       else kernelEarly += presentEarlyPages(m, z);
     }
   }
-  if (kernelEarly <= 0) return false;
-  const ratio = m.state.spec.boot.autoMovableRatio ?? 301;
-  return movable + nrPages <= Math.floor((ratio * kernelEarly) / 100);
+  // walk_dynamic_memory_groups + auto_movable_stats_account_group
+  let reqKernelEarly = 0;
+  let groupMovable = 0;
+  for (const g of m.groups.values()) {
+    if (!g.dynamic || g === group || (nid !== null && g.nid !== nid) || !ratio) continue;
+    const p = m.groupPresent(g);
+    const pages = Math.floor((p.movable * 100) / ratio) - p.kernel;
+    if (pages > 0) reqKernelEarly += pages;
+    groupMovable += p.movable;
+  }
+  if (kernelEarly <= reqKernelEarly) return false;
+  kernelEarly -= reqKernelEarly;
+  movable -= groupMovable;
+  if (group?.dynamic) kernelEarly += m.groupPresent(group).kernel;
+  movable += nrPages;
+  return movable <= Math.floor((ratio * kernelEarly) / 100);
 }
 
 /** auto_movable_numa_aware: the value given, as this kernel's kstrtobool reads it; a value it refuses leaves Y. */
@@ -171,32 +265,52 @@ function autoMovableNumaAware(m: HotplugMachine): boolean {
   return text === undefined ? true : (kstrtobool(text, kstrtoboolLetters(m.state.profile.features)) ?? true);
 }
 
+/** pfn_to_online_page + is_zone_movable_page. */
+function onlineMovablePage(m: HotplugMachine, pfn: Pfn): boolean | null {
+  const run = m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn));
+  if (!run?.online || !m.state.sparse.pfnValid(pfn)) return null;
+  const rec = m.recordScratch;
+  if (!m.store.readRecord(pfn, rec)) return null;
+  const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
+  const zoneIdx = Number(pageFlagsField(flags, m.pageFlagsLayout, 'zone'));
+  return m.state.zoneNames[zoneIdx] === 'Movable';
+}
+
 /**
- * auto_movable_zone_for_pfn (6.1) for a block of a static group: MOVABLE if the rest of the group
- * could all go MOVABLE within the ratio, unless part of the group is already in a kernel zone.
+ * auto_movable_zone_for_pfn (6.1): MOVABLE when the memory still to come of the block's group
+ * fits the ratio, unless some of the group (static) or of the unit (dynamic) is in a kernel zone.
+ * As in the kernel, the fallback kernel zone is looked up with the pfn and size the search left.
  */
-function autoMovableZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: number): Zone {
+function autoMovableZoneForPfn(m: HotplugMachine, nid: Nid, group: MemoryGroup | null, startPfn: Pfn, nr: number): Zone {
   const ratio = m.state.spec.boot.autoMovableRatio ?? 301;
-  const kernel = (): Zone => defaultKernelZoneForPfn(m, nid, start, nr);
+  let pfn = startPfn;
+  let nrPages = nr;
+  const kernel = (): Zone => defaultKernelZoneForPfn(m, nid, pfn, nrPages);
   if (!ratio) return kernel();
-  const group = m.groupOf.get(start / m.pagesPerBlock);
-  let maxPages = nr;
+  let maxPages: number;
   let onlinePages = 0;
-  if (group !== undefined) {
-    maxPages = 0;
-    for (const [id, g] of m.groupOf) {
-      if (g !== group) continue;
-      const b = m.blocks.get(id);
-      if (!b) continue;
-      maxPages += b.nrPages;
-      if (b.state !== 'online') continue;
-      if (b.validZones !== 'Movable') return kernel();
-      onlinePages += b.nrPages;
+  if (group && !group.dynamic) {
+    const p = m.groupPresent(group);
+    maxPages = group.pages;
+    onlinePages = p.movable;
+    if (p.kernel) return kernel();
+  } else if (!group || group.pages === nrPages) {
+    maxPages = nrPages;
+  } else {
+    maxPages = group.pages;
+    const pps = m.state.sparse.pagesPerSection;
+    pfn = Math.floor(pfn / group.pages) * group.pages;
+    const endPfn = pfn + group.pages;
+    for (; pfn < endPfn; pfn += pps) {
+      const movable = onlineMovablePage(m, pfn);
+      if (movable === null) continue;
+      if (!movable) return kernel();
+      onlinePages += pps;
     }
   }
-  const want = maxPages - onlinePages;
-  if (!autoMovableCanOnlineMovable(m, null, want)) return kernel();
-  if (autoMovableNumaAware(m) && !autoMovableCanOnlineMovable(m, nid, want)) return kernel();
+  nrPages = maxPages - onlinePages;
+  if (!autoMovableCanOnlineMovable(m, null, group, nrPages)) return kernel();
+  if (autoMovableNumaAware(m) && !autoMovableCanOnlineMovable(m, nid, group, nrPages)) return kernel();
   return m.zoneByName(nid, 'Movable');
 }
 
@@ -212,36 +326,98 @@ export function validZones(m: HotplugMachine, b: MemoryBlock): string {
   return names.join(' ');
 }
 
-/** add_memory(nid, start, size): sections, memmap and offline blocks; returns 0 or -errno. */
-export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: number, sizeBytes: number): Task<number> {
-  const page = 2 ** m.state.arch.pageShift;
-  if (startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0 || sizeBytes === 0) return -EINVAL;
-  const start = startBytes / page;
-  const nr = sizeBytes / page;
-  const pps = m.state.sparse.pagesPerSection;
-  yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
-  yield { op: 'down_write', lock: m.memHotplugLock };
-  for (let nr0 = start / pps; nr0 < (start + nr) / pps; nr0++) {
-    if (m.state.sparse.runOf(nr0)?.present) {
-      yield { op: 'up_write', lock: m.memHotplugLock };
-      yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
-      return -EEXIST;
-    }
+/** %#lx / %#llx: 0x-prefixed hex, "0" for zero. */
+function hexAlt(n: number): string {
+  return n === 0 ? '0' : `0x${n.toString(16)}`;
+}
+
+/** memmap_on_memory as this kernel reads memory_hotplug.memmap_on_memory= (off when absent or refused). */
+export function memmapOnMemoryMode(m: HotplugMachine): 'off' | 'on' | 'force' {
+  const f = m.state.profile.features;
+  const text = m.state.spec.boot.memmapOnMemory;
+  if (f.memmapOnMemory === 'none' || text === undefined) return 'off';
+  // Before 6.6 a bool parameter: no value means Y. The 6.6 ops need a value.
+  if (text === '') return f.memmapOnMemoryForce ? 'off' : 'on';
+  if (f.memmapOnMemoryForce && (text === 'force' || text === 'FORCE')) return 'force';
+  return kstrtobool(text, kstrtoboolLetters(f)) ? 'on' : 'off';
+}
+
+/** memory_block_memmap_on_memory_pages (6.6+; before, the PMD-aligned memmap of the block): vmemmap pages per block. */
+export function memmapOnMemoryPages(m: HotplugMachine): number {
+  const pages = Math.ceil((m.pagesPerBlock * m.recordScratch.length) / m.pageBytes);
+  if (memmapOnMemoryMode(m) !== 'force') return pages;
+  const pb = m.state.sparse.pageblockNrPages;
+  return Math.ceil(pages / pb) * pb;
+}
+
+/**
+ * mhp_supports_memmap_on_memory for a range of one memory block: enabled, the arch has
+ * ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE (x86_64, arm64), the block's memmap fills whole PMDs (the
+ * generic arch_supports_memmap_on_memory) and leaves whole pageblocks for the buddy.
+ */
+export function mhpSupportsMemmapOnMemory(m: HotplugMachine): boolean {
+  if (memmapOnMemoryMode(m) === 'off') return false;
+  const arch = m.state.arch;
+  if (arch.name !== 'x86_64' && arch.name !== 'arm64') return false;
+  const memmapBytes = m.pagesPerBlock * m.recordScratch.length;
+  const pmdBytes = 2 ** (2 * arch.pageShift - 3);
+  const pb = m.state.sparse.pageblockNrPages;
+  if (!m.state.profile.features.memmapOnMemoryForce) {
+    // 5.13-6.5: vmemmap_size PMD aligned, the remaining size pageblock aligned.
+    return memmapBytes % pmdBytes === 0 && (m.blockBytes - memmapBytes) % (pb * m.pageBytes) === 0;
   }
+  const pages = memmapOnMemoryPages(m);
+  return memmapBytes % m.pageBytes === 0 && pages % pb === 0 && pages !== m.pagesPerBlock && memmapBytes % pmdBytes === 0;
+}
+
+interface AddParams {
+  readonly group: MemoryGroup | null;
+  /** MHP_MEMMAP_ON_MEMORY requested by the driver. */
+  readonly memmapOnMemory: boolean;
+  /** The iomem resource's name, and the device resource it sits under. */
+  readonly resource: string;
+  readonly parent: string | null;
+}
+
+/**
+ * add_memory_resource with device_hotplug_lock held by the caller: the range check, the resource,
+ * __try_online_node, the sections and memmap (from the block itself when memmap_on_memory
+ * applies), the memory block devices, and auto-online. 0 or -errno; nothing changes on failure.
+ */
+function* addMemoryResource(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, p: AddParams): Task<number> {
+  if (!sizeBytes || startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0) {
+    m.state.log.info(`Block size [${hexAlt(m.blockBytes)}] unaligned hotplug range: start ${hexAlt(startBytes)}, size ${hexAlt(sizeBytes)}`);
+    return -EINVAL;
+  }
+  const start = startBytes / m.pageBytes;
+  const nr = sizeBytes / m.pageBytes;
+  const pps = m.state.sparse.pagesPerSection;
+  // register_memory_resource: a range that is already memory is busy.
+  for (let sec = start / pps; sec < (start + nr) / pps; sec++) if (m.state.sparse.runOf(sec)?.present) return -EEXIST;
+  m.resources.push({ start: startBytes, end: startBytes + sizeBytes - 1, name: p.resource, parent: p.parent });
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  const node = m.node(nid);
+  const newNode = !node.online;
+  if (newNode) yield* hotaddInitPgdat(m, node);
+  // Self-hosted memmap: one altmap per block, for an add of one block (5.13-6.7) or any (6.8+).
+  const perBlock = m.state.profile.features.memmapOnMemory === 'per-block' || sizeBytes === m.blockBytes;
+  const nrVmemmap = p.memmapOnMemory && perBlock && mhpSupportsMemmapOnMemory(m) ? memmapOnMemoryPages(m) : 0;
   // __add_pages -> sparse_add_section per section: usage + subsection map, memmap, PRESENT.
-  // vmemmap_populate takes pages from the buddy without zeroing them: stale struct pages, which
-  // sparse_add_section then poisons (page_init_poison) when CONFIG_DEBUG_VM poisoning is on.
+  // vmemmap_populate takes pages from the buddy (or the altmap) without zeroing them: stale
+  // struct pages, which sparse_add_section then poisons when CONFIG_DEBUG_VM poisoning is on.
   const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
   for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
     m.state.sparse.updateSections(sec, sec + 1, (r) => r, (s, e) => ({ startNr: s, endNr: e, nid, present: true, hasMemMap: true, online: false, early: false }));
     m.store.populateSections(sec, sec + 1, fresh);
+    yield { op: 'work', work: nrVmemmap ? 'vmemmap-populate-altmap' : 'vmemmap-populate', nrPages: pps, node: nid };
     yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
   }
   // create_memory_block_devices: offline blocks on nid.
   for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) {
     m.hotAdded.add(id);
-    m.groupOf.set(id, start / m.pagesPerBlock);
+    if (p.group) m.groupOf.set(id, p.group.id);
+    if (nrVmemmap) m.vmemmapPages.set(id, nrVmemmap);
     m.blocks.set(id, {
       id,
       startSectionNr: (id * m.pagesPerBlock) / pps,
@@ -255,6 +431,7 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: number, size
       physDevice: 0,
     });
   }
+  if (newNode) node.online = true; // node_set_online + register_one_node
   yield { op: 'up_write', lock: m.memHotplugLock };
   // Auto-online per auto_online_blocks, block by block, still under device_hotplug_lock.
   const auto = m.state.spec.boot.memhpDefaultState ?? m.state.spec.config.autoOnlineBlocks;
@@ -264,7 +441,51 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: number, size
       if (rc !== 0) break;
     }
   }
-  yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+  return 0;
+}
+
+/**
+ * __try_online_node for a node offline until now: hotadd_init_pgdat (6.1; v5.3 hotadd_new_pgdat)
+ * resets the pgdat: no zones in use, node_start_pfn 0, every zone's managed pages 0.
+ */
+function* hotaddInitPgdat(m: HotplugMachine, node: PglistData): Task<void> {
+  yield { op: 'access', kind: 'write', what: `NODE_DATA(${node.nodeId})` };
+  node.nodeStartPfn = 0;
+  for (const z of node.zones) if (z.managedPages !== null) z.managedPages = 0;
+}
+
+/**
+ * A hot-add by a device, as its driver does it: an ACPI memory device adds its range in one
+ * add_memory with a static memory group and MHP_MEMMAP_ON_MEMORY (5.13+); virtio-mem adds one
+ * memory block per add_memory_driver_managed into its dynamic group, never with memmap_on_memory.
+ */
+export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, device: HotplugDevice = { kind: 'dimm' }): Task<number> {
+  if (device.kind === 'dimm') {
+    yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
+    // acpi_memory_enable_device: memory_group_register_static with the device's size.
+    const group = m.registerGroup(nid, false, Math.ceil(sizeBytes / m.pageBytes));
+    const memmapOnMemory = m.state.profile.features.memmapOnMemory !== 'none';
+    const rc = yield* addMemoryResource(m, nid, startBytes, sizeBytes, { group, memmapOnMemory, resource: 'System RAM', parent: null });
+    if (rc !== 0) m.groups.delete(group.id);
+    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+    return rc;
+  }
+  let dev = m.virtioMem.get(device.name);
+  if (!dev) {
+    // virtio_mem_init: a dynamic group whose unit is one memory block (SBM).
+    const regionStart = device.regionStart ?? startBytes;
+    const regionBytes = device.regionBytes ?? sizeBytes;
+    dev = { name: device.name, group: m.registerGroup(nid, true, m.pagesPerBlock), regionStart, regionBytes };
+    m.virtioMem.set(device.name, dev);
+  }
+  if (startBytes < dev.regionStart || startBytes + sizeBytes > dev.regionStart + dev.regionBytes) return -EINVAL; // outside the device
+  for (let b = startBytes; b < startBytes + sizeBytes; b += m.blockBytes) {
+    yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
+    // MHP_NID_IS_MGID: the node is the group's.
+    const rc = yield* addMemoryResource(m, dev.group.nid, b, Math.min(m.blockBytes, startBytes + sizeBytes - b), { group: dev.group, memmapOnMemory: false, resource: 'System RAM (virtio_mem)', parent: dev.name });
+    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+    if (rc !== 0) return rc;
+  }
   return 0;
 }
 
@@ -276,46 +497,115 @@ export function* onlineBlock(m: HotplugMachine, id: number, type: OnlineType): T
   return rc;
 }
 
+/**
+ * memory_block_online (5.13+; v5.3 online_pages): the zone is chosen, the vmemmap pages of a
+ * memmap_on_memory block are initialised into it (outside mem_hotplug_lock before 6.6), then the
+ * rest is onlined; the vmemmap pages count as present but are never managed.
+ */
 function* onlineBlockLocked(m: HotplugMachine, id: number, type: OnlineType): Task<number> {
   const b = m.blocks.get(id);
   if (!b) return -EINVAL;
   if (b.state === 'online') return -EINVAL; // device_online returns 1: "already online"
-  yield { op: 'down_write', lock: m.memHotplugLock };
-  const zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
-  // move_pfn_range_to_zone: spans grow under pgdat_resize_lock and the zone span seqlock.
-  const resize = m.pgdatResizeLock.get(b.nid) as SpinLock;
-  const seq = m.seqlockOf(zone);
-  yield { op: 'spin_lock_irqsave', lock: resize };
-  yield { op: 'write_seqlock', lock: seq };
-  const oldEnd = zoneEnd(zone);
-  if (zone.spannedPages === 0 || b.startPfn < zone.zoneStartPfn) zone.zoneStartPfn = b.startPfn;
-  zone.spannedPages = Math.max(b.startPfn + b.nrPages, oldEnd) - zone.zoneStartPfn;
-  yield { op: 'access', kind: 'write', what: `zone ${zone.name} span` };
-  const node = m.node(b.nid);
-  const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
-  if (node.nodeSpannedPages === 0 || b.startPfn < node.nodeStartPfn) node.nodeStartPfn = b.startPfn;
-  node.nodeSpannedPages = Math.max(b.startPfn + b.nrPages, nodeEnd) - node.nodeStartPfn;
-  yield { op: 'write_sequnlock', lock: seq };
-  yield { op: 'spin_unlock_irqrestore', lock: resize };
-  // memmap_init_range(MEMINIT_HOTPLUG): PG_reserved on every page, PageOffline from 6.12.
-  const pps = m.state.sparse.pagesPerSection;
-  const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
-  for (let pfn = b.startPfn; pfn < b.startPfn + b.nrPages; pfn += pps) {
-    m.store.initRange(pfn, pfn + pps, zone.zoneIdx, b.nid);
-    if (offlineType === null) m.store.setReservedRange(pfn, pfn + pps);
-    else m.store.setPageTypeRange(pfn, pfn + pps, offlineType);
-    yield { op: 'work', work: 'memmap-init', nrPages: pps, node: b.nid };
-    yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
+  const f = m.state.profile.features;
+  let zone: Zone;
+  if (f.memmapOnMemory === 'none') {
+    yield { op: 'down_write', lock: m.memHotplugLock };
+    zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
+    yield* onlinePages(m, zone, b.startPfn, b.nrPages);
+    yield { op: 'up_write', lock: m.memHotplugLock };
+  } else {
+    zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
+    const nrVmemmap = m.vmemmapPages.get(id) ?? 0;
+    const whole = f.memmapOnMemoryForce; // 6.6+: mem_hotplug_begin in memory_block_online
+    if (whole) yield { op: 'down_write', lock: m.memHotplugLock };
+    if (nrVmemmap) yield* mhpInitMemmapOnMemory(m, zone, b.startPfn, nrVmemmap);
+    if (!whole) yield { op: 'down_write', lock: m.memHotplugLock };
+    yield* onlinePages(m, zone, b.startPfn + nrVmemmap, b.nrPages - nrVmemmap);
+    if (!whole) yield { op: 'up_write', lock: m.memHotplugLock };
+    if (nrVmemmap) yield* adjustPresentPageCount(m, zone, nrVmemmap);
+    if (whole) yield { op: 'up_write', lock: m.memHotplugLock };
   }
-  // online_pages_range + adjust_present_page_count + online_mem_sections.
-  zone.presentPages += b.nrPages;
-  node.nodePresentPages += b.nrPages;
-  if (zone.managedPages !== null) zone.managedPages += b.nrPages;
-  m.state.sparse.setSectionsOnline(b.startSectionNr, b.startSectionNr + b.nrPages / pps, true);
   b.state = 'online';
   b.validZones = zone.name;
-  yield { op: 'up_write', lock: m.memHotplugLock };
   return 0;
+}
+
+/**
+ * move_pfn_range_to_zone: zone and node spans grow (under pgdat_resize_lock and the zone span
+ * seqlock before 5.14, under nothing more than mem_hotplug_lock after), then memmap_init_range
+ * (MEMINIT_HOTPLUG): PG_reserved on every page, PageOffline from 6.12; each pageblock's
+ * migratetype is set through set_pfnblock_flags_mask, which asserts zone_spans_pfn.
+ */
+function* movePfnRangeToZone(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+  const locks = m.state.profile.features.hotplugSpanLocks;
+  const resize = m.pgdatResizeLock.get(zone.nid) as SpinLock;
+  const seq = m.seqlockOf(zone);
+  if (locks) {
+    yield { op: 'spin_lock_irqsave', lock: resize };
+    yield { op: 'write_seqlock', lock: seq };
+  }
+  const oldEnd = zoneEnd(zone);
+  if (zone.spannedPages === 0 || start < zone.zoneStartPfn) zone.zoneStartPfn = start;
+  zone.spannedPages = Math.max(start + nr, oldEnd) - zone.zoneStartPfn;
+  yield { op: 'access', kind: 'write', what: `zone ${zone.name} span` };
+  if (locks) yield { op: 'write_sequnlock', lock: seq };
+  const node = m.node(zone.nid);
+  const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
+  if (node.nodeSpannedPages === 0 || start < node.nodeStartPfn) node.nodeStartPfn = start;
+  node.nodeSpannedPages = Math.max(start + nr, nodeEnd) - node.nodeStartPfn;
+  yield { op: 'access', kind: 'write', what: `node ${zone.nid} span` };
+  if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
+  const pps = m.state.sparse.pagesPerSection;
+  const pb = m.state.sparse.pageblockNrPages;
+  const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
+  for (let pfn = start; pfn < start + nr; ) {
+    const end = Math.min(start + nr, (Math.floor(pfn / pps) + 1) * pps);
+    m.store.initRange(pfn, end, zone.zoneIdx, zone.nid);
+    if (offlineType === null) m.store.setReservedRange(pfn, end);
+    else m.store.setPageTypeRange(pfn, end, offlineType);
+    for (let q = Math.ceil(pfn / pb) * pb; q < end; q += pb) yield { op: 'set_pfnblock_flags', zone, pfn: q };
+    yield { op: 'work', work: 'memmap-init', nrPages: end - pfn, node: zone.nid };
+    yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
+    pfn = end;
+  }
+}
+
+/** adjust_present_page_count (5.3: under pgdat_resize_lock): zone and node present pages. */
+function* adjustPresentPageCount(m: HotplugMachine, zone: Zone, nrPages: number): Task<void> {
+  const node = m.node(zone.nid);
+  const locks = m.state.profile.features.hotplugSpanLocks;
+  const resize = m.pgdatResizeLock.get(zone.nid) as SpinLock;
+  if (locks) yield { op: 'spin_lock_irqsave', lock: resize };
+  zone.presentPages += nrPages;
+  node.nodePresentPages += nrPages;
+  yield { op: 'access', kind: 'write', what: `zone ${zone.name} present_pages` };
+  if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
+}
+
+/** online_pages with mem_hotplug_lock held: the range joins the zone, its pages go to the buddy, its sections go online. */
+function* onlinePages(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+  yield* movePfnRangeToZone(m, zone, start, nr);
+  // online_pages_range: generic_online_page frees the pages (managed), online_mem_sections.
+  if (zone.managedPages !== null) zone.managedPages += nr;
+  const sparse = m.state.sparse;
+  sparse.setSectionsOnline(sparse.pfnToSectionNr(start), sparse.pfnToSectionNr(start + nr - 1) + 1, true);
+  yield* adjustPresentPageCount(m, zone, nr);
+}
+
+/**
+ * mhp_init_memmap_on_memory: the vmemmap pages join the zone (present, never managed), marked
+ * PG_vmemmap_self_hosted (6.12+: no longer PageOffline); sections they fill go online.
+ */
+function* mhpInitMemmapOnMemory(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+  yield* movePfnRangeToZone(m, zone, start, nr);
+  const version = pageLayoutVersionFor(m.state);
+  if (m.state.profile.features.hotplugPageOffline) m.store.setPageTypeRange(start, start + nr, clearPageType(version, 'offline', encodePageType(version, 'offline')));
+  const bits = pageFlagBits(pageConfigFor(m.state));
+  const bit = bits.get('PG_vmemmap_self_hosted') ?? bits.get('PG_owner_priv_1');
+  if (bit === undefined) throw new Error('page flags: no PG_owner_priv_1 for PG_vmemmap_self_hosted');
+  m.store.setFlagsRange(start, start + nr, (1 << bit) >>> 0);
+  const pps = m.state.sparse.pagesPerSection;
+  if (nr >= pps) m.state.sparse.setSectionsOnline(start / pps, Math.floor((start + nr) / pps), true);
 }
 
 /** page_to_nid + page_zone of the struct page at pfn (as its flags say): is it (nid, zone)? */
@@ -327,80 +617,99 @@ function pageLinksTo(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean
   return Number(pageFlagsField(flags, layout, 'node')) === nid && Number(pageFlagsField(flags, layout, 'zone')) === zone.zoneIdx;
 }
 
-/** pfn_to_online_page + pfn_to_nid + page_zone, as find_*_section_pfn read them. */
-function onlinePageIn(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
-  const run = m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn));
-  return !!run?.online && m.state.sparse.pfnValid(pfn) && pageLinksTo(m, pfn, nid, zone);
-}
-
-/** A sysfs write of "offline": offline_pages; 0 or -errno (state unchanged on failure). */
+/**
+ * A sysfs write of "offline": memory_block_offline (5.13+; v5.3 offline_pages). The vmemmap pages
+ * of a memmap_on_memory block leave present first and the zone last. 0 or -errno (state unchanged
+ * on failure).
+ */
 export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
   const b = m.blocks.get(id);
   if (!b || b.state !== 'online') return -EINVAL;
   yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
-  yield { op: 'down_write', lock: m.memHotplugLock };
-  const zoneName = b.validZones;
-  if (zoneName === null || zoneName === 'none') {
-    yield { op: 'up_write', lock: m.memHotplugLock };
-    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
-    return -EINVAL; // "multizone range"
-  }
-  if (m.unmovableBlocks.has(id) && zoneName !== 'Movable') {
-    yield { op: 'up_write', lock: m.memHotplugLock };
-    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
-    return -EBUSY; // "unmovable page": migration cannot empty the block
-  }
-  const zone = m.zoneByName(b.nid, zoneName);
-  const node = m.node(b.nid);
-  const pps = m.state.sparse.pagesPerSection;
-  const start = b.startPfn;
-  const end = b.startPfn + b.nrPages;
-  // __offline_isolated_pages -> offline_mem_sections, then the counts.
-  m.state.sparse.setSectionsOnline(b.startSectionNr, b.startSectionNr + b.nrPages / pps, false);
-  if (zone.managedPages !== null) zone.managedPages -= b.nrPages;
-  zone.presentPages -= b.nrPages;
-  node.nodePresentPages -= b.nrPages;
-  b.state = 'offline';
-  b.validZones = null;
-  if (m.pageInitPoisoning && m.state.profile.features.poisonAtOffline) {
-    // remove_pfn_range_from_zone: the struct pages are uninitialised again, section by section.
-    for (let sec = b.startSectionNr; sec < b.startSectionNr + b.nrPages / pps; sec++) {
-      yield { op: 'access', kind: 'write', what: `memmap of section ${sec}` };
-      m.store.poisonRange(sec * pps, (sec + 1) * pps);
-    }
-  }
-  if (!m.state.profile.features.shrinkAtOffline) {
-    // Before 5.5 the spans only shrank when the memory was removed (__remove_zone).
-    yield { op: 'up_write', lock: m.memHotplugLock };
-    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
-    return 0;
-  }
-  yield* shrinkSpans(m, zone, start, end, 'online');
-  yield { op: 'up_write', lock: m.memHotplugLock };
+  const rc = yield* offlineBlockLocked(m, b);
   yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
-  return 0;
+  return rc;
+}
+
+function* offlineBlockLocked(m: HotplugMachine, b: MemoryBlock): Task<number> {
+  const zoneName = b.validZones;
+  if (zoneName === null || zoneName === 'none') return -EINVAL; // mem->zone NULL: "multizone range"
+  const zone = m.zoneByName(b.nid, zoneName);
+  const f = m.state.profile.features;
+  const nrVmemmap = m.vmemmapPages.get(b.id) ?? 0;
+  const whole = f.memmapOnMemory !== 'none' && f.memmapOnMemoryForce; // 6.6+: one mem_hotplug_begin
+  if (whole) yield { op: 'down_write', lock: m.memHotplugLock };
+  if (nrVmemmap) yield* adjustPresentPageCount(m, zone, -nrVmemmap);
+  if (!whole) yield { op: 'down_write', lock: m.memHotplugLock };
+  const rc = yield* offlinePages(m, b, zone, b.startPfn + nrVmemmap, b.nrPages - nrVmemmap);
+  if (!whole) yield { op: 'up_write', lock: m.memHotplugLock };
+  if (rc !== 0) {
+    if (nrVmemmap) yield* adjustPresentPageCount(m, zone, nrVmemmap);
+  } else {
+    if (nrVmemmap) yield* mhpDeinitMemmapOnMemory(m, zone, b.startPfn, nrVmemmap);
+    b.state = 'offline';
+    b.validZones = null;
+  }
+  if (whole) yield { op: 'up_write', lock: m.memHotplugLock };
+  return rc;
 }
 
 /**
- * shrink_zone_span + update_pgdat_span under pgdat_resize_lock and the zone span seqlock, after
- * [start, end) left the zone. The search for the new first or last pfn of the zone reads
+ * offline_pages with mem_hotplug_lock held: EBUSY when migration cannot empty the block; else
+ * offline_mem_sections, the counts, and remove_pfn_range_from_zone (5.5+: poison, shrink).
+ */
+function* offlinePages(m: HotplugMachine, b: MemoryBlock, zone: Zone, start: Pfn, nr: number): Task<number> {
+  if (m.unmovableBlocks.has(b.id) && zone.name !== 'Movable') return -EBUSY; // "unmovable page"
+  const sparse = m.state.sparse;
+  sparse.setSectionsOnline(sparse.pfnToSectionNr(start), sparse.pfnToSectionNr(start + nr - 1) + 1, false);
+  if (zone.managedPages !== null) zone.managedPages -= nr;
+  yield* adjustPresentPageCount(m, zone, -nr);
+  if (m.state.profile.features.shrinkAtOffline) yield* removePfnRangeFromZone(m, zone, start, start + nr);
+  return 0;
+}
+
+/** remove_pfn_range_from_zone (5.5+): the struct pages are uninitialised again (poisoned), the spans shrink. */
+function* removePfnRangeFromZone(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn): Task<void> {
+  if (m.pageInitPoisoning && m.state.profile.features.poisonAtOffline) {
+    forEachSectionPiece(m.state.sparse.pagesPerSection, start, end, (sec, s, e) => m.store.poisonRange(s, e));
+    yield { op: 'access', kind: 'write', what: `memmap [${start}, ${end})` };
+  }
+  yield* shrinkSpans(m, zone, start, end, 'online');
+}
+
+/** mhp_deinit_memmap_on_memory: sections the vmemmap pages fill go offline; the pages leave the zone (page_zone of the first). */
+function* mhpDeinitMemmapOnMemory(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+  const pps = m.state.sparse.pagesPerSection;
+  if (nr >= pps) m.state.sparse.setSectionsOnline(start / pps, Math.floor((start + nr) / pps), false);
+  yield { op: 'access', kind: 'read', what: `struct page ${start}` };
+  if (m.state.profile.features.shrinkAtOffline) yield* removePfnRangeFromZone(m, zone, start, start + nr);
+}
+
+/**
+ * shrink_zone_span + update_pgdat_span (before 5.14 under pgdat_resize_lock, the zone span under
+ * its seqlock), after [start, end) left the zone. The search for the new first or last pfn of the zone reads
  * struct pages: from 5.5 only of online sections (pfn_to_online_page); v5.3 took any pfn_valid
  * one, so offline-but-present memory still counted.
  */
 function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
   const node = m.node(zone.nid);
   const nid = zone.nid;
-  const found = (p: Pfn): boolean => (search === 'online' ? onlinePageIn(m, p, nid, zone) : validPageIn(m, p, nid, zone));
+  // pfn_to_online_page (5.5+) or pfn_valid (v5.3) first; only then is the struct page read.
+  const readable = (p: Pfn): boolean => (search === 'online' ? !!m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(p))?.online : true) && m.state.sparse.pfnValid(p);
   const resize = m.pgdatResizeLock.get(nid) as SpinLock;
   const seq = m.seqlockOf(zone);
-  yield { op: 'spin_lock_irqsave', lock: resize };
-  yield { op: 'write_seqlock', lock: seq };
+  const locks = m.state.profile.features.hotplugSpanLocks;
+  if (locks) {
+    yield { op: 'spin_lock_irqsave', lock: resize };
+    yield { op: 'write_seqlock', lock: seq };
+  }
   const sub = m.state.sparse.pagesPerSubsection;
   if (zone.zoneStartPfn === start) {
     let pfn = 0;
     for (let p = end; p < zoneEnd(zone); p += sub) {
+      if (!readable(p)) continue;
       yield { op: 'access', kind: 'read', what: `struct page ${p}` };
-      if (found(p)) {
+      if (pageLinksTo(m, p, nid, zone)) {
         pfn = p;
         break;
       }
@@ -415,8 +724,9 @@ function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, searc
   } else if (zoneEnd(zone) === end) {
     let pfn = 0;
     for (let p = start - 1; p >= zone.zoneStartPfn; p -= sub) {
+      if (!readable(p)) continue;
       yield { op: 'access', kind: 'read', what: `struct page ${p}` };
-      if (found(p)) {
+      if (pageLinksTo(m, p, nid, zone)) {
         pfn = p;
         break;
       }
@@ -427,6 +737,7 @@ function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, searc
       zone.spannedPages = 0;
     }
   }
+  if (locks) yield { op: 'write_sequnlock', lock: seq };
   // update_pgdat_span
   let ns = 0;
   let ne = 0;
@@ -442,36 +753,50 @@ function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, searc
   }
   node.nodeStartPfn = ns;
   node.nodeSpannedPages = ne - ns;
-  yield { op: 'write_sequnlock', lock: seq };
-  yield { op: 'spin_unlock_irqrestore', lock: resize };
-}
-
-/** v5.3's find_*_section_pfn test: pfn_valid, then the struct page's node and zone. */
-function validPageIn(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
-  return m.state.sparse.pfnValid(pfn) && pageLinksTo(m, pfn, nid, zone);
+  yield { op: 'access', kind: 'write', what: `node ${nid} span` };
+  if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
 }
 
 /**
- * remove_memory(start, size): every block must be offline (-EBUSY otherwise, nothing changed);
- * before 5.5 the zone spans shrink here (__remove_zone, with the pfn_valid search); then the
- * blocks go and sparse_remove_section frees the sections and their memmap.
+ * remove_memory(start, size) (try_remove_memory): every block must be offline (-EBUSY otherwise,
+ * nothing changed); a memmap_on_memory range only in the granularity it was added (5.13-6.7,
+ * -EINVAL); before 5.5 the zone spans shrink here (__remove_zone, with the pfn_valid search);
+ * then the blocks go, sparse_remove_section frees the sections and their memmap, the resource
+ * is released and try_offline_node may take the node offline.
  */
-export function* removeMemory(m: HotplugMachine, startBytes: number, sizeBytes: number): Task<number> {
-  const page = 2 ** m.state.arch.pageShift;
+export function* removeMemory(m: HotplugMachine, startBytes: PhysAddr, sizeBytes: Bytes): Task<number> {
   if (startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0 || sizeBytes === 0) return -EINVAL;
-  const start = startBytes / page;
-  const nr = sizeBytes / page;
+  const start = startBytes / m.pageBytes;
+  const nr = sizeBytes / m.pageBytes;
   const ids: number[] = [];
   for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) ids.push(id);
   yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
-  // check_memblock_offlined_cb: "Memory block N is not offline"
+  // check_memblock_offlined_cb: "Memory block N is not offline"; the last block's nid is kept.
   if (ids.some((id) => m.blocks.get(id)?.state === 'online')) {
     yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
     return -EBUSY;
   }
+  let nid: Nid | null = null;
+  for (const id of ids) nid = m.blocks.get(id)?.nid ?? nid;
+  const f = m.state.profile.features;
+  if (f.memmapOnMemory === 'single-block' && memmapOnMemoryMode(m) !== 'off' && ids.some((id) => m.vmemmapPages.has(id)) && sizeBytes !== m.blockBytes) {
+    m.state.log.warn(`Refuse to remove ${hexAlt(startBytes)} - ${hexAlt(startBytes + sizeBytes)},wrong granularity`);
+    yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
+    return -EINVAL;
+  }
+  // remove_memory_block_devices, then mem_hotplug_begin and arch_remove_memory.
+  const groups = new Set<number>();
+  for (const id of ids) {
+    const g = m.groupOf.get(id);
+    if (g !== undefined) groups.add(g);
+    m.blocks.delete(id);
+    m.hotAdded.delete(id);
+    m.groupOf.delete(id);
+    m.vmemmapPages.delete(id);
+  }
   yield { op: 'down_write', lock: m.memHotplugLock };
   const pps = m.state.sparse.pagesPerSection;
-  if (!m.state.profile.features.shrinkAtOffline) {
+  if (!f.shrinkAtOffline) {
     // v5.3 arch_remove_memory (x86): page_zone(pfn_to_page(start)) picks the zone to shrink; it
     // reads the first struct page, which is still poisoned if the memory was never onlined.
     yield { op: 'access', kind: 'read', what: `struct page ${start}` };
@@ -484,17 +809,59 @@ export function* removeMemory(m: HotplugMachine, startBytes: number, sizeBytes: 
       }
     }
   }
-  for (const id of ids) {
-    m.blocks.delete(id);
-    m.hotAdded.delete(id);
-    m.groupOf.delete(id);
-  }
   for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
     m.state.sparse.removeSections(sec, sec + 1);
     m.store.depopulateSection(sec);
   }
+  releaseMemRegionAdjustable(m, startBytes, startBytes + sizeBytes - 1);
+  if (nid !== null) yield* tryOfflineNode(m, nid);
   yield { op: 'up_write', lock: m.memHotplugLock };
+  // The ACPI memory device goes with its last range: memory_group_unregister.
+  for (const g of groups) {
+    if (!m.groups.get(g)?.dynamic && ![...m.groupOf.values()].includes(g)) m.groups.delete(g);
+  }
   yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
   return 0;
+}
+
+/** release_mem_region_adjustable: cut [start, end] out of the hot-added resources (splitting one if needed). */
+function releaseMemRegionAdjustable(m: HotplugMachine, start: PhysAddr, end: PhysAddr): void {
+  const out: HotplugResource[] = [];
+  for (const r of m.resources) {
+    if (r.end < start || r.start > end) out.push(r);
+    else {
+      if (r.start < start) out.push({ ...r, end: start - 1 });
+      if (r.end > end) out.push({ ...r, start: end + 1 });
+    }
+  }
+  m.resources.splice(0, m.resources.length, ...out);
+}
+
+/**
+ * try_offline_node: a node with no memory left and no CPUs goes offline. v5.3 walks the node's
+ * span by section and reads pfn_to_nid of each present one (the struct page: poisoned if never
+ * onlined); the fix asks node_spanned_pages and the memory blocks' nid.
+ */
+function* tryOfflineNode(m: HotplugMachine, nid: Nid): Task<void> {
+  const node = m.node(nid);
+  if (m.state.profile.features.tryOfflineNode === 'section-walk') {
+    const pps = m.state.sparse.pagesPerSection;
+    const end = node.nodeStartPfn + node.nodeSpannedPages;
+    for (let pfn = node.nodeStartPfn; pfn < end; pfn += pps) {
+      if (!m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn))?.present) continue;
+      yield { op: 'access', kind: 'read', what: `struct page ${pfn}` };
+      const rec = m.recordScratch;
+      if (!m.store.readRecord(pfn, rec)) continue;
+      const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
+      if (Number(pageFlagsField(flags, m.pageFlagsLayout, 'node')) !== nid) continue;
+      return;
+    }
+  } else {
+    if (node.nodeSpannedPages) return;
+    for (const b of m.blocks.values()) if (b.nid === nid) return;
+  }
+  if (node.cpus > 0) return; // check_cpu_on_node
+  node.online = false; // node_set_offline + unregister_one_node
+  yield { op: 'access', kind: 'write', what: `node_states[N_ONLINE] ${nid}` };
 }

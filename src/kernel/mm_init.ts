@@ -42,8 +42,11 @@ export interface PglistData {
   readonly cpus: number;
   /** Has no memblock memory. */
   readonly memoryless: boolean;
-  /** Online: has memory, or is a memoryless node with CPUs (init_cpu_to_node onlines it). */
-  readonly online: boolean;
+  /**
+   * Online: has memory, or is a memoryless node with CPUs (init_cpu_to_node onlines it); later
+   * hot-add brings a node online and try_offline_node takes it offline.
+   */
+  online: boolean;
 }
 
 export interface BootState {

@@ -103,8 +103,11 @@ export class DenseMemmap implements MemmapStore {
   }
 
   setReservedRange(start: number, end: number): void {
-    const { writer } = this.geometry;
-    this.updateWord(start, end, writer.reservedWord, (old) => old | writer.reservedMask);
+    this.setFlagsRange(start, end, this.geometry.writer.reservedMask);
+  }
+
+  setFlagsRange(start: number, end: number, mask: number): void {
+    this.updateWord(start, end, 0, (old) => old | mask);
   }
 
   setPageTypeRange(start: number, end: number, value: number): void {

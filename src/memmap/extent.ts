@@ -11,14 +11,14 @@ interface Run {
   kind: FreshState | 'initialized';
   zone: number;
   nid: number;
-  /** PG_reserved set on top (setReservedRange). */
-  reserved: boolean;
+  /** Bits OR'ed into the low word of page->flags on top (PG_reserved, PG_vmemmap_self_hosted). */
+  flagsOr: number;
   /** page->page_type written on top (setPageTypeRange), or null. */
   pageType: number | null;
 }
 
 function sameContent(a: Run, b: Run): boolean {
-  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.reserved === b.reserved && a.pageType === b.pageType;
+  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.flagsOr === b.flagsOr && a.pageType === b.pageType;
 }
 
 export class ExtentMemmap implements MemmapStore {
@@ -76,7 +76,7 @@ export class ExtentMemmap implements MemmapStore {
 
   populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
     const pps = this.geometry.pagesPerSection;
-    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, reserved: false, pageType: null };
+    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, flagsOr: 0, pageType: null };
     this.rewrite(firstNr * pps, endNr * pps, (p) => ({ ...run, start: p.start, end: p.end }), run);
   }
 
@@ -101,19 +101,23 @@ export class ExtentMemmap implements MemmapStore {
   }
 
   initRange(start: number, end: number, zone: number, nid: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, reserved: false, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, flagsOr: 0, pageType: null }), null);
   }
 
   zeroRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, reserved: false, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, pageType: null }), null);
   }
 
   poisonRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, reserved: false, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, flagsOr: 0, pageType: null }), null);
   }
 
   setReservedRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, reserved: true }), null);
+    this.setFlagsRange(start, end, this.geometry.writer.reservedMask);
+  }
+
+  setFlagsRange(start: number, end: number, mask: number): void {
+    this.rewrite(start, end, (r) => ({ ...r, flagsOr: (r.flagsOr | mask) >>> 0 }), null);
   }
 
   setPageTypeRange(start: number, end: number, value: number): void {
@@ -138,7 +142,7 @@ export class ExtentMemmap implements MemmapStore {
     else if (r.kind === 'poisoned') u32.fill(0xffffffff);
     else if (r.kind === 'zeroed') u32.fill(0);
     else staleRecord(seed, pfn, u32, 0, writer.recordWords);
-    if (r.reserved) u32[writer.reservedWord] = ((u32[writer.reservedWord] ?? 0) | writer.reservedMask) >>> 0;
+    if (r.flagsOr) u32[0] = ((u32[0] ?? 0) | r.flagsOr) >>> 0;
     if (r.pageType !== null) u32[writer.pageTypeWord] = r.pageType;
     return true;
   }

@@ -35,6 +35,8 @@ export interface MemmapStore {
   poisonRange(start: number, end: number): void;
   /** __SetPageReserved over [start, end), on whatever the pages hold. */
   setReservedRange(start: number, end: number): void;
+  /** Set flag bits (a mask of the low 32 bits of page->flags, PG_ numbers < 32) over [start, end). */
+  setFlagsRange(start: number, end: number, mask: number): void;
   /** page->page_type := value over [start, end) (e.g. __SetPageOffline on fresh pages). */
   setPageTypeRange(start: number, end: number, value: number): void;
   stateOf(pfn: number): PageState;

@@ -87,6 +87,23 @@ export interface FormatFeatures {
   readonly kstrtoboolTrueFalse: boolean;
   /** kstrtobool takes e/E (enable) and d/D (disable). */
   readonly kstrtoboolEnableDisable: boolean;
+  /** Hotplug span updates take pgdat_resize_lock and the zone span seqlock (dropped in 5.14). */
+  readonly hotplugSpanLocks: boolean;
+  /**
+   * memory_hotplug.memmap_on_memory: absent; only for an add of exactly one memory block; or
+   * split per memory block of any add (create_altmaps_and_memory_blocks).
+   */
+  readonly memmapOnMemory: 'none' | 'single-block' | 'per-block';
+  /**
+   * The 6.6 rework: "force" mode (vmemmap pages rounded up to a pageblock), the altmap kept in
+   * the memory block, and the vmemmap pages initialised under mem_hotplug_lock.
+   */
+  readonly memmapOnMemoryForce: boolean;
+  /**
+   * try_offline_node: v5.3 walks the node's span by section and reads pfn_to_nid of each present
+   * section (the memmap); the fix checks node_spanned_pages and the memory blocks' nid instead.
+   */
+  readonly tryOfflineNode: 'section-walk' | 'spans-and-blocks';
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -129,6 +146,10 @@ const BASE: FormatFeatures = {
   autoMovableOnlinePolicy: false,
   kstrtoboolTrueFalse: false,
   kstrtoboolEnableDisable: false,
+  hotplugSpanLocks: true,
+  memmapOnMemory: 'none',
+  memmapOnMemoryForce: false,
+  tryOfflineNode: 'section-walk',
 };
 
 /**
@@ -173,6 +194,11 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [5, 15], features: { autoMovableOnlinePolicy: true }, evidence: 'e83a437faa62 (online_policy=auto-movable), merged for 5.15; 6.1 source read' },
   { since: [5, 19], features: { kstrtoboolTrueFalse: true }, evidence: 'lib/kstrtox.c: 5.17 without t/f, 5.19 with (5.18 unverified)' },
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
+  { since: [5, 5], features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)' },
+  { since: [5, 13], features: { memmapOnMemory: 'single-block' }, evidence: 'a08a2ae34613: absent 5.12.9, present 5.14 (5.13 unverified); 6.1 ACPI sets MHP_MEMMAP_ON_MEMORY only when the range is one block' },
+  { since: [5, 14], features: { hotplugSpanLocks: false }, evidence: '27cacaad16c5 "drop unneeded locking": 5.12.9 locks, 5.14 none (posted 2021-06 for 5.14)' },
+  { since: [6, 6], features: { memmapOnMemoryForce: true }, evidence: '6.5 bool parameter; 6.6.9 "force" mode, altmap in the memory block, mem_hotplug_begin in memory_block_online' },
+  { since: [6, 8], features: { memmapOnMemory: 'per-block' }, evidence: '6.6.9 size == block only; 6.8.0 create_altmaps_and_memory_blocks' },
   { since: [6, 18], features: { kstrtoboolEnableDisable: true }, evidence: 'lib/kstrtox.c: 6.14 without e/d, 6.18.2 with (6.15-6.17 unverified)' },
   {
     since: [6, 10],
@@ -188,6 +214,7 @@ export const STABLE: readonly StableBackport[] = [
   { branch: [5, 10], sinceSublevel: 89, features: { unavailable: 'per-node-zone' }, evidence: '5.10.44 per-zone, 5.10.89 per-node-zone' },
   { branch: [5, 10], sinceSublevel: 198, features: { movableClearBeyondNodeEnd: true }, evidence: '5.10.89 without, 5.10.198 with' },
   { branch: [5, 11], sinceSublevel: 22, features: { unavailable: 'per-zone' }, evidence: 'Fedora 5.11.22 log (dmesg 02); 5.11.0 without' },
+  { branch: [5, 4], sinceSublevel: 59, features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '5.4.59 has the try_offline_node fix (earlier 5.4.y unverified)' },
   { branch: [5, 15], sinceSublevel: 55, features: { movableClearBeyondNodeEnd: true }, evidence: '5.15.55' },
 ];
 

@@ -1,0 +1,117 @@
+// /proc/iomem as far as the memory model knows it (kernel/resource.c r_show; x86
+// e820__reserve_resources and e820__reserve_resources_late in arch/x86/kernel/e820.c; 5.3-6.18):
+// the firmware map's entries after the kernel's early edits, persistent memory regions, and
+// memory hot-added since boot ("System RAM", a virtio-mem device's region with its
+// "System RAM (virtio_mem)" children merged). Leaves out what the model has no knowledge of:
+// the kernel image (Kernel code/rodata/data/bss), PCI windows and BARs, ACPI devices, ROMs.
+import type { HotplugMachine, HotplugResource } from '../kernel/memory_hotplug.js';
+import type { E820Entry } from '../kernel/machine.js';
+
+/** e820_type_to_string: the iomem name of an e820 type as e820__print_table prints it. */
+export function e820IomemName(type: string): string {
+  if (type === 'usable' || type === 'reserved-kern') return 'System RAM';
+  if (type === 'ACPI data') return 'ACPI Tables';
+  if (type === 'ACPI NVS') return 'ACPI Non-volatile Storage';
+  if (type === 'unusable') return 'Unusable memory';
+  if (type === 'persistent (type 12)') return 'Persistent Memory (legacy)';
+  if (type === 'persistent (type 7)') return 'Persistent Memory';
+  if (type === 'soft reserved') return 'Soft Reserved';
+  return 'Reserved';
+}
+
+/**
+ * e820__range_update(start, size, RAM, RESERVED) / e820__range_remove(start, size, RAM) on a
+ * table, then e820__update_table's sort and merge of adjacent entries of one type. Bytes [start, end).
+ */
+export function e820ApplyEdits(table: readonly E820Entry[], edits: readonly { start: number; end: number; kind: 'to-reserved' | 'remove' }[]): E820Entry[] {
+  let t: E820Entry[] = [...table].sort((a, b) => a.start - b.start);
+  for (const e of edits) {
+    t = t.flatMap((r): E820Entry[] => {
+      if (r.type !== 'usable' || r.end <= e.start || r.start >= e.end) return [r];
+      const pieces: E820Entry[] = [];
+      if (r.start < e.start) pieces.push({ ...r, end: e.start });
+      if (e.kind === 'to-reserved') pieces.push({ start: Math.max(r.start, e.start), end: Math.min(r.end, e.end), type: 'reserved' });
+      if (r.end > e.end) pieces.push({ ...r, start: e.end });
+      return pieces;
+    });
+  }
+  t.sort((a, b) => a.start - b.start);
+  const out: E820Entry[] = [];
+  for (const r of t) {
+    const last = out[out.length - 1];
+    if (last && last.type === r.type && last.end === r.start) out[out.length - 1] = { ...last, end: r.end };
+    else out.push(r);
+  }
+  return out;
+}
+
+interface IomemNode {
+  readonly start: number;
+  /** Inclusive, as the kernel keeps resource ends. */
+  readonly end: number;
+  readonly name: string;
+  readonly children: IomemNode[];
+}
+
+/** insert_resource into a sorted tree: a resource inside another becomes its child. */
+function insert(into: IomemNode[], r: IomemNode): void {
+  const parent = into.find((p) => p.start <= r.start && r.end <= p.end);
+  if (parent) {
+    insert(parent.children, r);
+    return;
+  }
+  // A resource that overlaps a sibling without nesting is refused (insert_resource fails).
+  if (into.some((p) => !(r.end < p.start || r.start > p.end))) return;
+  into.push(r);
+  into.sort((a, b) => a.start - b.start);
+}
+
+/** MHP_MERGE_RESOURCE: adjacent hot-added siblings with one name become one resource. */
+function mergeAdjacent(rs: readonly HotplugResource[]): HotplugResource[] {
+  const out: HotplugResource[] = [];
+  for (const r of [...rs].sort((a, b) => a.start - b.start)) {
+    const last = out[out.length - 1];
+    if (last && last.name === r.name && last.parent === r.parent && r.parent !== null && last.end + 1 === r.start) out[out.length - 1] = { ...last, end: r.end };
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** The /proc/iomem text of the machine now (r_show: two spaces per depth, at least 8 hex digits). */
+export function procIomem(m: HotplugMachine): string {
+  const spec = m.state.spec;
+  const roots: IomemNode[] = [];
+  if (spec.e820 && spec.e820.length) {
+    const limit = spec.memLimitApplied ? undefined : spec.boot.memLimit;
+    for (const e of spec.e820) {
+      let end = e.end;
+      if (limit !== undefined && e.type === 'usable') end = Math.min(end, limit);
+      if (end > e.start) insert(roots, { start: e.start, end: end - 1, name: e820IomemName(e.type), children: [] });
+    }
+  } else {
+    // No firmware map: the memblock ranges stand in for the e820 RAM entries.
+    const ranges = [...spec.memory].sort((a, b) => a.base - b.base);
+    let cur: { start: number; end: number } | null = null;
+    for (const r of ranges) {
+      if (cur && cur.end === r.base) cur.end = r.base + r.size;
+      else {
+        if (cur) insert(roots, { start: cur.start, end: cur.end - 1, name: 'System RAM', children: [] });
+        cur = { start: r.base, end: r.base + r.size };
+      }
+    }
+    if (cur) insert(roots, { start: cur.start, end: cur.end - 1, name: 'System RAM', children: [] });
+  }
+  for (const p of spec.pmem) insert(roots, { start: p.base, end: p.base + p.size - 1, name: 'Persistent Memory', children: [] });
+  for (const d of m.virtioMem.values()) insert(roots, { start: d.regionStart, end: d.regionStart + d.regionBytes - 1, name: d.name, children: [] });
+  for (const r of mergeAdjacent(m.resources)) insert(roots, { start: r.start, end: r.end, name: r.name, children: [] });
+  const lines: string[] = [];
+  const hex = (n: number): string => n.toString(16).padStart(8, '0');
+  const walk = (ns: readonly IomemNode[], depth: number): void => {
+    for (const n of ns) {
+      lines.push(`${' '.repeat(depth * 2)}${hex(n.start)}-${hex(n.end)} : ${n.name}\n`);
+      walk(n.children, depth + 1);
+    }
+  };
+  walk(roots, 0);
+  return lines.join('');
+}
