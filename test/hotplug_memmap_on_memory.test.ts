@@ -243,3 +243,46 @@ describe('/proc/iomem', () => {
     expect(out).toContain(`##### step 1: iomem\n${ram.join('\n')}\n100000000-13fffffff : System RAM\n#####`);
   });
 });
+
+describe('offlining boot memory', () => {
+  it('a block with a memory hole: EINVAL from 5.8 ("memory holes"); v5.3 offlines the RAM in it', () => {
+    // Node 1's RAM ends at 0x7ffdf000, inside block 15 [0x78000000, 0x80000000): 32735 pages of RAM.
+    const a = qemu('6.1', '');
+    expect(run(a, offlineBlock(a, 15))).toBe(-22);
+    expect(a.blocks.get(15)?.state).toBe('online');
+    const b = qemu('5.3', '');
+    const before = zone(b.state, 1, 'DMA32').presentPages;
+    expect(run(b, offlineBlock(b, 15))).toBe(0);
+    expect(before - zone(b.state, 1, 'DMA32').presentPages).toBe(0x7ffdf - 0x78000);
+  });
+  it('memblock-reserved pages make boot memory unmovable: EBUSY where a reserved range lies, or once the zone\'s reserved pages could not fit the rest', () => {
+    const b = qemu('5.3', '');
+    const z = zone(b.state, 1, 'DMA32');
+    const reserved = z.presentPages - (z.managedPages ?? 0);
+    expect(reserved).toBeGreaterThan(0);
+    for (let id = 8; id <= 14; id++) expect(run(b, offlineBlock(b, id)), `memory${id}`).toBe(0);
+    // Only block 15 is left online (32735 pages): it must keep the zone's reserved pages.
+    expect(run(b, offlineBlock(b, 15))).toBe(-16);
+    expect(z.managedPages).toBeGreaterThanOrEqual(0);
+    const state = bootYaml('6.1', 'reserved: [{ start: 0x48000000, size: 0x200000 }]\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x80000000 }] }\n');
+    const m = new HotplugMachine(state, new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 }), memoryDevInit(state));
+    expect(run(m, offlineBlock(m, 9))).toBe(-16);
+    expect(run(m, offlineBlock(m, 10))).toBe(0);
+  });
+});
+
+describe('try_offline_node', () => {
+  it('v5.3 takes a CPU-less node offline while a never-onlined block of it is still present (its node span is empty); the fix keeps it online', () => {
+    for (const [kernel, online] of [['5.3', false], ['6.1', true]] as const) {
+      const state = bootYaml(kernel, 'nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 0, memory: [] }\n');
+      const m = new HotplugMachine(state, new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 }), memoryDevInit(state));
+      expect(run(m, addMemory(m, 1, 4 * G, M128))).toBe(0);
+      expect(run(m, addMemory(m, 1, 5 * G, M128))).toBe(0);
+      expect(run(m, onlineBlock(m, 32, 'online_movable'))).toBe(0);
+      expect(run(m, offlineBlock(m, 32))).toBe(0);
+      expect(run(m, removeMemory(m, 4 * G, M128))).toBe(0);
+      expect(m.blocks.get(40)?.nid).toBe(1);
+      expect(m.node(1).online, kernel).toBe(online);
+    }
+  });
+});

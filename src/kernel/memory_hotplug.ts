@@ -104,12 +104,15 @@ export class HotplugMachine {
     for (const n of state.nodes) this.pgdatResizeLock.set(n.nodeId, new SpinLock(`node ${n.nodeId} pgdat_resize_lock`));
     this.pageFlagsLayout = pageFlagsLayout(pageConfigFor(state));
     this.recordScratch = new Uint8Array(pageWriterFor(state).recordBytes);
+    for (const n of state.nodes) for (const z of n.zones) if (z.managedPages !== null) this.bootReservedPages.set(z, z.presentPages - z.managedPages);
   }
 
   /** The page-flags bit layout of this kernel and config, for reading struct pages. */
   readonly pageFlagsLayout: ReturnType<typeof pageFlagsLayout>;
   /** One struct page record, reused by every read of the memmap. */
   readonly recordScratch: Uint8Array;
+  /** present - managed of each zone at boot: pages memblock kept (PG_reserved), never freed to the buddy. */
+  readonly bootReservedPages = new Map<Zone, number>();
 
   get pageBytes(): number {
     return 2 ** this.state.arch.pageShift;
@@ -172,6 +175,15 @@ export class HotplugMachine {
     }
     return l;
   }
+}
+
+/** walk_system_ram_range's count: pfns of [start, end) that are RAM (all of a hot-added block, the memblock ranges of boot memory). */
+export function systemRamPages(m: HotplugMachine, start: Pfn, end: Pfn): number {
+  const id = Math.floor(start / m.pagesPerBlock);
+  if (m.hotAdded.has(id)) return end - start;
+  let n = 0;
+  for (const r of m.state.regions) n += Math.max(0, Math.min(r.end, end) - Math.max(r.start, start));
+  return n;
 }
 
 function zoneEnd(z: Zone): Pfn {
@@ -585,11 +597,12 @@ function* adjustPresentPageCount(m: HotplugMachine, zone: Zone, nrPages: number)
 /** online_pages with mem_hotplug_lock held: the range joins the zone, its pages go to the buddy, its sections go online. */
 function* onlinePages(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
   yield* movePfnRangeToZone(m, zone, start, nr);
-  // online_pages_range: generic_online_page frees the pages (managed), online_mem_sections.
-  if (zone.managedPages !== null) zone.managedPages += nr;
+  // online_pages_range: generic_online_page frees the RAM pages (managed), online_mem_sections.
+  const ram = systemRamPages(m, start, start + nr);
+  if (zone.managedPages !== null) zone.managedPages += ram;
   const sparse = m.state.sparse;
   sparse.setSectionsOnline(sparse.pfnToSectionNr(start), sparse.pfnToSectionNr(start + nr - 1) + 1, true);
-  yield* adjustPresentPageCount(m, zone, nr);
+  yield* adjustPresentPageCount(m, zone, ram);
 }
 
 /**
@@ -659,13 +672,38 @@ function* offlineBlockLocked(m: HotplugMachine, b: MemoryBlock): Task<number> {
  * offline_mem_sections, the counts, and remove_pfn_range_from_zone (5.5+: poison, shrink).
  */
 function* offlinePages(m: HotplugMachine, b: MemoryBlock, zone: Zone, start: Pfn, nr: number): Task<number> {
+  const ram = systemRamPages(m, start, start + nr);
+  if (ram !== nr && m.state.profile.features.offlineRefusesHoles) return -EINVAL; // "memory holes"
   if (m.unmovableBlocks.has(b.id) && zone.name !== 'Movable') return -EBUSY; // "unmovable page"
+  if (!m.hotAdded.has(b.id) && holdsReservedPages(m, zone, start, start + nr, ram)) return -EBUSY; // PageReserved: not movable
   const sparse = m.state.sparse;
   sparse.setSectionsOnline(sparse.pfnToSectionNr(start), sparse.pfnToSectionNr(start + nr - 1) + 1, false);
-  if (zone.managedPages !== null) zone.managedPages -= nr;
-  yield* adjustPresentPageCount(m, zone, -nr);
+  if (zone.managedPages !== null) zone.managedPages -= ram;
+  yield* adjustPresentPageCount(m, zone, -ram);
   if (m.state.profile.features.shrinkAtOffline) yield* removePfnRangeFromZone(m, zone, start, start + nr);
   return 0;
+}
+
+/**
+ * Boot memory still holding memblock allocations (PG_reserved pages: kernel image, memmap, page
+ * tables) cannot be isolated, so offlining it fails with EBUSY. Where memblock.reserved is known
+ * (a machine file's `reserved:`), a range holds such pages if it meets one. Otherwise the zone's
+ * present - managed pages (at boot) must stay on its online boot memory: the offline that would
+ * leave less boot memory online than that fails.
+ */
+function holdsReservedPages(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, ram: number): boolean {
+  const reserved = m.state.spec.reserved;
+  const page = m.pageBytes;
+  if (reserved !== null) return reserved.some((r) => r.base / page < end && (r.base + r.size) / page > start);
+  const held = m.bootReservedPages.get(zone);
+  if (held === undefined || held === 0) return false;
+  let onlineBoot = 0;
+  for (const b of m.blocks.values()) {
+    if (m.hotAdded.has(b.id) || b.state !== 'online' || b.nid !== zone.nid || b.validZones !== zone.name) continue;
+    if (!m.state.sparse.runOf(b.startSectionNr)?.online) continue;
+    onlineBoot += systemRamPages(m, b.startPfn, b.startPfn + b.nrPages);
+  }
+  return onlineBoot - ram < held;
 }
 
 /** remove_pfn_range_from_zone (5.5+): the struct pages are uninitialised again (poisoned), the spans shrink. */

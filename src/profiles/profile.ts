@@ -104,6 +104,8 @@ export interface FormatFeatures {
    * section (the memmap); the fix checks node_spanned_pages and the memory blocks' nid instead.
    */
   readonly tryOfflineNode: 'section-walk' | 'spans-and-blocks';
+  /** offline_pages refuses a range with memory holes (EINVAL); before, it offlined the RAM in it. */
+  readonly offlineRefusesHoles: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -150,6 +152,7 @@ const BASE: FormatFeatures = {
   memmapOnMemory: 'none',
   memmapOnMemoryForce: false,
   tryOfflineNode: 'section-walk',
+  offlineRefusesHoles: false,
 };
 
 /**
@@ -195,6 +198,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [5, 19], features: { kstrtoboolTrueFalse: true }, evidence: 'lib/kstrtox.c: 5.17 without t/f, 5.19 with (5.18 unverified)' },
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   { since: [5, 5], features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)' },
+  { since: [5, 8], features: { offlineRefusesHoles: true }, evidence: 'offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59, present 5.8.1 (5.5-5.7 unverified)' },
   { since: [5, 13], features: { memmapOnMemory: 'single-block' }, evidence: 'a08a2ae34613: absent 5.12.9, present 5.14 (5.13 unverified); 6.1 ACPI sets MHP_MEMMAP_ON_MEMORY only when the range is one block' },
   { since: [5, 14], features: { hotplugSpanLocks: false }, evidence: '27cacaad16c5 "drop unneeded locking": 5.12.9 locks, 5.14 none (posted 2021-06 for 5.14)' },
   { since: [6, 6], features: { memmapOnMemoryForce: true }, evidence: '6.5 bool parameter; 6.6.9 "force" mode, altmap in the memory block, mem_hotplug_begin in memory_block_online' },
