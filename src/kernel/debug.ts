@@ -3,6 +3,7 @@
 // (bad_range / page_outside_zone_boundaries on online pages), not as a global predicate.
 import type { Checker, Violation } from '../drivers/scheduler.js';
 import type { HotplugMachine } from './memory_hotplug.js';
+import { pagePgmap, pfnEnd, pfnFirst } from './memremap.js';
 
 /** The memory pfns of a block: all of a hot-added one, the memblock ranges of a boot one. */
 function memoryOf(m: HotplugMachine, id: number, start: number, end: number): [number, number][] {
@@ -102,6 +103,32 @@ export function pageblockZoneChecker(m: HotplugMachine): Checker {
   };
 }
 
+/**
+ * A device page — a pfn in [pfn_first, pfn_end) of a live pgmap — carries that pgmap once
+ * memmap_init_zone_device has initialised it (checked at the first and last initialised pfn and
+ * at every section start in between).
+ */
+export function devicePageChecker(m: HotplugMachine): Checker {
+  return (_s, task): Violation | null => {
+    const pps = m.state.sparse.pagesPerSection;
+    for (const p of m.pgmaps) {
+      if (!p.live) continue;
+      const first = pfnFirst(p, m.pageBytes);
+      const to = Math.min(p.initialisedTo, pfnEnd(p, m.pageBytes));
+      if (to <= first) continue;
+      const probes = [first, to - 1];
+      for (let q = Math.ceil(first / pps) * pps; q < to; q += pps) probes.push(q);
+      for (const pfn of probes) {
+        const got = pagePgmap(m, pfn);
+        if (got !== p.address) {
+          return { task, message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} of ${p.name} has page->pgmap ${got === null ? 'with no memmap' : `0x${got.toString(16)}`}, not 0x${p.address.toString(16)}` };
+        }
+      }
+    }
+    return null;
+  };
+}
+
 export function hotplugCheckers(m: HotplugMachine): Checker[] {
-  return [zoneSpanChecker(m), pageCountChecker(m), poisonedReadChecker(m), pageblockZoneChecker(m)];
+  return [zoneSpanChecker(m), pageCountChecker(m), poisonedReadChecker(m), pageblockZoneChecker(m), devicePageChecker(m)];
 }

@@ -24,6 +24,7 @@ import { kstrtobool, kstrtoboolLetters } from '../formats/cmdline.js';
 import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from '../memmap/source.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
 import { pageFlagBits } from './page_layout.js';
+import type { DevPagemap } from './memremap.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
 
@@ -94,6 +95,10 @@ export class HotplugMachine {
   readonly resources: HotplugResource[] = [];
   /** virtio-mem devices by name. */
   readonly virtioMem = new Map<string, VirtioMemDevice>();
+  /** Live dev_pagemaps (memremap_pages), in the order they were mapped. */
+  readonly pgmaps: DevPagemap[] = [];
+  /** Counter behind each pgmap's address. */
+  pgmapSerial = 0;
 
   constructor(
     readonly state: BootState,
@@ -166,6 +171,11 @@ export class HotplugMachine {
     return { kernel, movable };
   }
 
+  /** v5.3 __remove_zone for a range leaving its zone: the pfn_valid span search. */
+  shrinkForRemoval(zone: Zone, start: Pfn, end: Pfn): Task<void> {
+    return shrinkSpans(this, zone, start, end, 'valid');
+  }
+
   seqlockOf(zone: Zone): SeqLock {
     const key = `${zone.nid}/${zone.name}`;
     let l = this.zoneSpanSeqlock.get(key);
@@ -184,6 +194,20 @@ export function systemRamPages(m: HotplugMachine, start: Pfn, end: Pfn): number 
   let n = 0;
   for (const r of m.state.regions) n += Math.max(0, Math.min(r.end, end) - Math.max(r.start, start));
   return n;
+}
+
+/** region_intersects(System RAM): does [start, end) meet boot RAM or hot-added memory? */
+export function systemRamOverlaps(m: HotplugMachine, start: Pfn, end: Pfn): boolean {
+  if (m.state.regions.some((r) => r.start < end && r.end > start)) return true;
+  for (let id = Math.floor(start / m.pagesPerBlock); id * m.pagesPerBlock < end; id++) if (m.hotAdded.has(id)) return true;
+  return false;
+}
+
+/** &NODE_DATA(nid)->node_zones[ZONE_DEVICE] (CONFIG_ZONE_DEVICE). */
+export function zoneForDevice(m: HotplugMachine, nid: Nid): Zone {
+  const z = m.node(nid).zones.find((x) => x.name === 'Device');
+  if (!z) throw new Error(`node ${nid} has no ZONE_DEVICE: the kernel config has CONFIG_ZONE_DEVICE off`);
+  return z;
 }
 
 function zoneEnd(z: Zone): Pfn {
@@ -543,12 +567,10 @@ function* onlineBlockLocked(m: HotplugMachine, id: number, type: OnlineType): Ta
 }
 
 /**
- * move_pfn_range_to_zone: zone and node spans grow (under pgdat_resize_lock and the zone span
- * seqlock before 5.14, under nothing more than mem_hotplug_lock after), then memmap_init_range
- * (MEMINIT_HOTPLUG): PG_reserved on every page, PageOffline from 6.12; each pageblock's
- * migratetype is set through set_pfnblock_flags_mask, which asserts zone_spans_pfn.
+ * resize_zone_range + resize_pgdat_range (move_pfn_range_to_zone's first half): the spans only
+ * grow, under pgdat_resize_lock and the zone span seqlock before 5.14.
  */
-function* movePfnRangeToZone(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+export function* resizeSpans(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
   const locks = m.state.profile.features.hotplugSpanLocks;
   const resize = m.pgdatResizeLock.get(zone.nid) as SpinLock;
   const seq = m.seqlockOf(zone);
@@ -567,6 +589,16 @@ function* movePfnRangeToZone(m: HotplugMachine, zone: Zone, start: Pfn, nr: numb
   node.nodeSpannedPages = Math.max(start + nr, nodeEnd) - node.nodeStartPfn;
   yield { op: 'access', kind: 'write', what: `node ${zone.nid} span` };
   if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
+}
+
+/**
+ * move_pfn_range_to_zone: zone and node spans grow (under pgdat_resize_lock and the zone span
+ * seqlock before 5.14, under nothing more than mem_hotplug_lock after), then memmap_init_range
+ * (MEMINIT_HOTPLUG): PG_reserved on every page, PageOffline from 6.12; each pageblock's
+ * migratetype is set through set_pfnblock_flags_mask, which asserts zone_spans_pfn.
+ */
+function* movePfnRangeToZone(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+  yield* resizeSpans(m, zone, start, nr);
   const pps = m.state.sparse.pagesPerSection;
   const pb = m.state.sparse.pageblockNrPages;
   const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;

@@ -106,6 +106,10 @@ export class DenseMemmap implements MemmapStore {
     this.setFlagsRange(start, end, this.geometry.writer.reservedMask);
   }
 
+  setWordsRange(start: number, end: number, words: readonly (readonly [number, number])[]): void {
+    for (const [word, value] of words) this.updateWord(start, end, word, () => value);
+  }
+
   setFlagsRange(start: number, end: number, mask: number): void {
     this.updateWord(start, end, 0, (old) => old | mask);
   }

@@ -13,12 +13,20 @@ interface Run {
   nid: number;
   /** Bits OR'ed into the low word of page->flags on top (PG_reserved, PG_vmemmap_self_hosted). */
   flagsOr: number;
+  /** Whole words written on top ([word, value], setWordsRange), or null. */
+  words: readonly (readonly [number, number])[] | null;
   /** page->page_type written on top (setPageTypeRange), or null. */
   pageType: number | null;
 }
 
+function sameWords(a: Run['words'], b: Run['words']): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every(([w, v], i) => b[i]?.[0] === w && b[i]?.[1] === v);
+}
+
 function sameContent(a: Run, b: Run): boolean {
-  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.flagsOr === b.flagsOr && a.pageType === b.pageType;
+  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.flagsOr === b.flagsOr && sameWords(a.words, b.words) && a.pageType === b.pageType;
 }
 
 export class ExtentMemmap implements MemmapStore {
@@ -76,7 +84,7 @@ export class ExtentMemmap implements MemmapStore {
 
   populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
     const pps = this.geometry.pagesPerSection;
-    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, flagsOr: 0, pageType: null };
+    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null };
     this.rewrite(firstNr * pps, endNr * pps, (p) => ({ ...run, start: p.start, end: p.end }), run);
   }
 
@@ -101,19 +109,27 @@ export class ExtentMemmap implements MemmapStore {
   }
 
   initRange(start: number, end: number, zone: number, nid: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, flagsOr: 0, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, flagsOr: 0, words: null, pageType: null }), null);
   }
 
   zeroRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
   }
 
   poisonRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, flagsOr: 0, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
   }
 
   setReservedRange(start: number, end: number): void {
     this.setFlagsRange(start, end, this.geometry.writer.reservedMask);
+  }
+
+  setWordsRange(start: number, end: number, words: readonly (readonly [number, number])[]): void {
+    this.rewrite(start, end, (r) => {
+      const merged = new Map(r.words ?? []);
+      for (const [w, v] of words) merged.set(w, v >>> 0);
+      return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]) };
+    }, null);
   }
 
   setFlagsRange(start: number, end: number, mask: number): void {
@@ -144,6 +160,7 @@ export class ExtentMemmap implements MemmapStore {
     else staleRecord(seed, pfn, u32, 0, writer.recordWords);
     if (r.flagsOr) u32[0] = ((u32[0] ?? 0) | r.flagsOr) >>> 0;
     if (r.pageType !== null) u32[writer.pageTypeWord] = r.pageType;
+    if (r.words) for (const [w, v] of r.words) u32[w] = v;
     return true;
   }
 

@@ -37,6 +37,11 @@ export interface MemmapStore {
   setReservedRange(start: number, end: number): void;
   /** Set flag bits (a mask of the low 32 bits of page->flags, PG_ numbers < 32) over [start, end). */
   setFlagsRange(start: number, end: number, mask: number): void;
+  /**
+   * Set whole 32-bit words of the record over [start, end): [word index, value] pairs (e.g.
+   * page->pgmap, zone_device_data and _refcount of ZONE_DEVICE pages). Later writes win.
+   */
+  setWordsRange(start: number, end: number, words: readonly (readonly [number, number])[]): void;
   /** page->page_type := value over [start, end) (e.g. __SetPageOffline on fresh pages). */
   setPageTypeRange(start: number, end: number, value: number): void;
   stateOf(pfn: number): PageState;

@@ -106,6 +106,13 @@ export interface FormatFeatures {
   readonly tryOfflineNode: 'section-walk' | 'spans-and-blocks';
   /** offline_pages refuses a range with memory holes (EINVAL); before, it offlined the RAM in it. */
   readonly offlineRefusesHoles: boolean;
+  /**
+   * memmap_init_zone_device's refcount of a device page: 1 for every type (v5.3), 0 for PRIVATE
+   * and COHERENT (6.1), 0 for all but GENERIC (device-dax) (6.18).
+   */
+  readonly zoneDeviceRefcount: 'one' | 'private-coherent-zero' | 'all-but-generic-zero';
+  /** memunmap_pages reads the node from pfn_first's struct page; v5.3 read the range's first (never initialised with an altmap). */
+  readonly memunmapReadsPfnFirst: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -153,6 +160,8 @@ const BASE: FormatFeatures = {
   memmapOnMemoryForce: false,
   tryOfflineNode: 'section-walk',
   offlineRefusesHoles: false,
+  zoneDeviceRefcount: 'one',
+  memunmapReadsPfnFirst: false,
 };
 
 /**
@@ -199,6 +208,9 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   { since: [5, 5], features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)' },
   { since: [5, 8], features: { offlineRefusesHoles: true }, evidence: 'offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59, present 5.8.1 (5.5-5.7 unverified)' },
+  { since: [5, 4], features: { memunmapReadsPfnFirst: true }, evidence: '77e080e7680e: 5.3 page_to_nid(res.start); 5.4.59 pfn_first (mainline 5.4 unverified)' },
+  { since: [6, 1], features: { zoneDeviceRefcount: 'private-coherent-zero' }, evidence: '5.19 refcount 1 for all; 6.1 set_page_count 0 for PRIVATE/COHERENT (6.0 unverified)' },
+  { since: [6, 15], features: { zoneDeviceRefcount: 'all-but-generic-zero' }, evidence: '6.14 PRIVATE/COHERENT only; 6.18.2 all but GENERIC (6.15-6.17 unverified)' },
   { since: [5, 13], features: { memmapOnMemory: 'single-block' }, evidence: 'a08a2ae34613: absent 5.12.9, present 5.14 (5.13 unverified); 6.1 ACPI sets MHP_MEMMAP_ON_MEMORY only when the range is one block' },
   { since: [5, 14], features: { hotplugSpanLocks: false }, evidence: '27cacaad16c5 "drop unneeded locking": 5.12.9 locks, 5.14 none (posted 2021-06 for 5.14)' },
   { since: [6, 6], features: { memmapOnMemoryForce: true }, evidence: '6.5 bool parameter; 6.6.9 "force" mode, altmap in the memory block, mem_hotplug_begin in memory_block_online' },

@@ -1,0 +1,274 @@
+// ZONE_DEVICE as tasks (mm/memremap.c, mm/sparse-vmemmap.c, mm/memory_hotplug.c, mm/mm_init.c;
+// v5.3, 6.1 and 6.18 per the profile): struct dev_pagemap and struct vmem_altmap with
+// altmap_alloc_block_buf; memremap_pages / pagemap_range (conflict checks, arch_add_memory with
+// the memmap's PMDs from the altmap, move_pfn_range_to_zone into ZONE_DEVICE initialising only
+// the altmap pfns, all under mem_hotplug_lock; memmap_init_zone_device after the lock is dropped
+// with page->pgmap and the refcount per type); memunmap_pages (v5.3 reads the first, never
+// initialised page for its node; the span shrinks in v5.3 only). Leaves out compound devmaps
+// (vmemmap_shift; refused with a reason), MEMORY_DEVICE_PRIVATE's add_pages without a direct
+// map, SECTION_TAINT_ZONE_DEVICE, percpu refs and the pgmap xarray's RCU.
+import type { Task } from '../drivers/task.js';
+import type { Zone } from './mm_init.js';
+import { EINVAL, type HotplugMachine, resizeSpans, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
+import { pageFlagsField, structPageLayout } from './page_layout.js';
+import { pageConfigFor } from '../memmap/source.js';
+import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
+
+export const ENOMEM = 12;
+export const ENXIO = 6;
+
+/** enum memory_type: v5.3 calls GENERIC "DEVDAX" and has no COHERENT. */
+export type PgmapType = 'private' | 'coherent' | 'fsdax' | 'generic' | 'p2pdma';
+
+/** struct vmem_altmap: memmap storage carved from the device itself. Pfns. */
+export class VmemAltmap {
+  /** Pfns consumed by vmemmap blocks. */
+  alloc = 0;
+  /** Pfns skipped to align blocks (counted against free). */
+  align = 0;
+
+  constructor(
+    readonly basePfn: Pfn,
+    readonly reserve: number,
+    readonly free: number,
+  ) {}
+
+  /** vmem_altmap_offset: pfns from base_pfn where device pages (with a usable memmap) begin. */
+  get offset(): number {
+    return this.reserve + this.free;
+  }
+
+  /** vmem_altmap_next_pfn */
+  get nextPfn(): Pfn {
+    return this.basePfn + this.reserve + this.alloc + this.align;
+  }
+
+  /** vmem_altmap_nr_free */
+  get nrFree(): number {
+    const used = this.alloc + this.align;
+    return this.free > used ? this.free - used : 0;
+  }
+
+  /**
+   * altmap_alloc_block_buf (6.1; same rule in v5.3): nrPfns pfns aligned to the largest power of
+   * two dividing nrPfns, the padding counted in align; the first pfn, or null when free runs out.
+   */
+  allocBlockBuf(nrPfns: number): Pfn | null {
+    if (!Number.isInteger(nrPfns) || nrPfns <= 0) throw new Error(`altmap_alloc_block_buf: ${nrPfns} is not a whole number of pages`);
+    const pfn = this.nextPfn;
+    const unit = 2 ** Math.log2(nrPfns & -nrPfns);
+    const pad = Math.ceil(pfn / unit) * unit - pfn;
+    if (nrPfns + pad > this.nrFree) return null;
+    this.alloc += nrPfns;
+    this.align += pad;
+    return pfn + pad;
+  }
+
+  /** vmem_altmap_free */
+  freeBlocks(nrPfns: number): void {
+    this.alloc -= nrPfns;
+  }
+}
+
+/** struct dev_pagemap with one range (bytes [start, end], inclusive as the kernel keeps it). */
+export interface DevPagemap {
+  readonly name: string;
+  readonly type: PgmapType;
+  readonly start: PhysAddr;
+  readonly end: PhysAddr;
+  readonly altmap: VmemAltmap | null;
+  /** Compound page order of the memmap (current kernels); 0 = base pages. */
+  readonly vmemmapShift: number;
+  /** The struct dev_pagemap's address, as page->pgmap holds it. */
+  readonly address: bigint;
+  nid: Nid;
+  /** memmap_init_zone_device has initialised [pfnFirst, initialisedTo). */
+  initialisedTo: Pfn;
+  live: boolean;
+}
+
+/** pfn_first: the range start past the altmap's reserve and memmap storage. */
+export function pfnFirst(p: DevPagemap, pageBytes: number): Pfn {
+  return p.start / pageBytes + (p.altmap?.offset ?? 0);
+}
+
+/** pfn_end */
+export function pfnEnd(p: DevPagemap, pageBytes: number): Pfn {
+  return (p.end + 1) / pageBytes;
+}
+
+/** The words a ZONE_DEVICE struct page gets on top of __init_single_page: pgmap, zone_device_data, _refcount. */
+function devicePageWords(m: HotplugMachine, p: DevPagemap, refcount: number): [number, number][] {
+  const sp = structPageLayout(pageConfigFor(m.state));
+  const off = (name: string): number => {
+    const f = sp.fields.get(name);
+    if (!f) throw new Error(`struct page has no ${name} in this layout`);
+    return f.offset / 4;
+  };
+  const lru = (sp.fields.get('lru')?.offset ?? 8) / 4;
+  const lo = Number(p.address & 0xffffffffn);
+  const hi = Number(p.address >> 32n);
+  return [
+    [lru, lo],
+    [lru + 1, hi],
+    [lru + 2, 0],
+    [lru + 3, 0],
+    [off('_refcount'), refcount],
+  ];
+}
+
+/** The page->pgmap a struct page holds (the words after flags), for checkers and tests. */
+export function pagePgmap(m: HotplugMachine, pfn: Pfn): bigint | null {
+  const rec = m.recordScratch;
+  if (!m.store.readRecord(pfn, rec)) return null;
+  const sp = structPageLayout(pageConfigFor(m.state));
+  return new DataView(rec.buffer, rec.byteOffset).getBigUint64(sp.fields.get('lru')?.offset ?? 8, true);
+}
+
+/**
+ * memremap_pages (6.1 pagemap_range; v5.3 devm_memremap_pages) for a one-range pgmap on node nid.
+ * 0 or -errno; a failure leaves nothing behind.
+ */
+export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
+  const page = m.pageBytes;
+  const start = p.start / page;
+  const end = (p.end + 1) / page;
+  const sparse = m.state.sparse;
+  if (p.vmemmapShift) throw new Error(`memremap_pages ${p.name}: compound devmaps (vmemmap_shift ${p.vmemmapShift}) are not modelled yet`);
+  if (start % sparse.pagesPerSubsection || end % sparse.pagesPerSubsection) return -EINVAL; // check_pfn_span: "Misaligned __add_pages"
+  // "Conflicting mapping in same section": the first or last pfn already belongs to a pgmap.
+  if (m.pgmaps.some((q) => q.live && ((start * page >= q.start && start * page <= q.end) || ((end - 1) * page >= q.start && (end - 1) * page <= q.end)))) {
+    m.state.log.warn('Conflicting mapping in same section');
+    return -ENOMEM;
+  }
+  // region_intersects(System RAM) must be REGION_DISJOINT.
+  if (systemRamOverlaps(m, start, end)) return -ENXIO;
+  m.pgmaps.push(p); // pgmap_array / xarray store of every pfn
+  const zone = zoneForDevice(m, p.nid);
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  // arch_add_memory -> __add_pages -> sparse_add_section: subsection maps and memmap; the memmap
+  // of a whole section is one PMD, taken from the altmap when there is one (vmemmap_populate;
+  // partial sections use base pages from node memory).
+  const pps = sparse.pagesPerSection;
+  const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
+  const vmemmapPerSection = (pps * m.recordScratch.length) / page;
+  const added: number[] = [];
+  for (let sec = Math.floor(start / pps); sec * pps < end; sec++) {
+    const s = Math.max(start, sec * pps);
+    const e = Math.min(end, (sec + 1) * pps);
+    yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
+    const run = sparse.runOf(sec);
+    if (!run?.present) {
+      if (p.altmap && e - s === pps && p.altmap.allocBlockBuf(vmemmapPerSection) === null) {
+        // vmemmap_populate fails (no fallback with an altmap): undo what was added.
+        for (const a of added) {
+          sparse.removeSections(a, a + 1);
+          m.store.depopulateSection(a);
+        }
+        p.altmap.freeBlocks(p.altmap.alloc);
+        m.pgmaps.splice(m.pgmaps.indexOf(p), 1);
+        yield { op: 'up_write', lock: m.memHotplugLock };
+        return -ENOMEM;
+      }
+      sparse.updateSections(sec, sec + 1, (r) => r, (a, b) => ({ startNr: a, endNr: b, nid: p.nid, present: true, hasMemMap: true, online: false, early: false }));
+      m.store.populateSections(sec, sec + 1, fresh);
+      added.push(sec);
+    }
+    yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
+  }
+  // move_pfn_range_to_zone(ZONE_DEVICE): the span grows (locks before 5.14); memmap_init_range
+  // initialises only the altmap's memmap pfns [base + reserve, base + reserve + free).
+  yield* resizeSpans(m, zone, start, end - start);
+  if (p.altmap) {
+    const a = p.altmap;
+    yield* initDeviceRange(m, zone, a.basePfn + a.reserve, a.basePfn + a.offset, null);
+  }
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  // memmap_init_zone_device, outside mem_hotplug_lock: every device pfn gets the pgmap.
+  const rule = m.state.profile.features.zoneDeviceRefcount;
+  const zero = rule === 'all-but-generic-zero' ? p.type !== 'generic' : rule === 'private-coherent-zero' && (p.type === 'private' || p.type === 'coherent');
+  const refcount = zero ? 0 : 1;
+  yield* initDeviceRange(m, zone, pfnFirst(p, page), end, { pgmap: p, refcount });
+  return 0;
+}
+
+/**
+ * __init_single_page (ZONE_DEVICE, PG_reserved) over [start, end) section by section with
+ * set_pfnblock_flags_mask per pageblock; with a pgmap also page->pgmap, zone_device_data NULL
+ * and the refcount (memmap_init_zone_device), progress kept for the checkers.
+ */
+function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, dev: { pgmap: DevPagemap; refcount: number } | null): Task<void> {
+  const pps = m.state.sparse.pagesPerSection;
+  const pb = m.state.sparse.pageblockNrPages;
+  const words = dev ? devicePageWords(m, dev.pgmap, dev.refcount) : null;
+  if (dev) dev.pgmap.initialisedTo = start;
+  for (let pfn = start; pfn < end; ) {
+    const e = Math.min(end, (Math.floor(pfn / pps) + 1) * pps);
+    m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
+    m.store.setReservedRange(pfn, e);
+    if (words) m.store.setWordsRange(pfn, e, words);
+    if (dev) dev.pgmap.initialisedTo = e;
+    for (let q = Math.ceil(pfn / pb) * pb; q < e; q += pb) yield { op: 'set_pfnblock_flags', zone, pfn: q };
+    yield { op: 'work', work: dev ? 'memmap-init-zone-device' : 'memmap-init', nrPages: e - pfn, node: zone.nid };
+    yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
+    pfn = e;
+  }
+}
+
+/**
+ * memunmap_pages (6.1; v5.3 devm_memremap_pages_release): the node is read from a struct page
+ * (v5.3: the range's first page, never initialised with an altmap; the fix: pfn_first), then under
+ * mem_hotplug_lock the memmap is poisoned again (5.5+) and the ZONE_DEVICE span shrinks only in
+ * v5.3; sections and memmap go, the altmap's blocks return.
+ */
+export function* memunmapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
+  if (!p.live) return -EINVAL;
+  const page = m.pageBytes;
+  const start = p.start / page;
+  const end = (p.end + 1) / page;
+  const f = m.state.profile.features;
+  const first = f.memunmapReadsPfnFirst ? pfnFirst(p, page) : start;
+  yield { op: 'access', kind: 'read', what: `struct page ${first}` };
+  const rec = m.recordScratch;
+  m.store.readRecord(first, rec);
+  const nid = Number(pageFlagsField(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true), m.pageFlagsLayout, 'node'));
+  void nid; // arch_remove_memory ignores it on x86 from 5.6; the read is what matters
+  p.live = false;
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  const zone = zoneForDevice(m, p.nid);
+  if (f.shrinkAtOffline) {
+    // remove_pfn_range_from_zone: poison, then return before shrinking (ZONE_DEVICE).
+    if (m.pageInitPoisoning && f.poisonAtOffline) m.store.poisonRange(start, end);
+  } else {
+    // v5.3 arch_remove_memory -> __remove_pages -> __remove_zone: the v5.3 shrink of ZONE_DEVICE.
+    yield* m.shrinkForRemoval(zone, start, end);
+  }
+  const sparse = m.state.sparse;
+  const pps = sparse.pagesPerSection;
+  const vmemmapPerSection = (pps * m.recordScratch.length) / page;
+  for (let sec = Math.floor(start / pps); sec * pps < end; sec++) {
+    const s = Math.max(start, sec * pps);
+    const e = Math.min(end, (sec + 1) * pps);
+    yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
+    // Only a section the device had to itself goes; one shared with other memory stays.
+    if (s === sec * pps && e === (sec + 1) * pps) {
+      sparse.removeSections(sec, sec + 1);
+      m.store.depopulateSection(sec);
+      if (p.altmap) p.altmap.freeBlocks(vmemmapPerSection);
+    }
+  }
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  m.pgmaps.splice(m.pgmaps.indexOf(p), 1);
+  if (p.altmap?.alloc) m.state.log.warn('failed to free all reserved pages');
+  return 0;
+}
+
+/** A new pgmap's struct address: a slab-like kernel address per pgmap, distinct and stable. */
+export function pgmapAddress(m: HotplugMachine): bigint {
+  return 0xffff888100000000n + BigInt(m.pgmapSerial++) * 0x200n;
+}
+
+/** The size of a range in pfns. */
+export function rangePages(bytes: Bytes, pageBytes: number): number {
+  return bytes / pageBytes;
+}

@@ -1,0 +1,176 @@
+// ZONE_DEVICE core: the altmap allocator, memremap_pages / memmap_init_zone_device and
+// memunmap_pages per profile, and the device-page checker. Expected values are worked out here
+// from the kernel's rules (KERNEL-NOTES §1.5, §2.5, §7; mm/sparse-vmemmap.c, mm/memremap.c and
+// drivers/nvdimm/pfn_devs.c of 5.3, 6.1 and 6.18.2) and from the QEMU 6.1 run (QEMU-ORACLE §4 (b)).
+import { describe, expect, it } from 'vitest';
+import { mightSleepChecker, Scheduler, type Checker } from '../src/drivers/scheduler.js';
+import type { Task } from '../src/drivers/task.js';
+import { hotplugCheckers } from '../src/kernel/debug.js';
+import { HotplugMachine } from '../src/kernel/memory_hotplug.js';
+import { memoryDevInit } from '../src/kernel/memory_block.js';
+import { memremapPages, memunmapPages, pagePgmap, pgmapAddress, VmemAltmap, type DevPagemap, type PgmapType } from '../src/kernel/memremap.js';
+import { structPageLayout } from '../src/kernel/page_layout.js';
+import { memmapBoot } from '../src/memmap/boot.js';
+import { ExtentMemmap } from '../src/memmap/extent.js';
+import { pageConfigFor, pageWriterFor } from '../src/memmap/source.js';
+import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
+import { bootYaml, zone } from './helpers.js';
+
+const G = 2 ** 30;
+const M = 2 ** 20;
+
+function qemu(kernel: string, poison = false): HotplugMachine {
+  const state = bootYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }], pmem: [{ start: 4G, size: 2G }] }\n`);
+  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+  memmapBoot(state, store, { poison, runDeferred: true });
+  const m = new HotplugMachine(state, store, memoryDevInit(state));
+  m.pageInitPoisoning = poison;
+  return m;
+}
+
+/** The nvdimm pfn device's altmap for --map=dev (nd_pfn_init / __nvdimm_setup_pfn, §7.3) of an aligned namespace. */
+function mapDevAltmap(startBytes: number, sizeBytes: number, alignBytes: number): { altmap: VmemAltmap; dataoff: number } {
+  const infoBlock = 8192;
+  const npfns = (sizeBytes - infoBlock) / 4096;
+  const dataoff = Math.ceil((startBytes + infoBlock + 64 * npfns) / alignBytes) * alignBytes - startBytes;
+  return { altmap: new VmemAltmap(startBytes / 4096, 2, (dataoff - infoBlock) / 4096), dataoff };
+}
+
+function pgmap(m: HotplugMachine, type: PgmapType, altmap: VmemAltmap | null, start = 4 * G, size = 2 * G): DevPagemap {
+  return { name: 'dax0.0', type, start, end: start + size - 1, altmap, vmemmapShift: 0, address: pgmapAddress(m), nid: 1, initialisedTo: 0, live: true };
+}
+
+function run(m: HotplugMachine, task: Task<number>, extra: Checker[] = []): { rc: number; violations: string[] } {
+  const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m), ...extra]);
+  const id = s.spawn('op', task as Task<unknown>);
+  s.runInOrder();
+  return { rc: s.result(id) as number, violations: s.violations.map((v) => v.message) };
+}
+
+describe('vmem_altmap: altmap_alloc_block_buf', () => {
+  it('a 2 GiB namespace mapped with --map=dev, 2 MiB aligned: 16 section PMDs fill free exactly after 510 pfns of padding', () => {
+    const { altmap, dataoff } = mapDevAltmap(4 * G, 2 * G, 2 * M);
+    expect(dataoff).toBe(34 * M); // the QEMU run: dax0.0 mapped from 0x102200000
+    expect([altmap.reserve, altmap.free, altmap.offset]).toEqual([2, 8702, 8704]);
+    const got: number[] = [];
+    for (let i = 0; i < 16; i++) got.push(altmap.allocBlockBuf(512) as number);
+    // First block: next pfn base+2 rounds up to the next 512-pfn boundary (padding 510).
+    expect(got[0]).toBe(0x100200);
+    expect(got.every((p, i) => p === 0x100200 + 512 * i)).toBe(true);
+    expect([altmap.alloc, altmap.align, altmap.nrFree]).toEqual([8192, 510, 0]);
+    expect(altmap.allocBlockBuf(512)).toBeNull();
+    expect(altmap.allocBlockBuf(1)).toBeNull();
+  });
+  it('1 GiB alignment leaves most of the first GiB as memmap storage; small blocks align to their own size; exhaustion', () => {
+    const { altmap, dataoff } = mapDevAltmap(4 * G, 2 * G, G);
+    expect(dataoff).toBe(G);
+    expect(altmap.free).toBe((G - 8192) / 4096);
+    expect(altmap.allocBlockBuf(8)).toBe(0x100008); // 8-pfn unit: next pfn 0x100002 rounds to 0x100008
+    expect([altmap.alloc, altmap.align]).toEqual([8, 6]);
+    expect(altmap.allocBlockBuf(3)).toBe(0x100010); // unit 1: no padding
+    const tiny = new VmemAltmap(0x100000, 2, 1000);
+    expect(tiny.allocBlockBuf(512)).toBeNull(); // 512 + 510 padding > 1000
+    expect([tiny.alloc, tiny.align]).toEqual([0, 0]);
+    expect(tiny.allocBlockBuf(256)).toBe(0x100100); // 256 + 254 fits
+  });
+});
+
+describe('memremap_pages', () => {
+  it('6.1 devdax --map=dev on the 2 GiB NVDIMM: Device spanned 524288, present and managed 0, no start_pfn line; altmap pfns initialised under the lock, device pages after it', () => {
+    const m = qemu('6.1');
+    const { altmap } = mapDevAltmap(4 * G, 2 * G, 2 * M);
+    const p = pgmap(m, 'generic', altmap);
+    const held = new Map<number, boolean>();
+    const probe: Checker = (_s, _t, y) => {
+      if (y.op === 'set_pfnblock_flags') held.set(y.pfn, m.memHotplugLock.writer !== null);
+      return null;
+    };
+    const r = run(m, memremapPages(m, p), [probe]);
+    expect(r).toEqual({ rc: 0, violations: [] });
+    expect(zone(m.state, 1, 'Device')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 524288, presentPages: 0 });
+    const zi = printBootZoneinfo(m.state);
+    const dev = zi.slice(zi.indexOf('Node 1, zone   Device'));
+    expect(dev).toMatch(/^Node 1, zone   Device\n  pages free     0\n/);
+    expect(dev.split('\n').slice(0, 12).join('\n')).toMatch(/spanned  524288\n\s+present  0\n\s+managed  0\n/);
+    expect(dev).not.toMatch(/start_pfn/);
+    // The altmap's memmap pfns [base+2, base+8704) under mem_hotplug_lock, the device pages from
+    // pfn_first 0x102200 after it is dropped.
+    expect(held.get(0x100200)).toBe(true);
+    expect(held.get(0x102200)).toBe(false);
+    // The reserve pfns are never initialised; altmap pfns have no pgmap; device pages have it.
+    expect(m.store.stateOf(0x100000)).not.toBe('initialized');
+    expect(m.store.stateOf(0x100002)).toBe('initialized');
+    expect(pagePgmap(m, 0x100002)).not.toBe(p.address);
+    expect(pagePgmap(m, 0x102200)).toBe(p.address);
+    expect(pagePgmap(m, 0x17ffff)).toBe(p.address);
+    expect(altmap.alloc).toBe(8192);
+  });
+  it('the refcount of a device page per kernel and type: v5.3 1; 6.1 0 for private/coherent; 6.18 1 only for generic', () => {
+    const refcount = (kernel: string, type: PgmapType): number => {
+      const m = qemu(kernel);
+      const p = pgmap(m, type, null, 4 * G, 128 * M);
+      expect(run(m, memremapPages(m, p)).rc).toBe(0);
+      const rec = new Uint8Array(m.recordScratch.length);
+      m.store.readRecord(0x100000, rec);
+      const off = structPageLayout(pageConfigFor(m.state)).fields.get('_refcount')?.offset ?? -1;
+      return new DataView(rec.buffer).getInt32(off, true);
+    };
+    expect(['fsdax', 'generic'].map((t) => refcount('5.3', t as PgmapType))).toEqual([1, 1]);
+    expect(['fsdax', 'generic', 'private', 'coherent'].map((t) => refcount('6.1', t as PgmapType))).toEqual([1, 1, 0, 0]);
+    expect(['fsdax', 'generic', 'private', 'p2pdma'].map((t) => refcount('6.18', t as PgmapType))).toEqual([0, 1, 0, 0]);
+  });
+  it('refusals: System RAM in the range (ENXIO), a second pgmap over the same pfns (ENOMEM), altmap too small (ENOMEM); nothing is left behind', () => {
+    const m = qemu('6.1');
+    expect(run(m, memremapPages(m, pgmap(m, 'fsdax', null, 0x40000000, 128 * M))).rc).toBe(-6);
+    expect(run(m, memremapPages(m, pgmap(m, 'fsdax', null, 4 * G, 128 * M))).rc).toBe(0);
+    expect(run(m, memremapPages(m, pgmap(m, 'fsdax', null, 4 * G, 256 * M))).rc).toBe(-12);
+    expect(m.state.log.lines().at(-1)).toBe('Conflicting mapping in same section');
+    const before = JSON.stringify(m.state.nodes);
+    const small = new VmemAltmap((5 * G) / 4096, 2, 600);
+    expect(run(m, memremapPages(m, pgmap(m, 'fsdax', small, 5 * G, 256 * M))).rc).toBe(-12);
+    expect(JSON.stringify(m.state.nodes)).toBe(before);
+    expect(m.state.sparse.runOf((5 * G) / 4096 / 32768)?.present ?? false).toBe(false);
+    expect(m.pgmaps).toHaveLength(1);
+  });
+});
+
+describe('memunmap_pages', () => {
+  it('6.1: the Device span never shrinks (QEMU: still 524288 after destroy-namespace); v5.3 shrinks it', () => {
+    for (const [kernel, spanned] of [['6.1', 524288], ['6.18', 524288], ['5.3', 0]] as const) {
+      const m = qemu(kernel);
+      const { altmap } = mapDevAltmap(4 * G, 2 * G, 2 * M);
+      const p = pgmap(m, 'generic', altmap);
+      expect(run(m, memremapPages(m, p)).rc).toBe(0);
+      expect(run(m, memunmapPages(m, p))).toEqual({ rc: 0, violations: [] });
+      expect(zone(m.state, 1, 'Device').spannedPages, kernel).toBe(spanned);
+      expect(altmap.alloc).toBe(0);
+      expect(m.state.sparse.runOf(0x100000 / 32768)?.present ?? false).toBe(false);
+    }
+  });
+  it('with CONFIG_DEBUG_VM, v5.3 reads the never-initialised first page of an altmap range for its node (fixed by 77e080e7680e); 6.1 reads pfn_first', () => {
+    for (const [kernel, bug] of [['5.3', true], ['6.1', false]] as const) {
+      const m = qemu(kernel, true);
+      const { altmap } = mapDevAltmap(4 * G, 2 * G, 2 * M);
+      const p = pgmap(m, 'generic', altmap);
+      expect(run(m, memremapPages(m, p)).violations).toEqual([]);
+      const v = run(m, memunmapPages(m, p)).violations;
+      if (bug) expect(v[0]).toBe('page:ffffea0004000000 is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))');
+      else expect(v).toEqual([]);
+    }
+  });
+});
+
+describe('the device-page checker', () => {
+  it('reports a device page whose page->pgmap is not its pgmap', () => {
+    const m = qemu('6.1');
+    const p = pgmap(m, 'fsdax', null, 4 * G, 128 * M);
+    expect(run(m, memremapPages(m, p)).rc).toBe(0);
+    const lru = (structPageLayout(pageConfigFor(m.state)).fields.get('lru')?.offset ?? 8) / 4;
+    m.store.setWordsRange(0x100000 + 32767, 0x100000 + 32768, [[lru, 0], [lru + 1, 0]]);
+    const noop = (function* (): Task<number> {
+      yield { op: 'might_sleep', where: 'test' };
+      return 0;
+    })();
+    expect(run(m, noop).violations).toEqual([`page:ffffea00041fffc0 pfn:107fff of dax0.0 has page->pgmap 0x0, not 0x${p.address.toString(16)}`]);
+  });
+});
