@@ -174,3 +174,48 @@ describe('the device-page checker', () => {
     expect(run(m, noop).violations).toEqual([`page:ffffea00041fffc0 pfn:107fff of dax0.0 has page->pgmap 0x0, not 0x${p.address.toString(16)}`]);
   });
 });
+
+describe('compound devmaps (vmemmap_shift)', () => {
+  /** Struct pages memmap_init_zone_device writes (its work yields) for a 1 GiB devdax range at 4G. */
+  function written(kernel: string, align: number, altmap: boolean): { pages: number; pageblocks: number } {
+    const m = qemu(kernel);
+    const a = altmap ? mapDevAltmap(4 * G, G, Math.max(align, 2 * M)).altmap : null;
+    const p: DevPagemap = { ...pgmap(m, 'generic', a, 4 * G, G), vmemmapShift: Math.log2(align / 4096) };
+    let pages = 0;
+    let pageblocks = 0;
+    const count: Checker = (_s, _t, y) => {
+      if (y.op === 'work' && y.work === 'memmap-init-zone-device') pages += y.nrPages;
+      if (y.op === 'set_pfnblock_flags' && y.pfn >= 0x100000 + (a?.offset ?? 0)) pageblocks++;
+      return null;
+    };
+    const r = run(m, memremapPages(m, p), [count]);
+    expect(r).toEqual({ rc: 0, violations: [] });
+    return { pages, pageblocks };
+  }
+  it('6.1, no altmap: 4K writes every page; 2M and 1G write 128 struct pages per compound page (2 vmemmap pages), and 1G leaves 511 of 512 pageblocks without a migratetype', () => {
+    expect(written('6.1', 4096, false)).toEqual({ pages: 262144, pageblocks: 512 });
+    expect(written('6.1', 2 * M, false)).toEqual({ pages: 512 * 128, pageblocks: 512 });
+    expect(written('6.1', G, false)).toEqual({ pages: 128, pageblocks: 1 });
+  });
+  it('with an altmap (--map=dev) every struct page of the device range is written', () => {
+    const { altmap } = mapDevAltmap(4 * G, G, 2 * M);
+    expect(written('6.1', 2 * M, true).pages).toBe(262144 - altmap.offset);
+    expect(written('6.18', G, true).pages).toBe(262144 - mapDevAltmap(4 * G, G, G).altmap.offset);
+  });
+  it('heads carry PG_head and the pgmap, tails point at their head (compound_head | 1) and reach the pgmap through it; refcount 0 on tails', () => {
+    const m = qemu('6.1');
+    const p: DevPagemap = { ...pgmap(m, 'generic', null, 4 * G, 128 * M), vmemmapShift: 9 };
+    expect(run(m, memremapPages(m, p))).toEqual({ rc: 0, violations: [] });
+    const rec = new Uint8Array(m.recordScratch.length);
+    const dv = new DataView(rec.buffer);
+    m.store.readRecord(0x100200 + 300, rec); // an aliased tail (past the 128 written)
+    expect(dv.getBigUint64(8, true)).toBe(0xffffea0000000000n + 0x100200n * 64n + 1n);
+    expect(pagePgmap(m, 0x100200 + 300)).toBe(p.address);
+    expect(pagePgmap(m, 0x100200)).toBe(p.address);
+    const off = structPageLayout(pageConfigFor(m.state)).fields.get('_refcount')?.offset ?? -1;
+    expect(dv.getInt32(off, true)).toBe(0);
+    // 5.15 has no vmemmap_shift: the pgmap is refused.
+    const old = qemu('5.15');
+    expect(run(old, memremapPages(old, { ...pgmap(old, 'generic', null, 4 * G, 128 * M), vmemmapShift: 9 })).rc).toBe(-22);
+  });
+});

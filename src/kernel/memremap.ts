@@ -11,7 +11,8 @@ import type { Task } from '../drivers/task.js';
 import type { Zone } from './mm_init.js';
 import { EINVAL, type HotplugMachine, resizeSpans, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
 import { pageFlagsField, structPageLayout } from './page_layout.js';
-import { pageConfigFor } from '../memmap/source.js';
+import { pageConfigFor, vmemmapBaseFor } from '../memmap/source.js';
+import { compoundHead, prepCompoundHead, prepCompoundTail } from './compound.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
 
 export const ENOMEM = 12;
@@ -117,12 +118,23 @@ function devicePageWords(m: HotplugMachine, p: DevPagemap, refcount: number): [n
   ];
 }
 
-/** The page->pgmap a struct page holds (the words after flags), for checkers and tests. */
+/**
+ * page_pgmap (the folio's pgmap): the word after flags of the page, or of its head for a tail of
+ * a compound devmap (compound_head shares that word). Null without a memmap.
+ */
 export function pagePgmap(m: HotplugMachine, pfn: Pfn): bigint | null {
   const rec = m.recordScratch;
   if (!m.store.readRecord(pfn, rec)) return null;
-  const sp = structPageLayout(pageConfigFor(m.state));
-  return new DataView(rec.buffer, rec.byteOffset).getBigUint64(sp.fields.get('lru')?.offset ?? 8, true);
+  const cfg = pageConfigFor(m.state);
+  const lru = structPageLayout(cfg).fields.get('lru')?.offset ?? 8;
+  const dv = new DataView(rec.buffer, rec.byteOffset);
+  const base = vmemmapBaseFor(m.state);
+  const own = base + BigInt(pfn) * BigInt(rec.length);
+  const head = cfg.version === 'v5.3' ? own : compoundHead(dv, 0, own, cfg);
+  if (head === own) return dv.getBigUint64(lru, true);
+  const headPfn = Number((head - base) / BigInt(rec.length));
+  if (!m.store.readRecord(headPfn, rec)) return null;
+  return new DataView(rec.buffer, rec.byteOffset).getBigUint64(lru, true);
 }
 
 /**
@@ -134,7 +146,7 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
   const start = p.start / page;
   const end = (p.end + 1) / page;
   const sparse = m.state.sparse;
-  if (p.vmemmapShift) throw new Error(`memremap_pages ${p.name}: compound devmaps (vmemmap_shift ${p.vmemmapShift}) are not modelled yet`);
+  if (p.vmemmapShift && !m.state.profile.features.compoundDevmaps) return -EINVAL; // no vmemmap_shift before 5.17
   if (start % sparse.pagesPerSubsection || end % sparse.pagesPerSubsection) return -EINVAL; // check_pfn_span: "Misaligned __add_pages"
   // "Conflicting mapping in same section": the first or last pfn already belongs to a pgmap.
   if (m.pgmaps.some((q) => q.live && ((start * page >= q.start && start * page <= q.end) || ((end - 1) * page >= q.start && (end - 1) * page <= q.end)))) {
@@ -195,9 +207,14 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
 /**
  * __init_single_page (ZONE_DEVICE, PG_reserved) over [start, end) section by section with
  * set_pfnblock_flags_mask per pageblock; with a pgmap also page->pgmap, zone_device_data NULL
- * and the refcount (memmap_init_zone_device), progress kept for the checkers.
+ * and the refcount (memmap_init_zone_device), progress kept for the checkers. A pgmap with
+ * vmemmap_shift gets compound pages (memmap_init_compound).
  */
 function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, dev: { pgmap: DevPagemap; refcount: number } | null): Task<void> {
+  if (dev?.pgmap.vmemmapShift) {
+    yield* initCompoundDeviceRange(m, zone, start, end, dev.pgmap, dev.refcount);
+    return;
+  }
   const pps = m.state.sparse.pagesPerSection;
   const pb = m.state.sparse.pageblockNrPages;
   const words = dev ? devicePageWords(m, dev.pgmap, dev.refcount) : null;
@@ -212,6 +229,67 @@ function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, d
     yield { op: 'work', work: dev ? 'memmap-init-zone-device' : 'memmap-init', nrPages: e - pfn, node: zone.nid };
     yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
     pfn = e;
+  }
+}
+
+/**
+ * compound_nr_pages (6.1; 6.18 vmemmap_can_optimize): struct pages memmap_init_compound writes
+ * per compound page — all of them with an altmap, else 2 vmemmap pages' worth (128), the rest of
+ * the memmap being the deduplicated alias of the second vmemmap page (same bytes as a tail).
+ */
+export function compoundNrPages(m: HotplugMachine, p: DevPagemap): number {
+  const n = 2 ** p.vmemmapShift;
+  const rec = m.recordScratch.length;
+  const pow2 = (rec & (rec - 1)) === 0;
+  return pow2 && !p.altmap ? Math.min(n, 2 * (m.pageBytes / rec)) : n;
+}
+
+/**
+ * memmap_init_zone_device with vmemmap_shift: each compound page's head gets PG_head and the
+ * compound order (prep_compound_head on its first tails), each tail compound_head = head | 1,
+ * TAIL_MAPPING and refcount 0. The bytes of every struct page are written (an aliased tail reads
+ * like any tail); the work and the pageblock flags count only the struct pages the kernel writes,
+ * so with deduplication pageblocks past them keep no migratetype (the gap fixed after 6.18).
+ */
+function* initCompoundDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, p: DevPagemap, refcount: number): Task<void> {
+  const n = 2 ** p.vmemmapShift;
+  const written = compoundNrPages(m, p);
+  const pb = m.state.sparse.pageblockNrPages;
+  const cfg = pageConfigFor(m.state);
+  const rb = m.recordScratch.length;
+  const base = vmemmapBaseFor(m.state);
+  const headWords = devicePageWords(m, p, refcount);
+  const tailWords = devicePageWords(m, p, 0);
+  p.initialisedTo = start;
+  for (let h = start; h < end; h += n) {
+    const e = Math.min(end, h + n);
+    m.store.initRange(h, e, zone.zoneIdx, zone.nid);
+    m.store.setReservedRange(h, e);
+    m.store.setWordsRange(h, h + 1, headWords);
+    if (e > h + 1) m.store.setWordsRange(h + 1, e, tailWords);
+    // The compound fields, worked on scratch records of the head, the first two tails and a tail.
+    const recs = [h, h + 1, h + 2, h + 3].filter((q) => q < e).map((q) => {
+      const r = new Uint8Array(rb);
+      m.store.readRecord(q, r);
+      return r;
+    });
+    const dv = recs.map((r) => new DataView(r.buffer));
+    const before = recs.map((r) => Uint32Array.from(new Uint32Array(r.buffer)));
+    const headAddr = base + BigInt(h) * BigInt(rb);
+    for (let i = 1; i < dv.length; i++) prepCompoundTail(dv[i] as DataView, 0, headAddr, cfg);
+    if (dv.length > 1) prepCompoundHead(dv[0] as DataView, 0, dv[1] as DataView, 0, p.vmemmapShift, cfg);
+    recs.forEach((r, i) => {
+      const after = new Uint32Array(r.buffer);
+      const diff: [number, number][] = [];
+      for (let w = 0; w < after.length; w++) if (after[w] !== before[i]?.[w]) diff.push([w, after[w] as number]);
+      const from = h + i;
+      const to = i === 3 ? e : from + 1;
+      if (diff.length) m.store.setWordsRange(from, to, diff);
+    });
+    p.initialisedTo = e;
+    for (let q = h; q < Math.min(e, h + written); q += pb) if (q % pb === 0) yield { op: 'set_pfnblock_flags', zone, pfn: q };
+    yield { op: 'work', work: 'memmap-init-zone-device', nrPages: Math.min(written, e - h), node: zone.nid };
+    yield { op: 'might_sleep', where: 'memmap_init_zone_device (cond_resched)' };
   }
 }
 

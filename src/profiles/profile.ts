@@ -113,6 +113,8 @@ export interface FormatFeatures {
   readonly zoneDeviceRefcount: 'one' | 'private-coherent-zero' | 'all-but-generic-zero';
   /** memunmap_pages reads the node from pfn_first's struct page; v5.3 read the range's first (never initialised with an altmap). */
   readonly memunmapReadsPfnFirst: boolean;
+  /** dev_pagemap.vmemmap_shift (compound devmaps; device-dax uses its align). */
+  readonly compoundDevmaps: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -162,6 +164,7 @@ const BASE: FormatFeatures = {
   offlineRefusesHoles: false,
   zoneDeviceRefcount: 'one',
   memunmapReadsPfnFirst: false,
+  compoundDevmaps: false,
 };
 
 /**
@@ -208,6 +211,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   { since: [5, 5], features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)' },
   { since: [5, 8], features: { offlineRefusesHoles: true }, evidence: 'offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59, present 5.8.1 (5.5-5.7 unverified)' },
+  { since: [5, 17], features: { compoundDevmaps: true }, evidence: 'vmemmap_shift (compound devmaps for device-dax): absent 5.15 and 5.16.16, present 5.17' },
   { since: [5, 4], features: { memunmapReadsPfnFirst: true }, evidence: '77e080e7680e: 5.3 page_to_nid(res.start); 5.4.59 pfn_first (mainline 5.4 unverified)' },
   { since: [6, 1], features: { zoneDeviceRefcount: 'private-coherent-zero' }, evidence: '5.19 refcount 1 for all; 6.1 set_page_count 0 for PRIVATE/COHERENT (6.0 unverified)' },
   { since: [6, 15], features: { zoneDeviceRefcount: 'all-but-generic-zero' }, evidence: '6.14 PRIVATE/COHERENT only; 6.18.2 all but GENERIC (6.15-6.17 unverified)' },
