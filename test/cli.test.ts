@@ -188,11 +188,22 @@ describe('mmsim chmem', () => {
 
 describe('mmsim run', () => {
   it('runs the shipped QEMU scenarios with all their expects (the real 6.1 kernel\'s results)', () => {
-    for (const f of ['examples/dimm.scenario.yaml', 'examples/dimm-zones.scenario.yaml', 'examples/virtio-mem.scenario.yaml']) {
+    for (const f of ['examples/dimm.scenario.yaml', 'examples/dimm-zones.scenario.yaml', 'examples/virtio-mem.scenario.yaml', 'examples/nvdimm.scenario.yaml']) {
       const r = mmsim('run', join(root, f));
       expect(r.err, f).toBe('');
       expect(r.code, f).toBe(0);
     }
+  });
+  it('mmsim ndctl / daxctl over a machine or a scenario\'s end; an unknown command or a missing machine is one line', () => {
+    const r = mmsim('ndctl', join(root, 'examples/qemu-2node-nvdimm.yaml'), 'list', '-Nu');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ dev: 'namespace0.0', mode: 'raw', size: '2.00 GiB (2.15 GB)', sector_size: 512, blockdev: 'pmem0' });
+    // The nvdimm scenario ends with its namespace destroyed: nothing left for daxctl.
+    const d = mmsim('daxctl', join(root, 'examples/nvdimm.scenario.yaml'), 'list');
+    expect(d.code, d.err).toBe(0);
+    expect(d.out).toBe('[\n]\n');
+    expect(mmsim('ndctl', join(root, 'examples/qemu-2node-nvdimm.yaml'), 'frobnicate').code).toBe(1);
+    expectOneLineError(mmsim('daxctl', 'list'), /^mmsim: daxctl: give a machine or scenario file first/);
   });
   it('memmap-on-memory example: its expects hold for 6.1; 6.18 carves every block and fails the 1 GiB dimm expect; a bad cmdline names its line', () => {
     const f = join(root, 'examples/memmap-on-memory.scenario.yaml');
@@ -318,6 +329,6 @@ describe('mmsim run', () => {
     expect(r.code).toBe(1);
     expect(r.err.trim()).toBe(`mmsim: ${bad}:5:5: node 1 zone Movable spanned: expected 1, got 32768`);
     const wrong = file('wrong.scenario.yaml', `machine: ${machine}\nsteps:\n  - frobnicate: 1\n`);
-    expectOneLineError(mmsim('run', wrong), new RegExp(`^mmsim: ${wrong}:3:5: expected one step: add, remove, online, offline, write, chmem, expect or print`));
+    expectOneLineError(mmsim('run', wrong), new RegExp(`^mmsim: ${wrong}:3:5: expected one step: add, remove, online, offline, write, chmem, ndctl, daxctl, expect or print`));
   });
 });

@@ -16,32 +16,9 @@ import { memoryDevInit } from '../src/kernel/memory_block.js';
 import { memmapBoot } from '../src/memmap/boot.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
 import { pageWriterFor } from '../src/memmap/source.js';
-import { root, sharedData } from './helpers.js';
+import { root } from './helpers.js';
+import { expectReport, golden, goldenMachine, section, steps } from './golden.js';
 
-const golden = join(sharedData, '..', 'qemu-oracle', 'golden');
-
-/** Blocks of steps.txt: "##### header" and its lines. */
-function steps(text: string): { header: string; lines: string[] }[] {
-  const out: { header: string; lines: string[] }[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('##### ')) out.push({ header: line.slice(6), lines: [] });
-    else out[out.length - 1]?.lines.push(line);
-  }
-  return out;
-}
-
-function section(lines: string[], name: string): string[] {
-  const out: string[] = [];
-  let on = false;
-  for (const l of lines) {
-    if (l.startsWith('=== ')) {
-      on = l.startsWith(`=== ${name}`);
-      continue;
-    }
-    if (on) out.push(l);
-  }
-  return out;
-}
 
 /** Run one operation under the run driver with the debug checkers on; none may fire. */
 function run(m: HotplugMachine, task: ReturnType<typeof onlineBlock>): number {
@@ -66,16 +43,8 @@ for (const name of ['dimm', 'dimm-zones']) {
   describe.skipIf(!existsSync(file))(`QEMU 6.1 golden: ${name}`, () => {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const all = steps(text);
-    const bootDmesg = section(all[0]?.lines ?? [], 'dmesg');
-    const tmp = mkdtempSync(join(tmpdir(), 'mmsim-hp-'));
-    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-    writeFileSync(join(tmp, 'boot.txt'), bootDmesg.join('\n') + '\n');
-    const loaded = loadMachine({ fromDmesg: join(tmp, 'boot.txt'), kernel: '6.1.0-56-cloud-amd64' });
     // The golden kernel leaves hot-added blocks offline (auto_online_blocks=offline).
-    const state = boot(loaded);
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    const m = goldenMachine(all);
     // As the real run showed, memory32 holds unmovable kernel pages when onlined to Normal.
     m.unmovableBlocks.add(32);
     let size = 0;
@@ -108,23 +77,7 @@ for (const name of ['dimm', 'dimm-zones']) {
           expect(failures, h).toBe(Number(mm[7]));
         } else if (/\$ oracle-report/.test(h) && !/^(initial report|boot)/.test(h) && !/device_del/.test(h)) {
           reports++;
-          const real = parseZoneinfo(section(st.lines, 'zoneinfo').join('\n') + '\n');
-          const ours = parseZoneinfo(printBootZoneinfo(state));
-          real.records.forEach((r, i) => {
-            const o = ours.records[i];
-            expect(o && `${o.node}/${o.zone}`).toBe(`${r.node}/${r.zone}`);
-            if (!o) return;
-            for (const f of ['spanned', 'present', 'start_pfn']) expect(zoneField(o, f), `${h}: node ${r.node} ${r.zone} ${f}`).toBe(zoneField(r, f));
-            if (r.node === 1 && (r.zone === 'Movable' || r.zone === 'Normal')) {
-              const z = m.zoneByName(1, r.zone);
-              expect(z.managedPages, `${h}: node 1 ${r.zone} managed`).toBe(zoneField(r, 'managed'));
-            }
-          });
-          const blocks = section(st.lines, 'memory blocks');
-          const oursBlocks = [...m.blocks.values()]
-            .sort((a, b) => a.id - b.id)
-            .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
-          expect(oursBlocks, h).toEqual(blocks.filter((l) => l.startsWith('memory')));
+          expectReport(m, st.lines, h);
         }
       }
       expect(reports).toBeGreaterThanOrEqual(name === 'dimm' ? 2 : 8);

@@ -5,7 +5,8 @@ import { boot, loadMachine, type BootSource } from './boot.js';
 import { runDemo } from './demo.js';
 import { machineJsonSchema } from '../formats/machine-yaml.js';
 import { scenarioJsonSchema } from '../formats/scenario.js';
-import { bootHotplugMachine, ExpectFailed, readText, runDriverSysfs, runScenario } from './run.js';
+import { bootHotplugMachine, ExpectFailed, readText, runDriverSysfs, runScenario, runTask } from './run.js';
+import { daxctl, ndctl } from '../formats/ndctl.js';
 import { RUN_VIEWS, type RunView } from '../formats/scenario.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
 import { lsmem } from '../formats/lsmem.js';
@@ -150,6 +151,16 @@ export function buildProgram(out: (s: string) => void): Command {
   program
     .command('chmem')
     .description("util-linux 2.42's chmem over --sysroot DIR or a model machine: mmsim chmem [MACHINE|SCENARIO] [chmem options]")
+    .allowUnknownOption();
+
+  program
+    .command('ndctl')
+    .description('ndctl (v81) over a model machine: mmsim ndctl MACHINE|SCENARIO list|create-namespace|destroy-namespace|disable-region|enable-region|init-labels [options]')
+    .allowUnknownOption();
+
+  program
+    .command('daxctl')
+    .description('daxctl (v81) over a model machine: mmsim daxctl MACHINE|SCENARIO list|reconfigure-device|online-memory|offline-memory [options]')
     .allowUnknownOption();
 
   program
@@ -307,11 +318,25 @@ function chmemMain(args: readonly string[]): number {
   return r.exitCode;
 }
 
+/**
+ * `mmsim ndctl|daxctl MACHINE.yaml|SCENARIO.yaml ARGS`: the tool over a machine booted, or a
+ * scenario run to its end, its kernel operations under the run driver.
+ */
+function nvdimmToolMain(tool: 'ndctl' | 'daxctl', args: readonly string[]): number {
+  const first = args[0];
+  if (first === undefined || !/\.ya?ml$/.test(first)) throw new InputError(`${tool}: give a machine or scenario file first, then the ${tool} command (e.g. mmsim ${tool} examples/nvdimm.scenario.yaml list -u)`);
+  const m = /(^|\n)steps\s*:/.test(readText(first)) ? runScenario(first, [], undefined, () => undefined) : bootHotplugMachine(first, undefined);
+  const r = (tool === 'ndctl' ? ndctl : daxctl)(m, args.slice(1), (task) => runTask(m, first, task));
+  process.stdout.write(r.output);
+  return r.exitCode;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((s) => process.stdout.write(s));
   try {
     if (argv[2] === 'lsmem') return lsmemMain(argv.slice(3));
     if (argv[2] === 'chmem') return chmemMain(argv.slice(3));
+    if ((argv[2] === 'ndctl' || argv[2] === 'daxctl') && argv[3] !== '--help' && argv[3] !== '-h') return nvdimmToolMain(argv[2], argv.slice(3));
     await program.parseAsync(argv);
     return 0;
   } catch (e) {

@@ -20,6 +20,7 @@ import { pageWriterFor } from '../memmap/source.js';
 import { boot, loadMachine } from './boot.js';
 import { bootJson } from './print.js';
 import { procIomem } from '../formats/iomem.js';
+import { daxctl, ndctl } from '../formats/ndctl.js';
 import { parseCmdline } from '../formats/cmdline.js';
 import type { BootOptions } from '../kernel/machine.js';
 
@@ -62,7 +63,7 @@ export function hotplugJson(m: HotplugMachine): object {
 }
 
 /** Run a task to completion under the run driver; checker violations fail the run. */
-function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
+export function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
   const id = s.spawn('step', task as Task<unknown>);
   s.runInOrder();
@@ -142,6 +143,11 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
       const r = chmem('/', st.chmem.args.trim().split(/\s+/), runDriverSysfs(m, at));
       out(`##### ${label}: chmem ${st.chmem.args}\n${r.stdout}${r.stderr}`);
       if (r.exitCode !== st.chmem.exit) throw new ExpectFailed(`${at}: chmem ${st.chmem.args}: expected exit ${st.chmem.exit}, got ${r.exitCode}`);
+    } else if ('ndctl' in st || 'daxctl' in st) {
+      const [tool, spec] = 'ndctl' in st ? (['ndctl', st.ndctl] as const) : (['daxctl', st.daxctl] as const);
+      const r = (tool === 'ndctl' ? ndctl : daxctl)(m, spec.args.trim().split(/\s+/), (task) => runTask(m, at, task));
+      out(`##### ${label}: ${tool} ${spec.args}\n${r.output}`);
+      if (r.exitCode !== spec.exit) throw new ExpectFailed(`${at}: ${tool} ${spec.args}: expected exit ${spec.exit}, got ${r.exitCode}`);
     } else if ('expect' in st) {
       const e = st.expect;
       const node = state.nodes.find((n) => n.nodeId === e.node);

@@ -56,6 +56,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   let dmaReservePages: number | null = null;
   const memory: MemblockRegion[] = [];
   const sratMem: { start: number; end: number; nid: number; hotplug: boolean }[] = [];
+  const pmem: { base: number; size: number; nid: number }[] = [];
   const cpus = new Map<number, number>();
   const e820: { start: number; end: number; type: string; lineNo: number }[] = [];
   const userE820: { start: number; end: number; type: string; lineNo: number }[] = [];
@@ -99,6 +100,8 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
       const last = parseHexAddr(m[3] ?? '');
       if (start === null || last === null) return fail(l, 0, 'expected an SRAT memory range');
       sratMem.push({ start, end: last + 1, nid: Number(m[1]), hotplug: /hotplug/.test(m[4] ?? '') });
+      // A non-volatile affinity range is an NVDIMM's system physical address range (NFIT).
+      if (/non-volatile/.test(m[4] ?? '')) pmem.push({ base: start, size: last + 1 - start, nid: Number(m[1]) });
       inputLines.add(l.lineNo);
     } else if ((m = /^SRAT: PXM \d+ -> (?:x2)?APIC 0x[0-9a-f]+ -> Node (\d+)$/.exec(t))) {
       const nid = Number(m[1]);
@@ -175,7 +178,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     arch: archOfRelease(release),
     hypervisor,
     memory: withHotplug,
-    pmem: [],
+    pmem,
     reserved: null,
     dmaReservePages,
     nodes,

@@ -102,6 +102,7 @@ export function procIomem(m: HotplugMachine): string {
     if (cur) insert(roots, { start: cur.start, end: cur.end - 1, name: 'System RAM', children: [] });
   }
   for (const p of spec.pmem) insert(roots, { start: p.base, end: p.base + p.size - 1, name: 'Persistent Memory', children: [] });
+  for (const [name, r] of m.resourcesDax) insert(roots, { start: r.start, end: r.end, name, children: [] });
   for (const d of m.virtioMem.values()) insert(roots, { start: d.regionStart, end: d.regionStart + d.regionBytes - 1, name: d.name, children: [] });
   for (const r of mergeAdjacent(m.resources)) insert(roots, { start: r.start, end: r.end, name: r.name, children: [] });
   const lines: string[] = [];

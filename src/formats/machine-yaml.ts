@@ -71,7 +71,8 @@ const schema = z
             nid: z.number().int().nonnegative(),
             cpus: z.number().int().nonnegative().default(0),
             memory: z.array(range).default([]),
-            pmem: z.array(reservedRange).default([]),
+            /** NVDIMM ranges; `labels: true` when the DIMM has a label area (namespaces by label after ndctl init-labels). */
+            pmem: z.array(z.object({ start: addr, size: addr.optional(), end: addr.optional(), labels: z.boolean().optional() }).strict()).default([]),
           })
           .strict(),
       )
@@ -147,7 +148,7 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     node.pmem.map((r, ri) => {
       const end = endOf(r.start, r.size, r.end);
       if (end === null || end <= r.start) throw at(['nodes', ni, 'pmem', ri], 'expected a non-empty range with exactly one of "size" or "end"');
-      return { base: r.start, size: end - r.start, nid: node.nid };
+      return { base: r.start, size: end - r.start, nid: node.nid, ...(r.labels !== undefined ? { labels: r.labels } : {}) };
     }),
   );
   const reserved: ReservedRange[] | null = m.reserved

@@ -53,6 +53,10 @@ const step = z.union([
   z.object({ write: z.object({ path: z.string().min(1), value: z.string(), errno: z.number().int().optional() }).strict() }).strict(),
   /** util-linux chmem over the machine: its arguments, and the exit code expected (default 0). */
   z.object({ chmem: z.object({ args: z.string().min(1), exit: z.number().int().default(0) }).strict() }).strict(),
+  /** ndctl (v81) over the machine's NVDIMMs: its arguments, and the exit code expected (default 0). */
+  z.object({ ndctl: z.object({ args: z.string().min(1), exit: z.number().int().default(0) }).strict() }).strict(),
+  /** daxctl (v81) over the machine's device-dax instances. */
+  z.object({ daxctl: z.object({ args: z.string().min(1), exit: z.number().int().default(0) }).strict() }).strict(),
   z
     .object({
       expect: z
@@ -109,7 +113,7 @@ export function loadScenario(file: string, text: string): LoadedScenario {
     const issue = r.error.issues[0];
     const path = issue?.path ?? [];
     const p = yamlPosition(doc, lc, path);
-    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, write, chmem, expect or print' : (issue?.message ?? 'invalid scenario');
+    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, write, chmem, ndctl, daxctl, expect or print' : (issue?.message ?? 'invalid scenario');
     throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.join('.')})` : ''}`);
   }
   const at = (path: (string | number)[]): string => {

@@ -112,7 +112,7 @@ export interface MachineSpec {
    * Persistent memory ranges (e820 type 12 / NFIT), per node. Not memblock memory: the boot
    * layout ignores them; they become ZONE_DEVICE through memremap_pages.
    */
-  readonly pmem: readonly { readonly base: PhysAddr; readonly size: Bytes; readonly nid: Nid }[];
+  readonly pmem: readonly { readonly base: PhysAddr; readonly size: Bytes; readonly nid: Nid; readonly labels?: boolean }[];
   /** The kernel's e820 table after its early edits (for /proc/iomem), when known. */
   readonly e820?: readonly E820Entry[];
   /** memblock.reserved at memblock_free_all time, when known. */

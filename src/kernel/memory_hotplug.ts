@@ -25,6 +25,7 @@ import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from '../memmap/so
 import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
 import { pageFlagBits } from './page_layout.js';
 import type { DevPagemap } from './memremap.js';
+import type { NvdimmRegion } from './nvdimm.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
 
@@ -99,6 +100,12 @@ export class HotplugMachine {
   readonly pgmaps: DevPagemap[] = [];
   /** Counter behind each pgmap's address. */
   pgmapSerial = 0;
+  /** Namespace uuids handed out so far (the next comes from this count). */
+  uuidSerial = 0;
+  /** NVDIMM regions and their namespaces (nvdimmRegions builds them from the machine's pmem). */
+  nvdimm: NvdimmRegion[] | null = null;
+  /** The iomem resources of device-dax instances ("daxX.Y"), bytes [start, end]. */
+  readonly resourcesDax = new Map<string, { start: PhysAddr; end: PhysAddr }>();
 
   constructor(
     readonly state: BootState,
@@ -406,7 +413,7 @@ export function mhpSupportsMemmapOnMemory(m: HotplugMachine): boolean {
   return memmapBytes % m.pageBytes === 0 && pages % pb === 0 && pages !== m.pagesPerBlock && memmapBytes % pmdBytes === 0;
 }
 
-interface AddParams {
+export interface AddParams {
   readonly group: MemoryGroup | null;
   /** MHP_MEMMAP_ON_MEMORY requested by the driver. */
   readonly memmapOnMemory: boolean;
@@ -420,7 +427,7 @@ interface AddParams {
  * __try_online_node, the sections and memmap (from the block itself when memmap_on_memory
  * applies), the memory block devices, and auto-online. 0 or -errno; nothing changes on failure.
  */
-function* addMemoryResource(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, p: AddParams): Task<number> {
+export function* addMemoryResource(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, p: AddParams): Task<number> {
   if (!sizeBytes || startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0) {
     m.state.log.info(`Block size [${hexAlt(m.blockBytes)}] unaligned hotplug range: start ${hexAlt(startBytes)}, size ${hexAlt(sizeBytes)}`);
     return -EINVAL;

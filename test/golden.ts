@@ -1,0 +1,75 @@
+// The QEMU 6.1 golden runs of ../shared/qemu-oracle/golden: their steps, the machine their boot
+// log describes, and the comparison of an oracle-report against the model (every reported zone's
+// spanned, present and start_pfn, node 1's hot-added zones' managed pages, every memory block).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { boot, loadMachine } from '../src/cli/boot.js';
+import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
+import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
+import { HotplugMachine, validZones } from '../src/kernel/memory_hotplug.js';
+import { memoryDevInit } from '../src/kernel/memory_block.js';
+import type { MachineSpec } from '../src/kernel/machine.js';
+import { memmapBoot } from '../src/memmap/boot.js';
+import { ExtentMemmap } from '../src/memmap/extent.js';
+import { pageWriterFor } from '../src/memmap/source.js';
+import { sharedData } from './helpers.js';
+
+export const golden = join(sharedData, '..', 'qemu-oracle', 'golden');
+
+/** Blocks of steps.txt: "##### header" and its lines. */
+export function steps(text: string): { header: string; lines: string[] }[] {
+  const out: { header: string; lines: string[] }[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('##### ')) out.push({ header: line.slice(6), lines: [] });
+    else out[out.length - 1]?.lines.push(line);
+  }
+  return out;
+}
+
+/** The lines of a report's "=== name" section. */
+export function section(lines: string[], name: string): string[] {
+  const out: string[] = [];
+  let on = false;
+  for (const l of lines) {
+    if (l.startsWith('=== ')) {
+      on = l.startsWith(`=== ${name}`);
+      continue;
+    }
+    if (on) out.push(l);
+  }
+  return out;
+}
+
+/** The machine of a golden run's boot report (its dmesg), booted with its memmap, ready for hotplug. */
+export function goldenMachine(all: { header: string; lines: string[] }[], edit: (s: MachineSpec) => MachineSpec = (s) => s): HotplugMachine {
+  const tmp = mkdtempSync(join(tmpdir(), 'mmsim-golden-'));
+  try {
+    writeFileSync(join(tmp, 'boot.txt'), section(all[0]?.lines ?? [], 'dmesg').join('\n') + '\n');
+    const loaded = loadMachine({ fromDmesg: join(tmp, 'boot.txt'), kernel: '6.1.0-56-cloud-amd64' });
+    const state = boot({ ...loaded, spec: edit(loaded.spec) });
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    return new HotplugMachine(state, store, memoryDevInit(state));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** An oracle-report against the model: zone fields, node 1's Normal/Movable managed pages, the memory blocks. */
+export function expectReport(m: HotplugMachine, lines: string[], what: string): void {
+  const real = parseZoneinfo(section(lines, 'zoneinfo').join('\n') + '\n');
+  const ours = parseZoneinfo(printBootZoneinfo(m.state));
+  real.records.forEach((r, i) => {
+    const o = ours.records[i];
+    expect(o && `${o.node}/${o.zone}`).toBe(`${r.node}/${r.zone}`);
+    if (!o) return;
+    for (const f of ['spanned', 'present', 'start_pfn']) expect(zoneField(o, f), `${what}: node ${r.node} ${r.zone} ${f}`).toBe(zoneField(r, f));
+    if (r.node === 1 && (r.zone === 'Movable' || r.zone === 'Normal')) expect(m.zoneByName(1, r.zone).managedPages, `${what}: node 1 ${r.zone} managed`).toBe(zoneField(r, 'managed'));
+  });
+  const oursBlocks = [...m.blocks.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
+  expect(oursBlocks, what).toEqual(section(lines, 'memory blocks').filter((l) => l.startsWith('memory')));
+}

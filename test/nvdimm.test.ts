@@ -1,0 +1,71 @@
+// The NVDIMM runs of the real 6.1 kernel under QEMU (../shared/qemu-oracle/golden/nvdimm and
+// nvdimm-label, QEMU-ORACLE.md §4 (b)), replayed command by command on the model: every ndctl and
+// daxctl output byte for byte (uuids masked as the oracle masks them), the /proc/iomem lines the
+// run grepped, and every oracle-report's zones and memory blocks.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mightSleepChecker, Scheduler } from '../src/drivers/scheduler.js';
+import type { Task } from '../src/drivers/task.js';
+import { hotplugCheckers } from '../src/kernel/debug.js';
+import type { HotplugMachine } from '../src/kernel/memory_hotplug.js';
+import { procIomem } from '../src/formats/iomem.js';
+import { daxctl, ndctl } from '../src/formats/ndctl.js';
+import { expectReport, golden, goldenMachine, steps } from './golden.js';
+
+function runner(m: HotplugMachine) {
+  return (task: Task<number>): number => {
+    const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
+    const id = s.spawn('op', task as Task<unknown>);
+    s.runInOrder();
+    expect(s.violations.map((v) => v.message)).toEqual([]);
+    return s.result(id) as number;
+  };
+}
+
+const maskUuid = (t: string): string => t.replace(/"uuid":"[0-9a-f-]{36}"/g, '"uuid":"<uuid>"');
+
+for (const [name, labels] of [['nvdimm', false], ['nvdimm-label', true]] as const) {
+  const file = join(golden, name, 'steps.txt');
+  describe.skipIf(!existsSync(file))(`QEMU 6.1 golden: ${name}`, () => {
+    it('every ndctl/daxctl output, iomem grep and report of the run', () => {
+      const all = steps(readFileSync(file, 'utf8'));
+      // The NVDIMM comes from the log's non-volatile SRAT range; the label area is QEMU's label-size.
+      // The report's log keeps no BIOS-e820 lines: QEMU's two usable entries are given (as in
+      // examples/qemu-2node.yaml), so iomem's System RAM lines are an input here, the rest is not.
+      const e820 = [
+        { start: 0x1000, end: 0x9fc00, type: 'usable' },
+        { start: 0x100000, end: 0x7ffdf000, type: 'usable' },
+      ];
+      const m = goldenMachine(all, (s) => ({ ...s, e820, pmem: s.pmem.map((p) => ({ ...p, labels })) }));
+      expect(m.state.spec.pmem).toEqual([{ base: 2 ** 32, size: 2 ** 31, nid: 1, labels }]);
+      const run = runner(m);
+      let tools = 0;
+      let reports = 0;
+      for (const st of all.slice(1)) {
+        const cmdline = /\$ (.*?)\s+\(rc=\d+\)$/.exec(st.header)?.[1] ?? '';
+        let ours = '';
+        for (const raw of cmdline.split(/;|&&/)) {
+          const cmd = raw.replace(/2>&1/g, '').trim();
+          const words = cmd.split(/\s+/);
+          if (words[0] === 'ndctl' || words[0] === 'daxctl') {
+            const r = (words[0] === 'ndctl' ? ndctl : daxctl)(m, words.slice(1), run);
+            ours += r.output;
+            tools++;
+          } else if (words[0] === 'grep' && cmd.endsWith('/proc/iomem')) {
+            const re = new RegExp(/"([^"]+)"/.exec(cmd)?.[1] ?? '^$', 'i');
+            ours += procIomem(m).split('\n').filter((l) => l && re.test(l)).map((l) => l + '\n').join('');
+          } else if (cmd === 'oracle-report' || cmd.startsWith('oracle-report')) {
+            reports++;
+            expectReport(m, st.lines, st.header);
+          }
+        }
+        const end = st.lines.findIndex((l) => l.startsWith('=== '));
+        const expected = (end < 0 ? st.lines : st.lines.slice(0, end)).filter((l) => !/^(ls: |[bc]rw)/.test(l)).join('\n').trimEnd();
+        expect(maskUuid(ours).trimEnd(), st.header).toBe(expected);
+      }
+      expect(tools).toBeGreaterThanOrEqual(name === 'nvdimm' ? 8 : 12);
+      expect(reports).toBe(name === 'nvdimm' ? 5 : 6);
+    });
+  });
+}
