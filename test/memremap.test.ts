@@ -219,3 +219,42 @@ describe('compound devmaps (vmemmap_shift)', () => {
     expect(run(old, memremapPages(old, { ...pgmap(old, 'generic', null, 4 * G, 128 * M), vmemmapShift: 9 })).rc).toBe(-22);
   });
 });
+
+describe('sub-section ZONE_DEVICE', () => {
+  /** RAM up to 0x7c000000, so section 15 [0x78000000, 0x80000000) is half RAM; pmem from 0x7c000000. */
+  function shared(kernel: string): HotplugMachine {
+    const state = bootYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x7c000000 }], pmem: [{ start: 0x7c000000, size: 0x4000000 }] }\n`);
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    return new HotplugMachine(state, store, memoryDevInit(state));
+  }
+  const pm = (m: HotplugMachine): DevPagemap => ({ name: 'pmem0', type: 'fsdax', start: 0x7c000000, end: 0x7fffffff, altmap: null, vmemmapShift: 0, address: pgmapAddress(m), nid: 0, initialisedTo: 0, live: true });
+  it('shares the early section: subsection bits set, SECTION_TAINT_ZONE_DEVICE from 5.12, and pfn_to_online_page then says no for device pfns', async () => {
+    const { pfnToOnlinePage } = await import('../src/kernel/memory_hotplug.js');
+    for (const [kernel, taint] of [['5.11', false], ['6.1', true], ['6.18', true]] as const) {
+      const m = shared(kernel);
+      const before = m.state.sparse.subsectionMap(15);
+      const p = pm(m);
+      expect(run(m, memremapPages(m, p))).toEqual({ rc: 0, violations: [] });
+      expect(m.state.sparse.subsectionMap(15), kernel).toBe(m.state.sparse.fullSubsectionMap);
+      expect(before).toBe((1n << 32n) - 1n); // the RAM half: subsections 0..31
+      expect(m.state.sparse.deviceTainted.has(15), kernel).toBe(taint);
+      expect(m.state.sparse.sections.get(15)?.deviceTainted).toBe(taint);
+      // A device pfn in the online section: 5.11's pfn_to_online_page hands out its page.
+      expect(pfnToOnlinePage(m, 0x7c000), kernel).toBe(!taint);
+      expect(pfnToOnlinePage(m, 0x7bfff), kernel).toBe(true);
+      // Unmapping clears the device's subsections; the early section stays.
+      expect(run(m, memunmapPages(m, p)).rc).toBe(0);
+      expect(m.state.sparse.subsectionMap(15)).toBe(before);
+      expect(m.state.sparse.runOf(15)?.present).toBe(true);
+    }
+  });
+  it('a second pgmap over the same pfns is refused (ENOMEM, "Conflicting mapping in same section") and leaves the subsection map as it was', () => {
+    const m = shared('6.1');
+    expect(run(m, memremapPages(m, pm(m))).rc).toBe(0);
+    const map = m.state.sparse.subsectionMap(15);
+    const other: DevPagemap = { ...pm(m), start: 0x7e000000, end: 0x81ffffff, name: 'pmem1', address: pgmapAddress(m) };
+    expect(run(m, memremapPages(m, other)).rc).toBe(-12); // its first pfn is in pmem0: "Conflicting mapping in same section"
+    expect(m.state.sparse.subsectionMap(15)).toBe(map);
+  });
+});

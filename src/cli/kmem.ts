@@ -19,7 +19,7 @@ export function kmemNInput(state: BootState, mb: MemoryBlocks): KmemNInput {
     sections: [...state.sparse.sections.values()].map((s) => ({
       nr: s.sectionNr,
       pfn: s.sectionNr * pps,
-      flags: { present: s.present, hasMemMap: s.hasMemMap, online: s.online, early: s.early },
+      flags: { present: s.present, hasMemMap: s.hasMemMap, online: s.online, early: s.early, deviceTainted: s.deviceTainted },
     })),
     blocks: mb.blocks.map((b) => ({
       id: b.id,

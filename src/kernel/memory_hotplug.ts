@@ -210,6 +210,22 @@ export function systemRamOverlaps(m: HotplugMachine, start: Pfn, end: Pfn): bool
   return false;
 }
 
+/**
+ * pfn_to_online_page: the pfn's section is online; from 5.12 also its subsection is valid and, in
+ * a section ZONE_DEVICE shares (SECTION_TAINT_ZONE_DEVICE), the pfn belongs to no pgmap.
+ */
+export function pfnToOnlinePage(m: HotplugMachine, pfn: Pfn): boolean {
+  const sp = m.state.sparse;
+  const nr = sp.pfnToSectionNr(pfn);
+  if (!sp.runOf(nr)?.online) return false;
+  if (!m.state.profile.features.sectionTaintZoneDevice) return true;
+  const idx = BigInt(Math.floor((pfn - nr * sp.pagesPerSection) / sp.pagesPerSubsection));
+  if (((sp.subsectionMap(nr) >> idx) & 1n) === 0n) return false;
+  if (!sp.deviceTainted.has(nr)) return true;
+  const byte = pfn * m.pageBytes;
+  return !m.pgmaps.some((p) => p.live && byte >= p.start && byte <= p.end);
+}
+
 /** &NODE_DATA(nid)->node_zones[ZONE_DEVICE] (CONFIG_ZONE_DEVICE). */
 export function zoneForDevice(m: HotplugMachine, nid: Nid): Zone {
   const z = m.node(nid).zones.find((x) => x.name === 'Device');
@@ -310,8 +326,7 @@ function autoMovableNumaAware(m: HotplugMachine): boolean {
 
 /** pfn_to_online_page + is_zone_movable_page. */
 function onlineMovablePage(m: HotplugMachine, pfn: Pfn): boolean | null {
-  const run = m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn));
-  if (!run?.online || !m.state.sparse.pfnValid(pfn)) return null;
+  if (!pfnToOnlinePage(m, pfn) || !m.state.sparse.pfnValid(pfn)) return null;
   const rec = m.recordScratch;
   if (!m.store.readRecord(pfn, rec)) return null;
   const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
@@ -772,7 +787,7 @@ function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, searc
   const node = m.node(zone.nid);
   const nid = zone.nid;
   // pfn_to_online_page (5.5+) or pfn_valid (v5.3) first; only then is the struct page read.
-  const readable = (p: Pfn): boolean => (search === 'online' ? !!m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(p))?.online : true) && m.state.sparse.pfnValid(p);
+  const readable = (p: Pfn): boolean => (search === 'online' ? pfnToOnlinePage(m, p) : true) && m.state.sparse.pfnValid(p);
   const resize = m.pgdatResizeLock.get(nid) as SpinLock;
   const seq = m.seqlockOf(zone);
   const locks = m.state.profile.features.hotplugSpanLocks;

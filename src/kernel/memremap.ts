@@ -1,12 +1,12 @@
-// ZONE_DEVICE as tasks (mm/memremap.c, mm/sparse-vmemmap.c, mm/memory_hotplug.c, mm/mm_init.c;
-// v5.3, 6.1 and 6.18 per the profile): struct dev_pagemap and struct vmem_altmap with
-// altmap_alloc_block_buf; memremap_pages / pagemap_range (conflict checks, arch_add_memory with
-// the memmap's PMDs from the altmap, move_pfn_range_to_zone into ZONE_DEVICE initialising only
-// the altmap pfns, all under mem_hotplug_lock; memmap_init_zone_device after the lock is dropped
-// with page->pgmap and the refcount per type); memunmap_pages (v5.3 reads the first, never
-// initialised page for its node; the span shrinks in v5.3 only). Leaves out compound devmaps
-// (vmemmap_shift; refused with a reason), MEMORY_DEVICE_PRIVATE's add_pages without a direct
-// map, SECTION_TAINT_ZONE_DEVICE, percpu refs and the pgmap xarray's RCU.
+// ZONE_DEVICE as tasks (mm/memremap.c, mm/sparse-vmemmap.c, mm/sparse.c, mm/memory_hotplug.c,
+// mm/mm_init.c; v5.3, 6.1 and 6.18 per the profile): struct dev_pagemap and struct vmem_altmap
+// with altmap_alloc_block_buf; memremap_pages / pagemap_range (conflict checks, arch_add_memory
+// with sub-section maps and the memmap's PMDs from the altmap, move_pfn_range_to_zone into
+// ZONE_DEVICE initialising only the altmap pfns and tainting shared sections, all under
+// mem_hotplug_lock; memmap_init_zone_device after the lock is dropped with page->pgmap, the
+// refcount per type and compound pages for vmemmap_shift); memunmap_pages (v5.3 reads the first,
+// never initialised page for its node; the span shrinks in v5.3 only). Leaves out
+// MEMORY_DEVICE_PRIVATE's add_pages without a direct map, percpu refs and the pgmap xarray's RCU.
 import type { Task } from '../drivers/task.js';
 import type { Zone } from './mm_init.js';
 import { EINVAL, type HotplugMachine, resizeSpans, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
@@ -17,6 +17,7 @@ import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
 
 export const ENOMEM = 12;
 export const ENXIO = 6;
+export const EEXIST = 17;
 
 /** enum memory_type: v5.3 calls GENERIC "DEVDAX" and has no COHERENT. */
 export type PgmapType = 'private' | 'coherent' | 'fsdax' | 'generic' | 'p2pdma';
@@ -164,33 +165,49 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
   const pps = sparse.pagesPerSection;
   const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
   const vmemmapPerSection = (pps * m.recordScratch.length) / page;
-  const added: number[] = [];
+  const added: { sec: number; s: Pfn; e: Pfn; fresh: boolean }[] = [];
   for (let sec = Math.floor(start / pps); sec * pps < end; sec++) {
     const s = Math.max(start, sec * pps);
     const e = Math.min(end, (sec + 1) * pps);
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
     const run = sparse.runOf(sec);
-    if (!run?.present) {
-      if (p.altmap && e - s === pps && p.altmap.allocBlockBuf(vmemmapPerSection) === null) {
-        // vmemmap_populate fails (no fallback with an altmap): undo what was added.
-        for (const a of added) {
-          sparse.removeSections(a, a + 1);
-          m.store.depopulateSection(a);
-        }
-        p.altmap.freeBlocks(p.altmap.alloc);
-        m.pgmaps.splice(m.pgmaps.indexOf(p), 1);
-        yield { op: 'up_write', lock: m.memHotplugLock };
-        return -ENOMEM;
+    const partial = e - s !== pps;
+    // fill_subsection_map: the subsections must be free (-EEXIST: "memory add fail").
+    const clash = run?.present && (!partial || (sparse.subsectionMap(sec) & sparse.subsectionBits(sec, s, e)) !== 0n);
+    const nomem = !run?.present && p.altmap !== null && !partial && p.altmap.allocBlockBuf(vmemmapPerSection) === null;
+    if (clash || nomem) {
+      // vmemmap_populate fails without fallback with an altmap; either way undo what was added.
+      for (const a of added) {
+        if (a.fresh) {
+          sparse.removeSections(a.sec, a.sec + 1);
+          m.store.depopulateSection(a.sec);
+        } else sparse.editSubsections(a.sec, a.s, a.e, false, false);
       }
+      p.altmap?.freeBlocks(p.altmap.alloc);
+      m.pgmaps.splice(m.pgmaps.indexOf(p), 1);
+      yield { op: 'up_write', lock: m.memHotplugLock };
+      return clash ? -EEXIST : -ENOMEM;
+    }
+    if (!run?.present) {
       sparse.updateSections(sec, sec + 1, (r) => r, (a, b) => ({ startNr: a, endNr: b, nid: p.nid, present: true, hasMemMap: true, online: false, early: false }));
       m.store.populateSections(sec, sec + 1, fresh);
-      added.push(sec);
+      if (partial) sparse.editSubsections(sec, s, e, true, true);
+      added.push({ sec, s, e, fresh: true });
+    } else {
+      // A section shared with other memory keeps its memmap; only the subsection bits change.
+      sparse.editSubsections(sec, s, e, true, false);
+      added.push({ sec, s, e, fresh: false });
     }
     yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
   }
   // move_pfn_range_to_zone(ZONE_DEVICE): the span grows (locks before 5.14); memmap_init_range
   // initialises only the altmap's memmap pfns [base + reserve, base + reserve + free).
   yield* resizeSpans(m, zone, start, end - start);
+  // SECTION_TAINT_ZONE_DEVICE (5.12+) where the range starts or ends inside a section.
+  if (m.state.profile.features.sectionTaintZoneDevice) {
+    if (start % pps) sparse.deviceTainted.add(Math.floor(start / pps));
+    if (end % pps) sparse.deviceTainted.add(Math.floor(end / pps));
+  }
   if (p.altmap) {
     const a = p.altmap;
     yield* initDeviceRange(m, zone, a.basePfn + a.reserve, a.basePfn + a.offset, null);
@@ -328,11 +345,13 @@ export function* memunmapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
     const s = Math.max(start, sec * pps);
     const e = Math.min(end, (sec + 1) * pps);
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
-    // Only a section the device had to itself goes; one shared with other memory stays.
-    if (s === sec * pps && e === (sec + 1) * pps) {
+    // section_deactivate: the subsections go; the section with its memmap when none is left.
+    const whole = s === sec * pps && e === (sec + 1) * pps;
+    const left = whole ? 0n : sparse.editSubsections(sec, s, e, false, false);
+    if (left === 0n && !sparse.runOf(sec)?.early) {
       sparse.removeSections(sec, sec + 1);
       m.store.depopulateSection(sec);
-      if (p.altmap) p.altmap.freeBlocks(vmemmapPerSection);
+      if (p.altmap && whole) p.altmap.freeBlocks(vmemmapPerSection);
     }
   }
   yield { op: 'up_write', lock: m.memHotplugLock };

@@ -20,6 +20,8 @@ export interface MemSection {
   early: boolean;
   /** usage->subsection_map: bit i covers pfns [i*512, (i+1)*512) of the section. */
   subsectionMap: bigint;
+  /** SECTION_TAINT_ZONE_DEVICE (5.12+): ZONE_DEVICE shares the section with other memory. */
+  deviceTainted: boolean;
 }
 
 /** Sections [startNr, endNr) sharing node and flags. */
@@ -39,6 +41,8 @@ export class Sparse {
   /** subsection_map of sections not wholly covered by memblock ranges (the rest are full). */
   private readonly partialMaps = new Map<number, bigint>();
   private view: Map<number, MemSection> | null = null;
+  /** Sections with SECTION_TAINT_ZONE_DEVICE (sticky until the section goes). */
+  readonly deviceTainted = new Set<number>();
   readonly pagesPerSection: number;
   readonly pagesPerSubsection: number;
   readonly pageblockNrPages: number;
@@ -176,11 +180,31 @@ export class Sparse {
     const kept = this.runs.filter((r) => r.present);
     this.runs.splice(0, this.runs.length, ...kept);
     for (const nr of [...this.partialMaps.keys()]) if (nr >= firstNr && nr < endNr) this.partialMaps.delete(nr);
+    for (const nr of [...this.deviceTainted]) if (nr >= firstNr && nr < endNr) this.deviceTainted.delete(nr);
   }
 
   /** online_mem_sections / offline_mem_sections for whole sections. */
   setSectionsOnline(firstNr: number, endNr: number, online: boolean): void {
     this.updateSections(firstNr, endNr, (r) => ({ ...r, online }), null);
+  }
+
+  /** The subsection bits of the pfns [start, end) within section nr. */
+  subsectionBits(nr: number, start: Pfn, end: Pfn): bigint {
+    const base = nr * this.pagesPerSection;
+    const first = Math.floor((start - base) / this.pagesPerSubsection);
+    const last = Math.floor((end - 1 - base) / this.pagesPerSubsection);
+    return ((1n << BigInt(last - first + 1)) - 1n) << BigInt(first);
+  }
+
+  /** fill_subsection_map / clear_subsection_map: set or clear the bits of [start, end) in section nr; the map after. */
+  editSubsections(nr: number, start: Pfn, end: Pfn, set: boolean, fresh: boolean): bigint {
+    this.view = null;
+    const bits = this.subsectionBits(nr, start, end);
+    const cur = fresh ? 0n : this.subsectionMap(nr);
+    const next = set ? cur | bits : cur & ~bits;
+    if (next === this.fullSubsectionMap) this.partialMaps.delete(nr);
+    else this.partialMaps.set(nr, next);
+    return next;
   }
 
   /** usage->subsection_map of a present section (0 for one without memmap). */
@@ -263,6 +287,7 @@ export class Sparse {
           online: r.online,
           early: r.early,
           subsectionMap: this.partialMaps.get(nr) ?? this.fullSubsectionMap,
+          deviceTainted: this.deviceTainted.has(nr),
         });
       }
     }

@@ -115,6 +115,11 @@ export interface FormatFeatures {
   readonly memunmapReadsPfnFirst: boolean;
   /** dev_pagemap.vmemmap_shift (compound devmaps; device-dax uses its align). */
   readonly compoundDevmaps: boolean;
+  /**
+   * SECTION_TAINT_ZONE_DEVICE and pfn_to_online_page as a function checking the subsection and,
+   * in a tainted section, the pgmap (5.12+); before, any pfn of an online section was online.
+   */
+  readonly sectionTaintZoneDevice: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -165,6 +170,7 @@ const BASE: FormatFeatures = {
   zoneDeviceRefcount: 'one',
   memunmapReadsPfnFirst: false,
   compoundDevmaps: false,
+  sectionTaintZoneDevice: false,
 };
 
 /**
@@ -211,6 +217,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   { since: [5, 5], features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)' },
   { since: [5, 8], features: { offlineRefusesHoles: true }, evidence: 'offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59, present 5.8.1 (5.5-5.7 unverified)' },
+  { since: [5, 12], features: { sectionTaintZoneDevice: true }, evidence: '5.11 pfn_to_online_page macro (online section only); 5.12.9 function with pfn_section_valid and online_device_section' },
   { since: [5, 17], features: { compoundDevmaps: true }, evidence: 'vmemmap_shift (compound devmaps for device-dax): absent 5.15 and 5.16.16, present 5.17' },
   { since: [5, 4], features: { memunmapReadsPfnFirst: true }, evidence: '77e080e7680e: 5.3 page_to_nid(res.start); 5.4.59 pfn_first (mainline 5.4 unverified)' },
   { since: [6, 1], features: { zoneDeviceRefcount: 'private-coherent-zero' }, evidence: '5.19 refcount 1 for all; 6.1 set_page_count 0 for PRIVATE/COHERENT (6.0 unverified)' },
