@@ -188,7 +188,7 @@ describe('mmsim chmem', () => {
 
 describe('mmsim run', () => {
   it('runs the shipped QEMU scenarios with all their expects (the real 6.1 kernel\'s results)', () => {
-    for (const f of ['examples/dimm.scenario.yaml', 'examples/dimm-zones.scenario.yaml', 'examples/virtio-mem.scenario.yaml', 'examples/nvdimm.scenario.yaml']) {
+    for (const f of ['examples/dimm.scenario.yaml', 'examples/dimm-zones.scenario.yaml', 'examples/virtio-mem.scenario.yaml', 'examples/nvdimm.scenario.yaml', 'examples/nvdimm-label.scenario.yaml']) {
       const r = mmsim('run', join(root, f));
       expect(r.err, f).toBe('');
       expect(r.code, f).toBe(0);

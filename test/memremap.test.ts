@@ -118,6 +118,9 @@ describe('memremap_pages', () => {
     expect(['fsdax', 'generic'].map((t) => refcount('5.3', t as PgmapType))).toEqual([1, 1]);
     expect(['fsdax', 'generic', 'private', 'coherent'].map((t) => refcount('6.1', t as PgmapType))).toEqual([1, 1, 0, 0]);
     expect(['fsdax', 'generic', 'private', 'p2pdma'].map((t) => refcount('6.18', t as PgmapType))).toEqual([0, 1, 0, 0]);
+    // MEMORY_DEVICE_COHERENT came after 5.19: a kernel without it refuses the type.
+    const m519 = qemu('5.19');
+    expect(run(m519, memremapPages(m519, pgmap(m519, 'coherent', null, 4 * G, 128 * M))).rc).toBe(-22);
   });
   it('refusals: System RAM in the range (ENXIO), a second pgmap over the same pfns (ENOMEM), altmap too small (ENOMEM); nothing is left behind', () => {
     const m = qemu('6.1');

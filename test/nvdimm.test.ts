@@ -69,3 +69,35 @@ for (const [name, labels] of [['nvdimm', false], ['nvdimm-label', true]] as cons
     });
   });
 }
+
+describe('namespaces configured before boot', () => {
+  it('are probed at boot, one task per namespace on its node, each mapping its pgmap (Device spans on both nodes)', async () => {
+    const { bootHotplugMachine } = await import('../src/cli/run.js');
+    const { bootNamespaceProbes } = await import('../src/kernel/nvdimm.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-ns-'));
+    const file = join(dir, 'm.yaml');
+    writeFileSync(
+      file,
+      'kernel: "6.1"\nnodes:\n' +
+        '  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }], pmem: [{ start: 4G, size: 2G, namespace: { mode: fsdax, map: dev } }] }\n' +
+        '  - { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }], pmem: [{ start: 6G, size: 2G, namespace: { mode: devdax, map: mem, align: 1G } }] }\n',
+    );
+    const m = bootHotplugMachine(file, undefined);
+    expect(m.zoneByName(0, 'Device')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 524288 });
+    expect(m.zoneByName(1, 'Device')).toMatchObject({ zoneStartPfn: 0x180000, spannedPages: 524288 });
+    expect(m.pgmaps.map((p) => [p.name, p.nid, p.type, p.altmap !== null, p.vmemmapShift])).toEqual([
+      ['pmem0', 0, 'fsdax', true, 0],
+      ['dax1.0', 1, 'generic', false, 18],
+    ]);
+    // The same machine's probes, fresh: named by driver, namespace and node.
+    const fresh = bootHotplugMachine(file, undefined);
+    fresh.nvdimm = null;
+    expect(bootNamespaceProbes(fresh).map((p) => [p.name, p.nid])).toEqual([
+      ['nd_pmem probe namespace0.0 (node 0)', 0],
+      ['dax_pmem probe namespace1.0 (node 1)', 1],
+    ]);
+    expect(m.state.log.omissions().map((o) => o.what)).toContain('memmap_init_zone_device initialised 515584 pages in Tms');
+  });
+});

@@ -21,6 +21,7 @@ import { boot, loadMachine } from './boot.js';
 import { bootJson } from './print.js';
 import { procIomem } from '../formats/iomem.js';
 import { daxctl, ndctl } from '../formats/ndctl.js';
+import { bootNamespaceProbes } from '../kernel/nvdimm.js';
 import { parseCmdline } from '../formats/cmdline.js';
 import type { BootOptions } from '../kernel/machine.js';
 
@@ -80,6 +81,18 @@ export function bootHotplugMachine(machineFile: string, kernel: string | undefin
   memmapBoot(state, store, { poison: debugVm, runDeferred: true });
   const m = new HotplugMachine(state, store, memoryDevInit(state));
   m.pageInitPoisoning = debugVm;
+  // Namespaces configured before this boot: their probes, one per namespace on its node.
+  const probes = bootNamespaceProbes(m);
+  if (probes.length) {
+    const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
+    const ids = probes.map((p) => s.spawn(p.name, p.task as Task<unknown>));
+    s.runInOrder();
+    if (s.violations.length) throw new ExpectFailed(`${machineFile}: boot: ${s.violations[0]?.message}`);
+    ids.forEach((id, i) => {
+      const rc = s.result(id) as number;
+      if (rc !== 0) throw new InputError(`${machineFile}: ${probes[i]?.name} failed with errno ${-rc}; check the namespace's size, map and align`);
+    });
+  }
   return m;
 }
 

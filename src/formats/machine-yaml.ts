@@ -72,7 +72,20 @@ const schema = z
             cpus: z.number().int().nonnegative().default(0),
             memory: z.array(range).default([]),
             /** NVDIMM ranges; `labels: true` when the DIMM has a label area (namespaces by label after ndctl init-labels). */
-            pmem: z.array(z.object({ start: addr, size: addr.optional(), end: addr.optional(), labels: z.boolean().optional() }).strict()).default([]),
+            pmem: z
+              .array(
+                z
+                  .object({
+                    start: addr,
+                    size: addr.optional(),
+                    end: addr.optional(),
+                    labels: z.boolean().optional(),
+                    /** A namespace configured before this boot (mode, map, align), probed at boot. */
+                    namespace: z.object({ mode: z.enum(['raw', 'fsdax', 'devdax']), map: z.enum(['dev', 'mem']).default('dev'), align: addr.optional() }).strict().optional(),
+                  })
+                  .strict(),
+              )
+              .default([]),
           })
           .strict(),
       )
@@ -148,7 +161,8 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     node.pmem.map((r, ri) => {
       const end = endOf(r.start, r.size, r.end);
       if (end === null || end <= r.start) throw at(['nodes', ni, 'pmem', ri], 'expected a non-empty range with exactly one of "size" or "end"');
-      return { base: r.start, size: end - r.start, nid: node.nid, ...(r.labels !== undefined ? { labels: r.labels } : {}) };
+      const ns = r.namespace ? { mode: r.namespace.mode, map: r.namespace.map, ...(r.namespace.align !== undefined ? { align: r.namespace.align } : {}) } : undefined;
+      return { base: r.start, size: end - r.start, nid: node.nid, ...(r.labels !== undefined ? { labels: r.labels } : {}), ...(ns ? { namespace: ns } : {}) };
     }),
   );
   const reserved: ReservedRange[] | null = m.reserved

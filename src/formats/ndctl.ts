@@ -15,6 +15,7 @@ import {
   disableNamespace,
   enableNamespace,
   kmemBlocks,
+  newNamespaceUuid,
   nvdimmRegions,
   pfnGeometry,
   type DaxDevice,
@@ -71,25 +72,6 @@ function parseOpts(args: readonly string[], spec: OptSpec): { opts: Map<string, 
     } else rest.push(a);
   }
   return { opts, rest };
-}
-
-/** A namespace's uuid: from the machine's seeded sequence, as libuuid would give a fresh one. */
-function newUuid(m: HotplugMachine): string {
-  let x = (Math.imul(m.uuidSerial++ + 1, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
-  let hexs = '';
-  for (let i = 0; i < 8; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    hexs += x.toString(16).padStart(8, '0').slice(0, 4);
-  }
-  const h = hexs.split('');
-  h[12] = '4';
-  h[16] = ((parseInt(h[16] as string, 16) & 3) | 8).toString(16);
-  const s = h.join('');
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
 }
 
 function daxJson(m: HotplugMachine, d: DaxDevice, human: boolean, mappings: boolean): JsonC {
@@ -239,7 +221,7 @@ export function ndctl(m: HotplugMachine, args: readonly string[], run: RunTask):
         r.namespaces.push(ns);
       }
       if (mode !== 'raw' && !pfnGeometry(ns.start, ns.size, map, align)) return fail(`Error: ${ns.dev}: unable to satisfy requested alignment`);
-      ns.uuid = mode === 'raw' && !r.labelled ? null : newUuid(m);
+      ns.uuid = mode === 'raw' && !r.labelled ? null : newNamespaceUuid(m);
       const rc = run(enableNamespace(m, r, ns, mode as NamespaceMode, map, align));
       if (rc !== 0) return fail(`failed to reconfigure namespace: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}`);
       return { output: jsonc(namespaceJson(m, ns, true)) + '\n', exitCode: 0 };

@@ -22,6 +22,20 @@ export interface E820Entry {
   readonly type: string;
 }
 
+/** An NVDIMM range (NFIT SPA range / e820 type 12) on a node. */
+export interface PmemSpec {
+  readonly base: PhysAddr;
+  readonly size: Bytes;
+  readonly nid: Nid;
+  /** The DIMM has a label area; namespaces come from labels once initialised. */
+  readonly labels?: boolean;
+  /**
+   * A namespace set up before this boot (its pfn/dax info block is on the media): the whole
+   * range in this mode, probed at boot by nd_pmem / dax_pmem on a CPU of the node.
+   */
+  readonly namespace?: { readonly mode: 'raw' | 'fsdax' | 'devdax'; readonly map: 'dev' | 'mem'; readonly align?: Bytes };
+}
+
 /** A memblock.reserved range. */
 export interface ReservedRange {
   readonly base: PhysAddr;
@@ -112,7 +126,7 @@ export interface MachineSpec {
    * Persistent memory ranges (e820 type 12 / NFIT), per node. Not memblock memory: the boot
    * layout ignores them; they become ZONE_DEVICE through memremap_pages.
    */
-  readonly pmem: readonly { readonly base: PhysAddr; readonly size: Bytes; readonly nid: Nid; readonly labels?: boolean }[];
+  readonly pmem: readonly PmemSpec[];
   /** The kernel's e820 table after its early edits (for /proc/iomem), when known. */
   readonly e820?: readonly E820Entry[];
   /** memblock.reserved at memblock_free_all time, when known. */

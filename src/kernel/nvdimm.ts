@@ -238,6 +238,46 @@ export function* daxKmemRemove(m: HotplugMachine, r: NvdimmRegion, ns: Namespace
   return yield* memremapPages(m, ns.pgmap);
 }
 
+/**
+ * The namespaces a machine's NVDIMMs bring configured into this boot, as the probes the nvdimm
+ * bus schedules for them (async_schedule_dev_domain: a work item on the node of each device, so
+ * the probes of different nodes run in parallel): one task per namespace, with its node.
+ */
+export function bootNamespaceProbes(m: HotplugMachine): { readonly name: string; readonly nid: Nid; readonly task: Task<number> }[] {
+  const out: { name: string; nid: Nid; task: Task<number> }[] = [];
+  nvdimmRegions(m).forEach((r, i) => {
+    const cfg = m.state.spec.pmem[i]?.namespace;
+    const ns = r.namespaces[0];
+    if (!cfg || !ns || cfg.mode === 'raw') return;
+    if (r.labelArea) {
+      // The label on the media defines the namespace: the whole region.
+      r.labelled = true;
+    }
+    ns.uuid = newNamespaceUuid(m);
+    out.push({ name: `${cfg.mode === 'devdax' ? 'dax_pmem' : 'nd_pmem'} probe ${ns.dev} (node ${r.nid})`, nid: r.nid, task: enableNamespace(m, r, ns, cfg.mode, cfg.map, cfg.align ?? DEFAULT_PFN_ALIGN) });
+  });
+  return out;
+}
+
+/** A namespace's uuid: from the machine's seeded sequence, as libuuid would give a fresh one. */
+export function newNamespaceUuid(m: HotplugMachine): string {
+  let x = (Math.imul(m.uuidSerial++ + 1, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
+  let hexs = '';
+  for (let i = 0; i < 8; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    hexs += x.toString(16).padStart(8, '0').slice(0, 4);
+  }
+  const h = hexs.split('');
+  h[12] = '4';
+  h[16] = ((parseInt(h[16] as string, 16) & 3) | 8).toString(16);
+  const s = h.join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
+}
+
 /** The memory block ids of a kmem range. */
 export function kmemBlocks(m: HotplugMachine, dax: DaxDevice): number[] {
   if (!dax.kmem) return [];

@@ -120,6 +120,10 @@ export interface FormatFeatures {
    * in a tainted section, the pgmap (5.12+); before, any pfn of an online section was online.
    */
   readonly sectionTaintZoneDevice: boolean;
+  /** memmap_init_zone_device's closing line: pr_info with the device name (v5.3), pr_info with __func__ (5.4), pr_debug (6.4). */
+  readonly zoneDeviceInitLine: 'dev-name' | 'func' | 'debug';
+  /** MEMORY_DEVICE_COHERENT exists. */
+  readonly pgmapCoherent: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -171,6 +175,8 @@ const BASE: FormatFeatures = {
   memunmapReadsPfnFirst: false,
   compoundDevmaps: false,
   sectionTaintZoneDevice: false,
+  zoneDeviceInitLine: 'dev-name',
+  pgmapCoherent: false,
 };
 
 /**
@@ -217,9 +223,12 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   { since: [5, 5], features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)' },
   { since: [5, 8], features: { offlineRefusesHoles: true }, evidence: 'offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59, present 5.8.1 (5.5-5.7 unverified)' },
+  { since: [5, 4], features: { zoneDeviceInitLine: 'func' }, evidence: '5.3 "%s initialised, %lu pages" with dev_name; 5.4.59 __func__' },
+  { since: [6, 4], features: { zoneDeviceInitLine: 'debug' }, evidence: '6.1 pr_info; 6.4 (mm_init.c) pr_debug (6.2-6.3 unverified)' },
   { since: [5, 12], features: { sectionTaintZoneDevice: true }, evidence: '5.11 pfn_to_online_page macro (online section only); 5.12.9 function with pfn_section_valid and online_device_section' },
   { since: [5, 17], features: { compoundDevmaps: true }, evidence: 'vmemmap_shift (compound devmaps for device-dax): absent 5.15 and 5.16.16, present 5.17' },
   { since: [5, 4], features: { memunmapReadsPfnFirst: true }, evidence: '77e080e7680e: 5.3 page_to_nid(res.start); 5.4.59 pfn_first (mainline 5.4 unverified)' },
+  { since: [6, 1], features: { pgmapCoherent: true }, evidence: 'enum memory_type: 5.19 without MEMORY_DEVICE_COHERENT, 6.1 with (6.0 unverified)' },
   { since: [6, 1], features: { zoneDeviceRefcount: 'private-coherent-zero' }, evidence: '5.19 refcount 1 for all; 6.1 set_page_count 0 for PRIVATE/COHERENT (6.0 unverified)' },
   { since: [6, 15], features: { zoneDeviceRefcount: 'all-but-generic-zero' }, evidence: '6.14 PRIVATE/COHERENT only; 6.18.2 all but GENERIC (6.15-6.17 unverified)' },
   { since: [5, 13], features: { memmapOnMemory: 'single-block' }, evidence: 'a08a2ae34613: absent 5.12.9, present 5.14 (5.13 unverified); 6.1 ACPI sets MHP_MEMMAP_ON_MEMORY only when the range is one block' },
