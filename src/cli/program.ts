@@ -154,6 +154,29 @@ export function buildProgram(out: (s: string) => void): Command {
     .allowUnknownOption();
 
   program
+    .command('verify')
+    .description('Run a scenario on a real Linux kernel under QEMU and on mmsim; print a per-step, per-field diff (exit 1 on any difference).')
+    .option('--setup', "install QEMU and the tools (Debian packages), fetch Debian's current cloud kernel and build the initramfs")
+    .option('--qemu <scenario>', 'the scenario to run')
+    .option('--kernel <bzImage>', 'a kernel image of your own (with --initrd)')
+    .option('--initrd <file>', 'the initramfs for --kernel (built by --setup for the cloud kernel)')
+    .option('--keep', 'keep the temporary directory (console log, NVDIMM images, the guest boot log)')
+    .action(async (opts: { setup?: boolean; qemu?: string; kernel?: string; initrd?: string; keep?: boolean }) => {
+      const { verifySetup } = await import('../verify/setup.js');
+      const { formatDiff, verifyScenario } = await import('../verify/verify.js');
+      if (opts.setup) verifySetup((s) => process.stderr.write(s));
+      if (!opts.qemu) {
+        if (opts.setup) return;
+        throw new InputError('verify: give --qemu SCENARIO (and run --setup once before)');
+      }
+      if ((opts.kernel === undefined) !== (opts.initrd === undefined)) throw new InputError('verify: --kernel and --initrd go together');
+      const kernel = opts.kernel !== undefined && opts.initrd !== undefined ? { vmlinuz: opts.kernel, initrd: opts.initrd } : undefined;
+      const steps = await verifyScenario(opts.qemu, { ...(kernel ? { kernel } : {}), keep: opts.keep === true }, (s) => process.stderr.write(s));
+      out(formatDiff(steps));
+      if (steps.some((s) => s.diffs.length)) throw new ExpectFailed(`verify: ${opts.qemu}: the kernel and mmsim differ (above)`);
+    });
+
+  program
     .command('ndctl')
     .description('ndctl (v81) over a model machine: mmsim ndctl MACHINE|SCENARIO list|create-namespace|destroy-namespace|disable-region|enable-region|init-labels [options]')
     .allowUnknownOption();

@@ -7,12 +7,12 @@ import { mightSleepChecker, Scheduler } from '../drivers/scheduler.js';
 import { hotplugCheckers } from '../kernel/debug.js';
 import type { Task } from '../drivers/task.js';
 import { InputError } from '../errors.js';
-import { loadScenario, type RunView } from '../formats/scenario.js';
+import { loadScenario, type LoadedScenario, type RunView, type Scenario, type ScenarioStep } from '../formats/scenario.js';
 import { lsmem } from '../formats/lsmem.js';
 import { chmem, type SysfsFiles } from '../formats/chmem.js';
 import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../kernel/memory_sysfs.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
-import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones } from '../kernel/memory_hotplug.js';
+import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones, virtioMemProbe } from '../kernel/memory_hotplug.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { memmapBoot } from '../memmap/boot.js';
 import { ExtentMemmap } from '../memmap/extent.js';
@@ -101,89 +101,108 @@ export function runDriverSysfs(m: HotplugMachine, where: string): SysfsFiles {
   return machineSysfsFiles(m, '/', (task) => runTask(m, where, task));
 }
 
-/** Run a scenario's steps; returns the machine as the last step left it. */
-export function runScenario(file: string, views: readonly RunView[], kernel: string | undefined, out: (s: string) => void): HotplugMachine {
+/** The views a run prints. */
+function showViews(m: HotplugMachine, label: string, which: readonly RunView[], out: (s: string) => void): void {
+  const state = m.state;
+  for (const v of which) {
+    out(`##### ${label}: ${v}\n`);
+    if (v === 'zoneinfo') out(printBootZoneinfo(state));
+    else if (v === 'blocks') out(blocksView(m));
+    else if (v === 'lsmem') out(lsmem(hotplugSysfsView(m), []).stdout);
+    else if (v === 'json') out(JSON.stringify(hotplugJson(m), null, 2) + '\n');
+    else if (v === 'iomem') out(procIomem(m));
+    else out(state.log.lines().join('\n') + '\n');
+  }
+}
+
+/** A scenario read and checked, with the machine file and the boot options its cmdline adds. */
+export function prepareScenario(file: string): { scenario: Scenario; where: LoadedScenario['where']; machineFile: string; extraBoot: Partial<BootOptions> } {
   const { scenario, where } = loadScenario(file, readText(file));
   const machineFile = isAbsolute(scenario.machine) ? scenario.machine : join(dirname(file), scenario.machine);
-  const k = kernel ?? scenario.kernel;
   // The scenario's cmdline adds options to the machine's (memmap_on_memory, online_policy, ...).
   const extra = parseCmdline(scenario.cmdline);
   if (extra.error) throw new InputError(`${where.key('cmdline')}: ${extra.error.message}`);
   const extraBoot = Object.fromEntries(Object.entries(extra.boot).filter(([k2, v]) => k2 !== 'movableNode' || v)) as Partial<BootOptions>;
-  const m = bootHotplugMachine(machineFile, k, scenario.debug_vm, extraBoot);
-  const state = m.state;
+  return { scenario, where, machineFile, extraBoot };
+}
+
+/** Run a scenario's steps; returns the machine as the last step left it. */
+export function runScenario(file: string, views: readonly RunView[], kernel: string | undefined, out: (s: string) => void): HotplugMachine {
+  const { scenario, where, machineFile, extraBoot } = prepareScenario(file);
+  const m = bootHotplugMachine(machineFile, kernel ?? scenario.kernel, scenario.debug_vm, extraBoot);
   for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
-  const show = (label: string, which: readonly RunView[]): void => {
-    for (const v of which) {
-      out(`##### ${label}: ${v}\n`);
-      if (v === 'zoneinfo') out(printBootZoneinfo(state));
-      else if (v === 'blocks') out(blocksView(m));
-      else if (v === 'lsmem') out(lsmem(hotplugSysfsView(m), []).stdout);
-      else if (v === 'json') out(JSON.stringify(hotplugJson(m), null, 2) + '\n');
-      else if (v === 'iomem') out(procIomem(m));
-      else out(state.log.lines().join('\n') + '\n');
+  probeScenarioDevices(m, scenario.steps);
+  scenario.steps.forEach((st, i) => applyStep(m, st, where(i), `step ${i + 1}`, views, out));
+  return m;
+}
+
+/** The virtio-mem devices a scenario plugs into exist from boot (probed with the machine, region from their first add). */
+export function probeScenarioDevices(m: HotplugMachine, steps: readonly ScenarioStep[]): void {
+  for (const st of steps) {
+    if (!('add' in st) || st.add.device !== 'virtio-mem' || m.virtioMem.has(st.add.name)) continue;
+    virtioMemProbe(m, st.add.name, st.add.node, st.add.region?.start ?? st.add.start, st.add.region?.size ?? st.add.size);
+  }
+}
+
+/** One scenario step on the machine under the run driver, then the views (a failed expect throws ExpectFailed). */
+export function applyStep(m: HotplugMachine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): void {
+  const state = m.state;
+  const show = (l: string, which: readonly RunView[]): void => showViews(m, l, which, out);
+  if ('add' in st) {
+    const node = state.nodes.find((n) => n.nodeId === st.add.node);
+    if (!node) throw new InputError(`${at}: node ${st.add.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); add memory to one of them`);
+    const region = st.add.region ? { regionStart: st.add.region.start, regionBytes: st.add.region.size } : {};
+    const device = st.add.device === 'dimm' ? ({ kind: 'dimm' } as const) : ({ kind: 'virtio-mem', name: st.add.name, ...region } as const);
+    const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size, device));
+    const want = st.add.errno ?? 0;
+    if (-rc !== want) throw new ExpectFailed(`${at}: add_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
+  } else if ('remove' in st) {
+    const rc = runTask(m, at, removeMemory(m, st.remove.start, st.remove.size));
+    const want = st.remove.errno ?? 0;
+    if (-rc !== want) throw new ExpectFailed(`${at}: remove_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
+  } else if ('online' in st || 'offline' in st) {
+    const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
+    const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;
+    for (const id of ids) {
+      const rc = 'online' in st ? runTask(m, at, onlineBlock(m, id, st.online.type)) : runTask(m, at, offlineBlock(m, id));
+      if (-rc !== want) throw new ExpectFailed(`${at}: memory${id}: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
     }
-  };
-  scenario.steps.forEach((st, i) => {
-    const at = where(i);
-    const label = `step ${i + 1}`;
-    if ('add' in st) {
-      const node = state.nodes.find((n) => n.nodeId === st.add.node);
-      if (!node) throw new InputError(`${at}: node ${st.add.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); add memory to one of them`);
-      const region = st.add.region ? { regionStart: st.add.region.start, regionBytes: st.add.region.size } : {};
-      const device = st.add.device === 'dimm' ? ({ kind: 'dimm' } as const) : ({ kind: 'virtio-mem', name: st.add.name, ...region } as const);
-      const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size, device));
-      const want = st.add.errno ?? 0;
-      if (-rc !== want) throw new ExpectFailed(`${at}: add_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
-    } else if ('remove' in st) {
-      const rc = runTask(m, at, removeMemory(m, st.remove.start, st.remove.size));
-      const want = st.remove.errno ?? 0;
-      if (-rc !== want) throw new ExpectFailed(`${at}: remove_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
-    } else if ('online' in st || 'offline' in st) {
-      const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
-      const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;
-      for (const id of ids) {
-        const rc = 'online' in st ? runTask(m, at, onlineBlock(m, id, st.online.type)) : runTask(m, at, offlineBlock(m, id));
-        if (-rc !== want) throw new ExpectFailed(`${at}: memory${id}: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
-      }
-    } else if ('write' in st) {
-      const files = runDriverSysfs(m, at);
-      const errno = files.write(`${PATH_SYS_MEMORY}/${st.write.path}`, st.write.value);
-      const got = errno === '' ? 0 : ERRNO_NUMBERS[errno] ?? -1;
-      const want = st.write.errno ?? 0;
-      if (got !== want) throw new ExpectFailed(`${at}: write ${st.write.path}: expected ${want ? `errno ${want}` : 'success'}, got ${errno || 'success'}`);
-    } else if ('chmem' in st) {
-      const r = chmem('/', st.chmem.args.trim().split(/\s+/), runDriverSysfs(m, at));
-      out(`##### ${label}: chmem ${st.chmem.args}\n${r.stdout}${r.stderr}`);
-      if (r.exitCode !== st.chmem.exit) throw new ExpectFailed(`${at}: chmem ${st.chmem.args}: expected exit ${st.chmem.exit}, got ${r.exitCode}`);
-    } else if ('ndctl' in st || 'daxctl' in st) {
-      const [tool, spec] = 'ndctl' in st ? (['ndctl', st.ndctl] as const) : (['daxctl', st.daxctl] as const);
-      const r = (tool === 'ndctl' ? ndctl : daxctl)(m, spec.args.trim().split(/\s+/), (task) => runTask(m, at, task));
-      out(`##### ${label}: ${tool} ${spec.args}\n${r.output}`);
-      if (r.exitCode !== spec.exit) throw new ExpectFailed(`${at}: ${tool} ${spec.args}: expected exit ${spec.exit}, got ${r.exitCode}`);
-    } else if ('expect' in st) {
-      const e = st.expect;
-      const node = state.nodes.find((n) => n.nodeId === e.node);
-      if (!node) throw new InputError(`${at}: node ${e.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); expect one of them`);
-      if (e.online !== undefined && node.online !== e.online) throw new ExpectFailed(`${at}: node ${e.node}: expected ${e.online ? 'online' : 'offline'}, got ${node.online ? 'online' : 'offline'}`);
-      if (e.zone === undefined) {
-        if (e.spanned !== undefined || e.present !== undefined || e.managed !== undefined || e.start_pfn !== undefined) throw new InputError(`${at}: spanned, present, managed and start_pfn need a zone; add zone: Normal (or another)`);
-        show(label, views);
-        return;
-      }
-      const z = m.zoneByName(e.node, e.zone);
-      const got: Record<string, number | null> = { spanned: z.spannedPages, present: z.presentPages, managed: z.managedPages, start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
-      for (const key of ['spanned', 'present', 'managed', 'start_pfn'] as const) {
-        const want = e[key];
-        if (want !== undefined && got[key] !== want) {
-          throw new ExpectFailed(`${at}: node ${e.node} zone ${e.zone} ${key}: expected ${want}, got ${got[key]}`);
-        }
-      }
-    } else {
-      show(label, [st.print]);
+  } else if ('write' in st) {
+    const files = runDriverSysfs(m, at);
+    const errno = files.write(`${PATH_SYS_MEMORY}/${st.write.path}`, st.write.value);
+    const got = errno === '' ? 0 : ERRNO_NUMBERS[errno] ?? -1;
+    const want = st.write.errno ?? 0;
+    if (got !== want) throw new ExpectFailed(`${at}: write ${st.write.path}: expected ${want ? `errno ${want}` : 'success'}, got ${errno || 'success'}`);
+  } else if ('chmem' in st) {
+    const r = chmem('/', st.chmem.args.trim().split(/\s+/), runDriverSysfs(m, at));
+    out(`##### ${label}: chmem ${st.chmem.args}\n${r.stdout}${r.stderr}`);
+    if (r.exitCode !== st.chmem.exit) throw new ExpectFailed(`${at}: chmem ${st.chmem.args}: expected exit ${st.chmem.exit}, got ${r.exitCode}`);
+  } else if ('ndctl' in st || 'daxctl' in st) {
+    const [tool, spec] = 'ndctl' in st ? (['ndctl', st.ndctl] as const) : (['daxctl', st.daxctl] as const);
+    const r = (tool === 'ndctl' ? ndctl : daxctl)(m, spec.args.trim().split(/\s+/), (task) => runTask(m, at, task));
+    out(`##### ${label}: ${tool} ${spec.args}\n${r.output}`);
+    if (r.exitCode !== spec.exit) throw new ExpectFailed(`${at}: ${tool} ${spec.args}: expected exit ${spec.exit}, got ${r.exitCode}`);
+  } else if ('expect' in st) {
+    const e = st.expect;
+    const node = state.nodes.find((n) => n.nodeId === e.node);
+    if (!node) throw new InputError(`${at}: node ${e.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); expect one of them`);
+    if (e.online !== undefined && node.online !== e.online) throw new ExpectFailed(`${at}: node ${e.node}: expected ${e.online ? 'online' : 'offline'}, got ${node.online ? 'online' : 'offline'}`);
+    if (e.zone === undefined) {
+      if (e.spanned !== undefined || e.present !== undefined || e.managed !== undefined || e.start_pfn !== undefined) throw new InputError(`${at}: spanned, present, managed and start_pfn need a zone; add zone: Normal (or another)`);
+      show(label, views);
       return;
     }
-    show(label, views);
-  });
-  return m;
+    const z = m.zoneByName(e.node, e.zone);
+    const got: Record<string, number | null> = { spanned: z.spannedPages, present: z.presentPages, managed: z.managedPages, start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
+    for (const key of ['spanned', 'present', 'managed', 'start_pfn'] as const) {
+      const want = e[key];
+      if (want !== undefined && got[key] !== want) {
+        throw new ExpectFailed(`${at}: node ${e.node} zone ${e.zone} ${key}: expected ${want}, got ${got[key]}`);
+      }
+    }
+  } else {
+    show(label, [st.print]);
+    return;
+  }
+  show(label, views);
 }

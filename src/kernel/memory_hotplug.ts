@@ -528,14 +528,7 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, si
     yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
     return rc;
   }
-  let dev = m.virtioMem.get(device.name);
-  if (!dev) {
-    // virtio_mem_init: a dynamic group whose unit is one memory block (SBM).
-    const regionStart = device.regionStart ?? startBytes;
-    const regionBytes = device.regionBytes ?? sizeBytes;
-    dev = { name: device.name, group: m.registerGroup(nid, true, m.pagesPerBlock), regionStart, regionBytes };
-    m.virtioMem.set(device.name, dev);
-  }
+  const dev = m.virtioMem.get(device.name) ?? virtioMemProbe(m, device.name, nid, device.regionStart ?? startBytes, device.regionBytes ?? sizeBytes);
   if (startBytes < dev.regionStart || startBytes + sizeBytes > dev.regionStart + dev.regionBytes) return -EINVAL; // outside the device
   for (let b = startBytes; b < startBytes + sizeBytes; b += m.blockBytes) {
     yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
@@ -545,6 +538,16 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, si
     if (rc !== 0) return rc;
   }
   return 0;
+}
+
+/**
+ * virtio_mem_probe / virtio_mem_init: the device's region becomes its "virtioN" resource and a
+ * dynamic memory group (unit one memory block, SBM) is registered; nothing is plugged yet.
+ */
+export function virtioMemProbe(m: HotplugMachine, name: string, nid: Nid, regionStart: PhysAddr, regionBytes: Bytes): VirtioMemDevice {
+  const dev = { name, group: m.registerGroup(nid, true, m.pagesPerBlock), regionStart, regionBytes };
+  m.virtioMem.set(name, dev);
+  return dev;
 }
 
 /** A sysfs write of `type` to memoryN/state: online_pages under the hotplug locks; 0 or -errno. */

@@ -1,0 +1,310 @@
+// `mmsim verify --qemu SCENARIO`: the scenario on a real kernel under QEMU and on the model, step
+// by step, and a per-step, per-field diff. The guest's machine comes from the scenario's machine
+// (nodes, memory, CPUs, NVDIMMs, virtio-mem devices, command line); the model boots from the
+// guest's own boot log with the profile of the guest's exact release, so the comparison is of
+// behaviour, not of how the machine was described. Compared after every step: /proc/zoneinfo's
+// spanned, present and start_pfn, managed as the change since boot (boot's managed depends on
+// memblock allocations the model does not place), the memory blocks, /proc/iomem's memory
+// entries, and ndctl / daxctl output (uuids masked). chmem steps are not run in the guest.
+import { mkdtempSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { InputError } from '../errors.js';
+import { parseDmesg } from '../formats/dmesg.js';
+import { loadMachineYaml } from '../formats/machine-yaml.js';
+import { parseZoneinfo, zoneField } from '../formats/zoneinfo.js';
+import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
+import { procIomem } from '../formats/iomem.js';
+import type { ScenarioStep } from '../formats/scenario.js';
+import { validZones, HotplugMachine } from '../kernel/memory_hotplug.js';
+import { memoryDevInit } from '../kernel/memory_block.js';
+import type { MachineSpec } from '../kernel/machine.js';
+import { memmapBoot } from '../memmap/boot.js';
+import { ExtentMemmap } from '../memmap/extent.js';
+import { pageWriterFor } from '../memmap/source.js';
+import { profileFor } from '../profiles/profile.js';
+import { boot } from '../cli/boot.js';
+import { applyStep, ExpectFailed, prepareScenario, probeScenarioDevices, readText } from '../cli/run.js';
+import { installedGuest, type GuestKernel } from './setup.js';
+import { Vm } from './vm.js';
+
+const MiB = 2 ** 20;
+const BLOCK_ROUND = 128 * MiB;
+
+export interface VerifyOptions {
+  readonly kernel?: { vmlinuz: string; initrd: string; release?: string };
+  readonly keep?: boolean;
+  /** Per-step timeout, seconds. */
+  readonly stepTimeoutS?: number;
+}
+
+/** One compared step: its label and the differences (empty when the kernel and mmsim agree). */
+export interface StepDiff {
+  readonly label: string;
+  readonly diffs: string[];
+}
+
+/** What the guest showed after a step. */
+interface Report {
+  readonly zoneinfo: string;
+  readonly blocks: string[];
+  readonly iomem: string[];
+}
+
+function section(text: string, name: string): string[] {
+  const out: string[] = [];
+  let on = false;
+  for (const l of text.split('\n')) {
+    if (l.startsWith('=== ')) {
+      on = l === `=== ${name}`;
+      continue;
+    }
+    if (on && l) out.push(l);
+  }
+  return out;
+}
+
+const maskUuid = (t: string): string => t.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>');
+
+/** The QEMU machine for a scenario's machine file: nodes with their memory rounded up to 128 MiB, NVDIMMs, virtio-mem devices. */
+export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir: string): string[] {
+  const nodes = [...spec.nodes].sort((a, b) => a.nid - b.nid);
+  const args: string[] = ['-machine', 'pc,nvdimm=on'];
+  let cpu = 0;
+  let total = 0;
+  const numa: string[] = [];
+  const cpus = nodes.reduce((s, n) => s + Math.max(n.cpus, 0), 0) || 1;
+  for (const n of nodes) {
+    const bytes = spec.memory.filter((r) => r.nid === n.nid).reduce((s, r) => s + r.size, 0);
+    const size = Math.ceil(bytes / BLOCK_ROUND) * BLOCK_ROUND;
+    if (size === 0) throw new InputError(`verify: node ${n.nid} has no memory; QEMU needs memory on every node when any has (give it some, or leave the node out)`);
+    total += size;
+    const c = n.cpus > 0 ? `,cpus=${cpu}${n.cpus > 1 ? `-${cpu + n.cpus - 1}` : ''}` : '';
+    cpu += Math.max(n.cpus, 0);
+    numa.push('-object', `memory-backend-ram,id=m${n.nid},size=${size / MiB}M`, '-numa', `node,nodeid=${n.nid},memdev=m${n.nid}${c}`);
+  }
+  const hot = steps.reduce((s, st) => s + ('add' in st ? st.add.size : 0), 0);
+  const maxmem = Math.max(16 * 2 ** 30, Math.ceil((total + hot + 2 ** 30) / 2 ** 30) * 2 ** 30);
+  args.push('-smp', `${cpus},sockets=${cpus}`, '-m', `${total / MiB}M,slots=8,maxmem=${maxmem / MiB}M`, ...numa);
+  spec.pmem.forEach((p, i) => {
+    const label = p.labels ? 128 * 1024 : 0;
+    const img = join(dir, `nvdimm${i}.img`);
+    writeFileSync(img, '');
+    truncateSync(img, p.size + label);
+    args.push('-object', `memory-backend-file,id=nv${i},share=on,mem-path=${img},size=${p.size + label}`, '-device', `nvdimm,id=nvdimm${i},memdev=nv${i},node=${p.nid}${label ? `,label-size=${label}` : ''}`);
+  });
+  const vms = new Map<string, { node: number; start: number; size: number }>();
+  for (const st of steps) {
+    if (!('add' in st) || st.add.device !== 'virtio-mem' || vms.has(st.add.name)) continue;
+    vms.set(st.add.name, { node: st.add.node, start: st.add.region?.start ?? st.add.start, size: st.add.region?.size ?? st.add.size });
+  }
+  for (const [name, v] of vms) {
+    args.push('-object', `memory-backend-ram,id=vmem-${name},size=${v.size / MiB}M`, '-device', `virtio-mem-pci,id=${name},memdev=vmem-${name},node=${v.node},requested-size=0,block-size=2M,memaddr=${v.start}`);
+  }
+  return args;
+}
+
+/** The machine file's own command line, as written. */
+function machineCmdline(file: string): string {
+  const doc = parseDocument(readText(file)).toJS() as { cmdline?: unknown };
+  return typeof doc.cmdline === 'string' ? doc.cmdline : '';
+}
+
+/** A kernel-zone-and-blocks comparison of the guest's report with the model. */
+function compare(m: HotplugMachine, real: Report, bootManaged: Map<string, number>, modelBootManaged: Map<string, number>): string[] {
+  const diffs: string[] = [];
+  const r = parseZoneinfo(real.zoneinfo + '\n');
+  const o = parseZoneinfo(printBootZoneinfo(m.state));
+  const ours = new Map(o.records.map((x) => [`${x.node}/${x.zone}`, x]));
+  for (const rec of r.records) {
+    const key = `${rec.node}/${rec.zone}`;
+    const mine = ours.get(key);
+    if (!mine) {
+      diffs.push(`node ${rec.node} zone ${rec.zone}: in the kernel's zoneinfo, not in mmsim's`);
+      continue;
+    }
+    for (const f of ['spanned', 'present', 'start_pfn']) {
+      const a = zoneField(rec, f);
+      const b = zoneField(mine, f);
+      if (a !== b) diffs.push(`node ${rec.node} zone ${rec.zone} ${f}: kernel ${a ?? '-'}, mmsim ${b ?? '-'}`);
+    }
+    const ka = (zoneField(rec, 'managed') ?? 0) - (bootManaged.get(key) ?? 0);
+    const kb = (modelManaged(m).get(key) ?? 0) - (modelBootManaged.get(key) ?? 0);
+    if (ka !== kb) diffs.push(`node ${rec.node} zone ${rec.zone} managed since boot: kernel ${ka >= 0 ? '+' : ''}${ka}, mmsim ${kb >= 0 ? '+' : ''}${kb}`);
+  }
+  for (const x of o.records) if (!r.records.some((y) => y.node === x.node && y.zone === x.zone)) diffs.push(`node ${x.node} zone ${x.zone}: in mmsim's zoneinfo, not in the kernel's`);
+  const mb = [...m.blocks.values()].sort((a, b) => a.id - b.id).map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
+  diffLines('memory blocks', real.blocks, mb, diffs);
+  const iomemModel = procIomem(m).split('\n').filter(iomemMemoryLine);
+  diffLines('/proc/iomem', real.iomem.filter(iomemMemoryLine), iomemModel, diffs);
+  return diffs;
+}
+
+/** /proc/iomem's memory entries: RAM, persistent memory, dax and kmem, virtio-mem device regions (not PCI BARs). */
+function iomemMemoryLine(l: string): boolean {
+  return /: (System RAM.*|Persistent Memory.*|dax\d+\.\d+|virtio\d+)$/.test(l);
+}
+
+function diffLines(what: string, real: readonly string[], model: readonly string[], diffs: string[]): void {
+  const n = Math.max(real.length, model.length);
+  for (let i = 0; i < n; i++) {
+    if (real[i] !== model[i]) diffs.push(`${what} line ${i + 1}: kernel ${JSON.stringify(real[i] ?? '(none)')}, mmsim ${JSON.stringify(model[i] ?? '(none)')}`);
+  }
+}
+
+/** The model's managed pages per zone (zoneinfo prints them only when memblock.reserved is known). */
+function modelManaged(m: HotplugMachine): Map<string, number> {
+  return new Map(m.state.nodes.flatMap((n) => n.zones.map((z) => [`${n.nodeId}/${z.name}`, z.managedPages ?? 0] as [string, number])));
+}
+
+function managedOf(zoneinfo: string): Map<string, number> {
+  return new Map(parseZoneinfo(zoneinfo.endsWith('\n') ? zoneinfo : zoneinfo + '\n').records.map((x) => [`${x.node}/${x.zone}`, zoneField(x, 'managed') ?? 0]));
+}
+
+/** Run a scenario on the real kernel and on the model; the per-step differences. */
+export async function verifyScenario(file: string, opts: VerifyOptions, log: (s: string) => void): Promise<StepDiff[]> {
+  const guest: GuestKernel | null = opts.kernel ? { release: opts.kernel.release ?? '', vmlinuz: opts.kernel.vmlinuz, initrd: opts.kernel.initrd } : installedGuest();
+  if (!guest) throw new InputError('verify: no guest kernel set up; run `mmsim verify --setup` first (or give --kernel BZIMAGE --initrd FILE)');
+  const { scenario, where, machineFile } = prepareScenario(file);
+  const { spec } = loadMachineYaml(machineFile, readText(machineFile));
+  const dir = mkdtempSync(join(tmpdir(), 'mmsim-verify-'));
+  const stepMs = (opts.stepTimeoutS ?? 120) * 1000;
+  const append = [machineCmdline(machineFile), scenario.cmdline].filter(Boolean).join(' ');
+  const vm = await Vm.start(dir, qemuArgs(spec, scenario.steps, dir), guest, append, 180_000);
+  const out: StepDiff[] = [];
+  try {
+    const sh = async (cmd: string): Promise<{ out: string; rc: number }> => vm.agent.run(cmd, stepMs);
+    const report = async (): Promise<Report> => {
+      const t = (await sh('mmsim-report')).out;
+      return { zoneinfo: section(t, 'zoneinfo').join('\n'), blocks: section(t, 'blocks'), iomem: section(t, 'iomem') };
+    };
+    // The model machine: the guest's own boot log, its release's profile, the NVDIMMs' label areas.
+    const dmesg = (await sh('dmesg')).out;
+    writeFileSync(join(dir, 'dmesg.txt'), dmesg);
+    const parsed = parseDmesg(join(dir, 'dmesg.txt'), dmesg);
+    const profile = profileFor(parsed.release ?? guest.release, parsed.build);
+    const mspec: MachineSpec = { ...parsed.spec, pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })) };
+    const state = boot({ spec: mspec, profile, sources: ['the guest boot log'] });
+    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+    memmapBoot(state, store, { poison: false, runDeferred: true });
+    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
+    probeScenarioDevices(m, scenario.steps);
+    const first = await report();
+    const realBoot = managedOf(first.zoneinfo);
+    const modelBoot = modelManaged(m);
+    out.push({ label: `boot (${profile.release.release})`, diffs: compare(m, first, realBoot, modelBoot) });
+    const dimms = new Map<number, string>();
+    const virtioSize = new Map<string, number>();
+    let n = 0;
+    for (const [i, st] of scenario.steps.entries()) {
+      const at = where(i);
+      const label = `step ${i + 1} (${at})`;
+      const notes: string[] = [];
+      // The real kernel.
+      if ('add' in st && st.add.device === 'dimm') {
+        const id = `dimm${++n}`;
+        await vm.qmp.cmd('object-add', { 'qom-type': 'memory-backend-ram', id: `mem-${id}`, size: st.add.size });
+        await vm.qmp.cmd('device_add', { driver: 'pc-dimm', id, memdev: `mem-${id}`, node: st.add.node, addr: st.add.start });
+        dimms.set(st.add.start, id);
+        await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs);
+      } else if ('add' in st) {
+        const want = (virtioSize.get(st.add.name) ?? 0) + st.add.size;
+        virtioSize.set(st.add.name, want);
+        await resizeVirtioMem(vm, st.add.name, want, stepMs);
+      } else if ('remove' in st) {
+        const dimm = dimms.get(st.remove.start);
+        const vmName = [...virtioSize.keys()].find((name) =>
+          scenario.steps.some((s2) => {
+            if (!('add' in s2) || s2.add.device !== 'virtio-mem' || s2.add.name !== name) return false;
+            const start = s2.add.region?.start ?? s2.add.start;
+            const size = s2.add.region?.size ?? s2.add.size;
+            return st.remove.start >= start && st.remove.start < start + size;
+          }),
+        );
+        if (dimm) {
+          await vm.qmp.cmd('device_del', { id: dimm });
+          try {
+            await vm.qmp.event('DEVICE_DELETED', (e) => e.data?.['device'] === dimm, 30_000);
+            await waitBlocks(sh, st.remove.start, st.remove.size, m.blockBytes, false, stepMs);
+          } catch {
+            notes.push('kernel: device_del did not complete (the eject was refused)');
+          }
+        } else if (vmName) {
+          const want = (virtioSize.get(vmName) ?? 0) - st.remove.size;
+          virtioSize.set(vmName, want);
+          await resizeVirtioMem(vm, vmName, want, stepMs);
+        } else notes.push('kernel: nothing to remove there');
+      } else if ('online' in st || 'offline' in st) {
+        const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
+        const type = 'online' in st ? st.online.type : 'offline';
+        for (const id of ids) {
+          const r = await sh(`echo ${type} > /sys/devices/system/memory/memory${id}/state`);
+          if (r.rc) notes.push(`kernel: memory${id} ${type}: ${r.out.trim()}`);
+        }
+      } else if ('write' in st) {
+        const r = await sh(`echo ${st.write.value} > /sys/devices/system/memory/${st.write.path}`);
+        if (r.rc) notes.push(`kernel: write ${st.write.path}: ${r.out.trim()}`);
+      } else if ('ndctl' in st || 'daxctl' in st) {
+        const [tool, args] = 'ndctl' in st ? ['ndctl', st.ndctl.args] : ['daxctl', st.daxctl.args];
+        const r = await sh(`${tool} ${args} 2>&1`);
+        let mine = '';
+        try {
+          applyStep(m, st, at, label, [], (s) => (mine += s));
+        } catch (e) {
+          if (!(e instanceof ExpectFailed)) throw e;
+        }
+        const model = mine.split('\n').slice(1).join('\n');
+        if (maskUuid(r.out).trimEnd() !== maskUuid(model).trimEnd()) {
+          diffLines(`${tool} ${args}`, maskUuid(r.out).trimEnd().split('\n'), maskUuid(model).trimEnd().split('\n'), notes);
+        }
+        out.push({ label, diffs: [...notes, ...compare(m, await report(), realBoot, modelBoot)] });
+        continue;
+      } else if ('chmem' in st) {
+        notes.push('chmem is not in the guest: this step runs on mmsim only');
+      } else {
+        continue; // expect and print steps are the model's business
+      }
+      // The model.
+      try {
+        applyStep(m, st, at, label, [], () => undefined);
+      } catch (e) {
+        if (!(e instanceof ExpectFailed)) throw e;
+        notes.push(`mmsim: ${e.message}`);
+      }
+      const diffs = compare(m, await report(), realBoot, modelBoot);
+      out.push({ label, diffs: diffs.length ? [...notes, ...diffs] : [] });
+      log(`${label}: ${diffs.length ? `${diffs.length} difference(s)` : 'same'}\n`);
+    }
+  } finally {
+    await vm.close().catch(() => undefined);
+    if (opts.keep) log(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Poll the guest's sysfs until the blocks of [start, start + size) exist (or are gone), within the step's timeout. */
+async function waitBlocks(sh: (c: string) => Promise<{ out: string; rc: number }>, start: number, size: number, blockBytes: number, present: boolean, timeoutMs: number): Promise<void> {
+  const ids = Array.from({ length: size / blockBytes }, (_, i) => start / blockBytes + i);
+  const test = ids.map((id) => `[ ${present ? '-e' : '! -e'} /sys/devices/system/memory/memory${id} ]`).join(' && ');
+  const end = Date.now() + timeoutMs;
+  while ((await sh(test)).rc !== 0) {
+    if (Date.now() > end) throw new InputError(`verify: memory blocks ${ids[0]}..${ids[ids.length - 1]} did not ${present ? 'appear' : 'go'} within ${timeoutMs / 1000} s`);
+  }
+}
+
+async function resizeVirtioMem(vm: Vm, name: string, bytes: number, timeoutMs: number): Promise<void> {
+  await vm.qmp.cmd('qom-set', { path: name, property: 'requested-size', value: bytes });
+  const end = Date.now() + timeoutMs;
+  while ((await vm.qmp.cmd('qom-get', { path: name, property: 'size' })) !== bytes) {
+    if (Date.now() > end) throw new InputError(`verify: virtio-mem ${name} did not reach ${bytes} bytes within ${timeoutMs / 1000} s`);
+  }
+}
+
+/** The diff as text; empty differences print "same". */
+export function formatDiff(steps: readonly StepDiff[]): string {
+  return steps.map((s) => (s.diffs.length ? `${s.label}:\n${s.diffs.map((d) => `  ${d}\n`).join('')}` : `${s.label}: same\n`)).join('');
+}
+

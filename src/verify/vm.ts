@@ -1,0 +1,214 @@
+// A QEMU guest driven by `mmsim verify`: QMP (JSON lines over a Unix socket; replies and
+// events) and the in-guest agent on the second serial port (one shell command per line, output
+// until "@@DONE <rc>"). Every wait has a timeout; QEMU is killed when the VM is closed, when the
+// process exits, and on error.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+
+/** A line-oriented reader over a socket. */
+class Lines {
+  private buf = '';
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  constructor(readonly sock: Socket) {
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      this.wake();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    sock.on('error', () => undefined);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Wait until `test` finds what it wants in the buffer (it returns the consumed length and a value), or time out. */
+  async until<T>(what: string, timeoutMs: number, test: (buf: string) => { used: number; value: T } | null): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const r = test(this.buf);
+      if (r) {
+        this.buf = this.buf.slice(r.used);
+        return r.value;
+      }
+      if (this.closed) throw new InputError(`verify: the guest closed the connection while waiting for ${what}`);
+      const left = end - Date.now();
+      if (left <= 0) throw new InputError(`verify: timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          res();
+        });
+      });
+    }
+  }
+}
+
+async function connect(path: string, timeoutMs: number): Promise<Socket> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(path)) {
+      try {
+        return await new Promise<Socket>((res, rej) => {
+          const s = createConnection(path);
+          s.once('connect', () => res(s));
+          s.once('error', rej);
+        });
+      } catch {
+        // the socket file exists before QEMU listens on it
+      }
+    }
+    if (Date.now() > end) throw new InputError(`verify: QEMU did not open ${path} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface QmpEvent {
+  readonly event: string;
+  readonly data?: Record<string, unknown>;
+}
+
+export class Qmp {
+  readonly events: QmpEvent[] = [];
+  private id = 0;
+
+  private constructor(private readonly lines: Lines) {}
+
+  static async open(path: string): Promise<Qmp> {
+    const q = new Qmp(new Lines(await connect(path, 30_000)));
+    await q.read(30_000, 'the QMP greeting', (o) => 'QMP' in o);
+    await q.cmd('qmp_capabilities');
+    return q;
+  }
+
+  private async read(timeoutMs: number, what: string, want: (o: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+    return this.lines.until(what, timeoutMs, (buf) => {
+      let at = 0;
+      for (;;) {
+        const nl = buf.indexOf('\n', at);
+        if (nl < 0) return null;
+        const line = buf.slice(at, nl).trim();
+        at = nl + 1;
+        if (!line) continue;
+        const o = JSON.parse(line) as Record<string, unknown>;
+        if ('event' in o) this.events.push(o as unknown as QmpEvent);
+        if (want(o)) return { used: at, value: o };
+      }
+    });
+  }
+
+  /** Execute a command and return its result (an error reply is one clear error). */
+  async cmd(name: string, args?: Record<string, unknown>, timeoutMs = 60_000): Promise<unknown> {
+    const id = `m${++this.id}`;
+    this.lines.sock.write(JSON.stringify({ execute: name, ...(args ? { arguments: args } : {}), id }) + '\n');
+    const r = await this.read(timeoutMs, `the reply to ${name}`, (o) => o['id'] === id);
+    if ('error' in r) throw new InputError(`verify: QMP ${name} failed: ${JSON.stringify((r['error'] as { desc?: string }).desc ?? r['error'])}`);
+    return r['return'];
+  }
+
+  /** Wait for an event (already received ones count), consuming it. */
+  async event(name: string, pred: (e: QmpEvent) => boolean, timeoutMs = 60_000): Promise<QmpEvent> {
+    const take = (): QmpEvent | null => {
+      const i = this.events.findIndex((e) => e.event === name && pred(e));
+      return i < 0 ? null : (this.events.splice(i, 1)[0] ?? null);
+    };
+    const have = take();
+    if (have) return have;
+    await this.read(timeoutMs, `QMP event ${name}`, (o) => o['event'] === name && pred(o as unknown as QmpEvent));
+    const e = take();
+    if (!e) throw new InputError(`verify: QMP event ${name} vanished`);
+    return e;
+  }
+}
+
+export class Agent {
+  private constructor(private readonly lines: Lines) {}
+
+  static async open(path: string, bootTimeoutMs: number): Promise<Agent> {
+    const a = new Agent(new Lines(await connect(path, 30_000)));
+    await a.lines.until('the guest agent to start (boot)', bootTimeoutMs, (b) => {
+      const i = b.indexOf('@@AGENT-READY\n');
+      return i < 0 ? null : { used: i + 14, value: true };
+    });
+    return a;
+  }
+
+  /** Run one shell command in the guest: its output and exit code. */
+  async run(cmd: string, timeoutMs = 120_000): Promise<{ out: string; rc: number }> {
+    if (cmd.includes('\n')) throw new Error('agent commands are one line');
+    this.lines.sock.write(cmd + '\n');
+    return this.lines.until(`the guest command "${cmd}"`, timeoutMs, (b) => {
+      const m = /\n@@DONE (\d+)\n/.exec(b);
+      if (!m) return null;
+      return { used: m.index + m[0].length, value: { out: b.slice(0, m.index), rc: Number(m[1]) } };
+    });
+  }
+
+  exit(): void {
+    this.lines.sock.write('@@EXIT\n');
+  }
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+export class Vm {
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly qmp: Qmp,
+    readonly agent: Agent,
+  ) {}
+
+  /** Start QEMU with `args` (the machine and devices) in dir, and wait for the guest agent. */
+  static async start(dir: string, args: readonly string[], kernel: { vmlinuz: string; initrd: string }, append: string, bootTimeoutMs: number): Promise<Vm> {
+    const qmpPath = join(dir, 'qmp.sock');
+    const agentPath = join(dir, 'agent.sock');
+    const argv = [
+      '-accel', 'tcg', '-cpu', 'max', '-nodefaults', '-display', 'none', '-no-reboot',
+      ...args,
+      '-chardev', `file,id=con,path=${join(dir, 'console.log')}`, '-serial', 'chardev:con',
+      '-chardev', `socket,id=ag,path=${agentPath},server=on,wait=off`, '-serial', 'chardev:ag',
+      '-qmp', `unix:${qmpPath},server=on,wait=off`,
+      '-kernel', kernel.vmlinuz, '-initrd', kernel.initrd,
+      '-append', `console=ttyS0 panic=-1 nokaslr ${append}`.trim(),
+    ];
+    const proc = spawn('qemu-system-x86_64', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    live.add(proc);
+    let stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<never>((_, rej) => proc.once('exit', (code) => rej(new InputError(`verify: QEMU exited (${code}) before the guest was ready: ${stderr.trim().split('\n')[0] ?? ''}`))));
+    exited.catch(() => undefined);
+    try {
+      const qmp = await Promise.race([Qmp.open(qmpPath), exited]);
+      const agent = await Promise.race([Agent.open(agentPath, bootTimeoutMs), exited]);
+      return new Vm(proc, qmp, agent);
+    } catch (e) {
+      proc.kill('SIGKILL');
+      live.delete(proc);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent.exit();
+    const done = new Promise<void>((res) => this.proc.once('exit', () => res()));
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(t);
+    live.delete(this.proc);
+  }
+}
