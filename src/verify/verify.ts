@@ -23,7 +23,7 @@ import type { MachineSpec } from '../kernel/machine.js';
 import { memmapBoot } from '../memmap/boot.js';
 import { ExtentMemmap } from '../memmap/extent.js';
 import { pageWriterFor } from '../memmap/source.js';
-import { profileFor } from '../profiles/profile.js';
+import { profileFor, type FormatFeatures } from '../profiles/profile.js';
 import { boot } from '../cli/boot.js';
 import { applyStep, ExpectFailed, prepareScenario, probeScenarioDevices, readText } from '../cli/run.js';
 import { installedGuest, type GuestKernel } from './setup.js';
@@ -37,6 +37,8 @@ export interface VerifyOptions {
   readonly keep?: boolean;
   /** Per-step timeout, seconds. */
   readonly stepTimeoutS?: number;
+  /** Override profile features of the model (to show that a wrong rule is caught). */
+  readonly features?: Partial<FormatFeatures>;
 }
 
 /** One compared step: its label and the differences (empty when the kernel and mmsim agree). */
@@ -183,7 +185,8 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const dmesg = (await sh('dmesg')).out;
     writeFileSync(join(dir, 'dmesg.txt'), dmesg);
     const parsed = parseDmesg(join(dir, 'dmesg.txt'), dmesg);
-    const profile = profileFor(parsed.release ?? guest.release, parsed.build);
+    const real = profileFor(parsed.release ?? guest.release, parsed.build);
+    const profile = opts.features ? { ...real, features: { ...real.features, ...opts.features } } : real;
     const mspec: MachineSpec = { ...parsed.spec, pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })) };
     const state = boot({ spec: mspec, profile, sources: ['the guest boot log'] });
     const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
