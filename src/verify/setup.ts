@@ -2,7 +2,7 @@
 // Debian's qemu-system-x86, busybox-static, kmod, ndctl and daxctl; the kernel package behind
 // linux-image-cloud-amd64 at its current ABI (resolved, never pinned: Debian retires old ABIs),
 // downloaded and unpacked (never installed); and an initramfs with busybox, the hotplug / nvdimm /
-// dax / virtio-mem modules in dependency order, ndctl and daxctl with their libraries, the agent.
+// dax / virtio-mem modules in dependency order, ndctl, daxctl and chmem with their libraries, the agent.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -39,7 +39,7 @@ function sh(cmd: string, args: readonly string[], opts: { cwd?: string; input?: 
   return r.stdout;
 }
 
-const HOST_TOOLS = ['qemu-system-x86_64', 'busybox', 'ndctl', 'daxctl', 'modprobe', 'depmod', 'cpio', 'dpkg-deb', 'apt-get'];
+const HOST_TOOLS = ['qemu-system-x86_64', 'busybox', 'ndctl', 'daxctl', 'chmem', 'modprobe', 'depmod', 'cpio', 'dpkg-deb', 'apt-get'];
 
 function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
@@ -51,7 +51,7 @@ export function verifySetup(log: (s: string) => void, dir = cacheDir()): GuestKe
     if (process.getuid?.() !== 0) throw new InputError(`verify --setup: missing ${HOST_TOOLS.filter((t) => !have(t)).join(', ')}; run as root (it installs Debian packages) or install qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd`);
     log('installing qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd\n');
     sh('apt-get', ['update', '-q']);
-    sh('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'ndctl', 'daxctl', 'xz-utils', 'zstd']);
+    sh('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'ndctl', 'daxctl', 'util-linux', 'xz-utils', 'zstd']);
   }
   // The ABI package behind the meta package, whatever Debian ships today.
   const deps = sh('apt-cache', ['depends', 'linux-image-cloud-amd64']);
@@ -117,10 +117,11 @@ function buildRootfs(kroot: string, release: string, root: string): void {
     if (existsSync(src)) copyFileSync(src, join(root, 'lib/modules', release, f));
   }
   sh('depmod', ['-b', root, release]);
-  // ndctl and daxctl with the shared libraries ldd names.
-  for (const b of ['/usr/bin/ndctl', '/usr/bin/daxctl']) {
-    copyFileSync(b, join(root, 'usr/bin', b.slice('/usr/bin/'.length)));
-    chmodSync(join(root, 'usr/bin', b.slice('/usr/bin/'.length)), 0o755);
+  // ndctl, daxctl and util-linux's chmem with the shared libraries ldd names.
+  for (const tool of ['ndctl', 'daxctl', 'chmem']) {
+    const b = sh('sh', ['-c', `command -v ${tool}`]).trim();
+    copyFileSync(b, join(root, 'usr/bin', tool));
+    chmodSync(join(root, 'usr/bin', tool), 0o755);
     for (const line of sh('ldd', [b]).split('\n')) {
       const lib = /=> (\S+)/.exec(line)?.[1];
       if (lib && existsSync(lib)) copyFileSync(lib, join(root, 'lib/x86_64-linux-gnu', lib.split('/').pop() as string));

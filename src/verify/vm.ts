@@ -165,6 +165,13 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
+// Interrupted: kill the guests, then die of the signal as usual.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const p of live) p.kill('SIGKILL');
+    process.kill(process.pid, sig);
+  });
+}
 
 export class Vm {
   private constructor(

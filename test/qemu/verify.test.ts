@@ -11,7 +11,7 @@ import { root } from '../helpers.js';
 const here = join(root, 'test', 'qemu');
 const scenarios = [
   ...readdirSync(here).filter((f) => f.endsWith('.scenario.yaml')).map((f) => join(here, f)),
-  ...readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.scenario.yaml') && f !== 'chmem.scenario.yaml').map((f) => join(root, 'examples', f)),
+  ...readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.scenario.yaml')).map((f) => join(root, 'examples', f)),
 ];
 const guest = installedGuest();
 
