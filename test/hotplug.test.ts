@@ -185,6 +185,17 @@ describe('debug checkers fire in the kernel\'s words', () => {
   });
 });
 
+describe('the hot-plug log (a known deviation, docs/fidelity.md)', () => {
+  it('onlining the first memory of a zone prints no "Built N zonelists ... Total pages" line in the model', async () => {
+    const m = await smallMachine('6.1');
+    const before = m.state.log.lines().length;
+    expect(run(m, addMemory(m, 0, 4 * 2 ** 30, 2 ** 27))).toBe(0);
+    expect(run(m, onlineBlock(m, 32, 'online_movable'))).toBe(0);
+    expect(m.zoneByName(0, 'Movable').presentPages).toBe(32768);
+    expect(m.state.log.lines().length).toBe(before);
+  });
+});
+
 describe('remove_memory', () => {
   it('refuses online blocks with EBUSY, then removes blocks, sections and memmap', async () => {
     const m = await smallMachine('6.1');

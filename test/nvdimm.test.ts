@@ -12,6 +12,7 @@ import type { HotplugMachine } from '../src/kernel/memory_hotplug.js';
 import { procIomem } from '../src/formats/iomem.js';
 import { daxctl, ndctl } from '../src/formats/ndctl.js';
 import { expectReport, golden, goldenMachine, steps } from './golden.js';
+import { root } from './helpers.js';
 
 function runner(m: HotplugMachine) {
   return (task: Task<number>): number => {
@@ -99,5 +100,20 @@ describe('namespaces configured before boot', () => {
       ['dax_pmem probe namespace1.0 (node 1)', 1],
     ]);
     expect(m.state.log.omissions().map((o) => o.what)).toContain('memmap_init_zone_device initialised 515584 pages in Tms');
+  });
+});
+
+describe('align in ndctl and daxctl JSON', () => {
+  it('the dax device\'s align is a size (human with -u past 5000 KiB), the namespace\'s and daxregion\'s stay numbers (as the real 6.1 guest printed them under mmsim verify)', async () => {
+    const { bootHotplugMachine } = await import('../src/cli/run.js');
+    const m = bootHotplugMachine(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), undefined);
+    const run = runner(m);
+    const created = ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev', '--align=1G'], run);
+    expect(created.exitCode).toBe(0);
+    expect(created.output).toMatch(/^ {4}"align":1073741824,$/m);
+    expect(created.output).toMatch(/^ {8}"align":"1024.00 MiB \(1073.74 MB\)",$/m);
+    expect(created.output).toMatch(/^ {2}"align":1073741824\n\}/m);
+    expect(daxctl(m, ['list', '-u'], run).output).toMatch(/"align":"1024.00 MiB \(1073.74 MB\)"/);
+    expect(daxctl(m, ['list'], run).output).toMatch(/"align":1073741824/);
   });
 });

@@ -82,7 +82,7 @@ function daxJson(m: HotplugMachine, d: DaxDevice, human: boolean, mappings: bool
     chardev: d.dev,
     size: size(bytes, human),
     target_node: d.targetNode,
-    align: d.align,
+    align: size(d.align, human),
     mode: d.mode,
     ...(d.mode === 'system-ram'
       ? { online_memblocks: online.length, total_memblocks: blocks.length, movable: online.length > 0 && online.every((id) => m.blocks.get(id)?.validZones === 'Movable') }

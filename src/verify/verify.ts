@@ -6,7 +6,8 @@
 // spanned, present and start_pfn, managed as the change since boot (boot's managed depends on
 // memblock allocations the model does not place), the memory blocks, /proc/iomem's memory
 // entries, ndctl / daxctl output (uuids masked) and chmem's exit code.
-import { mkdtempSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -33,7 +34,12 @@ const MiB = 2 ** 20;
 const BLOCK_ROUND = 128 * MiB;
 
 export interface VerifyOptions {
-  readonly kernel?: { vmlinuz: string; initrd: string; release?: string };
+  /** A kernel image instead of the one --setup fetched. */
+  readonly vmlinuz?: string;
+  /** An initramfs instead of the one --setup built. */
+  readonly initrd?: string;
+  /** A directory whose files are appended to the initramfs (a second cpio archive). */
+  readonly initrdExtra?: string;
   readonly keep?: boolean;
   /** Per-step timeout, seconds. */
   readonly stepTimeoutS?: number;
@@ -166,14 +172,32 @@ function managedOf(zoneinfo: string): Map<string, number> {
 
 /** Run a scenario on the real kernel and on the model; the per-step differences. */
 export async function verifyScenario(file: string, opts: VerifyOptions, log: (s: string) => void): Promise<StepDiff[]> {
-  const guest: GuestKernel | null = opts.kernel ? { release: opts.kernel.release ?? '', vmlinuz: opts.kernel.vmlinuz, initrd: opts.kernel.initrd } : installedGuest();
-  if (!guest) throw new InputError('verify: no guest kernel set up; run `mmsim verify --setup` first (or give --kernel BZIMAGE --initrd FILE)');
+  const installed = installedGuest();
+  const vmlinuz = opts.vmlinuz ?? installed?.vmlinuz;
+  const initrd = opts.initrd ?? installed?.initrd;
+  if (!vmlinuz || !initrd) throw new InputError('verify: no guest kernel set up; run `mmsim verify --setup` first (or give --kernel BZIMAGE and --initrd FILE)');
+  for (const f of [vmlinuz, initrd]) if (!existsSync(f)) throw new InputError(`verify: ${f} does not exist; give an existing kernel image and initramfs`);
   const { scenario, where, machineFile } = prepareScenario(file);
   const { spec } = loadMachineYaml(machineFile, readText(machineFile));
   const dir = mkdtempSync(join(tmpdir(), 'mmsim-verify-'));
+  let guest: GuestKernel = { release: installed?.release ?? '', vmlinuz, initrd };
+  if (opts.initrdExtra !== undefined) {
+    if (!existsSync(opts.initrdExtra)) throw new InputError(`verify: --initrd-extra ${opts.initrdExtra} does not exist; give a directory`);
+    // The kernel unpacks concatenated cpio archives in order: the extra files land on top.
+    const extra = execFileSync('sh', ['-c', 'find . | cpio -o -H newc --quiet | gzip -1'], { cwd: opts.initrdExtra, maxBuffer: 1 << 30 });
+    const merged = join(dir, 'initrd.cpio.gz');
+    writeFileSync(merged, Buffer.concat([readFileSync(initrd), extra]));
+    guest = { ...guest, initrd: merged };
+  }
   const stepMs = (opts.stepTimeoutS ?? 120) * 1000;
   const append = [machineCmdline(machineFile), scenario.cmdline].filter(Boolean).join(' ');
-  const vm = await Vm.start(dir, qemuArgs(spec, scenario.steps, dir), guest, append, 180_000);
+  let vm: Vm;
+  try {
+    vm = await Vm.start(dir, qemuArgs(spec, scenario.steps, dir), guest, append, 180_000);
+  } catch (e) {
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const out: StepDiff[] = [];
   try {
     const sh = async (cmd: string): Promise<{ out: string; rc: number }> => vm.agent.run(cmd, stepMs);
