@@ -117,3 +117,20 @@ describe('align in ndctl and daxctl JSON', () => {
     expect(daxctl(m, ['list'], run).output).toMatch(/"align":1073741824/);
   });
 });
+
+describe('an NVDIMM hot-added at run time', () => {
+  it('becomes a region with its raw namespace and "Persistent Memory" in iomem; devdax and kmem work on it; an overlapping one is one clear error', async () => {
+    const { runScenario } = await import('../src/cli/run.js');
+    const { procIomem } = await import('../src/formats/iomem.js');
+    const m = runScenario(join(root, 'test', 'qemu', 'nvdimm-hotplug.scenario.yaml'), [], undefined, () => undefined);
+    expect(procIomem(m)).toContain('100000000-13fffffff : Persistent Memory\n  108000000-13fffffff : dax0.0\n    108000000-13fffffff : System RAM (kmem)\n');
+    // 1 GiB --map=dev: 18 MiB of info block and memmap; kmem rounds 0x101200000 up to block 33: 7 blocks.
+    expect(m.zoneByName(1, 'Movable')).toMatchObject({ zoneStartPfn: 0x108000, spannedPages: 7 * 32768, presentPages: 7 * 32768 });
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-nvhot-'));
+    const sc = join(dir, 's.scenario.yaml');
+    writeFileSync(sc, `machine: ${join(root, 'test', 'qemu', 'm-2node.yaml')}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G, device: nvdimm }\n  - add: { node: 1, start: 0x120000000, size: 1G, device: nvdimm }\n`);
+    expect(() => runScenario(sc, [], undefined, () => undefined)).toThrow(/s\.scenario\.yaml:4:5: an NVDIMM at 0x120000000 overlaps one already there/);
+  });
+});

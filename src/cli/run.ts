@@ -21,7 +21,7 @@ import { boot, loadMachine } from './boot.js';
 import { bootJson } from './print.js';
 import { procIomem } from '../formats/iomem.js';
 import { daxctl, ndctl } from '../formats/ndctl.js';
-import { bootNamespaceProbes } from '../kernel/nvdimm.js';
+import { bootNamespaceProbes, nvdimmRegionAdd, nvdimmRegions } from '../kernel/nvdimm.js';
 import { parseCmdline } from '../formats/cmdline.js';
 import type { BootOptions } from '../kernel/machine.js';
 
@@ -151,6 +151,15 @@ export function applyStep(m: HotplugMachine, st: ScenarioStep, at: string, label
   if ('add' in st) {
     const node = state.nodes.find((n) => n.nodeId === st.add.node);
     if (!node) throw new InputError(`${at}: node ${st.add.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); add memory to one of them`);
+    if (st.add.device === 'nvdimm') {
+      // ACPI NFIT hotplug: a new region and its raw namespace; no memory is added to the system.
+      if (m.pgmaps.some((p) => p.start < st.add.start + st.add.size && p.end >= st.add.start) || nvdimmRegions(m).some((r) => r.start < st.add.start + st.add.size && r.start + r.size > st.add.start)) {
+        throw new InputError(`${at}: an NVDIMM at 0x${st.add.start.toString(16)} overlaps one already there; give a free range`);
+      }
+      nvdimmRegionAdd(m, st.add.node, st.add.start, st.add.size, st.add.labels ?? false);
+      show(label, views);
+      return;
+    }
     const region = st.add.region ? { regionStart: st.add.region.start, regionBytes: st.add.region.size } : {};
     const device = st.add.device === 'dimm' ? ({ kind: 'dimm' } as const) : ({ kind: 'virtio-mem', name: st.add.name, ...region } as const);
     const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size, device));

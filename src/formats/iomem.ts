@@ -6,6 +6,7 @@
 // the kernel image (Kernel code/rodata/data/bss), PCI windows and BARs, ACPI devices, ROMs.
 import type { HotplugMachine, HotplugResource } from '../kernel/memory_hotplug.js';
 import type { E820Entry } from '../kernel/machine.js';
+import { nvdimmRegions } from '../kernel/nvdimm.js';
 
 /** e820_type_to_string: the iomem name of an e820 type as e820__print_table prints it. */
 export function e820IomemName(type: string): string {
@@ -101,7 +102,7 @@ export function procIomem(m: HotplugMachine): string {
     }
     if (cur) insert(roots, { start: cur.start, end: cur.end - 1, name: 'System RAM', children: [] });
   }
-  for (const p of spec.pmem) insert(roots, { start: p.base, end: p.base + p.size - 1, name: 'Persistent Memory', children: [] });
+  for (const r of nvdimmRegions(m)) insert(roots, { start: r.start, end: r.start + r.size - 1, name: 'Persistent Memory', children: [] });
   for (const [name, r] of m.resourcesDax) insert(roots, { start: r.start, end: r.end, name, children: [] });
   for (const d of m.virtioMem.values()) insert(roots, { start: d.regionStart, end: d.regionStart + d.regionBytes - 1, name: d.name, children: [] });
   for (const r of mergeAdjacent(m.resources)) insert(roots, { start: r.start, end: r.end, name: r.name, children: [] });

@@ -28,7 +28,8 @@ const zoneName = z.enum(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device
 const step = z.union([
   /**
    * Hot-add [start, start + size) on node: by an ACPI memory device (dimm: one add_memory, a static
-   * memory group) or by the virtio-mem device `name` (one add per memory block, a dynamic group).
+   * memory group), by the virtio-mem device `name` (one add per memory block, a dynamic group), or
+   * as an NVDIMM (nvdimm: a new region with its raw namespace; no System RAM until kmem).
    */
   z
     .object({
@@ -37,7 +38,9 @@ const step = z.union([
           node: z.number().int().nonnegative(),
           start: addr,
           size: addr,
-          device: z.enum(['dimm', 'virtio-mem']).default('dimm'),
+          device: z.enum(['dimm', 'virtio-mem', 'nvdimm']).default('dimm'),
+          /** nvdimm: the DIMM has a label area. */
+          labels: z.boolean().optional(),
           name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a device name such as virtio0').default('virtio0'),
           /** virtio-mem: the device's whole memory region (QEMU memaddr and size); default the first plug. */
           region: z.object({ start: addr, size: addr }).strict().optional(),

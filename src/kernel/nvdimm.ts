@@ -75,26 +75,36 @@ export { rawNamespace };
 
 export function nvdimmRegions(m: HotplugMachine): NvdimmRegion[] {
   if (m.nvdimm) return m.nvdimm;
-  m.nvdimm = m.state.spec.pmem.map((p, i) => {
-    const r: NvdimmRegion = {
-      id: i,
-      dev: `region${i}`,
-      nid: p.nid,
-      start: p.base,
-      size: p.size,
-      align: REGION_ALIGN,
-      labelArea: p.labels ?? false,
-      labelled: false,
-      enabled: true,
-      namespaces: [],
-      // QEMU's NFIT: vendor 0x8086 and serial 0x00123456 as ndctl prints them, handle 1 + i.
-      dimm: { dev: `nmem${i}`, id: '8680-56341200', handle: `0x${(i + 1).toString(16)}`, physId: `${i}` },
-      isetId: '0x2468ac00123456',
-    };
-    r.namespaces.push(rawNamespace(r));
-    return r;
-  });
+  m.nvdimm = [];
+  for (const p of m.state.spec.pmem) nvdimmRegionAdd(m, p.nid, p.base, p.size, p.labels ?? false);
   return m.nvdimm;
+}
+
+/**
+ * A region for an NVDIMM (at boot from the NFIT, or hot-added: acpi_nfit_notify -> a new region
+ * on the nd bus) with its raw namespace enabled (label-less) or none until labels are written.
+ */
+export function nvdimmRegionAdd(m: HotplugMachine, nid: Nid, start: PhysAddr, size: Bytes, labelArea: boolean): NvdimmRegion {
+  const regions = m.nvdimm ?? nvdimmRegions(m);
+  const i = regions.length;
+  const r: NvdimmRegion = {
+    id: i,
+    dev: `region${i}`,
+    nid,
+    start,
+    size,
+    align: REGION_ALIGN,
+    labelArea,
+    labelled: false,
+    enabled: true,
+    namespaces: [],
+    // QEMU's NFIT: vendor 0x8086 and serial 0x00123456 as ndctl prints them, handle 1 + i.
+    dimm: { dev: `nmem${i}`, id: '8680-56341200', handle: `0x${(i + 1).toString(16)}`, physId: `${i}` },
+    isetId: '0x2468ac00123456',
+  };
+  r.namespaces.push(rawNamespace(r));
+  regions.push(r);
+  return r;
 }
 
 /** A label-less region's one namespace: raw, the whole region, /dev/pmemN. */

@@ -239,7 +239,21 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
       const label = `step ${i + 1} (${at})`;
       const notes: string[] = [];
       // The real kernel.
-      if ('add' in st && st.add.device === 'dimm') {
+      if ('add' in st && st.add.device === 'nvdimm') {
+        const id = `nvhot${++n}`;
+        const label = st.add.labels ? 128 * 1024 : 0;
+        const img = join(dir, `${id}.img`);
+        writeFileSync(img, '');
+        truncateSync(img, st.add.size + label);
+        await vm.qmp.cmd('object-add', { 'qom-type': 'memory-backend-file', id: `mem-${id}`, 'mem-path': img, size: st.add.size + label, share: true });
+        await vm.qmp.cmd('device_add', { driver: 'nvdimm', id, memdev: `mem-${id}`, node: st.add.node, addr: st.add.start, ...(label ? { 'label-size': label } : {}) });
+        // The region's raw namespace shows up as /dev/pmem<region>.
+        const region = (m.nvdimm ?? []).length + (m.nvdimm ? 0 : spec.pmem.length);
+        const end = Date.now() + stepMs;
+        while ((await sh(`[ -e /dev/pmem${region} ]`)).rc !== 0) {
+          if (Date.now() > end) throw new InputError(`verify: /dev/pmem${region} did not appear within ${stepMs / 1000} s after device_add nvdimm`);
+        }
+      } else if ('add' in st && st.add.device === 'dimm') {
         const id = `dimm${++n}`;
         await vm.qmp.cmd('object-add', { 'qom-type': 'memory-backend-ram', id: `mem-${id}`, size: st.add.size });
         await vm.qmp.cmd('device_add', { driver: 'pc-dimm', id, memdev: `mem-${id}`, node: st.add.node, addr: st.add.start });
