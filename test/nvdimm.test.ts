@@ -134,3 +134,17 @@ describe('an NVDIMM hot-added at run time', () => {
     expect(() => runScenario(sc, [], undefined, () => undefined)).toThrow(/s\.scenario\.yaml:4:5: an NVDIMM at 0x120000000 overlaps one already there/);
   });
 });
+
+describe("ndctl list's shape (ndctl/list.c list_display)", () => {
+  it('regions with namespaces nested make a platform object; one kind alone is an array, one element alone with -u; no flag lists namespaces', async () => {
+    const { bootHotplugMachine } = await import('../src/cli/run.js');
+    const m = bootHotplugMachine(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), undefined);
+    const run = runner(m);
+    const rn = JSON.parse(ndctl(m, ['list', '-RNu'], run).output) as { regions?: { namespaces?: unknown[] }[] };
+    expect(rn.regions?.[0]?.namespaces).toHaveLength(1);
+    expect(JSON.parse(ndctl(m, ['list', '-Ru'], run).output)).toMatchObject({ dev: 'region0' });
+    expect(JSON.parse(ndctl(m, ['list', '-R'], run).output)).toMatchObject([{ dev: 'region0', size: 2 ** 31 }]);
+    expect(JSON.parse(ndctl(m, ['list', '-u'], run).output)).toMatchObject({ dev: 'namespace0.0', mode: 'raw' });
+    expect(daxctl(m, ['list'], run).output).toBe('');
+  });
+});

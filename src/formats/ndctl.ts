@@ -156,19 +156,26 @@ export function ndctl(m: HotplugMachine, args: readonly string[], run: RunTask):
       if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
       const human = p.opts.has('human');
       const wantR = p.opts.has('regions');
-      const wantN = p.opts.has('namespaces');
       const wantD = p.opts.has('dimms');
+      // With no list flag ndctl lists namespaces.
+      const wantN = p.opts.has('namespaces') || (!wantR && !wantD);
       const nsOf = (r: NvdimmRegion): JsonC[] => activeNamespaces(r).map((n) => namespaceJson(m, n, human));
-      if (wantR) {
-        const rs = regions.map((r) => regionJson(r, human, wantD, wantN ? nsOf(r) : null));
-        if (wantD) {
-          const dimms = regions.map((r) => ({ dev: r.dimm.dev, id: r.dimm.id, handle: r.dimm.handle, phys_id: r.dimm.physId }));
-          return { output: jsonc({ dimms, regions: rs }) + '\n', exitCode: 0 };
-        }
-        return { output: display(rs, human), exitCode: 0 };
+      // list_display: the arrays that got an entry; more than one kind makes a platform object
+      // (namespaces nest in their regions when regions are listed), else one array (one
+      // element alone with -u).
+      const dimms = wantD ? regions.map((r) => ({ dev: r.dimm.dev, id: r.dimm.id, handle: r.dimm.handle, phys_id: r.dimm.physId })) : [];
+      const rs = wantR ? regions.map((r) => regionJson(r, human, wantD, wantN ? nsOf(r) : null)) : [];
+      const nss = wantN ? regions.flatMap(nsOf) : [];
+      const kinds = [dimms, rs, nss].filter((a) => a.length).length;
+      if (kinds > 1) {
+        const platform: Record<string, JsonC> = {};
+        if (dimms.length) platform['dimms'] = dimms;
+        if (rs.length) platform['regions'] = rs;
+        else if (nss.length) platform['namespaces'] = nss;
+        return { output: jsonc(platform) + '\n', exitCode: 0 };
       }
-      if (wantN) return { output: display(regions.flatMap(nsOf), human), exitCode: 0 };
-      return { output: display(regions.map((r) => ({ dev: r.dimm.dev, id: r.dimm.id, handle: r.dimm.handle, phys_id: r.dimm.physId })), human), exitCode: 0 };
+      const one = dimms.length ? dimms : rs.length ? rs : nss;
+      return { output: one.length ? display(one, human) : '', exitCode: 0 };
     }
     case 'create-namespace': {
       const p = parseOpts(rest, {
@@ -314,7 +321,9 @@ export function daxctl(m: HotplugMachine, args: readonly string[], run: RunTask)
       const p = parseOpts(rest, { mappings: { short: 'M', value: false }, human: { short: 'u', value: false }, devices: { short: 'D', value: false } });
       if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
       const human = p.opts.has('human');
-      return { output: display(daxDevices(m).map((x) => daxJson(m, x.d, human, p.opts.has('mappings'))), human), exitCode: 0 };
+      // list_display: nothing at all when no device matched.
+      const devs = daxDevices(m).map((x) => daxJson(m, x.d, human, p.opts.has('mappings')));
+      return { output: devs.length ? display(devs, human) : '', exitCode: 0 };
     }
     case 'reconfigure-device': {
       const p = parseOpts(rest, { mode: { short: 'm', value: true }, 'no-online': { short: 'N', value: false }, 'no-movable': { value: false }, force: { short: 'f', value: false }, human: { short: 'u', value: false } });
