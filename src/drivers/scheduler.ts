@@ -39,6 +39,21 @@ export class Scheduler {
     return id;
   }
 
+  /** Number of tasks spawned. */
+  get taskCount(): number {
+    return this.tasks.length;
+  }
+
+  /** The task's name. */
+  nameOf(t: TaskId): string {
+    return this.tasks[t]?.name ?? `task ${t}`;
+  }
+
+  /** The yield the task is stopped at (null before its first step or when done). */
+  pendingOf(t: TaskId): Yield | null {
+    return this.tasks[t]?.pending ?? null;
+  }
+
   holdsSpinlock(t: TaskId): boolean {
     return (this.tasks[t]?.spinlocks.size ?? 0) > 0;
   }
