@@ -624,17 +624,17 @@ export function* resizeSpans(m: HotplugMachine, zone: Zone, start: Pfn, nr: numb
  */
 function* movePfnRangeToZone(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
   yield* resizeSpans(m, zone, start, nr);
-  const pps = m.state.sparse.pagesPerSection;
   const pb = m.state.sparse.pageblockNrPages;
   const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
+  // Pageblock by pageblock: the pages, the pageblock's migratetype (set_pfnblock_flags_mask), cond_resched.
   for (let pfn = start; pfn < start + nr; ) {
-    const end = Math.min(start + nr, (Math.floor(pfn / pps) + 1) * pps);
+    const end = Math.min(start + nr, (Math.floor(pfn / pb) + 1) * pb);
     m.store.initRange(pfn, end, zone.zoneIdx, zone.nid);
     if (offlineType === null) m.store.setReservedRange(pfn, end);
     else m.store.setPageTypeRange(pfn, end, offlineType);
-    for (let q = Math.ceil(pfn / pb) * pb; q < end; q += pb) yield { op: 'set_pfnblock_flags', zone, pfn: q };
+    if (pfn % pb === 0) yield { op: 'set_pfnblock_flags', zone, pfn };
     yield { op: 'work', work: 'memmap-init', nrPages: end - pfn, node: zone.nid };
-    yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
+    if (pfn % pb === 0) yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
     pfn = end;
   }
 }

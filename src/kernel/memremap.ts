@@ -241,19 +241,20 @@ function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, d
     yield* initCompoundDeviceRange(m, zone, start, end, dev.pgmap, dev.refcount);
     return;
   }
-  const pps = m.state.sparse.pagesPerSection;
   const pb = m.state.sparse.pageblockNrPages;
   const words = dev ? devicePageWords(m, dev.pgmap, dev.refcount) : null;
   if (dev) dev.pgmap.initialisedTo = start;
+  // Pageblock by pageblock, as the kernel's loop goes: the pages up to the next pageblock, the
+  // migratetype of a pageblock its first page starts (set_pfnblock_flags_mask), cond_resched.
   for (let pfn = start; pfn < end; ) {
-    const e = Math.min(end, (Math.floor(pfn / pps) + 1) * pps);
+    const e = Math.min(end, (Math.floor(pfn / pb) + 1) * pb);
     m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
     m.store.setReservedRange(pfn, e);
     if (words) m.store.setWordsRange(pfn, e, words);
     if (dev) dev.pgmap.initialisedTo = e;
-    for (let q = Math.ceil(pfn / pb) * pb; q < e; q += pb) yield { op: 'set_pfnblock_flags', zone, pfn: q };
+    if (pfn % pb === 0) yield { op: 'set_pfnblock_flags', zone, pfn };
     yield { op: 'work', work: dev ? 'memmap-init-zone-device' : 'memmap-init', nrPages: e - pfn, node: zone.nid };
-    yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
+    if (pfn % pb === 0) yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
     pfn = e;
   }
 }

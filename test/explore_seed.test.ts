@@ -1,0 +1,20 @@
+// The 2019 race on the model: v5.3's memunmap_pages of B shrinks the Device zone by reading A's
+// struct pages while A's memmap_init_zone_device runs outside mem_hotplug_lock; the span ends
+// inside A and A's next pageblock hits VM_BUG_ON_PAGE(!zone_spans_pfn) — the BUG at
+// mm/page_alloc.c:535 reported against 5.4-rc4. One preemption is enough.
+import { describe, expect, it } from 'vitest';
+import { explore } from '../src/drivers/explore.js';
+import { seed2019World } from '../src/drivers/seed2019.js';
+
+describe('seed-2019 under the explore driver', () => {
+  it('v5.3: the zone_spans_pfn BUG, its trace through B\'s find_biggest_section_pfn in A\'s uninitialised pages', () => {
+    const r = explore(() => seed2019World('5.3'), { preemptionBound: 1 });
+    const v = r.violations.find((x) => x.invariant === 'zone_spans_pfn');
+    expect(v?.message).toMatch(/^page:ffffea00040[0-9a-f]+ pfn:1[0-9a-f]+ node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)$/);
+    const ops = v?.trace.map((s) => `${s.name}: ${s.op}`) ?? [];
+    // B reads struct pages below its own start (in A), drops the lock, then A's next pageblock fails.
+    expect(ops.some((o) => /^memunmap B: read struct page 10[45]\d{4}$/.test(o))).toBe(true);
+    expect(ops.at(-1)).toMatch(/^memremap A: set_pfnblock_flags_mask pfn 0x10[0-9a-f]+ zone Device$/);
+    expect(ops.indexOf('memunmap B: up_write mem_hotplug_lock')).toBeGreaterThan(ops.indexOf('memremap A: up_write mem_hotplug_lock'));
+  }, 180_000);
+});
