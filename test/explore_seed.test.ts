@@ -18,3 +18,13 @@ describe('seed-2019 under the explore driver', () => {
     expect(ops.indexOf('memunmap B: up_write mem_hotplug_lock')).toBeGreaterThan(ops.indexOf('memremap A: up_write mem_hotplug_lock'));
   }, 180_000);
 });
+
+describe('seed-2019 on the fixed kernels', () => {
+  it('6.1 and 6.18 (ZONE_DEVICE never shrinks, pfn_first read): no violation within one preemption', () => {
+    for (const k of ['6.1', '6.18']) {
+      const r = explore(() => seed2019World(k), { preemptionBound: 1 });
+      expect(r.violations, k).toEqual([]);
+      expect(r.interleavings, k).toBeGreaterThan(100);
+    }
+  });
+});

@@ -118,31 +118,49 @@ export function explore(make: () => World, opts: ExploreOptions = {}): ExploreRe
   const finish = (choose: (enabled: TaskId[]) => TaskId[]): void => {
     const stack: { schedule: TaskId[]; pre: number }[] = [{ schedule: [], pre: 0 }];
     while (stack.length) {
-      const { schedule, pre } = stack.pop() as { schedule: TaskId[]; pre: number };
       if (opts.maxInterleavings !== undefined && interleavings >= opts.maxInterleavings) {
         exhaustive = false;
         return;
       }
+      const top = stack.pop() as { schedule: TaskId[]; pre: number };
+      const schedule = [...top.schedule];
+      let pre = top.pre;
+      // Replay the prefix once, then follow the first choice down to a leaf in the same run,
+      // leaving the other choices on the stack: one replay per interleaving.
       const { s, trace, firstViolation } = replay(make, schedule);
-      if (firstViolation >= 0) {
-        for (const v of s.violations) record(invariantOf(v.message), v.message, schedule.slice(0, firstViolation), trace.slice(0, firstViolation));
-        interleavings++;
-        continue;
+      let violationAt = firstViolation;
+      for (;;) {
+        if (violationAt >= 0) {
+          for (const v of s.violations) record(invariantOf(v.message), v.message, schedule.slice(0, violationAt), trace.slice(0, violationAt));
+          interleavings++;
+          break;
+        }
+        const enabled = runnableTasks(s);
+        if (!enabled.length) {
+          interleavings++;
+          const stuck: TaskId[] = [];
+          for (let t = 0; t < s.taskCount; t++) if (!s.isDone(t)) stuck.push(t);
+          if (stuck.length) record('deadlock', `deadlock: ${stuck.map((t) => `${s.nameOf(t)} waits at ${describe(s.pendingOf(t))}`).join('; ')}`, schedule, trace);
+          break;
+        }
+        const last = schedule[schedule.length - 1];
+        const children = choose(enabled).map((t) => ({ t, pre: pre + (last !== undefined && t !== last && enabled.includes(last) ? 1 : 0) }));
+        const kept = children.filter((c) => c.pre <= bound);
+        if (kept.length < children.length) bounded = true;
+        if (!kept.length) {
+          interleavings++;
+          break;
+        }
+        // Push the alternatives in reverse so the lowest task id is explored first (the tie-break order).
+        for (let i = kept.length - 1; i >= 1; i--) stack.push({ schedule: [...schedule, (kept[i] as { t: TaskId }).t], pre: (kept[i] as { pre: number }).pre });
+        const first = kept[0] as { t: TaskId; pre: number };
+        const op = describe(s.pendingOf(first.t));
+        s.step(first.t);
+        schedule.push(first.t);
+        trace.push({ task: first.t, name: s.nameOf(first.t), op });
+        pre = first.pre;
+        if (s.violations.length) violationAt = schedule.length;
       }
-      const enabled = runnableTasks(s);
-      if (!enabled.length) {
-        interleavings++;
-        const stuck: TaskId[] = [];
-        for (let t = 0; t < s.taskCount; t++) if (!s.isDone(t)) stuck.push(t);
-        if (stuck.length) record('deadlock', `deadlock: ${stuck.map((t) => `${s.nameOf(t)} waits at ${describe(s.pendingOf(t))}`).join('; ')}`, schedule, trace);
-        continue;
-      }
-      const last = schedule[schedule.length - 1];
-      const children = choose(enabled).map((t) => ({ t, pre: pre + (last !== undefined && t !== last && enabled.includes(last) ? 1 : 0) }));
-      const kept = children.filter((c) => c.pre <= bound);
-      if (kept.length < children.length) bounded = true;
-      // Push in reverse so the lowest task id is explored first (the tie-break order).
-      for (let i = kept.length - 1; i >= 0; i--) stack.push({ schedule: [...schedule, (kept[i] as { t: TaskId }).t], pre: (kept[i] as { pre: number }).pre });
     }
   };
   if (opts.random) {
