@@ -19,9 +19,9 @@ describe('seed-2019 under the explore driver', () => {
   }, 180_000);
 });
 
-describe('seed-2019 on the fixed kernels', () => {
-  it('6.1 and 6.18 (ZONE_DEVICE never shrinks, pfn_first read): no violation within one preemption', () => {
-    for (const k of ['6.1', '6.18']) {
+describe('seed-2019 on the fixed designs', () => {
+  it('serialize (the 2019 patch), no-shrink (the 5.5 fixes), 6.1 and current: no violation within one preemption', () => {
+    for (const k of ['serialize', 'no-shrink', '6.1', 'current']) {
       const r = explore(() => seed2019World(k), { preemptionBound: 1 });
       expect(r.violations, k).toEqual([]);
       expect(r.interleavings, k).toBeGreaterThan(100);
@@ -30,15 +30,15 @@ describe('seed-2019 on the fixed kernels', () => {
 });
 
 describe('mmsim explore seed-2019', () => {
-  it('prints the shortest trace ending in the kernel\'s words and the replay command, exit 1; JSON with the verdict; a fixed kernel exits 0', async () => {
+  it('prints the shortest trace ending in the kernel\'s words and the replay command, exit 1; JSON with the verdict; a fixed design exits 0', async () => {
     const { execFileSync, spawnSync } = await import('node:child_process');
     const { cliPath } = await import('./helpers.js');
-    const bad = spawnSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--kernel', '5.3'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--design', 'v5.3'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/^zone_spans_pfn: 91 steps\n/);
-    expect(bad.stdout).toMatch(/ {2}page:ffffea0004018000 pfn:100600 node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}replay: mmsim explore seed-2019 --kernel 5\.3 --bound 1\n/);
-    const j = JSON.parse(spawnSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--kernel', '5.3', '--json'], { encoding: 'utf8' }).stdout) as { verdict: string; violations: { invariant: string; steps: number }[]; interleavings: number; exhaustive: boolean };
+    expect(bad.stdout).toMatch(/ {2}page:ffffea0004018000 pfn:100600 node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}replay: mmsim explore seed-2019 --design v5\.3 --bound 1\n/);
+    const j = JSON.parse(spawnSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--design', 'v5.3', '--json'], { encoding: 'utf8' }).stdout) as { verdict: string; violations: { invariant: string; steps: number }[]; interleavings: number; exhaustive: boolean };
     expect(j).toMatchObject({ verdict: 'violation', violations: [{ invariant: 'zone_spans_pfn', steps: 91 }], interleavings: 211, exhaustive: false });
-    expect(execFileSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--kernel', '6.18'], { encoding: 'utf8' })).toMatch(/^no violation: 202 interleavings \(bound 1\)/);
+    expect(execFileSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--design', 'current'], { encoding: 'utf8' })).toMatch(/^no violation: 202 interleavings \(bound 1\)/);
   }, 60_000);
 });

@@ -157,22 +157,23 @@ export function buildProgram(out: (s: string) => void): Command {
     .command('explore')
     .description('Explore every interleaving of a built-in scenario\'s concurrent kernel tasks (preemption-bounded) and print the shortest trace for each invariant it can break.')
     .argument('<scenario>', 'a built-in scenario: seed-2019 (memremap of namespace A while namespace B is destroyed)')
-    .option('--kernel <release>', 'kernel profile (the design): 5.3, 6.1, 6.18, ...', '5.3')
+    .option('--design <name>', 'v5.3, serialize (the 2019 patch), no-shrink (the 5.5 fixes), 6.1 or current (6.18); or a kernel release', 'v5.3')
     .option('--bound <n>', 'at most this many preemptions per interleaving', '1')
     .option('--json', 'print the result as JSON')
-    .action(async (scenario: string, opts: { kernel: string; bound: string; json?: boolean }) => {
+    .action(async (scenario: string, opts: { design: string; bound: string; json?: boolean }) => {
       if (scenario !== 'seed-2019') throw new InputError(`explore: unknown scenario ${scenario}; the built-in one is seed-2019 (scenario files come later)`);
       const bound = Number(opts.bound);
       if (!Number.isInteger(bound) || bound < 0) throw new InputError(`explore: --bound ${opts.bound}: expected a whole number of preemptions such as 1`);
       const { explore } = await import('../drivers/explore.js');
       const { seed2019World } = await import('../drivers/seed2019.js');
-      (await import('../profiles/profile.js')).profileForOption(opts.kernel); // a bad release is one clear error
+      const { DESIGNS } = await import('../drivers/designs.js');
+      if (!DESIGNS.some((d) => d.name === opts.design)) (await import('../profiles/profile.js')).profileForOption(opts.design); // a bad name is one clear error
       const t0 = Date.now();
-      const r = explore(() => seed2019World(opts.kernel), { preemptionBound: bound });
+      const r = explore(() => seed2019World(opts.design), { preemptionBound: bound });
       const seconds = (Date.now() - t0) / 1000;
-      const replay = `mmsim explore ${scenario} --kernel ${opts.kernel} --bound ${bound}`;
+      const replay = `mmsim explore ${scenario} --design ${opts.design} --bound ${bound}`;
       if (opts.json) {
-        out(JSON.stringify({ design: opts.kernel, verdict: r.violations.length ? 'violation' : 'ok', violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, steps: v.schedule.length, trace: v.trace })), interleavings: r.interleavings, exhaustive: r.exhaustive, bound, seconds }, null, 2) + '\n');
+        out(JSON.stringify({ design: opts.design, verdict: r.violations.length ? 'violation' : 'ok', violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, steps: v.schedule.length, trace: v.trace })), interleavings: r.interleavings, exhaustive: r.exhaustive, bound, seconds }, null, 2) + '\n');
       } else if (!r.violations.length) {
         out(`no violation: ${r.interleavings} interleavings (${r.exhaustive ? 'exhaustive' : `bound ${bound}`}), ${seconds.toFixed(1)} s\n`);
       } else {
@@ -183,7 +184,7 @@ export function buildProgram(out: (s: string) => void): Command {
         }
         out(`${r.interleavings} interleavings (${r.exhaustive ? 'exhaustive' : `bound ${bound}`}), ${seconds.toFixed(1)} s\n`);
       }
-      if (r.violations.length) throw new ExpectFailed(`explore: ${scenario} on ${opts.kernel}: ${r.violations.length} invariant(s) broken (above)`);
+      if (r.violations.length) throw new ExpectFailed(`explore: ${scenario} with design ${opts.design}: ${r.violations.length} invariant(s) broken (above)`);
     });
 
   program

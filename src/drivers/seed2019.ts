@@ -8,6 +8,7 @@ import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { archFor } from '../arch/index.js';
 import { freeAreaInit } from '../kernel/mm_init.js';
 import { profileForOption } from '../profiles/profile.js';
+import { designProfile, DESIGNS } from './designs.js';
 import { HotplugMachine } from '../kernel/memory_hotplug.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { devicePageChecker, hotplugCheckers, pageblockZoneChecker, pageCountChecker, zoneSpanChecker } from '../kernel/debug.js';
@@ -21,10 +22,10 @@ import type { World } from './explore.js';
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-/** A fresh seed-2019 world for a kernel profile. */
-export function seed2019World(kernel: string): World {
+/** A fresh seed-2019 world for a design (v5.3, serialize, no-shrink, 6.1, current) or a kernel release. */
+export function seed2019World(design: string): World {
   const { spec } = loadMachineYaml('seed-2019', 'nodes:\n  - { nid: 0, cpus: 2, memory: [{ start: 0x100000, end: 1G }] }\n');
-  const profile = profileForOption(kernel);
+  const profile = DESIGNS.some((d) => d.name === design) ? designProfile(design).profile : profileForOption(design);
   const state = freeAreaInit(archFor(spec, profile), profile, spec);
   const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
   memmapBoot(state, store, { poison: true, runDeferred: true });

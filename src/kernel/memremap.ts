@@ -213,12 +213,15 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
     const a = p.altmap;
     yield* initDeviceRange(m, zone, a.basePfn + a.reserve, a.basePfn + a.offset, null);
   }
-  yield { op: 'up_write', lock: m.memHotplugLock };
-  // memmap_init_zone_device, outside mem_hotplug_lock: every device pfn gets the pgmap.
   const rule = m.state.profile.features.zoneDeviceRefcount;
   const zero = rule === 'all-but-generic-zero' ? p.type !== 'generic' : rule === 'private-coherent-zero' && (p.type === 'private' || p.type === 'coherent');
   const refcount = zero ? 0 : 1;
-  yield* initDeviceRange(m, zone, pfnFirst(p, page), end, { pgmap: p, refcount });
+  // memmap_init_zone_device: every device pfn gets the pgmap — outside mem_hotplug_lock, except
+  // in the serialize design (the 2019 patch) where it all happens before the lock is dropped.
+  const underLock = m.state.profile.features.zoneDeviceInitUnderLock;
+  if (underLock) yield* initDeviceRange(m, zone, pfnFirst(p, page), end, { pgmap: p, refcount });
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  if (!underLock) yield* initDeviceRange(m, zone, pfnFirst(p, page), end, { pgmap: p, refcount });
   // pr_info in v5.3 ("<dev> initialised, N pages in Tms") and 5.4-6.3 ("memmap_init_zone_device
   // initialised ..."), pr_debug from 6.4. The time is the run's, so the line is recorded as omitted.
   const n = end - pfnFirst(p, page);

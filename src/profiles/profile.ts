@@ -124,6 +124,12 @@ export interface FormatFeatures {
   readonly zoneDeviceInitLine: 'dev-name' | 'func' | 'debug';
   /** MEMORY_DEVICE_COHERENT exists. */
   readonly pgmapCoherent: boolean;
+  /**
+   * memremap_pages initialises every device page under mem_hotplug_lock (in
+   * move_pfn_range_to_zone): the 2019 patch under review, never merged. Only the `serialize`
+   * design sets it.
+   */
+  readonly zoneDeviceInitUnderLock: boolean;
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -177,6 +183,7 @@ const BASE: FormatFeatures = {
   sectionTaintZoneDevice: false,
   zoneDeviceInitLine: 'dev-name',
   pgmapCoherent: false,
+  zoneDeviceInitUnderLock: false,
 };
 
 /**
