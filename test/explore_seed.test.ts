@@ -42,3 +42,13 @@ describe('mmsim explore seed-2019', () => {
     expect(execFileSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--design', 'current'], { encoding: 'utf8' })).toMatch(/^no violation: 202 interleavings \(bound 1\)/);
   }, 60_000);
 });
+
+describe('mmsim designs', () => {
+  it('lists each design with its kernel and the features it changes', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { cliPath } = await import('./helpers.js');
+    const outText = execFileSync(process.execPath, [cliPath, 'designs'], { encoding: 'utf8' });
+    expect(outText.split('\n').filter((l) => /^\S/.test(l)).map((l) => l.split(' ')[0])).toEqual(['v5.3', 'serialize', 'no-shrink', '6.1', 'current']);
+    expect(outText).toContain('kernel 5.3; zoneDeviceInitUnderLock=true');
+  });
+});

@@ -154,6 +154,17 @@ export function buildProgram(out: (s: string) => void): Command {
     .allowUnknownOption();
 
   program
+    .command('designs')
+    .description('The designs mmsim explore compares: each a kernel profile with named features changed.')
+    .action(async () => {
+      const { DESIGNS } = await import('../drivers/designs.js');
+      for (const d of DESIGNS) {
+        const changed = Object.entries(d.features).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+        out(`${d.name.padEnd(10)} ${d.summary}\n${' '.repeat(11)}kernel ${d.kernel}${changed ? `; ${changed}` : ''}\n`);
+      }
+    });
+
+  program
     .command('explore')
     .description('Explore every interleaving of a built-in scenario\'s concurrent kernel tasks (preemption-bounded) and print the shortest trace for each invariant it can break.')
     .argument('<scenario>', 'a built-in scenario: seed-2019 (memremap of namespace A while namespace B is destroyed)')
