@@ -52,3 +52,26 @@ describe('mmsim designs', () => {
     expect(outText).toContain('kernel 5.3; zoneDeviceInitUnderLock=true');
   });
 });
+
+describe('mmsim explore --replay', () => {
+  it('replays a saved counterexample to the same trace and the same words, byte for byte; a file that is not one is one clear error', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { cliPath } = await import('./helpers.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-replay-'));
+    const found = spawnSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--design', 'v5.3'], { encoding: 'utf8' });
+    const saved = spawnSync(process.execPath, [cliPath, 'explore', 'seed-2019', '--design', 'v5.3', '--json'], { encoding: 'utf8' });
+    writeFileSync(join(dir, 'cex.json'), saved.stdout);
+    const replayed = spawnSync(process.execPath, [cliPath, 'explore', '--replay', join(dir, 'cex.json')], { encoding: 'utf8' });
+    expect(replayed.status).toBe(0);
+    // The explore output's trace and message lines, without the header and the replay/summary lines.
+    const body = found.stdout.split('\n').filter((l) => /^ {2}( {0,3}\d+ {2}|page:)/.test(l)).join('\n');
+    expect(replayed.stdout.trimEnd()).toBe(body);
+    writeFileSync(join(dir, 'bad.json'), '{"scenario":"seed-2019"}');
+    const bad = spawnSync(process.execPath, [cliPath, 'explore', '--replay', join(dir, 'bad.json')], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^mmsim: .*bad\.json: expected mmsim explore --json output with a violation\n$/);
+  }, 60_000);
+});

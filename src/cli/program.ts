@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseKconfig } from '../kernel/kconfig.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
 import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
+import { profileForOption } from '../profiles/profile.js';
 import { ZONEINFO_LAYOUTS } from '../formats/zoneinfo-layouts.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -167,24 +168,50 @@ export function buildProgram(out: (s: string) => void): Command {
   program
     .command('explore')
     .description('Explore every interleaving of a built-in scenario\'s concurrent kernel tasks (preemption-bounded) and print the shortest trace for each invariant it can break.')
-    .argument('<scenario>', 'a built-in scenario: seed-2019 (memremap of namespace A while namespace B is destroyed)')
+    .argument('[scenario]', 'a built-in scenario: seed-2019 (memremap of namespace A while namespace B is destroyed)')
     .option('--design <name>', 'v5.3, serialize (the 2019 patch), no-shrink (the 5.5 fixes), 6.1 or current (6.18); or a kernel release', 'v5.3')
     .option('--bound <n>', 'at most this many preemptions per interleaving', '1')
-    .option('--json', 'print the result as JSON')
-    .action(async (scenario: string, opts: { design: string; bound: string; json?: boolean }) => {
-      if (scenario !== 'seed-2019') throw new InputError(`explore: unknown scenario ${scenario}; the built-in one is seed-2019 (scenario files come later)`);
-      const bound = Number(opts.bound);
-      if (!Number.isInteger(bound) || bound < 0) throw new InputError(`explore: --bound ${opts.bound}: expected a whole number of preemptions such as 1`);
-      const { explore } = await import('../drivers/explore.js');
+    .option('--json', 'print the result as JSON (with each violation\'s schedule, for --replay)')
+    .option('--replay <file>', 'step through a violation saved from --json (its first, or --invariant)')
+    .option('--invariant <name>', 'with --replay: which saved violation')
+    .action(async (scenarioArg: string | undefined, opts: { design: string; bound: string; json?: boolean; replay?: string; invariant?: string }) => {
+      const { explore, replaySchedule } = await import('../drivers/explore.js');
       const { seed2019World } = await import('../drivers/seed2019.js');
       const { DESIGNS } = await import('../drivers/designs.js');
-      if (!DESIGNS.some((d) => d.name === opts.design)) (await import('../profiles/profile.js')).profileForOption(opts.design); // a bad name is one clear error
+      const known = (d: string): void => {
+        if (!DESIGNS.some((x) => x.name === d)) profileForOptionChecked(d);
+      };
+      if (opts.replay !== undefined) {
+        let saved: { scenario?: string; design?: string; violations?: { invariant: string; message: string; schedule: number[] }[] };
+        try {
+          saved = JSON.parse(readText(opts.replay)) as typeof saved;
+        } catch (e) {
+          if (e instanceof InputError) throw e;
+          throw new InputError(`${opts.replay}: not JSON from mmsim explore --json; save its output and give that file`);
+        }
+        const v = saved.violations?.find((x) => opts.invariant === undefined || x.invariant === opts.invariant);
+        if (saved.scenario !== 'seed-2019' || typeof saved.design !== 'string' || !v || !Array.isArray(v.schedule)) {
+          throw new InputError(`${opts.replay}: expected mmsim explore --json output with a violation${opts.invariant ? ` of ${opts.invariant}` : ''}`);
+        }
+        const design = saved.design;
+        known(design);
+        const r = replaySchedule(() => seed2019World(design), v.schedule);
+        for (const [i, st] of r.trace.entries()) out(`  ${String(i + 1).padStart(4)}  ${st.name}: ${st.op}\n`);
+        for (const x of r.violations) out(`  ${x.message}\n`);
+        if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again ("${v.message}")`);
+        return;
+      }
+      const scenario = scenarioArg ?? '';
+      if (scenario !== 'seed-2019') throw new InputError(`explore: unknown scenario ${scenario || '(none)'}; the built-in one is seed-2019 (scenario files come later)`);
+      const bound = Number(opts.bound);
+      if (!Number.isInteger(bound) || bound < 0) throw new InputError(`explore: --bound ${opts.bound}: expected a whole number of preemptions such as 1`);
+      known(opts.design);
       const t0 = Date.now();
       const r = explore(() => seed2019World(opts.design), { preemptionBound: bound });
       const seconds = (Date.now() - t0) / 1000;
       const replay = `mmsim explore ${scenario} --design ${opts.design} --bound ${bound}`;
       if (opts.json) {
-        out(JSON.stringify({ design: opts.design, verdict: r.violations.length ? 'violation' : 'ok', violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, steps: v.schedule.length, trace: v.trace })), interleavings: r.interleavings, exhaustive: r.exhaustive, bound, seconds }, null, 2) + '\n');
+        out(JSON.stringify({ scenario, design: opts.design, verdict: r.violations.length ? 'violation' : 'ok', violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, steps: v.schedule.length, schedule: v.schedule, trace: v.trace })), interleavings: r.interleavings, exhaustive: r.exhaustive, bound, seconds }, null, 2) + '\n');
       } else if (!r.violations.length) {
         out(`no violation: ${r.interleavings} interleavings (${r.exhaustive ? 'exhaustive' : `bound ${bound}`}), ${seconds.toFixed(1)} s\n`);
       } else {
@@ -361,6 +388,11 @@ function readKconfig(path: string): string {
   } catch (e) {
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a kernel .config`);
   }
+}
+
+/** A design that is not a built-in one must be a kernel release (one clear error otherwise). */
+function profileForOptionChecked(release: string): void {
+  profileForOption(release);
 }
 
 /**

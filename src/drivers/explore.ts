@@ -88,6 +88,12 @@ function replay(make: () => World, schedule: readonly TaskId[]): { s: Scheduler;
   return { s, trace, firstViolation };
 }
 
+/** Replay a saved schedule: its trace and the violations it ends in (the kernel's words). */
+export function replaySchedule(make: () => World, schedule: readonly TaskId[]): { trace: TraceStep[]; violations: { invariant: string; message: string }[] } {
+  const { s, trace } = replay(make, schedule);
+  return { trace, violations: s.violations.map((v) => ({ invariant: invariantOf(v.message), message: v.message })) };
+}
+
 function runnableTasks(s: Scheduler): TaskId[] {
   const out: TaskId[] = [];
   for (let t = 0; t < s.taskCount; t++) if (s.runnable(t)) out.push(t);
