@@ -263,6 +263,12 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
         const want = (virtioSize.get(st.add.name) ?? 0) + st.add.size;
         virtioSize.set(st.add.name, want);
         await resizeVirtioMem(vm, st.add.name, want, stepMs);
+        // The device's size is reached when the guest asked for the blocks; adding and
+        // auto-onlining them in the guest may still be under way: wait for both.
+        await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs);
+        if ((await sh('grep -qv offline /sys/devices/system/memory/auto_online_blocks')).rc === 0) {
+          await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs, 'online');
+        }
       } else if ('remove' in st) {
         const dimm = dimms.get(st.remove.start);
         const vmName = [...virtioSize.keys()].find((name) =>
@@ -285,6 +291,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
           const want = (virtioSize.get(vmName) ?? 0) - st.remove.size;
           virtioSize.set(vmName, want);
           await resizeVirtioMem(vm, vmName, want, stepMs);
+          await waitBlocks(sh, st.remove.start, st.remove.size, m.blockBytes, false, stepMs);
         } else notes.push('kernel: nothing to remove there');
       } else if ('online' in st || 'offline' in st) {
         const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
@@ -350,12 +357,12 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
 }
 
 /** Poll the guest's sysfs until the blocks of [start, start + size) exist (or are gone), within the step's timeout. */
-async function waitBlocks(sh: (c: string) => Promise<{ out: string; rc: number }>, start: number, size: number, blockBytes: number, present: boolean, timeoutMs: number): Promise<void> {
+async function waitBlocks(sh: (c: string) => Promise<{ out: string; rc: number }>, start: number, size: number, blockBytes: number, present: boolean, timeoutMs: number, state?: 'online'): Promise<void> {
   const ids = Array.from({ length: size / blockBytes }, (_, i) => start / blockBytes + i);
-  const test = ids.map((id) => `[ ${present ? '-e' : '! -e'} /sys/devices/system/memory/memory${id} ]`).join(' && ');
+  const test = ids.map((id) => (state ? `grep -qx ${state} /sys/devices/system/memory/memory${id}/state` : `[ ${present ? '-e' : '! -e'} /sys/devices/system/memory/memory${id} ]`)).join(' && ');
   const end = Date.now() + timeoutMs;
   while ((await sh(test)).rc !== 0) {
-    if (Date.now() > end) throw new InputError(`verify: memory blocks ${ids[0]}..${ids[ids.length - 1]} did not ${present ? 'appear' : 'go'} within ${timeoutMs / 1000} s`);
+    if (Date.now() > end) throw new InputError(`verify: memory blocks ${ids[0]}..${ids[ids.length - 1]} did not ${state ? `go ${state}` : present ? 'appear' : 'go'} within ${timeoutMs / 1000} s`);
   }
 }
 
