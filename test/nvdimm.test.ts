@@ -148,3 +148,23 @@ describe("ndctl list's shape (ndctl/list.c list_display)", () => {
     expect(daxctl(m, ['list'], run).output).toBe('');
   });
 });
+
+describe('ndctl refusals leave the machine as it was', () => {
+  it('an alignment that cannot fit changes nothing, with -e or in a labelled region', async () => {
+    const { bootHotplugMachine } = await import('../src/cli/run.js');
+    for (const file of ['qemu-2node-nvdimm.yaml', 'qemu-2node-nvdimm-label.yaml']) {
+      const m = bootHotplugMachine(join(root, 'examples', file), undefined);
+      const run = runner(m);
+      if (file.includes('label')) {
+        for (const c of [['disable-region', 'all'], ['init-labels', '-f', 'all'], ['enable-region', 'all']]) expect(ndctl(m, c, run).exitCode).toBe(0);
+      }
+      const before = ndctl(m, ['list', '-RNDu'], run).output;
+      const args = file.includes('label') ? ['create-namespace', '-r', 'region0', '--mode=fsdax', '--size=32M', '--align=1G'] : ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--align=4G'];
+      const r = ndctl(m, args, run);
+      expect(r.exitCode, file).toBe(1);
+      expect(r.output).toMatch(/^Error: namespace0\.0: unable to satisfy requested alignment\n$/);
+      expect(ndctl(m, ['list', '-RNDu'], run).output, file).toBe(before);
+      expect(m.zoneByName(1, 'Device').spannedPages).toBe(0);
+    }
+  });
+});

@@ -208,6 +208,8 @@ export function ndctl(m: HotplugMachine, args: readonly string[], run: RunTask):
         }
         if (!r || !ns) return fail(`Error: namespace not found: ${reconfig}`);
         if (ns.enabled && !p.opts.has('force')) return fail(`Error: ${ns.dev} is active, specify --force for re-configuration`);
+        // Checked before anything is torn down: a request that cannot fit changes nothing.
+        if (mode !== 'raw' && !pfnGeometry(ns.start, ns.size, map, align)) return fail(`Error: ${ns.dev}: unable to satisfy requested alignment`);
         const rc = run(disableNamespace(m, ns));
         if (rc !== 0) return fail(`Error: failed to disable ${ns.dev}: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}`);
       } else {
@@ -224,13 +226,22 @@ export function ndctl(m: HotplugMachine, args: readonly string[], run: RunTask):
         const ext = extents.find((e) => e.size >= bytes && bytes > 0);
         if (!ext) return fail(`Error: create namespace: ${r.dev}: ${ERRNO_TEXT[28]}`);
         const index = Math.max(-1, ...r.namespaces.map((n) => n.index)) + 1;
-        ns = { dev: `namespace${r.id}.${index}`, index, start: ext.start, size: bytes, mode: 'raw', map: 'dev', uuid: null, align: 0, dataOffset: 0, endTrunc: 0, pgmap: null, dax: null, blockdev: null, enabled: false };
+        const dev = `namespace${r.id}.${index}`;
+        if (mode !== 'raw' && !pfnGeometry(ext.start, bytes, map, align)) return fail(`Error: ${dev}: unable to satisfy requested alignment`);
+        ns = { dev, index, start: ext.start, size: bytes, mode: 'raw', map: 'dev', uuid: null, align: 0, dataOffset: 0, endTrunc: 0, pgmap: null, dax: null, blockdev: null, enabled: false };
         r.namespaces.push(ns);
       }
-      if (mode !== 'raw' && !pfnGeometry(ns.start, ns.size, map, align)) return fail(`Error: ${ns.dev}: unable to satisfy requested alignment`);
+      const serial = m.uuidSerial;
       ns.uuid = mode === 'raw' && !r.labelled ? null : newNamespaceUuid(m);
       const rc = run(enableNamespace(m, r, ns, mode as NamespaceMode, map, align));
-      if (rc !== 0) return fail(`failed to reconfigure namespace: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}`);
+      if (rc !== 0) {
+        // A namespace this command made goes again (its label is not written).
+        if (typeof reconfig !== 'string') {
+          r.namespaces.splice(r.namespaces.indexOf(ns), 1);
+          m.uuidSerial = serial;
+        }
+        return fail(`failed to reconfigure namespace: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}`);
+      }
       return { output: jsonc(namespaceJson(m, ns, true)) + '\n', exitCode: 0 };
     }
     case 'destroy-namespace': {
