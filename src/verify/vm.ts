@@ -197,7 +197,11 @@ export class Vm {
     live.add(proc);
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<never>((_, rej) => proc.once('exit', (code) => rej(new InputError(`verify: QEMU exited (${code}) before the guest was ready: ${stderr.trim().split('\n')[0] ?? ''}`))));
+    const exited = new Promise<never>((_, rej) => {
+      proc.once('exit', (code) => rej(new InputError(`verify: QEMU exited (${code}) before the guest was ready: ${stderr.trim().split('\n')[0] ?? ''}`)));
+      // No qemu-system-x86_64 on PATH: one line, not an unhandled 'error' event.
+      proc.once('error', (e: NodeJS.ErrnoException) => rej(new InputError(`verify: cannot start qemu-system-x86_64 (${e.code ?? e.message}); run mmsim verify --setup`)));
+    });
     exited.catch(() => undefined);
     try {
       const qmp = await Promise.race([Qmp.open(qmpPath), exited]);
