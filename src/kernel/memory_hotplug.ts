@@ -114,11 +114,14 @@ export class HotplugMachine {
   ) {
     this.blocks = new Map(boot.blocks.map((b) => [b.id, b]));
     for (const n of state.nodes) this.pgdatResizeLock.set(n.nodeId, new SpinLock(`node ${n.nodeId} pgdat_resize_lock`));
-    this.pageFlagsLayout = pageFlagsLayout(pageConfigFor(state));
+    this.pageConfig = pageConfigFor(state);
+    this.pageFlagsLayout = pageFlagsLayout(this.pageConfig);
     this.recordScratch = new Uint8Array(pageWriterFor(state).recordBytes);
     for (const n of state.nodes) for (const z of n.zones) if (z.managedPages !== null) this.bootReservedPages.set(z, z.presentPages - z.managedPages);
   }
 
+  /** The struct page configuration of this kernel (one object, so layouts memoised on it are shared). */
+  readonly pageConfig: ReturnType<typeof pageConfigFor>;
   /** The page-flags bit layout of this kernel and config, for reading struct pages. */
   readonly pageFlagsLayout: ReturnType<typeof pageFlagsLayout>;
   /** One struct page record, reused by every read of the memmap. */

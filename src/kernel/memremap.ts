@@ -101,7 +101,7 @@ export function pfnEnd(p: DevPagemap, pageBytes: number): Pfn {
 
 /** The words a ZONE_DEVICE struct page gets on top of __init_single_page: pgmap, zone_device_data, _refcount. */
 function devicePageWords(m: HotplugMachine, p: DevPagemap, refcount: number): [number, number][] {
-  const sp = structPageLayout(pageConfigFor(m.state));
+  const sp = structPageLayout(m.pageConfig);
   const off = (name: string): number => {
     const f = sp.fields.get(name);
     if (!f) throw new Error(`struct page has no ${name} in this layout`);
@@ -126,7 +126,7 @@ function devicePageWords(m: HotplugMachine, p: DevPagemap, refcount: number): [n
 export function pagePgmap(m: HotplugMachine, pfn: Pfn): bigint | null {
   const rec = m.recordScratch;
   if (!m.store.readRecord(pfn, rec)) return null;
-  const cfg = pageConfigFor(m.state);
+  const cfg = m.pageConfig;
   const lru = structPageLayout(cfg).fields.get('lru')?.offset ?? 8;
   const dv = new DataView(rec.buffer, rec.byteOffset);
   const base = vmemmapBaseFor(m.state);

@@ -661,6 +661,18 @@ export interface StructPageLayout {
  * (no modelled arch defines it).
  */
 export function structPageLayout(cfg: PageConfig): StructPageLayout {
+  // Memoised per config object: readers (checkers, page_pgmap) call it per page.
+  let l = structPageLayouts.get(cfg);
+  if (!l) {
+    l = computeStructPageLayout(cfg);
+    structPageLayouts.set(cfg, l);
+  }
+  return l;
+}
+
+const structPageLayouts = new WeakMap<PageConfig, StructPageLayout>();
+
+function computeStructPageLayout(cfg: PageConfig): StructPageLayout {
   const w = cfg.bitsPerLong / 8;
   const f = new Map<string, StructPageField>();
   const put = (name: string, offset: number, size: number): void => void f.set(name, { offset, size });
