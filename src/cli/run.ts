@@ -144,6 +144,20 @@ export function probeScenarioDevices(m: HotplugMachine, steps: readonly Scenario
   }
 }
 
+/** A chmem, ndctl or daxctl step run on the machine: its output (stdout then stderr) and exit code, and the exit the step expects. */
+export function runToolStep(m: HotplugMachine, st: ScenarioStep, at: string): { tool: string; args: string; output: string; exitCode: number; expectExit: number } {
+  if ('chmem' in st) {
+    const r = chmem('/', st.chmem.args.trim().split(/\s+/), runDriverSysfs(m, at));
+    return { tool: 'chmem', args: st.chmem.args, output: r.stdout + r.stderr, exitCode: r.exitCode, expectExit: st.chmem.exit };
+  }
+  if ('ndctl' in st || 'daxctl' in st) {
+    const [tool, spec] = 'ndctl' in st ? (['ndctl', st.ndctl] as const) : (['daxctl', st.daxctl] as const);
+    const r = (tool === 'ndctl' ? ndctl : daxctl)(m, spec.args.trim().split(/\s+/), (task) => runTask(m, at, task));
+    return { tool, args: spec.args, output: r.output, exitCode: r.exitCode, expectExit: spec.exit };
+  }
+  throw new Error(`runToolStep: ${Object.keys(st)[0]} is not a tool step`);
+}
+
 /** One scenario step on the machine under the run driver, then the views (a failed expect throws ExpectFailed). */
 export function applyStep(m: HotplugMachine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): void {
   const state = m.state;
@@ -182,15 +196,10 @@ export function applyStep(m: HotplugMachine, st: ScenarioStep, at: string, label
     const got = errno === '' ? 0 : ERRNO_NUMBERS[errno] ?? -1;
     const want = st.write.errno ?? 0;
     if (got !== want) throw new ExpectFailed(`${at}: write ${st.write.path}: expected ${want ? `errno ${want}` : 'success'}, got ${errno || 'success'}`);
-  } else if ('chmem' in st) {
-    const r = chmem('/', st.chmem.args.trim().split(/\s+/), runDriverSysfs(m, at));
-    out(`##### ${label}: chmem ${st.chmem.args}\n${r.stdout}${r.stderr}`);
-    if (r.exitCode !== st.chmem.exit) throw new ExpectFailed(`${at}: chmem ${st.chmem.args}: expected exit ${st.chmem.exit}, got ${r.exitCode}`);
-  } else if ('ndctl' in st || 'daxctl' in st) {
-    const [tool, spec] = 'ndctl' in st ? (['ndctl', st.ndctl] as const) : (['daxctl', st.daxctl] as const);
-    const r = (tool === 'ndctl' ? ndctl : daxctl)(m, spec.args.trim().split(/\s+/), (task) => runTask(m, at, task));
-    out(`##### ${label}: ${tool} ${spec.args}\n${r.output}`);
-    if (r.exitCode !== spec.exit) throw new ExpectFailed(`${at}: ${tool} ${spec.args}: expected exit ${spec.exit}, got ${r.exitCode}`);
+  } else if ('chmem' in st || 'ndctl' in st || 'daxctl' in st) {
+    const r = runToolStep(m, st, at);
+    out(`##### ${label}: ${r.tool} ${r.args}\n${r.output}`);
+    if (r.exitCode !== r.expectExit) throw new ExpectFailed(`${at}: ${r.tool} ${r.args}: expected exit ${r.expectExit}, got ${r.exitCode}`);
   } else if ('expect' in st) {
     const e = st.expect;
     const node = state.nodes.find((n) => n.nodeId === e.node);
