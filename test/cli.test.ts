@@ -102,7 +102,11 @@ describe('mmsim boot output', () => {
     expect(r.out).toMatch(/^Zone ranges:\n/);
     expect(r.out).toContain('Built 4 zonelists, mobility grouping on.  Total pages: ');
     expect(r.out).toContain('Node 3, zone   Normal\n');
-  });
+    // The seed-2019 comparison: the race on v5.3 and seqlock, the fixes ok.
+    expect(r.out).toMatch(/\nv5\.3 +violation +\d+ +poisoned struct page read \(memunmap B\) \(2\), zone_spans_pfn \(\d+\)\n/);
+    expect(r.out).toMatch(/\nseqlock +violation +\d+ +might_sleep \(19\)/);
+    for (const d of ['serialize', 'no-shrink', '6.1', 'current']) expect(r.out).toMatch(new RegExp(`\\n${d.replace('.', '\\.')} +ok +\\d+ +-\\n`));
+  }, 60_000);
 });
 
 describe('mmsim kmem -n', () => {

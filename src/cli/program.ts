@@ -156,74 +156,49 @@ export function buildProgram(out: (s: string) => void): Command {
 
   program
     .command('designs')
-    .description('The designs mmsim explore compares: each a kernel profile with named features changed.')
-    .action(async () => {
-      const { DESIGNS } = await import('../drivers/designs.js');
-      for (const d of DESIGNS) {
-        const changed = Object.entries(d.features).map(([k, v]) => `${k}=${String(v)}`).join(', ');
-        out(`${d.name.padEnd(10)} ${d.summary}\n${' '.repeat(11)}kernel ${d.kernel}${changed ? `; ${changed}` : ''}\n`);
-      }
+    .description('The designs mmsim explore compares (each a base, changed features and replaced steps), and the steps a design file may replace.')
+    .option('--diff <designs...>', 'how two designs (names or files) differ: base, features, steps')
+    .action(async (opts: { diff?: string[] }) => {
+      const { designsCommand } = await import('./explore.js');
+      await designsCommand(opts.diff, out);
     });
 
-  program
-    .command('explore')
-    .description('Explore every interleaving of a built-in scenario\'s concurrent kernel tasks (preemption-bounded) and print the shortest trace for each invariant it can break.')
-    .argument('[scenario]', 'a built-in scenario: seed-2019 (memremap of namespace A while namespace B is destroyed)')
-    .option('--design <name>', 'v5.3, serialize (the 2019 patch), no-shrink (the 5.5 fixes), 6.1 or current (6.18); or a kernel release', 'v5.3')
-    .option('--bound <n>', 'at most this many preemptions per interleaving', '1')
-    .option('--json', 'print the result as JSON (with each violation\'s schedule, for --replay)')
-    .option('--replay <file>', 'step through a violation saved from --json (its first, or --invariant)')
-    .option('--invariant <name>', 'with --replay: which saved violation')
-    .action(async (scenarioArg: string | undefined, opts: { design: string; bound: string; json?: boolean; replay?: string; invariant?: string }) => {
-      const { explore, replaySchedule } = await import('../drivers/explore.js');
-      const { seed2019World } = await import('../drivers/seed2019.js');
-      const { DESIGNS } = await import('../drivers/designs.js');
-      const known = (d: string): void => {
-        if (!DESIGNS.some((x) => x.name === d)) profileForOptionChecked(d);
-      };
-      if (opts.replay !== undefined) {
-        let saved: { scenario?: string; design?: string; violations?: { invariant: string; message: string; schedule: number[] }[] };
-        try {
-          saved = JSON.parse(readText(opts.replay)) as typeof saved;
-        } catch (e) {
-          if (e instanceof InputError) throw e;
-          throw new InputError(`${opts.replay}: not JSON from mmsim explore --json; save its output and give that file`);
-        }
-        const v = saved.violations?.find((x) => opts.invariant === undefined || x.invariant === opts.invariant);
-        if (saved.scenario !== 'seed-2019' || typeof saved.design !== 'string' || !v || !Array.isArray(v.schedule)) {
-          throw new InputError(`${opts.replay}: expected mmsim explore --json output with a violation${opts.invariant ? ` of ${opts.invariant}` : ''}`);
-        }
-        const design = saved.design;
-        known(design);
-        const r = replaySchedule(() => seed2019World(design), v.schedule);
-        for (const [i, st] of r.trace.entries()) out(`  ${String(i + 1).padStart(4)}  ${st.name}: ${st.op}\n`);
-        for (const x of r.violations) out(`  ${x.message}\n`);
-        if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again ("${v.message}")`);
-        return;
-      }
-      const scenario = scenarioArg ?? '';
-      if (scenario !== 'seed-2019') throw new InputError(`explore: unknown scenario ${scenario || '(none)'}; the built-in one is seed-2019 (scenario files come later)`);
-      const bound = Number(opts.bound);
-      if (!Number.isInteger(bound) || bound < 0) throw new InputError(`explore: --bound ${opts.bound}: expected a whole number of preemptions such as 1`);
-      known(opts.design);
-      const t0 = Date.now();
-      const r = explore(() => seed2019World(opts.design), { preemptionBound: bound });
-      const seconds = (Date.now() - t0) / 1000;
-      const replay = `mmsim explore ${scenario} --design ${opts.design} --bound ${bound}`;
-      if (opts.json) {
-        out(JSON.stringify({ scenario, design: opts.design, verdict: r.violations.length ? 'violation' : 'ok', violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, steps: v.schedule.length, schedule: v.schedule, trace: v.trace })), interleavings: r.interleavings, exhaustive: r.exhaustive, bound, seconds }, null, 2) + '\n');
-      } else if (!r.violations.length) {
-        out(`no violation: ${r.interleavings} interleavings (${r.exhaustive ? 'exhaustive' : `bound ${bound}`}), ${seconds.toFixed(1)} s\n`);
-      } else {
-        for (const v of r.violations) {
-          out(`${v.invariant}: ${v.schedule.length} steps\n`);
-          for (const [i, st] of v.trace.entries()) out(`  ${String(i + 1).padStart(4)}  ${st.name}: ${st.op}\n`);
-          out(`  ${v.message}\n  replay: ${replay}\n`);
-        }
-        out(`${r.interleavings} interleavings (${r.exhaustive ? 'exhaustive' : `bound ${bound}`}), ${seconds.toFixed(1)} s\n`);
-      }
-      if (r.violations.length) throw new ExpectFailed(`explore: ${scenario} with design ${opts.design}: ${r.violations.length} invariant(s) broken (above)`);
-    });
+  const exploreOptions = (c: Command): Command =>
+    c
+      .option('--config <config>', 'the kernel config: debug_vm (CONFIG_DEBUG_VM with page_init_poison, as in the 2019 report), debug_vm_pgflags (also CONFIG_DEBUG_VM_PGFLAGS) or no_debug_vm (a distribution kernel: stale memmap)', 'debug_vm')
+      .option('--walker <name>', `add a pfn walker as a concurrent task (repeatable): compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--bound <n>', 'at most this many preemptions per interleaving (default: every interleaving)')
+      .option('--runs <n>', 'random mode: this many random schedules (with --seed)')
+      .option('--seed <n>', 'the seed of random mode', '1')
+      .option('--reduce <how>', 'exhaustive search: dpor (dynamic partial-order reduction with sleep sets), sleep (sleep sets and state hashing) or none', 'dpor');
+
+  exploreOptions(
+    program
+      .command('explore')
+      .description("Explore the interleavings of a built-in scenario's concurrent kernel tasks and print the shortest trace for each invariant it breaks.")
+      .argument('[scenario]', 'seed-2019 (namespace A memremapped while B is destroyed), seed-2019-hotplug (the same with hot-added RAM), seed-2019-subsection (A shares a section with System RAM)')
+      .option('--design <name|file>', 'v5.3, serialize (the 2019 patch), seqlock (the reviewer\'s suggestion), no-shrink (the 5.5 fixes), 6.1, current (6.18), a kernel release, or a design file', 'v5.3')
+      .option('--json', "print the result as JSON (each violation's schedule, for --replay)")
+      .option('--replay <file>', 'step through a violation saved from --json (its first, or --invariant)')
+      .option('--invariant <name>', 'with --replay: which saved violation'),
+  ).action(async (scenario: string | undefined, opts: { design: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean; replay?: string; invariant?: string }) => {
+    const { exploreCommand, replayCommand } = await import('./explore.js');
+    if (opts.replay !== undefined) await replayCommand(opts.replay, opts.invariant, out);
+    else await exploreCommand(scenario, opts, out);
+  });
+
+  exploreOptions(
+    program
+      .command('compare')
+      .description('One explore per design over a built-in scenario: one row each (verdict, interleavings, invariants broken with their shortest trace).')
+      .argument('[scenario]', 'a built-in scenario (see mmsim explore)')
+      .option('--designs <list>', 'comma-separated designs (names or files)', 'v5.3,serialize,seqlock,no-shrink,6.1,current')
+      .option('--json', 'print the rows as JSON'),
+  ).action(async (scenario: string | undefined, opts: { designs: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean }) => {
+    const { compareRows, compareTable } = await import('./explore.js');
+    const rows = await compareRows(scenario, opts.designs.split(',').filter(Boolean), opts);
+    out(opts.json ? JSON.stringify(rows, null, 2) + '\n' : compareTable(rows));
+  });
 
   program
     .command('verify')
@@ -334,10 +309,13 @@ export function buildProgram(out: (s: string) => void): Command {
 
   program
     .command('demo')
-    .description('Boot the built-in 4-node machine with persistent memory and print its dmesg lines and zoneinfo.')
+    .description("Boot the built-in 4-node machine with persistent memory and print its dmesg lines and zoneinfo; then the 2019 thread's race (seed-2019) explored under each design.")
     .option('--kernel <release>', 'kernel profile (default 6.18)', '6.18')
-    .action((opts: { kernel: string }) => {
+    .action(async (opts: { kernel: string }) => {
       out(runDemo(opts.kernel));
+      const { compareRows, compareTable } = await import('./explore.js');
+      const rows = await compareRows('seed-2019', ['v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current'], { reduce: 'dpor', config: 'debug_vm' });
+      out(`\nseed-2019 (mmsim explore seed-2019 --design D): ZONE_DEVICE namespace A memremapped while B is destroyed, every interleaving (DPOR)\n${compareTable(rows)}`);
     });
 
   return program;
@@ -388,11 +366,6 @@ function readKconfig(path: string): string {
   } catch (e) {
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a kernel .config`);
   }
-}
-
-/** A design that is not a built-in one must be a kernel release (one clear error otherwise). */
-function profileForOptionChecked(release: string): void {
-  profileForOption(release);
 }
 
 /**

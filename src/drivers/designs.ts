@@ -1,36 +1,179 @@
-// Designs for `mmsim explore`: a kernel profile and the features that make the design differ
-// from it (docs/architecture.md lists them with the kernel code each models).
+// Designs for `mmsim explore` and `mmsim compare`: a base (a kernel release or another design),
+// the features that differ from it, and replacements of named steps of the model
+// (kernel/steps.ts). docs/designs.md lists the built-in ones with the kernel code each models.
+// User designs are ES modules (`--design FILE`) exporting the same shape as their default.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors.js';
 import { profileForOption, type FormatFeatures, type KernelProfile } from '../profiles/profile.js';
+import { STEP_DOCS, type DesignSteps, type StepApi, type StepOverrides } from '../kernel/steps.js';
+import { initDevicePages, memmapInitZoneDevice, pfnEnd, pfnFirst } from '../kernel/memremap.js';
+import { shrinkSpans, type HotplugMachine } from '../kernel/memory_hotplug.js';
+import type { Task } from './task.js';
 
 export interface Design {
   readonly name: string;
   readonly summary: string;
-  readonly kernel: string;
+  /** A kernel release (5.3, 6.1, 6.18) or the name of another design this one changes. */
+  readonly base: string;
   readonly features: Partial<FormatFeatures>;
+  readonly steps: StepOverrides;
+  /** The file a user design came from. */
+  readonly source?: string;
+}
+
+/** The seqlock design's memmap_init_zone_device: outside mem_hotplug_lock, inside the zone span seqlock's write side. */
+function* seqlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: HotplugMachine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  const seq = m.seqlockOf(zone);
+  yield { op: 'write_seqlock', lock: seq };
+  yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
+  yield { op: 'write_sequnlock', lock: seq };
 }
 
 export const DESIGNS: readonly Design[] = [
-  { name: 'v5.3', summary: 'vanilla 5.3', kernel: '5.3', features: {} },
+  { name: 'v5.3', summary: 'vanilla 5.3', base: '5.3', features: {}, steps: {} },
   {
     name: 'serialize',
     summary: 'v5.3 plus the 2019 patch: the whole device memmap, pgmap included, initialised under mem_hotplug_lock',
-    kernel: '5.3',
+    base: 'v5.3',
     features: { zoneDeviceInitUnderLock: true },
+    steps: {},
+  },
+  {
+    name: 'seqlock',
+    summary: "v5.3 with the reviewer's zone span seqlock: the device memmap initialised outside mem_hotplug_lock but inside the span seqlock's write side (shrink_zone_span is a writer there too), cond_resched per pageblock as the loop does",
+    base: 'v5.3',
+    features: {},
+    steps: { memmap_init_zone_device: seqlockInit },
   },
   {
     name: 'no-shrink',
     summary: 'the 5.5 state: spans shrink at offline with pfn_to_online_page (feee6b298916), ZONE_DEVICE never shrinks, memunmap reads pfn_first (77e080e7680e), try_offline_node fixed (2c91f8fc6c99)',
-    kernel: '5.3',
+    base: 'v5.3',
     features: { shrinkAtOffline: true, poisonAtOffline: true, memunmapReadsPfnFirst: true, tryOfflineNode: 'spans-and-blocks' },
+    steps: {},
   },
-  { name: '6.1', summary: 'Linux 6.1 (the QEMU oracle\'s kernel)', kernel: '6.1', features: {} },
-  { name: 'current', summary: 'Linux 6.18', kernel: '6.18', features: {} },
+  { name: '6.1', summary: "Linux 6.1 (the QEMU oracle's kernel)", base: '6.1', features: {}, steps: {} },
+  { name: 'current', summary: 'Linux 6.18', base: '6.18', features: {}, steps: {} },
 ];
+
+/** The kernel's own version of each step. */
+const KERNEL_STEPS: DesignSteps = { memmap_init_zone_device: memmapInitZoneDevice, shrink_zone_span: shrinkSpans };
+
+/** A design resolved: its profile and the steps the model calls. */
+export interface ResolvedDesign {
+  readonly design: Design;
+  readonly profile: KernelProfile;
+  readonly steps: Partial<DesignSteps>;
+  /** Base chain, the design first, ending in the kernel release. */
+  readonly chain: readonly string[];
+}
+
+/** Resolve a design (or a kernel release) against the built-ins and the user designs loaded. */
+export function resolveDesign(nameOrDesign: string | Design, user: readonly Design[] = []): ResolvedDesign {
+  const all = [...user, ...DESIGNS];
+  const design = typeof nameOrDesign === 'string' ? all.find((d) => d.name === nameOrDesign) : nameOrDesign;
+  if (!design) {
+    const profile = profileForOption(nameOrDesign as string);
+    return { design: { name: nameOrDesign as string, summary: `Linux ${nameOrDesign as string}`, base: nameOrDesign as string, features: {}, steps: {} }, profile, steps: {}, chain: [profile.release.release] };
+  }
+  const seen = new Set<string>([design.name]);
+  const baseOf = (d: Design): ResolvedDesign => {
+    const b = all.find((x) => x.name === d.base && x !== d);
+    if (!b) {
+      const profile = profileForOption(d.base);
+      return { design: d, profile, steps: {}, chain: [d.base] };
+    }
+    if (seen.has(b.name)) throw new InputError(`design ${d.name}: its base ${b.name} leads back to itself`);
+    seen.add(b.name);
+    return resolveDesign(b, user);
+  };
+  const base = baseOf(design);
+  const steps: Partial<DesignSteps> = { ...base.steps };
+  for (const key of Object.keys(design.steps) as (keyof DesignSteps)[]) {
+    const over = design.steps[key];
+    if (!over) continue;
+    const api = {
+      base: base.steps[key] ?? KERNEL_STEPS[key],
+      initDeviceRange: initDevicePages,
+      pfnFirst: (p: Parameters<typeof pfnFirst>[0]) => pfnFirst(p, 4096),
+      pfnEnd: (p: Parameters<typeof pfnEnd>[0]) => pfnEnd(p, 4096),
+    };
+    // Each override is bound to its own key's api; the cast joins the two step types.
+    (steps as Record<string, unknown>)[key] = (...args: unknown[]) => (over as (a: unknown, ...r: unknown[]) => unknown)(api, ...args);
+  }
+  const profile: KernelProfile = { ...base.profile, basis: `${base.profile.basis} (design ${design.name})`, features: { ...base.profile.features, ...design.features } };
+  return { design, profile, steps, chain: [design.name, ...base.chain] };
+}
 
 /** The design's kernel profile with its features applied; an unknown name is one clear error. */
 export function designProfile(name: string): { design: Design; profile: KernelProfile } {
-  const design = DESIGNS.find((d) => d.name === name);
-  if (!design) throw new Error(`unknown design ${name}`);
-  const base = profileForOption(design.kernel);
-  return { design, profile: { ...base, basis: `${base.basis} (design ${name})`, features: { ...base.features, ...design.features } } };
+  const r = resolveDesign(name);
+  return { design: r.design, profile: r.profile };
+}
+
+/** Whether a string names a design file rather than a built-in design. */
+export function isDesignFile(arg: string): boolean {
+  return /\.(m?js)$/.test(arg) || arg.includes('/');
+}
+
+/** Load a user design: an ES module whose default export is { name, base, summary?, features?, steps? }. */
+export async function loadDesignFile(path: string): Promise<Design> {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new InputError(`${path}: no such design file`);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(full).href)) as { default?: unknown };
+  } catch (e) {
+    throw new InputError(`${path}: cannot load the design module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  const d = mod.default as Partial<Design> | undefined;
+  const where = `${path}: expected \`export default { name, base, summary, features, steps }\``;
+  if (!d || typeof d !== 'object') throw new InputError(`${where}; the module has no default export`);
+  if (typeof d.name !== 'string' || !/^[\w.+-]+$/.test(d.name)) throw new InputError(`${where}; name must be a word such as my-design`);
+  if (typeof d.base !== 'string') throw new InputError(`${where}; base must name a design (${DESIGNS.map((x) => x.name).join(', ')}) or a kernel release`);
+  const steps = d.steps ?? {};
+  for (const [k, v] of Object.entries(steps)) {
+    if (!(k in STEP_DOCS)) throw new InputError(`${path}: step ${k} is not one a design may replace (${Object.keys(STEP_DOCS).join(', ')}); mmsim designs lists them`);
+    if (typeof v !== 'function') throw new InputError(`${path}: step ${k} must be a generator function (function* (api, ...args) { ... })`);
+  }
+  const features = d.features ?? {};
+  if (typeof features !== 'object') throw new InputError(`${where}; features must be an object`);
+  const design: Design = { name: d.name, summary: typeof d.summary === 'string' ? d.summary : `user design from ${path}`, base: d.base, features, steps, source: path };
+  resolveDesign(design); // an unknown base or a loop is reported now
+  return design;
+}
+
+/** How two designs differ: base chain, kernel features and replaced steps, one line each. */
+export function diffDesigns(a: ResolvedDesign, b: ResolvedDesign): string[] {
+  const out: string[] = [];
+  if (a.profile.release.release !== b.profile.release.release) out.push(`kernel: ${a.chain.at(-1)} | ${b.chain.at(-1)}`);
+  const fa = a.profile.features as unknown as Record<string, unknown>;
+  const fb = b.profile.features as unknown as Record<string, unknown>;
+  for (const k of [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()) {
+    const x = JSON.stringify(fa[k]);
+    const y = JSON.stringify(fb[k]);
+    if (x !== y) out.push(`feature ${k}: ${x} | ${y}`);
+  }
+  for (const k of Object.keys(STEP_DOCS) as (keyof DesignSteps)[]) {
+    const x = stepOwner(a, k);
+    const y = stepOwner(b, k);
+    if (x !== y) out.push(`step ${k}: ${x} | ${y}`);
+  }
+  return out;
+}
+
+/** Which design in the chain replaced a step ("kernel" when none did). */
+export function stepOwner(r: ResolvedDesign, k: keyof DesignSteps): string {
+  if (!r.steps[k]) return 'kernel';
+  let d: Design | undefined = r.design;
+  const all = [...DESIGNS];
+  while (d) {
+    if (d.steps[k]) return d.source ? `${d.name} (${d.source})` : d.name;
+    const base: string = d.base;
+    d = all.find((x) => x.name === base);
+  }
+  return 'design';
 }

@@ -3,12 +3,23 @@
 // (tasks left, none can run) and sleeping under a spinlock. For each invariant it keeps the
 // shortest violating schedule (fewest steps; ties broken by the schedule's task ids in order).
 // Exhaustive, or bounded by preemptions (a switch away from a task that could have continued),
-// or a seeded random sample for large task sets. Not yet: partial-order reduction and state
-// hashing (every interleaving is run).
+// or a seeded random sample for large task sets. Exhaustive search reduces with sleep sets and
+// state hashing over the footprints the recorder (footprint.ts) takes of each step.
 import type { Checker } from './scheduler.js';
 import { mightSleepChecker, Scheduler } from './scheduler.js';
 import type { Task, Yield } from './task.js';
 import type { TaskId } from '../kernel/locks.js';
+import { dependent, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
+
+/** What a world builder is given: a recorder to wrap its machine with, when the driver reduces. */
+export interface WorldContext {
+  readonly recorder: Recorder | null;
+}
+
+export type Reduction = 'dpor' | 'sleep' | 'none';
+
+/** Builds a fresh world (each replay starts from one). */
+export type MakeWorld = (ctx: WorldContext) => World;
 
 /** A fresh world: the tasks to interleave and the checkers that judge each step. */
 export interface World {
@@ -21,6 +32,8 @@ export interface TraceStep {
   readonly name: string;
   /** The yield performed at this step (what the task did: lock op, access, work). */
   readonly op: string;
+  /** The locks the task holds after the step. */
+  readonly held: readonly string[];
 }
 
 export interface ExploreViolation {
@@ -39,6 +52,10 @@ export interface ExploreResult {
   /** True when every interleaving (within the bound) was run. */
   readonly exhaustive: boolean;
   readonly violations: readonly ExploreViolation[];
+  /** Whether sleep sets and state hashing were used (a watched world, exhaustive search). */
+  readonly reduced: boolean;
+  /** Paths cut: every enabled step in the sleep set, or a state searched before. */
+  readonly pruned: { readonly sleepSet: number; readonly stateHash: number };
 }
 
 export interface ExploreOptions {
@@ -48,6 +65,13 @@ export interface ExploreOptions {
   readonly random?: { readonly runs: number; readonly seed: number };
   /** Stop after this many interleavings (then not exhaustive). */
   readonly maxInterleavings?: number;
+  /**
+   * Exhaustive search's reduction: 'dpor' (the default: dynamic partial-order reduction with
+   * sleep sets), 'sleep' (sleep sets and state hashing) or 'none' (every interleaving).
+   */
+  readonly reduce?: Reduction;
+  /** Stop at the first violation found (then not exhaustive, and the trace is not the shortest). */
+  readonly stopAtFirst?: boolean;
 }
 
 /** The invariant a violation message belongs to. */
@@ -55,10 +79,12 @@ export function invariantOf(message: string): string {
   if (message.startsWith('deadlock')) return 'deadlock';
   if (message.includes('sleeping function called from invalid context')) return 'might_sleep';
   if (message.includes('PagePoisoned')) return 'poisoned struct page read';
+  if (message.includes("earlier owner's bytes")) return 'stale struct page read';
   if (message.includes('zone_spans_pfn')) return 'zone_spans_pfn';
   if (/^page 0x[0-9a-f]+ outside node/.test(message)) return 'bad_range';
   if (message.includes('outside node') && message.includes('span')) return 'zone outside node span';
   if (message.includes('page->pgmap')) return 'device page pgmap';
+  if (message.includes('CONFIG_DEBUG_VM off')) return 'device pages outside zone span';
   if (message.includes('present') || message.includes('managed')) return 'page counts';
   return message.split(':')[0] ?? message;
 }
@@ -72,24 +98,218 @@ function describe(y: Yield | null): string {
   return `set_pfnblock_flags_mask pfn 0x${y.pfn.toString(16)} zone ${y.zone.name}`;
 }
 
-/** Replay a schedule on a fresh world; what happened and what can run next. */
-function replay(make: () => World, schedule: readonly TaskId[]): { s: Scheduler; trace: TraceStep[]; firstViolation: number } {
-  const w = make();
-  const s = new Scheduler([mightSleepChecker, ...w.checkers]);
+/** A replay in progress: the scheduler, the trace so far, and each task's observation chain. */
+interface Run {
+  readonly s: Scheduler;
+  readonly trace: TraceStep[];
+  readonly rec: Recorder | null;
+  /** Per task: steps taken and a hash of everything it observed (its local state is a function of these). */
+  readonly seen: string[];
+  readonly steps: number[];
+  /** The footprint of each step taken. */
+  readonly fps: Footprint[];
+  /** Whether states are hashed (the tasks' observation chains are kept). */
+  hashing: boolean;
+  /** For steps where a checker fired: what that checker read. */
+  readonly checked: Map<number, Footprint>;
+  /** Steps up to the first fatal violation (a BUG), or -1. */
+  firstViolation: number;
+  /** Violations the kernel only warns about (might_sleep's splat), with the steps up to each. */
+  readonly warnings: { readonly message: string; readonly at: number; readonly task: TaskId }[];
+  /** Scheduler violations looked at so far. */
+  handled: number;
+}
+
+/** A BUG stops the machine; a warning (might_sleep's splat) or a false answer lets the task go on. */
+function fatal(v: { readonly fatal?: boolean }): boolean {
+  return v.fatal !== false;
+}
+
+/** A fresh world with (when reducing) its machine wrapped by a recorder. */
+function start(make: MakeWorld, reduce: boolean): Run {
+  const rec = reduce ? new Recorder() : null;
+  const w = make({ recorder: rec });
+  const watched = rec?.instrumented ? rec : null;
+  const s = new Scheduler([mightSleepChecker, ...w.checkers], watched);
   for (const t of w.tasks) s.spawn(t.name, t.task);
-  const trace: TraceStep[] = [];
-  let firstViolation = -1;
-  for (const t of schedule) {
-    const op = describe(s.pendingOf(t));
-    if (!s.step(t)) throw new Error(`explore: replay diverged: task ${t} cannot run at step ${trace.length + 1}`);
-    trace.push({ task: t, name: s.nameOf(t), op });
-    if (firstViolation < 0 && s.violations.length) firstViolation = trace.length;
+  return { s, trace: [], rec: watched, seen: w.tasks.map(() => ''), steps: w.tasks.map(() => 0), firstViolation: -1, warnings: [], handled: 0, fps: [], checked: new Map(), hashing: false };
+}
+
+/** Step task t; its footprint (everything, when the world is not watched). */
+function stepTask(run: Run, t: TaskId): Footprint {
+  const op = describe(run.s.pendingOf(t));
+  if (!run.s.step(t)) throw new Error(`explore: replay diverged: task ${t} cannot run at step ${run.trace.length + 1}`);
+  run.trace.push({ task: t, name: run.s.nameOf(t), op, held: run.s.heldBy(t) });
+  for (; run.handled < run.s.violations.length; run.handled++) {
+    const v = run.s.violations[run.handled] as { message: string; fatal?: boolean; task: TaskId };
+    if (!fatal(v)) run.warnings.push({ message: v.message, at: run.trace.length, task: v.task });
+    else if (run.firstViolation < 0) run.firstViolation = run.trace.length;
   }
-  return { s, trace, firstViolation };
+  run.steps[t] = (run.steps[t] ?? 0) + 1;
+  const last = run.s.lastStep;
+  if (!run.rec || !last) {
+    run.fps.push(EVERYTHING);
+    return EVERYTHING;
+  }
+  if (run.hashing) run.seen[t] = hash64(`${run.seen[t] ?? ''}|${last.obs}`);
+  const fp = last.fp;
+  run.fps.push(fp);
+  // What the checkers that fired at this step read: the anchor of a violation's causal past.
+  if (last.checked) run.checked.set(run.trace.length - 1, last.checked);
+  return fp;
+}
+
+type Best = Map<string, ExploreViolation>;
+
+/**
+ * What a violation is filed under: its invariant; for a read of a struct page nothing
+ * initialised, also the task that read it (memunmap's read and a walker's are different bugs).
+ */
+function keyOf(run: Run, message: string, task: TaskId): string {
+  const inv = invariantOf(message);
+  return inv.endsWith('struct page read') ? `${inv} (${run.s.nameOf(task)})` : inv;
+}
+
+/** Keep a violation if it is the shortest of its invariant (ties: the smaller schedule). */
+function keep(best: Best, invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void {
+  const old = best.get(invariant);
+  if (!old || schedule.length < old.schedule.length || (schedule.length === old.schedule.length && lexLess(schedule, old.schedule))) {
+    best.set(invariant, { invariant, message, schedule: [...schedule], trace: [...trace] });
+  }
+}
+
+/**
+ * The steps of the first `len` that the last of them depends on (its causal past: program order
+ * and dependent footprints). A reduced search may reach a violation through an order that also
+ * ran unrelated steps; without them the schedule is shorter and, replayed, breaks the same
+ * invariant at its end (checked; otherwise the schedule is kept as found).
+ */
+function causalPast(run: Run, len: number): number[] {
+  const schedule = run.trace.map((x) => x.task);
+  const marked: number[] = [len - 1];
+  // The violating step: its own footprint and what the checker that fired there read.
+  const anchor = new Map([...(run.fps[len - 1] as Footprint), ...(run.checked.get(len - 1) ?? new Map<string, 'r' | 'w'>())]);
+  const fpOf = (j: number): Footprint => (j === len - 1 ? anchor : (run.fps[j] as Footprint));
+  for (let i = len - 2; i >= 0; i--) {
+    const fi = run.fps[i] as Footprint;
+    if (marked.some((j) => schedule[j] === schedule[i] || dependent(fi, fpOf(j)))) marked.push(i);
+  }
+  return marked.reverse();
+}
+
+/** Record a run's fatal violations (at the first) and its warnings (each invariant's first in the run). */
+function recordRun(make: MakeWorld, run: Run, best: Best, cands: Candidates | null = null): void {
+  const schedule = run.trace.map((x) => x.task);
+  const found: { invariant: string; message: string; at: number }[] = [];
+  if (run.firstViolation >= 0) {
+    for (const v of run.s.violations) {
+      if (!fatal(v)) continue;
+      const invariant = keyOf(run, v.message, v.task);
+      found.push({ invariant, message: v.message, at: run.firstViolation });
+      if (v.whole && cands) candidate(cands, invariant, schedule.slice(0, run.firstViolation));
+    }
+  }
+  const seen = new Set<string>();
+  for (const w of run.warnings) {
+    const invariant = keyOf(run, w.message, w.task);
+    if (seen.has(invariant)) continue;
+    seen.add(invariant);
+    found.push({ invariant, message: w.message, at: w.at });
+  }
+  for (const f of found) {
+    const old = best.get(f.invariant);
+    const past = run.rec ? causalPast(run, f.at) : null;
+    const short = past && past.length < f.at ? past.map((i) => schedule[i] as TaskId) : null;
+    // Replay only a shorter schedule that could be kept (shorter, or as short and first in order).
+    if (short && (!old || short.length < old.schedule.length || (short.length === old.schedule.length && lexLess(short, old.schedule)))) {
+      const again = replay(make, short);
+      const hit = again.s.violations.find((v) => keyOf(again, v.message, v.task) === f.invariant);
+      const endsThere = again.firstViolation === short.length || again.warnings.some((w) => w.at === short.length && keyOf(again, w.message, w.task) === f.invariant);
+      if (hit && endsThere) {
+        keep(best, f.invariant, hit.message, short, again.trace);
+        continue;
+      }
+    }
+    keep(best, f.invariant, f.message, schedule.slice(0, f.at), run.trace.slice(0, f.at));
+  }
+}
+
+/** Violating schedules of whole-state invariants, the shortest few of each, to trim at the end. */
+type Candidates = Map<string, TaskId[][]>;
+const CANDIDATES = 16;
+
+function candidate(cands: Candidates, invariant: string, schedule: TaskId[]): void {
+  const list = cands.get(invariant) ?? [];
+  if (list.length >= CANDIDATES && (list.at(-1) as TaskId[]).length <= schedule.length) return;
+  list.push(schedule);
+  list.sort((a, b) => a.length - b.length || (lexLess(a, b) ? -1 : 1));
+  if (list.length > CANDIDATES) list.pop();
+  cands.set(invariant, list);
+}
+
+/**
+ * A whole-state invariant (judged on the state after a step, not at a step's own yield) breaks
+ * where the reduced search's chosen order first shows it, which may come after steps that
+ * commute with everything the checker read but not with when it reads. Trim each candidate:
+ * for each task in turn, the fewest of its steps that still break the invariant (binary search,
+ * each try replayed), then cut at the violation.
+ */
+function trimCandidates(make: MakeWorld, cands: Candidates, best: Best): void {
+  for (const [invariant, list] of cands) {
+    for (const found of list) {
+      let schedule = found;
+      const breaks = (s: readonly TaskId[]): Run | null => {
+        let r: Run;
+        try {
+          r = replay(make, s);
+        } catch {
+          return null;
+        }
+        return r.firstViolation >= 0 && r.s.violations.some((v) => keyOf(r, v.message, v.task) === invariant) ? r : null;
+      };
+      const tasks = [...new Set(schedule)].sort((a, b) => a - b);
+      for (const t of tasks) {
+        const mine = schedule.reduce((n, x) => n + (x === t ? 1 : 0), 0);
+        const keepFirst = (k: number): TaskId[] => {
+          let seen = 0;
+          return schedule.filter((x) => x !== t || ++seen <= k);
+        };
+        let lo = 1;
+        let hi = mine;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (breaks(keepFirst(mid))) hi = mid;
+          else lo = mid + 1;
+        }
+        const r = breaks(keepFirst(lo));
+        if (r) schedule = keepFirst(lo).slice(0, r.firstViolation);
+      }
+      const r = breaks(schedule);
+      if (!r) continue;
+      const v = r.s.violations.find((x) => keyOf(r, x.message, x.task) === invariant) as { message: string };
+      keep(best, invariant, v.message, schedule.slice(0, r.firstViolation), r.trace.slice(0, r.firstViolation));
+    }
+  }
+}
+
+/** The state after the steps so far, or null where it cannot be hashed. */
+function stateKey(run: Run): string | null {
+  if (!run.rec) return null;
+  const tasks: string[] = [];
+  for (let t = 0; t < run.s.taskCount; t++) tasks.push(`${run.steps[t]}:${run.s.isDone(t) ? 'done' : describe(run.s.pendingOf(t))}:${run.seen[t]}`);
+  return run.rec.stateKey(tasks.join('|'));
+}
+
+/** Replay a schedule on a fresh world. */
+function replay(make: MakeWorld, schedule: readonly TaskId[], reduce = false, hashing = false): Run {
+  const run = start(make, reduce);
+  run.hashing = hashing;
+  for (const t of schedule) stepTask(run, t);
+  return run;
 }
 
 /** Replay a saved schedule: its trace and the violations it ends in (the kernel's words). */
-export function replaySchedule(make: () => World, schedule: readonly TaskId[]): { trace: TraceStep[]; violations: { invariant: string; message: string }[] } {
+export function replaySchedule(make: MakeWorld, schedule: readonly TaskId[]): { trace: TraceStep[]; violations: { invariant: string; message: string }[] } {
   const { s, trace } = replay(make, schedule);
   return { trace, violations: s.violations.map((v) => ({ invariant: invariantOf(v.message), message: v.message })) };
 }
@@ -106,69 +326,119 @@ function lexLess(a: readonly number[], b: readonly number[]): boolean {
   return a.length < b.length;
 }
 
-/** Explore the interleavings of the world's tasks. */
-export function explore(make: () => World, opts: ExploreOptions = {}): ExploreResult {
+/** A point of the depth-first search: the schedule to its parent, the task to step, the sleep sets. */
+interface Point {
+  readonly schedule: readonly TaskId[];
+  readonly choice: TaskId;
+  readonly pre: number;
+  /** The parent's sleep set: tasks whose next step is covered elsewhere, with that step's footprint. */
+  readonly sleep: ReadonlyMap<TaskId, Footprint>;
+  /** The parent's children explored so far (shared by the siblings, filled in depth-first order). */
+  readonly explored: Map<TaskId, Footprint>;
+}
+
+/**
+ * Explore the interleavings of the world's tasks. Exhaustive search uses sleep sets over the
+ * steps' recorded footprints (a step is not taken where an equivalent order was explored) and
+ * state hashing (a state met again, no shallower and with no smaller sleep set, is not searched
+ * again); both need a world that wraps its machine with the recorder, and both are off under a
+ * preemption bound or in random mode, which run every schedule they choose.
+ */
+export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResult {
   const best = new Map<string, ExploreViolation>();
   let interleavings = 0;
   let exhaustive = true;
-  const record = (invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void => {
-    const old = best.get(invariant);
-    if (!old || schedule.length < old.schedule.length || (schedule.length === old.schedule.length && lexLess(schedule, old.schedule))) {
-      best.set(invariant, { invariant, message, schedule: [...schedule], trace: [...trace] });
-    }
-  };
+  const pruned = { sleepSet: 0, stateHash: 0 };
+  const record = (invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void => keep(best, invariant, message, schedule, trace);
+  const bound = opts.preemptionBound ?? Infinity;
+  const mode: Reduction = bound === Infinity && !opts.random ? (opts.reduce ?? 'dpor') : 'none';
+  if (mode === 'dpor') return dpor(make, opts.maxInterleavings, opts.stopAtFirst ?? false);
+  const reduce = mode === 'sleep';
+  let bounded = false;
+  let reducedRun = false;
+  // States searched: for each, the (depth, sleep set) pairs it was searched from.
+  const visited = new Map<string, { depth: number; sleep: ReadonlySet<TaskId> }[]>();
+  const cands: Candidates = new Map();
+  const subset = (a: ReadonlySet<TaskId>, b: ReadonlyMap<TaskId, Footprint>): boolean => [...a].every((t) => b.has(t));
   // Depth-first over schedules; `choose` picks the children of a point (all enabled tasks, one
   // random one); a child that switches away from a task that could continue is a preemption.
-  const bound = opts.preemptionBound ?? Infinity;
-  let bounded = false;
   const finish = (choose: (enabled: TaskId[]) => TaskId[]): void => {
-    const stack: { schedule: TaskId[]; pre: number }[] = [{ schedule: [], pre: 0 }];
+    const stack: (Point | null)[] = [null];
     while (stack.length) {
       if (opts.maxInterleavings !== undefined && interleavings >= opts.maxInterleavings) {
         exhaustive = false;
         return;
       }
-      const top = stack.pop() as { schedule: TaskId[]; pre: number };
-      const schedule = [...top.schedule];
-      let pre = top.pre;
+      const top = stack.pop() as Point | null;
       // Replay the prefix once, then follow the first choice down to a leaf in the same run,
       // leaving the other choices on the stack: one replay per interleaving.
-      const { s, trace, firstViolation } = replay(make, schedule);
-      let violationAt = firstViolation;
+      const run = replay(make, top?.schedule ?? [], reduce, reduce);
+      if (run.rec) reducedRun = true;
+      const schedule = [...(top?.schedule ?? [])];
+      let point: Omit<Point, 'schedule'> | null = top;
+      let sleep: ReadonlyMap<TaskId, Footprint> = new Map();
       for (;;) {
-        if (violationAt >= 0) {
-          for (const v of s.violations) record(invariantOf(v.message), v.message, schedule.slice(0, violationAt), trace.slice(0, violationAt));
+        if (point) {
+          const fp = stepTask(run, point.choice);
+          const next = new Map<TaskId, Footprint>();
+          for (const [u, f] of [...point.sleep, ...point.explored]) if (u !== point.choice && !dependent(f, fp)) next.set(u, f);
+          point.explored.set(point.choice, fp);
+          schedule.push(point.choice);
+          sleep = next;
+          if (run.firstViolation >= 0) {
+            interleavings++;
+            break;
+          }
+          const key = reduce ? stateKey(run) : null;
+          if (key !== null) {
+            const seen = visited.get(key);
+            if (seen?.some((e) => e.depth <= schedule.length && subset(e.sleep, sleep))) {
+              pruned.stateHash++;
+              break;
+            }
+            const entry = { depth: schedule.length, sleep: new Set(sleep.keys()) };
+            if (seen) seen.push(entry);
+            else visited.set(key, [entry]);
+          }
+        } else if (run.firstViolation >= 0) {
           interleavings++;
           break;
         }
-        const enabled = runnableTasks(s);
+        const enabled = runnableTasks(run.s);
         if (!enabled.length) {
           interleavings++;
           const stuck: TaskId[] = [];
-          for (let t = 0; t < s.taskCount; t++) if (!s.isDone(t)) stuck.push(t);
-          if (stuck.length) record('deadlock', `deadlock: ${stuck.map((t) => `${s.nameOf(t)} waits at ${describe(s.pendingOf(t))}`).join('; ')}`, schedule, trace);
+          for (let t = 0; t < run.s.taskCount; t++) if (!run.s.isDone(t)) stuck.push(t);
+          if (stuck.length) record('deadlock', `deadlock: ${stuck.map((t) => `${run.s.nameOf(t)} waits at ${describe(run.s.pendingOf(t))}`).join('; ')}`, schedule, run.trace);
           break;
         }
         const last = schedule[schedule.length - 1];
-        const children = choose(enabled).map((t) => ({ t, pre: pre + (last !== undefined && t !== last && enabled.includes(last) ? 1 : 0) }));
+        const pre = point?.pre ?? 0;
+        const children = choose(enabled.filter((t) => !sleep.has(t))).map((t) => ({ t, pre: pre + (last !== undefined && t !== last && enabled.includes(last) ? 1 : 0) }));
         const kept = children.filter((c) => c.pre <= bound);
         if (kept.length < children.length) bounded = true;
         if (!kept.length) {
-          interleavings++;
+          if (children.length || !sleep.size) interleavings++;
+          else pruned.sleepSet++;
           break;
         }
+        const explored = new Map<TaskId, Footprint>();
         // Push the alternatives in reverse so the lowest task id is explored first (the tie-break order).
-        for (let i = kept.length - 1; i >= 1; i--) stack.push({ schedule: [...schedule, (kept[i] as { t: TaskId }).t], pre: (kept[i] as { pre: number }).pre });
+        for (let i = kept.length - 1; i >= 1; i--) {
+          const c = kept[i] as { t: TaskId; pre: number };
+          stack.push({ schedule: [...schedule], choice: c.t, pre: c.pre, sleep, explored });
+        }
         const first = kept[0] as { t: TaskId; pre: number };
-        const op = describe(s.pendingOf(first.t));
-        s.step(first.t);
-        schedule.push(first.t);
-        trace.push({ task: first.t, name: s.nameOf(first.t), op });
-        pre = first.pre;
-        if (s.violations.length) violationAt = schedule.length;
+        point = { choice: first.t, pre: first.pre, sleep, explored };
+      }
+      recordRun(make, run, best, reduce ? cands : null);
+      if (opts.stopAtFirst && (best.size || cands.size)) {
+        exhaustive = false;
+        return;
       }
     }
   };
+  const sorted = (): ExploreViolation[] => [...best.values()].sort((a, b) => a.invariant.localeCompare(b.invariant));
   if (opts.random) {
     let x = opts.random.seed >>> 0 || 1;
     const rnd = (n: number): number => {
@@ -180,9 +450,178 @@ export function explore(make: () => World, opts: ExploreOptions = {}): ExploreRe
       return x % n;
     };
     for (let i = 0; i < opts.random.runs; i++) finish((enabled) => [enabled[rnd(enabled.length)] as TaskId]);
-    return { interleavings, exhaustive: false, violations: [...best.values()].sort((a, b) => a.invariant.localeCompare(b.invariant)) };
+    return { interleavings, exhaustive: false, violations: sorted(), reduced: false, pruned };
   }
   finish((enabled) => enabled);
+  if (reduce) trimCandidates(make, cands, best);
   if (bounded) exhaustive = false;
-  return { interleavings, exhaustive, violations: [...best.values()].sort((a, b) => a.invariant.localeCompare(b.invariant)) };
+  return { interleavings, exhaustive, violations: sorted(), reduced: reducedRun, pruned };
+}
+
+/** One step on the current path of the DPOR search. */
+interface PathStep {
+  /** Tasks enabled at the state before the step, and those asleep there. */
+  readonly enabled: readonly TaskId[];
+  readonly sleep: ReadonlyMap<TaskId, Footprint>;
+  /** Tasks to try from that state (races found add to it), and those tried. */
+  readonly backtrack: Set<TaskId>;
+  readonly done: Map<TaskId, Footprint>;
+  task: TaskId;
+  fp: Footprint;
+  /** The lock operation the step performed ('acquire' or 'release' of `lock`), if any. */
+  lockOp: LockOp | null;
+  /** Locks the stepping task held before the step, and how (r: shared, w: exclusive). */
+  held: ReadonlyMap<string, 'r' | 'w'>;
+  /** Vector clock of the step (happens-before over dependent steps and program order). */
+  clock: number[];
+}
+
+/**
+ * Stateless dynamic partial-order reduction with sleep sets (Flanagan and Godefroid, POPL 2005):
+ * follow one schedule to its end; wherever a step races with an earlier dependent step of
+ * another task that does not happen before it, add a backtrack point before that earlier step;
+ * then resume from the deepest point with an untried task. No state hashing: pruning a state met
+ * before would hide the races in the subtree below it.
+ */
+function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst: boolean): ExploreResult {
+  const best = new Map<string, ExploreViolation>();
+  let interleavings = 0;
+  let exhaustive = true;
+  const pruned = { sleepSet: 0, stateHash: 0 };
+  let reduced = false;
+  const record = (invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void => keep(best, invariant, message, schedule, trace);
+  const path: PathStep[] = [];
+  const cands: Candidates = new Map();
+  let run = replay(make, [], true);
+  // Locks each task holds at the current point of the path (rebuilt from the path after a replay).
+  let held: Map<string, 'r' | 'w'>[] = [];
+  const rebuildHeld = (upto: number): void => {
+    held = Array.from({ length: run.s.taskCount }, () => new Map<string, 'r' | 'w'>());
+    for (let i = 0; i < upto; i++) {
+      const q = path[i] as PathStep;
+      const h = held[q.task] as Map<string, 'r' | 'w'>;
+      if (q.lockOp?.kind === 'acquire' && q.lockOp.hold) h.set(q.lockOp.lock, q.lockOp.mode);
+      else if (q.lockOp?.kind === 'release') h.delete(q.lockOp.lock);
+    }
+  };
+  rebuildHeld(0);
+  reduced = run.rec !== null;
+  const nTasks = run.s.taskCount;
+  for (;;) {
+    // Extend the current path to a leaf.
+    for (;;) {
+      if (run.firstViolation >= 0) {
+        interleavings++;
+        break;
+      }
+      const d = run.trace.length;
+      let at = path[d];
+      if (!at) {
+        const enabled = runnableTasks(run.s);
+        if (!enabled.length) {
+          interleavings++;
+          const stuck: TaskId[] = [];
+          for (let t = 0; t < nTasks; t++) if (!run.s.isDone(t)) stuck.push(t);
+          if (stuck.length) record('deadlock', `deadlock: ${stuck.map((t) => `${run.s.nameOf(t)} waits at ${describe(run.s.pendingOf(t))}`).join('; ')}`, path.map((p) => p.task), run.trace);
+          break;
+        }
+        const sleep = d === 0 ? new Map<TaskId, Footprint>() : childSleep(path[d - 1] as PathStep);
+        const awake = enabled.filter((t) => !sleep.has(t));
+        if (!awake.length) {
+          pruned.sleepSet++;
+          break;
+        }
+        at = { enabled, sleep, backtrack: new Set([awake[0] as TaskId]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [] };
+        path[d] = at;
+      }
+      const t = [...at.backtrack].filter((u) => !at.done.has(u) && !at.sleep.has(u)).sort((a, b) => a - b)[0];
+      if (t === undefined) break;
+      const lockOp = lockOpOf(run.s.pendingOf(t));
+      const mine = held[t] as Map<string, 'r' | 'w'>;
+      at.held = new Map(mine);
+      const fp = stepTask(run, t);
+      if (lockOp?.kind === 'acquire' && lockOp.hold) mine.set(lockOp.lock, lockOp.mode);
+      else if (lockOp?.kind === 'release') mine.delete(lockOp.lock);
+      at.task = t;
+      at.fp = fp;
+      at.lockOp = lockOp;
+      at.done.set(t, fp);
+      // Vector clock: program order, then every earlier dependent step.
+      const clock = new Array<number>(nTasks).fill(0);
+      for (let i = d - 1; i >= 0; i--) {
+        const q = path[i] as PathStep;
+        if (q.task === t || dependent(q.fp, fp)) for (let k = 0; k < nTasks; k++) clock[k] = Math.max(clock[k] as number, q.clock[k] as number);
+      }
+      clock[t] = (clock[t] as number) + 1;
+      at.clock = clock;
+      // Races: the latest earlier step of another task, dependent and not happening before this one.
+      for (let i = d - 1; i >= 0; i--) {
+        const q = path[i] as PathStep;
+        if (q.task === t || !dependent(q.fp, fp)) continue;
+        if ((q.clock[q.task] as number) <= (precededBy(path, d, t, nTasks)[q.task] as number)) continue;
+        // Never co-enabled: q's task held the lock this step acquires, in a mode that excludes
+        // it, so this step could not have run before q (the race is with q's acquire, earlier).
+        if (lockOp?.kind === 'acquire') {
+          const h = q.held.get(lockOp.lock);
+          if (h === 'w' || (h === 'r' && lockOp.mode === 'w')) continue;
+        }
+        if (q.enabled.includes(t)) q.backtrack.add(t);
+        else for (const u of q.enabled) q.backtrack.add(u);
+        break;
+      }
+    }
+    recordRun(make, run, best, cands);
+    if ((maxInterleavings !== undefined && interleavings >= maxInterleavings) || (stopAtFirst && (best.size || cands.size))) {
+      exhaustive = false;
+      break;
+    }
+    // Back to the deepest point with an untried task.
+    let d = run.trace.length;
+    while (d >= 0) {
+      const at = path[d];
+      if (at && [...at.backtrack].some((u) => !at.done.has(u) && !at.sleep.has(u))) break;
+      d--;
+    }
+    path.length = Math.max(d + 1, 0);
+    if (d < 0) break;
+    run = replay(make, path.slice(0, d).map((p) => p.task), true);
+    rebuildHeld(d);
+  }
+  trimCandidates(make, cands, best);
+  return { interleavings, exhaustive, violations: [...best.values()].sort((a, b) => a.invariant.localeCompare(b.invariant)), reduced, pruned };
+}
+
+type LockOp = { readonly kind: 'acquire'; readonly lock: string; readonly mode: 'r' | 'w'; readonly hold: boolean } | { readonly kind: 'release'; readonly lock: string };
+
+/** Lock acquisitions: the mode, and whether the lock is then held (read_seqbegin only waits out a writer). */
+const ACQUIRES = new Map<string, { mode: 'r' | 'w'; hold: boolean }>([
+  ['down_read', { mode: 'r', hold: true }],
+  ['down_write', { mode: 'w', hold: true }],
+  ['mutex_lock', { mode: 'w', hold: true }],
+  ['spin_lock_irqsave', { mode: 'w', hold: true }],
+  ['write_seqlock', { mode: 'w', hold: true }],
+  ['read_seqbegin', { mode: 'r', hold: false }],
+]);
+const RELEASES = new Set(['up_read', 'up_write', 'mutex_unlock', 'spin_unlock_irqrestore', 'write_sequnlock']);
+
+/** Whether a yield acquires or releases a lock. */
+function lockOpOf(y: Yield | null): LockOp | null {
+  if (!y || !('lock' in y)) return null;
+  const a = ACQUIRES.get(y.op);
+  if (a) return { kind: 'acquire', lock: y.lock.name, ...a };
+  if (RELEASES.has(y.op)) return { kind: 'release', lock: y.lock.name };
+  return null;
+}
+
+/** The sleep set after a step: the parent's sleepers and tried siblings whose step commutes with it. */
+function childSleep(p: PathStep): Map<TaskId, Footprint> {
+  const next = new Map<TaskId, Footprint>();
+  for (const [u, f] of [...p.sleep, ...p.done]) if (u !== p.task && !dependent(f, p.fp)) next.set(u, f);
+  return next;
+}
+
+/** What task t's step at depth d is ordered after through t's own earlier steps (its clock before the step). */
+function precededBy(path: readonly PathStep[], d: number, t: TaskId, nTasks: number): number[] {
+  for (let i = d - 1; i >= 0; i--) if ((path[i] as PathStep).task === t) return (path[i] as PathStep).clock;
+  return new Array<number>(nTasks).fill(0);
 }

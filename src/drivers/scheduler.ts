@@ -2,15 +2,29 @@
 // whose lock is not available, and calls the checkers after every step. The run driver steps
 // tasks in program order; explore will enumerate orders over the same scheduler.
 import type { Task, Yield, Resume } from './task.js';
-import type { TaskId } from '../kernel/locks.js';
+import { PercpuRwSem, SeqLock, type Lock, type Mutex, type SpinLock, type TaskId } from '../kernel/locks.js';
+import type { Recorder } from './footprint.js';
 
 export interface Violation {
   readonly task: TaskId;
   /** The kernel's own words. */
   readonly message: string;
+  /** False for what the kernel only warns about or does not notice (the task goes on); default true (a BUG). */
+  readonly fatal?: boolean;
+  /** Found by a checker that judges the whole state (not the step's own yield). */
+  readonly whole?: boolean;
 }
 
-export type Checker = (s: Scheduler, task: TaskId, y: Yield) => Violation | null;
+/**
+ * A checker runs after every step. One that judges the whole state rather than the step's own
+ * yield names the resources it reads (prefixes of the explore recorder's names), so that the
+ * explore driver's reduction treats every step that writes them as visible.
+ */
+export type Checker = ((s: Scheduler, task: TaskId, y: Yield) => Violation | null) & {
+  readonly reads?: readonly string[];
+  /** The same checker over the recorder's wrapped machine: run when this one fires, to record what it read. */
+  capture?: Checker;
+};
 
 interface Entry {
   readonly id: TaskId;
@@ -31,7 +45,13 @@ export class Scheduler {
   /** Steps taken: (task, yield op) in order. */
   readonly trace: { task: TaskId; op: string }[] = [];
 
-  constructor(private readonly checkers: readonly Checker[] = [mightSleepChecker]) {}
+  /** The footprint and observations of the last step, when a recorder watches the world. */
+  lastStep: { fp: import('./footprint.js').Footprint; obs: string; checked?: import('./footprint.js').Footprint } | null = null;
+
+  constructor(
+    private readonly checkers: readonly Checker[] = [mightSleepChecker],
+    private readonly recorder: Recorder | null = null,
+  ) {}
 
   spawn(name: string, task: Task<unknown>): TaskId {
     const id = this.tasks.length;
@@ -95,18 +115,34 @@ export class Scheduler {
   step(t: TaskId): boolean {
     const e = this.tasks[t];
     if (!e || e.done) return false;
+    const rec = this.recorder;
+    let checked: import('./footprint.js').Footprint | undefined;
+    rec?.begin();
     if (e.pending !== null) {
       const y = e.pending;
+      rec?.yieldFootprint(y);
       // A writer announces itself even while it waits, so new readers block behind it.
       if (y.op === 'down_write' && !y.lock.waitingWriters.includes(t)) y.lock.waitingWriters.push(t);
-      if (!this.perform(e, y)) return false;
+      if (!this.perform(e, y)) {
+        rec?.end();
+        return false;
+      }
       this.trace.push({ task: t, op: y.op });
+      rec?.pause();
+      const fired: Checker[] = [];
       for (const c of this.checkers) {
         const v = c(this, t, y);
-        if (v) this.violations.push(v);
+        if (v) {
+          this.violations.push(c.reads ? { ...v, whole: true } : v);
+          fired.push(c);
+        }
       }
+      rec?.resume();
+      // Run the checkers that fired again, recording what they read (they only read).
+      if (rec && fired.length) checked = rec.capture(() => fired.forEach((c) => (c.capture ?? c)(this, t, y)));
     }
     const r = e.task.next(e.resume);
+    if (rec) this.lastStep = { ...rec.end(), ...(checked ? { checked } : {}) };
     e.resume = undefined;
     if (r.done) {
       e.done = true;
@@ -121,8 +157,25 @@ export class Scheduler {
     return true;
   }
 
+  /** The locks the task holds now, by name ("(read)" for a shared hold). */
+  heldBy(t: TaskId): string[] {
+    const out: string[] = [];
+    for (const l of this.locksSeen) {
+      if (l instanceof PercpuRwSem) {
+        if (l.writer === t) out.push(l.name);
+        else if (l.readers.has(t)) out.push(`${l.name} (read)`);
+      } else if (l instanceof SeqLock) {
+        if (l.writer === t) out.push(l.name);
+      } else if ((l as Mutex | SpinLock).owner === t) out.push(l.name);
+    }
+    return out;
+  }
+
+  private readonly locksSeen = new Set<Lock>();
+
   private perform(e: Entry, y: Yield): boolean {
     const t = e.id;
+    if ('lock' in y) this.locksSeen.add(y.lock);
     switch (y.op) {
       case 'down_read':
         return y.lock.tryRead(t);
@@ -148,9 +201,13 @@ export class Scheduler {
         e.spinlocks.delete(y.lock.name);
         return true;
       case 'write_seqlock':
-        return y.lock.tryWrite(t);
+        // write_seqlock takes the seqlock's spinlock: no sleeping until write_sequnlock.
+        if (!y.lock.tryWrite(t)) return false;
+        e.spinlocks.add(y.lock.name);
+        return true;
       case 'write_sequnlock':
         y.lock.writeUnlock(t);
+        e.spinlocks.delete(y.lock.name);
         return true;
       case 'read_seqbegin': {
         const seq = y.lock.tryReadBegin();
@@ -183,5 +240,5 @@ export function mightSleepChecker(s: Scheduler, t: TaskId, y: Yield): Violation 
   const sleeps = y.op === 'might_sleep' || y.op === 'mutex_lock' || y.op === 'down_read' || y.op === 'down_write';
   if (!sleeps || !s.holdsSpinlock(t)) return null;
   const where = y.op === 'might_sleep' ? y.where : y.op;
-  return { task: t, message: `BUG: sleeping function called from invalid context at ${where}` };
+  return { task: t, message: `BUG: sleeping function called from invalid context at ${where}`, fatal: false };
 }

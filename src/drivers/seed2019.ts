@@ -1,42 +1,119 @@
-// The seed-2019 scenario (issue 8, built-in; its layout also in docs/architecture.md): one node
-// with 1 GiB of RAM; two 128 MiB persistent-memory namespaces mapped with --map=dev (an altmap
-// of 2 reserve pfns and 1022 memmap pfns each), A at 4 GiB and B right above it. B is already
-// mapped; A is being memremapped while B is destroyed. CONFIG_DEBUG_VM with page_init_poison but
-// not DEBUG_VM_PGFLAGS, as in the 5.4-rc4 report: a poisoned struct page reads as all-ones fields
-// (a false answer), the checkers that fire are the kernel's own assertions and bad_range.
+// The seed-2019 built-in scenarios (issue 8; layouts pinned in docs/designs.md). One node with
+// 1 GiB of RAM (seed-2019, seed-2019-hotplug) or 1 GiB + 64 MiB (seed-2019-subsection).
+// - seed-2019: two 128 MiB persistent-memory namespaces mapped with --map=dev (an altmap of 2
+//   reserve pfns and 1022 memmap pfns each), A at 4 GiB and B right above it. B is already
+//   mapped; A is being memremapped while B is destroyed.
+// - seed-2019-hotplug: the same with hot-added RAM: three 128 MiB DIMMs from 4 GiB, C, A and B;
+//   C and B are online (Movable), A is added but offline and is being onlined (online_movable)
+//   while B is offlined and removed — B's span search walks down through A.
+// - seed-2019-subsection: A is a 192 MiB namespace starting at 1 GiB + 64 MiB, inside the last
+//   RAM section (a section shared with System RAM); B is the 128 MiB namespace above it.
+// The kernel config (--config): CONFIG_DEBUG_VM with page_init_poison but not
+// CONFIG_DEBUG_VM_PGFLAGS by default, as in the 5.4-rc4 report: a poisoned struct page reads as
+// all-ones fields (a false answer) and the checkers that fire are the kernel's own assertions
+// and bad_range. With pgflags, PF_POISONED_CHECK fires on reading a poisoned page; without
+// DEBUG_VM the memmap is stale (an earlier owner's bytes) and no VM_BUG_ON exists, so only the
+// model's own invariants judge.
 import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { archFor } from '../arch/index.js';
 import { freeAreaInit } from '../kernel/mm_init.js';
-import { profileForOption } from '../profiles/profile.js';
-import { designProfile, DESIGNS } from './designs.js';
-import { HotplugMachine } from '../kernel/memory_hotplug.js';
+import { resolveDesign, type Design, type ResolvedDesign } from './designs.js';
+import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
-import { devicePageChecker, hotplugCheckers, pageblockZoneChecker, pageCountChecker, zoneSpanChecker } from '../kernel/debug.js';
+import { devicePageChecker, deviceSpanChecker, pageblockZoneChecker, pageCountChecker, poisonedReadChecker, zoneSpanChecker } from '../kernel/debug.js';
 import { memremapPages, memunmapPages, pgmapAddress, VmemAltmap, type DevPagemap } from '../kernel/memremap.js';
 import { memmapBoot } from '../memmap/boot.js';
 import { ExtentMemmap } from '../memmap/extent.js';
 import { pageWriterFor } from '../memmap/source.js';
-import { Scheduler } from './scheduler.js';
-import type { World } from './explore.js';
+import { Scheduler, type Checker } from './scheduler.js';
+import type { World, WorldContext } from './explore.js';
+import type { Task } from './task.js';
+import { compactionScanner, kpageflagsReader, memoryFailure, setZoneContiguous, testPagesInAZone, type WalkerName } from '../kernel/walkers.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-/** A fresh seed-2019 world for a design (v5.3, serialize, no-shrink, 6.1, current) or a kernel release. */
-export function seed2019World(design: string): World {
-  const { spec } = loadMachineYaml('seed-2019', 'nodes:\n  - { nid: 0, cpus: 2, memory: [{ start: 0x100000, end: 1G }] }\n');
-  const profile = DESIGNS.some((d) => d.name === design) ? designProfile(design).profile : profileForOption(design);
-  const state = freeAreaInit(archFor(spec, profile), profile, spec);
+export const BUILTIN_SCENARIOS = ['seed-2019', 'seed-2019-hotplug', 'seed-2019-subsection'] as const;
+export type BuiltinScenario = (typeof BUILTIN_SCENARIOS)[number];
+
+/** The kernel config the world is built with (--config). */
+export type DebugConfig = 'debug_vm' | 'debug_vm_pgflags' | 'no_debug_vm';
+export const DEBUG_CONFIGS: readonly DebugConfig[] = ['debug_vm', 'debug_vm_pgflags', 'no_debug_vm'];
+
+export interface WorldSpec {
+  readonly scenario: BuiltinScenario;
+  readonly design: string | Design | ResolvedDesign;
+  readonly config?: DebugConfig;
+  /** User designs a name may refer to (as a base). */
+  readonly userDesigns?: readonly Design[];
+  /** Other pfn walkers run as concurrent tasks over A's range (or A's zone). */
+  readonly walkers?: readonly WalkerName[];
+}
+
+/** A walker task over the scenario's namespace or block A: [start, end) and the zone of RAM around it. */
+function walkerTask(m: HotplugMachine, w: WalkerName, start: number, end: number, ramZone: string): Task<number> {
+  const zone = m.zoneByName(0, ramZone as Parameters<HotplugMachine['zoneByName']>[1]);
+  switch (w) {
+    case 'compaction':
+      return compactionScanner(m, zone);
+    case 'kpageflags':
+      return kpageflagsReader(m, start, end);
+    case 'memory_failure':
+      return memoryFailure(m, end - 1);
+    case 'set_zone_contiguous':
+      return setZoneContiguous(m, zone);
+    case 'test_pages_in_a_zone':
+      return testPagesInAZone(m, start, end);
+  }
+}
+
+/** The checkers a config has: the kernel's VM_BUG_ONs and bad_range only with DEBUG_VM. */
+function checkersFor(m: HotplugMachine, config: DebugConfig): Checker[] {
+  const model = [pageCountChecker(m), devicePageChecker(m), poisonedReadChecker(m, config === 'debug_vm_pgflags')];
+  if (config === 'no_debug_vm') return [...model, deviceSpanChecker(m)];
+  return [zoneSpanChecker(m), pageblockZoneChecker(m), ...model];
+}
+
+/**
+ * The checkers over the plain machine (fast), each paired with its twin over the recorder's
+ * wrapped machine, which the scheduler runs when one fires to record what it read.
+ */
+function watchedCheckers(m: HotplugMachine, mm: HotplugMachine, config: DebugConfig): Checker[] {
+  const plain = checkersFor(m, config);
+  if (mm === m) return plain;
+  const twins = checkersFor(mm, config);
+  plain.forEach((c, i) => (c.capture = twins[i]));
+  return plain;
+}
+
+/** A fresh world of a built-in scenario for a design (or kernel release) and config. */
+export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: null }): World {
+  const config = spec.config ?? 'debug_vm';
+  const resolved = typeof spec.design === 'object' && 'profile' in spec.design ? spec.design : resolveDesign(spec.design, spec.userDesigns);
+  const ramEnd = spec.scenario === 'seed-2019-subsection' ? '0x44000000' : '1G';
+  const { spec: machine } = loadMachineYaml(spec.scenario, `nodes:\n  - { nid: 0, cpus: 2, memory: [{ start: 0x100000, end: ${ramEnd} }] }\n`);
+  const profile = resolved.profile;
+  const state = freeAreaInit(archFor(machine, profile), profile, machine);
+  const poison = config !== 'no_debug_vm';
   const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison: true, runDeferred: true });
+  memmapBoot(state, store, { poison, runDeferred: true });
   const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.pageInitPoisoning = true;
-  const namespace = (name: string, start: number): DevPagemap => ({
+  m.pageInitPoisoning = poison;
+  m.steps = resolved.steps;
+  const setup = (name: string, task: Task<number>): void => {
+    const s = new Scheduler(checkersFor(m, config));
+    s.spawn(name, task);
+    s.runInOrder();
+    if (s.violations.length) throw new Error(`${spec.scenario} setup: ${s.violations[0]?.message}`);
+    if (s.result(0) !== 0) throw new Error(`${spec.scenario} setup: ${name} returned ${String(s.result(0))}`);
+  };
+  const namespace = (name: string, start: number, bytes: number): DevPagemap => ({
     name,
     type: 'fsdax',
     start,
-    end: start + 128 * MiB - 1,
-    // nd_pfn_init for 128 MiB --map=dev at 2 MiB alignment: dataoff 4 MiB, reserve 2, free 1022.
+    end: start + bytes - 1,
+    // nd_pfn_init for --map=dev at 2 MiB alignment: 64 bytes per pfn + 8 KiB, rounded up to 2 MiB
+    // (4 MiB for 128 and 192 MiB): reserve 2, free 1022.
     altmap: new VmemAltmap(start / 4096, 2, 1022),
     vmemmapShift: 0,
     address: pgmapAddress(m),
@@ -44,17 +121,48 @@ export function seed2019World(design: string): World {
     initialisedTo: 0,
     live: true,
   });
-  const b = namespace('pmem1', 4 * GiB + 128 * MiB);
-  const setup = new Scheduler(hotplugCheckers(m));
-  setup.spawn('memremap B', memremapPages(m, b));
-  setup.runInOrder();
-  if (setup.violations.length) throw new Error(`seed-2019 setup: ${setup.violations[0]?.message}`);
-  const a = namespace('pmem0', 4 * GiB);
+  if (spec.scenario === 'seed-2019-hotplug') {
+    const c = 4 * GiB;
+    const a = 4 * GiB + 128 * MiB;
+    const b = 4 * GiB + 256 * MiB;
+    for (const [n, x] of [['C', c], ['A', a], ['B', b]] as const) setup(`add ${n}`, addMemory(m, 0, x, 128 * MiB));
+    const blockOf = (bytes: number): number => bytes / m.blockBytes;
+    setup('online C', onlineBlock(m, blockOf(c), 'online_movable'));
+    setup('online B', onlineBlock(m, blockOf(b), 'online_movable'));
+    const mm = ctx.recorder ? ctx.recorder.instrument(m) : m;
+    const checkers = watchedCheckers(m, mm, config);
+    function* offlineRemove(): Task<number> {
+      const rc = yield* offlineBlock(mm, blockOf(b));
+      if (rc) return rc;
+      return yield* removeMemory(mm, b, 128 * MiB);
+    }
+    return {
+      tasks: [
+        { name: 'online A', task: onlineBlock(mm, blockOf(a), 'online_movable') },
+        { name: 'offline+remove B', task: offlineRemove() },
+        ...(spec.walkers ?? []).map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
+      ],
+      checkers,
+    };
+  }
+  const [aStart, aBytes, bStart] = spec.scenario === 'seed-2019-subsection' ? [GiB + 64 * MiB, 192 * MiB, GiB + 256 * MiB] : [4 * GiB, 128 * MiB, 4 * GiB + 128 * MiB];
+  const b = namespace('pmem1', bStart, 128 * MiB);
+  setup('memremap B', memremapPages(m, b));
+  const a = namespace('pmem0', aStart, aBytes);
+  const mm = ctx.recorder ? ctx.recorder.instrument(m) : m;
+  ctx.recorder?.instrumentPgmap(a);
+  const checkers = watchedCheckers(m, mm, config);
   return {
     tasks: [
-      { name: 'memremap A', task: memremapPages(m, a) },
-      { name: 'memunmap B', task: memunmapPages(m, b) },
+      { name: 'memremap A', task: memremapPages(mm, a) },
+      { name: 'memunmap B', task: memunmapPages(mm, b) },
+      ...(spec.walkers ?? []).map((w) => ({ name: w, task: walkerTask(mm, w, Math.floor(aStart / (128 * MiB)) * 32768, (aStart + aBytes) / 4096, 'Normal') })),
     ],
-    checkers: [zoneSpanChecker(m), pageCountChecker(m), pageblockZoneChecker(m), devicePageChecker(m)],
+    checkers,
   };
+}
+
+/** The seed-2019 world for a design or kernel release (default config). */
+export function seed2019World(design: string, ctx: WorldContext = { recorder: null }): World {
+  return builtinWorld({ scenario: 'seed-2019', design }, ctx);
 }

@@ -1,8 +1,10 @@
 // The CONFIG_DEBUG_VM analogue for hotplug: checkers the drivers call after every task step.
 // Each reports in the kernel's own words. Zone spans are checked where the kernel checks them
 // (bad_range / page_outside_zone_boundaries on online pages), not as a global predicate.
-import type { Checker, Violation } from '../drivers/scheduler.js';
-import type { HotplugMachine } from './memory_hotplug.js';
+import type { Checker, Scheduler, Violation } from '../drivers/scheduler.js';
+import type { Yield } from '../drivers/task.js';
+import type { TaskId } from './locks.js';
+import { zoneForDevice, type HotplugMachine } from './memory_hotplug.js';
 import { pagePgmap, pfnEnd, pfnFirst } from './memremap.js';
 
 /** The memory pfns of a block: all of a hot-added one, the memblock ranges of a boot one. */
@@ -11,9 +13,14 @@ function memoryOf(m: HotplugMachine, id: number, start: number, end: number): [n
   return m.state.regions.map((r) => [Math.max(r.start, start), Math.min(r.end, end)] as [number, number]).filter(([s, e]) => s < e);
 }
 
+/** A whole-state checker with the resources it reads (see Checker). */
+function withReads(c: (s: Scheduler, task: TaskId, y: Yield) => Violation | null, reads: readonly string[]): Checker {
+  return Object.assign(c, { reads });
+}
+
 /** bad_range: the memory pages of every online block lie inside the span of the zone they are in. */
 export function zoneSpanChecker(m: HotplugMachine): Checker {
-  return (_s, task) => {
+  return withReads((_s, task) => {
     for (const b of m.blocks.values()) {
       if (b.state !== 'online' || !b.validZones || b.validZones === 'none') continue;
       // Only online pages are checked (pfn_to_online_page): offline_pages takes the sections
@@ -38,7 +45,7 @@ export function zoneSpanChecker(m: HotplugMachine): Checker {
       }
     }
     return null;
-  };
+  }, ['m.blocks', 'm.hotAdded', 'mem_section', 'zone:', 'node:', 'lock:']);
 }
 
 /** A hotplug writer is between updates of spans or counts that readers see together. */
@@ -52,7 +59,7 @@ function spansInFlux(m: HotplugMachine, nid: number): boolean {
  * Judged outside mem_hotplug_lock's write side (get_online_mems readers never see the middle).
  */
 export function pageCountChecker(m: HotplugMachine): Checker {
-  return (_s, task) => {
+  return withReads((_s, task) => {
     if (m.memHotplugLock.writer !== null) return null;
     for (const node of m.state.nodes) {
       const sum = node.zones.reduce((n, z) => n + z.presentPages, 0);
@@ -66,7 +73,7 @@ export function pageCountChecker(m: HotplugMachine): Checker {
       }
     }
     return null;
-  };
+  }, ['zone:', 'node:', 'lock:mem_hotplug_lock']);
 }
 
 /**
@@ -78,15 +85,27 @@ function structPageAddress(m: HotplugMachine, pfn: number): string {
   return (0xffffea0000000000n + BigInt(pfn) * BigInt(m.recordScratch.length)).toString(16);
 }
 
-/** VM_BUG_ON_PAGE(PagePoisoned(p)): a task read a struct page that is still poisoned. */
-export function poisonedReadChecker(m: HotplugMachine): Checker {
+/**
+ * A task read a struct page nothing initialised. With CONFIG_DEBUG_VM_PGFLAGS, PF_POISONED_CHECK:
+ * VM_BUG_ON_PAGE(PagePoisoned(p)), a BUG. Without it the read goes on with a false answer
+ * (all-ones fields when page_init_poison poisoned the memmap, an earlier owner's bytes when
+ * CONFIG_DEBUG_VM is off): reported, not fatal.
+ */
+export function poisonedReadChecker(m: HotplugMachine, pgflags = true): Checker {
   return (_s, task, y): Violation | null => {
     if (y.op !== 'access' || y.kind !== 'read') return null;
     const mm = /^struct page (\d+)$/.exec(y.what);
     if (!mm) return null;
     const pfn = Number(mm[1]);
-    if (m.store.stateOf(pfn) !== 'poisoned') return null;
-    return { task, message: `page:${structPageAddress(m, pfn)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))` };
+    const st = m.store.stateOf(pfn);
+    if (st === 'poisoned') {
+      if (pgflags) return { task, message: `page:${structPageAddress(m, pfn)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))` };
+      return { task, message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} is uninitialized and poisoned: read as all-ones fields (no CONFIG_DEBUG_VM_PGFLAGS, so no VM_BUG_ON_PAGE(PagePoisoned(p)))`, fatal: false };
+    }
+    if (st === 'stale' && !pgflags) {
+      return { task, message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} was never initialised: read an earlier owner's bytes (CONFIG_DEBUG_VM off, nothing reported)`, fatal: false };
+    }
+    return null;
   };
 }
 
@@ -109,7 +128,7 @@ export function pageblockZoneChecker(m: HotplugMachine): Checker {
  * at every section start in between).
  */
 export function devicePageChecker(m: HotplugMachine): Checker {
-  return (_s, task): Violation | null => {
+  return withReads((_s, task): Violation | null => {
     const pps = m.state.sparse.pagesPerSection;
     for (const p of m.pgmaps) {
       if (!p.live) continue;
@@ -126,7 +145,31 @@ export function devicePageChecker(m: HotplugMachine): Checker {
       }
     }
     return null;
-  };
+  }, ['pgmaps', 'pgmap:', 'memmap:', 'mem_section']);
+}
+
+/**
+ * The model's invariant where the kernel has no check (CONFIG_DEBUG_VM off): the pages
+ * memmap_init_zone_device has initialised lie inside the span of their zone. Judged when no
+ * hotplug writer is mid-update; a span that ends inside a live namespace stays wrong after.
+ */
+export function deviceSpanChecker(m: HotplugMachine): Checker {
+  return withReads((_s, task): Violation | null => {
+    if (m.memHotplugLock.writer !== null) return null;
+    for (const p of m.pgmaps) {
+      if (!p.live) continue;
+      const first = pfnFirst(p, m.pageBytes);
+      const to = Math.min(p.initialisedTo, pfnEnd(p, m.pageBytes));
+      if (to <= first) continue;
+      const z = zoneForDevice(m, p.nid);
+      const zs = z.zoneStartPfn;
+      const ze = zs + z.spannedPages;
+      if (first >= zs && to <= ze) continue;
+      const pfn = first < zs ? first : Math.max(ze, first);
+      return { task, message: `pfn 0x${pfn.toString(16)} of ${p.name} initialised for node ${z.nid} zone ${z.name} lies outside its span [ ${zs.toString(16)} - ${ze.toString(16)} ] (CONFIG_DEBUG_VM off: the kernel reports nothing)` };
+    }
+    return null;
+  }, ['pgmaps', 'pgmap:', 'zone:', 'lock:mem_hotplug_lock']);
 }
 
 export function hotplugCheckers(m: HotplugMachine): Checker[] {

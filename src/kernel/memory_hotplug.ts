@@ -12,6 +12,7 @@
 // pages cannot move fails with EBUSY when the scenario says so), the buddy allocator's view of
 // onlined pages, CMA pages in the auto-movable stats, and memmap_on_memory's "inaccessible"
 // memory (s390).
+import type { DesignSteps } from './steps.js';
 import type { Task } from '../drivers/task.js';
 import type { ZoneName } from '../arch/arch.js';
 import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
@@ -96,6 +97,8 @@ export class HotplugMachine {
   readonly resources: HotplugResource[] = [];
   /** virtio-mem devices by name. */
   readonly virtioMem = new Map<string, VirtioMemDevice>();
+  /** The design's replacements of named steps (kernel/steps.ts); empty: the kernel's own. */
+  steps: Partial<DesignSteps> = {};
   /** Live dev_pagemaps (memremap_pages), in the order they were mapped. */
   readonly pgmaps: DevPagemap[] = [];
   /** Counter behind each pgmap's address. */
@@ -183,7 +186,7 @@ export class HotplugMachine {
 
   /** v5.3 __remove_zone for a range leaving its zone: the pfn_valid span search. */
   shrinkForRemoval(zone: Zone, start: Pfn, end: Pfn): Task<void> {
-    return shrinkSpans(this, zone, start, end, 'valid');
+    return shrinkZoneSpan(this, zone, start, end, 'valid');
   }
 
   seqlockOf(zone: Zone): SeqLock {
@@ -772,7 +775,7 @@ function* removePfnRangeFromZone(m: HotplugMachine, zone: Zone, start: Pfn, end:
     forEachSectionPiece(m.state.sparse.pagesPerSection, start, end, (sec, s, e) => m.store.poisonRange(s, e));
     yield { op: 'access', kind: 'write', what: `memmap [${start}, ${end})` };
   }
-  yield* shrinkSpans(m, zone, start, end, 'online');
+  yield* shrinkZoneSpan(m, zone, start, end, 'online');
 }
 
 /** mhp_deinit_memmap_on_memory: sections the vmemmap pages fill go offline; the pages leave the zone (page_zone of the first). */
@@ -783,13 +786,18 @@ function* mhpDeinitMemmapOnMemory(m: HotplugMachine, zone: Zone, start: Pfn, nr:
   if (m.state.profile.features.shrinkAtOffline) yield* removePfnRangeFromZone(m, zone, start, start + nr);
 }
 
+/** The design's shrink_zone_span step, or the kernel's. */
+function shrinkZoneSpan(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
+  return (m.steps.shrink_zone_span ?? shrinkSpans)(m, zone, start, end, search);
+}
+
 /**
  * shrink_zone_span + update_pgdat_span (before 5.14 under pgdat_resize_lock, the zone span under
  * its seqlock), after [start, end) left the zone. The search for the new first or last pfn of the zone reads
  * struct pages: from 5.5 only of online sections (pfn_to_online_page); v5.3 took any pfn_valid
  * one, so offline-but-present memory still counted.
  */
-function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
+export function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
   const node = m.node(zone.nid);
   const nid = zone.nid;
   // pfn_to_online_page (5.5+) or pfn_valid (v5.3) first; only then is the struct page read.
@@ -902,7 +910,7 @@ export function* removeMemory(m: HotplugMachine, startBytes: PhysAddr, sizeBytes
     for (const node of m.state.nodes) {
       for (const zone of node.zones) {
         if (zone.spannedPages && start < zoneEnd(zone) && start + nr > zone.zoneStartPfn) {
-          yield* shrinkSpans(m, zone, Math.max(start, zone.zoneStartPfn), Math.min(start + nr, zoneEnd(zone)), 'valid');
+          yield* shrinkZoneSpan(m, zone, Math.max(start, zone.zoneStartPfn), Math.min(start + nr, zoneEnd(zone)), 'valid');
         }
       }
     }

@@ -211,17 +211,15 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
   }
   if (p.altmap) {
     const a = p.altmap;
-    yield* initDeviceRange(m, zone, a.basePfn + a.reserve, a.basePfn + a.offset, null);
+    // The serialize design (the 2019 patch) drops memmap_init_zone's ZONE_DEVICE limit, so the
+    // reserve pfns are initialised too; the kernels never initialise them.
+    const from = m.state.profile.features.zoneDeviceInitUnderLock ? a.basePfn : a.basePfn + a.reserve;
+    yield* initDeviceRange(m, zone, from, a.basePfn + a.offset, null);
   }
   const rule = m.state.profile.features.zoneDeviceRefcount;
   const zero = rule === 'all-but-generic-zero' ? p.type !== 'generic' : rule === 'private-coherent-zero' && (p.type === 'private' || p.type === 'coherent');
   const refcount = zero ? 0 : 1;
-  // memmap_init_zone_device: every device pfn gets the pgmap — outside mem_hotplug_lock, except
-  // in the serialize design (the 2019 patch) where it all happens before the lock is dropped.
-  const underLock = m.state.profile.features.zoneDeviceInitUnderLock;
-  if (underLock) yield* initDeviceRange(m, zone, pfnFirst(p, page), end, { pgmap: p, refcount });
-  yield { op: 'up_write', lock: m.memHotplugLock };
-  if (!underLock) yield* initDeviceRange(m, zone, pfnFirst(p, page), end, { pgmap: p, refcount });
+  yield* (m.steps.memmap_init_zone_device ?? memmapInitZoneDevice)(m, zone, p, refcount);
   // pr_info in v5.3 ("<dev> initialised, N pages in Tms") and 5.4-6.3 ("memmap_init_zone_device
   // initialised ..."), pr_debug from 6.4. The time is the run's, so the line is recorded as omitted.
   const n = end - pfnFirst(p, page);
@@ -231,6 +229,24 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
     m.state.log.omit(line, 'the time memmap_init_zone_device took is not modelled (mmsim time prices it)');
   }
   return 0;
+}
+
+/**
+ * memremap_pages after move_pfn_range_to_zone (v5.3 and 6.1): mem_hotplug_done, then
+ * memmap_init_zone_device gives every device pfn its pgmap outside mem_hotplug_lock — except in
+ * the serialize design (the 2019 patch), where it all happens before the lock is dropped.
+ */
+export function* memmapInitZoneDevice(m: HotplugMachine, zone: Zone, p: DevPagemap, refcount: number): Task<void> {
+  const end = pfnEnd(p, m.pageBytes);
+  const underLock = m.state.profile.features.zoneDeviceInitUnderLock;
+  if (underLock) yield* initDeviceRange(m, zone, pfnFirst(p, m.pageBytes), end, { pgmap: p, refcount });
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  if (!underLock) yield* initDeviceRange(m, zone, pfnFirst(p, m.pageBytes), end, { pgmap: p, refcount });
+}
+
+/** initDeviceRange for a design's step: the pages of [start, end) get the pgmap. */
+export function initDevicePages(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, pgmap: DevPagemap, refcount: number): Task<void> {
+  return initDeviceRange(m, zone, start, end, { pgmap, refcount });
 }
 
 /**

@@ -273,6 +273,20 @@ export class Sparse {
     return n;
   }
 
+  /** One section's state as a string (the explore driver's footprints and state hashing). */
+  sectionDigest(nr: number): string {
+    const r = this.runOf(nr);
+    if (!r) return '-';
+    return `${r.nid}${r.present ? 'p' : ''}${r.hasMemMap ? 'm' : ''}${r.online ? 'o' : ''}${r.early ? 'e' : ''}/${(this.partialMaps.get(nr) ?? this.fullSubsectionMap).toString(16)}/${this.deviceTainted.has(nr) ? 't' : ''}`;
+  }
+
+  /** The whole sparse state as one string (the explore driver's state hashing). */
+  digest(): string {
+    const runs = this.runs.map((r) => `${r.startNr}-${r.endNr}:${r.nid}${r.present ? 'p' : ''}${r.hasMemMap ? 'm' : ''}${r.online ? 'o' : ''}${r.early ? 'e' : ''}`).join(',');
+    const maps = [...this.partialMaps].sort((a, b) => a[0] - b[0]).map(([n, v]) => `${n}=${v.toString(16)}`).join(',');
+    return `${runs}|${maps}|${[...this.deviceTainted].sort((a, b) => a - b).join(',')}`;
+  }
+
   /** struct mem_section per present section, materialised on first use. */
   get sections(): ReadonlyMap<number, MemSection> {
     if (this.view) return this.view;

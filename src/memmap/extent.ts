@@ -164,6 +164,27 @@ export class ExtentMemmap implements MemmapStore {
     return true;
   }
 
+  /** What [start, end) holds as one string, adjacent equal runs merged (the explore driver's state hashing). */
+  digest(start: number, end: number): string {
+    const parts: string[] = [];
+    let last: Run | null = null;
+    let lastEnd = -1;
+    for (let i = this.firstEndingAfter(start); i < this.runs.length; i++) {
+      const r = this.runs[i] as Run;
+      if (r.start >= end) break;
+      const s = Math.max(r.start, start);
+      const e = Math.min(r.end, end);
+      if (last && lastEnd === s && sameContent(last, r)) {
+        parts[parts.length - 1] = parts[parts.length - 1]?.replace(/^(\d+)-\d+/, `$1-${e}`) ?? '';
+      } else {
+        parts.push(`${s}-${e}:${r.kind}/${r.zone}/${r.nid}/${r.flagsOr}/${r.pageType ?? ''}/${r.words?.map(([w, v]) => `${w}=${v}`).join('.') ?? ''}`);
+      }
+      last = r;
+      lastEnd = e;
+    }
+    return parts.join(',');
+  }
+
   /** Runs in the store, for tests and the benchmark. */
   runCount(): number {
     return this.runs.length;

@@ -45,6 +45,8 @@ export interface MemmapStore {
   /** page->page_type := value over [start, end) (e.g. __SetPageOffline on fresh pages). */
   setPageTypeRange(start: number, end: number, value: number): void;
   stateOf(pfn: number): PageState;
+  /** What [start, end) holds as one string (state hashing); absent where the backend cannot say cheaply. */
+  digest?(start: number, end: number): string;
   /** The record's bytes (recordBytes long); false if the pfn has no memmap. */
   readRecord(pfn: number, out: Uint8Array): boolean;
 }

@@ -1,0 +1,229 @@
+// `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
+// scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
+import { InputError } from '../errors.js';
+import { explore, replaySchedule, type ExploreResult, type Reduction, type TraceStep } from '../drivers/explore.js';
+import { BUILTIN_SCENARIOS, builtinWorld, DEBUG_CONFIGS, type BuiltinScenario, type DebugConfig } from '../drivers/seed2019.js';
+import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../drivers/designs.js';
+import { STEP_DOCS, type DesignSteps } from '../kernel/steps.js';
+import { WALKERS, type WalkerName } from '../kernel/walkers.js';
+import { ExpectFailed, readText } from './run.js';
+
+export interface ExploreCliOptions {
+  readonly design: string;
+  readonly bound?: string;
+  readonly seed?: string;
+  readonly runs?: string;
+  readonly reduce: string;
+  readonly config: string;
+  readonly walker?: readonly string[];
+  readonly json?: boolean;
+}
+
+/** A design argument: a built-in name, a kernel release, or a design file (loaded). */
+async function designArg(arg: string): Promise<{ design: Design | string; user: Design[]; label: string }> {
+  if (isDesignFile(arg)) {
+    const d = await loadDesignFile(arg);
+    return { design: d, user: [d], label: d.name };
+  }
+  try {
+    resolveDesign(arg);
+  } catch {
+    throw new InputError(`--design ${arg}: expected a design (${DESIGNS.map((d) => d.name).join(', ')}), a kernel release such as 6.1, or a design file such as examples/designs/dont-shrink-zone-device.mjs`);
+  }
+  return { design: arg, user: [], label: arg };
+}
+
+function scenarioArg(s: string | undefined): BuiltinScenario {
+  if (s && (BUILTIN_SCENARIOS as readonly string[]).includes(s)) return s as BuiltinScenario;
+  if (s && /\.ya?ml$/.test(s)) throw new InputError(`explore: ${s}: scenario files cannot be explored yet (their steps run in order under mmsim run); the built-in scenarios are ${BUILTIN_SCENARIOS.join(', ')}`);
+  throw new InputError(`explore: ${s ? `unknown scenario ${s}` : 'no scenario given'}; the built-in ones are ${BUILTIN_SCENARIOS.join(', ')}`);
+}
+
+function configArg(c: string): DebugConfig {
+  if ((DEBUG_CONFIGS as readonly string[]).includes(c)) return c as DebugConfig;
+  throw new InputError(`--config ${c}: expected one of ${DEBUG_CONFIGS.join(', ')}`);
+}
+
+function walkersArg(ws: readonly string[] | undefined): WalkerName[] {
+  return (ws ?? []).map((w) => {
+    if ((WALKERS as readonly string[]).includes(w)) return w as WalkerName;
+    throw new InputError(`--walker ${w}: expected one of ${WALKERS.join(', ')}`);
+  });
+}
+
+function wholeNumber(flag: string, v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`${flag} ${v}: expected ${what}`);
+  return n;
+}
+
+/** One trace line: step number, task, what it did, and the locks it holds after. */
+export function traceLine(i: number, st: TraceStep): string {
+  return `  ${String(i + 1).padStart(4)}  ${st.name}: ${st.op}${st.held.length ? `  [holds ${st.held.join(', ')}]` : ''}`;
+}
+
+/** The command line that reruns a search. */
+function rerunCommand(scenario: string, designArgText: string, o: ExploreCliOptions): string {
+  const parts = ['mmsim explore', scenario, '--design', designArgText];
+  if (o.config !== 'debug_vm') parts.push('--config', o.config);
+  for (const w of o.walker ?? []) parts.push('--walker', w);
+  if (o.bound !== undefined) parts.push('--bound', o.bound);
+  if (o.runs !== undefined) parts.push('--runs', o.runs, '--seed', o.seed ?? '1');
+  if (o.reduce !== 'dpor') parts.push('--reduce', o.reduce);
+  return parts.join(' ');
+}
+
+interface SearchSetup {
+  readonly scenario: BuiltinScenario;
+  readonly design: Design | string;
+  readonly user: Design[];
+  readonly label: string;
+  readonly config: DebugConfig;
+  readonly walkers: WalkerName[];
+}
+
+async function setup(scenarioText: string | undefined, o: ExploreCliOptions): Promise<SearchSetup> {
+  const scenario = scenarioArg(scenarioText);
+  const d = await designArg(o.design);
+  return { scenario, ...d, config: configArg(o.config), walkers: walkersArg(o.walker) };
+}
+
+function search(s: SearchSetup, o: ExploreCliOptions): { r: ExploreResult; seconds: number } {
+  const bound = wholeNumber('--bound', o.bound, 'a whole number of preemptions such as 1');
+  const runs = wholeNumber('--runs', o.runs, 'a number of random schedules such as 1000');
+  const seed = wholeNumber('--seed', o.seed, 'a whole number') ?? 1;
+  if (!['dpor', 'sleep', 'none'].includes(o.reduce)) throw new InputError(`--reduce ${o.reduce}: expected dpor, sleep or none`);
+  const t0 = performance.now();
+  const r = explore((ctx) => builtinWorld({ scenario: s.scenario, design: s.design, config: s.config, userDesigns: s.user, walkers: s.walkers }, ctx), {
+    ...(bound !== undefined ? { preemptionBound: bound } : {}),
+    ...(runs !== undefined ? { random: { runs, seed } } : {}),
+    reduce: o.reduce as Reduction,
+  });
+  return { r, seconds: (performance.now() - t0) / 1000 };
+}
+
+function modeText(r: ExploreResult, o: ExploreCliOptions): string {
+  if (o.runs !== undefined) return `random, seed ${o.seed ?? '1'}`;
+  if (r.exhaustive) return r.reduced && o.reduce !== 'none' ? `exhaustive, ${o.reduce === 'sleep' ? 'sleep sets and state hashing' : 'DPOR'}` : 'exhaustive';
+  return o.bound !== undefined ? `bound ${o.bound}` : 'stopped early';
+}
+
+/** mmsim explore SCENARIO: print each violated invariant's shortest trace, or "no violation". */
+export async function exploreCommand(scenarioText: string | undefined, o: ExploreCliOptions, out: (s: string) => void): Promise<void> {
+  const s = await setup(scenarioText, o);
+  const { r, seconds } = search(s, o);
+  const rerun = rerunCommand(s.scenario, o.design, o);
+  if (o.json) {
+    out(
+      JSON.stringify(
+        {
+          scenario: s.scenario,
+          design: s.label,
+          ...(isDesignFile(o.design) ? { design_file: o.design } : {}),
+          config: s.config,
+          walkers: s.walkers,
+          verdict: r.violations.length ? 'violation' : 'ok',
+          violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, steps: v.schedule.length, schedule: v.schedule, trace: v.trace })),
+          interleavings: r.interleavings,
+          exhaustive: r.exhaustive,
+          reduction: r.reduced ? o.reduce : 'none',
+          pruned: r.pruned,
+          ...(o.bound !== undefined ? { bound: Number(o.bound) } : {}),
+          seconds: Number(seconds.toFixed(3)),
+          replay: rerun,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else if (!r.violations.length) {
+    out(`no violation: ${r.interleavings} interleavings (${modeText(r, o)}), ${seconds.toFixed(1)} s\n`);
+  } else {
+    for (const v of r.violations) {
+      out(`${v.invariant}: ${v.schedule.length} steps\n`);
+      for (const [i, st] of v.trace.entries()) out(`${traceLine(i, st)}\n`);
+      out(`  ${v.message}\n  replay: ${rerun}\n`);
+    }
+    out(`${r.interleavings} interleavings (${modeText(r, o)}), ${seconds.toFixed(1)} s\n`);
+  }
+  if (r.violations.length) throw new ExpectFailed(`explore: ${s.scenario} with design ${s.label}: ${r.violations.length} invariant(s) broken (above)`);
+}
+
+/** mmsim explore --replay FILE: step through a saved violation. */
+export async function replayCommand(file: string, invariant: string | undefined, out: (s: string) => void): Promise<void> {
+  let saved: { scenario?: string; design?: string; design_file?: string; config?: string; walkers?: string[]; violations?: { invariant: string; message: string; schedule: number[] }[] };
+  try {
+    saved = JSON.parse(readText(file)) as typeof saved;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${file}: not JSON from mmsim explore --json; save its output and give that file`);
+  }
+  const v = saved.violations?.find((x) => invariant === undefined || x.invariant === invariant);
+  if (!saved.scenario || typeof saved.design !== 'string' || !v || !Array.isArray(v.schedule)) {
+    throw new InputError(`${file}: expected mmsim explore --json output with a violation${invariant ? ` of ${invariant}` : ''}`);
+  }
+  const s = await setup(saved.scenario, { design: saved.design_file ?? saved.design, reduce: 'none', config: saved.config ?? 'debug_vm', walker: saved.walkers ?? [] });
+  const r = replaySchedule(() => builtinWorld({ scenario: s.scenario, design: s.design, config: s.config, userDesigns: s.user, walkers: s.walkers }), v.schedule);
+  for (const [i, st] of r.trace.entries()) out(`${traceLine(i, st)}\n`);
+  for (const x of r.violations) if (x.message === v.message) out(`  ${x.message}\n`);
+  if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again ("${v.message}")`);
+}
+
+/** One row of mmsim compare. */
+export interface CompareRow {
+  readonly design: string;
+  readonly verdict: 'ok' | 'violation';
+  readonly invariants: string;
+  readonly interleavings: number;
+  readonly exhaustive: boolean;
+  readonly seconds: number;
+}
+
+/** mmsim compare SCENARIO --designs a,b,...: one explore per design, one row each. */
+export async function compareRows(scenarioText: string | undefined, designs: readonly string[], o: Omit<ExploreCliOptions, 'design'>): Promise<CompareRow[]> {
+  const rows: CompareRow[] = [];
+  for (const d of designs) {
+    const s = await setup(scenarioText, { ...o, design: d });
+    const { r, seconds } = search(s, { ...o, design: d });
+    rows.push({
+      design: s.label,
+      verdict: r.violations.length ? 'violation' : 'ok',
+      invariants: r.violations.map((v) => `${v.invariant} (${v.schedule.length})`).join(', ') || '-',
+      interleavings: r.interleavings,
+      exhaustive: r.exhaustive,
+      seconds,
+    });
+  }
+  return rows;
+}
+
+export function compareTable(rows: readonly CompareRow[]): string {
+  const head = ['design', 'verdict', 'interleavings', 'invariants broken (shortest steps)'];
+  const cells = rows.map((r) => [r.design, r.verdict, `${r.interleavings}${r.exhaustive ? '' : '+'}`, r.invariants]);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
+  const line = (c: readonly string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i] as number))).join('  ');
+  return [line(head), ...cells.map(line)].join('\n') + '\n';
+}
+
+/** mmsim designs [--diff A B]: the designs and the steps they may replace, or how two differ. */
+export async function designsCommand(diff: readonly string[] | undefined, out: (s: string) => void): Promise<void> {
+  if (diff && diff.length) {
+    if (diff.length !== 2) throw new InputError('designs --diff: expected two designs (names or files), e.g. --diff v5.3 seqlock');
+    const [a, b] = await Promise.all(diff.map((x) => designArg(x)));
+    if (!a || !b) return;
+    const ra = resolveDesign(a.design, [...a.user, ...b.user]);
+    const rb = resolveDesign(b.design, [...a.user, ...b.user]);
+    const lines = diffDesigns(ra, rb);
+    out(`${ra.design.name} (${ra.chain.join(' <- ')}) | ${rb.design.name} (${rb.chain.join(' <- ')})\n`);
+    out(lines.length ? lines.map((l) => `  ${l}\n`).join('') : '  no difference\n');
+    return;
+  }
+  for (const d of DESIGNS) {
+    const changed = Object.entries(d.features).map(([k, v]) => `${k}=${String(v)}`);
+    const steps = (Object.keys(STEP_DOCS) as (keyof DesignSteps)[]).filter((k) => d.steps[k]).map((k) => `step ${k}`);
+    out(`${d.name.padEnd(10)} ${d.summary}\n${' '.repeat(11)}base ${d.base}${[...changed, ...steps].length ? `; ${[...changed, ...steps].join(', ')}` : ''}\n`);
+  }
+  out('\nSteps a design may replace (--design FILE: export default { name, base, summary, features, steps }):\n');
+  for (const [k, doc] of Object.entries(STEP_DOCS)) out(`  ${k}\n      ${doc}\n`);
+}

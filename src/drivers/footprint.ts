@@ -1,0 +1,383 @@
+// What each scheduler step touched, for the explore driver's partial-order reduction and state
+// hashing. The world's HotplugMachine is wrapped so that every read and write of shared state a
+// task makes between two yields is recorded as a named resource: the memmap per section, the
+// sparse section table, zone and node spans and counts, node online state, the pgmap list and
+// each pgmap's progress, other machine fields (conservatively: any use of a Map or Set field is
+// a write), and the lock a yield operates on. Two steps are dependent when one writes a resource
+// the other reads or writes. The printk log is output nothing reads back, so it is no resource.
+// Task-private state (a pgmap's altmap, used only by the tasks that own the pgmap) is covered by
+// the tasks' observation chains. Leaves out: objects a task reaches other than through the
+// machine (a world that hands tasks shared objects of its own must wrap them too).
+import type { HotplugMachine } from '../kernel/memory_hotplug.js';
+import type { DevPagemap } from '../kernel/memremap.js';
+import type { Lock } from '../kernel/locks.js';
+import type { Yield } from './task.js';
+
+export type Access = 'r' | 'w';
+/** Resources a step touched, each read or written (a write covers a read). */
+export type Footprint = ReadonlyMap<string, Access>;
+
+/** A footprint that conflicts with every other: a step of a world that was not wrapped. */
+export const EVERYTHING: Footprint = new Map([['*', 'w']]);
+
+/**
+ * Whether two steps of different tasks fail to commute: one writes what the other touches. A
+ * resource named `family:*` stands for every resource of the family (the whole section table).
+ */
+export function dependent(a: Footprint, b: Footprint): boolean {
+  if (a.has('*') || b.has('*')) return true;
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  for (const [k, x] of small) {
+    const y = big.get(k);
+    if (y !== undefined && (x === 'w' || y === 'w')) return true;
+  }
+  return wildcardClash(a, b) || wildcardClash(b, a);
+}
+
+function wildcardClash(a: Footprint, b: Footprint): boolean {
+  for (const [k, x] of a) {
+    if (!k.endsWith(':*')) continue;
+    const family = k.slice(0, -1);
+    for (const [j, y] of b) if (j.startsWith(family) && (x === 'w' || y === 'w')) return true;
+  }
+  return false;
+}
+
+/** A 64-bit string hash (two independent 32-bit FNV-1a style lanes), as 16 hex digits. */
+export function hash64(s: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A deterministic string of a field's value (Maps and Sets by entries, bigints in hex). */
+function stable(v: unknown, depth = 0): string {
+  if (depth > 6) return '…';
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'bigint') return `${v.toString(16)}n`;
+  if (typeof v !== 'object') return JSON.stringify(v) ?? String(v);
+  if (v instanceof Map) return `M{${[...v].map(([k, x]) => `${stable(k, depth + 1)}:${stable(x, depth + 1)}`).join(',')}}`;
+  if (v instanceof Set) return `S{${[...v].map((x) => stable(x, depth + 1)).join(',')}}`;
+  if (Array.isArray(v)) return `[${v.map((x) => stable(x, depth + 1)).join(',')}]`;
+  return `{${Object.keys(v).map((k) => `${k}:${stable((v as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+}
+
+/** Machine fields that never change after boot (or are per-step scratch), read without recording. */
+const CONSTANT_FIELDS = new Set(['pageConfig', 'pageFlagsLayout', 'recordScratch', 'bootReservedPages', 'boot', 'pageBytes', 'blockBytes', 'pagesPerBlock', 'memHotplugLock', 'deviceHotplugLock', 'pgdatResizeLock', 'zoneSpanSeqlock']);
+const CONSTANT_STATE = new Set(['arch', 'profile', 'spec', 'regions', 'maxPfn', 'zoneNames', 'archZoneLowestPfn', 'archZoneHighestPfn', 'zoneMovablePfn', 'movableZone', 'nodes', 'dmaReservePages', 'totalPages', 'memoryBlockBytes', 'log']);
+const SPARSE_READS = new Set(['runOf', 'subsectionMap', 'pfnValid', 'countValidPageblockPfns', 'nextValidPfn', 'presentSectionCount', 'sections', 'runs']);
+const SPARSE_PURE = new Set(['pfnToSectionNr', 'subsectionBits', 'pagesPerSection', 'pagesPerSubsection', 'pageblockNrPages', 'fullSubsectionMap', 'arch', 'flatMaxPfn', 'digest', 'sectionDigest']);
+const STORE_PFN_READS = new Set(['stateOf', 'readRecord']);
+const STORE_RANGE_WRITES = new Set(['initRange', 'zeroRange', 'poisonRange', 'setReservedRange', 'setWordsRange', 'setFlagsRange', 'setPageTypeRange']);
+const STORE_PURE = new Set(['kind', 'geometry', 'runCount', 'digest']);
+
+/** One replay's recorder: wraps the world's machine and collects each step's footprint and observations. */
+export class Recorder {
+  private cur: Map<string, Access> | null = null;
+  private obs: string[] = [];
+  private paused = 0;
+  /** Resources written in this run, with how to read their content (null: no cheap content). */
+  private readonly written = new Map<string, (() => string) | null>();
+  private readonly contentOf = new Map<string, (() => string) | null>();
+  private raw: HotplugMachine | null = null;
+  /** Content of written resources as of the last stateKey, and those written since. */
+  private readonly cache = new Map<string, string>();
+  private readonly dirty = new Set<string>();
+
+  /** Whether a world wrapped its machine with this recorder. */
+  get instrumented(): boolean {
+    return this.raw !== null;
+  }
+
+  /** Start recording a step. */
+  begin(): void {
+    this.cur = new Map();
+    this.obs = [];
+  }
+
+  /** The step's footprint and its observations (content of each resource it read first). */
+  end(): { fp: Footprint; obs: string } {
+    const fp = this.cur ?? new Map<string, Access>();
+    this.cur = null;
+    return { fp, obs: this.obs.join(';') };
+  }
+
+  /** What fn reads, apart from the step being recorded (a checker's inputs). */
+  capture(fn: () => void): Footprint {
+    const [cur, obs, paused] = [this.cur, this.obs, this.paused];
+    this.cur = new Map();
+    this.obs = [];
+    this.paused = 0;
+    try {
+      fn();
+      return this.cur;
+    } finally {
+      [this.cur, this.obs, this.paused] = [cur, obs, paused];
+    }
+  }
+
+  /** Checkers run inside a step; what they read is not the task's. */
+  pause(): void {
+    this.paused++;
+  }
+
+  resume(): void {
+    this.paused--;
+  }
+
+  private get on(): boolean {
+    return this.cur !== null && this.paused === 0;
+  }
+
+  read(res: string, content: (() => string) | null): void {
+    if (!this.on) return;
+    const cur = this.cur as Map<string, Access>;
+    if (cur.has(res)) return;
+    cur.set(res, 'r');
+    this.contentOf.set(res, content);
+    this.obs.push(`${res}=${content ? content() : `?${this.written.has(res) ? 'w' : ''}`}`);
+  }
+
+  write(res: string, content: (() => string) | null): void {
+    if (!this.on) return;
+    const cur = this.cur as Map<string, Access>;
+    if (cur.get(res) === undefined) {
+      // A first touch that writes also observes what was there (a read-modify-write).
+      this.obs.push(`${res}=${content ? content() : '?'}`);
+    }
+    cur.set(res, 'w');
+    this.written.set(res, content);
+    this.contentOf.set(res, content);
+    this.dirty.add(res);
+  }
+
+  /** The resources a yield itself touches when performed: its lock, or what its checker reads. */
+  yieldFootprint(y: Yield): void {
+    const pagesPerSection = this.raw?.state.sparse.pageblockNrPages ?? 1;
+    if ('lock' in y) {
+      const l = y.lock;
+      this.write(`lock:${l.name}`, () => lockState(l));
+    } else if (y.op === 'set_pfnblock_flags') {
+      const z = y.zone;
+      this.read(`zone:${z.nid}/${z.name}:span`, () => `${z.zoneStartPfn}/${z.spannedPages}`);
+    } else if (y.op === 'access' && y.kind === 'read') {
+      const mm = /^struct page (\d+)$/.exec(y.what);
+      if (mm) this.read(`memmap:${Math.floor(Number(mm[1]) / pagesPerSection)}`, this.memmapContent(Math.floor(Number(mm[1]) / pagesPerSection)));
+    }
+  }
+
+  /** The content of memmap resource `sec` (one pageblock of struct pages). */
+  private memmapContent(sec: number): (() => string) | null {
+    const m = this.raw;
+    if (!m?.store.digest) return null;
+    const pps = m.state.sparse.pageblockNrPages;
+    const store = m.store;
+    return () => (store.digest as (s: number, e: number) => string)(sec * pps, (sec + 1) * pps);
+  }
+
+  /**
+   * The global state as one hash: every resource written in this run by content (one without
+   * cheap content makes the state unique, never matched), the machine's locks, and the tasks.
+   */
+  stateKey(tasks: string): string | null {
+    const parts: string[] = [tasks];
+    for (const res of this.dirty) {
+      const c = this.written.get(res);
+      this.cache.set(res, c ? hash64(c()) : '');
+    }
+    this.dirty.clear();
+    for (const res of [...this.cache.keys()].sort()) {
+      const c = this.cache.get(res);
+      if (!c) return null;
+      parts.push(`${res}=${c}`);
+    }
+    const m = this.raw;
+    if (m) {
+      parts.push(lockState(m.memHotplugLock), lockState(m.deviceHotplugLock));
+      for (const l of m.pgdatResizeLock.values()) parts.push(lockState(l));
+      for (const l of m.zoneSpanSeqlock.values()) parts.push(lockState(l));
+    }
+    return hash64(parts.join('\n'));
+  }
+
+  /** Wrap a machine: the tasks of the world use what this returns. */
+  instrument(m: HotplugMachine): HotplugMachine {
+    this.raw = m;
+    const rec = this;
+    // The memmap is one resource per pageblock: a span search reads one struct page per
+    // subsection (a pageblock on x86_64) while memmap_init_zone_device writes pageblock by pageblock.
+    const pb = m.state.sparse.pageblockNrPages;
+    const sec = (pfn: number): number => Math.floor(pfn / pb);
+    const pps = pb;
+    const memmapRead = (s: number): void => rec.read(`memmap:${s}`, rec.memmapContent(s));
+    const memmapWrite = (s: number): void => rec.write(`memmap:${s}`, rec.memmapContent(s));
+    const store = new Proxy(m.store, {
+      get(target, key) {
+        const v: unknown = Reflect.get(target, key);
+        if (typeof key !== 'string' || STORE_PURE.has(key) || typeof v !== 'function') return v;
+        const fn = v as (...a: unknown[]) => unknown;
+        return (...args: unknown[]): unknown => {
+          const a0 = args[0] as number;
+          const a1 = args[1] as number;
+          const perSection = m.state.sparse.pagesPerSection / pb;
+          if (STORE_PFN_READS.has(key)) memmapRead(sec(a0));
+          else if (key === 'hasMemmap') memmapRead(a0 * perSection);
+          else if (STORE_RANGE_WRITES.has(key)) for (let s = sec(a0); s * pps < a1; s++) memmapWrite(s);
+          else if (key === 'populateSections') for (let s = a0 * perSection; s < a1 * perSection; s++) memmapWrite(s);
+          else if (key === 'populateSection' || key === 'depopulateSection') for (let s = a0 * perSection; s < (a0 + 1) * perSection; s++) memmapWrite(s);
+          else throw new Error(`explore: the memmap store's ${key} is not classified as a read or a write (src/drivers/footprint.ts)`);
+          return fn.apply(target, args);
+        };
+      },
+    });
+    // The section table: one resource per section where a method names one (or a pfn), the whole
+    // family (mem_section:*) where it walks them all.
+    const sparseRaw = m.state.sparse;
+    const secPps = sparseRaw.pagesPerSection;
+    const sectionContent = (nr: number) => (): string => sparseRaw.sectionDigest(nr);
+    const allContent = (): string => sparseRaw.digest();
+    const sections = (key: string, args: readonly unknown[]): number[] | null => {
+      const a0 = args[0] as number;
+      const a1 = args[1] as number;
+      switch (key) {
+        case 'runOf':
+        case 'subsectionMap':
+        case 'editSubsections':
+          return [a0];
+        case 'pfnValid':
+          return [Math.floor(a0 / secPps)];
+        case 'updateSections':
+        case 'removeSections':
+        case 'setSectionsOnline': {
+          const out: number[] = [];
+          for (let n = a0; n < a1; n++) out.push(n);
+          return out;
+        }
+        default:
+          return null;
+      }
+    };
+    const sparse = new Proxy(sparseRaw, {
+      get(target, key) {
+        const v: unknown = Reflect.get(target, key);
+        if (typeof key !== 'string' || SPARSE_PURE.has(key)) return v;
+        const isRead = SPARSE_READS.has(key);
+        if (typeof v !== 'function') {
+          if (isRead) rec.read('mem_section:*', allContent);
+          else rec.write('mem_section:*', allContent);
+          return v;
+        }
+        const fn = v as (...a: unknown[]) => unknown;
+        return (...args: unknown[]): unknown => {
+          const secs = sections(key, args);
+          if (secs === null) {
+            if (isRead) rec.read('mem_section:*', allContent);
+            else rec.write('mem_section:*', allContent);
+          } else {
+            for (const n of secs) {
+              if (isRead) rec.read(`mem_section:${n}`, sectionContent(n));
+              else rec.write(`mem_section:${n}`, sectionContent(n));
+            }
+          }
+          return fn.apply(target, args);
+        };
+      },
+    });
+    const stateRaw = m.state;
+    const state = new Proxy(stateRaw, {
+      get(target, key) {
+        const v: unknown = Reflect.get(target, key);
+        if (key === 'sparse') return sparse;
+        if (typeof key !== 'string' || CONSTANT_STATE.has(key)) return v;
+        rec.write(`state.${key}`, () => stable(Reflect.get(stateRaw, key)));
+        return v;
+      },
+    });
+    for (const node of stateRaw.nodes) {
+      track(node, ['nodeStartPfn', 'nodeSpannedPages'], `node:${node.nodeId}:span`, rec);
+      track(node, ['nodePresentPages'], `node:${node.nodeId}:count`, rec);
+      track(node, ['online'], `node:${node.nodeId}:online`, rec);
+      for (const z of node.zones) {
+        track(z, ['zoneStartPfn', 'spannedPages'], `zone:${z.nid}/${z.name}:span`, rec);
+        track(z, ['presentPages', 'managedPages'], `zone:${z.nid}/${z.name}:count`, rec);
+      }
+    }
+    // Who holds a lock, as checkers read it (lock operations themselves are the yields' writes).
+    for (const l of [m.memHotplugLock, ...m.pgdatResizeLock.values()]) track(l, ['writer', 'owner'].filter((f) => f in l), `lock:${l.name}`, rec);
+    const pgmapsRaw = m.pgmaps;
+    for (const p of pgmapsRaw) rec.instrumentPgmap(p);
+    const pgmapsContent = (): string => pgmapsRaw.map((p) => p.name).join(',');
+    const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
+    const pgmaps = new Proxy(pgmapsRaw, {
+      get(target, key) {
+        const v: unknown = Reflect.get(target, key);
+        if (key === 'push') {
+          rec.write('pgmaps', pgmapsContent);
+          return (...ps: DevPagemap[]): number => {
+            for (const p of ps) rec.instrumentPgmap(p);
+            return target.push(...ps);
+          };
+        }
+        if (typeof key === 'string' && MUTATORS.has(key)) rec.write('pgmaps', pgmapsContent);
+        else rec.read('pgmaps', pgmapsContent);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return new Proxy(m, {
+      get(target, key) {
+        const v: unknown = Reflect.get(target, key, target);
+        if (key === 'store') return store;
+        if (key === 'state') return state;
+        if (key === 'pgmaps') return pgmaps;
+        if (typeof key !== 'string' || typeof v === 'function' || CONSTANT_FIELDS.has(key)) return v;
+        const content = (): string => stable(Reflect.get(target, key, target));
+        if (typeof v !== 'object' || v === null) rec.read(`m.${key}`, content);
+        else rec.write(`m.${key}`, content);
+        return v;
+      },
+      set(target, key, value) {
+        if (typeof key === 'string') rec.write(`m.${key}`, () => stable(Reflect.get(target, key, target)));
+        return Reflect.set(target, key, value, target);
+      },
+    });
+  }
+
+  /** A pgmap's progress and liveness as a resource of its own. */
+  instrumentPgmap(p: DevPagemap): void {
+    if (Object.getOwnPropertyDescriptor(p, 'live')?.get) return;
+    track(p, ['live', 'initialisedTo', 'nid'], `pgmap:${p.name}`, this);
+  }
+}
+
+/** Replace plain fields of an object by accessors that record reads and writes of one resource. */
+function track(obj: object, fields: readonly string[], res: string, rec: Recorder): void {
+  const values = new Map<string, unknown>();
+  for (const f of fields) values.set(f, Reflect.get(obj, f));
+  const content = (): string => fields.map((f) => stable(values.get(f))).join('/');
+  for (const f of fields) {
+    Object.defineProperty(obj, f, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        rec.read(res, content);
+        return values.get(f);
+      },
+      set: (x: unknown) => {
+        rec.write(res, content);
+        values.set(f, x);
+      },
+    });
+  }
+}
+
+/** A lock's state as a string (who holds it, who waits, the sequence). */
+function lockState(l: Lock): string {
+  const r = l as unknown as Record<string, unknown>;
+  return `${l.name}:${stable(r['owner'])}/${stable(r['writer'])}/${stable(r['readers'])}/${stable(r['waitingWriters'])}/${stable(r['sequence'])}`;
+}

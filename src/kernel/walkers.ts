@@ -1,0 +1,111 @@
+// Other pfn walkers that read the memmap while hotplug runs, as tasks a scenario can add beside
+// its hotplug operations (mmsim explore --walker). Each reads one struct page per pageblock of
+// its range (the kernel reads more of them; the memmap is initialised pageblock by pageblock,
+// so the first page of each tells whether the pageblock was), through the yield the debug
+// checkers judge. Leaves out what the walkers do with the pages (isolation, migration,
+// the flag bits copied to user space, the dax lock and SIGBUS of memory_failure).
+import type { Task } from '../drivers/task.js';
+import { pfnToOnlinePage, type HotplugMachine } from './memory_hotplug.js';
+import type { Zone } from './mm_init.js';
+import type { Pfn } from './types.js';
+
+/** One struct page read: the yield the poisoned-read checker and the footprint recorder see. */
+function* readPage(pfn: Pfn): Task<void> {
+  yield { op: 'access', kind: 'read', what: `struct page ${pfn}` };
+}
+
+/**
+ * __pageblock_pfn_to_page (v5.3 and 6.1), as compaction's isolate_*_block scanners call it: each
+ * pageblock of the zone's span (read once at the start, zone_end_pfn) through
+ * pfn_to_online_page, then page_zone of its first page compared with the zone.
+ */
+export function* compactionScanner(m: HotplugMachine, zone: Zone): Task<number> {
+  const pb = m.state.sparse.pageblockNrPages;
+  const start = zone.zoneStartPfn;
+  const end = start + zone.spannedPages;
+  let found = 0;
+  for (let pfn = Math.ceil(start / pb) * pb; pfn < end; pfn += pb) {
+    if (!m.state.sparse.pfnValid(pfn) || !pfnToOnlinePage(m, pfn)) continue;
+    yield* readPage(pfn);
+    found++;
+    yield { op: 'might_sleep', where: 'isolate_migratepages (cond_resched)' };
+  }
+  return found;
+}
+
+/**
+ * kpageflags_read (fs/proc/page.c): every pfn of [start, end) through pfn_to_online_page; a pfn
+ * that is not online gives 0 without reading its struct page.
+ */
+export function* kpageflagsReader(m: HotplugMachine, start: Pfn, end: Pfn): Task<number> {
+  const pb = m.state.sparse.pageblockNrPages;
+  let read = 0;
+  for (let pfn = start; pfn < end; pfn += pb) {
+    yield { op: 'access', kind: 'read', what: `mem_section of pfn ${pfn}` };
+    if (!pfnToOnlinePage(m, pfn)) continue;
+    yield* readPage(pfn);
+    read++;
+  }
+  return read;
+}
+
+/**
+ * memory_failure(pfn) on a pfn that is not online RAM: get_dev_pagemap looks the pfn up in the
+ * pgmap xarray (the pgmap is stored there before its memmap is initialised), then
+ * memory_failure_dev_pagemap reads the struct page (dax_lock_page: page->mapping).
+ */
+export function* memoryFailure(m: HotplugMachine, pfn: Pfn): Task<number> {
+  if (pfnToOnlinePage(m, pfn)) {
+    yield* readPage(pfn);
+    return 0;
+  }
+  if (!m.state.sparse.pfnValid(pfn)) return -6; // -ENXIO: no memmap here
+  yield { op: 'access', kind: 'read', what: 'pgmap_array' };
+  const byte = pfn * m.pageBytes;
+  const pgmap = m.pgmaps.find((p) => p.live && byte >= p.start && byte <= p.end);
+  if (!pgmap) return -6; // -ENXIO: not a device page either
+  yield* readPage(pfn);
+  return 0;
+}
+
+/**
+ * set_zone_contiguous (v5.3 and 6.1) as online_pages and offline_pages call it, under
+ * mem_hotplug_lock: __pageblock_pfn_to_page over the zone span; the zone is contiguous when every
+ * pageblock's first page is online and in the zone.
+ */
+export function* setZoneContiguous(m: HotplugMachine, zone: Zone): Task<number> {
+  yield { op: 'down_write', lock: m.memHotplugLock };
+  const pb = m.state.sparse.pageblockNrPages;
+  const start = zone.zoneStartPfn;
+  const end = start + zone.spannedPages;
+  let holes = 0;
+  for (let pfn = Math.ceil(start / pb) * pb; pfn < end; pfn += pb) {
+    if (!pfnToOnlinePage(m, pfn)) {
+      holes++;
+      continue;
+    }
+    yield* readPage(pfn);
+    yield { op: 'might_sleep', where: 'set_zone_contiguous (cond_resched)' };
+  }
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  return holes;
+}
+
+/**
+ * test_pages_in_a_zone (v5.3 mm/memory_hotplug.c, used by valid_zones and offline_pages): every
+ * pageblock of [start, end) that is pfn_valid has its first page read and its zone compared —
+ * pfn_valid, not pfn_to_online_page, so offline memory is read too.
+ */
+export function* testPagesInAZone(m: HotplugMachine, start: Pfn, end: Pfn): Task<number> {
+  const pb = m.state.sparse.pageblockNrPages;
+  let read = 0;
+  for (let pfn = start; pfn < end; pfn += pb) {
+    if (!m.state.sparse.pfnValid(pfn)) continue;
+    yield* readPage(pfn);
+    read++;
+  }
+  return read;
+}
+
+export const WALKERS = ['compaction', 'kpageflags', 'memory_failure', 'set_zone_contiguous', 'test_pages_in_a_zone'] as const;
+export type WalkerName = (typeof WALKERS)[number];

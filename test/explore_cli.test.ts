@@ -1,0 +1,99 @@
+// mmsim explore / compare / designs on the command line: the shortest trace ending in the
+// kernel's words and the command that reruns it, the JSON shape, --replay byte for byte, the
+// seeded random mode repeating itself, user design files (one that only wraps its base's step
+// behaves exactly like the base; the example fixes the race), designs --diff, and one-line errors.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath } from './helpers.js';
+
+const mmsim = (...args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+
+describe('mmsim explore seed-2019', () => {
+  it('prints each violated invariant\'s shortest trace with the locks held, the kernel\'s words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0', () => {
+    const bad = mmsim('explore', 'seed-2019', '--design', 'v5.3');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/^poisoned struct page read \(memunmap B\): 2 steps\n {5}1 {2}memunmap B: start\n {5}2 {2}memunmap B: read struct page 1081344\n/);
+    expect(bad.stdout).toMatch(/\nzone_spans_pfn: \d+ steps\n/);
+    expect(bad.stdout).toMatch(/ {2}memunmap B: read struct page \d+ {2}\[holds mem_hotplug_lock, node 0 pgdat_resize_lock, node 0 zone Device span_seqlock\]\n/);
+    expect(bad.stdout).toMatch(/ {2}page:ffffea00040[0-9a-f]+ pfn:10[0-7][0-9a-f]{3} node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}replay: mmsim explore seed-2019 --design v5\.3\n/);
+    expect(bad.stdout).toMatch(/\n\d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
+    const j = JSON.parse(mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json').stdout) as Record<string, unknown> & { violations: { invariant: string; steps: number; trace: unknown[] }[] };
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['design', 'verdict', 'violations', 'interleavings', 'exhaustive', 'seconds']));
+    expect(j).toMatchObject({ design: 'v5.3', verdict: 'violation', exhaustive: true, reduction: 'dpor' });
+    expect(j.violations.map((v) => v.invariant)).toEqual(['poisoned struct page read (memunmap B)', 'zone_spans_pfn']);
+    for (const v of j.violations) expect(v.trace).toHaveLength(v.steps);
+    const ok = mmsim('explore', 'seed-2019', '--design', 'current');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^no violation: \d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
+  }, 120_000);
+
+  it('replays a saved counterexample to the same trace and the same words, byte for byte; a file that is not one is one clear error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-replay-'));
+    const found = mmsim('explore', 'seed-2019', '--design', 'seqlock');
+    writeFileSync(join(dir, 'cex.json'), mmsim('explore', 'seed-2019', '--design', 'seqlock', '--json').stdout);
+    for (const inv of ['might_sleep', 'zone_spans_pfn']) {
+      const replayed = mmsim('explore', '--replay', join(dir, 'cex.json'), '--invariant', inv);
+      expect(replayed.status, inv).toBe(0);
+      // The explore output's block for that invariant: its trace and message lines.
+      const block = found.stdout.split(/\n(?=\S)/).find((b) => b.startsWith(`${inv}: `)) ?? '';
+      const body = block.split('\n').filter((l) => /^ {2}( {0,3}\d+ {2}|page:|BUG:)/.test(l)).join('\n');
+      expect(replayed.stdout.trimEnd(), inv).toBe(body);
+    }
+    writeFileSync(join(dir, 'bad.json'), '{"scenario":"seed-2019"}');
+    const bad = mmsim('explore', '--replay', join(dir, 'bad.json'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^mmsim: .*bad\.json: expected mmsim explore --json output with a violation\n$/);
+  }, 120_000);
+
+  it('random mode: the same seed gives the same output, and --runs counts the schedules', () => {
+    const a = mmsim('explore', 'seed-2019', '--design', 'v5.3', '--runs', '40', '--seed', '7', '--json');
+    const b = mmsim('explore', 'seed-2019', '--design', 'v5.3', '--runs', '40', '--seed', '7', '--json');
+    const strip = (s: string) => s.replace(/"seconds": [\d.]+/, '');
+    expect(strip(a.stdout)).toBe(strip(b.stdout));
+    expect(JSON.parse(a.stdout)).toMatchObject({ interleavings: 40, exhaustive: false });
+  }, 60_000);
+
+  it('one-line errors: an unknown scenario, design, config or walker', () => {
+    expect(mmsim('explore', 'seed-2020').stderr).toBe('mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection\n');
+    expect(mmsim('explore', 'seed-2019', '--design', 'bogus').stderr).toMatch(/^mmsim: --design bogus: expected a design \(v5\.3, serialize, seqlock, no-shrink, 6\.1, current\), a kernel release such as 6\.1, or a design file/);
+    expect(mmsim('explore', 'seed-2019', '--config', 'x').stderr).toBe('mmsim: --config x: expected one of debug_vm, debug_vm_pgflags, no_debug_vm\n');
+    expect(mmsim('explore', 'seed-2019', '--walker', 'x').stderr).toBe('mmsim: --walker x: expected one of compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone\n');
+  });
+});
+
+describe('design files and mmsim designs / compare', () => {
+  it('a user design that only wraps its base\'s step behaves exactly like the base; the shipped example stops the zone_spans_pfn race', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-design-'));
+    const file = join(dir, 'same.mjs');
+    writeFileSync(file, "export default { name: 'same-as-v5.3', base: 'v5.3', steps: { *memmap_init_zone_device(api, ...args) { yield* api.base(...args); } } };\n");
+    const mine = JSON.parse(mmsim('explore', 'seed-2019', '--design', file, '--json').stdout) as { design: string; violations: unknown; interleavings: number };
+    const base = JSON.parse(mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json').stdout) as { design: string; violations: unknown; interleavings: number };
+    expect(mine.design).toBe('same-as-v5.3');
+    expect(mine.violations).toEqual(base.violations);
+    expect(mine.interleavings).toBe(base.interleavings);
+    const rows = JSON.parse(mmsim('compare', 'seed-2019', '--designs', 'v5.3,examples/designs/dont-shrink-zone-device.mjs', '--json').stdout) as { design: string; invariants: string }[];
+    expect(rows.map((r) => r.design)).toEqual(['v5.3', 'dont-shrink-zone-device']);
+    expect(rows[0]?.invariants).toContain('zone_spans_pfn');
+    expect(rows[1]?.invariants).not.toContain('zone_spans_pfn');
+    writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'x', base: 'v5.3', steps: { not_a_step: function* () {} } };\n");
+    expect(mmsim('explore', 'seed-2019', '--design', join(dir, 'bad.mjs')).stderr).toMatch(/^mmsim: .*bad\.mjs: step not_a_step is not one a design may replace \(memmap_init_zone_device, shrink_zone_span\); mmsim designs lists them\n$/);
+  }, 120_000);
+
+  it('designs lists the built-ins and the replaceable steps; --diff shows what differs', () => {
+    const list = mmsim('designs').stdout;
+    expect(list.split('\n').filter((l) => /^\S/.test(l) && !l.startsWith('Steps')).map((l) => l.split(' ')[0])).toEqual(['v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current']);
+    expect(list).toContain('base v5.3; zoneDeviceInitUnderLock=true');
+    expect(list).toContain('base v5.3; step memmap_init_zone_device');
+    expect(list).toMatch(/\n {2}shrink_zone_span\n/);
+    expect(mmsim('designs', '--diff', 'v5.3', 'seqlock').stdout).toBe('v5.3 (v5.3 <- 5.3) | seqlock (seqlock <- v5.3 <- 5.3)\n  step memmap_init_zone_device: kernel | seqlock\n');
+    expect(mmsim('designs', '--diff', 'v5.3', 'serialize').stdout).toBe('v5.3 (v5.3 <- 5.3) | serialize (serialize <- v5.3 <- 5.3)\n  feature zoneDeviceInitUnderLock: false | true\n');
+  });
+
+  it('compare prints one row per design', () => {
+    const t = mmsim('compare', 'seed-2019', '--designs', 'serialize,no-shrink,6.1');
+    expect(t.stdout).toMatch(/^design +verdict +interleavings +invariants broken \(shortest steps\)\nserialize +ok +\d+ +-\nno-shrink +ok +\d+ +-\n6\.1 +ok +\d+ +-\n$/);
+  }, 60_000);
+});
