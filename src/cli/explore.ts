@@ -178,14 +178,18 @@ export interface CompareRow {
   readonly interleavings: number;
   readonly exhaustive: boolean;
   readonly seconds: number;
+  /** The time driver's total on the preset, when asked. */
+  readonly timeSeconds?: number;
 }
 
 /** mmsim compare SCENARIO --designs a,b,...: one explore per design, one row each. */
-export async function compareRows(scenarioText: string | undefined, designs: readonly string[], o: Omit<ExploreCliOptions, 'design'>): Promise<CompareRow[]> {
+export async function compareRows(scenarioText: string | undefined, designs: readonly string[], o: Omit<ExploreCliOptions, 'design'>, timePreset: string | null = null): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
+  const { timeFor } = await import('./time.js');
   for (const d of designs) {
     const s = await setup(scenarioText, { ...o, design: d });
     const { r, seconds } = search(s, { ...o, design: d });
+    const timed = timePreset ? { timeSeconds: (await timeFor(timePreset, d, {})).totalMs / 1000 } : {};
     rows.push({
       design: s.label,
       verdict: r.violations.length ? 'violation' : 'ok',
@@ -193,14 +197,16 @@ export async function compareRows(scenarioText: string | undefined, designs: rea
       interleavings: r.interleavings,
       exhaustive: r.exhaustive,
       seconds,
+      ...timed,
     });
   }
   return rows;
 }
 
 export function compareTable(rows: readonly CompareRow[]): string {
-  const head = ['design', 'verdict', 'interleavings', 'invariants broken (shortest steps)'];
-  const cells = rows.map((r) => [r.design, r.verdict, `${r.interleavings}${r.exhaustive ? '' : '+'}`, r.invariants]);
+  const timed = rows.some((r) => r.timeSeconds !== undefined);
+  const head = ['design', 'verdict', 'interleavings', ...(timed ? ['time'] : []), 'invariants broken (shortest steps)'];
+  const cells = rows.map((r) => [r.design, r.verdict, `${r.interleavings}${r.exhaustive ? '' : '+'}`, ...(timed ? [r.timeSeconds === undefined ? '-' : `${r.timeSeconds.toFixed(1)} s`] : []), r.invariants]);
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i] as number))).join('  ');
   return [line(head), ...cells.map(line)].join('\n') + '\n';

@@ -187,16 +187,32 @@ export function buildProgram(out: (s: string) => void): Command {
     else await exploreCommand(scenario, opts, out);
   });
 
+  program
+    .command('time')
+    .description('The time driver: how long memmap initialisation takes on a published machine under a design (simulated CPUs, locks, a cost model whose one calibration constant per machine is fitted to one published figure).')
+    .argument('[preset]', 'duyck-2018, seed-2019, jordan-2020-skylake, jordan-2020-haswell, tatashin-2017, martins-2022-devdax')
+    .option('--preset <name>', 'the published machine (same as the argument)')
+    .option('--design <name|file>', 'a design (mmsim designs), a kernel release or a design file', 'current')
+    .option('--threads <n>', 'deferred init: padata threads per node')
+    .option('--align <size>', 'device-dax alignment (the compound page size), e.g. 2M or 1G')
+    .option('--json', 'print {design, preset, total_ms, per_node_ms, lock_wait_ms, phases, ...}')
+    .option('--svg <file>', 'write the timeline as an SVG figure')
+    .action(async (preset: string | undefined, opts: { preset?: string; design: string; threads?: string; align?: string; json?: boolean; svg?: string }) => {
+      const { timeCommand } = await import('./time.js');
+      await timeCommand(preset, opts, out);
+    });
+
   exploreOptions(
     program
       .command('compare')
       .description('One explore per design over a built-in scenario: one row each (verdict, interleavings, invariants broken with their shortest trace).')
       .argument('[scenario]', 'a built-in scenario (see mmsim explore)')
       .option('--designs <list>', 'comma-separated designs (names or files)', 'v5.3,serialize,seqlock,no-shrink,6.1,current')
+      .option('--time <preset>', 'also time each design on a published machine (default: seed-2019, the thread\'s 4-node system; "none" to skip)', 'seed-2019')
       .option('--json', 'print the rows as JSON'),
-  ).action(async (scenario: string | undefined, opts: { designs: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean }) => {
+  ).action(async (scenario: string | undefined, opts: { designs: string; time: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean }) => {
     const { compareRows, compareTable } = await import('./explore.js');
-    const rows = await compareRows(scenario, opts.designs.split(',').filter(Boolean), opts);
+    const rows = await compareRows(scenario, opts.designs.split(',').filter(Boolean), opts, opts.time === 'none' ? null : opts.time);
     out(opts.json ? JSON.stringify(rows, null, 2) + '\n' : compareTable(rows));
   });
 
@@ -311,11 +327,21 @@ export function buildProgram(out: (s: string) => void): Command {
     .command('demo')
     .description("Boot the built-in 4-node machine with persistent memory and print its dmesg lines and zoneinfo; then the 2019 thread's race (seed-2019) explored under each design.")
     .option('--kernel <release>', 'kernel profile (default 6.18)', '6.18')
-    .action(async (opts: { kernel: string }) => {
+    .option('--out <dir>', 'where the timeline SVGs go', 'mmsim-demo')
+    .action(async (opts: { kernel: string; out: string }) => {
       out(runDemo(opts.kernel));
       const { compareRows, compareTable } = await import('./explore.js');
-      const rows = await compareRows('seed-2019', ['v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current'], { reduce: 'dpor', config: 'debug_vm' });
-      out(`\nseed-2019 (mmsim explore seed-2019 --design D): ZONE_DEVICE namespace A memremapped while B is destroyed, every interleaving (DPOR)\n${compareTable(rows)}`);
+      const rows = await compareRows('seed-2019', ['v4.19', 'v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current'], { reduce: 'dpor', config: 'debug_vm' }, 'seed-2019');
+      out(`\nThe seed thread's question, per design: is it safe (mmsim explore seed-2019: namespace A memremapped while B is\ndestroyed, every interleaving), and how long does the 4-node system (4 x 3 TB pmem) take (mmsim time seed-2019)?\n${compareTable(rows)}`);
+      const { timeFor } = await import('./time.js');
+      const { timelineSvg } = await import('../drivers/time.js');
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      mkdirSync(opts.out, { recursive: true });
+      const results = [];
+      for (const d of ['v4.19', 'v5.3', 'serialize']) results.push(await timeFor('seed-2019', d, {}));
+      for (const r of results) writeFileSync(`${opts.out}/seed-2019-${r.design}.svg`, timelineSvg([r]));
+      writeFileSync(`${opts.out}/seed-2019-compare.svg`, timelineSvg(results));
+      out(`timelines: ${results.map((r) => `${opts.out}/seed-2019-${r.design}.svg`).join(', ')}, ${opts.out}/seed-2019-compare.svg\n`);
     });
 
   return program;

@@ -21,6 +21,11 @@ export interface Design {
   readonly steps: StepOverrides;
   /** The file a user design came from. */
   readonly source?: string;
+  /**
+   * Where namespace probes run (the time driver): on a CPU of the device's node (5.1's NUMA
+   * aware async_schedule, the default) or on any CPU (before 5.1).
+   */
+  readonly asyncProbe?: 'node-local' | 'unbound';
 }
 
 /** The seqlock design's memmap_init_zone_device: outside mem_hotplug_lock, inside the zone span seqlock's write side. */
@@ -32,7 +37,26 @@ function* seqlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: H
   yield { op: 'write_sequnlock', lock: seq };
 }
 
+/**
+ * v4.19's memremap_pages (before 966cf44f637e, 4.20): move_pfn_range_to_zone initialises every
+ * device page under mem_hotplug_lock (memmap_init_zone), then after mem_hotplug_done a second
+ * pass over the same pages sets page->pgmap.
+ */
+function* doubleInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: HotplugMachine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
+  yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
+}
+
 export const DESIGNS: readonly Design[] = [
+  {
+    name: 'v4.19',
+    summary: 'before 4.20: the device memmap initialised twice, once under mem_hotplug_lock (memmap_init_zone) and once outside for page->pgmap; namespaces probed on any CPU (NUMA-aware async probing came in 5.1)',
+    base: '4.19',
+    features: {},
+    steps: { memmap_init_zone_device: doubleInit },
+    asyncProbe: 'unbound',
+  },
   { name: 'v5.3', summary: 'vanilla 5.3', base: '5.3', features: {}, steps: {} },
   {
     name: 'serialize',

@@ -97,6 +97,13 @@ export class HotplugMachine {
   readonly resources: HotplugResource[] = [];
   /** virtio-mem devices by name. */
   readonly virtioMem = new Map<string, VirtioMemDevice>();
+  /**
+   * Pages per iteration of the memmap init loops, when a driver wants coarser steps than the
+   * kernel's pageblock (the time driver on terabytes: a section at a time; the same pages are
+   * written, the pageblock assertions and cond_resched points are taken once per chunk). Null:
+   * the kernel's pageblock.
+   */
+  initChunkPages: number | null = null;
   /** The design's replacements of named steps (kernel/steps.ts); empty: the kernel's own. */
   steps: Partial<DesignSteps> = {};
   /** Live dev_pagemaps (memremap_pages), in the order they were mapped. */

@@ -224,7 +224,7 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
   // initialised ..."), pr_debug from 6.4. The time is the run's, so the line is recorded as omitted.
   const n = end - pfnFirst(p, page);
   const kind = m.state.profile.features.zoneDeviceInitLine;
-  if (kind !== 'debug') {
+  if (kind !== 'debug' && kind !== 'none') {
     const line = kind === 'func' ? `memmap_init_zone_device initialised ${n} pages in Tms` : `${p.name} initialised, ${n} pages in Tms`;
     m.state.log.omit(line, 'the time memmap_init_zone_device took is not modelled (mmsim time prices it)');
   }
@@ -260,7 +260,7 @@ function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, d
     yield* initCompoundDeviceRange(m, zone, start, end, dev.pgmap, dev.refcount);
     return;
   }
-  const pb = m.state.sparse.pageblockNrPages;
+  const pb = m.initChunkPages ?? m.state.sparse.pageblockNrPages;
   const words = dev ? devicePageWords(m, dev.pgmap, dev.refcount) : null;
   if (dev) dev.pgmap.initialisedTo = start;
   // Pageblock by pageblock, as the kernel's loop goes: the pages up to the next pageblock, the
@@ -271,9 +271,9 @@ function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, d
     m.store.setReservedRange(pfn, e);
     if (words) m.store.setWordsRange(pfn, e, words);
     if (dev) dev.pgmap.initialisedTo = e;
-    if (pfn % pb === 0) yield { op: 'set_pfnblock_flags', zone, pfn };
+    if (pfn % m.state.sparse.pageblockNrPages === 0) yield { op: 'set_pfnblock_flags', zone, pfn };
     yield { op: 'work', work: dev ? 'memmap-init-zone-device' : 'memmap-init', nrPages: e - pfn, node: zone.nid };
-    if (pfn % pb === 0) yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
+    if (pfn % m.state.sparse.pageblockNrPages === 0) yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
     pfn = e;
   }
 }

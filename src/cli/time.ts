@@ -1,0 +1,65 @@
+// `mmsim time --preset P --design D [--threads N] [--align BYTES] [--json] [--svg FILE]`: the
+// time driver over a published machine; prints total, per-node and per-phase times, lock hold
+// and wait, and the kernel's timing lines from the simulated clock.
+import { writeFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { isDesignFile, loadDesignFile, resolveDesign, type Design } from '../drivers/designs.js';
+import { PRESETS, presetByName } from '../drivers/presets.js';
+import { timelineSvg, timeRun, type TimeResult } from '../drivers/time.js';
+import { memparse } from '../formats/size.js';
+
+export interface TimeCliOptions {
+  readonly preset?: string;
+  readonly design: string;
+  readonly threads?: string;
+  readonly align?: string;
+  readonly json?: boolean;
+  readonly svg?: string;
+}
+
+export async function designFor(arg: string): Promise<{ design: Design | string; user: Design[] }> {
+  if (isDesignFile(arg)) {
+    const d = await loadDesignFile(arg);
+    return { design: d, user: [d] };
+  }
+  try {
+    resolveDesign(arg);
+  } catch {
+    throw new InputError(`--design ${arg}: expected a design (mmsim designs lists them), a kernel release such as 6.1, or a design file`);
+  }
+  return { design: arg, user: [] };
+}
+
+export async function timeFor(presetName: string, designArg: string, o: { threads?: string; align?: string }): Promise<TimeResult> {
+  const preset = presetByName(presetName);
+  if (!preset) throw new InputError(`time: unknown preset ${presetName}; the presets are ${PRESETS.map((p) => p.name).join(', ')}`);
+  const { design, user } = await designFor(designArg);
+  const threads = o.threads === undefined ? undefined : Number(o.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new InputError(`--threads ${o.threads}: expected a whole number of threads such as 13`);
+  let alignBytes: number | undefined;
+  if (o.align !== undefined) {
+    const v = memparse(o.align);
+    if (v === null || v < 4096) throw new InputError(`--align ${o.align}: expected a size such as 2M or 1G`);
+    alignBytes = v;
+  }
+  return timeRun(preset, design, { ...(threads ? { threads } : {}), ...(alignBytes ? { alignBytes } : {}), userDesigns: user });
+}
+
+export async function timeCommand(scenario: string | undefined, o: TimeCliOptions, out: (s: string) => void): Promise<void> {
+  const presetName = o.preset ?? scenario;
+  if (!presetName) throw new InputError(`time: give --preset P (${PRESETS.map((p) => p.name).join(', ')})`);
+  if (/\.ya?ml$/.test(presetName)) throw new InputError(`time: ${presetName}: scenario files cannot be timed yet; the presets are ${PRESETS.map((p) => p.name).join(', ')}`);
+  const r = await timeFor(presetName, o.design, o);
+  if (o.svg) writeFileSync(o.svg, timelineSvg([r]));
+  if (o.json) {
+    out(JSON.stringify({ design: r.design, preset: r.preset, total_ms: r.totalMs, per_node_ms: r.perNodeMs, lock_wait_ms: r.lockWaitMs, lock_hold_ms: r.lockHoldMs, phases: r.phases, dmesg: r.dmesg }, null, 2) + '\n');
+    return;
+  }
+  out(`${r.preset}, design ${r.design}: ${(r.totalMs / 1000).toFixed(3)} s\n`);
+  r.perNodeMs.forEach((v, nid) => out(`  node ${nid}: ${(v / 1000).toFixed(3)} s\n`));
+  for (const [k, v] of Object.entries(r.phases)) out(`  phase ${k}: ${(v / 1000).toFixed(3)} s of CPU time\n`);
+  for (const [k, v] of Object.entries(r.lockHoldMs)) out(`  ${k} held ${(v / 1000).toFixed(3)} s\n`);
+  out(`  lock wait ${(r.lockWaitMs / 1000).toFixed(3)} s\n`);
+  for (const l of r.dmesg) out(`  dmesg: ${l}\n`);
+  if (o.svg) out(`  timeline: ${o.svg}\n`);
+}

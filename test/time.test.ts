@@ -1,0 +1,133 @@
+// The time driver's acceptance: predictions of published figures from one calibration constant
+// per machine, fitted to another named figure (presets.ts; docs/performance.md has the table).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { presetByName, type Preset } from '../src/drivers/presets.js';
+import { timelineSvg, timeRun } from '../src/drivers/time.js';
+import { cliPath } from './helpers.js';
+
+const preset = (name: string): Preset => {
+  const p = presetByName(name);
+  if (!p) throw new Error(`no preset ${name}`);
+  return p;
+};
+const within = (got: number, want: number, tol: number): boolean => Math.abs(got - want) <= want * tol;
+
+describe('duyck-2018 / seed-2019: calibrated once on 24.17 s per node (3 TB pmem)', () => {
+  const v53 = timeRun(preset('seed-2019'), 'v5.3');
+  it('the calibration figure comes back: one node\'s init, altmap pages and data pages, is 24.17 s', () => {
+    const perNode = (v53.phases['memmap-init'] ?? 0) / 4 + (v53.phases['memmap-init-zone-device'] ?? 0) / 4;
+    expect(within(perNode, 24_170, 0.001)).toBe(true);
+  });
+
+  it('v5.3: the 4 nodes in parallel, under about 30 s', () => {
+    expect(v53.totalMs).toBeLessThan(30_000);
+    expect(v53.totalMs).toBeGreaterThan(24_170);
+    expect(v53.dmesg[0]).toBe('pmem0 initialised, 792722944 pages in 23792ms');
+  });
+
+  it('serialize: 3.5-4.5 x v5.3 (the thread\'s "2 minutes or so"), the nodes one after another under mem_hotplug_lock', () => {
+    const ser = timeRun(preset('seed-2019'), 'serialize');
+    const ratio = ser.totalMs / v53.totalMs;
+    expect(ratio).toBeGreaterThanOrEqual(3.5);
+    expect(ratio).toBeLessThanOrEqual(4.5);
+    expect(ser.lockHoldMs['mem_hotplug_lock']).toBeCloseTo(ser.totalMs, -2);
+    expect(ser.perNodeMs[3]).toBeGreaterThan(3 * (ser.perNodeMs[0] as number));
+  });
+
+  it('v4.19: one node at a time at 30-40 s per node; about 2 minutes more than all nodes in parallel', () => {
+    const old = timeRun(preset('duyck-2018'), 'v4.19');
+    const perNodeSerial = (old.lockHoldMs['mem_hotplug_lock'] ?? 0) / 4;
+    expect(perNodeSerial).toBeGreaterThanOrEqual(30_000);
+    expect(perNodeSerial).toBeLessThanOrEqual(40_000);
+    const parallel = timeRun(preset('duyck-2018'), 'v5.3');
+    const more = old.totalMs - parallel.totalMs;
+    // "about 2 minutes": the model says 162 s (+35 %), docs/performance.md records the miss.
+    expect(more).toBeGreaterThan(90_000);
+    expect(more).toBeLessThan(170_000);
+    expect(old.dmesg).toEqual([]); // 4.19 has no memmap_init_zone_device line
+  });
+});
+
+describe('jordan-2020: calibrated on the 1-thread time, bandwidth ceiling from the DIMM channels', () => {
+  it('Skylake 8167M: 13 and 52 threads within 15 % of 157.0 and 138.0 ms', () => {
+    const p = preset('jordan-2020-skylake');
+    expect(timeRun(p, 'current', { threads: 1 }).totalMs).toBeCloseTo(1717.7, 0);
+    const t13 = timeRun(p, 'current', { threads: 13 }).totalMs;
+    const t52 = timeRun(p, 'current', { threads: 52 }).totalMs;
+    expect(within(t13, 157.0, 0.15), `13 threads: ${t13}`).toBe(true);
+    expect(within(t52, 138.0, 0.15), `52 threads: ${t52}`).toBe(true);
+    expect(timeRun(p, 'current', { threads: 52 }).dmesg[0]).toMatch(/^node 0 deferred pages initialised in \d+ms$/);
+  });
+
+  it('Haswell E5-2699 v3: 27 and 36 threads within 15 % of 97.3 and 90.0 ms', () => {
+    const p = preset('jordan-2020-haswell');
+    expect(within(timeRun(p, 'current', { threads: 27 }).totalMs, 97.3, 0.15)).toBe(true);
+    expect(within(timeRun(p, 'current', { threads: 36 }).totalMs, 90.0, 0.15)).toBe(true);
+  });
+});
+
+describe('martins-2022-devdax: calibrated on 313 ms before compound pages (128 GiB, 2 MiB)', () => {
+  it('compound pages: about 80-110 ms at 2 MiB (memmap_init_zone_device writes 128 of 512 struct pages), under 1 ms at 1 GiB', () => {
+    const p = preset('martins-2022-devdax');
+    const before = timeRun(p, '5.15');
+    expect(before.phases['memmap-init-zone-device']).toBeCloseTo(313, 0);
+    const m2 = timeRun(p, 'current').phases['memmap-init-zone-device'] as number;
+    expect(m2).toBeGreaterThanOrEqual(80 * 0.9);
+    expect(m2).toBeLessThanOrEqual(110 * 1.1);
+    expect(timeRun(p, 'current', { alignBytes: 2 ** 30 }).phases['memmap-init-zone-device']).toBeLessThan(1);
+  }, 60_000);
+});
+
+/** Well-formed XML: every tag closed in order, attributes quoted. */
+function wellFormed(xml: string): boolean {
+  const stack: string[] = [];
+  for (const m of xml.matchAll(/<(\/?)([a-zA-Z][\w-]*)((?:\s+[\w:-]+="[^"]*")*)\s*(\/?)>/g)) {
+    const [, close, name, , self] = m;
+    if (self) continue;
+    if (close) {
+      if (stack.pop() !== name) return false;
+    } else stack.push(name as string);
+  }
+  const tags = (xml.match(/</g) ?? []).length;
+  const matched = [...xml.matchAll(/<(\/?)([a-zA-Z][\w-]*)((?:\s+[\w:-]+="[^"]*")*)\s*(\/?)>/g)].length;
+  return stack.length === 0 && tags === matched;
+}
+
+describe('the timeline SVG', () => {
+  it('parses, has one row per simulated CPU, and its bars add up to the reported phases and end at the total', () => {
+    for (const [p, d, o] of [['seed-2019', 'serialize', {}], ['jordan-2020-skylake', 'current', { threads: 13 }]] as const) {
+      const r = timeRun(preset(p), d, o);
+      const svg = timelineSvg([r]);
+      expect(wellFormed(svg), p).toBe(true);
+      const bars = [...svg.matchAll(/<rect class="bar" data-task="(\d+)" data-start-ns="(\d+)" data-end-ns="(\d+)" data-phase="([\w-]+)"/g)];
+      expect(new Set(bars.map((b) => b[1])).size, p).toBe(r.tasks.length);
+      const rows = [...svg.matchAll(/>node \d+ cpu \d+: /g)].length;
+      expect(rows, p).toBe(r.tasks.length);
+      const byPhase: Record<string, number> = {};
+      for (const b of bars) byPhase[b[4] as string] = (byPhase[b[4] as string] ?? 0) + (Number(b[3]) - Number(b[2])) / 1e6;
+      for (const [phase, ms] of Object.entries(r.phases)) expect(byPhase[phase], `${p} ${phase}`).toBeCloseTo(ms, -1);
+      expect(Math.max(...bars.map((b) => Number(b[3]))) / 1e6).toBeCloseTo(r.totalMs, 0);
+      expect(svg).toContain('time (s)');
+    }
+  });
+});
+
+describe('mmsim time and compare', () => {
+  it('prints JSON with the issue\'s fields and writes the SVG; compare gains the time column', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-time-'));
+    const r = spawnSync(process.execPath, [cliPath, 'time', '--preset', 'seed-2019', '--design', 'serialize', '--json', '--svg', join(dir, 't.svg')], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['design', 'preset', 'total_ms', 'per_node_ms', 'lock_wait_ms', 'phases']));
+    expect((j['per_node_ms'] as number[]).length).toBe(4);
+    expect(readFileSync(join(dir, 't.svg'), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const c = spawnSync(process.execPath, [cliPath, 'compare', 'seed-2019', '--designs', 'serialize,no-shrink'], { encoding: 'utf8' });
+    expect(c.stdout).toMatch(/^design +verdict +interleavings +time +invariants/);
+    expect(c.stdout).toMatch(/\nserialize +ok +\d+ +9\d\.\d s +-\n/);
+    expect(spawnSync(process.execPath, [cliPath, 'time', '--preset', 'nope'], { encoding: 'utf8' }).stderr).toMatch(/^mmsim: time: unknown preset nope; the presets are duyck-2018, seed-2019, /);
+  }, 60_000);
+});
