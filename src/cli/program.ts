@@ -197,7 +197,8 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--align <size>', 'device-dax alignment (the compound page size), e.g. 2M or 1G')
     .option('--json', 'print {design, preset, total_ms, per_node_ms, lock_wait_ms, phases, ...}')
     .option('--svg <file>', 'write the timeline as an SVG figure')
-    .action(async (preset: string | undefined, opts: { preset?: string; design: string; threads?: string; align?: string; json?: boolean; svg?: string }) => {
+    .option('--poison', "page_init_poison on (CONFIG_DEBUG_VM without page_init_poison=off): memset each added section's memmap")
+    .action(async (preset: string | undefined, opts: { preset?: string; design: string; threads?: string; align?: string; json?: boolean; svg?: string; poison?: boolean }) => {
       const { timeCommand } = await import('./time.js');
       await timeCommand(preset, opts, out);
     });

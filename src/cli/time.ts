@@ -15,6 +15,7 @@ export interface TimeCliOptions {
   readonly align?: string;
   readonly json?: boolean;
   readonly svg?: string;
+  readonly poison?: boolean;
 }
 
 export async function designFor(arg: string): Promise<{ design: Design | string; user: Design[] }> {
@@ -30,7 +31,7 @@ export async function designFor(arg: string): Promise<{ design: Design | string;
   return { design: arg, user: [] };
 }
 
-export async function timeFor(presetName: string, designArg: string, o: { threads?: string; align?: string }): Promise<TimeResult> {
+export async function timeFor(presetName: string, designArg: string, o: { threads?: string; align?: string; poison?: boolean }): Promise<TimeResult> {
   const preset = presetByName(presetName);
   if (!preset) throw new InputError(`time: unknown preset ${presetName}; the presets are ${PRESETS.map((p) => p.name).join(', ')}`);
   const { design, user } = await designFor(designArg);
@@ -42,7 +43,7 @@ export async function timeFor(presetName: string, designArg: string, o: { thread
     if (v === null || v < 4096) throw new InputError(`--align ${o.align}: expected a size such as 2M or 1G`);
     alignBytes = v;
   }
-  return timeRun(preset, design, { ...(threads ? { threads } : {}), ...(alignBytes ? { alignBytes } : {}), userDesigns: user });
+  return timeRun(preset, design, { ...(threads ? { threads } : {}), ...(alignBytes ? { alignBytes } : {}), ...(o.poison ? { poison: true } : {}), userDesigns: user });
 }
 
 export async function timeCommand(scenario: string | undefined, o: TimeCliOptions, out: (s: string) => void): Promise<void> {

@@ -5,8 +5,9 @@
 // its release plus a hand-off. A `work` yield costs time from the cost model (presets.ts): the
 // pages at the CPU's per-page rate for where the memmap lives (remote x remoteFactor), or the
 // bytes over the node's bandwidth shared by the tasks working on that node, whichever is
-// longer. Leaves out: CPU frequency and turbo, cache effects beyond write-allocate, the
-// page_init_poison pass (off in the published runs), vmemmap population, interrupts.
+// longer; with `poison`, page_init_poison's memset of each added section's memmap. Leaves out:
+// CPU frequency and turbo, cache effects beyond write-allocate, vmemmap population (page
+// allocation for the memmap of map=mem ranges), interrupts.
 import { archFor } from '../arch/index.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { HotplugMachine } from '../kernel/memory_hotplug.js';
@@ -65,6 +66,11 @@ export interface TimeOptions {
   readonly cost?: Partial<CostModel>;
   /** User designs a name may refer to. */
   readonly userDesigns?: readonly Design[];
+  /**
+   * page_init_poison (CONFIG_DEBUG_VM without page_init_poison=off, 4.19+): every section's new
+   * memmap is memset to 0xff when it is added, a bandwidth-bound pass over the memmap bytes.
+   */
+  readonly poison?: boolean;
 }
 
 interface Spawned {
@@ -194,9 +200,20 @@ export function timeRun(preset: Preset, design: string | Design, opts: TimeOptio
       }
       clock[t] = now + dur;
     } else if (y?.op === 'might_sleep' && y.where.startsWith('__add_pages')) {
-      segments.push({ task: t, startNs: now, endNs: now + cost.perSectionNs, phase: 'add-sections', locked: s.heldBy(t).length > 0 });
+      const locked = s.heldBy(t).length > 0;
+      segments.push({ task: t, startNs: now, endNs: now + cost.perSectionNs, phase: 'add-sections', locked });
       clock[t] = now + cost.perSectionNs;
       phases['add-sections'] = (phases['add-sections'] ?? 0) + cost.perSectionNs;
+      if (opts.poison) {
+        // The memset of the section's memmap (64 bytes per page, written with write-allocate).
+        const w = preset.workload;
+        const gbs = w.kind === 'zone-device' && w.map === 'dev' ? cost.pmemGBs : cost.dramGBs;
+        const active = spawned.filter((x, i) => i !== t && !s.isDone(i) && x.task.memNode === task.memNode).length + 1;
+        const dur = ((128 * 2 ** 20) / 4096) * cost.bytesPerPage * active / gbs;
+        segments.push({ task: t, startNs: now + cost.perSectionNs, endNs: now + cost.perSectionNs + dur, phase: 'page-init-poison', locked });
+        clock[t] = now + cost.perSectionNs + dur;
+        phases['page-init-poison'] = (phases['page-init-poison'] ?? 0) + dur;
+      }
     }
   }
   const perNode = new Array<number>(preset.nodes).fill(0);
@@ -251,7 +268,7 @@ export function timelineSvg(results: readonly TimeResult[]): string {
   const rowH = 18;
   const left = 190;
   const width = 900;
-  const colours: Record<string, string> = { 'add-sections': '#cc79a7', 'memmap-init': '#e69f00', 'memmap-init-zone-device': '#0072b2', 'deferred-init': '#009e73' };
+  const colours: Record<string, string> = { 'add-sections': '#cc79a7', 'page-init-poison': '#d55e00', 'memmap-init': '#e69f00', 'memmap-init-zone-device': '#0072b2', 'deferred-init': '#009e73' };
   const maxNs = Math.max(1, ...results.map((r) => r.totalMs * 1e6));
   const x = (ns: number): number => left + (ns / maxNs) * width;
   const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
