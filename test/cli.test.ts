@@ -109,7 +109,7 @@ describe('mmsim boot output', () => {
     expect(r.out).toMatch(/\nserialize +ok +\d+ +9\d\.\d s +-\n/);
     for (const d of ['no-shrink', '6.1', 'current']) expect(r.out).toMatch(new RegExp(`\\n${d.replace('.', '\\.')} +ok +\\d+ +[\\d.]+ s +-\\n`));
     for (const d of ['v4.19', 'v5.3', 'serialize']) expect(readFileSync(join(dir, `seed-2019-${d}.svg`), 'utf8')).toMatch(/^<svg /);
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('mmsim kmem -n', () => {

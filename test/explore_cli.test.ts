@@ -28,7 +28,7 @@ describe('mmsim explore seed-2019', () => {
     const ok = mmsim('explore', 'seed-2019', '--design', 'current');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^no violation: \d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
-  }, 120_000);
+  }, 240_000);
 
   it('replays a saved counterexample to the same trace and the same words, byte for byte; a file that is not one is one clear error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-replay-'));
@@ -46,7 +46,7 @@ describe('mmsim explore seed-2019', () => {
     const bad = mmsim('explore', '--replay', join(dir, 'bad.json'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^mmsim: .*bad\.json: expected mmsim explore --json output with a violation\n$/);
-  }, 120_000);
+  }, 240_000);
 
   it('random mode: the same seed gives the same output, and --runs counts the schedules', () => {
     const a = mmsim('explore', 'seed-2019', '--design', 'v5.3', '--runs', '40', '--seed', '7', '--json');
@@ -54,7 +54,7 @@ describe('mmsim explore seed-2019', () => {
     const strip = (s: string) => s.replace(/"seconds": [\d.]+/, '');
     expect(strip(a.stdout)).toBe(strip(b.stdout));
     expect(JSON.parse(a.stdout)).toMatchObject({ interleavings: 40, exhaustive: false });
-  }, 60_000);
+  }, 240_000);
 
   it('one-line errors: an unknown scenario, design, config or walker', () => {
     expect(mmsim('explore', 'seed-2020').stderr).toBe('mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection\n');
@@ -80,7 +80,7 @@ describe('design files and mmsim designs / compare', () => {
     expect(rows[1]?.invariants).not.toContain('zone_spans_pfn');
     writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'x', base: 'v5.3', steps: { not_a_step: function* () {} } };\n");
     expect(mmsim('explore', 'seed-2019', '--design', join(dir, 'bad.mjs')).stderr).toMatch(/^mmsim: .*bad\.mjs: step not_a_step is not one a design may replace \(memmap_init_zone_device, shrink_zone_span\); mmsim designs lists them\n$/);
-  }, 120_000);
+  }, 240_000);
 
   it('designs lists the built-ins and the replaceable steps; --diff shows what differs', () => {
     const list = mmsim('designs').stdout;
@@ -95,5 +95,5 @@ describe('design files and mmsim designs / compare', () => {
   it('compare prints one row per design', () => {
     const t = mmsim('compare', 'seed-2019', '--designs', 'serialize,no-shrink,6.1', '--time', 'none');
     expect(t.stdout).toMatch(/^design +verdict +interleavings +invariants broken \(shortest steps\)\nserialize +ok +\d+ +-\nno-shrink +ok +\d+ +-\n6\.1 +ok +\d+ +-\n$/);
-  }, 60_000);
+  }, 240_000);
 });

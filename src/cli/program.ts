@@ -188,6 +188,22 @@ export function buildProgram(out: (s: string) => void): Command {
   });
 
   program
+    .command('serve')
+    .description('The lab in a browser on 127.0.0.1: the physical map, scenario playback, explore counterexamples and timelines.')
+    .argument('[scenario]', 'open this first: a built-in scenario (seed-2019, ...) or an example scenario file name')
+    .option('--port <n>', 'the port (0: any free one)', '5719')
+    .action(async (scenario: string | undefined, opts: { port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port ${opts.port}: expected a port number such as 5719`);
+      const { serveLab } = await import('../lab/server.js');
+      const { fileURLToPath } = await import('node:url');
+      const here = fileURLToPath(new URL('.', import.meta.url));
+      const lab = await serveLab(`${here}../lab-app`, `${here}../..`, port, scenario ?? null);
+      out(`mmsim lab: ${lab.url} (Ctrl-C stops it)\n`);
+      await new Promise<void>(() => {});
+    });
+
+  program
     .command('time')
     .description('The time driver: how long memmap initialisation takes on a published machine under a design (simulated CPUs, locks, a cost model whose one calibration constant per machine is fitted to one published figure).')
     .argument('[preset]', 'duyck-2018, seed-2019, jordan-2020-skylake, jordan-2020-haswell, tatashin-2017, martins-2022-devdax')

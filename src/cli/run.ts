@@ -102,7 +102,7 @@ export function runDriverSysfs(m: HotplugMachine, where: string): SysfsFiles {
 }
 
 /** The views a run prints. */
-function showViews(m: HotplugMachine, label: string, which: readonly RunView[], out: (s: string) => void): void {
+export function showViews(m: HotplugMachine, label: string, which: readonly RunView[], out: (s: string) => void): void {
   const state = m.state;
   for (const v of which) {
     out(`##### ${label}: ${v}\n`);

@@ -25,6 +25,8 @@ export type MakeWorld = (ctx: WorldContext) => World;
 export interface World {
   readonly tasks: readonly { readonly name: string; readonly task: Task<unknown> }[];
   readonly checkers: readonly Checker[];
+  /** The machine the tasks run on, for drivers that show its state (the lab). */
+  readonly machine?: import('../kernel/memory_hotplug.js').HotplugMachine;
 }
 
 export interface TraceStep {
@@ -306,6 +308,19 @@ function replay(make: MakeWorld, schedule: readonly TaskId[], reduce = false, ha
   run.hashing = hashing;
   for (const t of schedule) stepTask(run, t);
   return run;
+}
+
+/** Replay a schedule step by step, calling `each` after every step with the world and the step. */
+export function replayEach(make: MakeWorld, schedule: readonly TaskId[], each: (w: World, step: TraceStep, s: Scheduler) => void): void {
+  const w = make({ recorder: null });
+  const s = new Scheduler([mightSleepChecker, ...w.checkers]);
+  for (const t of w.tasks) s.spawn(t.name, t.task);
+  each(w, { task: -1, name: '', op: 'start of the scenario', held: [] }, s);
+  for (const t of schedule) {
+    const op = describe(s.pendingOf(t));
+    if (!s.step(t)) throw new Error(`replay: task ${t} cannot run`);
+    each(w, { task: t, name: s.nameOf(t), op, held: s.heldBy(t) }, s);
+  }
 }
 
 /** Replay a saved schedule: its trace and the violations it ends in (the kernel's words). */

@@ -143,6 +143,7 @@ export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: nu
         ...(spec.walkers ?? []).map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
       ],
       checkers,
+      machine: m,
     };
   }
   const [aStart, aBytes, bStart] = spec.scenario === 'seed-2019-subsection' ? [GiB + 64 * MiB, 192 * MiB, GiB + 256 * MiB] : [4 * GiB, 128 * MiB, 4 * GiB + 128 * MiB];
@@ -159,6 +160,7 @@ export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: nu
       ...(spec.walkers ?? []).map((w) => ({ name: w, task: walkerTask(mm, w, Math.floor(aStart / (128 * MiB)) * 32768, (aStart + aBytes) / 4096, 'Normal') })),
     ],
     checkers,
+    machine: m,
   };
 }
 

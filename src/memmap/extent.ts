@@ -185,6 +185,17 @@ export class ExtentMemmap implements MemmapStore {
     return parts.join(',');
   }
 
+  /** What [start, end) holds, run by run: fresh state or initialised, and PG_reserved on top. */
+  runsIn(start: number, end: number): { start: number; end: number; kind: FreshState | 'initialized'; reserved: boolean; zone: number; nid: number }[] {
+    const out: { start: number; end: number; kind: FreshState | 'initialized'; reserved: boolean; zone: number; nid: number }[] = [];
+    for (let i = this.firstEndingAfter(start); i < this.runs.length; i++) {
+      const r = this.runs[i] as Run;
+      if (r.start >= end) break;
+      out.push({ start: Math.max(r.start, start), end: Math.min(r.end, end), kind: r.kind, reserved: r.flagsOr !== 0, zone: r.zone, nid: r.nid });
+    }
+    return out;
+  }
+
   /** Runs in the store, for tests and the benchmark. */
   runCount(): number {
     return this.runs.length;
