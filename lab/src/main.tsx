@@ -136,8 +136,9 @@ function MapView(props: { state: Snapshot; prev: Snapshot | null; focus: { start
       const a = X(s.start);
       g.strokeStyle = '#333';
       g.strokeRect(a, my + 30, X(s.end) - a, 8);
-      if (s.online) {
-        g.fillStyle = '#9fd39f';
+      if (s.present) {
+        // Online sections green, present but offline ones grey.
+        g.fillStyle = s.online ? '#9fd39f' : '#d0d0d0';
         g.fillRect(a, my + 30, X(s.end) - a, 8);
       }
     }
@@ -208,7 +209,7 @@ function MapView(props: { state: Snapshot; prev: Snapshot | null; focus: { start
             <span style={{ background: c, display: 'inline-block', width: '10px', height: '10px' }} /> {k}
           </span>
         ))}
-        <span style={{ marginRight: '8px' }}>▮ altmap (yellow) · dev_pagemap (red outline) · online section (light green)</span>
+        <span style={{ marginRight: '8px' }}>▮ altmap (yellow) · dev_pagemap (red outline) · section online (green) / offline (grey) · PG_reserved (dark top strip)</span>
         <button onClick={() => setView(extent(state))}>fit</button>
       </div>
     </div>
