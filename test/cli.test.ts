@@ -336,6 +336,6 @@ describe('mmsim run', () => {
     expect(r.code).toBe(1);
     expect(r.err.trim()).toBe(`mmsim: ${bad}:5:5: node 1 zone Movable spanned: expected 1, got 32768`);
     const wrong = file('wrong.scenario.yaml', `machine: ${machine}\nsteps:\n  - frobnicate: 1\n`);
-    expectOneLineError(mmsim('run', wrong), new RegExp(`^mmsim: ${wrong}:3:5: expected one step: add, remove, online, offline, write, chmem, ndctl, daxctl, expect or print`));
+    expectOneLineError(mmsim('run', wrong), new RegExp(`^mmsim: ${wrong}:3:5: expected one step: add, remove, online, offline, concurrent, write, chmem, ndctl, daxctl, expect or print`));
   });
 });

@@ -97,3 +97,26 @@ describe('design files and mmsim designs / compare', () => {
     expect(t.stdout).toMatch(/^design +verdict +interleavings +invariants broken \(shortest steps\)\nserialize +ok +\d+ +-\nno-shrink +ok +\d+ +-\n6\.1 +ok +\d+ +-\n$/);
   }, 240_000);
 });
+
+describe('mmsim explore SCENARIO-FILE', () => {
+  it("explores a scenario file's concurrent block after running the steps before it; run does the block in order; wrong shapes are one line", () => {
+    const file = 'examples/concurrent-online-remove.scenario.yaml';
+    const bad = mmsim('explore', file, '--design', 'v5.3');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/^poisoned struct page read \(2: remove_memory 0x110000000\): \d+ steps\n/);
+    expect(bad.stdout).toMatch(/ {2}page:ffffea00043fffc0 pfn:10ffff is uninitialized and poisoned/);
+    expect(bad.stdout).toContain(`replay: mmsim explore ${file} --design v5.3\n`);
+    const ok = mmsim('explore', file, '--design', '6.1');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^no violation: \d+ interleavings \(exhaustive, DPOR\)/);
+    const run = mmsim('run', file, '--print', 'blocks');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/memory33 state=online phys_index=00000021 node=1 valid_zones=Movable\n/);
+    expect(mmsim('verify', '--qemu', file).stderr).toMatch(/concurrent-online-remove\.scenario\.yaml:17:5: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore/);
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-conc-'));
+    writeFileSync(join(dir, 'none.scenario.yaml'), 'machine: ' + join(process.cwd(), 'examples/qemu-2node.yaml') + '\nsteps:\n  - add: { node: 1, start: 4G, size: 128M }\n');
+    expect(mmsim('explore', join(dir, 'none.scenario.yaml')).stderr).toMatch(/none\.scenario\.yaml: no concurrent block to explore; add a step `concurrent: \[ \.\.\. \]`/);
+    writeFileSync(join(dir, 'after.scenario.yaml'), 'machine: ' + join(process.cwd(), 'examples/qemu-2node.yaml') + '\nsteps:\n  - concurrent:\n      - add: { node: 1, start: 4G, size: 128M }\n      - add: { node: 1, start: 0x108000000, size: 128M }\n  - online: { blocks: 32 }\n');
+    expect(mmsim('explore', join(dir, 'after.scenario.yaml')).stderr).toMatch(/after\.scenario\.yaml:6:5: explore stops at the concurrent block; move this step before it or into it\n$/);
+  }, 240_000);
+});

@@ -1,7 +1,8 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
 import { InputError } from '../errors.js';
-import { explore, replaySchedule, type ExploreResult, type Reduction, type TraceStep } from '../drivers/explore.js';
+import { explore, replaySchedule, type ExploreResult, type MakeWorld, type Reduction, type TraceStep } from '../drivers/explore.js';
+import { scenarioWorld } from '../drivers/scenario_world.js';
 import { BUILTIN_SCENARIOS, builtinWorld, DEBUG_CONFIGS, type BuiltinScenario, type DebugConfig } from '../drivers/seed2019.js';
 import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../drivers/designs.js';
 import { STEP_DOCS, type DesignSteps } from '../kernel/steps.js';
@@ -33,9 +34,9 @@ async function designArg(arg: string): Promise<{ design: Design | string; user: 
   return { design: arg, user: [], label: arg };
 }
 
-function scenarioArg(s: string | undefined): BuiltinScenario {
+function scenarioArg(s: string | undefined): BuiltinScenario | string {
   if (s && (BUILTIN_SCENARIOS as readonly string[]).includes(s)) return s as BuiltinScenario;
-  if (s && /\.ya?ml$/.test(s)) throw new InputError(`explore: ${s}: scenario files cannot be explored yet (their steps run in order under mmsim run); the built-in scenarios are ${BUILTIN_SCENARIOS.join(', ')}`);
+  if (s && /\.ya?ml$/.test(s)) return s; // a scenario file with a concurrent block
   throw new InputError(`explore: ${s ? `unknown scenario ${s}` : 'no scenario given'}; the built-in ones are ${BUILTIN_SCENARIOS.join(', ')}`);
 }
 
@@ -75,7 +76,8 @@ function rerunCommand(scenario: string, designArgText: string, o: ExploreCliOpti
 }
 
 interface SearchSetup {
-  readonly scenario: BuiltinScenario;
+  /** A built-in scenario, or a scenario file. */
+  readonly scenario: BuiltinScenario | string;
   readonly design: Design | string;
   readonly user: Design[];
   readonly label: string;
@@ -94,13 +96,24 @@ function search(s: SearchSetup, o: ExploreCliOptions): { r: ExploreResult; secon
   const runs = wholeNumber('--runs', o.runs, 'a number of random schedules such as 1000');
   const seed = wholeNumber('--seed', o.seed, 'a whole number') ?? 1;
   if (!['dpor', 'sleep', 'none'].includes(o.reduce)) throw new InputError(`--reduce ${o.reduce}: expected dpor, sleep or none`);
+  const make = worldOf(s);
+  make({ recorder: null }); // a scenario file's errors come out once, before the search
   const t0 = performance.now();
-  const r = explore((ctx) => builtinWorld({ scenario: s.scenario, design: s.design, config: s.config, userDesigns: s.user, walkers: s.walkers }, ctx), {
+  const r = explore(make, {
     ...(bound !== undefined ? { preemptionBound: bound } : {}),
     ...(runs !== undefined ? { random: { runs, seed } } : {}),
     reduce: o.reduce as Reduction,
   });
   return { r, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The world builder of a search: a built-in scenario, or a scenario file's concurrent block. */
+function worldOf(s: SearchSetup): MakeWorld {
+  if ((BUILTIN_SCENARIOS as readonly string[]).includes(s.scenario)) {
+    return (ctx) => builtinWorld({ scenario: s.scenario as BuiltinScenario, design: s.design, config: s.config, userDesigns: s.user, walkers: s.walkers }, ctx);
+  }
+  if (s.walkers.length) throw new InputError('--walker: walkers are added to the built-in scenarios only; a scenario file names its own operations');
+  return (ctx) => scenarioWorld(s.scenario, s.design, s.config, s.user, ctx);
 }
 
 function modeText(r: ExploreResult, o: ExploreCliOptions): string {
@@ -164,7 +177,7 @@ export async function replayCommand(file: string, invariant: string | undefined,
     throw new InputError(`${file}: expected mmsim explore --json output with a violation${invariant ? ` of ${invariant}` : ''}`);
   }
   const s = await setup(saved.scenario, { design: saved.design_file ?? saved.design, reduce: 'none', config: saved.config ?? 'debug_vm', walker: saved.walkers ?? [] });
-  const r = replaySchedule(() => builtinWorld({ scenario: s.scenario, design: s.design, config: s.config, userDesigns: s.user, walkers: s.walkers }), v.schedule);
+  const r = replaySchedule(worldOf(s), v.schedule);
   for (const [i, st] of r.trace.entries()) out(`${traceLine(i, st)}\n`);
   for (const x of r.violations) if (x.message === v.message) out(`  ${x.message}\n`);
   if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again ("${v.message}")`);

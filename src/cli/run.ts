@@ -218,6 +218,9 @@ export function applyStep(m: HotplugMachine, st: ScenarioStep, at: string, label
         throw new ExpectFailed(`${at}: node ${e.node} zone ${e.zone} ${key}: expected ${want}, got ${got[key]}`);
       }
     }
+  } else if ('concurrent' in st) {
+    // The run driver runs concurrent operations one after the other, in the order given.
+    for (const sub of st.concurrent) applyStep(m, sub, at, label, [], out);
   } else {
     show(label, [st.print]);
     return;

@@ -16,7 +16,7 @@
 // model's own invariants judge.
 import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { archFor } from '../arch/index.js';
-import { freeAreaInit } from '../kernel/mm_init.js';
+import { freeAreaInit, type BootState } from '../kernel/mm_init.js';
 import { resolveDesign, type Design, type ResolvedDesign } from './designs.js';
 import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
@@ -67,8 +67,19 @@ function walkerTask(m: HotplugMachine, w: WalkerName, start: number, end: number
   }
 }
 
+/** A booted machine for an explore world: its memmap (poisoned unless no_debug_vm), the design's steps. */
+export function exploreMachine(state: BootState, config: DebugConfig, steps: HotplugMachine['steps']): HotplugMachine {
+  const poison = config !== 'no_debug_vm';
+  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
+  memmapBoot(state, store, { poison, runDeferred: true });
+  const m = new HotplugMachine(state, store, memoryDevInit(state));
+  m.pageInitPoisoning = poison;
+  m.steps = steps;
+  return m;
+}
+
 /** The checkers a config has: the kernel's VM_BUG_ONs and bad_range only with DEBUG_VM. */
-function checkersFor(m: HotplugMachine, config: DebugConfig): Checker[] {
+export function checkersFor(m: HotplugMachine, config: DebugConfig): Checker[] {
   const model = [pageCountChecker(m), devicePageChecker(m), poisonedReadChecker(m, config === 'debug_vm_pgflags')];
   if (config === 'no_debug_vm') return [...model, deviceSpanChecker(m)];
   return [zoneSpanChecker(m), pageblockZoneChecker(m), ...model];
@@ -78,7 +89,7 @@ function checkersFor(m: HotplugMachine, config: DebugConfig): Checker[] {
  * The checkers over the plain machine (fast), each paired with its twin over the recorder's
  * wrapped machine, which the scheduler runs when one fires to record what it read.
  */
-function watchedCheckers(m: HotplugMachine, mm: HotplugMachine, config: DebugConfig): Checker[] {
+export function watchedCheckers(m: HotplugMachine, mm: HotplugMachine, config: DebugConfig): Checker[] {
   const plain = checkersFor(m, config);
   if (mm === m) return plain;
   const twins = checkersFor(mm, config);
@@ -94,12 +105,7 @@ export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: nu
   const { spec: machine } = loadMachineYaml(spec.scenario, `nodes:\n  - { nid: 0, cpus: 2, memory: [{ start: 0x100000, end: ${ramEnd} }] }\n`);
   const profile = resolved.profile;
   const state = freeAreaInit(archFor(machine, profile), profile, machine);
-  const poison = config !== 'no_debug_vm';
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison, runDeferred: true });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.pageInitPoisoning = poison;
-  m.steps = resolved.steps;
+  const m = exploreMachine(state, config, resolved.steps);
   const setup = (name: string, task: Task<number>): void => {
     const s = new Scheduler(checkersFor(m, config));
     s.spawn(name, task);

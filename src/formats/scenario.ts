@@ -25,13 +25,12 @@ const blocks = z.union([z.number().int().nonnegative(), z.string(), z.array(z.nu
 
 const zoneName = z.enum(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device']);
 
-const step = z.union([
-  /**
-   * Hot-add [start, start + size) on node: by an ACPI memory device (dimm: one add_memory, a static
+/**
+ * Hot-add [start, start + size) on node: by an ACPI memory device (dimm: one add_memory, a static
    * memory group), by the virtio-mem device `name` (one add per memory block, a dynamic group), or
    * as an NVDIMM (nvdimm: a new region with its raw namespace; no System RAM until kmem).
-   */
-  z
+ */
+const addStep = z
     .object({
       add: z
         .object({
@@ -48,10 +47,21 @@ const step = z.union([
         })
         .strict(),
     })
-    .strict(),
-  z.object({ remove: z.object({ start: addr, size: addr, errno: z.number().int().optional() }).strict() }).strict(),
-  z.object({ online: z.object({ blocks, type: z.enum(['online', 'online_kernel', 'online_movable']).default('online'), errno: z.number().int().optional() }).strict() }).strict(),
-  z.object({ offline: z.object({ blocks, errno: z.number().int().optional() }).strict() }).strict(),
+    .strict();
+const removeStep = z.object({ remove: z.object({ start: addr, size: addr, errno: z.number().int().optional() }).strict() }).strict();
+const onlineStep = z.object({ online: z.object({ blocks, type: z.enum(['online', 'online_kernel', 'online_movable']).default('online'), errno: z.number().int().optional() }).strict() }).strict();
+const offlineStep = z.object({ offline: z.object({ blocks, errno: z.number().int().optional() }).strict() }).strict();
+
+const step = z.union([
+  addStep,
+  removeStep,
+  onlineStep,
+  offlineStep,
+  /**
+   * Hotplug operations that run concurrently, each as its own task: mmsim run runs them one after
+   * the other in the order given, mmsim explore over every interleaving.
+   */
+  z.object({ concurrent: z.array(z.union([addStep, removeStep, onlineStep, offlineStep])).min(2) }).strict(),
   /** A write to a file under /sys/devices/system/memory (e.g. memory36/state), as `echo value > file`. */
   z.object({ write: z.object({ path: z.string().min(1), value: z.string(), errno: z.number().int().optional() }).strict() }).strict(),
   /** util-linux chmem over the machine: its arguments, and the exit code expected (default 0). */
@@ -116,7 +126,7 @@ export function loadScenario(file: string, text: string): LoadedScenario {
     const issue = r.error.issues[0];
     const path = issue?.path ?? [];
     const p = yamlPosition(doc, lc, path);
-    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, write, chmem, ndctl, daxctl, expect or print' : (issue?.message ?? 'invalid scenario');
+    const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, concurrent, write, chmem, ndctl, daxctl, expect or print' : (issue?.message ?? 'invalid scenario');
     throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.join('.')})` : ''}`);
   }
   const at = (path: (string | number)[]): string => {

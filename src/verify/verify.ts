@@ -172,6 +172,11 @@ function managedOf(zoneinfo: string): Map<string, number> {
 
 /** Run a scenario on the real kernel and on the model; the per-step differences. */
 export async function verifyScenario(file: string, opts: VerifyOptions, log: (s: string) => void): Promise<StepDiff[]> {
+  {
+    const { scenario, where } = prepareScenario(file);
+    const conc = scenario.steps.findIndex((st) => 'concurrent' in st);
+    if (conc >= 0) throw new InputError(`${where(conc)}: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore — write its operations as separate steps`);
+  }
   const installed = installedGuest();
   const vmlinuz = opts.vmlinuz ?? installed?.vmlinuz;
   const initrd = opts.initrd ?? installed?.initrd;
