@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { presetByName, type Preset } from '../src/drivers/presets.js';
 import { timelineSvg, timeRun } from '../src/drivers/time.js';
-import { cliPath } from './helpers.js';
+import { cliPath, root } from './helpers.js';
 
 const preset = (name: string): Preset => {
   const p = presetByName(name);
@@ -126,6 +126,20 @@ describe('the timeline SVG', () => {
       expect(Math.max(...bars.map((b) => Number(b[3]))) / 1e6).toBeCloseTo(r.totalMs, 0);
       expect(svg).toContain('time (s)');
     }
+  });
+});
+
+describe('a scenario file on a preset\'s cost model', () => {
+  it("times the concurrent block's operations as tasks on their node's CPUs, the locks serialising them", async () => {
+    const { timeScenario } = await import('../src/drivers/time.js');
+    const p = preset('duyck-2018');
+    const r = timeScenario(join(root, 'examples', 'concurrent-online-remove.scenario.yaml'), p, '6.1');
+    expect(r.tasks.map((t) => t.name)).toEqual(['1: online_movable memory33', '2: remove_memory 0x110000000']);
+    expect(r.tasks.every((t) => t.cpuNode === 1)).toBe(true);
+    expect(r.perNodeMs).toHaveLength(2);
+    // Onlining 128 MiB initialises 32768 struct pages at the machine's DRAM rate.
+    expect(r.phases['memmap-init']).toBeCloseTo((32768 * p.cost.nsPerPageDram) / 1e6, 2);
+    expect(r.lockHoldMs['mem_hotplug_lock']).toBeGreaterThan(0);
   });
 });
 

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { isDesignFile, loadDesignFile, resolveDesign, type Design } from '../drivers/designs.js';
 import { PRESETS, presetByName } from '../drivers/presets.js';
-import { timelineSvg, timeRun, type TimeResult } from '../drivers/time.js';
+import { timelineSvg, timeRun, timeScenario, type TimeResult } from '../drivers/time.js';
 import { memparse } from '../formats/size.js';
 
 export interface TimeCliOptions {
@@ -46,11 +46,19 @@ export async function timeFor(presetName: string, designArg: string, o: { thread
   return timeRun(preset, design, { ...(threads ? { threads } : {}), ...(alignBytes ? { alignBytes } : {}), ...(o.poison ? { poison: true } : {}), userDesigns: user });
 }
 
+/** A scenario file's concurrent block on a preset's cost model (default duyck-2018's). */
+async function timeScenarioFile(file: string, presetName: string, o: TimeCliOptions): Promise<TimeResult> {
+  const preset = presetByName(presetName);
+  if (!preset) throw new InputError(`time: unknown preset ${presetName}; the presets are ${PRESETS.map((p) => p.name).join(', ')}`);
+  const { design, user } = await designFor(o.design);
+  return timeScenario(file, preset, design, { userDesigns: user, ...(o.poison ? { poison: true } : {}) });
+}
+
 export async function timeCommand(scenario: string | undefined, o: TimeCliOptions, out: (s: string) => void): Promise<void> {
-  const presetName = o.preset ?? scenario;
-  if (!presetName) throw new InputError(`time: give --preset P (${PRESETS.map((p) => p.name).join(', ')})`);
-  if (/\.ya?ml$/.test(presetName)) throw new InputError(`time: ${presetName}: scenario files cannot be timed yet; the presets are ${PRESETS.map((p) => p.name).join(', ')}`);
-  const r = await timeFor(presetName, o.design, o);
+  const file = scenario && /\.ya?ml$/.test(scenario) ? scenario : null;
+  const presetName = o.preset ?? (file ? 'duyck-2018' : scenario);
+  if (!presetName) throw new InputError(`time: give --preset P (${PRESETS.map((p) => p.name).join(', ')}) or a scenario file`);
+  const r = file ? await timeScenarioFile(file, presetName, o) : await timeFor(presetName, o.design, o);
   if (o.svg) writeFileSync(o.svg, timelineSvg([r]));
   if (o.json) {
     out(JSON.stringify({ design: r.design, preset: r.preset, total_ms: r.totalMs, per_node_ms: r.perNodeMs, lock_wait_ms: r.lockWaitMs, lock_hold_ms: r.lockHoldMs, phases: r.phases, dmesg: r.dmesg }, null, 2) + '\n');

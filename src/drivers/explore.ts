@@ -25,6 +25,8 @@ export type MakeWorld = (ctx: WorldContext) => World;
 export interface World {
   readonly tasks: readonly { readonly name: string; readonly task: Task<unknown> }[];
   readonly checkers: readonly Checker[];
+  /** The node each task works on (the time driver puts it on a CPU there). */
+  readonly taskNodes?: readonly number[];
   /** The machine the tasks run on, for drivers that show its state (the lab). */
   readonly machine?: import('../kernel/memory_hotplug.js').HotplugMachine;
 }

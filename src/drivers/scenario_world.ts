@@ -54,5 +54,13 @@ export function scenarioWorld(file: string, design: string | Design, config: Deb
   scenario.steps.slice(0, at).forEach((st, i) => applyStep(m, st, where(i), `step ${i + 1}`, [], () => {}));
   const block = scenario.steps[at] as Extract<ScenarioStep, { concurrent: unknown }>;
   const mm = ctx.recorder ? ctx.recorder.instrument(m) : m;
-  return { tasks: block.concurrent.map((st, i) => operation(mm, st, i)), checkers: watchedCheckers(m, mm, config), machine: m };
+  // The node of each operation: the add's node, else that of the first block it names or touches.
+  const nodeOf = (st: ScenarioStep): number => {
+    if ('add' in st) return st.add.node;
+    const pfn = 'remove' in st ? st.remove.start / m.pageBytes : null;
+    const ids = 'online' in st ? st.online.blocks : 'offline' in st ? st.offline.blocks : [];
+    const b = pfn !== null ? m.blocks.get(Math.floor(pfn / m.pagesPerBlock)) : m.blocks.get(ids[0] ?? -1);
+    return b?.nid ?? 0;
+  };
+  return { tasks: block.concurrent.map((st, i) => operation(mm, st, i)), checkers: watchedCheckers(m, mm, config), machine: m, taskNodes: block.concurrent.map(nodeOf) };
 }

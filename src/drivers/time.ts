@@ -19,6 +19,8 @@ import { padataChunks, padataHelper, padataJob } from '../kernel/padata.js';
 import { ExtentMemmap } from '../memmap/extent.js';
 import { pageWriterFor } from '../memmap/source.js';
 import { resolveDesign, type Design, type ResolvedDesign } from './designs.js';
+import { scenarioWorld } from './scenario_world.js';
+import { InputError } from '../errors.js';
 import type { CostModel, Preset } from './presets.js';
 import { Scheduler } from './scheduler.js';
 import type { Task, Yield } from './task.js';
@@ -41,6 +43,8 @@ export interface TimeTask {
   readonly cpuNode: number;
   readonly cpu: number;
   readonly memNode: number;
+  /** Where the memmap it writes lives; default: as the preset's workload says. */
+  readonly memmapIn?: 'dram' | 'pmem';
 }
 
 export interface TimeResult {
@@ -147,8 +151,30 @@ function buildTasks(preset: Preset, r: ResolvedDesign, opts: TimeOptions): { spa
 /** Run a preset under a design: the simulated timeline and its totals. */
 export function timeRun(preset: Preset, design: string | Design, opts: TimeOptions = {}): TimeResult {
   const r = resolveDesign(design, opts.userDesigns ?? []);
-  const cost: CostModel = { ...preset.cost, ...opts.cost };
   const { spawned, names, pagesOf } = buildTasks(preset, r, opts);
+  return simulate(preset, r, spawned, names, pagesOf, opts);
+}
+
+/**
+ * A scenario file's concurrent block timed on a published machine's cost model (the steps
+ * before the block set the stage untimed, as mmsim explore does); each operation is a task on a
+ * CPU of the node its memory belongs to.
+ */
+export function timeScenario(file: string, preset: Preset, design: string | Design, opts: TimeOptions = {}): TimeResult {
+  const r = resolveDesign(design, opts.userDesigns ?? []);
+  const w = scenarioWorld(file, r.design, 'debug_vm', opts.userDesigns ?? [], { recorder: null });
+  if (opts.poison) throw new InputError('time: --poison applies to the presets\' namespaces, not to a scenario file');
+  const m = w.machine as HotplugMachine;
+  m.pageInitPoisoning = false;
+  const spawned: Spawned[] = w.tasks.map((t, i) => {
+    const node = w.taskNodes?.[i] ?? 0;
+    return { task: { name: t.name, cpuNode: node, cpu: i, memNode: node, memmapIn: 'dram' as const }, gen: t.task };
+  });
+  return simulate({ ...preset, name: `${preset.name} (${file})`, nodes: m.state.nodes.length }, r, spawned, new Map(), new Map(), opts);
+}
+
+function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: Map<number, string>, pagesOf: Map<number, number>, opts: TimeOptions): TimeResult {
+  const cost: CostModel = { ...preset.cost, ...opts.cost };
   const s = new Scheduler([]);
   for (const x of spawned) s.spawn(x.task.name, x.gen);
   const n = spawned.length;
@@ -254,9 +280,9 @@ function isAcquire(y: Yield): boolean {
 
 /** The cost of a work chunk: per-page CPU rate (remote x factor) or the node's shared bandwidth, the longer. */
 function workNs(cost: CostModel, y: Extract<Yield, { op: 'work' }>, task: TimeTask, active: number, preset: Preset): number {
-  const inPmem = preset.workload.kind === 'zone-device' && preset.workload.map === 'dev' && y.work.startsWith('memmap-init');
+  const inPmem = task.memmapIn === 'pmem' || (task.memmapIn === undefined && preset.workload.kind === 'zone-device' && preset.workload.map === 'dev' && y.work.startsWith('memmap-init'));
   const perPage = inPmem ? cost.nsPerPagePmem : cost.nsPerPageDram;
-  const remote = task.cpuNode !== task.memNode ? cost.remoteFactor : 1;
+  const remote = task.cpuNode !== y.node ? cost.remoteFactor : 1;
   const cpu = y.nrPages * perPage * remote;
   const gbs = inPmem ? cost.pmemGBs : cost.dramGBs;
   const bw = gbs > 0 ? (y.nrPages * cost.bytesPerPage * active) / gbs : 0;
