@@ -34,15 +34,17 @@ export function* compactionScanner(m: HotplugMachine, zone: Zone): Task<number> 
 }
 
 /**
- * kpageflags_read (fs/proc/page.c): every pfn of [start, end) through pfn_to_online_page; a pfn
- * that is not online gives 0 without reading its struct page.
+ * kpageflags_read (fs/proc/page.c): every pfn of [start, end) through pfn_to_online_page (5.4+)
+ * or pfn_valid (v5.3, which reads the struct page of offline and ZONE_DEVICE memory too); a pfn
+ * that fails the check gives 0 without reading its struct page.
  */
 export function* kpageflagsReader(m: HotplugMachine, start: Pfn, end: Pfn): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
+  const online = m.state.profile.features.procPageOnlineCheck;
   let read = 0;
   for (let pfn = start; pfn < end; pfn += pb) {
     yield { op: 'access', kind: 'read', what: `mem_section of pfn ${pfn}` };
-    if (!pfnToOnlinePage(m, pfn)) continue;
+    if (!(online ? pfnToOnlinePage(m, pfn) : m.state.sparse.pfnValid(pfn))) continue;
     yield* readPage(pfn);
     read++;
   }

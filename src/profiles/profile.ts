@@ -122,6 +122,8 @@ export interface FormatFeatures {
   readonly sectionTaintZoneDevice: boolean;
   /** memmap_init_zone_device's closing line: pr_info with the device name (v5.3), pr_info with __func__ (5.4), pr_debug (6.4). */
   readonly zoneDeviceInitLine: 'none' | 'dev-name' | 'func' | 'debug';
+  /** fs/proc/page.c (kpageflags, kpagecount, kpagecgroup) reads a pfn's struct page only if pfn_to_online_page (5.4+; before: any pfn_valid pfn). */
+  readonly procPageOnlineCheck: boolean;
   /** MEMORY_DEVICE_COHERENT exists. */
   readonly pgmapCoherent: boolean;
   /**
@@ -182,6 +184,7 @@ const BASE: FormatFeatures = {
   compoundDevmaps: false,
   sectionTaintZoneDevice: false,
   zoneDeviceInitLine: 'none',
+  procPageOnlineCheck: false,
   pgmapCoherent: false,
   zoneDeviceInitUnderLock: false,
 };
@@ -230,6 +233,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   { since: [5, 5], features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)' },
   { since: [5, 8], features: { offlineRefusesHoles: true }, evidence: 'offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59, present 5.8.1 (5.5-5.7 unverified)' },
+  { since: [5, 4], features: { procPageOnlineCheck: true }, evidence: 'fs/proc/page.c: 5.3 pfn_valid + pfn_to_page; 5.4.59 pfn_to_online_page ("don\'t access uninitialized memmaps in fs/proc/page.c")' },
   { since: [4, 20], features: { zoneDeviceInitLine: 'dev-name' }, evidence: '966cf44f637e (4.20) added memmap_init_zone_device and its pr_info; 4.19 has neither' },
   { since: [5, 4], features: { zoneDeviceInitLine: 'func' }, evidence: '5.3 "%s initialised, %lu pages" with dev_name; 5.4.59 __func__' },
   { since: [6, 4], features: { zoneDeviceInitLine: 'debug' }, evidence: '6.1 pr_info; 6.4 (mm_init.c) pr_debug (6.2-6.3 unverified)' },
