@@ -2,7 +2,7 @@
 // (api.ts). Served with COOP/COEP so the page is cross-origin isolated; a path that leaves the
 // static root is 404, as is anything not found.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { existsSync, readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
@@ -59,8 +59,12 @@ export async function serveLab(staticRoot: string, repoRoot: string, port: numbe
       const dir = mkdtempSync(join(tmpdir(), 'mmsim-lab-'));
       const file = join(dir, name);
       writeFileSync(file, await body(req));
-      const r = labScenario(file);
-      return json(res, 200, { ...r, file: name, error: r.error?.replaceAll(file, name).replaceAll(dir + sep, '') ?? null });
+      try {
+        const r = labScenario(file);
+        return json(res, 200, { ...r, file: name, error: r.error?.replaceAll(file, name).replaceAll(dir + sep, '') ?? null });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
     if (url.pathname.startsWith('/api/')) return json(res, 404, { error: `no API ${url.pathname}` });
     const rel = normalize(url.pathname === '/' ? '/index.html' : url.pathname);
