@@ -4,7 +4,7 @@
 // the shortest, interleavings per second of that search, the same scenario unreduced with one
 // preemption (the search before DPOR) and the fixed designs' exhaustive searches.
 import { explore } from '../dist/drivers/explore.js';
-import { seed2019World } from '../dist/drivers/seed2019.js';
+import { seed2019World } from '../dist/drivers/scenario_world.js';
 
 const run = (design, opts) => {
   const t0 = performance.now();

@@ -11,11 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { archFor } from '../dist/arch/index.js';
 import { loadMachineYaml } from '../dist/formats/machine-yaml.js';
-import { memmapBoot } from '../dist/memmap/boot.js';
+import { memmapBoot } from '../dist/kernel/memmap_init.js';
 import { DenseMemmap } from '../dist/memmap/dense.js';
 import { ExtentMemmap } from '../dist/memmap/extent.js';
 import { DeferredInitPool } from '../dist/memmap/parallel.js';
-import { pageWriterFor } from '../dist/memmap/source.js';
+import { pageWriterFor } from '../dist/kernel/memmap_source.js';
 import { freeAreaInit } from '../dist/kernel/mm_init.js';
 import { profileForOption } from '../dist/profiles/profile.js';
 

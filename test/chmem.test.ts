@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLsmem } from '../src/cli/lsmem.js';
-import { chmem } from '../src/formats/chmem.js';
+import { chmem } from '../src/tools/chmem.js';
 import { hasSharedData, sharedData } from './helpers.js';
 
 const DATA = join(sharedData, 'util-linux', 'chmem');

@@ -3,7 +3,7 @@
 // spinlock is found, the shortest schedule is kept, and the seeded random mode repeats itself.
 import { describe, expect, it } from 'vitest';
 import { explore, type World } from '../src/drivers/explore.js';
-import type { Task } from '../src/drivers/task.js';
+import type { Task } from '../src/kernel/task.js';
 import { Mutex, SpinLock } from '../src/kernel/locks.js';
 
 /** A task of k yields that touch nothing shared: k + 1 scheduler steps. */

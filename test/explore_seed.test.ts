@@ -5,7 +5,8 @@
 // against 5.4-rc4. The searches here are exhaustive (DPOR) unless a bound is named.
 import { describe, expect, it } from 'vitest';
 import { explore, type ExploreResult, type MakeWorld } from '../src/drivers/explore.js';
-import { builtinWorld, type BuiltinScenario, type DebugConfig } from '../src/drivers/seed2019.js';
+import { type BuiltinScenario, type DebugConfig } from '../src/designs/builtin_scenarios.js';
+import { builtinWorld } from '../src/drivers/scenario_world.js';
 
 const world = (scenario: BuiltinScenario, design: string, config: DebugConfig = 'debug_vm'): MakeWorld => (ctx) => builtinWorld({ scenario, design, config }, ctx);
 const verdicts = (r: ExploreResult): Record<string, number> => Object.fromEntries(r.violations.map((v) => [v.invariant, v.schedule.length]));

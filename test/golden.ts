@@ -5,15 +5,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { boot, loadMachine } from '../src/cli/boot.js';
+import { bootMachine, loadMachine } from '../src/drivers/run.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
-import { HotplugMachine, validZones } from '../src/kernel/memory_hotplug.js';
+import { validZones } from '../src/kernel/memory_hotplug.js';
+import { Machine } from '../src/kernel/machine.js';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
-import type { MachineSpec } from '../src/kernel/machine.js';
-import { memmapBoot } from '../src/memmap/boot.js';
+import type { MachineSpec } from '../src/kernel/machine_spec.js';
+import { memmapBoot } from '../src/kernel/memmap_init.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageWriterFor } from '../src/memmap/source.js';
+import { pageWriterFor } from '../src/kernel/memmap_source.js';
 import { sharedData } from './helpers.js';
 
 export const golden = join(sharedData, '..', 'qemu-oracle', 'golden');
@@ -43,22 +44,19 @@ export function section(lines: string[], name: string): string[] {
 }
 
 /** The machine of a golden run's boot report (its dmesg), booted with its memmap, ready for hotplug. */
-export function goldenMachine(all: { header: string; lines: string[] }[], edit: (s: MachineSpec) => MachineSpec = (s) => s): HotplugMachine {
+export function goldenMachine(all: { header: string; lines: string[] }[], edit: (s: MachineSpec) => MachineSpec = (s) => s): Machine {
   const tmp = mkdtempSync(join(tmpdir(), 'mmsim-golden-'));
   try {
     writeFileSync(join(tmp, 'boot.txt'), section(all[0]?.lines ?? [], 'dmesg').join('\n') + '\n');
     const loaded = loadMachine({ fromDmesg: join(tmp, 'boot.txt'), kernel: '6.1.0-56-cloud-amd64' });
-    const state = boot({ ...loaded, spec: edit(loaded.spec) });
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    return new HotplugMachine(state, store, memoryDevInit(state));
+    return bootMachine({ ...loaded, spec: edit(loaded.spec) }, { probeNamespaces: false });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 /** An oracle-report against the model: zone fields, node 1's Normal/Movable managed pages, the memory blocks. */
-export function expectReport(m: HotplugMachine, lines: string[], what: string): void {
+export function expectReport(m: Machine, lines: string[], what: string): void {
   const real = parseZoneinfo(section(lines, 'zoneinfo').join('\n') + '\n');
   const ours = parseZoneinfo(printBootZoneinfo(m.state));
   real.records.forEach((r, i) => {

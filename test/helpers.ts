@@ -6,6 +6,8 @@ import { loadMachineYaml } from '../src/formats/machine-yaml.js';
 import { freeAreaInit, type BootState } from '../src/kernel/mm_init.js';
 import { profileForOption } from '../src/profiles/profile.js';
 import type { PageRecordSource } from '../src/memmap/page_writer.js';
+import { bootMachine, type BootMachineOptions } from '../src/drivers/run.js';
+import type { Machine } from '../src/kernel/machine.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const sharedData = process.env['MMSIM_SHARED_DATA'] ?? join(root, '..', 'shared', 'data');
@@ -17,6 +19,12 @@ export function bootYaml(kernel: string, yaml: string): BootState {
   const { spec } = loadMachineYaml('test.yaml', yaml);
   const profile = profileForOption(kernel);
   return freeAreaInit(archFor(spec, profile), profile, spec);
+}
+
+/** A machine written as mmsim YAML, booted ready for hotplug by the drivers' one factory (bootMachine). */
+export function machineYaml(kernel: string, yaml: string, opts: BootMachineOptions = {}): Machine {
+  const { spec } = loadMachineYaml('test.yaml', yaml);
+  return bootMachine({ spec, profile: profileForOption(kernel) }, opts);
 }
 
 export function zone(state: BootState, nid: number, name: string) {

@@ -6,22 +6,24 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { boot, loadMachine } from '../src/cli/boot.js';
-import { mightSleepChecker, Scheduler } from '../src/drivers/scheduler.js';
+import { boot, bootMachine, loadMachine } from '../src/drivers/run.js';
+import { Scheduler } from '../src/drivers/scheduler.js';
+import { mightSleepChecker } from '../src/kernel/debug.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
-import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones, type OnlineType } from '../src/kernel/memory_hotplug.js';
+import { addMemory, offlineBlock, onlineBlock, removeMemory, validZones, type OnlineType } from '../src/kernel/memory_hotplug.js';
+import { Machine } from '../src/kernel/machine.js';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
-import { memmapBoot } from '../src/memmap/boot.js';
+import { memmapBoot } from '../src/kernel/memmap_init.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageWriterFor } from '../src/memmap/source.js';
+import { pageWriterFor } from '../src/kernel/memmap_source.js';
 import { root } from './helpers.js';
 import { expectReport, golden, goldenMachine, section, steps } from './golden.js';
 
 
 /** Run one operation under the run driver with the debug checkers on; none may fire. */
-function run(m: HotplugMachine, task: ReturnType<typeof onlineBlock>): number {
+function run(m: Machine, task: ReturnType<typeof onlineBlock>): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
   const id = s.spawn('op', task);
   s.runInOrder();
@@ -30,12 +32,9 @@ function run(m: HotplugMachine, task: ReturnType<typeof onlineBlock>): number {
 }
 
 /** A one-node, 2 GiB machine booted with its memmap, ready for hotplug. */
-async function smallMachine(kernel: string): Promise<HotplugMachine> {
-  const { bootYaml } = await import('./helpers.js');
-  const state = bootYaml(kernel, 'dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison: false, runDeferred: true });
-  return new HotplugMachine(state, store, memoryDevInit(state));
+async function smallMachine(kernel: string): Promise<Machine> {
+  const { machineYaml } = await import('./helpers.js');
+  return machineYaml(kernel, 'dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
 }
 
 for (const name of ['dimm', 'dimm-zones']) {
@@ -87,11 +86,9 @@ for (const name of ['dimm', 'dimm-zones']) {
 
 describe('hotplug errors leave the machine as it was', () => {
   it('EINVAL for misaligned or repeated operations, EEXIST for present memory, EBUSY for unmovable kernel-zone blocks', async () => {
-    const { bootYaml } = await import('./helpers.js');
-    const state = bootYaml('6.1', 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    const { machineYaml } = await import('./helpers.js');
+    const m = machineYaml('6.1', 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+    const { state, store } = m;
     // Everything an operation may touch, the struct pages of the hot-add range included (one record
     // per pageblock plus both ends of each block, where a partial write would show).
     const rec = new Uint8Array(pageWriterFor(state).recordBytes);
@@ -159,7 +156,7 @@ describe('debug checkers fire in the kernel\'s words', () => {
     yield { op: 'access', kind: 'read', what };
     return 0;
   }
-  function violations(m: HotplugMachine, what = 'x'): string[] {
+  function violations(m: Machine, what = 'x'): string[] {
     const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
     s.spawn('probe', touch(what));
     s.runInOrder();
@@ -244,10 +241,8 @@ describe.skipIf(!existsSync(virtio))('QEMU 6.1 golden: virtio-mem (auto-online m
     const path = join(root, 'examples', 'qemu-2node-virtio-mem.yaml');
     const { spec, kernel } = loadMachineYaml(path, readFileSync(path, 'utf8'));
     const profile = profileForOption(kernel ?? '6.1');
-    const state = freeAreaInit(archFor(spec, profile), profile, spec);
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    const m = bootMachine({ spec, profile });
+    const state = m.state;
     const actions: Record<string, () => void> = {
       'after plug_1G': () => expect(run(m, addMemory(m, 1, 2 ** 32, 2 ** 30))).toBe(0),
       'after unplug_to_512M': () => {
@@ -286,12 +281,10 @@ describe("a machine's sysfs as chmem sees it", () => {
   it('serves the same files and directories that `sysfs export` writes for lsmem, and writes run the kernel', async () => {
     const { readdirSync, statSync } = await import('node:fs');
     const { writeSysfsTree } = await import('../src/formats/sysfs-export.js');
-    const { hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } = await import('../src/kernel/memory_sysfs.js');
-    const { bootYaml } = await import('./helpers.js');
-    const state = bootYaml('6.1', 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }, { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }]\n');
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    const { hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } = await import('../src/tools/memory_sysfs.js');
+    const { machineYaml } = await import('./helpers.js');
+    const m = machineYaml('6.1', 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }, { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }]\n');
+    const state = m.state;
     expect(run(m, addMemory(m, 1, 2 ** 32, 2 ** 29))).toBe(0);
     expect(run(m, onlineBlock(m, 33, 'online_movable'))).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-served-'));
@@ -329,13 +322,10 @@ describe("a machine's sysfs as chmem sees it", () => {
 
 describe('page_init_poison on hotplug (CONFIG_DEBUG_VM)', () => {
   it('sparse_add_section poisons new memmap; offline poisons it again from 5.5, not in v5.3', async () => {
-    const { bootYaml } = await import('./helpers.js');
+    const { machineYaml } = await import('./helpers.js');
     for (const [kernel, after] of [['5.3', 'initialized'], ['6.1', 'poisoned'], ['6.18', 'poisoned']] as const) {
-      const state = bootYaml(kernel, 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
-      const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-      memmapBoot(state, store, { poison: true, runDeferred: true });
-      const m = new HotplugMachine(state, store, memoryDevInit(state));
-      m.pageInitPoisoning = true;
+      const m = machineYaml(kernel, 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n', { poison: true });
+      const store = m.store;
       expect(run(m, addMemory(m, 0, 2 ** 32, 2 ** 27))).toBe(0);
       expect(store.stateOf(0x100000), kernel).toBe('poisoned');
       expect(run(m, onlineBlock(m, 32, 'online_movable'))).toBe(0);
@@ -349,14 +339,12 @@ describe('page_init_poison on hotplug (CONFIG_DEBUG_VM)', () => {
 
 describe('memoryN/online takes what each kernel\'s kstrtobool takes', () => {
   it('t/f from 5.19 (5.17 lacks them), e/d from 6.18 (6.14 lacks them); refusal is EINVAL and changes nothing', async () => {
-    const { machineSysfsFiles, PATH_SYS_MEMORY } = await import('../src/kernel/memory_sysfs.js');
-    const { bootYaml } = await import('./helpers.js');
+    const { machineSysfsFiles, PATH_SYS_MEMORY } = await import('../src/tools/memory_sysfs.js');
+    const { machineYaml } = await import('./helpers.js');
     const cases = [['5.3', 'true', 'EINVAL'], ['6.1', 'true', ''], ['6.1', 'enable', 'EINVAL'], ['6.18', 'enable', ''], ['6.18', 'Yes', '']] as const;
     for (const [kernel, value, want] of cases) {
-      const state = bootYaml(kernel, 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
-      const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-      memmapBoot(state, store, { poison: false, runDeferred: true });
-      const m = new HotplugMachine(state, store, memoryDevInit(state));
+      const m = machineYaml(kernel, 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }]\n');
+      const state = m.state;
       expect(run(m, addMemory(m, 0, 2 ** 32, 2 ** 27))).toBe(0);
       const files = machineSysfsFiles(m, '/', (t) => run(m, t));
       expect(files.write(`${PATH_SYS_MEMORY}/memory32/online`, `${value}\n`), `${kernel} ${value}`).toBe(want);

@@ -3,37 +3,35 @@
 // mm/memory_hotplug.c and drivers/base/memory.c of 5.3, 6.1, 6.6.9, 6.8 and 6.18.2), not from mmsim.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mightSleepChecker, Scheduler, type Checker } from '../src/drivers/scheduler.js';
-import type { Task } from '../src/drivers/task.js';
+import { Scheduler } from '../src/drivers/scheduler.js';
+import { mightSleepChecker, type Checker } from '../src/kernel/debug.js';
+import type { Task } from '../src/kernel/task.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
-import { addMemory, HotplugMachine, memmapOnMemoryPages, offlineBlock, onlineBlock, removeMemory, type HotplugDevice } from '../src/kernel/memory_hotplug.js';
+import { addMemory, memmapOnMemoryPages, offlineBlock, onlineBlock, removeMemory } from '../src/kernel/memory_hotplug.js';
+import { Machine, type HotplugDevice } from '../src/kernel/machine.js';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
 import { pageFlagBits, pageFlagsField, pageFlagsLayout } from '../src/kernel/page_layout.js';
-import { memmapBoot } from '../src/memmap/boot.js';
+import { memmapBoot } from '../src/kernel/memmap_init.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageConfigFor, pageWriterFor } from '../src/memmap/source.js';
+import { pageConfigFor, pageWriterFor } from '../src/kernel/memmap_source.js';
 import { procIomem } from '../src/formats/iomem.js';
-import { loadMachine, boot } from '../src/cli/boot.js';
-import { bootYaml, root, sharedData, zone } from './helpers.js';
+import { bootMachine, loadMachine, boot } from '../src/drivers/run.js';
+import { bootYaml, machineYaml, root, sharedData, zone } from './helpers.js';
 import { join } from 'node:path';
 
 const G = 2 ** 30;
 const M128 = 2 ** 27;
 
 /** The QEMU guest of ../shared/qemu-oracle (two 1 GiB nodes) with extra command-line options. */
-function qemu(kernel: string, cmdline: string, poison = false): HotplugMachine {
-  const state = bootYaml(
+function qemu(kernel: string, cmdline: string, poison = false): Machine {
+  return machineYaml(
     kernel,
     `cmdline: "${cmdline}"\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }] }\n`,
+    { poison },
   );
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison, runDeferred: true });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.pageInitPoisoning = poison;
-  return m;
 }
 
-function run(m: HotplugMachine, task: Task<number>, extra: Checker[] = []): number {
+function run(m: Machine, task: Task<number>, extra: Checker[] = []): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m), ...extra]);
   const id = s.spawn('op', task as Task<unknown>);
   s.runInOrder();
@@ -42,7 +40,7 @@ function run(m: HotplugMachine, task: Task<number>, extra: Checker[] = []): numb
 }
 
 /** The struct page's flags word, its zone name and the PG_ flags named. */
-function pageAt(m: HotplugMachine, pfn: number): { zone: string; flags: Set<string> } {
+function pageAt(m: Machine, pfn: number): { zone: string; flags: Set<string> } {
   const rec = new Uint8Array(m.recordScratch.length);
   expect(m.store.readRecord(pfn, rec)).toBe(true);
   const flags = new DataView(rec.buffer).getBigUint64(0, true);
@@ -224,14 +222,12 @@ describe('/proc/iomem', () => {
   const live = existsSync('/proc/iomem') ? readFileSync('/proc/iomem', 'utf8') : '';
   const readable = /^00001000-/m.test(live) && existsSync('/dev/kmsg');
   it.skipIf(!readable)('the live machine: its dmesg e820 table gives its own /proc/iomem top-level firmware entries', () => {
-    const state = boot(loadMachine({ fromLive: true }));
-    const m = new HotplugMachine(state, new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 }), memoryDevInit(state));
+    const m = bootMachine(loadMachine({ fromLive: true }), { memmapBoot: false });
     const top = (t: string): string[] => t.split('\n').filter((l) => /^[0-9a-f]+-[0-9a-f]+ : (System RAM|Reserved|ACPI Tables|ACPI Non-volatile Storage)$/.test(l));
     expect(top(procIomem(m))).toEqual(top(live));
   });
   it('a machine file\'s e820 table: names by type', () => {
-    const state = bootYaml('6.1', `e820:\n  - { start: 0, end: 0x1000, type: reserved }\n  - { start: 0x1000, end: 0x9fc00, type: usable }\n  - { start: 0x9fc00, end: 0x100000, type: reserved }\n  - { start: 0x100000, end: 0x7ffdf000, type: usable }\n  - { start: 0x7ffdf000, end: 0x80000000, type: ACPI NVS }\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x7ffdf000 }] }\n`);
-    const m = new HotplugMachine(state, new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 }), memoryDevInit(state));
+    const m = machineYaml('6.1', `e820:\n  - { start: 0, end: 0x1000, type: reserved }\n  - { start: 0x1000, end: 0x9fc00, type: usable }\n  - { start: 0x9fc00, end: 0x100000, type: reserved }\n  - { start: 0x100000, end: 0x7ffdf000, type: usable }\n  - { start: 0x7ffdf000, end: 0x80000000, type: ACPI NVS }\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x7ffdf000 }] }\n`, { memmapBoot: false });
     expect(procIomem(m)).toBe('00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n0009fc00-000fffff : Reserved\n00100000-7ffdefff : System RAM\n7ffdf000-7fffffff : ACPI Non-volatile Storage\n');
   });
   it('mmsim run --print iomem: the System RAM lines the real 6.1 guest showed (golden nvdimm report), then the dimm', async () => {
@@ -264,8 +260,7 @@ describe('offlining boot memory', () => {
     // Only block 15 is left online (32735 pages): it must keep the zone's reserved pages.
     expect(run(b, offlineBlock(b, 15))).toBe(-16);
     expect(z.managedPages).toBeGreaterThanOrEqual(0);
-    const state = bootYaml('6.1', 'reserved: [{ start: 0x48000000, size: 0x200000 }]\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x80000000 }] }\n');
-    const m = new HotplugMachine(state, new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 }), memoryDevInit(state));
+    const m = machineYaml('6.1', 'reserved: [{ start: 0x48000000, size: 0x200000 }]\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x80000000 }] }\n', { memmapBoot: false });
     expect(run(m, offlineBlock(m, 9))).toBe(-16);
     expect(run(m, offlineBlock(m, 10))).toBe(0);
   });
@@ -274,8 +269,7 @@ describe('offlining boot memory', () => {
 describe('try_offline_node', () => {
   it('v5.3 takes a CPU-less node offline while a never-onlined block of it is still present (its node span is empty); the fix keeps it online', () => {
     for (const [kernel, online] of [['5.3', false], ['6.1', true]] as const) {
-      const state = bootYaml(kernel, 'nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 0, memory: [] }\n');
-      const m = new HotplugMachine(state, new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 }), memoryDevInit(state));
+      const m = machineYaml(kernel, 'nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 0, memory: [] }\n', { memmapBoot: false });
       expect(run(m, addMemory(m, 1, 4 * G, M128))).toBe(0);
       expect(run(m, addMemory(m, 1, 5 * G, M128))).toBe(0);
       expect(run(m, onlineBlock(m, 32, 'online_movable'))).toBe(0);

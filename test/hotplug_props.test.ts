@@ -2,16 +2,18 @@
 // quiet, and the dense and extent memmaps stay byte-identical with the same zone states.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mightSleepChecker, Scheduler } from '../src/drivers/scheduler.js';
+import { Scheduler } from '../src/drivers/scheduler.js';
+import { mightSleepChecker } from '../src/kernel/debug.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
-import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, type OnlineType } from '../src/kernel/memory_hotplug.js';
+import { addMemory, offlineBlock, onlineBlock, removeMemory, type OnlineType } from '../src/kernel/memory_hotplug.js';
+import { Machine } from '../src/kernel/machine.js';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
-import { memmapBoot } from '../src/memmap/boot.js';
+import { memmapBoot } from '../src/kernel/memmap_init.js';
 import { DenseMemmap } from '../src/memmap/dense.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageWriterFor } from '../src/memmap/source.js';
+import { pageWriterFor } from '../src/kernel/memmap_source.js';
 import type { MemmapStore } from '../src/memmap/store.js';
-import { bootYaml } from './helpers.js';
+import { machineYaml } from './helpers.js';
 
 type Op =
   | { op: 'add'; node: number; block: number; n: number; device: 'dimm' | 'virtio-mem' }
@@ -34,21 +36,16 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
  * CONFIG_DEBUG_VM poisoning is on except for v5.3, where removing never-onlined memory reads a
  * poisoned struct page by design of that kernel (tested on its own in cli.test.ts).
  */
-function machine(kernel: string, dense: boolean, cmdline: string): HotplugMachine {
+function machine(kernel: string, dense: boolean, cmdline: string): Machine {
   const poison = kernel !== '5.3';
-  const state = bootYaml(
+  return machineYaml(
     kernel,
     `cmdline: "${cmdline}"\ndmaReservePages: 0\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }] }\n`,
+    { poison, memmap: dense ? 'dense' : 'extent', seed: 5 },
   );
-  const g = { pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 5 };
-  const store: MemmapStore = dense ? new DenseMemmap(g) : new ExtentMemmap(g);
-  memmapBoot(state, store, { poison, runDeferred: true });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.pageInitPoisoning = poison;
-  return m;
 }
 
-function apply(m: HotplugMachine, o: Op): number {
+function apply(m: Machine, o: Op): number {
   const task =
     o.op === 'add'
       ? addMemory(m, o.node, o.block * BLOCK, o.n * BLOCK, o.device === 'dimm' ? { kind: 'dimm' } : { kind: 'virtio-mem', name: 'virtio0', regionStart: FIRST_HOT * BLOCK, regionBytes: 8 * BLOCK })

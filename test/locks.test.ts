@@ -3,7 +3,7 @@
 // the run driver's program order.
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../src/drivers/scheduler.js';
-import type { Task } from '../src/drivers/task.js';
+import type { Task } from '../src/kernel/task.js';
 import { Mutex, PercpuRwSem, SeqLock, SpinLock } from '../src/kernel/locks.js';
 
 describe('mem_hotplug_lock (percpu_rw_semaphore)', () => {

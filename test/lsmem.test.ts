@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLsmem } from '../src/cli/lsmem.js';
 import { InputError } from '../src/errors.js';
-import { lsmem, sizeToHumanString } from '../src/formats/lsmem.js';
+import { lsmem, sizeToHumanString } from '../src/tools/lsmem.js';
 import { readSysfsMemory } from '../src/formats/sysfs-memory-read.js';
 import type { SysfsMemory } from '../src/formats/sysfs-memory.js';
 import { hasSharedData, sharedData } from './helpers.js';

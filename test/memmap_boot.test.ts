@@ -1,7 +1,7 @@
 // Boot-time memmap states, worked out from the kernel's memmap_init / defer_init /
 // init_unavailable_range / zero_resv_unavail / memmap_init_reserved_pages.
 import { describe, expect, it } from 'vitest';
-import { firstDeferredPfns, memmapBoot } from '../src/memmap/boot.js';
+import { firstDeferredPfns, memmapBoot } from '../src/kernel/memmap_init.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
 import { makePageWriter } from '../src/memmap/page_writer.js';
 import { bootYaml, STANDIN_SOURCE } from './helpers.js';

@@ -2,7 +2,7 @@
 // page_zone on a poisoned page is a BUG with CONFIG_DEBUG_VM_PGFLAGS and a wrong answer without;
 // on a stale page it reads whatever an earlier owner left.
 import { describe, expect, it } from 'vitest';
-import { memmapBoot } from '../src/memmap/boot.js';
+import { memmapBoot } from '../src/kernel/memmap_init.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
 import {
   decode_page_flags,
@@ -18,8 +18,8 @@ import {
   pfn_to_page,
   pfn_valid,
   type Inspect,
-} from '../src/memmap/helpers.js';
-import { pageWriterFor } from '../src/memmap/source.js';
+} from '../src/kernel/mm.js';
+import { pageWriterFor } from '../src/kernel/memmap_source.js';
 import { bootYaml } from './helpers.js';
 
 function boot(kernel: string, yaml: string, poison: boolean, runDeferred: boolean, debugVmPgflags: boolean): Inspect {

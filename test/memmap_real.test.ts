@@ -3,10 +3,10 @@
 // those worked out by hand in test/page_layout.test.ts's terms.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { memmapBoot } from '../src/memmap/boot.js';
+import { memmapBoot } from '../src/kernel/memmap_init.js';
 import { DenseMemmap } from '../src/memmap/dense.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageWriterFor } from '../src/memmap/source.js';
+import { pageWriterFor } from '../src/kernel/memmap_source.js';
 import { bootYaml } from './helpers.js';
 
 const MiB = 2 ** 20;

@@ -3,29 +3,26 @@
 // from the kernel's rules (KERNEL-NOTES §1.5, §2.5, §7; mm/sparse-vmemmap.c, mm/memremap.c and
 // drivers/nvdimm/pfn_devs.c of 5.3, 6.1 and 6.18.2) and from the QEMU 6.1 run (QEMU-ORACLE §4 (b)).
 import { describe, expect, it } from 'vitest';
-import { mightSleepChecker, Scheduler, type Checker } from '../src/drivers/scheduler.js';
-import type { Task } from '../src/drivers/task.js';
+import { Scheduler } from '../src/drivers/scheduler.js';
+import { mightSleepChecker, type Checker } from '../src/kernel/debug.js';
+import type { Task } from '../src/kernel/task.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
-import { HotplugMachine } from '../src/kernel/memory_hotplug.js';
+import { Machine } from '../src/kernel/machine.js';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
-import { memremapPages, memunmapPages, pagePgmap, pgmapAddress, VmemAltmap, type DevPagemap, type PgmapType } from '../src/kernel/memremap.js';
+import { memremapPages, memunmapPages, pagePgmap, pgmapAddress } from '../src/kernel/memremap.js';
+import { VmemAltmap, type DevPagemap, type PgmapType } from '../src/kernel/dev_pagemap.js';
 import { structPageLayout } from '../src/kernel/page_layout.js';
-import { memmapBoot } from '../src/memmap/boot.js';
+import { memmapBoot } from '../src/kernel/memmap_init.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageConfigFor, pageWriterFor } from '../src/memmap/source.js';
+import { pageConfigFor, pageWriterFor } from '../src/kernel/memmap_source.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
-import { bootYaml, zone } from './helpers.js';
+import { bootYaml, machineYaml, zone } from './helpers.js';
 
 const G = 2 ** 30;
 const M = 2 ** 20;
 
-function qemu(kernel: string, poison = false): HotplugMachine {
-  const state = bootYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }], pmem: [{ start: 4G, size: 2G }] }\n`);
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison, runDeferred: true });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.pageInitPoisoning = poison;
-  return m;
+function qemu(kernel: string, poison = false): Machine {
+  return machineYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }], pmem: [{ start: 4G, size: 2G }] }\n`, { poison });
 }
 
 /** The nvdimm pfn device's altmap for --map=dev (nd_pfn_init / __nvdimm_setup_pfn, §7.3) of an aligned namespace. */
@@ -36,11 +33,11 @@ function mapDevAltmap(startBytes: number, sizeBytes: number, alignBytes: number)
   return { altmap: new VmemAltmap(startBytes / 4096, 2, (dataoff - infoBlock) / 4096), dataoff };
 }
 
-function pgmap(m: HotplugMachine, type: PgmapType, altmap: VmemAltmap | null, start = 4 * G, size = 2 * G): DevPagemap {
+function pgmap(m: Machine, type: PgmapType, altmap: VmemAltmap | null, start = 4 * G, size = 2 * G): DevPagemap {
   return { name: 'dax0.0', type, start, end: start + size - 1, altmap, vmemmapShift: 0, address: pgmapAddress(m), nid: 1, initialisedTo: 0, live: true };
 }
 
-function run(m: HotplugMachine, task: Task<number>, extra: Checker[] = []): { rc: number; violations: string[] } {
+function run(m: Machine, task: Task<number>, extra: Checker[] = []): { rc: number; violations: string[] } {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m), ...extra]);
   const id = s.spawn('op', task as Task<unknown>);
   s.runInOrder();
@@ -225,15 +222,12 @@ describe('compound devmaps (vmemmap_shift)', () => {
 
 describe('sub-section ZONE_DEVICE', () => {
   /** RAM up to 0x7c000000, so section 15 [0x78000000, 0x80000000) is half RAM; pmem from 0x7c000000. */
-  function shared(kernel: string): HotplugMachine {
-    const state = bootYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x7c000000 }], pmem: [{ start: 0x7c000000, size: 0x4000000 }] }\n`);
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    return new HotplugMachine(state, store, memoryDevInit(state));
+  function shared(kernel: string): Machine {
+    return machineYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x7c000000 }], pmem: [{ start: 0x7c000000, size: 0x4000000 }] }\n`);
   }
-  const pm = (m: HotplugMachine): DevPagemap => ({ name: 'pmem0', type: 'fsdax', start: 0x7c000000, end: 0x7fffffff, altmap: null, vmemmapShift: 0, address: pgmapAddress(m), nid: 0, initialisedTo: 0, live: true });
+  const pm = (m: Machine): DevPagemap => ({ name: 'pmem0', type: 'fsdax', start: 0x7c000000, end: 0x7fffffff, altmap: null, vmemmapShift: 0, address: pgmapAddress(m), nid: 0, initialisedTo: 0, live: true });
   it('shares the early section: subsection bits set, SECTION_TAINT_ZONE_DEVICE from 5.12, and pfn_to_online_page then says no for device pfns', async () => {
-    const { pfnToOnlinePage } = await import('../src/kernel/memory_hotplug.js');
+    const { pfnToOnlinePage } = await import('../src/kernel/mm.js');
     for (const [kernel, taint] of [['5.11', false], ['6.1', true], ['6.18', true]] as const) {
       const m = shared(kernel);
       const before = m.state.sparse.subsectionMap(15);

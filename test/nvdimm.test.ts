@@ -5,16 +5,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mightSleepChecker, Scheduler } from '../src/drivers/scheduler.js';
-import type { Task } from '../src/drivers/task.js';
+import { Scheduler } from '../src/drivers/scheduler.js';
+import { mightSleepChecker } from '../src/kernel/debug.js';
+import type { Task } from '../src/kernel/task.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
-import type { HotplugMachine } from '../src/kernel/memory_hotplug.js';
+import type { Machine } from '../src/kernel/machine.js';
 import { procIomem } from '../src/formats/iomem.js';
-import { daxctl, ndctl } from '../src/formats/ndctl.js';
+import { ndctl } from '../src/tools/ndctl.js';
+import { daxctl } from '../src/tools/daxctl.js';
 import { expectReport, golden, goldenMachine, steps } from './golden.js';
 import { root } from './helpers.js';
 
-function runner(m: HotplugMachine) {
+function runner(m: Machine) {
   return (task: Task<number>): number => {
     const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
     const id = s.spawn('op', task as Task<unknown>);
@@ -73,7 +75,7 @@ for (const [name, labels] of [['nvdimm', false], ['nvdimm-label', true]] as cons
 
 describe('namespaces configured before boot', () => {
   it('are probed at boot, one task per namespace on its node, each mapping its pgmap (Device spans on both nodes)', async () => {
-    const { bootHotplugMachine } = await import('../src/cli/run.js');
+    const { bootMachineFile } = await import('../src/drivers/run.js');
     const { bootNamespaceProbes } = await import('../src/kernel/nvdimm.js');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -85,7 +87,7 @@ describe('namespaces configured before boot', () => {
         '  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }], pmem: [{ start: 4G, size: 2G, namespace: { mode: fsdax, map: dev } }] }\n' +
         '  - { nid: 1, cpus: 1, memory: [{ start: 2G, end: 3G }], pmem: [{ start: 6G, size: 2G, namespace: { mode: devdax, map: mem, align: 1G } }] }\n',
     );
-    const m = bootHotplugMachine(file, undefined);
+    const m = bootMachineFile(file, undefined);
     expect(m.zoneByName(0, 'Device')).toMatchObject({ zoneStartPfn: 0x100000, spannedPages: 524288 });
     expect(m.zoneByName(1, 'Device')).toMatchObject({ zoneStartPfn: 0x180000, spannedPages: 524288 });
     expect(m.pgmaps.map((p) => [p.name, p.nid, p.type, p.altmap !== null, p.vmemmapShift])).toEqual([
@@ -93,7 +95,7 @@ describe('namespaces configured before boot', () => {
       ['dax1.0', 1, 'generic', false, 18],
     ]);
     // The same machine's probes, fresh: named by driver, namespace and node.
-    const fresh = bootHotplugMachine(file, undefined);
+    const fresh = bootMachineFile(file, undefined);
     fresh.nvdimm = null;
     expect(bootNamespaceProbes(fresh).map((p) => [p.name, p.nid])).toEqual([
       ['nd_pmem probe namespace0.0 (node 0)', 0],
@@ -105,8 +107,8 @@ describe('namespaces configured before boot', () => {
 
 describe('align in ndctl and daxctl JSON', () => {
   it('the dax device\'s align is a size (human with -u past 5000 KiB), the namespace\'s and daxregion\'s stay numbers (as the real 6.1 guest printed them under mmsim verify)', async () => {
-    const { bootHotplugMachine } = await import('../src/cli/run.js');
-    const m = bootHotplugMachine(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), undefined);
+    const { bootMachineFile } = await import('../src/drivers/run.js');
+    const m = bootMachineFile(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), undefined);
     const run = runner(m);
     const created = ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev', '--align=1G'], run);
     expect(created.exitCode).toBe(0);
@@ -120,7 +122,7 @@ describe('align in ndctl and daxctl JSON', () => {
 
 describe('an NVDIMM hot-added at run time', () => {
   it('becomes a region with its raw namespace and "Persistent Memory" in iomem; devdax and kmem work on it; an overlapping one is one clear error', async () => {
-    const { runScenario } = await import('../src/cli/run.js');
+    const { runScenario } = await import('../src/drivers/run.js');
     const { procIomem } = await import('../src/formats/iomem.js');
     const m = runScenario(join(root, 'test', 'qemu', 'nvdimm-hotplug.scenario.yaml'), [], undefined, () => undefined);
     expect(procIomem(m)).toContain('100000000-13fffffff : Persistent Memory\n  108000000-13fffffff : dax0.0\n    108000000-13fffffff : System RAM (kmem)\n');
@@ -137,8 +139,8 @@ describe('an NVDIMM hot-added at run time', () => {
 
 describe("ndctl list's shape (ndctl/list.c list_display)", () => {
   it('regions with namespaces nested make a platform object; one kind alone is an array, one element alone with -u; no flag lists namespaces', async () => {
-    const { bootHotplugMachine } = await import('../src/cli/run.js');
-    const m = bootHotplugMachine(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), undefined);
+    const { bootMachineFile } = await import('../src/drivers/run.js');
+    const m = bootMachineFile(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), undefined);
     const run = runner(m);
     const rn = JSON.parse(ndctl(m, ['list', '-RNu'], run).output) as { regions?: { namespaces?: unknown[] }[] };
     expect(rn.regions?.[0]?.namespaces).toHaveLength(1);
@@ -151,9 +153,9 @@ describe("ndctl list's shape (ndctl/list.c list_display)", () => {
 
 describe('ndctl refusals leave the machine as it was', () => {
   it('an alignment that cannot fit changes nothing, with -e or in a labelled region', async () => {
-    const { bootHotplugMachine } = await import('../src/cli/run.js');
+    const { bootMachineFile } = await import('../src/drivers/run.js');
     for (const file of ['qemu-2node-nvdimm.yaml', 'qemu-2node-nvdimm-label.yaml']) {
-      const m = bootHotplugMachine(join(root, 'examples', file), undefined);
+      const m = bootMachineFile(join(root, 'examples', file), undefined);
       const run = runner(m);
       if (file.includes('label')) {
         for (const c of [['disable-region', 'all'], ['init-labels', '-f', 'all'], ['enable-region', 'all']]) expect(ndctl(m, c, run).exitCode).toBe(0);

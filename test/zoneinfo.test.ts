@@ -81,7 +81,7 @@ describe('the live machine', () => {
 describe('the live machine without dmesg (/sys/firmware/memmap or /proc/iomem, /sys/devices/system/node)', () => {
   const live = existsSync('/proc/zoneinfo') ? readFileSync('/proc/zoneinfo', 'utf8') : null;
   it.skipIf(live === null)('gives the same spanned, present and start_pfn', async () => {
-    const { readLiveMachine } = await import('../src/cli/live.js');
+    const { readLiveMachine } = await import('../src/formats/live.js');
     const { freeAreaInit } = await import('../src/kernel/mm_init.js');
     const { x86_64 } = await import('../src/arch/x86_64.js');
     const { profileFor } = await import('../src/profiles/profile.js');

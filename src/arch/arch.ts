@@ -1,7 +1,7 @@
 // Per-architecture constants of the memory model (page, section, subsection, pageblock,
 // memory-block sizes, struct page size, MAX_ORDER, the zone list and zone_sizes_init), and the
 // arch-specific parts of boot that print. Values are the kernel's for each arch and version.
-import type { Pfn } from '../kernel/types.js';
+import type { Pfn } from '../units.js';
 
 /** Zone names as the kernel prints them (zone_names[]). */
 export type ZoneName = 'DMA' | 'DMA32' | 'Normal' | 'HighMem' | 'Movable' | 'Device';

@@ -1,14 +1,21 @@
 // Choosing the Arch of a machine: its architecture, the options that select a variant (arm64
 // page size) and the kernel version where an arch's constants changed.
 import { InputError } from '../errors.js';
-import type { MachineSpec } from '../kernel/machine.js';
+import type { ArchName } from './arch.js';
+import type { Arm64PageSize } from './others.js';
 import type { KernelProfile } from '../profiles/profile.js';
 import { releaseCode, versionCode } from '../profiles/release.js';
 import type { Arch } from './arch.js';
 import { arm64Arch, i386Arch, s390xArch } from './others.js';
 import { x86_64Arch } from './x86_64.js';
 
-export function archFor(spec: MachineSpec, profile: KernelProfile): Arch {
+/** What archFor reads of a machine: its architecture and the config options that pick a variant. */
+export interface ArchChoice {
+  readonly arch: ArchName;
+  readonly config: { readonly zoneDevice: boolean; readonly pageBytes: Arm64PageSize };
+}
+
+export function archFor(spec: ArchChoice, profile: KernelProfile): Arch {
   const code = releaseCode(profile.release);
   switch (spec.arch) {
     case 'x86_64':

@@ -3,7 +3,7 @@ import { archFor } from '../arch/index.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { freeAreaInit } from '../kernel/mm_init.js';
 import { profileForOption } from '../profiles/profile.js';
-import { printBoot } from './print.js';
+import { printBoot } from '../formats/boot-print.js';
 
 /**
  * Four nodes, each with 96 GiB of DRAM and 3 TiB of persistent memory (e820 type 12, not

@@ -3,11 +3,13 @@
 import { InputError } from '../errors.js';
 import { explore, replaySchedule, type ExploreResult, type MakeWorld, type Reduction, type TraceStep } from '../drivers/explore.js';
 import { scenarioWorld } from '../drivers/scenario_world.js';
-import { BUILTIN_SCENARIOS, builtinWorld, DEBUG_CONFIGS, type BuiltinScenario, type DebugConfig } from '../drivers/seed2019.js';
-import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../drivers/designs.js';
-import { STEP_DOCS, type DesignSteps } from '../kernel/steps.js';
+import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
+import { builtinWorld } from '../drivers/scenario_world.js';
+import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../designs/designs.js';
+import { STEP_DOCS } from '../kernel/steps.js';
+import { type DesignSteps } from '../kernel/machine.js';
 import { WALKERS, type WalkerName } from '../kernel/walkers.js';
-import { ExpectFailed, readText } from './run.js';
+import { ExpectFailed, readText } from '../drivers/run.js';
 
 export interface ExploreCliOptions {
   readonly design: string;

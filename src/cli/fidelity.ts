@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { dmesgLines } from '../formats/dmesg.js';
-import { boot, loadMachine } from './boot.js';
+import { boot, loadMachine } from '../drivers/run.js';
 import { exitQuietlyOnEpipe } from './stdout.js';
 
 const manifestSchema = z.object({

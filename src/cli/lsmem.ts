@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import {
   LSMEM_ERROR_EXIT, PATH_SYS_MEMORY, lsmem, parseLsmemArgs, resolveLsmemColumns,
   type LsmemEnv, type LsmemResult,
-} from '../formats/lsmem.js';
+} from '../tools/lsmem.js';
 import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
 import type { SysfsMemory } from '../formats/sysfs-memory.js';
 

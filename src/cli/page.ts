@@ -5,12 +5,12 @@ import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
 import { formatPages, pageFieldsFromRaw, type PageView } from '../formats/page-print.js';
 import type { BootState } from '../kernel/mm_init.js';
-import { memmapBoot } from '../memmap/boot.js';
+import { memmapBoot } from '../kernel/memmap_init.js';
 import { DenseMemmap } from '../memmap/dense.js';
 import { ExtentMemmap } from '../memmap/extent.js';
 import { deferredThreadsFor, runDeferredByNode } from '../memmap/parallel.js';
 import type { MemmapStore } from '../memmap/store.js';
-import { decodePageFlagsFor, pageWriterFor, vmemmapBaseFor } from '../memmap/source.js';
+import { decodePageFlagsFor, pageWriterFor, vmemmapBaseFor } from '../kernel/memmap_source.js';
 
 export type MemmapBackend = 'dense' | 'extent';
 

@@ -1,16 +1,17 @@
 // mmsim command line. Every user-facing error is one line on stderr and exit code 2.
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../errors.js';
-import { boot, loadMachine, type BootSource } from './boot.js';
+import { boot, loadMachine, type BootSource } from '../drivers/run.js';
 import { runDemo } from './demo.js';
 import { machineJsonSchema } from '../formats/machine-yaml.js';
 import { scenarioJsonSchema } from '../formats/scenario.js';
-import { bootHotplugMachine, ExpectFailed, readText, runDriverSysfs, runScenario, runTask } from './run.js';
-import { daxctl, ndctl } from '../formats/ndctl.js';
+import { bootMachineFile, ExpectFailed, readText, runDriverSysfs, runScenario, runTask } from '../drivers/run.js';
+import { ndctl } from '../tools/ndctl.js';
+import { daxctl } from '../tools/daxctl.js';
 import { RUN_VIEWS, type RunView } from '../formats/scenario.js';
 import { machineYamlFromSysfs, sysfsView, writeSysfsTree } from '../formats/sysfs-export.js';
-import { lsmem } from '../formats/lsmem.js';
-import { chmem } from '../formats/chmem.js';
+import { lsmem } from '../tools/lsmem.js';
+import { chmem } from '../tools/chmem.js';
 import { readSysfsMemory } from '../formats/sysfs-memory-read.js';
 import { runLsmem } from './lsmem.js';
 import { kmemN } from './kmem.js';
@@ -18,7 +19,7 @@ import { bootMemmap, parsePfnRange, printPages } from './page.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseKconfig } from '../kernel/kconfig.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
-import { printBoot, PRINT_FORMATS, type PrintFormat } from './print.js';
+import { printBoot, PRINT_FORMATS, type PrintFormat } from '../formats/boot-print.js';
 import { profileForOption } from '../profiles/profile.js';
 import { ZONEINFO_LAYOUTS } from '../formats/zoneinfo-layouts.js';
 
@@ -425,7 +426,7 @@ function chmemMain(args: readonly string[]): number {
     }
     const m = /(^|\n)steps\s*:/.test(readText(first))
       ? runScenario(first, [], undefined, () => undefined)
-      : bootHotplugMachine(first, undefined);
+      : bootMachineFile(first, undefined);
     const r = chmem('/', rest, runDriverSysfs(m, first));
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
@@ -444,7 +445,7 @@ function chmemMain(args: readonly string[]): number {
 function nvdimmToolMain(tool: 'ndctl' | 'daxctl', args: readonly string[]): number {
   const first = args[0];
   if (first === undefined || !/\.ya?ml$/.test(first)) throw new InputError(`${tool}: give a machine or scenario file first, then the ${tool} command (e.g. mmsim ${tool} examples/nvdimm.scenario.yaml list -u)`);
-  const m = /(^|\n)steps\s*:/.test(readText(first)) ? runScenario(first, [], undefined, () => undefined) : bootHotplugMachine(first, undefined);
+  const m = /(^|\n)steps\s*:/.test(readText(first)) ? runScenario(first, [], undefined, () => undefined) : bootMachineFile(first, undefined);
   const r = (tool === 'ndctl' ? ndctl : daxctl)(m, args.slice(1), (task) => runTask(m, first, task));
   process.stdout.write(r.output);
   return r.exitCode;

@@ -3,7 +3,7 @@
 // and wait, and the kernel's timing lines from the simulated clock.
 import { writeFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { isDesignFile, loadDesignFile, resolveDesign, type Design } from '../drivers/designs.js';
+import { isDesignFile, loadDesignFile, resolveDesign, type Design } from '../designs/designs.js';
 import { PRESETS, presetByName } from '../drivers/presets.js';
 import { timelineSvg, timeRun, timeScenario, type TimeResult } from '../drivers/time.js';
 import { memparse } from '../formats/size.js';

@@ -14,20 +14,14 @@
 // and bad_range. With pgflags, PF_POISONED_CHECK fires on reading a poisoned page; without
 // DEBUG_VM the memmap is stale (an earlier owner's bytes) and no VM_BUG_ON exists, so only the
 // model's own invariants judge.
-import { loadMachineYaml } from '../formats/machine-yaml.js';
-import { archFor } from '../arch/index.js';
-import { freeAreaInit, type BootState } from '../kernel/mm_init.js';
-import { resolveDesign, type Design, type ResolvedDesign } from './designs.js';
-import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
-import { memoryDevInit } from '../kernel/memory_block.js';
-import { devicePageChecker, deviceSpanChecker, pageblockZoneChecker, pageCountChecker, poisonedReadChecker, zoneSpanChecker } from '../kernel/debug.js';
-import { memremapPages, memunmapPages, pgmapAddress, VmemAltmap, type DevPagemap } from '../kernel/memremap.js';
-import { memmapBoot } from '../memmap/boot.js';
-import { ExtentMemmap } from '../memmap/extent.js';
-import { pageWriterFor } from '../memmap/source.js';
-import { Scheduler, type Checker } from './scheduler.js';
-import type { World, WorldContext } from './explore.js';
-import type { Task } from './task.js';
+import { devicePageChecker, deviceSpanChecker, pageblockZoneChecker, pageCountChecker, poisonedReadChecker, zoneSpanChecker, type Checker } from '../kernel/debug.js';
+import { VmemAltmap, type DevPagemap } from '../kernel/dev_pagemap.js';
+import type { Machine } from '../kernel/machine.js';
+import { machineSpec, type MachineSpec } from '../kernel/machine_spec.js';
+import { addMemory, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
+import { memremapPages, memunmapPages, pgmapAddress } from '../kernel/memremap.js';
+import type { Task } from '../kernel/task.js';
+import type { Design, ResolvedDesign } from './designs.js';
 import { compactionScanner, kpageflagsReader, memoryFailure, setZoneContiguous, testPagesInAZone, type WalkerName } from '../kernel/walkers.js';
 
 const MiB = 2 ** 20;
@@ -51,8 +45,8 @@ export interface WorldSpec {
 }
 
 /** A walker task over the scenario's namespace or block A: [start, end) and the zone of RAM around it. */
-function walkerTask(m: HotplugMachine, w: WalkerName, start: number, end: number, ramZone: string): Task<number> {
-  const zone = m.zoneByName(0, ramZone as Parameters<HotplugMachine['zoneByName']>[1]);
+function walkerTask(m: Machine, w: WalkerName, start: number, end: number, ramZone: string): Task<number> {
+  const zone = m.zoneByName(0, ramZone as Parameters<Machine['zoneByName']>[1]);
   switch (w) {
     case 'compaction':
       return compactionScanner(m, zone);
@@ -67,19 +61,8 @@ function walkerTask(m: HotplugMachine, w: WalkerName, start: number, end: number
   }
 }
 
-/** A booted machine for an explore world: its memmap (poisoned unless no_debug_vm), the design's steps. */
-export function exploreMachine(state: BootState, config: DebugConfig, steps: HotplugMachine['steps']): HotplugMachine {
-  const poison = config !== 'no_debug_vm';
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison, runDeferred: true });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.pageInitPoisoning = poison;
-  m.steps = steps;
-  return m;
-}
-
 /** The checkers a config has: the kernel's VM_BUG_ONs and bad_range only with DEBUG_VM. */
-export function checkersFor(m: HotplugMachine, config: DebugConfig): Checker[] {
+export function checkersFor(m: Machine, config: DebugConfig): Checker[] {
   const model = [pageCountChecker(m), devicePageChecker(m), poisonedReadChecker(m, config === 'debug_vm_pgflags')];
   if (config === 'no_debug_vm') return [...model, deviceSpanChecker(m)];
   return [zoneSpanChecker(m), pageblockZoneChecker(m), ...model];
@@ -89,7 +72,7 @@ export function checkersFor(m: HotplugMachine, config: DebugConfig): Checker[] {
  * The checkers over the plain machine (fast), each paired with its twin over the recorder's
  * wrapped machine, which the scheduler runs when one fires to record what it read.
  */
-export function watchedCheckers(m: HotplugMachine, mm: HotplugMachine, config: DebugConfig): Checker[] {
+export function watchedCheckers(m: Machine, mm: Machine, config: DebugConfig): Checker[] {
   const plain = checkersFor(m, config);
   if (mm === m) return plain;
   const twins = checkersFor(mm, config);
@@ -97,22 +80,28 @@ export function watchedCheckers(m: HotplugMachine, mm: HotplugMachine, config: D
   return plain;
 }
 
-/** A fresh world of a built-in scenario for a design (or kernel release) and config. */
-export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: null }): World {
-  const config = spec.config ?? 'debug_vm';
-  const resolved = typeof spec.design === 'object' && 'profile' in spec.design ? spec.design : resolveDesign(spec.design, spec.userDesigns);
-  const ramEnd = spec.scenario === 'seed-2019-subsection' ? '0x44000000' : '1G';
-  const { spec: machine } = loadMachineYaml(spec.scenario, `nodes:\n  - { nid: 0, cpus: 2, memory: [{ start: 0x100000, end: ${ramEnd} }] }\n`);
-  const profile = resolved.profile;
-  const state = freeAreaInit(archFor(machine, profile), profile, machine);
-  const m = exploreMachine(state, config, resolved.steps);
-  const setup = (name: string, task: Task<number>): void => {
-    const s = new Scheduler(checkersFor(m, config));
-    s.spawn(name, task);
-    s.runInOrder();
-    if (s.violations.length) throw new Error(`${spec.scenario} setup: ${s.violations[0]?.message}`);
-    if (s.result(0) !== 0) throw new Error(`${spec.scenario} setup: ${name} returned ${String(s.result(0))}`);
-  };
+/** The built-in scenario's machine: one node of 2 CPUs with 1 GiB of RAM (1 GiB + 64 MiB for seed-2019-subsection). */
+export function builtinMachineSpec(scenario: BuiltinScenario): MachineSpec {
+  const ramEnd = scenario === 'seed-2019-subsection' ? 0x44000000 : GiB;
+  return machineSpec([{ nid: 0, cpus: 2, memory: [{ start: 0x100000, end: ramEnd }] }]);
+}
+
+/** What a driver lends a built-in scenario while it sets the stage and names its concurrent tasks. */
+export interface ScenarioHooks {
+  /** Run a setup task to completion in program order; throws if it breaks an invariant or fails. */
+  readonly setup: (name: string, task: Task<number>) => void;
+  /** The machine the concurrent tasks act on, asked for once the stage is set (a recorder's wrapped one, or the machine). */
+  readonly watched: () => Machine;
+  /** Each pgmap a concurrent task maps, so that a recorder can watch it. */
+  readonly watchPgmap?: (p: DevPagemap) => void;
+}
+
+/**
+ * A built-in scenario on a machine booted from builtinMachineSpec: the stage is set through
+ * hooks.setup (B mapped; or the three DIMMs added and C, B online), then the tasks that run
+ * concurrently (A's memremap or online, B's memunmap or offline+remove, and the walkers).
+ */
+export function builtinTasks(scenario: BuiltinScenario, walkers: readonly WalkerName[], m: Machine, hooks: ScenarioHooks): { name: string; task: Task<unknown> }[] {
   const namespace = (name: string, start: number, bytes: number): DevPagemap => ({
     name,
     type: 'fsdax',
@@ -127,50 +116,35 @@ export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: nu
     initialisedTo: 0,
     live: true,
   });
-  if (spec.scenario === 'seed-2019-hotplug') {
+  if (scenario === 'seed-2019-hotplug') {
     const c = 4 * GiB;
     const a = 4 * GiB + 128 * MiB;
     const b = 4 * GiB + 256 * MiB;
-    for (const [n, x] of [['C', c], ['A', a], ['B', b]] as const) setup(`add ${n}`, addMemory(m, 0, x, 128 * MiB));
+    for (const [n, x] of [['C', c], ['A', a], ['B', b]] as const) hooks.setup(`add ${n}`, addMemory(m, 0, x, 128 * MiB));
     const blockOf = (bytes: number): number => bytes / m.blockBytes;
-    setup('online C', onlineBlock(m, blockOf(c), 'online_movable'));
-    setup('online B', onlineBlock(m, blockOf(b), 'online_movable'));
-    const mm = ctx.recorder ? ctx.recorder.instrument(m) : m;
-    const checkers = watchedCheckers(m, mm, config);
+    hooks.setup('online C', onlineBlock(m, blockOf(c), 'online_movable'));
+    hooks.setup('online B', onlineBlock(m, blockOf(b), 'online_movable'));
+    const mm = hooks.watched();
     function* offlineRemove(): Task<number> {
       const rc = yield* offlineBlock(mm, blockOf(b));
       if (rc) return rc;
       return yield* removeMemory(mm, b, 128 * MiB);
     }
-    return {
-      tasks: [
-        { name: 'online A', task: onlineBlock(mm, blockOf(a), 'online_movable') },
-        { name: 'offline+remove B', task: offlineRemove() },
-        ...(spec.walkers ?? []).map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
-      ],
-      checkers,
-      machine: m,
-    };
+    return [
+      { name: 'online A', task: onlineBlock(mm, blockOf(a), 'online_movable') },
+      { name: 'offline+remove B', task: offlineRemove() },
+      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
+    ];
   }
-  const [aStart, aBytes, bStart] = spec.scenario === 'seed-2019-subsection' ? [GiB + 64 * MiB, 192 * MiB, GiB + 256 * MiB] : [4 * GiB, 128 * MiB, 4 * GiB + 128 * MiB];
+  const [aStart, aBytes, bStart] = scenario === 'seed-2019-subsection' ? [GiB + 64 * MiB, 192 * MiB, GiB + 256 * MiB] : [4 * GiB, 128 * MiB, 4 * GiB + 128 * MiB];
   const b = namespace('pmem1', bStart, 128 * MiB);
-  setup('memremap B', memremapPages(m, b));
+  hooks.setup('memremap B', memremapPages(m, b));
   const a = namespace('pmem0', aStart, aBytes);
-  const mm = ctx.recorder ? ctx.recorder.instrument(m) : m;
-  ctx.recorder?.instrumentPgmap(a);
-  const checkers = watchedCheckers(m, mm, config);
-  return {
-    tasks: [
-      { name: 'memremap A', task: memremapPages(mm, a) },
-      { name: 'memunmap B', task: memunmapPages(mm, b) },
-      ...(spec.walkers ?? []).map((w) => ({ name: w, task: walkerTask(mm, w, Math.floor(aStart / (128 * MiB)) * 32768, (aStart + aBytes) / 4096, 'Normal') })),
-    ],
-    checkers,
-    machine: m,
-  };
-}
-
-/** The seed-2019 world for a design or kernel release (default config). */
-export function seed2019World(design: string, ctx: WorldContext = { recorder: null }): World {
-  return builtinWorld({ scenario: 'seed-2019', design }, ctx);
+  const mm = hooks.watched();
+  hooks.watchPgmap?.(a);
+  return [
+    { name: 'memremap A', task: memremapPages(mm, a) },
+    { name: 'memunmap B', task: memunmapPages(mm, b) },
+    ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, Math.floor(aStart / (128 * MiB)) * 32768, (aStart + aBytes) / 4096, 'Normal') })),
+  ];
 }

@@ -6,18 +6,21 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { profileForOption, type FormatFeatures, type KernelProfile } from '../profiles/profile.js';
-import { STEP_DOCS, type DesignSteps, type StepApi, type StepOverrides } from '../kernel/steps.js';
-import { initDevicePages, memmapInitZoneDevice, pfnEnd, pfnFirst } from '../kernel/memremap.js';
-import { shrinkSpans, type HotplugMachine } from '../kernel/memory_hotplug.js';
-import type { Task } from './task.js';
+import { profileForOption, type KernelFeatures, type KernelProfile } from '../profiles/profile.js';
+import { STEP_DOCS, type StepApi, type StepOverrides } from '../kernel/steps.js';
+import { type DesignSteps } from '../kernel/machine.js';
+import { initDevicePages, memmapInitZoneDevice } from '../kernel/memremap.js';
+import { pfnEnd, pfnFirst } from '../kernel/dev_pagemap.js';
+import { shrinkSpans } from '../kernel/memory_hotplug.js';
+import { type Machine } from '../kernel/machine.js';
+import type { Task } from '../kernel/task.js';
 
 export interface Design {
   readonly name: string;
   readonly summary: string;
   /** A kernel release (5.3, 6.1, 6.18) or the name of another design this one changes. */
   readonly base: string;
-  readonly features: Partial<FormatFeatures>;
+  readonly features: Partial<KernelFeatures>;
   readonly steps: StepOverrides;
   /** The file a user design came from. */
   readonly source?: string;
@@ -29,7 +32,7 @@ export interface Design {
 }
 
 /** The seqlock design's memmap_init_zone_device: outside mem_hotplug_lock, inside the zone span seqlock's write side. */
-function* seqlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: HotplugMachine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
+function* seqlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Machine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
   yield { op: 'up_write', lock: m.memHotplugLock };
   const seq = m.seqlockOf(zone);
   yield { op: 'write_seqlock', lock: seq };
@@ -42,7 +45,7 @@ function* seqlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: H
  * device page under mem_hotplug_lock (memmap_init_zone), then after mem_hotplug_done a second
  * pass over the same pages sets page->pgmap.
  */
-function* doubleInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: HotplugMachine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
+function* doubleInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Machine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
   yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
   yield { op: 'up_write', lock: m.memHotplugLock };
   yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);

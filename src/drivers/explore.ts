@@ -5,9 +5,10 @@
 // Exhaustive, or bounded by preemptions (a switch away from a task that could have continued),
 // or a seeded random sample for large task sets. Exhaustive search reduces with sleep sets and
 // state hashing over the footprints the recorder (footprint.ts) takes of each step.
-import type { Checker } from './scheduler.js';
-import { mightSleepChecker, Scheduler } from './scheduler.js';
-import type { Task, Yield } from './task.js';
+import type { Checker } from '../kernel/debug.js';
+import { Scheduler } from './scheduler.js';
+import { mightSleepChecker } from '../kernel/debug.js';
+import type { Task, Yield } from '../kernel/task.js';
 import type { TaskId } from '../kernel/locks.js';
 import { dependent, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
 
@@ -28,7 +29,7 @@ export interface World {
   /** The node each task works on (the time driver puts it on a CPU there). */
   readonly taskNodes?: readonly number[];
   /** The machine the tasks run on, for drivers that show its state (the lab). */
-  readonly machine?: import('../kernel/memory_hotplug.js').HotplugMachine;
+  readonly machine?: import('../kernel/machine.js').Machine;
 }
 
 export interface TraceStep {

@@ -1,5 +1,5 @@
 // What each scheduler step touched, for the explore driver's partial-order reduction and state
-// hashing. The world's HotplugMachine is wrapped so that every read and write of shared state a
+// hashing. The world's Machine is wrapped so that every read and write of shared state a
 // task makes between two yields is recorded as a named resource: the memmap per section, the
 // sparse section table, zone and node spans and counts, node online state, the pgmap list and
 // each pgmap's progress, other machine fields (conservatively: any use of a Map or Set field is
@@ -8,10 +8,10 @@
 // Task-private state (a pgmap's altmap, used only by the tasks that own the pgmap) is covered by
 // the tasks' observation chains. Leaves out: objects a task reaches other than through the
 // machine (a world that hands tasks shared objects of its own must wrap them too).
-import type { HotplugMachine } from '../kernel/memory_hotplug.js';
-import type { DevPagemap } from '../kernel/memremap.js';
+import type { Machine } from '../kernel/machine.js';
+import type { DevPagemap } from '../kernel/dev_pagemap.js';
 import type { Lock } from '../kernel/locks.js';
-import type { Yield } from './task.js';
+import type { Yield } from '../kernel/task.js';
 
 export type Access = 'r' | 'w';
 /** Resources a step touched, each read or written (a write covers a read). */
@@ -85,7 +85,7 @@ export class Recorder {
   /** Resources written in this run, with how to read their content (null: no cheap content). */
   private readonly written = new Map<string, (() => string) | null>();
   private readonly contentOf = new Map<string, (() => string) | null>();
-  private raw: HotplugMachine | null = null;
+  private raw: Machine | null = null;
   /** Content of written resources as of the last stateKey, and those written since. */
   private readonly cache = new Map<string, string>();
   private readonly dirty = new Set<string>();
@@ -207,7 +207,7 @@ export class Recorder {
   }
 
   /** Wrap a machine: the tasks of the world use what this returns. */
-  instrument(m: HotplugMachine): HotplugMachine {
+  instrument(m: Machine): Machine {
     this.raw = m;
     const rec = this;
     // The memmap is one resource per pageblock: a span search reads one struct page per

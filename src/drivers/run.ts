@@ -1,31 +1,91 @@
-// `mmsim run SCENARIO`: boot the scenario's machine, then run each step as kernel tasks under the
-// run driver (program order), printing the requested views after each step. A failed expect
-// stops the run with exit code 1 and one line naming file:line:col of the step.
+// The run driver and the one way machines are built. loadMachine reads a machine (YAML file, boot
+// log or this machine) and its kernel profile; bootMachine boots it ready for hotplug (memmap,
+// memory blocks, boot-time namespace probes); runTask runs a kernel task to completion in program
+// order with the debug checkers; runScenario and applyStep run `mmsim run SCENARIO`'s steps,
+// printing the requested views after each. A failed expect throws ExpectFailed (exit 1, one line
+// naming file:line:col of the step).
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { mightSleepChecker, Scheduler } from '../drivers/scheduler.js';
+import { Scheduler } from './scheduler.js';
+import { mightSleepChecker } from '../kernel/debug.js';
 import { hotplugCheckers } from '../kernel/debug.js';
-import type { Task } from '../drivers/task.js';
+import type { Task } from '../kernel/task.js';
 import { InputError } from '../errors.js';
 import { loadScenario, type LoadedScenario, type RunView, type Scenario, type ScenarioStep } from '../formats/scenario.js';
-import { lsmem } from '../formats/lsmem.js';
-import { chmem, type SysfsFiles } from '../formats/chmem.js';
-import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../kernel/memory_sysfs.js';
+import { lsmem } from '../tools/lsmem.js';
+import { chmem, type SysfsFiles } from '../tools/chmem.js';
+import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../tools/memory_sysfs.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
-import { addMemory, HotplugMachine, offlineBlock, onlineBlock, removeMemory, validZones, virtioMemProbe } from '../kernel/memory_hotplug.js';
+import { addMemory, offlineBlock, onlineBlock, removeMemory, validZones, virtioMemProbe } from '../kernel/memory_hotplug.js';
+import { Machine } from '../kernel/machine.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
-import { memmapBoot } from '../memmap/boot.js';
+import { memmapBoot } from '../kernel/memmap_init.js';
 import { ExtentMemmap } from '../memmap/extent.js';
-import { pageWriterFor } from '../memmap/source.js';
-import { boot, loadMachine } from './boot.js';
-import { bootJson } from './print.js';
+import { DenseMemmap } from '../memmap/dense.js';
+import { archFor } from '../arch/index.js';
+import { parseDmesg } from '../formats/dmesg.js';
+import { loadMachineYaml } from '../formats/machine-yaml.js';
+import { readLiveMachine } from '../formats/live.js';
+import { freeAreaInit, type BootState } from '../kernel/mm_init.js';
+import type { MachineSpec } from '../kernel/machine_spec.js';
+import { profileFor, profileForOption, type KernelProfile } from '../profiles/profile.js';
+import { pageWriterFor } from '../kernel/memmap_source.js';
+import { bootJson } from '../formats/boot-print.js';
 import { procIomem } from '../formats/iomem.js';
-import { daxctl, ndctl } from '../formats/ndctl.js';
+import { ndctl } from '../tools/ndctl.js';
+import { daxctl } from '../tools/daxctl.js';
 import { bootNamespaceProbes, nvdimmRegionAdd, nvdimmRegions } from '../kernel/nvdimm.js';
 import { parseCmdline } from '../formats/cmdline.js';
-import type { BootOptions } from '../kernel/machine.js';
+import type { BootOptions } from '../kernel/machine_spec.js';
 
 export class ExpectFailed extends Error {}
+
+export interface BootSource {
+  readonly machineFile?: string;
+  readonly fromDmesg?: string;
+  readonly fromLive?: boolean;
+  readonly kernel?: string;
+}
+
+export interface LoadedMachine {
+  readonly spec: MachineSpec;
+  readonly profile: KernelProfile;
+  /** Where the machine came from, for --explain and test logs. */
+  readonly sources: readonly string[];
+}
+
+export function loadMachine(src: BootSource): LoadedMachine {
+  const chosen = [src.machineFile !== undefined, src.fromDmesg !== undefined, src.fromLive === true].filter(Boolean).length;
+  if (chosen !== 1) {
+    throw new InputError('give exactly one machine: a YAML file, --from-dmesg FILE or --from-live');
+  }
+  if (src.fromDmesg !== undefined) {
+    const parsed = parseDmesg(src.fromDmesg, readText(src.fromDmesg));
+    let profile: KernelProfile;
+    if (src.kernel !== undefined) profile = profileForOption(src.kernel);
+    else if (parsed.release !== null) profile = profileFor(parsed.release, parsed.build);
+    else {
+      throw new InputError(`${src.fromDmesg}: the log has no "Linux version" line; name its kernel with --kernel RELEASE`);
+    }
+    return { spec: parsed.spec, profile, sources: [`dmesg log ${src.fromDmesg}: ${parsed.sources.join(', ')}`] };
+  }
+  if (src.fromLive) {
+    const live = readLiveMachine();
+    const profile = src.kernel !== undefined ? profileForOption(src.kernel) : profileFor(live.release, live.build);
+    return { spec: live.spec, profile, sources: live.sources };
+  }
+  const file = src.machineFile ?? '';
+  const { spec, kernel } = loadMachineYaml(file, readText(file));
+  const release = src.kernel ?? kernel;
+  if (release === null) {
+    throw new InputError(`${file}: no kernel named; add "kernel: 6.18" to the file or pass --kernel RELEASE`);
+  }
+  return { spec, profile: profileForOption(release), sources: [`machine file ${file}`] };
+}
+
+export function boot(m: LoadedMachine): BootState {
+  return freeAreaInit(archFor(m.spec, m.profile), m.profile, m.spec);
+}
 
 
 export function readText(path: string): string {
@@ -36,7 +96,7 @@ export function readText(path: string): string {
   }
 }
 
-function blocksView(m: HotplugMachine): string {
+function blocksView(m: Machine): string {
   return [...m.blocks.values()]
     .sort((a, b) => a.id - b.id)
     .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}\n`)
@@ -44,7 +104,7 @@ function blocksView(m: HotplugMachine): string {
 }
 
 /** The booted state's JSON (as `mmsim boot --print json`) plus the memory blocks now. */
-export function hotplugJson(m: HotplugMachine): object {
+export function hotplugJson(m: Machine): object {
   return {
     ...bootJson(m.state),
     blocks: [...m.blocks.values()]
@@ -64,7 +124,7 @@ export function hotplugJson(m: HotplugMachine): object {
 }
 
 /** Run a task to completion under the run driver; checker violations fail the run. */
-export function runTask(m: HotplugMachine, where: string, task: Task<number>): number {
+export function runTask(m: Machine, where: string, task: Task<number>): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
   const id = s.spawn('step', task as Task<unknown>);
   s.runInOrder();
@@ -72,37 +132,77 @@ export function runTask(m: HotplugMachine, where: string, task: Task<number>): n
   return s.result(id) as number;
 }
 
-/** Boot a machine file with its memmap (through deferred init) and memory blocks, ready for hotplug. */
-export function bootHotplugMachine(machineFile: string, kernel: string | undefined, debugVm = false, extraBoot: Partial<BootOptions> = {}): HotplugMachine {
-  const loaded = loadMachine({ machineFile, ...(kernel !== undefined ? { kernel } : {}) });
-  const spec = { ...loaded.spec, boot: { ...loaded.spec.boot, ...extraBoot, movableNode: loaded.spec.boot.movableNode || !!extraBoot.movableNode } };
-  const state = boot({ ...loaded, spec });
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  memmapBoot(state, store, { poison: debugVm, runDeferred: true });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.pageInitPoisoning = debugVm;
-  // Namespaces configured before this boot: their probes, one per namespace on its node.
+/** What a machine is booted from: its spec and kernel profile (a loaded file or log, or built in code). */
+export interface MachineSource {
+  readonly spec: MachineSpec;
+  readonly profile: KernelProfile;
+}
+
+export interface BootMachineOptions {
+  /** CONFIG_DEBUG_VM's page_init_poison: fresh and offlined memmaps are all 0xff (default off). */
+  readonly poison?: boolean;
+  /** Boot options added to the machine's own (a scenario's cmdline). */
+  readonly extraBoot?: Partial<BootOptions>;
+  /** The design's replaced steps (default: the kernel's own). */
+  readonly steps?: Machine['steps'];
+  /** Run the probes of the namespaces the machine configures before boot (default on). */
+  readonly probeNamespaces?: boolean;
+  /** Replay boot's memmap initialisation (default on); off leaves every struct page fresh (the time driver prices work, not contents). */
+  readonly memmapBoot?: boolean;
+  /** struct page storage: run-length extents (default) or dense 64-byte records. */
+  readonly memmap?: 'extent' | 'dense';
+  /** Seed of the bytes stale struct pages hold (default 1). */
+  readonly seed?: number;
+  /** What error messages name the machine by (its file). */
+  readonly where?: string;
+}
+
+/**
+ * The one way a running machine is made, for every driver and test: free_area_init under the
+ * profile, the memmap replayed through deferred init, the memory blocks, the design's steps, and
+ * the probes of namespaces configured before boot (one per namespace on its node).
+ */
+export function bootMachine(src: MachineSource, opts: BootMachineOptions = {}): Machine {
+  const extra = opts.extraBoot ?? {};
+  const spec = { ...src.spec, boot: { ...src.spec.boot, ...extra, movableNode: src.spec.boot.movableNode || !!extra.movableNode } };
+  const state = freeAreaInit(archFor(spec, src.profile), src.profile, spec);
+  const poison = opts.poison ?? false;
+  const writer = pageWriterFor(state);
+  const geometry = { pagesPerSection: state.sparse.pagesPerSection, writer, seed: opts.seed ?? 1 };
+  const store = opts.memmap === 'dense' ? new DenseMemmap(geometry) : new ExtentMemmap(geometry);
+  if (opts.memmapBoot !== false) memmapBoot(state, store, { poison, runDeferred: true });
+  const m = new Machine(state, store, memoryDevInit(state));
+  m.pageInitPoisoning = poison;
+  if (opts.steps) m.steps = opts.steps;
+  if (opts.probeNamespaces === false) return m;
+  const where = opts.where ?? 'machine';
   const probes = bootNamespaceProbes(m);
   if (probes.length) {
     const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
     const ids = probes.map((p) => s.spawn(p.name, p.task as Task<unknown>));
     s.runInOrder();
-    if (s.violations.length) throw new ExpectFailed(`${machineFile}: boot: ${s.violations[0]?.message}`);
+    if (s.violations.length) throw new ExpectFailed(`${where}: boot: ${s.violations[0]?.message}`);
     ids.forEach((id, i) => {
       const rc = s.result(id) as number;
-      if (rc !== 0) throw new InputError(`${machineFile}: ${probes[i]?.name} failed with errno ${-rc}; check the namespace's size, map and align`);
+      if (rc !== 0) throw new InputError(`${where}: ${probes[i]?.name} failed with errno ${-rc}; check the namespace's size, map and align`);
     });
   }
   return m;
 }
 
+/** A machine file booted ready for hotplug (bootMachine over loadMachine). */
+export function bootMachineFile(machineFile: string, kernel: string | undefined, opts: Omit<BootMachineOptions, 'where'> = {}): Machine {
+  const loaded = loadMachine({ machineFile, ...(kernel !== undefined ? { kernel } : {}) });
+  return bootMachine(loaded, { ...opts, where: machineFile });
+}
+
 /** A machine's sysfs memory tree served from the model, its writes run under the run driver. */
-export function runDriverSysfs(m: HotplugMachine, where: string): SysfsFiles {
+export function runDriverSysfs(m: Machine, where: string): SysfsFiles {
   return machineSysfsFiles(m, '/', (task) => runTask(m, where, task));
 }
 
 /** The views a run prints. */
-export function showViews(m: HotplugMachine, label: string, which: readonly RunView[], out: (s: string) => void): void {
+export function showViews(m: Machine, label: string, which: readonly RunView[], out: (s: string) => void): void {
   const state = m.state;
   for (const v of which) {
     out(`##### ${label}: ${v}\n`);
@@ -127,9 +227,9 @@ export function prepareScenario(file: string): { scenario: Scenario; where: Load
 }
 
 /** Run a scenario's steps; returns the machine as the last step left it. */
-export function runScenario(file: string, views: readonly RunView[], kernel: string | undefined, out: (s: string) => void): HotplugMachine {
+export function runScenario(file: string, views: readonly RunView[], kernel: string | undefined, out: (s: string) => void): Machine {
   const { scenario, where, machineFile, extraBoot } = prepareScenario(file);
-  const m = bootHotplugMachine(machineFile, kernel ?? scenario.kernel, scenario.debug_vm, extraBoot);
+  const m = bootMachineFile(machineFile, kernel ?? scenario.kernel, { poison: scenario.debug_vm, extraBoot });
   for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
   probeScenarioDevices(m, scenario.steps);
   scenario.steps.forEach((st, i) => applyStep(m, st, where(i), `step ${i + 1}`, views, out));
@@ -137,7 +237,7 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
 }
 
 /** The virtio-mem devices a scenario plugs into exist from boot (probed with the machine, region from their first add). */
-export function probeScenarioDevices(m: HotplugMachine, steps: readonly ScenarioStep[]): void {
+export function probeScenarioDevices(m: Machine, steps: readonly ScenarioStep[]): void {
   for (const st of steps) {
     if (!('add' in st) || st.add.device !== 'virtio-mem' || m.virtioMem.has(st.add.name)) continue;
     virtioMemProbe(m, st.add.name, st.add.node, st.add.region?.start ?? st.add.start, st.add.region?.size ?? st.add.size);
@@ -145,7 +245,7 @@ export function probeScenarioDevices(m: HotplugMachine, steps: readonly Scenario
 }
 
 /** A chmem, ndctl or daxctl step run on the machine: its output (stdout then stderr) and exit code, and the exit the step expects. */
-export function runToolStep(m: HotplugMachine, st: ScenarioStep, at: string): { tool: string; args: string; output: string; exitCode: number; expectExit: number } {
+export function runToolStep(m: Machine, st: ScenarioStep, at: string): { tool: string; args: string; output: string; exitCode: number; expectExit: number } {
   if ('chmem' in st) {
     const r = chmem('/', st.chmem.args.trim().split(/\s+/), runDriverSysfs(m, at));
     return { tool: 'chmem', args: st.chmem.args, output: r.stdout + r.stderr, exitCode: r.exitCode, expectExit: st.chmem.exit };
@@ -159,7 +259,7 @@ export function runToolStep(m: HotplugMachine, st: ScenarioStep, at: string): { 
 }
 
 /** One scenario step on the machine under the run driver, then the views (a failed expect throws ExpectFailed). */
-export function applyStep(m: HotplugMachine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): void {
+export function applyStep(m: Machine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): void {
   const state = m.state;
   const show = (l: string, which: readonly RunView[]): void => showViews(m, l, which, out);
   if ('add' in st) {

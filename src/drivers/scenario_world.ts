@@ -1,19 +1,21 @@
-// A scenario file as an explore world: the steps before its `concurrent` block run under the run
-// driver (program order) to set the stage; the block's operations become the tasks explored.
-// The design's profile and steps replace the scenario's kernel; the config sets page poisoning
-// and which checkers judge (as for the built-in scenarios).
+// Explore worlds: a built-in scenario (designs/builtin_scenarios.ts) or a scenario file with a
+// `concurrent` block, booted by bootMachine under a design and config. The steps before the
+// block (or a built-in's setup) run under the run driver (program order) to set the stage; the
+// block's operations (or the built-in's tasks) become the tasks explored. The design's profile
+// and steps replace the scenario's kernel; the config sets page poisoning and which checkers judge.
 import { InputError } from '../errors.js';
-import { loadMachine, boot } from '../cli/boot.js';
-import { applyStep, prepareScenario, probeScenarioDevices } from '../cli/run.js';
-import { addMemory, offlineBlock, onlineBlock, removeMemory, type HotplugMachine } from '../kernel/memory_hotplug.js';
+import { applyStep, bootMachine, loadMachine, prepareScenario, probeScenarioDevices } from './run.js';
+import { Scheduler } from './scheduler.js';
+import { addMemory, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
+import { type Machine } from '../kernel/machine.js';
 import type { ScenarioStep } from '../formats/scenario.js';
-import { resolveDesign, type Design } from './designs.js';
+import { resolveDesign, type Design } from '../designs/designs.js';
 import type { World, WorldContext } from './explore.js';
-import { exploreMachine, watchedCheckers, type DebugConfig } from './seed2019.js';
-import type { Task } from './task.js';
+import { builtinMachineSpec, builtinTasks, checkersFor, watchedCheckers, type DebugConfig, type WorldSpec } from '../designs/builtin_scenarios.js';
+import type { Task } from '../kernel/task.js';
 
 /** The task of one operation of a concurrent block, and its name. */
-function operation(m: HotplugMachine, st: ScenarioStep, i: number): { name: string; task: Task<number> } {
+function operation(m: Machine, st: ScenarioStep, i: number): { name: string; task: Task<number> } {
   const hex = (n: number): string => `0x${n.toString(16)}`;
   if ('add' in st) {
     const device = st.add.device === 'virtio-mem' ? ({ kind: 'virtio-mem', name: st.add.name } as const) : ({ kind: 'dimm' } as const);
@@ -46,9 +48,8 @@ export function scenarioWorld(file: string, design: string | Design, config: Deb
   }
   const r = resolveDesign(design, user);
   const loaded = loadMachine({ machineFile });
-  const spec = { ...loaded.spec, boot: { ...loaded.spec.boot, ...extraBoot, movableNode: loaded.spec.boot.movableNode || !!extraBoot.movableNode } };
-  const state = boot({ ...loaded, profile: r.profile, spec });
-  const m = exploreMachine(state, config, r.steps);
+  // Namespaces configured before boot are not probed here (the stage is the scenario's steps).
+  const m = bootMachine({ spec: loaded.spec, profile: r.profile }, { poison: config !== 'no_debug_vm', extraBoot, steps: r.steps, probeNamespaces: false });
   for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
   probeScenarioDevices(m, scenario.steps);
   scenario.steps.slice(0, at).forEach((st, i) => applyStep(m, st, where(i), `step ${i + 1}`, [], () => {}));
@@ -63,4 +64,30 @@ export function scenarioWorld(file: string, design: string | Design, config: Deb
     return b?.nid ?? 0;
   };
   return { tasks: block.concurrent.map((st, i) => operation(mm, st, i)), checkers: watchedCheckers(m, mm, config), machine: m, taskNodes: block.concurrent.map(nodeOf) };
+}
+
+/** A fresh world of a built-in scenario for a design (or kernel release) and config. */
+export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: null }): World {
+  const config = spec.config ?? 'debug_vm';
+  const resolved = typeof spec.design === 'object' && 'profile' in spec.design ? spec.design : resolveDesign(spec.design, spec.userDesigns);
+  const m = bootMachine({ spec: builtinMachineSpec(spec.scenario), profile: resolved.profile }, { poison: config !== 'no_debug_vm', steps: resolved.steps });
+  const setup = (name: string, task: Task<number>): void => {
+    const s = new Scheduler(checkersFor(m, config));
+    s.spawn(name, task);
+    s.runInOrder();
+    if (s.violations.length) throw new Error(`${spec.scenario} setup: ${s.violations[0]?.message}`);
+    if (s.result(0) !== 0) throw new Error(`${spec.scenario} setup: ${name} returned ${String(s.result(0))}`);
+  };
+  let mm = m;
+  const tasks = builtinTasks(spec.scenario, spec.walkers ?? [], m, {
+    setup,
+    watched: () => (mm = ctx.recorder ? ctx.recorder.instrument(m) : m),
+    watchPgmap: (p) => ctx.recorder?.instrumentPgmap(p),
+  });
+  return { tasks, checkers: watchedCheckers(m, mm, config), machine: m };
+}
+
+/** The seed-2019 world for a design or kernel release (default config). */
+export function seed2019World(design: string, ctx: WorldContext = { recorder: null }): World {
+  return builtinWorld({ scenario: 'seed-2019', design }, ctx);
 }

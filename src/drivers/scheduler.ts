@@ -1,30 +1,10 @@
 // A deterministic scheduler over tasks: it applies each yield's lock semantics, blocks a task
 // whose lock is not available, and calls the checkers after every step. The run driver steps
 // tasks in program order; explore will enumerate orders over the same scheduler.
-import type { Task, Yield, Resume } from './task.js';
+import type { Task, Yield, Resume } from '../kernel/task.js';
 import { PercpuRwSem, SeqLock, type Lock, type Mutex, type SpinLock, type TaskId } from '../kernel/locks.js';
 import type { Recorder } from './footprint.js';
-
-export interface Violation {
-  readonly task: TaskId;
-  /** The kernel's own words. */
-  readonly message: string;
-  /** False for what the kernel only warns about or does not notice (the task goes on); default true (a BUG). */
-  readonly fatal?: boolean;
-  /** Found by a checker that judges the whole state (not the step's own yield). */
-  readonly whole?: boolean;
-}
-
-/**
- * A checker runs after every step. One that judges the whole state rather than the step's own
- * yield names the resources it reads (prefixes of the explore recorder's names), so that the
- * explore driver's reduction treats every step that writes them as visible.
- */
-export type Checker = ((s: Scheduler, task: TaskId, y: Yield) => Violation | null) & {
-  readonly reads?: readonly string[];
-  /** The same checker over the recorder's wrapped machine: run when this one fires, to record what it read. */
-  capture?: Checker;
-};
+import { mightSleepChecker, type Checker, type LockInspector, type Violation } from '../kernel/debug.js';
 
 interface Entry {
   readonly id: TaskId;
@@ -39,7 +19,7 @@ interface Entry {
   readonly spinlocks: Set<string>;
 }
 
-export class Scheduler {
+export class Scheduler implements LockInspector {
   private readonly tasks: Entry[] = [];
   readonly violations: Violation[] = [];
   /** Steps taken: (task, yield op) in order. */
@@ -233,12 +213,4 @@ export class Scheduler {
       }
     }
   }
-}
-
-/** might_sleep with a spinlock held (irqs off): "BUG: sleeping function called from invalid context". */
-export function mightSleepChecker(s: Scheduler, t: TaskId, y: Yield): Violation | null {
-  const sleeps = y.op === 'might_sleep' || y.op === 'mutex_lock' || y.op === 'down_read' || y.op === 'down_write';
-  if (!sleeps || !s.holdsSpinlock(t)) return null;
-  const where = y.op === 'might_sleep' ? y.where : y.op;
-  return { task: t, message: `BUG: sleeping function called from invalid context at ${where}`, fatal: false };
 }

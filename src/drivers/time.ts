@@ -8,22 +8,19 @@
 // longer; with `poison`, page_init_poison's memset of each added section's memmap. Leaves out:
 // CPU frequency and turbo, cache effects beyond write-allocate, vmemmap population (page
 // allocation for the memmap of map=mem ranges), interrupts.
-import { archFor } from '../arch/index.js';
-import { loadMachineYaml } from '../formats/machine-yaml.js';
-import { HotplugMachine } from '../kernel/memory_hotplug.js';
-import { memoryDevInit } from '../kernel/memory_block.js';
-import { memremapPages, pgmapAddress, VmemAltmap, type DevPagemap } from '../kernel/memremap.js';
-import { freeAreaInit } from '../kernel/mm_init.js';
+import type { Machine } from '../kernel/machine.js';
+import { machineSpec } from '../kernel/machine_spec.js';
+import { bootMachine } from './run.js';
+import { memremapPages, pgmapAddress } from '../kernel/memremap.js';
+import { VmemAltmap, type DevPagemap } from '../kernel/dev_pagemap.js';
 import { pfnGeometry } from '../kernel/nvdimm.js';
 import { padataChunks, padataHelper, padataJob } from '../kernel/padata.js';
-import { ExtentMemmap } from '../memmap/extent.js';
-import { pageWriterFor } from '../memmap/source.js';
-import { resolveDesign, type Design, type ResolvedDesign } from './designs.js';
+import { resolveDesign, type Design, type ResolvedDesign } from '../designs/designs.js';
 import { scenarioWorld } from './scenario_world.js';
 import { InputError } from '../errors.js';
 import type { CostModel, Preset } from './presets.js';
 import { Scheduler } from './scheduler.js';
-import type { Task, Yield } from './task.js';
+import type { Task, Yield } from '../kernel/task.js';
 
 const GiB = 2 ** 30;
 
@@ -102,7 +99,6 @@ function buildTasks(preset: Preset, r: ResolvedDesign, opts: TimeOptions): { spa
   }
   // ZONE_DEVICE: one namespace per node right above the DRAM of all nodes, memremapped by its probe.
   const dram = preset.dramBytesPerNode;
-  const lines: string[] = [];
   let cursor = 4 * GiB + preset.nodes * dram;
   cursor = Math.ceil(cursor / GiB) * GiB;
   const nsStart: number[] = [];
@@ -111,15 +107,13 @@ function buildTasks(preset: Preset, r: ResolvedDesign, opts: TimeOptions): { spa
     cursor += w.perNodeBytes;
   }
   // Node n: DRAM [4G + n*dram, ...) (node 0 also the low 3 GiB); namespaces after all DRAM.
-  for (let nid = 0; nid < preset.nodes; nid++) {
-    const mem = nid === 0 ? `[{ start: 0x100000, end: 0xc0000000 }, { start: 4G, size: ${dram} }]` : `[{ start: ${4 * GiB + nid * dram}, size: ${dram} }]`;
-    lines.push(`  - { nid: ${nid}, cpus: ${preset.cpusPerNode}, memory: ${mem} }`);
-  }
-  const { spec } = loadMachineYaml(preset.name, `nodes:\n${lines.join('\n')}\n`);
-  const state = freeAreaInit(archFor(spec, r.profile), r.profile, spec);
-  const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-  const m = new HotplugMachine(state, store, memoryDevInit(state));
-  m.steps = r.steps;
+  const nodes = Array.from({ length: preset.nodes }, (_, nid) => ({
+    nid,
+    cpus: preset.cpusPerNode,
+    memory: nid === 0 ? [{ start: 0x100000, end: 0xc0000000 }, { start: 4 * GiB, end: 4 * GiB + dram }] : [{ start: 4 * GiB + nid * dram, end: 4 * GiB + (nid + 1) * dram }],
+  }));
+  const m = bootMachine({ spec: machineSpec(nodes), profile: r.profile }, { steps: r.steps, memmapBoot: false });
+  const state = m.state;
   m.initChunkPages = state.sparse.pagesPerSection;
   const align = opts.alignBytes ?? w.alignBytes;
   for (let nid = 0; nid < preset.nodes; nid++) {
@@ -164,7 +158,7 @@ export function timeScenario(file: string, preset: Preset, design: string | Desi
   const r = resolveDesign(design, opts.userDesigns ?? []);
   const w = scenarioWorld(file, r.design, 'debug_vm', opts.userDesigns ?? [], { recorder: null });
   if (opts.poison) throw new InputError('time: --poison applies to the presets\' namespaces, not to a scenario file');
-  const m = w.machine as HotplugMachine;
+  const m = w.machine as Machine;
   m.pageInitPoisoning = false;
   const spawned: Spawned[] = w.tasks.map((t, i) => {
     const node = w.taskNodes?.[i] ?? 0;

@@ -1,5 +1,5 @@
 // Output of `mmsim boot`: the kernel log lines, /proc/zoneinfo, or JSON of the booted state.
-import { printBootZoneinfo, zoneinfoLayoutFor } from '../formats/zoneinfo-print.js';
+import { printBootZoneinfo, zoneinfoLayoutFor } from './zoneinfo-print.js';
 import type { BootState } from '../kernel/mm_init.js';
 import { memoryDevInit, type MemoryBlocks } from '../kernel/memory_block.js';
 

@@ -5,7 +5,7 @@
 import { e820ApplyEdits } from './iomem.js';
 import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine.js';
+import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine_spec.js';
 import { parseCmdline } from './cmdline.js';
 import { parseHexAddr } from './size.js';
 

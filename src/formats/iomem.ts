@@ -4,8 +4,8 @@
 // memory hot-added since boot ("System RAM", a virtio-mem device's region with its
 // "System RAM (virtio_mem)" children merged). Leaves out what the model has no knowledge of:
 // the kernel image (Kernel code/rodata/data/bss), PCI windows and BARs, ACPI devices, ROMs.
-import type { HotplugMachine, HotplugResource } from '../kernel/memory_hotplug.js';
-import type { E820Entry } from '../kernel/machine.js';
+import type { Machine, HotplugResource } from '../kernel/machine.js';
+import type { E820Entry } from '../kernel/machine_spec.js';
 import { nvdimmRegions } from '../kernel/nvdimm.js';
 
 /** e820_type_to_string: the iomem name of an e820 type as e820__print_table prints it. */
@@ -79,7 +79,7 @@ function mergeAdjacent(rs: readonly HotplugResource[]): HotplugResource[] {
 }
 
 /** The /proc/iomem text of the machine now (r_show: two spaces per depth, at least 8 hex digits). */
-export function procIomem(m: HotplugMachine): string {
+export function procIomem(m: Machine): string {
   const spec = m.state.spec;
   const roots: IomemNode[] = [];
   if (spec.e820 && spec.e820.length) {

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { memblockFromE820, parseDmesg } from '../formats/dmesg.js';
-import { DEFAULT_CONFIG, type KernelConfig, type MachineSpec, type MemblockRegion } from '../kernel/machine.js';
+import { memblockFromE820, parseDmesg } from './dmesg.js';
+import { DEFAULT_CONFIG, type KernelConfig, type MachineSpec, type MemblockRegion } from '../kernel/machine_spec.js';
 
 export interface LiveMachine {
   readonly spec: MachineSpec;

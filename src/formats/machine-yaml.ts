@@ -6,7 +6,7 @@ import { addr, yamlPosition } from './yaml-common.js';
 import { parseKconfig } from '../kernel/kconfig.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange, type E820Entry } from '../kernel/machine.js';
+import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange, type E820Entry } from '../kernel/machine_spec.js';
 import { parseCmdline } from './cmdline.js';
 
 const range = z

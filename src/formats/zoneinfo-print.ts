@@ -1,7 +1,8 @@
 // /proc/zoneinfo of a booted machine (zoneinfo_show / zoneinfo_show_print, mm/vmstat.c) in the
 // profile's layout. Modelled: spanned, present, start_pfn, the protection shape, and managed
 // (with protection) where memblock.reserved is known. Everything else prints as 0.
-import type { BootState, PglistData, Zone } from '../kernel/mm_init.js';
+import type { BootState } from '../kernel/mm_init.js';
+import type { PglistData, Zone } from '../kernel/mmzone.js';
 import { releaseCode, versionCode } from '../profiles/release.js';
 import { renderZoneinfo, ZONEINFO_LAYOUTS, type ZoneinfoLayout, type ZoneinfoNode } from './zoneinfo-layouts.js';
 

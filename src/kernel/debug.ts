@@ -1,25 +1,61 @@
 // The CONFIG_DEBUG_VM analogue for hotplug: checkers the drivers call after every task step.
 // Each reports in the kernel's own words. Zone spans are checked where the kernel checks them
 // (bad_range / page_outside_zone_boundaries on online pages), not as a global predicate.
-import type { Checker, Scheduler, Violation } from '../drivers/scheduler.js';
-import type { Yield } from '../drivers/task.js';
+import type { Yield } from './task.js';
 import type { TaskId } from './locks.js';
-import { zoneForDevice, type HotplugMachine } from './memory_hotplug.js';
-import { pagePgmap, pfnEnd, pfnFirst } from './memremap.js';
+import { zoneForDevice } from './memory_hotplug.js';
+import { type Machine } from './machine.js';
+import { pagePgmap } from './memremap.js';
+import { pfnEnd, pfnFirst } from './dev_pagemap.js';
+
+/** What a checker may ask of the driver running the tasks: which locks a task holds. */
+export interface LockInspector {
+  /** The task holds a spinlock (or a seqlock's write side): IRQs off, it must not sleep. */
+  holdsSpinlock(task: TaskId): boolean;
+}
+
+export interface Violation {
+  readonly task: TaskId;
+  /** The kernel's own words. */
+  readonly message: string;
+  /** False for what the kernel only warns about or does not notice (the task goes on); default true (a BUG). */
+  readonly fatal?: boolean;
+  /** Found by a checker that judges the whole state (not the step's own yield). */
+  readonly whole?: boolean;
+}
+
+/**
+ * A checker runs after every step. One that judges the whole state rather than the step's own
+ * yield names the resources it reads (prefixes of the explore recorder's names), so that the
+ * explore driver's reduction treats every step that writes them as visible.
+ */
+export type Checker = ((s: LockInspector, task: TaskId, y: Yield) => Violation | null) & {
+  readonly reads?: readonly string[];
+  /** The same checker over the recorder's wrapped machine: run when this one fires, to record what it read. */
+  capture?: Checker;
+};
+
+/** might_sleep with a spinlock held (irqs off): "BUG: sleeping function called from invalid context". */
+export function mightSleepChecker(s: LockInspector, t: TaskId, y: Yield): Violation | null {
+  const sleeps = y.op === 'might_sleep' || y.op === 'mutex_lock' || y.op === 'down_read' || y.op === 'down_write';
+  if (!sleeps || !s.holdsSpinlock(t)) return null;
+  const where = y.op === 'might_sleep' ? y.where : y.op;
+  return { task: t, message: `BUG: sleeping function called from invalid context at ${where}`, fatal: false };
+}
 
 /** The memory pfns of a block: all of a hot-added one, the memblock ranges of a boot one. */
-function memoryOf(m: HotplugMachine, id: number, start: number, end: number): [number, number][] {
+function memoryOf(m: Machine, id: number, start: number, end: number): [number, number][] {
   if (m.hotAdded.has(id)) return [[start, end]];
   return m.state.regions.map((r) => [Math.max(r.start, start), Math.min(r.end, end)] as [number, number]).filter(([s, e]) => s < e);
 }
 
 /** A whole-state checker with the resources it reads (see Checker). */
-function withReads(c: (s: Scheduler, task: TaskId, y: Yield) => Violation | null, reads: readonly string[]): Checker {
+function withReads(c: (s: LockInspector, task: TaskId, y: Yield) => Violation | null, reads: readonly string[]): Checker {
   return Object.assign(c, { reads });
 }
 
 /** bad_range: the memory pages of every online block lie inside the span of the zone they are in. */
-export function zoneSpanChecker(m: HotplugMachine): Checker {
+export function zoneSpanChecker(m: Machine): Checker {
   return withReads((_s, task) => {
     for (const b of m.blocks.values()) {
       if (b.state !== 'online' || !b.validZones || b.validZones === 'none') continue;
@@ -49,7 +85,7 @@ export function zoneSpanChecker(m: HotplugMachine): Checker {
 }
 
 /** A hotplug writer is between updates of spans or counts that readers see together. */
-function spansInFlux(m: HotplugMachine, nid: number): boolean {
+function spansInFlux(m: Machine, nid: number): boolean {
   const resize = m.pgdatResizeLock.get(nid);
   return (resize !== undefined && resize.owner !== null) || m.memHotplugLock.writer !== null;
 }
@@ -58,7 +94,7 @@ function spansInFlux(m: HotplugMachine, nid: number): boolean {
  * present and managed pages: a node's present is its zones' sum; managed never exceeds present.
  * Judged outside mem_hotplug_lock's write side (get_online_mems readers never see the middle).
  */
-export function pageCountChecker(m: HotplugMachine): Checker {
+export function pageCountChecker(m: Machine): Checker {
   return withReads((_s, task) => {
     if (m.memHotplugLock.writer !== null) return null;
     for (const node of m.state.nodes) {
@@ -80,7 +116,7 @@ export function pageCountChecker(m: HotplugMachine): Checker {
  * The struct page's address as dump_page prints it (%px): on x86_64 vmemmap_base without KASLR
  * (0xffffea0000000000) plus pfn * sizeof(struct page); elsewhere the pfn, marked as such.
  */
-function structPageAddress(m: HotplugMachine, pfn: number): string {
+function structPageAddress(m: Machine, pfn: number): string {
   if (m.state.arch.name !== 'x86_64') return `(pfn ${pfn.toString(16)})`;
   return (0xffffea0000000000n + BigInt(pfn) * BigInt(m.recordScratch.length)).toString(16);
 }
@@ -91,7 +127,7 @@ function structPageAddress(m: HotplugMachine, pfn: number): string {
  * (all-ones fields when page_init_poison poisoned the memmap, an earlier owner's bytes when
  * CONFIG_DEBUG_VM is off): reported, not fatal.
  */
-export function poisonedReadChecker(m: HotplugMachine, pgflags = true): Checker {
+export function poisonedReadChecker(m: Machine, pgflags = true): Checker {
   return (_s, task, y): Violation | null => {
     if (y.op !== 'access' || y.kind !== 'read') return null;
     const mm = /^struct page (\d+)$/.exec(y.what);
@@ -113,7 +149,7 @@ export function poisonedReadChecker(m: HotplugMachine, pgflags = true): Checker 
  * set_pfnblock_flags_mask (6.18: get_pfnblock_bitmap_bitidx): the pageblock's pfn must lie in the
  * span of the zone its page links to, VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn)).
  */
-export function pageblockZoneChecker(m: HotplugMachine): Checker {
+export function pageblockZoneChecker(m: Machine): Checker {
   return (_s, task, y): Violation | null => {
     if (y.op !== 'set_pfnblock_flags') return null;
     const z = y.zone;
@@ -127,7 +163,7 @@ export function pageblockZoneChecker(m: HotplugMachine): Checker {
  * memmap_init_zone_device has initialised it (checked at the first and last initialised pfn and
  * at every section start in between).
  */
-export function devicePageChecker(m: HotplugMachine): Checker {
+export function devicePageChecker(m: Machine): Checker {
   return withReads((_s, task): Violation | null => {
     const pps = m.state.sparse.pagesPerSection;
     for (const p of m.pgmaps) {
@@ -153,7 +189,7 @@ export function devicePageChecker(m: HotplugMachine): Checker {
  * memmap_init_zone_device has initialised lie inside the span of their zone. Judged when no
  * hotplug writer is mid-update; a span that ends inside a live namespace stays wrong after.
  */
-export function deviceSpanChecker(m: HotplugMachine): Checker {
+export function deviceSpanChecker(m: Machine): Checker {
   return withReads((_s, task): Violation | null => {
     if (m.memHotplugLock.writer !== null) return null;
     for (const p of m.pgmaps) {
@@ -172,6 +208,6 @@ export function deviceSpanChecker(m: HotplugMachine): Checker {
   }, ['pgmaps', 'pgmap:', 'zone:', 'lock:mem_hotplug_lock']);
 }
 
-export function hotplugCheckers(m: HotplugMachine): Checker[] {
+export function hotplugCheckers(m: Machine): Checker[] {
   return [zoneSpanChecker(m), pageCountChecker(m), poisonedReadChecker(m), pageblockZoneChecker(m), devicePageChecker(m)];
 }

@@ -2,7 +2,7 @@
 // memory regions with their nodes, what is reserved where known, CPUs per node, the command
 // line options and kernel config that change the layout.
 import type { ArchName } from '../arch/arch.js';
-import type { Bytes, Nid, PhysAddr } from './types.js';
+import type { Bytes, Nid, PhysAddr } from '../units.js';
 
 /** A memblock.memory region (struct memblock_region): [base, base + size) on node `nid`. */
 export interface MemblockRegion {
@@ -159,3 +159,30 @@ export const DEFAULT_CONFIG: KernelConfig = {
   numa: null,
   kconfig: null,
 };
+
+/** One node of a machine built in code: its CPUs and memblock.memory ranges, bytes [start, end). */
+export interface NodeInCode {
+  readonly nid: Nid;
+  readonly cpus: number;
+  readonly memory: readonly { readonly start: PhysAddr; readonly end: PhysAddr }[];
+}
+
+/**
+ * A machine built in code (the built-in scenarios, the time driver's presets): the given nodes
+ * and memory, everything else as a machine file that names only its nodes gets it.
+ */
+export function machineSpec(nodes: readonly NodeInCode[], name = 'machine'): MachineSpec {
+  return {
+    name,
+    arch: 'x86_64',
+    hypervisor: null,
+    memory: nodes.flatMap((n) => n.memory.map((r) => ({ base: r.start, size: r.end - r.start, nid: n.nid, hotpluggable: false, mirror: false }))),
+    pmem: [],
+    reserved: null,
+    dmaReservePages: null,
+    nodes: nodes.map((n) => ({ nid: n.nid, cpus: n.cpus })),
+    boot: { movableNode: false },
+    config: DEFAULT_CONFIG,
+    memLimitApplied: false,
+  };
+}

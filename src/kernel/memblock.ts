@@ -1,7 +1,7 @@
 // memblock queries used at boot (mm/memblock.c, include/linux/memblock.h; v5.3 and 6.18 agree).
 import type { Arch } from '../arch/arch.js';
-import type { MemblockRegion, ReservedRange } from './machine.js';
-import type { Bytes, Nid, Pfn } from './types.js';
+import type { MemblockRegion, ReservedRange } from './machine_spec.js';
+import type { Bytes, Nid, Pfn } from '../units.js';
 
 /** A memblock region as pfns, as for_each_mem_pfn_range gives it (PFN_UP(base), PFN_DOWN(end)). */
 export interface PfnRegion {

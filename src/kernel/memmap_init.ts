@@ -5,16 +5,9 @@
 // then deferred_init_memmap finishes the deferred pfns. 4.19+ (the one-section deferral);
 // leaves out mirrored memory (overlap_memmap_init) and the buddy allocator's state.
 import { InputError } from '../errors.js';
-import type { BootState } from '../kernel/mm_init.js';
-import type { Nid, Pfn } from '../kernel/types.js';
-import type { FreshState, MemmapStore } from './store.js';
-
-export interface DeferredRange {
-  readonly nid: Nid;
-  readonly zone: number;
-  readonly start: Pfn;
-  readonly end: Pfn;
-}
+import type { BootState } from './mm_init.js';
+import type { Nid, Pfn } from '../units.js';
+import type { DeferredRange, FreshState, MemmapStore } from '../memmap/store.js';
 
 export interface MemmapBoot {
   /** first_deferred_pfn per node (absent: nothing deferred on that node). */

@@ -2,7 +2,7 @@
 // run-length view of __init_single_page's set_page_links over memmap_init, init_unavailable_range
 // and zero_resv_unavail). A later write wins; a pfn no step wrote has no defined zone.
 import type { Sparse } from './sparse.js';
-import type { Nid, Pfn } from './types.js';
+import type { Nid, Pfn } from '../units.js';
 
 export interface LinkWrite {
   readonly start: Pfn;

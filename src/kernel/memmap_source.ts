@@ -1,6 +1,6 @@
 // The struct page layout of a booted machine (kernel/page_layout.ts for its arch, kernel
 // version and config) as the PageRecordSource the memmap backends write through.
-import type { BootState } from '../kernel/mm_init.js';
+import type { BootState } from './mm_init.js';
 import {
   decodePageFlags,
   defaultPageConfig,
@@ -12,9 +12,9 @@ import {
   structPageLayout,
   type PageConfig,
   type PageLayoutVersion,
-} from '../kernel/page_layout.js';
+} from './page_layout.js';
 import { releaseCode, versionCode } from '../profiles/release.js';
-import { makePageWriter, type PageRecordSource, type PageWriter } from './page_writer.js';
+import { makePageWriter, type PageRecordSource, type PageWriter } from '../memmap/page_writer.js';
 
 /** The struct page layout modelled for a kernel: v5.3 up to 6.0, 6.1 up to 6.17, 6.18 on. */
 export function pageLayoutVersionFor(state: BootState): PageLayoutVersion {

@@ -4,7 +4,7 @@
 import type { ZoneName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
 import type { BootState } from './mm_init.js';
-import type { Bytes, Nid, Pfn } from './types.js';
+import type { Bytes, Nid, Pfn } from '../units.js';
 
 export type MemoryBlockState = 'online' | 'offline' | 'going-offline';
 

@@ -12,21 +12,26 @@
 // pages cannot move fails with EBUSY when the scenario says so), the buddy allocator's view of
 // onlined pages, CMA pages in the auto-movable stats, and memmap_on_memory's "inaccessible"
 // memory (s390).
-import type { DesignSteps } from './steps.js';
-import type { Task } from '../drivers/task.js';
+import type { HotplugResource } from './machine.js';
+import { pfnToOnlinePage } from './mm.js';
+import type { Machine, HotplugDevice, VirtioMemDevice } from './machine.js';
+import type { MemoryGroup } from './memory.js';
+import type { DesignSteps } from './machine.js';
+import type { Task } from './task.js';
 import type { ZoneName } from '../arch/arch.js';
 import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
 import type { MemoryBlock, MemoryBlocks } from './memory_block.js';
 import { forEachSectionPiece } from '../memmap/store.js';
-import type { BootState, PglistData, Zone } from './mm_init.js';
+import type { BootState } from './mm_init.js';
+import type { PglistData, Zone } from './mmzone.js';
 import type { MemmapStore } from '../memmap/store.js';
 import { clearPageType, encodePageType, pageFlagsField, pageFlagsLayout } from './page_layout.js';
-import { kstrtobool, kstrtoboolLetters } from '../formats/cmdline.js';
-import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from '../memmap/source.js';
-import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
+import { kstrtobool, kstrtoboolLetters } from './kstrtox.js';
+import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from './memmap_source.js';
+import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
 import { pageFlagBits } from './page_layout.js';
-import type { DevPagemap } from './memremap.js';
-import type { NvdimmRegion } from './nvdimm.js';
+import type { DevPagemap } from './dev_pagemap.js';
+import type { NvdimmRegion } from './nd.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
 
@@ -35,180 +40,8 @@ export const EINVAL = 22;
 export const EEXIST = 17;
 export const EBUSY = 16;
 
-/**
- * struct memory_group (5.15+): memory that is added and removed together. Static groups (ACPI
- * memory devices, dax/kmem) know their total size; dynamic ones (virtio-mem) the unit they add
- * and remove at once.
- */
-export interface MemoryGroup {
-  readonly id: number;
-  readonly nid: Nid;
-  readonly dynamic: boolean;
-  /** Static: s.max_pages. Dynamic: d.unit_pages. */
-  readonly pages: number;
-}
-
-/** What hot-adds a range: an ACPI memory device (a pc-dimm) or a virtio-mem device. */
-export type HotplugDevice =
-  | { readonly kind: 'dimm' }
-  /** A virtio-mem device `name` whose memory region (its "virtioN" resource) is [regionStart, + regionBytes). */
-  | { readonly kind: 'virtio-mem'; readonly name: string; readonly regionStart?: PhysAddr; readonly regionBytes?: Bytes };
-
-/** A hot-added iomem resource ("System RAM", "System RAM (virtio_mem)"), bytes [start, end]. */
-export interface HotplugResource {
-  start: PhysAddr;
-  end: PhysAddr;
-  readonly name: string;
-  /** The device resource it sits under (a virtio-mem device's region), if any. */
-  readonly parent: string | null;
-}
-
-/** A virtio-mem device: its dynamic memory group and its region (the "virtioN" resource). */
-export interface VirtioMemDevice {
-  readonly name: string;
-  readonly group: MemoryGroup;
-  readonly regionStart: PhysAddr;
-  readonly regionBytes: Bytes;
-}
-
-/** A machine that memory can be hot-added to, onlined and offlined. */
-export class HotplugMachine {
-  readonly memHotplugLock = new PercpuRwSem('mem_hotplug_lock');
-  readonly deviceHotplugLock = new Mutex('device_hotplug_lock');
-  readonly pgdatResizeLock = new Map<Nid, SpinLock>();
-  readonly zoneSpanSeqlock = new Map<string, SeqLock>();
-  readonly blocks: Map<number, MemoryBlock>;
-  /**
-   * Blocks that hold unmovable kernel allocations when onlined to a kernel zone, so offlining
-   * them fails with EBUSY (ZONE_MOVABLE only takes movable allocations, so there it succeeds).
-   */
-  readonly unmovableBlocks = new Set<number>();
-  /** page_init_poisoning: CONFIG_DEBUG_VM without vm_debug=- (new and offlined memmap is 0xff). */
-  pageInitPoisoning = false;
-  /** Registered memory groups by id (memory_group_register: the lowest free id). */
-  readonly groups = new Map<number, MemoryGroup>();
-  /** The memory group of each hot-added block that has one. */
-  readonly groupOf = new Map<number, number>();
-  /** Blocks that came by add_memory (all of a hot-added block is memory). */
-  readonly hotAdded = new Set<number>();
-  /** nr_vmemmap_pages (altmap->free) of blocks whose memmap lives on themselves (memmap_on_memory). */
-  readonly vmemmapPages = new Map<number, number>();
-  /** Hot-added iomem resources, in the order they were requested. */
-  readonly resources: HotplugResource[] = [];
-  /** virtio-mem devices by name. */
-  readonly virtioMem = new Map<string, VirtioMemDevice>();
-  /**
-   * Pages per iteration of the memmap init loops, when a driver wants coarser steps than the
-   * kernel's pageblock (the time driver on terabytes: a section at a time; the same pages are
-   * written, the pageblock assertions and cond_resched points are taken once per chunk). Null:
-   * the kernel's pageblock.
-   */
-  initChunkPages: number | null = null;
-  /** The design's replacements of named steps (kernel/steps.ts); empty: the kernel's own. */
-  steps: Partial<DesignSteps> = {};
-  /** Live dev_pagemaps (memremap_pages), in the order they were mapped. */
-  readonly pgmaps: DevPagemap[] = [];
-  /** Counter behind each pgmap's address. */
-  pgmapSerial = 0;
-  /** Namespace uuids handed out so far (the next comes from this count). */
-  uuidSerial = 0;
-  /** NVDIMM regions and their namespaces (nvdimmRegions builds them from the machine's pmem). */
-  nvdimm: NvdimmRegion[] | null = null;
-  /** The iomem resources of device-dax instances ("daxX.Y"), bytes [start, end]. */
-  readonly resourcesDax = new Map<string, { start: PhysAddr; end: PhysAddr }>();
-
-  constructor(
-    readonly state: BootState,
-    readonly store: MemmapStore,
-    readonly boot: MemoryBlocks,
-  ) {
-    this.blocks = new Map(boot.blocks.map((b) => [b.id, b]));
-    for (const n of state.nodes) this.pgdatResizeLock.set(n.nodeId, new SpinLock(`node ${n.nodeId} pgdat_resize_lock`));
-    this.pageConfig = pageConfigFor(state);
-    this.pageFlagsLayout = pageFlagsLayout(this.pageConfig);
-    this.recordScratch = new Uint8Array(pageWriterFor(state).recordBytes);
-    for (const n of state.nodes) for (const z of n.zones) if (z.managedPages !== null) this.bootReservedPages.set(z, z.presentPages - z.managedPages);
-  }
-
-  /** The struct page configuration of this kernel (one object, so layouts memoised on it are shared). */
-  readonly pageConfig: ReturnType<typeof pageConfigFor>;
-  /** The page-flags bit layout of this kernel and config, for reading struct pages. */
-  readonly pageFlagsLayout: ReturnType<typeof pageFlagsLayout>;
-  /** One struct page record, reused by every read of the memmap. */
-  readonly recordScratch: Uint8Array;
-  /** present - managed of each zone at boot: pages memblock kept (PG_reserved), never freed to the buddy. */
-  readonly bootReservedPages = new Map<Zone, number>();
-
-  get pageBytes(): number {
-    return 2 ** this.state.arch.pageShift;
-  }
-
-  get blockBytes(): number {
-    return this.state.memoryBlockBytes;
-  }
-
-  get pagesPerBlock(): number {
-    return this.blockBytes / 2 ** this.state.arch.pageShift;
-  }
-
-  node(nid: Nid): PglistData {
-    const n = this.state.nodes.find((x) => x.nodeId === nid);
-    if (!n) throw new Error(`no node ${nid}`);
-    return n;
-  }
-
-  zoneByName(nid: Nid, name: ZoneName): Zone {
-    const z = this.node(nid).zones.find((x) => x.name === name);
-    if (!z) throw new Error(`node ${nid} has no zone ${name}`);
-    return z;
-  }
-
-  /** memory_group_register: the lowest free id. */
-  registerGroup(nid: Nid, dynamic: boolean, pages: number): MemoryGroup {
-    let id = 0;
-    while (this.groups.has(id)) id++;
-    const g = { id, nid, dynamic, pages };
-    this.groups.set(id, g);
-    return g;
-  }
-
-  groupOfBlock(id: number): MemoryGroup | null {
-    const g = this.groupOf.get(id);
-    return g === undefined ? null : (this.groups.get(g) ?? null);
-  }
-
-  /** present_kernel_pages and present_movable_pages of a group (adjust_present_page_count's counters). */
-  groupPresent(g: MemoryGroup): { kernel: number; movable: number } {
-    let kernel = 0;
-    let movable = 0;
-    for (const [id, gid] of this.groupOf) {
-      if (gid !== g.id) continue;
-      const b = this.blocks.get(id);
-      if (b?.state !== 'online') continue;
-      if (b.validZones === 'Movable') movable += b.nrPages;
-      else kernel += b.nrPages;
-    }
-    return { kernel, movable };
-  }
-
-  /** v5.3 __remove_zone for a range leaving its zone: the pfn_valid span search. */
-  shrinkForRemoval(zone: Zone, start: Pfn, end: Pfn): Task<void> {
-    return shrinkZoneSpan(this, zone, start, end, 'valid');
-  }
-
-  seqlockOf(zone: Zone): SeqLock {
-    const key = `${zone.nid}/${zone.name}`;
-    let l = this.zoneSpanSeqlock.get(key);
-    if (!l) {
-      l = new SeqLock(`node ${zone.nid} zone ${zone.name} span_seqlock`);
-      this.zoneSpanSeqlock.set(key, l);
-    }
-    return l;
-  }
-}
-
 /** walk_system_ram_range's count: pfns of [start, end) that are RAM (all of a hot-added block, the memblock ranges of boot memory). */
-export function systemRamPages(m: HotplugMachine, start: Pfn, end: Pfn): number {
+export function systemRamPages(m: Machine, start: Pfn, end: Pfn): number {
   const id = Math.floor(start / m.pagesPerBlock);
   if (m.hotAdded.has(id)) return end - start;
   let n = 0;
@@ -217,30 +50,14 @@ export function systemRamPages(m: HotplugMachine, start: Pfn, end: Pfn): number 
 }
 
 /** region_intersects(System RAM): does [start, end) meet boot RAM or hot-added memory? */
-export function systemRamOverlaps(m: HotplugMachine, start: Pfn, end: Pfn): boolean {
+export function systemRamOverlaps(m: Machine, start: Pfn, end: Pfn): boolean {
   if (m.state.regions.some((r) => r.start < end && r.end > start)) return true;
   for (let id = Math.floor(start / m.pagesPerBlock); id * m.pagesPerBlock < end; id++) if (m.hotAdded.has(id)) return true;
   return false;
 }
 
-/**
- * pfn_to_online_page: the pfn's section is online; from 5.12 also its subsection is valid and, in
- * a section ZONE_DEVICE shares (SECTION_TAINT_ZONE_DEVICE), the pfn belongs to no pgmap.
- */
-export function pfnToOnlinePage(m: HotplugMachine, pfn: Pfn): boolean {
-  const sp = m.state.sparse;
-  const nr = sp.pfnToSectionNr(pfn);
-  if (!sp.runOf(nr)?.online) return false;
-  if (!m.state.profile.features.sectionTaintZoneDevice) return true;
-  const idx = BigInt(Math.floor((pfn - nr * sp.pagesPerSection) / sp.pagesPerSubsection));
-  if (((sp.subsectionMap(nr) >> idx) & 1n) === 0n) return false;
-  if (!sp.deviceTainted.has(nr)) return true;
-  const byte = pfn * m.pageBytes;
-  return !m.pgmaps.some((p) => p.live && byte >= p.start && byte <= p.end);
-}
-
 /** &NODE_DATA(nid)->node_zones[ZONE_DEVICE] (CONFIG_ZONE_DEVICE). */
-export function zoneForDevice(m: HotplugMachine, nid: Nid): Zone {
+export function zoneForDevice(m: Machine, nid: Nid): Zone {
   const z = m.node(nid).zones.find((x) => x.name === 'Device');
   if (!z) throw new Error(`node ${nid} has no ZONE_DEVICE: the kernel config has CONFIG_ZONE_DEVICE off`);
   return z;
@@ -256,7 +73,7 @@ export function zoneIntersects(z: Zone, start: Pfn, nr: number): boolean {
 }
 
 /** default_kernel_zone_for_pfn: the first zone below Normal the range meets, else Normal. */
-export function defaultKernelZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: number): Zone {
+export function defaultKernelZoneForPfn(m: Machine, nid: Nid, start: Pfn, nr: number): Zone {
   const zones = m.node(nid).zones;
   const normal = zones.findIndex((z) => z.name === 'Normal');
   for (let i = 0; i < normal; i++) {
@@ -267,7 +84,7 @@ export function defaultKernelZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn,
 }
 
 /** default_zone_for_pfn: the kernel or the movable zone the range meets, kernel when both or neither. */
-export function defaultZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: number): Zone {
+export function defaultZoneForPfn(m: Machine, nid: Nid, start: Pfn, nr: number): Zone {
   const kernel = defaultKernelZoneForPfn(m, nid, start, nr);
   const movable = m.zoneByName(nid, 'Movable');
   const inKernel = zoneIntersects(kernel, start, nr);
@@ -277,7 +94,7 @@ export function defaultZoneForPfn(m: HotplugMachine, nid: Nid, start: Pfn, nr: n
 }
 
 /** zone_for_pfn_range (online_policy "contig-zones"). */
-export function zoneForPfnRange(m: HotplugMachine, type: OnlineType, nid: Nid, start: Pfn, nr: number): Zone {
+export function zoneForPfnRange(m: Machine, type: OnlineType, nid: Nid, start: Pfn, nr: number): Zone {
   if (type === 'online_kernel') return defaultKernelZoneForPfn(m, nid, start, nr);
   if (type === 'online_movable') return m.zoneByName(nid, 'Movable');
   if (m.state.profile.features.autoMovableOnlinePolicy && m.state.spec.boot.onlinePolicy === 'auto-movable') {
@@ -287,7 +104,7 @@ export function zoneForPfnRange(m: HotplugMachine, type: OnlineType, nid: Nid, s
 }
 
 /** Online pages of a zone that sit in boot (early) sections: zone->present_early_pages. */
-function presentEarlyPages(m: HotplugMachine, zone: Zone): number {
+function presentEarlyPages(m: Machine, zone: Zone): number {
   let hot = 0;
   for (const id of m.hotAdded) {
     const b = m.blocks.get(id);
@@ -301,7 +118,7 @@ function presentEarlyPages(m: HotplugMachine, zone: Zone): number {
  * <= ratio% of early KERNEL memory (all nodes, or node `nid`)? Kernel memory other dynamic groups
  * need for their own MOVABLE memory is taken out; the group's own kernel memory counts.
  */
-function autoMovableCanOnlineMovable(m: HotplugMachine, nid: Nid | null, group: MemoryGroup | null, nrPages: number): boolean {
+function autoMovableCanOnlineMovable(m: Machine, nid: Nid | null, group: MemoryGroup | null, nrPages: number): boolean {
   const ratio = m.state.spec.boot.autoMovableRatio ?? 301;
   let kernelEarly = 0;
   let movable = 0;
@@ -332,13 +149,13 @@ function autoMovableCanOnlineMovable(m: HotplugMachine, nid: Nid | null, group: 
 }
 
 /** auto_movable_numa_aware: the value given, as this kernel's kstrtobool reads it; a value it refuses leaves Y. */
-function autoMovableNumaAware(m: HotplugMachine): boolean {
+function autoMovableNumaAware(m: Machine): boolean {
   const text = m.state.spec.boot.autoMovableNumaAware;
   return text === undefined ? true : (kstrtobool(text, kstrtoboolLetters(m.state.profile.features)) ?? true);
 }
 
 /** pfn_to_online_page + is_zone_movable_page. */
-function onlineMovablePage(m: HotplugMachine, pfn: Pfn): boolean | null {
+function onlineMovablePage(m: Machine, pfn: Pfn): boolean | null {
   if (!pfnToOnlinePage(m, pfn) || !m.state.sparse.pfnValid(pfn)) return null;
   const rec = m.recordScratch;
   if (!m.store.readRecord(pfn, rec)) return null;
@@ -352,7 +169,7 @@ function onlineMovablePage(m: HotplugMachine, pfn: Pfn): boolean | null {
  * fits the ratio, unless some of the group (static) or of the unit (dynamic) is in a kernel zone.
  * As in the kernel, the fallback kernel zone is looked up with the pfn and size the search left.
  */
-function autoMovableZoneForPfn(m: HotplugMachine, nid: Nid, group: MemoryGroup | null, startPfn: Pfn, nr: number): Zone {
+function autoMovableZoneForPfn(m: Machine, nid: Nid, group: MemoryGroup | null, startPfn: Pfn, nr: number): Zone {
   const ratio = m.state.spec.boot.autoMovableRatio ?? 301;
   let pfn = startPfn;
   let nrPages = nr;
@@ -386,7 +203,7 @@ function autoMovableZoneForPfn(m: HotplugMachine, nid: Nid, group: MemoryGroup |
 }
 
 /** valid_zones of a block: the current zone when online, else the default zone then the others allowed. */
-export function validZones(m: HotplugMachine, b: MemoryBlock): string {
+export function validZones(m: Machine, b: MemoryBlock): string {
   if (b.state === 'online') return b.validZones ?? 'none';
   const def = zoneForPfnRange(m, 'online', b.nid, b.startPfn, b.nrPages);
   const names = [def.name];
@@ -403,7 +220,7 @@ function hexAlt(n: number): string {
 }
 
 /** memmap_on_memory as this kernel reads memory_hotplug.memmap_on_memory= (off when absent or refused). */
-export function memmapOnMemoryMode(m: HotplugMachine): 'off' | 'on' | 'force' {
+export function memmapOnMemoryMode(m: Machine): 'off' | 'on' | 'force' {
   const f = m.state.profile.features;
   const text = m.state.spec.boot.memmapOnMemory;
   if (f.memmapOnMemory === 'none' || text === undefined) return 'off';
@@ -414,7 +231,7 @@ export function memmapOnMemoryMode(m: HotplugMachine): 'off' | 'on' | 'force' {
 }
 
 /** memory_block_memmap_on_memory_pages (6.6+; before, the PMD-aligned memmap of the block): vmemmap pages per block. */
-export function memmapOnMemoryPages(m: HotplugMachine): number {
+export function memmapOnMemoryPages(m: Machine): number {
   const pages = Math.ceil((m.pagesPerBlock * m.recordScratch.length) / m.pageBytes);
   if (memmapOnMemoryMode(m) !== 'force') return pages;
   const pb = m.state.sparse.pageblockNrPages;
@@ -426,7 +243,7 @@ export function memmapOnMemoryPages(m: HotplugMachine): number {
  * ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE (x86_64, arm64), the block's memmap fills whole PMDs (the
  * generic arch_supports_memmap_on_memory) and leaves whole pageblocks for the buddy.
  */
-export function mhpSupportsMemmapOnMemory(m: HotplugMachine): boolean {
+export function mhpSupportsMemmapOnMemory(m: Machine): boolean {
   if (memmapOnMemoryMode(m) === 'off') return false;
   const arch = m.state.arch;
   if (arch.name !== 'x86_64' && arch.name !== 'arm64') return false;
@@ -455,7 +272,7 @@ export interface AddParams {
  * __try_online_node, the sections and memmap (from the block itself when memmap_on_memory
  * applies), the memory block devices, and auto-online. 0 or -errno; nothing changes on failure.
  */
-export function* addMemoryResource(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, p: AddParams): Task<number> {
+export function* addMemoryResource(m: Machine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, p: AddParams): Task<number> {
   if (!sizeBytes || startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0) {
     m.state.log.info(`Block size [${hexAlt(m.blockBytes)}] unaligned hotplug range: start ${hexAlt(startBytes)}, size ${hexAlt(sizeBytes)}`);
     return -EINVAL;
@@ -519,7 +336,7 @@ export function* addMemoryResource(m: HotplugMachine, nid: Nid, startBytes: Phys
  * __try_online_node for a node offline until now: hotadd_init_pgdat (6.1; v5.3 hotadd_new_pgdat)
  * resets the pgdat: no zones in use, node_start_pfn 0, every zone's managed pages 0.
  */
-function* hotaddInitPgdat(m: HotplugMachine, node: PglistData): Task<void> {
+function* hotaddInitPgdat(m: Machine, node: PglistData): Task<void> {
   yield { op: 'access', kind: 'write', what: `NODE_DATA(${node.nodeId})` };
   node.nodeStartPfn = 0;
   for (const z of node.zones) if (z.managedPages !== null) z.managedPages = 0;
@@ -530,7 +347,7 @@ function* hotaddInitPgdat(m: HotplugMachine, node: PglistData): Task<void> {
  * add_memory with a static memory group and MHP_MEMMAP_ON_MEMORY (5.13+); virtio-mem adds one
  * memory block per add_memory_driver_managed into its dynamic group, never with memmap_on_memory.
  */
-export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, device: HotplugDevice = { kind: 'dimm' }): Task<number> {
+export function* addMemory(m: Machine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, device: HotplugDevice = { kind: 'dimm' }): Task<number> {
   if (device.kind === 'dimm') {
     yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
     // acpi_memory_enable_device: memory_group_register_static with the device's size.
@@ -557,14 +374,14 @@ export function* addMemory(m: HotplugMachine, nid: Nid, startBytes: PhysAddr, si
  * virtio_mem_probe / virtio_mem_init: the device's region becomes its "virtioN" resource and a
  * dynamic memory group (unit one memory block, SBM) is registered; nothing is plugged yet.
  */
-export function virtioMemProbe(m: HotplugMachine, name: string, nid: Nid, regionStart: PhysAddr, regionBytes: Bytes): VirtioMemDevice {
+export function virtioMemProbe(m: Machine, name: string, nid: Nid, regionStart: PhysAddr, regionBytes: Bytes): VirtioMemDevice {
   const dev = { name, group: m.registerGroup(nid, true, m.pagesPerBlock), regionStart, regionBytes };
   m.virtioMem.set(name, dev);
   return dev;
 }
 
 /** A sysfs write of `type` to memoryN/state: online_pages under the hotplug locks; 0 or -errno. */
-export function* onlineBlock(m: HotplugMachine, id: number, type: OnlineType): Task<number> {
+export function* onlineBlock(m: Machine, id: number, type: OnlineType): Task<number> {
   yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
   const rc = yield* onlineBlockLocked(m, id, type);
   yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
@@ -576,7 +393,7 @@ export function* onlineBlock(m: HotplugMachine, id: number, type: OnlineType): T
  * memmap_on_memory block are initialised into it (outside mem_hotplug_lock before 6.6), then the
  * rest is onlined; the vmemmap pages count as present but are never managed.
  */
-function* onlineBlockLocked(m: HotplugMachine, id: number, type: OnlineType): Task<number> {
+function* onlineBlockLocked(m: Machine, id: number, type: OnlineType): Task<number> {
   const b = m.blocks.get(id);
   if (!b) return -EINVAL;
   if (b.state === 'online') return -EINVAL; // device_online returns 1: "already online"
@@ -608,7 +425,7 @@ function* onlineBlockLocked(m: HotplugMachine, id: number, type: OnlineType): Ta
  * resize_zone_range + resize_pgdat_range (move_pfn_range_to_zone's first half): the spans only
  * grow, under pgdat_resize_lock and the zone span seqlock before 5.14.
  */
-export function* resizeSpans(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+export function* resizeSpans(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
   const locks = m.state.profile.features.hotplugSpanLocks;
   const resize = m.pgdatResizeLock.get(zone.nid) as SpinLock;
   const seq = m.seqlockOf(zone);
@@ -635,7 +452,7 @@ export function* resizeSpans(m: HotplugMachine, zone: Zone, start: Pfn, nr: numb
  * (MEMINIT_HOTPLUG): PG_reserved on every page, PageOffline from 6.12; each pageblock's
  * migratetype is set through set_pfnblock_flags_mask, which asserts zone_spans_pfn.
  */
-function* movePfnRangeToZone(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+function* movePfnRangeToZone(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
   yield* resizeSpans(m, zone, start, nr);
   const pb = m.state.sparse.pageblockNrPages;
   const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
@@ -653,7 +470,7 @@ function* movePfnRangeToZone(m: HotplugMachine, zone: Zone, start: Pfn, nr: numb
 }
 
 /** adjust_present_page_count (5.3: under pgdat_resize_lock): zone and node present pages. */
-function* adjustPresentPageCount(m: HotplugMachine, zone: Zone, nrPages: number): Task<void> {
+function* adjustPresentPageCount(m: Machine, zone: Zone, nrPages: number): Task<void> {
   const node = m.node(zone.nid);
   const locks = m.state.profile.features.hotplugSpanLocks;
   const resize = m.pgdatResizeLock.get(zone.nid) as SpinLock;
@@ -665,7 +482,7 @@ function* adjustPresentPageCount(m: HotplugMachine, zone: Zone, nrPages: number)
 }
 
 /** online_pages with mem_hotplug_lock held: the range joins the zone, its pages go to the buddy, its sections go online. */
-function* onlinePages(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+function* onlinePages(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
   yield* movePfnRangeToZone(m, zone, start, nr);
   // online_pages_range: generic_online_page frees the RAM pages (managed), online_mem_sections.
   const ram = systemRamPages(m, start, start + nr);
@@ -679,7 +496,7 @@ function* onlinePages(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Ta
  * mhp_init_memmap_on_memory: the vmemmap pages join the zone (present, never managed), marked
  * PG_vmemmap_self_hosted (6.12+: no longer PageOffline); sections they fill go online.
  */
-function* mhpInitMemmapOnMemory(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+function* mhpInitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
   yield* movePfnRangeToZone(m, zone, start, nr);
   const version = pageLayoutVersionFor(m.state);
   if (m.state.profile.features.hotplugPageOffline) m.store.setPageTypeRange(start, start + nr, clearPageType(version, 'offline', encodePageType(version, 'offline')));
@@ -692,7 +509,7 @@ function* mhpInitMemmapOnMemory(m: HotplugMachine, zone: Zone, start: Pfn, nr: n
 }
 
 /** page_to_nid + page_zone of the struct page at pfn (as its flags say): is it (nid, zone)? */
-function pageLinksTo(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
+function pageLinksTo(m: Machine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
   const rec = m.recordScratch;
   if (!m.store.readRecord(pfn, rec)) return false;
   const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
@@ -705,7 +522,7 @@ function pageLinksTo(m: HotplugMachine, pfn: Pfn, nid: Nid, zone: Zone): boolean
  * of a memmap_on_memory block leave present first and the zone last. 0 or -errno (state unchanged
  * on failure).
  */
-export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
+export function* offlineBlock(m: Machine, id: number): Task<number> {
   const b = m.blocks.get(id);
   if (!b || b.state !== 'online') return -EINVAL;
   yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
@@ -714,7 +531,7 @@ export function* offlineBlock(m: HotplugMachine, id: number): Task<number> {
   return rc;
 }
 
-function* offlineBlockLocked(m: HotplugMachine, b: MemoryBlock): Task<number> {
+function* offlineBlockLocked(m: Machine, b: MemoryBlock): Task<number> {
   const zoneName = b.validZones;
   if (zoneName === null || zoneName === 'none') return -EINVAL; // mem->zone NULL: "multizone range"
   const zone = m.zoneByName(b.nid, zoneName);
@@ -741,7 +558,7 @@ function* offlineBlockLocked(m: HotplugMachine, b: MemoryBlock): Task<number> {
  * offline_pages with mem_hotplug_lock held: EBUSY when migration cannot empty the block; else
  * offline_mem_sections, the counts, and remove_pfn_range_from_zone (5.5+: poison, shrink).
  */
-function* offlinePages(m: HotplugMachine, b: MemoryBlock, zone: Zone, start: Pfn, nr: number): Task<number> {
+function* offlinePages(m: Machine, b: MemoryBlock, zone: Zone, start: Pfn, nr: number): Task<number> {
   const ram = systemRamPages(m, start, start + nr);
   if (ram !== nr && m.state.profile.features.offlineRefusesHoles) return -EINVAL; // "memory holes"
   if (m.unmovableBlocks.has(b.id) && zone.name !== 'Movable') return -EBUSY; // "unmovable page"
@@ -761,7 +578,7 @@ function* offlinePages(m: HotplugMachine, b: MemoryBlock, zone: Zone, start: Pfn
  * present - managed pages (at boot) must stay on its online boot memory: the offline that would
  * leave less boot memory online than that fails.
  */
-function holdsReservedPages(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, ram: number): boolean {
+function holdsReservedPages(m: Machine, zone: Zone, start: Pfn, end: Pfn, ram: number): boolean {
   const reserved = m.state.spec.reserved;
   const page = m.pageBytes;
   if (reserved !== null) return reserved.some((r) => r.base / page < end && (r.base + r.size) / page > start);
@@ -777,7 +594,7 @@ function holdsReservedPages(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn,
 }
 
 /** remove_pfn_range_from_zone (5.5+): the struct pages are uninitialised again (poisoned), the spans shrink. */
-function* removePfnRangeFromZone(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn): Task<void> {
+function* removePfnRangeFromZone(m: Machine, zone: Zone, start: Pfn, end: Pfn): Task<void> {
   if (m.pageInitPoisoning && m.state.profile.features.poisonAtOffline) {
     forEachSectionPiece(m.state.sparse.pagesPerSection, start, end, (sec, s, e) => m.store.poisonRange(s, e));
     yield { op: 'access', kind: 'write', what: `memmap [${start}, ${end})` };
@@ -786,7 +603,7 @@ function* removePfnRangeFromZone(m: HotplugMachine, zone: Zone, start: Pfn, end:
 }
 
 /** mhp_deinit_memmap_on_memory: sections the vmemmap pages fill go offline; the pages leave the zone (page_zone of the first). */
-function* mhpDeinitMemmapOnMemory(m: HotplugMachine, zone: Zone, start: Pfn, nr: number): Task<void> {
+function* mhpDeinitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
   const pps = m.state.sparse.pagesPerSection;
   if (nr >= pps) m.state.sparse.setSectionsOnline(start / pps, Math.floor((start + nr) / pps), false);
   yield { op: 'access', kind: 'read', what: `struct page ${start}` };
@@ -794,7 +611,7 @@ function* mhpDeinitMemmapOnMemory(m: HotplugMachine, zone: Zone, start: Pfn, nr:
 }
 
 /** The design's shrink_zone_span step, or the kernel's. */
-function shrinkZoneSpan(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
+export function shrinkZoneSpan(m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
   return (m.steps.shrink_zone_span ?? shrinkSpans)(m, zone, start, end, search);
 }
 
@@ -804,7 +621,7 @@ function shrinkZoneSpan(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, sea
  * struct pages: from 5.5 only of online sections (pfn_to_online_page); v5.3 took any pfn_valid
  * one, so offline-but-present memory still counted.
  */
-export function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
+export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
   const node = m.node(zone.nid);
   const nid = zone.nid;
   // pfn_to_online_page (5.5+) or pfn_valid (v5.3) first; only then is the struct page read.
@@ -877,7 +694,7 @@ export function* shrinkSpans(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn
  * then the blocks go, sparse_remove_section frees the sections and their memmap, the resource
  * is released and try_offline_node may take the node offline.
  */
-export function* removeMemory(m: HotplugMachine, startBytes: PhysAddr, sizeBytes: Bytes): Task<number> {
+export function* removeMemory(m: Machine, startBytes: PhysAddr, sizeBytes: Bytes): Task<number> {
   if (startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0 || sizeBytes === 0) return -EINVAL;
   const start = startBytes / m.pageBytes;
   const nr = sizeBytes / m.pageBytes;
@@ -939,7 +756,7 @@ export function* removeMemory(m: HotplugMachine, startBytes: PhysAddr, sizeBytes
 }
 
 /** release_mem_region_adjustable: cut [start, end] out of the hot-added resources (splitting one if needed). */
-function releaseMemRegionAdjustable(m: HotplugMachine, start: PhysAddr, end: PhysAddr): void {
+function releaseMemRegionAdjustable(m: Machine, start: PhysAddr, end: PhysAddr): void {
   const out: HotplugResource[] = [];
   for (const r of m.resources) {
     if (r.end < start || r.start > end) out.push(r);
@@ -956,7 +773,7 @@ function releaseMemRegionAdjustable(m: HotplugMachine, start: PhysAddr, end: Phy
  * span by section and reads pfn_to_nid of each present one (the struct page: poisoned if never
  * onlined); the fix asks node_spanned_pages and the memory blocks' nid.
  */
-function* tryOfflineNode(m: HotplugMachine, nid: Nid): Task<void> {
+function* tryOfflineNode(m: Machine, nid: Nid): Task<void> {
   const node = m.node(nid);
   if (m.state.profile.features.tryOfflineNode === 'section-walk') {
     const pps = m.state.sparse.pagesPerSection;

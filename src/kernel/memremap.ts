@@ -7,100 +7,22 @@
 // refcount per type and compound pages for vmemmap_shift); memunmap_pages (v5.3 reads the first,
 // never initialised page for its node; the span shrinks in v5.3 only). Leaves out
 // MEMORY_DEVICE_PRIVATE's add_pages without a direct map, percpu refs and the pgmap xarray's RCU.
-import type { Task } from '../drivers/task.js';
-import type { Zone } from './mm_init.js';
-import { EINVAL, type HotplugMachine, resizeSpans, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
+import { pfnEnd, pfnFirst, type DevPagemap } from './dev_pagemap.js';
+import type { Task } from './task.js';
+import type { Zone } from './mmzone.js';
+import { EINVAL, resizeSpans, shrinkZoneSpan, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
+import { type Machine } from './machine.js';
 import { pageFlagsField, structPageLayout } from './page_layout.js';
-import { pageConfigFor, vmemmapBaseFor } from '../memmap/source.js';
+import { pageConfigFor, vmemmapBaseFor } from './memmap_source.js';
 import { compoundHead, prepCompoundHead, prepCompoundTail } from './compound.js';
-import type { Bytes, Nid, PhysAddr, Pfn } from './types.js';
+import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
 
 export const ENOMEM = 12;
 export const ENXIO = 6;
 export const EEXIST = 17;
 
-/** enum memory_type: v5.3 calls GENERIC "DEVDAX" and has no COHERENT. */
-export type PgmapType = 'private' | 'coherent' | 'fsdax' | 'generic' | 'p2pdma';
-
-/** struct vmem_altmap: memmap storage carved from the device itself. Pfns. */
-export class VmemAltmap {
-  /** Pfns consumed by vmemmap blocks. */
-  alloc = 0;
-  /** Pfns skipped to align blocks (counted against free). */
-  align = 0;
-
-  constructor(
-    readonly basePfn: Pfn,
-    readonly reserve: number,
-    readonly free: number,
-  ) {}
-
-  /** vmem_altmap_offset: pfns from base_pfn where device pages (with a usable memmap) begin. */
-  get offset(): number {
-    return this.reserve + this.free;
-  }
-
-  /** vmem_altmap_next_pfn */
-  get nextPfn(): Pfn {
-    return this.basePfn + this.reserve + this.alloc + this.align;
-  }
-
-  /** vmem_altmap_nr_free */
-  get nrFree(): number {
-    const used = this.alloc + this.align;
-    return this.free > used ? this.free - used : 0;
-  }
-
-  /**
-   * altmap_alloc_block_buf (6.1; same rule in v5.3): nrPfns pfns aligned to the largest power of
-   * two dividing nrPfns, the padding counted in align; the first pfn, or null when free runs out.
-   */
-  allocBlockBuf(nrPfns: number): Pfn | null {
-    if (!Number.isInteger(nrPfns) || nrPfns <= 0) throw new Error(`altmap_alloc_block_buf: ${nrPfns} is not a whole number of pages`);
-    const pfn = this.nextPfn;
-    const unit = 2 ** Math.log2(nrPfns & -nrPfns);
-    const pad = Math.ceil(pfn / unit) * unit - pfn;
-    if (nrPfns + pad > this.nrFree) return null;
-    this.alloc += nrPfns;
-    this.align += pad;
-    return pfn + pad;
-  }
-
-  /** vmem_altmap_free */
-  freeBlocks(nrPfns: number): void {
-    this.alloc -= nrPfns;
-  }
-}
-
-/** struct dev_pagemap with one range (bytes [start, end], inclusive as the kernel keeps it). */
-export interface DevPagemap {
-  readonly name: string;
-  readonly type: PgmapType;
-  readonly start: PhysAddr;
-  readonly end: PhysAddr;
-  readonly altmap: VmemAltmap | null;
-  /** Compound page order of the memmap (current kernels); 0 = base pages. */
-  readonly vmemmapShift: number;
-  /** The struct dev_pagemap's address, as page->pgmap holds it. */
-  readonly address: bigint;
-  nid: Nid;
-  /** memmap_init_zone_device has initialised [pfnFirst, initialisedTo). */
-  initialisedTo: Pfn;
-  live: boolean;
-}
-
-/** pfn_first: the range start past the altmap's reserve and memmap storage. */
-export function pfnFirst(p: DevPagemap, pageBytes: number): Pfn {
-  return p.start / pageBytes + (p.altmap?.offset ?? 0);
-}
-
-/** pfn_end */
-export function pfnEnd(p: DevPagemap, pageBytes: number): Pfn {
-  return (p.end + 1) / pageBytes;
-}
-
 /** The words a ZONE_DEVICE struct page gets on top of __init_single_page: pgmap, zone_device_data, _refcount. */
-function devicePageWords(m: HotplugMachine, p: DevPagemap, refcount: number): [number, number][] {
+function devicePageWords(m: Machine, p: DevPagemap, refcount: number): [number, number][] {
   const sp = structPageLayout(m.pageConfig);
   const off = (name: string): number => {
     const f = sp.fields.get(name);
@@ -123,7 +45,7 @@ function devicePageWords(m: HotplugMachine, p: DevPagemap, refcount: number): [n
  * page_pgmap (the folio's pgmap): the word after flags of the page, or of its head for a tail of
  * a compound devmap (compound_head shares that word). Null without a memmap.
  */
-export function pagePgmap(m: HotplugMachine, pfn: Pfn): bigint | null {
+export function pagePgmap(m: Machine, pfn: Pfn): bigint | null {
   const rec = m.recordScratch;
   if (!m.store.readRecord(pfn, rec)) return null;
   const cfg = m.pageConfig;
@@ -142,7 +64,7 @@ export function pagePgmap(m: HotplugMachine, pfn: Pfn): bigint | null {
  * memremap_pages (6.1 pagemap_range; v5.3 devm_memremap_pages) for a one-range pgmap on node nid.
  * 0 or -errno; a failure leaves nothing behind.
  */
-export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
+export function* memremapPages(m: Machine, p: DevPagemap): Task<number> {
   const page = m.pageBytes;
   const start = p.start / page;
   const end = (p.end + 1) / page;
@@ -236,7 +158,7 @@ export function* memremapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
  * memmap_init_zone_device gives every device pfn its pgmap outside mem_hotplug_lock — except in
  * the serialize design (the 2019 patch), where it all happens before the lock is dropped.
  */
-export function* memmapInitZoneDevice(m: HotplugMachine, zone: Zone, p: DevPagemap, refcount: number): Task<void> {
+export function* memmapInitZoneDevice(m: Machine, zone: Zone, p: DevPagemap, refcount: number): Task<void> {
   const end = pfnEnd(p, m.pageBytes);
   const underLock = m.state.profile.features.zoneDeviceInitUnderLock;
   if (underLock) yield* initDeviceRange(m, zone, pfnFirst(p, m.pageBytes), end, { pgmap: p, refcount });
@@ -245,7 +167,7 @@ export function* memmapInitZoneDevice(m: HotplugMachine, zone: Zone, p: DevPagem
 }
 
 /** initDeviceRange for a design's step: the pages of [start, end) get the pgmap. */
-export function initDevicePages(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, pgmap: DevPagemap, refcount: number): Task<void> {
+export function initDevicePages(m: Machine, zone: Zone, start: Pfn, end: Pfn, pgmap: DevPagemap, refcount: number): Task<void> {
   return initDeviceRange(m, zone, start, end, { pgmap, refcount });
 }
 
@@ -255,7 +177,7 @@ export function initDevicePages(m: HotplugMachine, zone: Zone, start: Pfn, end: 
  * and the refcount (memmap_init_zone_device), progress kept for the checkers. A pgmap with
  * vmemmap_shift gets compound pages (memmap_init_compound).
  */
-function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, dev: { pgmap: DevPagemap; refcount: number } | null): Task<void> {
+function* initDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, dev: { pgmap: DevPagemap; refcount: number } | null): Task<void> {
   if (dev?.pgmap.vmemmapShift) {
     yield* initCompoundDeviceRange(m, zone, start, end, dev.pgmap, dev.refcount);
     return;
@@ -283,7 +205,7 @@ function* initDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, d
  * per compound page — all of them with an altmap, else 2 vmemmap pages' worth (128), the rest of
  * the memmap being the deduplicated alias of the second vmemmap page (same bytes as a tail).
  */
-export function compoundNrPages(m: HotplugMachine, p: DevPagemap): number {
+export function compoundNrPages(m: Machine, p: DevPagemap): number {
   const n = 2 ** p.vmemmapShift;
   const rec = m.recordScratch.length;
   const pow2 = (rec & (rec - 1)) === 0;
@@ -297,7 +219,7 @@ export function compoundNrPages(m: HotplugMachine, p: DevPagemap): number {
  * like any tail); the work and the pageblock flags count only the struct pages the kernel writes,
  * so with deduplication pageblocks past them keep no migratetype (the gap fixed after 6.18).
  */
-function* initCompoundDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, p: DevPagemap, refcount: number): Task<void> {
+function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, p: DevPagemap, refcount: number): Task<void> {
   const n = 2 ** p.vmemmapShift;
   const written = compoundNrPages(m, p);
   const pb = m.state.sparse.pageblockNrPages;
@@ -345,7 +267,7 @@ function* initCompoundDeviceRange(m: HotplugMachine, zone: Zone, start: Pfn, end
  * mem_hotplug_lock the memmap is poisoned again (5.5+) and the ZONE_DEVICE span shrinks only in
  * v5.3; sections and memmap go, the altmap's blocks return.
  */
-export function* memunmapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
+export function* memunmapPages(m: Machine, p: DevPagemap): Task<number> {
   if (!p.live) return -EINVAL;
   const page = m.pageBytes;
   const start = p.start / page;
@@ -365,7 +287,7 @@ export function* memunmapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
     if (m.pageInitPoisoning && f.poisonAtOffline) m.store.poisonRange(start, end);
   } else {
     // v5.3 arch_remove_memory -> __remove_pages -> __remove_zone: the v5.3 shrink of ZONE_DEVICE.
-    yield* m.shrinkForRemoval(zone, start, end);
+    yield* shrinkZoneSpan(m, zone, start, end, 'valid');
   }
   const sparse = m.state.sparse;
   const pps = sparse.pagesPerSection;
@@ -390,7 +312,7 @@ export function* memunmapPages(m: HotplugMachine, p: DevPagemap): Task<number> {
 }
 
 /** A new pgmap's struct address: a slab-like kernel address per pgmap, distinct and stable. */
-export function pgmapAddress(m: HotplugMachine): bigint {
+export function pgmapAddress(m: Machine): bigint {
   return 0xffff888100000000n + BigInt(m.pgmapSerial++) * 0x200n;
 }
 

@@ -2,11 +2,12 @@
 // booted machine and its memmap. page_zone / page_to_nid read page->flags as the kernel does:
 // on a poisoned struct page that is a BUG with CONFIG_DEBUG_VM_PGFLAGS (VM_BUG_ON_PGFLAGS) and a
 // silently wrong answer without it; on a stale page the answer is whatever the bytes say.
-import type { BootState } from '../kernel/mm_init.js';
-import { decodePageFlags, pageFlagsField, pageFlagsLayout } from '../kernel/page_layout.js';
-import type { Nid, Pfn } from '../kernel/types.js';
-import { pageConfigFor, pageWriterFor, vmemmapBaseFor } from './source.js';
-import type { MemmapStore, PageState } from './store.js';
+import type { BootState } from './mm_init.js';
+import type { DevPagemap } from './dev_pagemap.js';
+import { decodePageFlags, pageFlagsField, pageFlagsLayout } from './page_layout.js';
+import type { Nid, Pfn } from '../units.js';
+import { pageConfigFor, pageWriterFor, vmemmapBaseFor } from './memmap_source.js';
+import type { MemmapStore, PageState } from '../memmap/store.js';
 
 /** A struct page handle: the machine, its memmap, and the page's pfn. */
 export interface Page {
@@ -96,10 +97,28 @@ export function pfn_present(ctx: Inspect, pfn: Pfn): boolean {
   return present_section_nr(ctx, ctx.state.sparse.pfnToSectionNr(pfn));
 }
 
-/** pfn_to_online_page (6.18 without ZONE_DEVICE sections): the page if its section is online and its subsection valid. */
+/**
+ * pfn_to_online_page (include/linux/memory_hotplug.h to 5.11, mm/memory_hotplug.c from 5.12; read
+ * in 5.4.59, 5.12.9, 6.1, 6.18.2): the pfn's section is online; from 5.12 (the profile's
+ * sectionTaintZoneDevice) also its subsection is valid and, in a section ZONE_DEVICE shares
+ * (SECTION_TAINT_ZONE_DEVICE), no live pgmap covers it. Leaves out HAVE_ARCH_PFN_VALID (arm64's
+ * memblock check) and 5.4-5.11's pfn_valid_within (HOLES_IN_ZONE configs).
+ */
+export function pfnToOnlinePage(ctx: { readonly state: BootState; readonly pgmaps?: readonly DevPagemap[] }, pfn: Pfn): boolean {
+  const sp = ctx.state.sparse;
+  const nr = sp.pfnToSectionNr(pfn);
+  if (!sp.runOf(nr)?.online) return false;
+  if (!ctx.state.profile.features.sectionTaintZoneDevice) return true;
+  const idx = BigInt(Math.floor((pfn - nr * sp.pagesPerSection) / sp.pagesPerSubsection));
+  if (((sp.subsectionMap(nr) >> idx) & 1n) === 0n) return false;
+  if (!sp.deviceTainted.has(nr)) return true;
+  const byte = pfn * 2 ** ctx.state.arch.pageShift;
+  return !(ctx.pgmaps ?? []).some((p) => p.live && byte >= p.start && byte <= p.end);
+}
+
+/** pfn_to_online_page as drgn's helper returns it: the struct page, or null (see pfnToOnlinePage). */
 export function pfn_to_online_page(ctx: Inspect, pfn: Pfn): Page | null {
-  const nr = ctx.state.sparse.pfnToSectionNr(pfn);
-  return online_section_nr(ctx, nr) && pfn_valid(ctx, pfn) ? pfn_to_page(ctx, pfn) : null;
+  return pfnToOnlinePage(ctx, pfn) && pfn_valid(ctx, pfn) ? pfn_to_page(ctx, pfn) : null;
 }
 
 /** for_each_valid_pfn over [start, end). */

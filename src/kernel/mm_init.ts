@@ -4,8 +4,8 @@
 import { pageblockNrPages, pageBytes, type Arch, type ZoneName } from '../arch/arch.js';
 import { MAX_DMA_PFN } from '../arch/x86_64.js';
 import { InputError } from '../errors.js';
-import type { FormatFeatures, KernelProfile } from '../profiles/profile.js';
-import type { MachineSpec } from './machine.js';
+import type { KernelFeatures, KernelProfile } from '../profiles/profile.js';
+import type { MachineSpec } from './machine_spec.js';
 import {
   absentPagesInRange,
   applyMemLimit,
@@ -18,36 +18,8 @@ import { probeMemoryBlockSize } from './memory.js';
 import { hex018, KernelLog } from './printk.js';
 import { MemmapLinks } from './memmap_links.js';
 import { sparseBoot, type Sparse } from './sparse.js';
-import { rounddownPowOfTwo, roundUp, type Bytes, type Nid, type Pfn } from './types.js';
-
-export interface Zone {
-  readonly zoneIdx: number;
-  readonly name: ZoneName;
-  readonly nid: Nid;
-  zoneStartPfn: Pfn;
-  spannedPages: number;
-  presentPages: number;
-  /** zone->managed_pages as set in free_area_init_core; null where dma_reserve is unknown. */
-  managedPages: number | null;
-  /** calc_memmap_size() estimate, for profiles that subtract it. */
-  memmapPages: number;
-}
-
-export interface PglistData {
-  readonly nodeId: Nid;
-  nodeStartPfn: Pfn;
-  nodeSpannedPages: number;
-  nodePresentPages: number;
-  readonly zones: Zone[];
-  readonly cpus: number;
-  /** Has no memblock memory. */
-  readonly memoryless: boolean;
-  /**
-   * Online: has memory, or is a memoryless node with CPUs (init_cpu_to_node onlines it); later
-   * hot-add brings a node online and try_offline_node takes it offline.
-   */
-  online: boolean;
-}
+import type { PglistData, Zone } from './mmzone.js';
+import { rounddownPowOfTwo, roundUp, type Bytes, type Nid, type Pfn } from '../units.js';
 
 export interface BootState {
   readonly arch: Arch;
@@ -81,7 +53,7 @@ const MIGRATE_TYPES = 6;
 /** find_zone_movable_pfns_for_nodes (6.18 and v5.3; the differences are profile features). */
 function findZoneMovablePfnsForNodes(
   arch: Arch,
-  f: FormatFeatures,
+  f: KernelFeatures,
   spec: MachineSpec,
   regions: readonly PfnRegion[],
   lowest: readonly Pfn[],
@@ -392,7 +364,7 @@ class UnavailableRanges {
 
 /** free_area_init and the boot steps around it that print memory-layout lines. */
 export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSpec): BootState {
-  const f: FormatFeatures = profile.features;
+  const f: KernelFeatures = profile.features;
   const log = new KernelLog();
   const memory =
     spec.boot.memLimit !== undefined && !spec.memLimitApplied ? applyMemLimit(spec.memory, spec.boot.memLimit) : spec.memory;
@@ -651,7 +623,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
 }
 
 /** memory_block_size_bytes: x86_64's probe, s390's max(section, rzm), else one section. */
-function memoryBlockSizeBytes(arch: Arch, f: FormatFeatures, spec: MachineSpec, bootMemEnd: Bytes): Bytes {
+function memoryBlockSizeBytes(arch: Arch, f: KernelFeatures, spec: MachineSpec, bootMemEnd: Bytes): Bytes {
   if (arch.name === 'x86_64') return probeMemoryBlockSize(f.memoryBlock, bootMemEnd, spec.hypervisor !== null);
   if (arch.name === 's390x') return Math.max(arch.minMemoryBlockBytes, spec.config.rzmBytes ?? 0);
   return arch.minMemoryBlockBytes;

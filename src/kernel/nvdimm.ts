@@ -5,10 +5,14 @@
 // alignment padding, the dev_pagemap each mode maps, and dax/kmem adding the device's whole
 // memory blocks as "System RAM (kmem)". Leaves out BTT/sector mode, namespace labels' on-media
 // format, multi-interleave regions and the NFIT's flush hints.
-import type { Task } from '../drivers/task.js';
-import { addMemoryResource, EBUSY, EINVAL, type HotplugMachine, type MemoryGroup, removeMemory } from './memory_hotplug.js';
-import { memremapPages, memunmapPages, pgmapAddress, VmemAltmap, type DevPagemap } from './memremap.js';
-import type { Bytes, Nid, PhysAddr } from './types.js';
+import type { DaxDevice, Namespace, NamespaceMode, NvdimmRegion } from './nd.js';
+import type { Task } from './task.js';
+import { addMemoryResource, EBUSY, EINVAL, removeMemory } from './memory_hotplug.js';
+import { type Machine } from './machine.js';
+import { type MemoryGroup } from './memory.js';
+import { memremapPages, memunmapPages, pgmapAddress } from './memremap.js';
+import { VmemAltmap, type DevPagemap } from './dev_pagemap.js';
+import type { Bytes, Nid, PhysAddr } from '../units.js';
 
 const SZ_8K = 8192;
 /** MAX_STRUCT_PAGE_SIZE: the per-page memmap reservation of --map=dev (64 bytes per 4 KiB). */
@@ -18,62 +22,10 @@ export const REGION_ALIGN = 16 * 2 ** 20;
 /** PMD_SIZE on x86_64: the default pfn/dax alignment (nd_pfn_default_alignment). */
 export const DEFAULT_PFN_ALIGN = 2 * 2 ** 20;
 
-export type NamespaceMode = 'raw' | 'fsdax' | 'devdax';
-
-/** A device-dax instance (drivers/dax): its range, its mode and, in system-ram mode, kmem's memory. */
-export interface DaxDevice {
-  readonly dev: string;
-  readonly regionId: number;
-  readonly start: PhysAddr;
-  /** Inclusive. */
-  readonly end: PhysAddr;
-  readonly align: number;
-  readonly targetNode: Nid;
-  mode: 'devdax' | 'system-ram';
-  /** kmem: the memory-block-aligned range added, its static group. */
-  kmem: { readonly start: PhysAddr; readonly size: Bytes; readonly group: MemoryGroup } | null;
-}
-
-export interface Namespace {
-  readonly dev: string;
-  readonly index: number;
-  readonly start: PhysAddr;
-  readonly size: Bytes;
-  mode: NamespaceMode;
-  map: 'dev' | 'mem';
-  uuid: string | null;
-  align: number;
-  /** fsdax / devdax geometry: data offset and end truncation (nd_pfn_init). */
-  dataOffset: number;
-  endTrunc: number;
-  pgmap: DevPagemap | null;
-  dax: DaxDevice | null;
-  /** The pmemN block device (raw and fsdax). */
-  blockdev: string | null;
-  enabled: boolean;
-}
-
-export interface NvdimmRegion {
-  readonly id: number;
-  readonly dev: string;
-  readonly nid: Nid;
-  readonly start: PhysAddr;
-  readonly size: Bytes;
-  readonly align: number;
-  /** The DIMM has a label area (QEMU label-size > 0). */
-  readonly labelArea: boolean;
-  /** Labels initialised (ndctl init-labels): namespaces come from labels, not the raw one. */
-  labelled: boolean;
-  enabled: boolean;
-  readonly namespaces: Namespace[];
-  readonly dimm: { readonly dev: string; readonly id: string; readonly handle: string; readonly physId: string };
-  readonly isetId: string;
-}
-
 /** The machine's NVDIMM regions, one per pmem range (created on first use). */
 export { rawNamespace };
 
-export function nvdimmRegions(m: HotplugMachine): NvdimmRegion[] {
+export function nvdimmRegions(m: Machine): NvdimmRegion[] {
   if (m.nvdimm) return m.nvdimm;
   m.nvdimm = [];
   for (const p of m.state.spec.pmem) nvdimmRegionAdd(m, p.nid, p.base, p.size, p.labels ?? false);
@@ -84,7 +36,7 @@ export function nvdimmRegions(m: HotplugMachine): NvdimmRegion[] {
  * A region for an NVDIMM (at boot from the NFIT, or hot-added: acpi_nfit_notify -> a new region
  * on the nd bus) with its raw namespace enabled (label-less) or none until labels are written.
  */
-export function nvdimmRegionAdd(m: HotplugMachine, nid: Nid, start: PhysAddr, size: Bytes, labelArea: boolean): NvdimmRegion {
+export function nvdimmRegionAdd(m: Machine, nid: Nid, start: PhysAddr, size: Bytes, labelArea: boolean): NvdimmRegion {
   const regions = m.nvdimm ?? nvdimmRegions(m);
   const i = regions.length;
   const r: NvdimmRegion = {
@@ -143,7 +95,7 @@ export function pfnGeometry(start: PhysAddr, size: Bytes, map: 'dev' | 'mem', pf
 }
 
 /** The dev_pagemap fsdax (pmem) or devdax (dax_pmem) maps: the namespace less end_trunc, an altmap with --map=dev. */
-function namespacePgmap(m: HotplugMachine, r: NvdimmRegion, ns: Namespace, name: string): DevPagemap {
+function namespacePgmap(m: Machine, r: NvdimmRegion, ns: Namespace, name: string): DevPagemap {
   const page = m.pageBytes;
   const start = ns.start;
   const end = ns.start + ns.size - ns.endTrunc - 1;
@@ -157,7 +109,7 @@ function namespacePgmap(m: HotplugMachine, r: NvdimmRegion, ns: Namespace, name:
  * Set a namespace up in a mode: the pfn/dax info block and geometry, then memremap_pages (which
  * runs memmap_init_zone_device after mem_hotplug_lock). 0 or -errno.
  */
-export function* enableNamespace(m: HotplugMachine, r: NvdimmRegion, ns: Namespace, mode: NamespaceMode, map: 'dev' | 'mem', align: number): Task<number> {
+export function* enableNamespace(m: Machine, r: NvdimmRegion, ns: Namespace, mode: NamespaceMode, map: 'dev' | 'mem', align: number): Task<number> {
   ns.mode = mode;
   ns.map = map;
   if (mode === 'raw') {
@@ -189,7 +141,7 @@ export function* enableNamespace(m: HotplugMachine, r: NvdimmRegion, ns: Namespa
 }
 
 /** Tear a namespace's mode down (devdax must not be in system-ram mode): memunmap_pages. */
-export function* disableNamespace(m: HotplugMachine, ns: Namespace): Task<number> {
+export function* disableNamespace(m: Machine, ns: Namespace): Task<number> {
   if (ns.dax?.mode === 'system-ram') return -EBUSY;
   if (ns.pgmap?.live) {
     const rc = yield* memunmapPages(m, ns.pgmap);
@@ -208,7 +160,7 @@ export function* disableNamespace(m: HotplugMachine, ns: Namespace): Task<number
  * whole memory blocks (start up, end down) with add_memory_driver_managed into a static group,
  * under its "daxX.Y" resource. 0 or -errno.
  */
-export function* daxKmemProbe(m: HotplugMachine, ns: Namespace): Task<number> {
+export function* daxKmemProbe(m: Machine, ns: Namespace): Task<number> {
   const dax = ns.dax;
   if (!dax || dax.mode !== 'devdax') return -EINVAL;
   if (ns.pgmap?.live) {
@@ -235,7 +187,7 @@ export function* daxKmemProbe(m: HotplugMachine, ns: Namespace): Task<number> {
 }
 
 /** dax/kmem remove then device_dax probe: the memory must be offline; remove_memory, then memremap_pages again. */
-export function* daxKmemRemove(m: HotplugMachine, r: NvdimmRegion, ns: Namespace): Task<number> {
+export function* daxKmemRemove(m: Machine, r: NvdimmRegion, ns: Namespace): Task<number> {
   const dax = ns.dax;
   if (!dax?.kmem) return -EINVAL;
   const rc = yield* removeMemory(m, dax.kmem.start, dax.kmem.size);
@@ -253,7 +205,7 @@ export function* daxKmemRemove(m: HotplugMachine, r: NvdimmRegion, ns: Namespace
  * bus schedules for them (async_schedule_dev_domain: a work item on the node of each device, so
  * the probes of different nodes run in parallel): one task per namespace, with its node.
  */
-export function bootNamespaceProbes(m: HotplugMachine): { readonly name: string; readonly nid: Nid; readonly task: Task<number> }[] {
+export function bootNamespaceProbes(m: Machine): { readonly name: string; readonly nid: Nid; readonly task: Task<number> }[] {
   const out: { name: string; nid: Nid; task: Task<number> }[] = [];
   nvdimmRegions(m).forEach((r, i) => {
     const cfg = m.state.spec.pmem[i]?.namespace;
@@ -270,7 +222,7 @@ export function bootNamespaceProbes(m: HotplugMachine): { readonly name: string;
 }
 
 /** A namespace's uuid: from the machine's seeded sequence, as libuuid would give a fresh one. */
-export function newNamespaceUuid(m: HotplugMachine): string {
+export function newNamespaceUuid(m: Machine): string {
   let x = (Math.imul(m.uuidSerial++ + 1, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
   let hexs = '';
   for (let i = 0; i < 8; i++) {
@@ -289,7 +241,7 @@ export function newNamespaceUuid(m: HotplugMachine): string {
 }
 
 /** The memory block ids of a kmem range. */
-export function kmemBlocks(m: HotplugMachine, dax: DaxDevice): number[] {
+export function kmemBlocks(m: Machine, dax: DaxDevice): number[] {
   if (!dax.kmem) return [];
   const first = dax.kmem.start / m.blockBytes;
   return Array.from({ length: dax.kmem.size / m.blockBytes }, (_, i) => first + i);

@@ -3,7 +3,7 @@
 // among them) taking chunks from the job's list until none is left. Each chunk is
 // deferred_init_maxorder's work: __init_single_page and __free_pages_core of its pages, priced by
 // the time driver. Before 5.9 (and with one thread) the kthread does it all.
-import type { Task } from '../drivers/task.js';
+import type { Task } from './task.js';
 import { Mutex } from './locks.js';
 
 /** padata_do_multithreaded's split: nworks helpers, chunks of chunkPages (the last one shorter). */

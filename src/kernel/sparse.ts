@@ -8,7 +8,7 @@
 // view (struct mem_section) on demand for the printers.
 import { pagesPerSection, pagesPerSubsection, pageblockNrPages, type Arch } from '../arch/arch.js';
 import type { PfnRegion } from './memblock.js';
-import type { Nid, Pfn } from './types.js';
+import type { Nid, Pfn } from '../units.js';
 
 export interface MemSection {
   readonly sectionNr: number;

@@ -1,30 +1,21 @@
 // Named steps of the model that a design may replace (mmsim designs lists them; docs/designs.md
 // says what each models). A step is a task fragment with a contract; the model calls the
 // design's version where the kernel runs that code, or its own when the design leaves it.
-import type { Task } from '../drivers/task.js';
-import type { HotplugMachine } from './memory_hotplug.js';
-import type { DevPagemap } from './memremap.js';
-import type { Zone } from './mm_init.js';
-import type { Pfn } from './types.js';
+import type { Task } from './task.js';
+import type { DesignSteps, Machine } from './machine.js';
+import type { DevPagemap } from './dev_pagemap.js';
+import type { Zone } from './mmzone.js';
+import type { Pfn } from '../units.js';
 
 /** What a replacement step is given besides its arguments: the model's own version and helpers. */
 export interface StepApi<F> {
   /** The step as the design's base runs it. */
   readonly base: F;
   /** __init_single_page + set_pfnblock_flags_mask + cond_resched over [start, end), giving pages the pgmap. */
-  readonly initDeviceRange: (m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, pgmap: DevPagemap, refcount: number) => Task<void>;
+  readonly initDeviceRange: (m: Machine, zone: Zone, start: Pfn, end: Pfn, pgmap: DevPagemap, refcount: number) => Task<void>;
   /** pfn_first and pfn_end of a pgmap. */
   readonly pfnFirst: (p: DevPagemap) => Pfn;
   readonly pfnEnd: (p: DevPagemap) => Pfn;
-}
-
-export type MemmapInitZoneDeviceStep = (m: HotplugMachine, zone: Zone, pgmap: DevPagemap, refcount: number) => Task<void>;
-export type ShrinkZoneSpanStep = (m: HotplugMachine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid') => Task<void>;
-
-/** The steps a design may replace. */
-export interface DesignSteps {
-  memmap_init_zone_device: MemmapInitZoneDeviceStep;
-  shrink_zone_span: ShrinkZoneSpanStep;
 }
 
 export const STEP_DOCS: Readonly<Record<keyof DesignSteps, string>> = {

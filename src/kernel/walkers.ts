@@ -4,10 +4,11 @@
 // so the first page of each tells whether the pageblock was), through the yield the debug
 // checkers judge. Leaves out what the walkers do with the pages (isolation, migration,
 // the flag bits copied to user space, the dax lock and SIGBUS of memory_failure).
-import type { Task } from '../drivers/task.js';
-import { pfnToOnlinePage, type HotplugMachine } from './memory_hotplug.js';
-import type { Zone } from './mm_init.js';
-import type { Pfn } from './types.js';
+import type { Task } from './task.js';
+import { pfnToOnlinePage } from './mm.js';
+import { type Machine } from './machine.js';
+import type { Zone } from './mmzone.js';
+import type { Pfn } from '../units.js';
 
 /** One struct page read: the yield the poisoned-read checker and the footprint recorder see. */
 function* readPage(pfn: Pfn): Task<void> {
@@ -19,7 +20,7 @@ function* readPage(pfn: Pfn): Task<void> {
  * pageblock of the zone's span (read once at the start, zone_end_pfn) through
  * pfn_to_online_page, then page_zone of its first page compared with the zone.
  */
-export function* compactionScanner(m: HotplugMachine, zone: Zone): Task<number> {
+export function* compactionScanner(m: Machine, zone: Zone): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
   const start = zone.zoneStartPfn;
   const end = start + zone.spannedPages;
@@ -38,7 +39,7 @@ export function* compactionScanner(m: HotplugMachine, zone: Zone): Task<number> 
  * or pfn_valid (v5.3, which reads the struct page of offline and ZONE_DEVICE memory too); a pfn
  * that fails the check gives 0 without reading its struct page.
  */
-export function* kpageflagsReader(m: HotplugMachine, start: Pfn, end: Pfn): Task<number> {
+export function* kpageflagsReader(m: Machine, start: Pfn, end: Pfn): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
   const online = m.state.profile.features.procPageOnlineCheck;
   let read = 0;
@@ -56,7 +57,7 @@ export function* kpageflagsReader(m: HotplugMachine, start: Pfn, end: Pfn): Task
  * pgmap xarray (the pgmap is stored there before its memmap is initialised), then
  * memory_failure_dev_pagemap reads the struct page (dax_lock_page: page->mapping).
  */
-export function* memoryFailure(m: HotplugMachine, pfn: Pfn): Task<number> {
+export function* memoryFailure(m: Machine, pfn: Pfn): Task<number> {
   if (pfnToOnlinePage(m, pfn)) {
     yield* readPage(pfn);
     return 0;
@@ -75,7 +76,7 @@ export function* memoryFailure(m: HotplugMachine, pfn: Pfn): Task<number> {
  * mem_hotplug_lock: __pageblock_pfn_to_page over the zone span; the zone is contiguous when every
  * pageblock's first page is online and in the zone.
  */
-export function* setZoneContiguous(m: HotplugMachine, zone: Zone): Task<number> {
+export function* setZoneContiguous(m: Machine, zone: Zone): Task<number> {
   yield { op: 'down_write', lock: m.memHotplugLock };
   const pb = m.state.sparse.pageblockNrPages;
   const start = zone.zoneStartPfn;
@@ -98,7 +99,7 @@ export function* setZoneContiguous(m: HotplugMachine, zone: Zone): Task<number> 
  * pageblock of [start, end) that is pfn_valid has its first page read and its zone compared —
  * pfn_valid, not pfn_to_online_page, so offline memory is read too.
  */
-export function* testPagesInAZone(m: HotplugMachine, start: Pfn, end: Pfn): Task<number> {
+export function* testPagesInAZone(m: Machine, start: Pfn, end: Pfn): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
   let read = 0;
   for (let pfn = start; pfn < end; pfn += pb) {

@@ -6,14 +6,15 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { explore, replayEach } from '../drivers/explore.js';
-import { builtinWorld, BUILTIN_SCENARIOS, type BuiltinScenario } from '../drivers/seed2019.js';
-import { DESIGNS } from '../drivers/designs.js';
+import { BUILTIN_SCENARIOS, type BuiltinScenario } from '../designs/builtin_scenarios.js';
+import { builtinWorld } from '../drivers/scenario_world.js';
+import { DESIGNS } from '../designs/designs.js';
 import { presetByName } from '../drivers/presets.js';
 import { timelineSvg, timeRun } from '../drivers/time.js';
-import type { HotplugMachine } from '../kernel/memory_hotplug.js';
-import { pfnFirst } from '../kernel/memremap.js';
+import type { Machine } from '../kernel/machine.js';
+import { pfnFirst } from '../kernel/dev_pagemap.js';
 import { ExtentMemmap } from '../memmap/extent.js';
-import { applyStep, bootHotplugMachine, ExpectFailed, prepareScenario, probeScenarioDevices, showViews } from '../cli/run.js';
+import { applyStep, bootMachineFile, ExpectFailed, prepareScenario, probeScenarioDevices, showViews } from '../drivers/run.js';
 import { Scheduler } from '../drivers/scheduler.js';
 import type { MakeWorld } from '../drivers/explore.js';
 
@@ -28,7 +29,7 @@ export interface Snapshot {
 }
 
 /** The state of a machine as the map draws it (pfns; ranges half-open). */
-export function snapshot(m: HotplugMachine): Snapshot {
+export function snapshot(m: Machine): Snapshot {
   const pps = m.state.sparse.pagesPerSection;
   const page = m.pageBytes;
   const store = m.store;
@@ -69,7 +70,7 @@ export function labTrace(scenario: string, design: string): { scenario: string; 
   const tasks = world.tasks.map((t) => t.name);
   const schedule = v ? v.schedule : sequential(make);
   const steps: TraceStepView[] = [];
-  replayEach(make, schedule, (w, step) => steps.push({ ...step, state: snapshot(w.machine as HotplugMachine) }));
+  replayEach(make, schedule, (w, step) => steps.push({ ...step, state: snapshot(w.machine as Machine) }));
   return { scenario, design, tasks, invariant: v?.invariant ?? null, message: v?.message ?? null, violationStep: v ? v.schedule.length : null, steps };
 }
 
@@ -88,7 +89,7 @@ export function labScenario(file: string): { file: string; steps: { label: strin
   const steps: { label: string; state: Snapshot; zoneinfo: string; lsmem: string }[] = [];
   try {
     const { scenario, where, machineFile, extraBoot } = prepareScenario(file);
-    const m = bootHotplugMachine(machineFile, scenario.kernel, scenario.debug_vm, extraBoot);
+    const m = bootMachineFile(machineFile, scenario.kernel, { poison: scenario.debug_vm, extraBoot });
     for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
     probeScenarioDevices(m, scenario.steps);
     const view = (label: string): void => {
@@ -113,7 +114,7 @@ export function labScenario(file: string): { file: string; steps: { label: strin
 }
 
 /** zoneinfo and lsmem of the machine now, as mmsim run --print prints them. */
-function applyStepViews(m: HotplugMachine, label: string, got: (zoneinfo: string, lsmem: string) => void): void {
+function applyStepViews(m: Machine, label: string, got: (zoneinfo: string, lsmem: string) => void): void {
   let z = '';
   let l = '';
   showViews(m, label, ['zoneinfo'], (s) => (z += s));

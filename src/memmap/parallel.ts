@@ -3,7 +3,7 @@
 // kernel's padata threads) over the SharedArrayBuffers of the dense memmap. Leaves out padata's
 // load-balance factor (chunks are whole sections, handed out in contiguous shares).
 import { Worker } from 'node:worker_threads';
-import type { DeferredRange } from './boot.js';
+import type { DeferredRange } from './store.js';
 import type { DenseMemmap } from './dense.js';
 import type { DeferredJob } from './deferred_worker.js';
 

@@ -2,6 +2,7 @@
 // (poisoned, zeroed or stale); boot and hotplug then initialise ranges, zero ranges and set
 // PG_reserved. Two backends: dense (real records in SharedArrayBuffers, one per section) and
 // extent (runs of pfns sharing a template; O(ranges)). Every read gives the same bytes from both.
+import type { Nid, Pfn } from '../units.js';
 import type { PageWriter } from './page_writer.js';
 
 /** What a struct page holds: never written since its memmap was allocated, or initialised. */
@@ -76,4 +77,12 @@ export function forEachSectionPiece(pagesPerSection: number, start: number, end:
     fn(nr, pfn, secEnd);
     pfn = secEnd;
   }
+}
+
+/** Pfns [start, end) of one node and zone that deferred init writes (deferred_init_memmap's unit). */
+export interface DeferredRange {
+  readonly nid: Nid;
+  readonly zone: number;
+  readonly start: Pfn;
+  readonly end: Pfn;
 }

@@ -47,7 +47,7 @@ export type MemorylessFormat =
   /** free_area_init loops over every possible node: "Initmem setup node N as memoryless". */
   | 'as-memoryless';
 
-export interface FormatFeatures {
+export interface KernelFeatures {
   readonly unavailable: UnavailableFormat;
   /** zeroed-total: the tail is counted to round_up(max_pfn, PAGES_PER_SECTION), not to max_pfn. */
   readonly zeroTailToSection: boolean;
@@ -137,7 +137,7 @@ export interface FormatFeatures {
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
 interface ChangePoint {
   readonly since: readonly [number, number];
-  readonly features: Partial<FormatFeatures>;
+  readonly features: Partial<KernelFeatures>;
   /** The trees read to place it: first version seen with it, last seen without. */
   readonly evidence: string;
 }
@@ -146,12 +146,12 @@ interface ChangePoint {
 interface StableBackport {
   readonly branch: readonly [number, number];
   readonly sinceSublevel: number;
-  readonly features: Partial<FormatFeatures>;
+  readonly features: Partial<KernelFeatures>;
   readonly evidence: string;
 }
 
 /** The oldest modelled behaviour (4.9-4.12). */
-const BASE: FormatFeatures = {
+const BASE: KernelFeatures = {
   unavailable: 'none',
   zeroTailToSection: false,
   nodeTotalpagesLine: true,
@@ -270,7 +270,7 @@ export interface KernelProfile {
   readonly release: KernelRelease;
   /** A short label of the profile row that applied, for --explain. */
   readonly basis: string;
-  readonly features: FormatFeatures;
+  readonly features: KernelFeatures;
   /** Where a feature came from a distro backport rather than the mainline version. */
   readonly notes: readonly string[];
 }
@@ -278,7 +278,7 @@ export interface KernelProfile {
 const v = versionCode;
 
 /** Mainline behaviour of major.minor. */
-function mainlineFeatures(major: number, minor: number): FormatFeatures {
+function mainlineFeatures(major: number, minor: number): KernelFeatures {
   let f = BASE;
   for (const c of MAINLINE) if (v(major, minor) >= v(c.since[0], c.since[1])) f = { ...f, ...c.features };
   return f;
@@ -288,7 +288,7 @@ interface Backport {
   /** Which kernels: distro and release pattern, upstream range. */
   readonly distro: KernelRelease['distro'];
   readonly matches: (r: KernelRelease) => boolean;
-  readonly features: Partial<FormatFeatures>;
+  readonly features: Partial<KernelFeatures>;
   readonly note: string;
 }
 

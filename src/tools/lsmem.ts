@@ -1,7 +1,7 @@
 // lsmem(1) of util-linux 2.42 development (commit 39465c78) over a sysfs view: the options as
 // getopt_long(3) parses them, lsmem's block reading, merging and summary, and the libsmartcols
 // table output it prints (human, raw, key="value" pairs, JSON). Errors are one line on stderr.
-import type { SysfsFirmwareMemoryBlock, SysfsMemory, SysfsMemoryBlock } from './sysfs-memory.js';
+import type { SysfsFirmwareMemoryBlock, SysfsMemory, SysfsMemoryBlock } from '../formats/sysfs-memory.js';
 
 export interface LsmemResult {
   readonly stdout: string;

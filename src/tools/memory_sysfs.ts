@@ -2,13 +2,14 @@
 // attributes read as the kernel shows them, and writes to memoryN/state and memoryN/online run the
 // kernel's online/offline as tasks and fail with its errno. Leaves out probe, soft/hard_offline_page
 // and the memmap_on_memory / online_policy module parameters.
-import { kstrtobool, kstrtoboolLetters } from '../formats/cmdline.js';
+import { kstrtobool, kstrtoboolLetters } from '../kernel/kstrtox.js';
 import { sysfsView } from '../formats/sysfs-export.js';
-import type { SysfsFiles } from '../formats/chmem.js';
+import type { SysfsFiles } from './chmem.js';
 import type { SysfsMemory, SysfsMemoryBlock } from '../formats/sysfs-memory.js';
-import type { Task } from '../drivers/task.js';
-import type { MemoryBlock } from './memory_block.js';
-import { EBUSY, EEXIST, EINVAL, type HotplugMachine, offlineBlock, onlineBlock, type OnlineType, validZones } from './memory_hotplug.js';
+import type { Task } from '../kernel/task.js';
+import type { MemoryBlock } from '../kernel/memory_block.js';
+import { EBUSY, EEXIST, EINVAL, offlineBlock, onlineBlock, type OnlineType, validZones } from '../kernel/memory_hotplug.js';
+import { type Machine } from '../kernel/machine.js';
 
 export const PATH_SYS_MEMORY = '/sys/devices/system/memory';
 
@@ -19,14 +20,14 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([[EINVAL, 'EINVAL'], [E
 export const ERRNO_NUMBERS: Readonly<Record<string, number>> = { ENOENT: 2, EACCES: 13, EBUSY: 16, EEXIST: 17, EISDIR: 21, EINVAL: 22 };
 
 /** The machine's memory blocks now, with their current state and valid_zones. */
-export function hotplugSysfsView(m: HotplugMachine, only?: MemoryBlock): SysfsMemory {
+export function hotplugSysfsView(m: Machine, only?: MemoryBlock): SysfsMemory {
   const blocks = (only ? [only] : [...m.blocks.values()].sort((a, b) => a.id - b.id))
     .map((b) => ({ ...b, validZones: null, validZonesText: validZones(m, b) }));
   return sysfsView({ ...m.boot, blocks });
 }
 
 /** One block's sysfs files, or undefined if there is no such block (computes only its valid_zones). */
-function blockView(m: HotplugMachine, id: number): SysfsMemoryBlock | undefined {
+function blockView(m: Machine, id: number): SysfsMemoryBlock | undefined {
   const b = m.blocks.get(id);
   return b ? hotplugSysfsView(m, b).blocks[0] : undefined;
 }
@@ -54,7 +55,7 @@ function onlineTypeFromStr(text: string): OnlineType | 'offline' | null {
  * The machine's sysfs memory tree under `root` (chmem's sysroot), served from the model. `run`
  * runs a kernel task to completion (the caller's driver, with its checkers) and returns its value.
  */
-export function machineSysfsFiles(m: HotplugMachine, root: string, run: (task: Task<number>) => number): SysfsFiles {
+export function machineSysfsFiles(m: Machine, root: string, run: (task: Task<number>) => number): SysfsFiles {
   const base = `${root.replace(/\/+$/, '')}${PATH_SYS_MEMORY}`;
   // Where a path points: the memory directory, a block directory, a file in either, or nothing.
   const locate = (path: string): { kind: 'dir' | 'block' | 'file'; text?: string; block?: number; attr?: string } | null => {

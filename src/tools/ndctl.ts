@@ -5,26 +5,13 @@
 // REGION|all, init-labels NMEM|all [-f]. daxctl: list [-M -u], reconfigure-device DEV|all
 // -m system-ram|devdax [--no-online] [--no-movable], online-memory / offline-memory DEV|all.
 // Leaves out sector/BTT mode, namespace and region filters other than by name, and --verbose.
-import type { Task } from '../drivers/task.js';
-import { EBUSY, type HotplugMachine, offlineBlock, onlineBlock } from '../kernel/memory_hotplug.js';
-import {
-  availableExtents,
-  DEFAULT_PFN_ALIGN,
-  daxKmemProbe,
-  daxKmemRemove,
-  disableNamespace,
-  enableNamespace,
-  kmemBlocks,
-  newNamespaceUuid,
-  nvdimmRegions,
-  pfnGeometry,
-  type DaxDevice,
-  type Namespace,
-  type NamespaceMode,
-  type NvdimmRegion,
-} from '../kernel/nvdimm.js';
+import type { Task } from '../kernel/task.js';
+import { EBUSY, offlineBlock, onlineBlock } from '../kernel/memory_hotplug.js';
+import { type Machine } from '../kernel/machine.js';
+import { availableExtents, DEFAULT_PFN_ALIGN, daxKmemProbe, daxKmemRemove, disableNamespace, enableNamespace, kmemBlocks, newNamespaceUuid, nvdimmRegions, pfnGeometry } from '../kernel/nvdimm.js';
+import { type DaxDevice, type Namespace, type NamespaceMode, type NvdimmRegion } from '../kernel/nd.js';
 import { hex, jsonc, size, type JsonC } from './json-c.js';
-import { memparse } from './size.js';
+import { memparse } from '../formats/size.js';
 
 export interface ToolResult {
   /** stdout and stderr as `2>&1` interleaves them. */
@@ -35,13 +22,13 @@ export interface ToolResult {
 /** Runs a kernel task to completion (the run driver); returns its result. */
 export type RunTask = (task: Task<number>) => number;
 
-const ERRNO_TEXT: Readonly<Record<number, string>> = { 1: 'Operation not permitted', 6: 'No such device or address', 12: 'Cannot allocate memory', 16: 'Device or resource busy', 22: 'Invalid argument', 28: 'No space left on device' };
+export const ERRNO_TEXT: Readonly<Record<number, string>> = { 1: 'Operation not permitted', 6: 'No such device or address', 12: 'Cannot allocate memory', 16: 'Device or resource busy', 22: 'Invalid argument', 28: 'No space left on device' };
 
 /** Short and long options of one subcommand: name -> takes a value. */
 type OptSpec = Readonly<Record<string, { readonly short?: string; readonly value: boolean }>>;
 
 /** parse_options: "-RNDu", "-r region0", "--mode=devdax", "--mode devdax"; the rest are positional. */
-function parseOpts(args: readonly string[], spec: OptSpec): { opts: Map<string, string | true>; rest: string[] } | string {
+export function parseOpts(args: readonly string[], spec: OptSpec): { opts: Map<string, string | true>; rest: string[] } | string {
   const opts = new Map<string, string | true>();
   const rest: string[] = [];
   const byShort = new Map(Object.entries(spec).filter(([, s]) => s.short).map(([k, s]) => [s.short as string, k]));
@@ -74,7 +61,7 @@ function parseOpts(args: readonly string[], spec: OptSpec): { opts: Map<string, 
   return { opts, rest };
 }
 
-function daxJson(m: HotplugMachine, d: DaxDevice, human: boolean, mappings: boolean): JsonC {
+export function daxJson(m: Machine, d: DaxDevice, human: boolean, mappings: boolean): JsonC {
   const bytes = d.end + 1 - d.start;
   const blocks = kmemBlocks(m, d);
   const online = blocks.filter((id) => m.blocks.get(id)?.state === 'online');
@@ -92,7 +79,7 @@ function daxJson(m: HotplugMachine, d: DaxDevice, human: boolean, mappings: bool
 }
 
 /** util_namespace_to_json for an enabled namespace. */
-function namespaceJson(m: HotplugMachine, ns: Namespace, human: boolean): JsonC {
+function namespaceJson(m: Machine, ns: Namespace, human: boolean): JsonC {
   const usable = ns.size - ns.dataOffset - ns.endTrunc;
   if (ns.mode === 'raw') {
     return { dev: ns.dev, mode: 'raw', size: size(ns.size, human), ...(ns.uuid ? { uuid: ns.uuid } : {}), sector_size: 512, blockdev: ns.blockdev ?? undefined };
@@ -131,12 +118,12 @@ function regionJson(r: NvdimmRegion, human: boolean, withDimms: boolean, namespa
 }
 
 /** util_display_json_array: one element prints alone with -u, else the array. */
-function display(items: JsonC[], human: boolean): string {
+export function display(items: JsonC[], human: boolean): string {
   if (items.length === 1 && human) return jsonc(items[0] as JsonC) + '\n';
   return jsonc(items) + '\n';
 }
 
-function plural(n: number, what: string): string {
+export function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
@@ -145,7 +132,7 @@ function activeNamespaces(r: NvdimmRegion): Namespace[] {
 }
 
 /** `ndctl ARGS` over the machine. */
-export function ndctl(m: HotplugMachine, args: readonly string[], run: RunTask): ToolResult {
+export function ndctl(m: Machine, args: readonly string[], run: RunTask): ToolResult {
   const regions = nvdimmRegions(m);
   const [cmd, ...rest] = args;
   let out = '';
@@ -315,90 +302,5 @@ export function ndctl(m: HotplugMachine, args: readonly string[], run: RunTask):
     }
     default:
       return fail(`ndctl: '${cmd ?? ''}' is not an ndctl command mmsim models; see: mmsim ndctl --help`, 1);
-  }
-}
-
-function daxDevices(m: HotplugMachine): { r: NvdimmRegion; ns: Namespace; d: DaxDevice }[] {
-  return nvdimmRegions(m).flatMap((r) => r.namespaces.filter((ns) => ns.dax).map((ns) => ({ r, ns, d: ns.dax as DaxDevice })));
-}
-
-/** `daxctl ARGS` over the machine. */
-export function daxctl(m: HotplugMachine, args: readonly string[], run: RunTask): ToolResult {
-  const [cmd, ...rest] = args;
-  const fail = (msg: string, code = 1): ToolResult => ({ output: msg + '\n', exitCode: code });
-  const pick = (which: string | undefined) => daxDevices(m).filter((x) => which === 'all' || x.d.dev === which);
-  switch (cmd) {
-    case 'list': {
-      const p = parseOpts(rest, { mappings: { short: 'M', value: false }, human: { short: 'u', value: false }, devices: { short: 'D', value: false } });
-      if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
-      const human = p.opts.has('human');
-      // list_display: nothing at all when no device matched.
-      const devs = daxDevices(m).map((x) => daxJson(m, x.d, human, p.opts.has('mappings')));
-      return { output: devs.length ? display(devs, human) : '', exitCode: 0 };
-    }
-    case 'reconfigure-device': {
-      const p = parseOpts(rest, { mode: { short: 'm', value: true }, 'no-online': { short: 'N', value: false }, 'no-movable': { value: false }, force: { short: 'f', value: false }, human: { short: 'u', value: false } });
-      if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
-      const mode = p.opts.get('mode');
-      if (mode !== 'system-ram' && mode !== 'devdax') return fail(`Error: invalid mode '${String(mode)}': expected system-ram or devdax`);
-      const devs = pick(p.rest[0]);
-      if (!p.rest[0] || !devs.length) return fail(`error: no device matches '${p.rest[0] ?? ''}'`);
-      let done = 0;
-      let err = '';
-      for (const { r, ns, d } of devs) {
-        if (d.mode === mode) {
-          done++;
-          continue;
-        }
-        if (mode === 'system-ram') {
-          const rc = run(daxKmemProbe(m, ns));
-          if (rc !== 0) {
-            err += `${d.dev}: failed to reconfigure: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
-            continue;
-          }
-          if (!p.opts.has('no-online')) {
-            const type = p.opts.has('no-movable') ? 'online' : 'online_movable';
-            for (const id of kmemBlocks(m, d)) run(onlineBlock(m, id, type));
-          }
-        } else {
-          // daxctl offlines the memory first; a block that will not go offline keeps the mode.
-          const busy = kmemBlocks(m, d).filter((id) => m.blocks.get(id)?.state === 'online' && run(offlineBlock(m, id)) !== 0);
-          if (busy.length) {
-            err += `${d.dev}: failed to offline memory: ${ERRNO_TEXT[EBUSY]}\n`;
-            continue;
-          }
-          const rc = run(daxKmemRemove(m, r, ns));
-          if (rc !== 0) {
-            err += `${d.dev}: failed to reconfigure: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
-            continue;
-          }
-        }
-        done++;
-      }
-      const human = p.opts.has('human');
-      const json = devs.filter((x) => x.d.mode === mode).map((x) => daxJson(m, x.d, human, false));
-      return { output: err + (json.length ? jsonc(json) + '\n' : '') + `reconfigured ${plural(done, 'device')}\n`, exitCode: err ? 1 : 0 };
-    }
-    case 'online-memory':
-    case 'offline-memory': {
-      const p = parseOpts(rest, { 'no-movable': { value: false } });
-      if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
-      const devs = pick(p.rest[0]).filter((x) => x.d.mode === 'system-ram');
-      let done = 0;
-      let err = '';
-      for (const { d } of devs) {
-        let ok = true;
-        for (const id of kmemBlocks(m, d)) {
-          const b = m.blocks.get(id);
-          if (cmd === 'online-memory' && b?.state === 'offline') ok = run(onlineBlock(m, id, p.opts.has('no-movable') ? 'online' : 'online_movable')) === 0 && ok;
-          if (cmd === 'offline-memory' && b?.state === 'online') ok = run(offlineBlock(m, id)) === 0 && ok;
-        }
-        if (ok) done++;
-        else err += `${d.dev}: failed to ${cmd === 'online-memory' ? 'online' : 'offline'} memory: ${ERRNO_TEXT[EBUSY]}\n`;
-      }
-      return { output: `${err}${cmd === 'online-memory' ? 'onlined' : 'offlined'} memory for ${plural(done, 'device')}\n`, exitCode: err ? 1 : 0 };
-    }
-    default:
-      return fail(`daxctl: '${cmd ?? ''}' is not a daxctl command mmsim models; see: mmsim daxctl --help`, 1);
   }
 }

@@ -18,15 +18,12 @@ import { parseZoneinfo, zoneField } from '../formats/zoneinfo.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { procIomem } from '../formats/iomem.js';
 import type { ScenarioStep } from '../formats/scenario.js';
-import { validZones, HotplugMachine } from '../kernel/memory_hotplug.js';
-import { memoryDevInit } from '../kernel/memory_block.js';
-import type { MachineSpec } from '../kernel/machine.js';
-import { memmapBoot } from '../memmap/boot.js';
-import { ExtentMemmap } from '../memmap/extent.js';
-import { pageWriterFor } from '../memmap/source.js';
-import { profileFor, type FormatFeatures } from '../profiles/profile.js';
-import { boot } from '../cli/boot.js';
-import { applyStep, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../cli/run.js';
+import { validZones } from '../kernel/memory_hotplug.js';
+import type { Machine } from '../kernel/machine.js';
+import type { MachineSpec } from '../kernel/machine_spec.js';
+import { profileFor, type KernelFeatures } from '../profiles/profile.js';
+import { bootMachine } from '../drivers/run.js';
+import { applyStep, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
 import { installedGuest, type GuestKernel } from './setup.js';
 import { Vm } from './vm.js';
 
@@ -44,7 +41,7 @@ export interface VerifyOptions {
   /** Per-step timeout, seconds. */
   readonly stepTimeoutS?: number;
   /** Override profile features of the model (to show that a wrong rule is caught). */
-  readonly features?: Partial<FormatFeatures>;
+  readonly features?: Partial<KernelFeatures>;
 }
 
 /** One compared step: its label and the differences (empty when the kernel and mmsim agree). */
@@ -120,7 +117,7 @@ function machineCmdline(file: string): string {
 }
 
 /** A kernel-zone-and-blocks comparison of the guest's report with the model. */
-function compare(m: HotplugMachine, real: Report, bootManaged: Map<string, number>, modelBootManaged: Map<string, number>): string[] {
+function compare(m: Machine, real: Report, bootManaged: Map<string, number>, modelBootManaged: Map<string, number>): string[] {
   const diffs: string[] = [];
   const r = parseZoneinfo(real.zoneinfo + '\n');
   const o = parseZoneinfo(printBootZoneinfo(m.state));
@@ -162,7 +159,7 @@ function diffLines(what: string, real: readonly string[], model: readonly string
 }
 
 /** The model's managed pages per zone (zoneinfo prints them only when memblock.reserved is known). */
-function modelManaged(m: HotplugMachine): Map<string, number> {
+function modelManaged(m: Machine): Map<string, number> {
   return new Map(m.state.nodes.flatMap((n) => n.zones.map((z) => [`${n.nodeId}/${z.name}`, z.managedPages ?? 0] as [string, number])));
 }
 
@@ -217,10 +214,8 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const real = profileFor(parsed.release ?? guest.release, parsed.build);
     const profile = opts.features ? { ...real, features: { ...real.features, ...opts.features } } : real;
     const mspec: MachineSpec = { ...parsed.spec, pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })) };
-    const state = boot({ spec: mspec, profile, sources: ['the guest boot log'] });
-    const store = new ExtentMemmap({ pagesPerSection: state.sparse.pagesPerSection, writer: pageWriterFor(state), seed: 1 });
-    memmapBoot(state, store, { poison: false, runDeferred: true });
-    const m = new HotplugMachine(state, store, memoryDevInit(state));
+    // Namespaces come from the scenario's steps, as in the guest: none is probed at boot.
+    const m = bootMachine({ spec: mspec, profile }, { probeNamespaces: false, where: 'the guest boot log' });
     for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
     probeScenarioDevices(m, scenario.steps);
     const first = await report();
