@@ -362,6 +362,24 @@ class UnavailableRanges {
   }
 }
 
+/** What free_area_init's per-node helpers share, set up once per boot and passed explicitly. */
+interface FreeAreaInitContext {
+  readonly arch: Arch;
+  readonly f: KernelFeatures;
+  readonly regions: readonly PfnRegion[];
+  readonly zoneNames: readonly ZoneName[];
+  readonly lowest: readonly Pfn[];
+  readonly highest: readonly Pfn[];
+  readonly zoneMovablePfn: ReadonlyMap<Nid, Pfn>;
+  readonly movableZone: number;
+  /** kernelcore=mirror. */
+  readonly mirrored: boolean;
+  readonly dmaReservePages: number | null;
+  readonly links: MemmapLinks;
+  readonly unavailable: UnavailableRanges;
+  readonly log: KernelLog;
+}
+
 /** free_area_init and the boot steps around it that print memory-layout lines. */
 export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSpec): BootState {
   const f: KernelFeatures = profile.features;
@@ -372,11 +390,86 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   const maxPfn = regions.reduce((m, r) => Math.max(m, r.end), 0);
   const zoneNames = arch.zones;
   const minPfn = regions.length ? Math.min(...regions.map((r) => r.start)) : 0;
+  const maxZonePfn = zoneSizesInit(arch, spec, minPfn, maxPfn, log);
+  const { lowest, highest } = archZonePossiblePfns(zoneNames, minPfn, maxZonePfn);
+  const { zoneMovablePfn, movableZone } = findZoneMovablePfnsForNodes(arch, f, spec, regions, lowest, highest, zoneNames, log);
+  printZoneRanges(arch, regions, zoneNames, lowest, highest, zoneMovablePfn, log);
+
+  const sparse = sparseBoot(arch, regions, maxPfn);
+  // Before 4.15 the boot memmap was allocated zeroed: unwritten struct pages read zone 0.
+  const links = new MemmapLinks(sparse, f.unavailable === 'none' ? 0 : null);
+  const unavailable = new UnavailableRanges({ regions, sparse, maxPfn }, log, links);
+  const dmaReservePages = dmaReserveFor(arch, profile, spec, regions);
+  const mirrored = spec.boot.kernelcore === 'mirror';
+  const ctx: FreeAreaInitContext = {
+    arch,
+    f,
+    regions,
+    zoneNames,
+    lowest,
+    highest,
+    zoneMovablePfn,
+    movableZone,
+    mirrored,
+    dmaReservePages,
+    links,
+    unavailable,
+    log,
+  };
+
+  const nodes = allocNodeData(spec, regions, zoneNames);
+  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection);
+  for (const node of nodes) {
+    if (!node.memoryless) freeAreaInitNode(ctx, node, true);
+    else if (f.memoryless === 'as-memoryless') freeAreaInitNode(ctx, node, false);
+  }
+  const page = pageBytes(arch);
+  if (f.unavailable === 'per-node-zone') unavailable.memmapInit(nodes);
+  if (f.unavailable === 'reserved-unavailable') unavailable.reservedButUnavailable(spec.reserved, page);
+  // x86 init_cpu_to_node -> init_memory_less_node, later in setup_arch (older kernels).
+  if (f.memoryless === 'late-zero-range') {
+    for (const node of nodes) if (node.memoryless && node.online) freeAreaInitNode(ctx, node, false);
+  }
+
+  const totalPages = buildAllZonelists(arch, f, spec, zoneNames, nodes, log);
+  const memoryBlockBytes = memoryBlockSizeBytes(arch, f, spec, maxPfn * page);
+  if (arch.name === 'x86_64') log.info(`x86/mm: Memory block size: ${memoryBlockBytes / (1024 * 1024)}MB`);
+
+  return {
+    arch,
+    profile,
+    spec,
+    regions,
+    maxPfn,
+    zoneNames,
+    archZoneLowestPfn: lowest,
+    archZoneHighestPfn: highest,
+    zoneMovablePfn,
+    movableZone,
+    nodes,
+    sparse,
+    dmaReservePages,
+    totalPages,
+    memoryBlockBytes,
+    memmapLinks: links,
+    log,
+  };
+}
+
+/** zone_sizes_init (6.18, v5.3; x86, others via arch.maxZonePfns): max_zone_pfns after i386's lines; leaves out setup_arch's other steps. */
+function zoneSizesInit(arch: Arch, spec: MachineSpec, minPfn: Pfn, maxPfn: Pfn, log: KernelLog): Pfn[] {
   const maxLowPfn = maxLowPfnFor(arch, spec, maxPfn);
   const maxZonePfn = arch.maxZonePfns({ minPfn, maxPfn, maxLowPfn });
   if (arch.name === 'i386') i386MemoryLines(log, maxPfn, maxLowPfn);
+  return maxZonePfn;
+}
 
-  // Arch zone boundaries: each zone starts where the previous one ended.
+/** free_area_init's arch_zone_{lowest,highest}_possible_pfn loop (6.18, v5.3); leaves out descending max_zone_pfns (arc). */
+function archZonePossiblePfns(
+  zoneNames: readonly ZoneName[],
+  minPfn: Pfn,
+  maxZonePfn: readonly Pfn[],
+): { lowest: Pfn[]; highest: Pfn[] } {
   const lowest: Pfn[] = zoneNames.map(() => 0);
   const highest: Pfn[] = zoneNames.map(() => 0);
   let startPfn = minPfn;
@@ -387,48 +480,43 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     highest[i] = endPfn;
     startPfn = endPfn;
   });
+  return { lowest, highest };
+}
 
-  const { zoneMovablePfn, movableZone } = findZoneMovablePfnsForNodes(
-    arch,
-    f,
-    spec,
-    regions,
-    lowest,
-    highest,
-    zoneNames,
-    log,
-  );
-
+/** free_area_init's Zone ranges / Movable zone start / Early memory node ranges prints (6.18, v5.3); leaves out subsection_map_init. */
+function printZoneRanges(
+  arch: Arch,
+  regions: readonly PfnRegion[],
+  zoneNames: readonly ZoneName[],
+  lowest: readonly Pfn[],
+  highest: readonly Pfn[],
+  zoneMovablePfn: ReadonlyMap<Nid, Pfn>,
+  log: KernelLog,
+): void {
+  const page = pageBytes(arch);
   log.info('Zone ranges:');
   zoneNames.forEach((z, i) => {
     if (z === 'Movable') return;
     const lo = lowest[i] ?? 0;
     const hi = highest[i] ?? 0;
-    const page = pageBytes(arch);
     log.info(lo === hi ? `  ${z.padEnd(8)} empty` : `  ${z.padEnd(8)} [mem ${hex018(lo * page)}-${hex018(hi * page - 1)}]`);
   });
   log.info('Movable zone start for each node');
   for (const nid of [...zoneMovablePfn.keys()].sort((a, b) => a - b)) {
     const pfn = zoneMovablePfn.get(nid) ?? 0;
-    if (pfn) log.info(`  Node ${nid}: ${hex018(pfn * pageBytes(arch))}`);
+    if (pfn) log.info(`  Node ${nid}: ${hex018(pfn * page)}`);
   }
   log.info('Early memory node ranges');
   for (const r of regions) {
-    log.info(`  node ${String(r.nid).padStart(3)}: [mem ${hex018(r.start * pageBytes(arch))}-${hex018(r.end * pageBytes(arch) - 1)}]`);
+    log.info(`  node ${String(r.nid).padStart(3)}: [mem ${hex018(r.start * page)}-${hex018(r.end * page - 1)}]`);
   }
+}
 
-  const sparse = sparseBoot(arch, regions, maxPfn);
-  // Before 4.15 the boot memmap was allocated zeroed: unwritten struct pages read zone 0.
-  const links = new MemmapLinks(sparse, f.unavailable === 'none' ? 0 : null);
-  const unavailable = new UnavailableRanges({ regions, sparse, maxPfn }, log, links);
-
-  const dmaReservePages = dmaReserveFor(arch, profile, spec, regions);
-  const mirrored = spec.boot.kernelcore === 'mirror';
-
-  // Nodes: every possible node; those with memory are set up in the main loop.
+/** The pg_data_t of every possible node (for_each_node; 6.18 alloc_offline_node_data), online per init_cpu_to_node; leaves out distances. */
+function allocNodeData(spec: MachineSpec, regions: readonly PfnRegion[], zoneNames: readonly ZoneName[]): PglistData[] {
   const nids = [...new Set([...spec.nodes.map((n) => n.nid), ...regions.map((r) => r.nid)])].sort((a, b) => a - b);
   const cpusOf = (nid: Nid): number => spec.nodes.find((n) => n.nid === nid)?.cpus ?? 0;
-  const nodes: PglistData[] = nids.map((nid) => {
+  return nids.map((nid) => {
     const memoryless = !regions.some((r) => r.nid === nid);
     return {
       nodeId: nid,
@@ -450,129 +538,139 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
       online: !memoryless || cpusOf(nid) > 0,
     };
   });
+}
 
-  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection);
+/** free_area_init_node (6.18, v5.3; old x86 init_memory_less_node): Initmem setup line, then the zones; leaves out pgdat_init_internals. */
+function freeAreaInitNode(ctx: FreeAreaInitContext, node: PglistData, withMemory: boolean): void {
+  const { f, log } = ctx;
+  const page = pageBytes(ctx.arch);
+  const { start, end } = pfnRangeForNid(ctx.regions, node.nodeId);
+  node.nodeStartPfn = start;
+  if (withMemory) {
+    log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(start * page)}-${hex018(end ? end * page - 1 : 0)}]`);
+  } else if (f.memoryless === 'as-memoryless') {
+    if (f.memorylessInitializingLine) log.info(`Initializing node ${node.nodeId} as memoryless`);
+    log.info(`Initmem setup node ${node.nodeId} as memoryless`);
+  } else {
+    log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(0)}-${hex018(0)}]`);
+  }
+  calculateNodeTotalpages(ctx, node, withMemory ? { start, end } : null);
+  freeAreaInitCore(ctx, node);
+}
 
-  const page = pageBytes(arch);
-  const freeAreaInitNode = (node: PglistData, withMemory: boolean): void => {
-    const { start, end } = pfnRangeForNid(regions, node.nodeId);
-    node.nodeStartPfn = start;
-    if (withMemory) {
-      log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(start * page)}-${hex018(end ? end * page - 1 : 0)}]`);
-    } else if (f.memoryless === 'as-memoryless') {
-      if (f.memorylessInitializingLine) log.info(`Initializing node ${node.nodeId} as memoryless`);
-      log.info(`Initmem setup node ${node.nodeId} as memoryless`);
-    } else {
-      log.info(`Initmem setup node ${node.nodeId} [mem ${hex018(0)}-${hex018(0)}]`);
-    }
-    // calculate_node_totalpages
-    let spannedTotal = 0;
-    let presentTotal = 0;
+/** calculate_node_totalpages (6.18, v5.3): zone and node spanned/present pages (range null: memoryless); leaves out present_early_pages. */
+function calculateNodeTotalpages(ctx: FreeAreaInitContext, node: PglistData, range: { start: Pfn; end: Pfn } | null): void {
+  const { zoneMovablePfn, mirrored } = ctx;
+  let spannedTotal = 0;
+  let presentTotal = 0;
+  if (range !== null) {
     for (const zone of node.zones) {
-      if (!withMemory) break;
       const z = zoneSpannedPagesInNode(
         node.nodeId,
         zone.zoneIdx,
-        zoneNames,
-        start,
-        end,
-        lowest,
-        highest,
+        ctx.zoneNames,
+        range.start,
+        range.end,
+        ctx.lowest,
+        ctx.highest,
         zoneMovablePfn,
-        movableZone,
+        ctx.movableZone,
         mirrored,
       );
-      const absent = zoneAbsentPagesInNode(
-        regions,
-        node.nodeId,
-        zone.name,
-        z.start,
-        z.end,
-        mirrored && (zoneMovablePfn.get(node.nodeId) ?? 0) > 0,
-      );
+      const mirroredWithMovable = mirrored && (zoneMovablePfn.get(node.nodeId) ?? 0) > 0;
+      const absent = zoneAbsentPagesInNode(ctx.regions, node.nodeId, zone.name, z.start, z.end, mirroredWithMovable);
       zone.zoneStartPfn = z.spanned ? z.start : 0;
       zone.spannedPages = z.spanned;
       zone.presentPages = z.spanned - absent;
       spannedTotal += z.spanned;
       presentTotal += zone.presentPages;
     }
-    node.nodeSpannedPages = spannedTotal;
-    node.nodePresentPages = presentTotal;
-    if (f.nodeTotalpagesLine) log.debug(`On node ${node.nodeId} totalpages: ${presentTotal}`);
-    freeAreaInitCore(node);
-  };
+  }
+  node.nodeSpannedPages = spannedTotal;
+  node.nodePresentPages = presentTotal;
+  if (ctx.f.nodeTotalpagesLine) ctx.log.debug(`On node ${node.nodeId} totalpages: ${presentTotal}`);
+}
 
-  // free_area_init_core: the initial managed_pages estimate and (older kernels) its lines.
-  const freeAreaInitCore = (node: PglistData): void => {
-    for (const zone of node.zones) {
-      let freesize: number | null = zone.presentPages;
-      zone.memmapPages = calcMemmapSize(arch, zone.spannedPages, zone.presentPages);
-      if (zone.name === 'HighMem') zone.memmapPages = 0;
-      if (f.managedEstimate === 'memmap-and-dma-reserve') {
-        // HighMem's memmap lives in lowmem: it is not charged to the zone.
-        const memmap = zone.name === 'HighMem' ? 0 : zone.memmapPages;
-        if (zone.name === 'HighMem') {
-          // nothing to subtract
-        } else if (freesize >= memmap) {
-          freesize -= memmap;
-          if (memmap && f.zoneDetailLines) log.debug(`  ${zone.name} zone: ${memmap} pages used for memmap`);
-        } else if (f.zoneDetailLines) {
-          log.warn(`  ${zone.name} zone: ${memmap} pages exceeds freesize ${freesize}`);
-        }
-        if (zone.zoneIdx === 0) {
-          const fs = freesize;
-          if (dmaReservePages === null) {
-            // Whether and how much is reserved below 16 MiB depends on firmware and boot loader.
-            if (fs > 0 && f.zoneDetailLines) {
-              log.omit(`  ${zone.name} zone: N pages reserved`, 'dma_reserve (memblock.reserved below 16 MiB) is not among the inputs');
-            }
-            freesize = null;
-          } else if (fs > dmaReservePages) {
-            freesize = fs - dmaReservePages;
-            if (f.zoneDetailLines) log.debug(`  ${zone.name} zone: ${dmaReservePages} pages reserved`);
+/** free_area_init_core (6.18; v5.3 calc_memmap_size and dma_reserve lines): initial managed_pages; leaves out free lists, usemaps. */
+function freeAreaInitCore(ctx: FreeAreaInitContext, node: PglistData): void {
+  const { arch, f, log, dmaReservePages } = ctx;
+  for (const zone of node.zones) {
+    let freesize: number | null = zone.presentPages;
+    zone.memmapPages = calcMemmapSize(arch, zone.spannedPages, zone.presentPages);
+    if (zone.name === 'HighMem') zone.memmapPages = 0;
+    if (f.managedEstimate === 'memmap-and-dma-reserve') {
+      // HighMem's memmap lives in lowmem: it is not charged to the zone.
+      const memmap = zone.name === 'HighMem' ? 0 : zone.memmapPages;
+      if (zone.name === 'HighMem') {
+        // nothing to subtract
+      } else if (freesize >= memmap) {
+        freesize -= memmap;
+        if (memmap && f.zoneDetailLines) log.debug(`  ${zone.name} zone: ${memmap} pages used for memmap`);
+      } else if (f.zoneDetailLines) {
+        log.warn(`  ${zone.name} zone: ${memmap} pages exceeds freesize ${freesize}`);
+      }
+      if (zone.zoneIdx === 0) {
+        const fs = freesize;
+        if (dmaReservePages === null) {
+          // Whether and how much is reserved below 16 MiB depends on firmware and boot loader.
+          if (fs > 0 && f.zoneDetailLines) {
+            log.omit(`  ${zone.name} zone: N pages reserved`, 'dma_reserve (memblock.reserved below 16 MiB) is not among the inputs');
           }
+          freesize = null;
+        } else if (fs > dmaReservePages) {
+          freesize = fs - dmaReservePages;
+          if (f.zoneDetailLines) log.debug(`  ${zone.name} zone: ${dmaReservePages} pages reserved`);
         }
-      }
-      zone.managedPages = freesize;
-      // zone_pcp_init: the LIFO batch of populated zones.
-      if (zone.presentPages && f.zoneDetailLines) {
-        const batch = batchOf(zone);
-        if (batch === null) {
-          log.omit(`  ${zone.name} zone: ${zone.presentPages} pages, LIFO batch:N`, 'the batch depends on dma_reserve, which is unknown');
-        } else {
-          log.debug(`  ${zone.name} zone: ${zone.presentPages} pages, LIFO batch:${batch}`);
-        }
-      }
-      if (f.unavailable === 'per-zone' && zone.spannedPages) unavailable.memmapInitZone(zone);
-      else if (f.unavailable !== 'per-node-zone' && zone.spannedPages) {
-        // memmap_init_zone (<= 5.11) walks the whole span: holes inside it get this zone too.
-        links.write({ start: zone.zoneStartPfn, end: zone.zoneStartPfn + zone.spannedPages, zoneIdx: zone.zoneIdx, nid: zone.nid, kind: 'init' });
       }
     }
-  };
+    zone.managedPages = freesize;
+    zonePcpInit(ctx, zone);
+    memmapInit(ctx, zone);
+  }
+}
 
-  const batchOf = (zone: Zone): number | null => {
-    if (zone.managedPages !== null) return zoneBatchsize(arch, zone.managedPages, f.batchCapBytes);
+/** zone_pcp_init (v5.3; 6.18 with the profile's batch cap): the LIFO batch debug line; leaves out the pagesets themselves. */
+function zonePcpInit(ctx: FreeAreaInitContext, zone: Zone): void {
+  const { arch, f, log } = ctx;
+  if (!zone.presentPages || !f.zoneDetailLines) return;
+  let batch: number | null;
+  if (zone.managedPages !== null) {
+    batch = zoneBatchsize(arch, zone.managedPages, f.batchCapBytes);
+  } else {
     // Unknown dma_reserve: the batch is still determined if every possible reserve gives the same.
     const upper = Math.max(0, zone.presentPages - zone.memmapPages);
     const hiBatch = zoneBatchsize(arch, upper, f.batchCapBytes);
-    return hiBatch === zoneBatchsize(arch, 0, f.batchCapBytes) ? hiBatch : null;
-  };
-
-  for (const node of nodes) {
-    if (!node.memoryless) freeAreaInitNode(node, true);
-    else if (f.memoryless === 'as-memoryless') freeAreaInitNode(node, false);
+    batch = hiBatch === zoneBatchsize(arch, 0, f.batchCapBytes) ? hiBatch : null;
   }
-  if (f.unavailable === 'per-node-zone') unavailable.memmapInit(nodes);
-  if (f.unavailable === 'reserved-unavailable') unavailable.reservedButUnavailable(spec.reserved, page);
-
-  // x86 init_cpu_to_node -> init_memory_less_node, later in setup_arch (older kernels).
-  if (f.memoryless === 'late-zero-range') {
-    for (const node of nodes) if (node.memoryless && node.online) freeAreaInitNode(node, false);
+  if (batch === null) {
+    log.omit(`  ${zone.name} zone: ${zone.presentPages} pages, LIFO batch:N`, 'the batch depends on dma_reserve, which is unknown');
+  } else {
+    log.debug(`  ${zone.name} zone: ${zone.presentPages} pages, LIFO batch:${batch}`);
   }
+}
 
-  // build_all_zonelists: vm_total_pages = sum of managed pages over the zonelist (watermarks are
-  // still 0), zones up to ZONE_MOVABLE.
+/** memmap_init per zone from free_area_init_core (<= 5.11; 5.12+: UnavailableRanges.memmapInit): zone links; leaves out page contents. */
+function memmapInit(ctx: FreeAreaInitContext, zone: Zone): void {
+  if (!zone.spannedPages) return;
+  if (ctx.f.unavailable === 'per-zone') ctx.unavailable.memmapInitZone(zone);
+  else if (ctx.f.unavailable !== 'per-node-zone') {
+    // memmap_init_zone (<= 5.11) walks the whole span: holes inside it get this zone too.
+    const { zoneStartPfn: start, spannedPages, zoneIdx, nid } = zone;
+    ctx.links.write({ start, end: start + spannedPages, zoneIdx, nid, kind: 'init' });
+  }
+}
+
+/** build_all_zonelists's boot lines (6.18, v5.3; zonelist order before 4.14): Total pages, Policy zone; leaves out the zonelists. */
+function buildAllZonelists(
+  arch: Arch,
+  f: KernelFeatures,
+  spec: MachineSpec,
+  zoneNames: readonly ZoneName[],
+  nodes: readonly PglistData[],
+  log: KernelLog,
+): number | null {
+  // vm_total_pages = sum of managed pages over the zonelist (watermarks are still 0), zones up
+  // to ZONE_MOVABLE.
   const onlineNodes = nodes.filter((n) => n.online).length;
   const movableIdx = zoneNames.indexOf('Movable');
   let totalPages: number | null = 0;
@@ -597,29 +695,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     log.info(`Built ${onlineNodes} zonelists${order}, mobility grouping ${mobility}.  Total pages: ${totalPages}`);
   }
   if (numa) log.info(`Policy zone: ${zoneNames[policyZone] ?? 'DMA'}`);
-
-  const memoryBlockBytes = memoryBlockSizeBytes(arch, f, spec, maxPfn * page);
-  if (arch.name === 'x86_64') log.info(`x86/mm: Memory block size: ${memoryBlockBytes / (1024 * 1024)}MB`);
-
-  return {
-    arch,
-    profile,
-    spec,
-    regions,
-    maxPfn,
-    zoneNames,
-    archZoneLowestPfn: lowest,
-    archZoneHighestPfn: highest,
-    zoneMovablePfn,
-    movableZone,
-    nodes,
-    sparse,
-    dmaReservePages,
-    totalPages,
-    memoryBlockBytes,
-    memmapLinks: links,
-    log,
-  };
+  return totalPages;
 }
 
 /** memory_block_size_bytes: x86_64's probe, s390's max(section, rzm), else one section. */
