@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLsmem } from '../src/cli/lsmem.js';
+import { runLsmem } from '../src/cli/commands/lsmem.js';
 import { chmem } from '../src/tools/chmem.js';
 import { hasSharedData, sharedData } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLsmem } from '../src/cli/lsmem.js';
+import { runLsmem } from '../src/cli/commands/lsmem.js';
 import { InputError } from '../src/errors.js';
 import { lsmem, sizeToHumanString } from '../src/tools/lsmem.js';
 import { readSysfsMemory } from '../src/formats/sysfs-memory-read.js';

@@ -1,16 +1,21 @@
 // `mmsim page MACHINE PFN[-PFN]`: boot the machine's memmap in the chosen backend and print the
 // struct pages of a pfn range, decoded as drgn shows them (with the raw bytes in dense mode).
+import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import cliProgress from 'cli-progress';
-import { InputError } from '../errors.js';
-import { formatPages, pageFieldsFromRaw, type PageView } from '../formats/page-print.js';
-import type { BootState } from '../kernel/mm_init.js';
-import { memmapBoot } from '../kernel/memmap_init.js';
-import { DenseMemmap } from '../memmap/dense.js';
-import { ExtentMemmap } from '../memmap/extent.js';
-import { deferredThreadsFor, runDeferredByNode } from '../memmap/parallel.js';
-import type { MemmapStore } from '../memmap/store.js';
-import { decodePageFlagsFor, pageWriterFor, vmemmapBaseFor } from '../kernel/memmap_source.js';
+import { Option, type Command } from 'commander';
+import { InputError } from '../../errors.js';
+import { boot, loadMachine } from '../../drivers/run.js';
+import { parseKconfig } from '../../kernel/kconfig.js';
+import { formatPages, pageFieldsFromRaw, type PageView } from '../../formats/page-print.js';
+import type { BootState } from '../../kernel/mm_init.js';
+import { memmapBoot } from '../../kernel/memmap_init.js';
+import { DenseMemmap } from '../../memmap/dense.js';
+import { ExtentMemmap } from '../../memmap/extent.js';
+import { deferredThreadsFor, runDeferredByNode } from '../../memmap/parallel.js';
+import type { MemmapStore } from '../../memmap/store.js';
+import { decodePageFlagsFor, pageWriterFor, vmemmapBaseFor } from '../../kernel/memmap_source.js';
+import { machineSource } from './common.js';
 
 export type MemmapBackend = 'dense' | 'extent';
 
@@ -115,4 +120,39 @@ export function printPages(state: BootState, store: MemmapStore, start: number, 
     });
   }
   return formatPages(pages);
+}
+
+function readKconfig(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a kernel .config`);
+  }
+}
+
+export function pageCommand(program: Command, out: (s: string) => void): void {
+  program
+    .command('page')
+    .description("Boot a machine's memmap and print struct pages of PFN or PFN-PFN, decoded as drgn shows them.")
+    .argument('[machine]', 'a YAML machine file')
+    .argument('[pfns]', 'PFN or PFN-PFN (decimal or 0x hex, inclusive)')
+    .option('--from-dmesg <file>', 'read the machine from a real boot log')
+    .option('--from-live', 'read this machine')
+    .option('--kernel <release>', 'kernel profile')
+    .addOption(new Option('--memmap <backend>', 'struct page storage').choices(['dense', 'extent']).default('dense'))
+    .option('--poison', 'CONFIG_DEBUG_VM page_init_poison: fresh memmaps are all 0xff')
+    .option('--seed <n>', 'seed for the bytes stale struct pages hold', '1')
+    .option('--kconfig <file>', 'a kernel .config deciding the struct page layout (default: the distro defaults of the arch)')
+    .action(async (a: string | undefined, b: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; memmap: 'dense' | 'extent'; poison?: boolean; seed: string; kconfig?: string }) => {
+      const [machine, pfns] = b === undefined ? [undefined, a] : [a, b];
+      if (pfns === undefined) throw new InputError('page: give PFN or PFN-PFN');
+      const range = parsePfnRange(pfns);
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed)) throw new InputError(`page: --seed ${opts.seed}: expected an integer`);
+      const loaded = loadMachine(machineSource(machine, opts));
+      const kconfig = opts.kconfig === undefined ? null : parseKconfig(readKconfig(opts.kconfig), opts.kconfig);
+      const state = boot(kconfig ? { ...loaded, spec: { ...loaded.spec, config: { ...loaded.spec.config, kconfig } } } : loaded);
+      const store = await bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
+      out(printPages(state, store, range.start, range.end));
+    });
 }

@@ -1,0 +1,22 @@
+// `mmsim serve`: the lab in a browser on 127.0.0.1.
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+
+export function serveCommand(program: Command, out: (s: string) => void): void {
+  program
+    .command('serve')
+    .description('The lab in a browser on 127.0.0.1: the physical map, scenario playback, explore counterexamples and timelines.')
+    .argument('[scenario]', 'open this first: a built-in scenario (seed-2019, ...) or an example scenario file name')
+    .option('--port <n>', 'the port (0: any free one)', '5719')
+    .action(async (scenario: string | undefined, opts: { port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port ${opts.port}: expected a port number such as 5719`);
+      const { serveLab } = await import('../../lab/server.js');
+      const { fileURLToPath } = await import('node:url');
+      // This file runs as dist/cli/commands/serve.js: the lab's build is dist/lab-app, the project root the folder above dist.
+      const here = fileURLToPath(new URL('.', import.meta.url));
+      const lab = await serveLab(`${here}../../lab-app`, `${here}../../..`, port, scenario ?? null);
+      out(`mmsim lab: ${lab.url} (Ctrl-C stops it)\n`);
+      await new Promise<void>(() => {});
+    });
+}
