@@ -17,7 +17,7 @@
 import { devicePageChecker, deviceSpanChecker, pageblockZoneChecker, pageCountChecker, poisonedReadChecker, zoneSpanChecker, type Checker } from '../kernel/debug.js';
 import { VmemAltmap, type DevPagemap } from '../kernel/dev_pagemap.js';
 import type { Machine } from '../kernel/machine.js';
-import { machineSpec, type MachineSpec } from '../kernel/machine_spec.js';
+import { machineSpec, type MachineSpec, type NodeInCode } from '../kernel/machine_spec.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
 import { memremapPages, memunmapPages, pgmapAddress } from '../kernel/memremap.js';
 import type { Task } from '../kernel/task.js';
@@ -78,6 +78,25 @@ export function watchedCheckers(m: Machine, mm: Machine, config: DebugConfig): C
   const twins = checkersFor(mm, config);
   plain.forEach((c, i) => (c.capture = twins[i]));
   return plain;
+}
+
+/**
+ * The demo's machine (`mmsim demo`): four nodes, each with 96 GiB of DRAM and 3 TiB of persistent
+ * memory (e820 type 12, not memblock memory: it becomes ZONE_DEVICE through memremap_pages
+ * later); node 0 holds the legacy low memory with the usual PC holes. Booted under 6.18 unless
+ * the user names a kernel.
+ */
+export function demoMachineSpec(): MachineSpec {
+  const dram = 96 * GiB;
+  const pmem = 3 * 1024 * GiB;
+  const node = (nid: number, memory: { start: number; end: number }[]): NodeInCode => ({ nid, cpus: 4, memory, pmem: [{ start: 392 * GiB + nid * pmem, end: 392 * GiB + (nid + 1) * pmem }] });
+  return machineSpec(
+    [
+      node(0, [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x7ff00000 }, { start: 4 * GiB, end: 98 * GiB }]),
+      ...[1, 2, 3].map((nid) => node(nid, [{ start: 2 * GiB + nid * dram, end: 2 * GiB + (nid + 1) * dram }])),
+    ],
+    'demo-4node-pmem',
+  );
 }
 
 /** The built-in scenario's machine: one node of 2 CPUs with 1 GiB of RAM (1 GiB + 64 MiB for seed-2019-subsection). */

@@ -1,6 +1,7 @@
 // A deterministic scheduler over tasks: it applies each yield's lock semantics, blocks a task
 // whose lock is not available, and calls the checkers after every step. The run driver steps
-// tasks in program order; explore will enumerate orders over the same scheduler.
+// tasks in program order; explore enumerates orders over the same scheduler, and the time driver
+// steps the task whose simulated clock is earliest.
 import type { Task, Yield, Resume } from '../kernel/task.js';
 import { PercpuRwSem, SeqLock, type Lock, type Mutex, type SpinLock, type TaskId } from '../kernel/locks.js';
 import type { Recorder } from './footprint.js';

@@ -165,6 +165,8 @@ export interface NodeInCode {
   readonly nid: Nid;
   readonly cpus: number;
   readonly memory: readonly { readonly start: PhysAddr; readonly end: PhysAddr }[];
+  /** Persistent memory ranges (label-less NVDIMM regions), bytes [start, end). */
+  readonly pmem?: readonly { readonly start: PhysAddr; readonly end: PhysAddr }[];
 }
 
 /**
@@ -177,7 +179,7 @@ export function machineSpec(nodes: readonly NodeInCode[], name = 'machine'): Mac
     arch: 'x86_64',
     hypervisor: null,
     memory: nodes.flatMap((n) => n.memory.map((r) => ({ base: r.start, size: r.end - r.start, nid: n.nid, hotpluggable: false, mirror: false }))),
-    pmem: [],
+    pmem: nodes.flatMap((n) => (n.pmem ?? []).map((r) => ({ base: r.start, size: r.end - r.start, nid: n.nid }))),
     reserved: null,
     dmaReservePages: null,
     nodes: nodes.map((n) => ({ nid: n.nid, cpus: n.cpus })),

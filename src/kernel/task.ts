@@ -1,6 +1,6 @@
 // Kernel operations as tasks: generators that yield wherever another CPU could interleave —
-// lock operations, reads and writes of shared state, and measured work. The drivers (run now;
-// explore and time later) decide which task steps next; the task code is the same for all.
+// lock operations, reads and writes of shared state, and measured work. The drivers (run, explore
+// and time) decide which task steps next; the task code is the same for all.
 import type { Lock, PercpuRwSem, SeqLock, SpinLock, Mutex } from './locks.js';
 import type { Zone } from './mmzone.js';
 
