@@ -21,7 +21,9 @@ import { profileForOption } from '../dist/profiles/profile.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const json = process.argv.includes('--json');
-const log = (s) => { if (!json) process.stderr.write(s + '\n'); };
+const log = (s) => {
+  if (!json) process.stderr.write(s + '\n');
+};
 
 const KERNEL = '6.18';
 const PPS = 32768;
@@ -72,10 +74,12 @@ execFileSync('gcc', ['-O2', '-o', exe, join(here, 'memmap_ref.c')]);
 const s = writer.serialize([[ZONE, NID]]);
 const tmpl = s.templates[0][2].map((w) => `0x${w.toString(16)}`);
 const out = join(tmp, 'c.bin');
-const c = JSON.parse(
-  execFileSync(exe, [String(NPAGES), '0', String(s.recordBytes), String(s.lruOffset), String(s.baseLo), String(s.baseHi), ...tmpl, out], { encoding: 'utf8' }),
-);
-const hash = (bufs) => { const h = createHash('sha256'); for (const b of bufs) h.update(b); return h.digest('hex'); };
+const c = JSON.parse(execFileSync(exe, [String(NPAGES), '0', String(s.recordBytes), String(s.lruOffset), String(s.baseLo), String(s.baseHi), ...tmpl, out], { encoding: 'utf8' }));
+const hash = (bufs) => {
+  const h = createHash('sha256');
+  for (const b of bufs) h.update(b);
+  return h.digest('hex');
+};
 const tsHash = hash([...Array(SECTIONS).keys()].map((nr) => new Uint8Array(dense.sections.get(nr).records)));
 const cHash = hash([readFileSync(out)]);
 rmSync(tmp, { recursive: true, force: true });

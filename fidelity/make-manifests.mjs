@@ -2,7 +2,7 @@
 // numbers are memory-layout lines that mmsim must derive, which are inputs, and which it leaves
 // out and why. The selection is by line pattern (what the kernel prints in free_area_init and
 // around it), never by what mmsim prints. Run once per new log: node fidelity/make-manifests.mjs
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

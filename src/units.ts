@@ -42,4 +42,3 @@ export function rounddownPowOfTwo(n: number): number {
   while (p * 2 <= n) p *= 2;
   return p;
 }
-

@@ -81,11 +81,7 @@ nodes: [{ nid: 0, cpus: 2, memory: [{ start: 0, end: 6G }] }]
 `,
   );
   it('has DMA below 2 GiB and Normal above, no Device zone, 1 MiB pageblocks', () => {
-    expect(s.log.lines().slice(0, 3)).toEqual([
-      'Zone ranges:',
-      '  DMA      [mem 0x0000000000000000-0x000000007fffffff]',
-      '  Normal   [mem 0x0000000080000000-0x000000017fffffff]',
-    ]);
+    expect(s.log.lines().slice(0, 3)).toEqual(['Zone ranges:', '  DMA      [mem 0x0000000000000000-0x000000007fffffff]', '  Normal   [mem 0x0000000080000000-0x000000017fffffff]']);
     expect(pageblockNrPages(s.arch)).toBe(256);
     expect(s.arch.zones).not.toContain('Device');
   });

@@ -57,7 +57,8 @@ describe.skipIf(!have)('chmem x86_64_16g test driver', () => {
     const index = '4';
     const lsmem = runLsmem(['--sysroot', root, '--all', '--output=BLOCK,RANGE', '--raw'], {});
     errlog += lsmem.stderr;
-    const rangeStr = lsmem.stdout.split('\n')
+    const rangeStr = lsmem.stdout
+      .split('\n')
       .flatMap((l) => (l.startsWith(`${index} `) ? [l.slice(index.length + 1)] : []))
       .join('\n');
     expect(rangeStr).toBe('0x0000000020000000-0x0000000027ffffff');
@@ -90,24 +91,22 @@ describe.skipIf(!have)('chmem x86_64_16g test driver', () => {
 
   it('usage errors and size/range parsing', () => {
     expect(chmem('/', ['--sysroot', root, '-e'])).toEqual({
-      stdout: '', stderr: "chmem: bad usage\nTry 'chmem --help' for more information.\n", exitCode: 1,
+      stdout: '',
+      stderr: "chmem: bad usage\nTry 'chmem --help' for more information.\n",
+      exitCode: 1,
     });
-    expect(chmem('/', ['--sysroot', root, '-e', '-d', '0']).stderr)
-      .toBe('chmem: options --enable and --disable cannot be combined\n');
-    expect(chmem('/', ['--sysroot', root, '-x']).stderr)
-      .toBe("chmem: invalid option -- 'x'\nTry 'chmem --help' for more information.\n");
+    expect(chmem('/', ['--sysroot', root, '-e', '-d', '0']).stderr).toBe('chmem: options --enable and --disable cannot be combined\n');
+    expect(chmem('/', ['--sysroot', root, '-x']).stderr).toBe("chmem: invalid option -- 'x'\nTry 'chmem --help' for more information.\n");
     expect(chmem('/', ['--sysroot', root, '-e', '100M'])).toEqual({
-      stdout: '', stderr: 'chmem: Size must be aligned to memory block size (128M)\n', exitCode: 1,
+      stdout: '',
+      stderr: 'chmem: Size must be aligned to memory block size (128M)\n',
+      exitCode: 1,
     });
-    expect(chmem('/', ['--sysroot', root, '-e', '12X']).stderr)
-      .toBe("chmem: Failed to parse size: '12X': Invalid argument\n");
-    expect(chmem('/', ['--sysroot', root, '-d', '0x10-0x20']).stderr).toBe(
-      'chmem: Start address and (end address + 1) must be aligned to memory block size (128M)\n');
+    expect(chmem('/', ['--sysroot', root, '-e', '12X']).stderr).toBe("chmem: Failed to parse size: '12X': Invalid argument\n");
+    expect(chmem('/', ['--sysroot', root, '-d', '0x10-0x20']).stderr).toBe('chmem: Start address and (end address + 1) must be aligned to memory block size (128M)\n');
     expect(chmem('/', ['--sysroot', root, '-d', '-b', '7-3']).stderr).toBe('chmem: Invalid range: 7-3\n');
-    expect(chmem('/', ['--sysroot', root, '-e', '-z', 'foo', '-b', '0']).stderr)
-      .toBe("chmem: unknown memory zone: foo\nTry 'chmem --help' for more information.\n");
-    expect(chmem('/', ['--sysroot', join(tmp, 'none'), '-e', '0']))
-      .toEqual({ stdout: '', stderr: 'chmem: cannot open /sys/devices/system/memory: No such file or directory\n', exitCode: 1 });
+    expect(chmem('/', ['--sysroot', root, '-e', '-z', 'foo', '-b', '0']).stderr).toBe("chmem: unknown memory zone: foo\nTry 'chmem --help' for more information.\n");
+    expect(chmem('/', ['--sysroot', join(tmp, 'none'), '-e', '0'])).toEqual({ stdout: '', stderr: 'chmem: cannot open /sys/devices/system/memory: No such file or directory\n', exitCode: 1 });
     const help = chmem('/', ['--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain(' -h, --help               display this help\n');

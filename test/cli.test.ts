@@ -30,7 +30,12 @@ function expectOneLineError(r: ReturnType<typeof mmsim>, re: RegExp) {
 
 describe('mmsim boot errors', () => {
   it('a malformed node range in a log names file:line:column', () => {
-    const p = file('bad.log', ['[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP Debian 6.1.15-1', '[    0.000000] Early memory node ranges', '[    0.000000]   node   0: [mem 0x0000000000001000-0x00000000zz]'].join('\n'));
+    const p = file(
+      'bad.log',
+      ['[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP Debian 6.1.15-1', '[    0.000000] Early memory node ranges', '[    0.000000]   node   0: [mem 0x0000000000001000-0x00000000zz]'].join(
+        '\n',
+      ),
+    );
     expectOneLineError(mmsim('boot', '--from-dmesg', p), new RegExp(`^mmsim: ${p}:3:\\d+: expected`));
   });
   it('a log without node ranges says what is missing', () => {
@@ -47,10 +52,7 @@ describe('mmsim boot errors', () => {
     expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:3:\\d+: expected number`));
   });
   it('YAML with overlapping ranges names the second range', () => {
-    const p = file(
-      'overlap.yaml',
-      'kernel: "6.18"\nnodes:\n  - nid: 0\n    memory:\n      - { start: 0x100000, end: 4G }\n  - nid: 1\n    memory:\n      - { start: 3G, size: 4G }\n',
-    );
+    const p = file('overlap.yaml', 'kernel: "6.18"\nnodes:\n  - nid: 0\n    memory:\n      - { start: 0x100000, end: 4G }\n  - nid: 1\n    memory:\n      - { start: 3G, size: 4G }\n');
     expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:8:9: memory range .* overlaps`));
   });
   it('invalid YAML syntax is one line too', () => {
@@ -155,7 +157,10 @@ describe('mmsim page with a kernel .config and deferred pages', () => {
     const r = mmsim('page', p, '0x160000');
     expect(r.code).toBe(0);
     expect(r.out).toContain('# pfn 0x160000 (1441792): node 1, zone Normal, struct page initialized');
-    const k = file('k.config', 'CONFIG_64BIT=y\nCONFIG_NUMA=y\nCONFIG_NODES_SHIFT=6\nCONFIG_SMP=y\nCONFIG_NR_CPUS=64\nCONFIG_SPARSEMEM=y\nCONFIG_SPARSEMEM_VMEMMAP=y\nCONFIG_ZONE_DMA=y\nCONFIG_ZONE_DMA32=y\nCONFIG_ZONE_DEVICE=y\nCONFIG_MMU=y\n# CONFIG_NUMA_BALANCING is not set\n');
+    const k = file(
+      'k.config',
+      'CONFIG_64BIT=y\nCONFIG_NUMA=y\nCONFIG_NODES_SHIFT=6\nCONFIG_SMP=y\nCONFIG_NR_CPUS=64\nCONFIG_SPARSEMEM=y\nCONFIG_SPARSEMEM_VMEMMAP=y\nCONFIG_ZONE_DMA=y\nCONFIG_ZONE_DMA32=y\nCONFIG_ZONE_DEVICE=y\nCONFIG_MMU=y\n# CONFIG_NUMA_BALANCING is not set\n',
+    );
     const q = mmsim('page', p, '0x160000', '--kconfig', k);
     expect(q.code).toBe(0);
     // No memcg word, no aligned struct page: 56-byte records; node 1 << 58 | Normal (2) << 55.
@@ -178,7 +183,7 @@ describe('mmsim schema', () => {
 });
 
 describe('mmsim chmem', () => {
-  it('runs over a scenario\'s end state or a booted machine; a missing file or a --sysroot beside it is one line', () => {
+  it("runs over a scenario's end state or a booted machine; a missing file or a --sysroot beside it is one line", () => {
     // After the chmem scenario all of the dimm is online; memory32 stays EBUSY (exit 64: some done).
     const r = mmsim('chmem', join(root, 'examples/chmem.scenario.yaml'), '--disable', '-b', '32-33', '-v');
     expect(r.code).toBe(64);
@@ -194,14 +199,14 @@ describe('mmsim chmem', () => {
 });
 
 describe('mmsim run', () => {
-  it('runs the shipped QEMU scenarios with all their expects (the real 6.1 kernel\'s results)', () => {
+  it("runs the shipped QEMU scenarios with all their expects (the real 6.1 kernel's results)", () => {
     for (const f of ['examples/dimm.scenario.yaml', 'examples/dimm-zones.scenario.yaml', 'examples/virtio-mem.scenario.yaml', 'examples/nvdimm.scenario.yaml', 'examples/nvdimm-label.scenario.yaml']) {
       const r = mmsim('run', join(root, f));
       expect(r.err, f).toBe('');
       expect(r.code, f).toBe(0);
     }
   });
-  it('mmsim ndctl / daxctl over a machine or a scenario\'s end; an unknown command or a missing machine is one line', () => {
+  it("mmsim ndctl / daxctl over a machine or a scenario's end; an unknown command or a missing machine is one line", () => {
     const r = mmsim('ndctl', join(root, 'examples/qemu-2node-nvdimm.yaml'), 'list', '-Nu');
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out)).toEqual({ dev: 'namespace0.0', mode: 'raw', size: '2.00 GiB (2.15 GB)', sector_size: 512, blockdev: 'pmem0' });
@@ -219,11 +224,16 @@ describe('mmsim run', () => {
     const bad = file('badcmd.scenario.yaml', `machine: ${join(root, 'examples/qemu-2node.yaml')}\ncmdline: "memory_hotplug.memmap_on_memory=maybe"\nsteps:\n  - print: blocks\n`);
     expectOneLineError(mmsim('run', bad), /badcmd\.scenario\.yaml:2:10: memory_hotplug\.memmap_on_memory=maybe: expected Y, N or force/);
   });
-  it('--print lsmem shows the blocks as util-linux lsmem would read them from the machine\'s sysfs', () => {
+  it("--print lsmem shows the blocks as util-linux lsmem would read them from the machine's sysfs", () => {
     const r = mmsim('run', join(root, 'examples/dimm-zones.scenario.yaml'), '--print', 'lsmem');
     expect(r.code, r.err).toBe(0);
     const steps = r.out.split(/^##### /m).filter((s) => s.includes(': lsmem\n'));
-    const rows = (i: number) => (steps[i] ?? '').split('\n').slice(2).filter((l) => l.startsWith('0x')).map((l) => l.trim().split(/\s+/));
+    const rows = (i: number) =>
+      (steps[i] ?? '')
+        .split('\n')
+        .slice(2)
+        .filter((l) => l.startsWith('0x'))
+        .map((l) => l.trim().split(/\s+/));
     // After `online 32-35 online_kernel`: the 1 GiB dimm at 4 GiB is half online (blocks of 128 MiB).
     expect(rows(1)).toEqual([
       ['0x0000000000000000-0x000000007fffffff', '2G', 'online', 'yes', '0-15'],
@@ -239,12 +249,14 @@ describe('mmsim run', () => {
     ]);
     expect(steps[last]).toMatch(/Total online memory:\s+2\.1G\nTotal offline memory:\s+896M\n/);
   });
-  it('chmem and sysfs writes over a machine: chmem\'s messages and exit codes with the kernel\'s errno', () => {
+  it("chmem and sysfs writes over a machine: chmem's messages and exit codes with the kernel's errno", () => {
     const r = mmsim('run', join(root, 'examples/chmem.scenario.yaml'));
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     // memory32 is EBUSY in Normal (QEMU-ORACLE.md §4); chmem warns with strerror and goes on.
-    expect(r.out).toContain('Memory Block 33 (0x0000000108000000-0x000000010fffffff) disabled\nchmem: Memory Block 32 (0x0000000100000000-0x0000000107ffffff) disable failed: Device or resource busy\n');
+    expect(r.out).toContain(
+      'Memory Block 33 (0x0000000108000000-0x000000010fffffff) disabled\nchmem: Memory Block 32 (0x0000000100000000-0x0000000107ffffff) disable failed: Device or resource busy\n',
+    );
     expect(r.out).toContain('chmem: Could only disable 512M of memory\n');
     expect(r.out).toContain('chmem: Could only enable 768M of memory\n');
     const wrong = file('wrong-write.scenario.yaml', `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\nsteps:\n  - write: { path: memory0/state, value: online }\n`);
@@ -256,7 +268,10 @@ describe('mmsim run', () => {
     // v5.3's x86 arch_remove_memory takes page_zone() of the first struct page of the range; that
     // page was poisoned by sparse_add_section and never initialised because the memory never went
     // online. From 5.5 removal reads no struct page (spans shrink at offline, online sections only).
-    const scen = file('poison.scenario.yaml', `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\ndebug_vm: true\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - remove: { start: 4G, size: 1G }\n`);
+    const scen = file(
+      'poison.scenario.yaml',
+      `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\ndebug_vm: true\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - remove: { start: 4G, size: 1G }\n`,
+    );
     const old = mmsim('run', scen, '--kernel', '5.3');
     expect(old.code).toBe(1);
     // pfn 0x100000 * 64 bytes above x86_64's vmemmap base 0xffffea0000000000.
@@ -269,15 +284,26 @@ describe('mmsim run', () => {
   it('memory_hotplug.online_policy=auto-movable: MOVABLE while within auto_movable_ratio of early kernel memory', () => {
     // qemu-2node: node 1 has 262111 early DMA32 pages, so with the default ratio of 301% node 1
     // may hold floor(301 * 262111 / 100) = 788954 MOVABLE pages; both nodes together 1577712.
-    const machine = (extra: string) => file(`am${extra.length}.yaml`, readFileSync(join(root, 'examples', 'qemu-2node.yaml'), 'utf8') + `cmdline: "memory_hotplug.online_policy=auto-movable${extra}"\n`);
-    const steps = (m: string, third: string) => file(`am-${third}.scenario.yaml`, [
-      `machine: ${m}`, 'steps:',
-      '  - add: { node: 1, start: 4G, size: 1G }', '  - online: { blocks: 32-39 }',
-      '  - expect: { node: 1, zone: Movable, spanned: 262144, present: 262144, start_pfn: 1048576 }',
-      '  - add: { node: 1, start: 8G, size: 2G }', '  - online: { blocks: 64-79 }', // 786432 <= 788954
-      '  - expect: { node: 1, zone: Movable, present: 786432 }',
-      '  - add: { node: 1, start: 16G, size: 128M }', '  - online: { blocks: 128 }', // 819200 > 788954
-      third === 'Normal' ? '  - expect: { node: 1, zone: Normal, spanned: 32768, present: 32768, start_pfn: 4194304 }' : '  - expect: { node: 1, zone: Movable, present: 819200 }', ''].join('\n'));
+    const machine = (extra: string) =>
+      file(`am${extra.length}.yaml`, readFileSync(join(root, 'examples', 'qemu-2node.yaml'), 'utf8') + `cmdline: "memory_hotplug.online_policy=auto-movable${extra}"\n`);
+    const steps = (m: string, third: string) =>
+      file(
+        `am-${third}.scenario.yaml`,
+        [
+          `machine: ${m}`,
+          'steps:',
+          '  - add: { node: 1, start: 4G, size: 1G }',
+          '  - online: { blocks: 32-39 }',
+          '  - expect: { node: 1, zone: Movable, spanned: 262144, present: 262144, start_pfn: 1048576 }',
+          '  - add: { node: 1, start: 8G, size: 2G }',
+          '  - online: { blocks: 64-79 }', // 786432 <= 788954
+          '  - expect: { node: 1, zone: Movable, present: 786432 }',
+          '  - add: { node: 1, start: 16G, size: 128M }',
+          '  - online: { blocks: 128 }', // 819200 > 788954
+          third === 'Normal' ? '  - expect: { node: 1, zone: Normal, spanned: 32768, present: 32768, start_pfn: 4194304 }' : '  - expect: { node: 1, zone: Movable, present: 819200 }',
+          '',
+        ].join('\n'),
+      );
     expect(mmsim('run', steps(machine(''), 'Normal')).err).toBe('');
     // Not NUMA-aware: only the global ratio counts, and 819200 <= 1577712.
     const r = mmsim('run', steps(machine(' memory_hotplug.auto_movable_numa_aware=0'), 'Movable'));
@@ -292,17 +318,29 @@ describe('mmsim run', () => {
   it('--print json: zones and blocks after each step', () => {
     const r = mmsim('run', join(root, 'examples/dimm-zones.scenario.yaml'), '--print', 'json');
     expect(r.code, r.err).toBe(0);
-    const docs = r.out.split(/^##### /m).filter((t) => /^step \d+: json\n/.test(t)).map((t) => JSON.parse(t.slice(t.indexOf('\n') + 1)) as {
-      nodes: { nid: number; zones: { zone: string; zoneStartPfn: number; spannedPages: number; presentPages: number }[] }[];
-      blocks: { id: number; state: string; validZones: string; hotAdded: boolean; memoryGroup?: number }[];
-    });
+    const docs = r.out
+      .split(/^##### /m)
+      .filter((t) => /^step \d+: json\n/.test(t))
+      .map(
+        (t) =>
+          JSON.parse(t.slice(t.indexOf('\n') + 1)) as {
+            nodes: { nid: number; zones: { zone: string; zoneStartPfn: number; spannedPages: number; presentPages: number }[] }[];
+            blocks: { id: number; state: string; validZones: string; hotAdded: boolean; memoryGroup?: number }[];
+          },
+      );
     // Step 2 (online 32-35 online_kernel): the real 6.1 kernel's node 1 Normal, and the blocks.
     const normal = docs[1]?.nodes[1]?.zones.find((z) => z.zone === 'Normal');
     expect(normal).toMatchObject({ zoneStartPfn: 1048576, spannedPages: 131072, presentPages: 131072 });
     const b = docs[1]?.blocks ?? [];
     expect(b.filter((x) => x.hotAdded).map((x) => `${x.id}:${x.state}:${x.validZones}:${x.memoryGroup}`)).toEqual([
-      '32:online:Normal:0', '33:online:Normal:0', '34:online:Normal:0', '35:online:Normal:0',
-      '36:offline:Normal Movable:0', '37:offline:Normal Movable:0', '38:offline:Normal Movable:0', '39:offline:Normal Movable:0',
+      '32:online:Normal:0',
+      '33:online:Normal:0',
+      '34:online:Normal:0',
+      '35:online:Normal:0',
+      '36:offline:Normal Movable:0',
+      '37:offline:Normal Movable:0',
+      '38:offline:Normal Movable:0',
+      '39:offline:Normal Movable:0',
     ]);
   });
   it('adding memory to a node the machine lacks is one line naming the step', () => {
@@ -323,7 +361,10 @@ describe('mmsim run', () => {
       expect(r.err, k).toBe('');
       const zi = r.out.split(/^##### /m);
       // Node 1 is in /proc/zoneinfo only between the add and the removal; node 2 has CPUs and stays.
-      expect(zi.filter((t) => /\nNode 1, zone/.test(t)).map((t) => t.split(':')[0]), k).toEqual(['step 2', 'step 3', 'step 4', 'step 5', 'step 6']);
+      expect(
+        zi.filter((t) => /\nNode 1, zone/.test(t)).map((t) => t.split(':')[0]),
+        k,
+      ).toEqual(['step 2', 'step 3', 'step 4', 'step 5', 'step 6']);
     }
     // An offline node that is not hot-added to stays out; a wrong expect names the step.
     const wrong = file('node-wrong.scenario.yaml', `machine: ${m}\nsteps:\n  - expect: { node: 1, online: true }\n`);
@@ -331,7 +372,10 @@ describe('mmsim run', () => {
   });
   it('a failed expect is exit code 1 with file:line:col of the step; a bad scenario is exit 2', () => {
     const machine = join(root, 'examples', 'qemu-2node.yaml');
-    const bad = file('bad.scenario.yaml', `machine: ${machine}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - online: { blocks: 32, type: online_movable }\n  - expect: { node: 1, zone: Movable, spanned: 1 }\n`);
+    const bad = file(
+      'bad.scenario.yaml',
+      `machine: ${machine}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G }\n  - online: { blocks: 32, type: online_movable }\n  - expect: { node: 1, zone: Movable, spanned: 1 }\n`,
+    );
     const r = mmsim('run', bad);
     expect(r.code).toBe(1);
     expect(r.err.trim()).toBe(`mmsim: ${bad}:5:5: node 1 zone Movable spanned: expected 1, got 32768`);

@@ -189,7 +189,11 @@ describe('every command prints what it printed before the re-arrangement (issue 
   }
   const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Record<string, Recorded>;
   it('covers every recorded command', () => {
-    expect(commands().map((a) => a.join(' ')).sort()).toEqual(Object.keys(golden).sort());
+    expect(
+      commands()
+        .map((a) => a.join(' '))
+        .sort(),
+    ).toEqual(Object.keys(golden).sort());
   });
   it(`${list.length} commands, byte for byte`, { timeout: 900_000 }, async () => {
     const results = await runAll(list, 2);

@@ -16,13 +16,30 @@ const binom = (n: number, k: number): number => (k === 0 ? 1 : (binom(n - 1, k -
 
 describe('explore', () => {
   it('runs every interleaving: (a+b)! / (a! b!) for two tasks of a and b steps, the multinomial for three', () => {
-    for (const [a, b] of [[1, 1], [2, 3], [4, 4]] as const) {
-      const r = explore((): World => ({ tasks: [{ name: 'A', task: steps(a - 1) }, { name: 'B', task: steps(b - 1) }], checkers: [] }));
+    for (const [a, b] of [
+      [1, 1],
+      [2, 3],
+      [4, 4],
+    ] as const) {
+      const r = explore((): World => ({
+        tasks: [
+          { name: 'A', task: steps(a - 1) },
+          { name: 'B', task: steps(b - 1) },
+        ],
+        checkers: [],
+      }));
       expect(r.interleavings, `${a},${b}`).toBe(binom(a + b, a));
       expect(r.exhaustive).toBe(true);
       expect(r.violations).toEqual([]);
     }
-    const three = explore((): World => ({ tasks: [{ name: 'A', task: steps(1) }, { name: 'B', task: steps(1) }, { name: 'C', task: steps(2) }], checkers: [] }));
+    const three = explore((): World => ({
+      tasks: [
+        { name: 'A', task: steps(1) },
+        { name: 'B', task: steps(1) },
+        { name: 'C', task: steps(2) },
+      ],
+      checkers: [],
+    }));
     expect(three.interleavings).toBe(210); // 7! / (2! 2! 3!)
   });
 
@@ -40,7 +57,13 @@ describe('explore', () => {
       }
       const t1 = (): Task<number> => lockPair(a, b);
       const t2 = (): Task<number> => lockPair(b, a);
-      return { tasks: [{ name: 'T1', task: t1() }, { name: 'T2', task: t2() }], checkers: [] };
+      return {
+        tasks: [
+          { name: 'T1', task: t1() },
+          { name: 'T2', task: t2() },
+        ],
+        checkers: [],
+      };
     };
     const r = explore(make);
     const d = r.violations.find((v) => v.invariant === 'deadlock');
@@ -53,7 +76,7 @@ describe('explore', () => {
     expect(explore(make, { preemptionBound: 1 }).violations.map((v) => v.invariant)).toEqual(['deadlock']);
   });
 
-  it('finds sleeping under a spinlock in the kernel\'s words', () => {
+  it("finds sleeping under a spinlock in the kernel's words", () => {
     const make = (): World => {
       const s = new SpinLock('node 0 pgdat_resize_lock');
       function* t(): Task<number> {
@@ -62,7 +85,13 @@ describe('explore', () => {
         yield { op: 'spin_unlock_irqrestore', lock: s };
         return 0;
       }
-      return { tasks: [{ name: 'T', task: t() }, { name: 'U', task: steps(1) }], checkers: [] };
+      return {
+        tasks: [
+          { name: 'T', task: t() },
+          { name: 'U', task: steps(1) },
+        ],
+        checkers: [],
+      };
     };
     const r = explore(make);
     expect(r.violations.map((v) => [v.invariant, v.message])).toEqual([['might_sleep', 'BUG: sleeping function called from invalid context at memmap_init_range (cond_resched)']]);
@@ -70,7 +99,13 @@ describe('explore', () => {
   });
 
   it('random mode: the same seed gives the same result; a cap makes a search non-exhaustive', () => {
-    const make = (): World => ({ tasks: [{ name: 'A', task: steps(5) }, { name: 'B', task: steps(5) }], checkers: [] });
+    const make = (): World => ({
+      tasks: [
+        { name: 'A', task: steps(5) },
+        { name: 'B', task: steps(5) },
+      ],
+      checkers: [],
+    });
     const a = explore(make, { random: { runs: 20, seed: 7 } });
     expect(a).toEqual(explore(make, { random: { runs: 20, seed: 7 } }));
     expect(a).toMatchObject({ interleavings: 20, exhaustive: false });

@@ -12,13 +12,15 @@ import { cliPath } from './helpers.js';
 const mmsim = (...args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
 
 describe('mmsim explore seed-2019', () => {
-  it('prints each violated invariant\'s shortest trace with the locks held, the kernel\'s words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0', () => {
+  it("prints each violated invariant's shortest trace with the locks held, the kernel's words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0", () => {
     const bad = mmsim('explore', 'seed-2019', '--design', 'v5.3');
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/^poisoned struct page read \(memunmap B\): 2 steps\n {5}1 {2}memunmap B: start\n {5}2 {2}memunmap B: read struct page 1081344\n/);
     expect(bad.stdout).toMatch(/\nzone_spans_pfn: \d+ steps\n/);
     expect(bad.stdout).toMatch(/ {2}memunmap B: read struct page \d+ {2}\[holds mem_hotplug_lock, node 0 pgdat_resize_lock, node 0 zone Device span_seqlock\]\n/);
-    expect(bad.stdout).toMatch(/ {2}page:ffffea00040[0-9a-f]+ pfn:10[0-7][0-9a-f]{3} node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}replay: mmsim explore seed-2019 --design v5\.3\n/);
+    expect(bad.stdout).toMatch(
+      / {2}page:ffffea00040[0-9a-f]+ pfn:10[0-7][0-9a-f]{3} node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}replay: mmsim explore seed-2019 --design v5\.3\n/,
+    );
     expect(bad.stdout).toMatch(/\n\d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
     const j = JSON.parse(mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json').stdout) as Record<string, unknown> & { violations: { invariant: string; steps: number; trace: unknown[] }[] };
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['design', 'verdict', 'violations', 'interleavings', 'exhaustive', 'seconds']));
@@ -39,7 +41,10 @@ describe('mmsim explore seed-2019', () => {
       expect(replayed.status, inv).toBe(0);
       // The explore output's block for that invariant: its trace and message lines.
       const block = found.stdout.split(/\n(?=\S)/).find((b) => b.startsWith(`${inv}: `)) ?? '';
-      const body = block.split('\n').filter((l) => /^ {2}( {0,3}\d+ {2}|page:|BUG:)/.test(l)).join('\n');
+      const body = block
+        .split('\n')
+        .filter((l) => /^ {2}( {0,3}\d+ {2}|page:|BUG:)/.test(l))
+        .join('\n');
       expect(replayed.stdout.trimEnd(), inv).toBe(body);
     }
     writeFileSync(join(dir, 'bad.json'), '{"scenario":"seed-2019"}');
@@ -58,14 +63,16 @@ describe('mmsim explore seed-2019', () => {
 
   it('one-line errors: an unknown scenario, design, config or walker', () => {
     expect(mmsim('explore', 'seed-2020').stderr).toBe('mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection\n');
-    expect(mmsim('explore', 'seed-2019', '--design', 'bogus').stderr).toMatch(/^mmsim: --design bogus: expected a design \(v4\.19, v5\.3, serialize, seqlock, no-shrink, 6\.1, current\), a kernel release such as 6\.1, or a design file/);
+    expect(mmsim('explore', 'seed-2019', '--design', 'bogus').stderr).toMatch(
+      /^mmsim: --design bogus: expected a design \(v4\.19, v5\.3, serialize, seqlock, no-shrink, 6\.1, current\), a kernel release such as 6\.1, or a design file/,
+    );
     expect(mmsim('explore', 'seed-2019', '--config', 'x').stderr).toBe('mmsim: --config x: expected one of debug_vm, debug_vm_pgflags, no_debug_vm\n');
     expect(mmsim('explore', 'seed-2019', '--walker', 'x').stderr).toBe('mmsim: --walker x: expected one of compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone\n');
   });
 });
 
 describe('design files and mmsim designs / compare', () => {
-  it('a user design that only wraps its base\'s step behaves exactly like the base; the shipped example stops the zone_spans_pfn race', () => {
+  it("a user design that only wraps its base's step behaves exactly like the base; the shipped example stops the zone_spans_pfn race", () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-design-'));
     const file = join(dir, 'same.mjs');
     writeFileSync(file, "export default { name: 'same-as-v5.3', base: 'v5.3', steps: { *memmap_init_zone_device(api, ...args) { yield* api.base(...args); } } };\n");
@@ -74,17 +81,27 @@ describe('design files and mmsim designs / compare', () => {
     expect(mine.design).toBe('same-as-v5.3');
     expect(mine.violations).toEqual(base.violations);
     expect(mine.interleavings).toBe(base.interleavings);
-    const rows = JSON.parse(mmsim('compare', 'seed-2019', '--designs', 'v5.3,examples/designs/dont-shrink-zone-device.mjs', '--time', 'none', '--json').stdout) as { design: string; invariants: string }[];
+    const rows = JSON.parse(mmsim('compare', 'seed-2019', '--designs', 'v5.3,examples/designs/dont-shrink-zone-device.mjs', '--time', 'none', '--json').stdout) as {
+      design: string;
+      invariants: string;
+    }[];
     expect(rows.map((r) => r.design)).toEqual(['v5.3', 'dont-shrink-zone-device']);
     expect(rows[0]?.invariants).toContain('zone_spans_pfn');
     expect(rows[1]?.invariants).not.toContain('zone_spans_pfn');
     writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'x', base: 'v5.3', steps: { not_a_step: function* () {} } };\n");
-    expect(mmsim('explore', 'seed-2019', '--design', join(dir, 'bad.mjs')).stderr).toMatch(/^mmsim: .*bad\.mjs: step not_a_step is not one a design may replace \(memmap_init_zone_device, shrink_zone_span\); mmsim designs lists them\n$/);
+    expect(mmsim('explore', 'seed-2019', '--design', join(dir, 'bad.mjs')).stderr).toMatch(
+      /^mmsim: .*bad\.mjs: step not_a_step is not one a design may replace \(memmap_init_zone_device, shrink_zone_span\); mmsim designs lists them\n$/,
+    );
   }, 240_000);
 
   it('designs lists the built-ins and the replaceable steps; --diff shows what differs', () => {
     const list = mmsim('designs').stdout;
-    expect(list.split('\n').filter((l) => /^\S/.test(l) && !l.startsWith('Steps')).map((l) => l.split(' ')[0])).toEqual(['v4.19', 'v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current']);
+    expect(
+      list
+        .split('\n')
+        .filter((l) => /^\S/.test(l) && !l.startsWith('Steps'))
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['v4.19', 'v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current']);
     expect(list).toContain('base v5.3; zoneDeviceInitUnderLock=true');
     expect(list).toContain('base v5.3; step memmap_init_zone_device');
     expect(list).toMatch(/\n {2}shrink_zone_span\n/);
@@ -116,7 +133,12 @@ describe('mmsim explore SCENARIO-FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-conc-'));
     writeFileSync(join(dir, 'none.scenario.yaml'), 'machine: ' + join(process.cwd(), 'examples/qemu-2node.yaml') + '\nsteps:\n  - add: { node: 1, start: 4G, size: 128M }\n');
     expect(mmsim('explore', join(dir, 'none.scenario.yaml')).stderr).toMatch(/none\.scenario\.yaml: no concurrent block to explore; add a step `concurrent: \[ \.\.\. \]`/);
-    writeFileSync(join(dir, 'after.scenario.yaml'), 'machine: ' + join(process.cwd(), 'examples/qemu-2node.yaml') + '\nsteps:\n  - concurrent:\n      - add: { node: 1, start: 4G, size: 128M }\n      - add: { node: 1, start: 0x108000000, size: 128M }\n  - online: { blocks: 32 }\n');
+    writeFileSync(
+      join(dir, 'after.scenario.yaml'),
+      'machine: ' +
+        join(process.cwd(), 'examples/qemu-2node.yaml') +
+        '\nsteps:\n  - concurrent:\n      - add: { node: 1, start: 4G, size: 128M }\n      - add: { node: 1, start: 0x108000000, size: 128M }\n  - online: { blocks: 32 }\n',
+    );
     expect(mmsim('explore', join(dir, 'after.scenario.yaml')).stderr).toMatch(/after\.scenario\.yaml:6:5: explore stops at the concurrent block; move this step before it or into it\n$/);
   }, 240_000);
 });

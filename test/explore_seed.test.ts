@@ -8,7 +8,10 @@ import { explore, type ExploreResult, type MakeWorld } from '../src/drivers/expl
 import { type BuiltinScenario, type DebugConfig } from '../src/designs/builtin_scenarios.js';
 import { builtinWorld } from '../src/drivers/scenario_world.js';
 
-const world = (scenario: BuiltinScenario, design: string, config: DebugConfig = 'debug_vm'): MakeWorld => (ctx) => builtinWorld({ scenario, design, config }, ctx);
+const world =
+  (scenario: BuiltinScenario, design: string, config: DebugConfig = 'debug_vm'): MakeWorld =>
+  (ctx) =>
+    builtinWorld({ scenario, design, config }, ctx);
 const verdicts = (r: ExploreResult): Record<string, number> => Object.fromEntries(r.violations.map((v) => [v.invariant, v.schedule.length]));
 const A = { first: 0x100000, end: 0x108000 }; // namespace A's pfns in seed-2019 (B follows)
 
@@ -59,7 +62,7 @@ describe('seed-2019', () => {
 });
 
 describe('seed-2019-hotplug and seed-2019-subsection', () => {
-  it('hot-added RAM: no-shrink, 6.1 and current exhaustively ok; v5.3, serialize and seqlock read the offline block\'s poisoned memmap in the span search', () => {
+  it("hot-added RAM: no-shrink, 6.1 and current exhaustively ok; v5.3, serialize and seqlock read the offline block's poisoned memmap in the span search", () => {
     for (const d of ['no-shrink', '6.1', 'current']) {
       const r = explore(world('seed-2019-hotplug', d));
       expect(r.violations, d).toEqual([]);
@@ -68,7 +71,10 @@ describe('seed-2019-hotplug and seed-2019-subsection', () => {
     for (const d of ['v5.3', 'serialize', 'seqlock']) {
       const r = explore(world('seed-2019-hotplug', d));
       expect(Object.keys(verdicts(r)), d).toEqual(['poisoned struct page read (offline+remove B)']);
-      expect(r.violations[0]?.trace.every((s) => s.name === 'offline+remove B'), d).toBe(true);
+      expect(
+        r.violations[0]?.trace.every((s) => s.name === 'offline+remove B'),
+        d,
+      ).toBe(true);
     }
   });
 
@@ -114,13 +120,18 @@ describe('kernel config', () => {
     expect(pg.violations[0]?.message).toBe('page:ffffea0004200000 is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))');
     const distro = explore(world('seed-2019', 'v5.3', 'no_debug_vm'));
     expect(distro.violations.map((v) => v.invariant)).toEqual(['device pages outside zone span', 'stale struct page read (memunmap B)']);
-    expect(distro.violations[0]?.message).toMatch(/^pfn 0x10[0-7][0-9a-f]{3} of pmem0 initialised for node 0 zone Device lies outside its span \[ 100000 - 10[0-7][0-9a-f]{3} \] \(CONFIG_DEBUG_VM off: the kernel reports nothing\)$/);
+    expect(distro.violations[0]?.message).toMatch(
+      /^pfn 0x10[0-7][0-9a-f]{3} of pmem0 initialised for node 0 zone Device lies outside its span \[ 100000 - 10[0-7][0-9a-f]{3} \] \(CONFIG_DEBUG_VM off: the kernel reports nothing\)$/,
+    );
     expect(explore(world('seed-2019', '6.1', 'no_debug_vm')).violations).toEqual([]);
   }, 120_000);
 });
 
 describe('pfn walkers as concurrent tasks (one preemption: a walker multiplies the interleavings)', () => {
-  const withWalker = (scenario: BuiltinScenario, design: string, walker: 'kpageflags' | 'memory_failure'): MakeWorld => (ctx) => builtinWorld({ scenario, design, walkers: [walker] }, ctx);
+  const withWalker =
+    (scenario: BuiltinScenario, design: string, walker: 'kpageflags' | 'memory_failure'): MakeWorld =>
+    (ctx) =>
+      builtinWorld({ scenario, design, walkers: [walker] }, ctx);
   it("kpageflags: v5.3's pfn_to_online_page takes A's pfns in a section shared with online RAM for online ones and reads their poisoned struct pages; 6.1's SECTION_TAINT_ZONE_DEVICE check does not", () => {
     const bad = explore(withWalker('seed-2019-subsection', 'v5.3', 'kpageflags'), { preemptionBound: 1 });
     const v = bad.violations.find((x) => x.invariant === 'poisoned struct page read (kpageflags)');
@@ -133,7 +144,10 @@ describe('pfn walkers as concurrent tasks (one preemption: a walker multiplies t
   it('memory_failure: get_dev_pagemap finds the pgmap before memmap_init_zone_device has reached the pfn, on 6.1 as on v5.3', () => {
     for (const d of ['v5.3', '6.1']) {
       const r = explore(withWalker('seed-2019', d, 'memory_failure'), { preemptionBound: 1 });
-      expect(r.violations.some((x) => x.invariant === 'poisoned struct page read (memory_failure)'), d).toBe(true);
+      expect(
+        r.violations.some((x) => x.invariant === 'poisoned struct page read (memory_failure)'),
+        d,
+      ).toBe(true);
     }
   }, 300_000);
 });

@@ -9,12 +9,8 @@ import { bootMachine, loadMachine } from '../src/drivers/run.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import { validZones } from '../src/kernel/memory_hotplug.js';
-import { Machine } from '../src/kernel/machine.js';
-import { memoryDevInit } from '../src/kernel/memory_block.js';
+import type { Machine } from '../src/kernel/machine.js';
 import type { MachineSpec } from '../src/kernel/machine_spec.js';
-import { memmapBoot } from '../src/kernel/memmap_init.js';
-import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageWriterFor } from '../src/kernel/memmap_source.js';
 import { sharedData } from './helpers.js';
 
 export const golden = join(sharedData, '..', 'qemu-oracle', 'golden');

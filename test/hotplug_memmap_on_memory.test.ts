@@ -8,15 +8,13 @@ import { mightSleepChecker, type Checker } from '../src/kernel/debug.js';
 import type { Task } from '../src/kernel/task.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
 import { addMemory, memmapOnMemoryPages, offlineBlock, onlineBlock, removeMemory } from '../src/kernel/memory_hotplug.js';
-import { Machine, type HotplugDevice } from '../src/kernel/machine.js';
-import { memoryDevInit } from '../src/kernel/memory_block.js';
+import type { Machine } from '../src/kernel/machine.js';
+import { type HotplugDevice } from '../src/kernel/machine.js';
 import { pageFlagBits, pageFlagsField, pageFlagsLayout } from '../src/kernel/page_layout.js';
-import { memmapBoot } from '../src/kernel/memmap_init.js';
-import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageConfigFor, pageWriterFor } from '../src/kernel/memmap_source.js';
+import { pageConfigFor } from '../src/kernel/memmap_source.js';
 import { procIomem } from '../src/formats/iomem.js';
-import { bootMachine, loadMachine, boot } from '../src/drivers/run.js';
-import { bootYaml, machineYaml, root, sharedData, zone } from './helpers.js';
+import { bootMachine, loadMachine } from '../src/drivers/run.js';
+import { machineYaml, root, sharedData, zone } from './helpers.js';
 import { join } from 'node:path';
 
 const G = 2 ** 30;
@@ -33,7 +31,7 @@ function qemu(kernel: string, cmdline: string, poison = false): Machine {
 
 function run(m: Machine, task: Task<number>, extra: Checker[] = []): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m), ...extra]);
-  const id = s.spawn('op', task as Task<unknown>);
+  const id = s.spawn('op', task);
   s.runInOrder();
   expect(s.violations.map((v) => v.message)).toEqual([]);
   return s.result(id) as number;
@@ -77,7 +75,10 @@ describe('memory_hotplug.memmap_on_memory', () => {
     expect(a.vmemmapPages.size).toBe(0);
     const b = qemu('6.18', 'memory_hotplug.memmap_on_memory=1');
     expect(run(b, addMemory(b, 1, 4 * G, 2 * M128))).toBe(0);
-    expect([...b.vmemmapPages]).toEqual([[32, 512], [33, 512]]);
+    expect([...b.vmemmapPages]).toEqual([
+      [32, 512],
+      [33, 512],
+    ]);
     for (const id of [32, 33]) expect(run(b, onlineBlock(b, id, 'online_movable'))).toBe(0);
     expect(zone(b.state, 1, 'Movable')).toMatchObject({ presentPages: 65536, managedPages: 65536 - 1024 });
     // 6.18 from 6.12 on: PageOffline at hotplug init is cleared again for the vmemmap pages.
@@ -119,7 +120,11 @@ describe('memory_hotplug.memmap_on_memory', () => {
   });
 
   it('the vmemmap pages are initialised outside mem_hotplug_lock before 6.6, inside from 6.6 on', () => {
-    for (const [kernel, held] of [['6.1', false], ['6.6', true], ['6.18', true]] as const) {
+    for (const [kernel, held] of [
+      ['6.1', false],
+      ['6.6', true],
+      ['6.18', true],
+    ] as const) {
       const m = qemu(kernel, 'memory_hotplug.memmap_on_memory=1');
       expect(run(m, addMemory(m, 1, 4 * G, M128))).toBe(0);
       const seen: boolean[] = [];
@@ -135,17 +140,28 @@ describe('memory_hotplug.memmap_on_memory', () => {
 
 describe('move_pfn_range_to_zone locking per profile', () => {
   it('pgdat_resize_lock and the zone span seqlock up to 5.13, none from 5.14 (27cacaad16c5)', () => {
-    for (const [kernel, locked] of [['5.3', true], ['5.12', true], ['5.14', false], ['6.1', false]] as const) {
+    for (const [kernel, locked] of [
+      ['5.3', true],
+      ['5.12', true],
+      ['5.14', false],
+      ['6.1', false],
+    ] as const) {
       const m = qemu(kernel, '');
       expect(run(m, addMemory(m, 1, 4 * G, M128))).toBe(0);
       const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
-      s.spawn('online', onlineBlock(m, 32, 'online_movable') as Task<unknown>);
+      s.spawn('online', onlineBlock(m, 32, 'online_movable'));
       s.runInOrder();
-      expect(s.trace.some((t) => t.op === 'spin_lock_irqsave'), kernel).toBe(locked);
-      expect(s.trace.some((t) => t.op === 'write_seqlock'), kernel).toBe(locked);
+      expect(
+        s.trace.some((t) => t.op === 'spin_lock_irqsave'),
+        kernel,
+      ).toBe(locked);
+      expect(
+        s.trace.some((t) => t.op === 'write_seqlock'),
+        kernel,
+      ).toBe(locked);
     }
   });
-  it('set_pfnblock_flags_mask asserts zone_spans_pfn in the kernel\'s words', () => {
+  it("set_pfnblock_flags_mask asserts zone_spans_pfn in the kernel's words", () => {
     const m = qemu('6.1', '');
     const z = zone(m.state, 1, 'Movable');
     const task = (function* (): Task<number> {
@@ -153,7 +169,7 @@ describe('move_pfn_range_to_zone locking per profile', () => {
       return 0;
     })();
     const s = new Scheduler(hotplugCheckers(m));
-    s.spawn('bad', task as Task<unknown>);
+    s.spawn('bad', task);
     s.runInOrder();
     expect(s.violations[0]?.message).toBe('page:ffffea0004000000 pfn:100000 node 1 zone Movable; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))');
   });
@@ -226,15 +242,27 @@ describe('/proc/iomem', () => {
     const top = (t: string): string[] => t.split('\n').filter((l) => /^[0-9a-f]+-[0-9a-f]+ : (System RAM|Reserved|ACPI Tables|ACPI Non-volatile Storage)$/.test(l));
     expect(top(procIomem(m))).toEqual(top(live));
   });
-  it('a machine file\'s e820 table: names by type', () => {
-    const m = machineYaml('6.1', `e820:\n  - { start: 0, end: 0x1000, type: reserved }\n  - { start: 0x1000, end: 0x9fc00, type: usable }\n  - { start: 0x9fc00, end: 0x100000, type: reserved }\n  - { start: 0x100000, end: 0x7ffdf000, type: usable }\n  - { start: 0x7ffdf000, end: 0x80000000, type: ACPI NVS }\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x7ffdf000 }] }\n`, { memmapBoot: false });
-    expect(procIomem(m)).toBe('00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n0009fc00-000fffff : Reserved\n00100000-7ffdefff : System RAM\n7ffdf000-7fffffff : ACPI Non-volatile Storage\n');
+  it("a machine file's e820 table: names by type", () => {
+    const m = machineYaml(
+      '6.1',
+      `e820:\n  - { start: 0, end: 0x1000, type: reserved }\n  - { start: 0x1000, end: 0x9fc00, type: usable }\n  - { start: 0x9fc00, end: 0x100000, type: reserved }\n  - { start: 0x100000, end: 0x7ffdf000, type: usable }\n  - { start: 0x7ffdf000, end: 0x80000000, type: ACPI NVS }\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x7ffdf000 }] }\n`,
+      { memmapBoot: false },
+    );
+    expect(procIomem(m)).toBe(
+      '00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n0009fc00-000fffff : Reserved\n00100000-7ffdefff : System RAM\n7ffdf000-7fffffff : ACPI Non-volatile Storage\n',
+    );
   });
   it('mmsim run --print iomem: the System RAM lines the real 6.1 guest showed (golden nvdimm report), then the dimm', async () => {
     const { execFileSync } = await import('node:child_process');
     const out = execFileSync(process.execPath, [join(root, 'dist/cli/main.js'), 'run', join(root, 'examples/dimm.scenario.yaml'), '--print', 'iomem'], { encoding: 'utf8' });
     const golden = join(sharedData, '..', 'qemu-oracle', 'golden', 'nvdimm', 'steps.txt');
-    const ram = [...new Set(readFileSync(golden, 'utf8').split('\n').filter((l) => /^[0-9a-f]+-[0-9a-f]+ : System RAM$/.test(l)))];
+    const ram = [
+      ...new Set(
+        readFileSync(golden, 'utf8')
+          .split('\n')
+          .filter((l) => /^[0-9a-f]+-[0-9a-f]+ : System RAM$/.test(l)),
+      ),
+    ];
     expect(ram).toHaveLength(2);
     expect(out).toContain(`##### step 1: iomem\n${ram.join('\n')}\n100000000-13fffffff : System RAM\n#####`);
   });
@@ -251,7 +279,7 @@ describe('offlining boot memory', () => {
     expect(run(b, offlineBlock(b, 15))).toBe(0);
     expect(before - zone(b.state, 1, 'DMA32').presentPages).toBe(0x7ffdf - 0x78000);
   });
-  it('memblock-reserved pages make boot memory unmovable: EBUSY where a reserved range lies, or once the zone\'s reserved pages could not fit the rest', () => {
+  it("memblock-reserved pages make boot memory unmovable: EBUSY where a reserved range lies, or once the zone's reserved pages could not fit the rest", () => {
     const b = qemu('5.3', '');
     const z = zone(b.state, 1, 'DMA32');
     const reserved = z.presentPages - (z.managedPages ?? 0);
@@ -260,7 +288,11 @@ describe('offlining boot memory', () => {
     // Only block 15 is left online (32735 pages): it must keep the zone's reserved pages.
     expect(run(b, offlineBlock(b, 15))).toBe(-16);
     expect(z.managedPages).toBeGreaterThanOrEqual(0);
-    const m = machineYaml('6.1', 'reserved: [{ start: 0x48000000, size: 0x200000 }]\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x80000000 }] }\n', { memmapBoot: false });
+    const m = machineYaml(
+      '6.1',
+      'reserved: [{ start: 0x48000000, size: 0x200000 }]\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x80000000 }] }\n',
+      { memmapBoot: false },
+    );
     expect(run(m, offlineBlock(m, 9))).toBe(-16);
     expect(run(m, offlineBlock(m, 10))).toBe(0);
   });
@@ -268,7 +300,10 @@ describe('offlining boot memory', () => {
 
 describe('try_offline_node', () => {
   it('v5.3 takes a CPU-less node offline while a never-onlined block of it is still present (its node span is empty); the fix keeps it online', () => {
-    for (const [kernel, online] of [['5.3', false], ['6.1', true]] as const) {
+    for (const [kernel, online] of [
+      ['5.3', false],
+      ['6.1', true],
+    ] as const) {
       const m = machineYaml(kernel, 'nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 0, memory: [] }\n', { memmapBoot: false });
       expect(run(m, addMemory(m, 1, 4 * G, M128))).toBe(0);
       expect(run(m, addMemory(m, 1, 5 * G, M128))).toBe(0);

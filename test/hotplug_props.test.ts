@@ -6,13 +6,7 @@ import { Scheduler } from '../src/drivers/scheduler.js';
 import { mightSleepChecker } from '../src/kernel/debug.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory, type OnlineType } from '../src/kernel/memory_hotplug.js';
-import { Machine } from '../src/kernel/machine.js';
-import { memoryDevInit } from '../src/kernel/memory_block.js';
-import { memmapBoot } from '../src/kernel/memmap_init.js';
-import { DenseMemmap } from '../src/memmap/dense.js';
-import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageWriterFor } from '../src/kernel/memmap_source.js';
-import type { MemmapStore } from '../src/memmap/store.js';
+import type { Machine } from '../src/kernel/machine.js';
 import { machineYaml } from './helpers.js';
 
 type Op =
@@ -27,7 +21,11 @@ const FIRST_HOT = 32; // hot-added blocks from 4 GiB
 const hotBlock = fc.integer({ min: FIRST_HOT, max: FIRST_HOT + 7 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('add' as const), node: fc.nat(1), block: hotBlock, n: fc.integer({ min: 1, max: 4 }), device: fc.constantFrom('dimm' as const, 'virtio-mem' as const) }),
-  fc.record({ op: fc.constant('online' as const), block: fc.oneof(hotBlock, hotBlock, fc.integer({ min: 0, max: 23 })), type: fc.constantFrom('online' as const, 'online_kernel' as const, 'online_movable' as const) }),
+  fc.record({
+    op: fc.constant('online' as const),
+    block: fc.oneof(hotBlock, hotBlock, fc.integer({ min: 0, max: 23 })),
+    type: fc.constantFrom('online' as const, 'online_kernel' as const, 'online_movable' as const),
+  }),
   fc.record({ op: fc.constant('offline' as const), block: fc.oneof(hotBlock, hotBlock, fc.integer({ min: 0, max: 23 })) }),
   fc.record({ op: fc.constant('remove' as const), block: hotBlock, n: fc.integer({ min: 1, max: 4 }) }),
 );

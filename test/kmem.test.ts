@@ -2,23 +2,8 @@
 // struct page printing), checked against crash's documented sample (help.c) and against output of
 // crash's own print statements, and a struct page worked out by hand in drgn's format.
 import { describe, expect, it } from 'vitest';
-import {
-  formatKmemN,
-  memoryBlockStateName,
-  memSectionStateLetters,
-  type KmemNBlock,
-  type KmemNInput,
-  type KmemNSection,
-  type KmemNZone,
-} from '../src/formats/kmem.js';
-import {
-  formatPage,
-  formatPages,
-  pageFieldsFromRaw,
-  xxdDump,
-  type PageFields,
-  type PageView,
-} from '../src/formats/page-print.js';
+import { formatKmemN, memoryBlockStateName, memSectionStateLetters, type KmemNBlock, type KmemNInput, type KmemNSection, type KmemNZone } from '../src/formats/kmem.js';
+import { formatPage, formatPages, pageFieldsFromRaw, xxdDump, type PageFields, type PageView } from '../src/formats/page-print.js';
 
 const zone = (index: number, name: string, spannedPages: number, startPfn: number): KmemNZone => ({
   index,

@@ -71,7 +71,7 @@ describe('mmsim serve', () => {
 });
 
 describe('the lab in Chromium', () => {
-  it('seed-2019 v5.3: at the violating step the Device zone bracket is drawn over the model\'s span, which no longer covers namespace A; the timelines open', async () => {
+  it("seed-2019 v5.3: at the violating step the Device zone bracket is drawn over the model's span, which no longer covers namespace A; the timelines open", async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(`${lab.url}?scenario=seed-2019&design=v5.3`);
     await page.waitForFunction(() => window.__mmsimLab?.ready === true, undefined, { timeout: 180_000 });
@@ -79,7 +79,10 @@ describe('the lab in Chromium', () => {
     await page.waitForFunction(() => window.__mmsimLab.step === window.__mmsimLab.stepCount && window.__mmsimLab.stepCount > 0);
     const h = await page.evaluate(() => window.__mmsimLab);
     // The model's own answer for that step, fetched independently of the page.
-    const trace = (await (await fetch(`${lab.url}api/trace?scenario=seed-2019&design=v5.3`)).json()) as { violationStep: number; steps: { state: { nodes: { zones: { name: string; start: number; end: number }[] }[]; pgmaps: { name: string; start: number; end: number }[] } }[] };
+    const trace = (await (await fetch(`${lab.url}api/trace?scenario=seed-2019&design=v5.3`)).json()) as {
+      violationStep: number;
+      steps: { state: { nodes: { zones: { name: string; start: number; end: number }[] }[]; pgmaps: { name: string; start: number; end: number }[] } }[];
+    };
     expect(h.step).toBe(trace.violationStep);
     const zone = trace.steps[trace.violationStep]?.state.nodes[0]?.zones.find((z) => z.name === 'Device');
     const a = trace.steps[trace.violationStep]?.state.pgmaps.find((p) => p.name === 'pmem0');
@@ -104,7 +107,7 @@ describe('the lab in Chromium', () => {
     await page.close();
   }, 240_000);
 
-  it('plays an example scenario with zoneinfo and lsmem, and shows a bad scenario file\'s error as one line with file:line:col', async () => {
+  it("plays an example scenario with zoneinfo and lsmem, and shows a bad scenario file's error as one line with file:line:col", async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(`${lab.url}?scenario=dimm.scenario.yaml`);
     await page.waitForFunction(() => window.__mmsimLab?.ready === true && window.__mmsimLab.mode === 'scenario', undefined, { timeout: 180_000 });

@@ -76,7 +76,7 @@ describe('zone span seqlock', () => {
 });
 
 describe('might_sleep', () => {
-  it('sleeping under pgdat_resize_lock (irq-off spinlock) is reported in the kernel\'s words', () => {
+  it("sleeping under pgdat_resize_lock (irq-off spinlock) is reported in the kernel's words", () => {
     const resize = new SpinLock('pgdat_resize_lock');
     const dev = new Mutex('device_hotplug_lock');
     const s = new Scheduler();
@@ -89,9 +89,7 @@ describe('might_sleep', () => {
     }
     s.spawn('bad', bad());
     s.runInOrder();
-    expect(s.violations.map((v) => v.message)).toEqual([
-      'BUG: sleeping function called from invalid context at mm/mm_init.c:memmap_init_range (cond_resched)',
-    ]);
+    expect(s.violations.map((v) => v.message)).toEqual(['BUG: sleeping function called from invalid context at mm/mm_init.c:memmap_init_range (cond_resched)']);
   });
 
   it('the run driver runs tasks one after another and reports a deadlock in one line', () => {

@@ -89,7 +89,10 @@ function installed(args: readonly string[], dir: string): string {
 
 /** "label: value" pairs of a summary, whatever the padding. */
 function summaryPairs(text: string): string[][] {
-  return text.trimEnd().split('\n').map((l) => l.split(/:\s+/));
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(/:\s+/));
 }
 
 describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dump)', () => {
@@ -117,11 +120,7 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
     '0x0000000140000000-0x000000017fffffff 1073741824 offline           20-23',
   ];
   // print_summary() with -b: "%-32s %15"PRIu64.
-  const bytesSummary = [
-    'Memory block size:                     268435456',
-    'Total online memory:                  5100273664',
-    'Total offline memory:                 1342177280',
-  ];
+  const bytesSummary = ['Memory block size:                     268435456', 'Total online memory:                  5100273664', 'Total offline memory:                 1342177280'];
 
   it('--bytes prints SIZE and the summary in bytes', () => {
     const r = runLsmem(['--bytes', '--sysroot', s390()], {});
@@ -131,9 +130,7 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
 
   it.skipIf(!haveInstalled)('--bytes table matches lsmem 2.38', () => {
     expect(runLsmem(['-b', '--summary=never', '--sysroot', s390()], {}).stdout).toBe(installed(['-b', '--summary=never'], s390()));
-    expect(runLsmem(['-b', '-a', '-o', '+NODE,ZONES', '--summary=never', '--sysroot', s390()], {}).stdout).toBe(
-      installed(['-b', '-a', '-o', '+NODE,ZONES', '--summary=never'], s390()),
-    );
+    expect(runLsmem(['-b', '-a', '-o', '+NODE,ZONES', '--summary=never', '--sysroot', s390()], {}).stdout).toBe(installed(['-b', '-a', '-o', '+NODE,ZONES', '--summary=never'], s390()));
   });
 
   it('--noheadings drops the header, and header widths no longer count', () => {
@@ -169,8 +166,7 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
 
   it('--pairs prints KEY="value" per cell, empty for no data, and no summary', () => {
     const r = runLsmem(['--pairs', '--sysroot', s390()], {});
-    const row = (range: string, size: string, state: string, removable: string, block: string): string =>
-      `RANGE="${range}" SIZE="${size}" STATE="${state}" REMOVABLE="${removable}" BLOCK="${block}"`;
+    const row = (range: string, size: string, state: string, removable: string, block: string): string => `RANGE="${range}" SIZE="${size}" STATE="${state}" REMOVABLE="${removable}" BLOCK="${block}"`;
     expect(r.stdout).toBe(
       [
         row('0x0000000000000000-0x000000006fffffff', '1.8G', 'online', 'yes', '0-6'),
@@ -242,7 +238,8 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
 
 describe('lsmem pieces', () => {
   it('size_to_human_string rounds to one decimal and drops ".0"', () => {
-    const G = 1n << 30n, M = 1n << 20n;
+    const G = 1n << 30n,
+      M = 1n << 20n;
     expect(sizeToHumanString(0n)).toBe('0B');
     expect(sizeToHumanString(128n * M)).toBe('128M');
     expect(sizeToHumanString(21n * 128n * M)).toBe('2.6G'); // 2.625G
@@ -298,8 +295,6 @@ describe('lsmem pieces', () => {
     );
     // Without /sys/firmware/memory the two columns are left out of --output-all.
     const plain: SysfsMemory = { blockSizeBytes: view.blockSizeBytes, blocks: view.blocks };
-    expect(lsmem(plain, ['--output-all', '--summary=never']).stdout.split('\n')[0]).toBe(
-      'RANGE                                 SIZE  STATE REMOVABLE BLOCK NODE  ZONES',
-    );
+    expect(lsmem(plain, ['--output-all', '--summary=never']).stdout.split('\n')[0]).toBe('RANGE                                 SIZE  STATE REMOVABLE BLOCK NODE  ZONES');
   });
 });

@@ -31,13 +31,7 @@ const machineArb = fc
       return `  - { nid: ${nid}, cpus: 1, memory: [${mem.join(', ')}] }`;
     });
     const reserved = m.reserved.map(([s, l]) => `  - { start: ${s * MiB}, size: ${l * MiB} }`);
-    const yaml = [
-      'dmaReservePages: 0',
-      `config: { deferredStructPageInit: ${m.deferred} }`,
-      ...(reserved.length ? ['reserved:', ...reserved] : ['reserved: []']),
-      'nodes:',
-      ...nodes,
-    ].join('\n');
+    const yaml = ['dmaReservePages: 0', `config: { deferredStructPageInit: ${m.deferred} }`, ...(reserved.length ? ['reserved:', ...reserved] : ['reserved: []']), 'nodes:', ...nodes].join('\n');
     return { kernel: m.kernel, yaml, poison: m.poison };
   });
 

@@ -26,7 +26,12 @@ type Op =
 const SECTIONS = 6;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('populate' as const), nr: fc.nat(SECTIONS - 1), fresh: fc.constantFrom('poisoned' as const, 'zeroed' as const, 'stale' as const) }),
-  fc.record({ op: fc.constant('populateMany' as const), nr: fc.nat(SECTIONS - 1), n: fc.integer({ min: 1, max: 3 }), fresh: fc.constantFrom('poisoned' as const, 'zeroed' as const, 'stale' as const) }),
+  fc.record({
+    op: fc.constant('populateMany' as const),
+    nr: fc.nat(SECTIONS - 1),
+    n: fc.integer({ min: 1, max: 3 }),
+    fresh: fc.constantFrom('poisoned' as const, 'zeroed' as const, 'stale' as const),
+  }),
   fc.record({ op: fc.constant('depopulate' as const), nr: fc.nat(SECTIONS - 1) }),
   fc.record({ op: fc.constant('init' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(3 * PPS), zone: fc.nat(4), nid: fc.nat(3) }),
   fc.record({ op: fc.constant('zero' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
@@ -126,7 +131,13 @@ describe('the SIMD bulk path', () => {
       return;
     }
     const w = makePageWriter(SOURCE);
-    for (const [start, len] of [[0, 1], [5, 3], [4095, 1], [100, 3996], [0, 4096]] as const) {
+    for (const [start, len] of [
+      [0, 1],
+      [5, 3],
+      [4095, 1],
+      [100, 3996],
+      [0, 4096],
+    ] as const) {
       const d = new DenseMemmap({ pagesPerSection: 4096, writer: w, seed: 9 });
       d.populateSection(3, 'stale');
       expect(d.sections.get(3)?.memory).toBeDefined();

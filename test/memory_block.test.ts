@@ -20,7 +20,10 @@ describe.skipIf(!existsSync(SYS))('the live machine', () => {
       .map((n) => {
         const dir = join(SYS, `memory${n}`);
         const f = (name: string) => readFileSync(join(dir, name), 'utf8').trim();
-        const node = readdirSync(dir).find((e) => /^node\d+$/.test(e))?.slice(4) ?? '?';
+        const node =
+          readdirSync(dir)
+            .find((e) => /^node\d+$/.test(e))
+            ?.slice(4) ?? '?';
         return `memory${n} ${f('phys_index')} ${f('state')} ${node} ${existsSync(join(dir, 'valid_zones')) ? f('valid_zones') : '?'}`;
       });
     expect(ours).toEqual(real);
@@ -74,9 +77,7 @@ nodes:
   it('v5.3: a block whose last section is half memory reads "none" (the walk leaves the zone span)', () => {
     // test_pages_in_a_zone checks zone_spans_pfn before page_zone: chunk 0x104000 lies past
     // Normal's end, so it returns 0 without reading the uninitialised tail struct pages.
-    const mb = memoryDevInit(
-      bootYaml('5.3', `dmaReservePages: 0\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 0x104000000 }] }]\n`),
-    );
+    const mb = memoryDevInit(bootYaml('5.3', `dmaReservePages: 0\nnodes: [{ nid: 0, memory: [{ start: 0x100000, end: 0x104000000 }] }]\n`));
     const last = mb.blocks[mb.blocks.length - 1];
     expect(last).toMatchObject({ id: 32, validZones: 'none' });
   });

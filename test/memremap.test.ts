@@ -7,22 +7,23 @@ import { Scheduler } from '../src/drivers/scheduler.js';
 import { mightSleepChecker, type Checker } from '../src/kernel/debug.js';
 import type { Task } from '../src/kernel/task.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
-import { Machine } from '../src/kernel/machine.js';
-import { memoryDevInit } from '../src/kernel/memory_block.js';
+import type { Machine } from '../src/kernel/machine.js';
 import { memremapPages, memunmapPages, pagePgmap, pgmapAddress } from '../src/kernel/memremap.js';
 import { VmemAltmap, type DevPagemap, type PgmapType } from '../src/kernel/dev_pagemap.js';
 import { structPageLayout } from '../src/kernel/page_layout.js';
-import { memmapBoot } from '../src/kernel/memmap_init.js';
-import { ExtentMemmap } from '../src/memmap/extent.js';
-import { pageConfigFor, pageWriterFor } from '../src/kernel/memmap_source.js';
+import { pageConfigFor } from '../src/kernel/memmap_source.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
-import { bootYaml, machineYaml, zone } from './helpers.js';
+import { machineYaml, zone } from './helpers.js';
 
 const G = 2 ** 30;
 const M = 2 ** 20;
 
 function qemu(kernel: string, poison = false): Machine {
-  return machineYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }], pmem: [{ start: 4G, size: 2G }] }\n`, { poison });
+  return machineYaml(
+    kernel,
+    `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }], pmem: [{ start: 4G, size: 2G }] }\n`,
+    { poison },
+  );
 }
 
 /** The nvdimm pfn device's altmap for --map=dev (nd_pfn_init / __nvdimm_setup_pfn, §7.3) of an aligned namespace. */
@@ -39,7 +40,7 @@ function pgmap(m: Machine, type: PgmapType, altmap: VmemAltmap | null, start = 4
 
 function run(m: Machine, task: Task<number>, extra: Checker[] = []): { rc: number; violations: string[] } {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m), ...extra]);
-  const id = s.spawn('op', task as Task<unknown>);
+  const id = s.spawn('op', task);
   s.runInOrder();
   return { rc: s.result(id) as number, violations: s.violations.map((v) => v.message) };
 }
@@ -136,7 +137,11 @@ describe('memremap_pages', () => {
 
 describe('memunmap_pages', () => {
   it('6.1: the Device span never shrinks (QEMU: still 524288 after destroy-namespace); v5.3 shrinks it', () => {
-    for (const [kernel, spanned] of [['6.1', 524288], ['6.18', 524288], ['5.3', 0]] as const) {
+    for (const [kernel, spanned] of [
+      ['6.1', 524288],
+      ['6.18', 524288],
+      ['5.3', 0],
+    ] as const) {
       const m = qemu(kernel);
       const { altmap } = mapDevAltmap(4 * G, 2 * G, 2 * M);
       const p = pgmap(m, 'generic', altmap);
@@ -148,7 +153,10 @@ describe('memunmap_pages', () => {
     }
   });
   it('with CONFIG_DEBUG_VM, v5.3 reads the never-initialised first page of an altmap range for its node (fixed by 77e080e7680e); 6.1 reads pfn_first', () => {
-    for (const [kernel, bug] of [['5.3', true], ['6.1', false]] as const) {
+    for (const [kernel, bug] of [
+      ['5.3', true],
+      ['6.1', false],
+    ] as const) {
       const m = qemu(kernel, true);
       const { altmap } = mapDevAltmap(4 * G, 2 * G, 2 * M);
       const p = pgmap(m, 'generic', altmap);
@@ -166,7 +174,10 @@ describe('the device-page checker', () => {
     const p = pgmap(m, 'fsdax', null, 4 * G, 128 * M);
     expect(run(m, memremapPages(m, p)).rc).toBe(0);
     const lru = (structPageLayout(pageConfigFor(m.state)).fields.get('lru')?.offset ?? 8) / 4;
-    m.store.setWordsRange(0x100000 + 32767, 0x100000 + 32768, [[lru, 0], [lru + 1, 0]]);
+    m.store.setWordsRange(0x100000 + 32767, 0x100000 + 32768, [
+      [lru, 0],
+      [lru + 1, 0],
+    ]);
     const noop = (function* (): Task<number> {
       yield { op: 'might_sleep', where: 'test' };
       return 0;
@@ -225,10 +236,25 @@ describe('sub-section ZONE_DEVICE', () => {
   function shared(kernel: string): Machine {
     return machineYaml(kernel, `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x7c000000 }], pmem: [{ start: 0x7c000000, size: 0x4000000 }] }\n`);
   }
-  const pm = (m: Machine): DevPagemap => ({ name: 'pmem0', type: 'fsdax', start: 0x7c000000, end: 0x7fffffff, altmap: null, vmemmapShift: 0, address: pgmapAddress(m), nid: 0, initialisedTo: 0, live: true });
+  const pm = (m: Machine): DevPagemap => ({
+    name: 'pmem0',
+    type: 'fsdax',
+    start: 0x7c000000,
+    end: 0x7fffffff,
+    altmap: null,
+    vmemmapShift: 0,
+    address: pgmapAddress(m),
+    nid: 0,
+    initialisedTo: 0,
+    live: true,
+  });
   it('shares the early section: subsection bits set, SECTION_TAINT_ZONE_DEVICE from 5.12, and pfn_to_online_page then says no for device pfns', async () => {
     const { pfnToOnlinePage } = await import('../src/kernel/mm.js');
-    for (const [kernel, taint] of [['5.11', false], ['6.1', true], ['6.18', true]] as const) {
+    for (const [kernel, taint] of [
+      ['5.11', false],
+      ['6.1', true],
+      ['6.18', true],
+    ] as const) {
       const m = shared(kernel);
       const before = m.state.sparse.subsectionMap(15);
       const p = pm(m);

@@ -19,7 +19,7 @@ import { root } from './helpers.js';
 function runner(m: Machine) {
   return (task: Task<number>): number => {
     const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
-    const id = s.spawn('op', task as Task<unknown>);
+    const id = s.spawn('op', task);
     s.runInOrder();
     expect(s.violations.map((v) => v.message)).toEqual([]);
     return s.result(id) as number;
@@ -28,7 +28,10 @@ function runner(m: Machine) {
 
 const maskUuid = (t: string): string => t.replace(/"uuid":"[0-9a-f-]{36}"/g, '"uuid":"<uuid>"');
 
-for (const [name, labels] of [['nvdimm', false], ['nvdimm-label', true]] as const) {
+for (const [name, labels] of [
+  ['nvdimm', false],
+  ['nvdimm-label', true],
+] as const) {
   const file = join(golden, name, 'steps.txt');
   describe.skipIf(!existsSync(file))(`QEMU 6.1 golden: ${name}`, () => {
     it('every ndctl/daxctl output, iomem grep and report of the run', () => {
@@ -57,14 +60,21 @@ for (const [name, labels] of [['nvdimm', false], ['nvdimm-label', true]] as cons
             tools++;
           } else if (words[0] === 'grep' && cmd.endsWith('/proc/iomem')) {
             const re = new RegExp(/"([^"]+)"/.exec(cmd)?.[1] ?? '^$', 'i');
-            ours += procIomem(m).split('\n').filter((l) => l && re.test(l)).map((l) => l + '\n').join('');
+            ours += procIomem(m)
+              .split('\n')
+              .filter((l) => l && re.test(l))
+              .map((l) => l + '\n')
+              .join('');
           } else if (cmd === 'oracle-report' || cmd.startsWith('oracle-report')) {
             reports++;
             expectReport(m, st.lines, st.header);
           }
         }
         const end = st.lines.findIndex((l) => l.startsWith('=== '));
-        const expected = (end < 0 ? st.lines : st.lines.slice(0, end)).filter((l) => !/^(ls: |[bc]rw)/.test(l)).join('\n').trimEnd();
+        const expected = (end < 0 ? st.lines : st.lines.slice(0, end))
+          .filter((l) => !/^(ls: |[bc]rw)/.test(l))
+          .join('\n')
+          .trimEnd();
         expect(maskUuid(ours).trimEnd(), st.header).toBe(expected);
       }
       expect(tools).toBeGreaterThanOrEqual(name === 'nvdimm' ? 8 : 12);
@@ -106,7 +116,7 @@ describe('namespaces configured before boot', () => {
 });
 
 describe('align in ndctl and daxctl JSON', () => {
-  it('the dax device\'s align is a size (human with -u past 5000 KiB), the namespace\'s and daxregion\'s stay numbers (as the real 6.1 guest printed them under mmsim verify)', async () => {
+  it("the dax device's align is a size (human with -u past 5000 KiB), the namespace's and daxregion's stay numbers (as the real 6.1 guest printed them under mmsim verify)", async () => {
     const { bootMachineFile } = await import('../src/drivers/run.js');
     const m = bootMachineFile(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), undefined);
     const run = runner(m);
@@ -132,7 +142,10 @@ describe('an NVDIMM hot-added at run time', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-nvhot-'));
     const sc = join(dir, 's.scenario.yaml');
-    writeFileSync(sc, `machine: ${join(root, 'test', 'qemu', 'm-2node.yaml')}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G, device: nvdimm }\n  - add: { node: 1, start: 0x120000000, size: 1G, device: nvdimm }\n`);
+    writeFileSync(
+      sc,
+      `machine: ${join(root, 'test', 'qemu', 'm-2node.yaml')}\nsteps:\n  - add: { node: 1, start: 4G, size: 1G, device: nvdimm }\n  - add: { node: 1, start: 0x120000000, size: 1G, device: nvdimm }\n`,
+    );
     expect(() => runScenario(sc, [], undefined, () => undefined)).toThrow(/s\.scenario\.yaml:4:5: an NVDIMM at 0x120000000 overlaps one already there/);
   });
 });
@@ -158,10 +171,17 @@ describe('ndctl refusals leave the machine as it was', () => {
       const m = bootMachineFile(join(root, 'examples', file), undefined);
       const run = runner(m);
       if (file.includes('label')) {
-        for (const c of [['disable-region', 'all'], ['init-labels', '-f', 'all'], ['enable-region', 'all']]) expect(ndctl(m, c, run).exitCode).toBe(0);
+        for (const c of [
+          ['disable-region', 'all'],
+          ['init-labels', '-f', 'all'],
+          ['enable-region', 'all'],
+        ])
+          expect(ndctl(m, c, run).exitCode).toBe(0);
       }
       const before = ndctl(m, ['list', '-RNDu'], run).output;
-      const args = file.includes('label') ? ['create-namespace', '-r', 'region0', '--mode=fsdax', '--size=32M', '--align=1G'] : ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--align=4G'];
+      const args = file.includes('label')
+        ? ['create-namespace', '-r', 'region0', '--mode=fsdax', '--size=32M', '--align=1G']
+        : ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--align=4G'];
       const r = ndctl(m, args, run);
       expect(r.exitCode, file).toBe(1);
       expect(r.output).toMatch(/^Error: namespace0\.0: unable to satisfy requested alignment\n$/);

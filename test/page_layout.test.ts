@@ -39,7 +39,11 @@ function reservedWord(cfg: PageConfig, zone: number, nid: number, pfn: number): 
 
 function hex(dv: DataView, off: number, len: number): string {
   let s = '';
-  for (let i = 0; i < len; i++) s += dv.getUint8(off + i).toString(16).padStart(2, '0');
+  for (let i = 0; i < len; i++)
+    s += dv
+      .getUint8(off + i)
+      .toString(16)
+      .padStart(2, '0');
   return s;
 }
 
@@ -205,9 +209,7 @@ describe('decoding', () => {
     expect(decodePageFlags(0x0057ffffc0002000n, V618)).toBe('PG_reserved');
     expect(decodePageFlags(0x0057ffffc0000000n, V618)).toBe('0');
     // 6.18 PG_owner_priv_1 (bit 10) + PG_reserved (13): the base bits in order, then the aliases of bit 10
-    expect(decodePageFlags((1n << 10n) | (1n << 13n), V618)).toBe(
-      'PG_owner_priv_1|PG_reserved|PG_swapcache|PG_checked|PG_pinned|PG_foreign|PG_xen_remapped|PG_vmemmap_self_hosted',
-    );
+    expect(decodePageFlags((1n << 10n) | (1n << 13n), V618)).toBe('PG_owner_priv_1|PG_reserved|PG_swapcache|PG_checked|PG_pinned|PG_foreign|PG_xen_remapped|PG_vmemmap_self_hosted');
   });
 
   it('%pGp: v5.3 names only; 6.x 0x<word>(names|node=|zone=|lastcpupid=0x..)', () => {
@@ -279,9 +281,7 @@ describe('struct page', () => {
     initSinglePageRecord(dv, 0, 0x100000, ZONE_NORMAL, 1, V618, VMEMMAP);
     // flags 0x0057ffffc0000000 LE; lru.next = lru.prev = 0xffffea0000000000 + 0x100000*64 + 8
     // = 0xffffea0004000008 LE; mapping/index/private 0; _mapcount -1; _refcount 1; memcg_data 0.
-    expect(hex(dv, 0, 64)).toBe(
-      '000000c0ffff5700' + '08000004' + '00eaffff' + '08000004' + '00eaffff' + '00'.repeat(24) + 'ffffffff' + '01000000' + '00'.repeat(8),
-    );
+    expect(hex(dv, 0, 64)).toBe('000000c0ffff5700' + '08000004' + '00eaffff' + '08000004' + '00eaffff' + '00'.repeat(24) + 'ffffffff' + '01000000' + '00'.repeat(8));
     expect(dv.getUint8(67)).toBe(0xaa);
     setPageReserved(dv, 0, V618);
     expect(readPageFlags(dv, 0, V618)).toBe(0x0057ffffc0002000n);
@@ -346,7 +346,7 @@ describe('kconfig', () => {
   it('malformed lines: file:line:col: expected ...', () => {
     expect(() => parseKconfig('CONFIG_A=y\n\nCONFIG_FOO y\n', 't.config')).toThrow("t.config:3:11: expected '=' after CONFIG_FOO");
     expect(() => parseKconfig('CONFIG_A=maybe\n', 't.config')).toThrow(/^t\.config:1:10: expected y, m/);
-    expect(() => parseKconfig('CONFIG_S="open\n', 't.config')).toThrow('t.config:1:15: expected a closing \'"\'');
+    expect(() => parseKconfig('CONFIG_S="open\n', 't.config')).toThrow("t.config:1:15: expected a closing '\"'");
     expect(() => parseKconfig('FOO=y\n', 't.config')).toThrow(InputError);
   });
 });

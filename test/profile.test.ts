@@ -11,10 +11,7 @@ import { hasSharedData, sharedData } from './helpers.js';
 
 describe('parseRelease', () => {
   it('takes the stable sublevel from Debian and Ubuntu build strings, not from the compiler', () => {
-    const deb = parseRelease(
-      '5.10.0-21-amd64',
-      ' (XXX@XXX) (gcc-10 (Debian 10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP Debian 5.10.162-1 (2023-01-21)',
-    );
+    const deb = parseRelease('5.10.0-21-amd64', ' (XXX@XXX) (gcc-10 (Debian 10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP Debian 5.10.162-1 (2023-01-21)');
     expect(deb).toMatchObject({ major: 5, minor: 10, sublevel: 162, sublevelKnown: true, distro: 'debian', suffix: '-21-amd64' });
     const ubu = parseRelease('5.8.0-55-generic', ' #62~20.04.1-Ubuntu SMP Wed Jun 2 08:55:04 UTC 2021 (Ubuntu 5.8.0-55.62~20.04.1-generic 5.8.18)');
     expect(ubu).toMatchObject({ sublevel: 18, sublevelKnown: true, distro: 'ubuntu' });

@@ -58,9 +58,7 @@ describe.skipIf(!existsSync(golden))('QEMU 6.1 golden boot', () => {
     expect(head).toContain(`block_size_bytes=${mb.blockBytes.toString(16)} `);
     // The golden kernel runs with CONFIG_MHP_DEFAULT_ONLINE_TYPE offline, the config default.
     expect(head).toContain(`auto_online_blocks=${mb.autoOnlineBlocks})`);
-    const ours = mb.blocks.map(
-      (b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${b.validZones ?? '?'}`,
-    );
+    const ours = mb.blocks.map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${b.validZones ?? '?'}`);
     expect(ours).toEqual(section(text, 'memory blocks'));
   });
 

@@ -30,7 +30,7 @@ describe.skipIf(!hasSharedData || !hasLsmem || !existsSync(lsmemDir))('sysfs rou
   // The driver's file order is the order of the expected outputs; check it names these options.
   const driver = existsSync(join(lsmemDir, 'lsmem-test-driver.sh')) ? readFileSync(join(lsmemDir, 'lsmem-test-driver.sh'), 'utf8') : '';
 
-  it('uses the driver script\'s nine invocations', () => {
+  it("uses the driver script's nine invocations", () => {
     expect(driver.match(/^\s+do_lsmem/gm)).toHaveLength(9);
   });
 

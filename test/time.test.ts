@@ -18,7 +18,7 @@ const within = (got: number, want: number, tol: number): boolean => Math.abs(got
 
 describe('duyck-2018 / seed-2019: calibrated once on 24.17 s per node (3 TB pmem)', () => {
   const v53 = timeRun(preset('seed-2019'), 'v5.3');
-  it('the calibration figure comes back: one node\'s init, altmap pages and data pages, is 24.17 s', () => {
+  it("the calibration figure comes back: one node's init, altmap pages and data pages, is 24.17 s", () => {
     const perNode = (v53.phases['memmap-init'] ?? 0) / 4 + (v53.phases['memmap-init-zone-device'] ?? 0) / 4;
     expect(within(perNode, 24_170, 0.001)).toBe(true);
   });
@@ -112,7 +112,10 @@ function wellFormed(xml: string): boolean {
 
 describe('the timeline SVG', () => {
   it('parses, has one row per simulated CPU, and its bars add up to the reported phases and end at the total', () => {
-    for (const [p, d, o] of [['seed-2019', 'serialize', {}], ['jordan-2020-skylake', 'current', { threads: 13 }]] as const) {
+    for (const [p, d, o] of [
+      ['seed-2019', 'serialize', {}],
+      ['jordan-2020-skylake', 'current', { threads: 13 }],
+    ] as const) {
       const r = timeRun(preset(p), d, o);
       const svg = timelineSvg([r]);
       expect(wellFormed(svg), p).toBe(true);
@@ -129,7 +132,7 @@ describe('the timeline SVG', () => {
   });
 });
 
-describe('a scenario file on a preset\'s cost model', () => {
+describe("a scenario file on a preset's cost model", () => {
   it("times the concurrent block's operations as tasks on their node's CPUs, the locks serialising them", async () => {
     const { timeScenario } = await import('../src/drivers/time.js');
     const p = preset('duyck-2018');
@@ -144,7 +147,7 @@ describe('a scenario file on a preset\'s cost model', () => {
 });
 
 describe('mmsim time and compare', () => {
-  it('prints JSON with the issue\'s fields and writes the SVG; compare gains the time column', () => {
+  it("prints JSON with the issue's fields and writes the SVG; compare gains the time column", () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-time-'));
     const r = spawnSync(process.execPath, [cliPath, 'time', '--preset', 'seed-2019', '--design', 'serialize', '--json', '--svg', join(dir, 't.svg')], { encoding: 'utf8' });
     expect(r.status).toBe(0);

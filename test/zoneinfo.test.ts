@@ -44,38 +44,39 @@ nodes:
   });
 });
 
-
 describe('the live machine', () => {
   const live = existsSync('/proc/zoneinfo') ? readFileSync('/proc/zoneinfo', 'utf8') : null;
   it.skipIf(live === null)('/proc/zoneinfo parses and prints back byte for byte', () => {
     expect(printZoneinfo(parseZoneinfo(live ?? ''))).toBe(live);
   });
 
-  it.skipIf(live === null || !existsSync(cliPath))(
-    'mmsim boot --from-live --print zoneinfo equals /proc/zoneinfo on spanned, present and start_pfn',
-    () => {
-      const out = execFileSync(process.execPath, [cliPath, 'boot', '--from-live', '--print', 'zoneinfo', '--explain'], {
-        encoding: 'utf8',
-      });
-      const sources = out.split('\n').filter((l) => l.startsWith('# machine:'));
-      console.log(`live sources: ${sources.join(' | ')}`);
-      const ours = parseZoneinfo(out.split('\n').filter((l) => !l.startsWith('#')).join('\n'));
-      const real = parseZoneinfo(live ?? '');
-      expect(ours.records.map((r) => `${r.node}/${r.zone}`)).toEqual(real.records.map((r) => `${r.node}/${r.zone}`));
-      real.records.forEach((r, i) => {
-        const o = ours.records[i];
-        expect(o, `record ${r.node}/${r.zone}`).toBeDefined();
-        if (!o) return;
-        for (const f of ['spanned', 'present', 'start_pfn']) {
-          expect(zoneField(o, f), `node ${r.node} zone ${r.zone} ${f}`).toBe(zoneField(r, f));
-        }
-      });
-      // The layout itself: with the live kernel's profile, every line of every record in place.
-      const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-      if (/^6\.18\./.test(release)) expect(shape(ours)).toEqual(shape(real));
-      else console.log(`layout check skipped: live kernel ${release} is not a 6.18 kernel`);
-    },
-  );
+  it.skipIf(live === null || !existsSync(cliPath))('mmsim boot --from-live --print zoneinfo equals /proc/zoneinfo on spanned, present and start_pfn', () => {
+    const out = execFileSync(process.execPath, [cliPath, 'boot', '--from-live', '--print', 'zoneinfo', '--explain'], {
+      encoding: 'utf8',
+    });
+    const sources = out.split('\n').filter((l) => l.startsWith('# machine:'));
+    console.log(`live sources: ${sources.join(' | ')}`);
+    const ours = parseZoneinfo(
+      out
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n'),
+    );
+    const real = parseZoneinfo(live ?? '');
+    expect(ours.records.map((r) => `${r.node}/${r.zone}`)).toEqual(real.records.map((r) => `${r.node}/${r.zone}`));
+    real.records.forEach((r, i) => {
+      const o = ours.records[i];
+      expect(o, `record ${r.node}/${r.zone}`).toBeDefined();
+      if (!o) return;
+      for (const f of ['spanned', 'present', 'start_pfn']) {
+        expect(zoneField(o, f), `node ${r.node} zone ${r.zone} ${f}`).toBe(zoneField(r, f));
+      }
+    });
+    // The layout itself: with the live kernel's profile, every line of every record in place.
+    const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+    if (/^6\.18\./.test(release)) expect(shape(ours)).toEqual(shape(real));
+    else console.log(`layout check skipped: live kernel ${release} is not a 6.18 kernel`);
+  });
 });
 
 describe('the live machine without dmesg (/sys/firmware/memmap or /proc/iomem, /sys/devices/system/node)', () => {

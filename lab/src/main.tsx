@@ -102,7 +102,7 @@ function MapView(props: { state: Snapshot; prev: Snapshot | null; focus: { start
       g.lineTo(e, zy(row));
       g.lineTo(e, zy(row) + 6);
       g.stroke();
-      g.fillStyle = g.strokeStyle as string;
+      g.fillStyle = g.strokeStyle;
       g.font = '11px sans-serif';
       g.fillText(`node ${b.nid} ${b.zone}`, Math.max(x0, Math.min(a, x0 + width - 90)) + 2, zy(row) - 2);
       const was = prev?.nodes.find((n) => n.nid === b.nid)?.zones.find((z) => z.name === b.zone);
@@ -185,7 +185,9 @@ function MapView(props: { state: Snapshot; prev: Snapshot | null; focus: { start
     const zones = state.nodes.flatMap((n) => n.zones.filter((z) => pfn >= z.start && pfn < z.end).map((z) => `node ${n.nid} ${z.name}`));
     const pgm = state.pgmaps.find((p) => pfn >= p.start && pfn < p.end);
     const flags = run ? (run.kind === 'initialized' ? `zone ${state.zoneNames[run.zone] ?? run.zone}, node ${run.nid}${run.reserved ? ', PG_reserved' : ''}` : run.kind) : 'no memmap';
-    setHover(`pfn ${hex(pfn)} · section ${sec}${blk ? ` · memory${blk.id} (${blk.state})` : ''} · spanned by ${zones.join(', ') || 'no zone'}${pgm ? ` · pgmap ${pgm.name}` : ''} · struct page: ${flags}`);
+    setHover(
+      `pfn ${hex(pfn)} · section ${sec}${blk ? ` · memory${blk.id} (${blk.state})` : ''} · spanned by ${zones.join(', ') || 'no zone'}${pgm ? ` · pgmap ${pgm.name}` : ''} · struct page: ${flags}`,
+    );
   };
   return (
     <div>
@@ -197,18 +199,22 @@ function MapView(props: { state: Snapshot; prev: Snapshot | null; focus: { start
         style={{ border: '1px solid #ccc', cursor: 'crosshair' }}
         onWheel={onWheel}
         onMouseMove={onMove}
-        onMouseDown={(e) => (drag.current = { x: e.clientX - (e.currentTarget as HTMLCanvasElement).getBoundingClientRect().left, v: view })}
+        onMouseDown={(e) => (drag.current = { x: e.clientX - e.currentTarget.getBoundingClientRect().left, v: view })}
         onMouseUp={() => (drag.current = null)}
         onMouseLeave={() => (drag.current = null)}
       />
-      <div id="hover" style={{ fontFamily: 'monospace', fontSize: '12px', minHeight: '16px' }}>{hover}</div>
+      <div id="hover" style={{ fontFamily: 'monospace', fontSize: '12px', minHeight: '16px' }}>
+        {hover}
+      </div>
       <div style={{ fontSize: '12px' }}>
         view {hex(view.start)}–{hex(view.end)} ({Math.round(view.end - view.start)} pages) · legend:{' '}
-        {Object.entries(COLOURS).filter(([k]) => k !== 'none').map(([k, c]) => (
-          <span key={k} style={{ marginRight: '8px' }}>
-            <span style={{ background: c, display: 'inline-block', width: '10px', height: '10px' }} /> {k}
-          </span>
-        ))}
+        {Object.entries(COLOURS)
+          .filter(([k]) => k !== 'none')
+          .map(([k, c]) => (
+            <span key={k} style={{ marginRight: '8px' }}>
+              <span style={{ background: c, display: 'inline-block', width: '10px', height: '10px' }} /> {k}
+            </span>
+          ))}
         <span style={{ marginRight: '8px' }}>▮ altmap (yellow) · dev_pagemap (red outline) · section online (green) / offline (grey) · PG_reserved (dark top strip)</span>
         <button onClick={() => setView(extent(state))}>fit</button>
       </div>
@@ -265,14 +271,31 @@ function App() {
     hook.ready = false;
     let d: Loaded;
     if (what.scenario) {
-      const r = (await (await fetch(`/api/trace?scenario=${what.scenario}&design=${design}`)).json()) as { error?: string; tasks: string[]; steps: Step[]; violationStep: number | null; message: string | null; invariant: string | null };
+      const r = (await (await fetch(`/api/trace?scenario=${what.scenario}&design=${design}`)).json()) as {
+        error?: string;
+        tasks: string[];
+        steps: Step[];
+        violationStep: number | null;
+        message: string | null;
+        invariant: string | null;
+      };
       if (r.error) return setError(r.error);
-      d = { title: `${what.scenario}, design ${design}${r.invariant ? `: ${r.invariant}` : ': no violation'}`, steps: r.steps.map((s, i) => ({ ...s, label: i ? `${i}. ${s.name}: ${s.op}` : 'start' })), tasks: r.tasks, violationStep: r.violationStep, message: r.message, error: null };
+      d = {
+        title: `${what.scenario}, design ${design}${r.invariant ? `: ${r.invariant}` : ': no violation'}`,
+        steps: r.steps.map((s, i) => ({ ...s, label: i ? `${i}. ${s.name}: ${s.op}` : 'start' })),
+        tasks: r.tasks,
+        violationStep: r.violationStep,
+        message: r.message,
+        error: null,
+      };
       hook.mode = 'trace';
     } else {
       const r = what.example
         ? ((await (await fetch(`/api/example?name=${encodeURIComponent(what.example)}`)).json()) as { steps: Step[]; error: string | null })
-        : ((await (await fetch(`/api/scenario?name=${encodeURIComponent(what.file?.name ?? 'scenario.yaml')}`, { method: 'POST', body: what.file?.text ?? '' })).json()) as { steps: Step[]; error: string | null });
+        : ((await (await fetch(`/api/scenario?name=${encodeURIComponent(what.file?.name ?? 'scenario.yaml')}`, { method: 'POST', body: what.file?.text ?? '' })).json()) as {
+            steps: Step[];
+            error: string | null;
+          });
       if (r.error) setError(r.error);
       d = { title: what.example ?? what.file?.name ?? '', steps: r.steps, tasks: [], violationStep: null, message: null, error: r.error };
       hook.mode = 'scenario';
@@ -322,7 +345,7 @@ function App() {
     <div style={{ fontFamily: 'sans-serif', margin: '10px' }}>
       <h2 style={{ margin: '0 0 8px' }}>mmsim lab</h2>
       <div style={{ marginBottom: '8px' }}>
-        <select id="design" value={design} onChange={(e) => setDesign((e.currentTarget as HTMLSelectElement).value)}>
+        <select id="design" value={design} onChange={(e) => setDesign(e.currentTarget.value)}>
           {['v4.19', 'v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current'].map((d) => (
             <option key={d}>{d}</option>
           ))}
@@ -332,7 +355,7 @@ function App() {
             {s}
           </button>
         ))}{' '}
-        <select id="example" onChange={(e) => void load({ example: (e.currentTarget as HTMLSelectElement).value })}>
+        <select id="example" onChange={(e) => void load({ example: e.currentTarget.value })}>
           <option>examples…</option>
           {examples.map((x) => (
             <option key={x}>{x}</option>
@@ -342,9 +365,9 @@ function App() {
           id="file"
           type="file"
           accept=".yaml,.yml"
-          onChange={async (e) => {
-            const f = (e.currentTarget as HTMLInputElement).files?.[0];
-            if (f) await load({ file: { name: f.name, text: await f.text() } });
+          onChange={(e) => {
+            const f = e.currentTarget.files?.[0];
+            if (f) void f.text().then((text) => load({ file: { name: f.name, text } }));
           }}
         />{' '}
         <button id="tab-map" onClick={() => setTab('map')}>
@@ -368,11 +391,24 @@ function App() {
             <div style={{ fontWeight: 'bold' }}>{data.title}</div>
             <MapView state={cur.state} prev={prev} focus={focus} />
             <div style={{ margin: '6px 0' }}>
-              <button id="first" onClick={() => go(0)}>first</button>
-              <button id="prev" onClick={() => go(step - 1)}>back</button>
-              <button id="next" onClick={() => go(step + 1)}>step</button>
-              <button id="last" onClick={() => go(data.steps.length - 1)}>last</button> <span id="step-label">{`step ${step} of ${data.steps.length - 1}: ${cur.label}`}</span>
-              {data.message && step === data.violationStep && <div id="violation" style={{ color: '#c00', fontFamily: 'monospace' }}>{data.message}</div>}
+              <button id="first" onClick={() => go(0)}>
+                first
+              </button>
+              <button id="prev" onClick={() => go(step - 1)}>
+                back
+              </button>
+              <button id="next" onClick={() => go(step + 1)}>
+                step
+              </button>
+              <button id="last" onClick={() => go(data.steps.length - 1)}>
+                last
+              </button>{' '}
+              <span id="step-label">{`step ${step} of ${data.steps.length - 1}: ${cur.label}`}</span>
+              {data.message && step === data.violationStep && (
+                <div id="violation" style={{ color: '#c00', fontFamily: 'monospace' }}>
+                  {data.message}
+                </div>
+              )}
             </div>
             {data.tasks.length > 0 ? (
               <div style={{ maxHeight: '420px', overflow: 'auto', border: '1px solid #eee' }}>
@@ -380,8 +416,12 @@ function App() {
               </div>
             ) : (
               <div style={{ display: 'flex', gap: '12px' }}>
-                <pre id="zoneinfo" style={{ maxHeight: '400px', overflow: 'auto', fontSize: '11px', flex: 1 }}>{cur.zoneinfo}</pre>
-                <pre id="lsmem" style={{ maxHeight: '400px', overflow: 'auto', fontSize: '11px', flex: 1 }}>{cur.lsmem}</pre>
+                <pre id="zoneinfo" style={{ maxHeight: '400px', overflow: 'auto', fontSize: '11px', flex: 1 }}>
+                  {cur.zoneinfo}
+                </pre>
+                <pre id="lsmem" style={{ maxHeight: '400px', overflow: 'auto', fontSize: '11px', flex: 1 }}>
+                  {cur.lsmem}
+                </pre>
               </div>
             )}
           </div>

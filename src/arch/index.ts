@@ -31,9 +31,7 @@ export function archFor(spec: ArchChoice, profile: KernelProfile): Arch {
       const page = spec.config.pageBytes;
       if (code < versionCode(5, 5)) return arm64Arch(page, 'era4', false);
       if (code < versionCode(5, 15)) {
-        throw new InputError(
-          `arm64 kernels 5.5 to 5.14 are not modelled (ZONE_DMA sizing and SECTION_SIZE_BITS changed in between); give 5.4 or earlier, or 5.15 or later`,
-        );
+        throw new InputError(`arm64 kernels 5.5 to 5.14 are not modelled (ZONE_DMA sizing and SECTION_SIZE_BITS changed in between); give 5.4 or earlier, or 5.15 or later`);
       }
       // ZONE_DEVICE on arm64 needs ARCH_HAS_PTE_DEVMAP (5.7); distro configs enable it.
       return arm64Arch(page, 'current', spec.config.zoneDevice);

@@ -21,8 +21,7 @@ export function x86_64Arch(zoneDevice: boolean): Arch {
     sparsemem: true,
     is64bit: true,
     // zone_sizes_init: DMA below 16 MiB, DMA32 below 4 GiB, Normal up to max_low_pfn.
-    maxZonePfns: (m) =>
-      limitsFor(zones, { DMA: Math.min(MAX_DMA_PFN, m.maxLowPfn), DMA32: Math.min(MAX_DMA32_PFN, m.maxLowPfn), Normal: m.maxLowPfn }),
+    maxZonePfns: (m) => limitsFor(zones, { DMA: Math.min(MAX_DMA_PFN, m.maxLowPfn), DMA32: Math.min(MAX_DMA32_PFN, m.maxLowPfn), Normal: m.maxLowPfn }),
   };
 }
 

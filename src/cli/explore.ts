@@ -31,13 +31,16 @@ async function designArg(arg: string): Promise<{ design: Design | string; user: 
   try {
     resolveDesign(arg);
   } catch {
-    throw new InputError(`--design ${arg}: expected a design (${DESIGNS.map((d) => d.name).join(', ')}), a kernel release such as 6.1, or a design file such as examples/designs/dont-shrink-zone-device.mjs`);
+    throw new InputError(
+      `--design ${arg}: expected a design (${DESIGNS.map((d) => d.name).join(', ')}), a kernel release such as 6.1, or a design file such as examples/designs/dont-shrink-zone-device.mjs`,
+    );
   }
   return { design: arg, user: [], label: arg };
 }
 
-function scenarioArg(s: string | undefined): BuiltinScenario | string {
-  if (s && (BUILTIN_SCENARIOS as readonly string[]).includes(s)) return s as BuiltinScenario;
+/** A built-in scenario's name, or a scenario file's path. */
+function scenarioArg(s: string | undefined): string {
+  if (s && (BUILTIN_SCENARIOS as readonly string[]).includes(s)) return s;
   if (s && /\.ya?ml$/.test(s)) return s; // a scenario file with a concurrent block
   throw new InputError(`explore: ${s ? `unknown scenario ${s}` : 'no scenario given'}; the built-in ones are ${BUILTIN_SCENARIOS.join(', ')}`);
 }
@@ -79,7 +82,7 @@ function rerunCommand(scenario: string, designArgText: string, o: ExploreCliOpti
 
 interface SearchSetup {
   /** A built-in scenario, or a scenario file. */
-  readonly scenario: BuiltinScenario | string;
+  readonly scenario: string;
   readonly design: Design | string;
   readonly user: Design[];
   readonly label: string;
@@ -221,7 +224,13 @@ export async function compareRows(scenarioText: string | undefined, designs: rea
 export function compareTable(rows: readonly CompareRow[]): string {
   const timed = rows.some((r) => r.timeSeconds !== undefined);
   const head = ['design', 'verdict', 'interleavings', ...(timed ? ['time'] : []), 'invariants broken (shortest steps)'];
-  const cells = rows.map((r) => [r.design, r.verdict, `${r.interleavings}${r.exhaustive ? '' : '+'}`, ...(timed ? [r.timeSeconds === undefined ? '-' : `${r.timeSeconds.toFixed(1)} s`] : []), r.invariants]);
+  const cells = rows.map((r) => [
+    r.design,
+    r.verdict,
+    `${r.interleavings}${r.exhaustive ? '' : '+'}`,
+    ...(timed ? [r.timeSeconds === undefined ? '-' : `${r.timeSeconds.toFixed(1)} s`] : []),
+    r.invariants,
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i] as number))).join('  ');
   return [line(head), ...cells.map(line)].join('\n') + '\n';

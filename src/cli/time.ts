@@ -61,7 +61,13 @@ export async function timeCommand(scenario: string | undefined, o: TimeCliOption
   const r = file ? await timeScenarioFile(file, presetName, o) : await timeFor(presetName, o.design, o);
   if (o.svg) writeFileSync(o.svg, timelineSvg([r]));
   if (o.json) {
-    out(JSON.stringify({ design: r.design, preset: r.preset, total_ms: r.totalMs, per_node_ms: r.perNodeMs, lock_wait_ms: r.lockWaitMs, lock_hold_ms: r.lockHoldMs, phases: r.phases, dmesg: r.dmesg }, null, 2) + '\n');
+    out(
+      JSON.stringify(
+        { design: r.design, preset: r.preset, total_ms: r.totalMs, per_node_ms: r.perNodeMs, lock_wait_ms: r.lockWaitMs, lock_hold_ms: r.lockHoldMs, phases: r.phases, dmesg: r.dmesg },
+        null,
+        2,
+      ) + '\n',
+    );
     return;
   }
   out(`${r.preset}, design ${r.design}: ${(r.totalMs / 1000).toFixed(3)} s\n`);

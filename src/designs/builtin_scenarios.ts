@@ -92,7 +92,11 @@ export function demoMachineSpec(): MachineSpec {
   const node = (nid: number, memory: { start: number; end: number }[]): NodeInCode => ({ nid, cpus: 4, memory, pmem: [{ start: 392 * GiB + nid * pmem, end: 392 * GiB + (nid + 1) * pmem }] });
   return machineSpec(
     [
-      node(0, [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x7ff00000 }, { start: 4 * GiB, end: 98 * GiB }]),
+      node(0, [
+        { start: 0x1000, end: 0x9f000 },
+        { start: 0x100000, end: 0x7ff00000 },
+        { start: 4 * GiB, end: 98 * GiB },
+      ]),
       ...[1, 2, 3].map((nid) => node(nid, [{ start: 2 * GiB + nid * dram, end: 2 * GiB + (nid + 1) * dram }])),
     ],
     'demo-4node-pmem',
@@ -139,7 +143,12 @@ export function builtinTasks(scenario: BuiltinScenario, walkers: readonly Walker
     const c = 4 * GiB;
     const a = 4 * GiB + 128 * MiB;
     const b = 4 * GiB + 256 * MiB;
-    for (const [n, x] of [['C', c], ['A', a], ['B', b]] as const) hooks.setup(`add ${n}`, addMemory(m, 0, x, 128 * MiB));
+    for (const [n, x] of [
+      ['C', c],
+      ['A', a],
+      ['B', b],
+    ] as const)
+      hooks.setup(`add ${n}`, addMemory(m, 0, x, 128 * MiB));
     const blockOf = (bytes: number): number => bytes / m.blockBytes;
     hooks.setup('online C', onlineBlock(m, blockOf(c), 'online_movable'));
     hooks.setup('online B', onlineBlock(m, blockOf(b), 'online_movable'));

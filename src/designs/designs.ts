@@ -32,7 +32,13 @@ export interface Design {
 }
 
 /** The seqlock design's memmap_init_zone_device: outside mem_hotplug_lock, inside the zone span seqlock's write side. */
-function* seqlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Machine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
+function* seqlockInit(
+  api: StepApi<DesignSteps['memmap_init_zone_device']>,
+  m: Machine,
+  zone: Parameters<DesignSteps['memmap_init_zone_device']>[1],
+  p: Parameters<DesignSteps['memmap_init_zone_device']>[2],
+  refcount: number,
+): Task<void> {
   yield { op: 'up_write', lock: m.memHotplugLock };
   const seq = m.seqlockOf(zone);
   yield { op: 'write_seqlock', lock: seq };
@@ -45,7 +51,13 @@ function* seqlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: M
  * device page under mem_hotplug_lock (memmap_init_zone), then after mem_hotplug_done a second
  * pass over the same pages sets page->pgmap.
  */
-function* doubleInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Machine, zone: Parameters<DesignSteps['memmap_init_zone_device']>[1], p: Parameters<DesignSteps['memmap_init_zone_device']>[2], refcount: number): Task<void> {
+function* doubleInit(
+  api: StepApi<DesignSteps['memmap_init_zone_device']>,
+  m: Machine,
+  zone: Parameters<DesignSteps['memmap_init_zone_device']>[1],
+  p: Parameters<DesignSteps['memmap_init_zone_device']>[2],
+  refcount: number,
+): Task<void> {
   yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
   yield { op: 'up_write', lock: m.memHotplugLock };
   yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
@@ -54,7 +66,8 @@ function* doubleInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Ma
 export const DESIGNS: readonly Design[] = [
   {
     name: 'v4.19',
-    summary: 'before 4.20: the device memmap initialised twice, once under mem_hotplug_lock (memmap_init_zone) and once outside for page->pgmap; namespaces probed on any CPU (NUMA-aware async probing came in 5.1)',
+    summary:
+      'before 4.20: the device memmap initialised twice, once under mem_hotplug_lock (memmap_init_zone) and once outside for page->pgmap; namespaces probed on any CPU (NUMA-aware async probing came in 5.1)',
     base: '4.19',
     features: {},
     steps: { memmap_init_zone_device: doubleInit },
@@ -70,7 +83,8 @@ export const DESIGNS: readonly Design[] = [
   },
   {
     name: 'seqlock',
-    summary: "v5.3 with the reviewer's zone span seqlock: the device memmap initialised outside mem_hotplug_lock but inside the span seqlock's write side (shrink_zone_span is a writer there too), cond_resched per pageblock as the loop does",
+    summary:
+      "v5.3 with the reviewer's zone span seqlock: the device memmap initialised outside mem_hotplug_lock but inside the span seqlock's write side (shrink_zone_span is a writer there too), cond_resched per pageblock as the loop does",
     base: 'v5.3',
     features: {},
     steps: { memmap_init_zone_device: seqlockInit },
@@ -104,7 +118,12 @@ export function resolveDesign(nameOrDesign: string | Design, user: readonly Desi
   const design = typeof nameOrDesign === 'string' ? all.find((d) => d.name === nameOrDesign) : nameOrDesign;
   if (!design) {
     const profile = profileForOption(nameOrDesign as string);
-    return { design: { name: nameOrDesign as string, summary: `Linux ${nameOrDesign as string}`, base: nameOrDesign as string, features: {}, steps: {} }, profile, steps: {}, chain: [profile.release.release] };
+    return {
+      design: { name: nameOrDesign as string, summary: `Linux ${nameOrDesign as string}`, base: nameOrDesign as string, features: {}, steps: {} },
+      profile,
+      steps: {},
+      chain: [profile.release.release],
+    };
   }
   const seen = new Set<string>([design.name]);
   const baseOf = (d: Design): ResolvedDesign => {

@@ -11,6 +11,7 @@ import { mightSleepChecker } from '../kernel/debug.js';
 import type { Task, Yield } from '../kernel/task.js';
 import type { TaskId } from '../kernel/locks.js';
 import { dependent, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
+import type { Machine } from '../kernel/machine.js';
 
 /** What a world builder is given: a recorder to wrap its machine with, when the driver reduces. */
 export interface WorldContext {
@@ -29,7 +30,7 @@ export interface World {
   /** The node each task works on (the time driver puts it on a CPU there). */
   readonly taskNodes?: readonly number[];
   /** The machine the tasks run on, for drivers that show its state (the lab). */
-  readonly machine?: import('../kernel/machine.js').Machine;
+  readonly machine?: Machine;
 }
 
 export interface TraceStep {
@@ -540,7 +541,13 @@ function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst
           interleavings++;
           const stuck: TaskId[] = [];
           for (let t = 0; t < nTasks; t++) if (!run.s.isDone(t)) stuck.push(t);
-          if (stuck.length) record('deadlock', `deadlock: ${stuck.map((t) => `${run.s.nameOf(t)} waits at ${describe(run.s.pendingOf(t))}`).join('; ')}`, path.map((p) => p.task), run.trace);
+          if (stuck.length)
+            record(
+              'deadlock',
+              `deadlock: ${stuck.map((t) => `${run.s.nameOf(t)} waits at ${describe(run.s.pendingOf(t))}`).join('; ')}`,
+              path.map((p) => p.task),
+              run.trace,
+            );
           break;
         }
         const sleep = d === 0 ? new Map<TaskId, Footprint>() : childSleep(path[d - 1] as PathStep);
@@ -602,7 +609,11 @@ function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst
     }
     path.length = Math.max(d + 1, 0);
     if (d < 0) break;
-    run = replay(make, path.slice(0, d).map((p) => p.task), true);
+    run = replay(
+      make,
+      path.slice(0, d).map((p) => p.task),
+      true,
+    );
     rebuildHeld(d);
   }
   trimCandidates(make, cands, best);

@@ -61,16 +61,49 @@ function stable(v: unknown, depth = 0): string {
   if (depth > 6) return '…';
   if (v === null || v === undefined) return String(v);
   if (typeof v === 'bigint') return `${v.toString(16)}n`;
+  // Functions and symbols (JSON.stringify gives undefined) hash by their source text or description.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   if (typeof v !== 'object') return JSON.stringify(v) ?? String(v);
   if (v instanceof Map) return `M{${[...v].map(([k, x]) => `${stable(k, depth + 1)}:${stable(x, depth + 1)}`).join(',')}}`;
   if (v instanceof Set) return `S{${[...v].map((x) => stable(x, depth + 1)).join(',')}}`;
   if (Array.isArray(v)) return `[${v.map((x) => stable(x, depth + 1)).join(',')}]`;
-  return `{${Object.keys(v).map((k) => `${k}:${stable((v as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+  return `{${Object.keys(v)
+    .map((k) => `${k}:${stable((v as Record<string, unknown>)[k], depth + 1)}`)
+    .join(',')}}`;
 }
 
 /** Machine fields that never change after boot (or are per-step scratch), read without recording. */
-const CONSTANT_FIELDS = new Set(['pageConfig', 'pageFlagsLayout', 'recordScratch', 'bootReservedPages', 'boot', 'pageBytes', 'blockBytes', 'pagesPerBlock', 'memHotplugLock', 'deviceHotplugLock', 'pgdatResizeLock', 'zoneSpanSeqlock']);
-const CONSTANT_STATE = new Set(['arch', 'profile', 'spec', 'regions', 'maxPfn', 'zoneNames', 'archZoneLowestPfn', 'archZoneHighestPfn', 'zoneMovablePfn', 'movableZone', 'nodes', 'dmaReservePages', 'totalPages', 'memoryBlockBytes', 'log']);
+const CONSTANT_FIELDS = new Set([
+  'pageConfig',
+  'pageFlagsLayout',
+  'recordScratch',
+  'bootReservedPages',
+  'boot',
+  'pageBytes',
+  'blockBytes',
+  'pagesPerBlock',
+  'memHotplugLock',
+  'deviceHotplugLock',
+  'pgdatResizeLock',
+  'zoneSpanSeqlock',
+]);
+const CONSTANT_STATE = new Set([
+  'arch',
+  'profile',
+  'spec',
+  'regions',
+  'maxPfn',
+  'zoneNames',
+  'archZoneLowestPfn',
+  'archZoneHighestPfn',
+  'zoneMovablePfn',
+  'movableZone',
+  'nodes',
+  'dmaReservePages',
+  'totalPages',
+  'memoryBlockBytes',
+  'log',
+]);
 const SPARSE_READS = new Set(['runOf', 'subsectionMap', 'pfnValid', 'countValidPageblockPfns', 'nextValidPfn', 'presentSectionCount', 'sections', 'runs']);
 const SPARSE_PURE = new Set(['pfnToSectionNr', 'subsectionBits', 'pagesPerSection', 'pagesPerSubsection', 'pageblockNrPages', 'fullSubsectionMap', 'arch', 'flatMaxPfn', 'digest', 'sectionDigest']);
 const STORE_PFN_READS = new Set(['stateOf', 'readRecord']);
@@ -209,6 +242,8 @@ export class Recorder {
   /** Wrap a machine: the tasks of the world use what this returns. */
   instrument(m: Machine): Machine {
     this.raw = m;
+    // The proxies' handlers below are plain functions: they reach the recorder through this name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const rec = this;
     // The memmap is one resource per pageblock: a span search reads one struct page per
     // subsection (a pageblock on x86_64) while memmap_init_zone_device writes pageblock by pageblock.
@@ -309,7 +344,13 @@ export class Recorder {
       }
     }
     // Who holds a lock, as checkers read it (lock operations themselves are the yields' writes).
-    for (const l of [m.memHotplugLock, ...m.pgdatResizeLock.values()]) track(l, ['writer', 'owner'].filter((f) => f in l), `lock:${l.name}`, rec);
+    for (const l of [m.memHotplugLock, ...m.pgdatResizeLock.values()])
+      track(
+        l,
+        ['writer', 'owner'].filter((f) => f in l),
+        `lock:${l.name}`,
+        rec,
+      );
     const pgmapsRaw = m.pgmaps;
     for (const p of pgmapsRaw) rec.instrumentPgmap(p);
     const pgmapsContent = (): string => pgmapsRaw.map((p) => p.name).join(',');

@@ -153,15 +153,27 @@ export const PRESETS: readonly Preset[] = [
   {
     ...duyck('duyck-2018', '4 nodes x (3 TB pmem + 384 GB DRAM), Duyck 2018 (PERF-NOTES §1.1, §1.3)'),
     predictions: [
-      { label: 'v4.19 (before 4.20): per node, one node at a time', design: 'v4.19', ms: 30_000, msHigh: 40_000, source: 'PERF-NOTES §1.1 v5 cover: "30 to 40 seconds per node and going through each node one at a time"' },
+      {
+        label: 'v4.19 (before 4.20): per node, one node at a time',
+        design: 'v4.19',
+        ms: 30_000,
+        msHigh: 40_000,
+        source: 'PERF-NOTES §1.1 v5 cover: "30 to 40 seconds per node and going through each node one at a time"',
+      },
       { label: 'v4.19 total minus all nodes in parallel', design: 'v4.19-minus-v5.3', ms: 120_000, source: 'PERF-NOTES §1.1 v5 cover: "we reduce page init time by about 2 minutes"' },
     ],
   },
   {
-    ...duyck('seed-2019', 'the seed thread\'s 4-node system (duyck-2018\'s machine) under the 2019 designs (PERF-NOTES §0)'),
+    ...duyck('seed-2019', "the seed thread's 4-node system (duyck-2018's machine) under the 2019 designs (PERF-NOTES §0)"),
     predictions: [
       { label: 'v5.3, 4 nodes in parallel', design: 'v5.3', ms: 0, msHigh: 30_000, source: 'PERF-NOTES §0: "a system where I had brought the init time under about 30 seconds"' },
-      { label: 'serialize / v5.3', design: 'serialize-over-v5.3', ms: 3.5, msHigh: 4.5, source: 'PERF-NOTES §0: "25-30s for each node, and on a 4 node system we are looking at 2 minutes or so"; "4x or 8x"' },
+      {
+        label: 'serialize / v5.3',
+        design: 'serialize-over-v5.3',
+        ms: 3.5,
+        msHigh: 4.5,
+        source: 'PERF-NOTES §0: "25-30s for each node, and on a 4 node system we are looking at 2 minutes or so"; "4x or 8x"',
+      },
     ],
   },
   dramMachine({

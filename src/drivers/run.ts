@@ -87,7 +87,6 @@ export function boot(m: LoadedMachine): BootState {
   return freeAreaInit(archFor(m.spec, m.profile), m.profile, m.spec);
 }
 
-
 export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -126,7 +125,7 @@ export function hotplugJson(m: Machine): object {
 /** Run a task to completion under the run driver; checker violations fail the run. */
 export function runTask(m: Machine, where: string, task: Task<number>): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
-  const id = s.spawn('step', task as Task<unknown>);
+  const id = s.spawn('step', task);
   s.runInOrder();
   if (s.violations.length) throw new ExpectFailed(`${where}: ${s.violations[0]?.message}`);
   return s.result(id) as number;
@@ -267,7 +266,10 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
     if (!node) throw new InputError(`${at}: node ${st.add.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); add memory to one of them`);
     if (st.add.device === 'nvdimm') {
       // ACPI NFIT hotplug: a new region and its raw namespace; no memory is added to the system.
-      if (m.pgmaps.some((p) => p.start < st.add.start + st.add.size && p.end >= st.add.start) || nvdimmRegions(m).some((r) => r.start < st.add.start + st.add.size && r.start + r.size > st.add.start)) {
+      if (
+        m.pgmaps.some((p) => p.start < st.add.start + st.add.size && p.end >= st.add.start) ||
+        nvdimmRegions(m).some((r) => r.start < st.add.start + st.add.size && r.start + r.size > st.add.start)
+      ) {
         throw new InputError(`${at}: an NVDIMM at 0x${st.add.start.toString(16)} overlaps one already there; give a free range`);
       }
       nvdimmRegionAdd(m, st.add.node, st.add.start, st.add.size, st.add.labels ?? false);
@@ -293,7 +295,7 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
   } else if ('write' in st) {
     const files = runDriverSysfs(m, at);
     const errno = files.write(`${PATH_SYS_MEMORY}/${st.write.path}`, st.write.value);
-    const got = errno === '' ? 0 : ERRNO_NUMBERS[errno] ?? -1;
+    const got = errno === '' ? 0 : (ERRNO_NUMBERS[errno] ?? -1);
     const want = st.write.errno ?? 0;
     if (got !== want) throw new ExpectFailed(`${at}: write ${st.write.path}: expected ${want ? `errno ${want}` : 'success'}, got ${errno || 'success'}`);
   } else if ('chmem' in st || 'ndctl' in st || 'daxctl' in st) {
@@ -306,7 +308,8 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
     if (!node) throw new InputError(`${at}: node ${e.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); expect one of them`);
     if (e.online !== undefined && node.online !== e.online) throw new ExpectFailed(`${at}: node ${e.node}: expected ${e.online ? 'online' : 'offline'}, got ${node.online ? 'online' : 'offline'}`);
     if (e.zone === undefined) {
-      if (e.spanned !== undefined || e.present !== undefined || e.managed !== undefined || e.start_pfn !== undefined) throw new InputError(`${at}: spanned, present, managed and start_pfn need a zone; add zone: Normal (or another)`);
+      if (e.spanned !== undefined || e.present !== undefined || e.managed !== undefined || e.start_pfn !== undefined)
+        throw new InputError(`${at}: spanned, present, managed and start_pfn need a zone; add zone: Normal (or another)`);
       show(label, views);
       return;
     }

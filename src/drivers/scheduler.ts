@@ -4,7 +4,7 @@
 // steps the task whose simulated clock is earliest.
 import type { Task, Yield, Resume } from '../kernel/task.js';
 import { PercpuRwSem, SeqLock, type Lock, type Mutex, type SpinLock, type TaskId } from '../kernel/locks.js';
-import type { Recorder } from './footprint.js';
+import type { Footprint, Recorder } from './footprint.js';
 import { mightSleepChecker, type Checker, type LockInspector, type Violation } from '../kernel/debug.js';
 
 interface Entry {
@@ -27,7 +27,7 @@ export class Scheduler implements LockInspector {
   readonly trace: { task: TaskId; op: string }[] = [];
 
   /** The footprint and observations of the last step, when a recorder watches the world. */
-  lastStep: { fp: import('./footprint.js').Footprint; obs: string; checked?: import('./footprint.js').Footprint } | null = null;
+  lastStep: { fp: Footprint; obs: string; checked?: Footprint } | null = null;
 
   constructor(
     private readonly checkers: readonly Checker[] = [mightSleepChecker],
@@ -97,7 +97,7 @@ export class Scheduler implements LockInspector {
     const e = this.tasks[t];
     if (!e || e.done) return false;
     const rec = this.recorder;
-    let checked: import('./footprint.js').Footprint | undefined;
+    let checked: Footprint | undefined;
     rec?.begin();
     if (e.pending !== null) {
       const y = e.pending;

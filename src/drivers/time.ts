@@ -110,7 +110,13 @@ function buildTasks(preset: Preset, r: ResolvedDesign, opts: TimeOptions): { spa
   const nodes = Array.from({ length: preset.nodes }, (_, nid) => ({
     nid,
     cpus: preset.cpusPerNode,
-    memory: nid === 0 ? [{ start: 0x100000, end: 0xc0000000 }, { start: 4 * GiB, end: 4 * GiB + dram }] : [{ start: 4 * GiB + nid * dram, end: 4 * GiB + (nid + 1) * dram }],
+    memory:
+      nid === 0
+        ? [
+            { start: 0x100000, end: 0xc0000000 },
+            { start: 4 * GiB, end: 4 * GiB + dram },
+          ]
+        : [{ start: 4 * GiB + nid * dram, end: 4 * GiB + (nid + 1) * dram }],
   }));
   const m = bootMachine({ spec: machineSpec(nodes), profile: r.profile }, { steps: r.steps, memmapBoot: false });
   const state = m.state;
@@ -157,7 +163,7 @@ export function timeRun(preset: Preset, design: string | Design, opts: TimeOptio
 export function timeScenario(file: string, preset: Preset, design: string | Design, opts: TimeOptions = {}): TimeResult {
   const r = resolveDesign(design, opts.userDesigns ?? []);
   const w = scenarioWorld(file, r.design, 'debug_vm', opts.userDesigns ?? [], { recorder: null });
-  if (opts.poison) throw new InputError('time: --poison applies to the presets\' namespaces, not to a scenario file');
+  if (opts.poison) throw new InputError("time: --poison applies to the presets' namespaces, not to a scenario file");
   const m = w.machine as Machine;
   m.pageInitPoisoning = false;
   const spawned: Spawned[] = w.tasks.map((t, i) => {
@@ -229,7 +235,7 @@ function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: 
         const w = preset.workload;
         const gbs = w.kind === 'zone-device' && w.map === 'dev' ? cost.pmemGBs : cost.dramGBs;
         const active = spawned.filter((x, i) => i !== t && !s.isDone(i) && x.task.memNode === task.memNode).length + 1;
-        const dur = ((128 * 2 ** 20) / 4096) * cost.bytesPerPage * active / gbs;
+        const dur = (((128 * 2 ** 20) / 4096) * cost.bytesPerPage * active) / gbs;
         segments.push({ task: t, startNs: now + cost.perSectionNs, endNs: now + cost.perSectionNs + dur, phase: 'page-init-poison', locked });
         clock[t] = now + cost.perSectionNs + dur;
         phases['page-init-poison'] = (phases['page-init-poison'] ?? 0) + dur;
@@ -252,7 +258,9 @@ function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: 
   }
   if (preset.workload.kind === 'deferred') {
     const newFormat = r.profile.release.major > 5 || (r.profile.release.major === 5 && r.profile.release.minor >= 9);
-    perNode.forEach((v, nid) => dmesg.push(newFormat ? `node ${nid} deferred pages initialised in ${Math.round(v / 1e6)}ms` : `node ${nid} initialised, ${pagesOf.get(nid) ?? 0} pages in ${Math.round(v / 1e6)}ms`));
+    perNode.forEach((v, nid) =>
+      dmesg.push(newFormat ? `node ${nid} deferred pages initialised in ${Math.round(v / 1e6)}ms` : `node ${nid} initialised, ${pagesOf.get(nid) ?? 0} pages in ${Math.round(v / 1e6)}ms`),
+    );
   }
   return {
     design: r.design.name,
@@ -310,7 +318,9 @@ export function timelineSvg(results: readonly TimeResult[]): string {
       }
       for (const s of merged) {
         const w = Math.max(0.5, x(s.endNs) - x(s.startNs));
-        parts.push(`<rect class="bar" data-task="${i}" data-start-ns="${Math.round(s.startNs)}" data-end-ns="${Math.round(s.endNs)}" data-phase="${s.phase}" x="${x(s.startNs).toFixed(2)}" y="${top + 2}" width="${w.toFixed(2)}" height="${rowH - 4}" fill="${colours[s.phase] ?? '#999'}"${s.locked ? ' stroke="#000" stroke-width="1" fill-opacity="0.55"' : ''}/>`);
+        parts.push(
+          `<rect class="bar" data-task="${i}" data-start-ns="${Math.round(s.startNs)}" data-end-ns="${Math.round(s.endNs)}" data-phase="${s.phase}" x="${x(s.startNs).toFixed(2)}" y="${top + 2}" width="${w.toFixed(2)}" height="${rowH - 4}" fill="${colours[s.phase] ?? '#999'}"${s.locked ? ' stroke="#000" stroke-width="1" fill-opacity="0.55"' : ''}/>`,
+        );
         if (s.locked) parts.push(`<rect x="${x(s.startNs).toFixed(2)}" y="${top + 2}" width="${w.toFixed(2)}" height="${rowH - 4}" fill="url(#held)"/>`);
       }
     });
@@ -322,7 +332,9 @@ export function timelineSvg(results: readonly TimeResult[]): string {
   const step = niceStep(maxNs / 1e9);
   for (let sec = 0; sec * 1e9 <= maxNs + 1; sec += step) {
     const px = x(sec * 1e9);
-    parts.push(`<line x1="${px.toFixed(2)}" y1="${axisY}" x2="${px.toFixed(2)}" y2="${axisY + 5}" stroke="#000"/><text x="${px.toFixed(2)}" y="${axisY + 18}" font-size="11" text-anchor="middle">${+sec.toFixed(3)}</text>`);
+    parts.push(
+      `<line x1="${px.toFixed(2)}" y1="${axisY}" x2="${px.toFixed(2)}" y2="${axisY + 5}" stroke="#000"/><text x="${px.toFixed(2)}" y="${axisY + 18}" font-size="11" text-anchor="middle">${+sec.toFixed(3)}</text>`,
+    );
   }
   parts.push(`<text x="${left + width / 2}" y="${axisY + 34}" font-size="12" text-anchor="middle">time (s)</text>`);
   // Legend.

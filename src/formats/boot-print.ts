@@ -85,7 +85,5 @@ export function printBoot(state: BootState, formats: readonly PrintFormat[], opt
 
 /** One line per memory block: "memoryN phys_index state node valid_zones" ("?" where undetermined). */
 export function printBlocks(mb: MemoryBlocks): string {
-  return mb.blocks
-    .map((b) => `memory${b.id} ${b.id.toString(16).padStart(8, '0')} ${b.state} ${b.nid} ${b.validZones ?? '?'}\n`)
-    .join('');
+  return mb.blocks.map((b) => `memory${b.id} ${b.id.toString(16).padStart(8, '0')} ${b.state} ${b.nid} ${b.validZones ?? '?'}\n`).join('');
 }

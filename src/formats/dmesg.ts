@@ -142,9 +142,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   } else {
     const table = userE820.length ? userE820 : e820;
     if (table.length === 0) {
-      throw new InputError(
-        `${file}: neither an "Early memory node ranges" block nor BIOS-e820 lines: mmsim reads memblock.memory from them; give a YAML machine instead`,
-      );
+      throw new InputError(`${file}: neither an "Early memory node ranges" block nor BIOS-e820 lines: mmsim reads memblock.memory from them; give a YAML machine instead`);
     }
     // Edits printed before the last "last_pfn =" line (trim_bios_range, MTRR trimming) reach
     // memblock; later ones (EFI tables, setup data) only mark memblock.reserved.
@@ -163,9 +161,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     }
   }
   // SRAT hot-pluggable ranges mark the memblock regions they cover (movable_node).
-  const withHotplug = memory.map((r) =>
-    sratMem.some((s) => s.hotplug && s.start <= r.base && r.base + r.size <= s.end) ? { ...r, hotpluggable: true } : r,
-  );
+  const withHotplug = memory.map((r) => (sratMem.some((s) => s.hotplug && s.start <= r.base && r.base + r.size <= s.end) ? { ...r, hotpluggable: true } : r));
   const nids = new Set<number>([...memory.map((r) => r.nid), ...cpus.keys(), ...sratMem.map((s) => s.nid)]);
   if (fakeNode && cpus.size === 0 && allowingCpus) cpus.set(0, allowingCpus);
   const nodes: NodeSpec[] = [...nids].sort((a, b) => a - b).map((nid) => ({ nid, cpus: cpus.get(nid) ?? 0 }));
@@ -208,9 +204,7 @@ export function memblockFromE820(
     .sort((a, b) => a.start - b.start);
   for (const e of edits) {
     ram = ram.flatMap((r) =>
-      r.end <= e.start || r.start >= e.end
-        ? [r]
-        : [...(r.start < e.start ? [{ start: r.start, end: e.start }] : []), ...(r.end > e.end ? [{ start: e.end, end: r.end }] : [])],
+      r.end <= e.start || r.start >= e.end ? [r] : [...(r.start < e.start ? [{ start: r.start, end: e.start }] : []), ...(r.end > e.end ? [{ start: e.end, end: r.end }] : [])],
     );
   }
   const page = 4096;

@@ -160,14 +160,7 @@ function dec(v: bigint | number, bits: number): string {
   return BigInt.asUintN(bits, b).toString(10);
 }
 
-const MEM_BLOCK_STATES = [
-  'ONLINE',
-  'GOING_OFFLINE',
-  'OFFLINE',
-  'GOING_ONLINE',
-  'CANCEL_ONLINE',
-  'CANCEL_OFFLINE',
-] as const;
+const MEM_BLOCK_STATES = ['ONLINE', 'GOING_OFFLINE', 'OFFLINE', 'GOING_ONLINE', 'CANCEL_ONLINE', 'CANCEL_OFFLINE'] as const;
 
 /** crash memory.c fill_memory_block_state: the MEM_* name, or UNKNOWN. */
 export function memoryBlockStateName(state: string): string {
@@ -177,13 +170,7 @@ export function memoryBlockStateName(state: string): string {
 
 /** crash memory.c fill_mem_section_state: P, M, O, E, D in that order. */
 export function memSectionStateLetters(f: KmemNSectionFlags): string {
-  return (
-    (f.present ? 'P' : '') +
-    (f.hasMemMap ? 'M' : '') +
-    (f.online ? 'O' : '') +
-    (f.early ? 'E' : '') +
-    (f.deviceTainted ? 'D' : '')
-  );
+  return (f.present ? 'P' : '') + (f.hasMemMap ? 'M' : '') + (f.online ? 'O' : '') + (f.early ? 'E' : '') + (f.deviceTainted ? 'D' : '');
 }
 
 interface Ctx {
@@ -245,8 +232,7 @@ function pfnToMap(ctx: Ctx, pfn: number): bigint | null {
   const nr = Math.floor(pfn / ctx.pagesPerSection);
   const sec = ctx.sections.get(nr);
   if (!sec || !sec.s.flags.hasMemMap) return null;
-  const map = sec.coded + BigInt(nr * ctx.pagesPerSection) * ctx.structPageBytes +
-    BigInt(pfn - nr * ctx.pagesPerSection) * ctx.structPageBytes;
+  const map = sec.coded + BigInt(nr * ctx.pagesPerSection) * ctx.structPageBytes + BigInt(pfn - nr * ctx.pagesPerSection) * ctx.structPageBytes;
   return map === 0n ? null : map;
 }
 
@@ -357,9 +343,7 @@ function dumpMemoryBlocks(ctx: Ctx, input: KmemNInput): string {
     const srange = mkstring(String(b.startSectionNr), 12, J.LJUST);
     const addr = mkstring(ctx.placeholder, V, J.LJUST);
     if (nid) {
-      out +=
-        ` ${addr} ${mkstring(`memory${b.id}`, 12, J.CENTER)} ${parange} ` +
-        `${mkstring(String(b.node >>> 0), 4, J.CENTER)}  ${state} ${srange}\n`;
+      out += ` ${addr} ${mkstring(`memory${b.id}`, 12, J.CENTER)} ${parange} ` + `${mkstring(String(b.node >>> 0), 4, J.CENTER)}  ${state} ${srange}\n`;
     } else {
       out += ` ${addr} ${mkstring(`memory${b.id}`, 10, J.CENTER)} ${parange}  ${state} ${srange}\n`;
     }

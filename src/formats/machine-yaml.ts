@@ -81,7 +81,10 @@ const schema = z
                     end: addr.optional(),
                     labels: z.boolean().optional(),
                     /** A namespace configured before this boot (mode, map, align), probed at boot. */
-                    namespace: z.object({ mode: z.enum(['raw', 'fsdax', 'devdax']), map: z.enum(['dev', 'mem']).default('dev'), align: addr.optional() }).strict().optional(),
+                    namespace: z
+                      .object({ mode: z.enum(['raw', 'fsdax', 'devdax']), map: z.enum(['dev', 'mem']).default('dev'), align: addr.optional() })
+                      .strict()
+                      .optional(),
                   })
                   .strict(),
               )
@@ -141,9 +144,7 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     });
   });
   // Overlaps: report the later-listed range that overlaps an earlier one.
-  const located = m.nodes.flatMap((node, ni) =>
-    node.memory.map((r, ri) => ({ ni, ri, start: r.start, end: endOf(r.start, r.size, r.end) ?? r.start })),
-  );
+  const located = m.nodes.flatMap((node, ni) => node.memory.map((r, ri) => ({ ni, ri, start: r.start, end: endOf(r.start, r.size, r.end) ?? r.start })));
   for (let i = 0; i < located.length; i++) {
     for (let j = 0; j < i; j++) {
       const a = located[j];

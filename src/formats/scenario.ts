@@ -27,27 +27,30 @@ const zoneName = z.enum(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device
 
 /**
  * Hot-add [start, start + size) on node: by an ACPI memory device (dimm: one add_memory, a static
-   * memory group), by the virtio-mem device `name` (one add per memory block, a dynamic group), or
-   * as an NVDIMM (nvdimm: a new region with its raw namespace; no System RAM until kmem).
+ * memory group), by the virtio-mem device `name` (one add per memory block, a dynamic group), or
+ * as an NVDIMM (nvdimm: a new region with its raw namespace; no System RAM until kmem).
  */
 const addStep = z
-    .object({
-      add: z
-        .object({
-          node: z.number().int().nonnegative(),
-          start: addr,
-          size: addr,
-          device: z.enum(['dimm', 'virtio-mem', 'nvdimm']).default('dimm'),
-          /** nvdimm: the DIMM has a label area. */
-          labels: z.boolean().optional(),
-          name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a device name such as virtio0').default('virtio0'),
-          /** virtio-mem: the device's whole memory region (QEMU memaddr and size); default the first plug. */
-          region: z.object({ start: addr, size: addr }).strict().optional(),
-          errno: z.number().int().optional(),
-        })
-        .strict(),
-    })
-    .strict();
+  .object({
+    add: z
+      .object({
+        node: z.number().int().nonnegative(),
+        start: addr,
+        size: addr,
+        device: z.enum(['dimm', 'virtio-mem', 'nvdimm']).default('dimm'),
+        /** nvdimm: the DIMM has a label area. */
+        labels: z.boolean().optional(),
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/, 'expected a device name such as virtio0')
+          .default('virtio0'),
+        /** virtio-mem: the device's whole memory region (QEMU memaddr and size); default the first plug. */
+        region: z.object({ start: addr, size: addr }).strict().optional(),
+        errno: z.number().int().optional(),
+      })
+      .strict(),
+  })
+  .strict();
 const removeStep = z.object({ remove: z.object({ start: addr, size: addr, errno: z.number().int().optional() }).strict() }).strict();
 const onlineStep = z.object({ online: z.object({ blocks, type: z.enum(['online', 'online_kernel', 'online_movable']).default('online'), errno: z.number().int().optional() }).strict() }).strict();
 const offlineStep = z.object({ offline: z.object({ blocks, errno: z.number().int().optional() }).strict() }).strict();

@@ -142,14 +142,7 @@ function pagesetLineLong(field: string, value: number): string {
   return `              ${(field + ':').padEnd(9)} ${value}`;
 }
 
-const NUMA_STATS: readonly string[] = [
-  'numa_hit',
-  'numa_miss',
-  'numa_foreign',
-  'numa_interleave',
-  'numa_local',
-  'numa_other',
-];
+const NUMA_STATS: readonly string[] = ['numa_hit', 'numa_miss', 'numa_foreign', 'numa_interleave', 'numa_local', 'numa_other'];
 
 const NUMA_CONDITIONAL: readonly ConditionalItem[] = NUMA_STATS.map((name) => ({
   name,
@@ -226,10 +219,7 @@ export const ZONEINFO_V5_3: ZoneinfoLayout = {
   conditional: [{ name: 'nr_zspages', config: 'ZSMALLOC', list: 'zoneStats', included: true }, ...NUMA_CONDITIONAL],
   thpUnitNodeStats: [],
   kibStats: ['nr_kernel_stack'],
-  renames: [
-    'nr_page_table_pages and nr_kernel_stack are zone stats (moved to per-node stats by 6.1)',
-    'workingset_refault/activate/restore are single counters (split into _anon/_file by 6.1)',
-  ],
+  renames: ['nr_page_table_pages and nr_kernel_stack are zone stats (moved to per-node stats by 6.1)', 'workingset_refault/activate/restore are single counters (split into _anon/_file by 6.1)'],
 };
 
 /**
@@ -301,13 +291,7 @@ export const ZONEINFO_6_1: ZoneinfoLayout = {
     { name: 'nr_zspages', config: 'ZSMALLOC', list: 'zoneStats', included: true },
     ...NUMA_CONDITIONAL,
   ],
-  thpUnitNodeStats: [
-    'nr_shmem_hugepages',
-    'nr_shmem_pmdmapped',
-    'nr_file_hugepages',
-    'nr_file_pmdmapped',
-    'nr_anon_transparent_hugepages',
-  ],
+  thpUnitNodeStats: ['nr_shmem_hugepages', 'nr_shmem_pmdmapped', 'nr_file_hugepages', 'nr_file_pmdmapped', 'nr_anon_transparent_hugepages'],
   kibStats: ['nr_kernel_stack'],
   renames: [
     'workingset_refault -> workingset_refault_anon + workingset_refault_file (same for activate, restore)',
@@ -404,13 +388,7 @@ export const ZONEINFO_6_18: ZoneinfoLayout = {
     { name: 'nr_unaccepted', config: 'UNACCEPTED_MEMORY', list: 'zoneStats', included: false, after: 'nr_free_cma' },
     ...NUMA_CONDITIONAL,
   ],
-  thpUnitNodeStats: [
-    'nr_shmem_hugepages',
-    'nr_shmem_pmdmapped',
-    'nr_file_hugepages',
-    'nr_file_pmdmapped',
-    'nr_anon_transparent_hugepages',
-  ],
+  thpUnitNodeStats: ['nr_shmem_hugepages', 'nr_shmem_pmdmapped', 'nr_file_hugepages', 'nr_file_pmdmapped', 'nr_anon_transparent_hugepages'],
   kibStats: ['nr_kernel_stack'],
   renames: [
     'nr_writeback_temp removed from per-node stats',

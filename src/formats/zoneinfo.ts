@@ -47,7 +47,6 @@ export function parseZoneinfo(text: string): Zoneinfo {
   return { records, trailingNewline };
 }
 
-
 export function printZoneinfo(z: Zoneinfo): string {
   const out: string[] = [];
   for (const r of z.records) {

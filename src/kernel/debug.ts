@@ -56,32 +56,35 @@ function withReads(c: (s: LockInspector, task: TaskId, y: Yield) => Violation | 
 
 /** bad_range: the memory pages of every online block lie inside the span of the zone they are in. */
 export function zoneSpanChecker(m: Machine): Checker {
-  return withReads((_s, task) => {
-    for (const b of m.blocks.values()) {
-      if (b.state !== 'online' || !b.validZones || b.validZones === 'none') continue;
-      // Only online pages are checked (pfn_to_online_page): offline_pages takes the sections
-      // offline before the span shrinks.
-      if (!m.state.sparse.runOf(b.startSectionNr)?.online) continue;
-      const zone = m.node(b.nid).zones.find((z) => z.name === b.validZones);
-      if (!zone) continue;
-      const zs = zone.zoneStartPfn;
-      const ze = zs + zone.spannedPages;
-      for (const [s, e] of memoryOf(m, b.id, b.startPfn, b.startPfn + b.nrPages)) {
-        if (s < zs || e > ze) {
-          const pfn = s < zs ? s : e - 1;
-          return { task, message: `page 0x${pfn.toString(16)} outside node ${b.nid} zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ]` };
+  return withReads(
+    (_s, task) => {
+      for (const b of m.blocks.values()) {
+        if (b.state !== 'online' || !b.validZones || b.validZones === 'none') continue;
+        // Only online pages are checked (pfn_to_online_page): offline_pages takes the sections
+        // offline before the span shrinks.
+        if (!m.state.sparse.runOf(b.startSectionNr)?.online) continue;
+        const zone = m.node(b.nid).zones.find((z) => z.name === b.validZones);
+        if (!zone) continue;
+        const zs = zone.zoneStartPfn;
+        const ze = zs + zone.spannedPages;
+        for (const [s, e] of memoryOf(m, b.id, b.startPfn, b.startPfn + b.nrPages)) {
+          if (s < zs || e > ze) {
+            const pfn = s < zs ? s : e - 1;
+            return { task, message: `page 0x${pfn.toString(16)} outside node ${b.nid} zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ]` };
+          }
+        }
+        const node = m.node(b.nid);
+        // Zone and node spans change together under pgdat_resize_lock (before 5.14) or only under
+        // mem_hotplug_lock held for writing (5.14+): judge them when those are free.
+        if (spansInFlux(m, b.nid)) continue;
+        if (zs < node.nodeStartPfn || ze > node.nodeStartPfn + node.nodeSpannedPages) {
+          return { task, message: `zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ] outside node ${b.nid} span` };
         }
       }
-      const node = m.node(b.nid);
-      // Zone and node spans change together under pgdat_resize_lock (before 5.14) or only under
-      // mem_hotplug_lock held for writing (5.14+): judge them when those are free.
-      if (spansInFlux(m, b.nid)) continue;
-      if (zs < node.nodeStartPfn || ze > node.nodeStartPfn + node.nodeSpannedPages) {
-        return { task, message: `zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ] outside node ${b.nid} span` };
-      }
-    }
-    return null;
-  }, ['m.blocks', 'm.hotAdded', 'mem_section', 'zone:', 'node:', 'lock:']);
+      return null;
+    },
+    ['m.blocks', 'm.hotAdded', 'mem_section', 'zone:', 'node:', 'lock:'],
+  );
 }
 
 /** A hotplug writer is between updates of spans or counts that readers see together. */
@@ -95,21 +98,24 @@ function spansInFlux(m: Machine, nid: number): boolean {
  * Judged outside mem_hotplug_lock's write side (get_online_mems readers never see the middle).
  */
 export function pageCountChecker(m: Machine): Checker {
-  return withReads((_s, task) => {
-    if (m.memHotplugLock.writer !== null) return null;
-    for (const node of m.state.nodes) {
-      const sum = node.zones.reduce((n, z) => n + z.presentPages, 0);
-      if (sum !== node.nodePresentPages) {
-        return { task, message: `node ${node.nodeId}: node_present_pages ${node.nodePresentPages} != sum of zone present_pages ${sum}` };
-      }
-      for (const z of node.zones) {
-        if (z.presentPages < 0 || (z.managedPages !== null && (z.managedPages < 0 || z.managedPages > z.presentPages))) {
-          return { task, message: `node ${node.nodeId} zone ${z.name}: managed ${z.managedPages} / present ${z.presentPages} out of range` };
+  return withReads(
+    (_s, task) => {
+      if (m.memHotplugLock.writer !== null) return null;
+      for (const node of m.state.nodes) {
+        const sum = node.zones.reduce((n, z) => n + z.presentPages, 0);
+        if (sum !== node.nodePresentPages) {
+          return { task, message: `node ${node.nodeId}: node_present_pages ${node.nodePresentPages} != sum of zone present_pages ${sum}` };
+        }
+        for (const z of node.zones) {
+          if (z.presentPages < 0 || (z.managedPages !== null && (z.managedPages < 0 || z.managedPages > z.presentPages))) {
+            return { task, message: `node ${node.nodeId} zone ${z.name}: managed ${z.managedPages} / present ${z.presentPages} out of range` };
+          }
         }
       }
-    }
-    return null;
-  }, ['zone:', 'node:', 'lock:mem_hotplug_lock']);
+      return null;
+    },
+    ['zone:', 'node:', 'lock:mem_hotplug_lock'],
+  );
 }
 
 /**
@@ -136,7 +142,11 @@ export function poisonedReadChecker(m: Machine, pgflags = true): Checker {
     const st = m.store.stateOf(pfn);
     if (st === 'poisoned') {
       if (pgflags) return { task, message: `page:${structPageAddress(m, pfn)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))` };
-      return { task, message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} is uninitialized and poisoned: read as all-ones fields (no CONFIG_DEBUG_VM_PGFLAGS, so no VM_BUG_ON_PAGE(PagePoisoned(p)))`, fatal: false };
+      return {
+        task,
+        message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} is uninitialized and poisoned: read as all-ones fields (no CONFIG_DEBUG_VM_PGFLAGS, so no VM_BUG_ON_PAGE(PagePoisoned(p)))`,
+        fatal: false,
+      };
     }
     if (st === 'stale' && !pgflags) {
       return { task, message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} was never initialised: read an earlier owner's bytes (CONFIG_DEBUG_VM off, nothing reported)`, fatal: false };
@@ -164,24 +174,30 @@ export function pageblockZoneChecker(m: Machine): Checker {
  * at every section start in between).
  */
 export function devicePageChecker(m: Machine): Checker {
-  return withReads((_s, task): Violation | null => {
-    const pps = m.state.sparse.pagesPerSection;
-    for (const p of m.pgmaps) {
-      if (!p.live) continue;
-      const first = pfnFirst(p, m.pageBytes);
-      const to = Math.min(p.initialisedTo, pfnEnd(p, m.pageBytes));
-      if (to <= first) continue;
-      const probes = [first, to - 1];
-      for (let q = Math.ceil(first / pps) * pps; q < to; q += pps) probes.push(q);
-      for (const pfn of probes) {
-        const got = pagePgmap(m, pfn);
-        if (got !== p.address) {
-          return { task, message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} of ${p.name} has page->pgmap ${got === null ? 'with no memmap' : `0x${got.toString(16)}`}, not 0x${p.address.toString(16)}` };
+  return withReads(
+    (_s, task): Violation | null => {
+      const pps = m.state.sparse.pagesPerSection;
+      for (const p of m.pgmaps) {
+        if (!p.live) continue;
+        const first = pfnFirst(p, m.pageBytes);
+        const to = Math.min(p.initialisedTo, pfnEnd(p, m.pageBytes));
+        if (to <= first) continue;
+        const probes = [first, to - 1];
+        for (let q = Math.ceil(first / pps) * pps; q < to; q += pps) probes.push(q);
+        for (const pfn of probes) {
+          const got = pagePgmap(m, pfn);
+          if (got !== p.address) {
+            return {
+              task,
+              message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} of ${p.name} has page->pgmap ${got === null ? 'with no memmap' : `0x${got.toString(16)}`}, not 0x${p.address.toString(16)}`,
+            };
+          }
         }
       }
-    }
-    return null;
-  }, ['pgmaps', 'pgmap:', 'memmap:', 'mem_section']);
+      return null;
+    },
+    ['pgmaps', 'pgmap:', 'memmap:', 'mem_section'],
+  );
 }
 
 /**
@@ -190,22 +206,28 @@ export function devicePageChecker(m: Machine): Checker {
  * hotplug writer is mid-update; a span that ends inside a live namespace stays wrong after.
  */
 export function deviceSpanChecker(m: Machine): Checker {
-  return withReads((_s, task): Violation | null => {
-    if (m.memHotplugLock.writer !== null) return null;
-    for (const p of m.pgmaps) {
-      if (!p.live) continue;
-      const first = pfnFirst(p, m.pageBytes);
-      const to = Math.min(p.initialisedTo, pfnEnd(p, m.pageBytes));
-      if (to <= first) continue;
-      const z = zoneForDevice(m, p.nid);
-      const zs = z.zoneStartPfn;
-      const ze = zs + z.spannedPages;
-      if (first >= zs && to <= ze) continue;
-      const pfn = first < zs ? first : Math.max(ze, first);
-      return { task, message: `pfn 0x${pfn.toString(16)} of ${p.name} initialised for node ${z.nid} zone ${z.name} lies outside its span [ ${zs.toString(16)} - ${ze.toString(16)} ] (CONFIG_DEBUG_VM off: the kernel reports nothing)` };
-    }
-    return null;
-  }, ['pgmaps', 'pgmap:', 'zone:', 'lock:mem_hotplug_lock']);
+  return withReads(
+    (_s, task): Violation | null => {
+      if (m.memHotplugLock.writer !== null) return null;
+      for (const p of m.pgmaps) {
+        if (!p.live) continue;
+        const first = pfnFirst(p, m.pageBytes);
+        const to = Math.min(p.initialisedTo, pfnEnd(p, m.pageBytes));
+        if (to <= first) continue;
+        const z = zoneForDevice(m, p.nid);
+        const zs = z.zoneStartPfn;
+        const ze = zs + z.spannedPages;
+        if (first >= zs && to <= ze) continue;
+        const pfn = first < zs ? first : Math.max(ze, first);
+        return {
+          task,
+          message: `pfn 0x${pfn.toString(16)} of ${p.name} initialised for node ${z.nid} zone ${z.name} lies outside its span [ ${zs.toString(16)} - ${ze.toString(16)} ] (CONFIG_DEBUG_VM off: the kernel reports nothing)`,
+        };
+      }
+      return null;
+    },
+    ['pgmaps', 'pgmap:', 'zone:', 'lock:mem_hotplug_lock'],
+  );
 }
 
 export function hotplugCheckers(m: Machine): Checker[] {

@@ -57,8 +57,8 @@ export function parseKconfig(text: string, file: string): Map<string, string> {
         s += c;
         j++;
       }
-      if (!closed) fail(col + rest.length + 1, 'a closing \'"\'');
-      if (rest.slice(j).trim() !== '') fail(col + j + 1, 'end of line after the closing \'"\'');
+      if (!closed) fail(col + rest.length + 1, "a closing '\"'");
+      if (rest.slice(j).trim() !== '') fail(col + j + 1, "end of line after the closing '\"'");
       value = s;
     } else {
       const v = rest.trimEnd();

@@ -61,12 +61,7 @@ export function absentPagesInRange(regions: readonly PfnRegion[], nid: Nid | nul
  * memblock_find_dma_reserve (arch/x86/mm/init.c, removed in 6.9 per the profile): pages of
  * memblock.memory below MAX_DMA_PFN minus the free (memory and not reserved) pages there.
  */
-export function dmaReserveFromReserved(
-  regions: readonly PfnRegion[],
-  reserved: readonly ReservedRange[],
-  arch: Arch,
-  maxDmaPfn: Pfn,
-): number {
+export function dmaReserveFromReserved(regions: readonly PfnRegion[], reserved: readonly ReservedRange[], arch: Arch, maxDmaPfn: Pfn): number {
   const page = 2 ** arch.pageShift;
   let nrPages = 0;
   for (const r of regions) nrPages += Math.max(0, Math.min(r.end, maxDmaPfn) - Math.min(r.start, maxDmaPfn));

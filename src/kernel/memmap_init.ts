@@ -53,11 +53,14 @@ export function firstDeferredPfns(state: BootState): Map<Nid, Pfn> {
     // The pfns defer_init sees, in order, as ranges.
     const ranges: [number, number][] = walksSpan
       ? [[zs, ze]]
-      : state.regions.filter((r) => r.nid === node.nodeId).map((r) => [Math.max(r.start, zs), Math.min(r.end, ze)] as [number, number]).filter(([s, e]) => s < e);
+      : state.regions
+          .filter((r) => r.nid === node.nodeId)
+          .map((r) => [Math.max(r.start, zs), Math.min(r.end, ze)] as [number, number])
+          .filter(([s, e]) => s < e);
     let counted = 0;
     for (const [s, e] of ranges) {
       // The (PAGES_PER_SECTION + 1)th counted pfn and later: the first section-aligned one defers.
-      for (let pfn = s; pfn < e; ) {
+      for (let pfn = s; pfn < e;) {
         if (walksSpan && !state.sparse.pfnValid(pfn)) {
           pfn = state.sparse.nextValidPfn(pfn, e);
           continue;
@@ -87,9 +90,7 @@ export function firstDeferredPfns(state: BootState): Map<Nid, Pfn> {
 
 export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBootOptions): MemmapBoot {
   if (state.profile.features.unavailable === 'none' || state.profile.features.unavailable === 'reserved-unavailable') {
-    throw new InputError(
-      `memmap initialisation of ${state.profile.release.release} is not modelled: deferred init before 4.19 sized its early part differently; give --kernel 4.19 or later`,
-    );
+    throw new InputError(`memmap initialisation of ${state.profile.release.release} is not modelled: deferred init before 4.19 sized its early part differently; give --kernel 4.19 or later`);
   }
   const fresh = freshStateFor(state, opts.poison);
   for (const r of state.sparse.runs) if (r.hasMemMap) store.populateSections(r.startNr, r.endNr, fresh);
@@ -147,11 +148,7 @@ export function runDeferredSerial(store: MemmapStore, deferred: readonly Deferre
 function subtract(d: DeferredRange, holes: readonly { start: Pfn; end: Pfn }[]): DeferredRange[] {
   let pieces: DeferredRange[] = [d];
   for (const h of holes) {
-    pieces = pieces.flatMap((p) =>
-      h.end <= p.start || h.start >= p.end
-        ? [p]
-        : [...(p.start < h.start ? [{ ...p, end: h.start }] : []), ...(p.end > h.end ? [{ ...p, start: h.end }] : [])],
-    );
+    pieces = pieces.flatMap((p) => (h.end <= p.start || h.start >= p.end ? [p] : [...(p.start < h.start ? [{ ...p, end: h.start }] : []), ...(p.end > h.end ? [{ ...p, start: h.end }] : [])]));
   }
   return pieces;
 }

@@ -16,22 +16,16 @@ import type { HotplugResource } from './machine.js';
 import { pfnToOnlinePage } from './mm.js';
 import type { Machine, HotplugDevice, VirtioMemDevice } from './machine.js';
 import type { MemoryGroup } from './memory.js';
-import type { DesignSteps } from './machine.js';
 import type { Task } from './task.js';
-import type { ZoneName } from '../arch/arch.js';
-import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
-import type { MemoryBlock, MemoryBlocks } from './memory_block.js';
+import type { SpinLock } from './locks.js';
+import type { MemoryBlock } from './memory_block.js';
 import { forEachSectionPiece } from '../memmap/store.js';
-import type { BootState } from './mm_init.js';
 import type { PglistData, Zone } from './mmzone.js';
-import type { MemmapStore } from '../memmap/store.js';
-import { clearPageType, encodePageType, pageFlagsField, pageFlagsLayout } from './page_layout.js';
+import { clearPageType, encodePageType, pageFlagsField } from './page_layout.js';
 import { kstrtobool, kstrtoboolLetters } from './kstrtox.js';
-import { pageConfigFor, pageLayoutVersionFor, pageWriterFor } from './memmap_source.js';
+import { pageConfigFor, pageLayoutVersionFor } from './memmap_source.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
 import { pageFlagBits } from './page_layout.js';
-import type { DevPagemap } from './dev_pagemap.js';
-import type { NvdimmRegion } from './nd.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
 
@@ -296,7 +290,12 @@ export function* addMemoryResource(m: Machine, nid: Nid, startBytes: PhysAddr, s
   const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
   for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
-    m.state.sparse.updateSections(sec, sec + 1, (r) => r, (s, e) => ({ startNr: s, endNr: e, nid, present: true, hasMemMap: true, online: false, early: false }));
+    m.state.sparse.updateSections(
+      sec,
+      sec + 1,
+      (r) => r,
+      (s, e) => ({ startNr: s, endNr: e, nid, present: true, hasMemMap: true, online: false, early: false }),
+    );
     m.store.populateSections(sec, sec + 1, fresh);
     yield { op: 'work', work: nrVmemmap ? 'vmemmap-populate-altmap' : 'vmemmap-populate', nrPages: pps, node: nid };
     yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
@@ -363,7 +362,12 @@ export function* addMemory(m: Machine, nid: Nid, startBytes: PhysAddr, sizeBytes
   for (let b = startBytes; b < startBytes + sizeBytes; b += m.blockBytes) {
     yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
     // MHP_NID_IS_MGID: the node is the group's.
-    const rc = yield* addMemoryResource(m, dev.group.nid, b, Math.min(m.blockBytes, startBytes + sizeBytes - b), { group: dev.group, memmapOnMemory: false, resource: 'System RAM (virtio_mem)', parent: dev.name });
+    const rc = yield* addMemoryResource(m, dev.group.nid, b, Math.min(m.blockBytes, startBytes + sizeBytes - b), {
+      group: dev.group,
+      memmapOnMemory: false,
+      resource: 'System RAM (virtio_mem)',
+      parent: dev.name,
+    });
     yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
     if (rc !== 0) return rc;
   }
@@ -457,7 +461,7 @@ function* movePfnRangeToZone(m: Machine, zone: Zone, start: Pfn, nr: number): Ta
   const pb = m.state.sparse.pageblockNrPages;
   const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
   // Pageblock by pageblock: the pages, the pageblock's migratetype (set_pfnblock_flags_mask), cond_resched.
-  for (let pfn = start; pfn < start + nr; ) {
+  for (let pfn = start; pfn < start + nr;) {
     const end = Math.min(start + nr, (Math.floor(pfn / pb) + 1) * pb);
     m.store.initRange(pfn, end, zone.zoneIdx, zone.nid);
     if (offlineType === null) m.store.setReservedRange(pfn, end);

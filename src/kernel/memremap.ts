@@ -15,7 +15,7 @@ import { type Machine } from './machine.js';
 import { pageFlagsField, structPageLayout } from './page_layout.js';
 import { pageConfigFor, vmemmapBaseFor } from './memmap_source.js';
 import { compoundHead, prepCompoundHead, prepCompoundTail } from './compound.js';
-import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
+import type { Bytes, Pfn } from '../units.js';
 
 export const ENOMEM = 12;
 export const ENXIO = 6;
@@ -112,7 +112,12 @@ export function* memremapPages(m: Machine, p: DevPagemap): Task<number> {
       return clash ? -EEXIST : -ENOMEM;
     }
     if (!run?.present) {
-      sparse.updateSections(sec, sec + 1, (r) => r, (a, b) => ({ startNr: a, endNr: b, nid: p.nid, present: true, hasMemMap: true, online: false, early: false }));
+      sparse.updateSections(
+        sec,
+        sec + 1,
+        (r) => r,
+        (a, b) => ({ startNr: a, endNr: b, nid: p.nid, present: true, hasMemMap: true, online: false, early: false }),
+      );
       m.store.populateSections(sec, sec + 1, fresh);
       if (partial) sparse.editSubsections(sec, s, e, true, true);
       added.push({ sec, s, e, fresh: true });
@@ -187,7 +192,7 @@ function* initDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, dev: { p
   if (dev) dev.pgmap.initialisedTo = start;
   // Pageblock by pageblock, as the kernel's loop goes: the pages up to the next pageblock, the
   // migratetype of a pageblock its first page starts (set_pfnblock_flags_mask), cond_resched.
-  for (let pfn = start; pfn < end; ) {
+  for (let pfn = start; pfn < end;) {
     const e = Math.min(end, (Math.floor(pfn / pb) + 1) * pb);
     m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
     m.store.setReservedRange(pfn, e);
@@ -236,11 +241,13 @@ function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, 
     m.store.setWordsRange(h, h + 1, headWords);
     if (e > h + 1) m.store.setWordsRange(h + 1, e, tailWords);
     // The compound fields, worked on scratch records of the head, the first two tails and a tail.
-    const recs = [h, h + 1, h + 2, h + 3].filter((q) => q < e).map((q) => {
-      const r = new Uint8Array(rb);
-      m.store.readRecord(q, r);
-      return r;
-    });
+    const recs = [h, h + 1, h + 2, h + 3]
+      .filter((q) => q < e)
+      .map((q) => {
+        const r = new Uint8Array(rb);
+        m.store.readRecord(q, r);
+        return r;
+      });
     const dv = recs.map((r) => new DataView(r.buffer));
     const before = recs.map((r) => Uint32Array.from(new Uint32Array(r.buffer)));
     const headAddr = base + BigInt(h) * BigInt(rb);

@@ -146,11 +146,6 @@ export function early_section_nr(ctx: Inspect, nr: number): boolean {
 export function decode_section_flags(ctx: Inspect, nr: number): string {
   const r = ctx.state.sparse.runOf(nr);
   if (!r) return '0';
-  const names = [
-    r.present ? 'SECTION_MARKED_PRESENT' : '',
-    r.hasMemMap ? 'SECTION_HAS_MEM_MAP' : '',
-    r.online ? 'SECTION_IS_ONLINE' : '',
-    r.early ? 'SECTION_IS_EARLY' : '',
-  ].filter(Boolean);
+  const names = [r.present ? 'SECTION_MARKED_PRESENT' : '', r.hasMemMap ? 'SECTION_HAS_MEM_MAP' : '', r.online ? 'SECTION_IS_ONLINE' : '', r.early ? 'SECTION_IS_EARLY' : ''].filter(Boolean);
   return names.length ? names.join('|') : '0';
 }

@@ -6,14 +6,7 @@ import { MAX_DMA_PFN } from '../arch/x86_64.js';
 import { InputError } from '../errors.js';
 import type { KernelFeatures, KernelProfile } from '../profiles/profile.js';
 import type { MachineSpec } from './machine_spec.js';
-import {
-  absentPagesInRange,
-  applyMemLimit,
-  dmaReserveFromReserved,
-  pfnRangeForNid,
-  pfnRegions,
-  type PfnRegion,
-} from './memblock.js';
+import { absentPagesInRange, applyMemLimit, dmaReserveFromReserved, pfnRangeForNid, pfnRegions, type PfnRegion } from './memblock.js';
 import { probeMemoryBlockSize } from './memory.js';
 import { hex018, KernelLog } from './printk.js';
 import { MemmapLinks } from './memmap_links.js';
@@ -113,8 +106,7 @@ function findZoneMovablePfnsForNodes(
 
   const page = pageBytes(arch);
   // cmdline_parse_core: bytes >> PAGE_SHIFT, or (totalpages * 100 * percent) / 10000.
-  const pagesOf = (c: { bytes: number } | { percent: number }): number =>
-    'bytes' in c ? Math.floor(c.bytes / page) : Math.floor((totalpages * 100 * c.percent) / 10000);
+  const pagesOf = (c: { bytes: number } | { percent: number }): number => ('bytes' in c ? Math.floor(c.bytes / page) : Math.floor((totalpages * 100 * c.percent) / 10000));
   let requiredKernelcore = boot.kernelcore ? pagesOf(boot.kernelcore) : 0;
   if (boot.movablecore) {
     let requiredMovablecore = pagesOf(boot.movablecore);
@@ -194,14 +186,7 @@ function zoneSpannedPagesInNode(
 }
 
 /** zone_absent_pages_in_node, with the kernelcore=mirror accounting. */
-function zoneAbsentPagesInNode(
-  regions: readonly PfnRegion[],
-  nid: Nid,
-  zoneName: ZoneName,
-  start: Pfn,
-  end: Pfn,
-  mirroredWithMovable: boolean,
-): number {
+function zoneAbsentPagesInNode(regions: readonly PfnRegion[], nid: Nid, zoneName: ZoneName, start: Pfn, end: Pfn, mirroredWithMovable: boolean): number {
   if (start === end) return 0;
   let absent = absentPagesInRange(regions, nid, start, end);
   if (mirroredWithMovable) {
@@ -384,8 +369,7 @@ interface FreeAreaInitContext {
 export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSpec): BootState {
   const f: KernelFeatures = profile.features;
   const log = new KernelLog();
-  const memory =
-    spec.boot.memLimit !== undefined && !spec.memLimitApplied ? applyMemLimit(spec.memory, spec.boot.memLimit) : spec.memory;
+  const memory = spec.boot.memLimit !== undefined && !spec.memLimitApplied ? applyMemLimit(spec.memory, spec.boot.memLimit) : spec.memory;
   const regions = pfnRegions(arch, memory);
   const maxPfn = regions.reduce((m, r) => Math.max(m, r.end), 0);
   const zoneNames = arch.zones;
@@ -465,11 +449,7 @@ function zoneSizesInit(arch: Arch, spec: MachineSpec, minPfn: Pfn, maxPfn: Pfn, 
 }
 
 /** free_area_init's arch_zone_{lowest,highest}_possible_pfn loop (6.18, v5.3); leaves out descending max_zone_pfns (arc). */
-function archZonePossiblePfns(
-  zoneNames: readonly ZoneName[],
-  minPfn: Pfn,
-  maxZonePfn: readonly Pfn[],
-): { lowest: Pfn[]; highest: Pfn[] } {
+function archZonePossiblePfns(zoneNames: readonly ZoneName[], minPfn: Pfn, maxZonePfn: readonly Pfn[]): { lowest: Pfn[]; highest: Pfn[] } {
   const lowest: Pfn[] = zoneNames.map(() => 0);
   const highest: Pfn[] = zoneNames.map(() => 0);
   let startPfn = minPfn;
@@ -565,18 +545,7 @@ function calculateNodeTotalpages(ctx: FreeAreaInitContext, node: PglistData, ran
   let presentTotal = 0;
   if (range !== null) {
     for (const zone of node.zones) {
-      const z = zoneSpannedPagesInNode(
-        node.nodeId,
-        zone.zoneIdx,
-        ctx.zoneNames,
-        range.start,
-        range.end,
-        ctx.lowest,
-        ctx.highest,
-        zoneMovablePfn,
-        ctx.movableZone,
-        mirrored,
-      );
+      const z = zoneSpannedPagesInNode(node.nodeId, zone.zoneIdx, ctx.zoneNames, range.start, range.end, ctx.lowest, ctx.highest, zoneMovablePfn, ctx.movableZone, mirrored);
       const mirroredWithMovable = mirrored && (zoneMovablePfn.get(node.nodeId) ?? 0) > 0;
       const absent = zoneAbsentPagesInNode(ctx.regions, node.nodeId, zone.name, z.start, z.end, mirroredWithMovable);
       zone.zoneStartPfn = z.spanned ? z.start : 0;
@@ -661,14 +630,7 @@ function memmapInit(ctx: FreeAreaInitContext, zone: Zone): void {
 }
 
 /** build_all_zonelists's boot lines (6.18, v5.3; zonelist order before 4.14): Total pages, Policy zone; leaves out the zonelists. */
-function buildAllZonelists(
-  arch: Arch,
-  f: KernelFeatures,
-  spec: MachineSpec,
-  zoneNames: readonly ZoneName[],
-  nodes: readonly PglistData[],
-  log: KernelLog,
-): number | null {
+function buildAllZonelists(arch: Arch, f: KernelFeatures, spec: MachineSpec, zoneNames: readonly ZoneName[], nodes: readonly PglistData[], log: KernelLog): number | null {
   // vm_total_pages = sum of managed pages over the zonelist (watermarks are still 0), zones up
   // to ZONE_MOVABLE.
   const onlineNodes = nodes.filter((n) => n.online).length;
@@ -709,9 +671,7 @@ function memoryBlockSizeBytes(arch: Arch, f: KernelFeatures, spec: MachineSpec, 
 function maxLowPfnFor(arch: Arch, spec: MachineSpec, maxPfn: Pfn): Pfn {
   if (arch.is64bit) return maxPfn;
   if (spec.config.lowmemBytes === null) {
-    throw new InputError(
-      'i386: the end of lowmem (max_low_pfn) depends on the vmalloc reserve and fixmap size; give config.lowmemBytes (the "low ram: 0 - X" value)',
-    );
+    throw new InputError('i386: the end of lowmem (max_low_pfn) depends on the vmalloc reserve and fixmap size; give config.lowmemBytes (the "low ram: 0 - X" value)');
   }
   return Math.min(maxPfn, Math.floor(spec.config.lowmemBytes / pageBytes(arch)));
 }

@@ -9,7 +9,6 @@ import type { DaxDevice, Namespace, NamespaceMode, NvdimmRegion } from './nd.js'
 import type { Task } from './task.js';
 import { addMemoryResource, EBUSY, EINVAL, removeMemory } from './memory_hotplug.js';
 import { type Machine } from './machine.js';
-import { type MemoryGroup } from './memory.js';
 import { memremapPages, memunmapPages, pgmapAddress } from './memremap.js';
 import { VmemAltmap, type DevPagemap } from './dev_pagemap.js';
 import type { Bytes, Nid, PhysAddr } from '../units.js';
@@ -61,7 +60,22 @@ export function nvdimmRegionAdd(m: Machine, nid: Nid, start: PhysAddr, size: Byt
 
 /** A label-less region's one namespace: raw, the whole region, /dev/pmemN. */
 function rawNamespace(r: NvdimmRegion): Namespace {
-  return { dev: `namespace${r.id}.0`, index: 0, start: r.start, size: r.size, mode: 'raw', map: 'dev', uuid: null, align: 0, dataOffset: 0, endTrunc: 0, pgmap: null, dax: null, blockdev: pmemName(r, 0), enabled: true };
+  return {
+    dev: `namespace${r.id}.0`,
+    index: 0,
+    start: r.start,
+    size: r.size,
+    mode: 'raw',
+    map: 'dev',
+    uuid: null,
+    align: 0,
+    dataOffset: 0,
+    endTrunc: 0,
+    pgmap: null,
+    dax: null,
+    blockdev: pmemName(r, 0),
+    enabled: true,
+  };
 }
 
 /** nvdimm_namespace_disk_name: pmem<region> for index 0, pmem<region>.<index> after. */
@@ -127,7 +141,16 @@ export function* enableNamespace(m: Machine, r: NvdimmRegion, ns: Namespace, mod
     ns.pgmap = namespacePgmap(m, r, ns, ns.blockdev);
   } else {
     ns.blockdev = null;
-    ns.dax = { dev: `dax${r.id}.${ns.index}`, regionId: r.id, start: ns.start + g.dataOffset, end: ns.start + ns.size - g.endTrunc - 1, align: ns.align, targetNode: r.nid, mode: 'devdax', kmem: null };
+    ns.dax = {
+      dev: `dax${r.id}.${ns.index}`,
+      regionId: r.id,
+      start: ns.start + g.dataOffset,
+      end: ns.start + ns.size - g.endTrunc - 1,
+      align: ns.align,
+      targetNode: r.nid,
+      mode: 'devdax',
+      kmem: null,
+    };
     ns.pgmap = namespacePgmap(m, r, ns, ns.dax.dev);
     m.resourcesDax.set(ns.dax.dev, { start: ns.dax.start, end: ns.dax.end });
   }
@@ -216,7 +239,11 @@ export function bootNamespaceProbes(m: Machine): { readonly name: string; readon
       r.labelled = true;
     }
     ns.uuid = newNamespaceUuid(m);
-    out.push({ name: `${cfg.mode === 'devdax' ? 'dax_pmem' : 'nd_pmem'} probe ${ns.dev} (node ${r.nid})`, nid: r.nid, task: enableNamespace(m, r, ns, cfg.mode, cfg.map, cfg.align ?? DEFAULT_PFN_ALIGN) });
+    out.push({
+      name: `${cfg.mode === 'devdax' ? 'dax_pmem' : 'nd_pmem'} probe ${ns.dev} (node ${r.nid})`,
+      nid: r.nid,
+      task: enableNamespace(m, r, ns, cfg.mode, cfg.map, cfg.align ?? DEFAULT_PFN_ALIGN),
+    });
   });
   return out;
 }

@@ -255,58 +255,221 @@ function flagLists(cfg: PageConfig): FlagLists {
   const optA = (cond: boolean, ...xs: [string, string][]): [string, string][] => (cond ? xs : []);
   switch (cfg.version) {
     case 'v5.3': {
-      const common = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'waiters', 'error', 'slab', 'owner_priv_1', 'arch_1', 'reserved', 'private', 'private_2', 'writeback', 'head', 'mappedtodisk', 'reclaim', 'swapbacked', 'unevictable'];
+      const common = [
+        'locked',
+        'referenced',
+        'uptodate',
+        'dirty',
+        'lru',
+        'active',
+        'workingset',
+        'waiters',
+        'error',
+        'slab',
+        'owner_priv_1',
+        'arch_1',
+        'reserved',
+        'private',
+        'private_2',
+        'writeback',
+        'head',
+        'mappedtodisk',
+        'reclaim',
+        'swapbacked',
+        'unevictable',
+      ];
       const tail = [...opt(cfg.mmu, 'mlocked'), ...opt(cfg.archUsesPgUncached, 'uncached'), ...opt(cfg.memoryFailure, 'hwpoison'), ...opt(idle, 'young', 'idle')];
       return {
         bits: [...common, ...tail],
         aliases: [
-          ['checked', 'owner_priv_1'], ['swapcache', 'owner_priv_1'], ['fscache', 'private_2'], ['pinned', 'owner_priv_1'],
-          ['savepinned', 'dirty'], ['foreign', 'owner_priv_1'], ['xen_remapped', 'owner_priv_1'], ['slob_free', 'private'],
-          ['double_map', 'private_2'], ['isolated', 'reclaim'],
+          ['checked', 'owner_priv_1'],
+          ['swapcache', 'owner_priv_1'],
+          ['fscache', 'private_2'],
+          ['pinned', 'owner_priv_1'],
+          ['savepinned', 'dirty'],
+          ['foreign', 'owner_priv_1'],
+          ['xen_remapped', 'owner_priv_1'],
+          ['slob_free', 'private'],
+          ['double_map', 'private_2'],
+          ['isolated', 'reclaim'],
         ],
-        names: ['locked', 'waiters', 'error', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'slab', 'owner_priv_1', 'arch_1', 'reserved', 'private', 'private_2', 'writeback', 'head', 'mappedtodisk', 'reclaim', 'swapbacked', 'unevictable', ...tail],
+        names: [
+          'locked',
+          'waiters',
+          'error',
+          'referenced',
+          'uptodate',
+          'dirty',
+          'lru',
+          'active',
+          'workingset',
+          'slab',
+          'owner_priv_1',
+          'arch_1',
+          'reserved',
+          'private',
+          'private_2',
+          'writeback',
+          'head',
+          'mappedtodisk',
+          'reclaim',
+          'swapbacked',
+          'unevictable',
+          ...tail,
+        ],
       };
     }
     case '6.1': {
-      const common = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'waiters', 'error', 'slab', 'owner_priv_1', 'arch_1', 'reserved', 'private', 'private_2', 'writeback', 'head', 'mappedtodisk', 'reclaim', 'swapbacked', 'unevictable'];
+      const common = [
+        'locked',
+        'referenced',
+        'uptodate',
+        'dirty',
+        'lru',
+        'active',
+        'workingset',
+        'waiters',
+        'error',
+        'slab',
+        'owner_priv_1',
+        'arch_1',
+        'reserved',
+        'private',
+        'private_2',
+        'writeback',
+        'head',
+        'mappedtodisk',
+        'reclaim',
+        'swapbacked',
+        'unevictable',
+      ];
       const tail = [
-        ...opt(cfg.mmu, 'mlocked'), ...opt(cfg.archUsesPgUncached, 'uncached'), ...opt(cfg.memoryFailure, 'hwpoison'),
-        ...opt(idle, 'young', 'idle'), ...opt(is64, 'arch_2'), ...opt(cfg.kasanHwTags, 'skip_kasan_poison'),
+        ...opt(cfg.mmu, 'mlocked'),
+        ...opt(cfg.archUsesPgUncached, 'uncached'),
+        ...opt(cfg.memoryFailure, 'hwpoison'),
+        ...opt(idle, 'young', 'idle'),
+        ...opt(is64, 'arch_2'),
+        ...opt(cfg.kasanHwTags, 'skip_kasan_poison'),
       ];
       return {
         bits: [...common, ...tail],
         aliases: [
-          ['readahead', 'reclaim'], ['anon_exclusive', 'mappedtodisk'], ['checked', 'owner_priv_1'], ['swapcache', 'owner_priv_1'],
-          ['fscache', 'private_2'], ['pinned', 'owner_priv_1'], ['savepinned', 'dirty'], ['foreign', 'owner_priv_1'],
-          ['xen_remapped', 'owner_priv_1'], ['slob_free', 'private'], ['double_map', 'workingset'],
+          ['readahead', 'reclaim'],
+          ['anon_exclusive', 'mappedtodisk'],
+          ['checked', 'owner_priv_1'],
+          ['swapcache', 'owner_priv_1'],
+          ['fscache', 'private_2'],
+          ['pinned', 'owner_priv_1'],
+          ['savepinned', 'dirty'],
+          ['foreign', 'owner_priv_1'],
+          ['xen_remapped', 'owner_priv_1'],
+          ['slob_free', 'private'],
+          ['double_map', 'workingset'],
           ...optA(cfg.memoryFailure, ['has_hwpoisoned', 'error']),
-          ['isolated', 'reclaim'], ['reported', 'uptodate'],
+          ['isolated', 'reclaim'],
+          ['reported', 'uptodate'],
           ...optA(cfg.memoryHotplug, ['vmemmap_self_hosted', 'owner_priv_1']),
         ],
-        names: ['locked', 'waiters', 'error', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'slab', 'owner_priv_1', 'arch_1', 'reserved', 'private', 'private_2', 'writeback', 'head', 'mappedtodisk', 'reclaim', 'swapbacked', 'unevictable', ...tail],
+        names: [
+          'locked',
+          'waiters',
+          'error',
+          'referenced',
+          'uptodate',
+          'dirty',
+          'lru',
+          'active',
+          'workingset',
+          'slab',
+          'owner_priv_1',
+          'arch_1',
+          'reserved',
+          'private',
+          'private_2',
+          'writeback',
+          'head',
+          'mappedtodisk',
+          'reclaim',
+          'swapbacked',
+          'unevictable',
+          ...tail,
+        ],
       };
     }
     case '6.18': {
       const bits = [
-        'locked', 'writeback', 'referenced', 'uptodate', 'dirty', 'lru', 'head', 'waiters', 'active', 'workingset', 'owner_priv_1', 'owner_2', 'arch_1', 'reserved', 'private', 'private_2', 'reclaim', 'swapbacked', 'unevictable', 'dropbehind',
-        ...opt(cfg.mmu, 'mlocked'), ...opt(cfg.memoryFailure, 'hwpoison'), ...opt(idle, 'young', 'idle'),
-        ...opt(cfg.archUsesPgArch2, 'arch_2'), ...opt(cfg.archUsesPgArch3, 'arch_3'),
+        'locked',
+        'writeback',
+        'referenced',
+        'uptodate',
+        'dirty',
+        'lru',
+        'head',
+        'waiters',
+        'active',
+        'workingset',
+        'owner_priv_1',
+        'owner_2',
+        'arch_1',
+        'reserved',
+        'private',
+        'private_2',
+        'reclaim',
+        'swapbacked',
+        'unevictable',
+        'dropbehind',
+        ...opt(cfg.mmu, 'mlocked'),
+        ...opt(cfg.memoryFailure, 'hwpoison'),
+        ...opt(idle, 'young', 'idle'),
+        ...opt(cfg.archUsesPgArch2, 'arch_2'),
+        ...opt(cfg.archUsesPgArch3, 'arch_3'),
       ];
       return {
         bits,
         aliases: [
-          ['readahead', 'reclaim'], ['swapcache', 'owner_priv_1'], ['checked', 'owner_priv_1'], ['anon_exclusive', 'owner_2'],
-          ['mappedtodisk', 'owner_2'], ['fscache', 'private_2'], ['pinned', 'owner_priv_1'], ['savepinned', 'dirty'],
-          ['foreign', 'owner_priv_1'], ['xen_remapped', 'owner_priv_1'],
+          ['readahead', 'reclaim'],
+          ['swapcache', 'owner_priv_1'],
+          ['checked', 'owner_priv_1'],
+          ['anon_exclusive', 'owner_2'],
+          ['mappedtodisk', 'owner_2'],
+          ['fscache', 'private_2'],
+          ['pinned', 'owner_priv_1'],
+          ['savepinned', 'dirty'],
+          ['foreign', 'owner_priv_1'],
+          ['xen_remapped', 'owner_priv_1'],
           ...optA(cfg.migration, ['movable_ops_isolated', 'reclaim'], ['movable_ops', 'uptodate']),
           ['reported', 'uptodate'],
           ...optA(cfg.memoryHotplug, ['vmemmap_self_hosted', 'owner_priv_1']),
-          ['has_hwpoisoned', 'active'], ['large_rmappable', 'workingset'], ['partially_mapped', 'reclaim'],
+          ['has_hwpoisoned', 'active'],
+          ['large_rmappable', 'workingset'],
+          ['partially_mapped', 'reclaim'],
         ],
         names: [
-          'locked', 'waiters', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'owner_priv_1', 'owner_2', 'arch_1', 'reserved', 'private', 'private_2', 'writeback', 'head', 'reclaim', 'swapbacked', 'unevictable', 'dropbehind',
-          ...opt(cfg.mmu, 'mlocked'), ...opt(cfg.memoryFailure, 'hwpoison'), ...opt(idle, 'idle', 'young'),
-          ...opt(cfg.archUsesPgArch2, 'arch_2'), ...opt(cfg.archUsesPgArch3, 'arch_3'),
+          'locked',
+          'waiters',
+          'referenced',
+          'uptodate',
+          'dirty',
+          'lru',
+          'active',
+          'workingset',
+          'owner_priv_1',
+          'owner_2',
+          'arch_1',
+          'reserved',
+          'private',
+          'private_2',
+          'writeback',
+          'head',
+          'reclaim',
+          'swapbacked',
+          'unevictable',
+          'dropbehind',
+          ...opt(cfg.mmu, 'mlocked'),
+          ...opt(cfg.memoryFailure, 'hwpoison'),
+          ...opt(idle, 'idle', 'young'),
+          ...opt(cfg.archUsesPgArch2, 'arch_2'),
+          ...opt(cfg.archUsesPgArch3, 'arch_3'),
         ],
       };
     }
@@ -420,9 +583,7 @@ export function pageFlagsLayout(cfg: PageConfig): PageFlagsLayout {
   const nrCpusBits = cfg.smp ? (v53 ? ilog2(cfg.nrCpus) : orderBase2(cfg.nrCpus)) : 0;
   const lastCpuShift = cfg.numaBalancing ? nrCpusBits : 0;
   const lastCpupidShift = cfg.numaBalancing ? 8 + nrCpusBits : 0;
-  const cpupidFits = v53
-    ? sectionsWidth + zonesWidth + ns + lastCpupidShift + kasanTagWidth <= room
-    : zonesWidth + lruGenWidth + sectionsWidth + nodesWidth + kasanTagWidth + lastCpupidShift <= room;
+  const cpupidFits = v53 ? sectionsWidth + zonesWidth + ns + lastCpupidShift + kasanTagWidth <= room : zonesWidth + lruGenWidth + sectionsWidth + nodesWidth + kasanTagWidth + lastCpupidShift <= room;
   const lastCpupidWidth = cpupidFits ? lastCpupidShift : 0;
   const used = sectionsWidth + nodesWidth + zonesWidth + lastCpupidWidth + kasanTagWidth + lruGenWidth;
   if (used > room) throw new InputError(`Not enough bits in page flags (${used} field bits, ${room} free above NR_PAGEFLAGS ${nr})`);
@@ -436,10 +597,22 @@ export function pageFlagsLayout(cfg: PageConfig): PageFlagsLayout {
   const lruGen = kasanTag - lruGenWidth;
   const lruRefs = lruGen - lruRefsWidth;
   const pgoff: Record<PageFlagsFieldName, number> = {
-    section: sections, node: nodes, zone: zones, last_cpupid: lastCpupid, kasan_tag: kasanTag, lru_gen: lruGen, lru_refs: lruRefs,
+    section: sections,
+    node: nodes,
+    zone: zones,
+    last_cpupid: lastCpupid,
+    kasan_tag: kasanTag,
+    lru_gen: lruGen,
+    lru_refs: lruRefs,
   };
   const widths: Record<PageFlagsFieldName, number> = {
-    section: sectionsWidth, node: nodesWidth, zone: zonesWidth, last_cpupid: lastCpupidWidth, kasan_tag: kasanTagWidth, lru_gen: lruGenWidth, lru_refs: lruRefsWidth,
+    section: sectionsWidth,
+    node: nodesWidth,
+    zone: zonesWidth,
+    last_cpupid: lastCpupidWidth,
+    kasan_tag: kasanTagWidth,
+    lru_gen: lruGenWidth,
+    lru_refs: lruRefsWidth,
   };
   const pgshift: Record<PageFlagsFieldName, number> = {
     section: sectionsWidth ? sections : 0,
@@ -454,9 +627,7 @@ export function pageFlagsLayout(cfg: PageConfig): PageFlagsLayout {
   const zoneidShift = nodeNotInPageFlags ? sectionsShift + zonesShift : ns + zonesShift;
   const zoneidPgoff = nodeNotInPageFlags ? Math.min(sections, zones) : Math.min(nodes, zones);
   const order: PageFlagsFieldName[] = ['section', 'node', 'zone', 'last_cpupid', 'kasan_tag', 'lru_gen', 'lru_refs'];
-  const fields = order
-    .filter((n) => widths[n] > 0)
-    .map((n) => ({ name: n, shift: pgoff[n], width: widths[n], mask: ((1n << BigInt(widths[n])) - 1n) << BigInt(pgoff[n]) }));
+  const fields = order.filter((n) => widths[n] > 0).map((n) => ({ name: n, shift: pgoff[n], width: widths[n], mask: ((1n << BigInt(widths[n])) - 1n) << BigInt(pgoff[n]) }));
   return {
     bitsPerLong: bpl,
     nrPageflags: nr,
@@ -566,7 +737,11 @@ export function formatPageFlagsPGp(flags: bigint, cfg: PageConfig): string {
   const parts: string[] = [];
   if (main !== 0n) parts.push(formatFlagNames(main, cfg));
   const pff: [PageFlagsFieldName, string, 'dec' | 'hex'][] = [
-    ['section', 'section', 'dec'], ['node', 'node', 'dec'], ['zone', 'zone', 'dec'], ['last_cpupid', 'lastcpupid', 'hex'], ['kasan_tag', 'kasantag', 'hex'],
+    ['section', 'section', 'dec'],
+    ['node', 'node', 'dec'],
+    ['zone', 'zone', 'dec'],
+    ['last_cpupid', 'lastcpupid', 'hex'],
+    ['kasan_tag', 'kasantag', 'hex'],
   ];
   for (const [field, label, base] of pff) {
     if (!layout.fields.some((f) => f.name === field)) continue;
@@ -583,11 +758,29 @@ export function formatPageFlagsPGp(flags: bigint, cfg: PageConfig): string {
 
 /** v5.3 and 6.1 single inverted bits under PAGE_TYPE_BASE; 6.18 PGTY_* values of the top byte. */
 const PAGE_TYPES: Record<PageLayoutVersion, readonly (readonly [string, number])[]> = {
-  'v5.3': [['buddy', 0x80], ['offline', 0x100], ['kmemcg', 0x200], ['table', 0x400], ['guard', 0x800]],
-  '6.1': [['buddy', 0x80], ['offline', 0x100], ['table', 0x200], ['guard', 0x400]],
+  'v5.3': [
+    ['buddy', 0x80],
+    ['offline', 0x100],
+    ['kmemcg', 0x200],
+    ['table', 0x400],
+    ['guard', 0x800],
+  ],
+  '6.1': [
+    ['buddy', 0x80],
+    ['offline', 0x100],
+    ['table', 0x200],
+    ['guard', 0x400],
+  ],
   '6.18': [
-    ['buddy', 0xf0], ['offline', 0xf1], ['table', 0xf2], ['guard', 0xf3], ['hugetlb', 0xf4], ['slab', 0xf5], ['zsmalloc', 0xf6],
-    ['unaccepted', 0xf7], ['large_kmalloc', 0xf8],
+    ['buddy', 0xf0],
+    ['offline', 0xf1],
+    ['table', 0xf2],
+    ['guard', 0xf3],
+    ['hugetlb', 0xf4],
+    ['slab', 0xf5],
+    ['zsmalloc', 0xf6],
+    ['unaccepted', 0xf7],
+    ['large_kmalloc', 0xf8],
   ],
 };
 
@@ -628,14 +821,14 @@ export function clearPageType(version: PageLayoutVersion, type: string, pageType
 /** page_has_type: v5.3/6.1 (int)page_type < PAGE_MAPCOUNT_RESERVE (-128); 6.18 (int)page_type < (int)(0xff << 24). */
 export function pageHasType(version: PageLayoutVersion, pageType: number): boolean {
   const s = pageType | 0;
-  return version === '6.18' ? s < (0xff << 24) : s < -128;
+  return version === '6.18' ? s < 0xff << 24 : s < -128;
 }
 
 /** Page<Type> tests: the types page_type says the page has (v5.3/6.1 may in theory list several; 6.18 at most one). */
 export function decodePageType(version: PageLayoutVersion, pageType: number): string[] {
   const u = pageType >>> 0;
   if (version === '6.18') return PAGE_TYPES[version].filter(([, v]) => u >>> 24 === v).map(([n]) => n);
-  return PAGE_TYPES[version].filter(([, v]) => ((u & (PAGE_TYPE_BASE | v)) >>> 0) === PAGE_TYPE_BASE).map(([n]) => n);
+  return PAGE_TYPES[version].filter(([, v]) => (u & (PAGE_TYPE_BASE | v)) >>> 0 === PAGE_TYPE_BASE).map(([n]) => n);
 }
 
 // ---------------------------------------------------------------------------------------------

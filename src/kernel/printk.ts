@@ -3,9 +3,7 @@
 
 export type LogLevel = 'info' | 'debug' | 'warn';
 
-export type LogRecord =
-  | { readonly kind: 'line'; readonly level: LogLevel; readonly text: string }
-  | { readonly kind: 'omitted'; readonly what: string; readonly why: string };
+export type LogRecord = { readonly kind: 'line'; readonly level: LogLevel; readonly text: string } | { readonly kind: 'omitted'; readonly what: string; readonly why: string };
 
 export class KernelLog {
   readonly records: LogRecord[] = [];

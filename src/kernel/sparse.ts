@@ -159,15 +159,7 @@ export class Sparse {
     const merged: SectionRun[] = [];
     for (const r of out) {
       const last = merged[merged.length - 1];
-      if (
-        last &&
-        last.endNr === r.startNr &&
-        last.nid === r.nid &&
-        last.present === r.present &&
-        last.hasMemMap === r.hasMemMap &&
-        last.online === r.online &&
-        last.early === r.early
-      ) {
+      if (last && last.endNr === r.startNr && last.nid === r.nid && last.present === r.present && last.hasMemMap === r.hasMemMap && last.online === r.online && last.early === r.early) {
         last.endNr = r.endNr;
       } else merged.push({ ...r });
     }
@@ -244,7 +236,7 @@ export class Sparse {
         count += re - rs; // every pfn of an early section is valid
         continue;
       }
-      for (let pfn = rs; pfn < re; ) {
+      for (let pfn = rs; pfn < re;) {
         const blockStart = Math.floor(pfn / pb) * pb;
         const blockEnd = Math.min(blockStart + pb, re);
         if (this.pfnValid(blockStart)) count += blockEnd - pfn;
@@ -283,7 +275,10 @@ export class Sparse {
   /** The whole sparse state as one string (the explore driver's state hashing). */
   digest(): string {
     const runs = this.runs.map((r) => `${r.startNr}-${r.endNr}:${r.nid}${r.present ? 'p' : ''}${r.hasMemMap ? 'm' : ''}${r.online ? 'o' : ''}${r.early ? 'e' : ''}`).join(',');
-    const maps = [...this.partialMaps].sort((a, b) => a[0] - b[0]).map(([n, v]) => `${n}=${v.toString(16)}`).join(',');
+    const maps = [...this.partialMaps]
+      .sort((a, b) => a[0] - b[0])
+      .map(([n, v]) => `${n}=${v.toString(16)}`)
+      .join(',');
     return `${runs}|${maps}|${[...this.deviceTainted].sort((a, b) => a - b).join(',')}`;
   }
 

@@ -43,7 +43,15 @@ export function snapshot(m: Machine): Snapshot {
     })),
     sections: m.state.sparse.runs.map((r) => ({ start: r.startNr * pps, end: r.endNr * pps, present: r.present, online: r.online, nid: r.nid })),
     blocks: [...m.blocks.values()].map((b) => ({ id: b.id, start: b.startPfn, end: b.startPfn + b.nrPages, state: b.state, zone: String(b.validZones ?? '') })),
-    pgmaps: m.pgmaps.map((p) => ({ name: p.name, start: p.start / page, end: (p.end + 1) / page, first: pfnFirst(p, page), initialisedTo: p.initialisedTo, live: p.live, altmapEnd: p.altmap ? p.altmap.basePfn + p.altmap.offset : p.start / page })),
+    pgmaps: m.pgmaps.map((p) => ({
+      name: p.name,
+      start: p.start / page,
+      end: (p.end + 1) / page,
+      first: pfnFirst(p, page),
+      initialisedTo: p.initialisedTo,
+      live: p.live,
+      altmapEnd: p.altmap ? p.altmap.basePfn + p.altmap.offset : p.start / page,
+    })),
     memmap: memmap.map((r) => ({ start: r.start, end: r.end, kind: r.kind, reserved: r.reserved, zone: r.zone, nid: r.nid })),
     pagesPerSection: pps,
     zoneNames: m.state.zoneNames,
@@ -59,7 +67,10 @@ export interface TraceStepView {
 }
 
 /** An explore counterexample of a built-in scenario, step by step with the machine's state after each. */
-export function labTrace(scenario: string, design: string): { scenario: string; design: string; tasks: string[]; invariant: string | null; message: string | null; violationStep: number | null; steps: TraceStepView[] } {
+export function labTrace(
+  scenario: string,
+  design: string,
+): { scenario: string; design: string; tasks: string[]; invariant: string | null; message: string | null; violationStep: number | null; steps: TraceStepView[] } {
   if (!(BUILTIN_SCENARIOS as readonly string[]).includes(scenario)) throw new InputError(`lab: unknown scenario ${scenario}; the built-in ones are ${BUILTIN_SCENARIOS.join(', ')}`);
   if (!DESIGNS.some((d) => d.name === design)) throw new InputError(`lab: unknown design ${design}`);
   const make = (ctx: Parameters<typeof builtinWorld>[1]) => builtinWorld({ scenario: scenario as BuiltinScenario, design }, ctx);
@@ -136,4 +147,3 @@ export function labTimeline(preset: string, designs: readonly string[]): { svg: 
   const results = designs.map((d) => timeRun(p, d));
   return { svg: timelineSvg(results), totals: results.map((r) => ({ design: r.design, totalMs: r.totalMs })) };
 }
-

@@ -8,7 +8,14 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { labExamples, labScenario, labTimeline, labTrace } from './api.js';
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.ico': 'image/x-icon' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+};
 
 export interface LabServer {
   readonly server: Server;

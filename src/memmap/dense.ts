@@ -136,15 +136,7 @@ export class DenseMemmap implements MemmapStore {
 }
 
 /** __init_single_page over [s, e) of one dense section: used by the main thread and the workers. */
-export function initDenseRange(
-  sec: DenseSection,
-  sectionBase: number,
-  s: number,
-  e: number,
-  zone: number,
-  nid: number,
-  writer: Pick<PageWriter, 'recordWords' | 'writeInitRange' | 'simdArgs'>,
-): void {
+export function initDenseRange(sec: DenseSection, sectionBase: number, s: number, e: number, zone: number, nid: number, writer: Pick<PageWriter, 'recordWords' | 'writeInitRange' | 'simdArgs'>): void {
   const args = sec.memory ? writer.simdArgs(s, zone, nid) : null;
   const simd = sec.memory && args ? simdInit(sec.memory) : null;
   if (simd && args) simd((s - sectionBase) * 64, e - s, ...args);

@@ -125,11 +125,16 @@ export class ExtentMemmap implements MemmapStore {
   }
 
   setWordsRange(start: number, end: number, words: readonly (readonly [number, number])[]): void {
-    this.rewrite(start, end, (r) => {
-      const merged = new Map(r.words ?? []);
-      for (const [w, v] of words) merged.set(w, v >>> 0);
-      return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]) };
-    }, null);
+    this.rewrite(
+      start,
+      end,
+      (r) => {
+        const merged = new Map(r.words ?? []);
+        for (const [w, v] of words) merged.set(w, v >>> 0);
+        return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]) };
+      },
+      null,
+    );
   }
 
   setFlagsRange(start: number, end: number, mask: number): void {

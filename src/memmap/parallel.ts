@@ -94,17 +94,16 @@ export function deferredThreadsFor(padata: boolean, nodeCpus: number): number {
 }
 
 /** Every node's deferred ranges, each node on its own pool of deferredThreadsFor threads, nodes in parallel. */
-export async function runDeferredByNode(
-  store: DenseMemmap,
-  deferred: readonly DeferredRange[],
-  threadsOf: (nid: number) => number,
-): Promise<void> {
+export async function runDeferredByNode(store: DenseMemmap, deferred: readonly DeferredRange[], threadsOf: (nid: number) => number): Promise<void> {
   const nids = [...new Set(deferred.map((d) => d.nid))];
   await Promise.all(
     nids.map(async (nid) => {
       const pool = new DeferredInitPool(threadsOf(nid));
       try {
-        await pool.run(store, deferred.filter((d) => d.nid === nid));
+        await pool.run(
+          store,
+          deferred.filter((d) => d.nid === nid),
+        );
       } finally {
         await pool.close();
       }

@@ -2,16 +2,7 @@
 // the upstream version a distribution kernel is built from.
 import { InputError } from '../errors.js';
 
-export type Distro =
-  | 'vanilla'
-  | 'debian'
-  | 'ubuntu'
-  | 'rhel'
-  | 'fedora'
-  | 'suse'
-  | 'arch'
-  | 'proxmox'
-  | 'firecracker';
+export type Distro = 'vanilla' | 'debian' | 'ubuntu' | 'rhel' | 'fedora' | 'suse' | 'arch' | 'proxmox' | 'firecracker';
 
 export interface KernelRelease {
   /** The release as given, e.g. "5.10.0-21-amd64". */
@@ -59,9 +50,7 @@ function detectDistro(release: string, build: string): Distro {
 export function parseRelease(release: string, build = ''): KernelRelease {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?(.*)$/.exec(release.trim());
   if (!m) {
-    throw new InputError(
-      `kernel release "${release}": expected MAJOR.MINOR[.SUBLEVEL][suffix], e.g. 6.1 or 5.10.0-21-amd64`,
-    );
+    throw new InputError(`kernel release "${release}": expected MAJOR.MINOR[.SUBLEVEL][suffix], e.g. 6.1 or 5.10.0-21-amd64`);
   }
   const major = Number(m[1]);
   const minor = Number(m[2]);
@@ -73,9 +62,7 @@ export function parseRelease(release: string, build = ''): KernelRelease {
   // Ubuntu: "(Ubuntu 5.8.0-55.62~20.04.1-generic 5.8.18)" names the upstream version last.
   // The compiler's version ("gcc-10 (Debian 10.2.1-6)") also says "Debian": take the match
   // whose major.minor is the kernel's.
-  const up = [...build.matchAll(/\bDebian (\d+)\.(\d+)\.(\d+)/g), ...build.matchAll(/\(Ubuntu [^ ]+ (\d+)\.(\d+)\.(\d+)\)/g)].find(
-    (x) => Number(x[1]) === major && Number(x[2]) === minor,
-  );
+  const up = [...build.matchAll(/\bDebian (\d+)\.(\d+)\.(\d+)/g), ...build.matchAll(/\(Ubuntu [^ ]+ (\d+)\.(\d+)\.(\d+)\)/g)].find((x) => Number(x[1]) === major && Number(x[2]) === minor);
   if (up) {
     sublevel = Number(up[3]);
     sublevelKnown = true;

@@ -3,7 +3,11 @@
 import { closeSync, constants, openSync, readdirSync, readFileSync, writeSync, accessSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface ChmemResult { stdout: string; stderr: string; exitCode: number }
+export interface ChmemResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
 
 /**
  * The files chmem reads and writes: the real filesystem, or a machine's sysfs served by the model
@@ -80,17 +84,31 @@ const CMD_DECONFIGURE = 3;
 const CMD_NONE = 4;
 
 const STRERROR: Record<string, string> = {
-  EPERM: 'Operation not permitted', ENOENT: 'No such file or directory', EIO: 'Input/output error',
-  EACCES: 'Permission denied', EBUSY: 'Device or resource busy', EEXIST: 'File exists',
-  ENOTDIR: 'Not a directory', EISDIR: 'Is a directory', EINVAL: 'Invalid argument',
-  ENOSPC: 'No space left on device', EROFS: 'Read-only file system', ERANGE: 'Numerical result out of range',
-  ENOMEM: 'Cannot allocate memory', EAGAIN: 'Resource temporarily unavailable', ENXIO: 'No such device or address',
-  ENODEV: 'No such device', ENAMETOOLONG: 'File name too long', ELOOP: 'Too many levels of symbolic links',
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  EIO: 'Input/output error',
+  EACCES: 'Permission denied',
+  EBUSY: 'Device or resource busy',
+  EEXIST: 'File exists',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EINVAL: 'Invalid argument',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  ERANGE: 'Numerical result out of range',
+  ENOMEM: 'Cannot allocate memory',
+  EAGAIN: 'Resource temporarily unavailable',
+  ENXIO: 'No such device or address',
+  ENODEV: 'No such device',
+  ENAMETOOLONG: 'File name too long',
+  ELOOP: 'Too many levels of symbolic links',
 };
 
 /** Thrown to end the run the way exit()/err()/errx() do. */
 class Exit extends Error {
-  constructor(readonly code: number) { super(`exit ${code}`); }
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
 }
 
 interface Desc {
@@ -116,13 +134,23 @@ class Io {
   stderr = '';
   errno = 'ENOENT';
   // warnx()
-  warnx(msg: string): void { this.stderr += `${PROG}: ${msg}\n`; }
+  warnx(msg: string): void {
+    this.stderr += `${PROG}: ${msg}\n`;
+  }
   // warn()
-  warn(msg: string): void { this.stderr += `${PROG}: ${msg}: ${strerror(this.errno)}\n`; }
+  warn(msg: string): void {
+    this.stderr += `${PROG}: ${msg}: ${strerror(this.errno)}\n`;
+  }
   // errx()
-  errx(code: number, msg: string): never { this.warnx(msg); throw new Exit(code); }
+  errx(code: number, msg: string): never {
+    this.warnx(msg);
+    throw new Exit(code);
+  }
   // err()
-  err(code: number, msg: string): never { this.warn(msg); throw new Exit(code); }
+  err(code: number, msg: string): never {
+    this.warn(msg);
+    throw new Exit(code);
+  }
   // errtryhelp() from c.h
   tryHelp(code: number): never {
     this.stderr += `Try '${PROG} --help' for more information.\n`;
@@ -132,7 +160,7 @@ class Io {
 
 // strerror()
 function strerror(code: string): string {
-  return code === '' ? 'Success' : STRERROR[code] ?? 'Unknown error';
+  return code === '' ? 'Success' : (STRERROR[code] ?? 'Unknown error');
 }
 
 // errno of a failed Node fs call
@@ -167,16 +195,22 @@ function digitVal(ch: string | undefined, base: number): number {
   return v >= 0 && v < base ? v : -1;
 }
 
-interface StrtoResult { value: bigint; end: number; erange: boolean }
+interface StrtoResult {
+  value: bigint;
+  end: number;
+  erange: boolean;
+}
 
 // glibc strtoumax()/strtoimax(): value, index just past the number, and whether it overflowed
 function strto(str: string, base: number, signed: boolean): StrtoResult {
   let i = 0;
   while (isSpace(str[i])) i++;
   let neg = false;
-  if (str[i] === '+' || str[i] === '-') { neg = str[i] === '-'; i++; }
-  if ((base === 0 || base === 16) && str[i] === '0' && (str[i + 1] === 'x' || str[i + 1] === 'X')
-      && digitVal(str[i + 2], 16) >= 0) {
+  if (str[i] === '+' || str[i] === '-') {
+    neg = str[i] === '-';
+    i++;
+  }
+  if ((base === 0 || base === 16) && str[i] === '0' && (str[i + 1] === 'x' || str[i + 1] === 'X') && digitVal(str[i + 2], 16) >= 0) {
     i += 2;
     base = 16;
   } else if (base === 0) {
@@ -198,7 +232,7 @@ function strto(str: string, base: number, signed: boolean): StrtoResult {
     return { value: neg ? -v : v, end: i, erange: false };
   }
   if (over) return { value: U64, end: i, erange: true };
-  return { value: neg ? (-v) & U64 : v, end: i, erange: false };
+  return { value: neg ? -v & U64 : v, end: i, erange: false };
 }
 
 // ul_strtou64() (lib/strutils.c): 0 on success, else the errno name
@@ -220,7 +254,10 @@ function ulStrtou64(str: string, base: number): { rc: string; value: bigint } {
 function str2unumOrErr(io: Io, str: string, base: number, msg: string): bigint {
   const { rc, value } = ulStrtou64(str, base);
   if (rc === '') return value;
-  if (rc === 'ERANGE') { io.errno = rc; io.err(EXIT_FAILURE, `${msg}: '${str}'`); }
+  if (rc === 'ERANGE') {
+    io.errno = rc;
+    io.err(EXIT_FAILURE, `${msg}: '${str}'`);
+  }
   return io.errx(EXIT_FAILURE, `${msg}: '${str}'`);
 }
 
@@ -252,12 +289,21 @@ function parseSize(str: string): { rc: string; value: bigint } {
   for (;;) {
     const c1 = str[p + 1];
     const c2 = str[p + 2];
-    if (c1 === 'i' && (c2 === 'B' || c2 === 'b') && p + 3 === str.length) { base = 1024n; break; }
-    if ((c1 === 'B' || c1 === 'b') && p + 2 === str.length) { base = 1000n; break; }
+    if (c1 === 'i' && (c2 === 'B' || c2 === 'b') && p + 3 === str.length) {
+      base = 1024n;
+      break;
+    }
+    if ((c1 === 'B' || c1 === 'b') && p + 2 === str.length) {
+      base = 1000n;
+      break;
+    }
     if (c1 === undefined) break;
     if (frac === 0n && p < str.length && str[p] === '.') {
       p += 1;
-      while (str[p] === '0') { p++; fracZeros++; }
+      while (str[p] === '0') {
+        p++;
+        fracZeros++;
+      }
       if (isDigit(str[p])) {
         const f = strto(str.slice(p), 0, false);
         if (f.end === 0 || (f.erange && (f.value === U64 || f.value === 0n))) {
@@ -323,7 +369,10 @@ function sizeToHuman(bytes: bigint): string {
     if (frac >= U64 / 1000n) frac = ((frac / 1024n) * 1000n) / (1n << BigInt(exp - 10));
     else frac = (frac * 1000n) / (1n << BigInt(exp));
     frac = ((frac + 50n) / 100n) * 10n;
-    if (frac === 100n) { dec++; frac = 0n; }
+    if (frac === 100n) {
+      dec++;
+      frac = 0n;
+    }
   }
   if (frac !== 0n) {
     let s = `${dec}.${frac.toString().padStart(2, '0')}`;
@@ -636,20 +685,32 @@ function readInfo(io: Io, desc: Desc): void {
   const fail = (): never => io.err(EXIT_FAILURE, `Failed to read ${PATH_SYS_MEMORY}`);
   const dir = join(desc.prefix, PATH_SYS_MEMORY);
   const dirs = scanMemoryDirs(io, dir);
-  if (dirs === null) { io.errno = exists(io, dir) ? 'ENOTDIR' : 'ENOENT'; return fail(); }
-  if (dirs.length === 0) { io.errno = ''; return fail(); }
+  if (dirs === null) {
+    io.errno = exists(io, dir) ? 'ENOTDIR' : 'ENOENT';
+    return fail();
+  }
+  if (dirs.length === 0) {
+    io.errno = '';
+    return fail();
+  }
   desc.dirs = dirs;
   const line = readBuffer(io, memPath(desc, 'block_size_bytes'), 128);
   if (line === null) fail();
   const r = strto(line ?? '', 16, false);
-  if (r.erange) { io.errno = 'ERANGE'; fail(); }
+  if (r.erange) {
+    io.errno = 'ERANGE';
+    fail();
+  }
   desc.blockSize = r.value;
   readConf(io, desc);
 }
 
 // x % block_size guarded against a zero block size (C would trap)
 function alignedTo(io: Io, desc: Desc, x: bigint): boolean {
-  if (desc.blockSize === 0n) { io.errno = 'EINVAL'; io.err(EXIT_FAILURE, `Failed to read ${PATH_SYS_MEMORY}`); }
+  if (desc.blockSize === 0n) {
+    io.errno = 'EINVAL';
+    io.err(EXIT_FAILURE, `Failed to read ${PATH_SYS_MEMORY}`);
+  }
   return x % desc.blockSize === 0n;
 }
 
@@ -681,8 +742,7 @@ function parseRangeParam(io: Io, desc: Desc, start: string, end: string): void {
   desc.start = str2unumOrErr(io, start, 16, 'Failed to parse start address');
   desc.end = str2unumOrErr(io, end, 16, 'Failed to parse end address');
   if (!alignedTo(io, desc, desc.start) || !alignedTo(io, desc, (desc.end + 1n) & U64)) {
-    io.errx(EXIT_FAILURE, 'Start address and (end address + 1) must be aligned to memory block size '
-      + `(${sizeToHuman(desc.blockSize)})`);
+    io.errx(EXIT_FAILURE, 'Start address and (end address + 1) must be aligned to memory block size ' + `(${sizeToHuman(desc.blockSize)})`);
   }
   desc.start /= desc.blockSize;
   desc.end /= desc.blockSize;
@@ -700,28 +760,33 @@ function parseParameter(io: Io, desc: Desc, param: string): void {
 // usage()
 function usage(io: Io): never {
   const help = (o: string, d: string): string => `${o.padEnd(26)}${d}\n`;
-  io.stdout += '\nUsage:\n'
-    + ` ${PROG} [options] [SIZE|RANGE|BLOCKRANGE]\n`
-    + '\nSet a particular size or range of memory online or offline.\n'
-    + '\nOptions:\n'
-    + ' -e, --enable             enable memory\n'
-    + ' -d, --disable            disable memory\n'
-    + ' -b, --blocks             use memory blocks\n'
-    + ' -z, --zone <name>        select memory zone (see below)\n'
-    + ' -c, --configure          configure range\n'
-    + ' -g, --deconfigure        deconfigure range\n'
-    + ' -m, --memmap-on-memory   select memmap-on-memory\n'
-    + ' -s, --sysroot <dir>      use the specified directory as system root\n'
-    + ' -v, --verbose            verbose output\n'
-    + help(' -h, --help', 'display this help')
-    + help(' -V, --version', 'display version')
-    + '\nSupported zones:\n'
-    + ZONE_NAMES.map((z) => ` ${z}\n`).join('')
-    + '\nFor more details see chmem(8).\n';
+  io.stdout +=
+    '\nUsage:\n' +
+    ` ${PROG} [options] [SIZE|RANGE|BLOCKRANGE]\n` +
+    '\nSet a particular size or range of memory online or offline.\n' +
+    '\nOptions:\n' +
+    ' -e, --enable             enable memory\n' +
+    ' -d, --disable            disable memory\n' +
+    ' -b, --blocks             use memory blocks\n' +
+    ' -z, --zone <name>        select memory zone (see below)\n' +
+    ' -c, --configure          configure range\n' +
+    ' -g, --deconfigure        deconfigure range\n' +
+    ' -m, --memmap-on-memory   select memmap-on-memory\n' +
+    ' -s, --sysroot <dir>      use the specified directory as system root\n' +
+    ' -v, --verbose            verbose output\n' +
+    help(' -h, --help', 'display this help') +
+    help(' -V, --version', 'display version') +
+    '\nSupported zones:\n' +
+    ZONE_NAMES.map((z) => ` ${z}\n`).join('') +
+    '\nFor more details see chmem(8).\n';
   throw new Exit(EXIT_SUCCESS);
 }
 
-interface LongOpt { name: string; hasArg: boolean; val: string }
+interface LongOpt {
+  name: string;
+  hasArg: boolean;
+  val: string;
+}
 
 const LONGOPTS: readonly LongOpt[] = [
   { name: 'blocks', hasArg: false, val: 'b' },
@@ -737,34 +802,51 @@ const LONGOPTS: readonly LongOpt[] = [
   { name: 'sysroot', hasArg: true, val: 's' },
 ];
 const SHORTOPTS = 'bcdeghm:s:vVz:';
-const EXCL: readonly string[][] = [['d', 'e', 'g', 'm'], ['c', 'd', 'e', 'g']];
+const EXCL: readonly string[][] = [
+  ['d', 'e', 'g', 'm'],
+  ['c', 'd', 'e', 'g'],
+];
 
-interface ParsedOpt { c: string; arg: string | undefined }
+interface ParsedOpt {
+  c: string;
+  arg: string | undefined;
+}
 
 // getopt_long() with GNU permutation: the options in order, then the operands; usage errors end the run
 function* getoptLong(io: Io, argv: readonly string[], operands: string[]): Generator<ParsedOpt> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
-    if (a === '--') { operands.push(...argv.slice(i + 1)); return; }
+    if (a === '--') {
+      operands.push(...argv.slice(i + 1));
+      return;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const nm = eq < 0 ? a.slice(2) : a.slice(2, eq);
       const exact = LONGOPTS.find((o) => o.name === nm);
       const cands = exact ? [exact] : LONGOPTS.filter((o) => o.name.startsWith(nm));
       if (cands.length > 1) {
-        io.stderr += `${PROG}: option '--${nm}' is ambiguous; possibilities:`
-          + cands.map((o) => ` '--${o.name}'`).join('') + '\n';
+        io.stderr += `${PROG}: option '--${nm}' is ambiguous; possibilities:` + cands.map((o) => ` '--${o.name}'`).join('') + '\n';
         io.tryHelp(EXIT_FAILURE);
       }
       const o = cands[0];
-      if (!o) { io.warnx(`unrecognized option '--${nm}'`); io.tryHelp(EXIT_FAILURE); }
+      if (!o) {
+        io.warnx(`unrecognized option '--${nm}'`);
+        io.tryHelp(EXIT_FAILURE);
+      }
       if (!o.hasArg) {
-        if (eq >= 0) { io.warnx(`option '--${o.name}' doesn't allow an argument`); io.tryHelp(EXIT_FAILURE); }
+        if (eq >= 0) {
+          io.warnx(`option '--${o.name}' doesn't allow an argument`);
+          io.tryHelp(EXIT_FAILURE);
+        }
         yield { c: o.val, arg: undefined };
       } else if (eq >= 0) {
         yield { c: o.val, arg: a.slice(eq + 1) };
       } else {
-        if (i + 1 >= argv.length) { io.warnx(`option '--${o.name}' requires an argument`); io.tryHelp(EXIT_FAILURE); }
+        if (i + 1 >= argv.length) {
+          io.warnx(`option '--${o.name}' requires an argument`);
+          io.tryHelp(EXIT_FAILURE);
+        }
         yield { c: o.val, arg: argv[++i] };
       }
       continue;
@@ -773,10 +855,22 @@ function* getoptLong(io: Io, argv: readonly string[], operands: string[]): Gener
       for (let j = 1; j < a.length; j++) {
         const ch = a[j] ?? '';
         const k = ch === ':' ? -1 : SHORTOPTS.indexOf(ch);
-        if (k < 0) { io.warnx(`invalid option -- '${ch}'`); io.tryHelp(EXIT_FAILURE); }
-        if (SHORTOPTS[k + 1] !== ':') { yield { c: ch, arg: undefined }; continue; }
-        if (j + 1 < a.length) { yield { c: ch, arg: a.slice(j + 1) }; break; }
-        if (i + 1 >= argv.length) { io.warnx(`option requires an argument -- '${ch}'`); io.tryHelp(EXIT_FAILURE); }
+        if (k < 0) {
+          io.warnx(`invalid option -- '${ch}'`);
+          io.tryHelp(EXIT_FAILURE);
+        }
+        if (SHORTOPTS[k + 1] !== ':') {
+          yield { c: ch, arg: undefined };
+          continue;
+        }
+        if (j + 1 < a.length) {
+          yield { c: ch, arg: a.slice(j + 1) };
+          break;
+        }
+        if (i + 1 >= argv.length) {
+          io.warnx(`option requires an argument -- '${ch}'`);
+          io.tryHelp(EXIT_FAILURE);
+        }
         yield { c: ch, arg: argv[++i] };
         break;
       }
@@ -831,8 +925,19 @@ export function chmem(root: string, argv: readonly string[], fs: SysfsFiles = no
 // main() body
 function chmemMain(io: Io, root: string, argv: readonly string[]): number {
   const desc: Desc = {
-    prefix: root, dirs: [], memconfigDirs: [], memmapOnMemory: -1, blockSize: 0n, start: 0n, end: 0n,
-    size: 0n, useBlocks: false, isSize: false, verbose: false, haveZones: false, haveMemconfig: false,
+    prefix: root,
+    dirs: [],
+    memconfigDirs: [],
+    memmapOnMemory: -1,
+    blockSize: 0n,
+    start: 0n,
+    end: 0n,
+    size: 0n,
+    useBlocks: false,
+    isSize: false,
+    verbose: false,
+    haveZones: false,
+    haveMemconfig: false,
   };
   let cmd = CMD_NONE;
   let zone: string | undefined;
@@ -841,16 +946,35 @@ function chmemMain(io: Io, root: string, argv: readonly string[]): number {
   for (const { c, arg } of getoptLong(io, argv, operands)) {
     checkExclusive(io, c, exclStatus);
     switch (c) {
-      case 'd': cmd = CMD_DISABLE; break;
-      case 'e': cmd = CMD_ENABLE; break;
-      case 'b': desc.useBlocks = true; break;
-      case 'v': desc.verbose = true; break;
-      case 'z': zone = arg; break;
-      case 'c': cmd = CMD_CONFIGURE; break;
-      case 'g': cmd = CMD_DECONFIGURE; break;
-      case 'm': desc.memmapOnMemory = atoi(arg ?? ''); break;
-      case 's': desc.prefix = arg ?? ''; break;
-      case 'h': return usage(io);
+      case 'd':
+        cmd = CMD_DISABLE;
+        break;
+      case 'e':
+        cmd = CMD_ENABLE;
+        break;
+      case 'b':
+        desc.useBlocks = true;
+        break;
+      case 'v':
+        desc.verbose = true;
+        break;
+      case 'z':
+        zone = arg;
+        break;
+      case 'c':
+        cmd = CMD_CONFIGURE;
+        break;
+      case 'g':
+        cmd = CMD_DECONFIGURE;
+        break;
+      case 'm':
+        desc.memmapOnMemory = atoi(arg ?? '');
+        break;
+      case 's':
+        desc.prefix = arg ?? '';
+        break;
+      case 'h':
+        return usage(io);
       case 'V':
         io.stdout += `${PROG} from util-linux 2.43-devel\n`;
         return EXIT_SUCCESS;
@@ -882,13 +1006,9 @@ function chmemMain(io: Io, root: string, argv: readonly string[]): number {
   }
   let rc: number;
   if (desc.isSize) {
-    rc = cmd === CMD_ENABLE ? onoffSize(io, desc, true, zoneId)
-      : cmd === CMD_DISABLE ? onoffSize(io, desc, false, zoneId)
-        : configSize(io, desc, cmd === CMD_CONFIGURE);
+    rc = cmd === CMD_ENABLE ? onoffSize(io, desc, true, zoneId) : cmd === CMD_DISABLE ? onoffSize(io, desc, false, zoneId) : configSize(io, desc, cmd === CMD_CONFIGURE);
   } else {
-    rc = cmd === CMD_ENABLE ? onoffRange(io, desc, true, zoneId)
-      : cmd === CMD_DISABLE ? onoffRange(io, desc, false, zoneId)
-        : configRange(io, desc, cmd === CMD_CONFIGURE);
+    rc = cmd === CMD_ENABLE ? onoffRange(io, desc, true, zoneId) : cmd === CMD_DISABLE ? onoffRange(io, desc, false, zoneId) : configRange(io, desc, cmd === CMD_CONFIGURE);
   }
   return rc === 0 ? EXIT_SUCCESS : rc < 0 ? EXIT_FAILURE : CHMEM_EXIT_SOMEOK;
 }

@@ -5,7 +5,7 @@ import { EBUSY, offlineBlock, onlineBlock } from '../kernel/memory_hotplug.js';
 import type { Machine } from '../kernel/machine.js';
 import type { DaxDevice, Namespace, NvdimmRegion } from '../kernel/nd.js';
 import { daxKmemProbe, daxKmemRemove, kmemBlocks, nvdimmRegions } from '../kernel/nvdimm.js';
-import { jsonc, type JsonC } from './json-c.js';
+import { jsonc } from './json-c.js';
 import { daxJson, display, ERRNO_TEXT, parseOpts, plural, type RunTask, type ToolResult } from './ndctl.js';
 
 function daxDevices(m: Machine): { r: NvdimmRegion; ns: Namespace; d: DaxDevice }[] {
@@ -27,7 +27,13 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
       return { output: devs.length ? display(devs, human) : '', exitCode: 0 };
     }
     case 'reconfigure-device': {
-      const p = parseOpts(rest, { mode: { short: 'm', value: true }, 'no-online': { short: 'N', value: false }, 'no-movable': { value: false }, force: { short: 'f', value: false }, human: { short: 'u', value: false } });
+      const p = parseOpts(rest, {
+        mode: { short: 'm', value: true },
+        'no-online': { short: 'N', value: false },
+        'no-movable': { value: false },
+        force: { short: 'f', value: false },
+        human: { short: 'u', value: false },
+      });
       if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
       const mode = p.opts.get('mode');
       if (mode !== 'system-ram' && mode !== 'devdax') return fail(`Error: invalid mode '${String(mode)}': expected system-ram or devdax`);

@@ -114,8 +114,17 @@ const LONGOPTS: readonly LongOption[] = [
 
 /** The optstring "abhJno:PrS:s:V": letter -> takes an argument. */
 const SHORTOPTS: ReadonlyMap<string, boolean> = new Map([
-  ['a', false], ['b', false], ['h', false], ['J', false], ['n', false], ['o', true],
-  ['P', false], ['r', false], ['S', true], ['s', true], ['V', false],
+  ['a', false],
+  ['b', false],
+  ['h', false],
+  ['J', false],
+  ['n', false],
+  ['o', true],
+  ['P', false],
+  ['r', false],
+  ['S', true],
+  ['s', true],
+  ['V', false],
 ]);
 
 /** lsmem's excl[]: options that cannot be combined, rows in ASCII order. */
@@ -172,7 +181,9 @@ function getoptLong(argv: readonly string[], onOption: (val: string, arg: string
           }
         }
         if (ambiguous.size > 0) {
-          const list = LONGOPTS.filter((o) => ambiguous.has(o)).map((o) => ` '--${o.name}'`).join('');
+          const list = LONGOPTS.filter((o) => ambiguous.has(o))
+            .map((o) => ` '--${o.name}'`)
+            .join('');
           fail(`option '--${nextchar}' is ambiguous; possibilities:${list}`);
         }
       }
@@ -281,8 +292,14 @@ export function parseLsmemArgs(argv: readonly string[]): LsmemOptions | LsmemRes
 
 /** Models main()'s getopt_long() loop and its post-checks; throws LsmemExit where lsmem exits. */
 function parseOrThrow(argv: readonly string[]): LsmemOptions {
-  let listAll = false, bytes = false, json = false, pairs = false, raw = false, noheadings = false;
-  let wantTable = true, wantSummary = true;
+  let listAll = false,
+    bytes = false,
+    json = false,
+    pairs = false,
+    raw = false,
+    noheadings = false;
+  let wantTable = true,
+    wantSummary = true;
   let output: string | undefined, split: string | undefined, sysroot: string | undefined;
   let annotateArg: string | undefined;
   let presetColumns: number[] = [];
@@ -290,16 +307,39 @@ function parseOrThrow(argv: readonly string[]): LsmemOptions {
   const nonOptions = getoptLong(argv, (c, optarg) => {
     checkExclusive(c, exclStatus);
     switch (c) {
-      case 'a': listAll = true; break;
-      case 'b': bytes = true; break;
-      case 'J': json = true; wantSummary = false; break;
-      case 'n': noheadings = true; break;
-      case 'o': output = optarg; break;
-      case 'output-all': presetColumns = LSMEM_COLUMNS.map((_, id) => id); break;
-      case 'P': pairs = true; wantSummary = false; break;
-      case 'r': raw = true; wantSummary = false; break;
-      case 's': sysroot = optarg; break;
-      case 'S': split = optarg; break;
+      case 'a':
+        listAll = true;
+        break;
+      case 'b':
+        bytes = true;
+        break;
+      case 'J':
+        json = true;
+        wantSummary = false;
+        break;
+      case 'n':
+        noheadings = true;
+        break;
+      case 'o':
+        output = optarg;
+        break;
+      case 'output-all':
+        presetColumns = LSMEM_COLUMNS.map((_, id) => id);
+        break;
+      case 'P':
+        pairs = true;
+        wantSummary = false;
+        break;
+      case 'r':
+        raw = true;
+        wantSummary = false;
+        break;
+      case 's':
+        sysroot = optarg;
+        break;
+      case 'S':
+        split = optarg;
+        break;
       case 'summary':
         if (optarg === undefined) wantTable = false;
         else if (optarg === 'never') wantSummary = false;
@@ -307,9 +347,13 @@ function parseOrThrow(argv: readonly string[]): LsmemOptions {
         else if (optarg === 'always') wantSummary = true;
         else fail('unsupported --summary argument');
         break;
-      case 'annotate': annotateArg = optarg; break;
-      case 'h': throw new LsmemExit({ stdout: usage(), stderr: '', exitCode: 0 });
-      case 'V': throw new LsmemExit({ stdout: `${PROG} from ${LSMEM_PACKAGE_STRING}\n`, stderr: '', exitCode: 0 });
+      case 'annotate':
+        annotateArg = optarg;
+        break;
+      case 'h':
+        throw new LsmemExit({ stdout: usage(), stderr: '', exitCode: 0 });
+      case 'V':
+        throw new LsmemExit({ stdout: `${PROG} from ${LSMEM_PACKAGE_STRING}\n`, stderr: '', exitCode: 0 });
     }
   });
   if (nonOptions.length > 0) fail('bad usage');
@@ -319,7 +363,14 @@ function parseOrThrow(argv: readonly string[]): LsmemOptions {
   }
   if (!wantTable && !wantSummary) fail('options --{raw,json,pairs} and --summary=only are mutually exclusive');
   return {
-    listAll, bytes, json, pairs, raw, noheadings, wantTable, wantSummary,
+    listAll,
+    bytes,
+    json,
+    pairs,
+    raw,
+    noheadings,
+    wantTable,
+    wantSummary,
     annotate: annotateArg === 'always',
     presetColumns,
     ...(output !== undefined ? { output } : {}),
@@ -459,7 +510,7 @@ function strtoumaxHex(text: string): bigint | null {
   if (digits === '') return 0n;
   const v = BigInt(`0x${digits}`);
   if (v > U64) return null;
-  return m?.[1] === '-' ? (-v) & U64 : v;
+  return m?.[1] === '-' ? -v & U64 : v;
 }
 
 /** Models zone_name_to_id(). */
@@ -476,8 +527,14 @@ function readBlockAttrs(
   info: { haveNodes: boolean; haveZones: boolean; haveMemconfig: boolean },
 ): MemoryBlock {
   const blk: MemoryBlock = {
-    index: BigInt(index), count: 1n, state: STATE_UNKNOWN, node: 0, zones: [],
-    removable: false, config: false, memmapOnMemory: false,
+    index: BigInt(index),
+    count: 1n,
+    state: STATE_UNKNOWN,
+    node: 0,
+    zones: [],
+    removable: false,
+    config: false,
+    memmapOnMemory: false,
   };
   if (info.haveMemconfig) {
     blk.config = scanS32(fw?.config) === 1;
@@ -495,7 +552,11 @@ function readBlockAttrs(
     blk.node = sys.nodes[0] ?? -1;
   }
   if (info.haveZones && sys?.validZones) {
-    blk.zones = sys.validZones.split(' ').filter((t) => t !== '').slice(0, MAX_NR_ZONES).map(zoneNameToId);
+    blk.zones = sys.validZones
+      .split(' ')
+      .filter((t) => t !== '')
+      .slice(0, MAX_NR_ZONES)
+      .map(zoneNameToId);
   }
   return blk;
 }
@@ -537,7 +598,8 @@ function readInfo(view: SysfsMemory, prefix: string | undefined, listAll: boolea
   const dirs: { index: number; fw?: SysfsFirmwareMemoryBlock }[] = flags.haveMemconfig
     ? (view.firmwareBlocks ?? []).map((fw) => ({ index: fw.index, fw }))
     : view.blocks.map((b) => ({ index: b.index }));
-  let memOnline = 0n, memOffline = 0n;
+  let memOnline = 0n,
+    memOffline = 0n;
   const blocks: MemoryBlock[] = [];
   for (const d of dirs) {
     const blk = readBlockAttrs(d.index, byIndex.get(d.index), d.fw, flags);
@@ -590,9 +652,7 @@ function cellText(id: number, blk: MemoryBlock, info: LsmemInfo, bytes: boolean)
     case COL_SIZE:
       return bytes ? size.toString() : sizeToHumanString(size);
     case COL_STATE:
-      return blk.state === STATE_ONLINE ? 'online'
-        : blk.state === STATE_OFFLINE ? 'offline'
-        : blk.state === STATE_GOING_OFFLINE ? 'on->off' : '?';
+      return blk.state === STATE_ONLINE ? 'online' : blk.state === STATE_OFFLINE ? 'offline' : blk.state === STATE_GOING_OFFLINE ? 'on->off' : '?';
     case COL_REMOVABLE:
       return blk.state === STATE_ONLINE ? (blk.removable ? 'yes' : 'no') : null;
     case COL_BLOCK:
@@ -633,6 +693,7 @@ interface Table {
 
 /** Models the cell encoding of ul_buffer_get_safe_data() for the (ASCII) data lsmem produces. */
 function safeEncode(data: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what ul_buffer_get_safe_data escapes
   return data.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
@@ -863,7 +924,12 @@ function run(view: SysfsMemory, opts: LsmemOptions, env: LsmemEnv): string {
   });
   const format = opts.raw ? 'raw' : opts.pairs ? 'export' : opts.json ? 'json' : 'human';
   let out = printTable({
-    columns: tableColumns, lines, format, noheadings: opts.noheadings, annotate: opts.annotate, name: 'memory',
+    columns: tableColumns,
+    lines,
+    format,
+    noheadings: opts.noheadings,
+    annotate: opts.annotate,
+    name: 'memory',
   });
   if (opts.wantSummary) out += `\n${printSummary(view, info, opts.bytes)}`;
   return out;

@@ -14,15 +14,18 @@ import { type Machine } from '../kernel/machine.js';
 export const PATH_SYS_MEMORY = '/sys/devices/system/memory';
 
 /** errno numbers the hotplug paths return, by name (for write(2) failures). */
-const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([[EINVAL, 'EINVAL'], [EBUSY, 'EBUSY'], [EEXIST, 'EEXIST']]);
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
+  [EINVAL, 'EINVAL'],
+  [EBUSY, 'EBUSY'],
+  [EEXIST, 'EEXIST'],
+]);
 
 /** The errno numbers (x86-64 and asm-generic) of the names a sysfs write here can fail with. */
 export const ERRNO_NUMBERS: Readonly<Record<string, number>> = { ENOENT: 2, EACCES: 13, EBUSY: 16, EEXIST: 17, EISDIR: 21, EINVAL: 22 };
 
 /** The machine's memory blocks now, with their current state and valid_zones. */
 export function hotplugSysfsView(m: Machine, only?: MemoryBlock): SysfsMemory {
-  const blocks = (only ? [only] : [...m.blocks.values()].sort((a, b) => a.id - b.id))
-    .map((b) => ({ ...b, validZones: null, validZonesText: validZones(m, b) }));
+  const blocks = (only ? [only] : [...m.blocks.values()].sort((a, b) => a.id - b.id)).map((b) => ({ ...b, validZones: null, validZonesText: validZones(m, b) }));
   return sysfsView({ ...m.boot, blocks });
 }
 

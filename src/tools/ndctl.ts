@@ -6,10 +6,9 @@
 // -m system-ram|devdax [--no-online] [--no-movable], online-memory / offline-memory DEV|all.
 // Leaves out sector/BTT mode, namespace and region filters other than by name, and --verbose.
 import type { Task } from '../kernel/task.js';
-import { EBUSY, offlineBlock, onlineBlock } from '../kernel/memory_hotplug.js';
 import { type Machine } from '../kernel/machine.js';
-import { availableExtents, DEFAULT_PFN_ALIGN, daxKmemProbe, daxKmemRemove, disableNamespace, enableNamespace, kmemBlocks, newNamespaceUuid, nvdimmRegions, pfnGeometry } from '../kernel/nvdimm.js';
-import { type DaxDevice, type Namespace, type NamespaceMode, type NvdimmRegion } from '../kernel/nd.js';
+import { availableExtents, DEFAULT_PFN_ALIGN, disableNamespace, enableNamespace, kmemBlocks, newNamespaceUuid, nvdimmRegions, pfnGeometry } from '../kernel/nvdimm.js';
+import { type DaxDevice, type Namespace, type NvdimmRegion } from '../kernel/nd.js';
 import { hex, jsonc, size, type JsonC } from './json-c.js';
 import { memparse } from '../formats/size.js';
 
@@ -22,7 +21,14 @@ export interface ToolResult {
 /** Runs a kernel task to completion (the run driver); returns its result. */
 export type RunTask = (task: Task<number>) => number;
 
-export const ERRNO_TEXT: Readonly<Record<number, string>> = { 1: 'Operation not permitted', 6: 'No such device or address', 12: 'Cannot allocate memory', 16: 'Device or resource busy', 22: 'Invalid argument', 28: 'No space left on device' };
+export const ERRNO_TEXT: Readonly<Record<number, string>> = {
+  1: 'Operation not permitted',
+  6: 'No such device or address',
+  12: 'Cannot allocate memory',
+  16: 'Device or resource busy',
+  22: 'Invalid argument',
+  28: 'No space left on device',
+};
 
 /** Short and long options of one subcommand: name -> takes a value. */
 type OptSpec = Readonly<Record<string, { readonly short?: string; readonly value: boolean }>>;
@@ -31,7 +37,11 @@ type OptSpec = Readonly<Record<string, { readonly short?: string; readonly value
 export function parseOpts(args: readonly string[], spec: OptSpec): { opts: Map<string, string | true>; rest: string[] } | string {
   const opts = new Map<string, string | true>();
   const rest: string[] = [];
-  const byShort = new Map(Object.entries(spec).filter(([, s]) => s.short).map(([k, s]) => [s.short as string, k]));
+  const byShort = new Map(
+    Object.entries(spec)
+      .filter(([, s]) => s.short)
+      .map(([k, s]) => [s.short as string, k]),
+  );
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a.startsWith('--')) {
@@ -139,7 +149,13 @@ export function ndctl(m: Machine, args: readonly string[], run: RunTask): ToolRe
   const fail = (msg: string, code = 1): ToolResult => ({ output: out + msg + '\n', exitCode: code });
   switch (cmd) {
     case 'list': {
-      const p = parseOpts(rest, { regions: { short: 'R', value: false }, namespaces: { short: 'N', value: false }, dimms: { short: 'D', value: false }, human: { short: 'u', value: false }, idle: { short: 'i', value: false } });
+      const p = parseOpts(rest, {
+        regions: { short: 'R', value: false },
+        namespaces: { short: 'N', value: false },
+        dimms: { short: 'D', value: false },
+        human: { short: 'u', value: false },
+        idle: { short: 'i', value: false },
+      });
       if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
       const human = p.opts.has('human');
       const wantR = p.opts.has('regions');
@@ -220,7 +236,7 @@ export function ndctl(m: Machine, args: readonly string[], run: RunTask): ToolRe
       }
       const serial = m.uuidSerial;
       ns.uuid = mode === 'raw' && !r.labelled ? null : newNamespaceUuid(m);
-      const rc = run(enableNamespace(m, r, ns, mode as NamespaceMode, map, align));
+      const rc = run(enableNamespace(m, r, ns, mode, map, align));
       if (rc !== 0) {
         // A namespace this command made goes again (its label is not written).
         if (typeof reconfig !== 'string') {

@@ -48,7 +48,10 @@ function have(tool: string): boolean {
 /** Install the host packages (as root), fetch and unpack the current cloud kernel, build the initramfs. */
 export function verifySetup(log: (s: string) => void, dir = cacheDir()): GuestKernel {
   if (HOST_TOOLS.some((t) => !have(t))) {
-    if (process.getuid?.() !== 0) throw new InputError(`verify --setup: missing ${HOST_TOOLS.filter((t) => !have(t)).join(', ')}; run as root (it installs Debian packages) or install qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd`);
+    if (process.getuid?.() !== 0)
+      throw new InputError(
+        `verify --setup: missing ${HOST_TOOLS.filter((t) => !have(t)).join(', ')}; run as root (it installs Debian packages) or install qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd`,
+      );
     log('installing qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd\n');
     sh('apt-get', ['update', '-q']);
     sh('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'ndctl', 'daxctl', 'util-linux', 'xz-utils', 'zstd']);
@@ -85,7 +88,8 @@ export function verifySetup(log: (s: string) => void, dir = cacheDir()): GuestKe
 }
 
 function buildRootfs(kroot: string, release: string, root: string): void {
-  for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'run', 'tmp', 'lib64', 'usr/bin', 'lib/x86_64-linux-gnu', `lib/modules/${release}`, 'etc/ndctl.conf.d', 'etc/daxctl.conf.d']) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'run', 'tmp', 'lib64', 'usr/bin', 'lib/x86_64-linux-gnu', `lib/modules/${release}`, 'etc/ndctl.conf.d', 'etc/daxctl.conf.d'])
+    mkdirSync(join(root, d), { recursive: true });
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!busybox) throw new InputError('verify --setup: no busybox; install busybox-static');
   copyFileSync(busybox, join(root, 'bin/busybox'));

@@ -97,7 +97,12 @@ export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir:
     const img = join(dir, `nvdimm${i}.img`);
     writeFileSync(img, '');
     truncateSync(img, p.size + label);
-    args.push('-object', `memory-backend-file,id=nv${i},share=on,mem-path=${img},size=${p.size + label}`, '-device', `nvdimm,id=nvdimm${i},memdev=nv${i},node=${p.nid}${label ? `,label-size=${label}` : ''}`);
+    args.push(
+      '-object',
+      `memory-backend-file,id=nv${i},share=on,mem-path=${img},size=${p.size + label}`,
+      '-device',
+      `nvdimm,id=nvdimm${i},memdev=nv${i},node=${p.nid}${label ? `,label-size=${label}` : ''}`,
+    );
   });
   const vms = new Map<string, { node: number; start: number; size: number }>();
   for (const st of steps) {
@@ -105,7 +110,12 @@ export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir:
     vms.set(st.add.name, { node: st.add.node, start: st.add.region?.start ?? st.add.start, size: st.add.region?.size ?? st.add.size });
   }
   for (const [name, v] of vms) {
-    args.push('-object', `memory-backend-ram,id=vmem-${name},size=${v.size / MiB}M`, '-device', `virtio-mem-pci,id=${name},memdev=vmem-${name},node=${v.node},requested-size=0,block-size=2M,memaddr=${v.start}`);
+    args.push(
+      '-object',
+      `memory-backend-ram,id=vmem-${name},size=${v.size / MiB}M`,
+      '-device',
+      `virtio-mem-pci,id=${name},memdev=vmem-${name},node=${v.node},requested-size=0,block-size=2M,memaddr=${v.start}`,
+    );
   }
   return args;
 }
@@ -139,7 +149,9 @@ function compare(m: Machine, real: Report, bootManaged: Map<string, number>, mod
     if (ka !== kb) diffs.push(`node ${rec.node} zone ${rec.zone} managed since boot: kernel ${ka >= 0 ? '+' : ''}${ka}, mmsim ${kb >= 0 ? '+' : ''}${kb}`);
   }
   for (const x of o.records) if (!r.records.some((y) => y.node === x.node && y.zone === x.zone)) diffs.push(`node ${x.node} zone ${x.zone}: in mmsim's zoneinfo, not in the kernel's`);
-  const mb = [...m.blocks.values()].sort((a, b) => a.id - b.id).map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
+  const mb = [...m.blocks.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
   diffLines('memory blocks', real.blocks, mb, diffs);
   const iomemModel = procIomem(m).split('\n').filter(iomemMemoryLine);
   diffLines('/proc/iomem', real.iomem.filter(iomemMemoryLine), iomemModel, diffs);
@@ -344,7 +356,15 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
 }
 
 /** Poll the guest's sysfs until the blocks of [start, start + size) exist (or are gone), within the step's timeout. */
-async function waitBlocks(sh: (c: string) => Promise<{ out: string; rc: number }>, start: number, size: number, blockBytes: number, present: boolean, timeoutMs: number, state?: 'online'): Promise<void> {
+async function waitBlocks(
+  sh: (c: string) => Promise<{ out: string; rc: number }>,
+  start: number,
+  size: number,
+  blockBytes: number,
+  present: boolean,
+  timeoutMs: number,
+  state?: 'online',
+): Promise<void> {
   const ids = Array.from({ length: size / blockBytes }, (_, i) => start / blockBytes + i);
   const test = ids.map((id) => (state ? `grep -qx ${state} /sys/devices/system/memory/memory${id}/state` : `[ ${present ? '-e' : '! -e'} /sys/devices/system/memory/memory${id} ]`)).join(' && ');
   const end = Date.now() + timeoutMs;
@@ -365,4 +385,3 @@ async function resizeVirtioMem(vm: Vm, name: string, bytes: number, timeoutMs: n
 export function formatDiff(steps: readonly StepDiff[]): string {
   return steps.map((s) => (s.diffs.length ? `${s.label}:\n${s.diffs.map((d) => `  ${d}\n`).join('')}` : `${s.label}: same\n`)).join('');
 }
-

@@ -185,13 +185,31 @@ export class Vm {
     const qmpPath = join(dir, 'qmp.sock');
     const agentPath = join(dir, 'agent.sock');
     const argv = [
-      '-accel', 'tcg', '-cpu', 'max', '-nodefaults', '-display', 'none', '-no-reboot',
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-no-reboot',
       ...args,
-      '-chardev', `file,id=con,path=${join(dir, 'console.log')}`, '-serial', 'chardev:con',
-      '-chardev', `socket,id=ag,path=${agentPath},server=on,wait=off`, '-serial', 'chardev:ag',
-      '-qmp', `unix:${qmpPath},server=on,wait=off`,
-      '-kernel', kernel.vmlinuz, '-initrd', kernel.initrd,
-      '-append', `console=ttyS0 panic=-1 nokaslr ${append}`.trim(),
+      '-chardev',
+      `file,id=con,path=${join(dir, 'console.log')}`,
+      '-serial',
+      'chardev:con',
+      '-chardev',
+      `socket,id=ag,path=${agentPath},server=on,wait=off`,
+      '-serial',
+      'chardev:ag',
+      '-qmp',
+      `unix:${qmpPath},server=on,wait=off`,
+      '-kernel',
+      kernel.vmlinuz,
+      '-initrd',
+      kernel.initrd,
+      '-append',
+      `console=ttyS0 panic=-1 nokaslr ${append}`.trim(),
     ];
     const proc = spawn('qemu-system-x86_64', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     live.add(proc);

@@ -10,9 +10,13 @@ import { root } from '../helpers.js';
 
 const here = join(root, 'test', 'qemu');
 const scenarios = [
-  ...readdirSync(here).filter((f) => f.endsWith('.scenario.yaml')).map((f) => join(here, f)),
+  ...readdirSync(here)
+    .filter((f) => f.endsWith('.scenario.yaml'))
+    .map((f) => join(here, f)),
   // Every example the real kernel can run step by step (a concurrent block is for mmsim explore).
-  ...readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.scenario.yaml') && !readFileSync(join(root, 'examples', f), 'utf8').includes('concurrent:')).map((f) => join(root, 'examples', f)),
+  ...readdirSync(join(root, 'examples'))
+    .filter((f) => f.endsWith('.scenario.yaml') && !readFileSync(join(root, 'examples', f), 'utf8').includes('concurrent:'))
+    .map((f) => join(root, 'examples', f)),
 ];
 const guest = installedGuest();
 
@@ -35,7 +39,10 @@ describe.skipIf(!guest)(`the real kernel (${guest?.release ?? 'not set up: run m
     const { tmpdir } = await import('node:os');
     const extra = mkdtempSync(join(tmpdir(), 'mmsim-extra-'));
     mkdirSync(join(extra, 'bin'));
-    writeFileSync(join(extra, 'bin', 'mmsim-report'), '#!/bin/sh\necho "=== zoneinfo"\nawk \'/^Node/ {print; next} /^ *(spanned|present|managed) / {print; next} /^ *start_pfn:/ {print}\' /proc/zoneinfo\necho "=== blocks"\necho "=== end"\n');
+    writeFileSync(
+      join(extra, 'bin', 'mmsim-report'),
+      '#!/bin/sh\necho "=== zoneinfo"\nawk \'/^Node/ {print; next} /^ *(spanned|present|managed) / {print; next} /^ *start_pfn:/ {print}\' /proc/zoneinfo\necho "=== blocks"\necho "=== end"\n',
+    );
     chmodSync(join(extra, 'bin', 'mmsim-report'), 0o755);
     const steps = await verifyScenario(join(here, 'boot-2node.scenario.yaml'), { initrdExtra: extra }, () => undefined);
     expect(formatDiff(steps)).toMatch(/memory blocks line 1: kernel "\(none\)", mmsim "memory0 state=online/);

@@ -37,23 +37,23 @@ function zoneinfoHelp(): string {
     '  modelled: spanned, present, start_pfn, the protection shape; managed and the protection',
     '  values when the machine gives memblock.reserved (YAML "reserved:"), else 0.',
     '  not modelled, printed as 0:',
-    ...wrap([...names].map((n, i, all) => (i < all.length - 1 ? `${n},` : `${n}.`)), 100, '    '),
+    ...wrap(
+      [...names].map((n, i, all) => (i < all.length - 1 ? `${n},` : `${n}.`)),
+      100,
+      '    ',
+    ),
   ].join('\n');
 }
 
 export function bootCommand(program: Command, out: (s: string) => void): void {
   program
     .command('boot')
-    .description('Boot a machine and print its memory layout in the kernel\'s own formats.')
+    .description("Boot a machine and print its memory layout in the kernel's own formats.")
     .argument('[machine]', 'a YAML machine file')
     .option('--from-dmesg <file>', 'read the machine from a real boot log')
     .option('--from-live', 'read this machine (dmesg, else /sys/firmware/memmap and /sys/devices/system/node)')
     .option('--kernel <release>', 'kernel profile: a full release (5.19.0-0.deb11.2-amd64) or a short form (6.1)')
-    .addOption(
-      new Option('--print <format>', `what to print (repeatable): ${PRINT_FORMATS.join(', ')}`)
-        .argParser(collect)
-        .default([] as string[]),
-    )
+    .addOption(new Option('--print <format>', `what to print (repeatable): ${PRINT_FORMATS.join(', ')}`).argParser(collect).default([] as string[]))
     .option('--explain', 'say which lines were left out and why, and which profile rules applied')
     .addHelpText('after', zoneinfoHelp())
     .action((machine: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; print: string[]; explain?: boolean }) => {

@@ -5,10 +5,7 @@ import { bootMachineFile, readText, runDriverSysfs, runScenario } from '../../dr
 import { chmem } from '../../tools/chmem.js';
 
 export function chmemCommand(program: Command): void {
-  program
-    .command('chmem')
-    .description("util-linux 2.42's chmem over --sysroot DIR or a model machine: mmsim chmem [MACHINE|SCENARIO] [chmem options]")
-    .allowUnknownOption();
+  program.command('chmem').description("util-linux 2.42's chmem over --sysroot DIR or a model machine: mmsim chmem [MACHINE|SCENARIO] [chmem options]").allowUnknownOption();
 }
 
 /**
@@ -23,9 +20,7 @@ export function chmemMain(args: readonly string[]): number {
     if (rest.some((a) => a === '-s' || a.startsWith('--sysroot') || /^-[^-]*s/.test(a))) {
       throw new InputError('chmem: give either a machine or scenario file or --sysroot DIR, not both');
     }
-    const m = /(^|\n)steps\s*:/.test(readText(first))
-      ? runScenario(first, [], undefined, () => undefined)
-      : bootMachineFile(first, undefined);
+    const m = /(^|\n)steps\s*:/.test(readText(first)) ? runScenario(first, [], undefined, () => undefined) : bootMachineFile(first, undefined);
     const r = chmem('/', rest, runDriverSysfs(m, first));
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);

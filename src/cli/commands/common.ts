@@ -19,8 +19,17 @@ export function machineSource(machine: string | undefined, opts: { fromDmesg?: s
 /** The search options of explore and compare. */
 export const exploreOptions = (c: Command): Command =>
   c
-    .option('--config <config>', 'the kernel config: debug_vm (CONFIG_DEBUG_VM with page_init_poison, as in the 2019 report), debug_vm_pgflags (also CONFIG_DEBUG_VM_PGFLAGS) or no_debug_vm (a distribution kernel: stale memmap)', 'debug_vm')
-    .option('--walker <name>', `add a pfn walker as a concurrent task (repeatable): compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--config <config>',
+      'the kernel config: debug_vm (CONFIG_DEBUG_VM with page_init_poison, as in the 2019 report), debug_vm_pgflags (also CONFIG_DEBUG_VM_PGFLAGS) or no_debug_vm (a distribution kernel: stale memmap)',
+      'debug_vm',
+    )
+    .option(
+      '--walker <name>',
+      `add a pfn walker as a concurrent task (repeatable): compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone`,
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--bound <n>', 'at most this many preemptions per interleaving (default: every interleaving)')
     .option('--runs <n>', 'random mode: this many random schedules (with --seed)')
     .option('--seed <n>', 'the seed of random mode', '1')

@@ -8,13 +8,22 @@ export function exploreCommand(program: Command, out: (s: string) => void): void
       .command('explore')
       .description("Explore the interleavings of a built-in scenario's concurrent kernel tasks and print the shortest trace for each invariant it breaks.")
       .argument('[scenario]', 'seed-2019 (namespace A memremapped while B is destroyed), seed-2019-hotplug (the same with hot-added RAM), seed-2019-subsection (A shares a section with System RAM)')
-      .option('--design <name|file>', 'v5.3, serialize (the 2019 patch), seqlock (the reviewer\'s suggestion), no-shrink (the 5.5 fixes), 6.1, current (6.18), a kernel release, or a design file', 'v5.3')
+      .option(
+        '--design <name|file>',
+        "v5.3, serialize (the 2019 patch), seqlock (the reviewer's suggestion), no-shrink (the 5.5 fixes), 6.1, current (6.18), a kernel release, or a design file",
+        'v5.3',
+      )
       .option('--json', "print the result as JSON (each violation's schedule, for --replay)")
       .option('--replay <file>', 'step through a violation saved from --json (its first, or --invariant)')
       .option('--invariant <name>', 'with --replay: which saved violation'),
-  ).action(async (scenario: string | undefined, opts: { design: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean; replay?: string; invariant?: string }) => {
-    const { exploreCommand: explore, replayCommand: replay } = await import('../explore.js');
-    if (opts.replay !== undefined) await replay(opts.replay, opts.invariant, out);
-    else await explore(scenario, opts, out);
-  });
+  ).action(
+    async (
+      scenario: string | undefined,
+      opts: { design: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean; replay?: string; invariant?: string },
+    ) => {
+      const { exploreCommand: explore, replayCommand: replay } = await import('../explore.js');
+      if (opts.replay !== undefined) await replay(opts.replay, opts.invariant, out);
+      else await explore(scenario, opts, out);
+    },
+  );
 }

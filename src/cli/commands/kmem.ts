@@ -57,7 +57,7 @@ export function kmemCommand(program: Command, out: (s: string) => void): void {
     .option('--kernel <release>', 'kernel profile')
     .option('--explain', 'say which columns mmsim does not model')
     .action((machine: string | undefined, opts: { n?: boolean; fromDmesg?: string; fromLive?: boolean; kernel?: string; explain?: boolean }) => {
-      if (!opts.n) throw new InputError('kmem: give -n (mmsim models the memory-node view of crash\'s kmem)');
+      if (!opts.n) throw new InputError("kmem: give -n (mmsim models the memory-node view of crash's kmem)");
       const loaded = loadMachine(machineSource(machine, opts));
       const state = boot(loaded);
       out(kmemN(state, memoryDevInit(state), opts.explain === true));

@@ -2,10 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import {
-  LSMEM_ERROR_EXIT, PATH_SYS_MEMORY, lsmem, parseLsmemArgs, resolveLsmemColumns,
-  type LsmemEnv, type LsmemResult,
-} from '../../tools/lsmem.js';
+import { LSMEM_ERROR_EXIT, PATH_SYS_MEMORY, lsmem, parseLsmemArgs, resolveLsmemColumns, type LsmemEnv, type LsmemResult } from '../../tools/lsmem.js';
 import { readSysfsMemory } from '../../formats/sysfs-memory-read.js';
 import type { SysfsMemory } from '../../formats/sysfs-memory.js';
 import { boot, loadMachine } from '../../drivers/run.js';
@@ -14,10 +11,7 @@ import { memoryDevInit } from '../../kernel/memory_block.js';
 import { machineSource } from './common.js';
 
 export function lsmemCommand(program: Command): void {
-  program
-    .command('lsmem')
-    .description("util-linux 2.42's lsmem over --sysroot DIR (default /) or over a machine: mmsim lsmem [MACHINE] [lsmem options]")
-    .allowUnknownOption();
+  program.command('lsmem').description("util-linux 2.42's lsmem over --sysroot DIR (default /) or over a machine: mmsim lsmem [MACHINE] [lsmem options]").allowUnknownOption();
 }
 
 /** An lsmem error result: one line on stderr. */

@@ -13,10 +13,7 @@ export function ndctlCommand(program: Command): void {
 }
 
 export function daxctlCommand(program: Command): void {
-  program
-    .command('daxctl')
-    .description('daxctl (v81) over a model machine: mmsim daxctl MACHINE|SCENARIO list|reconfigure-device|online-memory|offline-memory [options]')
-    .allowUnknownOption();
+  program.command('daxctl').description('daxctl (v81) over a model machine: mmsim daxctl MACHINE|SCENARIO list|reconfigure-device|online-memory|offline-memory [options]').allowUnknownOption();
 }
 
 /**
@@ -25,7 +22,8 @@ export function daxctlCommand(program: Command): void {
  */
 export function nvdimmToolMain(tool: 'ndctl' | 'daxctl', args: readonly string[]): number {
   const first = args[0];
-  if (first === undefined || !/\.ya?ml$/.test(first)) throw new InputError(`${tool}: give a machine or scenario file first, then the ${tool} command (e.g. mmsim ${tool} examples/nvdimm.scenario.yaml list -u)`);
+  if (first === undefined || !/\.ya?ml$/.test(first))
+    throw new InputError(`${tool}: give a machine or scenario file first, then the ${tool} command (e.g. mmsim ${tool} examples/nvdimm.scenario.yaml list -u)`);
   const m = /(^|\n)steps\s*:/.test(readText(first)) ? runScenario(first, [], undefined, () => undefined) : bootMachineFile(first, undefined);
   const r = (tool === 'ndctl' ? ndctl : daxctl)(m, args.slice(1), (task) => runTask(m, first, task));
   process.stdout.write(r.output);

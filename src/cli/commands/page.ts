@@ -70,9 +70,7 @@ export async function bootMemmap(state: BootState, backend: MemmapBackend, opts:
   if (backend === 'dense') {
     const need = denseBytes(state, writer.recordBytes);
     if (need > freemem() * 0.8) {
-      throw new InputError(
-        `page: the dense memmap of this machine needs ${(need / 2 ** 30).toFixed(1)} GiB and ${(freemem() / 2 ** 30).toFixed(1)} GiB are free; use --memmap extent`,
-      );
+      throw new InputError(`page: the dense memmap of this machine needs ${(need / 2 ** 30).toFixed(1)} GiB and ${(freemem() / 2 ** 30).toFixed(1)} GiB are free; use --memmap extent`);
     }
   }
   // Dense initialisation of a big machine takes seconds: show progress on a terminal.
@@ -143,16 +141,22 @@ export function pageCommand(program: Command, out: (s: string) => void): void {
     .option('--poison', 'CONFIG_DEBUG_VM page_init_poison: fresh memmaps are all 0xff')
     .option('--seed <n>', 'seed for the bytes stale struct pages hold', '1')
     .option('--kconfig <file>', 'a kernel .config deciding the struct page layout (default: the distro defaults of the arch)')
-    .action(async (a: string | undefined, b: string | undefined, opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; memmap: 'dense' | 'extent'; poison?: boolean; seed: string; kconfig?: string }) => {
-      const [machine, pfns] = b === undefined ? [undefined, a] : [a, b];
-      if (pfns === undefined) throw new InputError('page: give PFN or PFN-PFN');
-      const range = parsePfnRange(pfns);
-      const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(seed)) throw new InputError(`page: --seed ${opts.seed}: expected an integer`);
-      const loaded = loadMachine(machineSource(machine, opts));
-      const kconfig = opts.kconfig === undefined ? null : parseKconfig(readKconfig(opts.kconfig), opts.kconfig);
-      const state = boot(kconfig ? { ...loaded, spec: { ...loaded.spec, config: { ...loaded.spec.config, kconfig } } } : loaded);
-      const store = await bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
-      out(printPages(state, store, range.start, range.end));
-    });
+    .action(
+      async (
+        a: string | undefined,
+        b: string | undefined,
+        opts: { fromDmesg?: string; fromLive?: boolean; kernel?: string; memmap: 'dense' | 'extent'; poison?: boolean; seed: string; kconfig?: string },
+      ) => {
+        const [machine, pfns] = b === undefined ? [undefined, a] : [a, b];
+        if (pfns === undefined) throw new InputError('page: give PFN or PFN-PFN');
+        const range = parsePfnRange(pfns);
+        const seed = Number(opts.seed);
+        if (!Number.isSafeInteger(seed)) throw new InputError(`page: --seed ${opts.seed}: expected an integer`);
+        const loaded = loadMachine(machineSource(machine, opts));
+        const kconfig = opts.kconfig === undefined ? null : parseKconfig(readKconfig(opts.kconfig), opts.kconfig);
+        const state = boot(kconfig ? { ...loaded, spec: { ...loaded.spec, config: { ...loaded.spec.config, kconfig } } } : loaded);
+        const store = await bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
+        out(printPages(state, store, range.start, range.end));
+      },
+    );
 }

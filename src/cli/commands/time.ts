@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 export function timeCommand(program: Command, out: (s: string) => void): void {
   program
     .command('time')
-    .description('The time driver: how long memmap initialisation takes on a published machine under a design (simulated CPUs, locks, a cost model whose one calibration constant per machine is fitted to one published figure).')
+    .description(
+      'The time driver: how long memmap initialisation takes on a published machine under a design (simulated CPUs, locks, a cost model whose one calibration constant per machine is fitted to one published figure).',
+    )
     .argument('[preset]', 'duyck-2018, seed-2019, jordan-2020-skylake, jordan-2020-haswell, tatashin-2017, martins-2022-devdax')
     .option('--preset <name>', 'the published machine (same as the argument)')
     .option('--design <name|file>', 'a design (mmsim designs), a kernel release or a design file', 'current')

@@ -23,7 +23,12 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
       }
       const steps = await verifyScenario(
         opts.qemu,
-        { ...(opts.kernel !== undefined ? { vmlinuz: opts.kernel } : {}), ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}), ...(opts.initrdExtra !== undefined ? { initrdExtra: opts.initrdExtra } : {}), keep: opts.keep === true },
+        {
+          ...(opts.kernel !== undefined ? { vmlinuz: opts.kernel } : {}),
+          ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
+          ...(opts.initrdExtra !== undefined ? { initrdExtra: opts.initrdExtra } : {}),
+          keep: opts.keep === true,
+        },
         (s) => process.stderr.write(s),
       );
       out(formatDiff(steps));
