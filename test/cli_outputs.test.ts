@@ -95,9 +95,8 @@ function commands(): string[][] {
   for (const d of ['v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current', 'v4.19', 'examples/designs/dont-shrink-zone-device.mjs']) {
     c.push(['explore', 'seed-2019', '--design', d, '--json']);
   }
-  for (const s of ['seed-2019-hotplug', 'seed-2019-subsection']) {
-    for (const d of ['v5.3', '6.1']) c.push(['explore', s, '--design', d]);
-  }
+  // seed-2019-subsection under v5.3 (48 s, the search the explore_seed tests hold) is left out for time.
+  c.push(w('explore seed-2019-hotplug --design v5.3'), w('explore seed-2019-hotplug --design 6.1'), w('explore seed-2019-subsection --design 6.1'));
   c.push(w('explore seed-2019 --design v5.3 --reduce none --bound 1'));
   c.push(w('explore seed-2019 --design v5.3 --runs 20 --seed 7'));
   c.push(w('explore seed-2019 --design v5.3 --config debug_vm_pgflags --bound 1'));
@@ -105,7 +104,6 @@ function commands(): string[][] {
   c.push(w('explore seed-2019 --design v5.3 --walker kpageflags --bound 1'));
   c.push(w('explore examples/concurrent-online-remove.scenario.yaml --design v5.3'));
   c.push(w('explore examples/concurrent-online-remove.scenario.yaml --design 6.1'));
-  c.push(w('compare seed-2019-subsection'));
   for (const d of ['v5.3', 'serialize', 'v4.19', 'current']) c.push(['time', 'seed-2019', '--design', d, '--json']);
   c.push(w('time seed-2019 --design v5.3 --svg {OUT}/t.svg'));
   c.push(w('time seed-2019 --design v5.3 --poison'));
