@@ -3,9 +3,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { dmesgLines } from '../formats/dmesg.js';
+import { parseYaml } from '../formats/yaml-common.js';
 import { boot, loadMachine } from '../drivers/run.js';
 import { exitQuietlyOnEpipe } from './stdout.js';
 
@@ -42,7 +42,7 @@ export function loadManifests(): Manifest[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => manifestSchema.parse(parse(readFileSync(join(dir, f), 'utf8'))));
+    .map((f) => manifestSchema.parse(parseYaml(join(dir, f), readFileSync(join(dir, f), 'utf8')).data));
 }
 
 /** errata.yaml: log lines judged to be transcription errors, with the reason. */
@@ -53,7 +53,7 @@ function loadErrata(): Map<string, Map<number, string>> {
   const data = z
     .array(z.object({ log: z.string(), line: z.number().int(), why: z.string() }))
     .nullable()
-    .parse(parse(readFileSync(file, 'utf8')));
+    .parse(parseYaml(file, readFileSync(file, 'utf8')).data);
   for (const e of data ?? []) {
     const m = out.get(e.log) ?? new Map<number, string>();
     m.set(e.line, e.why);

@@ -1,6 +1,6 @@
 // mmsim command line. Every user-facing error is one line on stderr and exit code 2.
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { ExpectFailed } from '../drivers/run.js';
 import { bootCommand } from './commands/boot.js';
 import { sysfsCommand } from './commands/sysfs.js';
@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const err = e as Error;
-    process.stderr.write(`mmsim: internal error: ${err.message} (please report it with the command that produced it)\n`);
+    process.stderr.write(`mmsim: internal error: ${oneLine(String(err?.message))} (please report it with the command that produced it)\n`);
     return 1;
   }
 }

@@ -10,8 +10,9 @@ import { Scheduler } from './scheduler.js';
 import { mightSleepChecker } from '../kernel/debug.js';
 import { hotplugCheckers } from '../kernel/debug.js';
 import type { Task } from '../kernel/task.js';
-import { InputError } from '../errors.js';
-import { loadScenario, type LoadedScenario, type RunView, type Scenario, type ScenarioStep } from '../formats/scenario.js';
+import { InputError, oneLine } from '../errors.js';
+import { expandBlocks, loadScenario, type BlockRange, type LoadedScenario, type RunView, type Scenario, type ScenarioStep } from '../formats/scenario.js';
+import { physAddrLimit, physmemLimitName, rangeLimitError } from '../kernel/limits.js';
 import { lsmem } from '../tools/lsmem.js';
 import { chmem, type SysfsFiles } from '../tools/chmem.js';
 import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../tools/memory_sysfs.js';
@@ -38,7 +39,12 @@ import { bootNamespaceProbes, nvdimmRegionAdd, nvdimmRegions } from '../kernel/n
 import { parseCmdline } from '../formats/cmdline.js';
 import type { BootOptions } from '../kernel/machine_spec.js';
 
-export class ExpectFailed extends Error {}
+/** A scenario's expectation that the model did not meet (exit 1, one line naming the step). */
+export class ExpectFailed extends Error {
+  constructor(message: string) {
+    super(oneLine(message));
+  }
+}
 
 export interface BootSource {
   readonly machineFile?: string;
@@ -257,10 +263,39 @@ export function runToolStep(m: Machine, st: ScenarioStep, at: string): { tool: s
   throw new Error(`runToolStep: ${Object.keys(st)[0]} is not a tool step`);
 }
 
+/**
+ * The block ids a step names, once each lies inside the machine's physical address space (ids
+ * below 2^MAX_PHYSMEM_BITS / memory_block_size_bytes()): checked on the ranges, so that a range
+ * of 10^8 blocks is refused before it is expanded.
+ */
+export function blockIdsIn(m: Machine, ranges: readonly BlockRange[], at: string): number[] {
+  const end = Math.max(1, Math.floor(physAddrLimit(m.state.spec) / m.blockBytes));
+  for (const r of ranges) {
+    if (r.last >= end) {
+      throw new InputError(
+        `${at}: memory${r.last} lies beyond the physical address space: block ids are below ${end} with ${m.blockBytes / 2 ** 20} MiB memory blocks and ${physmemLimitName(m.state.spec)}`,
+      );
+    }
+  }
+  return expandBlocks(ranges);
+}
+
+/**
+ * A remove names memory that was added, or an NVDIMM a range firmware can describe: neither can
+ * lie beyond MAX_PHYSMEM_BITS (a hot-add beyond it is the kernel's to refuse: -E2BIG).
+ */
+export function checkStepRange(m: Machine, st: ScenarioStep, at: string): void {
+  const [what, start, size] = 'remove' in st ? ['remove', st.remove.start, st.remove.size] : 'add' in st && st.add.device === 'nvdimm' ? ['an NVDIMM at', st.add.start, st.add.size] : [null, 0, 0];
+  if (what === null) return;
+  const e = rangeLimitError(m.state.spec, start, start + size);
+  if (e) throw new InputError(`${at}: ${what} ${e}`);
+}
+
 /** One scenario step on the machine under the run driver, then the views (a failed expect throws ExpectFailed). */
 export function applyStep(m: Machine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): void {
   const state = m.state;
   const show = (l: string, which: readonly RunView[]): void => showViews(m, l, which, out);
+  checkStepRange(m, st, at);
   if ('add' in st) {
     const node = state.nodes.find((n) => n.nodeId === st.add.node);
     if (!node) throw new InputError(`${at}: node ${st.add.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); add memory to one of them`);
@@ -286,7 +321,7 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
     const want = st.remove.errno ?? 0;
     if (-rc !== want) throw new ExpectFailed(`${at}: remove_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
   } else if ('online' in st || 'offline' in st) {
-    const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
+    const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
     const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;
     for (const id of ids) {
       const rc = 'online' in st ? runTask(m, at, onlineBlock(m, id, st.online.type)) : runTask(m, at, offlineBlock(m, id));

@@ -4,7 +4,7 @@
 // block's operations (or the built-in's tasks) become the tasks explored. The design's profile
 // and steps replace the scenario's kernel; the config sets page poisoning and which checkers judge.
 import { InputError } from '../errors.js';
-import { applyStep, bootMachine, loadMachine, prepareScenario, probeScenarioDevices } from './run.js';
+import { applyStep, blockIdsIn, bootMachine, checkStepRange, loadMachine, prepareScenario, probeScenarioDevices } from './run.js';
 import { Scheduler } from './scheduler.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
 import { type Machine } from '../kernel/machine.js';
@@ -14,8 +14,9 @@ import type { World, WorldContext } from './explore.js';
 import { builtinMachineSpec, builtinTasks, checkersFor, watchedCheckers, type DebugConfig, type WorldSpec } from '../designs/builtin_scenarios.js';
 import type { Task } from '../kernel/task.js';
 
-/** The task of one operation of a concurrent block, and its name. */
-function operation(m: Machine, st: ScenarioStep, i: number): { name: string; task: Task<number> } {
+/** The task of one operation of a concurrent block (at `at`), and its name. */
+function operation(m: Machine, st: ScenarioStep, i: number, at: string): { name: string; task: Task<number> } {
+  checkStepRange(m, st, at);
   const hex = (n: number): string => `0x${n.toString(16)}`;
   if ('add' in st) {
     const device = st.add.device === 'virtio-mem' ? ({ kind: 'virtio-mem', name: st.add.name } as const) : ({ kind: 'dimm' } as const);
@@ -24,7 +25,7 @@ function operation(m: Machine, st: ScenarioStep, i: number): { name: string; tas
   }
   if ('remove' in st) return { name: `${i + 1}: remove_memory ${hex(st.remove.start)}`, task: removeMemory(m, st.remove.start, st.remove.size) };
   if ('online' in st || 'offline' in st) {
-    const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
+    const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
     const type = 'online' in st ? st.online.type : null;
     function* each(): Task<number> {
       for (const id of ids) {
@@ -60,10 +61,10 @@ export function scenarioWorld(file: string, design: string | Design, config: Deb
     if ('add' in st) return st.add.node;
     const pfn = 'remove' in st ? st.remove.start / m.pageBytes : null;
     const ids = 'online' in st ? st.online.blocks : 'offline' in st ? st.offline.blocks : [];
-    const b = pfn !== null ? m.blocks.get(Math.floor(pfn / m.pagesPerBlock)) : m.blocks.get(ids[0] ?? -1);
+    const b = pfn !== null ? m.blocks.get(Math.floor(pfn / m.pagesPerBlock)) : m.blocks.get(ids[0]?.first ?? -1);
     return b?.nid ?? 0;
   };
-  return { tasks: block.concurrent.map((st, i) => operation(mm, st, i)), checkers: watchedCheckers(m, mm, config), machine: m, taskNodes: block.concurrent.map(nodeOf) };
+  return { tasks: block.concurrent.map((st, i) => operation(mm, st, i, where(at))), checkers: watchedCheckers(m, mm, config), machine: m, taskNodes: block.concurrent.map(nodeOf) };
 }
 
 /** A fresh world of a built-in scenario for a design (or kernel release) and config. */

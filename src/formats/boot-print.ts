@@ -2,6 +2,7 @@
 import { printBootZoneinfo, zoneinfoLayoutFor } from './zoneinfo-print.js';
 import type { BootState } from '../kernel/mm_init.js';
 import { memoryDevInit, type MemoryBlocks } from '../kernel/memory_block.js';
+import { InputError } from '../errors.js';
 
 export const PRINT_FORMATS = ['dmesg', 'zoneinfo', 'blocks', 'json'] as const;
 export type PrintFormat = (typeof PRINT_FORMATS)[number];
@@ -11,7 +12,23 @@ export interface PrintOptions {
   readonly sources: readonly string[];
 }
 
+/**
+ * The most sections `--print json` (and kmem -n) lists one by one: 2^20, twice the 2^19
+ * sections of a 4-level x86_64 machine's whole physical address space. The model keeps sections
+ * as runs; only these listings cost one entry per section.
+ */
+export const MAX_LISTED_SECTIONS = 2 ** 20;
+
+/** Refuse a listing of every section of a machine with more than MAX_LISTED_SECTIONS of them. */
+export function checkListedSections(state: BootState, what: string): void {
+  const n = state.sparse.presentSectionCount();
+  if (n > MAX_LISTED_SECTIONS) {
+    throw new InputError(`${what} lists each of the machine's ${n} present sections, more than ${MAX_LISTED_SECTIONS}; print dmesg, zoneinfo or blocks instead`);
+  }
+}
+
 export function bootJson(state: BootState): object {
+  checkListedSections(state, '--print json');
   const page = 2 ** state.arch.pageShift;
   return {
     kernel: { release: state.profile.release.release, basis: state.profile.basis, features: state.profile.features },

@@ -74,6 +74,11 @@ export function parseCmdline(cmdline: string): { boot: BootOptions; error: Cmdli
     } else if (key === 'mem') {
       if (value === 'nopentium') continue;
       const b = memparse(value);
+      // parse_memopt (arch/x86/kernel/e820.c, 5.3 to 6.18): a size of 0 (what memparse makes of
+      // "mem={invalid}") returns -EINVAL before e820__range_remove, so the option is ignored
+      // rather than removing all memory; arm64's memory_limit of 0 is ignored as well
+      // (memblock_mem_limit_remove_map returns at once for limit 0, mm/memblock.c).
+      if (b === 0) continue;
       if (b !== null) memLimit = b;
       else error ??= { column: col, message: `mem=${value}: expected a size such as 64G` };
     }

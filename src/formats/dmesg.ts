@@ -6,6 +6,7 @@ import { e820ApplyEdits } from './iomem.js';
 import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine_spec.js';
+import { cpusLimitError, nidLimitError, pmemOverlap, rangeLimitError, type LimitsInput } from '../kernel/limits.js';
 import { parseCmdline } from './cmdline.js';
 import { parseHexAddr } from './size.js';
 
@@ -66,6 +67,13 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   let fakeNode = false;
   let allowingCpus = 0;
   let inNodeRanges = false;
+  // What the kernel's limits are checked on once the log has said which arch and paging it ran
+  // with: node ids, CPU counts and ranges, each with where the log wrote it.
+  const nidsAt: { l: DmesgLine; col: number; written: string }[] = [];
+  const cpusAt: { l: DmesgLine; col: number; written: string; total: boolean }[] = [];
+  const rangesAt: { l: DmesgLine; col: number; start: number; end: number; what: string }[] = [];
+  const pmemLines: DmesgLine[] = [];
+  let la57 = false;
 
   for (const l of lines) {
     const t = l.text;
@@ -92,6 +100,8 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
       if (start === null || last === null || last < start) {
         return fail(l, t.indexOf('[mem') + 5, `expected a range 0xSTART-0xEND with START <= END, got "${m[2]}-${m[3]}"`);
       }
+      nidsAt.push({ l, col: t.indexOf(m[1] ?? ''), written: m[1] ?? '' });
+      rangesAt.push({ l, col: t.indexOf('[mem') + 5, start, end: last + 1, what: 'memory' });
       memory.push({ base: start, size: last + 1 - start, nid: Number(m[1]), hotpluggable: false, mirror: false });
       inputLines.add(l.lineNo);
       continue;
@@ -99,13 +109,20 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
       const start = parseHexAddr(m[2] ?? '');
       const last = parseHexAddr(m[3] ?? '');
       if (start === null || last === null) return fail(l, 0, 'expected an SRAT memory range');
+      nidsAt.push({ l, col: t.indexOf('Node ') + 5, written: m[1] ?? '' });
       sratMem.push({ start, end: last + 1, nid: Number(m[1]), hotplug: /hotplug/.test(m[4] ?? '') });
       // A non-volatile affinity range is an NVDIMM's system physical address range (NFIT).
-      if (/non-volatile/.test(m[4] ?? '')) pmem.push({ base: start, size: last + 1 - start, nid: Number(m[1]) });
+      if (/non-volatile/.test(m[4] ?? '')) {
+        rangesAt.push({ l, col: t.indexOf('[mem') + 5, start, end: last + 1, what: 'pmem' });
+        pmemLines.push(l);
+        pmem.push({ base: start, size: last + 1 - start, nid: Number(m[1]) });
+      }
       inputLines.add(l.lineNo);
     } else if ((m = /^SRAT: PXM \d+ -> (?:x2)?APIC 0x[0-9a-f]+ -> Node (\d+)$/.exec(t))) {
       const nid = Number(m[1]);
+      nidsAt.push({ l, col: t.lastIndexOf('Node ') + 5, written: m[1] ?? '' });
       cpus.set(nid, (cpus.get(nid) ?? 0) + 1);
+      cpusAt.push({ l, col: 0, written: '', total: true });
       inputLines.add(l.lineNo);
     } else if ((m = /^(BIOS-e820|user): \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+)$/.exec(t))) {
       const start = parseHexAddr(m[2] ?? '');
@@ -122,12 +139,16 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     } else if ((m = /^  low ram: 0 - ([0-9a-f]+)$/.exec(t))) {
       lowmemBytes = parseInt(m[1] ?? '0', 16);
       inputLines.add(l.lineNo);
-    } else if (/^(?:e820: )?last_pfn = 0x[0-9a-f]+ max_arch_pfn/.test(t)) {
+    } else if ((m = /^(?:e820: )?last_pfn = 0x[0-9a-f]+ max_arch_pfn = (0x[0-9a-f]+)/.exec(t))) {
       lastPfnLine = l.lineNo;
+      // e820__end_of_ram_pfn prints MAX_ARCH_PFN = MAXMEM >> PAGE_SHIFT = 1 << (MAX_PHYSMEM_BITS - 12)
+      // on x86_64: 0x400000000 with 4-level paging, 0x10000000000 with 5-level.
+      la57 = parseHexAddr(m[1] ?? '') === 2 ** 40;
     } else if (/^(?:NUMA: )?No NUMA configuration found$/.test(t)) {
       fakeNode = true;
     } else if ((m = /^(?:smpboot|CPU topo): Allowing (\d+) (?:present )?CPUs/.exec(t))) {
       allowingCpus = Number(m[1]);
+      cpusAt.push({ l, col: t.indexOf('Allowing ') + 9, written: m[1] ?? '', total: false });
     } else if ((m = /^  (DMA|DMA32) zone: (\d+) pages reserved$/.exec(t))) {
       dmaReservePages = Number(m[2]);
       inputLines.add(l.lineNo);
@@ -135,6 +156,22 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     inNodeRanges = false;
   }
 
+  // The limits of the arch and paging the log shows (kernel/limits.ts), before anything is sized by them.
+  const limits: LimitsInput = { arch: archOfRelease(release), config: { ...DEFAULT_CONFIG, la57 } };
+  for (const n of nidsAt) {
+    const e = nidLimitError(limits, Number(n.written), n.written);
+    if (e) fail(n.l, n.col, e);
+  }
+  let sratCpus = 0;
+  for (const c of cpusAt) {
+    const count = c.total ? ++sratCpus : Number(c.written);
+    const e = cpusLimitError(limits, count, c.total ? String(count) : c.written);
+    if (e) fail(c.l, c.col, c.total ? `${e} (SRAT lists this many CPUs up to here)` : e);
+  }
+  for (const r of rangesAt) {
+    const e = rangeLimitError(limits, r.start, r.end);
+    if (e) fail(r.l, r.col, `${r.what} ${e}`);
+  }
   let memLimitApplied = true;
   const sources: string[] = [];
   if (memory.length > 0) {
@@ -147,6 +184,11 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     // Edits printed before the last "last_pfn =" line (trim_bios_range, MTRR trimming) reach
     // memblock; later ones (EFI tables, setup data) only mark memblock.reserved.
     const edits = e820Edits.filter((e) => e.lineNo < lastPfnLine);
+    for (const e of table) {
+      const err = E820_RAM_TYPES.includes(e.type) ? rangeLimitError(limits, e.start, e.end) : null;
+      const l = lines[e.lineNo - 1];
+      if (err && l) fail(l, l.text.indexOf('[mem') + 5, `e820 RAM ${err}`);
+    }
     memory.push(...memblockFromE820(table, edits, sratMem, fakeNode || sratMem.length === 0));
     sources.push(`${userE820.length ? 'user-defined' : 'BIOS-e820'} map${sratMem.length ? ' and SRAT' : ''} (no node ranges in the log)`);
     // A user-defined map already has mem= applied; BIOS-e820 does not.
@@ -160,6 +202,13 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
       throw new InputError(`${file}: node ranges overlap at 0x${b.base.toString(16)}: a memory range must not overlap another`);
     }
   }
+  // An NFIT range is neither RAM nor another NVDIMM's.
+  const overlap = pmemOverlap(
+    memory.map((r) => ({ start: r.base, end: r.base + r.size })),
+    pmem.map((p) => ({ start: p.base, end: p.base + p.size })),
+  );
+  const overlapLine = overlap ? pmemLines[overlap.pmemIndex] : undefined;
+  if (overlap && overlapLine) fail(overlapLine, overlapLine.text.indexOf('[mem') + 5, overlap.message);
   // SRAT hot-pluggable ranges mark the memblock regions they cover (movable_node).
   const withHotplug = memory.map((r) => (sratMem.some((s) => s.hotplug && s.start <= r.base && r.base + r.size <= s.end) ? { ...r, hotpluggable: true } : r));
   const nids = new Set<number>([...memory.map((r) => r.nid), ...cpus.keys(), ...sratMem.map((s) => s.nid)]);
@@ -179,12 +228,15 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     dmaReservePages,
     nodes,
     boot,
-    config: { ...DEFAULT_CONFIG, lowmemBytes, ...(boot.memhpDefaultState ? { autoOnlineBlocks: boot.memhpDefaultState } : {}) },
+    config: { ...DEFAULT_CONFIG, la57, lowmemBytes, ...(boot.memhpDefaultState ? { autoOnlineBlocks: boot.memhpDefaultState } : {}) },
     memLimitApplied,
     ...(e820.length ? { e820: e820ApplyEdits(userE820.length ? userE820 : e820, e820Edits) } : {}),
   };
   return { spec, release, build, inputLines, lines, sources };
 }
+
+/** The e820 types whose ranges become memblock.memory (E820_TYPE_RAM and E820_TYPE_RESERVED_KERN, as e820__print_type names them). */
+const E820_RAM_TYPES: readonly string[] = ['usable', 'reserved-kern', 'RAM'];
 
 /**
  * memblock.memory from an e820 table when a log has no node ranges: the usable (RAM) entries
@@ -199,7 +251,7 @@ export function memblockFromE820(
   singleNode: boolean,
 ): MemblockRegion[] {
   let ram: { start: number; end: number }[] = table
-    .filter((e) => e.type === 'usable' || e.type === 'reserved-kern' || e.type === 'RAM')
+    .filter((e) => E820_RAM_TYPES.includes(e.type))
     .map((e) => ({ start: e.start, end: e.end }))
     .sort((a, b) => a.start - b.start);
   for (const e of edits) {

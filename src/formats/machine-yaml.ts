@@ -1,11 +1,11 @@
 // mmsim's machine file: YAML validated with zod; every error names file:line:column.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import { addr, yamlPosition } from './yaml-common.js';
+import { addr, parseYaml, yamlPosition } from './yaml-common.js';
 import { parseKconfig } from '../kernel/kconfig.js';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, quote } from '../errors.js';
+import { cpusLimitError, nidLimitError, pmemOverlap, rangeLimitError } from '../kernel/limits.js';
 import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange, type E820Entry } from '../kernel/machine_spec.js';
 import { parseCmdline } from './cmdline.js';
 
@@ -35,6 +35,8 @@ const schema = z
         zoneDevice: z.boolean().default(DEFAULT_CONFIG.zoneDevice),
         autoOnlineBlocks: z.enum(['offline', 'online', 'online_kernel', 'online_movable']).default(DEFAULT_CONFIG.autoOnlineBlocks),
         pageBytes: z.union([z.literal(4096), z.literal(16384), z.literal(65536)]).default(DEFAULT_CONFIG.pageBytes),
+        /** x86_64: 5-level paging in use (CONFIG_X86_5LEVEL and a CPU with LA57): physical addresses up to 2^52, not 2^46. */
+        la57: z.boolean().default(DEFAULT_CONFIG.la57),
         lowmemBytes: addr.nullable().default(DEFAULT_CONFIG.lowmemBytes),
         rzmBytes: addr.nullable().default(DEFAULT_CONFIG.rzmBytes),
         numa: z.boolean().nullable().default(DEFAULT_CONFIG.numa),
@@ -104,68 +106,90 @@ function endOf(start: number, size: number | undefined, end: number | undefined)
 
 /** Parse and validate a machine file; the kernel release it names (if any) is returned alongside. */
 export function loadMachineYaml(file: string, text: string): { spec: MachineSpec; kernel: string | null } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const { doc, lc, data } = parseYaml(file, text);
   const at = (path: readonly PropertyKey[], msg: string): InputError => {
     const p = yamlPosition(doc, lc, path);
     return new InputError(`${file}:${p.line}:${p.col}: ${msg}`);
   };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = e?.linePos?.[0] ?? { line: 1, col: 1 };
-    const msg = (e?.message ?? 'malformed YAML').split('\n')[0] ?? 'malformed YAML';
-    throw new InputError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${msg}`);
-  }
-  const result = schema.safeParse(doc.toJS());
+  const result = schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = issue?.path ?? [];
-    const where = path.length ? ` (at ${path.join('.')})` : '';
+    const where = path.length ? ` (at ${path.map((k) => (typeof k === 'string' && !/^[A-Za-z0-9_]+$/.test(k) ? quote(k) : String(k))).join('.')})` : '';
     let msg = issue?.message ?? 'invalid machine';
     if (issue?.code === 'invalid_type') msg = `expected ${issue.expected}${where}`;
-    else if (issue?.code === 'unrecognized_keys') msg = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${where}`;
+    else if (issue?.code === 'unrecognized_keys') msg = `unknown key ${issue.keys.map((k) => quote(k)).join(', ')}${where}`;
     else msg = `${msg}${where}`;
     throw at(path, msg);
   }
   const m = result.data;
+  // config.kconfig names a kernel .config, relative to the machine file (read first: it can set the limits).
+  let kconfig: ReadonlyMap<string, string> | null = null;
+  if (m.config.kconfig !== undefined) {
+    const path = isAbsolute(m.config.kconfig) ? m.config.kconfig : join(dirname(file), m.config.kconfig);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw at(['config', 'kconfig'], `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a kernel .config`);
+    }
+    kconfig = parseKconfig(text, path);
+  }
+  // The limits of the machine's arch and config (kernel/limits.ts), checked as each value is
+  // read and before anything is sized by it.
+  const limits = { arch: m.arch, config: { ...m.config, kconfig } };
   const memory: MemblockRegion[] = [];
+  const located: { ni: number; ri: number; i: number; start: number; end: number }[] = [];
   const seen = new Set<number>();
+  let cpus = 0;
   m.nodes.forEach((node, ni) => {
     if (seen.has(node.nid)) throw at(['nodes', ni, 'nid'], `node ${node.nid} is given twice; each nid once`);
-    if (node.nid >= 2 ** m.config.nodesShift) {
-      throw at(['nodes', ni, 'nid'], `node ${node.nid} is not below MAX_NUMNODES = ${2 ** m.config.nodesShift} (config.nodesShift ${m.config.nodesShift}); raise nodesShift or renumber`);
-    }
+    const nidError = nidLimitError(limits, node.nid);
+    if (nidError) throw at(['nodes', ni, 'nid'], nidError);
     seen.add(node.nid);
+    cpus += node.cpus;
+    const cpusError = cpusLimitError(limits, cpus);
+    if (cpusError) throw at(['nodes', ni, 'cpus'], ni > 0 ? `${cpusError} (the CPUs of nodes ${m.nodes[0]?.nid} to ${node.nid} together)` : cpusError);
     node.memory.forEach((r, ri) => {
       const end = endOf(r.start, r.size, r.end);
       if (end === null) throw at(['nodes', ni, 'memory', ri], 'expected exactly one of "size" or "end" (end is exclusive)');
       if (end <= r.start) throw at(['nodes', ni, 'memory', ri], 'expected a non-empty range: end must be above start');
+      const rangeError = rangeLimitError(limits, r.start, end);
+      if (rangeError) throw at(['nodes', ni, 'memory', ri], `memory ${rangeError}`);
+      located.push({ ni, ri, i: located.length, start: r.start, end });
       memory.push({ base: r.start, size: end - r.start, nid: node.nid, hotpluggable: r.hotpluggable, mirror: r.mirror });
     });
   });
-  // Overlaps: report the later-listed range that overlaps an earlier one.
-  const located = m.nodes.flatMap((node, ni) => node.memory.map((r, ri) => ({ ni, ri, start: r.start, end: endOf(r.start, r.size, r.end) ?? r.start })));
-  for (let i = 0; i < located.length; i++) {
-    for (let j = 0; j < i; j++) {
-      const a = located[j];
-      const b = located[i];
-      if (a && b && b.start < a.end && a.start < b.end) {
-        throw at(
-          ['nodes', b.ni, 'memory', b.ri],
-          `memory range [0x${b.start.toString(16)}, 0x${b.end.toString(16)}) overlaps [0x${a.start.toString(16)}, 0x${a.end.toString(16)}); ranges must not overlap`,
-        );
-      }
+  // Overlaps, in address order (O(ranges log ranges)): of an overlapping pair, the later-listed range is named.
+  let reach: (typeof located)[number] | undefined;
+  for (const r of [...located].sort((x, y) => x.start - y.start || x.i - y.i)) {
+    if (reach && r.start < reach.end) {
+      const [a, b] = reach.i < r.i ? [reach, r] : [r, reach];
+      throw at(
+        ['nodes', b.ni, 'memory', b.ri],
+        `memory range [0x${b.start.toString(16)}, 0x${b.end.toString(16)}) overlaps [0x${a.start.toString(16)}, 0x${a.end.toString(16)}); ranges must not overlap`,
+      );
     }
+    if (!reach || r.end > reach.end) reach = r;
   }
   if (memory.length === 0) throw at(['nodes'], 'expected at least one node with memory');
   const pmem = m.nodes.flatMap((node, ni) =>
     node.pmem.map((r, ri) => {
       const end = endOf(r.start, r.size, r.end);
       if (end === null || end <= r.start) throw at(['nodes', ni, 'pmem', ri], 'expected a non-empty range with exactly one of "size" or "end"');
+      const rangeError = rangeLimitError(limits, r.start, end);
+      if (rangeError) throw at(['nodes', ni, 'pmem', ri], `pmem ${rangeError}`);
       const ns = r.namespace ? { mode: r.namespace.mode, map: r.namespace.map, ...(r.namespace.align !== undefined ? { align: r.namespace.align } : {}) } : undefined;
       return { base: r.start, size: end - r.start, nid: node.nid, ...(r.labels !== undefined ? { labels: r.labels } : {}), ...(ns ? { namespace: ns } : {}) };
     }),
   );
+  // An NVDIMM range is neither RAM nor another NVDIMM's range: name the pmem entry that overlaps.
+  const pmemAt = m.nodes.flatMap((node, ni) => node.pmem.map((_r, ri) => ['nodes', ni, 'pmem', ri] as const));
+  const overlap = pmemOverlap(
+    located.map((r) => ({ start: r.start, end: r.end })),
+    pmem.map((p) => ({ start: p.base, end: p.base + p.size })),
+  );
+  if (overlap) throw at(pmemAt[overlap.pmemIndex] ?? ['nodes'], overlap.message);
   const reserved: ReservedRange[] | null = m.reserved
     ? m.reserved.map((r, i) => {
         const end = endOf(r.start, r.size, r.end);
@@ -180,18 +204,6 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
   });
   const { boot, error } = parseCmdline(m.cmdline);
   if (error) throw at(['cmdline'], error.message);
-  // config.kconfig names a kernel .config, relative to the machine file.
-  let kconfig: ReadonlyMap<string, string> | null = null;
-  if (m.config.kconfig !== undefined) {
-    const path = isAbsolute(m.config.kconfig) ? m.config.kconfig : join(dirname(file), m.config.kconfig);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw at(['config', 'kconfig'], `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a kernel .config`);
-    }
-    kconfig = parseKconfig(text, path);
-  }
   const { kconfig: _k, ...configRest } = m.config;
   void _k;
   const spec: MachineSpec = {

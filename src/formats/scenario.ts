@@ -1,18 +1,33 @@
 // Scenario files: a machine, a kernel, and steps (hot-add memory, online/offline blocks, sysfs
 // writes, chmem, expect zone and block states, print views). YAML validated with zod; errors name file:line:col.
-import { LineCounter, parseDocument } from 'yaml';
-import { addr, yamlPosition } from './yaml-common.js';
+import { addr, parseYaml, yamlPosition } from './yaml-common.js';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, quote } from '../errors.js';
 
 /** The views `mmsim run --print` and a scenario's print step can show. */
 export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem', 'iomem', 'json'] as const;
 export type RunView = (typeof RUN_VIEWS)[number];
 
-/** "32", "32-35" or [32, 33]: memory block ids. */
-const blocks = z.union([z.number().int().nonnegative(), z.string(), z.array(z.number().int().nonnegative())]).transform((v, ctx) => {
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return v;
+/** Memory block ids [first, last] (inclusive), as a scenario names them. */
+export interface BlockRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * "32", "32-35" or [32, 33]: memory block ids, kept as ranges (a range of 10^8 blocks costs
+ * nothing until a machine has checked it: drivers/run.ts blockIdsIn).
+ */
+const blocks = z.union([z.number().int().nonnegative(), z.string(), z.array(z.number().int().nonnegative())]).transform((v, ctx): BlockRange[] => {
+  const safe = (n: number): boolean => Number.isSafeInteger(n);
+  if (typeof v === 'number' || Array.isArray(v)) {
+    const ids = typeof v === 'number' ? [v] : v;
+    if (!ids.every(safe)) {
+      ctx.addIssue({ code: 'custom', message: 'expected block ids below 2^53' });
+      return z.NEVER;
+    }
+    return ids.map((id) => ({ first: id, last: id }));
+  }
   const m = /^(\d+)(?:-(\d+))?$/.exec(v.trim());
   if (!m) {
     ctx.addIssue({ code: 'custom', message: 'expected a block id or range such as 32 or 32-39' });
@@ -20,8 +35,24 @@ const blocks = z.union([z.number().int().nonnegative(), z.string(), z.array(z.nu
   }
   const a = Number(m[1]);
   const b = m[2] === undefined ? a : Number(m[2]);
-  return Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+  if (!safe(a) || !safe(b) || b < a) {
+    ctx.addIssue({ code: 'custom', message: `expected a block range FIRST-LAST with FIRST <= LAST, both below 2^53, not ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return [{ first: a, last: b }];
 });
+
+/** How many block ids the ranges name (with repeats). */
+export function blockCount(ranges: readonly BlockRange[]): number {
+  return ranges.reduce((n, r) => n + (r.last - r.first + 1), 0);
+}
+
+/** The block ids of the ranges, in order; only for ranges a machine has checked (drivers/run.ts blockIdsIn). */
+export function expandBlocks(ranges: readonly BlockRange[]): number[] {
+  const out: number[] = [];
+  for (const r of ranges) for (let id = r.first; id <= r.last; id++) out.push(id);
+  return out;
+}
 
 const zoneName = z.enum(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device']);
 
@@ -117,20 +148,22 @@ export interface LoadedScenario {
 }
 
 export function loadScenario(file: string, text: string): LoadedScenario {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = e?.linePos?.[0] ?? { line: 1, col: 1 };
-    throw new InputError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${(e?.message ?? 'malformed').split('\n')[0]}`);
-  }
-  const r = schema.safeParse(doc.toJS());
+  const { doc, lc, data } = parseYaml(file, text);
+  const r = schema.safeParse(data);
   if (!r.success) {
-    const issue = r.error.issues[0];
-    const path = issue?.path ?? [];
+    const top = r.error.issues[0];
+    // A step whose kind is known but whose value is wrong: the option that got deepest says why.
+    let issue = top;
+    let path: PropertyKey[] = [...(top?.path ?? [])];
+    while (issue?.code === 'invalid_union') {
+      const deepest = issue.errors.flat().reduce<(typeof issue.errors)[number][number] | undefined>((best, e) => (e.path.length > (best?.path.length ?? 1) ? e : best), undefined);
+      if (!deepest) break;
+      path = [...path, ...deepest.path];
+      issue = deepest;
+    }
     const p = yamlPosition(doc, lc, path);
     const msg = issue?.code === 'invalid_union' ? 'expected one step: add, remove, online, offline, concurrent, write, chmem, ndctl, daxctl, expect or print' : (issue?.message ?? 'invalid scenario');
-    throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.join('.')})` : ''}`);
+    throw new InputError(`${file}:${p.line}:${p.col}: ${msg}${path.length ? ` (at ${path.map((k) => (typeof k === 'string' && !/^[A-Za-z0-9_]+$/.test(k) ? quote(k) : String(k))).join('.')})` : ''}`);
   }
   const at = (path: (string | number)[]): string => {
     const p = yamlPosition(doc, lc, path);

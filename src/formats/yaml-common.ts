@@ -1,7 +1,10 @@
-// What mmsim's YAML files share: addresses and sizes as numbers or strings ("0x100000000",
-// "64G"), and the file:line:col of a path in a parsed document.
-import { isNode, type Document, type LineCounter } from 'yaml';
+// What mmsim's YAML files share: one parser that cannot be made to crash (nesting depth, alias
+// expansion and cycles, collection keys and stack overflows are one-line errors with
+// file:line:col), addresses and sizes as numbers or strings ("0x100000000", "64G"), and the
+// file:line:col of a path in a parsed document.
+import { isAlias, isCollection, isNode, LineCounter, Parser, parseDocument, visit, type Alias, type CST, type Document, type Node } from 'yaml';
 import { z } from 'zod';
+import { InputError } from '../errors.js';
 import { memparse } from './size.js';
 
 /** An address or size: a number, or a string memparse reads. */
@@ -21,4 +24,121 @@ export function yamlPosition(doc: Document, lc: LineCounter, path: readonly Prop
     if (isNode(node) && node.range) return lc.linePos(node.range[0]);
   }
   return { line: 1, col: 1 };
+}
+
+/**
+ * Collections nested deeper than this are refused before the document is composed: the yaml
+ * library composes and converts recursively, and a few thousand brackets on one line would
+ * overflow the stack (or fail inside V8's own recursion, past any catch). mmsim's files nest
+ * six levels at most (steps[].concurrent[].add.region.start).
+ */
+export const YAML_MAX_DEPTH = 64;
+
+/**
+ * The yaml library's maxAliasCount (its default): an alias may not make the document grow by
+ * more than this many nodes, which stops "billion laughs" alias bombs.
+ */
+export const YAML_MAX_ALIAS_COUNT = 100;
+
+export interface ParsedYaml {
+  readonly doc: Document;
+  readonly lc: LineCounter;
+  /** The document as plain data (JSON-like; aliases expanded). */
+  readonly data: unknown;
+}
+
+/** The deepest collection of a CST token stream and its offset, walked without recursion. */
+function cstDepth(tokens: readonly CST.Token[]): { depth: number; offset: number } {
+  let best = { depth: 0, offset: 0 };
+  const stack: [CST.Token | null | undefined, number][] = tokens.map((t) => [t, 0]);
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [t, d] = top;
+    if (!t) continue;
+    if (t.type === 'document') stack.push([t.value, d]);
+    else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (d + 1 > best.depth) best = { depth: d + 1, offset: t.offset };
+      if (d + 1 > YAML_MAX_DEPTH) return best;
+      for (const it of t.items) stack.push([it.key, d + 1], [it.value, d + 1]);
+    }
+  }
+  return best;
+}
+
+/**
+ * Parse one YAML document of `file` into plain data. Every way YAML can go wrong is an
+ * InputError naming file:line:col: a syntax error, nesting deeper than YAML_MAX_DEPTH, an alias
+ * with no anchor before it, an alias inside the node it names (a cycle), aliases expanding past
+ * YAML_MAX_ALIAS_COUNT, a key that is a collection (or an alias of one), and a stack overflow
+ * the limits above did not foresee.
+ */
+export function parseYaml(file: string, text: string): ParsedYaml {
+  const at = (lc: LineCounter, offset: number, msg: string): InputError => {
+    const p = lc.linePos(offset);
+    return new InputError(`${file}:${Math.max(1, p.line)}:${Math.max(1, p.col)}: ${msg}`);
+  };
+  // 1. Depth, on the concrete syntax tree (the library's parser keeps its own stack).
+  const cstLines = new LineCounter();
+  const deep = cstDepth([...new Parser(cstLines.addNewLine).parse(text)]);
+  if (deep.depth > YAML_MAX_DEPTH) {
+    throw at(cstLines, deep.offset, `invalid YAML: collections nested more than ${YAML_MAX_DEPTH} deep; mmsim's files need a few levels`);
+  }
+  // 2. The document. logLevel 'error': the library's warnings would reach stderr as Node's
+  // two-line process warnings; what they warn about is refused below instead.
+  const lc = new LineCounter();
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(`${file}:1:1: invalid YAML: ${e.message}`);
+    throw e;
+  }
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0] ?? { line: 1, col: 1 };
+    throw new InputError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${first.message.split('\n')[0] ?? 'malformed YAML'}`);
+  }
+  // 3. Aliases (each resolves to the last anchor of its name before it, as Alias.resolve
+  // finds it) and keys, in one pass in document order.
+  const anchors = new Map<string, Node>();
+  const aliases: Alias[] = [];
+  const offsetOf = (n: unknown): number => (isNode(n) && n.range ? n.range[0] : 0);
+  visit(doc, {
+    Node: (_key, node, path) => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (!target) throw at(lc, offsetOf(node), `invalid YAML: alias *${node.source} has no anchor &${node.source} before it`);
+        if (path.includes(target)) throw at(lc, offsetOf(node), `invalid YAML: alias *${node.source} is inside the node it names (a cycle)`);
+        aliases.push(node);
+        return;
+      }
+      if (node.anchor) anchors.set(node.anchor, node);
+    },
+    Pair: (_key, pair) => {
+      const k = pair.key;
+      const target = isAlias(k) ? anchors.get(k.source) : k;
+      if (isCollection(target)) throw at(lc, offsetOf(k), 'invalid YAML: a key must be a plain name such as "start", not a collection');
+    },
+  });
+  // 4. Plain data, aliases expanded under the alias-count limit; the alias being expanded is
+  // tracked so that a refusal names its line.
+  let current: Alias | null = null;
+  for (const a of aliases) {
+    const toJSON = a.toJSON.bind(a);
+    a.toJSON = (...args: Parameters<Alias['toJSON']>): unknown => {
+      current = a;
+      return toJSON(...args);
+    };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError || e instanceof RangeError)) throw e;
+    const where = offsetOf(current);
+    if (e instanceof ReferenceError && /Excessive alias count/.test(e.message)) {
+      throw at(lc, where, `invalid YAML: aliases expand the document by more than ${YAML_MAX_ALIAS_COUNT} nodes (an alias bomb?); write the values out`);
+    }
+    throw at(lc, where, `invalid YAML: ${e.message}`);
+  }
+  return { doc, lc, data };
 }

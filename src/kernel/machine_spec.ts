@@ -94,6 +94,11 @@ export interface KernelConfig {
   /** arm64 page size (CONFIG_ARM64_4K/16K/64K_PAGES); ignored elsewhere. */
   readonly pageBytes: 4096 | 16384 | 65536;
   /**
+   * x86_64 with 5-level paging in use (CONFIG_X86_5LEVEL, a CPU with LA57, no `no5lvl`):
+   * MAX_PHYSMEM_BITS 52 instead of 46 (kernel/limits.ts); ignored elsewhere.
+   */
+  readonly la57: boolean;
+  /**
    * i386: max_low_pfn in bytes, the end of lowmem (the "low ram: 0 - X" line; 896 MiB less the
    * vmalloc reserve by default). Null elsewhere or when unknown.
    */
@@ -154,6 +159,7 @@ export const DEFAULT_CONFIG: KernelConfig = {
   zoneDevice: true,
   autoOnlineBlocks: 'offline',
   pageBytes: 4096,
+  la57: false,
   lowmemBytes: null,
   rzmBytes: null,
   numa: null,

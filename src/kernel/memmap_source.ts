@@ -32,9 +32,12 @@ export function pageConfigFor(state: BootState): PageConfig {
   return { ...defaultPageConfig(state.arch, pageLayoutVersionFor(state)), nodesShift: state.spec.config.nodesShift };
 }
 
-/** vmemmap base of 4-level x86_64 without KASLR (nokaslr); other arches print the same base. */
-export function vmemmapBaseFor(_state: BootState): bigint {
-  return 0xffffea0000000000n;
+/**
+ * vmemmap base of x86_64 without KASLR (nokaslr): __VMEMMAP_BASE_L4, or __VMEMMAP_BASE_L5 with
+ * 5-level paging (arch/x86/include/asm/pgtable_64_types.h); other arches print the 4-level base.
+ */
+export function vmemmapBaseFor(state: BootState): bigint {
+  return state.arch.name === 'x86_64' && state.spec.config.la57 ? 0xffd4000000000000n : 0xffffea0000000000n;
 }
 
 export function pageRecordSourceFor(state: BootState): PageRecordSource {

@@ -25,12 +25,14 @@ import { clearPageType, encodePageType, pageFlagsField } from './page_layout.js'
 import { kstrtobool, kstrtoboolLetters } from './kstrtox.js';
 import { pageConfigFor, pageLayoutVersionFor } from './memmap_source.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
+import { physAddrLimit } from './limits.js';
 import { pageFlagBits } from './page_layout.js';
 
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
 
 /** errno values the sysfs writes and hotplug calls return. */
 export const EINVAL = 22;
+export const E2BIG = 7;
 export const EEXIST = 17;
 export const EBUSY = 16;
 
@@ -267,6 +269,19 @@ export interface AddParams {
  * applies), the memory block devices, and auto-online. 0 or -errno; nothing changes on failure.
  */
 export function* addMemoryResource(m: Machine, nid: Nid, startBytes: PhysAddr, sizeBytes: Bytes, p: AddParams): Task<number> {
+  // register_memory_resource, before add_memory_resource's alignment check: the range must lie
+  // in the physical address space (checked before anything is sized by it).
+  const maxPhys = physAddrLimit(m.state.spec) - 1;
+  const end = startBytes + sizeBytes;
+  if (m.state.profile.features.hotplugRangeCheck === 'iomem') {
+    if (end - 1 > maxPhys) return -EEXIST;
+  } else if (!(startBytes < end && end - 1 <= maxPhys)) {
+    // mhp_range_allowed(start, size, true): mhp_get_pluggable_range is [0, max_phys] where the
+    // arch maps all of it (x86's default arch_get_mappable_range); vsprintf's %#llx writes 0 as 0x0.
+    const hex = (n: number): string => `0x${n.toString(16)}`;
+    m.state.log.warn(`Hotplug memory [${hex(startBytes)}-${hex(end)}] exceeds maximum addressable range [0x0-${hex(maxPhys)}]`);
+    return -E2BIG;
+  }
   if (!sizeBytes || startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0) {
     m.state.log.info(`Block size [${hexAlt(m.blockBytes)}] unaligned hotplug range: start ${hexAlt(startBytes)}, size ${hexAlt(sizeBytes)}`);
     return -EINVAL;

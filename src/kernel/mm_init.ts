@@ -10,6 +10,7 @@ import { absentPagesInRange, applyMemLimit, dmaReserveFromReserved, pfnRangeForN
 import { probeMemoryBlockSize } from './memory.js';
 import { hex018, KernelLog } from './printk.js';
 import { MemmapLinks } from './memmap_links.js';
+import { machineLimitError } from './limits.js';
 import { sparseBoot, type Sparse } from './sparse.js';
 import type { PglistData, Zone } from './mmzone.js';
 import { rounddownPowOfTwo, roundUp, type Bytes, type Nid, type Pfn } from '../units.js';
@@ -367,13 +368,17 @@ interface FreeAreaInitContext {
 
 /** free_area_init and the boot steps around it that print memory-layout lines. */
 export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSpec): BootState {
+  // Files are checked as they are read; a machine built in code or read from a running system
+  // meets the same limits here, before anything is sized by it.
+  const limitError = machineLimitError(spec);
+  if (limitError) throw new InputError(`${spec.name}: ${limitError}`);
   const f: KernelFeatures = profile.features;
   const log = new KernelLog();
   const memory = spec.boot.memLimit !== undefined && !spec.memLimitApplied ? applyMemLimit(spec.memory, spec.boot.memLimit) : spec.memory;
   const regions = pfnRegions(arch, memory);
   const maxPfn = regions.reduce((m, r) => Math.max(m, r.end), 0);
   const zoneNames = arch.zones;
-  const minPfn = regions.length ? Math.min(...regions.map((r) => r.start)) : 0;
+  const minPfn = regions.length ? regions.reduce((m, r) => Math.min(m, r.start), Infinity) : 0;
   const maxZonePfn = zoneSizesInit(arch, spec, minPfn, maxPfn, log);
   const { lowest, highest } = archZonePossiblePfns(zoneNames, minPfn, maxZonePfn);
   const { zoneMovablePfn, movableZone } = findZoneMovablePfnsForNodes(arch, f, spec, regions, lowest, highest, zoneNames, log);

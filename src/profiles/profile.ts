@@ -132,6 +132,15 @@ export interface KernelFeatures {
    * design sets it.
    */
   readonly zoneDeviceInitUnderLock: boolean;
+  /**
+   * How a hot-add beyond the physical address space fails. 'mhp-range-allowed' (5.12+):
+   * register_memory_resource asks mhp_range_allowed, [0, 1 << MAX_PHYSMEM_BITS) on x86: -E2BIG
+   * and the pr_warn "Hotplug memory [%#llx-%#llx] exceeds maximum addressable range
+   * [%#llx-%#llx]". 'iomem' (before): __request_region against iomem_resource fails, -EEXIST
+   * with only a pr_debug; iomem_resource ends at the CPU's physical address width
+   * (setup_arch), which the model takes to be MAX_PHYSMEM_BITS.
+   */
+  readonly hotplugRangeCheck: 'iomem' | 'mhp-range-allowed';
 }
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
@@ -187,6 +196,7 @@ const BASE: KernelFeatures = {
   procPageOnlineCheck: false,
   pgmapCoherent: false,
   zoneDeviceInitUnderLock: false,
+  hotplugRangeCheck: 'iomem',
 };
 
 /**
@@ -259,6 +269,11 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [5, 14], features: { hotplugSpanLocks: false }, evidence: '27cacaad16c5 "drop unneeded locking": 5.12.9 locks, 5.14 none (posted 2021-06 for 5.14)' },
   { since: [6, 6], features: { memmapOnMemoryForce: true }, evidence: '6.5 bool parameter; 6.6.9 "force" mode, altmap in the memory block, mem_hotplug_begin in memory_block_online' },
   { since: [6, 8], features: { memmapOnMemory: 'per-block' }, evidence: '6.6.9 size == block only; 6.8.0 create_altmaps_and_memory_blocks' },
+  {
+    since: [5, 12],
+    features: { hotplugRangeCheck: 'mhp-range-allowed' },
+    evidence: 'bca3feaa0764 "prevalidate the address range being added with platform", posted 2021-01 and merged for 5.12 (5.11 unverified); 6.1 register_memory_resource read',
+  },
   { since: [6, 18], features: { kstrtoboolEnableDisable: true }, evidence: 'lib/kstrtox.c: 6.14 without e/d, 6.18.2 with (6.15-6.17 unverified)' },
   {
     since: [6, 10],

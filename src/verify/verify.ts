@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseYaml } from '../formats/yaml-common.js';
 import { InputError } from '../errors.js';
 import { parseDmesg } from '../formats/dmesg.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
@@ -23,7 +23,7 @@ import type { Machine } from '../kernel/machine.js';
 import type { MachineSpec } from '../kernel/machine_spec.js';
 import { profileFor, type KernelFeatures } from '../profiles/profile.js';
 import { bootMachine } from '../drivers/run.js';
-import { applyStep, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
+import { applyStep, blockIdsIn, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
 import { installedGuest, type GuestKernel } from './setup.js';
 import { Vm } from './vm.js';
 
@@ -122,8 +122,9 @@ export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir:
 
 /** The machine file's own command line, as written. */
 function machineCmdline(file: string): string {
-  const doc = parseDocument(readText(file)).toJS() as { cmdline?: unknown };
-  return typeof doc.cmdline === 'string' ? doc.cmdline : '';
+  const { data } = parseYaml(file, readText(file));
+  const cmdline = data !== null && typeof data === 'object' && 'cmdline' in data ? data.cmdline : undefined;
+  return typeof cmdline === 'string' ? cmdline : '';
 }
 
 /** A kernel-zone-and-blocks comparison of the guest's report with the model. */
@@ -306,7 +307,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
           await waitBlocks(sh, st.remove.start, st.remove.size, m.blockBytes, false, stepMs);
         } else notes.push('kernel: nothing to remove there');
       } else if ('online' in st || 'offline' in st) {
-        const ids = 'online' in st ? st.online.blocks : st.offline.blocks;
+        const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
         const type = 'online' in st ? st.online.type : 'offline';
         for (const id of ids) {
           const r = await sh(`echo ${type} > /sys/devices/system/memory/memory${id}/state`);

@@ -7,8 +7,10 @@ import { formatKmemN, KMEM_N_PLACEHOLDER_NOTE, type KmemNInput } from '../../for
 import { memoryDevInit, type MemoryBlocks } from '../../kernel/memory_block.js';
 import type { BootState } from '../../kernel/mm_init.js';
 import { machineSource } from './common.js';
+import { checkListedSections } from '../../formats/boot-print.js';
 
 export function kmemNInput(state: BootState, mb: MemoryBlocks): KmemNInput {
+  checkListedSections(state, 'kmem -n');
   const pps = state.sparse.pagesPerSection;
   return {
     nodes: state.nodes

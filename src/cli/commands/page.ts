@@ -16,6 +16,7 @@ import { deferredThreadsFor, runDeferredByNode } from '../../memmap/parallel.js'
 import type { MemmapStore } from '../../memmap/store.js';
 import { decodePageFlagsFor, pageWriterFor, vmemmapBaseFor } from '../../kernel/memmap_source.js';
 import { machineSource } from './common.js';
+import { physAddrLimit, physmemLimitName } from '../../kernel/limits.js';
 
 export type MemmapBackend = 'dense' | 'extent';
 
@@ -26,6 +27,7 @@ export function parsePfnRange(text: string): { start: number; end: number } {
   if (!m || m[1] === undefined) throw new InputError(`page: "${text}": expected PFN or PFN-PFN (decimal or 0x hex)`);
   const start = num(m[1]);
   const last = m[2] !== undefined ? num(m[2]) : start;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last)) throw new InputError(`page: "${text}": expected pfns below 2^53 (no machine has physical addresses that high)`);
   if (last < start) throw new InputError(`page: "${text}": the range ends before it starts`);
   if (last - start >= 4096) throw new InputError(`page: "${text}": at most 4096 pages at a time`);
   return { start, end: last + 1 };
@@ -155,6 +157,10 @@ export function pageCommand(program: Command, out: (s: string) => void): void {
         const loaded = loadMachine(machineSource(machine, opts));
         const kconfig = opts.kconfig === undefined ? null : parseKconfig(readKconfig(opts.kconfig), opts.kconfig);
         const state = boot(kconfig ? { ...loaded, spec: { ...loaded.spec, config: { ...loaded.spec.config, kconfig } } } : loaded);
+        const pfnLimit = physAddrLimit(state.spec) / 2 ** state.arch.pageShift;
+        if (range.end > pfnLimit) {
+          throw new InputError(`page: pfn 0x${(range.end - 1).toString(16)} lies beyond the physical address space: pfns are below 0x${pfnLimit.toString(16)} (${physmemLimitName(state.spec)})`);
+        }
         const store = await bootMemmap(state, opts.memmap, { poison: opts.poison === true, seed });
         out(printPages(state, store, range.start, range.end));
       },

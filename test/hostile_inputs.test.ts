@@ -1,0 +1,303 @@
+// Hostile and careless inputs (issue 20, part A1): every machine and scenario input is either
+// accepted or refused with one line naming file:line:column, within the kernel's own limits
+// (MAX_PHYSMEM_BITS, MAX_NUMNODES, NR_CPUS), and never by a crash, a hang or a blow-up. Each
+// class has its own small reproducer; expected values are the kernel's (headers cited in
+// src/kernel/limits.ts) or worked by hand in the comments.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { archFor } from '../src/arch/index.js';
+import { blockIdsIn, bootMachine, loadMachine, runTask } from '../src/drivers/run.js';
+import { InputError, oneLine, quote } from '../src/errors.js';
+import { bootJson, MAX_LISTED_SECTIONS } from '../src/formats/boot-print.js';
+import { parseCmdline } from '../src/formats/cmdline.js';
+import { parseDmesg } from '../src/formats/dmesg.js';
+import { loadMachineYaml } from '../src/formats/machine-yaml.js';
+import { blockCount, loadScenario } from '../src/formats/scenario.js';
+import { parseYaml, YAML_MAX_DEPTH } from '../src/formats/yaml-common.js';
+import { maxNumnodes, maxPhysmemBits, nrCpus } from '../src/kernel/limits.js';
+import { DEFAULT_CONFIG } from '../src/kernel/machine_spec.js';
+import { addMemory } from '../src/kernel/memory_hotplug.js';
+import { freeAreaInit } from '../src/kernel/mm_init.js';
+import { profileForOption } from '../src/profiles/profile.js';
+import { cliPath, machineYaml, root } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mmsim-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** The InputError `f` throws (failing the test if it throws nothing or something else). */
+function inputError(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    const msg = (e as Error).message;
+    expect(msg, 'one line').not.toMatch(/[\n\r]/);
+    return msg;
+  }
+  throw new Error('expected an InputError, got none');
+}
+
+function mmsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Exit 2, nothing on stdout, exactly one line on stderr matching re. */
+function expectOneLineError(r: ReturnType<typeof mmsim>, re: RegExp): void {
+  expect(r.code, r.err).toBe(2);
+  expect(r.out).toBe('');
+  const lines = r.err.trimEnd().split('\n');
+  expect(lines, r.err).toHaveLength(1);
+  expect(lines[0]).toMatch(re);
+}
+
+const NODE0 = 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 1G }] }]\n';
+const GiB = 2 ** 30;
+const TiB = 2 ** 40;
+
+describe('YAML that cannot crash the parser', () => {
+  it('an alias bomb is refused at the alias that goes over the yaml library maxAliasCount (100)', () => {
+    // Each level is ten aliases of the one before: 10^5 nodes if expanded.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcde'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcde'[i]}`).join(', ')}]`), NODE0].join('\n');
+    expect(inputError(() => loadMachineYaml('bomb.yaml', bomb))).toMatch(/^bomb\.yaml:\d+:\d+: invalid YAML: aliases expand the document by more than 100 nodes/);
+  });
+
+  it('an alias with no anchor before it names the alias: line 1, column 7', () => {
+    expect(inputError(() => loadMachineYaml('u.yaml', `name: *nope\n${NODE0}`))).toBe('u.yaml:1:7: invalid YAML: alias *nope has no anchor &nope before it');
+  });
+
+  it('an alias inside the node it names (a cyclic value) is refused', () => {
+    expect(inputError(() => loadScenario('c.yaml', 'machine: m.yaml\nsteps: &s [*s]\n'))).toBe('c.yaml:2:12: invalid YAML: alias *s is inside the node it names (a cycle)');
+  });
+
+  it('8 KB of "[" on one line is refused at the 65th bracket, before the recursive composer runs', () => {
+    const text = '['.repeat(4000) + ']'.repeat(4000);
+    // The 65th collection starts at offset 64: column 65.
+    expect(inputError(() => loadMachineYaml('deep.yaml', text))).toBe(`deep.yaml:1:65: invalid YAML: collections nested more than ${YAML_MAX_DEPTH} deep; mmsim's files need a few levels`);
+    // The top-level map is level 1, the k-th "- " of line 3 level k + 1 at column 2(k - 1) + 1: level 65 at column 127.
+    expect(inputError(() => loadScenario('deep.yaml', `machine: m.yaml\nsteps:\n${'- '.repeat(4000)}x\n`))).toBe(
+      `deep.yaml:3:127: invalid YAML: collections nested more than 64 deep; mmsim's files need a few levels`,
+    );
+    // 64 levels (the top map and 63 brackets) are still read, and refused by the schema: nodes.0 is the second "[", column 9.
+    expect(inputError(() => loadMachineYaml('ok.yaml', `nodes: ${'['.repeat(63)}${']'.repeat(63)}`))).toBe('ok.yaml:1:9: expected object (at nodes.0)');
+  });
+
+  it('a collection used as a key is an error, and Node prints no process warning', () => {
+    const warn = vi.spyOn(process, 'emitWarning');
+    expect(inputError(() => loadMachineYaml('k.yaml', `? [a]\n: 1\n${NODE0}`))).toBe('k.yaml:1:3: invalid YAML: a key must be a plain name such as "start", not a collection');
+    expect(inputError(() => parseYaml('k.yaml', 'a: &a {x: 1}\n? *a\n: 2\n'))).toMatch(/^k\.yaml:2:3: invalid YAML: a key must be a plain name/);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it('control characters in keys, kernel strings and paths are escaped: every error is one line', () => {
+    expect(oneLine('a\nb\r\tc\u0000\u001b\u2028')).toBe('a\\nb\\r\\tc\\u0000\\u001b\\u2028');
+    expect(quote('ke\ny')).toBe('"ke\\ny"');
+    expect(inputError(() => loadMachineYaml('n.yaml', `"ke\\ny": 1\n${NODE0}`))).toBe('n.yaml:1:1: unknown key "ke\\ny"');
+    const kernel = file('kernel.yaml', `kernel: "6.1\\nsecond line"\n${NODE0}`);
+    expect(inputError(() => loadMachine({ machineFile: kernel }))).toMatch(/6\.1\\nsecond line/);
+    const scen = file('path.scenario.yaml', 'machine: "no\\nsuch.yaml"\nsteps: [{ print: zoneinfo }]\n');
+    expect(inputError(() => loadMachine({ machineFile: join(dir, 'no\nsuch.yaml') }))).toMatch(/no\\nsuch\.yaml: cannot read/);
+    expect(loadScenario(scen, 'machine: "no\\nsuch.yaml"\nsteps: [{ print: zoneinfo }]\n').scenario.machine).toBe('no\nsuch.yaml');
+  });
+
+  it('through the CLI: a YAML collection key gives exit 2 and one line, without the two-line Node warning', () => {
+    const p = file('collkey.yaml', `? [a]\n: 1\n${NODE0}`);
+    expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:1:3: invalid YAML: a key must be a plain name`));
+  });
+});
+
+describe('the kernel limits, per arch and config', () => {
+  const lim = (arch: 'x86_64' | 'arm64' | 'i386' | 's390x', config: Partial<typeof DEFAULT_CONFIG> = {}) => ({ arch, config: { ...DEFAULT_CONFIG, ...config } });
+  const kconfig = (lines: Record<string, string>) => new Map(Object.entries(lines));
+
+  it('MAX_PHYSMEM_BITS from arch/*/include/asm/sparsemem.h and the Kconfig defaults', () => {
+    expect(maxPhysmemBits(lim('x86_64'))).toBe(46); // (pgtable_l5_enabled() ? 52 : 46)
+    expect(maxPhysmemBits(lim('x86_64', { la57: true }))).toBe(52);
+    expect(maxPhysmemBits(lim('arm64', { pageBytes: 4096 }))).toBe(48); // ARM64_PA_BITS_52 needs 64K pages in 6.1
+    expect(maxPhysmemBits(lim('arm64', { pageBytes: 16384 }))).toBe(48);
+    expect(maxPhysmemBits(lim('arm64', { pageBytes: 65536 }))).toBe(52);
+    expect(maxPhysmemBits(lim('arm64', { kconfig: kconfig({ CONFIG_ARM64_PA_BITS: '52' }) }))).toBe(52);
+    expect(maxPhysmemBits(lim('i386'))).toBe(36); // X86_PAE
+    expect(maxPhysmemBits(lim('i386', { kconfig: kconfig({ CONFIG_X86_32: 'y' }) }))).toBe(32);
+    expect(maxPhysmemBits(lim('s390x'))).toBe(46); // CONFIG_MAX_PHYSMEM_BITS default
+    expect(maxPhysmemBits(lim('s390x', { kconfig: kconfig({ CONFIG_MAX_PHYSMEM_BITS: '53' }) }))).toBe(53);
+    expect(maxNumnodes(lim('x86_64'))).toBe(1024); // 1 << NODES_SHIFT 10
+    expect(nrCpus(lim('x86_64'))).toBe(8192); // MAXSMP
+    expect(nrCpus(lim('x86_64', { kconfig: kconfig({ CONFIG_NR_CPUS: '64' }) }))).toBe(64);
+  });
+
+  it('memory may end at 2^46 on 4-level x86_64 but not a page beyond; 5-level takes it', () => {
+    const at = (end: string, extra = '') => `name: m\n${extra}nodes:\n  - nid: 0\n    memory: [{ start: 0x100000, end: ${end} }]\n`;
+    expect(loadMachineYaml('ok.yaml', at('0x400000000000')).spec.memory[0]?.size).toBe(2 ** 46 - 0x100000);
+    expect(inputError(() => loadMachineYaml('big.yaml', at('0x400000001000')))).toBe(
+      'big.yaml:4:14: memory [0x100000, 0x400000001000) ends beyond 0x400000000000, the end of the physical address space: MAX_PHYSMEM_BITS 46 of x86_64 with 4-level paging (52 with config.la57: true)',
+    );
+    expect(loadMachineYaml('la57.yaml', at('0x400000001000', 'config: { la57: true }\n')).spec.config.la57).toBe(true);
+    // pmem too, and a dmesg range at 2^53 (minutes and gigabytes before the limit).
+    expect(inputError(() => loadMachineYaml('p.yaml', `nodes: [{ nid: 0, memory: [{ start: 0, end: 1G }], pmem: [{ start: 0x3fffc0000000, size: 2G }] }]\n`))).toMatch(
+      /^p\.yaml:1:\d+: pmem \[0x3fffc0000000, 0x400040000000\) ends beyond 0x400000000000/,
+    );
+    const log = ['[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP', '[    0.000000] Early memory node ranges', '[    0.000000]   node   0: [mem 0x0000000000001000-0x001fffffffffffff]'].join(
+      '\n',
+    );
+    expect(inputError(() => parseDmesg('r.log', log))).toMatch(/^r\.log:3:33: memory \[0x1000, 0x20000000000000\) ends beyond 0x400000000000/);
+  });
+
+  it('a log says 5-level paging by its max_arch_pfn (MAXMEM >> PAGE_SHIFT = 1 << 40)', () => {
+    const log = (maxArch: string) =>
+      [
+        '[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP',
+        `[    0.000000] e820: last_pfn = 0x480000 max_arch_pfn = ${maxArch}`,
+        '[    0.000000] Early memory node ranges',
+        '[    0.000000]   node   0: [mem 0x0000000000001000-0x00007fffffffffff]',
+      ].join('\n');
+    expect(parseDmesg('l5.log', log('0x10000000000')).spec.config.la57).toBe(true);
+    expect(inputError(() => parseDmesg('l4.log', log('0x400000000')))).toMatch(/^l4\.log:4:33: memory .* MAX_PHYSMEM_BITS 46/);
+  });
+
+  it('node ids at or above MAX_NUMNODES from a log are refused at the id: node 5000, node 1e+293', () => {
+    const log = (nid: string) =>
+      [
+        '[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP',
+        '[    0.000000] Early memory node ranges',
+        '[    0.000000]   node   0: [mem 0x0000000000001000-0x000000003fffffff]',
+        `[    0.000000]   node ${nid}: [mem 0x0000000040000000-0x000000007fffffff]`,
+      ].join('\n');
+    // "[    0.000000] " is 15 characters and "  node " 7 more: the id is at column 23.
+    expect(inputError(() => parseDmesg('n.log', log('5000')))).toBe('n.log:4:23: node 5000 is not below MAX_NUMNODES = 1024 (config.nodesShift 10); raise nodesShift or renumber');
+    expect(inputError(() => parseDmesg('n.log', log('1' + '0'.repeat(293))))).toBe(
+      'n.log:4:23: node 10000000...0000 (294 digits) is not below MAX_NUMNODES = 1024 (config.nodesShift 10); raise nodesShift or renumber',
+    );
+    expect(parseDmesg('n.log', log('1023')).spec.nodes.map((n) => n.nid)).toEqual([0, 1023]);
+  });
+
+  it('CPU counts above NR_CPUS are one-line errors, not "Invalid array length" or a hang', () => {
+    const cpus = (n: string) => `nodes: [{ nid: 0, cpus: ${n}, memory: [{ start: 0, end: 1G }] }]\n`;
+    for (const n of ['4294967296', '1000000']) {
+      expect(inputError(() => loadMachineYaml('c.yaml', cpus(n)))).toBe(`c.yaml:1:25: ${n} CPUs is more than NR_CPUS = 8192 of x86_64`);
+    }
+    // 2^64 is past what the schema takes as an integer at all.
+    expect(inputError(() => loadMachineYaml('c.yaml', cpus('18446744073709551616')))).toMatch(/^c\.yaml:1:25: /);
+    expect(loadMachineYaml('c.yaml', cpus('8192')).spec.nodes[0]?.cpus).toBe(8192);
+    // Spread over nodes: 8192 + 1.
+    expect(inputError(() => loadMachineYaml('c2.yaml', 'nodes:\n  - { nid: 0, cpus: 8192, memory: [{ start: 0, end: 1G }] }\n  - { nid: 1, cpus: 1 }\n'))).toMatch(
+      /^c2\.yaml:3:\d+: 8193 CPUs is more than NR_CPUS = 8192 of x86_64 \(the CPUs of nodes 0 to 1 together\)$/,
+    );
+    // A .config's CONFIG_NR_CPUS.
+    file('nr8.config', 'CONFIG_SMP=y\nCONFIG_NR_CPUS=8\n');
+    const p = file('k.yaml', `config: { kconfig: nr8.config }\n${cpus('9')}`);
+    expect(inputError(() => loadMachine({ machineFile: p, kernel: '6.1' }))).toMatch(/9 CPUs is more than NR_CPUS = 8 of x86_64 \(CONFIG_NR_CPUS of the \.config\)$/);
+    // "smpboot: Allowing N CPUs" of a log: "Allowing " ends at column 34.
+    const log = [
+      '[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP',
+      '[    0.000000] NUMA: No NUMA configuration found',
+      '[    0.000000] smpboot: Allowing 1000000 CPUs, 0 hotplug CPUs',
+      '[    0.000000] Early memory node ranges',
+      '[    0.000000]   node   0: [mem 0x0000000000001000-0x000000003fffffff]',
+    ].join('\n');
+    expect(inputError(() => parseDmesg('cpu.log', log))).toBe('cpu.log:3:34: 1000000 CPUs is more than NR_CPUS = 8192 of x86_64');
+  });
+
+  it('pmem over RAM or over other pmem is refused at the pmem entry', () => {
+    expect(inputError(() => loadMachineYaml('o.yaml', 'nodes: [{ nid: 0, memory: [{ start: 0, end: 1G }], pmem: [{ start: 0x20000000, size: 1G }] }]\n'))).toBe(
+      "o.yaml:1:59: pmem [0x20000000, 0x60000000) overlaps memory [0x0, 0x40000000); a persistent memory range is neither RAM nor another NVDIMM's",
+    );
+    expect(inputError(() => loadMachineYaml('o.yaml', 'nodes: [{ nid: 0, memory: [{ start: 0, end: 1G }], pmem: [{ start: 4G, size: 1G }, { start: 0x120000000, size: 1G }] }]\n'))).toMatch(
+      /^o\.yaml:1:\d+: pmem \[0x120000000, 0x160000000\) overlaps pmem \[0x100000000, 0x140000000\)/,
+    );
+  });
+
+  it('a machine built in code meets the same limits when it boots', () => {
+    const profile = profileForOption('6.1');
+    const spec = { ...loadMachineYaml('m.yaml', NODE0).spec, nodes: [{ nid: 0, cpus: 2 ** 32 }] };
+    expect(inputError(() => freeAreaInit(archFor(spec, profile), profile, spec))).toBe('machine: 4294967296 CPUs is more than NR_CPUS = 8192 of x86_64');
+  });
+
+  it('mem=0 is ignored as parse_memopt ignores it (-EINVAL), instead of booting "Total pages: 0"', () => {
+    expect(parseCmdline('mem=0').boot.memLimit).toBeUndefined();
+    expect(parseCmdline('mem=0K').boot.memLimit).toBeUndefined();
+    expect(parseCmdline('mem=4G mem=0').boot.memLimit).toBe(4 * GiB);
+    const yaml = (cmdline: string) => `cmdline: "${cmdline}"\n${NODE0}`;
+    const pages = (cmdline: string) => machineYaml('6.1', yaml(cmdline)).state.nodes[0]?.nodePresentPages;
+    expect(pages('mem=0')).toBe(pages(''));
+    expect(pages('mem=0')).toBe((GiB - 0x100000) / 4096);
+  });
+});
+
+describe('scenario block ranges and hot-adds within the machine', () => {
+  const machine = join(root, 'examples', 'qemu-2node.yaml');
+
+  it('a range of 10^8 blocks is kept as one range by the parser and refused by the machine before it is expanded', () => {
+    const t0 = performance.now();
+    const { scenario, where } = loadScenario('b.yaml', `machine: ${machine}\nsteps:\n  - online: { blocks: 0-100000000 }\n`);
+    const st = scenario.steps[0];
+    const ranges = st && 'online' in st ? st.online.blocks : [];
+    expect(ranges).toEqual([{ first: 0, last: 100000000 }]);
+    expect(blockCount(ranges)).toBe(100000001);
+    const m = bootMachine(loadMachine({ machineFile: machine }));
+    // 2^46 bytes / 128 MiB blocks (a machine below 64 GiB) = 2^19 = 524288 block ids.
+    expect(inputError(() => blockIdsIn(m, ranges, where(0)))).toBe(
+      'b.yaml:3:5: memory100000000 lies beyond the physical address space: block ids are below 524288 with 128 MiB memory blocks and MAX_PHYSMEM_BITS 46 of x86_64 with 4-level paging (52 with config.la57: true)',
+    );
+    expect(blockIdsIn(m, [{ first: 524287, last: 524287 }], 'x')).toEqual([524287]);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  });
+
+  it('a reversed range and ids past 2^53 are refused where they are written', () => {
+    expect(inputError(() => loadScenario('r.yaml', 'machine: m.yaml\nsteps:\n  - online: { blocks: "35-32" }\n'))).toBe(
+      'r.yaml:3:23: expected a block range FIRST-LAST with FIRST <= LAST, both below 2^53, not "35-32" (at steps.0.online.blocks)',
+    );
+    expect(inputError(() => loadScenario('r.yaml', 'machine: m.yaml\nsteps:\n  - offline: { blocks: "1-99999999999999999999" }\n'))).toMatch(/^r\.yaml:3:24: expected a block range/);
+  });
+
+  it('a hot-add beyond MAX_PHYSMEM_BITS: -E2BIG with the pr_warn of mhp_range_allowed on 6.1, -EEXIST (iomem_resource) on 5.3', () => {
+    const m = machineYaml('6.1', NODE0);
+    // [256 TiB, +1 GiB): end = start + size = 0x1000040000000; max_phys = 2^46 - 1 = 0x3fffffffffff.
+    expect(runTask(m, 'add', addMemory(m, 0, 256 * TiB, GiB))).toBe(-7);
+    expect(m.state.log.lines().at(-1)).toBe('Hotplug memory [0x1000000000000-0x1000040000000] exceeds maximum addressable range [0x0-0x3fffffffffff]');
+    expect(m.blocks.size).toBe(8); // nothing added: the eight 128 MiB blocks of boot
+    // The last gigabyte below 2^46 is addressable.
+    expect(runTask(m, 'add', addMemory(m, 0, 64 * TiB - GiB, GiB))).toBe(0);
+    const old = machineYaml('5.3', NODE0);
+    const lines = old.state.log.lines().length;
+    expect(runTask(old, 'add', addMemory(old, 0, 256 * TiB, GiB))).toBe(-17);
+    expect(old.state.log.lines()).toHaveLength(lines); // pr_debug only
+  });
+
+  it('a remove or an NVDIMM beyond the address space is an input error naming the step', () => {
+    const scen = file('rm.scenario.yaml', `machine: ${machine}\nsteps:\n  - remove: { start: 0x1000000000000, size: 1G }\n`);
+    expectOneLineError(mmsim('run', scen), new RegExp(`^mmsim: ${scen}:3:5: remove \\[0x1000000000000, 0x1000040000000\\) ends beyond 0x400000000000`));
+  });
+});
+
+describe('work that stays O(ranges) on huge machines', () => {
+  it('a 64 TiB machine boots in extent mode in seconds; --print json of 2^24 sections is refused before it is built', () => {
+    const t0 = performance.now();
+    const m = machineYaml('6.1', 'nodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 64T }] }]\n');
+    expect(m.state.maxPfn).toBe(2 ** 34);
+    expect(m.blocks.size).toBe(32768); // 64 TiB / 2 GiB blocks
+    expect(performance.now() - t0).toBeLessThan(60_000);
+    // 2 PiB with 5-level paging: 2^51 / 2^27 = 2^24 sections, more than MAX_LISTED_SECTIONS (2^20).
+    const big = loadMachineYaml('big.yaml', 'config: { la57: true }\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x8000000000000 }] }]\n').spec;
+    const profile = profileForOption('6.1');
+    const state = freeAreaInit(archFor(big, profile), profile, big);
+    expect(state.sparse.presentSectionCount()).toBe(2 ** 24);
+    expect(inputError(() => bootJson(state))).toBe(`--print json lists each of the machine's 16777216 present sections, more than ${MAX_LISTED_SECTIONS}; print dmesg, zoneinfo or blocks instead`);
+  });
+
+  it('through the CLI: page 0xffffffffffffffff and a pfn beyond MAX_PHYSMEM_BITS are one-line errors, not silence', () => {
+    const machine = join(root, 'examples', 'qemu-2node.yaml');
+    expectOneLineError(mmsim('page', machine, '0xffffffffffffffff', '--memmap', 'extent'), /^mmsim: page: "0xffffffffffffffff": expected pfns below 2\^53/);
+    // 2^46 / 4096 = 2^34 = 0x400000000: the first pfn past the address space.
+    expectOneLineError(mmsim('page', machine, '0x400000000', '--memmap', 'extent'), /^mmsim: page: pfn 0x400000000 lies beyond the physical address space: pfns are below 0x400000000/);
+  });
+});
