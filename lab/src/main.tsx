@@ -291,13 +291,14 @@ function App() {
       hook.mode = 'trace';
     } else {
       const r = what.example
-        ? ((await (await fetch(`/api/example?name=${encodeURIComponent(what.example)}`)).json()) as { steps: Step[]; error: string | null })
+        ? ((await (await fetch(`/api/example?name=${encodeURIComponent(what.example)}`)).json()) as { steps?: Step[]; error: string | null })
         : ((await (await fetch(`/api/scenario?name=${encodeURIComponent(what.file?.name ?? 'scenario.yaml')}`, { method: 'POST', body: what.file?.text ?? '' })).json()) as {
-            steps: Step[];
+            steps?: Step[];
             error: string | null;
           });
       if (r.error) setError(r.error);
-      d = { title: what.example ?? what.file?.name ?? '', steps: r.steps, tasks: [], violationStep: null, message: null, error: r.error };
+      // A refusal (413, 503, 504) is { error } alone, without steps.
+      d = { title: what.example ?? what.file?.name ?? '', steps: r.steps ?? [], tasks: [], violationStep: null, message: null, error: r.error };
       hook.mode = 'scenario';
     }
     setData(d);
@@ -324,8 +325,9 @@ function App() {
   };
   const showTimeline = async (): Promise<void> => {
     setTab('timeline');
-    const r = (await (await fetch('/api/timeline?preset=seed-2019&designs=v4.19,v5.3,serialize')).json()) as { svg: string };
-    setTimeline(r.svg);
+    const r = (await (await fetch('/api/timeline?preset=seed-2019&designs=v4.19,v5.3,serialize')).json()) as { svg?: string; error?: string };
+    if (r.error) setError(r.error);
+    setTimeline(r.svg ?? '');
     hook.timelineShown = true;
   };
   const cur = data?.steps[step];

@@ -1,9 +1,10 @@
 // The lab's JSON API: what the browser draws, computed by the model in Node (docs/architecture.md
 // says why the model runs behind the server rather than in the page). A snapshot is the state a
 // physical map needs: node and zone spans, sections, memory blocks, dev_pagemaps and the memmap
-// as runs of page states.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// as runs of page states. The server runs each request's model work through `labJob` in a worker
+// thread (worker.ts); the answers are JSON text, byte for byte what the page reads.
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { explore, replayEach } from '../drivers/explore.js';
 import { BUILTIN_SCENARIOS, type BuiltinScenario } from '../designs/builtin_scenarios.js';
@@ -71,8 +72,7 @@ export function labTrace(
   scenario: string,
   design: string,
 ): { scenario: string; design: string; tasks: string[]; invariant: string | null; message: string | null; violationStep: number | null; steps: TraceStepView[] } {
-  if (!(BUILTIN_SCENARIOS as readonly string[]).includes(scenario)) throw new InputError(`lab: unknown scenario ${scenario}; the built-in ones are ${BUILTIN_SCENARIOS.join(', ')}`);
-  if (!DESIGNS.some((d) => d.name === design)) throw new InputError(`lab: unknown design ${design}`);
+  checkJob({ kind: 'trace', scenario, design });
   const make = (ctx: Parameters<typeof builtinWorld>[1]) => builtinWorld({ scenario: scenario as BuiltinScenario, design }, ctx);
   const r = explore(make);
   // The race if there is one, else the first invariant broken, else the schedule that runs A then B.
@@ -95,11 +95,20 @@ function sequential(make: MakeWorld): number[] {
   return out;
 }
 
-/** A scenario file played step by step: the state, zoneinfo and lsmem after each step, or its one-line error. */
-export function labScenario(file: string): { file: string; steps: { label: string; state: Snapshot; zoneinfo: string; lsmem: string }[]; error: string | null } {
+/**
+ * A scenario file played step by step: the state, zoneinfo and lsmem after each step, or its one-line error.
+ * Its machine file is looked up only inside `machineDirs` (in order; by default the scenario's own
+ * directory): never an absolute path, never a path that climbs out of them, so a posted scenario
+ * cannot make the server read any file it names.
+ */
+export function labScenario(
+  file: string,
+  machineDirs: readonly string[] = [dirname(file)],
+): { file: string; steps: { label: string; state: Snapshot; zoneinfo: string; lsmem: string }[]; error: string | null } {
   const steps: { label: string; state: Snapshot; zoneinfo: string; lsmem: string }[] = [];
   try {
-    const { scenario, where, machineFile, extraBoot } = prepareScenario(file);
+    const { scenario, where, extraBoot } = prepareScenario(file);
+    const machineFile = confinedMachine(scenario.machine, machineDirs, where.key('machine'));
     const m = bootMachineFile(machineFile, scenario.kernel, { poison: scenario.debug_vm, extraBoot });
     for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
     probeScenarioDevices(m, scenario.steps);
@@ -124,6 +133,24 @@ export function labScenario(file: string): { file: string; steps: { label: strin
   }
 }
 
+/** A scenario's `machine:` resolved inside one of `dirs` (a real file, symlinks followed, that stays inside), else an InputError at `at`. */
+function confinedMachine(machine: string, dirs: readonly string[], at: string): string {
+  const shown = JSON.stringify(machine.length > 120 ? `${machine.slice(0, 120)}...` : machine);
+  const only = 'the lab opens machine files from examples/ only (e.g. machine: qemu-2node.yaml)';
+  if (isAbsolute(machine)) throw new InputError(`${at}: machine ${shown} is an absolute path; ${only}`);
+  let inside = false;
+  for (const d of dirs) {
+    const root = realpathSync(d);
+    const f = resolve(root, machine);
+    if (!f.startsWith(root + sep)) continue;
+    inside = true;
+    if (!existsSync(f)) continue;
+    const real = realpathSync(f);
+    if (real.startsWith(root + sep) && statSync(real).isFile()) return real;
+  }
+  throw new InputError(inside ? `${at}: machine ${shown}: no such file in examples/; ${only}` : `${at}: machine ${shown} leaves examples/; ${only}`);
+}
+
 /** zoneinfo and lsmem of the machine now, as mmsim run --print prints them. */
 function applyStepViews(m: Machine, label: string, got: (zoneinfo: string, lsmem: string) => void): void {
   let z = '';
@@ -142,8 +169,60 @@ export function labExamples(root: string): string[] {
 
 /** The time driver's timelines of a preset, the designs side by side on one axis. */
 export function labTimeline(preset: string, designs: readonly string[]): { svg: string; totals: { design: string; totalMs: number }[] } {
+  checkJob({ kind: 'timeline', preset, designs });
   const p = presetByName(preset);
   if (!p) throw new InputError(`lab: unknown preset ${preset}`);
   const results = designs.map((d) => timeRun(p, d));
   return { svg: timelineSvg(results), totals: results.map((r) => ({ design: r.design, totalMs: r.totalMs })) };
+}
+
+/** One API request's model work, as the server hands it to a worker. */
+export type LabJob =
+  | { readonly kind: 'trace'; readonly scenario: string; readonly design: string }
+  | { readonly kind: 'timeline'; readonly preset: string; readonly designs: readonly string[] }
+  /** An example scenario, by its file name in `examplesDir`. */
+  | { readonly kind: 'example'; readonly examplesDir: string; readonly name: string }
+  /** A posted scenario, written to `file` in its own directory; `name` is what the page calls it. */
+  | { readonly kind: 'upload'; readonly file: string; readonly name: string; readonly examplesDir: string };
+
+/** A job's answer: the HTTP status and its JSON text, or (an mmsim bug) the stack for the server's log only. */
+export type LabReply = { readonly status: number; readonly body: string } | { readonly bug: string };
+
+/** Timelines side by side in one request, at most. */
+export const LAB_MAX_DESIGNS = 8;
+
+/** The checks a job's names pass before any model work (cheap: the server runs them on its own thread); an InputError if one fails. */
+export function checkJob(job: LabJob): void {
+  if (job.kind === 'trace') {
+    if (!(BUILTIN_SCENARIOS as readonly string[]).includes(job.scenario)) throw new InputError(`lab: unknown scenario ${job.scenario}; the built-in ones are ${BUILTIN_SCENARIOS.join(', ')}`);
+    if (!DESIGNS.some((d) => d.name === job.design)) throw new InputError(`lab: unknown design ${job.design}`);
+  } else if (job.kind === 'timeline') {
+    if (!presetByName(job.preset)) throw new InputError(`lab: unknown preset ${job.preset}`);
+    if (job.designs.length > LAB_MAX_DESIGNS) throw new InputError(`lab: ${job.designs.length} designs; the timelines show at most ${LAB_MAX_DESIGNS} side by side`);
+  }
+}
+
+/** Run a job: the JSON the page reads (status 200), `{ error }` with 400 for bad input, a scenario's error with 400 beside the steps it played. */
+export function labJob(job: LabJob): LabReply {
+  try {
+    if (job.kind === 'trace') return { status: 200, body: JSON.stringify(labTrace(job.scenario, job.design)) };
+    if (job.kind === 'timeline') return { status: 200, body: JSON.stringify(labTimeline(job.preset, job.designs)) };
+    const [file, uploadDir] = job.kind === 'example' ? [join(job.examplesDir, job.name), null] : [job.file, dirname(job.file)];
+    const r = labScenario(file, uploadDir === null ? [job.examplesDir] : [uploadDir, job.examplesDir]);
+    const error = r.error === null ? null : withoutPaths(r.error, file, job.name, uploadDir, job.examplesDir);
+    return { status: error === null ? 200 : 400, body: JSON.stringify({ ...r, file: job.name, error }) };
+  } catch (e) {
+    if (e instanceof InputError) return { status: 400, body: JSON.stringify({ error: e.message.split('\n')[0] }) };
+    return { bug: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+}
+
+/** A scenario's error as the page shows it: the file by its own name, machine files as examples/NAME, no path of this machine. */
+function withoutPaths(message: string, file: string, name: string, uploadDir: string | null, examplesDir: string): string {
+  let out = message.split('\n')[0] ?? '';
+  const both = (p: string): string[] => [...new Set([p, existsSync(p) ? realpathSync(p) : p])];
+  for (const f of both(file)) out = out.replaceAll(f, name);
+  for (const d of both(examplesDir)) out = out.replaceAll(d + sep, 'examples/');
+  for (const d of uploadDir === null ? [] : both(uploadDir)) out = out.replaceAll(d + sep, '');
+  return out;
 }

@@ -17,6 +17,10 @@ export function serveCommand(program: Command, out: (s: string) => void): void {
       const here = fileURLToPath(new URL('.', import.meta.url));
       const lab = await serveLab(`${here}../../lab-app`, `${here}../../..`, port, scenario ?? null);
       out(`mmsim lab: ${lab.url} (Ctrl-C stops it)\n`);
+      // Ctrl-C or a kill: stop the worker threads and remove any posted scenario's directory first.
+      const stop = (code: number) => () => void lab.close().finally(() => process.exit(code));
+      process.once('SIGINT', stop(130));
+      process.once('SIGTERM', stop(143));
       await new Promise<void>(() => {});
     });
 }
