@@ -38,7 +38,8 @@ describe.skipIf(!hasSharedData || !hasLsmem || !existsSync(lsmemDir))('sysfs rou
     ['x86_64-16g', 'x86_64'],
     ['s390-zvm-6g', 's390x'],
   ] as const) {
-    it(`${name}: import, export, and the real lsmem reads both the same`, () => {
+    // 38 processes one after another (mmsim and the real lsmem): minutes on a loaded 2-core machine.
+    it(`${name}: import, export, and the real lsmem reads both the same`, { timeout: 240_000 }, () => {
       execFileSync('tar', ['-xjf', join(lsmemDir, `${name}.tar.bz2`), '-C', tmp]);
       const original = join(tmp, name);
       const machine = join(tmp, `${name}.yaml`);
