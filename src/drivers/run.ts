@@ -4,7 +4,7 @@
 // order with the debug checkers; runScenario and applyStep run `mmsim run SCENARIO`'s steps,
 // printing the requested views after each. A failed expect throws ExpectFailed (exit 1, one line
 // naming file:line:col of the step).
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Scheduler } from './scheduler.js';
 import { mightSleepChecker } from '../kernel/debug.js';
@@ -92,6 +92,65 @@ export function readText(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (e) {
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of an existing file`);
+  }
+}
+
+/** The most an input file read by readInputFile may hold: 64 MiB. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** What a path is, for an error that refuses it. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * An input file's text, read with a size limit: only a regular file (never /dev/zero, a pipe or
+ * a directory), at most `maxBytes` bytes, each refusal one InputError line.
+ */
+export function readInputFile(path: string, maxBytes = MAX_INPUT_BYTES): string {
+  const cannot = (e: unknown): InputError => new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of an existing file`);
+  const tooBig = `${path}: more than ${maxBytes} bytes; an input file may hold at most ${maxBytes / (1024 * 1024)} MiB`;
+  const notFile = (st: Stats): InputError => new InputError(`${path}: ${fileKind(st)}; give a regular file`);
+  let st: Stats;
+  try {
+    // stat before open: opening a named pipe would wait for a writer.
+    st = statSync(path);
+  } catch (e) {
+    throw cannot(e);
+  }
+  if (!st.isFile()) throw notFile(st);
+  if (st.size > maxBytes) throw new InputError(tooBig);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw cannot(e);
+  }
+  try {
+    const now = fstatSync(fd);
+    if (!now.isFile()) throw notFile(now);
+    // Read to the end, however the file changes meanwhile, but never past the limit.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(1 << 20, maxBytes + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > maxBytes) throw new InputError(tooBig);
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw cannot(e);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,0 +1,166 @@
+// Hostile input to the tools (issue 20, part A2): replay files, design files, --svg paths, sysfs
+// export and import, removes of what was never added, daxctl on devices that do not exist, and
+// the 6.1 memmap_on_memory checker false alarm. Each class has its own small reproducer; most run
+// in-process, a few through the CLI to check exit code 2 and a single stderr line.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { replayCommand, exploreCommand } from '../src/cli/explore.js';
+import { readInputFile } from '../src/drivers/run.js';
+import { loadDesignFile, resolveDesign } from '../src/designs/designs.js';
+import { kernelFeaturesSchema, profileForOption } from '../src/profiles/profile.js';
+import { cliPath } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mmsim-hostile-tools-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function mmsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function expectOneLineError(r: ReturnType<typeof mmsim>, re: RegExp): void {
+  expect(r.code, r.err).toBe(2);
+  const lines = r.err.trimEnd().split('\n');
+  expect(lines, r.err).toHaveLength(1);
+  expect(lines[0]).toMatch(re);
+}
+
+/** The InputError message a promise rejects with (fails the test if it resolves or throws something else). */
+async function inputError(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    const msg = (e as Error).message;
+    expect(msg).not.toMatch(/\n/);
+    return msg;
+  }
+  throw new Error('expected an InputError');
+}
+
+// seed-2019 has two tasks (builtin_scenarios.ts): 0 memremaps namespace A, 1 memunmaps namespace B.
+// The replay below is hand-written: B's first two steps (start, then its read of pfn 0x108000's
+// struct page) are the 2-step schedule of the poisoned-read violation mmsim explore reports.
+const REPLAY = { scenario: 'seed-2019', design: 'v5.3', config: 'debug_vm', walkers: [], violations: [{ invariant: 'x', message: 'm', schedule: [1, 1] }] };
+const replayFile = (name: string, edit: (j: Record<string, unknown>) => unknown): string => {
+  const j = structuredClone(REPLAY) as unknown as Record<string, unknown>;
+  return file(name, JSON.stringify(edit(j) ?? j, null, 2));
+};
+const replay = (f: string): Promise<void> => replayCommand(f, undefined, () => {});
+
+describe('explore --replay FILE: checked against a schema and the scenario before use', () => {
+  it('null is refused at 1:1, saying an object was expected', async () => {
+    expect(await inputError(replay(file('null.json', 'null')))).toMatch(/null\.json:1:1: .*expected object, received null/);
+  });
+  it('walkers given as a string: the line and column of the value', async () => {
+    const f = replayFile('walkers.json', (j) => ({ ...j, walkers: 'compaction' }));
+    // JSON.stringify(_, null, 2): "walkers" is the fifth key, on line 5, its value at column 14.
+    expect(await inputError(replay(f))).toMatch(/walkers\.json:5:14: walkers: .*expected array, received string/);
+  });
+  it('a walker that does not exist', async () => {
+    const f = replayFile('walker-name.json', (j) => ({ ...j, walkers: ['nope'] }));
+    expect(await inputError(replay(f))).toMatch(/walkers\[0\]: .*expected one of/);
+  });
+  it('a design path given as an array', async () => {
+    const f = replayFile('design-array.json', (j) => ({ ...j, design_file: ['examples/designs/dont-shrink-zone-device.mjs'] }));
+    expect(await inputError(replay(f))).toMatch(/design_file: .*expected string, received array/);
+  });
+  it('a task that does not exist in the scenario (seed-2019 has tasks 0 and 1)', async () => {
+    const f = replayFile('task.json', (j) => {
+      (j['violations'] as { schedule: number[] }[])[0]!.schedule = [1, 2];
+    });
+    expect(await inputError(replay(f))).toMatch(/violations\[0\]\.schedule\[1\]: task 2 is not a task of this scenario; its tasks are 0 \(memremap A\), 1 \(memunmap B\)/);
+  });
+  it('a schedule longer than the task can run: out of range for its scenario', async () => {
+    const f = replayFile('long.json', (j) => {
+      (j['violations'] as { schedule: number[] }[])[0]!.schedule = Array.from({ length: 10_000 }, () => 1);
+    });
+    expect(await inputError(replay(f))).toMatch(/schedule\[\d+\]: task 1 \(memunmap B\) cannot run at step \d+: it has finished/);
+  });
+  it('negative and fractional task numbers', async () => {
+    for (const bad of [-1, 0.5]) {
+      const f = replayFile(`num${bad}.json`, (j) => {
+        (j['violations'] as { schedule: number[] }[])[0]!.schedule = [bad];
+      });
+      expect(await inputError(replay(f))).toMatch(/violations\[0\]\.schedule\[0\]: /);
+    }
+  });
+  it('a scenario that does not exist, and a config that does not exist', async () => {
+    expect(await inputError(replay(replayFile('scen.json', (j) => ({ ...j, scenario: 'nope\nx' }))))).toMatch(/scen\.json:2:\d+: explore: unknown scenario nope\\nx/);
+    expect(await inputError(replay(replayFile('cfg.json', (j) => ({ ...j, config: 'nope' }))))).toMatch(/config nope: expected one of debug_vm/);
+  });
+  it('a file with no violation', async () => {
+    expect(await inputError(replay(replayFile('none.json', (j) => ({ ...j, violations: [] }))))).toMatch(/no violation saved/);
+  });
+  it('a well-formed replay still replays', async () => {
+    const lines: string[] = [];
+    // The saved message differs from what happens: the replay runs, then says so (exit 1, not 2).
+    await expect(
+      replayCommand(
+        replayFile('ok.json', () => undefined),
+        undefined,
+        (s) => lines.push(s),
+      ),
+    ).rejects.toThrow(/did not happen again/);
+    expect(lines.length).toBe(2);
+  });
+  it('huge inputs and files that are not regular: refused before reading (readInputFile)', () => {
+    expect(() => readInputFile('/dev/zero')).toThrow(/\/dev\/zero: a character device; give a regular file/);
+    expect(() => readInputFile(dir)).toThrow(/a directory; give a regular file/);
+    const big = file('big.json', ' '.repeat(1025));
+    expect(() => readInputFile(big, 1024)).toThrow(/more than 1024 bytes/);
+    expect(readInputFile(big, 1025)).toHaveLength(1025);
+  });
+  it('through the CLI: --replay /dev/zero is one line, exit 2', () => {
+    expectOneLineError(mmsim('explore', '--replay', '/dev/zero'), /^mmsim: \/dev\/zero: a character device; give a regular file$/);
+    expectOneLineError(mmsim('explore', '--replay', file('null2.json', 'null')), /null2\.json:1:1: /);
+  });
+});
+
+describe('design files: features checked against KernelFeatures, a step that throws is the file’s error', () => {
+  const design = (name: string, body: string): string => file(`${name}.mjs`, `export default ${body};\n`);
+  it('the schema has exactly the keys of the 6.18 profile (KernelFeatures)', () => {
+    expect(Object.keys(kernelFeaturesSchema.shape).sort()).toEqual(Object.keys(profileForOption('6.18').features).sort());
+  });
+  it('an unknown feature is refused, naming it', async () => {
+    const f = design('unknown-feature', "{ name: 'u', base: 'v5.3', features: { shrinkAtOfline: true } }");
+    expect(await inputError(loadDesignFile(f))).toMatch(/unknown feature "shrinkAtOfline"; a design sets features of KernelFeatures/);
+  });
+  it('a feature value of the wrong type, or outside its set, is refused', async () => {
+    expect(await inputError(loadDesignFile(design('wrong-type', "{ name: 'w', base: 'v5.3', features: { shrinkAtOffline: 'yes' } }")))).toMatch(/features\.shrinkAtOffline: .*expected boolean/);
+    expect(await inputError(loadDesignFile(design('wrong-enum', "{ name: 'e', base: 'v5.3', features: { memmapOnMemory: 'all' } }")))).toMatch(/features\.memmapOnMemory: .*"single-block"/);
+    expect(await inputError(loadDesignFile(design('wrong-key', "{ name: 'k', base: 'v5.3', feature: {} }")))).toMatch(/unknown key "feature"/);
+  });
+  it('a valid design still loads, its features applied', async () => {
+    const d = await loadDesignFile(design('ok', "{ name: 'ok', base: 'v5.3', features: { shrinkAtOffline: true, memmapOnMemory: 'per-block' } }"));
+    expect(resolveDesign(d, [d]).profile.features).toMatchObject({ shrinkAtOffline: true, memmapOnMemory: 'per-block' });
+  });
+  it('a step that throws: "design FILE: step S threw: message", wherever it runs (explore)', async () => {
+    const f = design('throws', "{ name: 'throws', base: 'v5.3', steps: { *memmap_init_zone_device(api, m) { throw new Error('boom\\nsecond line'); } } }");
+    const msg = await inputError(exploreCommand('seed-2019', { design: f, reduce: 'dpor', config: 'debug_vm', bound: '0' }, () => {}));
+    expect(msg).toBe(`design ${f}: step memmap_init_zone_device threw: boom\\nsecond line`);
+  });
+  it('a step that yields what is not a kernel yield, or is no generator', async () => {
+    const y = design('yields-null', "{ name: 'yn', base: 'v5.3', steps: { *memmap_init_zone_device(api, m) { yield null; } } }");
+    expect(await inputError(exploreCommand('seed-2019', { design: y, reduce: 'dpor', config: 'debug_vm', bound: '0' }, () => {}))).toMatch(
+      /step memmap_init_zone_device yielded null, not a yield object/,
+    );
+    const g = design('not-generator', "{ name: 'ng', base: 'v5.3', steps: { memmap_init_zone_device(api, m) { return 5; } } }");
+    expect(await inputError(exploreCommand('seed-2019', { design: g, reduce: 'dpor', config: 'debug_vm', bound: '0' }, () => {}))).toMatch(/did not return a generator/);
+  });
+  it('through the CLI (time and compare run the step too): one line, exit 2', () => {
+    const f = design('throws-cli', "{ name: 'tc', base: 'v5.3', steps: { *memmap_init_zone_device(api, m) { yield { op: 'might_sleep', where: 'x' }; null.x; } } }");
+    const re = new RegExp(`^mmsim: design ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: step memmap_init_zone_device threw: Cannot read properties of null`);
+    expectOneLineError(mmsim('time', 'seed-2019', '--design', f), re);
+    expectOneLineError(mmsim('compare', 'seed-2019', '--designs', `v5.3,${f}`), re);
+  });
+});
