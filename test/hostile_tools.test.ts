@@ -3,7 +3,7 @@
 // the 6.1 memmap_on_memory checker false alarm. Each class has its own small reproducer; most run
 // in-process, a few through the CLI to check exit code 2 and a single stderr line.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { replayCommand, exploreCommand } from '../src/cli/explore.js';
 import { readInputFile } from '../src/drivers/run.js';
 import { loadDesignFile, resolveDesign } from '../src/designs/designs.js';
 import { kernelFeaturesSchema, profileForOption } from '../src/profiles/profile.js';
+import { makeDirs } from '../src/formats/sysfs-export.js';
 import { cliPath } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsim-hostile-tools-'));
@@ -162,5 +163,34 @@ describe('design files: features checked against KernelFeatures, a step that thr
     const re = new RegExp(`^mmsim: design ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: step memmap_init_zone_device threw: Cannot read properties of null`);
     expectOneLineError(mmsim('time', 'seed-2019', '--design', f), re);
     expectOneLineError(mmsim('compare', 'seed-2019', '--designs', `v5.3,${f}`), re);
+  });
+});
+
+describe('time --svg into a missing directory', () => {
+  it('is refused before the run: one line, exit 2, nothing printed', () => {
+    const missing = join(dir, 'missing', 'x.svg');
+    const r = mmsim('time', 'seed-2019', '--svg', missing);
+    expectOneLineError(r, /^mmsim: --svg .*missing\/x\.svg: cannot use the directory .*missing \(ENOENT\); create it first/);
+    expect(r.out).toBe('');
+    expectOneLineError(mmsim('time', 'seed-2019', '--svg', dir), /^mmsim: --svg .*: a directory; give a file name/);
+  });
+});
+
+describe('sysfs export into a directory that cannot be written', () => {
+  // procfs answers ENOENT to mkdir: Node's recursive mkdirSync retried the parent for ever.
+  it.skipIf(!existsSync('/proc/self'))('makeDirs under /proc fails at once with ENOENT', () => {
+    expect(() => makeDirs('/proc/nope/sys/devices')).toThrow(/ENOENT/);
+  });
+  it('makeDirs makes every missing level, and refuses a file on the way', () => {
+    makeDirs(join(dir, 'a', 'b', 'c'));
+    expect(existsSync(join(dir, 'a', 'b', 'c'))).toBe(true);
+    const f = file('plain', '');
+    expect(() => makeDirs(join(f, 'x'))).toThrow(/ENOTDIR/);
+  });
+  it.skipIf(!existsSync('/proc/self'))('through the CLI: sysfs export M /proc/nope is one line, exit 2 (it looped for ever)', () => {
+    expectOneLineError(mmsim('sysfs', 'export', 'examples/qemu-2node.yaml', '/proc/nope'), /^mmsim: sysfs export: cannot write \/proc\/nope \(ENOENT\)/);
+  });
+  it("never this machine's own /sys", () => {
+    expectOneLineError(mmsim('sysfs', 'export', 'examples/qemu-2node.yaml', '/'), /^mmsim: sysfs export: cannot write \/ \(EPERM\)/);
   });
 });

@@ -1,8 +1,8 @@
 // A machine's memory blocks as /sys/devices/system/memory (drivers/base/memory.c attribute
 // formats), written as a directory tree that real tools (lsmem --sysroot) read; and a sysfs
 // view turned back into a machine file.
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { ArchName } from '../arch/arch.js';
 import type { MemoryBlocks } from '../kernel/memory_block.js';
 import type { SysfsMemory, SysfsMemoryBlock } from './sysfs-memory.js';
@@ -29,15 +29,50 @@ export function sysfsView(mb: MemoryBlocks): SysfsMemory {
 }
 
 /**
+ * mkdir -p, one level at a time. Node's mkdirSync({ recursive: true }) retries a parent for as
+ * long as mkdir says ENOENT, and procfs says ENOENT to every mkdir: `sysfs export M /proc/nope`
+ * looped forever. Here the first mkdir that fails throws its error.
+ */
+export function makeDirs(path: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    try {
+      if (statSync(p).isDirectory()) break;
+      throw Object.assign(new Error(`${p}: not a directory`), { code: 'ENOTDIR' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      // Made meanwhile by someone else: fine if it is a directory now.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(d).isDirectory()) throw e;
+    }
+  }
+}
+
+/**
  * Write DIR/sys/devices/system/memory (block_size_bytes, auto_online_blocks, memoryN/...) and
- * the node links both ways (memoryN/nodeM -> ../../node/nodeM, node/nodeM/memoryN).
+ * the node links both ways (memoryN/nodeM -> ../../node/nodeM, node/nodeM/memoryN). DIR/sys must
+ * not be this machine's own /sys (the tree there is replaced).
  */
 export function writeSysfsTree(dir: string, view: SysfsMemory): void {
+  let real: string | null = null;
+  try {
+    real = realpathSync(join(dir, 'sys'));
+  } catch {
+    // Not there yet.
+  }
+  if (real === '/sys') throw Object.assign(new Error(`${join(dir, 'sys')} is this machine's own /sys`), { code: 'EPERM' });
   const sys = join(dir, 'sys', 'devices', 'system');
   const mem = join(sys, 'memory');
   rmSync(mem, { recursive: true, force: true });
   rmSync(join(sys, 'node'), { recursive: true, force: true });
-  mkdirSync(mem, { recursive: true });
+  makeDirs(mem);
   writeFileSync(join(mem, 'block_size_bytes'), `${view.blockSizeBytes}\n`);
   if (view.autoOnlineBlocks !== undefined) writeFileSync(join(mem, 'auto_online_blocks'), `${view.autoOnlineBlocks}\n`);
   for (const b of view.blocks) {
@@ -54,7 +89,7 @@ export function writeSysfsTree(dir: string, view: SysfsMemory): void {
     put('valid_zones', b.validZones);
     for (const nid of b.nodes) {
       const nd = join(sys, 'node', `node${nid}`);
-      mkdirSync(nd, { recursive: true });
+      makeDirs(nd);
       symlinkSync(join('..', '..', 'node', `node${nid}`), join(d, `node${nid}`));
       symlinkSync(join('..', '..', 'memory', `memory${b.index}`), join(nd, `memory${b.index}`));
     }
