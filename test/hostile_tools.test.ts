@@ -3,7 +3,7 @@
 // the 6.1 memmap_on_memory checker false alarm. Each class has its own small reproducer; most run
 // in-process, a few through the CLI to check exit code 2 and a single stderr line.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,10 @@ import { replayCommand, exploreCommand } from '../src/cli/explore.js';
 import { readInputFile } from '../src/drivers/run.js';
 import { loadDesignFile, resolveDesign } from '../src/designs/designs.js';
 import { kernelFeaturesSchema, profileForOption } from '../src/profiles/profile.js';
-import { makeDirs } from '../src/formats/sysfs-export.js';
+import { parse as parseYaml } from 'yaml';
+import { machineYamlFromSysfs, makeDirs, yamlQuote } from '../src/formats/sysfs-export.js';
+import { readSysfsMemory } from '../src/formats/sysfs-memory-read.js';
+import { loadMachineYaml } from '../src/formats/machine-yaml.js';
 import { cliPath } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsim-hostile-tools-'));
@@ -192,5 +195,79 @@ describe('sysfs export into a directory that cannot be written', () => {
   });
   it("never this machine's own /sys", () => {
     expectOneLineError(mmsim('sysfs', 'export', 'examples/qemu-2node.yaml', '/'), /^mmsim: sysfs export: cannot write \/ \(EPERM\)/);
+  });
+});
+
+describe('sysfs import refuses what the kernel could not have written, and quotes every string', () => {
+  /** A /sys/devices/system/memory tree: block name -> its files (a "nodeN" entry becomes the node link). */
+  function tree(name: string, blocks: Record<string, Record<string, string>>, blockSize = '8000000'): string {
+    const rootDir = join(dir, name);
+    const mem = join(rootDir, 'sys', 'devices', 'system', 'memory');
+    mkdirSync(mem, { recursive: true });
+    writeFileSync(join(mem, 'block_size_bytes'), `${blockSize}\n`);
+    for (const [b, files] of Object.entries(blocks)) {
+      mkdirSync(join(mem, b));
+      for (const [f, v] of Object.entries(files)) {
+        if (f.startsWith('node')) mkdirSync(join(mem, b, f));
+        else writeFileSync(join(mem, b, f), `${v}\n`);
+      }
+    }
+    return rootDir;
+  }
+  const block = (id: number, state = 'online'): Record<string, string> => ({ state, phys_index: id.toString(16).padStart(8, '0'), removable: '1', valid_zones: 'Normal', node0: '' });
+  const importOf = (root: string): string => machineYamlFromSysfs(readSysfsMemory(root), { source: root, arch: 'x86_64', kernel: '6.1' });
+  const refusal = (root: string): string => {
+    try {
+      importOf(root);
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).not.toMatch(/\n/);
+      return (e as Error).message;
+    }
+    throw new Error('expected the import to be refused');
+  };
+
+  it('a well-formed tree imports into a machine file that loads (two 128 MiB blocks: node 0 holds [0, 256 MiB))', () => {
+    const yaml = importOf(tree('ok', { memory0: block(0), memory1: block(1, 'offline') }));
+    const { spec } = loadMachineYaml('ok.yaml', yaml);
+    expect(spec.memory.map((r) => [r.base, r.size, r.nid])).toEqual([[0, 0x10000000, 0]]);
+    expect(spec.observedBlocks?.map((b) => [b.id, b.state])).toEqual([
+      [0, 'online'],
+      [1, 'offline'],
+    ]);
+  });
+  it('block_size_bytes that is not %lx hex (zz gave 0xNaN)', () => {
+    expect(refusal(tree('bs-zz', { memory0: block(0) }, 'zz'))).toMatch(/block_size_bytes: "zz": expected the memory block size as block_size_bytes_show prints it/);
+    expect(refusal(tree('bs-0x', { memory0: block(0) }, '0x8000000'))).toMatch(/block_size_bytes: "0x8000000"/);
+    expect(refusal(tree('bs-0', { memory0: block(0) }, '0'))).toMatch(/block_size_bytes: "0"/);
+  });
+  it('a state outside state_show’s set (online, offline, going-offline)', () => {
+    expect(refusal(tree('state-star', { memory0: block(0, '*a') }))).toMatch(/memory0\/state: "\*a": expected online, offline or going-offline/);
+    expect(refusal(tree('state-nl', { memory0: block(0, 'online\nx: 1') }))).toMatch(/memory0\/state: "online\\nx: 1"/);
+    expect(importOf(tree('state-going', { memory0: block(0, 'going-offline') }))).toMatch(/state: "going-offline"/);
+  });
+  it('node ids out of range (node4294967295 became nid -1; MAX_NUMNODES is at most 1 << 10)', () => {
+    expect(refusal(tree('node-huge', { memory0: { ...block(0), node4294967295: '' } }))).toMatch(/memory0: a link to node-1: expected nodes 0 to 1023/);
+    expect(refusal(tree('node-5000', { memory0: { ...block(0), node5000: '' } }))).toMatch(/a link to node5000/);
+  });
+  it('one block twice: memory0 and memory00, or a phys_index that is not the block id', () => {
+    expect(refusal(tree('dup', { memory0: block(0), memory00: block(0) }))).toMatch(/memory00: not a name the kernel gives a block \(memory%u: memory0\)/);
+    expect(refusal(tree('physidx', { memory0: block(0), memory1: { ...block(1), phys_index: '00000000' } }))).toMatch(/memory1\/phys_index: "00000000": expected 00000001/);
+  });
+  it('no blocks at all (wrote null)', () => {
+    expect(refusal(tree('empty', {}))).toMatch(/no memoryN directories/);
+  });
+  it('the source path is quoted wherever it is written: a directory named with a newline and YAML loads back as its name', () => {
+    const odd = tree('dump\n*a: [x', { memory0: block(0) });
+    const { spec } = loadMachineYaml('odd.yaml', importOf(odd));
+    expect(spec.name).toBe(`imported from ${odd}`);
+  });
+  it('yamlQuote: any string, control and non-ASCII characters included, reads back the same', () => {
+    for (const s of ['*a', '&a b', '"q" \\ x', 'a\nb\tc\u0000\u007f\u0085', '\u00e9\u2028\ud83d\ude00', '']) {
+      expect(parseYaml(`v: ${yamlQuote(s)}\n`)).toEqual({ v: s });
+    }
+  });
+  it('through the CLI: an injected state is one line, exit 2', () => {
+    expectOneLineError(mmsim('sysfs', 'import', tree('cli-state', { memory0: block(0, '*a') })), /^mmsim: .*memory0\/state: "\*a": expected online, offline or going-offline/);
   });
 });
