@@ -192,8 +192,9 @@ function yieldProblem(y: unknown): string | null {
     case 'access':
       return (v['kind'] === 'read' || v['kind'] === 'write') && typeof v['what'] === 'string' ? null : "access without kind ('read' or 'write') and what (a string)";
     case 'set_pfnblock_flags': {
-      const zone = v['zone'] as Record<string, unknown> | null;
-      return typeof zone === 'object' && zone !== null && typeof zone['zoneStartPfn'] === 'number' && Number.isSafeInteger(v['pfn']) ? null : 'set_pfnblock_flags without a zone and a pfn';
+      // `in`, not a read: explore records reads of a zone's span as the task's (footprint.ts).
+      const zone = v['zone'];
+      return typeof zone === 'object' && zone !== null && 'zoneStartPfn' in zone && Number.isSafeInteger(v['pfn']) ? null : 'set_pfnblock_flags without a zone and a pfn';
     }
     case 'work':
       return typeof v['work'] === 'string' && Number.isSafeInteger(v['nrPages']) && Number.isSafeInteger(v['node']) ? null : 'work without work, nrPages and node';

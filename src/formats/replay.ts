@@ -44,8 +44,12 @@ export function parseReplay(file: string, text: string): ReplayFile {
 
 /** ":line:col" of the value at `path` in a replay file's text, or "" where it cannot be found. */
 export function replayPosition(text: string, path: readonly (string | number)[]): string {
-  const offset = locate(text, path);
-  return offset === null ? '' : lineCol(text, offset);
+  // A key that is missing points at the object that lacks it.
+  for (let n = path.length; n >= 0; n--) {
+    const offset = locate(text, path.slice(0, n));
+    if (offset !== null) return lineCol(text, offset);
+  }
+  return '';
 }
 
 /** ":line:col" of an offset in a text. */
