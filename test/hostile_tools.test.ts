@@ -9,14 +9,20 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { replayCommand, exploreCommand } from '../src/cli/explore.js';
-import { readInputFile } from '../src/drivers/run.js';
+import { bootMachineFile, hotplugJson, readInputFile, runScenario, runTask } from '../src/drivers/run.js';
+import { scenarioWorld } from '../src/drivers/scenario_world.js';
+import { removeMemory } from '../src/kernel/memory_hotplug.js';
+import type { Machine } from '../src/kernel/machine.js';
+import type { Task } from '../src/kernel/task.js';
+import { ndctl } from '../src/tools/ndctl.js';
+import { daxctl } from '../src/tools/daxctl.js';
 import { loadDesignFile, resolveDesign } from '../src/designs/designs.js';
 import { kernelFeaturesSchema, profileForOption } from '../src/profiles/profile.js';
 import { parse as parseYaml } from 'yaml';
 import { machineYamlFromSysfs, makeDirs, yamlQuote } from '../src/formats/sysfs-export.js';
 import { readSysfsMemory } from '../src/formats/sysfs-memory-read.js';
 import { loadMachineYaml } from '../src/formats/machine-yaml.js';
-import { cliPath } from './helpers.js';
+import { cliPath, root } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsim-hostile-tools-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -269,5 +275,80 @@ describe('sysfs import refuses what the kernel could not have written, and quote
   });
   it('through the CLI: an injected state is one line, exit 2', () => {
     expectOneLineError(mmsim('sysfs', 'import', tree('cli-state', { memory0: block(0, '*a') })), /^mmsim: .*memory0\/state: "\*a": expected online, offline or going-offline/);
+  });
+});
+
+describe('removing a range never added', () => {
+  const G = 2 ** 30;
+  const M128 = 2 ** 27;
+  it('the kernel model does what 6.1 does: nothing refuses it, each missing piece WARNs once, 0 returned, nothing changes', () => {
+    const m = bootMachineFile(join(root, 'examples', 'qemu-2node.yaml'), '6.1');
+    const before = JSON.stringify(hotplugJson(m));
+    // try_remove_memory: walk_memory_blocks finds no block (rc 0); remove_memory_block_devices
+    // WARN_ON_ONCE(!mem); __remove_section WARN_ON_ONCE(!valid_section(ms)); nid stays NUMA_NO_NODE.
+    expect(runTask(m, 'test', removeMemory(m, 4 * G, 2 * M128))).toBe(0);
+    expect(JSON.stringify(hotplugJson(m))).toBe(before);
+    const warned = m.state.log.omissions().filter((o) => o.what.startsWith('WARNING'));
+    expect(warned.map((o) => o.what)).toEqual(['WARNING: CPU: N PID: N at drivers/base/memory.c remove_memory_block_devices', 'WARNING: CPU: N PID: N at mm/memory_hotplug.c __remove_section']);
+    // WARN_ON_ONCE: a second remove warns no more.
+    expect(runTask(m, 'test', removeMemory(m, 4 * G, M128))).toBe(0);
+    expect(m.state.log.omissions().filter((o) => o.what.startsWith('WARNING'))).toHaveLength(2);
+  });
+  it('a scenario remove of a range never added is an input error naming the step', () => {
+    const f = file('rm.scenario.yaml', `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\nsteps:\n  - add: { node: 1, start: 4G, size: 128M }\n  - remove: { start: 4G, size: 256M }\n`);
+    expect(() => runScenario(f, [], undefined, () => {})).toThrow(
+      new InputError(`${f}:4:5: remove: [0x100000000, 0x110000000) was never added (memory33 at 0x108000000 is not there); remove what an add step or boot put there`),
+    );
+  });
+  it('in a concurrent block too (explore), unless an add beside it brings the range', () => {
+    const bad = file(
+      'rm-conc.scenario.yaml',
+      `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\nsteps:\n  - concurrent:\n      - add: { node: 1, start: 4G, size: 128M }\n      - remove: { start: 0x108000000, size: 128M }\n`,
+    );
+    expect(() => scenarioWorld(bad, '6.1', 'debug_vm', [], { recorder: null })).toThrow(/:3:5: concurrent operation 2: remove: \[0x108000000, 0x110000000\) was never added/);
+    const ok = file(
+      'rm-conc-ok.scenario.yaml',
+      `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\nsteps:\n  - concurrent:\n      - add: { node: 1, start: 4G, size: 128M }\n      - remove: { start: 4G, size: 128M }\n`,
+    );
+    expect(scenarioWorld(ok, '6.1', 'debug_vm', [], { recorder: null }).tasks).toHaveLength(2);
+  });
+  it('through the CLI: one line, exit 2', () => {
+    const f = file('rm-cli.scenario.yaml', `machine: ${join(root, 'examples', 'qemu-2node.yaml')}\nsteps:\n  - remove: { start: 4G, size: 128M }\n`);
+    expectOneLineError(mmsim('run', f), /:3:5: remove: \[0x100000000, 0x108000000\) was never added/);
+  });
+});
+
+describe('daxctl online-memory / offline-memory as daxctl/device.c (ndctl v81) answers', () => {
+  function nvdimmMachine(): { m: Machine; run: (t: Task<number>) => number } {
+    const m = bootMachineFile(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), '6.1');
+    const run = (t: Task<number>): number => runTask(m, 'test', t);
+    expect(ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev'], run).exitCode).toBe(0);
+    return { m, run };
+  }
+  it('a device that does not exist: do_xaction_device keeps rc = -ENXIO; exit (-ENXIO) & 0xff = 250', () => {
+    const { m, run } = nvdimmMachine();
+    expect(daxctl(m, ['online-memory', 'dax9.9'], run)).toEqual({ output: 'error onlining memory: No such device or address\nonlined memory for 0 devices\n', exitCode: 250 });
+    expect(daxctl(m, ['offline-memory', 'dax9.9'], run)).toEqual({ output: 'error offlining memory: No such device or address\nofflined memory for 0 devices\n', exitCode: 250 });
+  });
+  it('a device in devdax mode: do_xline refuses it with -ENXIO', () => {
+    const { m, run } = nvdimmMachine();
+    expect(daxctl(m, ['online-memory', 'dax0.0'], run)).toEqual({
+      output: 'dax0.0: memory operations are not applicable in devdax mode\nerror onlining memory: No such device or address\nonlined memory for 0 devices\n',
+      exitCode: 250,
+    });
+  });
+  it('memory already online: dev_online_memory warns of the race and returns 1 (not counted, exit 1)', () => {
+    const { m, run } = nvdimmMachine();
+    expect(daxctl(m, ['reconfigure-device', '--mode=system-ram', 'all'], run).exitCode).toBe(0);
+    // The kmem range is 15 blocks of 128 MiB (examples/nvdimm.scenario.yaml: Movable spans 491520 pages on the real 6.1).
+    const r = daxctl(m, ['online-memory', 'dax0.0'], run);
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toMatch(/^dax0\.0:\n  WARNING: detected a race while onlining memory\n[^]*dax0\.0: all memory sections \(15\) already online\nonlined memory for 0 devices\n$/);
+    expect(daxctl(m, ['offline-memory', 'dax0.0'], run)).toEqual({ output: 'offlined memory for 1 device\n', exitCode: 0 });
+    expect(daxctl(m, ['offline-memory', 'dax0.0'], run)).toEqual({ output: 'dax0.0: all memory sections (15) already offline\nofflined memory for 0 devices\n', exitCode: 1 });
+  });
+  it('no device given: parse_device_options asks for one (usage, exit 129)', () => {
+    const { m, run } = nvdimmMachine();
+    expect(daxctl(m, ['online-memory'], run)).toEqual({ output: 'specify a device to online memory for, or "all"\n', exitCode: 129 });
   });
 });

@@ -28,6 +28,7 @@ import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { readLiveMachine } from '../formats/live.js';
 import { freeAreaInit, type BootState } from '../kernel/mm_init.js';
 import type { MachineSpec } from '../kernel/machine_spec.js';
+import type { Bytes, PhysAddr } from '../units.js';
 import { profileFor, profileForOption, type KernelProfile } from '../profiles/profile.js';
 import { pageWriterFor } from '../kernel/memmap_source.js';
 import { bootJson } from '../formats/boot-print.js';
@@ -190,6 +191,28 @@ export function runTask(m: Machine, where: string, task: Task<number>): number {
   return s.result(id) as number;
 }
 
+/**
+ * Why a scenario's remove of [start, start + size) names memory nothing added (null: every
+ * memory block of the range is there, boot memory included). The kernel's remove_memory would
+ * only WARN and return 0 there (removeMemory), and a real machine has no device to unplug: a
+ * scenario that does it is wrong. A range the kernel refuses anyway (not block aligned: -EINVAL)
+ * is left to the step's errno. `alsoAdded` names blocks that operations beside this one add.
+ */
+export function neverAdded(m: Machine, start: PhysAddr, size: Bytes, alsoAdded: (id: number) => boolean = () => false): string | null {
+  if (size <= 0 || start % m.blockBytes !== 0 || size % m.blockBytes !== 0) return null;
+  const first = start / m.blockBytes;
+  const end = first + size / m.blockBytes;
+  // Count what is there rather than walk the range: a range may span millions of blocks.
+  let there = 0;
+  for (const id of m.blocks.keys()) if (id >= first && id < end) there++;
+  if (there === end - first) return null;
+  let id = first;
+  while (id < end && (m.blocks.has(id) || alsoAdded(id))) id++;
+  if (id === end) return null;
+  const hex = (v: number): string => `0x${v.toString(16)}`;
+  return `[${hex(start)}, ${hex(start + size)}) was never added (memory${id} at ${hex(id * m.blockBytes)} is not there); remove what an add step or boot put there`;
+}
+
 /** What a machine is booted from: its spec and kernel profile (a loaded file or log, or built in code). */
 export interface MachineSource {
   readonly spec: MachineSpec;
@@ -341,6 +364,8 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
     const want = st.add.errno ?? 0;
     if (-rc !== want) throw new ExpectFailed(`${at}: add_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
   } else if ('remove' in st) {
+    const never = neverAdded(m, st.remove.start, st.remove.size);
+    if (never) throw new InputError(`${at}: remove: ${never}`);
     const rc = runTask(m, at, removeMemory(m, st.remove.start, st.remove.size));
     const want = st.remove.errno ?? 0;
     if (-rc !== want) throw new ExpectFailed(`${at}: remove_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);

@@ -92,6 +92,15 @@ export class Machine {
   nvdimm: NvdimmRegion[] | null = null;
   /** The iomem resources of device-dax instances ("daxX.Y"), bytes [start, end]. */
   readonly resourcesDax = new Map<string, { start: PhysAddr; end: PhysAddr }>();
+  /** The WARN_ON_ONCE sites that have fired (each warns once per boot). */
+  readonly warnedOnce = new Set<string>();
+
+  /** WARN_ON_ONCE(cond) at `site` when cond holds: the splat, once (its CPU, PID, line and trace are not modelled). */
+  warnOnce(site: string, why: string): void {
+    if (this.warnedOnce.has(site)) return;
+    this.warnedOnce.add(site);
+    this.state.log.omit(`WARNING: CPU: N PID: N at ${site}`, `${why}; the splat's CPU, PID, line and call trace depend on the running system`);
+  }
 
   constructor(
     readonly state: BootState,
