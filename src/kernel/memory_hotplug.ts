@@ -438,6 +438,7 @@ export function* resizeSpans(m: Machine, zone: Zone, start: Pfn, nr: number): Ta
     yield { op: 'write_seqlock', lock: seq };
   }
   const oldEnd = zoneEnd(zone);
+  m.spanUpdate(zone.nid, 1);
   if (zone.spannedPages === 0 || start < zone.zoneStartPfn) zone.zoneStartPfn = start;
   zone.spannedPages = Math.max(start + nr, oldEnd) - zone.zoneStartPfn;
   yield { op: 'access', kind: 'write', what: `zone ${zone.name} span` };
@@ -446,6 +447,7 @@ export function* resizeSpans(m: Machine, zone: Zone, start: Pfn, nr: number): Ta
   const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
   if (node.nodeSpannedPages === 0 || start < node.nodeStartPfn) node.nodeStartPfn = start;
   node.nodeSpannedPages = Math.max(start + nr, nodeEnd) - node.nodeStartPfn;
+  m.spanUpdate(zone.nid, -1);
   yield { op: 'access', kind: 'write', what: `node ${zone.nid} span` };
   if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
 }
@@ -648,6 +650,7 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
         break;
       }
     }
+    m.spanUpdate(nid, 1);
     if (pfn) {
       zone.spannedPages = zoneEnd(zone) - pfn;
       zone.zoneStartPfn = pfn;
@@ -665,12 +668,13 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
         break;
       }
     }
+    m.spanUpdate(nid, 1);
     if (pfn) zone.spannedPages = pfn - zone.zoneStartPfn + 1;
     else {
       zone.zoneStartPfn = 0;
       zone.spannedPages = 0;
     }
-  }
+  } else m.spanUpdate(nid, 1);
   if (locks) yield { op: 'write_sequnlock', lock: seq };
   // update_pgdat_span
   let ns = 0;
@@ -687,6 +691,7 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
   }
   node.nodeStartPfn = ns;
   node.nodeSpannedPages = ne - ns;
+  m.spanUpdate(nid, -1);
   yield { op: 'access', kind: 'write', what: `node ${nid} span` };
   if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
 }
