@@ -9,7 +9,8 @@ import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type
 import { STEP_DOCS } from '../kernel/steps.js';
 import { type DesignSteps } from '../kernel/machine.js';
 import { WALKERS, type WalkerName } from '../kernel/walkers.js';
-import { ExpectFailed, readText } from '../drivers/run.js';
+import { ExpectFailed, readInputFile } from '../drivers/run.js';
+import { parseReplay, replayPosition } from '../formats/replay.js';
 
 export interface ExploreCliOptions {
   readonly design: string;
@@ -168,24 +169,41 @@ export async function exploreCommand(scenarioText: string | undefined, o: Explor
   if (r.violations.length) throw new ExpectFailed(`explore: ${s.scenario} with design ${s.label}: ${r.violations.length} invariant(s) broken (above)`);
 }
 
+/** A string from an input file in a one-line message: control characters (newlines) escaped. */
+function oneLine(s: string): string {
+  return s.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** mmsim explore --replay FILE: step through a saved violation. */
 export async function replayCommand(file: string, invariant: string | undefined, out: (s: string) => void): Promise<void> {
-  let saved: { scenario?: string; design?: string; design_file?: string; config?: string; walkers?: string[]; violations?: { invariant: string; message: string; schedule: number[] }[] };
-  try {
-    saved = JSON.parse(readText(file)) as typeof saved;
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${file}: not JSON from mmsim explore --json; save its output and give that file`);
+  const text = readInputFile(file);
+  const saved = parseReplay(file, text);
+  const at = (path: (string | number)[]): string => `${file}${replayPosition(text, path)}`;
+  const vi = saved.violations.findIndex((x) => invariant === undefined || x.invariant === invariant);
+  const v = saved.violations[vi];
+  if (!v) {
+    const have = saved.violations.map((x) => oneLine(x.invariant)).join(', ');
+    const which = invariant === undefined ? 'no violation saved' : `no violation of ${oneLine(invariant)} saved${have ? ` (there are: ${have})` : ''}`;
+    throw new InputError(`${at(['violations'])}: ${which}; expected mmsim explore --json output with a violation`);
   }
-  const v = saved.violations?.find((x) => invariant === undefined || x.invariant === invariant);
-  if (!saved.scenario || typeof saved.design !== 'string' || !v || !Array.isArray(v.schedule)) {
-    throw new InputError(`${file}: expected mmsim explore --json output with a violation${invariant ? ` of ${invariant}` : ''}`);
-  }
-  const s = await setup(saved.scenario, { design: saved.design_file ?? saved.design, reduce: 'none', config: saved.config ?? 'debug_vm', walker: saved.walkers ?? [] });
-  const r = replaySchedule(worldOf(s), v.schedule);
+  const config = saved.config ?? 'debug_vm';
+  if (!(DEBUG_CONFIGS as readonly string[]).includes(config)) throw new InputError(`${at(['config'])}: config ${oneLine(config)}: expected one of ${DEBUG_CONFIGS.join(', ')}`);
+  // What the file names must exist: a scenario, a design; errors point at the value.
+  const named = async <T>(path: string, f: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`${at([path])}: ${oneLine(e.message)}`);
+      throw e;
+    }
+  };
+  const scenario = await named('scenario', () => scenarioArg(saved.scenario));
+  const design = await named(saved.design_file !== undefined ? 'design_file' : 'design', () => designArg(saved.design_file ?? saved.design));
+  const s: SearchSetup = { scenario, ...design, config: config as DebugConfig, walkers: saved.walkers ?? [] };
+  const r = replaySchedule(worldOf(s), v.schedule, (k) => `${at(['violations', vi, 'schedule', k])}: violations[${vi}].schedule[${k}]`);
   for (const [i, st] of r.trace.entries()) out(`${traceLine(i, st)}\n`);
   for (const x of r.violations) if (x.message === v.message) out(`  ${x.message}\n`);
-  if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again ("${v.message}")`);
+  if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again (${JSON.stringify(v.message)})`);
 }
 
 /** One row of mmsim compare. */

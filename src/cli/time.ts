@@ -1,7 +1,8 @@
 // `mmsim time --preset P --design D [--threads N] [--align BYTES] [--json] [--svg FILE]`: the
 // time driver over a published machine; prints total, per-node and per-phase times, lock hold
 // and wait, and the kernel's timing lines from the simulated clock.
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import { isDesignFile, loadDesignFile, resolveDesign, type Design } from '../designs/designs.js';
 import { PRESETS, presetByName } from '../drivers/presets.js';
@@ -54,12 +55,47 @@ async function timeScenarioFile(file: string, presetName: string, o: TimeCliOpti
   return timeScenario(file, preset, design, { userDesigns: user, ...(o.poison ? { poison: true } : {}) });
 }
 
+/** The errno code of a failed fs call, for a message. */
+function codeOf(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? 'error';
+}
+
+/** --svg FILE must be writable where it is: checked before the run, not after it. */
+function checkSvgPath(file: string): void {
+  const dir = dirname(file);
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new InputError(`--svg ${file}: cannot use the directory ${dir} (${codeOf(e)}); create it first or give a file in an existing directory`);
+  }
+  if (!isDir) throw new InputError(`--svg ${file}: ${dir} is not a directory; give a file in an existing directory`);
+  try {
+    if (statSync(file).isDirectory()) throw new InputError(`--svg ${file}: a directory; give a file name such as ${file.replace(/\/*$/, '')}/timeline.svg`);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    // Not there yet: it will be created.
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new InputError(`--svg ${file}: cannot write in ${dir} (${codeOf(e)}); give a file in a writable directory`);
+  }
+}
+
 export async function timeCommand(scenario: string | undefined, o: TimeCliOptions, out: (s: string) => void): Promise<void> {
   const file = scenario && /\.ya?ml$/.test(scenario) ? scenario : null;
   const presetName = o.preset ?? (file ? 'duyck-2018' : scenario);
   if (!presetName) throw new InputError(`time: give --preset P (${PRESETS.map((p) => p.name).join(', ')}) or a scenario file`);
+  if (o.svg) checkSvgPath(o.svg);
   const r = file ? await timeScenarioFile(file, presetName, o) : await timeFor(presetName, o.design, o);
-  if (o.svg) writeFileSync(o.svg, timelineSvg([r]));
+  if (o.svg) {
+    try {
+      writeFileSync(o.svg, timelineSvg([r]));
+    } catch (e) {
+      throw new InputError(`--svg ${o.svg}: cannot write (${codeOf(e)}); give a writable file`);
+    }
+  }
   if (o.json) {
     out(
       JSON.stringify(

@@ -5,15 +5,17 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
+import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { profileForOption, type KernelFeatures, type KernelProfile } from '../profiles/profile.js';
+import { kernelFeaturesSchema, profileForOption, type KernelFeatures, type KernelProfile } from '../profiles/profile.js';
 import { STEP_DOCS, type StepApi, type StepOverrides } from '../kernel/steps.js';
 import { type DesignSteps } from '../kernel/machine.js';
 import { initDevicePages, memmapInitZoneDevice } from '../kernel/memremap.js';
 import { pfnEnd, pfnFirst } from '../kernel/dev_pagemap.js';
 import { shrinkSpans } from '../kernel/memory_hotplug.js';
 import { type Machine } from '../kernel/machine.js';
-import type { Task } from '../kernel/task.js';
+import type { Resume, Task, Yield } from '../kernel/task.js';
+import { Mutex, PercpuRwSem, SeqLock, SpinLock } from '../kernel/locks.js';
 
 export interface Design {
   readonly name: string;
@@ -147,11 +149,104 @@ export function resolveDesign(nameOrDesign: string | Design, user: readonly Desi
       pfnFirst: (p: Parameters<typeof pfnFirst>[0]) => pfnFirst(p, 4096),
       pfnEnd: (p: Parameters<typeof pfnEnd>[0]) => pfnEnd(p, 4096),
     };
-    // Each override is bound to its own key's api; the cast joins the two step types.
-    (steps as Record<string, unknown>)[key] = (...args: unknown[]) => (over as (a: unknown, ...r: unknown[]) => unknown)(api, ...args);
+    // Each override is bound to its own key's api; the cast joins the two step types. A user
+    // design's step runs guarded: what it throws or yields wrongly is that file's error.
+    const call = (...args: unknown[]): unknown => (over as (a: unknown, ...r: unknown[]) => unknown)(api, ...args);
+    const file = design.source;
+    (steps as Record<string, unknown>)[key] = file === undefined ? call : (...args: unknown[]) => guardedStep(file, key, () => call(...args));
   }
   const profile: KernelProfile = { ...base.profile, basis: `${base.profile.basis} (design ${design.name})`, features: { ...base.profile.features, ...design.features } };
   return { design, profile, steps, chain: [design.name, ...base.chain] };
+}
+
+/** The kernel's lock operations and the lock each takes. */
+const LOCK_OPS: Readonly<Record<string, abstract new (...a: never[]) => object>> = {
+  down_read: PercpuRwSem,
+  up_read: PercpuRwSem,
+  down_write: PercpuRwSem,
+  up_write: PercpuRwSem,
+  mutex_lock: Mutex,
+  mutex_unlock: Mutex,
+  spin_lock_irqsave: SpinLock,
+  spin_unlock_irqrestore: SpinLock,
+  write_seqlock: SeqLock,
+  write_sequnlock: SeqLock,
+  read_seqbegin: SeqLock,
+  read_seqretry: SeqLock,
+};
+
+/** What is wrong with a value a design's step yielded (null: it is one of the kernel's yields, kernel/task.ts). */
+function yieldProblem(y: unknown): string | null {
+  if (typeof y !== 'object' || y === null) return `${y === null ? 'null' : typeof y}, not a yield object`;
+  const v = y as Record<string, unknown>;
+  const op = v['op'];
+  if (typeof op !== 'string') return 'an object without an op';
+  const lock = LOCK_OPS[op];
+  if (lock) {
+    if (!(v['lock'] instanceof lock)) return `${op} without a ${lock.name} (take the machine's, e.g. m.memHotplugLock)`;
+    return op === 'read_seqretry' && typeof v['start'] !== 'number' ? 'read_seqretry without the start read_seqbegin returned' : null;
+  }
+  switch (op) {
+    case 'might_sleep':
+      return typeof v['where'] === 'string' ? null : 'might_sleep without where (a string)';
+    case 'access':
+      return (v['kind'] === 'read' || v['kind'] === 'write') && typeof v['what'] === 'string' ? null : "access without kind ('read' or 'write') and what (a string)";
+    case 'set_pfnblock_flags': {
+      // `in`, not a read: explore records reads of a zone's span as the task's (footprint.ts).
+      const zone = v['zone'];
+      return typeof zone === 'object' && zone !== null && 'zoneStartPfn' in zone && Number.isSafeInteger(v['pfn']) ? null : 'set_pfnblock_flags without a zone and a pfn';
+    }
+    case 'work':
+      return typeof v['work'] === 'string' && Number.isSafeInteger(v['nrPages']) && Number.isSafeInteger(v['node']) ? null : 'work without work, nrPages and node';
+    default:
+      return `an unknown op ${JSON.stringify(op)}`;
+  }
+}
+
+/** A text on one line: control characters (newlines) escaped. */
+function oneLine(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** An exception's message on one line. */
+function messageOf(e: unknown): string {
+  try {
+    return oneLine(e instanceof Error ? e.message : String(e));
+  } catch {
+    return 'a value that cannot be shown';
+  }
+}
+
+/**
+ * A user design's step, run so that its own failures are its file's errors (exit 2), never
+ * mmsim's: what it throws is "design FILE: step S threw: message", and what it yields must be
+ * one of the kernel's yields. Errors mmsim's own code raised as InputError pass unchanged.
+ */
+function* guardedStep(file: string, key: string, start: () => unknown): Task<unknown> {
+  const threw = (e: unknown): Error => (e instanceof InputError ? e : new InputError(`design ${file}: step ${key} threw: ${messageOf(e)}`));
+  let it: unknown;
+  try {
+    it = start();
+  } catch (e) {
+    throw threw(e);
+  }
+  if (typeof it !== 'object' || it === null || typeof (it as { next?: unknown }).next !== 'function') {
+    throw new InputError(`design ${file}: step ${key} did not return a generator; write it as function* (api, ...args) { ... }`);
+  }
+  const gen = it as Generator<unknown, unknown, Resume>;
+  let resume: Resume;
+  for (;;) {
+    let r: IteratorResult<unknown, unknown>;
+    try {
+      r = gen.next(resume);
+    } catch (e) {
+      throw threw(e);
+    }
+    if (r.done) return r.value;
+    const problem = yieldProblem(r.value);
+    if (problem) throw new InputError(`design ${file}: step ${key} yielded ${problem}; yield the kernel's operations (kernel/task.ts) or yield* api.base(...)`);
+    resume = yield r.value as Yield;
+  }
 }
 
 /** The design's kernel profile with its features applied; an unknown name is one clear error. */
@@ -165,7 +260,30 @@ export function isDesignFile(arg: string): boolean {
   return /\.(m?js)$/.test(arg) || arg.includes('/');
 }
 
-/** Load a user design: an ES module whose default export is { name, base, summary?, features?, steps? }. */
+/** The default export of a design file, before its steps are checked one by one. */
+const designFileSchema = z.strictObject({
+  name: z.string().regex(/^[\w.+-]+$/, 'expected a word such as my-design'),
+  base: z.string().min(1),
+  summary: z.string().optional(),
+  features: kernelFeaturesSchema.partial().optional(),
+  steps: z.record(z.string(), z.unknown()).optional(),
+  asyncProbe: z.enum(['node-local', 'unbound']).optional(),
+});
+
+/** One line for the first thing wrong with a design file's export. */
+function designFileProblem(path: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  const at = (issue?.path ?? []).map(String);
+  const where = at.length ? `${at.join('.')}: ` : '';
+  if (issue?.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => JSON.stringify(k)).join(', ');
+    if (at[0] === 'features') return `${path}: unknown feature ${keys}; a design sets features of KernelFeatures (src/profiles/profile.ts): ${Object.keys(kernelFeaturesSchema.shape).join(', ')}`;
+    return `${path}: unknown key ${keys} in the default export; expected \`export default { name, base, summary, features, steps }\``;
+  }
+  return `${path}: ${where}${oneLine(issue?.message ?? 'invalid')}; expected \`export default { name, base, summary, features, steps }\``;
+}
+
+/** Load a user design: an ES module whose default export is { name, base, summary?, features?, steps?, asyncProbe? }. */
 export async function loadDesignFile(path: string): Promise<Design> {
   const full = resolve(path);
   if (!existsSync(full)) throw new InputError(`${path}: no such design file`);
@@ -173,21 +291,35 @@ export async function loadDesignFile(path: string): Promise<Design> {
   try {
     mod = (await import(pathToFileURL(full).href)) as { default?: unknown };
   } catch (e) {
-    throw new InputError(`${path}: cannot load the design module: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    throw new InputError(`${path}: cannot load the design module: ${oneLine(e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e))}`);
   }
-  const d = mod.default as Partial<Design> | undefined;
+  const d = mod.default;
   const where = `${path}: expected \`export default { name, base, summary, features, steps }\``;
   if (!d || typeof d !== 'object') throw new InputError(`${where}; the module has no default export`);
-  if (typeof d.name !== 'string' || !/^[\w.+-]+$/.test(d.name)) throw new InputError(`${where}; name must be a word such as my-design`);
-  if (typeof d.base !== 'string') throw new InputError(`${where}; base must name a design (${DESIGNS.map((x) => x.name).join(', ')}) or a kernel release`);
-  const steps = d.steps ?? {};
+  let parsed: z.infer<typeof designFileSchema>;
+  try {
+    const r = designFileSchema.safeParse(d);
+    if (!r.success) throw new InputError(designFileProblem(path, r.error));
+    parsed = r.data;
+  } catch (e) {
+    // A getter of the export that throws is the file's error too.
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${where}; reading its default export threw: ${messageOf(e)}`);
+  }
+  const steps = parsed.steps ?? {};
   for (const [k, v] of Object.entries(steps)) {
     if (!(k in STEP_DOCS)) throw new InputError(`${path}: step ${k} is not one a design may replace (${Object.keys(STEP_DOCS).join(', ')}); mmsim designs lists them`);
     if (typeof v !== 'function') throw new InputError(`${path}: step ${k} must be a generator function (function* (api, ...args) { ... })`);
   }
-  const features = d.features ?? {};
-  if (typeof features !== 'object') throw new InputError(`${where}; features must be an object`);
-  const design: Design = { name: d.name, summary: typeof d.summary === 'string' ? d.summary : `user design from ${path}`, base: d.base, features, steps, source: path };
+  const design: Design = {
+    name: parsed.name,
+    summary: parsed.summary ?? `user design from ${path}`,
+    base: parsed.base,
+    features: parsed.features ?? {},
+    steps,
+    source: path,
+    ...(parsed.asyncProbe ? { asyncProbe: parsed.asyncProbe } : {}),
+  };
   resolveDesign(design); // an unknown base or a loop is reported now
   return design;
 }

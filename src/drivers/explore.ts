@@ -12,6 +12,7 @@ import type { Task, Yield } from '../kernel/task.js';
 import type { TaskId } from '../kernel/locks.js';
 import { dependent, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
 import type { Machine } from '../kernel/machine.js';
+import { InputError } from '../errors.js';
 
 /** What a world builder is given: a recorder to wrap its machine with, when the driver reduces. */
 export interface WorldContext {
@@ -327,10 +328,27 @@ export function replayEach(make: MakeWorld, schedule: readonly TaskId[], each: (
   }
 }
 
-/** Replay a saved schedule: its trace and the violations it ends in (the kernel's words). */
-export function replaySchedule(make: MakeWorld, schedule: readonly TaskId[]): { trace: TraceStep[]; violations: { invariant: string; message: string }[] } {
-  const { s, trace } = replay(make, schedule);
-  return { trace, violations: s.violations.map((v) => ({ invariant: invariantOf(v.message), message: v.message })) };
+/**
+ * Replay a saved schedule: its trace and the violations it ends in (the kernel's words). A step
+ * that names no task of the world, or one that cannot run there (finished or blocked), is an
+ * InputError; `where(k)` names the schedule's k-th entry in it.
+ */
+export function replaySchedule(
+  make: MakeWorld,
+  schedule: readonly TaskId[],
+  where: (k: number) => string = (k) => `schedule[${k}]`,
+): { trace: TraceStep[]; violations: { invariant: string; message: string }[] } {
+  const run = start(make, false);
+  const s = run.s;
+  const tasks = Array.from({ length: s.taskCount }, (_, t) => `${t} (${s.nameOf(t)})`).join(', ');
+  for (const [k, t] of schedule.entries()) {
+    if (!Number.isInteger(t) || t < 0 || t >= s.taskCount) throw new InputError(`${where(k)}: task ${t} is not a task of this scenario; its tasks are ${tasks}`);
+    if (!s.runnable(t)) {
+      throw new InputError(`${where(k)}: task ${t} (${s.nameOf(t)}) cannot run at step ${k + 1}: it ${s.isDone(t) ? 'has finished' : 'is blocked'}; the schedule is not one of this scenario's`);
+    }
+    stepTask(run, t);
+  }
+  return { trace: run.trace, violations: s.violations.map((v) => ({ invariant: invariantOf(v.message), message: v.message })) };
 }
 
 function runnableTasks(s: Scheduler): TaskId[] {

@@ -86,6 +86,9 @@ const CONSTANT_FIELDS = new Set([
   'deviceHotplugLock',
   'pgdatResizeLock',
   'zoneSpanSeqlock',
+  // Bookkeeping that changes only in steps that also write the zone and node spans it marks
+  // (resizeSpans, shrinkSpans), which are recorded: recording it too would only add conflicts.
+  'spanUpdates',
 ]);
 const CONSTANT_STATE = new Set([
   'arch',

@@ -4,7 +4,7 @@
 // order with the debug checkers; runScenario and applyStep run `mmsim run SCENARIO`'s steps,
 // printing the requested views after each. A failed expect throws ExpectFailed (exit 1, one line
 // naming file:line:col of the step).
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Scheduler } from './scheduler.js';
 import { mightSleepChecker } from '../kernel/debug.js';
@@ -29,6 +29,7 @@ import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { readLiveMachine } from '../formats/live.js';
 import { freeAreaInit, type BootState } from '../kernel/mm_init.js';
 import type { MachineSpec } from '../kernel/machine_spec.js';
+import type { Bytes, PhysAddr } from '../units.js';
 import { profileFor, profileForOption, type KernelProfile } from '../profiles/profile.js';
 import { pageWriterFor } from '../kernel/memmap_source.js';
 import { bootJson } from '../formats/boot-print.js';
@@ -101,6 +102,65 @@ export function readText(path: string): string {
   }
 }
 
+/** The most an input file read by readInputFile may hold: 64 MiB. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** What a path is, for an error that refuses it. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * An input file's text, read with a size limit: only a regular file (never /dev/zero, a pipe or
+ * a directory), at most `maxBytes` bytes, each refusal one InputError line.
+ */
+export function readInputFile(path: string, maxBytes = MAX_INPUT_BYTES): string {
+  const cannot = (e: unknown): InputError => new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of an existing file`);
+  const tooBig = `${path}: more than ${maxBytes} bytes; an input file may hold at most ${maxBytes / (1024 * 1024)} MiB`;
+  const notFile = (st: Stats): InputError => new InputError(`${path}: ${fileKind(st)}; give a regular file`);
+  let st: Stats;
+  try {
+    // stat before open: opening a named pipe would wait for a writer.
+    st = statSync(path);
+  } catch (e) {
+    throw cannot(e);
+  }
+  if (!st.isFile()) throw notFile(st);
+  if (st.size > maxBytes) throw new InputError(tooBig);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw cannot(e);
+  }
+  try {
+    const now = fstatSync(fd);
+    if (!now.isFile()) throw notFile(now);
+    // Read to the end, however the file changes meanwhile, but never past the limit.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(1 << 20, maxBytes + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > maxBytes) throw new InputError(tooBig);
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw cannot(e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function blocksView(m: Machine): string {
   return [...m.blocks.values()]
     .sort((a, b) => a.id - b.id)
@@ -135,6 +195,28 @@ export function runTask(m: Machine, where: string, task: Task<number>): number {
   s.runInOrder();
   if (s.violations.length) throw new ExpectFailed(`${where}: ${s.violations[0]?.message}`);
   return s.result(id) as number;
+}
+
+/**
+ * Why a scenario's remove of [start, start + size) names memory nothing added (null: every
+ * memory block of the range is there, boot memory included). The kernel's remove_memory would
+ * only WARN and return 0 there (removeMemory), and a real machine has no device to unplug: a
+ * scenario that does it is wrong. A range the kernel refuses anyway (not block aligned: -EINVAL)
+ * is left to the step's errno. `alsoAdded` names blocks that operations beside this one add.
+ */
+export function neverAdded(m: Machine, start: PhysAddr, size: Bytes, alsoAdded: (id: number) => boolean = () => false): string | null {
+  if (size <= 0 || start % m.blockBytes !== 0 || size % m.blockBytes !== 0) return null;
+  const first = start / m.blockBytes;
+  const end = first + size / m.blockBytes;
+  // Count what is there rather than walk the range: a range may span millions of blocks.
+  let there = 0;
+  for (const id of m.blocks.keys()) if (id >= first && id < end) there++;
+  if (there === end - first) return null;
+  let id = first;
+  while (id < end && (m.blocks.has(id) || alsoAdded(id))) id++;
+  if (id === end) return null;
+  const hex = (v: number): string => `0x${v.toString(16)}`;
+  return `[${hex(start)}, ${hex(start + size)}) was never added (memory${id} at ${hex(id * m.blockBytes)} is not there); remove what an add step or boot put there`;
 }
 
 /** What a machine is booted from: its spec and kernel profile (a loaded file or log, or built in code). */
@@ -317,6 +399,8 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
     const want = st.add.errno ?? 0;
     if (-rc !== want) throw new ExpectFailed(`${at}: add_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
   } else if ('remove' in st) {
+    const never = neverAdded(m, st.remove.start, st.remove.size);
+    if (never) throw new InputError(`${at}: remove: ${never}`);
     const rc = runTask(m, at, removeMemory(m, st.remove.start, st.remove.size));
     const want = st.remove.errno ?? 0;
     if (-rc !== want) throw new ExpectFailed(`${at}: remove_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);

@@ -4,7 +4,7 @@
 // block's operations (or the built-in's tasks) become the tasks explored. The design's profile
 // and steps replace the scenario's kernel; the config sets page poisoning and which checkers judge.
 import { InputError } from '../errors.js';
-import { applyStep, blockIdsIn, bootMachine, checkStepRange, loadMachine, prepareScenario, probeScenarioDevices } from './run.js';
+import { applyStep, blockIdsIn, bootMachine, checkStepRange, loadMachine, neverAdded, prepareScenario, probeScenarioDevices } from './run.js';
 import { Scheduler } from './scheduler.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
 import { type Machine } from '../kernel/machine.js';
@@ -55,6 +55,13 @@ export function scenarioWorld(file: string, design: string | Design, config: Deb
   probeScenarioDevices(m, scenario.steps);
   scenario.steps.slice(0, at).forEach((st, i) => applyStep(m, st, where(i), `step ${i + 1}`, [], () => {}));
   const block = scenario.steps[at] as Extract<ScenarioStep, { concurrent: unknown }>;
+  // A remove must name memory that is there, or that an add beside it brings.
+  const addedBeside = (id: number): boolean =>
+    block.concurrent.some((st) => 'add' in st && st.add.device !== 'nvdimm' && id * m.blockBytes >= st.add.start && id * m.blockBytes < st.add.start + st.add.size);
+  block.concurrent.forEach((st, i) => {
+    const never = 'remove' in st ? neverAdded(m, st.remove.start, st.remove.size, addedBeside) : null;
+    if (never) throw new InputError(`${where(at)}: concurrent operation ${i + 1}: remove: ${never}`);
+  });
   const mm = ctx.recorder ? ctx.recorder.instrument(m) : m;
   // The node of each operation: the add's node, else that of the first block it names or touches.
   const nodeOf = (st: ScenarioStep): number => {

@@ -109,6 +109,7 @@ function readBlock(memDir: string, name: string, index: number): SysfsMemoryBloc
   const physDevice = file('phys_device');
   return {
     index,
+    name,
     state: file('state') ?? '',
     ...(physIndex !== undefined ? { physIndex } : {}),
     ...(removable !== undefined ? { removable } : {}),

@@ -5,6 +5,8 @@
 export interface SysfsMemoryBlock {
   /** N of memoryN: the block id (first section nr / sections per block). */
   readonly index: number;
+  /** The directory's name as read ("memory5"; a dump may hold "memory05", which the kernel never names). */
+  readonly name?: string;
   /** Contents of "state" without the newline: "online", "offline", "going-offline". */
   readonly state: string;
   /** "phys_index": the first section nr, "%08lx". */

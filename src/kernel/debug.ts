@@ -87,10 +87,19 @@ export function zoneSpanChecker(m: Machine): Checker {
   );
 }
 
-/** A hotplug writer is between updates of spans or counts that readers see together. */
+/**
+ * A hotplug writer is between updates of spans or counts that readers see together: it holds
+ * pgdat_resize_lock (before 5.14) or mem_hotplug_lock for writing, or it is between a zone's
+ * span and its node's (Machine.spanUpdates). The last is no lock: 6.1's memory_block_online
+ * (drivers/base/memory.c) calls mhp_init_memmap_on_memory, whose move_pfn_range_to_zone grows
+ * the zone (resize_zone_range) and then the node (resize_pgdat_range), before online_pages takes
+ * mem_hotplug_lock (later kernels take it first: "mm/memory_hotplug: add missing mem_hotplug_lock",
+ * memmapOnMemoryForce in the profiles). The step that ends the update writes the node's span,
+ * which this checker reads: explore sees it.
+ */
 function spansInFlux(m: Machine, nid: number): boolean {
   const resize = m.pgdatResizeLock.get(nid);
-  return (resize !== undefined && resize.owner !== null) || m.memHotplugLock.writer !== null;
+  return (resize !== undefined && resize.owner !== null) || m.memHotplugLock.writer !== null || m.spanUpdates.has(nid);
 }
 
 /**

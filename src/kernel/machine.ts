@@ -92,6 +92,30 @@ export class Machine {
   nvdimm: NvdimmRegion[] | null = null;
   /** The iomem resources of device-dax instances ("daxX.Y"), bytes [start, end]. */
   readonly resourcesDax = new Map<string, { start: PhysAddr; end: PhysAddr }>();
+  /**
+   * mmsim's own bookkeeping, no kernel field: per node, the tasks between their update of a zone's
+   * span and of the node's (resize_zone_range .. resize_pgdat_range, shrink_zone_span ..
+   * update_pgdat_span). Checkers judge a zone against its node's span only when none is: 6.1 runs
+   * the vmemmap pages' move_pfn_range_to_zone under no lock a checker could see (memmap_on_memory).
+   */
+  readonly spanUpdates = new Map<Nid, number>();
+
+  /** A task starts (+1) or ends (-1) updating a zone's and its node's spans. */
+  spanUpdate(nid: Nid, delta: 1 | -1): void {
+    const n = (this.spanUpdates.get(nid) ?? 0) + delta;
+    if (n) this.spanUpdates.set(nid, n);
+    else this.spanUpdates.delete(nid);
+  }
+
+  /** The WARN_ON_ONCE sites that have fired (each warns once per boot). */
+  readonly warnedOnce = new Set<string>();
+
+  /** WARN_ON_ONCE(cond) at `site` when cond holds: the splat, once (its CPU, PID, line and trace are not modelled). */
+  warnOnce(site: string, why: string): void {
+    if (this.warnedOnce.has(site)) return;
+    this.warnedOnce.add(site);
+    this.state.log.omit(`WARNING: CPU: N PID: N at ${site}`, `${why}; the splat's CPU, PID, line and call trace depend on the running system`);
+  }
 
   constructor(
     readonly state: BootState,

@@ -453,6 +453,7 @@ export function* resizeSpans(m: Machine, zone: Zone, start: Pfn, nr: number): Ta
     yield { op: 'write_seqlock', lock: seq };
   }
   const oldEnd = zoneEnd(zone);
+  m.spanUpdate(zone.nid, 1);
   if (zone.spannedPages === 0 || start < zone.zoneStartPfn) zone.zoneStartPfn = start;
   zone.spannedPages = Math.max(start + nr, oldEnd) - zone.zoneStartPfn;
   yield { op: 'access', kind: 'write', what: `zone ${zone.name} span` };
@@ -461,6 +462,7 @@ export function* resizeSpans(m: Machine, zone: Zone, start: Pfn, nr: number): Ta
   const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
   if (node.nodeSpannedPages === 0 || start < node.nodeStartPfn) node.nodeStartPfn = start;
   node.nodeSpannedPages = Math.max(start + nr, nodeEnd) - node.nodeStartPfn;
+  m.spanUpdate(zone.nid, -1);
   yield { op: 'access', kind: 'write', what: `node ${zone.nid} span` };
   if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
 }
@@ -663,6 +665,7 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
         break;
       }
     }
+    m.spanUpdate(nid, 1);
     if (pfn) {
       zone.spannedPages = zoneEnd(zone) - pfn;
       zone.zoneStartPfn = pfn;
@@ -680,12 +683,13 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
         break;
       }
     }
+    m.spanUpdate(nid, 1);
     if (pfn) zone.spannedPages = pfn - zone.zoneStartPfn + 1;
     else {
       zone.zoneStartPfn = 0;
       zone.spannedPages = 0;
     }
-  }
+  } else m.spanUpdate(nid, 1);
   if (locks) yield { op: 'write_sequnlock', lock: seq };
   // update_pgdat_span
   let ns = 0;
@@ -702,6 +706,7 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
   }
   node.nodeStartPfn = ns;
   node.nodeSpannedPages = ne - ns;
+  m.spanUpdate(nid, -1);
   yield { op: 'access', kind: 'write', what: `node ${nid} span` };
   if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
 }
@@ -712,6 +717,12 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
  * -EINVAL); before 5.5 the zone spans shrink here (__remove_zone, with the pfn_valid search);
  * then the blocks go, sparse_remove_section frees the sections and their memmap, the resource
  * is released and try_offline_node may take the node offline.
+ *
+ * A range nothing added (6.1): walk_memory_blocks finds no block, so nothing refuses it;
+ * remove_memory_block_devices WARN_ON_ONCE(!mem) for each missing block and __remove_section
+ * WARN_ON_ONCE(!valid_section(ms)) for each section without a memmap, each skipped;
+ * release_mem_region_adjustable finds no resource; nid stays NUMA_NO_NODE (no try_offline_node);
+ * the return is 0. Callers (ACPI, dax/kmem, virtio-mem) only remove what they added.
  */
 export function* removeMemory(m: Machine, startBytes: PhysAddr, sizeBytes: Bytes): Task<number> {
   if (startBytes % m.blockBytes !== 0 || sizeBytes % m.blockBytes !== 0 || sizeBytes === 0) return -EINVAL;
@@ -736,6 +747,7 @@ export function* removeMemory(m: Machine, startBytes: PhysAddr, sizeBytes: Bytes
   // remove_memory_block_devices, then mem_hotplug_begin and arch_remove_memory.
   const groups = new Set<number>();
   for (const id of ids) {
+    if (!m.blocks.has(id)) m.warnOnce('drivers/base/memory.c remove_memory_block_devices', `WARN_ON_ONCE(!mem): no memory block ${id} to remove`);
     const g = m.groupOf.get(id);
     if (g !== undefined) groups.add(g);
     m.blocks.delete(id);
@@ -760,6 +772,10 @@ export function* removeMemory(m: Machine, startBytes: PhysAddr, sizeBytes: Bytes
   }
   for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
+    if (!m.state.sparse.runOf(sec)?.hasMemMap) {
+      m.warnOnce('mm/memory_hotplug.c __remove_section', `WARN_ON_ONCE(!valid_section(ms)): section ${sec} has no memmap`);
+      continue;
+    }
     m.state.sparse.removeSections(sec, sec + 1);
     m.store.depopulateSection(sec);
   }

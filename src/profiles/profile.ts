@@ -1,6 +1,7 @@
 // Kernel profiles: the boot-time memory-layout behaviour and printk formats that changed between
 // kernel versions, keyed on the full release string (mainline version, stable sublevel, distro).
 // Each feature records where it changed; tests check every row against real logs.
+import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { parseRelease, releaseCode, versionCode, type KernelRelease } from './release.js';
 
@@ -142,6 +143,55 @@ export interface KernelFeatures {
    */
   readonly hotplugRangeCheck: 'iomem' | 'mhp-range-allowed';
 }
+
+/**
+ * KernelFeatures as a schema, for feature values that come from outside the program (a user's
+ * design file): every key with its type, nothing else. The type check below keeps the two equal.
+ */
+export const kernelFeaturesSchema = z.strictObject({
+  unavailable: z.enum(['none', 'reserved-unavailable', 'zeroed-total', 'per-zone', 'per-node-zone']),
+  zeroTailToSection: z.boolean(),
+  nodeTotalpagesLine: z.boolean(),
+  zoneDetailLines: z.boolean(),
+  zonelistOrderInLine: z.boolean(),
+  batchCapBytes: z.number().int().positive(),
+  managedEstimate: z.enum(['memmap-and-dma-reserve', 'present']),
+  dmaReserve: z.enum(['input', 'first-1MiB']),
+  memoryBlock: z.enum(['large-2g', 'align', 'bare-metal-2g']),
+  memoryless: z.enum(['late-zero-range', 'as-memoryless']),
+  memorylessInitializingLine: z.boolean(),
+  mirrorNeedsMirrorMemory: z.boolean(),
+  movableClearBeyondNodeEnd: z.boolean(),
+  blockZone: z.enum(['page-zone-walk', 'zone-intersects']),
+  removableAlwaysOne: z.boolean(),
+  deferredPadata: z.boolean(),
+  shrinkAtOffline: z.boolean(),
+  poisonAtOffline: z.boolean(),
+  hotplugPageOffline: z.boolean(),
+  autoMovableOnlinePolicy: z.boolean(),
+  kstrtoboolTrueFalse: z.boolean(),
+  kstrtoboolEnableDisable: z.boolean(),
+  hotplugSpanLocks: z.boolean(),
+  memmapOnMemory: z.enum(['none', 'single-block', 'per-block']),
+  memmapOnMemoryForce: z.boolean(),
+  tryOfflineNode: z.enum(['section-walk', 'spans-and-blocks']),
+  offlineRefusesHoles: z.boolean(),
+  zoneDeviceRefcount: z.enum(['one', 'private-coherent-zero', 'all-but-generic-zero']),
+  memunmapReadsPfnFirst: z.boolean(),
+  compoundDevmaps: z.boolean(),
+  sectionTaintZoneDevice: z.boolean(),
+  zoneDeviceInitLine: z.enum(['none', 'dev-name', 'func', 'debug']),
+  procPageOnlineCheck: z.boolean(),
+  pgmapCoherent: z.boolean(),
+  zoneDeviceInitUnderLock: z.boolean(),
+  hotplugRangeCheck: z.enum(['iomem', 'mhp-range-allowed']),
+});
+
+/** True when A and B are the same type (each assignable to the other). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Fails to compile when kernelFeaturesSchema and KernelFeatures differ in a key or a type. */
+export type KernelFeaturesSchemaMatches = Same<z.infer<typeof kernelFeaturesSchema>, KernelFeatures> extends true ? true : never;
+export const kernelFeaturesSchemaMatches: KernelFeaturesSchemaMatches = true;
 
 /** A point where mainline changed a feature: from `since` on, `features` apply. */
 interface ChangePoint {

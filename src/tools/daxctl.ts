@@ -76,25 +76,87 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
       return { output: err + (json.length ? jsonc(json) + '\n' : '') + `reconfigured ${plural(done, 'device')}\n`, exitCode: err ? 1 : 0 };
     }
     case 'online-memory':
-    case 'offline-memory': {
-      const p = parseOpts(rest, { 'no-movable': { value: false } });
-      if (typeof p === 'string') return fail(`  Error: ${p}`, 129);
-      const devs = pick(p.rest[0]).filter((x) => x.d.mode === 'system-ram');
-      let done = 0;
-      let err = '';
-      for (const { d } of devs) {
-        let ok = true;
-        for (const id of kmemBlocks(m, d)) {
-          const b = m.blocks.get(id);
-          if (cmd === 'online-memory' && b?.state === 'offline') ok = run(onlineBlock(m, id, p.opts.has('no-movable') ? 'online' : 'online_movable')) === 0 && ok;
-          if (cmd === 'offline-memory' && b?.state === 'online') ok = run(offlineBlock(m, id)) === 0 && ok;
-        }
-        if (ok) done++;
-        else err += `${d.dev}: failed to ${cmd === 'online-memory' ? 'online' : 'offline'} memory: ${ERRNO_TEXT[EBUSY]}\n`;
-      }
-      return { output: `${err}${cmd === 'online-memory' ? 'onlined' : 'offlined'} memory for ${plural(done, 'device')}\n`, exitCode: err ? 1 : 0 };
-    }
+    case 'offline-memory':
+      return xline(m, cmd === 'online-memory', rest, run);
     default:
       return fail(`daxctl: '${cmd ?? ''}' is not a daxctl command mmsim models; see: mmsim daxctl --help`, 1);
   }
+}
+
+/** ENXIO: do_xaction_device's rc when no device matched, and do_xline's for a devdax-mode device. */
+const ENXIO = 6;
+
+/**
+ * daxctl online-memory / offline-memory DEVICE (daxctl/device.c v81, cmd_online_memory ->
+ * do_xaction_device -> do_xline -> dev_online_memory / dev_offline_memory): rc starts at -ENXIO
+ * and each matching device sets it, so a device that does not exist (or "all" with none) ends
+ * in "error onlining memory: No such device or address", "onlined memory for 0 devices" and exit
+ * (-ENXIO) & 0xff = 250 (util/main.c run_builtin). A devdax-mode device: "memory operations are
+ * not applicable in devdax mode" (-ENXIO). All blocks already in the state asked for: a message
+ * and rc 1, the device not counted; dev_online_memory warns of a race when any block was online.
+ */
+function xline(m: Machine, online: boolean, rest: readonly string[], run: RunTask): ToolResult {
+  const p = parseOpts(rest, online ? { 'no-movable': { value: false } } : {});
+  if (typeof p === 'string') return { output: `  Error: ${p}\n`, exitCode: 129 };
+  const device = p.rest[0];
+  // parse_device_options: usage_with_options exits 129 (the usage text is not reproduced).
+  if (device === undefined) return { output: `specify a device to ${online ? 'online' : 'offline'} memory for, or "all"\n`, exitCode: 129 };
+  if (p.rest.length > 1)
+    return {
+      output: p.rest
+        .slice(1)
+        .map((x) => `unknown extra parameter "${x}"\n`)
+        .join(''),
+      exitCode: 129,
+    };
+  let rc = -ENXIO;
+  let processed = 0;
+  let out = '';
+  const what = (n: number): string => `${n} memory section${n === 1 ? '' : 's'}`;
+  for (const { d } of daxDevices(m).filter((x) => device === 'all' || x.d.dev === device)) {
+    if (d.mode !== 'system-ram') {
+      out += `${d.dev}: memory operations are not applicable in devdax mode\n`;
+      rc = -ENXIO;
+      continue;
+    }
+    const ids = kmemBlocks(m, d);
+    const numOn = ids.filter((id) => m.blocks.get(id)?.state === 'online').length;
+    if (online) {
+      if (numOn) {
+        out +=
+          `${d.dev}:\n  WARNING: detected a race while onlining memory\n  Some memory may not be in the expected zone. It is\n` +
+          '  recommended to disable any other onlining mechanisms,\n  and retry. If onlining is to be left to other agents,\n  use the --no-online option to suppress this warning\n';
+      }
+      if (numOn === ids.length) {
+        out += `${d.dev}: all memory sections (${numOn}) already online\n`;
+        rc = 1;
+        continue;
+      }
+      if (numOn) out += `${d.dev}: ${what(numOn)} already online\n`;
+    } else {
+      const numOff = ids.length - numOn;
+      if (numOff === ids.length) {
+        out += `${d.dev}: all memory sections (${numOff}) already offline\n`;
+        rc = 1;
+        continue;
+      }
+      if (numOff) out += `${d.dev}: ${what(numOff)} already offline\n`;
+    }
+    let ok = true;
+    for (const id of ids) {
+      const b = m.blocks.get(id);
+      if (online && b?.state === 'offline') ok = run(onlineBlock(m, id, p.opts.has('no-movable') ? 'online' : 'online_movable')) === 0 && ok;
+      if (!online && b?.state === 'online') ok = run(offlineBlock(m, id)) === 0 && ok;
+    }
+    if (!ok) {
+      out += `${d.dev}: failed to ${online ? 'online' : 'offline'} memory: ${ERRNO_TEXT[EBUSY]}\n`;
+      rc = -EBUSY;
+      continue;
+    }
+    rc = 0;
+    processed++;
+  }
+  if (rc < 0) out += `error ${online ? 'onlining' : 'offlining'} memory: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
+  out += `${online ? 'onlined' : 'offlined'} memory for ${plural(processed, 'device')}\n`;
+  return { output: out, exitCode: rc & 0xff };
 }

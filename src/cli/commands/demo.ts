@@ -5,6 +5,8 @@ import { demoMachineSpec } from '../../designs/builtin_scenarios.js';
 import { freeAreaInit } from '../../kernel/mm_init.js';
 import { profileForOption } from '../../profiles/profile.js';
 import { printBoot } from '../../formats/boot-print.js';
+import { makeDirs } from '../../formats/sysfs-export.js';
+import { InputError } from '../../errors.js';
 
 export function runDemo(kernel: string): string {
   const spec = demoMachineSpec();
@@ -20,6 +22,12 @@ export function demoCommand(program: Command, out: (s: string) => void): void {
     .option('--kernel <release>', 'kernel profile (default 6.18)', '6.18')
     .option('--out <dir>', 'where the timeline SVGs go', 'mmsim-demo')
     .action(async (opts: { kernel: string; out: string }) => {
+      // The SVGs' directory first: a run of minutes must not end in an error about it.
+      try {
+        makeDirs(opts.out);
+      } catch (e) {
+        throw new InputError(`--out ${opts.out}: cannot make the directory (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a writable directory`);
+      }
       out(runDemo(opts.kernel));
       const { compareRows, compareTable } = await import('../explore.js');
       const rows = await compareRows('seed-2019', ['v4.19', 'v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current'], { reduce: 'dpor', config: 'debug_vm' }, 'seed-2019');
@@ -28,8 +36,7 @@ export function demoCommand(program: Command, out: (s: string) => void): void {
       );
       const { timeFor } = await import('../time.js');
       const { timelineSvg } = await import('../../drivers/time.js');
-      const { mkdirSync, writeFileSync } = await import('node:fs');
-      mkdirSync(opts.out, { recursive: true });
+      const { writeFileSync } = await import('node:fs');
       const results = [];
       for (const d of ['v4.19', 'v5.3', 'serialize']) results.push(await timeFor('seed-2019', d, {}));
       for (const r of results) writeFileSync(`${opts.out}/seed-2019-${r.design}.svg`, timelineSvg([r]));

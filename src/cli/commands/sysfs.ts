@@ -27,7 +27,7 @@ export function sysfsCommand(program: Command, out: (s: string) => void): void {
       try {
         writeSysfsTree(dir, sysfsView(mb));
       } catch (e) {
-        throw new InputError(`sysfs export: cannot write ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable directory`);
+        throw new InputError(`sysfs export: cannot write ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a writable directory (not /sys itself)`);
       }
       out(`wrote ${mb.blocks.length} memory blocks to ${dir}/sys/devices/system/memory\n`);
       for (const [id, why] of mb.notes) out(`memory${id}: ${why}; the file is left out\n`);
