@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import type { BootState } from '../src/kernel/mm_init.js';
+import type { Machine } from '../src/kernel/machine.js';
+import type { MachineSpec } from '../src/kernel/machine_spec.js';
 import { EXTREME_INTEGERS } from './mutate.js';
 import { OracleFailure } from './harness.js';
 
@@ -125,11 +127,47 @@ export const cmdline: fc.Arbitrary<string> = fc
   .map((xs) => xs.join(' '));
 
 /**
+ * Limits no kernel exceeds, as lenient bounds (a machine within them may still be refused):
+ * physical addresses below 2^52 (MAX_PHYSMEM_BITS: x86_64 46, or 52 with 5-level paging; arm64
+ * at most 52) and 2^36 on i386 (PAE); node ids below 1024 (MAX_NUMNODES at NODES_SHIFT 10, the
+ * largest Kconfig allows); at most 8192 CPUs (NR_CPUS with MAXSMP). A machine accepted beyond
+ * them is a finding ("accepted nonsense").
+ */
+export const KERNEL_BOUNDS = { physBits: 52, physBitsI386: 36, maxNumNodes: 1024, nrCpus: 8192 } as const;
+
+function physLimit(arch: string): number {
+  return 2 ** (arch === 'i386' ? KERNEL_BOUNDS.physBitsI386 : KERNEL_BOUNDS.physBits);
+}
+
+export function checkKernelBounds(spec: MachineSpec): void {
+  const limit = physLimit(spec.arch);
+  for (const r of [...spec.memory, ...spec.pmem]) {
+    if (!(r.base + r.size <= limit)) throw new OracleFailure(`accepted: memory beyond 2^${Math.log2(limit)}`, `[0x${r.base.toString(16)}, 0x${(r.base + r.size).toString(16)}) on ${spec.arch}`);
+  }
+  for (const r of [...spec.memory, ...spec.pmem]) {
+    if (!(r.nid >= 0 && r.nid < KERNEL_BOUNDS.maxNumNodes)) throw new OracleFailure(`accepted: a node id of ${KERNEL_BOUNDS.maxNumNodes} or more`, `node ${r.nid}`);
+  }
+  for (const n of spec.nodes) if (!(n.nid >= 0 && n.nid < KERNEL_BOUNDS.maxNumNodes)) throw new OracleFailure(`accepted: a node id of ${KERNEL_BOUNDS.maxNumNodes} or more`, `node ${n.nid}`);
+  const cpus = spec.nodes.reduce((s, n) => s + n.cpus, 0);
+  if (!(cpus <= KERNEL_BOUNDS.nrCpus)) throw new OracleFailure(`accepted: more than ${KERNEL_BOUNDS.nrCpus} CPUs`, `${cpus} CPUs`);
+}
+
+/** A running machine's memory blocks (hot-added ones included) within the physical address bound. */
+export function checkMachineBounds(m: Machine): void {
+  const limit = physLimit(m.state.spec.arch);
+  for (const b of m.blocks.values()) {
+    const end = (b.startPfn + b.nrPages) * m.pageBytes;
+    if (!(end <= limit)) throw new OracleFailure(`accepted: memory beyond 2^${Math.log2(limit)}`, `memory${b.id} ends at 0x${end.toString(16)}`);
+  }
+}
+
+/**
  * mmsim's own zoneinfo printer against its parser: a booted machine's /proc/zoneinfo must parse
  * back, with each zone's spanned, present and start_pfn as the model has them.
  */
 export function checkBootZoneinfo(state: BootState): void {
   const text = printBootZoneinfo(state);
+  if (text === '') throw new OracleFailure('accepted: a machine with no memory online (an empty zoneinfo)', 'printBootZoneinfo printed nothing');
   let parsed;
   try {
     parsed = parseZoneinfo(text);

@@ -144,13 +144,25 @@ export function normalizeMessage(msg: string): string {
     .slice(0, 140);
 }
 
-/** The first stack frame's function, to tell apart two errors with the same message. */
+/**
+ * Where an error was thrown, to tell apart two errors with the same message: the first stack
+ * frame's function, or "the input's own code" when that frame is in a file the harness wrote (a
+ * design module).
+ */
 function topFrame(e: Error): string {
   for (const line of (e.stack ?? '').split('\n').slice(1)) {
-    const m = /^\s+at (?:async )?([\w$.<>]+) \(/.exec(line);
-    if (m?.[1]) return m[1];
+    const m = /^\s+at (?:async )?(?:([\w$.<>*]+) \()?(.*?):\d+:\d+\)?$/.exec(line);
+    if (!m) continue;
+    if (/mmsim-fuzz-/.test(m[2] ?? '')) return "the input's own code";
+    if (m[1]) return m[1];
   }
   return '?';
+}
+
+/** An internal error's class: its name, the first four words of its message made generic (a value echoed later in it does not split the class), where it was thrown. */
+function internalClass(e: Error): string {
+  const words = normalizeMessage(e.message).split(' ');
+  return `internal error: ${e.name}: ${words.slice(0, 4).join(' ')}${words.length > 4 ? ' ...' : ''} (in ${topFrame(e)})`;
 }
 
 let warnings: string[] | null = null;
@@ -201,7 +213,7 @@ export function classify(e: unknown, accepts: PreparedEntry['accepts']): Outcome
   if (e instanceof Error) {
     return {
       kind: 'finding',
-      cls: `internal error: ${e.name}: ${normalizeMessage(e.message)} (in ${topFrame(e)})`,
+      cls: internalClass(e),
       message: e.message.slice(0, 2000),
       detail: (e.stack ?? '').split('\n').slice(0, 12).join('\n'),
     };

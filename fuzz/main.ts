@@ -33,6 +33,8 @@ interface ClassStats {
   size: number;
   message: string;
   detail: string;
+  /** Inputs of the class whose size the worker could not report (it was killed): the first 20. */
+  readonly unsized: number[];
 }
 
 interface EntryStats {
@@ -129,12 +131,11 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
 const PREPARE_MS = 120_000;
 
 function record(stats: EntryStats, cls: string, index: number, size: number, message: string, detail: string): void {
-  const c = stats.classes.get(cls);
-  if (!c) stats.classes.set(cls, { cls, count: 1, index, size, message, detail });
-  else {
-    c.count++;
-    if (size < c.size) Object.assign(c, { index, size, message, detail });
-  }
+  const c = stats.classes.get(cls) ?? { cls, count: 0, index, size, message, detail, unsized: [] };
+  stats.classes.set(cls, c);
+  c.count++;
+  if (size < c.size) Object.assign(c, { index, size, message, detail });
+  if (size === Number.POSITIVE_INFINITY && c.unsized.length < 20) c.unsized.push(index);
 }
 
 /** Run inputs [from, to) in one worker; returns the index to go on from. */
@@ -254,7 +255,8 @@ async function saveFindings(all: readonly EntryStats[], o: Options): Promise<Sav
       const prepared = await entry.prepare(ctx);
       let k = 0;
       for (const c of [...s.classes.values()].sort((a, b) => b.count - a.count)) {
-        const g = prepared.generate(o.seed, c.index);
+        // A class of killed workers (timeouts, blow-ups) keeps its smallest input too: sized here.
+        const g = [c.index, ...c.unsized].map((i) => prepared.generate(o.seed, i)).reduce((a, b) => (b.size < a.size ? b : a));
         const base = join(o.findings, `${s.name}-${String(++k).padStart(2, '0')}-${slug(c.cls)}`);
         let saved: Saved;
         try {
@@ -266,13 +268,13 @@ async function saveFindings(all: readonly EntryStats[], o: Options): Promise<Sav
           entry: s.name,
           cls: c.cls,
           count: c.count,
-          index: c.index,
+          index: g.index,
           description: g.description,
           message: c.message,
           detail: c.detail,
           files: saved.files,
           command: saved.command,
-          rerun: `npm run fuzz -- --only ${s.name} --seed ${o.seed} --index ${c.index}`,
+          rerun: `npm run fuzz -- --only ${s.name} --seed ${o.seed} --index ${g.index}`,
         });
       }
     } finally {

@@ -20,13 +20,14 @@ const CLEAN: Readonly<Record<string, number>> = { zoneinfo: 400 };
 
 /** Entry points switched off here until the fix named merges (findings of npm run fuzz, docs/reliability.md). */
 export const DIRTY: Readonly<Record<string, string>> = {
-  dmesg: 'A1: CPU counts near 2^32 ("Invalid array length"), ranges ending near 2^53 (hangs)',
-  machine: 'A1: YAML alias bombs and unresolved aliases (internal error), collection keys (Node warning), extreme ranges and CPU counts',
-  scenario: 'A1: YAML aliases, block ranges of 10^8 blocks (timeout), hot-add beyond MAX_PHYSMEM_BITS',
-  sysfs: 'A2: sysfs import writes machine files that do not load (state text unquoted, block size not hex, node ids, duplicate blocks)',
-  design: 'A2: design files with unknown features or wrong value types accepted; a step that throws is an internal error',
+  dmesg: 'A1: CPU counts near 2^32 and 2^53 (internal error, hang), node ids of 1024 and more, mem=0 accepted',
+  machine: 'A1: YAML alias bombs, unresolved aliases, 330 KB lines (internal error), collection keys (Node warning), CPU counts, pmem without ZONE_DEVICE',
+  scenario: 'A1: YAML aliases, block ranges of 10^8 blocks (10 s, 1.5 GB) or beyond 2^32 (internal error)',
+  sysfs: 'A2: the import writes machine files that do not load (state text unquoted, block size not hex, node ids, duplicate and missing blocks)',
+  design: 'A2: unknown features and wrong value types accepted; a step that throws or yields nonsense is an internal error; a design named like a built-in loops',
   replay: 'A2: replay files with null or wrong-typed fields, schedules naming tasks that do not exist (internal error)',
-  lab: 'B: errors echo newlines from the query; an empty or dot upload name breaks the upload (EISDIR)',
+  lab: 'B: upload names that break the upload (EISDIR, ENAMETOOLONG); A1/A2: query values echoed with their newlines, YAML aliases',
+  'lab-http': 'B: 500s (malformed URI), any method and any Host answered, no body limit, upload directories left behind',
 };
 
 const SEED = 20;

@@ -11,7 +11,7 @@ import { sysfsView } from '../../src/formats/sysfs-export.js';
 import { memoryDevInit } from '../../src/kernel/memory_block.js';
 import { profileFor, profileForOption } from '../../src/profiles/profile.js';
 import { dmesgSeeds } from '../corpus.js';
-import { address, checkBootZoneinfo, cmdline, count, layout, rarely, release } from '../gen.js';
+import { address, checkBootZoneinfo, checkKernelBounds, cmdline, count, layout, rarely, release } from '../gen.js';
 import { defineEntry } from '../harness.js';
 import { textMutations, unchanged, type TextInput } from '../mutate.js';
 
@@ -103,6 +103,7 @@ export const dmesgEntry = defineEntry<TextInput>({
     printBoot(state, PRINT_FORMATS, { explain: true, sources: parsed.sources });
     checkBootZoneinfo(state);
     sysfsView(memoryDevInit(state));
+    checkKernelBounds(parsed.spec);
     return Promise.resolve();
   },
   save(input, base) {

@@ -3,6 +3,7 @@ import type { FuzzEntry } from '../harness.js';
 import { designEntry } from './design.js';
 import { dmesgEntry } from './dmesg.js';
 import { labEntry } from './lab.js';
+import { labHttpEntry } from './lab-http.js';
 import { machineEntry } from './machine.js';
 import { replayEntry } from './replay.js';
 import { scenarioEntry } from './scenario.js';
@@ -10,7 +11,7 @@ import { selftestEntry } from './selftest.js';
 import { sysfsEntry } from './sysfs.js';
 import { zoneinfoEntry } from './zoneinfo.js';
 
-export const ENTRIES: readonly FuzzEntry[] = [dmesgEntry, machineEntry, scenarioEntry, zoneinfoEntry, sysfsEntry, designEntry, replayEntry, labEntry];
+export const ENTRIES: readonly FuzzEntry[] = [dmesgEntry, machineEntry, scenarioEntry, zoneinfoEntry, sysfsEntry, designEntry, replayEntry, labEntry, labHttpEntry];
 
 /** Entry points run only when named with --only: the harness's self-check. */
 export const EXTRA_ENTRIES: readonly FuzzEntry[] = [selftestEntry];

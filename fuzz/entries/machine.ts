@@ -11,7 +11,7 @@ import { printBoot, PRINT_FORMATS } from '../../src/formats/boot-print.js';
 import { RUN_VIEWS } from '../../src/formats/scenario.js';
 import { profileForOption } from '../../src/profiles/profile.js';
 import { machineSeeds } from '../corpus.js';
-import { checkBootZoneinfo, cmdline, count, kernelOption, layout, rarely } from '../gen.js';
+import { checkBootZoneinfo, checkKernelBounds, checkMachineBounds, cmdline, count, kernelOption, layout, rarely } from '../gen.js';
 import { defineEntry } from '../harness.js';
 import { textMutations, unchanged, type TextInput } from '../mutate.js';
 import { withHostile, yamlNumber, YAML_TOKENS } from '../yaml-gen.js';
@@ -19,6 +19,10 @@ import { withHostile, yamlNumber, YAML_TOKENS } from '../yaml-gen.js';
 const DEFAULT_KERNEL = '6.18';
 
 const q = (s: string): string => JSON.stringify(s);
+/** A YAML address: mostly an aligned one in the first TiB, now and then anything yamlNumber gives. */
+const addr = fc.oneof({ weight: 9, arbitrary: fc.tuple(fc.bigInt(0n, 1024n), fc.constantFrom(21n, 27n, 30n)).map(([n, s]) => `0x${(n << s).toString(16)}`) }, { weight: 1, arbitrary: yamlNumber });
+/** Nine in ten from `good`, one from `bad`. */
+const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 9, arbitrary: good }, { weight: 1, arbitrary: bad });
 const h = (v: bigint): string => `0x${v.toString(16)}`;
 
 /** A machine file generated key by key. */
@@ -47,17 +51,20 @@ export const generatedMachine: fc.Arbitrary<TextInput> = fc
     pmem: fc.array(
       fc.record({
         nid: fc.bigInt(0n, 3n),
-        start: yamlNumber,
-        size: yamlNumber,
+        start: addr,
+        size: addr,
         labels: fc.option(fc.boolean()),
-        ns: fc.option(fc.record({ mode: fc.constantFrom('raw', 'fsdax', 'devdax', 'sector'), map: fc.constantFrom('dev', 'mem'), align: fc.option(yamlNumber) })),
+        ns: fc.option(fc.record({ mode: mostly(fc.constantFrom('raw', 'fsdax', 'devdax'), fc.constant('sector')), map: fc.constantFrom('dev', 'mem'), align: rarely(addr, 0.3) })),
       }),
       { maxLength: 2 },
     ),
-    reserved: rarely(fc.array(fc.record({ start: yamlNumber, size: yamlNumber }), { maxLength: 3 }), 0.3),
-    e820: rarely(fc.array(fc.record({ start: yamlNumber, end: yamlNumber, type: fc.constantFrom('usable', 'reserved', 'ACPI data', 'ACPI NVS', '', 'x\ny') }), { maxLength: 3 }), 0.3),
+    reserved: rarely(fc.array(fc.record({ start: addr, size: addr }), { maxLength: 3 }), 0.3),
+    e820: rarely(fc.array(fc.record({ start: addr, end: addr, type: mostly(fc.constantFrom('usable', 'reserved', 'ACPI data', 'ACPI NVS'), fc.constantFrom('', 'x\ny')) }), { maxLength: 3 }), 0.3),
     blockBytes: rarely(yamlNumber, 0.15),
-    blocks: rarely(fc.array(fc.record({ id: count, state: fc.constantFrom('online', 'offline', 'going-offline', 'bogus'), nodes: fc.array(count, { maxLength: 2 }) }), { maxLength: 4 }), 0.15),
+    blocks: rarely(
+      fc.array(fc.record({ id: count, state: mostly(fc.constantFrom('online', 'offline', 'going-offline'), fc.constant('bogus')), nodes: fc.array(count, { maxLength: 2 }) }), { maxLength: 4 }),
+      0.15,
+    ),
     dmaReservePages: rarely(count, 0.15),
   })
   .map((g) => {
@@ -115,6 +122,8 @@ export const machineEntry = defineEntry<TextInput>({
     checkBootZoneinfo(state);
     const m = bootMachine({ spec, profile }, { where: file });
     showViews(m, 'boot', RUN_VIEWS, () => {});
+    checkKernelBounds(spec);
+    checkMachineBounds(m);
     return Promise.resolve();
   },
   save(input, base) {

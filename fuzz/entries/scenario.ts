@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { ExpectFailed, runScenario, showViews } from '../../src/drivers/run.js';
 import { RUN_VIEWS } from '../../src/formats/scenario.js';
 import { scenarioSeeds } from '../corpus.js';
-import { cmdline, count, kernelOption, rarely } from '../gen.js';
+import { checkMachineBounds, cmdline, count, kernelOption, rarely } from '../gen.js';
 import { defineEntry, type FuzzContext } from '../harness.js';
 import { EXTREME_INTEGERS, textMutations, unchanged, type TextInput } from '../mutate.js';
 import { withHostile, yamlNumber, YAML_TOKENS } from '../yaml-gen.js';
@@ -162,6 +162,7 @@ export const scenarioEntry = defineEntry<TextInput>({
     try {
       const m = runScenario(file, [], undefined, () => {});
       showViews(m, 'end', RUN_VIEWS, () => {});
+      checkMachineBounds(m);
     } finally {
       rmSync(file, { force: true });
     }

@@ -287,7 +287,8 @@ export const sysfsEntry = defineEntry<SysfsInput>({
           loaded = loadMachineYaml('imported.yaml', yaml);
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
-          throw new OracleFailure(`sysfs import wrote a machine file that does not load: ${normalizeMessage(msg.replace(/^imported\.yaml:\d+:\d+: /, '')).slice(0, 100)}`, msg);
+          const why = /invalid YAML|alias/.test(msg) ? 'not valid YAML' : normalizeMessage(msg.replace(/^imported\.yaml:\d+:\d+: /, '')).slice(0, 100);
+          throw new OracleFailure(`sysfs import wrote a machine file that does not load: ${why}`, msg);
         }
         const state = boot({ spec: loaded.spec, profile: profileForOption(loaded.kernel ?? input.kernel), sources: [] });
         printBoot(state, PRINT_FORMATS, { explain: false, sources: [] });
