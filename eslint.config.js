@@ -13,7 +13,7 @@ const tsFiles = ['**/*.ts', '**/*.tsx'];
 export default defineConfig(
   {
     // .gitignore'd outputs, the recorded goldens and the generated fidelity manifests.
-    ignores: ['dist/', 'node_modules/', 'test-results/', 'mmsim-demo/', 'tmp/', 'test/golden/', 'fidelity/manifests/'],
+    ignores: ['dist/', 'dist-fuzz/', 'node_modules/', 'test-results/', 'mmsim-demo/', 'tmp/', 'test/golden/', 'fidelity/manifests/'],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
@@ -29,7 +29,8 @@ export default defineConfig(
   },
 
   // TypeScript with type information: the CLI/model (tsconfig.json), the tests (tsconfig.test.json,
-  // which also takes in src/) and the lab's browser app (lab/tsconfig.json: DOM, Preact JSX).
+  // which also takes in src/), the fuzz harness (fuzz/tsconfig.json) and the lab's browser app
+  // (lab/tsconfig.json: DOM, Preact JSX).
   {
     files: tsFiles,
     extends: [tseslint.configs.recommendedTypeChecked],
@@ -41,6 +42,10 @@ export default defineConfig(
   {
     files: ['test/**/*.ts'],
     languageOptions: { parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
+    files: ['fuzz/**/*.ts'],
+    languageOptions: { parserOptions: { project: './fuzz/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
   },
   {
     files: ['lab/src/**/*.ts', 'lab/src/**/*.tsx'],

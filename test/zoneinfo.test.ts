@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
-import { parseZoneinfo, printZoneinfo, zoneField, type Zoneinfo } from '../src/formats/zoneinfo.js';
+import { parseZoneinfo, printZoneinfo, zoneField, ZoneinfoParseError, type Zoneinfo } from '../src/formats/zoneinfo.js';
 import { bootYaml, cliPath, hasSharedData, sharedData } from './helpers.js';
 
 /** The shape of a file: per record, each line with its numbers blanked. */
@@ -119,5 +119,21 @@ describe('managed pages in the printed zoneinfo (a known deviation, docs/fidelit
     expect(managedLines(printBootZoneinfo(state)).every((l) => /managed\s+0$/.test(l))).toBe(true);
     const withReserved = bootYaml('6.1', 'reserved: [{ start: 0x1000000, size: 0x2000000 }]\n' + nodes);
     expect(managedLines(printBootZoneinfo(withReserved)).some((l) => !/managed\s+0$/.test(l))).toBe(true);
+  });
+});
+
+describe('hostile zoneinfo (issue 20: found by npm run fuzz, zoneinfo entry)', () => {
+  it('prints back byte for byte instead of overflowing the stack', () => {
+    // /proc/zoneinfo prints a pageset block per possible CPU (zoneinfo_show_print): thousands of
+    // CPUs give a record of this many lines; the printer spread them as call arguments.
+    const text = `Node 0, zone   Normal\n${'    cpu: 0\n'.repeat(200_000)}`;
+    expect(printZoneinfo(parseZoneinfo(text))).toBe(text);
+  });
+
+  it('refuses a node id the kernel cannot print (pgdat->node_id is an int printed with %d) instead of printing 1e+30 back', () => {
+    // zoneinfo_show_print, mm/vmstat.c: seq_printf(m, "Node %d, zone %8s", pgdat->node_id, zone->name).
+    expect(parseZoneinfo('Node 2147483647, zone   Normal\n').records[0]?.node).toBe(2147483647);
+    expect(() => parseZoneinfo('Node 2147483648, zone   Normal\n')).toThrow(/^expected a node id below 2\^31/);
+    expect(() => parseZoneinfo(`Node 1${'0'.repeat(30)}, zone   Normal\n`)).toThrow(ZoneinfoParseError);
   });
 });

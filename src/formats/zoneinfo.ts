@@ -36,7 +36,10 @@ export function parseZoneinfo(text: string): Zoneinfo {
   raw.forEach((line, i) => {
     const m = HEADER.exec(line);
     if (m) {
-      records.push({ node: Number(m[1]), zone: m[2] ?? '', lines: [] });
+      // zoneinfo_show_print (mm/vmstat.c) prints pgdat->node_id, an int, with %d.
+      const node = Number(m[1]);
+      if (!(node <= 2 ** 31 - 1)) throw new ZoneinfoParseError(i + 1, 6, `expected a node id below 2^31 (the kernel prints an int), got ${(m[1] ?? '').slice(0, 24)}`);
+      records.push({ node, zone: m[2] ?? '', lines: [] });
       return;
     }
     const cur = records[records.length - 1];
@@ -50,7 +53,10 @@ export function parseZoneinfo(text: string): Zoneinfo {
 export function printZoneinfo(z: Zoneinfo): string {
   const out: string[] = [];
   for (const r of z.records) {
-    out.push(formatZoneHeader(r.node, r.zone), ...r.lines);
+    // One push per line: a record's lines spread as arguments overflow the stack past ~100k lines
+    // (a /proc/zoneinfo of thousands of CPUs has that many pageset lines).
+    out.push(formatZoneHeader(r.node, r.zone));
+    for (const line of r.lines) out.push(line);
   }
   return out.join('\n') + (z.trailingNewline ? '\n' : '');
 }
