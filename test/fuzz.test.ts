@@ -16,16 +16,16 @@ import { InputError } from '../src/errors.js';
 import { root } from './helpers.js';
 
 /** Entry points whose short pass runs here, and how many inputs each (a few seconds apiece). */
-const CLEAN: Readonly<Record<string, number>> = { zoneinfo: 400 };
+const CLEAN: Readonly<Record<string, number>> = { zoneinfo: 400, scenario: 100, replay: 100 };
 
 /** Entry points switched off here until the fix named merges (findings of npm run fuzz, docs/reliability.md). */
 export const DIRTY: Readonly<Record<string, string>> = {
-  dmesg: 'A1: CPU counts near 2^32 and 2^53 (internal error, hang), node ids of 1024 and more, mem=0 accepted',
+  // After A1, A2 and B merged, `npm run fuzz -- --n 300` (seed 1) still found a class in each of these
+  // (dmesg: seed 20's input 29, a log whose node ranges leave no memory, boots an empty zoneinfo).
+  dmesg: 'a mutated log that leaves no memory online is accepted and boots an empty zoneinfo (seed 20, #29)',
   machine: 'A1: YAML alias bombs, unresolved aliases, 330 KB lines (internal error), collection keys (Node warning), CPU counts, pmem without ZONE_DEVICE',
-  scenario: 'A1: YAML aliases, block ranges of 10^8 blocks (10 s, 1.5 GB) or beyond 2^32 (internal error)',
   sysfs: 'A2: the import writes machine files that do not load (state text unquoted, block size not hex, node ids, duplicate and missing blocks)',
   design: 'A2: unknown features and wrong value types accepted; a step that throws or yields nonsense is an internal error; a design named like a built-in loops',
-  replay: 'A2: replay files with null or wrong-typed fields, schedules naming tasks that do not exist (internal error)',
   lab: 'B: upload names that break the upload (EISDIR, ENAMETOOLONG); A1/A2: query values echoed with their newlines, YAML aliases',
   'lab-http': 'B: 500s (malformed URI), any method and any Host answered, no body limit, upload directories left behind',
 };
@@ -41,7 +41,9 @@ describe('the fuzz harness', () => {
 
   it('classifies outcomes: a one-line InputError is a refusal; two lines, or any other exception, a finding', () => {
     expect(classify(new InputError('m.yaml:1:2: expected a number'), [])).toMatchObject({ kind: 'rejected' });
-    expect(classify(new InputError('unknown key "a\nb"'), [])).toMatchObject({ kind: 'finding', cls: 'multi-line error (InputError): unknown key "...' });
+    expect(classify(Object.assign(new InputError('x'), { message: 'unknown key "a\nb"' }), [])).toMatchObject({ kind: 'finding', cls: 'multi-line error (InputError): unknown key "...' });
+    // InputError itself escapes a newline (src/errors.ts), so its message stays one line: a refusal.
+    expect(classify(new InputError('unknown key "a\nb"'), [])).toMatchObject({ kind: 'rejected' });
     expect(classify(new TypeError("Cannot read properties of null (reading 'x')"), [])).toMatchObject({ kind: 'finding' });
     expect(classify('thrown string', [])).toMatchObject({ kind: 'finding', cls: 'internal error: a non-Error thrown (string)' });
     expect(normalizeMessage('/tmp/x/a.yaml:3:4: range [0x1000, 4096) of node 7')).toBe('PATH:#:#: range [0x#, #) of node #');
