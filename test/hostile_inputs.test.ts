@@ -233,6 +233,31 @@ describe('the kernel limits, per arch and config', () => {
   });
 });
 
+describe('machines that cannot boot', () => {
+  it('mem= below all the RAM leaves memblock empty: refused, not booted into an empty zoneinfo (fuzz seed 1, dmesg #541, machine #295)', () => {
+    // parse_memopt removes every e820 RAM range above the limit (e820__range_remove); RAM that starts at 4 GiB with mem=2G leaves none.
+    const yaml = 'cmdline: "mem=2G"\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 4G, end: 8G }] }]\n';
+    expect(inputError(() => machineYaml('6.1', yaml))).toBe(
+      'machine: no memory to boot on (mem= keeps only what lies below 0x80000000, and the RAM starts at 0x100000000); expected at least one RAM range of a page or more',
+    );
+    const log = ['Linux version 6.1.0-13-amd64', 'Command line: mem=2G', 'BIOS-provided physical RAM map:', 'BIOS-e820: [mem 0x0000000100000000-0x00000001ffffffff] usable'].join('\n');
+    const p = file('nomem.log', `${log}\n`);
+    expectOneLineError(mmsim('boot', '--from-dmesg', p, '--print', 'zoneinfo'), /: no memory to boot on \(mem= keeps only what lies below 0x80000000, and the RAM starts at 0x100000000\)/);
+  });
+
+  it("an fsdax or devdax namespace on an arch without ZONE_DEVICE (s390x) is the input's error, not an internal one (fuzz #812)", () => {
+    const yaml = 'kernel: "6.1"\narch: s390x\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0, end: 4G }], pmem: [{ start: 4G, size: 1G, namespace: { mode: devdax, map: dev } }] }\n';
+    const p = file('s390-pmem.yaml', yaml);
+    expectOneLineError(mmsim('ndctl', p, 'list'), /^mmsim: node 0 has no ZONE_DEVICE \(CONFIG_ZONE_DEVICE off for this arch or config\); an fsdax or devdax namespace needs it/);
+  });
+
+  it('YAML nested past the parser\'s own stack on one line ("key: key: …" 40000 times) is one line naming that line (fuzz #933)', () => {
+    // The fuzzer's input: a flow map whose "end: 0x" repeats on line 4, each "end:" opening a block map inside the last.
+    const text = `nodes:\n  - nid: 0\n    memory:\n      - { start: 0x1000, end: 0x${' end: 0x'.repeat(41251)}}\n`;
+    expect(inputError(() => loadMachineYaml('deep.yaml', text))).toBe("deep.yaml:4:1: invalid YAML: nested too deeply to parse; mmsim's files need a few levels");
+  });
+});
+
 describe('scenario block ranges and hot-adds within the machine', () => {
   const machine = join(root, 'examples', 'qemu-2node.yaml');
 

@@ -169,6 +169,29 @@ describe('design files: features checked against KernelFeatures, a step that thr
     const g = design('not-generator', "{ name: 'ng', base: 'v5.3', steps: { memmap_init_zone_device(api, m) { return 5; } } }");
     expect(await inputError(exploreCommand('seed-2019', { design: g, reduce: 'dpor', config: 'debug_vm', bound: '0' }, () => {}))).toMatch(/did not return a generator/);
   });
+  it('a step that releases a lock it does not hold: the file\'s error, not "internal error" (fuzz seed 1, design #171)', async () => {
+    const f = design(
+      'double-up-write',
+      "{ name: 'du', base: 'v5.3', steps: { *shrink_zone_span(api, m) { yield { op: 'up_write', lock: m.memHotplugLock }; yield { op: 'up_write', lock: m.memHotplugLock }; } } }",
+    );
+    // shrink_zone_span runs inside mem_hotplug_begin/done: the first up_write releases the lock its task holds, the second cannot.
+    expect(await inputError(exploreCommand('seed-2019', { design: f, reduce: 'dpor', config: 'no_debug_vm', bound: '0' }, () => {}))).toBe(
+      `design ${f}: step shrink_zone_span yielded up_write: mem_hotplug_lock: percpu_up_write by task 1 that does not hold it`,
+    );
+  });
+  it('a design named like a built-in one is refused at load (a base chain through itself overflowed the stack; fuzz #380)', async () => {
+    expect(await inputError(loadDesignFile(design('named-v53', "{ name: 'v5.3', base: 'serialize' }")))).toMatch(/: name v5\.3 is a built-in design's; give the design a name of its own/);
+    // A chain of user designs that loops is still one line, however long the chain.
+    const a = { name: 'loop-a', summary: '', base: 'loop-b', features: {}, steps: {} };
+    const b = { name: 'loop-b', summary: '', base: 'serialize', features: {}, steps: {} };
+    const c = { ...b, base: 'loop-a' };
+    expect(resolveDesign(a, [a, b]).chain).toEqual(['loop-a', 'loop-b', 'serialize', 'v5.3', '5.3']);
+    expect(() => resolveDesign(a, [a, c])).toThrow(/design loop-b: its base loop-a leads back to itself/);
+  });
+  it('features given as JSON with an own "__proto__" key are refused as unknown, not silently dropped', async () => {
+    const f = design('proto', "{ name: 'p', base: 'v5.3', features: JSON.parse('{\"__proto__\": {\"shrinkAtOffline\": true}}') }");
+    expect(await inputError(loadDesignFile(f))).toMatch(/unknown feature "__proto__"/);
+  });
   it('through the CLI (time and compare run the step too): one line, exit 2', () => {
     const f = design('throws-cli', "{ name: 'tc', base: 'v5.3', steps: { *memmap_init_zone_device(api, m) { yield { op: 'might_sleep', where: 'x' }; null.x; } } }");
     const re = new RegExp(`^mmsim: design ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: step memmap_init_zone_device threw: Cannot read properties of null`);

@@ -113,4 +113,35 @@ describe('might_sleep', () => {
     d.spawn('stuck', stuck());
     expect(() => d.runInOrder()).toThrow(/blocks on mutex_lock of device_hotplug_lock with nothing else to run: deadlock/);
   });
+
+  it('run in order, whole-state checkers run at every lock operation and at one loop-body yield in 64; yield checkers at every yield', () => {
+    // A loop of 640 pageblocks as memmap_init_zone_device yields them (flags, work, cond_resched)
+    // inside a mutex: 1920 loop-body yields, so the whole-state checker runs 1920 / 64 = 30 times
+    // there, plus once at each of the two lock operations; a per-yield checker sees all 1922.
+    const lock = new Mutex('device_hotplug_lock');
+    let whole = 0;
+    let perYield = 0;
+    const wholeChecker = Object.assign(() => (whole++, null), { reads: ['zone:'] });
+    const yieldChecker = () => (perYield++, null);
+    function* loop(): Task {
+      yield { op: 'mutex_lock', lock };
+      for (let pb = 0; pb < 640; pb++) {
+        yield { op: 'work', work: 'memmap-init-zone-device', nrPages: 512, node: 0 };
+        yield { op: 'access', kind: 'read', what: `struct page ${pb * 512}` };
+        yield { op: 'might_sleep', where: 'memmap_init_zone_device (cond_resched)' };
+      }
+      yield { op: 'mutex_unlock', lock };
+    }
+    const s = new Scheduler([wholeChecker, yieldChecker]);
+    s.spawn('init', loop());
+    s.runInOrder();
+    expect(perYield).toBe(1922);
+    expect(whole).toBe(32);
+    // Stepped one at a time (explore), nothing is sampled.
+    whole = 0;
+    const e = new Scheduler([wholeChecker]);
+    const id = e.spawn('init', loop());
+    while (!e.isDone(id)) e.step(id);
+    expect(whole).toBe(1922);
+  });
 });

@@ -114,9 +114,15 @@ function designArbitrary(): fc.Arbitrary<DesignInput> {
     })
     .map((g) => {
       const f = g.features ?? [];
+      // Own keys even for "__proto__" (as JSON.parse in the module makes them); a later entry of
+      // a key replaces an earlier one, its verdict too.
       const obj: Record<string, unknown> = {};
-      for (const e of f) obj[e.key] = e.value;
-      const bad = f.map((e) => e.bad).find((b) => b !== null) ?? null;
+      const last = new Map<string, string | null>();
+      for (const e of f) {
+        Object.defineProperty(obj, e.key, { value: e.value, enumerable: true, writable: true, configurable: true });
+        last.set(e.key, e.bad);
+      }
+      const bad = [...last.values()].find((b) => b !== null) ?? null;
       const lines = ['export default {', `  name: ${JSON.stringify(g.name)},`, `  base: ${JSON.stringify(g.base)},`];
       if (g.summary !== null) lines.push(`  summary: ${JSON.stringify(g.summary)},`);
       if (g.featuresAs !== null) lines.push(`  features: ${g.featuresAs},`);

@@ -12,6 +12,7 @@ import { ExpectFailed } from '../../src/drivers/run.js';
 import { DESIGNS } from '../../src/designs/designs.js';
 import { PRESETS } from '../../src/drivers/presets.js';
 import { labExamples, labScenario, labTimeline, labTrace } from '../../src/lab/api.js';
+import { uploadName } from '../../src/lab/server.js';
 import { scenarioSeeds } from '../corpus.js';
 import { defineEntry, OracleFailure } from '../harness.js';
 import { textMutations, type TextSeed } from '../mutate.js';
@@ -104,8 +105,8 @@ export const labEntry = defineEntry<LabInput>({
     else if (input.call === 'timeline') result = labTimeline(input.preset, input.designs.split(','));
     else if (input.call === 'example') result = labExamples(ctx.root).includes(input.name) ? labScenario(join(ctx.root, 'examples', input.name)) : null;
     else {
-      // As the server does: the body written beside nothing, under a fresh temporary directory.
-      const name = input.name.replace(/[^\w.-]/g, '_');
+      // As the server does: the body written beside nothing, under a fresh temporary directory, named by its uploadName.
+      const name = uploadName(input.name);
       const dir = mkdtempSync(join(ctx.tmp, 'lab-'));
       try {
         const file = join(dir, name);

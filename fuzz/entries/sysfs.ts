@@ -241,7 +241,8 @@ function bootYaml(file: string, yaml: string, kernelDefault: string): ReturnType
 
 /** The view's blocks as export writes them (node links in order). */
 function blocksOf(v: SysfsMemory): unknown[] {
-  return v.blocks.map((b) => ({ ...b, nodes: [...b.nodes].sort((x, y) => x - y) }));
+  // The directory name a read records is memory<index> for every block export writes; the view made from a machine has none.
+  return v.blocks.map(({ name, ...b }) => ({ ...b, name: name ?? `memory${b.index}`, nodes: [...b.nodes].sort((x, y) => x - y) }));
 }
 
 export const sysfsEntry = defineEntry<SysfsInput>({

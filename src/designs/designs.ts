@@ -15,7 +15,7 @@ import { pfnEnd, pfnFirst } from '../kernel/dev_pagemap.js';
 import { shrinkSpans } from '../kernel/memory_hotplug.js';
 import { type Machine } from '../kernel/machine.js';
 import type { Resume, Task, Yield } from '../kernel/task.js';
-import { Mutex, PercpuRwSem, SeqLock, SpinLock } from '../kernel/locks.js';
+import { LockMisuse, Mutex, PercpuRwSem, SeqLock, SpinLock } from '../kernel/locks.js';
 
 export interface Design {
   readonly name: string;
@@ -115,7 +115,7 @@ export interface ResolvedDesign {
 }
 
 /** Resolve a design (or a kernel release) against the built-ins and the user designs loaded. */
-export function resolveDesign(nameOrDesign: string | Design, user: readonly Design[] = []): ResolvedDesign {
+export function resolveDesign(nameOrDesign: string | Design, user: readonly Design[] = [], seen: Set<string> = new Set()): ResolvedDesign {
   const all = [...user, ...DESIGNS];
   const design = typeof nameOrDesign === 'string' ? all.find((d) => d.name === nameOrDesign) : nameOrDesign;
   if (!design) {
@@ -127,7 +127,7 @@ export function resolveDesign(nameOrDesign: string | Design, user: readonly Desi
       chain: [profile.release.release],
     };
   }
-  const seen = new Set<string>([design.name]);
+  seen.add(design.name);
   const baseOf = (d: Design): ResolvedDesign => {
     const b = all.find((x) => x.name === d.base && x !== d);
     if (!b) {
@@ -135,8 +135,7 @@ export function resolveDesign(nameOrDesign: string | Design, user: readonly Desi
       return { design: d, profile, steps: {}, chain: [d.base] };
     }
     if (seen.has(b.name)) throw new InputError(`design ${d.name}: its base ${b.name} leads back to itself`);
-    seen.add(b.name);
-    return resolveDesign(b, user);
+    return resolveDesign(b, user, seen);
   };
   const base = baseOf(design);
   const steps: Partial<DesignSteps> = { ...base.steps };
@@ -245,7 +244,13 @@ function* guardedStep(file: string, key: string, start: () => unknown): Task<unk
     if (r.done) return r.value;
     const problem = yieldProblem(r.value);
     if (problem) throw new InputError(`design ${file}: step ${key} yielded ${problem}; yield the kernel's operations (kernel/task.ts) or yield* api.base(...)`);
-    resume = yield r.value as Yield;
+    try {
+      resume = yield r.value as Yield;
+    } catch (e) {
+      // The scheduler throws a lock the step released without holding it back into the step.
+      if (e instanceof LockMisuse) throw new InputError(`design ${file}: step ${key} yielded ${(r.value as Yield).op}: ${messageOf(e)}`);
+      throw e;
+    }
   }
 }
 
@@ -311,6 +316,7 @@ export async function loadDesignFile(path: string): Promise<Design> {
     if (!(k in STEP_DOCS)) throw new InputError(`${path}: step ${k} is not one a design may replace (${Object.keys(STEP_DOCS).join(', ')}); mmsim designs lists them`);
     if (typeof v !== 'function') throw new InputError(`${path}: step ${k} must be a generator function (function* (api, ...args) { ... })`);
   }
+  if (DESIGNS.some((b) => b.name === parsed.name)) throw new InputError(`${path}: name ${parsed.name} is a built-in design's; give the design a name of its own (its base may be ${parsed.name})`);
   const design: Design = {
     name: parsed.name,
     summary: parsed.summary ?? `user design from ${path}`,

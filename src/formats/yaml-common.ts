@@ -71,6 +71,17 @@ function cstDepth(tokens: readonly CST.Token[]): { depth: number; offset: number
  * YAML_MAX_ALIAS_COUNT, a key that is a collection (or an alias of one), and a stack overflow
  * the limits above did not foresee.
  */
+/** The 1-based line with the most nesting marks (": ", "[", "{"), where a parser's recursion runs away. */
+function crowdedLine(text: string): number {
+  let best = 1;
+  let most = -1;
+  text.split('\n').forEach((line, i) => {
+    const n = (line.match(/: |[[{]/g) ?? []).length;
+    if (n > most) [best, most] = [i + 1, n];
+  });
+  return best;
+}
+
 export function parseYaml(file: string, text: string): ParsedYaml {
   const at = (lc: LineCounter, offset: number, msg: string): InputError => {
     const p = lc.linePos(offset);
@@ -78,7 +89,14 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   };
   // 1. Depth, on the concrete syntax tree (the library's parser keeps its own stack).
   const cstLines = new LineCounter();
-  const deep = cstDepth([...new Parser(cstLines.addNewLine).parse(text)]);
+  let deep: ReturnType<typeof cstDepth>;
+  try {
+    deep = cstDepth([...new Parser(cstLines.addNewLine).parse(text)]);
+  } catch (e) {
+    // The parser recurses per level (a line of thousands of "key: key: …" overflows its stack).
+    if (e instanceof RangeError) throw new InputError(`${file}:${crowdedLine(text)}:1: invalid YAML: nested too deeply to parse; mmsim's files need a few levels`);
+    throw e;
+  }
   if (deep.depth > YAML_MAX_DEPTH) {
     throw at(cstLines, deep.offset, `invalid YAML: collections nested more than ${YAML_MAX_DEPTH} deep; mmsim's files need a few levels`);
   }

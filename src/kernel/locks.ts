@@ -6,6 +6,14 @@
 
 export type TaskId = number;
 
+/** A task released a lock it does not hold: a bug in the code the task runs (the model's, or a design file's step). */
+export class LockMisuse extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockMisuse';
+  }
+}
+
 export type LockKind = 'percpu-rwsem' | 'mutex' | 'seqlock' | 'spinlock';
 
 export interface Lock {
@@ -30,7 +38,7 @@ export class PercpuRwSem implements Lock {
   }
 
   upRead(t: TaskId): void {
-    if (!this.readers.delete(t)) throw new Error(`${this.name}: percpu_up_read by task ${t} that does not hold it`);
+    if (!this.readers.delete(t)) throw new LockMisuse(`${this.name}: percpu_up_read by task ${t} that does not hold it`);
   }
 
   /** percpu_down_write: queue, then granted when no reader or writer holds it and it is first in line. */
@@ -43,7 +51,7 @@ export class PercpuRwSem implements Lock {
   }
 
   upWrite(t: TaskId): void {
-    if (this.writer !== t) throw new Error(`${this.name}: percpu_up_write by task ${t} that does not hold it`);
+    if (this.writer !== t) throw new LockMisuse(`${this.name}: percpu_up_write by task ${t} that does not hold it`);
     this.writer = null;
   }
 }
@@ -63,7 +71,7 @@ abstract class OwnedLock {
   }
 
   unlock(t: TaskId): void {
-    if (this.owner !== t) throw new Error(`${this.name}: ${this.unlockName} by task ${t} that does not own it`);
+    if (this.owner !== t) throw new LockMisuse(`${this.name}: ${this.unlockName} by task ${t} that does not own it`);
     this.owner = null;
   }
 }
@@ -100,7 +108,7 @@ export class SeqLock implements Lock {
   }
 
   writeUnlock(t: TaskId): void {
-    if (this.writer !== t) throw new Error(`${this.name}: write_sequnlock by task ${t} that does not hold it`);
+    if (this.writer !== t) throw new LockMisuse(`${this.name}: write_sequnlock by task ${t} that does not hold it`);
     this.sequence++;
     this.writer = null;
   }

@@ -376,6 +376,15 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   const log = new KernelLog();
   const memory = spec.boot.memLimit !== undefined && !spec.memLimitApplied ? applyMemLimit(spec.memory, spec.boot.memLimit) : spec.memory;
   const regions = pfnRegions(arch, memory);
+  // memblock with no memory: x86's setup_arch has nothing to allocate the page tables, the
+  // memmap or the kernel's own data from, and no kernel gets as far as free_area_init.
+  if (regions.length === 0) {
+    const cut =
+      memory.length < spec.memory.length && spec.boot.memLimit !== undefined
+        ? ` (mem= keeps only what lies below 0x${spec.boot.memLimit.toString(16)}, and the RAM starts at 0x${Math.min(...spec.memory.map((r) => r.base)).toString(16)})`
+        : '';
+    throw new InputError(`${spec.name}: no memory to boot on${cut}; expected at least one RAM range of a page or more`);
+  }
   const maxPfn = regions.reduce((m, r) => Math.max(m, r.end), 0);
   const zoneNames = arch.zones;
   const minPfn = regions.length ? regions.reduce((m, r) => Math.min(m, r.start), Infinity) : 0;
