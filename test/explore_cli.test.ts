@@ -65,7 +65,7 @@ describe('mmsim explore seed-2019', () => {
   it('one-line errors: an unknown scenario, design, config or walker', () => {
     expect(mmsim('explore', 'seed-2020').stderr).toBe('mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection\n');
     expect(mmsim('explore', 'seed-2019', '--design', 'bogus').stderr).toMatch(
-      /^mmsim: --design bogus: expected a design \(v4\.19, v5\.3, serialize, seqlock, no-shrink, 6\.1, current\), a kernel release such as 6\.1, or a design file/,
+      /^mmsim: --design bogus: expected a design \(v4\.19, v5\.3, serialize, seqlock-after-unlock, seqlock-whole, seqlock-per-pageblock, seqlock, no-shrink, 6\.1, current\), a kernel release such as 6\.1, or a design file/,
     );
     expect(mmsim('explore', 'seed-2019', '--config', 'x').stderr).toBe('mmsim: --config x: expected one of debug_vm, debug_vm_pgflags, no_debug_vm\n');
     expect(mmsim('explore', 'seed-2019', '--walker', 'x').stderr).toBe('mmsim: --walker x: expected one of compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone\n');
@@ -102,11 +102,21 @@ describe('design files and mmsim designs / compare', () => {
         .split('\n')
         .filter((l) => /^\S/.test(l) && !l.startsWith('Steps'))
         .map((l) => l.split(' ')[0]),
-    ).toEqual(['v4.19', 'v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current']);
+    ).toEqual(['v4.19', 'v5.3', 'serialize', 'seqlock-after-unlock', 'seqlock-whole', 'seqlock-per-pageblock', 'seqlock', 'no-shrink', '6.1', 'current']);
+    // seqlock is seqlock-after-unlock's old name: the same design under it.
+    expect(list).toContain('seqlock    the old name of seqlock-after-unlock (kept so that earlier command lines run unchanged)\n           base seqlock-after-unlock\n');
     expect(list).toContain('base v5.3; zoneDeviceInitUnderLock=true');
     expect(list).toContain('base v5.3; step memmap_init_zone_device');
     expect(list).toMatch(/\n {2}shrink_zone_span\n/);
-    expect(mmsim('designs', '--diff', 'v5.3', 'seqlock').stdout).toBe('v5.3 (v5.3 <- 5.3) | seqlock (seqlock <- v5.3 <- 5.3)\n  step memmap_init_zone_device: kernel | seqlock\n');
+    expect(mmsim('designs', '--diff', 'v5.3', 'seqlock').stdout).toBe(
+      'v5.3 (v5.3 <- 5.3) | seqlock (seqlock <- seqlock-after-unlock <- v5.3 <- 5.3)\n  step memmap_init_zone_device: kernel | seqlock-after-unlock\n',
+    );
+    expect(mmsim('designs', '--diff', 'seqlock-whole', 'seqlock-per-pageblock').stdout).toBe(
+      'seqlock-whole (seqlock-whole <- v5.3 <- 5.3) | seqlock-per-pageblock (seqlock-per-pageblock <- v5.3 <- 5.3)\n  step memmap_init_zone_device: seqlock-whole | seqlock-per-pageblock\n',
+    );
+    expect(mmsim('designs', '--diff', 'seqlock', 'seqlock-after-unlock').stdout).toBe(
+      'seqlock (seqlock <- seqlock-after-unlock <- v5.3 <- 5.3) | seqlock-after-unlock (seqlock-after-unlock <- v5.3 <- 5.3)\n  no difference\n',
+    );
     expect(mmsim('designs', '--diff', 'v5.3', 'serialize').stdout).toBe('v5.3 (v5.3 <- 5.3) | serialize (serialize <- v5.3 <- 5.3)\n  feature zoneDeviceInitUnderLock: false | true\n');
   });
 

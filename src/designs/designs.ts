@@ -33,18 +33,57 @@ export interface Design {
   readonly asyncProbe?: 'node-local' | 'unbound';
 }
 
-/** The seqlock design's memmap_init_zone_device: outside mem_hotplug_lock, inside the zone span seqlock's write side. */
-function* seqlockInit(
-  api: StepApi<DesignSteps['memmap_init_zone_device']>,
-  m: Machine,
-  zone: Parameters<DesignSteps['memmap_init_zone_device']>[1],
-  p: Parameters<DesignSteps['memmap_init_zone_device']>[2],
-  refcount: number,
-): Task<void> {
+type InitArgs = Parameters<DesignSteps['memmap_init_zone_device']>;
+
+/**
+ * seqlock-after-unlock's memmap_init_zone_device: mem_hotplug_done first, then the zone span
+ * seqlock's write side (zone_span_writelock, include/linux/memory_hotplug.h: write_seqlock, a
+ * spinlock) around the whole loop. Between the two, B can take mem_hotplug_lock and search.
+ */
+function* seqlockAfterUnlockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Machine, zone: InitArgs[1], p: InitArgs[2], refcount: number): Task<void> {
   yield { op: 'up_write', lock: m.memHotplugLock };
   const seq = m.seqlockOf(zone);
   yield { op: 'write_seqlock', lock: seq };
   yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
+  yield { op: 'write_sequnlock', lock: seq };
+}
+
+/**
+ * seqlock-whole's: zone_span_writelock taken before mem_hotplug_done (still under
+ * mem_hotplug_lock, so no window) and held across the whole loop, its cond_resched included: a
+ * sleep under a spinlock at the first pageblock, and every other writer of the zone's span
+ * (shrink_zone_span, move_pfn_range_to_zone, both under pgdat_resize_lock's spin_lock_irqsave)
+ * spins with IRQs off until the loop ends.
+ */
+function* seqlockWholeInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Machine, zone: InitArgs[1], p: InitArgs[2], refcount: number): Task<void> {
+  const seq = m.seqlockOf(zone);
+  yield { op: 'write_seqlock', lock: seq };
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
+  yield { op: 'write_sequnlock', lock: seq };
+}
+
+/**
+ * seqlock-per-pageblock's: as seqlock-whole, but the write side is dropped around each
+ * pageblock's cond_resched (zone_span_writeunlock; cond_resched(); zone_span_writelock), so no
+ * sleep under the spinlock — and between two pageblocks a shrink_zone_span can run its search
+ * over the pageblocks not yet initialised.
+ */
+function* seqlockPerPageblockInit(api: StepApi<DesignSteps['memmap_init_zone_device']>, m: Machine, zone: InitArgs[1], p: InitArgs[2], refcount: number): Task<void> {
+  const seq = m.seqlockOf(zone);
+  yield { op: 'write_seqlock', lock: seq };
+  yield { op: 'up_write', lock: m.memHotplugLock };
+  const loop = api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
+  let resume: Resume;
+  for (;;) {
+    const r = loop.next(resume);
+    if (r.done) break;
+    if (r.value.op === 'might_sleep') {
+      yield { op: 'write_sequnlock', lock: seq };
+      resume = yield r.value;
+      yield { op: 'write_seqlock', lock: seq };
+    } else resume = yield r.value;
+  }
   yield { op: 'write_sequnlock', lock: seq };
 }
 
@@ -84,12 +123,33 @@ export const DESIGNS: readonly Design[] = [
     steps: {},
   },
   {
-    name: 'seqlock',
+    name: 'seqlock-after-unlock',
     summary:
-      "v5.3 with the reviewer's zone span seqlock: the device memmap initialised outside mem_hotplug_lock but inside the span seqlock's write side (shrink_zone_span is a writer there too), cond_resched per pageblock as the loop does",
+      "v5.3 with the reviewer's zone span seqlock taken after mem_hotplug_done: write_seqlock around the whole memmap_init_zone_device loop, cond_resched per pageblock inside it (was 'seqlock')",
     base: 'v5.3',
     features: {},
-    steps: { memmap_init_zone_device: seqlockInit },
+    steps: { memmap_init_zone_device: seqlockAfterUnlockInit },
+  },
+  {
+    name: 'seqlock-whole',
+    summary: "v5.3 with the reviewer's zone span seqlock taken before mem_hotplug_done and held across the whole memmap_init_zone_device loop, cond_resched per pageblock inside it",
+    base: 'v5.3',
+    features: {},
+    steps: { memmap_init_zone_device: seqlockWholeInit },
+  },
+  {
+    name: 'seqlock-per-pageblock',
+    summary: "v5.3 with the reviewer's zone span seqlock taken before mem_hotplug_done and dropped around each pageblock's cond_resched in memmap_init_zone_device",
+    base: 'v5.3',
+    features: {},
+    steps: { memmap_init_zone_device: seqlockPerPageblockInit },
+  },
+  {
+    name: 'seqlock',
+    summary: 'the old name of seqlock-after-unlock (kept so that earlier command lines run unchanged)',
+    base: 'seqlock-after-unlock',
+    features: {},
+    steps: {},
   },
   {
     name: 'no-shrink',

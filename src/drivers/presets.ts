@@ -27,7 +27,20 @@ export interface CostModel {
 }
 
 export type Workload =
-  | { readonly kind: 'zone-device'; readonly perNodeBytes: number; readonly map: 'dev' | 'mem'; readonly alignBytes: number; readonly devdax: boolean }
+  | {
+      readonly kind: 'zone-device';
+      readonly perNodeBytes: number;
+      readonly map: 'dev' | 'mem';
+      readonly alignBytes: number;
+      readonly devdax: boolean;
+      /**
+       * The seed thread's "as soon as we drop the lock we might have memory unplug running"
+       * (Hildenbrand, 29 Aug 2019, ../shared/seed-thread-2019.txt): a namespace of this size right
+       * below each node's, mapped before the probes start and destroyed (memunmap_pages, on
+       * another CPU of the node) while they run.
+       */
+      readonly unplugBytes?: number;
+    }
   | { readonly kind: 'deferred'; readonly perNodeBytes: number; readonly threads: number };
 
 export interface PublishedFigure {
@@ -164,7 +177,8 @@ export const PRESETS: readonly Preset[] = [
     ],
   },
   {
-    ...duyck('seed-2019', "the seed thread's 4-node system (duyck-2018's machine) under the 2019 designs (PERF-NOTES §0)"),
+    ...duyck('seed-2019', "the seed thread's 4-node system (duyck-2018's machine) under the 2019 designs, a 128 MiB namespace below each node's destroyed while they probe (PERF-NOTES §0)"),
+    workload: { kind: 'zone-device', perNodeBytes: 3 * TiB, map: 'dev', alignBytes: 2 * 2 ** 20, devdax: false, unplugBytes: 128 * 2 ** 20 },
     predictions: [
       { label: 'v5.3, 4 nodes in parallel', design: 'v5.3', ms: 0, msHigh: 30_000, source: 'PERF-NOTES §0: "a system where I had brought the init time under about 30 seconds"' },
       {

@@ -5,13 +5,15 @@
 // its release plus a hand-off. A `work` yield costs time from the cost model (presets.ts): the
 // pages at the CPU's per-page rate for where the memmap lives (remote x remoteFactor), or the
 // bytes over the node's bandwidth shared by the tasks working on that node, whichever is
-// longer; with `poison`, page_init_poison's memset of each added section's memmap. Leaves out:
+// longer; with `poison`, page_init_poison's memset of each added section's memmap. A task that
+// waits for a spinlock or a seqlock (write_seqlock, read_seqbegin) spins: its CPU is busy for the
+// wait, a `spin-wait` phase (`spin-wait-irqs-off` while it holds a spin_lock_irqsave lock). Leaves out:
 // CPU frequency and turbo, cache effects beyond write-allocate, vmemmap population (page
 // allocation for the memmap of map=mem ranges), interrupts.
 import type { Machine } from '../kernel/machine.js';
 import { machineSpec } from '../kernel/machine_spec.js';
 import { bootMachine } from './run.js';
-import { memremapPages, pgmapAddress } from '../kernel/memremap.js';
+import { memremapPages, memunmapPages, pgmapAddress } from '../kernel/memremap.js';
 import { VmemAltmap, type DevPagemap } from '../kernel/dev_pagemap.js';
 import { pfnGeometry } from '../kernel/nvdimm.js';
 import { padataChunks, padataHelper, padataJob } from '../kernel/padata.js';
@@ -42,6 +44,8 @@ export interface TimeTask {
   readonly memNode: number;
   /** Where the memmap it writes lives; default: as the preset's workload says. */
   readonly memmapIn?: 'dram' | 'pmem';
+  /** A task that writes no memmap (an unplug): it takes no share of the node's bandwidth. */
+  readonly noMemmapWrites?: boolean;
 }
 
 export interface TimeResult {
@@ -102,7 +106,12 @@ function buildTasks(preset: Preset, r: ResolvedDesign, opts: TimeOptions): { spa
   let cursor = 4 * GiB + preset.nodes * dram;
   cursor = Math.ceil(cursor / GiB) * GiB;
   const nsStart: number[] = [];
+  const unplugStart: number[] = [];
   for (let nid = 0; nid < preset.nodes; nid++) {
+    if (w.unplugBytes) {
+      unplugStart.push(cursor);
+      cursor += w.unplugBytes;
+    }
     nsStart.push(cursor);
     cursor += w.perNodeBytes;
   }
@@ -122,13 +131,11 @@ function buildTasks(preset: Preset, r: ResolvedDesign, opts: TimeOptions): { spa
   const state = m.state;
   m.initChunkPages = state.sparse.pagesPerSection;
   const align = opts.alignBytes ?? w.alignBytes;
-  for (let nid = 0; nid < preset.nodes; nid++) {
-    const start = nsStart[nid] as number;
-    const size = w.perNodeBytes;
+  const namespace = (nid: number, start: number, size: number, name: string): DevPagemap => {
     const geo = pfnGeometry(start, size, w.map, align);
     if (!geo) throw new Error(`time: ${preset.name}: no namespace geometry for ${size} bytes at ${start}`);
-    const p: DevPagemap = {
-      name: w.devdax ? `dax${nid}.0` : `pmem${nid}`,
+    return {
+      name,
       type: w.devdax ? 'generic' : 'fsdax',
       start,
       end: start + size - geo.endTrunc - 1,
@@ -139,11 +146,27 @@ function buildTasks(preset: Preset, r: ResolvedDesign, opts: TimeOptions): { spa
       initialisedTo: 0,
       live: true,
     };
+  };
+  for (let nid = 0; nid < preset.nodes; nid++) {
+    const start = nsStart[nid] as number;
+    const p = namespace(nid, start, w.perNodeBytes, w.devdax ? `dax${nid}.0` : `pmem${nid}`);
     // The probe's CPU: on the namespace's node (5.1+), else where the probing was queued (node 0).
     const cpuNode = r.design.asyncProbe === 'unbound' ? 0 : nid;
     spawned.push({ task: { name: `probe ${p.name}`, cpuNode, cpu: r.design.asyncProbe === 'unbound' ? nid : 0, memNode: nid }, gen: memremapPages(m, p) });
     names.set(spawned.length - 1, p.name);
     pagesOf.set(spawned.length - 1, (p.end + 1 - start) / 4096 - (p.altmap?.offset ?? 0));
+  }
+  // The unplugs: each node's small namespace mapped now (untimed), destroyed by a task on the
+  // node's last CPU while the probes run.
+  if (w.unplugBytes) {
+    for (let nid = 0; nid < preset.nodes; nid++) {
+      const b = namespace(nid, unplugStart[nid] as number, w.unplugBytes, w.devdax ? `dax${nid}.1` : `pmem${nid}.1`);
+      const setup = new Scheduler([]);
+      setup.spawn(`memremap ${b.name}`, memremapPages(m, b));
+      setup.runInOrder();
+      if (setup.result(0) !== 0) throw new Error(`time: ${preset.name}: mapping ${b.name} failed (${String(setup.result(0))})`);
+      spawned.push({ task: { name: `memunmap ${b.name}`, cpuNode: nid, cpu: preset.cpusPerNode - 1, memNode: nid, noMemmapWrites: true }, gen: memunmapPages(m, b) });
+    }
   }
   return { spawned, names, pagesOf };
 }
@@ -180,6 +203,10 @@ function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: 
   const n = spawned.length;
   const clock = new Array<number>(n).fill(0);
   const released = new Map<string, number>();
+  /** Which task released each lock last: a spinner re-taking its own lock hands it to nobody. */
+  const releasedBy = new Map<string, number>();
+  /** spin_lock_irqsave locks each task holds (IRQs off while any is held). */
+  const irqsOff = new Map<number, number>();
   const acquiredAt = new Map<string, number>();
   const lockHold: Record<string, number> = {};
   let lockWait = 0;
@@ -197,26 +224,39 @@ function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: 
     }
     const y = s.pendingOf(t);
     const task = (spawned[t] as Spawned).task;
-    if (y && 'lock' in y && isAcquire(y)) {
-      const rel = released.get(y.lock.name);
-      if (rel !== undefined && rel > (clock[t] as number)) {
-        lockWait += rel - (clock[t] as number);
+    if (y && 'lock' in y && (isAcquire(y) || y.op === 'read_seqbegin')) {
+      const spins = isSpinning(y);
+      const rel = spins && releasedBy.get(y.lock.name) === t ? undefined : released.get(y.lock.name);
+      const from = clock[t] as number;
+      if (rel !== undefined && rel > from) {
+        lockWait += rel - from;
         clock[t] = rel;
+        if (spins) {
+          // Spinning: the CPU is busy the whole wait (IRQs off under a spin_lock_irqsave lock).
+          const phase = (irqsOff.get(t) ?? 0) > 0 ? 'spin-wait-irqs-off' : 'spin-wait';
+          segments.push({ task: t, startNs: from, endNs: rel, phase, locked: s.heldBy(t).length > 0 });
+          phases[phase] = (phases[phase] ?? 0) + (rel - from);
+        }
       }
     }
     s.step(t);
     const now = clock[t] as number;
+    if (y?.op === 'spin_lock_irqsave') irqsOff.set(t, (irqsOff.get(t) ?? 0) + 1);
+    else if (y?.op === 'spin_unlock_irqrestore') irqsOff.set(t, (irqsOff.get(t) ?? 1) - 1);
     if (y && 'lock' in y) {
       if (isAcquire(y)) acquiredAt.set(`${y.lock.name}/${t}`, now);
-      else {
+      else if (y.op === 'read_seqbegin' || y.op === 'read_seqretry') {
+        // A reader holds nothing.
+      } else {
         const since = acquiredAt.get(`${y.lock.name}/${t}`);
         if (since !== undefined) lockHold[y.lock.name] = (lockHold[y.lock.name] ?? 0) + (now - since);
         released.set(y.lock.name, now + cost.lockHandoffNs);
+        releasedBy.set(y.lock.name, t);
       }
     } else if (y?.op === 'work') {
       // Tasks sharing the node's bandwidth: those on it not finished (a helper between two chunks
       // is waiting for the job's lock a moment, not leaving the memory bus idle).
-      const active = spawned.filter((x, i) => i !== t && !s.isDone(i) && x.task.memNode === task.memNode).length + 1;
+      const active = spawned.filter((x, i) => i !== t && !s.isDone(i) && !x.task.noMemmapWrites && x.task.memNode === task.memNode).length + 1;
       const dur = workNs(cost, y, task, active, preset);
       segments.push({ task: t, startNs: now, endNs: now + dur, phase: y.work, locked: s.heldBy(t).length > 0 });
       phases[y.work] = (phases[y.work] ?? 0) + dur;
@@ -234,7 +274,7 @@ function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: 
         // The memset of the section's memmap (64 bytes per page, written with write-allocate).
         const w = preset.workload;
         const gbs = w.kind === 'zone-device' && w.map === 'dev' ? cost.pmemGBs : cost.dramGBs;
-        const active = spawned.filter((x, i) => i !== t && !s.isDone(i) && x.task.memNode === task.memNode).length + 1;
+        const active = spawned.filter((x, i) => i !== t && !s.isDone(i) && !x.task.noMemmapWrites && x.task.memNode === task.memNode).length + 1;
         const dur = (((128 * 2 ** 20) / 4096) * cost.bytesPerPage * active) / gbs;
         segments.push({ task: t, startNs: now + cost.perSectionNs, endNs: now + cost.perSectionNs + dur, phase: 'page-init-poison', locked });
         clock[t] = now + cost.perSectionNs + dur;
@@ -243,7 +283,8 @@ function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: 
     }
   }
   const perNode = new Array<number>(preset.nodes).fill(0);
-  spawned.forEach((x, i) => (perNode[x.task.memNode] = Math.max(perNode[x.task.memNode] as number, clock[i] as number)));
+  // A node is done when its memmap is: an unplug's end counts for the total, not for its node.
+  spawned.forEach((x, i) => (perNode[x.task.memNode] = x.task.noMemmapWrites ? (perNode[x.task.memNode] as number) : Math.max(perNode[x.task.memNode] as number, clock[i] as number)));
   const total = Math.max(...clock);
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   // The kernel's own timing lines where the profile prints them.
@@ -276,6 +317,11 @@ function simulate(preset: Preset, r: ResolvedDesign, spawned: Spawned[], names: 
   };
 }
 
+/** Waiting for it spins: a spinlock, a seqlock's write side (its spinlock) or a seqlock read while a writer is inside. */
+function isSpinning(y: Yield): boolean {
+  return y.op === 'spin_lock_irqsave' || y.op === 'write_seqlock' || y.op === 'read_seqbegin';
+}
+
 function isAcquire(y: Yield): boolean {
   return y.op === 'down_read' || y.op === 'down_write' || y.op === 'mutex_lock' || y.op === 'spin_lock_irqsave' || y.op === 'write_seqlock';
 }
@@ -296,7 +342,15 @@ export function timelineSvg(results: readonly TimeResult[]): string {
   const rowH = 18;
   const left = 190;
   const width = 900;
-  const colours: Record<string, string> = { 'add-sections': '#cc79a7', 'page-init-poison': '#d55e00', 'memmap-init': '#e69f00', 'memmap-init-zone-device': '#0072b2', 'deferred-init': '#009e73' };
+  const colours: Record<string, string> = {
+    'add-sections': '#cc79a7',
+    'page-init-poison': '#d55e00',
+    'memmap-init': '#e69f00',
+    'memmap-init-zone-device': '#0072b2',
+    'deferred-init': '#009e73',
+    'spin-wait': '#f0e442',
+    'spin-wait-irqs-off': '#cc0000',
+  };
   const maxNs = Math.max(1, ...results.map((r) => r.totalMs * 1e6));
   const x = (ns: number): number => left + (ns / maxNs) * width;
   const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
