@@ -416,7 +416,7 @@ describe('6.1 memmap_on_memory: the zone/node span checker judged a half-done up
     const node = m.state.nodes[1] as { nodeSpannedPages: number };
     node.nodeSpannedPages -= 0x200;
     const v = zoneSpanChecker(m)({ holdsSpinlock: () => false }, 0, { op: 'might_sleep', where: 'test' });
-    expect(v?.message).toBe('zone Movable [ 100000 - 108000 ] outside node 1 span');
+    expect(v?.message).toBe('zone Movable [ 0x100000 - 0x108000 ] outside node 1 span');
   });
   it('the scenario runs to its end on 6.1 (exit 0), as it does on 6.8 and 6.18', () => {
     for (const k of ['6.1', '6.8', '6.18']) expect(() => runScenario(join(root, 'test', 'qemu', 'memmap-on-memory-dimms.scenario.yaml'), [], k, () => {})).not.toThrow();

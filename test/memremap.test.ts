@@ -182,7 +182,7 @@ describe('the device-page checker', () => {
       yield { op: 'might_sleep', where: 'test' };
       return 0;
     })();
-    expect(run(m, noop).violations).toEqual([`page:ffffea00041fffc0 pfn:107fff of dax0.0 has page->pgmap 0x0, not 0x${p.address.toString(16)}`]);
+    expect(run(m, noop).violations).toEqual([`page:ffffea00041fffc0 pfn:0x107fff of dax0.0 has page->pgmap 0x0, not 0x${p.address.toString(16)}`]);
   });
 });
 
