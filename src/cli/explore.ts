@@ -1,7 +1,7 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
 import { InputError } from '../errors.js';
-import { explore, replaySchedule, type ExploreResult, type MakeWorld, type Reduction, type TraceStep } from '../drivers/explore.js';
+import { explore, replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
 import { scenarioWorld } from '../drivers/scenario_world.js';
 import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { builtinWorld } from '../drivers/scenario_world.js';
@@ -11,7 +11,7 @@ import { type DesignSteps } from '../kernel/machine.js';
 import { WALKERS, type WalkerName } from '../kernel/walkers.js';
 import { ExpectFailed, readInputFile } from '../drivers/run.js';
 import { parseReplay, replayPosition } from '../formats/replay.js';
-import { singleTask, violationText, type TaskInfo } from '../drivers/trace_text.js';
+import { singleTask, traceLines, violationText, type TaskInfo } from '../drivers/trace_text.js';
 
 export interface ExploreCliOptions {
   readonly design: string;
@@ -207,10 +207,15 @@ export async function replayCommand(file: string, invariant: string | undefined,
   const s: SearchSetup = { scenario, ...design, config: config as DebugConfig, walkers: saved.walkers ?? [] };
   const make = worldOf(s);
   const r = replaySchedule(make, v.schedule, (k) => `${at(['violations', vi, 'schedule', k])}: violations[${vi}].schedule[${k}]`);
-  if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again (${JSON.stringify(v.message)})`);
+  const tasks = taskInfo(make);
+  if (!r.violations.some((x) => x.message === v.message)) {
+    // What happened instead: the steps, then the error.
+    out(traceLines(r.trace, tasks).join('\n') + '\n');
+    throw new ExpectFailed(`explore --replay: the saved violation did not happen again (${JSON.stringify(v.message)})`);
+  }
   // The same text as the explore that saved it: its invariant, tasks, trace, the kernel's words and the rerun command.
   const rerun = saved.replay !== undefined ? oneLine(saved.replay) : `mmsim explore ${oneLine(saved.scenario)} --design ${oneLine(saved.design_file ?? saved.design)}`;
-  out(violationText({ invariant: oneLine(v.invariant), message: v.message, trace: r.trace }, taskInfo(make), rerun));
+  out(violationText({ invariant: oneLine(v.invariant), message: v.message, trace: r.trace }, tasks, rerun));
 }
 
 /** One row of mmsim compare. */

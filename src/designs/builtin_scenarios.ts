@@ -142,12 +142,7 @@ export interface ScenarioHooks {
  * hooks.setup (B mapped; or the three DIMMs added and C, B online), then the tasks that run
  * concurrently (A's memremap or online, B's memunmap or offline+remove, and the walkers).
  */
-export function builtinTasks(
-  scenario: BuiltinScenario,
-  walkers: readonly WalkerName[],
-  m: Machine,
-  hooks: ScenarioHooks,
-): { name: string; task: Task<unknown>; label?: string; call?: string }[] {
+export function builtinTasks(scenario: BuiltinScenario, walkers: readonly WalkerName[], m: Machine, hooks: ScenarioHooks): { name: string; task: Task<unknown>; label?: string; call?: string }[] {
   const namespace = (name: string, start: number, bytes: number): DevPagemap => ({
     name,
     type: 'fsdax',

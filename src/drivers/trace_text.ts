@@ -59,7 +59,7 @@ const sameHeld = (a: TextStep, b: TextStep): boolean => a.held.length === b.held
 function template(op: string): { shape: string; n: number } | null {
   const nums = op.match(/0x[0-9a-f]+/g);
   if (!nums || nums.length !== 1) return null;
-  return { shape: op.replace(/0x[0-9a-f]+/, '#'), n: parseInt((nums[0] as string).slice(2), 16) };
+  return { shape: op.replace(/0x[0-9a-f]+/, '#'), n: parseInt(nums[0].slice(2), 16) };
 }
 
 /** The shortest run of the same step that is collapsed. */
@@ -111,7 +111,7 @@ function runLine(trace: readonly TextStep[], tasks: readonly TaskInfo[], a: numb
 export function traceLines(trace: readonly TextStep[], tasks: readonly TaskInfo[]): string[] {
   const out: string[] = [];
   const last = trace.length - 1;
-  for (let i = 0; i < trace.length; ) {
+  for (let i = 0; i < trace.length;) {
     const end = runEnd(trace, i);
     if (end - i >= MIN_RUN && end - 1 !== last) {
       out.push(runLine(trace, tasks, i, end - 1));
@@ -158,11 +158,7 @@ export function wrap(text: string, first: string, indent: string, width = 100): 
 }
 
 /** An explore violation as `mmsim explore` prints it (and `--replay` of the saved one). */
-export function violationText(
-  v: { readonly invariant: string; readonly message: string; readonly trace: readonly TextStep[] },
-  tasks: readonly TaskInfo[],
-  rerun: string,
-): string {
+export function violationText(v: { readonly invariant: string; readonly message: string; readonly trace: readonly TextStep[] }, tasks: readonly TaskInfo[], rerun: string): string {
   const alone = singleTask(v.trace);
   const lines = [`${v.invariant}: ${v.trace.length} steps${alone ? ', single task: no race needed' : ''}`];
   const seen = [...new Set(v.trace.map((s) => s.task))].sort((a, b) => a - b);
@@ -187,10 +183,10 @@ const EXPLAIN: Record<string, string> = {
   zone_spans_pfn:
     'CONFIG_DEBUG_VM: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn), page) in set_pfnblock_flags_mask (mm/page_alloc.c:535 in 5.3; ' +
     '6.18: get_pfnblock_bitmap_bitidx, :374) dumps the page, then "kernel BUG at mm/page_alloc.c:535!", as in the 5.4-rc4 report ' +
-    "(namespaces created and destroyed in a loop). Fixed for 5.4 by \"mm/memory_hotplug: don't access uninitialized memmaps in " +
+    '(namespaces created and destroyed in a loop). Fixed for 5.4 by "mm/memory_hotplug: don\'t access uninitialized memmaps in ' +
     'shrink_zone_span()" (stable 4.13+): ZONE_DEVICE is no longer shrunk.',
   'poisoned struct page read':
-    'A struct page still filled with page_init_poison\'s 0xff. With CONFIG_DEBUG_VM_PGFLAGS, PF_POISONED_CHECK (page_to_nid, ' +
+    "A struct page still filled with page_init_poison's 0xff. With CONFIG_DEBUG_VM_PGFLAGS, PF_POISONED_CHECK (page_to_nid, " +
     'include/linux/mm.h:1088 in 5.3) dumps "page:<address> is uninitialized and poisoned" and "page dumped because: ' +
     'VM_BUG_ON_PAGE(PagePoisoned(p))", a BUG; without it nothing is printed and the fields read as all ones. memunmap_pages\' read ' +
     "of its first page: fixed by 77e080e7680e (5.4-rc4, stable 5.0+, reads pfn_first); the span search's reads: by \"don't access " +
@@ -206,8 +202,7 @@ const EXPLAIN: Record<string, string> = {
     'CONFIG_DEBUG_VM: page_outside_zone_boundaries prints "page 0x<pfn> outside node <nid> zone <name> [ 0x<start> - 0x<end> ]" ' +
     "(mm/page_alloc.c:577 in 5.3, :592 in 6.18) and the caller's VM_BUG_ON_PAGE(bad_range(zone, page), page) is a BUG.",
   'zone outside node span':
-    "The model's invariant: a zone's span lies inside its node's (both change under pgdat_resize_lock, or mem_hotplug_lock from 5.14). " +
-    'The kernel checks nothing and prints nothing.',
+    "The model's invariant: a zone's span lies inside its node's (both change under pgdat_resize_lock, or mem_hotplug_lock from 5.14). " + 'The kernel checks nothing and prints nothing.',
   'device page pgmap':
     "The model's invariant: each initialised device page's page->pgmap is its own pgmap. The kernel checks nothing and prints " +
     'nothing; a later get_dev_pagemap or put_page would follow the wrong pointer.',
@@ -215,8 +210,7 @@ const EXPLAIN: Record<string, string> = {
     "The model's invariant with CONFIG_DEBUG_VM off: the pages memmap_init_zone_device initialised lie inside their zone's span. " +
     'The kernel prints nothing; with CONFIG_DEBUG_VM it is the zone_spans_pfn BUG, fixed the same way.',
   'page counts':
-    "The model's invariant: a node's present pages are its zones' sum, and no zone manages more than it has present. The kernel " +
-    'checks nothing; /proc/zoneinfo shows the wrong counts.',
+    "The model's invariant: a node's present pages are its zones' sum, and no zone manages more than it has present. The kernel " + 'checks nothing; /proc/zoneinfo shows the wrong counts.',
   deadlock:
     'Every task left waits for a lock another holds. Nothing is printed at once; after 120 s (the default) the hung task detector ' +
     '(kernel/hung_task.c) prints "INFO: task <comm>:<pid> blocked for more than 120 seconds." for each.',

@@ -158,7 +158,11 @@ export function poisonedReadChecker(m: Machine, pgflags = true): Checker {
       };
     }
     if (st === 'stale' && !pgflags) {
-      return { task, message: `page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} was never initialised: read an earlier owner's bytes (CONFIG_DEBUG_VM off, nothing reported)`, fatal: false };
+      return {
+        task,
+        message: `page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} was never initialised: read an earlier owner's bytes (CONFIG_DEBUG_VM off, nothing reported)`,
+        fatal: false,
+      };
     }
     return null;
   };
@@ -173,7 +177,10 @@ export function pageblockZoneChecker(m: Machine): Checker {
     if (y.op !== 'set_pfnblock_flags') return null;
     const z = y.zone;
     if (y.pfn >= z.zoneStartPfn && y.pfn < z.zoneStartPfn + z.spannedPages) return null;
-    return { task, message: `page:${structPageAddress(m, y.pfn)} pfn:0x${y.pfn.toString(16)} node ${z.nid} zone ${z.name}; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))` };
+    return {
+      task,
+      message: `page:${structPageAddress(m, y.pfn)} pfn:0x${y.pfn.toString(16)} node ${z.nid} zone ${z.name}; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))`,
+    };
   };
 }
 
