@@ -197,7 +197,7 @@ const EXPLAIN: Record<string, string> = {
   might_sleep:
     'A sleeping call (cond_resched, mutex_lock, down_read) under a spinlock or with IRQs off: ___might_sleep (kernel/sched/core.c:6589 ' +
     'in 5.3; __might_resched in 6.18) prints "BUG: sleeping function called from invalid context at <file>:<line>", ' +
-    '"in_atomic(): 1, irqs_disabled(): 1, ..." and a stack; a warning, the task goes on. No kernel fix: no kernel took a seqlock around the init loop.',
+    '"in_atomic(): …, irqs_disabled(): …, pid: …, name: …", the locks held and a stack; a warning, the task goes on. No kernel fix: no kernel took a seqlock around the init loop.',
   bad_range:
     'CONFIG_DEBUG_VM: page_outside_zone_boundaries prints "page 0x<pfn> outside node <nid> zone <name> [ 0x<start> - 0x<end> ]" ' +
     "(mm/page_alloc.c:577 in 5.3, :592 in 6.18) and the caller's VM_BUG_ON_PAGE(bad_range(zone, page), page) is a BUG.",
