@@ -165,7 +165,7 @@ describe("debug checkers fire in the kernel's words", () => {
     const m = await online();
     expect(violations(m)).toEqual([]);
     m.zoneByName(0, 'Movable').spannedPages = 100;
-    expect(violations(m)).toEqual(['page 0x107fff outside node 0 zone Movable [ 100000 - 100064 ]']);
+    expect(violations(m)).toEqual(['page 0x107fff outside node 0 zone Movable [ 0x100000 - 0x100064 ]']);
   });
   it('present pages that do not add up', async () => {
     const m = await online();

@@ -171,7 +171,7 @@ describe('move_pfn_range_to_zone locking per profile', () => {
     const s = new Scheduler(hotplugCheckers(m));
     s.spawn('bad', task);
     s.runInOrder();
-    expect(s.violations[0]?.message).toBe('page:ffffea0004000000 pfn:100000 node 1 zone Movable; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))');
+    expect(s.violations[0]?.message).toBe('page:ffffea0004000000 pfn:0x100000 node 1 zone Movable; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))');
   });
 });
 

@@ -183,7 +183,7 @@ describe('the device-page checker', () => {
       yield { op: 'down_read', lock: m.memHotplugLock };
       return 0;
     })();
-    expect(run(m, noop).violations).toEqual([`page:ffffea00041fffc0 pfn:107fff of dax0.0 has page->pgmap 0x0, not 0x${p.address.toString(16)}`]);
+    expect(run(m, noop).violations).toEqual([`page:ffffea00041fffc0 pfn:0x107fff of dax0.0 has page->pgmap 0x0, not 0x${p.address.toString(16)}`]);
   });
 });
 

@@ -1,7 +1,7 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
 import { InputError } from '../errors.js';
-import { explore, replaySchedule, type ExploreResult, type MakeWorld, type Reduction, type TraceStep } from '../drivers/explore.js';
+import { explore, replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
 import { scenarioWorld } from '../drivers/scenario_world.js';
 import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { builtinWorld } from '../drivers/scenario_world.js';
@@ -11,6 +11,7 @@ import { type DesignSteps } from '../kernel/machine.js';
 import { WALKERS, type WalkerName } from '../kernel/walkers.js';
 import { ExpectFailed, readInputFile } from '../drivers/run.js';
 import { parseReplay, replayPosition } from '../formats/replay.js';
+import { singleTask, traceLines, violationText, type TaskInfo } from '../drivers/trace_text.js';
 
 export interface ExploreCliOptions {
   readonly design: string;
@@ -65,11 +66,6 @@ function wholeNumber(flag: string, v: string | undefined, what: string): number 
   return n;
 }
 
-/** One trace line: step number, task, what it did, and the locks it holds after. */
-export function traceLine(i: number, st: TraceStep): string {
-  return `  ${String(i + 1).padStart(4)}  ${st.name}: ${st.op}${st.held.length ? `  [holds ${st.held.join(', ')}]` : ''}`;
-}
-
 /** The command line that reruns a search. */
 function rerunCommand(scenario: string, designArgText: string, o: ExploreCliOptions): string {
   const parts = ['mmsim explore', scenario, '--design', designArgText];
@@ -97,20 +93,25 @@ async function setup(scenarioText: string | undefined, o: ExploreCliOptions): Pr
   return { scenario, ...d, config: configArg(o.config), walkers: walkersArg(o.walker) };
 }
 
-function search(s: SearchSetup, o: ExploreCliOptions): { r: ExploreResult; seconds: number } {
+/** The tasks of a world as traces name them. */
+function taskInfo(make: MakeWorld): TaskInfo[] {
+  return make({ recorder: null }).tasks.map((t) => ({ name: t.name, ...(t.label ? { label: t.label } : {}), ...(t.call ? { call: t.call } : {}) }));
+}
+
+function search(s: SearchSetup, o: ExploreCliOptions): { r: ExploreResult; seconds: number; tasks: TaskInfo[] } {
   const bound = wholeNumber('--bound', o.bound, 'a whole number of preemptions such as 1');
   const runs = wholeNumber('--runs', o.runs, 'a number of random schedules such as 1000');
   const seed = wholeNumber('--seed', o.seed, 'a whole number') ?? 1;
   if (!['dpor', 'sleep', 'none'].includes(o.reduce)) throw new InputError(`--reduce ${o.reduce}: expected dpor, sleep or none`);
   const make = worldOf(s);
-  make({ recorder: null }); // a scenario file's errors come out once, before the search
+  const tasks = taskInfo(make); // a scenario file's errors come out once, before the search
   const t0 = performance.now();
   const r = explore(make, {
     ...(bound !== undefined ? { preemptionBound: bound } : {}),
     ...(runs !== undefined ? { random: { runs, seed } } : {}),
     reduce: o.reduce as Reduction,
   });
-  return { r, seconds: (performance.now() - t0) / 1000 };
+  return { r, seconds: (performance.now() - t0) / 1000, tasks };
 }
 
 /** The world builder of a search: a built-in scenario, or a scenario file's concurrent block. */
@@ -131,7 +132,7 @@ function modeText(r: ExploreResult, o: ExploreCliOptions): string {
 /** mmsim explore SCENARIO: print each violated invariant's shortest trace, or "no violation". */
 export async function exploreCommand(scenarioText: string | undefined, o: ExploreCliOptions, out: (s: string) => void): Promise<void> {
   const s = await setup(scenarioText, o);
-  const { r, seconds } = search(s, o);
+  const { r, seconds, tasks } = search(s, o);
   const rerun = rerunCommand(s.scenario, o.design, o);
   if (o.json) {
     out(
@@ -142,8 +143,16 @@ export async function exploreCommand(scenarioText: string | undefined, o: Explor
           ...(isDesignFile(o.design) ? { design_file: o.design } : {}),
           config: s.config,
           walkers: s.walkers,
+          tasks: tasks.map((t, id) => ({ id, ...t })),
           verdict: r.violations.length ? 'violation' : 'ok',
-          violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, steps: v.schedule.length, schedule: v.schedule, trace: v.trace })),
+          violations: r.violations.map((v) => ({
+            invariant: v.invariant,
+            message: v.message,
+            steps: v.schedule.length,
+            single_task: singleTask(v.trace),
+            schedule: v.schedule,
+            trace: v.trace,
+          })),
           interleavings: r.interleavings,
           exhaustive: r.exhaustive,
           reduction: r.reduced ? o.reduce : 'none',
@@ -159,11 +168,7 @@ export async function exploreCommand(scenarioText: string | undefined, o: Explor
   } else if (!r.violations.length) {
     out(`no violation: ${r.interleavings} interleavings (${modeText(r, o)}), ${seconds.toFixed(1)} s\n`);
   } else {
-    for (const v of r.violations) {
-      out(`${v.invariant}: ${v.schedule.length} steps\n`);
-      for (const [i, st] of v.trace.entries()) out(`${traceLine(i, st)}\n`);
-      out(`  ${v.message}\n  replay: ${rerun}\n`);
-    }
+    for (const v of r.violations) out(violationText(v, tasks, rerun));
     out(`${r.interleavings} interleavings (${modeText(r, o)}), ${seconds.toFixed(1)} s\n`);
   }
   if (r.violations.length) throw new ExpectFailed(`explore: ${s.scenario} with design ${s.label}: ${r.violations.length} invariant(s) broken (above)`);
@@ -200,10 +205,17 @@ export async function replayCommand(file: string, invariant: string | undefined,
   const scenario = await named('scenario', () => scenarioArg(saved.scenario));
   const design = await named(saved.design_file !== undefined ? 'design_file' : 'design', () => designArg(saved.design_file ?? saved.design));
   const s: SearchSetup = { scenario, ...design, config: config as DebugConfig, walkers: saved.walkers ?? [] };
-  const r = replaySchedule(worldOf(s), v.schedule, (k) => `${at(['violations', vi, 'schedule', k])}: violations[${vi}].schedule[${k}]`);
-  for (const [i, st] of r.trace.entries()) out(`${traceLine(i, st)}\n`);
-  for (const x of r.violations) if (x.message === v.message) out(`  ${x.message}\n`);
-  if (!r.violations.some((x) => x.message === v.message)) throw new ExpectFailed(`explore --replay: the saved violation did not happen again (${JSON.stringify(v.message)})`);
+  const make = worldOf(s);
+  const r = replaySchedule(make, v.schedule, (k) => `${at(['violations', vi, 'schedule', k])}: violations[${vi}].schedule[${k}]`);
+  const tasks = taskInfo(make);
+  if (!r.violations.some((x) => x.message === v.message)) {
+    // What happened instead: the steps, then the error.
+    out(traceLines(r.trace, tasks).join('\n') + '\n');
+    throw new ExpectFailed(`explore --replay: the saved violation did not happen again (${JSON.stringify(v.message)})`);
+  }
+  // The same text as the explore that saved it: its invariant, tasks, trace, the kernel's words and the rerun command.
+  const rerun = saved.replay !== undefined ? oneLine(saved.replay) : `mmsim explore ${oneLine(saved.scenario)} --design ${oneLine(saved.design_file ?? saved.design)}`;
+  out(violationText({ invariant: oneLine(v.invariant), message: v.message, trace: r.trace }, tasks, rerun));
 }
 
 /** One row of mmsim compare. */
@@ -229,7 +241,7 @@ export async function compareRows(scenarioText: string | undefined, designs: rea
     rows.push({
       design: s.label,
       verdict: r.violations.length ? 'violation' : 'ok',
-      invariants: r.violations.map((v) => `${v.invariant} (${v.schedule.length})`).join(', ') || '-',
+      invariants: r.violations.map((v) => `${v.invariant} (${v.schedule.length}${singleTask(v.trace) ? ', single task' : ''})`).join(', ') || '-',
       interleavings: r.interleavings,
       exhaustive: r.exhaustive,
       seconds,

@@ -44,6 +44,24 @@ export interface WorldSpec {
   readonly walkers?: readonly WalkerName[];
 }
 
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/** What a walker task runs, for explore's trace ("kpageflags_read([0x100000-0x108000))"). */
+function walkerCall(w: WalkerName, start: number, end: number, ramZone: string): string {
+  switch (w) {
+    case 'compaction':
+      return `isolate_migratepages over zone ${ramZone} (__pageblock_pfn_to_page per pageblock)`;
+    case 'kpageflags':
+      return `kpageflags_read([${hex(start)}-${hex(end)}))`;
+    case 'memory_failure':
+      return `memory_failure(${hex(end - 1)})`;
+    case 'set_zone_contiguous':
+      return `set_zone_contiguous(zone ${ramZone})`;
+    case 'test_pages_in_a_zone':
+      return `test_pages_in_a_zone([${hex(start)}-${hex(end)}))`;
+  }
+}
+
 /** A walker task over the scenario's namespace or block A: [start, end) and the zone of RAM around it. */
 function walkerTask(m: Machine, w: WalkerName, start: number, end: number, ramZone: string): Task<number> {
   const zone = m.zoneByName(0, ramZone as Parameters<Machine['zoneByName']>[1]);
@@ -124,7 +142,7 @@ export interface ScenarioHooks {
  * hooks.setup (B mapped; or the three DIMMs added and C, B online), then the tasks that run
  * concurrently (A's memremap or online, B's memunmap or offline+remove, and the walkers).
  */
-export function builtinTasks(scenario: BuiltinScenario, walkers: readonly WalkerName[], m: Machine, hooks: ScenarioHooks): { name: string; task: Task<unknown> }[] {
+export function builtinTasks(scenario: BuiltinScenario, walkers: readonly WalkerName[], m: Machine, hooks: ScenarioHooks): { name: string; task: Task<unknown>; label?: string; call?: string }[] {
   const namespace = (name: string, start: number, bytes: number): DevPagemap => ({
     name,
     type: 'fsdax',
@@ -158,10 +176,11 @@ export function builtinTasks(scenario: BuiltinScenario, walkers: readonly Walker
       if (rc) return rc;
       return yield* removeMemory(mm, b, 128 * MiB);
     }
+    const pfns = (x: number): string => `[${hex(x / 4096)}-${hex((x + 128 * MiB) / 4096)})`;
     return [
-      { name: 'online A', task: onlineBlock(mm, blockOf(a), 'online_movable') },
-      { name: 'offline+remove B', task: offlineRemove() },
-      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
+      { name: 'online A', task: onlineBlock(mm, blockOf(a), 'online_movable'), label: 'A', call: `online_pages(memory${blockOf(a)}, ${pfns(a)}, online_movable)` },
+      { name: 'offline+remove B', task: offlineRemove(), label: 'B', call: `offline_pages(memory${blockOf(b)}, ${pfns(b)}), then remove_memory(${pfns(b)})` },
+      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable'), call: walkerCall(w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
     ];
   }
   const [aStart, aBytes, bStart] = scenario === 'seed-2019-subsection' ? [GiB + 64 * MiB, 192 * MiB, GiB + 256 * MiB] : [4 * GiB, 128 * MiB, 4 * GiB + 128 * MiB];
@@ -170,9 +189,11 @@ export function builtinTasks(scenario: BuiltinScenario, walkers: readonly Walker
   const a = namespace('pmem0', aStart, aBytes);
   const mm = hooks.watched();
   hooks.watchPgmap?.(a);
+  const range = (p: DevPagemap): string => `${p.name}, [${hex(p.start / 4096)}-${hex((p.end + 1) / 4096)})`;
+  const walkStart = Math.floor(aStart / (128 * MiB)) * 32768;
   return [
-    { name: 'memremap A', task: memremapPages(mm, a) },
-    { name: 'memunmap B', task: memunmapPages(mm, b) },
-    ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, Math.floor(aStart / (128 * MiB)) * 32768, (aStart + aBytes) / 4096, 'Normal') })),
+    { name: 'memremap A', task: memremapPages(mm, a), label: 'A', call: `memremap_pages(${range(a)})` },
+    { name: 'memunmap B', task: memunmapPages(mm, b), label: 'B', call: `memunmap_pages(${range(b)})` },
+    ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, walkStart, (aStart + aBytes) / 4096, 'Normal'), call: walkerCall(w, walkStart, (aStart + aBytes) / 4096, 'Normal') })),
   ];
 }

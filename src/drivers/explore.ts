@@ -13,6 +13,7 @@ import type { TaskId } from '../kernel/locks.js';
 import { dependent, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
 import type { Machine } from '../kernel/machine.js';
 import { InputError } from '../errors.js';
+import { hexPfns } from './trace_text.js';
 
 /** What a world builder is given: a recorder to wrap its machine with, when the driver reduces. */
 export interface WorldContext {
@@ -26,7 +27,7 @@ export type MakeWorld = (ctx: WorldContext) => World;
 
 /** A fresh world: the tasks to interleave and the checkers that judge each step. */
 export interface World {
-  readonly tasks: readonly { readonly name: string; readonly task: Task<unknown> }[];
+  readonly tasks: readonly { readonly name: string; readonly task: Task<unknown>; readonly label?: string; readonly call?: string }[];
   readonly checkers: readonly Checker[];
   /** The node each task works on (the time driver puts it on a CPU there). */
   readonly taskNodes?: readonly number[];
@@ -41,6 +42,8 @@ export interface TraceStep {
   readonly op: string;
   /** The locks the task holds after the step. */
   readonly held: readonly string[];
+  /** The kernel function that performed the step, where the task named it (an access's `fn`). */
+  readonly fn?: string;
 }
 
 export interface ExploreViolation {
@@ -99,7 +102,7 @@ export function invariantOf(message: string): string {
 function describe(y: Yield | null): string {
   if (y === null) return 'start';
   if ('lock' in y) return `${y.op} ${y.lock.name}`;
-  if (y.op === 'access') return `${y.kind} ${y.what}`;
+  if (y.op === 'access') return `${y.kind} ${hexPfns(y.what)}`;
   if (y.op === 'work') return `work ${y.work} ${y.nrPages} pages on node ${y.node}`;
   if (y.op === 'might_sleep') return `might_sleep ${y.where}`;
   return `set_pfnblock_flags_mask pfn 0x${y.pfn.toString(16)} zone ${y.zone.name}`;
@@ -144,9 +147,11 @@ function start(make: MakeWorld, reduce: boolean): Run {
 
 /** Step task t; its footprint (everything, when the world is not watched). */
 function stepTask(run: Run, t: TaskId): Footprint {
-  const op = describe(run.s.pendingOf(t));
+  const y = run.s.pendingOf(t);
+  const op = describe(y);
   if (!run.s.step(t)) throw new Error(`explore: replay diverged: task ${t} cannot run at step ${run.trace.length + 1}`);
-  run.trace.push({ task: t, name: run.s.nameOf(t), op, held: run.s.heldBy(t) });
+  const fn = y?.op === 'access' ? y.fn : undefined;
+  run.trace.push({ task: t, name: run.s.nameOf(t), op, held: run.s.heldBy(t), ...(fn ? { fn } : {}) });
   for (; run.handled < run.s.violations.length; run.handled++) {
     const v = run.s.violations[run.handled] as { message: string; fatal?: boolean; task: TaskId };
     if (!fatal(v)) run.warnings.push({ message: v.message, at: run.trace.length, task: v.task });
@@ -322,9 +327,11 @@ export function replayEach(make: MakeWorld, schedule: readonly TaskId[], each: (
   for (const t of w.tasks) s.spawn(t.name, t.task);
   each(w, { task: -1, name: '', op: 'start of the scenario', held: [] }, s);
   for (const t of schedule) {
-    const op = describe(s.pendingOf(t));
+    const y = s.pendingOf(t);
+    const op = describe(y);
     if (!s.step(t)) throw new Error(`replay: task ${t} cannot run`);
-    each(w, { task: t, name: s.nameOf(t), op, held: s.heldBy(t) }, s);
+    const fn = y?.op === 'access' ? y.fn : undefined;
+    each(w, { task: t, name: s.nameOf(t), op, held: s.heldBy(t), ...(fn ? { fn } : {}) }, s);
   }
 }
 

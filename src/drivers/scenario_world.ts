@@ -15,15 +15,20 @@ import { builtinMachineSpec, builtinTasks, checkersFor, watchedCheckers, type De
 import type { Task } from '../kernel/task.js';
 
 /** The task of one operation of a concurrent block (at `at`), and its name. */
-function operation(m: Machine, st: ScenarioStep, i: number, at: string): { name: string; task: Task<number> } {
+function operation(m: Machine, st: ScenarioStep, i: number, at: string): { name: string; task: Task<number>; label: string; call: string } {
   checkStepRange(m, st, at);
   const hex = (n: number): string => `0x${n.toString(16)}`;
+  const pfns = (start: number, size: number): string => `[${hex(start / m.pageBytes)}-${hex((start + size) / m.pageBytes)})`;
   if ('add' in st) {
     const device = st.add.device === 'virtio-mem' ? ({ kind: 'virtio-mem', name: st.add.name } as const) : ({ kind: 'dimm' } as const);
     if (st.add.device === 'nvdimm') throw new InputError(`concurrent operation ${i + 1}: an nvdimm add is not a hotplug task; use dimm or virtio-mem`);
-    return { name: `${i + 1}: add_memory ${hex(st.add.start)}`, task: addMemory(m, st.add.node, st.add.start, st.add.size, device) };
+    const call = `add_memory(node ${st.add.node}, ${pfns(st.add.start, st.add.size)}${st.add.device === 'virtio-mem' ? ', virtio-mem' : ''})`;
+    return { name: `${i + 1}: add_memory ${hex(st.add.start)}`, task: addMemory(m, st.add.node, st.add.start, st.add.size, device), label: `${i + 1}`, call };
   }
-  if ('remove' in st) return { name: `${i + 1}: remove_memory ${hex(st.remove.start)}`, task: removeMemory(m, st.remove.start, st.remove.size) };
+  if ('remove' in st) {
+    const call = `remove_memory(${pfns(st.remove.start, st.remove.size)})`;
+    return { name: `${i + 1}: remove_memory ${hex(st.remove.start)}`, task: removeMemory(m, st.remove.start, st.remove.size), label: `${i + 1}`, call };
+  }
   if ('online' in st || 'offline' in st) {
     const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
     const type = 'online' in st ? st.online.type : null;
@@ -34,7 +39,8 @@ function operation(m: Machine, st: ScenarioStep, i: number, at: string): { name:
       }
       return 0;
     }
-    return { name: `${i + 1}: ${type ?? 'offline'} memory${ids.join(',')}`, task: each() };
+    const call = `${type ? 'online_pages' : 'offline_pages'}(memory${ids.join(',')}${type ? `, ${type}` : ''})`;
+    return { name: `${i + 1}: ${type ?? 'offline'} memory${ids.join(',')}`, task: each(), label: `${i + 1}`, call };
   }
   throw new InputError(`concurrent operation ${i + 1}: expected add, remove, online or offline`);
 }

@@ -18,6 +18,8 @@ const replaySchema = z.looseObject({
   design_file: z.string().min(1).optional(),
   config: z.string().optional(),
   walkers: z.array(z.enum(WALKERS)).optional(),
+  /** The command that reruns the search (printed as the trace's replay line). */
+  replay: z.string().optional(),
   violations: z.array(violationSchema),
 });
 

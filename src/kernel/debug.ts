@@ -70,7 +70,7 @@ export function zoneSpanChecker(m: Machine): Checker {
         for (const [s, e] of memoryOf(m, b.id, b.startPfn, b.startPfn + b.nrPages)) {
           if (s < zs || e > ze) {
             const pfn = s < zs ? s : e - 1;
-            return { task, message: `page 0x${pfn.toString(16)} outside node ${b.nid} zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ]` };
+            return { task, message: `page 0x${pfn.toString(16)} outside node ${b.nid} zone ${zone.name} [ 0x${zs.toString(16)} - 0x${ze.toString(16)} ]` };
           }
         }
         const node = m.node(b.nid);
@@ -78,7 +78,7 @@ export function zoneSpanChecker(m: Machine): Checker {
         // mem_hotplug_lock held for writing (5.14+): judge them when those are free.
         if (spansInFlux(m, b.nid)) continue;
         if (zs < node.nodeStartPfn || ze > node.nodeStartPfn + node.nodeSpannedPages) {
-          return { task, message: `zone ${zone.name} [ ${zs.toString(16)} - ${ze.toString(16)} ] outside node ${b.nid} span` };
+          return { task, message: `zone ${zone.name} [ 0x${zs.toString(16)} - 0x${ze.toString(16)} ] outside node ${b.nid} span` };
         }
       }
       return null;
@@ -132,7 +132,7 @@ export function pageCountChecker(m: Machine): Checker {
  * (0xffffea0000000000) plus pfn * sizeof(struct page); elsewhere the pfn, marked as such.
  */
 function structPageAddress(m: Machine, pfn: number): string {
-  if (m.state.arch.name !== 'x86_64') return `(pfn ${pfn.toString(16)})`;
+  if (m.state.arch.name !== 'x86_64') return `(pfn 0x${pfn.toString(16)})`;
   return (0xffffea0000000000n + BigInt(pfn) * BigInt(m.recordScratch.length)).toString(16);
 }
 
@@ -153,12 +153,16 @@ export function poisonedReadChecker(m: Machine, pgflags = true): Checker {
       if (pgflags) return { task, message: `page:${structPageAddress(m, pfn)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))` };
       return {
         task,
-        message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} is uninitialized and poisoned: read as all-ones fields (no CONFIG_DEBUG_VM_PGFLAGS, so no VM_BUG_ON_PAGE(PagePoisoned(p)))`,
+        message: `page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} is uninitialized and poisoned: read as all-ones fields (no CONFIG_DEBUG_VM_PGFLAGS, so no VM_BUG_ON_PAGE(PagePoisoned(p)))`,
         fatal: false,
       };
     }
     if (st === 'stale' && !pgflags) {
-      return { task, message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} was never initialised: read an earlier owner's bytes (CONFIG_DEBUG_VM off, nothing reported)`, fatal: false };
+      return {
+        task,
+        message: `page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} was never initialised: read an earlier owner's bytes (CONFIG_DEBUG_VM off, nothing reported)`,
+        fatal: false,
+      };
     }
     return null;
   };
@@ -173,7 +177,10 @@ export function pageblockZoneChecker(m: Machine): Checker {
     if (y.op !== 'set_pfnblock_flags') return null;
     const z = y.zone;
     if (y.pfn >= z.zoneStartPfn && y.pfn < z.zoneStartPfn + z.spannedPages) return null;
-    return { task, message: `page:${structPageAddress(m, y.pfn)} pfn:${y.pfn.toString(16)} node ${z.nid} zone ${z.name}; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))` };
+    return {
+      task,
+      message: `page:${structPageAddress(m, y.pfn)} pfn:0x${y.pfn.toString(16)} node ${z.nid} zone ${z.name}; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))`,
+    };
   };
 }
 
@@ -205,7 +212,7 @@ export function devicePageChecker(m: Machine): Checker {
           if (got !== p.address) {
             return {
               task,
-              message: `page:${structPageAddress(m, pfn)} pfn:${pfn.toString(16)} of ${p.name} has page->pgmap ${got === null ? 'with no memmap' : `0x${got.toString(16)}`}, not 0x${p.address.toString(16)}`,
+              message: `page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} of ${p.name} has page->pgmap ${got === null ? 'with no memmap' : `0x${got.toString(16)}`}, not 0x${p.address.toString(16)}`,
             };
           }
         }
@@ -237,7 +244,7 @@ export function deviceSpanChecker(m: Machine): Checker {
         const pfn = first < zs ? first : Math.max(ze, first);
         return {
           task,
-          message: `pfn 0x${pfn.toString(16)} of ${p.name} initialised for node ${z.nid} zone ${z.name} lies outside its span [ ${zs.toString(16)} - ${ze.toString(16)} ] (CONFIG_DEBUG_VM off: the kernel reports nothing)`,
+          message: `pfn 0x${pfn.toString(16)} of ${p.name} initialised for node ${z.nid} zone ${z.name} lies outside its span [ 0x${zs.toString(16)} - 0x${ze.toString(16)} ] (CONFIG_DEBUG_VM off: the kernel reports nothing)`,
         };
       }
       return null;

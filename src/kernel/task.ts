@@ -21,8 +21,11 @@ export type Yield =
   | { readonly op: 'read_seqretry'; readonly lock: SeqLock; readonly start: number }
   /** might_sleep / cond_resched: a point where the task may schedule. */
   | { readonly op: 'might_sleep'; readonly where: string }
-  /** A read or write of shared state another task could see mid-way. */
-  | { readonly op: 'access'; readonly kind: 'read' | 'write'; readonly what: string }
+  /**
+   * A read or write of shared state another task could see mid-way; `fn`, the kernel function
+   * doing it (find_biggest_section_pfn), names the step in explore's traces.
+   */
+  | { readonly op: 'access'; readonly kind: 'read' | 'write'; readonly what: string; readonly fn?: string }
   /** set_pfnblock_flags_mask on the pageblock at pfn of a page linked to zone (asserts zone_spans_pfn). */
   | { readonly op: 'set_pfnblock_flags'; readonly zone: Zone; readonly pfn: number }
   /** A measured amount of work (the time driver prices it). */
