@@ -57,7 +57,12 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.disconnect?.(),
+  () => {
+    // Exit rather than wait for the event loop to drain: an entry's own servers or worker
+    // threads (the lab's pool) would keep this process alive after its last input.
+    process.disconnect?.();
+    process.exit(0);
+  },
   (e: unknown) => {
     process.stderr.write(`fuzz child: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(3);
