@@ -212,7 +212,7 @@ describe('compound devmaps (vmemmap_shift)', () => {
     expect(r).toEqual({ rc: 0, violations: [] });
     return { pages, pageblocks };
   }
-  it('6.1, no altmap: 4K writes every page; 2M and 1G write 128 struct pages per compound page (2 vmemmap pages), and 1G leaves 511 of 512 pageblocks without a migratetype', () => {
+  it('6.1, no altmap: 4K writes every page; 2M and 1G write 128 struct pages per compound page (2 vmemmap pages), and 1G leaves 511 of 512 pageblocks at 0, MIGRATE_UNMOVABLE (never set_pfnblock_flags_mask)', () => {
     expect(written('6.1', 4096, false)).toEqual({ pages: 262144, pageblocks: 512 });
     expect(written('6.1', 2 * M, false)).toEqual({ pages: 512 * 128, pageblocks: 512 });
     expect(written('6.1', G, false)).toEqual({ pages: 128, pageblocks: 1 });

@@ -244,7 +244,8 @@ export function compoundNrPages(m: Machine, p: DevPagemap): number {
  * compound order (prep_compound_head on its first tails), each tail compound_head = head | 1,
  * TAIL_MAPPING and refcount 0. The bytes of every struct page are written (an aliased tail reads
  * like any tail); the work and the pageblock flags count only the struct pages the kernel writes,
- * so with deduplication pageblocks past them keep no migratetype (the gap fixed after 6.18).
+ * so with deduplication pageblocks past them keep the pageblock bits' 0, MIGRATE_UNMOVABLE (the gap
+ * fixed after 6.18).
  */
 function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, p: DevPagemap, refcount: number): Task<void> {
   const n = 2 ** p.vmemmapShift;
