@@ -88,7 +88,15 @@ export function* memremapPagesKernel(m: Machine, p: DevPagemap): Task<number> {
     m.state.log.warn('Conflicting mapping in same section');
     return -ENOMEM;
   }
-  // region_intersects(System RAM) must be REGION_DISJOINT.
+  // region_intersects(System RAM) must be REGION_DISJOINT. Before 5.3 (4.19.1) over the range
+  // widened to whole sections: one that then meets RAM is REGION_MIXED ("attempted on mixed
+  // region"). Leaves out 4.19's arch_add_memory over the widened range (the ranges that pass are
+  // section-aligned in the built-in scenarios).
+  const pps = sparse.pagesPerSection;
+  if (m.state.profile.features.memremapSectionAligned && systemRamOverlaps(m, Math.floor(start / pps) * pps, Math.ceil(end / pps) * pps)) {
+    m.warnOnce('kernel/memremap.c devm_memremap_pages', 'WARN_ONCE: devm_memremap_pages attempted on mixed region');
+    return -ENXIO;
+  }
   if (systemRamOverlaps(m, start, end)) return -ENXIO;
   p.nrRange = 0;
   m.pgmaps.push(p); // pgmap_array / xarray store of every pfn

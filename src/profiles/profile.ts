@@ -157,6 +157,11 @@ export interface KernelFeatures {
   readonly shrinkHoleLoop: boolean;
   /** The node span after a shrink: shrink_pgdat_span's struct page search (before 5.4) or update_pgdat_span from the zones (5.4+). */
   readonly pgdatSpan: 'shrink-pgdat-span' | 'update-pgdat-span';
+  /**
+   * devm_memremap_pages works on whole sections (before 5.3's sub-section hotplug): the range is
+   * widened to SECTION_SIZE and one that then meets System RAM is REGION_MIXED, -ENXIO.
+   */
+  readonly memremapSectionAligned: boolean;
   /** memory_failure_dev_pagemap returns -ENXIO for a pfn pgmap_pfn_valid refuses, before touching its struct page (5.12+). */
   readonly memoryFailurePgmapPfnValid: boolean;
 }
@@ -208,6 +213,7 @@ export const kernelFeaturesSchema = z.strictObject({
   shrinkHoleLoop: z.boolean(),
   pgdatSpan: z.enum(['shrink-pgdat-span', 'update-pgdat-span']),
   memoryFailurePgmapPfnValid: z.boolean(),
+  memremapSectionAligned: z.boolean(),
 });
 
 /** True when A and B are the same type (each assignable to the other). */
@@ -276,6 +282,7 @@ const BASE: KernelFeatures = {
   shrinkHoleLoop: true,
   pgdatSpan: 'shrink-pgdat-span',
   memoryFailurePgmapPfnValid: false,
+  memremapSectionAligned: true,
 };
 
 /**
