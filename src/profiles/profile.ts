@@ -373,6 +373,11 @@ export const MAINLINE: readonly ChangePoint[] = [
   },
   {
     since: [5, 3],
+    features: { memremapSectionAligned: false },
+    evidence: '4.19.1 kernel/memremap.c: align_start = res->start & ~(SECTION_SIZE - 1), REGION_MIXED -> -ENXIO; 5.3.0 mm/memremap.c: the range itself, REGION_DISJOINT required (sub-section hotplug)',
+  },
+  {
+    since: [5, 3],
     features: { shrinkSearchGranule: 'subsection' },
     evidence: 'find_*_section_pfn: 4.19.1 PAGES_PER_SECTION + valid_section, 5.3.0 PAGES_PER_SUBSECTION + pfn_valid (the 5.3 sub-section hotplug series)',
   },
