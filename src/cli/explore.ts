@@ -279,5 +279,5 @@ export async function designsCommand(diff: readonly string[] | undefined, out: (
   }
   out('\nSteps a design may replace (--design FILE: export default { name, base, summary, features, steps }):\n');
   for (const [k, d] of Object.entries(STEP_DOCS)) out(`  ${k}${d.signature}\n`);
-  out('(mmsim designs --steps: what each models, its locks and yields)\n');
+  out('  (mmsim designs --steps: what each models, its locks and yields)\n');
 }
