@@ -91,7 +91,7 @@ function commands(): string[][] {
   c.push(w('daxctl examples/nvdimm-label.scenario.yaml list'));
   c.push(w('chmem examples/chmem.scenario.yaml -v --disable -b 32-33'));
   c.push(w('chmem examples/qemu-2node.yaml -v --enable 128M'));
-  c.push(['designs'], w('designs --diff v5.3 6.1'), w('designs --diff serialize examples/designs/dont-shrink-zone-device.mjs'));
+  c.push(['designs'], w('designs --steps'), w('designs --diff v5.3 6.1'), w('designs --diff serialize examples/designs/dont-shrink-zone-device.mjs'));
   for (const d of ['v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current', 'v4.19', 'examples/designs/dont-shrink-zone-device.mjs']) {
     c.push(['explore', 'seed-2019', '--design', d, '--json']);
   }
@@ -101,6 +101,8 @@ function commands(): string[][] {
   c.push(w('explore seed-2019 --design v5.3 --runs 20 --seed 7'));
   c.push(w('explore seed-2019 --design v5.3 --config debug_vm_pgflags --bound 1'));
   c.push(w('explore seed-2019 --design 6.1 --walker memory_failure --bound 1'));
+  c.push(w('explore seed-2019 --design examples/designs/pgmap-pfn-valid.mjs --walker memory_failure --bound 1'));
+  c.push(['explore', 'seed-2019', '--design', 'examples/designs/serialize-v3-01.mjs', '--json']);
   c.push(w('explore seed-2019 --design v5.3 --walker kpageflags --bound 1'));
   c.push(w('explore examples/concurrent-online-remove.scenario.yaml --design v5.3'));
   c.push(w('explore examples/concurrent-online-remove.scenario.yaml --design 6.1'));

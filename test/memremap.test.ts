@@ -136,17 +136,26 @@ describe('memremap_pages', () => {
 });
 
 describe('memunmap_pages', () => {
-  it('6.1: the Device span never shrinks (QEMU: still 524288 after destroy-namespace); v5.3 shrinks it', () => {
-    for (const [kernel, spanned] of [
-      ['6.1', 524288],
-      ['6.18', 524288],
-      ['5.3', 0],
+  it('6.1: the Device span never shrinks (QEMU: still 524288 after destroy-namespace); v5.3 shrinks it, and its shrink_pgdat_span cuts node 1 short', () => {
+    // v5.3 (mm/memory_hotplug.c 5.3.0 shrink_pgdat_span): removing the last section 0x178000
+    // (node end == its end) runs find_biggest_section_pfn(1, NULL, 0x40000, 0x178000) a
+    // subsection at a time: sections 0x100000-0x177fff are gone already (__remove_pages removes
+    // one before shrinking for the next), so the first pfn_valid pfn is 0x7ffff, the
+    // BIOS-reserved tail of node 1's early section 15 — never initialised, pfn_to_nid != 1 (the
+    // PGFLAGS kernel BUGs on exactly this read, ../shared/kernels README) — then 0x7fdff, node 1:
+    // node_spanned_pages = 0x7fdff - 0x40000 + 1 = 0x3fe00, and DMA32 [0x40000, 0x7ffdf) now
+    // ends past the node. 6.1's update_pgdat_span takes the zones' spans and reads no page.
+    for (const [kernel, spanned, violations] of [
+      ['6.1', 524288, []],
+      ['6.18', 524288, []],
+      ['5.3', 0, ['zone DMA32 [ 40000 - 7ffdf ] outside node 1 span']],
     ] as const) {
       const m = qemu(kernel);
       const { altmap } = mapDevAltmap(4 * G, 2 * G, 2 * M);
       const p = pgmap(m, 'generic', altmap);
       expect(run(m, memremapPages(m, p)).rc).toBe(0);
-      expect(run(m, memunmapPages(m, p))).toEqual({ rc: 0, violations: [] });
+      expect(run(m, memunmapPages(m, p))).toEqual({ rc: 0, violations });
+      if (kernel === '5.3') expect([m.node(1).nodeStartPfn, m.node(1).nodeSpannedPages]).toEqual([0x40000, 0x3fe00]);
       expect(zone(m.state, 1, 'Device').spannedPages, kernel).toBe(spanned);
       expect(altmap.alloc).toBe(0);
       expect(m.state.sparse.runOf(0x100000 / 32768)?.present ?? false).toBe(false);
@@ -204,7 +213,7 @@ describe('compound devmaps (vmemmap_shift)', () => {
     expect(r).toEqual({ rc: 0, violations: [] });
     return { pages, pageblocks };
   }
-  it('6.1, no altmap: 4K writes every page; 2M and 1G write 128 struct pages per compound page (2 vmemmap pages), and 1G leaves 511 of 512 pageblocks without a migratetype', () => {
+  it('6.1, no altmap: 4K writes every page; 2M and 1G write 128 struct pages per compound page (2 vmemmap pages), and 1G leaves 511 of 512 pageblocks at 0, MIGRATE_UNMOVABLE (never set_pfnblock_flags_mask)', () => {
     expect(written('6.1', 4096, false)).toEqual({ pages: 262144, pageblocks: 512 });
     expect(written('6.1', 2 * M, false)).toEqual({ pages: 512 * 128, pageblocks: 512 });
     expect(written('6.1', G, false)).toEqual({ pages: 128, pageblocks: 1 });

@@ -267,7 +267,7 @@ export function compareTable(rows: readonly CompareRow[]): string {
 }
 
 /** mmsim designs [--diff A B]: the designs and the steps they may replace, or how two differ. */
-export async function designsCommand(diff: readonly string[] | undefined, out: (s: string) => void): Promise<void> {
+export async function designsCommand(diff: readonly string[] | undefined, out: (s: string) => void, steps = false): Promise<void> {
   if (diff && diff.length) {
     if (diff.length !== 2) throw new InputError('designs --diff: expected two designs (names or files), e.g. --diff v5.3 seqlock');
     const [a, b] = await Promise.all(diff.map((x) => designArg(x)));
@@ -279,11 +279,17 @@ export async function designsCommand(diff: readonly string[] | undefined, out: (
     out(lines.length ? lines.map((l) => `  ${l}\n`).join('') : '  no difference\n');
     return;
   }
+  if (steps) {
+    out("Steps a design file may replace: export default { name, base, steps: { *STEP(api, ...args) { ... } } }; api.base is the base design's version.\n");
+    for (const [k, d] of Object.entries(STEP_DOCS)) out(`\n${k}${d.signature}\n  ${d.doc}\n`);
+    return;
+  }
   for (const d of DESIGNS) {
     const changed = Object.entries(d.features).map(([k, v]) => `${k}=${String(v)}`);
     const steps = (Object.keys(STEP_DOCS) as (keyof DesignSteps)[]).filter((k) => d.steps[k]).map((k) => `step ${k}`);
     out(`${d.name.padEnd(10)} ${d.summary}\n${' '.repeat(11)}base ${d.base}${[...changed, ...steps].length ? `; ${[...changed, ...steps].join(', ')}` : ''}\n`);
   }
   out('\nSteps a design may replace (--design FILE: export default { name, base, summary, features, steps }):\n');
-  for (const [k, doc] of Object.entries(STEP_DOCS)) out(`  ${k}\n      ${doc}\n`);
+  for (const [k, d] of Object.entries(STEP_DOCS)) out(`  ${k}${d.signature}\n`);
+  out('  (mmsim designs --steps: what each models, its locks and yields)\n');
 }

@@ -10,9 +10,22 @@ import { InputError } from '../errors.js';
 import { kernelFeaturesSchema, profileForOption, type KernelFeatures, type KernelProfile } from '../profiles/profile.js';
 import { STEP_DOCS, type StepApi, type StepOverrides } from '../kernel/steps.js';
 import { type DesignSteps } from '../kernel/machine.js';
-import { initDevicePages, memmapInitZoneDevice } from '../kernel/memremap.js';
+import { initDevicePages, memmapInitZoneDevice, memremapPagesKernel, memunmapPagesKernel, pagemapRange } from '../kernel/memremap.js';
 import { pfnEnd, pfnFirst } from '../kernel/dev_pagemap.js';
-import { shrinkSpans } from '../kernel/memory_hotplug.js';
+import {
+  addMemoryResource,
+  archAddMemory,
+  memmapInitRange,
+  movePfnRangeToZone,
+  offlinePages,
+  onlinePages,
+  removePfnRangeFromZone,
+  shrinkPgdatSpan,
+  shrinkZoneSpan,
+  sparseAddSection,
+  updatePgdatSpan,
+} from '../kernel/memory_hotplug.js';
+import { compactionScannerKernel, kpageflagsReaderKernel, memoryFailureKernel, setZoneContiguousKernel, testPagesInAZoneKernel } from '../kernel/walkers.js';
 import { type Machine } from '../kernel/machine.js';
 import type { Resume, Task, Yield } from '../kernel/task.js';
 import { LockMisuse, Mutex, PercpuRwSem, SeqLock, SpinLock } from '../kernel/locks.js';
@@ -87,37 +100,20 @@ function* seqlockPerPageblockInit(api: StepApi<DesignSteps['memmap_init_zone_dev
   yield { op: 'write_sequnlock', lock: seq };
 }
 
-/**
- * v4.19's memremap_pages (before 966cf44f637e, 4.20): move_pfn_range_to_zone initialises every
- * device page under mem_hotplug_lock (memmap_init_zone), then after mem_hotplug_done a second
- * pass over the same pages sets page->pgmap.
- */
-function* doubleInit(
-  api: StepApi<DesignSteps['memmap_init_zone_device']>,
-  m: Machine,
-  zone: Parameters<DesignSteps['memmap_init_zone_device']>[1],
-  p: Parameters<DesignSteps['memmap_init_zone_device']>[2],
-  refcount: number,
-): Task<void> {
-  yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
-  yield { op: 'up_write', lock: m.memHotplugLock };
-  yield* api.initDeviceRange(m, zone, api.pfnFirst(p), api.pfnEnd(p), p, refcount);
-}
-
 export const DESIGNS: readonly Design[] = [
   {
     name: 'v4.19',
     summary:
-      'before 4.20: the device memmap initialised twice, once under mem_hotplug_lock (memmap_init_zone) and once outside for page->pgmap; namespaces probed on any CPU (NUMA-aware async probing came in 5.1)',
+      'Linux 4.19: the device memmap initialised under mem_hotplug_lock (memmap_init_zone), then a pass outside it for page->pgmap; its own release path and span shrinking; namespaces probed on any CPU (NUMA-aware async probing came in 5.1)',
     base: '4.19',
     features: {},
-    steps: { memmap_init_zone_device: doubleInit },
+    steps: {},
     asyncProbe: 'unbound',
   },
   { name: 'v5.3', summary: 'vanilla 5.3', base: '5.3', features: {}, steps: {} },
   {
     name: 'serialize',
-    summary: 'v5.3 plus the 2019 patch: the whole device memmap, pgmap included, initialised under mem_hotplug_lock',
+    summary: "v5.3 plus the 2019 patch (v3 01/11): the whole device memmap, the altmap's reserve and memmap pfns included, gets page->pgmap under mem_hotplug_lock",
     base: 'v5.3',
     features: { zoneDeviceInitUnderLock: true },
     steps: {},
@@ -153,9 +149,17 @@ export const DESIGNS: readonly Design[] = [
   },
   {
     name: 'no-shrink',
-    summary: 'the 5.5 state: spans shrink at offline with pfn_to_online_page (feee6b298916), ZONE_DEVICE never shrinks, memunmap reads pfn_first (77e080e7680e), try_offline_node fixed (2c91f8fc6c99)',
+    summary:
+      'the 5.5 state: spans shrink at offline with pfn_to_online_page (feee6b298916), ZONE_DEVICE never shrinks, no "only holes" loop, update_pgdat_span (00d6c019b5bc), memunmap reads pfn_first (77e080e7680e), try_offline_node fixed (2c91f8fc6c99)',
     base: 'v5.3',
-    features: { shrinkAtOffline: true, poisonAtOffline: true, memunmapReadsPfnFirst: true, tryOfflineNode: 'spans-and-blocks' },
+    features: {
+      shrinkAtOffline: true,
+      poisonAtOffline: true,
+      memunmapReadsPfnFirst: true,
+      tryOfflineNode: 'spans-and-blocks',
+      shrinkHoleLoop: false,
+      pgdatSpan: 'update-pgdat-span',
+    },
     steps: {},
   },
   { name: '6.1', summary: "Linux 6.1 (the QEMU oracle's kernel)", base: '6.1', features: {}, steps: {} },
@@ -163,7 +167,28 @@ export const DESIGNS: readonly Design[] = [
 ];
 
 /** The kernel's own version of each step. */
-const KERNEL_STEPS: DesignSteps = { memmap_init_zone_device: memmapInitZoneDevice, shrink_zone_span: shrinkSpans };
+export const KERNEL_STEPS: DesignSteps = {
+  add_memory_resource: addMemoryResource,
+  arch_add_memory: archAddMemory,
+  sparse_add_section: sparseAddSection,
+  move_pfn_range_to_zone: movePfnRangeToZone,
+  memmap_init_range: memmapInitRange,
+  online_pages: onlinePages,
+  offline_pages: offlinePages,
+  remove_pfn_range_from_zone: removePfnRangeFromZone,
+  shrink_zone_span: shrinkZoneSpan,
+  update_pgdat_span: updatePgdatSpan,
+  shrink_pgdat_span: shrinkPgdatSpan,
+  memremap_pages: memremapPagesKernel,
+  pagemap_range: pagemapRange,
+  memmap_init_zone_device: memmapInitZoneDevice,
+  memunmap_pages: memunmapPagesKernel,
+  compaction: compactionScannerKernel,
+  kpageflags_read: kpageflagsReaderKernel,
+  memory_failure: memoryFailureKernel,
+  set_zone_contiguous: setZoneContiguousKernel,
+  test_pages_in_a_zone: testPagesInAZoneKernel,
+};
 
 /** A design resolved: its profile and the steps the model calls. */
 export interface ResolvedDesign {

@@ -72,7 +72,8 @@ export interface TimeOptions {
   /** User designs a name may refer to. */
   readonly userDesigns?: readonly Design[];
   /**
-   * page_init_poison (CONFIG_DEBUG_VM without page_init_poison=off, 4.19+): every section's new
+   * page_init_poison (CONFIG_DEBUG_VM; unless vm_debug=- in 5.3-6.18, mm/debug.c; always in 4.19's
+   * sparse_add_one_section): every section's new
    * memmap is memset to 0xff when it is added, a bandwidth-bound pass over the memmap bytes.
    */
   readonly poison?: boolean;

@@ -70,6 +70,11 @@ export interface DevPagemap {
   /** memmap_init_zone_device has initialised [pfnFirst, initialisedTo). */
   initialisedTo: Pfn;
   live: boolean;
+  /**
+   * pgmap->nr_range as pgmap_pfn_valid reads it: memremap_pages sets 0 and raises it to 1 only
+   * after pagemap_range (memmap_init_zone_device included) returned; absent: never remapped.
+   */
+  nrRange?: number;
 }
 
 /** pfn_first: the range start past the altmap's reserve and memmap storage. */

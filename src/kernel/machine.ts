@@ -4,7 +4,7 @@
 import type { ZoneName } from '../arch/arch.js';
 import type { MemmapStore } from '../memmap/store.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
-import type { DevPagemap } from './dev_pagemap.js';
+import type { DevPagemap, VmemAltmap } from './dev_pagemap.js';
 import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
 import { pageConfigFor, pageWriterFor } from './memmap_source.js';
 import type { MemoryGroup } from './memory.js';
@@ -38,13 +38,68 @@ export interface VirtioMemDevice {
   readonly regionBytes: Bytes;
 }
 
-export type MemmapInitZoneDeviceStep = (m: Machine, zone: Zone, pgmap: DevPagemap, refcount: number) => Task<void>;
-export type ShrinkZoneSpanStep = (m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid') => Task<void>;
+export interface AddParams {
+  readonly group: MemoryGroup | null;
+  /** MHP_MEMMAP_ON_MEMORY requested by the driver. */
+  readonly memmapOnMemory: boolean;
+  /** The iomem resource's name, and the device resource it sits under. */
+  readonly resource: string;
+  readonly parent: string | null;
+}
 
-/** The steps a design may replace. */
+/** What arch_add_memory and sparse_add_section are asked to map: RAM (memmap from node memory or self-hosted) or a pgmap's range. */
+export interface ArchAddParams {
+  /** The pgmap's altmap (device memory with --map=dev), whose free pfns hold the memmap. */
+  readonly altmap: VmemAltmap | null;
+  /** ZONE_DEVICE memory (memremap_pages): sections may be shared, sub-section maps, no memory blocks. */
+  readonly device: boolean;
+  /** RAM whose memmap lives on the block itself (memmap_on_memory). */
+  readonly selfHosted: boolean;
+}
+
+// The steps of the hotplug and memremap paths a design may replace, one type each (kernel/steps.ts
+// says what each models, which lock it is entered with and where it yields).
+export type AddMemoryResourceStep = (m: Machine, nid: Nid, start: PhysAddr, size: Bytes, params: AddParams) => Task<number>;
+export type ArchAddMemoryStep = (m: Machine, nid: Nid, start: Pfn, end: Pfn, params: ArchAddParams) => Task<number>;
+export type SparseAddSectionStep = (m: Machine, nid: Nid, sec: number, start: Pfn, end: Pfn, params: ArchAddParams) => Task<number>;
+export type MovePfnRangeToZoneStep = (m: Machine, zone: Zone, start: Pfn, nr: number, altmap: VmemAltmap | null) => Task<void>;
+export type MemmapInitRangeStep = (m: Machine, zone: Zone, start: Pfn, end: Pfn) => Task<void>;
+export type OnlinePagesStep = (m: Machine, zone: Zone, start: Pfn, nr: number) => Task<void>;
+export type OfflinePagesStep = (m: Machine, block: MemoryBlock, zone: Zone, start: Pfn, nr: number) => Task<number>;
+export type RemovePfnRangeFromZoneStep = (m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid') => Task<void>;
+export type ShrinkZoneSpanStep = (m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid') => Task<void>;
+export type UpdatePgdatSpanStep = (m: Machine, node: PglistData) => Task<void>;
+export type ShrinkPgdatSpanStep = (m: Machine, node: PglistData, start: Pfn, end: Pfn) => Task<void>;
+export type MemremapPagesStep = (m: Machine, pgmap: DevPagemap) => Task<number>;
+export type PagemapRangeStep = (m: Machine, pgmap: DevPagemap, zone: Zone) => Task<number>;
+export type MemmapInitZoneDeviceStep = (m: Machine, zone: Zone, pgmap: DevPagemap, refcount: number) => Task<void>;
+export type MemunmapPagesStep = (m: Machine, pgmap: DevPagemap) => Task<number>;
+export type ZoneWalkerStep = (m: Machine, zone: Zone) => Task<number>;
+export type RangeWalkerStep = (m: Machine, start: Pfn, end: Pfn) => Task<number>;
+export type PfnWalkerStep = (m: Machine, pfn: Pfn) => Task<number>;
+
+/** The steps a design may replace, by the kernel function each models. */
 export interface DesignSteps {
-  memmap_init_zone_device: MemmapInitZoneDeviceStep;
+  add_memory_resource: AddMemoryResourceStep;
+  arch_add_memory: ArchAddMemoryStep;
+  sparse_add_section: SparseAddSectionStep;
+  move_pfn_range_to_zone: MovePfnRangeToZoneStep;
+  memmap_init_range: MemmapInitRangeStep;
+  online_pages: OnlinePagesStep;
+  offline_pages: OfflinePagesStep;
+  remove_pfn_range_from_zone: RemovePfnRangeFromZoneStep;
   shrink_zone_span: ShrinkZoneSpanStep;
+  update_pgdat_span: UpdatePgdatSpanStep;
+  shrink_pgdat_span: ShrinkPgdatSpanStep;
+  memremap_pages: MemremapPagesStep;
+  pagemap_range: PagemapRangeStep;
+  memmap_init_zone_device: MemmapInitZoneDeviceStep;
+  memunmap_pages: MemunmapPagesStep;
+  compaction: ZoneWalkerStep;
+  kpageflags_read: RangeWalkerStep;
+  memory_failure: PfnWalkerStep;
+  set_zone_contiguous: ZoneWalkerStep;
+  test_pages_in_a_zone: RangeWalkerStep;
 }
 
 /** A machine that memory can be hot-added to, onlined and offlined. */
@@ -82,6 +137,11 @@ export class Machine {
   initChunkPages: number | null = null;
   /** The design's replacements of named steps (kernel/steps.ts); empty: the kernel's own. */
   steps: Partial<DesignSteps> = {};
+
+  /** The design's version of step k, or the kernel's own (own). */
+  step<K extends keyof DesignSteps>(k: K, own: DesignSteps[K]): DesignSteps[K] {
+    return this.steps[k] ?? own;
+  }
   /** Live dev_pagemaps (memremap_pages), in the order they were mapped. */
   readonly pgmaps: DevPagemap[] = [];
   /** Counter behind each pgmap's address. */
@@ -102,8 +162,9 @@ export class Machine {
 
   /** A task starts (+1) or ends (-1) updating a zone's and its node's spans. */
   spanUpdate(nid: Nid, delta: 1 | -1): void {
+    // Never below 0: a design's step may leave out its half of the pair.
     const n = (this.spanUpdates.get(nid) ?? 0) + delta;
-    if (n) this.spanUpdates.set(nid, n);
+    if (n > 0) this.spanUpdates.set(nid, n);
     else this.spanUpdates.delete(nid);
   }
 

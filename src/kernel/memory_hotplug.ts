@@ -14,10 +14,12 @@
 // memory (s390).
 import type { HotplugResource } from './machine.js';
 import { pfnToOnlinePage } from './mm.js';
-import type { Machine, HotplugDevice, VirtioMemDevice } from './machine.js';
+import type { AddParams, ArchAddParams, Machine, HotplugDevice, VirtioMemDevice } from './machine.js';
+export type { AddParams } from './machine.js';
 import type { MemoryGroup } from './memory.js';
 import type { Task } from './task.js';
 import type { SpinLock } from './locks.js';
+import type { VmemAltmap } from './dev_pagemap.js';
 import type { MemoryBlock } from './memory_block.js';
 import { forEachSectionPiece } from '../memmap/store.js';
 import type { PglistData, Zone } from './mmzone.js';
@@ -36,6 +38,7 @@ export const EINVAL = 22;
 export const E2BIG = 7;
 export const EEXIST = 17;
 export const EBUSY = 16;
+export const ENOMEM = 12;
 
 /** walk_system_ram_range's count: pfns of [start, end) that are RAM (all of a hot-added block, the memblock ranges of boot memory). */
 export function systemRamPages(m: Machine, start: Pfn, end: Pfn): number {
@@ -256,15 +259,6 @@ export function mhpSupportsMemmapOnMemory(m: Machine): boolean {
   return memmapBytes % m.pageBytes === 0 && pages % pb === 0 && pages !== m.pagesPerBlock && memmapBytes % pmdBytes === 0;
 }
 
-export interface AddParams {
-  readonly group: MemoryGroup | null;
-  /** MHP_MEMMAP_ON_MEMORY requested by the driver. */
-  readonly memmapOnMemory: boolean;
-  /** The iomem resource's name, and the device resource it sits under. */
-  readonly resource: string;
-  readonly parent: string | null;
-}
-
 /**
  * add_memory_resource with device_hotplug_lock held by the caller: the range check, the resource,
  * __try_online_node, the sections and memmap (from the block itself when memmap_on_memory
@@ -301,22 +295,8 @@ export function* addMemoryResource(m: Machine, nid: Nid, startBytes: PhysAddr, s
   // Self-hosted memmap: one altmap per block, for an add of one block (5.13-6.7) or any (6.8+).
   const perBlock = m.state.profile.features.memmapOnMemory === 'per-block' || sizeBytes === m.blockBytes;
   const nrVmemmap = p.memmapOnMemory && perBlock && mhpSupportsMemmapOnMemory(m) ? memmapOnMemoryPages(m) : 0;
-  // __add_pages -> sparse_add_section per section: usage + subsection map, memmap, PRESENT.
-  // vmemmap_populate takes pages from the buddy (or the altmap) without zeroing them: stale
-  // struct pages, which sparse_add_section then poisons when CONFIG_DEBUG_VM poisoning is on.
-  const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
-  for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
-    yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
-    m.state.sparse.updateSections(
-      sec,
-      sec + 1,
-      (r) => r,
-      (s, e) => ({ startNr: s, endNr: e, nid, present: true, hasMemMap: true, online: false, early: false }),
-    );
-    m.store.populateSections(sec, sec + 1, fresh);
-    yield { op: 'work', work: nrVmemmap ? 'vmemmap-populate-altmap' : 'vmemmap-populate', nrPages: pps, node: nid };
-    yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
-  }
+  // arch_add_memory -> __add_pages -> sparse_add_section per section.
+  yield* m.step('arch_add_memory', archAddMemory)(m, nid, start, start + nr, { altmap: null, device: false, selfHosted: nrVmemmap > 0 });
   // create_memory_block_devices: offline blocks on nid.
   for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) {
     m.hotAdded.add(id);
@@ -349,6 +329,88 @@ export function* addMemoryResource(m: Machine, nid: Nid, startBytes: PhysAddr, s
 }
 
 /**
+ * arch_add_memory -> __add_pages (x86 init_64.c, mm/memory_hotplug.c; v4.19.1, 5.3, 6.1, 6.18.2
+ * read): sparse_add_section for each section piece of [start, end), with mem_hotplug_lock held for
+ * writing; __add_pages' cond_resched between sections is in sparse_add_section's last yield. RAM
+ * cannot fail here (register_memory_resource checked the range); device memory undoes the
+ * sections it added when one fails (0 or -errno). Leaves out the direct map and kasan shadow.
+ */
+export function* archAddMemory(m: Machine, nid: Nid, start: Pfn, end: Pfn, params: ArchAddParams): Task<number> {
+  const sparse = m.state.sparse;
+  const pps = sparse.pagesPerSection;
+  const added: { sec: number; s: Pfn; e: Pfn; fresh: boolean }[] = [];
+  for (let sec = Math.floor(start / pps); sec * pps < end; sec++) {
+    const s = Math.max(start, sec * pps);
+    const e = Math.min(end, (sec + 1) * pps);
+    const fresh = !sparse.runOf(sec)?.present;
+    const rc = yield* m.step('sparse_add_section', sparseAddSection)(m, nid, sec, s, e, params);
+    if (rc !== 0) {
+      for (const a of added) {
+        if (a.fresh) {
+          sparse.removeSections(a.sec, a.sec + 1);
+          m.store.depopulateSection(a.sec);
+        } else sparse.editSubsections(a.sec, a.s, a.e, false, false);
+      }
+      return rc;
+    }
+    added.push({ sec, s, e, fresh });
+  }
+  return 0;
+}
+
+/**
+ * sparse_add_section (mm/sparse.c 5.3-6.18.2; v4.19.1 sparse_add_one_section) for [start, end)
+ * of section sec: the section (usage, subsection map) and its memmap (vmemmap_populate: from node
+ * memory, or from the altmap, one PMD per whole section), PRESENT; the new memmap is stale or,
+ * with page_init_poison, poisoned. A section shared with other memory keeps its memmap and only
+ * its subsection bits change; a subsection already in use is -EEXIST ("memory add fail"), an
+ * altmap out of free pfns -ENOMEM. Yields: the mem_section write, the memmap work (RAM), the
+ * caller's cond_resched.
+ */
+export function* sparseAddSection(m: Machine, nid: Nid, sec: number, start: Pfn, end: Pfn, params: ArchAddParams): Task<number> {
+  const sparse = m.state.sparse;
+  const pps = sparse.pagesPerSection;
+  const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
+  yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
+  if (!params.device) {
+    sparse.updateSections(
+      sec,
+      sec + 1,
+      (r) => r,
+      (s, e) => ({ startNr: s, endNr: e, nid, present: true, hasMemMap: true, online: false, early: false }),
+    );
+    m.store.populateSections(sec, sec + 1, fresh);
+    yield { op: 'work', work: params.selfHosted ? 'vmemmap-populate-altmap' : 'vmemmap-populate', nrPages: pps, node: nid };
+    yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
+    return 0;
+  }
+  const run = sparse.runOf(sec);
+  const partial = end - start !== pps;
+  const vmemmapPerSection = (pps * m.recordScratch.length) / m.pageBytes;
+  // fill_subsection_map: the subsections must be free (-EEXIST: "memory add fail").
+  const clash = run?.present && (!partial || (sparse.subsectionMap(sec) & sparse.subsectionBits(sec, start, end)) !== 0n);
+  // vmemmap_populate fails without fallback with an altmap.
+  const nomem = !run?.present && params.altmap !== null && !partial && params.altmap.allocBlockBuf(vmemmapPerSection) === null;
+  if (clash) return -EEXIST;
+  if (nomem) return -ENOMEM;
+  if (!run?.present) {
+    sparse.updateSections(
+      sec,
+      sec + 1,
+      (r) => r,
+      (a, b) => ({ startNr: a, endNr: b, nid, present: true, hasMemMap: true, online: false, early: false }),
+    );
+    m.store.populateSections(sec, sec + 1, fresh);
+    if (partial) sparse.editSubsections(sec, start, end, true, true);
+  } else {
+    // A section shared with other memory keeps its memmap; only the subsection bits change.
+    sparse.editSubsections(sec, start, end, true, false);
+  }
+  yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
+  return 0;
+}
+
+/**
  * __try_online_node for a node offline until now: hotadd_init_pgdat (6.1; v5.3 hotadd_new_pgdat)
  * resets the pgdat: no zones in use, node_start_pfn 0, every zone's managed pages 0.
  */
@@ -369,7 +431,7 @@ export function* addMemory(m: Machine, nid: Nid, startBytes: PhysAddr, sizeBytes
     // acpi_memory_enable_device: memory_group_register_static with the device's size.
     const group = m.registerGroup(nid, false, Math.ceil(sizeBytes / m.pageBytes));
     const memmapOnMemory = m.state.profile.features.memmapOnMemory !== 'none';
-    const rc = yield* addMemoryResource(m, nid, startBytes, sizeBytes, { group, memmapOnMemory, resource: 'System RAM', parent: null });
+    const rc = yield* m.step('add_memory_resource', addMemoryResource)(m, nid, startBytes, sizeBytes, { group, memmapOnMemory, resource: 'System RAM', parent: null });
     if (rc !== 0) m.groups.delete(group.id);
     yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
     return rc;
@@ -379,7 +441,7 @@ export function* addMemory(m: Machine, nid: Nid, startBytes: PhysAddr, sizeBytes
   for (let b = startBytes; b < startBytes + sizeBytes; b += m.blockBytes) {
     yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
     // MHP_NID_IS_MGID: the node is the group's.
-    const rc = yield* addMemoryResource(m, dev.group.nid, b, Math.min(m.blockBytes, startBytes + sizeBytes - b), {
+    const rc = yield* m.step('add_memory_resource', addMemoryResource)(m, dev.group.nid, b, Math.min(m.blockBytes, startBytes + sizeBytes - b), {
       group: dev.group,
       memmapOnMemory: false,
       resource: 'System RAM (virtio_mem)',
@@ -423,7 +485,7 @@ function* onlineBlockLocked(m: Machine, id: number, type: OnlineType): Task<numb
   if (f.memmapOnMemory === 'none') {
     yield { op: 'down_write', lock: m.memHotplugLock };
     zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
-    yield* onlinePages(m, zone, b.startPfn, b.nrPages);
+    yield* m.step('online_pages', onlinePages)(m, zone, b.startPfn, b.nrPages);
     yield { op: 'up_write', lock: m.memHotplugLock };
   } else {
     zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
@@ -432,7 +494,7 @@ function* onlineBlockLocked(m: Machine, id: number, type: OnlineType): Task<numb
     if (whole) yield { op: 'down_write', lock: m.memHotplugLock };
     if (nrVmemmap) yield* mhpInitMemmapOnMemory(m, zone, b.startPfn, nrVmemmap);
     if (!whole) yield { op: 'down_write', lock: m.memHotplugLock };
-    yield* onlinePages(m, zone, b.startPfn + nrVmemmap, b.nrPages - nrVmemmap);
+    yield* m.step('online_pages', onlinePages)(m, zone, b.startPfn + nrVmemmap, b.nrPages - nrVmemmap);
     if (!whole) yield { op: 'up_write', lock: m.memHotplugLock };
     if (nrVmemmap) yield* adjustPresentPageCount(m, zone, nrVmemmap);
     if (whole) yield { op: 'up_write', lock: m.memHotplugLock };
@@ -470,25 +532,59 @@ export function* resizeSpans(m: Machine, zone: Zone, start: Pfn, nr: number): Ta
 }
 
 /**
- * move_pfn_range_to_zone: zone and node spans grow (under pgdat_resize_lock and the zone span
- * seqlock before 5.14, under nothing more than mem_hotplug_lock after), then memmap_init_range
- * (MEMINIT_HOTPLUG): PG_reserved on every page, PageOffline from 6.12; each pageblock's
- * migratetype is set through set_pfnblock_flags_mask, which asserts zone_spans_pfn.
+ * move_pfn_range_to_zone (mm/memory_hotplug.c; v4.19.1, 5.3, 6.1, 6.18.2 read), with
+ * mem_hotplug_lock held: zone and node spans grow (resize_zone_range + resize_pgdat_range, under
+ * pgdat_resize_lock and the zone span seqlock before 5.14), then memmap_init_range
+ * (MEMINIT_HOTPLUG; v4.19 memmap_init_zone). For ZONE_DEVICE (4.20+) only the altmap's memmap
+ * pfns [base + reserve, base + reserve + free) are initialised here, and SECTION_TAINT_ZONE_DEVICE
+ * (5.12+) marks sections the range shares; v4.19 initialises the whole range from base + reserve.
+ * Leaves out init_currently_empty_zone and clear/set_zone_contiguous.
  */
-function* movePfnRangeToZone(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
+export function* movePfnRangeToZone(m: Machine, zone: Zone, start: Pfn, nr: number, altmap: VmemAltmap | null): Task<void> {
   yield* resizeSpans(m, zone, start, nr);
+  const f = m.state.profile.features;
+  if (zone.name !== 'Device') {
+    yield* m.step('memmap_init_range', memmapInitRange)(m, zone, start, start + nr);
+    return;
+  }
+  const sparse = m.state.sparse;
+  const pps = sparse.pagesPerSection;
+  const end = start + nr;
+  if (f.sectionTaintZoneDevice) {
+    if (start % pps) sparse.deviceTainted.add(Math.floor(start / pps));
+    if (end % pps) sparse.deviceTainted.add(Math.floor(end / pps));
+  }
+  // The serialize design: memmap_init_zone_device's place runs the whole range's init, pgmap
+  // included, before mem_hotplug_done (kernel/memremap.ts memmapInitZoneDevice).
+  if (f.zoneDeviceInitUnderLock) return;
+  // memmap_init_zone's ZONE_DEVICE limit: "if (start_pfn == altmap->base_pfn) start_pfn += altmap->reserve".
+  const from = altmap ? altmap.basePfn + altmap.reserve : start;
+  if (f.zoneDeviceMemmap === 'memmap-init-zone') yield* m.step('memmap_init_range', memmapInitRange)(m, zone, from, end);
+  else if (altmap) yield* m.step('memmap_init_range', memmapInitRange)(m, zone, from, altmap.basePfn + altmap.offset);
+}
+
+/**
+ * memmap_init_range (MEMINIT_HOTPLUG; mm/page_alloc.c 5.3 and 6.1 memmap_init_zone / mm_init.c
+ * 6.18.2 memmap_init_range; v4.19.1 memmap_init_zone) over [start, end), pageblock by pageblock:
+ * __init_single_page, PG_reserved (PageOffline for hot-added RAM from 6.12), each pageblock's
+ * migratetype through set_pfnblock_flags_mask (which asserts zone_spans_pfn), cond_resched.
+ * Yields per pageblock: set_pfnblock_flags, the work, might_sleep. Leaves out the
+ * overlap_memmap_init and deferred-init checks, which never apply to hotplug.
+ */
+export function* memmapInitRange(m: Machine, zone: Zone, start: Pfn, end: Pfn): Task<void> {
   const pb = m.state.sparse.pageblockNrPages;
-  const offlineType = m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
-  // Pageblock by pageblock: the pages, the pageblock's migratetype (set_pfnblock_flags_mask), cond_resched.
-  for (let pfn = start; pfn < start + nr;) {
-    const end = Math.min(start + nr, (Math.floor(pfn / pb) + 1) * pb);
-    m.store.initRange(pfn, end, zone.zoneIdx, zone.nid);
-    if (offlineType === null) m.store.setReservedRange(pfn, end);
-    else m.store.setPageTypeRange(pfn, end, offlineType);
+  const device = zone.name === 'Device';
+  const chunk = device ? (m.initChunkPages ?? pb) : pb;
+  const offlineType = !device && m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
+  for (let pfn = start; pfn < end;) {
+    const e = Math.min(end, (Math.floor(pfn / chunk) + 1) * chunk);
+    m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
+    if (offlineType === null) m.store.setReservedRange(pfn, e);
+    else m.store.setPageTypeRange(pfn, e, offlineType);
     if (pfn % pb === 0) yield { op: 'set_pfnblock_flags', zone, pfn };
-    yield { op: 'work', work: 'memmap-init', nrPages: end - pfn, node: zone.nid };
+    yield { op: 'work', work: 'memmap-init', nrPages: e - pfn, node: zone.nid };
     if (pfn % pb === 0) yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
-    pfn = end;
+    pfn = e;
   }
 }
 
@@ -504,9 +600,14 @@ function* adjustPresentPageCount(m: Machine, zone: Zone, nrPages: number): Task<
   if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
 }
 
-/** online_pages with mem_hotplug_lock held: the range joins the zone, its pages go to the buddy, its sections go online. */
-function* onlinePages(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
-  yield* movePfnRangeToZone(m, zone, start, nr);
+/**
+ * online_pages (mm/memory_hotplug.c; 5.3, 6.1, 6.18.2 read) with mem_hotplug_lock held:
+ * move_pfn_range_to_zone, then online_pages_range (generic_online_page frees the RAM pages:
+ * managed), online_mem_sections and the present counts. Leaves out the notifier chain, the
+ * buddy's view of the freed pages, zone_pcp_update and the kswapd/kcompactd start.
+ */
+export function* onlinePages(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
+  yield* m.step('move_pfn_range_to_zone', movePfnRangeToZone)(m, zone, start, nr, null);
   // online_pages_range: generic_online_page frees the RAM pages (managed), online_mem_sections.
   const ram = systemRamPages(m, start, start + nr);
   if (zone.managedPages !== null) zone.managedPages += ram;
@@ -520,7 +621,7 @@ function* onlinePages(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void
  * PG_vmemmap_self_hosted (6.12+: no longer PageOffline); sections they fill go online.
  */
 function* mhpInitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
-  yield* movePfnRangeToZone(m, zone, start, nr);
+  yield* m.step('move_pfn_range_to_zone', movePfnRangeToZone)(m, zone, start, nr, null);
   const version = pageLayoutVersionFor(m.state);
   if (m.state.profile.features.hotplugPageOffline) m.store.setPageTypeRange(start, start + nr, clearPageType(version, 'offline', encodePageType(version, 'offline')));
   const bits = pageFlagBits(pageConfigFor(m.state));
@@ -564,7 +665,7 @@ function* offlineBlockLocked(m: Machine, b: MemoryBlock): Task<number> {
   if (whole) yield { op: 'down_write', lock: m.memHotplugLock };
   if (nrVmemmap) yield* adjustPresentPageCount(m, zone, -nrVmemmap);
   if (!whole) yield { op: 'down_write', lock: m.memHotplugLock };
-  const rc = yield* offlinePages(m, b, zone, b.startPfn + nrVmemmap, b.nrPages - nrVmemmap);
+  const rc = yield* m.step('offline_pages', offlinePages)(m, b, zone, b.startPfn + nrVmemmap, b.nrPages - nrVmemmap);
   if (!whole) yield { op: 'up_write', lock: m.memHotplugLock };
   if (rc !== 0) {
     if (nrVmemmap) yield* adjustPresentPageCount(m, zone, nrVmemmap);
@@ -578,10 +679,12 @@ function* offlineBlockLocked(m: Machine, b: MemoryBlock): Task<number> {
 }
 
 /**
- * offline_pages with mem_hotplug_lock held: EBUSY when migration cannot empty the block; else
- * offline_mem_sections, the counts, and remove_pfn_range_from_zone (5.5+: poison, shrink).
+ * offline_pages (mm/memory_hotplug.c; 5.3, 6.1, 6.18.2 read) with mem_hotplug_lock held: EBUSY
+ * when migration cannot empty the block (the scenario says which blocks hold unmovable pages);
+ * else offline_mem_sections, the counts, and remove_pfn_range_from_zone (5.5+: poison, shrink).
+ * Leaves out isolation, migration, dissolve_free_huge_pages and the notifier chain.
  */
-function* offlinePages(m: Machine, b: MemoryBlock, zone: Zone, start: Pfn, nr: number): Task<number> {
+export function* offlinePages(m: Machine, b: MemoryBlock, zone: Zone, start: Pfn, nr: number): Task<number> {
   const ram = systemRamPages(m, start, start + nr);
   if (ram !== nr && m.state.profile.features.offlineRefusesHoles) return -EINVAL; // "memory holes"
   if (m.unmovableBlocks.has(b.id) && zone.name !== 'Movable') return -EBUSY; // "unmovable page"
@@ -590,7 +693,7 @@ function* offlinePages(m: Machine, b: MemoryBlock, zone: Zone, start: Pfn, nr: n
   sparse.setSectionsOnline(sparse.pfnToSectionNr(start), sparse.pfnToSectionNr(start + nr - 1) + 1, false);
   if (zone.managedPages !== null) zone.managedPages -= ram;
   yield* adjustPresentPageCount(m, zone, -ram);
-  if (m.state.profile.features.shrinkAtOffline) yield* removePfnRangeFromZone(m, zone, start, start + nr);
+  if (m.state.profile.features.shrinkAtOffline) yield* m.step('remove_pfn_range_from_zone', removePfnRangeFromZone)(m, zone, start, start + nr, 'online');
   return 0;
 }
 
@@ -616,13 +719,29 @@ function holdsReservedPages(m: Machine, zone: Zone, start: Pfn, end: Pfn, ram: n
   return onlineBoot - ram < held;
 }
 
-/** remove_pfn_range_from_zone (5.5+): the struct pages are uninitialised again (poisoned), the spans shrink. */
-function* removePfnRangeFromZone(m: Machine, zone: Zone, start: Pfn, end: Pfn): Task<void> {
-  if (m.pageInitPoisoning && m.state.profile.features.poisonAtOffline) {
+/**
+ * remove_pfn_range_from_zone (mm/memory_hotplug.c 5.5+, read in 6.1 and 6.18.2) and, for v4.19
+ * and v5.3, __remove_zone (the same pair of calls, read in 4.19.1 and 5.3.0), after [start, end)
+ * left the zone: the offlined memmap is poisoned again (5.5+, search "online"), ZONE_DEVICE
+ * returns before any shrinking (5.5+: "Zone shrinking code cannot properly deal with
+ * ZONE_DEVICE"), then under pgdat_resize_lock (before 5.14) shrink_zone_span and the node's span
+ * (update_pgdat_span 5.4+, shrink_pgdat_span before). Leaves out clear_zone_contiguous.
+ */
+export function* removePfnRangeFromZone(m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
+  const f = m.state.profile.features;
+  if (search === 'online' && m.pageInitPoisoning && f.poisonAtOffline) {
     forEachSectionPiece(m.state.sparse.pagesPerSection, start, end, (sec, s, e) => m.store.poisonRange(s, e));
     yield { op: 'access', kind: 'write', what: `memmap [${start}, ${end})` };
   }
-  yield* shrinkZoneSpan(m, zone, start, end, 'online');
+  if (f.shrinkAtOffline && zone.name === 'Device') return;
+  const locks = f.hotplugSpanLocks;
+  const resize = m.pgdatResizeLock.get(zone.nid) as SpinLock;
+  if (locks) yield { op: 'spin_lock_irqsave', lock: resize };
+  yield* m.step('shrink_zone_span', shrinkZoneSpan)(m, zone, start, end, search);
+  const node = m.node(zone.nid);
+  if (f.pgdatSpan === 'shrink-pgdat-span') yield* m.step('shrink_pgdat_span', shrinkPgdatSpan)(m, node, start, end);
+  else yield* m.step('update_pgdat_span', updatePgdatSpan)(m, node);
+  if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
 }
 
 /** mhp_deinit_memmap_on_memory: sections the vmemmap pages fill go offline; the pages leave the zone (page_zone of the first). */
@@ -630,37 +749,57 @@ function* mhpDeinitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number
   const pps = m.state.sparse.pagesPerSection;
   if (nr >= pps) m.state.sparse.setSectionsOnline(start / pps, Math.floor((start + nr) / pps), false);
   yield { op: 'access', kind: 'read', what: `struct page ${start}` };
-  if (m.state.profile.features.shrinkAtOffline) yield* removePfnRangeFromZone(m, zone, start, start + nr);
+  if (m.state.profile.features.shrinkAtOffline) yield* m.step('remove_pfn_range_from_zone', removePfnRangeFromZone)(m, zone, start, start + nr, 'online');
 }
 
-/** The design's shrink_zone_span step, or the kernel's. */
-export function shrinkZoneSpan(m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
-  return (m.steps.shrink_zone_span ?? shrinkSpans)(m, zone, start, end, search);
+/** pfn_to_nid of a struct page (its flags' node field; poison reads as no node of the machine). */
+function pageNid(m: Machine, pfn: Pfn): number {
+  const rec = m.recordScratch;
+  if (!m.store.readRecord(pfn, rec)) return -1;
+  return Number(pageFlagsField(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true), m.pageFlagsLayout, 'node'));
 }
 
 /**
- * shrink_zone_span + update_pgdat_span (before 5.14 under pgdat_resize_lock, the zone span under
- * its seqlock), after [start, end) left the zone. The search for the new first or last pfn of the zone reads
- * struct pages: from 5.5 only of online sections (pfn_to_online_page); v5.3 took any pfn_valid
- * one, so offline-but-present memory still counted.
+ * Whether find_smallest/biggest_section_pfn and the hole loops may read pfn's struct page: from
+ * 5.5 only an online section's (pfn_to_online_page, search "online"); v5.3 any pfn_valid pfn;
+ * v4.19 any valid_section (its loops go a section at a time).
  */
-export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
-  const node = m.node(zone.nid);
+function searchable(m: Machine, p: Pfn, search: 'online' | 'valid'): boolean {
+  const sparse = m.state.sparse;
+  if (search === 'online') return pfnToOnlinePage(m, p) && sparse.pfnValid(p);
+  if (m.state.profile.features.shrinkSearchGranule === 'section') return sparse.runOf(sparse.pfnToSectionNr(p))?.hasMemMap === true;
+  return sparse.pfnValid(p);
+}
+
+/**
+ * shrink_zone_span (mm/memory_hotplug.c) after [start, end) left the zone, the zone span seqlock
+ * held for writing before 5.14. When the range was the zone's first (last) part,
+ * find_smallest_section_pfn (find_biggest_section_pfn) reads struct pages upwards (downwards) for
+ * the first one of this node and zone: a section at a time on valid sections in v4.19 (4.19.1),
+ * a subsection at a time on pfn_valid pfns in v5.3 (5.3.0), on online pfns only from 5.5
+ * (pfn_to_online_page; 6.1 and 6.18.2). Before 5.5 a last loop ("only holes", 4.19.1 and 5.3.0)
+ * walks the zone from its old start reading page_zone of each valid section's (v4.19) or
+ * subsection's (v5.3) first pfn, and empties the zone only when no page of it is left outside the
+ * range (v4.19 skips only pfn == start_pfn: it shrinks one section per call); 5.5+ empties it
+ * when the search finds nothing. Yields: the seqlock, each struct page read.
+ */
+export function* shrinkZoneSpan(m: Machine, zone: Zone, start: Pfn, end: Pfn, search: 'online' | 'valid'): Task<void> {
   const nid = zone.nid;
-  // pfn_to_online_page (5.5+) or pfn_valid (v5.3) first; only then is the struct page read.
-  const readable = (p: Pfn): boolean => (search === 'online' ? pfnToOnlinePage(m, p) : true) && m.state.sparse.pfnValid(p);
-  const resize = m.pgdatResizeLock.get(nid) as SpinLock;
+  const f = m.state.profile.features;
   const seq = m.seqlockOf(zone);
-  const locks = m.state.profile.features.hotplugSpanLocks;
-  if (locks) {
-    yield { op: 'spin_lock_irqsave', lock: resize };
-    yield { op: 'write_seqlock', lock: seq };
-  }
-  const sub = m.state.sparse.pagesPerSubsection;
-  if (zone.zoneStartPfn === start) {
+  const locks = f.hotplugSpanLocks;
+  if (locks) yield { op: 'write_seqlock', lock: seq };
+  const step = f.shrinkSearchGranule === 'section' ? m.state.sparse.pagesPerSection : m.state.sparse.pagesPerSubsection;
+  const zoneStart = zone.zoneStartPfn;
+  const zEnd = zoneEnd(zone);
+  const empty = (): void => {
+    zone.zoneStartPfn = 0;
+    zone.spannedPages = 0;
+  };
+  if (zoneStart === start) {
     let pfn = 0;
-    for (let p = end; p < zoneEnd(zone); p += sub) {
-      if (!readable(p)) continue;
+    for (let p = end; p < zEnd; p += step) {
+      if (!searchable(m, p, search)) continue;
       yield { op: 'access', kind: 'read', what: `struct page ${p}` };
       if (pageLinksTo(m, p, nid, zone)) {
         pfn = p;
@@ -669,16 +808,13 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
     }
     m.spanUpdate(nid, 1);
     if (pfn) {
-      zone.spannedPages = zoneEnd(zone) - pfn;
+      zone.spannedPages = zEnd - pfn;
       zone.zoneStartPfn = pfn;
-    } else {
-      zone.zoneStartPfn = 0;
-      zone.spannedPages = 0;
-    }
-  } else if (zoneEnd(zone) === end) {
+    } else if (!f.shrinkHoleLoop) empty();
+  } else if (zEnd === end) {
     let pfn = 0;
-    for (let p = start - 1; p >= zone.zoneStartPfn; p -= sub) {
-      if (!readable(p)) continue;
+    for (let p = start - 1; p >= zoneStart; p -= step) {
+      if (!searchable(m, p, search)) continue;
       yield { op: 'access', kind: 'read', what: `struct page ${p}` };
       if (pageLinksTo(m, p, nid, zone)) {
         pfn = p;
@@ -686,14 +822,36 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
       }
     }
     m.spanUpdate(nid, 1);
-    if (pfn) zone.spannedPages = pfn - zone.zoneStartPfn + 1;
-    else {
-      zone.zoneStartPfn = 0;
-      zone.spannedPages = 0;
-    }
+    if (pfn) zone.spannedPages = pfn - zoneStart + 1;
+    else if (!f.shrinkHoleLoop) empty();
   } else m.spanUpdate(nid, 1);
+  if (f.shrinkHoleLoop) {
+    let left = false;
+    for (let p = zoneStart; p < zEnd; p += step) {
+      if (!searchable(m, p, search)) continue;
+      yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+      if (!pageLinksTo(m, p, nid, zone)) continue;
+      if (f.shrinkSearchGranule === 'section' ? p === start : p >= start && p < end) continue;
+      left = true;
+      break;
+    }
+    if (!left) empty();
+  }
   if (locks) yield { op: 'write_sequnlock', lock: seq };
-  // update_pgdat_span
+}
+
+/** The node's span write that ends a span update: the checkers read it. */
+function* nodeSpanWritten(m: Machine, nid: Nid): Task<void> {
+  m.spanUpdate(nid, -1);
+  yield { op: 'access', kind: 'write', what: `node ${nid} span` };
+}
+
+/**
+ * update_pgdat_span (mm/memory_hotplug.c 5.4+, 00d6c019b5bc; read in 6.1 and 6.18.2): the node
+ * spans from its first zone's start to its last zone's end, from the zones' spans alone (no
+ * struct page is read). Yields the node span write.
+ */
+export function* updatePgdatSpan(m: Machine, node: PglistData): Task<void> {
   let ns = 0;
   let ne = 0;
   for (const z of node.zones) {
@@ -708,9 +866,54 @@ export function* shrinkSpans(m: Machine, zone: Zone, start: Pfn, end: Pfn, searc
   }
   node.nodeStartPfn = ns;
   node.nodeSpannedPages = ne - ns;
-  m.spanUpdate(nid, -1);
-  yield { op: 'access', kind: 'write', what: `node ${nid} span` };
-  if (locks) yield { op: 'spin_unlock_irqrestore', lock: resize };
+  yield* nodeSpanWritten(m, node.nodeId);
+}
+
+/**
+ * shrink_pgdat_span (mm/memory_hotplug.c before 5.4; read in 4.19.1 and 5.3.0) after [start, end)
+ * left the node: as shrink_zone_span with no zone, pfn_to_nid of each struct page searched
+ * (find_smallest/biggest_section_pfn with zone NULL), then the "only holes" loop over the node's
+ * old span (skipping pfn == start in v4.19, the range in v5.3). Yields each struct page read and
+ * the node span write.
+ */
+export function* shrinkPgdatSpan(m: Machine, node: PglistData, start: Pfn, end: Pfn): Task<void> {
+  const nid = node.nodeId;
+  const f = m.state.profile.features;
+  const section = f.shrinkSearchGranule === 'section';
+  const step = section ? m.state.sparse.pagesPerSection : m.state.sparse.pagesPerSubsection;
+  const ns = node.nodeStartPfn;
+  const ne = ns + node.nodeSpannedPages;
+  const of = function* (p: Pfn): Task<boolean> {
+    if (!searchable(m, p, 'valid')) return false;
+    yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+    return pageNid(m, p) === nid;
+  };
+  if (ns === start) {
+    for (let p = end; p < ne; p += step) {
+      if (!(yield* of(p))) continue;
+      node.nodeStartPfn = p;
+      node.nodeSpannedPages = ne - p;
+      break;
+    }
+  } else if (ne === end) {
+    for (let p = start - 1; p >= ns; p -= step) {
+      if (!(yield* of(p))) continue;
+      node.nodeSpannedPages = p - ns + 1;
+      break;
+    }
+  }
+  let left = false;
+  for (let p = ns; p < ne; p += step) {
+    if (!(yield* of(p))) continue;
+    if (section ? p === start : p >= start && p < end) continue;
+    left = true;
+    break;
+  }
+  if (!left) {
+    node.nodeStartPfn = 0;
+    node.nodeSpannedPages = 0;
+  }
+  yield* nodeSpanWritten(m, nid);
 }
 
 /**
@@ -763,16 +966,21 @@ export function* removeMemory(m: Machine, startBytes: PhysAddr, sizeBytes: Bytes
     // v5.3 arch_remove_memory (x86): page_zone(pfn_to_page(start)) picks the zone to shrink; it
     // reads the first struct page, which is still poisoned if the memory was never onlined.
     yield { op: 'access', kind: 'read', what: `struct page ${start}` };
-    // __remove_pages -> __remove_zone: shrink each zone the removed range still links to.
-    for (const node of m.state.nodes) {
-      for (const zone of node.zones) {
-        if (zone.spannedPages && start < zoneEnd(zone) && start + nr > zone.zoneStartPfn) {
-          yield* shrinkZoneSpan(m, zone, Math.max(start, zone.zoneStartPfn), Math.min(start + nr, zoneEnd(zone)), 'valid');
+  }
+  for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
+    if (!f.shrinkAtOffline) {
+      // __remove_pages -> __remove_section -> __remove_zone, a section at a time: shrink each zone
+      // the section still links to, then the section goes (v4.19.1 and 5.3.0 read).
+      const s = sec * pps;
+      const e = s + pps;
+      for (const node of m.state.nodes) {
+        for (const zone of node.zones) {
+          if (zone.spannedPages && s < zoneEnd(zone) && e > zone.zoneStartPfn) {
+            yield* m.step('remove_pfn_range_from_zone', removePfnRangeFromZone)(m, zone, Math.max(s, zone.zoneStartPfn), Math.min(e, zoneEnd(zone)), 'valid');
+          }
         }
       }
     }
-  }
-  for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
     if (!m.state.sparse.runOf(sec)?.hasMemMap) {
       m.warnOnce('mm/memory_hotplug.c __remove_section', `WARN_ON_ONCE(!valid_section(ms)): section ${sec} has no memmap`);

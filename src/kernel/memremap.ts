@@ -10,7 +10,7 @@
 import { pfnEnd, pfnFirst, type DevPagemap } from './dev_pagemap.js';
 import type { Task } from './task.js';
 import type { Zone } from './mmzone.js';
-import { EINVAL, resizeSpans, shrinkZoneSpan, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
+import { archAddMemory, EINVAL, movePfnRangeToZone, removePfnRangeFromZone, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
 import { type Machine } from './machine.js';
 import { pageFlagsField, structPageLayout } from './page_layout.js';
 import { pageConfigFor, vmemmapBaseFor } from './memmap_source.js';
@@ -61,10 +61,21 @@ export function pagePgmap(m: Machine, pfn: Pfn): bigint | null {
 }
 
 /**
- * memremap_pages (6.1 pagemap_range; v5.3 devm_memremap_pages) for a one-range pgmap on node nid.
- * 0 or -errno; a failure leaves nothing behind.
+ * memremap_pages (mm/memremap.c 6.1, 6.18.2; v5.3 devm_memremap_pages in mm/memremap.c 5.3.0;
+ * v4.19 devm_memremap_pages in kernel/memremap.c 4.19.1) for a one-range pgmap on node nid: the
+ * checks (no vmemmap_shift before 5.17, no COHERENT before 6.1, subsection alignment,
+ * "Conflicting mapping in same section", REGION_DISJOINT), the pgmap stored for every pfn
+ * (pgmap_array / the 4.19 radix tree) before any memmap exists, then pagemap_range; nr_range
+ * counts the range only once pagemap_range has returned (6.1: `pgmap->nr_range++` after it), so
+ * pgmap_pfn_valid (5.12+) answers false until the memmap is initialised. 0 or -errno; a failure
+ * leaves nothing behind. Leaves out percpu refs, track_pfn_remap and the kasan shadow.
  */
 export function* memremapPages(m: Machine, p: DevPagemap): Task<number> {
+  return yield* m.step('memremap_pages', memremapPagesKernel)(m, p);
+}
+
+/** memremap_pages as the kernel runs it (the step's own version). */
+export function* memremapPagesKernel(m: Machine, p: DevPagemap): Task<number> {
   const page = m.pageBytes;
   const start = p.start / page;
   const end = (p.end + 1) / page;
@@ -77,76 +88,49 @@ export function* memremapPages(m: Machine, p: DevPagemap): Task<number> {
     m.state.log.warn('Conflicting mapping in same section');
     return -ENOMEM;
   }
-  // region_intersects(System RAM) must be REGION_DISJOINT.
+  // region_intersects(System RAM) must be REGION_DISJOINT. Before 5.3 (4.19.1) over the range
+  // widened to whole sections: one that then meets RAM is REGION_MIXED ("attempted on mixed
+  // region"). Leaves out 4.19's arch_add_memory over the widened range (the ranges that pass are
+  // section-aligned in the built-in scenarios).
+  const pps = sparse.pagesPerSection;
+  if (m.state.profile.features.memremapSectionAligned && systemRamOverlaps(m, Math.floor(start / pps) * pps, Math.ceil(end / pps) * pps)) {
+    m.warnOnce('kernel/memremap.c devm_memremap_pages', 'WARN_ONCE: devm_memremap_pages attempted on mixed region');
+    return -ENXIO;
+  }
   if (systemRamOverlaps(m, start, end)) return -ENXIO;
+  p.nrRange = 0;
   m.pgmaps.push(p); // pgmap_array / xarray store of every pfn
   const zone = zoneForDevice(m, p.nid);
+  const rc = yield* m.step('pagemap_range', pagemapRange)(m, p, zone);
+  if (rc !== 0) return rc;
+  p.nrRange = 1;
+  return 0;
+}
+
+/**
+ * pagemap_range (mm/memremap.c 6.1, 6.18.2; the body of devm_memremap_pages in 5.3.0 and 4.19.1)
+ * with the pgmap stored: mem_hotplug_begin, arch_add_memory (sub-section maps; the memmap's PMDs
+ * from the altmap), move_pfn_range_to_zone(ZONE_DEVICE), then memmap_init_zone_device, which
+ * drops mem_hotplug_lock. On failure the sections are undone, the altmap's blocks returned and the
+ * pgmap removed, and the lock dropped. Yields: down_write, those of its steps.
+ */
+export function* pagemapRange(m: Machine, p: DevPagemap, zone: Zone): Task<number> {
+  const page = m.pageBytes;
+  const start = p.start / page;
+  const end = (p.end + 1) / page;
   yield { op: 'down_write', lock: m.memHotplugLock };
-  // arch_add_memory -> __add_pages -> sparse_add_section: subsection maps and memmap; the memmap
-  // of a whole section is one PMD, taken from the altmap when there is one (vmemmap_populate;
-  // partial sections use base pages from node memory).
-  const pps = sparse.pagesPerSection;
-  const fresh = m.pageInitPoisoning ? 'poisoned' : 'stale';
-  const vmemmapPerSection = (pps * m.recordScratch.length) / page;
-  const added: { sec: number; s: Pfn; e: Pfn; fresh: boolean }[] = [];
-  for (let sec = Math.floor(start / pps); sec * pps < end; sec++) {
-    const s = Math.max(start, sec * pps);
-    const e = Math.min(end, (sec + 1) * pps);
-    yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
-    const run = sparse.runOf(sec);
-    const partial = e - s !== pps;
-    // fill_subsection_map: the subsections must be free (-EEXIST: "memory add fail").
-    const clash = run?.present && (!partial || (sparse.subsectionMap(sec) & sparse.subsectionBits(sec, s, e)) !== 0n);
-    const nomem = !run?.present && p.altmap !== null && !partial && p.altmap.allocBlockBuf(vmemmapPerSection) === null;
-    if (clash || nomem) {
-      // vmemmap_populate fails without fallback with an altmap; either way undo what was added.
-      for (const a of added) {
-        if (a.fresh) {
-          sparse.removeSections(a.sec, a.sec + 1);
-          m.store.depopulateSection(a.sec);
-        } else sparse.editSubsections(a.sec, a.s, a.e, false, false);
-      }
-      p.altmap?.freeBlocks(p.altmap.alloc);
-      m.pgmaps.splice(m.pgmaps.indexOf(p), 1);
-      yield { op: 'up_write', lock: m.memHotplugLock };
-      return clash ? -EEXIST : -ENOMEM;
-    }
-    if (!run?.present) {
-      sparse.updateSections(
-        sec,
-        sec + 1,
-        (r) => r,
-        (a, b) => ({ startNr: a, endNr: b, nid: p.nid, present: true, hasMemMap: true, online: false, early: false }),
-      );
-      m.store.populateSections(sec, sec + 1, fresh);
-      if (partial) sparse.editSubsections(sec, s, e, true, true);
-      added.push({ sec, s, e, fresh: true });
-    } else {
-      // A section shared with other memory keeps its memmap; only the subsection bits change.
-      sparse.editSubsections(sec, s, e, true, false);
-      added.push({ sec, s, e, fresh: false });
-    }
-    yield { op: 'might_sleep', where: '__add_pages (cond_resched)' };
+  const rc = yield* m.step('arch_add_memory', archAddMemory)(m, p.nid, start, end, { altmap: p.altmap, device: true, selfHosted: false });
+  if (rc !== 0) {
+    p.altmap?.freeBlocks(p.altmap.alloc);
+    m.pgmaps.splice(m.pgmaps.indexOf(p), 1);
+    yield { op: 'up_write', lock: m.memHotplugLock };
+    return rc;
   }
-  // move_pfn_range_to_zone(ZONE_DEVICE): the span grows (locks before 5.14); memmap_init_range
-  // initialises only the altmap's memmap pfns [base + reserve, base + reserve + free).
-  yield* resizeSpans(m, zone, start, end - start);
-  // SECTION_TAINT_ZONE_DEVICE (5.12+) where the range starts or ends inside a section.
-  if (m.state.profile.features.sectionTaintZoneDevice) {
-    if (start % pps) sparse.deviceTainted.add(Math.floor(start / pps));
-    if (end % pps) sparse.deviceTainted.add(Math.floor(end / pps));
-  }
-  if (p.altmap) {
-    const a = p.altmap;
-    // The serialize design (the 2019 patch) drops memmap_init_zone's ZONE_DEVICE limit, so the
-    // reserve pfns are initialised too; the kernels never initialise them.
-    const from = m.state.profile.features.zoneDeviceInitUnderLock ? a.basePfn : a.basePfn + a.reserve;
-    yield* initDeviceRange(m, zone, from, a.basePfn + a.offset, null);
-  }
+  yield* m.step('move_pfn_range_to_zone', movePfnRangeToZone)(m, zone, start, end - start, p.altmap);
   const rule = m.state.profile.features.zoneDeviceRefcount;
   const zero = rule === 'all-but-generic-zero' ? p.type !== 'generic' : rule === 'private-coherent-zero' && (p.type === 'private' || p.type === 'coherent');
   const refcount = zero ? 0 : 1;
-  yield* (m.steps.memmap_init_zone_device ?? memmapInitZoneDevice)(m, zone, p, refcount);
+  yield* m.step('memmap_init_zone_device', memmapInitZoneDevice)(m, zone, p, refcount);
   // pr_info in v5.3 ("<dev> initialised, N pages in Tms") and 5.4-6.3 ("memmap_init_zone_device
   // initialised ..."), pr_debug from 6.4. The time is the run's, so the line is recorded as omitted.
   const n = end - pfnFirst(p, page);
@@ -158,17 +142,63 @@ export function* memremapPages(m: Machine, p: DevPagemap): Task<number> {
   return 0;
 }
 
+/** LIST_POISON2 (include/linux/poison.h, x86_64's POISON_POINTER_DELTA): what list_del leaves in lru.prev. */
+const LIST_POISON2 = 0xdead000000000200n;
+
 /**
- * memremap_pages after move_pfn_range_to_zone (v5.3 and 6.1): mem_hotplug_done, then
- * memmap_init_zone_device gives every device pfn its pgmap outside mem_hotplug_lock — except in
- * the serialize design (the 2019 patch), where it all happens before the lock is dropped.
+ * memremap_pages after move_pfn_range_to_zone, entered with mem_hotplug_lock held for writing:
+ * - 4.20+ (memmap_init_zone_device, mm/page_alloc.c 5.3.0 and 6.1, mm/mm_init.c 6.18.2):
+ *   mem_hotplug_done, then every pfn of [pfn_first, pfn_end) gets __init_single_page, PG_reserved,
+ *   page->pgmap, zone_device_data NULL, its refcount and, per pageblock, MIGRATE_MOVABLE through
+ *   set_pfnblock_flags_mask, with cond_resched per pageblock.
+ * - v4.19 (devm_memremap_pages, kernel/memremap.c 4.19.1): memmap_init_zone already initialised
+ *   every page under the lock; after mem_hotplug_done a second pass over [pfn_first, pfn_end)
+ *   does list_del(&page->lru) and page->pgmap = pgmap (the refcount stays __init_single_page's 1),
+ *   cond_resched every 1024 pfns (pfn_next); it never sets a pageblock's migratetype.
+ * - The serialize design ("[PATCH v3 01/11] mm/memremap: Get rid of memmap_init_zone_device()",
+ *   2019): memmap_init_zone without its ZONE_DEVICE limit gives every page of the range, the
+ *   altmap's reserve and memmap pfns included, page->pgmap before mem_hotplug_done; nothing is
+ *   left to do after it.
  */
 export function* memmapInitZoneDevice(m: Machine, zone: Zone, p: DevPagemap, refcount: number): Task<void> {
   const end = pfnEnd(p, m.pageBytes);
-  const underLock = m.state.profile.features.zoneDeviceInitUnderLock;
-  if (underLock) yield* initDeviceRange(m, zone, pfnFirst(p, m.pageBytes), end, { pgmap: p, refcount });
+  const f = m.state.profile.features;
+  if (f.zoneDeviceInitUnderLock) {
+    yield* initDeviceRange(m, zone, p.start / m.pageBytes, end, { pgmap: p, refcount });
+    yield { op: 'up_write', lock: m.memHotplugLock };
+    return;
+  }
   yield { op: 'up_write', lock: m.memHotplugLock };
-  if (!underLock) yield* initDeviceRange(m, zone, pfnFirst(p, m.pageBytes), end, { pgmap: p, refcount });
+  if (f.zoneDeviceMemmap === 'memmap-init-zone') {
+    yield* setPgmapPass(m, zone, pfnFirst(p, m.pageBytes), end, p);
+    return;
+  }
+  yield* initDeviceRange(m, zone, pfnFirst(p, m.pageBytes), end, { pgmap: p, refcount });
+}
+
+/** v4.19's second pass (for_each_device_pfn in devm_memremap_pages): list_del and page->pgmap, a chunk of pfns at a time, cond_resched at each 1024th pfn. */
+function* setPgmapPass(m: Machine, zone: Zone, start: Pfn, end: Pfn, p: DevPagemap): Task<void> {
+  const sp = structPageLayout(m.pageConfig);
+  const lru = (sp.fields.get('lru')?.offset ?? 8) / 4;
+  const lo = (x: bigint): number => Number(x & 0xffffffffn);
+  const hi = (x: bigint): number => Number(x >> 32n);
+  const words: [number, number][] = [
+    [lru, lo(p.address)],
+    [lru + 1, hi(p.address)],
+    [lru + 2, lo(LIST_POISON2)],
+    [lru + 3, hi(LIST_POISON2)],
+  ];
+  const chunk = m.initChunkPages ?? m.state.sparse.pageblockNrPages;
+  p.initialisedTo = start;
+  for (let pfn = start; pfn < end;) {
+    const e = Math.min(end, (Math.floor(pfn / chunk) + 1) * chunk);
+    m.store.setWordsRange(pfn, e, words);
+    p.initialisedTo = e;
+    yield { op: 'work', work: 'memmap-init-zone-device', nrPages: e - pfn, node: zone.nid };
+    // pfn_next: cond_resched() when the pfn it steps from is a multiple of 1024.
+    if (Math.ceil(pfn / 1024) * 1024 < e) yield { op: 'might_sleep', where: 'devm_memremap_pages (pfn_next cond_resched)' };
+    pfn = e;
+  }
 }
 
 /** initDeviceRange for a design's step: the pages of [start, end) get the pgmap. */
@@ -222,7 +252,8 @@ export function compoundNrPages(m: Machine, p: DevPagemap): number {
  * compound order (prep_compound_head on its first tails), each tail compound_head = head | 1,
  * TAIL_MAPPING and refcount 0. The bytes of every struct page are written (an aliased tail reads
  * like any tail); the work and the pageblock flags count only the struct pages the kernel writes,
- * so with deduplication pageblocks past them keep no migratetype (the gap fixed after 6.18).
+ * so with deduplication pageblocks past them keep the pageblock bits' 0, MIGRATE_UNMOVABLE (the gap
+ * fixed after 6.18).
  */
 function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, p: DevPagemap, refcount: number): Task<void> {
   const n = 2 ** p.vmemmapShift;
@@ -269,39 +300,47 @@ function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, 
 }
 
 /**
- * memunmap_pages (6.1; v5.3 devm_memremap_pages_release): the node is read from a struct page
- * (v5.3: the range's first page, never initialised with an altmap; the fix: pfn_first), then under
- * mem_hotplug_lock the memmap is poisoned again (5.5+) and the ZONE_DEVICE span shrinks only in
- * v5.3; sections and memmap go, the altmap's blocks return.
+ * memunmap_pages (mm/memremap.c 6.1, 6.18.2; devm_memremap_pages_release in mm/memremap.c 5.3.0
+ * and kernel/memremap.c 4.19.1): the node is read from a struct page (5.0-5.3: page_to_nid of
+ * the range's first page, never initialised with an altmap; 5.4+ pfn_first's, 77e080e7680e; 4.19
+ * reads none), then under mem_hotplug_lock the memmap is poisoned again (5.5+) and, before 5.5,
+ * __remove_pages shrinks the ZONE_DEVICE span a section at a time, each section removed before
+ * the next is shrunk (__remove_section -> __remove_zone, then sparse_remove_section); sections and
+ * memmap go, the altmap's blocks return. Leaves out the put_page loop over the data pages,
+ * arch_remove_memory's page_zone read of pfn_first (v4.19, v5.3), untrack_pfn and the kasan shadow.
  */
 export function* memunmapPages(m: Machine, p: DevPagemap): Task<number> {
+  return yield* m.step('memunmap_pages', memunmapPagesKernel)(m, p);
+}
+
+/** memunmap_pages as the kernel runs it (the step's own version). */
+export function* memunmapPagesKernel(m: Machine, p: DevPagemap): Task<number> {
   if (!p.live) return -EINVAL;
   const page = m.pageBytes;
   const start = p.start / page;
   const end = (p.end + 1) / page;
   const f = m.state.profile.features;
-  const first = f.memunmapReadsPfnFirst ? pfnFirst(p, page) : start;
-  yield { op: 'access', kind: 'read', what: `struct page ${first}` };
-  const rec = m.recordScratch;
-  m.store.readRecord(first, rec);
-  const nid = Number(pageFlagsField(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true), m.pageFlagsLayout, 'node'));
-  void nid; // arch_remove_memory ignores it on x86 from 5.6; the read is what matters
+  if (f.memunmapReadsNode) {
+    const first = f.memunmapReadsPfnFirst ? pfnFirst(p, page) : start;
+    yield { op: 'access', kind: 'read', what: `struct page ${first}` };
+    const rec = m.recordScratch;
+    m.store.readRecord(first, rec);
+    const nid = Number(pageFlagsField(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true), m.pageFlagsLayout, 'node'));
+    void nid; // arch_remove_memory ignores it on x86 from 5.6; the read is what matters
+  }
   p.live = false;
   yield { op: 'down_write', lock: m.memHotplugLock };
   const zone = zoneForDevice(m, p.nid);
-  if (f.shrinkAtOffline) {
-    // remove_pfn_range_from_zone: poison, then return before shrinking (ZONE_DEVICE).
-    if (m.pageInitPoisoning && f.poisonAtOffline) m.store.poisonRange(start, end);
-  } else {
-    // v5.3 arch_remove_memory -> __remove_pages -> __remove_zone: the v5.3 shrink of ZONE_DEVICE.
-    yield* shrinkZoneSpan(m, zone, start, end, 'valid');
-  }
+  // remove_pfn_range_from_zone (5.5+): poison, then return before shrinking (ZONE_DEVICE).
+  if (f.shrinkAtOffline && m.pageInitPoisoning && f.poisonAtOffline) m.store.poisonRange(start, end);
   const sparse = m.state.sparse;
   const pps = sparse.pagesPerSection;
   const vmemmapPerSection = (pps * m.recordScratch.length) / page;
   for (let sec = Math.floor(start / pps); sec * pps < end; sec++) {
     const s = Math.max(start, sec * pps);
     const e = Math.min(end, (sec + 1) * pps);
+    // Before 5.5: __remove_section -> __remove_zone shrinks the span by this section first.
+    if (!f.shrinkAtOffline) yield* m.step('remove_pfn_range_from_zone', removePfnRangeFromZone)(m, zone, s, e, 'valid');
     yield { op: 'access', kind: 'write', what: `mem_section[${sec}]` };
     // section_deactivate: the subsections go; the section with its memmap when none is left.
     const whole = s === sec * pps && e === (sec + 1) * pps;

@@ -197,7 +197,7 @@ export function* daxKmemProbe(m: Machine, ns: Namespace): Task<number> {
   if (end <= start) return -EINVAL; // "rejecting DAX region ... for lack of memory blocks"
   const group = m.registerGroup(dax.targetNode, false, Math.ceil((end - start) / m.pageBytes));
   yield { op: 'mutex_lock', lock: m.deviceHotplugLock };
-  const rc = yield* addMemoryResource(m, dax.targetNode, start, end - start, { group, memmapOnMemory: false, resource: 'System RAM (kmem)', parent: dax.dev });
+  const rc = yield* m.step('add_memory_resource', addMemoryResource)(m, dax.targetNode, start, end - start, { group, memmapOnMemory: false, resource: 'System RAM (kmem)', parent: dax.dev });
   yield { op: 'mutex_unlock', lock: m.deviceHotplugLock };
   if (rc !== 0) {
     m.groups.delete(group.id);

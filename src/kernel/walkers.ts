@@ -9,6 +9,7 @@ import { pfnToOnlinePage } from './mm.js';
 import { type Machine } from './machine.js';
 import type { Zone } from './mmzone.js';
 import type { Pfn } from '../units.js';
+import { pfnFirst } from './dev_pagemap.js';
 
 /** One struct page read: the yield the poisoned-read checker and the footprint recorder see. */
 function* readPage(pfn: Pfn): Task<void> {
@@ -20,7 +21,12 @@ function* readPage(pfn: Pfn): Task<void> {
  * pageblock of the zone's span (read once at the start, zone_end_pfn) through
  * pfn_to_online_page, then page_zone of its first page compared with the zone.
  */
-export function* compactionScanner(m: Machine, zone: Zone): Task<number> {
+export function compactionScanner(m: Machine, zone: Zone): Task<number> {
+  return m.step('compaction', compactionScannerKernel)(m, zone);
+}
+
+/** The kernel's own compaction walker (the step's base). */
+export function* compactionScannerKernel(m: Machine, zone: Zone): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
   const start = zone.zoneStartPfn;
   const end = start + zone.spannedPages;
@@ -39,7 +45,12 @@ export function* compactionScanner(m: Machine, zone: Zone): Task<number> {
  * or pfn_valid (v5.3, which reads the struct page of offline and ZONE_DEVICE memory too); a pfn
  * that fails the check gives 0 without reading its struct page.
  */
-export function* kpageflagsReader(m: Machine, start: Pfn, end: Pfn): Task<number> {
+export function kpageflagsReader(m: Machine, start: Pfn, end: Pfn): Task<number> {
+  return m.step('kpageflags_read', kpageflagsReaderKernel)(m, start, end);
+}
+
+/** The kernel's own kpageflags_read walker (the step's base). */
+export function* kpageflagsReaderKernel(m: Machine, start: Pfn, end: Pfn): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
   const online = m.state.profile.features.procPageOnlineCheck;
   let read = 0;
@@ -53,11 +64,21 @@ export function* kpageflagsReader(m: Machine, start: Pfn, end: Pfn): Task<number
 }
 
 /**
- * memory_failure(pfn) on a pfn that is not online RAM: get_dev_pagemap looks the pfn up in the
- * pgmap xarray (the pgmap is stored there before its memmap is initialised), then
- * memory_failure_dev_pagemap reads the struct page (dax_lock_page: page->mapping).
+ * memory_failure(pfn) on a pfn that is not online RAM (mm/memory-failure.c; 5.3.0, 6.1, 6.18.2
+ * read): get_dev_pagemap looks the pfn up in the pgmap xarray (the pgmap is stored there before
+ * its memmap is initialised), then memory_failure_dev_pagemap. Before 5.12 it reads the struct
+ * page (5.3: dax_lock_page reads page->mapping); from 5.12 ("mm: Fix memory_failure() handling of
+ * dax-namespace metadata", posted 2021-01-13) it first asks pgmap_pfn_valid, which is false for
+ * the altmap's pfns and for every pfn until memremap_pages has raised nr_range — after
+ * memmap_init_zone_device returned — so 6.1 and 6.18 read no uninitialised struct page there.
+ * Leaves out MF_COUNT_INCREASED's put_page and the pgmap's ->memory_failure op (5.19+).
  */
-export function* memoryFailure(m: Machine, pfn: Pfn): Task<number> {
+export function memoryFailure(m: Machine, pfn: Pfn): Task<number> {
+  return m.step('memory_failure', memoryFailureKernel)(m, pfn);
+}
+
+/** The kernel's own memory_failure walker (the step's base). */
+export function* memoryFailureKernel(m: Machine, pfn: Pfn): Task<number> {
   if (pfnToOnlinePage(m, pfn)) {
     yield* readPage(pfn);
     return 0;
@@ -67,6 +88,9 @@ export function* memoryFailure(m: Machine, pfn: Pfn): Task<number> {
   const byte = pfn * m.pageBytes;
   const pgmap = m.pgmaps.find((p) => p.live && byte >= p.start && byte <= p.end);
   if (!pgmap) return -6; // -ENXIO: not a device page either
+  // pgmap_pfn_valid (5.12+): "device metadata space is not recoverable" — a pfn below pfn_first,
+  // or one of a range memremap_pages has not yet counted in nr_range, is -ENXIO unread.
+  if (m.state.profile.features.memoryFailurePgmapPfnValid && (!(pgmap.nrRange ?? 1) || pfn < pfnFirst(pgmap, m.pageBytes))) return -6;
   yield* readPage(pfn);
   return 0;
 }
@@ -76,7 +100,12 @@ export function* memoryFailure(m: Machine, pfn: Pfn): Task<number> {
  * mem_hotplug_lock: __pageblock_pfn_to_page over the zone span; the zone is contiguous when every
  * pageblock's first page is online and in the zone.
  */
-export function* setZoneContiguous(m: Machine, zone: Zone): Task<number> {
+export function setZoneContiguous(m: Machine, zone: Zone): Task<number> {
+  return m.step('set_zone_contiguous', setZoneContiguousKernel)(m, zone);
+}
+
+/** The kernel's own set_zone_contiguous walker (the step's base). */
+export function* setZoneContiguousKernel(m: Machine, zone: Zone): Task<number> {
   yield { op: 'down_write', lock: m.memHotplugLock };
   const pb = m.state.sparse.pageblockNrPages;
   const start = zone.zoneStartPfn;
@@ -99,7 +128,12 @@ export function* setZoneContiguous(m: Machine, zone: Zone): Task<number> {
  * pageblock of [start, end) that is pfn_valid has its first page read and its zone compared —
  * pfn_valid, not pfn_to_online_page, so offline memory is read too.
  */
-export function* testPagesInAZone(m: Machine, start: Pfn, end: Pfn): Task<number> {
+export function testPagesInAZone(m: Machine, start: Pfn, end: Pfn): Task<number> {
+  return m.step('test_pages_in_a_zone', testPagesInAZoneKernel)(m, start, end);
+}
+
+/** The kernel's own test_pages_in_a_zone walker (the step's base). */
+export function* testPagesInAZoneKernel(m: Machine, start: Pfn, end: Pfn): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
   let read = 0;
   for (let pfn = start; pfn < end; pfn += pb) {

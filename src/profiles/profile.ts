@@ -142,6 +142,28 @@ export interface KernelFeatures {
    * (setup_arch), which the model takes to be MAX_PHYSMEM_BITS.
    */
   readonly hotplugRangeCheck: 'iomem' | 'mhp-range-allowed';
+  /**
+   * How memremap_pages initialises the device memmap: 'memmap-init-zone' (4.19: every page from
+   * base + reserve under mem_hotplug_lock in move_pfn_range_to_zone, then a second pass for
+   * page->pgmap after mem_hotplug_done) or 'memmap-init-zone-device' (4.20+, 966cf44f637e: only
+   * the altmap's pfns under the lock, the data pages after it).
+   */
+  readonly zoneDeviceMemmap: 'memmap-init-zone' | 'memmap-init-zone-device';
+  /** devm_memremap_pages_release / memunmap_pages reads page_to_nid of a struct page (5.0+; 4.19 reads none). */
+  readonly memunmapReadsNode: boolean;
+  /** find_smallest/biggest_section_pfn and the hole loops step a section at a time over valid sections (4.19) or a subsection at a time over pfn_valid pfns (5.3+). */
+  readonly shrinkSearchGranule: 'section' | 'subsection';
+  /** shrink_zone_span ends with the "only holes" loop over the zone's old span (before 5.5). */
+  readonly shrinkHoleLoop: boolean;
+  /** The node span after a shrink: shrink_pgdat_span's struct page search (before 5.4) or update_pgdat_span from the zones (5.4+). */
+  readonly pgdatSpan: 'shrink-pgdat-span' | 'update-pgdat-span';
+  /**
+   * devm_memremap_pages works on whole sections (before 5.3's sub-section hotplug): the range is
+   * widened to SECTION_SIZE and one that then meets System RAM is REGION_MIXED, -ENXIO.
+   */
+  readonly memremapSectionAligned: boolean;
+  /** memory_failure_dev_pagemap returns -ENXIO for a pfn pgmap_pfn_valid refuses, before touching its struct page (5.12+). */
+  readonly memoryFailurePgmapPfnValid: boolean;
 }
 
 /**
@@ -185,6 +207,13 @@ export const kernelFeaturesSchema = z.strictObject({
   pgmapCoherent: z.boolean(),
   zoneDeviceInitUnderLock: z.boolean(),
   hotplugRangeCheck: z.enum(['iomem', 'mhp-range-allowed']),
+  zoneDeviceMemmap: z.enum(['memmap-init-zone', 'memmap-init-zone-device']),
+  memunmapReadsNode: z.boolean(),
+  shrinkSearchGranule: z.enum(['section', 'subsection']),
+  shrinkHoleLoop: z.boolean(),
+  pgdatSpan: z.enum(['shrink-pgdat-span', 'update-pgdat-span']),
+  memoryFailurePgmapPfnValid: z.boolean(),
+  memremapSectionAligned: z.boolean(),
 });
 
 /** True when A and B are the same type (each assignable to the other). */
@@ -247,6 +276,13 @@ const BASE: KernelFeatures = {
   pgmapCoherent: false,
   zoneDeviceInitUnderLock: false,
   hotplugRangeCheck: 'iomem',
+  zoneDeviceMemmap: 'memmap-init-zone',
+  memunmapReadsNode: false,
+  shrinkSearchGranule: 'section',
+  shrinkHoleLoop: true,
+  pgdatSpan: 'shrink-pgdat-span',
+  memoryFailurePgmapPfnValid: false,
+  memremapSectionAligned: true,
 };
 
 /**
@@ -323,6 +359,43 @@ export const MAINLINE: readonly ChangePoint[] = [
     since: [5, 12],
     features: { hotplugRangeCheck: 'mhp-range-allowed' },
     evidence: 'bca3feaa0764 "prevalidate the address range being added with platform", posted 2021-01 and merged for 5.12 (5.11 unverified); 6.1 register_memory_resource read',
+  },
+  {
+    since: [4, 20],
+    features: { zoneDeviceMemmap: 'memmap-init-zone-device' },
+    evidence:
+      '966cf44f637e (4.20) memmap_init_zone_device: kernel/memremap.c of 4.19.1 has memmap_init_zone under mem_hotplug_begin/done plus the pgmap pass; mm/memremap.c of 5.3.0 defers the data pages',
+  },
+  {
+    since: [5, 0],
+    features: { memunmapReadsNode: true },
+    evidence: 'devm_memremap_pages_release: 4.19.1 reads no page_to_nid, 5.3.0 page_to_nid(pfn_to_page(res->start)); 5.0 per the 77e080e7680e report (5.0-5.2 trees not read)',
+  },
+  {
+    since: [5, 3],
+    features: { memremapSectionAligned: false },
+    evidence: '4.19.1 kernel/memremap.c: align_start = res->start & ~(SECTION_SIZE - 1), REGION_MIXED -> -ENXIO; 5.3.0 mm/memremap.c: the range itself, REGION_DISJOINT required (sub-section hotplug)',
+  },
+  {
+    since: [5, 3],
+    features: { shrinkSearchGranule: 'subsection' },
+    evidence: 'find_*_section_pfn: 4.19.1 PAGES_PER_SECTION + valid_section, 5.3.0 PAGES_PER_SUBSECTION + pfn_valid (the 5.3 sub-section hotplug series)',
+  },
+  {
+    since: [5, 4],
+    features: { pgdatSpan: 'update-pgdat-span' },
+    evidence: '00d6c019b5bc "don\'t access uninitialized memmaps in shrink_pgdat_span()": 5.3.0 shrink_pgdat_span, 6.1 update_pgdat_span (5.4 tree not read)',
+  },
+  {
+    since: [5, 5],
+    features: { shrinkHoleLoop: false },
+    evidence: 'shrink_zone_span "only holes" loop: in 4.19.1 and 5.3.0, gone in 6.1; dropped in the 5.5 series with feee6b298916 (5.4 tree not read)',
+  },
+  {
+    since: [5, 12],
+    features: { memoryFailurePgmapPfnValid: true },
+    evidence:
+      '"mm: Fix memory_failure() handling of dax-namespace metadata" (pgmap_pfn_valid), v4 posted to akpm 2021-01-13 for the 5.12 merge window; 5.3.0 without, 6.1 and 6.18.2 with (5.11, 5.12 trees not read)',
   },
   { since: [6, 18], features: { kstrtoboolEnableDisable: true }, evidence: 'lib/kstrtox.c: 6.14 without e/d, 6.18.2 with (6.15-6.17 unverified)' },
   {

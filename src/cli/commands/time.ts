@@ -14,7 +14,7 @@ export function timeCommand(program: Command, out: (s: string) => void): void {
     .option('--align <size>', 'device-dax alignment (the compound page size), e.g. 2M or 1G')
     .option('--json', 'print {design, preset, total_ms, per_node_ms, lock_wait_ms, phases, ...}')
     .option('--svg <file>', 'write the timeline as an SVG figure')
-    .option('--poison', "page_init_poison on (CONFIG_DEBUG_VM without page_init_poison=off): memset each added section's memmap")
+    .option('--poison', "page_init_poisoning on (CONFIG_DEBUG_VM; 5.3-6.18 unless vm_debug=-, mm/debug.c setup_vm_debug; 4.19 always): memset each added section's memmap")
     .action(async (preset: string | undefined, opts: { preset?: string; design: string; threads?: string; align?: string; json?: boolean; svg?: string; poison?: boolean }) => {
       const { timeCommand: time } = await import('../time.js');
       await time(preset, opts, out);
