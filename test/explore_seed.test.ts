@@ -86,11 +86,14 @@ describe('seed-2019', () => {
       const r = explore(world('seed-2019', d));
       expect(r.exhaustive, d).toBe(true);
       // 14, up_write, write_seqlock, the first data pageblock's flags, work, cond_resched = 19.
-      // The race (86): A's 14 and up_write (15); B's start, first page, mem_hotplug_lock,
-      // pgdat_resize_lock, write_seqlock (5), reads 0x107fff, 0x107dff, ... down to 0x1003ff, A's
-      // altmap memmap initialised under the lock (63), write_sequnlock (1); A's write_seqlock and
-      // the flags of its first data pageblock 0x100400, now past the zone's end (2).
-      expect(verdicts(r), d).toEqual({ might_sleep: 19, 'poisoned struct page read (memunmap B)': 2, zone_spans_pfn: 86 });
+      // The race (88): A's 14 and up_write (15); B's start, first page, mem_hotplug_lock,
+      // pgdat_resize_lock, write_seqlock (5), find_biggest_section_pfn's reads 0x107fff, 0x107dff,
+      // ... down to 0x1003ff, A's altmap memmap initialised under the lock (63), then 5.3's "only
+      // holes" loop from the zone's start a subsection at a time (mm/memory_hotplug.c 5.3.0
+      // shrink_zone_span): 0x100000 (A's reserve, poisoned: not this zone), 0x100200 (Device,
+      // outside B: return) (2); write_sequnlock (1); A's write_seqlock and the flags of its first
+      // data pageblock 0x100400, now past the zone's end (2). 15+5+63+2+1+2 = 88.
+      expect(verdicts(r), d).toEqual({ might_sleep: 19, 'poisoned struct page read (memunmap B)': 2, zone_spans_pfn: 88 });
       const s = r.violations.find((x) => x.invariant === 'might_sleep');
       expect(s?.message).toBe('BUG: sleeping function called from invalid context at memmap_init_zone_device (cond_resched)');
       expect(s?.trace.at(-1)?.held).toContain('node 0 zone Device span_seqlock');
@@ -101,7 +104,7 @@ describe('seed-2019', () => {
       expect(ops.indexOf('memremap A: up_write mem_hotplug_lock')).toBeLessThan(ops.indexOf('memunmap B: down_write mem_hotplug_lock'));
       expect(ops.lastIndexOf('memremap A: write_seqlock node 0 zone Device span_seqlock')).toBeGreaterThan(ops.indexOf('memunmap B: write_sequnlock node 0 zone Device span_seqlock'));
       expect(ops.at(-1)).toBe('memremap A: set_pfnblock_flags_mask pfn 0x100400 zone Device');
-      expect(ops.filter((o) => o.startsWith('memunmap B: read struct page')).length).toBe(1 + 63);
+      expect(ops.filter((o) => o.startsWith('memunmap B: read struct page')).length).toBe(1 + 63 + 2);
     }
   });
 
@@ -123,13 +126,14 @@ describe('seed-2019', () => {
     // A: 14, write_seqlock, up_write, flags of 0x100400, work, write_sequnlock, cond_resched (20);
     // B: start, its first page, mem_hotplug_lock, pgdat_resize_lock, write_seqlock (5), then
     // find_biggest_section_pfn from 0x107fff down one subsection (0x200) at a time: 0x107fff ...
-    // 0x1007ff poisoned (61 reads), 0x1005ff initialised (1): 62; write_sequnlock (1);
-    // A: write_seqlock, set_pfnblock_flags_mask of 0x100600, past the zone's new end (2). 20+5+62+1+2 = 90.
-    expect(verdicts(r)).toEqual({ 'poisoned struct page read (memunmap B)': 2, zone_spans_pfn: 90 });
+    // 0x1007ff poisoned (61 reads), 0x1005ff initialised (1): 62; 5.3's "only holes" loop:
+    // 0x100000 (poisoned reserve), 0x100200 (Device, outside B: return) (2); write_sequnlock (1);
+    // A: write_seqlock, set_pfnblock_flags_mask of 0x100600, past the zone's new end (2). 20+5+62+2+1+2 = 92.
+    expect(verdicts(r)).toEqual({ 'poisoned struct page read (memunmap B)': 2, zone_spans_pfn: 92 });
     const v = r.violations.find((x) => x.invariant === 'zone_spans_pfn');
     const trace = v?.trace ?? [];
     const reads = trace.filter((x) => x.name === 'memunmap B' && /^read struct page 0x[0-9a-f]+$/.test(x.op)).map((x) => Number(/0x[0-9a-f]+/.exec(x.op)?.[0]));
-    expect(reads.slice(1)).toEqual(Array.from({ length: 62 }, (_, k) => 0x107fff - k * 0x200));
+    expect(reads.slice(1)).toEqual([...Array.from({ length: 62 }, (_, k) => 0x107fff - k * 0x200), 0x100000, 0x100200]);
     expect(trace.at(-1)?.op).toBe('set_pfnblock_flags_mask pfn 0x100600 zone Device');
     expect(v?.message).toMatch(/^page:[0-9a-f]+ pfn:0x100600 node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)$/);
     // B's search ran while A was between two pageblocks, not holding the seqlock it retakes.
@@ -157,21 +161,26 @@ describe('seed-2019-hotplug and seed-2019-subsection', () => {
     }
   });
 
-  it("A in a section shared with System RAM: v5.3 breaks zone_spans_pfn; serialize keeps 5.3's shrink_pgdat_span, which reads section 8's never-initialised tail; the 5.5 designs are exhaustively ok", { timeout: 600_000 }, () => {
-    const r = explore(world('seed-2019-subsection', 'v5.3'));
-    expect(verdicts(r)['zone_spans_pfn']).toBeGreaterThan(0);
-    for (const d of ['no-shrink', '6.1', 'current']) expect(explore(world('seed-2019-subsection', d)).violations, d).toEqual([]);
-    // mm/memory_hotplug.c 5.3.0 shrink_pgdat_span: node 0 ends where B does, so
-    // find_biggest_section_pfn(0, NULL, node_start, 0x50000) steps down a subsection at a time to
-    // the first pfn_valid pfn below A's unmapped section 9: 0x47fff, in early section 8 past the
-    // end of RAM (0x44000), a struct page 5.3's zero_resv_unavail (zeroing up to max_pfn only) never
-    // wrote — the read the real 5.3 BUGs on with PGFLAGS at pfn 0x7ffff (../shared/kernels README).
-    const s = explore(world('seed-2019-subsection', 'serialize'));
-    expect(Object.keys(verdicts(s))).toEqual(['poisoned struct page read (memunmap B)']);
-    const trace = s.violations[0]?.trace ?? [];
-    expect(trace.at(-1)?.op).toBe(`read struct page ${0x47fff}`);
-    expect(trace.at(-2)?.op).toBe('write_sequnlock node 0 zone Device span_seqlock'); // after shrink_zone_span: the node's search
-  }, 600_000);
+  it(
+    "A in a section shared with System RAM: v5.3 breaks zone_spans_pfn; serialize keeps 5.3's shrink_pgdat_span, which reads section 8's never-initialised tail; the 5.5 designs are exhaustively ok",
+    { timeout: 600_000 },
+    () => {
+      const r = explore(world('seed-2019-subsection', 'v5.3'));
+      expect(verdicts(r)['zone_spans_pfn']).toBeGreaterThan(0);
+      for (const d of ['no-shrink', '6.1', 'current']) expect(explore(world('seed-2019-subsection', d)).violations, d).toEqual([]);
+      // mm/memory_hotplug.c 5.3.0 shrink_pgdat_span: node 0 ends where B does, so
+      // find_biggest_section_pfn(0, NULL, node_start, 0x50000) steps down a subsection at a time to
+      // the first pfn_valid pfn below A's unmapped section 9: 0x47fff, in early section 8 past the
+      // end of RAM (0x44000), a struct page 5.3's zero_resv_unavail (zeroing up to max_pfn only) never
+      // wrote — the read the real 5.3 BUGs on with PGFLAGS at pfn 0x7ffff (../shared/kernels README).
+      const s = explore(world('seed-2019-subsection', 'serialize'));
+      expect(Object.keys(verdicts(s))).toEqual(['poisoned struct page read (memunmap B)']);
+      const trace = s.violations[0]?.trace ?? [];
+      expect(trace.at(-1)?.op).toBe(`read struct page ${0x47fff}`);
+      expect(trace.at(-2)?.op).toBe('write_sequnlock node 0 zone Device span_seqlock'); // after shrink_zone_span: the node's search
+    },
+    600_000,
+  );
 });
 
 describe('reduced and unreduced search agree', () => {

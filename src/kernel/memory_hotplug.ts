@@ -748,7 +748,7 @@ export function* removePfnRangeFromZone(m: Machine, zone: Zone, start: Pfn, end:
 function* mhpDeinitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
   const pps = m.state.sparse.pagesPerSection;
   if (nr >= pps) m.state.sparse.setSectionsOnline(start / pps, Math.floor((start + nr) / pps), false);
-  yield { op: 'access', kind: 'read', what: `struct page ${start}` };
+  yield { op: 'access', kind: 'read', what: `struct page ${start}`, fn: 'mhp_deinit_memmap_on_memory' };
   if (m.state.profile.features.shrinkAtOffline) yield* m.step('remove_pfn_range_from_zone', removePfnRangeFromZone)(m, zone, start, start + nr, 'online');
 }
 
@@ -800,7 +800,7 @@ export function* shrinkZoneSpan(m: Machine, zone: Zone, start: Pfn, end: Pfn, se
     let pfn = 0;
     for (let p = end; p < zEnd; p += step) {
       if (!searchable(m, p, search)) continue;
-      yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+      yield { op: 'access', kind: 'read', what: `struct page ${p}`, fn: 'find_smallest_section_pfn' };
       if (pageLinksTo(m, p, nid, zone)) {
         pfn = p;
         break;
@@ -815,7 +815,7 @@ export function* shrinkZoneSpan(m: Machine, zone: Zone, start: Pfn, end: Pfn, se
     let pfn = 0;
     for (let p = start - 1; p >= zoneStart; p -= step) {
       if (!searchable(m, p, search)) continue;
-      yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+      yield { op: 'access', kind: 'read', what: `struct page ${p}`, fn: 'find_biggest_section_pfn' };
       if (pageLinksTo(m, p, nid, zone)) {
         pfn = p;
         break;
@@ -829,7 +829,7 @@ export function* shrinkZoneSpan(m: Machine, zone: Zone, start: Pfn, end: Pfn, se
     let left = false;
     for (let p = zoneStart; p < zEnd; p += step) {
       if (!searchable(m, p, search)) continue;
-      yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+      yield { op: 'access', kind: 'read', what: `struct page ${p}`, fn: 'shrink_zone_span (only holes)' };
       if (!pageLinksTo(m, p, nid, zone)) continue;
       if (f.shrinkSearchGranule === 'section' ? p === start : p >= start && p < end) continue;
       left = true;
@@ -885,7 +885,7 @@ export function* shrinkPgdatSpan(m: Machine, node: PglistData, start: Pfn, end: 
   const ne = ns + node.nodeSpannedPages;
   const of = function* (p: Pfn): Task<boolean> {
     if (!searchable(m, p, 'valid')) return false;
-    yield { op: 'access', kind: 'read', what: `struct page ${p}` };
+    yield { op: 'access', kind: 'read', what: `struct page ${p}`, fn: 'shrink_pgdat_span' };
     return pageNid(m, p) === nid;
   };
   if (ns === start) {
@@ -965,7 +965,7 @@ export function* removeMemory(m: Machine, startBytes: PhysAddr, sizeBytes: Bytes
   if (!f.shrinkAtOffline) {
     // v5.3 arch_remove_memory (x86): page_zone(pfn_to_page(start)) picks the zone to shrink; it
     // reads the first struct page, which is still poisoned if the memory was never onlined.
-    yield { op: 'access', kind: 'read', what: `struct page ${start}` };
+    yield { op: 'access', kind: 'read', what: `struct page ${start}`, fn: 'arch_remove_memory' };
   }
   for (let sec = start / pps; sec < (start + nr) / pps; sec++) {
     if (!f.shrinkAtOffline) {
@@ -1025,7 +1025,7 @@ function* tryOfflineNode(m: Machine, nid: Nid): Task<void> {
     const end = node.nodeStartPfn + node.nodeSpannedPages;
     for (let pfn = node.nodeStartPfn; pfn < end; pfn += pps) {
       if (!m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn))?.present) continue;
-      yield { op: 'access', kind: 'read', what: `struct page ${pfn}` };
+      yield { op: 'access', kind: 'read', what: `struct page ${pfn}`, fn: 'try_offline_node' };
       const rec = m.recordScratch;
       if (!m.store.readRecord(pfn, rec)) continue;
       const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);

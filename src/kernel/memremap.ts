@@ -322,7 +322,7 @@ export function* memunmapPagesKernel(m: Machine, p: DevPagemap): Task<number> {
   const f = m.state.profile.features;
   if (f.memunmapReadsNode) {
     const first = f.memunmapReadsPfnFirst ? pfnFirst(p, page) : start;
-    yield { op: 'access', kind: 'read', what: `struct page ${first}` };
+    yield { op: 'access', kind: 'read', what: `struct page ${first}`, fn: 'page_to_nid' };
     const rec = m.recordScratch;
     m.store.readRecord(first, rec);
     const nid = Number(pageFlagsField(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true), m.pageFlagsLayout, 'node'));
