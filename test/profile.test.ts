@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { dmesgLines } from '../src/formats/dmesg.js';
 import { profileFor, profileForOption } from '../src/profiles/profile.js';
 import { parseRelease } from '../src/profiles/release.js';
-import { hasSharedData, sharedData } from './helpers.js';
+import { bootYaml, hasSharedData, sharedData } from './helpers.js';
 
 describe('parseRelease', () => {
   it('takes the stable sublevel from Debian and Ubuntu build strings, not from the compiler', () => {
@@ -109,5 +109,32 @@ describe('stable branches and the mainline table', () => {
     expect(profileFor('6.10').features.managedEstimate).toBe('present');
     expect(profileFor('6.18').features).toMatchObject({ memoryless: 'as-memoryless', memoryBlock: 'bare-metal-2g', dmaReserve: 'first-1MiB' });
     expect(() => profileFor('4.4')).toThrow(/from 4.9 on/);
+  });
+});
+
+describe('stable backports of issue 19 (brackets read in the stable trees, src/profiles/profile.ts STABLE)', () => {
+  it('4.19.y rounds the zeroed tail up to the section from 4.19.132 (e822969cab48 did not apply before 4.19.103)', () => {
+    expect(profileForOption('4.19.132').features.zeroTailToSection).toBe(true);
+    expect(profileForOption('4.19.102').features.zeroTailToSection).toBe(false);
+    // The 4.19.304 row still adds only its own change.
+    expect(profileForOption('4.19.132').features.movableClearBeyondNodeEnd).toBe(false);
+  });
+  it('5.12.17 and 5.13.2 print the per-node-zone unavailable lines of 122e093c1734; 5.12.16 and 5.13.0 the per-zone ones', () => {
+    expect(profileForOption('5.12.17').features.unavailable).toBe('per-node-zone');
+    expect(profileForOption('5.12.16').features.unavailable).toBe('per-zone');
+    expect(profileForOption('5.13.13').features.unavailable).toBe('per-node-zone');
+    expect(profileForOption('5.13.0').features.unavailable).toBe('per-zone');
+  });
+  it('a 4.19.132 machine whose memory ends one page short of a section zeroes that page too', () => {
+    // 0x1000-0x7ffff000: max_pfn 0x7ffff, one page below the 128 MiB section boundary 0x80000
+    // (pfn). zero_resv_unavail (4.19.132, e822969cab48): [0, 1) + [0x7ffff, round_up(max_pfn,
+    // 0x8000)) = 1 + 1 pages; 4.19.102 stops at max_pfn: 1 page.
+    const yaml = 'nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x7ffff000 }] }\n';
+    const line = (k: string): string | undefined =>
+      bootYaml(k, yaml)
+        .log.lines()
+        .find((l) => l.startsWith('Zeroed struct page'));
+    expect(line('4.19.132')).toBe('Zeroed struct page in unavailable ranges: 2 pages');
+    expect(line('4.19.102')).toBe('Zeroed struct page in unavailable ranges: 1 pages');
   });
 });

@@ -18,6 +18,7 @@ import { pageCommand } from './commands/page.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { demoCommand } from './commands/demo.js';
+import { machineCommand } from './commands/machine.js';
 
 /** The commander program; the order of the commands is the order `mmsim --help` lists them. */
 export function buildProgram(out: (s: string) => void): Command {
@@ -44,6 +45,7 @@ export function buildProgram(out: (s: string) => void): Command {
   kmemCommand(program, out);
   pageCommand(program, out);
   runCommand(program, out);
+  machineCommand(program, out);
   schemaCommand(program, out);
   demoCommand(program, out);
 

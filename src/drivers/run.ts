@@ -26,6 +26,7 @@ import { DenseMemmap } from '../memmap/dense.js';
 import { archFor } from '../arch/index.js';
 import { parseDmesg } from '../formats/dmesg.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
+import { qemuAddPlacer } from '../formats/qemu.js';
 import { readLiveMachine } from '../formats/live.js';
 import { freeAreaInit, type BootState } from '../kernel/mm_init.js';
 import type { MachineSpec } from '../kernel/machine_spec.js';
@@ -304,7 +305,11 @@ export function showViews(m: Machine, label: string, which: readonly RunView[], 
 
 /** A scenario read and checked, with the machine file and the boot options its cmdline adds. */
 export function prepareScenario(file: string): { scenario: Scenario; where: LoadedScenario['where']; machineFile: string; extraBoot: Partial<BootOptions> } {
-  const { scenario, where } = loadScenario(file, readText(file));
+  // An add without a start goes where QEMU would place it on this machine's guest (the machine is read only then).
+  const { scenario, where } = loadScenario(file, readText(file), (raw) => {
+    const mf = isAbsolute(raw.machine) ? raw.machine : join(dirname(file), raw.machine);
+    return qemuAddPlacer(loadMachineYaml(mf, readText(mf)).spec, raw.steps);
+  });
   const machineFile = isAbsolute(scenario.machine) ? scenario.machine : join(dirname(file), scenario.machine);
   // The scenario's cmdline adds options to the machine's (memmap_on_memory, online_policy, ...).
   const extra = parseCmdline(scenario.cmdline);

@@ -66,7 +66,8 @@ const addStep = z
     add: z
       .object({
         node: z.number().int().nonnegative(),
-        start: addr,
+        /** Where the device goes; without it, where QEMU would place it (formats/qemu.ts memoryDeviceFreeAddr). */
+        start: addr.optional(),
         size: addr,
         device: z.enum(['dimm', 'virtio-mem', 'nvdimm']).default('dimm'),
         /** nvdimm: the DIMM has a label area. */
@@ -138,8 +139,22 @@ const schema = z
   })
   .strict();
 
-export type Scenario = z.infer<typeof schema>;
-export type ScenarioStep = Scenario['steps'][number];
+/** A scenario as written: an add step may leave its start to QEMU's placement. */
+export type RawScenario = z.infer<typeof schema>;
+type RawStep = RawScenario['steps'][number];
+type Placed<S> = S extends { add: infer A } ? { add: Omit<A, 'start'> & { start: number } } : S;
+type PlacedStep<S> = S extends { concurrent: (infer C)[] } ? { concurrent: Placed<C>[] } : Placed<S>;
+/** A scenario with every add step's start known. */
+export type ScenarioStep = PlacedStep<RawStep>;
+export type Scenario = Omit<RawScenario, 'steps'> & { steps: ScenarioStep[] };
+type RawAdd = Extract<RawStep, { add: unknown }>['add'];
+type RawRemove = Extract<RawStep, { remove: unknown }>['remove'];
+
+/**
+ * Places the add steps without a start (in step order: each add and remove changes what is
+ * plugged) and returns each add's start; called only when some add has none.
+ */
+export type AddPlacer = (raw: RawScenario) => { add(a: RawAdd, at: string): number; remove(r: RawRemove): void };
 
 export interface LoadedScenario {
   readonly scenario: Scenario;
@@ -147,7 +162,7 @@ export interface LoadedScenario {
   readonly where: ((i: number) => string) & { readonly key: (k: string) => string };
 }
 
-export function loadScenario(file: string, text: string): LoadedScenario {
+export function loadScenario(file: string, text: string, placer?: AddPlacer): LoadedScenario {
   const { doc, lc, data } = parseYaml(file, text);
   const r = schema.safeParse(data);
   if (!r.success) {
@@ -170,7 +185,35 @@ export function loadScenario(file: string, text: string): LoadedScenario {
     return `${file}:${p.line}:${p.col}`;
   };
   const where = Object.assign((i: number) => at(['steps', i]), { key: (k: string) => at([k]) });
-  return { scenario: r.data, where };
+  const raw = r.data;
+  const adds = (st: RawStep): RawAdd[] => ('add' in st ? [st.add] : 'concurrent' in st ? st.concurrent.flatMap((c) => ('add' in c ? [c.add] : [])) : []);
+  const needs = raw.steps.some((st) => adds(st).some((a) => a.start === undefined));
+  const p = needs ? placer?.(raw) : undefined;
+  const place = (a: RawAdd, path: (string | number)[]): Placed<{ add: RawAdd }>['add'] => {
+    const here = at(path);
+    if (a.start === undefined && a.device === 'virtio-mem') throw new InputError(`${here}: a virtio-mem add needs its start (the next block the device plugs)`);
+    if (a.start !== undefined) {
+      p?.add(a, here);
+      return { ...a, start: a.start };
+    }
+    if (!p) throw new InputError(`${here}: expected "start" (no machine to place the device in)`);
+    return { ...a, start: p.add(a, here) };
+  };
+  const steps: ScenarioStep[] = raw.steps.map((st, i): ScenarioStep => {
+    if ('add' in st) return { add: place(st.add, ['steps', i, 'add']) };
+    if ('remove' in st) p?.remove(st.remove);
+    if ('concurrent' in st) {
+      return {
+        concurrent: st.concurrent.map((c, j) => {
+          if ('add' in c) return { add: place(c.add, ['steps', i, 'concurrent', j, 'add']) };
+          if ('remove' in c) p?.remove(c.remove);
+          return c;
+        }),
+      };
+    }
+    return st;
+  });
+  return { scenario: { ...raw, steps }, where };
 }
 
 /** The JSON Schema of scenario files. */

@@ -299,7 +299,12 @@ export const MAINLINE: readonly ChangePoint[] = [
     features: { unavailable: 'zeroed-total', batchCapBytes: 1024 * 1024 },
     evidence: '4.17.0 without; 5.0, 4.19.304 with (mainline 4.18 not read)',
   },
-  { since: [5, 4], features: { zeroTailToSection: true }, evidence: '5.3.0 max_pfn; 5.4.59 section round-up (5.4 vs 5.4.y unverified)' },
+  {
+    since: [5, 4],
+    features: { zeroTailToSection: true },
+    evidence:
+      '5.3.0 max_pfn; 5.4.59 section round-up. The change is e822969cab48 "fix uninitialized memmaps on a partially populated last section" (2020-02-03, v5.6-rc1, Cc stable 4.15+): mainline 5.4 and 5.5 likely lack it and 5.4.59 has the backport (unverified: no 5.4.0-5.5 tree read)',
+  },
   { since: [5, 5], features: { shrinkAtOffline: true }, evidence: 'feee6b298916 (remove_pfn_range_from_zone), v5.5 per KERNEL-NOTES §6.2' },
   { since: [5, 5], features: { poisonAtOffline: true }, evidence: 'd33695b16a9f, same series as feee6b298916; absent in 5.4.59, present in 5.8.1 (5.5-5.7 unverified)' },
   { since: [5, 6], features: { removableAlwaysOne: true }, evidence: '53cdc1cb29e8, merged 2020-03-29 for 5.6' },
@@ -407,11 +412,30 @@ export const MAINLINE: readonly ChangePoint[] = [
 
 /** Stable branches that took a mainline change later; sublevels are the first seen with it. */
 export const STABLE: readonly StableBackport[] = [
-  { branch: [4, 19], sinceSublevel: 304, features: { zeroTailToSection: true, movableClearBeyondNodeEnd: true }, evidence: '4.19.304' },
+  {
+    branch: [4, 19],
+    sinceSublevel: 132,
+    features: { zeroTailToSection: true },
+    evidence:
+      'e822969cab48 (v5.6) "failed to apply to 4.19-stable tree" on 2020-02-09 (stable list), so after 4.19.102; a Debian 4.19.132 log counts Zeroed struct pages up to the section boundary (issue 19); 4.19.103-131 unverified',
+  },
+  { branch: [4, 19], sinceSublevel: 304, features: { movableClearBeyondNodeEnd: true }, evidence: '4.19.304' },
   { branch: [5, 10], sinceSublevel: 35, features: { unavailable: 'per-zone' }, evidence: '5.10.13 without, 5.10.35 with' },
   { branch: [5, 10], sinceSublevel: 89, features: { unavailable: 'per-node-zone' }, evidence: '5.10.44 per-zone, 5.10.89 per-node-zone' },
   { branch: [5, 10], sinceSublevel: 198, features: { movableClearBeyondNodeEnd: true }, evidence: '5.10.89 without, 5.10.198 with' },
   { branch: [5, 11], sinceSublevel: 22, features: { unavailable: 'per-zone' }, evidence: 'Fedora 5.11.22 log (dmesg 02); 5.11.0 without' },
+  {
+    branch: [5, 12],
+    sinceSublevel: 17,
+    features: { unavailable: 'per-node-zone' },
+    evidence: '122e093c1734 "mm/page_alloc: fix memory map initialization for descending nodes" (v5.14-rc1) in the 5.12.17-rc1 review shortlog (2021-07-12)',
+  },
+  {
+    branch: [5, 13],
+    sinceSublevel: 2,
+    features: { unavailable: 'per-node-zone' },
+    evidence: '122e093c1734 (v5.14-rc1): 5.13.2-rc1 was reviewed in the same batch as 5.12.17-rc1, which carries it (5.13.2 itself unverified); a 5.13.13 log prints "On node N, zone Z" (issue 19)',
+  },
   { branch: [5, 4], sinceSublevel: 59, features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '5.4.59 has the try_offline_node fix (earlier 5.4.y unverified)' },
   { branch: [5, 15], sinceSublevel: 55, features: { movableClearBeyondNodeEnd: true }, evidence: '5.15.55' },
 ];

@@ -14,6 +14,7 @@ import { parseYaml } from '../formats/yaml-common.js';
 import { InputError } from '../errors.js';
 import { parseDmesg } from '../formats/dmesg.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
+import { verifyHotplugSizing } from '../formats/qemu.js';
 import { parseZoneinfo, zoneField } from '../formats/zoneinfo.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { procIomem } from '../formats/iomem.js';
@@ -90,8 +91,8 @@ export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir:
     numa.push('-object', `memory-backend-ram,id=m${n.nid},size=${size / MiB}M`, '-numa', `node,nodeid=${n.nid},memdev=m${n.nid}${c}`);
   }
   const hot = steps.reduce((s, st) => s + ('add' in st ? st.add.size : 0), 0);
-  const maxmem = Math.max(16 * 2 ** 30, Math.ceil((total + hot + 2 ** 30) / 2 ** 30) * 2 ** 30);
-  args.push('-smp', `${cpus},sockets=${cpus}`, '-m', `${total / MiB}M,slots=8,maxmem=${maxmem / MiB}M`, ...numa);
+  const { slots, maxmem } = verifyHotplugSizing(total, hot);
+  args.push('-smp', `${cpus},sockets=${cpus}`, '-m', `${total / MiB}M,slots=${slots},maxmem=${maxmem / MiB}M`, ...numa);
   spec.pmem.forEach((p, i) => {
     const label = p.labels ? 128 * 1024 : 0;
     const img = join(dir, `nvdimm${i}.img`);
