@@ -293,7 +293,7 @@ export function showViews(m: Machine, label: string, which: readonly RunView[], 
   const state = m.state;
   for (const v of which) {
     out(`##### ${label}: ${v}\n`);
-    if (v === 'zoneinfo') out(printBootZoneinfo(state));
+    if (v === 'zoneinfo') out(printBootZoneinfo(state, m.bootZones));
     else if (v === 'blocks') out(blocksView(m));
     else if (v === 'lsmem') out(lsmem(hotplugSysfsView(m), []).stdout);
     else if (v === 'json') out(JSON.stringify(hotplugJson(m), null, 2) + '\n');

@@ -131,7 +131,7 @@ function machineCmdline(file: string): string {
 function compare(m: Machine, real: Report, bootManaged: Map<string, number>, modelBootManaged: Map<string, number>): string[] {
   const diffs: string[] = [];
   const r = parseZoneinfo(real.zoneinfo + '\n');
-  const o = parseZoneinfo(printBootZoneinfo(m.state));
+  const o = parseZoneinfo(printBootZoneinfo(m.state, m.bootZones));
   const ours = new Map(o.records.map((x) => [`${x.node}/${x.zone}`, x]));
   for (const rec of r.records) {
     const key = `${rec.node}/${rec.zone}`;
