@@ -1,13 +1,18 @@
 // Issue 19 items 1, 3 and 6: zoneinfo's managed after hotplug, ndctl list's devdax namespaces and
 // the namespaces' /proc/iomem claims, and the nodes view. Expected values are worked by hand from
 // the kernel source (6.1) or read in real captures, cited at each test.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../src/drivers/run.js';
+import { bootMachineFile, runScenario, runTask } from '../src/drivers/run.js';
+import { procIomem } from '../src/formats/iomem.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
+import type { Machine } from '../src/kernel/machine.js';
+import { ndctl } from '../src/tools/ndctl.js';
+import { golden, steps } from './golden.js';
+import { root } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mmsim-i19-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -54,5 +59,102 @@ describe('zoneinfo managed after hotplug (issue 19 item 1)', () => {
     const zi = printBootZoneinfo(m.state, m.bootZones);
     expect(managed(zi, 0, 'DMA32')).toBe(253952);
     expect(managed(zi, 0, 'Normal')).toBe(32768);
+  });
+});
+
+/** The QEMU guest with its label-less 2 GiB NVDIMM on node 1 at 4 GiB (examples/qemu-2node-nvdimm.yaml). */
+function nvdimmGuest(): { m: Machine; nd: (args: string) => { output: string; exitCode: number } } {
+  const file = join(root, 'examples', 'qemu-2node-nvdimm.yaml');
+  const m = bootMachineFile(file, undefined);
+  return { m, nd: (args: string) => ndctl(m, args.split(' '), (t) => runTask(m, file, t)) };
+}
+
+const mask = (t: string): string => t.replace(/"uuid":"[0-9a-f-]{36}"/g, '"uuid":"<uuid>"');
+
+describe('ndctl list of a devdax namespace (issue 19 item 3; ndctl v81 ndctl/list.c, ndctl/json.c)', () => {
+  const goldenFile = join(golden, 'nvdimm', 'steps.txt');
+  it.skipIf(!existsSync(goldenFile))('-Xu prints the namespace exactly as the real create-namespace did (both pass UTIL_JSON_DAX | UTIL_JSON_DAX_DEVS | HUMAN)', () => {
+    const real = steps(readFileSync(goldenFile, 'utf8')).find((st) => st.header.startsWith('create devdax'));
+    const { nd } = nvdimmGuest();
+    expect(nd('create-namespace -f -e namespace0.0 --mode=devdax --map=dev').exitCode).toBe(0);
+    expect(mask(nd('list -Xu').output).trimEnd()).toBe((real?.lines ?? []).join('\n').trimEnd());
+  });
+
+  it('-Nu and -RNu name the device-dax instance ("chardev") instead of nesting the daxregion', () => {
+    // util_namespace_to_json: without UTIL_JSON_DAX a devdax namespace adds "chardev" (the first
+    // daxctl_dev of its region) after uuid; devdax has no sector_size; align last.
+    const { nd } = nvdimmGuest();
+    nd('create-namespace -f -e namespace0.0 --mode=devdax --map=dev');
+    const ns = ['  "dev":"namespace0.0",', '  "mode":"devdax",', '  "map":"dev",', '  "size":"2014.00 MiB (2111.83 MB)",', '  "uuid":"<uuid>",', '  "chardev":"dax0.0",', '  "align":2097152'];
+    expect(mask(nd('list -Nu').output)).toBe(['{', ...ns, '}', ''].join('\n'));
+    const out = mask(nd('list -RNu').output);
+    expect(out).toContain(['      "namespaces":[', '        {', ...ns.map((l) => '        ' + l), '        }', '      ]'].join('\n'));
+    expect(out).not.toContain('daxregion');
+  });
+
+  it('the mode filter (-m, util_nsmode), -X alone (mode dax), and their errors', () => {
+    const { nd } = nvdimmGuest();
+    // At boot the label-less region offers one raw namespace.
+    expect(nd('list -m fsdax')).toEqual({ output: '', exitCode: 0 });
+    expect(nd('list -X')).toEqual({ output: '', exitCode: 0 });
+    expect(nd('list -m raw -u').output).toContain('"mode":"raw"');
+    nd('create-namespace -f -e namespace0.0 --mode=devdax --map=dev');
+    expect(nd('list -X').output).toContain('"daxregion":{');
+    expect(nd('list -m dax -N').output).toContain('"chardev":"dax0.0"');
+    expect(nd('list -m raw')).toEqual({ output: '', exitCode: 0 });
+    // error("invalid mode: '%s'") then return -EINVAL: main exits with -22 & 0xff.
+    expect(nd('list -m foo')).toEqual({ output: "  Error: invalid mode: 'foo'\n", exitCode: 234 });
+    expect(nd('list -t blk')).toEqual({ output: '', exitCode: 0 });
+    expect(nd('list -r region1 -N')).toEqual({ output: '', exitCode: 0 });
+    expect(nd('list -r 0 -N').output).toContain('namespace0.0');
+    expect(nd('list -n 0.0').output).toContain('namespace0.0');
+    expect(nd('list -U 0 -N')).toEqual({ output: '', exitCode: 0 });
+  });
+
+  it('-v adds numa_node and target_node to regions and namespaces (node 1 is online), and turns -X on', () => {
+    const { nd } = nvdimmGuest();
+    nd('create-namespace -f -e namespace0.0 --mode=devdax --map=dev');
+    const out = nd('list -RNv').output;
+    expect(out.match(/"numa_node":1,\n\s*"target_node":1/g)?.length).toBe(2);
+    expect(out).toContain('"daxregion":{');
+  });
+
+  it('without -u the region mappings and iset_id are numbers (util_json_object_hex is hex only with UTIL_JSON_HUMAN)', () => {
+    const { nd } = nvdimmGuest();
+    expect(nd('list -RD').output).toContain(['"dimm":"nmem0",', '"offset":0,', '"length":2147483648,', '"position":0'].map((l) => '          ' + l).join('\n'));
+  });
+
+  it('flags whose data mmsim does not model stop with one line, exit 2', () => {
+    const { nd } = nvdimmGuest();
+    for (const f of ['-B', '-F', '-H', '-C', '-vv']) {
+      const r = nd(`list ${f}`);
+      expect(r.exitCode, f).toBe(2);
+      expect(r.output.trimEnd().split('\n'), f).toHaveLength(1);
+    }
+  });
+});
+
+describe('/proc/iomem claims of the namespaces (issue 19 item 3; 6.1 drivers/nvdimm/pmem.c, drivers/dax/pmem.c)', () => {
+  const claims = (m: Machine): string[] =>
+    procIomem(m)
+      .split('\n')
+      .filter((l) => /namespace|dax/.test(l));
+  it('raw: pmem_attach_disk claims the whole namespace', () => {
+    expect(claims(nvdimmGuest().m)).toEqual(['  100000000-17fffffff : namespace0.0']);
+  });
+  it('devdax: dax_pmem claims the start to the data offset, dev_dax_probe the rest as dax0.0', () => {
+    // The real 6.1 guest put dax0.0 at 102200000-17fffffff (golden nvdimm, "after devdax"): the
+    // pfn info block's dataoff is 0x2200000, so dax_pmem's metadata claim is 100000000-1021fffff.
+    const { m, nd } = nvdimmGuest();
+    nd('create-namespace -f -e namespace0.0 --mode=devdax --map=dev');
+    expect(claims(m)).toEqual(['  100000000-1021fffff : namespace0.0', '  102200000-17fffffff : dax0.0']);
+  });
+  it('fsdax: pmem_attach_disk claims the whole namespace, info block and memmap included', () => {
+    const { m, nd } = nvdimmGuest();
+    nd('create-namespace -f -e namespace0.0 --mode=fsdax --map=dev');
+    expect(claims(m)).toEqual(['  100000000-17fffffff : namespace0.0']);
+    // destroy-namespace disables it: the claim goes with the driver.
+    nd('destroy-namespace -f all');
+    expect(claims(m)).toEqual([]);
   });
 });
