@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootMachineFile, runScenario, runTask } from '../src/drivers/run.js';
 import { procIomem } from '../src/formats/iomem.js';
+import { nodeMaskList, printNodes } from '../src/formats/nodes-print.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import type { Machine } from '../src/kernel/machine.js';
@@ -156,5 +157,69 @@ describe('/proc/iomem claims of the namespaces (issue 19 item 3; 6.1 drivers/nvd
     // destroy-namespace disables it: the claim goes with the driver.
     nd('destroy-namespace -f all');
     expect(claims(m)).toEqual([]);
+  });
+});
+
+describe('the nodes view (issue 19 item 6; 6.1 mm/memory_hotplug.c node_states_*, mm/page_alloc.c check_for_memory)', () => {
+  // Node 0: 1 GiB and a CPU; node 1: a CPU, no memory (memoryless, online by init_cpu_to_node);
+  // node 2: neither (possible, offline until memory is added).
+  const machine = (kernel: string): string =>
+    `kernel: "${kernel}"\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [] }\n  - { nid: 2, cpus: 0, memory: [] }\n`;
+  const masks = (m: Machine): string[] =>
+    printNodes(m.state, m.bootZones)
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#') && !l.startsWith('node'));
+
+  it('at boot: memoryless node 1 is online with a CPU, node 2 only possible', () => {
+    const m = run(machine('6.1'), '  - print: nodes\n');
+    expect(masks(m)).toEqual(['possible: 0-2', 'online: 0-1', 'has_normal_memory: 0', 'has_memory: 0', 'has_cpu: 0-1']);
+  });
+
+  it("onlining a memoryless node's first block movable sets has_memory only; a kernel block then sets has_normal_memory; offlining undoes each", () => {
+    // node_states_check_changes_online: N_MEMORY when the node had none; N_NORMAL_MEMORY only for
+    // a zone at or below ZONE_NORMAL. node_states_check_changes_offline: N_NORMAL_MEMORY cleared
+    // when the pages leaving are all of zones 0..NORMAL, N_MEMORY when they are all the node has.
+    const add = '  - add: { node: 1, start: 4G, size: 256M }\n';
+    const movable = run(machine('6.1'), add + '  - online: { blocks: 32, type: online_movable }\n');
+    expect(masks(movable)).toContain('has_memory: 0-1');
+    expect(masks(movable)).toContain('has_normal_memory: 0');
+    const kernel = run(machine('6.1'), add + '  - online: { blocks: 32, type: online_movable }\n  - online: { blocks: 33, type: online_kernel }\n');
+    expect(masks(kernel)).toContain('has_normal_memory: 0-1');
+    const back = run(machine('6.1'), add + '  - online: { blocks: 32, type: online_movable }\n  - online: { blocks: 33, type: online_kernel }\n  - offline: { blocks: 33 }\n');
+    expect(masks(back)).toContain('has_normal_memory: 0');
+    expect(masks(back)).toContain('has_memory: 0-1');
+    const none = run(machine('6.1'), add + '  - online: { blocks: 32, type: online_movable }\n  - offline: { blocks: 32 }\n');
+    expect(masks(none)).toContain('has_memory: 0');
+  });
+
+  it('memory added to node 2 brings it online (__try_online_node); removing it takes it offline again (try_offline_node: no memory, no CPU)', () => {
+    const added = run(machine('6.1'), '  - add: { node: 2, start: 4G, size: 128M }\n');
+    expect(masks(added)).toEqual(['possible: 0-2', 'online: 0-2', 'has_normal_memory: 0', 'has_memory: 0', 'has_cpu: 0-1']);
+    const removed = run(machine('6.1'), '  - add: { node: 2, start: 4G, size: 128M }\n  - remove: { start: 4G, size: 128M }\n');
+    expect(masks(removed)).toContain('online: 0-1');
+  });
+
+  it('6.18: hotplug no longer changes has_normal_memory (status_change_nid_normal removed; 6.18.2 mm/memory_hotplug.c)', () => {
+    const m = run(machine('6.18'), '  - add: { node: 1, start: 4G, size: 256M }\n  - online: { blocks: 32-33, type: online_kernel }\n');
+    expect(masks(m)).toContain('has_memory: 0-1');
+    expect(masks(m)).toContain('has_normal_memory: 0');
+  });
+
+  it('MemTotal per online node where managed is known (si_meminfo_node: the zones managed pages), in node_read_meminfo format', () => {
+    // 1 MiB..1 GiB with 16 MiB reserved: 261888 - 4096 = 257792 pages = 1031168 kB on node 0;
+    // node 1's 128 MiB hot-added block onlined movable: 32768 pages = 131072 kB.
+    const m = run(
+      'kernel: "6.1"\nreserved: [{ start: 0x1000000, size: 0x1000000 }]\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [] }\n',
+      '  - add: { node: 1, start: 4G, size: 128M }\n  - online: { blocks: 32, type: online_movable }\n',
+    );
+    const lines = printNodes(m.state, m.bootZones).split('\n');
+    expect(lines).toContain('node0/meminfo: Node 0 MemTotal:        1031168 kB');
+    expect(lines).toContain('node1/meminfo: Node 1 MemTotal:         131072 kB');
+  });
+
+  it('the node mask list format: ranges and commas (bitmap_print_to_pagebuf, "%*pbl")', () => {
+    expect(nodeMaskList([0, 1, 3, 5, 6, 7])).toBe('0-1,3,5-7');
+    expect(nodeMaskList([])).toBe('');
+    expect(nodeMaskList([2])).toBe('2');
   });
 });
