@@ -46,6 +46,24 @@ describe('zoneinfo managed after hotplug (issue 19 item 1)', () => {
     expect(managed(zi, 1, 'DMA32')).toBe(0);
   });
 
+  it('protection follows hot-added managed pages; 6.1+ clears it for a zone with no managed pages of its own', () => {
+    // setup_per_zone_lowmem_reserve, run again by online_pages: node 1's DMA32 (ratio 256) reserves
+    // 262144 / 256 = 1024 against Movable and Device; its empty Normal reserves nothing in 6.1+
+    // (clear = !ratio || !zone_managed_pages(zone), 6.18.2 mm/page_alloc.c) but 262144 / 32 =
+    // 8192 in v5.3 (mm/page_alloc.c of 5.3 has no such test).
+    const steps = '  - add: { node: 1, start: 4G, size: 1G }\n  - online: { blocks: 32-39, type: online_movable }\n';
+    const protOf = (zi: string, zone: string): string | undefined => {
+      const at = zi.indexOf(`Node 1, zone ${zone.padStart(8)}`);
+      return /protection: \(([^)]*)\)/.exec(zi.slice(at))?.[1];
+    };
+    const m61 = run(QEMU_2NODE, steps);
+    const zi61 = printBootZoneinfo(m61.state, m61.bootZones);
+    expect(protOf(zi61, 'DMA32')).toBe('0, 0, 0, 1024, 1024');
+    expect(protOf(zi61, 'Normal')).toBe('0, 0, 0, 0, 0');
+    const m53 = run(QEMU_2NODE.replace('kernel: "6.1"', 'kernel: "5.3"'), steps);
+    expect(protOf(printBootZoneinfo(m53.state, m53.bootZones), 'Normal')).toMatch(/^0, 0, 0, 8192/);
+  });
+
   it('offlining gives the pages back: managed returns to 0 (offline_pages, adjust_managed_page_count(-))', () => {
     const m = run(QEMU_2NODE, '  - add: { node: 1, start: 4G, size: 256M }\n  - online: { blocks: 32-33, type: online_movable }\n  - offline: { blocks: 33 }\n');
     expect(managed(printBootZoneinfo(m.state, m.bootZones), 1, 'Movable')).toBe(32768);

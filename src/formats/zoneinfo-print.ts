@@ -49,10 +49,18 @@ export function runtimeManagedPages(state: BootState, zone: Zone, span: { zoneSt
   return managed;
 }
 
-/** setup_per_zone_lowmem_reserve: protection[j] of zone i = managed of zones i+1..j / ratio[i]. */
-function protection(node: PglistData, zone: Zone, managed: (z: Zone) => number | null): number[] {
+/**
+ * setup_per_zone_lowmem_reserve: protection[j] of zone i = managed of zones i+1..j / ratio[i].
+ * clearEmpty (6.1+; read in 6.18.2 mm/page_alloc.c, absent from v5.3, 5.4-6.0 unverified): a
+ * zone with no managed pages of its own reserves nothing (`clear = !ratio ||
+ * !zone_managed_pages(zone)`); a zone whose own count is unknown but has present pages is taken
+ * to have some.
+ */
+function protection(node: PglistData, zone: Zone, managed: (z: Zone) => number | null, clearEmpty: boolean): number[] {
   const n = node.zones.length;
   const out: number[] = new Array<number>(n).fill(0);
+  const own = managed(zone);
+  if (clearEmpty && (own === 0 || (own === null && zone.presentPages === 0))) return out;
   const ratio = LOWMEM_RESERVE_RATIO[zone.name] ?? 0;
   let sum = 0;
   for (let j = zone.zoneIdx + 1; j < n; j++) {
@@ -85,6 +93,7 @@ export function printBootZoneinfo(state: BootState, bootZones?: ReadonlyMap<Zone
   const layout = zoneinfoLayoutFor(state);
   const nrCpus = state.nodes.reduce((s, n) => s + (n.online ? n.cpus : 0), 0) || 1;
   const managedOf = (z: Zone): number | null => zoneinfoManagedPages(state, z, bootZones);
+  const clearEmpty = releaseCode(state.profile.release) >= versionCode(6, 1);
   const nodes: ZoneinfoNode[] = state.nodes
     .filter((n) => n.online)
     .map((node) => ({
@@ -92,7 +101,7 @@ export function printBootZoneinfo(state: BootState, bootZones?: ReadonlyMap<Zone
       zones: node.zones.map((zone) => ({
         name: zone.name,
         fields: { spanned: zone.spannedPages, present: zone.presentPages, managed: managedOf(zone) ?? 0 },
-        protection: protection(node, zone, managedOf),
+        protection: protection(node, zone, managedOf, clearEmpty),
         pagesets: Array.from({ length: nrCpus }, (_, cpu) => ({ cpu, values: {}, threshold: 0 })),
         startPfn: zone.zoneStartPfn,
       })),
