@@ -78,6 +78,7 @@ const CONSTANT_FIELDS = new Set([
   'pageFlagsLayout',
   'recordScratch',
   'bootReservedPages',
+  'bootZones',
   'boot',
   'pageBytes',
   'blockBytes',

@@ -16,6 +16,7 @@ import { physAddrLimit, physmemLimitName, rangeLimitError } from '../kernel/limi
 import { lsmem } from '../tools/lsmem.js';
 import { chmem, type SysfsFiles } from '../tools/chmem.js';
 import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../tools/memory_sysfs.js';
+import { printNodes } from '../formats/nodes-print.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory, validZones, virtioMemProbe } from '../kernel/memory_hotplug.js';
 import { Machine } from '../kernel/machine.js';
@@ -294,11 +295,12 @@ export function showViews(m: Machine, label: string, which: readonly RunView[], 
   const state = m.state;
   for (const v of which) {
     out(`##### ${label}: ${v}\n`);
-    if (v === 'zoneinfo') out(printBootZoneinfo(state));
+    if (v === 'zoneinfo') out(printBootZoneinfo(state, m.bootZones));
     else if (v === 'blocks') out(blocksView(m));
     else if (v === 'lsmem') out(lsmem(hotplugSysfsView(m), []).stdout);
     else if (v === 'json') out(JSON.stringify(hotplugJson(m), null, 2) + '\n');
     else if (v === 'iomem') out(procIomem(m));
+    else if (v === 'nodes') out(printNodes(state, m.bootZones));
     else out(state.log.lines().join('\n') + '\n');
   }
 }

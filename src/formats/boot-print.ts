@@ -1,10 +1,11 @@
 // Output of `mmsim boot`: the kernel log lines, /proc/zoneinfo, or JSON of the booted state.
+import { printNodes } from './nodes-print.js';
 import { printBootZoneinfo, zoneinfoLayoutFor } from './zoneinfo-print.js';
 import type { BootState } from '../kernel/mm_init.js';
 import { memoryDevInit, type MemoryBlocks } from '../kernel/memory_block.js';
 import { InputError } from '../errors.js';
 
-export const PRINT_FORMATS = ['dmesg', 'zoneinfo', 'blocks', 'json'] as const;
+export const PRINT_FORMATS = ['dmesg', 'zoneinfo', 'blocks', 'json', 'nodes'] as const;
 export type PrintFormat = (typeof PRINT_FORMATS)[number];
 
 export interface PrintOptions {
@@ -80,6 +81,7 @@ export function printBoot(state: BootState, formats: readonly PrintFormat[], opt
     if (f === 'dmesg') parts.push(state.log.lines().join('\n') + '\n');
     else if (f === 'zoneinfo') parts.push(printBootZoneinfo(state));
     else if (f === 'blocks') parts.push(printBlocks(memoryDevInit(state)));
+    else if (f === 'nodes') parts.push(printNodes(state));
     else parts.push(JSON.stringify(bootJson(state), null, 2) + '\n');
   }
   if (opts.explain) {

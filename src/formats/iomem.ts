@@ -1,8 +1,8 @@
 // /proc/iomem as far as the memory model knows it (kernel/resource.c r_show; x86
 // e820__reserve_resources and e820__reserve_resources_late in arch/x86/kernel/e820.c; 5.3-6.18):
 // the firmware map's entries after the kernel's early edits, persistent memory regions, and
-// memory hot-added since boot ("System RAM", a virtio-mem device's region with its
-// "System RAM (virtio_mem)" children merged). Leaves out what the model has no knowledge of:
+// the namespaces' driver claims ("namespaceX.Y"), memory hot-added since boot ("System RAM", a
+// virtio-mem device's region with its "System RAM (virtio_mem)" children merged). Leaves out what the model has no knowledge of:
 // the kernel image (Kernel code/rodata/data/bss), PCI windows and BARs, ACPI devices, ROMs.
 import type { Machine, HotplugResource } from '../kernel/machine.js';
 import type { E820Entry } from '../kernel/machine_spec.js';
@@ -78,6 +78,25 @@ function mergeAdjacent(rs: readonly HotplugResource[]): HotplugResource[] {
   return out;
 }
 
+/**
+ * The iomem claims of the namespaces' drivers (6.1), named after the namespace: pmem_attach_disk
+ * (drivers/nvdimm/pmem.c) claims a raw or fsdax namespace whole (devm_request_mem_region of
+ * nsio->res); __dax_pmem_probe (drivers/dax/pmem.c) claims only its metadata, from the start to
+ * the pfn info block's dataoff, and dev_dax_probe the data as "daxX.Y" (Machine.resourcesDax).
+ * Bytes [start, end].
+ */
+export function namespaceClaims(m: Machine): { start: number; end: number; name: string }[] {
+  const out: { start: number; end: number; name: string }[] = [];
+  for (const r of nvdimmRegions(m)) {
+    for (const ns of r.namespaces) {
+      if (!ns.enabled || ns.size === 0) continue;
+      if (ns.mode === 'raw' || (ns.mode === 'fsdax' && ns.pgmap)) out.push({ start: ns.start, end: ns.start + ns.size - 1, name: ns.dev });
+      else if (ns.mode === 'devdax' && ns.dax && ns.dataOffset > 0) out.push({ start: ns.start, end: ns.start + ns.dataOffset - 1, name: ns.dev });
+    }
+  }
+  return out;
+}
+
 /** The /proc/iomem text of the machine now (r_show: two spaces per depth, at least 8 hex digits). */
 export function procIomem(m: Machine): string {
   const spec = m.state.spec;
@@ -103,6 +122,7 @@ export function procIomem(m: Machine): string {
     if (cur) insert(roots, { start: cur.start, end: cur.end - 1, name: 'System RAM', children: [] });
   }
   for (const r of nvdimmRegions(m)) insert(roots, { start: r.start, end: r.start + r.size - 1, name: 'Persistent Memory', children: [] });
+  for (const c of namespaceClaims(m)) insert(roots, { ...c, children: [] });
   for (const [name, r] of m.resourcesDax) insert(roots, { start: r.start, end: r.end, name, children: [] });
   for (const d of m.virtioMem.values()) insert(roots, { start: d.regionStart, end: d.regionStart + d.regionBytes - 1, name: d.name, children: [] });
   for (const r of mergeAdjacent(m.resources)) insert(roots, { start: r.start, end: r.end, name: r.name, children: [] });

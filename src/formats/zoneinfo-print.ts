@@ -1,6 +1,8 @@
 // /proc/zoneinfo of a booted machine (zoneinfo_show / zoneinfo_show_print, mm/vmstat.c) in the
 // profile's layout. Modelled: spanned, present, start_pfn, the protection shape, and managed
-// (with protection) where memblock.reserved is known. Everything else prints as 0.
+// (with protection): boot's share where memblock.reserved is known, plus what hotplug onlined and
+// offlined since (online_pages / offline_pages's adjust_managed_page_count). Everything else prints as 0.
+import type { ZoneAtBoot } from '../kernel/machine.js';
 import type { BootState } from '../kernel/mm_init.js';
 import type { PglistData, Zone } from '../kernel/mmzone.js';
 import { releaseCode, versionCode } from '../profiles/release.js';
@@ -21,12 +23,12 @@ const LOWMEM_RESERVE_RATIO: Record<string, number> = { DMA: 256, DMA32: 256, Nor
  * Pages a zone hands to the buddy allocator by the end of boot (memblock_free_all plus the
  * deferred threads): its memblock memory minus memblock.reserved. Null without reserved ranges.
  */
-export function runtimeManagedPages(state: BootState, zone: Zone): number | null {
+export function runtimeManagedPages(state: BootState, zone: Zone, span: { zoneStartPfn: number; spannedPages: number } = zone): number | null {
   const reserved = state.spec.reserved;
-  if (reserved === null || zone.spannedPages === 0) return reserved === null ? null : 0;
+  if (reserved === null || span.spannedPages === 0) return reserved === null ? null : 0;
   const page = 2 ** state.arch.pageShift;
-  const zs = zone.zoneStartPfn;
-  const ze = zs + zone.spannedPages;
+  const zs = span.zoneStartPfn;
+  const ze = zs + span.spannedPages;
   const res = [...reserved].sort((a, b) => a.base - b.base);
   let managed = 0;
   for (const r of state.regions) {
@@ -47,10 +49,18 @@ export function runtimeManagedPages(state: BootState, zone: Zone): number | null
   return managed;
 }
 
-/** setup_per_zone_lowmem_reserve: protection[j] of zone i = managed of zones i+1..j / ratio[i]. */
-function protection(node: PglistData, zone: Zone, managed: (z: Zone) => number | null): number[] {
+/**
+ * setup_per_zone_lowmem_reserve: protection[j] of zone i = managed of zones i+1..j / ratio[i].
+ * clearEmpty (6.1+; read in 6.18.2 mm/page_alloc.c, absent from v5.3, 5.4-6.0 unverified): a
+ * zone with no managed pages of its own reserves nothing (`clear = !ratio ||
+ * !zone_managed_pages(zone)`); a zone whose own count is unknown but has present pages is taken
+ * to have some.
+ */
+function protection(node: PglistData, zone: Zone, managed: (z: Zone) => number | null, clearEmpty: boolean): number[] {
   const n = node.zones.length;
   const out: number[] = new Array<number>(n).fill(0);
+  const own = managed(zone);
+  if (clearEmpty && (own === 0 || (own === null && zone.presentPages === 0))) return out;
   const ratio = LOWMEM_RESERVE_RATIO[zone.name] ?? 0;
   let sum = 0;
   for (let j = zone.zoneIdx + 1; j < n; j++) {
@@ -63,10 +73,27 @@ function protection(node: PglistData, zone: Zone, managed: (z: Zone) => number |
   return out;
 }
 
-export function printBootZoneinfo(state: BootState): string {
+/**
+ * zone_managed_pages as /proc/zoneinfo shows it: boot's share (runtimeManagedPages over the zone's
+ * boot span; 0 for a zone with no memory at boot; null, unknown, without `reserved:`) plus the pages
+ * hotplug freed to the buddy since (online_pages's adjust_managed_page_count; memmap_on_memory's
+ * vmemmap pages are present but never managed) less those offline_pages took back. Without
+ * bootZones (a state straight from boot) it is boot's share alone.
+ */
+export function zoneinfoManagedPages(state: BootState, zone: Zone, bootZones?: ReadonlyMap<Zone, ZoneAtBoot>): number | null {
+  const atBoot = bootZones?.get(zone);
+  if (!atBoot) return runtimeManagedPages(state, zone);
+  const bootShare = atBoot.presentPages === 0 ? 0 : runtimeManagedPages(state, zone, atBoot);
+  if (bootShare === null) return null;
+  return bootShare + (zone.managedPages ?? 0) - (atBoot.managedPages ?? 0);
+}
+
+/** /proc/zoneinfo now; bootZones (Machine.bootZones) adds hotplug's managed pages to boot's. */
+export function printBootZoneinfo(state: BootState, bootZones?: ReadonlyMap<Zone, ZoneAtBoot>): string {
   const layout = zoneinfoLayoutFor(state);
   const nrCpus = state.nodes.reduce((s, n) => s + (n.online ? n.cpus : 0), 0) || 1;
-  const managedOf = (z: Zone): number | null => runtimeManagedPages(state, z);
+  const managedOf = (z: Zone): number | null => zoneinfoManagedPages(state, z, bootZones);
+  const clearEmpty = releaseCode(state.profile.release) >= versionCode(6, 1);
   const nodes: ZoneinfoNode[] = state.nodes
     .filter((n) => n.online)
     .map((node) => ({
@@ -74,7 +101,7 @@ export function printBootZoneinfo(state: BootState): string {
       zones: node.zones.map((zone) => ({
         name: zone.name,
         fields: { spanned: zone.spannedPages, present: zone.presentPages, managed: managedOf(zone) ?? 0 },
-        protection: protection(node, zone, managedOf),
+        protection: protection(node, zone, managedOf, clearEmpty),
         pagesets: Array.from({ length: nrCpus }, (_, cpu) => ({ cpu, values: {}, threshold: 0 })),
         startPfn: zone.zoneStartPfn,
       })),

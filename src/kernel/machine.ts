@@ -22,6 +22,15 @@ export type HotplugDevice =
   | { readonly kind: 'virtio-mem'; readonly name: string; readonly regionStart?: PhysAddr; readonly regionBytes?: Bytes };
 
 /** A hot-added iomem resource ("System RAM", "System RAM (virtio_mem)"), bytes [start, end]. */
+/** A zone's span and counts at the end of boot. */
+export interface ZoneAtBoot {
+  readonly zoneStartPfn: Pfn;
+  readonly spannedPages: number;
+  readonly presentPages: number;
+  /** free_area_init_core's managed_pages (the model's estimate; null where dma_reserve is unknown). */
+  readonly managedPages: number | null;
+}
+
 export interface HotplugResource {
   start: PhysAddr;
   end: PhysAddr;
@@ -189,6 +198,8 @@ export class Machine {
     this.pageFlagsLayout = pageFlagsLayout(this.pageConfig);
     this.recordScratch = new Uint8Array(pageWriterFor(state).recordBytes);
     for (const n of state.nodes) for (const z of n.zones) if (z.managedPages !== null) this.bootReservedPages.set(z, z.presentPages - z.managedPages);
+    for (const n of state.nodes)
+      for (const z of n.zones) this.bootZones.set(z, { zoneStartPfn: z.zoneStartPfn, spannedPages: z.spannedPages, presentPages: z.presentPages, managedPages: z.managedPages });
   }
 
   /** The struct page configuration of this kernel (one object, so layouts memoised on it are shared). */
@@ -199,6 +210,8 @@ export class Machine {
   readonly recordScratch: Uint8Array;
   /** present - managed of each zone at boot: pages memblock kept (PG_reserved), never freed to the buddy. */
   readonly bootReservedPages = new Map<Zone, number>();
+  /** Each zone's span and counts as boot left them (printers tell boot's share of managed from hotplug's by them). */
+  readonly bootZones = new Map<Zone, ZoneAtBoot>();
 
   get pageBytes(): number {
     return 2 ** this.state.arch.pageShift;

@@ -63,7 +63,16 @@ export function size(bytes: number, human: boolean): JsonC {
   return human ? displaySize(bytes) : bytes;
 }
 
-/** util_json_object_hex: "0x…", "0" for zero. */
+/**
+ * util_json_object_hex (util/json.c, v81): a u64 printed as hex ("0x…", "0" for zero) only with
+ * -u (UTIL_JSON_HUMAN), else as its decimal number. value: a number or a "0x…" string (past 2^53).
+ */
+export function hexField(value: number | string, human: boolean): JsonC {
+  const n = BigInt(value);
+  return human ? (n === 0n ? '0' : `0x${n.toString(16)}`) : new Raw(n.toString());
+}
+
+/** util_json_object_hex's -u form: "0x…", "0" for zero. */
 export function hex(n: number): string {
   return n === 0 ? '0' : `0x${n.toString(16)}`;
 }

@@ -5,7 +5,8 @@
 // behaviour, not of how the machine was described. Compared after every step: /proc/zoneinfo's
 // spanned, present and start_pfn, managed as the change since boot (boot's managed depends on
 // memblock allocations the model does not place), the memory blocks, /proc/iomem's memory
-// entries, ndctl / daxctl output (uuids masked) and chmem's exit code.
+// entries and namespace claims, /sys/devices/system/node's masks, ndctl / daxctl output (uuids
+// masked) and chmem's exit code.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { parseDmesg } from '../formats/dmesg.js';
 import { loadMachineYaml } from '../formats/machine-yaml.js';
 import { verifyHotplugSizing } from '../formats/qemu.js';
 import { parseZoneinfo, zoneField } from '../formats/zoneinfo.js';
+import { nodeStateLines, nodeStates } from '../formats/nodes-print.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { procIomem } from '../formats/iomem.js';
 import type { ScenarioStep } from '../formats/scenario.js';
@@ -56,7 +58,24 @@ interface Report {
   readonly zoneinfo: string;
   readonly blocks: string[];
   readonly iomem: string[];
+  /** /sys/devices/system/node's masks, "name: mask" (NODES_REPORT). */
+  readonly nodes: string[];
+  /** /proc/iomem's namespace claims ("namespaceX.Y"), which mmsim-report's grep leaves out. */
+  readonly namespaces: string[];
 }
+
+/**
+ * Read by the agent after mmsim-report (the installed guest's report predates them): the node
+ * masks as nodes-print.ts names them, has_high_memory only where the kernel has it, and the
+ * namespaces' iomem claims.
+ */
+const NODES_REPORT = [
+  'echo "=== nodes"',
+  'for f in possible online has_normal_memory has_high_memory has_memory has_cpu; do [ -e /sys/devices/system/node/$f ] && echo "$f: $(cat /sys/devices/system/node/$f)"; done',
+  'echo "=== namespaces"',
+  "grep -E ': namespace[0-9]+\\.[0-9]+$' /proc/iomem",
+  'true',
+].join('; ');
 
 function section(text: string, name: string): string[] {
   const out: string[] = [];
@@ -132,7 +151,7 @@ function machineCmdline(file: string): string {
 function compare(m: Machine, real: Report, bootManaged: Map<string, number>, modelBootManaged: Map<string, number>): string[] {
   const diffs: string[] = [];
   const r = parseZoneinfo(real.zoneinfo + '\n');
-  const o = parseZoneinfo(printBootZoneinfo(m.state));
+  const o = parseZoneinfo(printBootZoneinfo(m.state, m.bootZones));
   const ours = new Map(o.records.map((x) => [`${x.node}/${x.zone}`, x]));
   for (const rec of r.records) {
     const key = `${rec.node}/${rec.zone}`;
@@ -157,6 +176,11 @@ function compare(m: Machine, real: Report, bootManaged: Map<string, number>, mod
   diffLines('memory blocks', real.blocks, mb, diffs);
   const iomemModel = procIomem(m).split('\n').filter(iomemMemoryLine);
   diffLines('/proc/iomem', real.iomem.filter(iomemMemoryLine), iomemModel, diffs);
+  const nsModel = procIomem(m)
+    .split('\n')
+    .filter((l) => / : namespace\d+\.\d+$/.test(l));
+  diffLines('/proc/iomem namespaces', real.namespaces, nsModel, diffs);
+  diffLines('/sys/devices/system/node', real.nodes, nodeStateLines(nodeStates(m.state, m.bootZones)), diffs);
   return diffs;
 }
 
@@ -219,7 +243,14 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const sh = async (cmd: string): Promise<{ out: string; rc: number }> => vm.agent.run(cmd, stepMs);
     const report = async (): Promise<Report> => {
       const t = (await sh('mmsim-report')).out;
-      return { zoneinfo: section(t, 'zoneinfo').join('\n'), blocks: section(t, 'blocks'), iomem: section(t, 'iomem') };
+      const x = (await sh(NODES_REPORT)).out;
+      return {
+        zoneinfo: section(t, 'zoneinfo').join('\n'),
+        blocks: section(t, 'blocks'),
+        iomem: section(t, 'iomem'),
+        nodes: section(x, 'nodes').map((l) => l.trimEnd()),
+        namespaces: section(x, 'namespaces'),
+      };
     };
     // The model machine: the guest's own boot log, its release's profile, the NVDIMMs' label areas.
     const dmesg = (await sh('dmesg')).out;
