@@ -256,6 +256,13 @@ describe('machines that cannot boot', () => {
     const text = `nodes:\n  - nid: 0\n    memory:\n      - { start: 0x1000, end: 0x${' end: 0x'.repeat(41251)}}\n`;
     expect(inputError(() => loadMachineYaml('deep.yaml', text))).toBe("deep.yaml:4:1: invalid YAML: nested too deeply to parse; mmsim's files need a few levels");
   });
+
+  it('a file the parser breaks into thousands of stray tokens is refused at the first, before the composer spends seconds on it (fuzz seed 1, lab-http #2543)', () => {
+    // An indented first entry, then a map, then "l: {" 20000 times: the parser makes each piece an
+    // error token of the stream, 80000 in all (mmsim's own files parse into a dozen tokens).
+    const text = `  - remove: { start: 4G, size: 512M }\nmachine: m.yaml\n${'l: {'.repeat(20000)}\n`;
+    expect(inputError(() => loadScenario('stray.yaml', text))).toMatch(/^stray\.yaml:\d+:\d+: invalid YAML: .* \(and \d+ stray tokens after it\)$/);
+  });
 });
 
 describe('scenario block ranges and hot-adds within the machine', () => {

@@ -71,6 +71,11 @@ function cstDepth(tokens: readonly CST.Token[]): { depth: number; offset: number
  * YAML_MAX_ALIAS_COUNT, a key that is a collection (or an alias of one), and a stack overflow
  * the limits above did not foresee.
  */
+/** Top-level tokens of the concrete syntax tree beyond which a text is not a YAML document mmsim could read. */
+const YAML_MAX_TOKENS = 1000;
+
+const oneLineMessage = (m: string): string => m.split('\n')[0] ?? 'malformed YAML';
+
 /** The 1-based line with the most nesting marks (": ", "[", "{"), where a parser's recursion runs away. */
 function crowdedLine(text: string): number {
   let best = 1;
@@ -91,7 +96,14 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const cstLines = new LineCounter();
   let deep: ReturnType<typeof cstDepth>;
   try {
-    deep = cstDepth([...new Parser(cstLines.addNewLine).parse(text)]);
+    const tokens = [...new Parser(cstLines.addNewLine).parse(text)];
+    // A file the parser breaks into thousands of stray tokens (mmsim's files give a dozen) is
+    // refused at its first error token: composing it would take seconds for the same verdict.
+    if (tokens.length > YAML_MAX_TOKENS) {
+      const bad = tokens.find((t) => t.type === 'error');
+      if (bad && 'offset' in bad) throw at(cstLines, bad.offset, `invalid YAML: ${oneLineMessage(bad.message)} (and ${tokens.length} stray tokens after it)`);
+    }
+    deep = cstDepth(tokens);
   } catch (e) {
     // The parser recurses per level (a line of thousands of "key: key: …" overflows its stack).
     if (e instanceof RangeError) throw new InputError(`${file}:${crowdedLine(text)}:1: invalid YAML: nested too deeply to parse; mmsim's files need a few levels`);

@@ -10,7 +10,7 @@ export function exploreCommand(program: Command, out: (s: string) => void): void
       .argument('[scenario]', 'seed-2019 (namespace A memremapped while B is destroyed), seed-2019-hotplug (the same with hot-added RAM), seed-2019-subsection (A shares a section with System RAM)')
       .option(
         '--design <name|file>',
-        "v5.3, serialize (the 2019 patch), seqlock-after-unlock, seqlock-whole, seqlock-per-pageblock (readings of the reviewer's suggestion; seqlock is the first's old name), no-shrink (the 5.5 fixes), 6.1, current (6.18), a kernel release, or a design file",
+        "v4.19, v5.3, serialize (the 2019 patch), seqlock-after-unlock, seqlock-whole, seqlock-per-pageblock (readings of the reviewer's suggestion; seqlock is the first's old name), no-shrink (the 5.5 fixes), 6.1, current (6.18), a kernel release, or a design file",
         'v5.3',
       )
       .option('--json', "print the result as JSON (each violation's schedule, for --replay)")
