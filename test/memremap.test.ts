@@ -148,7 +148,7 @@ describe('memunmap_pages', () => {
     for (const [kernel, spanned, violations] of [
       ['6.1', 524288, []],
       ['6.18', 524288, []],
-      ['5.3', 0, ['zone DMA32 [ 40000 - 7ffdf ] outside node 1 span']],
+      ['5.3', 0, ['zone DMA32 [ 0x40000 - 0x7ffdf ] outside node 1 span']],
     ] as const) {
       const m = qemu(kernel);
       const { altmap } = mapDevAltmap(4 * G, 2 * G, 2 * M);
