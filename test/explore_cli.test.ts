@@ -16,11 +16,11 @@ describe('mmsim explore seed-2019', () => {
     const bad = mmsim('explore', 'seed-2019', '--design', 'v5.3');
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(
-      /^poisoned struct page read \(memunmap B\): 2 steps, single task: no race needed\n {2}B = memunmap_pages\(pmem1, \[0x108000-0x110000\)\)\n {8}1 {2}B: start\n {8}2 {2}B: read struct page 0x108000\n/,
+      /^poisoned struct page read \(memunmap B\): 2 steps, single task: no race needed\n {2}B = memunmap_pages\(pmem1, \[0x108000-0x110000\)\)\n {8}1 {2}B: start\n {8}2 {2}B \(page_to_nid\): read struct page 0x108000\n/,
     );
     expect(bad.stdout).toMatch(/\nzone_spans_pfn: \d+ steps\n/);
     expect(bad.stdout).toMatch(
-      / B reads struct pages 0x107fff…0x[0-9a-f]+, every 0x200 pfns down \(\d+ reads\) {2}\[holds mem_hotplug_lock, node 0 pgdat_resize_lock, node 0 zone Device span_seqlock\]\n/,
+      / B's find_biggest_section_pfn reads struct pages 0x107fff…0x[0-9a-f]+, every 0x200 pfns down \(\d+ reads\) {2}\[holds mem_hotplug_lock, node 0 pgdat_resize_lock, node 0 zone Device span_seqlock\]\n/,
     );
     expect(bad.stdout).toMatch(
       / {2}page:ffffea00040[0-9a-f]+ pfn:0x10[0-7][0-9a-f]{3} node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}invariant: [^\n]*(\n {4}[^\n]*)*\n {2}replay: mmsim explore seed-2019 --design v5\.3\n/,

@@ -124,7 +124,7 @@ describe('explore --replay FILE: checked against a schema and the scenario befor
       ),
     ).rejects.toThrow(/did not happen again/);
     // What happened instead: B's two steps, as explore prints them.
-    expect(lines.join('')).toBe('        1  B: start\n        2  B: read struct page 0x108000\n');
+    expect(lines.join('')).toBe('        1  B: start\n        2  B (page_to_nid): read struct page 0x108000\n');
   });
   it('huge inputs and files that are not regular: refused before reading (readInputFile)', () => {
     expect(() => readInputFile('/dev/zero')).toThrow(/\/dev\/zero: a character device; give a regular file/);
