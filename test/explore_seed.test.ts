@@ -161,26 +161,21 @@ describe('seed-2019-hotplug and seed-2019-subsection', () => {
     }
   });
 
-  it(
-    "A in a section shared with System RAM: v5.3 breaks zone_spans_pfn; serialize keeps 5.3's shrink_pgdat_span, which reads section 8's never-initialised tail; the 5.5 designs are exhaustively ok",
-    { timeout: 600_000 },
-    () => {
-      const r = explore(world('seed-2019-subsection', 'v5.3'));
-      expect(verdicts(r)['zone_spans_pfn']).toBeGreaterThan(0);
-      for (const d of ['no-shrink', '6.1', 'current']) expect(explore(world('seed-2019-subsection', d)).violations, d).toEqual([]);
-      // mm/memory_hotplug.c 5.3.0 shrink_pgdat_span: node 0 ends where B does, so
-      // find_biggest_section_pfn(0, NULL, node_start, 0x50000) steps down a subsection at a time to
-      // the first pfn_valid pfn below A's unmapped section 9: 0x47fff, in early section 8 past the
-      // end of RAM (0x44000), a struct page 5.3's zero_resv_unavail (zeroing up to max_pfn only) never
-      // wrote — the read the real 5.3 BUGs on with PGFLAGS at pfn 0x7ffff (../shared/kernels README).
-      const s = explore(world('seed-2019-subsection', 'serialize'));
-      expect(Object.keys(verdicts(s))).toEqual(['poisoned struct page read (memunmap B)']);
-      const trace = s.violations[0]?.trace ?? [];
-      expect(trace.at(-1)?.op).toBe(`read struct page ${0x47fff}`);
-      expect(trace.at(-2)?.op).toBe('write_sequnlock node 0 zone Device span_seqlock'); // after shrink_zone_span: the node's search
-    },
-    600_000,
-  );
+  it("A in a section shared with System RAM: v5.3 breaks zone_spans_pfn; serialize keeps 5.3's shrink_pgdat_span, which reads section 8's never-initialised tail; the 5.5 designs are exhaustively ok", () => {
+    const r = explore(world('seed-2019-subsection', 'v5.3'));
+    expect(verdicts(r)['zone_spans_pfn']).toBeGreaterThan(0);
+    for (const d of ['no-shrink', '6.1', 'current']) expect(explore(world('seed-2019-subsection', d)).violations, d).toEqual([]);
+    // mm/memory_hotplug.c 5.3.0 shrink_pgdat_span: node 0 ends where B does, so
+    // find_biggest_section_pfn(0, NULL, node_start, 0x50000) steps down a subsection at a time to
+    // the first pfn_valid pfn below A's unmapped section 9: 0x47fff, in early section 8 past the
+    // end of RAM (0x44000), a struct page 5.3's zero_resv_unavail (zeroing up to max_pfn only) never
+    // wrote — the read the real 5.3 BUGs on with PGFLAGS at pfn 0x7ffff (../shared/kernels README).
+    const s = explore(world('seed-2019-subsection', 'serialize'));
+    expect(Object.keys(verdicts(s))).toEqual(['poisoned struct page read (memunmap B)']);
+    const trace = s.violations[0]?.trace ?? [];
+    expect(trace.at(-1)?.op).toBe('read struct page 0x47fff');
+    expect(trace.at(-2)?.op).toBe('write_sequnlock node 0 zone Device span_seqlock'); // after shrink_zone_span: the node's search
+  }, 600_000);
 });
 
 describe('reduced and unreduced search agree', () => {
