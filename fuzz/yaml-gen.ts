@@ -2,7 +2,7 @@
 // block), very long single lines, collection keys, newlines and control characters in keys and
 // strings, tags, merge keys and several documents; spliced into a valid file.
 import fc from 'fast-check';
-import { EXTREME_INTEGERS, EXTREME_WORDS, type TextInput } from './mutate.js';
+import { EXTREME_INTEGERS, EXTREME_WORDS, textMutations, unchanged, type TextInput, type TextSeed } from './mutate.js';
 
 /** A YAML scalar for a number or address: hex, decimal, memparse suffixes, YAML's special floats, extremes. */
 export const yamlNumber: fc.Arbitrary<string> = fc.oneof(
@@ -68,6 +68,24 @@ export function withHostile(seeds: readonly { name: string; text: string }[], ke
     } else text = front ? fragment + s.text : s.text + fragment;
     return { text, origin: `${s.name}: ${frag.what}${key !== null ? ` as ${key}` : ''}` };
   });
+}
+
+/**
+ * A YAML input file's arbitrary: a real file as it is (weight 1), mutated with YAML's tokens,
+ * generated, or with a hostile fragment under one of `keys` — the weights given per entry.
+ */
+export function yamlFileInputs(
+  seeds: readonly TextSeed[],
+  generated: fc.Arbitrary<TextInput>,
+  keys: readonly string[],
+  weights: { readonly mutated: number; readonly generated: number; readonly hostile: number },
+): fc.Arbitrary<TextInput> {
+  return fc.oneof(
+    { weight: 1, arbitrary: unchanged(seeds) },
+    { weight: weights.mutated, arbitrary: textMutations(seeds, YAML_TOKENS) },
+    { weight: weights.generated, arbitrary: generated },
+    { weight: weights.hostile, arbitrary: withHostile(seeds, keys) },
+  );
 }
 
 export const YAML_TOKENS: readonly string[] = [

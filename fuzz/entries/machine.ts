@@ -13,8 +13,8 @@ import { profileForOption } from '../../src/profiles/profile.js';
 import { machineSeeds } from '../corpus.js';
 import { checkBootZoneinfo, checkKernelBounds, checkMachineBounds, cmdline, count, kernelOption, layout, rarely } from '../gen.js';
 import { defineEntry } from '../harness.js';
-import { textMutations, unchanged, type TextInput } from '../mutate.js';
-import { withHostile, yamlNumber, YAML_TOKENS } from '../yaml-gen.js';
+import { type TextInput } from '../mutate.js';
+import { yamlFileInputs, yamlNumber } from '../yaml-gen.js';
 
 const DEFAULT_KERNEL = '6.18';
 
@@ -103,14 +103,7 @@ export const machineEntry = defineEntry<TextInput>({
   accepts: [ExpectFailed],
   async prepare(ctx) {
     const seeds = machineSeeds(ctx);
-    return Promise.resolve(
-      fc.oneof(
-        { weight: 1, arbitrary: unchanged(seeds) },
-        { weight: 8, arbitrary: textMutations(seeds, YAML_TOKENS) },
-        { weight: 6, arbitrary: generatedMachine },
-        { weight: 3, arbitrary: withHostile(seeds, ['nodes', 'name', 'kernel', 'config', 'reserved']) },
-      ),
-    );
+    return Promise.resolve(yamlFileInputs(seeds, generatedMachine, ['nodes', 'name', 'kernel', 'config', 'reserved'], { mutated: 8, generated: 6, hostile: 3 }));
   },
   async run(input) {
     const file = 'fuzz.yaml';

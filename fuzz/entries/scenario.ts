@@ -10,8 +10,8 @@ import { RUN_VIEWS } from '../../src/formats/scenario.js';
 import { scenarioSeeds } from '../corpus.js';
 import { checkMachineBounds, cmdline, count, kernelOption, rarely } from '../gen.js';
 import { defineEntry, type FuzzContext } from '../harness.js';
-import { EXTREME_INTEGERS, textMutations, unchanged, type TextInput } from '../mutate.js';
-import { withHostile, yamlNumber, YAML_TOKENS } from '../yaml-gen.js';
+import { EXTREME_INTEGERS, type TextInput } from '../mutate.js';
+import { yamlFileInputs, yamlNumber } from '../yaml-gen.js';
 
 const MACHINES = ['qemu-2node.yaml', 'qemu-2node-nvdimm.yaml', 'qemu-2node-virtio-mem.yaml', 'qemu-2node-nvdimm-label.yaml', '2node-movable.yaml'];
 
@@ -147,14 +147,7 @@ export const scenarioEntry = defineEntry<TextInput>({
   accepts: [ExpectFailed],
   async prepare(ctx) {
     const seeds = scenarioSeeds(ctx);
-    return Promise.resolve(
-      fc.oneof(
-        { weight: 1, arbitrary: unchanged(seeds) },
-        { weight: 6, arbitrary: textMutations(seeds, YAML_TOKENS) },
-        { weight: 6, arbitrary: generatedScenario(ctx) },
-        { weight: 2, arbitrary: withHostile(seeds, ['steps', 'machine', 'name', 'unmovable', 'cmdline']) },
-      ),
-    );
+    return Promise.resolve(yamlFileInputs(seeds, generatedScenario(ctx), ['steps', 'machine', 'name', 'unmovable', 'cmdline'], { mutated: 6, generated: 6, hostile: 2 }));
   },
   async run(input, ctx) {
     const file = join(ctx.tmp, `s${process.pid}-${counter++}.scenario.yaml`);
