@@ -30,7 +30,12 @@ export function demoCommand(program: Command, out: (s: string) => void): void {
       }
       out(runDemo(opts.kernel));
       const { compareRows, compareTable } = await import('../explore.js');
-      const rows = await compareRows('seed-2019', ['v4.19', 'v5.3', 'serialize', 'seqlock-after-unlock', 'seqlock-whole', 'seqlock-per-pageblock', 'no-shrink', '6.1', 'current'], { reduce: 'dpor', config: 'debug_vm' }, 'seed-2019');
+      const rows = await compareRows(
+        'seed-2019',
+        ['v4.19', 'v5.3', 'serialize', 'seqlock-after-unlock', 'seqlock-whole', 'seqlock-per-pageblock', 'no-shrink', '6.1', 'current'],
+        { reduce: 'dpor', config: 'debug_vm' },
+        'seed-2019',
+      );
       out(
         `\nThe seed thread's question, per design: is it safe (mmsim explore seed-2019: namespace A memremapped while B is\ndestroyed, every interleaving), and how long does the 4-node system (4 x 3 TB pmem) take (mmsim time seed-2019)?\n${compareTable(rows)}`,
       );
