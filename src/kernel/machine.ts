@@ -4,6 +4,7 @@
 import type { ZoneName } from '../arch/arch.js';
 import type { MemmapStore } from '../memmap/store.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
+import { nextEpoch } from './sparse.js';
 import type { DevPagemap, VmemAltmap } from './dev_pagemap.js';
 import { Mutex, PercpuRwSem, SeqLock, SpinLock } from './locks.js';
 import { pageConfigFor, pageWriterFor } from './memmap_source.js';
@@ -131,6 +132,8 @@ export class Machine {
   readonly groupOf = new Map<number, number>();
   /** Blocks that came by add_memory (all of a hot-added block is memory). */
   readonly hotAdded = new Set<number>();
+  /** Changes with every edit of `blocks` or `hotAdded` (blocksChanged), never to an earlier value: a cache key for whole-state checkers. */
+  blocksEpoch = nextEpoch();
   /** nr_vmemmap_pages (altmap->free) of blocks whose memmap lives on themselves (memmap_on_memory). */
   readonly vmemmapPages = new Map<number, number>();
   /** Hot-added iomem resources, in the order they were requested. */

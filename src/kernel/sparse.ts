@@ -35,12 +35,20 @@ export interface SectionRun {
   early: boolean;
 }
 
+let epochs = 0;
+/** A value no earlier call returned: edits of the section map and of the memory blocks take one, so that equal values mean the same state. */
+export function nextEpoch(): number {
+  return ++epochs;
+}
+
 export class Sparse {
   /** Sorted, disjoint runs of present sections. */
   readonly runs: SectionRun[] = [];
   /** subsection_map of sections not wholly covered by memblock ranges (the rest are full). */
   private readonly partialMaps = new Map<number, bigint>();
   private view: Map<number, MemSection> | null = null;
+  /** Changes with every edit of the sections (never to a value used before): a cache key for whole-state checkers. */
+  epoch = nextEpoch();
   /** Sections with SECTION_TAINT_ZONE_DEVICE (sticky until the section goes). */
   readonly deviceTainted = new Set<number>();
   readonly pagesPerSection: number;
@@ -58,6 +66,11 @@ export class Sparse {
     this.pagesPerSubsection = pagesPerSubsection(arch);
     this.pageblockNrPages = pageblockNrPages(arch);
     this.fullSubsectionMap = (1n << BigInt(this.pagesPerSection / this.pagesPerSubsection)) - 1n;
+  }
+
+  private changed(): void {
+    this.view = null;
+    this.epoch = nextEpoch();
   }
 
   pfnToSectionNr(pfn: Pfn): number {
@@ -81,7 +94,7 @@ export class Sparse {
 
   /** memory_present(nid, start, end): sections touched by [start, end) become present; the first node to claim one keeps it. */
   memoryPresent(nid: Nid, start: Pfn, end: Pfn): void {
-    this.view = null;
+    this.changed();
     let first = this.pfnToSectionNr(start);
     const endNr = this.pfnToSectionNr(end - 1) + 1;
     // Ranges come in address order: only the last run can already hold the first section.
@@ -97,7 +110,7 @@ export class Sparse {
 
   /** sparse_init: every present section gets its full early memmap. */
   sparseInit(): void {
-    this.view = null;
+    this.changed();
     for (const r of this.runs) {
       if (!r.present) continue;
       r.hasMemMap = true;
@@ -107,7 +120,7 @@ export class Sparse {
 
   /** subsection_map_init(pfn, nr_pages): set the bits of every subsection [start, end) overlaps. */
   subsectionMapInit(start: Pfn, end: Pfn): void {
-    this.view = null;
+    this.changed();
     const pps = this.pagesPerSection;
     const bitsFor = (nr: number, s: Pfn, e: Pfn): bigint => {
       const base = nr * pps;
@@ -140,7 +153,7 @@ export class Sparse {
    * sections without a run get one from `fill` (null: left absent). Equal neighbours merge.
    */
   updateSections(firstNr: number, endNr: number, edit: (r: SectionRun) => SectionRun, fill: ((startNr: number, endNr: number) => SectionRun) | null): void {
-    this.view = null;
+    this.changed();
     const out: SectionRun[] = [];
     let cursor = firstNr;
     for (const r of this.runs) {
@@ -190,7 +203,7 @@ export class Sparse {
 
   /** fill_subsection_map / clear_subsection_map: set or clear the bits of [start, end) in section nr; the map after. */
   editSubsections(nr: number, start: Pfn, end: Pfn, set: boolean, fresh: boolean): bigint {
-    this.view = null;
+    this.changed();
     const bits = this.subsectionBits(nr, start, end);
     const cur = fresh ? 0n : this.subsectionMap(nr);
     const next = set ? cur | bits : cur & ~bits;
