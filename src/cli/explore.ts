@@ -231,12 +231,20 @@ export interface CompareRow {
 }
 
 /** mmsim compare SCENARIO --designs a,b,...: one explore per design, one row each. */
-export async function compareRows(scenarioText: string | undefined, designs: readonly string[], o: Omit<ExploreCliOptions, 'design'>, timePreset: string | null = null): Promise<CompareRow[]> {
+export async function compareRows(
+  scenarioText: string | undefined,
+  designs: readonly string[],
+  o: Omit<ExploreCliOptions, 'design'>,
+  timePreset: string | null = null,
+  each?: (design: string, index: number, result?: ExploreResult) => void,
+): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
   const { timeFor } = await import('./time.js');
-  for (const d of designs) {
+  for (const [i, d] of designs.entries()) {
+    each?.(d, i);
     const s = await setup(scenarioText, { ...o, design: d });
     const { r, seconds } = search(s, { ...o, design: d });
+    each?.(d, i, r);
     const timed = timePreset ? { timeSeconds: (await timeFor(timePreset, d, {})).totalMs / 1000 } : {};
     rows.push({
       design: s.label,
