@@ -187,7 +187,7 @@ export class ExtentMemmap implements MemmapStore {
       (r) => {
         const merged = new Map(r.words ?? []);
         for (const [w, v] of words) merged.set(w, v >>> 0);
-        return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]), compound: withoutWords(r.compound, new Set(words.map(([w]) => w))) };
+        return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]), compound: r.compound.length ? withoutWords(r.compound, new Set(words.map(([w]) => w))) : r.compound };
       },
       null,
     );
@@ -215,7 +215,12 @@ export class ExtentMemmap implements MemmapStore {
     this.rewrite(
       start,
       end,
-      (r) => ({ ...r, pageType: value >>> 0, words: r.words?.some(([x]) => x === w) ? r.words.filter(([x]) => x !== w) : r.words, compound: withoutWords(r.compound, taken) }),
+      (r) => ({
+        ...r,
+        pageType: value >>> 0,
+        words: r.words?.some(([x]) => x === w) ? r.words.filter(([x]) => x !== w) : r.words,
+        compound: r.compound.length ? withoutWords(r.compound, taken) : r.compound,
+      }),
       null,
     );
   }
@@ -283,7 +288,7 @@ export class ExtentMemmap implements MemmapStore {
         parts[parts.length - 1] = parts[parts.length - 1]?.replace(/^(\d+)-\d+/, `$1-${e}`) ?? '';
       } else {
         parts.push(
-          `${s}-${e}:${r.kind}/${r.zone}/${r.nid}/${r.flagsOr}/${r.pageType ?? ''}/${r.words?.map(([w, v]) => `${w}=${v}`).join('.') ?? ''}${r.compound.map((o) => `/${describeOverlay(o)}`).join('')}`,
+          `${s}-${e}:${r.kind}/${r.zone}/${r.nid}/${r.flagsOr}/${r.pageType ?? ''}/${r.words?.map(([w, v]) => `${w}=${v}`).join('.') ?? ''}${r.compound.length ? r.compound.map((o) => `/${describeOverlay(o)}`).join('') : ''}`,
         );
       }
       last = r;
