@@ -7,12 +7,14 @@ import { DenseMemmap } from '../src/memmap/dense.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
 import { makePageWriter } from '../src/memmap/page_writer.js';
 import { STANDIN_SOURCE } from './helpers.js';
-import type { MemmapGeometry, MemmapStore } from '../src/memmap/store.js';
+import type { CompoundPattern, MemmapGeometry, MemmapStore } from '../src/memmap/store.js';
 
 const SOURCE = STANDIN_SOURCE;
 
 const PPS = 64; // small sections keep the property test fast
 const geometry = (seed: number): MemmapGeometry => ({ pagesPerSection: PPS, writer: makePageWriter(SOURCE), seed });
+
+const SECTIONS = 6;
 
 type Op =
   | { op: 'populate'; nr: number; fresh: 'poisoned' | 'zeroed' | 'stale' }
@@ -21,9 +23,25 @@ type Op =
   | { op: 'init'; start: number; len: number; zone: number; nid: number }
   | { op: 'zero'; start: number; len: number }
   | { op: 'reserve'; start: number; len: number }
-  | { op: 'pagetype'; start: number; len: number; value: number };
+  | { op: 'pagetype'; start: number; len: number; value: number }
+  | { op: 'poison'; start: number; len: number }
+  | { op: 'flags'; start: number; len: number; mask: number }
+  | { op: 'words'; start: number; len: number; words: [number, number][] }
+  | { op: 'compound'; start: number; len: number; pattern: CompoundPattern };
 
-const SECTIONS = 6;
+/** A word of the 16 of a record (mostly flags, the lru/compound_head pair and page_type, which later writes meet) and a value for it. */
+const wordArb = fc.tuple(fc.oneof(fc.constantFrom(0, 2, 3, 12), fc.nat(15)), fc.constantFrom(0, 1, 0x40, 0xdead0000, 0xffffffff));
+/**
+ * Compound patterns of the shapes memmap_init_compound gives (periods 2 to 2^9, words by position
+ * up to the fourth, a link at compound_head's word 2 or elsewhere) and beyond (any origin, period 3).
+ */
+const patternArb: fc.Arbitrary<CompoundPattern> = fc.record({
+  period: fc.constantFrom(1, 2, 3, 4, 8, 512),
+  origin: fc.nat(SECTIONS * PPS),
+  words: fc.array(fc.array(wordArb, { maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+  link: fc.option(fc.record({ word: fc.constantFrom(2, 3, 14), base: fc.constantFrom(0xffffea0000000001n, 0xfffffffffffffff1n), stride: fc.constantFrom(64, 56) })),
+});
+
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('populate' as const), nr: fc.nat(SECTIONS - 1), fresh: fc.constantFrom('poisoned' as const, 'zeroed' as const, 'stale' as const) }),
   fc.record({
@@ -37,6 +55,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('zero' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
   fc.record({ op: fc.constant('reserve' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
   fc.record({ op: fc.constant('pagetype' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS), value: fc.constantFrom(0xf5ffffff, 0xfffffeff) }),
+  fc.record({ op: fc.constant('poison' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
+  fc.record({ op: fc.constant('flags' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS), mask: fc.constantFrom(0x40, 0x2000, 0x80000000) }),
+  fc.record({ op: fc.constant('words' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS), words: fc.array(wordArb, { maxLength: 4 }) }),
+  fc.record({ op: fc.constant('compound' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(3 * PPS), pattern: patternArb }),
 );
 
 function apply(s: MemmapStore, o: Op): void {
@@ -46,16 +68,21 @@ function apply(s: MemmapStore, o: Op): void {
   else if (o.op === 'init') s.initRange(o.start, o.start + o.len, o.zone, o.nid);
   else if (o.op === 'zero') s.zeroRange(o.start, o.start + o.len);
   else if (o.op === 'reserve') s.setReservedRange(o.start, o.start + o.len);
+  else if (o.op === 'poison') s.poisonRange(o.start, o.start + o.len);
+  else if (o.op === 'flags') s.setFlagsRange(o.start, o.start + o.len, o.mask);
+  else if (o.op === 'words') s.setWordsRange(o.start, o.start + o.len, o.words);
+  else if (o.op === 'compound') s.setCompoundRange(o.start, o.start + o.len, o.pattern);
   else s.setPageTypeRange(o.start, o.start + o.len, o.value);
 }
 
 describe('dense and extent backends', () => {
   it('agree on every pfn after any operation sequence (fast-check)', () => {
     fc.assert(
-      fc.property(fc.integer(), fc.array(opArb, { maxLength: 40 }), (seed, ops) => {
+      fc.property(fc.integer(), fc.boolean(), fc.array(opArb, { maxLength: 40 }), (seed, full, ops) => {
         const d = new DenseMemmap(geometry(seed));
         const e = new ExtentMemmap(geometry(seed));
-        for (const o of ops) {
+        // Half the runs start with every section populated, so that later writes meet earlier ones.
+        for (const o of full ? [{ op: 'populateMany' as const, nr: 0, n: SECTIONS, fresh: 'stale' as const }, ...ops] : ops) {
           apply(d, o);
           apply(e, o);
         }
@@ -67,7 +94,7 @@ describe('dense and extent backends', () => {
           expect(Buffer.from(a).toString('hex')).toBe(Buffer.from(b).toString('hex'));
         }
       }),
-      { numRuns: 200, seed: 20261125 },
+      { numRuns: 300, seed: 20261125 },
     );
   });
 

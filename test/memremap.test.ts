@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../src/drivers/scheduler.js';
 import { mightSleepChecker, type Checker } from '../src/kernel/debug.js';
 import type { Task } from '../src/kernel/task.js';
-import { hotplugCheckers } from '../src/kernel/debug.js';
+import { hotplugCheckers, pageblockZoneChecker } from '../src/kernel/debug.js';
 import type { Machine } from '../src/kernel/machine.js';
 import { memremapPages, memunmapPages, pagePgmap, pgmapAddress } from '../src/kernel/memremap.js';
 import { VmemAltmap, type DevPagemap, type PgmapType } from '../src/kernel/dev_pagemap.js';
@@ -197,7 +197,7 @@ describe('the device-page checker', () => {
 });
 
 describe('compound devmaps (vmemmap_shift)', () => {
-  /** Struct pages memmap_init_zone_device writes (its work yields) for a 1 GiB devdax range at 4G. */
+  /** Struct pages memmap_init_zone_device writes (its work yields) and the pageblocks it sets (set_pfnblock_flags, each pageblock of a batch counted) for a 1 GiB devdax range at 4G. */
   function written(kernel: string, align: number, altmap: boolean): { pages: number; pageblocks: number } {
     const m = qemu(kernel);
     const a = altmap ? mapDevAltmap(4 * G, G, Math.max(align, 2 * M)).altmap : null;
@@ -206,7 +206,7 @@ describe('compound devmaps (vmemmap_shift)', () => {
     let pageblocks = 0;
     const count: Checker = (_s, _t, y) => {
       if (y.op === 'work' && y.work === 'memmap-init-zone-device') pages += y.nrPages;
-      if (y.op === 'set_pfnblock_flags' && y.pfn >= 0x100000 + (a?.offset ?? 0)) pageblocks++;
+      if (y.op === 'set_pfnblock_flags' && y.pfn >= 0x100000 + (a?.offset ?? 0)) pageblocks += y.nr ?? 1;
       return null;
     };
     const r = run(m, memremapPages(m, p), [count]);
@@ -222,6 +222,20 @@ describe('compound devmaps (vmemmap_shift)', () => {
     const { altmap } = mapDevAltmap(4 * G, G, 2 * M);
     expect(written('6.1', 2 * M, true).pages).toBe(262144 - altmap.offset);
     expect(written('6.18', G, true).pages).toBe(262144 - mapDevAltmap(4 * G, G, G).altmap.offset);
+  });
+  it('a batch of pageblocks (set_pfnblock_flags with nr and stride) trips zone_spans_pfn at its first pfn outside the span, as one yield per pageblock would', () => {
+    const m = qemu('6.18');
+    const z = zone(m.state, 1, 'DMA32'); // node 1's [1 GiB, 0x7ffdf000): pfns [0x40000, 0x7ffdf)
+    expect([z.zoneStartPfn, z.zoneStartPfn + z.spannedPages]).toEqual([0x40000, 0x7ffdf]);
+    const check = pageblockZoneChecker(m);
+    const s = new Scheduler([]);
+    const at = (pfn: number, nr: number, stride: number): string | null => check(s, 0, { op: 'set_pfnblock_flags', zone: z, pfn, nr, stride })?.message ?? null;
+    // 0x7fa00, 0x7fc00, 0x7fe00 lie inside; 0x80000 is the first outside.
+    expect(at(0x7fa00, 3, 0x200)).toBeNull();
+    expect(at(0x7fa00, 4, 0x200)).toMatch(/ pfn:0x80000 node 1 zone DMA32; /);
+    expect(at(0x3fe00, 4, 0x200)).toMatch(/ pfn:0x3fe00 node 1 zone DMA32; /);
+    expect(at(0x40000, 0x1fff, 0x20)).toBeNull(); // up to 0x7ffc0
+    expect(at(0x40000, 0x2000, 0x20)).toMatch(/ pfn:0x7ffe0 /);
   });
   it('heads carry PG_head and the pgmap, tails point at their head (compound_head | 1) and reach the pgmap through it; refcount 0 on tails', () => {
     const m = qemu('6.1');

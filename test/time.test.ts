@@ -152,7 +152,7 @@ describe('martins-2022-devdax: calibrated on 313 ms before compound pages (128 G
     expect(m2).toBeGreaterThanOrEqual(80 * 0.9);
     expect(m2).toBeLessThanOrEqual(110 * 1.1);
     expect(timeRun(p, 'current', { alignBytes: 2 ** 30 }).phases['memmap-init-zone-device']).toBeLessThan(1);
-  }, 240_000);
+  }, 60_000); // 0.5 s idle: memmap_init_zone_device writes compound pages a section at a time
 });
 
 /** Well-formed XML: every tag closed in order, attributes quoted. */

@@ -278,7 +278,9 @@ function yieldProblem(y: unknown): string | null {
     case 'set_pfnblock_flags': {
       // `in`, not a read: explore records reads of a zone's span as the task's (footprint.ts).
       const zone = v['zone'];
-      return typeof zone === 'object' && zone !== null && 'zoneStartPfn' in zone && Number.isSafeInteger(v['pfn']) ? null : 'set_pfnblock_flags without a zone and a pfn';
+      if (!(typeof zone === 'object' && zone !== null && 'zoneStartPfn' in zone && Number.isSafeInteger(v['pfn']))) return 'set_pfnblock_flags without a zone and a pfn';
+      const count = (k: string): boolean => v[k] === undefined || (Number.isSafeInteger(v[k]) && (v[k] as number) > 0);
+      return count('nr') && count('stride') ? null : 'set_pfnblock_flags with nr or stride not a positive whole number';
     }
     case 'work':
       return typeof v['work'] === 'string' && Number.isSafeInteger(v['nrPages']) && Number.isSafeInteger(v['node']) ? null : 'work without work, nrPages and node';

@@ -105,7 +105,8 @@ function describe(y: Yield | null): string {
   if (y.op === 'access') return `${y.kind} ${hexPfns(y.what)}`;
   if (y.op === 'work') return `work ${y.work} ${y.nrPages} pages on node ${y.node}`;
   if (y.op === 'might_sleep') return `might_sleep ${y.where}`;
-  return `set_pfnblock_flags_mask pfn 0x${y.pfn.toString(16)} zone ${y.zone.name}`;
+  const more = (y.nr ?? 1) > 1 ? ` (${y.nr} pageblocks, every 0x${(y.stride ?? 1).toString(16)})` : '';
+  return `set_pfnblock_flags_mask pfn 0x${y.pfn.toString(16)}${more} zone ${y.zone.name}`;
 }
 
 /** A replay in progress: the scheduler, the trace so far, and each task's observation chain. */

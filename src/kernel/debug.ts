@@ -1,7 +1,7 @@
 // The CONFIG_DEBUG_VM analogue for hotplug: checkers the drivers call after every task step.
 // Each reports in the kernel's own words. Zone spans are checked where the kernel checks them
 // (bad_range / page_outside_zone_boundaries on online pages), not as a global predicate.
-import type { Yield } from './task.js';
+import { pageblockPfnOutside, type Yield } from './task.js';
 import type { TaskId } from './locks.js';
 import { zoneForDevice } from './memory_hotplug.js';
 import { type Machine } from './machine.js';
@@ -226,10 +226,12 @@ export function pageblockZoneChecker(m: Machine): Checker {
   return (_s, task, y): Violation | null => {
     if (y.op !== 'set_pfnblock_flags') return null;
     const z = y.zone;
-    if (y.pfn >= z.zoneStartPfn && y.pfn < z.zoneStartPfn + z.spannedPages) return null;
+    // A batch of pageblocks: the first outside the span is the one that trips it.
+    const pfn = pageblockPfnOutside(y, z.zoneStartPfn, z.zoneStartPfn + z.spannedPages);
+    if (pfn === null) return null;
     return {
       task,
-      message: `page:${structPageAddress(m, y.pfn)} pfn:0x${y.pfn.toString(16)} node ${z.nid} zone ${z.name}; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))`,
+      message: `page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} node ${z.nid} zone ${z.name}; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))`,
     };
   };
 }

@@ -15,6 +15,7 @@ import { type Machine } from './machine.js';
 import { pageFlagsField, structPageLayout } from './page_layout.js';
 import { pageConfigFor, vmemmapBaseFor } from './memmap_source.js';
 import { compoundHead, prepCompoundHead, prepCompoundTail } from './compound.js';
+import type { CompoundPattern } from '../memmap/store.js';
 import type { Bytes, Pfn } from '../units.js';
 
 export const ENOMEM = 12;
@@ -248,54 +249,110 @@ export function compoundNrPages(m: Machine, p: DevPagemap): number {
 }
 
 /**
+ * The compound page pattern of a pgmap with vmemmap_shift (memmap_init_compound, mm/mm_init.c
+ * 6.18.2; mm/page_alloc.c 6.1): on top of __init_zone_device_page's record with the tails'
+ * refcount 0 (every page of the range holds that first), the head gets its own refcount and
+ * PG_head; each tail prep_compound_tail's TAIL_MAPPING, private 0 and compound_head = the head's
+ * struct page address + 1; the first tail prep_compound_head's order. Worked once on scratch
+ * records of the first compound page's head and first three tails (every later tail reads like
+ * the third), so the pattern costs O(1) whatever the range.
+ */
+function compoundPattern(m: Machine, zone: Zone, p: DevPagemap, refcount: number, head: Pfn): CompoundPattern {
+  const n = 2 ** p.vmemmapShift;
+  const cfg = pageConfigFor(m.state);
+  const writer = m.store.geometry.writer;
+  const rb = writer.recordBytes;
+  const base = vmemmapBaseFor(m.state);
+  const tailWords = devicePageWords(m, p, 0);
+  const headWords = devicePageWords(m, p, refcount);
+  const linkOffset = structPageLayout(cfg).fields.get('compound_head')?.offset;
+  if (linkOffset === undefined || linkOffset % 4 !== 0) throw new Error(`struct page of ${cfg.version} has no word-aligned compound_head`);
+  const link = linkOffset / 4;
+  /** A record as the range holds it before the compound fields: __init_single_page, PG_reserved, the device words. */
+  const plain = (pfn: Pfn, words: readonly (readonly [number, number])[]): Uint32Array => {
+    const u32 = new Uint32Array(writer.recordWords);
+    writer.writeInit(u32, 0, pfn, zone.zoneIdx, zone.nid);
+    u32[0] = ((u32[0] ?? 0) | writer.reservedMask) >>> 0;
+    for (const [w, v] of words) u32[w] = v >>> 0;
+    return u32;
+  };
+  const positions = Math.min(n, 4);
+  const before = Array.from({ length: positions }, (_, i) => plain(head + i, tailWords));
+  const after = Array.from({ length: positions }, (_, i) => plain(head + i, i === 0 ? headWords : tailWords));
+  const dv = after.map((u) => new DataView(u.buffer));
+  const headAddr = base + BigInt(head) * BigInt(rb);
+  for (let i = 1; i < positions; i++) prepCompoundTail(dv[i] as DataView, 0, headAddr, cfg);
+  prepCompoundHead(dv[0] as DataView, 0, dv[1] as DataView, 0, p.vmemmapShift, cfg);
+  // Each position's words: what differs from the range's plain record, less a tail's compound_head (the link).
+  const words = after.map((a, i) => {
+    const diff: [number, number][] = [];
+    for (let w = 0; w < a.length; w++) if (a[w] !== before[i]?.[w] && !(i > 0 && (w === link || w === link + 1))) diff.push([w, a[w] as number]);
+    return diff;
+  });
+  return { period: n, origin: head, words, link: { word: link, base: base + 1n, stride: rb } };
+}
+
+/**
+ * The set_pfnblock_flags_mask pfns of k whole compound pages of n pages from head h0 (or, k = 1, of
+ * one whose first w struct pages are written): __init_zone_device_page sets a pageblock's
+ * migratetype at each pageblock-aligned pfn it writes, taken here at the heads that are aligned and
+ * every pageblock after them within the pages written (n and pb powers of two). As progressions.
+ */
+function compoundPageblocks(h0: Pfn, k: number, n: number, w: number, pb: number): { pfn: Pfn; nr: number; stride: number }[] {
+  if (k <= 0 || w <= 0) return [];
+  if (n < pb) {
+    // Only a head can be aligned (w <= n < pb): every pb pfns once one is, none unless h0 is a multiple of n.
+    if (h0 % n !== 0) return [];
+    const first = Math.ceil(h0 / pb) * pb;
+    const last = h0 + (k - 1) * n;
+    return first > last ? [] : [{ pfn: first, nr: Math.floor((last - first) / pb) + 1, stride: pb }];
+  }
+  if (h0 % pb !== 0) return [];
+  const c = Math.ceil(Math.min(w, n) / pb);
+  if (k === 1 || c * pb === n) return [{ pfn: h0, nr: k * c, stride: pb }];
+  return Array.from({ length: c }, (_, j) => ({ pfn: h0 + j * pb, nr: k, stride: n }));
+}
+
+/**
  * memmap_init_zone_device with vmemmap_shift: each compound page's head gets PG_head and the
- * compound order (prep_compound_head on its first tails), each tail compound_head = head | 1,
+ * compound order (prep_compound_head on its first tail), each tail compound_head = head | 1,
  * TAIL_MAPPING and refcount 0. The bytes of every struct page are written (an aliased tail reads
  * like any tail); the work and the pageblock flags count only the struct pages the kernel writes,
  * so with deduplication pageblocks past them keep the pageblock bits' 0, MIGRATE_UNMOVABLE (the gap
- * fixed after 6.18).
+ * fixed after 6.18). The kernel's loop takes cond_resched at each pageblock it writes
+ * (__init_zone_device_page); here the range goes a chunk of whole compound pages at a time (about a
+ * section, or m.initChunkPages), each chunk one pattern write to the memmap (O(runs) in the extent
+ * store) and its yields: the chunk's pageblocks in one set_pfnblock_flags each progression, its
+ * work, one might_sleep. So a TiB namespace is O(sections), the pages of the work and the pfns of
+ * set_pfnblock_flags_mask are the kernel's, and a compound page of its head alone (a range that ends
+ * one page into one) stays a plain page, as before.
  */
 function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, p: DevPagemap, refcount: number): Task<void> {
   const n = 2 ** p.vmemmapShift;
   const written = compoundNrPages(m, p);
   const pb = m.state.sparse.pageblockNrPages;
-  const cfg = pageConfigFor(m.state);
-  const rb = m.recordScratch.length;
-  const base = vmemmapBaseFor(m.state);
+  const chunk = m.initChunkPages ?? m.state.sparse.pagesPerSection;
+  const pattern = compoundPattern(m, zone, p, refcount, start);
   const headWords = devicePageWords(m, p, refcount);
   const tailWords = devicePageWords(m, p, 0);
   p.initialisedTo = start;
-  for (let h = start; h < end; h += n) {
-    const e = Math.min(end, h + n);
-    m.store.initRange(h, e, zone.zoneIdx, zone.nid);
-    m.store.setReservedRange(h, e);
-    m.store.setWordsRange(h, h + 1, headWords);
-    if (e > h + 1) m.store.setWordsRange(h + 1, e, tailWords);
-    // The compound fields, worked on scratch records of the head, the first two tails and a tail.
-    const recs = [h, h + 1, h + 2, h + 3]
-      .filter((q) => q < e)
-      .map((q) => {
-        const r = new Uint8Array(rb);
-        m.store.readRecord(q, r);
-        return r;
-      });
-    const dv = recs.map((r) => new DataView(r.buffer));
-    const before = recs.map((r) => Uint32Array.from(new Uint32Array(r.buffer)));
-    const headAddr = base + BigInt(h) * BigInt(rb);
-    for (let i = 1; i < dv.length; i++) prepCompoundTail(dv[i] as DataView, 0, headAddr, cfg);
-    if (dv.length > 1) prepCompoundHead(dv[0] as DataView, 0, dv[1] as DataView, 0, p.vmemmapShift, cfg);
-    recs.forEach((r, i) => {
-      const after = new Uint32Array(r.buffer);
-      const diff: [number, number][] = [];
-      for (let w = 0; w < after.length; w++) if (after[w] !== before[i]?.[w]) diff.push([w, after[w] as number]);
-      const from = h + i;
-      const to = i === 3 ? e : from + 1;
-      if (diff.length) m.store.setWordsRange(from, to, diff);
-    });
-    p.initialisedTo = e;
-    for (let q = h; q < Math.min(e, h + written); q += pb) if (q % pb === 0) yield { op: 'set_pfnblock_flags', zone, pfn: q };
-    yield { op: 'work', work: 'memmap-init-zone-device', nrPages: Math.min(written, e - h), node: zone.nid };
+  for (let a = start; a < end;) {
+    // Up to the next chunk boundary, rounded up to a whole compound page (at least one).
+    const b = Math.min(end, start + Math.ceil(((Math.floor(a / chunk) + 1) * chunk - start) / n) * n);
+    m.store.initRange(a, b, zone.zoneIdx, zone.nid);
+    m.store.setReservedRange(a, b);
+    m.store.setWordsRange(a, b, tailWords);
+    const single = (b - start) % n === 1;
+    if (b - (single ? 1 : 0) > a) m.store.setCompoundRange(a, b - (single ? 1 : 0), pattern);
+    if (single) m.store.setWordsRange(b - 1, b, headWords);
+    p.initialisedTo = b;
+    const k = Math.floor((b - a) / n);
+    const rest = b - a - k * n;
+    const blocks = [...compoundPageblocks(a, k, n, written, pb), ...compoundPageblocks(a + k * n, rest ? 1 : 0, n, Math.min(written, rest), pb)];
+    for (const q of blocks) yield q.nr === 1 ? { op: 'set_pfnblock_flags', zone, pfn: q.pfn } : { op: 'set_pfnblock_flags', zone, pfn: q.pfn, nr: q.nr, stride: q.stride };
+    yield { op: 'work', work: 'memmap-init-zone-device', nrPages: k * Math.min(written, n) + Math.min(written, rest), node: zone.nid };
     yield { op: 'might_sleep', where: 'memmap_init_zone_device (cond_resched)' };
+    a = b;
   }
 }
 

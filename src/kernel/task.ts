@@ -26,8 +26,12 @@ export type Yield =
    * doing it (find_biggest_section_pfn), names the step in explore's traces.
    */
   | { readonly op: 'access'; readonly kind: 'read' | 'write'; readonly what: string; readonly fn?: string }
-  /** set_pfnblock_flags_mask on the pageblock at pfn of a page linked to zone (asserts zone_spans_pfn). */
-  | { readonly op: 'set_pfnblock_flags'; readonly zone: Zone; readonly pfn: number }
+  /**
+   * set_pfnblock_flags_mask on the pageblock at pfn of a page linked to zone (asserts
+   * zone_spans_pfn); with nr, on the nr pageblocks pfn, pfn + stride, ... one after another with
+   * nothing between them (a loop over a TiB of compound pages, one yield per chunk).
+   */
+  | { readonly op: 'set_pfnblock_flags'; readonly zone: Zone; readonly pfn: number; readonly nr?: number; readonly stride?: number }
   /** A measured amount of work (the time driver prices it). */
   | { readonly op: 'work'; readonly work: string; readonly nrPages: number; readonly node: number };
 
@@ -35,6 +39,21 @@ export type Yield =
 export type Resume = number | boolean | undefined;
 
 export type Task<R = void> = Generator<Yield, R, Resume>;
+
+/** The pfns of a set_pfnblock_flags yield, in order: pfn, pfn + stride, ... (nr of them, 1 when absent). */
+export function pageblockPfns(y: Extract<Yield, { op: 'set_pfnblock_flags' }>): { first: number; nr: number; stride: number } {
+  return { first: y.pfn, nr: y.nr ?? 1, stride: y.stride ?? 1 };
+}
+
+/** The first pfn of a set_pfnblock_flags yield outside [lo, hi), or null. */
+export function pageblockPfnOutside(y: Extract<Yield, { op: 'set_pfnblock_flags' }>, lo: number, hi: number): number | null {
+  const { first, nr, stride } = pageblockPfns(y);
+  if (nr <= 0) return null;
+  if (first < lo || first >= hi) return first;
+  // Increasing pfns from inside the range: the first at or past hi, if any.
+  const k = Math.ceil((hi - first) / stride);
+  return k < nr ? first + k * stride : null;
+}
 
 /** Locks the yield acquires or releases, for checkers. */
 export function lockOf(y: Yield): Lock | null {

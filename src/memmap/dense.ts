@@ -4,7 +4,7 @@
 import type { PageWriter } from './page_writer.js';
 import { simdInit, simdMemory } from './simd_init.js';
 import type { FreshState, MemmapGeometry, MemmapStore, PageState } from './store.js';
-import { forEachSectionPiece, staleRecord } from './store.js';
+import { checkPattern, compoundWordsAt, forEachSectionPiece, staleRecord, type CompoundPattern } from './store.js';
 
 const STATE_CODE: Record<PageState, number> = { none: 0, poisoned: 1, zeroed: 2, stale: 3, initialized: 4 };
 const CODE_STATE: readonly PageState[] = ['none', 'poisoned', 'zeroed', 'stale', 'initialized'];
@@ -116,6 +116,18 @@ export class DenseMemmap implements MemmapStore {
 
   setPageTypeRange(start: number, end: number, value: number): void {
     this.updateWord(start, end, this.geometry.writer.pageTypeWord, () => value);
+  }
+
+  setCompoundRange(start: number, end: number, pattern: CompoundPattern): void {
+    checkPattern(pattern);
+    const { pagesPerSection: pps, writer } = this.geometry;
+    forEachSectionPiece(pps, start, end, (nr, s, e) => {
+      const sec = this.sections.get(nr);
+      if (!sec) return;
+      const u32 = new Uint32Array(sec.records);
+      const base = nr * pps;
+      for (let pfn = s; pfn < e; pfn++) compoundWordsAt(pattern, pfn, u32, (pfn - base) * writer.recordWords);
+    });
   }
 
   stateOf(pfn: number): PageState {

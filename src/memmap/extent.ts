@@ -1,9 +1,27 @@
 // The extent backend: runs of pfns that share what was last written to them (a fresh state, or
 // __init_single_page with one zone and node) plus PG_reserved OR'ed on top. Runs span sections,
 // so memory and time are O(runs) whatever the machine's size; a record is computed on read by
-// the same PageWriter as the dense backend.
-import type { FreshState, MemmapGeometry, MemmapStore, PageState } from './store.js';
-import { staleRecord } from './store.js';
+// the same PageWriter as the dense backend. Compound pages are a periodic overlay on a run (words
+// by position in the compound page, compound_head computed from the pfn), so a TiB of them is one
+// run too.
+import type { CompoundPattern, FreshState, MemmapGeometry, MemmapStore, PageState } from './store.js';
+import { checkPattern, linkValue, staleRecord } from './store.js';
+
+type Words = readonly (readonly [number, number])[];
+
+/** A CompoundPattern as a run holds it: words by position, what is left of it after later writes. */
+interface Overlay {
+  readonly period: number;
+  /** The pattern's origin mod period: pfn - phase is a multiple of period at a head. */
+  readonly phase: number;
+  /** Sorted words by position (the last entry for every later position). */
+  readonly words: readonly Words[];
+  readonly link: CompoundPattern['link'];
+  /** The link's words still written by the pattern (later writes took the others): bit 0 the low word, bit 1 the high. */
+  readonly linkMask: number;
+}
+
+const NO_OVERLAYS: readonly Overlay[] = [];
 
 interface Run {
   start: number;
@@ -17,6 +35,8 @@ interface Run {
   words: readonly (readonly [number, number])[] | null;
   /** page->page_type written on top (setPageTypeRange), or null. */
   pageType: number | null;
+  /** Compound pages written on top of the words (setCompoundRange), oldest first. */
+  compound: readonly Overlay[];
 }
 
 function sameWords(a: Run['words'], b: Run['words']): boolean {
@@ -25,8 +45,44 @@ function sameWords(a: Run['words'], b: Run['words']): boolean {
   return a.every(([w, v], i) => b[i]?.[0] === w && b[i]?.[1] === v);
 }
 
+function sameOverlay(a: Overlay, b: Overlay): boolean {
+  if (a === b) return true;
+  const la = a.link;
+  const lb = b.link;
+  const sameLink = la === lb || (la !== null && lb !== null && la.word === lb.word && la.base === lb.base && la.stride === lb.stride);
+  return a.period === b.period && a.phase === b.phase && a.linkMask === b.linkMask && sameLink && a.words.length === b.words.length && a.words.every((w, i) => sameWords(w, b.words[i] ?? null));
+}
+
+function sameOverlays(a: readonly Overlay[], b: readonly Overlay[]): boolean {
+  return a === b || (a.length === b.length && a.every((o, i) => sameOverlay(o, b[i] as Overlay)));
+}
+
 function sameContent(a: Run, b: Run): boolean {
-  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.flagsOr === b.flagsOr && sameWords(a.words, b.words) && a.pageType === b.pageType;
+  return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.flagsOr === b.flagsOr && sameWords(a.words, b.words) && a.pageType === b.pageType && sameOverlays(a.compound, b.compound);
+}
+
+/** The overlays with the words in `taken` left to a later write (dropped; an overlay left with nothing goes). */
+function withoutWords(overlays: readonly Overlay[], taken: ReadonlySet<number>): readonly Overlay[] {
+  if (overlays.length === 0) return overlays;
+  const out: Overlay[] = [];
+  for (const o of overlays) {
+    const words = o.words.map((ws) => ws.filter(([w]) => !taken.has(w)));
+    const lw = o.link?.word ?? -1;
+    const linkMask = o.linkMask & (taken.has(lw) ? ~1 : 3) & (taken.has(lw + 1) ? ~2 : 3);
+    if (linkMask === 0 && words.every((ws) => ws.length === 0)) continue;
+    out.push({ ...o, words, linkMask });
+  }
+  return out.length ? out : NO_OVERLAYS;
+}
+
+/** Words with `mask` OR'ed into any write of word 0 (page->flags): a later __SetPage* lands on top of them. */
+function orIntoFlags(words: Words, mask: number): Words {
+  return words.some(([w]) => w === 0) ? words.map(([w, v]) => [w, w === 0 ? (v | mask) >>> 0 : v] as const) : words;
+}
+
+function describeOverlay(o: Overlay): string {
+  const link = o.link ? `${o.link.word}+${o.link.base.toString(16)}*${o.link.stride}&${o.linkMask}` : '';
+  return `${o.period}@${o.phase}[${o.words.map((ws) => ws.map(([w, v]) => `${w}=${v}`).join('.')).join('|')}]${link}`;
 }
 
 export class ExtentMemmap implements MemmapStore {
@@ -84,7 +140,7 @@ export class ExtentMemmap implements MemmapStore {
 
   populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
     const pps = this.geometry.pagesPerSection;
-    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null };
+    const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null, compound: NO_OVERLAYS };
     this.rewrite(firstNr * pps, endNr * pps, (p) => ({ ...run, start: p.start, end: p.end }), run);
   }
 
@@ -109,15 +165,15 @@ export class ExtentMemmap implements MemmapStore {
   }
 
   initRange(start: number, end: number, zone: number, nid: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, flagsOr: 0, words: null, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, flagsOr: 0, words: null, pageType: null, compound: NO_OVERLAYS }), null);
   }
 
   zeroRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null, compound: NO_OVERLAYS }), null);
   }
 
   poisonRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null, compound: NO_OVERLAYS }), null);
   }
 
   setReservedRange(start: number, end: number): void {
@@ -131,18 +187,58 @@ export class ExtentMemmap implements MemmapStore {
       (r) => {
         const merged = new Map(r.words ?? []);
         for (const [w, v] of words) merged.set(w, v >>> 0);
-        return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]) };
+        return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]), compound: r.compound.length ? withoutWords(r.compound, new Set(words.map(([w]) => w))) : r.compound };
       },
       null,
     );
   }
 
   setFlagsRange(start: number, end: number, mask: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, flagsOr: (r.flagsOr | mask) >>> 0 }), null);
+    // Words and overlays are applied after flagsOr: a write of word 0 among them takes the bits too.
+    this.rewrite(
+      start,
+      end,
+      (r) => ({
+        ...r,
+        flagsOr: (r.flagsOr | mask) >>> 0,
+        words: r.words && orIntoFlags(r.words, mask),
+        compound: r.compound.length ? r.compound.map((o) => ({ ...o, words: o.words.map((ws) => orIntoFlags(ws, mask)) })) : r.compound,
+      }),
+      null,
+    );
   }
 
   setPageTypeRange(start: number, end: number, value: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, pageType: value >>> 0 }), null);
+    const w = this.geometry.writer.pageTypeWord;
+    const taken = new Set([w]);
+    // page_type is applied before the words and overlays: an earlier write of its word there gives way.
+    this.rewrite(
+      start,
+      end,
+      (r) => ({
+        ...r,
+        pageType: value >>> 0,
+        words: r.words?.some(([x]) => x === w) ? r.words.filter(([x]) => x !== w) : r.words,
+        compound: r.compound.length ? withoutWords(r.compound, taken) : r.compound,
+      }),
+      null,
+    );
+  }
+
+  setCompoundRange(start: number, end: number, pattern: CompoundPattern): void {
+    checkPattern(pattern);
+    const o: Overlay = {
+      period: pattern.period,
+      phase: ((pattern.origin % pattern.period) + pattern.period) % pattern.period,
+      words: pattern.words.map((ws) => {
+        const m = new Map<number, number>();
+        for (const [w, v] of ws) m.set(w, v >>> 0);
+        return [...m].sort((x, y) => x[0] - y[0]);
+      }),
+      link: pattern.link,
+      linkMask: pattern.link ? 3 : 0,
+    };
+    this.rewrite(start, end, (r) => ({ ...r, compound: [...r.compound, o] }), null);
   }
 
   private runAt(pfn: number): Run | undefined {
@@ -166,6 +262,15 @@ export class ExtentMemmap implements MemmapStore {
     if (r.flagsOr) u32[0] = ((u32[0] ?? 0) | r.flagsOr) >>> 0;
     if (r.pageType !== null) u32[writer.pageTypeWord] = r.pageType;
     if (r.words) for (const [w, v] of r.words) u32[w] = v;
+    for (const o of r.compound) {
+      const pos = (((pfn - o.phase) % o.period) + o.period) % o.period;
+      for (const [w, v] of o.words[Math.min(pos, o.words.length - 1)] ?? []) u32[w] = v;
+      if (o.link && pos > 0 && o.linkMask) {
+        const v = linkValue(o.link, pfn - pos);
+        if (o.linkMask & 1) u32[o.link.word] = Number(v & 0xffffffffn);
+        if (o.linkMask & 2) u32[o.link.word + 1] = Number(v >> 32n);
+      }
+    }
     return true;
   }
 
@@ -182,7 +287,9 @@ export class ExtentMemmap implements MemmapStore {
       if (last && lastEnd === s && sameContent(last, r)) {
         parts[parts.length - 1] = parts[parts.length - 1]?.replace(/^(\d+)-\d+/, `$1-${e}`) ?? '';
       } else {
-        parts.push(`${s}-${e}:${r.kind}/${r.zone}/${r.nid}/${r.flagsOr}/${r.pageType ?? ''}/${r.words?.map(([w, v]) => `${w}=${v}`).join('.') ?? ''}`);
+        parts.push(
+          `${s}-${e}:${r.kind}/${r.zone}/${r.nid}/${r.flagsOr}/${r.pageType ?? ''}/${r.words?.map(([w, v]) => `${w}=${v}`).join('.') ?? ''}${r.compound.length ? r.compound.map((o) => `/${describeOverlay(o)}`).join('') : ''}`,
+        );
       }
       last = r;
       lastEnd = e;

@@ -45,11 +45,63 @@ export interface MemmapStore {
   setWordsRange(start: number, end: number, words: readonly (readonly [number, number])[]): void;
   /** page->page_type := value over [start, end) (e.g. __SetPageOffline on fresh pages). */
   setPageTypeRange(start: number, end: number, value: number): void;
+  /**
+   * Compound pages over [start, end) (memmap_init_compound): each page gets the words of its
+   * position in its compound page written on top, then a tail its compound_head (the pattern's
+   * link). O(runs) in the extent backend however many compound pages the range holds.
+   */
+  setCompoundRange(start: number, end: number, pattern: CompoundPattern): void;
   stateOf(pfn: number): PageState;
   /** What [start, end) holds as one string (state hashing); absent where the backend cannot say cheaply. */
   digest?(start: number, end: number): string;
   /** The record's bytes (recordBytes long); false if the pfn has no memmap. */
   readRecord(pfn: number, out: Uint8Array): boolean;
+}
+
+/**
+ * Compound pages laid over a range: heads at origin + k * period; what a page gets depends on its
+ * position in its compound page (pfn - head) and, for a tail, on its head's pfn.
+ */
+export interface CompoundPattern {
+  /** Pages per compound page (2^order). */
+  readonly period: number;
+  /** One head pfn (any: the heads are every period pages from it). */
+  readonly origin: number;
+  /**
+   * Whole words ([word, value], as setWordsRange) by position: words[i] for position i, the last
+   * entry for every later position (the head, the first tails prep_compound_head writes, then
+   * any tail). At least one entry.
+   */
+  readonly words: readonly (readonly (readonly [number, number])[])[];
+  /**
+   * A tail's compound_head: the 64-bit little-endian value base + headPfn * stride (mod 2^64) in
+   * words [word, word + 1] (the head's struct page address + 1). Word 0 (page->flags) is refused.
+   */
+  readonly link: { readonly word: number; readonly base: bigint; readonly stride: number } | null;
+}
+
+/** A pattern the backends can hold: a whole period, position words, a link off page->flags (setFlagsRange ORs into word 0). */
+export function checkPattern(p: CompoundPattern): void {
+  if (!(Number.isSafeInteger(p.period) && p.period >= 1)) throw new Error(`compound pattern: period ${p.period} is not a whole number of pages`);
+  if (p.words.length === 0) throw new Error('compound pattern: no position words');
+  if (p.link && p.link.word < 1) throw new Error('compound pattern: the link overlaps page->flags');
+}
+
+/** The words the pattern writes at pfn (position words, then the link of a tail), in order. */
+export function compoundWordsAt(p: CompoundPattern, pfn: number, out: Uint32Array, wordOff: number): void {
+  const pos = (((pfn - p.origin) % p.period) + p.period) % p.period;
+  const words = p.words[Math.min(pos, p.words.length - 1)] ?? [];
+  for (const [w, v] of words) out[wordOff + w] = v >>> 0;
+  if (p.link && pos > 0) {
+    const v = linkValue(p.link, pfn - pos);
+    out[wordOff + p.link.word] = Number(v & 0xffffffffn);
+    out[wordOff + p.link.word + 1] = Number(v >> 32n);
+  }
+}
+
+/** The link's value for the compound page headed at headPfn. */
+export function linkValue(link: NonNullable<CompoundPattern['link']>, headPfn: number): bigint {
+  return (link.base + BigInt(headPfn) * BigInt(link.stride)) & 0xffffffffffffffffn;
 }
 
 /** The bytes an earlier owner left in pfn's struct page: a deterministic function of (seed, pfn). */
