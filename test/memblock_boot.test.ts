@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootMachine, loadMachine } from '../src/drivers/run.js';
+import { loadMachineYaml } from '../src/formats/machine-yaml.js';
+import { profileFor } from '../src/profiles/profile.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import { Memblock, NUMA_NO_NODE } from '../src/kernel/memblock.js';
@@ -187,5 +189,54 @@ describe('Memblock (mm/memblock.c 6.1), worked by hand', () => {
     mb.skipHotpluggable = true;
     mb.currentLimit = 0x80000000;
     expect(mb.allocTryNid(4096, 4096, 0, 0, NUMA_NO_NODE)).toBe(0x3ffff000);
+  });
+});
+
+describe('a machine file gives the same inputs (image:, initrd:, swiotlb:, e820:)', () => {
+  // The 2-node guest above as a machine file: the e820 table as the kernel edited it (page 0
+  // reserved, 0xa0000-0xfffff removed), the initrd QEMU loaded, the build named by its release.
+  const yaml = (extra: string): string => `
+kernel: 6.1.0-57-cloud-amd64
+cmdline: "console=ttyS0 panic=-1 nokaslr"
+config: { la57: true }
+initrd: { start: 0x7fa94000, size: 0x53c000 }
+swiotlb: 64M
+e820:
+  - { start: 0, end: 0x1000, type: reserved }
+  - { start: 0x1000, end: 0x9fc00, type: usable }
+  - { start: 0x9fc00, end: 0xa0000, type: reserved }
+  - { start: 0xf0000, end: 0x100000, type: reserved }
+  - { start: 0x100000, end: 0x7ffdf000, type: usable }
+  - { start: 0x7ffdf000, end: 0x80000000, type: reserved }
+  - { start: 0xfffc0000, end: 0x100000000, type: reserved }
+  - { start: 0xfd00000000, end: 0x10000000000, type: reserved }
+nodes:
+  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x40000000 }] }
+  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }] }
+${extra}`;
+  const load = (text: string): Machine => {
+    const { spec, kernel } = loadMachineYaml('m.yaml', text);
+    return bootMachine({ spec, profile: profileFor(kernel ?? '6.1') }, { probeNamespaces: false, memmapBoot: false });
+  };
+  it('every zone and the Memory: line as the real guest printed them', () => {
+    const m = load(yaml(''));
+    expect(managed(m)).toEqual(['0/DMA 3840', '0/DMA32 245740', '1/DMA32 241073']);
+    expect(memoryLine(m)).toBe('Memory: 350964K/2096628K available (14343K kernel code, 2327K rwdata, 8348K rodata, 2612K init, 5436K bss, 147992K reserved, 0K cma-reserved)');
+  });
+  it("an image: of its own (here the build's sections with a 4 MiB larger extent) moves the count by exactly its pages", () => {
+    const m = load(yaml('image: { start: 0x1000000, end: 0x3c00000, brk: 0x11000, code: 0xe01ef2, rwdata: 0x245e00, rodata: 0x827000, init: 0x28d000, bss: 0x54f000, freedLater: 0x86a000 }'));
+    expect(managed(m)).toEqual(['0/DMA 3840', `0/DMA32 ${245740 - 1024}`, '1/DMA32 241073']);
+  });
+  it('rejects an image that cannot hold its sections, or lies outside the memory, in one line with the place', () => {
+    expect(() => load(yaml('image: { end: 0x1100000, code: 0xe01ef2, rwdata: 0, rodata: 0, init: 0, bss: 0 }'))).toThrow(
+      /^m\.yaml:\d+:\d+: expected end at least start \+ the sections' sizes \(0x1e01ef2\)/,
+    );
+    expect(() => load(yaml('image: { start: 0x90000000, code: 0x1000, rwdata: 0, rodata: 0, init: 0, bss: 0 }'))).toThrow(
+      /^m\.yaml:\d+:\d+: the image \[0x90000000, 0x90001000\) and its brk must lie in one memory range/,
+    );
+    expect(() => load(yaml('initrd: { start: 0x7ffd0000, size: 0x100000 }').replace(/^initrd: \{ start: 0x7fa94000.*\n/m, ''))).toThrow(
+      /^m\.yaml:\d+:\d+: the initrd \[0x7ffd0000, 0x800d0000\) must lie in one memory range/,
+    );
+    expect(() => load(yaml('').replace('swiotlb: 64M', 'swiotlb: lots'))).toThrow(/^m\.yaml:\d+:\d+: /);
   });
 });
