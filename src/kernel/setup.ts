@@ -192,7 +192,6 @@ function pow2(n: number): number {
  */
 class DirectMap {
   private readonly tables = new Set<string>();
-  private readonly large1G = new Set<number>();
   private readonly large2M = new Set<number>();
   private brkUsed = 0;
   private canUseBrk = true;
@@ -240,23 +239,35 @@ class DirectMap {
     this.allocTable();
   }
 
+  /** GiB ranges [start, end) mapped by 1G pages (phys_pud_init), except those that already had a PMD table. */
+  private readonly large1GRanges: [number, number][] = [];
+
+  private isLarge1G(g: number): boolean {
+    return !this.tables.has(`pmd:${g}`) && this.large1GRanges.some(([a, b]) => a <= g && g < b);
+  }
+
   /** kernel_physical_mapping_init for one piece mapped with `size` pages. */
   private mapPiece(start: number, end: number, size: number): void {
+    if (size === GiB) {
+      // The P4D and PUD tables the range needs (one per 256 TiB and per 512 GiB), then 1G entries.
+      for (let a = start; a < end; a = (Math.floor(a / 2 ** 39) + 1) * 2 ** 39) {
+        if (this.la57) this.need(`p4d:${Math.floor(a / 2 ** 48)}`);
+        this.need(`pud:${Math.floor(a / 2 ** 39)}`);
+      }
+      this.large1GRanges.push([Math.floor(start / GiB), Math.ceil(end / GiB)]);
+      return;
+    }
     for (let a = start; a < end;) {
       if (this.la57) this.need(`p4d:${Math.floor(a / 2 ** 48)}`);
       this.need(`pud:${Math.floor(a / 2 ** 39)}`);
       const g = Math.floor(a / GiB);
       const m2 = Math.floor(a / PMD_SIZE);
-      if (size === GiB) {
-        if (!this.tables.has(`pmd:${g}`)) this.large1G.add(g);
-        a = (g + 1) * GiB;
-        continue;
-      }
-      if (!this.large1G.has(g)) this.need(`pmd:${g}`);
+      const large = this.isLarge1G(g);
+      if (!large) this.need(`pmd:${g}`);
       if (size === PMD_SIZE) {
         if (!this.tables.has(`pte:${m2}`)) this.large2M.add(m2);
-      } else if (!this.large1G.has(g) && !this.large2M.has(m2)) this.need(`pte:${m2}`);
-      a = Math.min(end, size === PMD_SIZE ? (m2 + 1) * PMD_SIZE : (m2 + 1) * PMD_SIZE);
+      } else if (!large && !this.large2M.has(m2)) this.need(`pte:${m2}`);
+      a = Math.min(end, (m2 + 1) * PMD_SIZE);
     }
   }
 
@@ -470,8 +481,7 @@ export function memblockBoot(input: MemblockBootInput): BootMemblock | string {
   for (const r of [...memory].sort((a, b) => a.base - b.base)) {
     const first = Math.floor(r.base / page / pps);
     const last = Math.floor((r.base + r.size - 1) / page / pps);
-    for (let s = first; s <= last; s++) {
-      const root = Math.floor(s / sectionsPerRoot);
+    for (let root = Math.floor(first / sectionsPerRoot); root <= Math.floor(last / sectionsPerRoot); root++) {
       if (roots.has(root)) continue;
       roots.add(root);
       mb.allocTryNid(sectionsPerRoot * 16, SMP_CACHE_BYTES, 0, 0, r.nid);
@@ -481,31 +491,38 @@ export function memblockBoot(input: MemblockBootInput): BootMemblock | string {
   const sectionMap = alignUp(pps * arch.structPageBytes, PMD_SIZE);
   const vmemmapBase = la57 ? 0xffd4000000000000n : 0xffffea0000000000n;
   const vmTables = new Set<string>();
-  const runs: { nid: Nid; sections: number[] }[] = [];
+  // sparse_init_nid runs over consecutive present sections of one node (as section ranges).
+  const runs: { nid: Nid; ranges: [number, number][]; count: number }[] = [];
   for (const run of sparse.runs) {
     if (!run.present) continue;
-    for (let s = run.startNr; s < run.endNr; s++) {
-      const last = runs[runs.length - 1];
-      if (last && last.nid === run.nid) last.sections.push(s);
-      else runs.push({ nid: run.nid, sections: [s] });
-    }
+    const last = runs[runs.length - 1];
+    if (last && last.nid === run.nid) {
+      last.ranges.push([run.startNr, run.endNr]);
+      last.count += run.endNr - run.startNr;
+    } else runs.push({ nid: run.nid, ranges: [[run.startNr, run.endNr]], count: run.endNr - run.startNr });
   }
-  for (const { nid, sections } of runs) {
+  const bytesPerSectionMap = BigInt(pps * arch.structPageBytes);
+  const sectionsPerPmdTable = Math.max(1, Math.floor(GiB / (pps * arch.structPageBytes)));
+  for (const { nid, ranges, count } of runs) {
     const pg = pgdatAt.get(nid) ?? 0;
     const goal = Math.floor(pg / (pps * page)) * pps * page;
-    if (mb.allocTryNid(usemapPerSection * sections.length, SMP_CACHE_BYTES, goal, goal + pps * page, nid) === null) {
-      mb.allocTryNid(usemapPerSection * sections.length, SMP_CACHE_BYTES, goal, 0, nid);
+    if (mb.allocTryNid(usemapPerSection * count, SMP_CACHE_BYTES, goal, goal + pps * page, nid) === null) {
+      mb.allocTryNid(usemapPerSection * count, SMP_CACHE_BYTES, goal, 0, nid);
     }
-    const buffer = mb.allocTryNid(sectionMap * sections.length, sectionMap, MAX_DMA_ADDRESS, 0, nid, true);
-    for (const s of sections) {
-      const va = vmemmapBase + BigInt(s) * BigInt(pps * arch.structPageBytes);
-      const keys = [...(la57 ? [`p4d:${va >> 48n}`] : []), `pud:${va >> 39n}`, `pmd:${va >> 30n}`];
-      for (const k of keys) {
-        if (vmTables.has(k)) continue;
-        vmTables.add(k);
-        mb.allocTryNid(page, page, MAX_DMA_ADDRESS, 0, nid);
+    const buffer = mb.allocTryNid(sectionMap * count, sectionMap, MAX_DMA_ADDRESS, 0, nid, true);
+    for (const [a, b] of ranges) {
+      // vmemmap_populate: the page tables above the PMD entries, at most one new set per GiB of vmemmap.
+      for (let sec = a; sec < b; sec = (Math.floor(sec / sectionsPerPmdTable) + 1) * sectionsPerPmdTable) {
+        const va = vmemmapBase + BigInt(sec) * bytesPerSectionMap;
+        const keys = [...(la57 ? [`p4d:${va >> 48n}`] : []), `pud:${va >> 39n}`, `pmd:${va >> 30n}`];
+        for (const k of keys) {
+          if (vmTables.has(k)) continue;
+          vmTables.add(k);
+          mb.allocTryNid(page, page, MAX_DMA_ADDRESS, 0, nid);
+        }
       }
-      if (buffer === null) mb.allocTryNid(sectionMap, sectionMap, MAX_DMA_ADDRESS, 0, nid);
+      // No room for the node's buffer: a PMD-sized block per section (vmemmap_alloc_block, any node).
+      if (buffer === null) for (let sec = a; sec < b; sec++) mb.allocTryNid(sectionMap, sectionMap, MAX_DMA_ADDRESS, 0, nid);
     }
   }
 
