@@ -1,7 +1,7 @@
 // The QEMU 6.1 golden runs of ../shared/qemu-oracle/golden: their steps, the machine their boot
 // log describes, and the comparison of an oracle-report against the model (every reported zone's
 // spanned, present and start_pfn, node 1's hot-added zones' managed pages and the printed managed
-// of every zone without memory at boot, every memory block).
+// of every zone, every memory block).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,11 @@ export function goldenMachine(all: { header: string; lines: string[] }[], edit: 
   try {
     writeFileSync(join(tmp, 'boot.txt'), section(all[0]?.lines ?? [], 'dmesg').join('\n') + '\n');
     const loaded = loadMachine({ fromDmesg: join(tmp, 'boot.txt'), kernel: '6.1.0-56-cloud-amd64' });
-    return bootMachine({ ...loaded, spec: edit(loaded.spec) }, { probeNamespaces: false });
+    // The golden runs boot QEMU's -cpu max under TCG, which has LA57: the guest pages with 5
+    // levels (its full log says max_arch_pfn = 0x10000000000; the report's dmesg excerpt leaves
+    // that line out). It sizes the mem_section root array and the vmemmap tables at boot.
+    const la57 = { ...loaded.spec, config: { ...loaded.spec.config, la57: true } };
+    return bootMachine({ ...loaded, spec: edit(la57) }, { probeNamespaces: false });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -62,10 +66,9 @@ export function expectReport(m: Machine, lines: string[], what: string): void {
     if (!o) return;
     for (const f of ['spanned', 'present', 'start_pfn']) expect(zoneField(o, f), `${what}: node ${r.node} ${r.zone} ${f}`).toBe(zoneField(r, f));
     if (r.node === 1 && (r.zone === 'Movable' || r.zone === 'Normal')) expect(m.zoneByName(1, r.zone).managedPages, `${what}: node 1 ${r.zone} managed`).toBe(zoneField(r, 'managed'));
-    // Issue 19: the printed zoneinfo's managed of every zone with no memory at boot (all of it
-    // hot-added since, so the kernel's count is exact in the model) is the kernel's.
-    const z = m.zoneByName(r.node, r.zone as Parameters<Machine['zoneByName']>[1]);
-    if (m.bootZones.get(z)?.presentPages === 0) expect(zoneField(o, 'managed'), `${what}: printed managed of node ${r.node} ${r.zone}`).toBe(zoneField(r, 'managed'));
+    // Issue 19: the printed zoneinfo's managed of every zone is the kernel's: boot's share from
+    // boot's memblock model (kernel/setup.ts, the measured Debian build), plus hotplug's since.
+    expect(zoneField(o, 'managed'), `${what}: printed managed of node ${r.node} ${r.zone}`).toBe(zoneField(r, 'managed'));
   });
   const oursBlocks = [...m.blocks.values()]
     .sort((a, b) => a.id - b.id)

@@ -5,7 +5,7 @@
 import { e820ApplyEdits } from './iomem.js';
 import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine_spec.js';
+import { DEFAULT_CONFIG, type BootMemory, type KernelImage, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine_spec.js';
 import { cpusLimitError, nidLimitError, pmemOverlap, rangeLimitError, type LimitsInput } from '../kernel/limits.js';
 import { parseCmdline } from './cmdline.js';
 import { parseHexAddr } from './size.js';
@@ -74,10 +74,26 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   const rangesAt: { l: DmesgLine; col: number; start: number; end: number; what: string }[] = [];
   const pmemLines: DmesgLine[] = [];
   let la57 = false;
+  // What boot's memblock model reads (kernel/setup.ts): sizes and places the log states.
+  const bootMem = {
+    image: null as Omit<KernelImage, 'start' | 'end' | 'brk' | 'freedLater'> | null,
+    freed: null as number | null,
+    initrd: null as BootMemory['initrd'],
+    crashkernel: null as BootMemory['crashkernel'],
+    nodeDataBytes: null as number | null,
+    percpu: null as BootMemory['percpu'],
+    possibleCpus: null as number | null,
+    swiotlb: null as BootMemory['swiotlb'],
+    swiotlbAreas: null as number | null,
+    logBufBytes: null as number | null,
+    earlyHashBytes: [] as number[],
+  };
+  const K = (x: string | undefined): number => Number(x ?? 0) * 1024;
 
   for (const l of lines) {
     const t = l.text;
     let m: RegExpExecArray | null;
+    if (readBootMemoryLine(t, bootMem, K)) continue;
     if ((m = /^Linux version (\S+)(.*)$/.exec(t)) && release === null) {
       release = m[1] ?? null;
       build = m[2] ?? '';
@@ -218,9 +234,25 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   const { boot, error } = parseCmdline(cmdline);
   if (error && cmdlineLine) fail(cmdlineLine, 'Command line: '.length + error.column - 1, error.message);
 
+  const possibleEnd = sratMem.reduce((e, r) => Math.max(e, r.end), 0);
+  const bootMemory: BootMemory = {
+    image: bootMem.image ? { start: 16 * 2 ** 20, end: null, brk: null, ...bootMem.image, freedLater: bootMem.freed } : null,
+    initrd: bootMem.initrd,
+    crashkernel: bootMem.crashkernel,
+    nodeDataBytes: bootMem.nodeDataBytes,
+    percpu: bootMem.percpu,
+    possibleCpus: bootMem.possibleCpus,
+    swiotlb: bootMem.swiotlb,
+    swiotlbAreas: bootMem.swiotlbAreas,
+    logBufBytes: bootMem.logBufBytes,
+    earlyHashBytes: bootMem.earlyHashBytes,
+    cmdlineBytes: cmdlineLine ? cmdline.length : null,
+    possibleEnd: possibleEnd || null,
+  };
   const spec: MachineSpec = {
     name: file,
     arch: archOfRelease(release),
+    bootMemory,
     hypervisor,
     memory: withHotplug,
     pmem,
@@ -233,6 +265,64 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     ...(e820.length ? { e820: e820ApplyEdits(userE820.length ? userE820 : e820, e820Edits) } : {}),
   };
   return { spec, release, build, inputLines, lines, sources };
+}
+
+/**
+ * The lines boot's memblock model reads: the "Memory:" line's sections (mem_init_print_info), what
+ * the kernel frees of its image afterwards, RAMDISK, crashkernel, NODE_DATA, percpu, swiotlb,
+ * log_buf_len and the early (memblock, "linear") hash tables. True when the line was one of them.
+ */
+function readBootMemoryLine(
+  t: string,
+  b: {
+    image: Omit<KernelImage, 'start' | 'end' | 'brk' | 'freedLater'> | null;
+    freed: number | null;
+    initrd: BootMemory['initrd'];
+    crashkernel: BootMemory['crashkernel'];
+    nodeDataBytes: number | null;
+    percpu: BootMemory['percpu'];
+    possibleCpus: number | null;
+    swiotlb: BootMemory['swiotlb'];
+    swiotlbAreas: number | null;
+    logBufBytes: number | null;
+    earlyHashBytes: number[];
+  },
+  K: (x: string | undefined) => number,
+): boolean {
+  let m: RegExpExecArray | null;
+  const range = (a: string | undefined, z: string | undefined): { start: number; end: number } | null => {
+    const s = parseHexAddr(a ?? '');
+    const e = parseHexAddr(z ?? '');
+    return s === null || e === null || e < s ? null : { start: s, end: e + 1 };
+  };
+  if ((m = /^Memory: \d+K\/\d+K available \((\d+)K kernel code, (\d+)K rwdata, (\d+)K rodata, (\d+)K init, (\d+)K bss, /.exec(t))) {
+    b.image = { code: K(m[1]), rwdata: K(m[2]), rodata: K(m[3]), init: K(m[4]), bss: K(m[5]) };
+  } else if ((m = /^Freeing (?:unused kernel image \((?:initmem|text\/rodata gap|rodata\/data gap)\)|SMP alternatives|unused decrypted) memory: (\d+)K$/.exec(t))) {
+    b.freed = (b.freed ?? 0) + K(m[1]);
+  } else if ((m = /^RAMDISK: \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]$/.exec(t))) {
+    const r = range(m[1], m[2]);
+    if (r) b.initrd = { base: r.start, size: r.end - r.start };
+  } else if ((m = /^(?:crashkernel: )?Reserving (\d+)MB of (?:low )?memory at (\d+)MB for crashkernel/.exec(t))) {
+    b.crashkernel = { base: Number(m[2]) * 2 ** 20, size: Number(m[1]) * 2 ** 20 };
+  } else if ((m = /^NODE_DATA\(\d+\) allocated \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]$/.exec(t))) {
+    const r = range(m[1], m[2]);
+    if (r) b.nodeDataBytes = r.end - r.start;
+  } else if ((m = /^percpu: Embedded (\d+) pages\/cpu .* u(\d+)$/.exec(t))) {
+    b.percpu = { unitPages: Number(m[1]), unitBytes: Number(m[2]) };
+  } else if ((m = /^setup_percpu: NR_CPUS:\d+ nr_cpumask_bits:\d+ nr_cpu_ids:(\d+) /.exec(t))) {
+    b.possibleCpus = Number(m[1]);
+  } else if ((m = /^software IO TLB: mapped \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]/.exec(t))) {
+    // swiotlb_print_info prints mem->end, which is exclusive.
+    const r = range(m[1], m[2]);
+    if (r) b.swiotlb = { size: r.end - 1 - r.start };
+  } else if ((m = /^software IO TLB: area num (\d+)\.$/.exec(t))) {
+    b.swiotlbAreas = Number(m[1]);
+  } else if ((m = /^log_buf_len: (\d+) bytes$/.exec(t))) {
+    b.logBufBytes = Number(m[1]);
+  } else if ((m = /^(?:Dentry cache|Inode-cache) hash table entries: \d+ \(order: \d+, (\d+) bytes, linear\)$/.exec(t))) {
+    b.earlyHashBytes.push(Number(m[1]));
+  } else return false;
+  return true;
 }
 
 /** The e820 types whose ranges become memblock.memory (E820_TYPE_RAM and E820_TYPE_RESERVED_KERN, as e820__print_type names them). */

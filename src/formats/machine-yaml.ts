@@ -6,7 +6,7 @@ import { parseKconfig } from '../kernel/kconfig.js';
 import { z } from 'zod';
 import { InputError, quote } from '../errors.js';
 import { cpusLimitError, nidLimitError, pmemOverlap, rangeLimitError } from '../kernel/limits.js';
-import { DEFAULT_CONFIG, type MachineSpec, type MemblockRegion, type ReservedRange, type E820Entry } from '../kernel/machine_spec.js';
+import { DEFAULT_CONFIG, NO_BOOT_MEMORY, type BootMemory, type KernelImage, type MachineSpec, type MemblockRegion, type ReservedRange, type E820Entry } from '../kernel/machine_spec.js';
 import { parseCmdline } from './cmdline.js';
 
 const range = z
@@ -61,6 +61,28 @@ const schema = z
       )
       .optional(),
     reserved: z.array(reservedRange).optional(),
+    /**
+     * The kernel image as the kernel reserves it (kernel/setup.ts): _text (start), __end_of_kernel_reserve
+     * (end), the brk bytes used, the "Memory:" line's section sizes and the bytes freed after boot.
+     */
+    image: z
+      .object({
+        start: addr.default(0x1000000),
+        end: addr.optional(),
+        brk: addr.optional(),
+        code: addr,
+        rwdata: addr,
+        rodata: addr,
+        init: addr,
+        bss: addr,
+        freedLater: addr.optional(),
+      })
+      .strict()
+      .optional(),
+    /** The initrd the boot loader loaded (its start, where known, and size). */
+    initrd: z.object({ start: addr.optional(), size: addr }).strict().optional(),
+    /** The swiotlb bounce buffer's size (0: none); by default 64 MiB when memory reaches above 4 GiB. */
+    swiotlb: addr.optional(),
     /**
      * The firmware memory map as the kernel's e820 table holds it after its early edits, for
      * /proc/iomem: types as e820__print_table prints them (usable, reserved, ACPI data, ACPI NVS, ...).
@@ -202,6 +224,7 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     if (end === null || end <= r.start) throw at(['e820', i], 'expected a non-empty range with exactly one of "size" or "end"');
     return { start: r.start, end, type: r.type };
   });
+  const bootMemory = machineBootMemory(m.image, m.initrd, m.swiotlb, memory, m.cmdline, at);
   const { boot, error } = parseCmdline(m.cmdline);
   if (error) throw at(['cmdline'], error.message);
   const { kconfig: _k, ...configRest } = m.config;
@@ -213,6 +236,7 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     memory,
     pmem,
     reserved,
+    bootMemory,
     ...(e820 ? { e820 } : {}),
     dmaReservePages: m.dmaReservePages ?? null,
     nodes: m.nodes.map((n) => ({ nid: n.nid, cpus: n.cpus })),
@@ -223,6 +247,51 @@ export function loadMachineYaml(file: string, text: string): { spec: MachineSpec
     ...(m.memoryBlockBytes !== undefined ? { observedBlockBytes: m.memoryBlockBytes } : {}),
   };
   return { spec, kernel: m.kernel ?? null };
+}
+
+/** The image, initrd and swiotlb keys as boot's memblock model reads them, checked against the machine's memory. */
+function machineBootMemory(
+  image: z.infer<typeof schema>['image'],
+  initrd: z.infer<typeof schema>['initrd'],
+  swiotlb: number | undefined,
+  memory: readonly MemblockRegion[],
+  cmdline: string,
+  at: (path: readonly PropertyKey[], msg: string) => InputError,
+): BootMemory {
+  const inRam = (s: number, e: number): boolean => memory.some((r) => r.base <= s && e <= r.base + r.size);
+  let img: KernelImage | null = null;
+  if (image) {
+    const sections = image.code + image.rwdata + image.rodata + image.init + image.bss;
+    if (image.end !== undefined && image.end - image.start < sections) {
+      throw at(['image', 'end'], `expected end at least start + the sections' sizes (0x${(image.start + sections).toString(16)}): [_text, __end_of_kernel_reserve) holds them all`);
+    }
+    const end = image.end ?? image.start + sections;
+    if (!inRam(image.start, end + (image.brk ?? 0))) throw at(['image'], `the image [0x${image.start.toString(16)}, 0x${end.toString(16)}) and its brk must lie in one memory range of the machine`);
+    if (image.freedLater !== undefined && image.freedLater > end - image.start)
+      throw at(['image', 'freedLater'], "expected at most the image size (end - start): only the image's own pages are freed");
+    img = {
+      start: image.start,
+      end: image.end ?? null,
+      brk: image.brk ?? null,
+      code: image.code,
+      rwdata: image.rwdata,
+      rodata: image.rodata,
+      init: image.init,
+      bss: image.bss,
+      freedLater: image.freedLater ?? null,
+    };
+  }
+  if (initrd?.start !== undefined && !inRam(initrd.start, initrd.start + initrd.size)) {
+    throw at(['initrd'], `the initrd [0x${initrd.start.toString(16)}, 0x${(initrd.start + initrd.size).toString(16)}) must lie in one memory range of the machine`);
+  }
+  if (initrd && initrd.size === 0) throw at(['initrd', 'size'], 'expected a size above 0 (leave initrd: out for none)');
+  return {
+    ...NO_BOOT_MEMORY,
+    image: img,
+    initrd: initrd ? { base: initrd.start ?? null, size: initrd.size } : null,
+    swiotlb: swiotlb === undefined ? null : swiotlb === 0 ? 'none' : { size: swiotlb },
+    cmdlineBytes: cmdline.length,
+  };
 }
 
 /**

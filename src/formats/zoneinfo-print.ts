@@ -1,6 +1,7 @@
 // /proc/zoneinfo of a booted machine (zoneinfo_show / zoneinfo_show_print, mm/vmstat.c) in the
 // profile's layout. Modelled: spanned, present, start_pfn, the protection shape, and managed
-// (with protection): boot's share where memblock.reserved is known, plus what hotplug onlined and
+// (with protection): boot's share where memblock.reserved is known (a machine's reserved: ranges, else
+// boot's memblock model of kernel/setup.ts where its inputs are known), plus what hotplug onlined and
 // offlined since (online_pages / offline_pages's adjust_managed_page_count). Everything else prints as 0.
 import type { ZoneAtBoot } from '../kernel/machine.js';
 import type { BootState } from '../kernel/mm_init.js';
@@ -21,10 +22,13 @@ const LOWMEM_RESERVE_RATIO: Record<string, number> = { DMA: 256, DMA32: 256, Nor
 
 /**
  * Pages a zone hands to the buddy allocator by the end of boot (memblock_free_all plus the
- * deferred threads): its memblock memory minus memblock.reserved. Null without reserved ranges.
+ * deferred threads): its memblock memory minus memblock.reserved, or boot's memblock model
+ * (kernel/setup.ts: what memblock_free_all and the frees after mem_init leave). Null without either.
  */
 export function runtimeManagedPages(state: BootState, zone: Zone, span: { zoneStartPfn: number; spannedPages: number } = zone): number | null {
   const reserved = state.spec.reserved;
+  // Without given reserved ranges: boot's memblock model (kernel/setup.ts), where it applies.
+  if (reserved === null && state.memblock) return span.spannedPages === 0 ? 0 : (state.memblock.managed.get(`${zone.nid}/${zone.zoneIdx}`) ?? 0);
   if (reserved === null || span.spannedPages === 0) return reserved === null ? null : 0;
   const page = 2 ** state.arch.pageShift;
   const zs = span.zoneStartPfn;

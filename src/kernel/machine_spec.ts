@@ -43,6 +43,72 @@ export interface ReservedRange {
 }
 
 /**
+ * The kernel image as setup_arch reserves it (arch/x86/kernel/setup.c early_reserve_memory and
+ * reserve_brk, 6.1) and as mem_init_print_info measures it (bytes; physical addresses).
+ */
+export interface KernelImage {
+  /** __pa_symbol(_text). */
+  readonly start: PhysAddr;
+  /** __pa_symbol(__end_of_kernel_reserve) (= __bss_stop on x86_64); null when only the section sizes are known. */
+  readonly end: PhysAddr | null;
+  /** _brk_end - _brk_start, reserved from the page after `end`; null when unknown. */
+  readonly brk: Bytes | null;
+  /** The "Memory:" line's sections: kernel code, rwdata, rodata, init, bss. */
+  readonly code: Bytes;
+  readonly rwdata: Bytes;
+  readonly rodata: Bytes;
+  readonly init: Bytes;
+  readonly bss: Bytes;
+  /** Bytes of the image given back after mem_init (initmem, the rodata gaps, ...); null when unknown. */
+  readonly freedLater: Bytes | null;
+}
+
+/**
+ * What boot's memblock allocations are sized by beyond the memory map: the image, the boot
+ * loader's initrd, and what a boot log states (each null when not among the inputs).
+ */
+export interface BootMemory {
+  readonly image: KernelImage | null;
+  /** The initrd (RAMDISK line): base null when only its size is known. */
+  readonly initrd: { readonly base: PhysAddr | null; readonly size: Bytes } | null;
+  /** "Reserving N MB of memory at M MB for crashkernel". */
+  readonly crashkernel: { readonly base: PhysAddr; readonly size: Bytes } | null;
+  /** "NODE_DATA(n) allocated [mem a-b]": roundup(sizeof(pg_data_t), PAGE_SIZE). */
+  readonly nodeDataBytes: Bytes | null;
+  /** "percpu: Embedded N pages/cpu ... uU". */
+  readonly percpu: { readonly unitPages: number; readonly unitBytes: Bytes } | null;
+  /** "setup_percpu: ... nr_cpu_ids:N". */
+  readonly possibleCpus: number | null;
+  /** "software IO TLB: mapped [mem a-b]": the bounce buffer; 'none' when the log shows it was not set up. */
+  readonly swiotlb: { readonly size: Bytes } | 'none' | null;
+  /** "software IO TLB: area num N". */
+  readonly swiotlbAreas: number | null;
+  /** "log_buf_len: N bytes": setup_log_buf's new buffer. */
+  readonly logBufBytes: Bytes | null;
+  /** alloc_large_system_hash tables allocated from memblock ("..., linear)"), bytes each. */
+  readonly earlyHashBytes: readonly Bytes[];
+  /** strlen(boot_command_line), when the log shows it. */
+  readonly cmdlineBytes: number | null;
+  /** The end of SRAT's memory affinity ranges (hot-pluggable included): max_possible_pfn's source. */
+  readonly possibleEnd: PhysAddr | null;
+}
+
+export const NO_BOOT_MEMORY: BootMemory = {
+  image: null,
+  initrd: null,
+  crashkernel: null,
+  nodeDataBytes: null,
+  percpu: null,
+  possibleCpus: null,
+  swiotlb: null,
+  swiotlbAreas: null,
+  logBufBytes: null,
+  earlyHashBytes: [],
+  cmdlineBytes: null,
+  possibleEnd: null,
+};
+
+/**
  * A memory block's attributes as a running system reported them (e.g. imported from sysfs):
  * observations the boot model cannot derive (offline blocks, the old removable heuristic).
  */
@@ -136,6 +202,8 @@ export interface MachineSpec {
   readonly e820?: readonly E820Entry[];
   /** memblock.reserved at memblock_free_all time, when known. */
   readonly reserved: readonly ReservedRange[] | null;
+  /** What boot's memblock allocations are sized by (kernel/setup.ts); absent: nothing known. */
+  readonly bootMemory?: BootMemory;
   /**
    * dma_reserve in pages when it is known directly (a log's "DMA zone: N pages reserved" line);
    * null otherwise.

@@ -6,6 +6,9 @@
 // leaves out mirrored memory (overlap_memmap_init) and the buddy allocator's state.
 import { InputError } from '../errors.js';
 import type { BootState } from './mm_init.js';
+import { firstDeferredPfns } from './setup.js';
+
+export { firstDeferredPfns };
 import type { Nid, Pfn } from '../units.js';
 import type { DeferredRange, FreshState, MemmapStore } from '../memmap/store.js';
 
@@ -31,61 +34,6 @@ export function freshStateFor(state: BootState, poison: boolean): FreshState {
   // Before 4.15 the sparse memmap came from memblock_virt_alloc (zeroed); since then it is
   // allocated raw (memblock_alloc_try_nid_raw) and holds whatever was in that memory.
   return state.profile.features.unavailable === 'none' ? 'zeroed' : 'stale';
-}
-
-/**
- * defer_init (6.18 mm/mm_init.c; v5.3 mm/page_alloc.c): only the zone that ends at the node's
- * end is deferred; after more than PAGES_PER_SECTION pfns of it are initialised, the next
- * section-aligned pfn becomes first_deferred_pfn. v5.3 counts every valid pfn of the zone span
- * (memmap_init_zone walks it); 5.12+ count only memblock memory (memmap_init_range).
- */
-export function firstDeferredPfns(state: BootState): Map<Nid, Pfn> {
-  const out = new Map<Nid, Pfn>();
-  if (!state.spec.config.deferredStructPageInit) return out;
-  const pps = state.sparse.pagesPerSection;
-  const walksSpan = state.profile.features.unavailable !== 'per-zone' && state.profile.features.unavailable !== 'per-node-zone';
-  for (const node of state.nodes) {
-    const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
-    const zone = node.zones.find((z) => z.spannedPages > 0 && z.zoneStartPfn + z.spannedPages === nodeEnd && z.name !== 'Device');
-    if (!zone) continue;
-    const zs = zone.zoneStartPfn;
-    const ze = zs + zone.spannedPages;
-    // The pfns defer_init sees, in order, as ranges.
-    const ranges: [number, number][] = walksSpan
-      ? [[zs, ze]]
-      : state.regions
-          .filter((r) => r.nid === node.nodeId)
-          .map((r) => [Math.max(r.start, zs), Math.min(r.end, ze)] as [number, number])
-          .filter(([s, e]) => s < e);
-    let counted = 0;
-    for (const [s, e] of ranges) {
-      // The (PAGES_PER_SECTION + 1)th counted pfn and later: the first section-aligned one defers.
-      for (let pfn = s; pfn < e;) {
-        if (walksSpan && !state.sparse.pfnValid(pfn)) {
-          pfn = state.sparse.nextValidPfn(pfn, e);
-          continue;
-        }
-        const secEnd = Math.min(e, (Math.floor(pfn / pps) + 1) * pps);
-        const n = secEnd - pfn;
-        if (counted + n <= pps) {
-          counted += n;
-          pfn = secEnd;
-          continue;
-        }
-        // Somewhere in [pfn, secEnd) the count passes pps: the next aligned pfn at or after it.
-        const passAt = pfn + (pps - counted); // counted becomes pps + 1 at this pfn
-        const aligned = Math.ceil(passAt / pps) * pps;
-        if (aligned < e) {
-          out.set(node.nodeId, aligned);
-          break;
-        }
-        counted += e - pfn;
-        pfn = e;
-      }
-      if (out.has(node.nodeId)) break;
-    }
-  }
-  return out;
 }
 
 export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBootOptions): MemmapBoot {

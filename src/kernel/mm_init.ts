@@ -12,6 +12,7 @@ import { hex018, KernelLog } from './printk.js';
 import { MemmapLinks } from './memmap_links.js';
 import { machineLimitError } from './limits.js';
 import { sparseBoot, type Sparse } from './sparse.js';
+import { bootImage, memblockBoot, memoryLine, type BootMemblock } from './setup.js';
 import type { PglistData, Zone } from './mmzone.js';
 import { rounddownPowOfTwo, roundUp, type Bytes, type Nid, type Pfn } from '../units.js';
 
@@ -38,6 +39,8 @@ export interface BootState {
   readonly memoryBlockBytes: Bytes;
   /** Zone links boot wrote into struct pages (for valid_zones on older kernels). */
   readonly memmapLinks: MemmapLinks;
+  /** Boot's memblock allocations and memblock_free_all (kernel/setup.ts); null where not modelled or the image is unknown. */
+  readonly memblock: BootMemblock | null;
   readonly log: KernelLog;
 }
 
@@ -430,6 +433,12 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   }
 
   const totalPages = buildAllZonelists(arch, f, spec, zoneNames, nodes, log);
+  const mb = memblockBoot({ arch, profile, spec, memory, regions, nodes, sparse, maxPfn, log });
+  const memoryWhat = 'Memory: NK/NK available (NK kernel code, NK rwdata, NK rodata, NK init, NK bss, NK reserved, NK cma-reserved)';
+  const image = bootImage(spec, profile);
+  if (typeof mb === 'string') log.omit(memoryWhat, mb);
+  else if (mb.estimated.length || !image) log.omit(memoryWhat, `estimated: ${mb.estimated.join('; ')}`);
+  else log.info(memoryLine(mb, image, pageBytes(arch)));
   const memoryBlockBytes = memoryBlockSizeBytes(arch, f, spec, maxPfn * page);
   if (arch.name === 'x86_64') log.info(`x86/mm: Memory block size: ${memoryBlockBytes / (1024 * 1024)}MB`);
 
@@ -450,6 +459,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
     totalPages,
     memoryBlockBytes,
     memmapLinks: links,
+    memblock: typeof mb === 'string' ? null : mb,
     log,
   };
 }

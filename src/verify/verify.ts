@@ -3,8 +3,9 @@
 // (nodes, memory, CPUs, NVDIMMs, virtio-mem devices, command line); the model boots from the
 // guest's own boot log with the profile of the guest's exact release, so the comparison is of
 // behaviour, not of how the machine was described. Compared after every step: /proc/zoneinfo's
-// spanned, present and start_pfn, managed as the change since boot (boot's managed depends on
-// memblock allocations the model does not place), the memory blocks, /proc/iomem's memory
+// spanned, present and start_pfn, managed (boot's share from boot's memblock model, kernel/setup.ts,
+// where it applies to the guest's kernel, e.g. the Debian build verify --setup installs; else
+// managed as the change since boot), the memory blocks, /proc/iomem's memory
 // entries and namespace claims, /sys/devices/system/node's masks, ndctl / daxctl output (uuids
 // masked) and chmem's exit code.
 import { execFileSync } from 'node:child_process';
@@ -165,9 +166,16 @@ function compare(m: Machine, real: Report, bootManaged: Map<string, number>, mod
       const b = zoneField(mine, f);
       if (a !== b) diffs.push(`node ${rec.node} zone ${rec.zone} ${f}: kernel ${a ?? '-'}, mmsim ${b ?? '-'}`);
     }
-    const ka = (zoneField(rec, 'managed') ?? 0) - (bootManaged.get(key) ?? 0);
-    const kb = (modelManaged(m).get(key) ?? 0) - (modelBootManaged.get(key) ?? 0);
-    if (ka !== kb) diffs.push(`node ${rec.node} zone ${rec.zone} managed since boot: kernel ${ka >= 0 ? '+' : ''}${ka}, mmsim ${kb >= 0 ? '+' : ''}${kb}`);
+    if (m.state.memblock !== null) {
+      // Boot's memblock model applies (kernel/setup.ts): managed itself, boot's share included.
+      const ka = zoneField(rec, 'managed') ?? 0;
+      const kb = zoneField(mine, 'managed') ?? 0;
+      if (ka !== kb) diffs.push(`node ${rec.node} zone ${rec.zone} managed: kernel ${ka}, mmsim ${kb}`);
+    } else {
+      const ka = (zoneField(rec, 'managed') ?? 0) - (bootManaged.get(key) ?? 0);
+      const kb = (modelManaged(m).get(key) ?? 0) - (modelBootManaged.get(key) ?? 0);
+      if (ka !== kb) diffs.push(`node ${rec.node} zone ${rec.zone} managed since boot: kernel ${ka >= 0 ? '+' : ''}${ka}, mmsim ${kb >= 0 ? '+' : ''}${kb}`);
+    }
   }
   for (const x of o.records) if (!r.records.some((y) => y.node === x.node && y.zone === x.zone)) diffs.push(`node ${x.node} zone ${x.zone}: in mmsim's zoneinfo, not in the kernel's`);
   const mb = [...m.blocks.values()]
