@@ -48,10 +48,16 @@ export class ExtentMemmap implements MemmapStore {
     return lo;
   }
 
-  /** Replace what [start, end) holds: `edit` maps each covered piece; `fill` adds pieces where nothing is. */
+  /**
+   * Replace what [start, end) holds: `edit` maps each covered piece; `fill` adds pieces where
+   * nothing is. Runs are never changed once in the list (a rewrite puts new ones in their place).
+   */
   private rewrite(start: number, end: number, edit: ((r: Run) => Run) | null, fill: Run | null): void {
     if (end <= start) return;
     const i = this.firstEndingAfter(start);
+    // Inside one run whose content the edit keeps: nothing changes.
+    const only = this.runs[i];
+    if (edit && only && only.start <= start && only.end >= end && sameContent(edit(only), only)) return;
     let j = i;
     const out: Run[] = [];
     let cursor = start;
@@ -70,11 +76,14 @@ export class ExtentMemmap implements MemmapStore {
     const lo = Math.max(0, i - 1);
     const hi = Math.min(this.runs.length, j + 1);
     const merged: Run[] = [];
-    for (const r of [...this.runs.slice(lo, i), ...out, ...this.runs.slice(j, hi)]) {
+    const add = (r: Run): void => {
       const last = merged[merged.length - 1];
-      if (last && last.end === r.start && sameContent(last, r)) last.end = r.end;
-      else merged.push({ ...r });
-    }
+      if (last && last.end === r.start && sameContent(last, r)) merged[merged.length - 1] = { ...last, end: r.end };
+      else merged.push(r);
+    };
+    for (let k = lo; k < i; k++) add(this.runs[k] as Run);
+    out.forEach(add);
+    for (let k = j; k < hi; k++) add(this.runs[k] as Run);
     this.runs.splice(lo, hi - lo, ...merged);
   }
 
@@ -125,16 +134,14 @@ export class ExtentMemmap implements MemmapStore {
   }
 
   setWordsRange(start: number, end: number, words: readonly (readonly [number, number])[]): void {
-    this.rewrite(
-      start,
-      end,
-      (r) => {
-        const merged = new Map(r.words ?? []);
-        for (const [w, v] of words) merged.set(w, v >>> 0);
-        return { ...r, words: [...merged].sort((x, y) => x[0] - y[0]) };
-      },
-      null,
-    );
+    const merge = (old: Run['words']): Run['words'] => {
+      const merged = new Map(old ?? []);
+      for (const [w, v] of words) merged.set(w, v >>> 0);
+      return [...merged].sort((x, y) => x[0] - y[0]);
+    };
+    // Pieces that had no words all get the same (unchanging) list.
+    const alone = merge(null);
+    this.rewrite(start, end, (r) => ({ ...r, words: r.words ? merge(r.words) : alone }), null);
   }
 
   setFlagsRange(start: number, end: number, mask: number): void {
