@@ -273,6 +273,14 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
   }
   for (const f of found) {
     const old = best.get(f.invariant);
+    // Nothing of this run can be kept where even the violating task's own steps (all in the
+    // causal past) outnumber the steps of the trace kept.
+    if (old && f.at > old.schedule.length) {
+      const last = schedule[f.at - 1];
+      let own = 0;
+      for (let i = 0; i < f.at; i++) if (schedule[i] === last) own++;
+      if (own > old.schedule.length) continue;
+    }
     const past = run.rec ? causalPast(run, f.at) : null;
     const short = past && past.length < f.at ? past.map((i) => schedule[i] as TaskId) : null;
     // Replay only a shorter schedule that could be kept (shorter, or as short and first in order).
@@ -285,7 +293,7 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
         continue;
       }
     }
-    keep(best, f.invariant, f.message, schedule.slice(0, f.at), run.trace.slice(0, f.at));
+    if (!old || f.at <= old.schedule.length) keep(best, f.invariant, f.message, schedule.slice(0, f.at), run.trace.slice(0, f.at));
   }
 }
 

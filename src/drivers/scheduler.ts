@@ -26,6 +26,8 @@ interface Entry {
 const WHOLE_STATE_EVERY = 64;
 const LOOP_OPS: ReadonlySet<Yield['op']> = new Set(['work', 'set_pfnblock_flags', 'might_sleep', 'access']);
 
+const NO_CHECKERS: readonly Checker[] = [];
+
 export class Scheduler implements LockInspector {
   /** Set by runInOrder: tasks run one after another, so whole-state checks may be sampled. */
   private sequential = false;
@@ -139,7 +141,7 @@ export class Scheduler implements LockInspector {
       // of the same task changes it, and lock operations still run them every time. explore and
       // the time driver never set `sequential`.
       const sampled = this.sequential && LOOP_OPS.has(y.op) && e.quiet++ % WHOLE_STATE_EVERY !== 0;
-      for (const c of quiet ? [] : this.checkers) {
+      for (const c of quiet ? NO_CHECKERS : this.checkers) {
         if (sampled && c.reads) continue;
         const v = c(this, t, y);
         if (v) {

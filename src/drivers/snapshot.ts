@@ -124,8 +124,10 @@ function restoreOne(s: Saved): void {
         const k = keys[i] as string;
         if (o[k] !== values[i]) o[k] = values[i];
       }
-      const now = Object.keys(o);
-      if (now.length !== keys.length) for (const k of now) if (!keys.includes(k)) delete o[k];
+      // Every saved key is back, so a property added since shows as one key too many.
+      let n = 0;
+      for (const k in o) if (Object.hasOwn(o, k)) n++;
+      if (n !== keys.length) for (const k of Object.keys(o)) if (!keys.includes(k)) delete o[k];
       return;
     }
   }

@@ -25,6 +25,11 @@ function sameWords(a: Run['words'], b: Run['words']): boolean {
   return a.every(([w, v], i) => b[i]?.[0] === w && b[i]?.[1] === v);
 }
 
+/** r's content over [start, end): every run is made here or in the same field order, so all share one shape. */
+function span(r: Run, start: number, end: number): Run {
+  return { start, end, kind: r.kind, zone: r.zone, nid: r.nid, flagsOr: r.flagsOr, words: r.words, pageType: r.pageType };
+}
+
 function sameContent(a: Run, b: Run): boolean {
   return a.kind === b.kind && a.zone === b.zone && a.nid === b.nid && a.flagsOr === b.flagsOr && sameWords(a.words, b.words) && a.pageType === b.pageType;
 }
@@ -63,28 +68,28 @@ export class ExtentMemmap implements MemmapStore {
     let cursor = start;
     while (j < this.runs.length && (this.runs[j]?.start ?? end) < end) {
       const r = this.runs[j] as Run;
-      if (fill && cursor < r.start) out.push({ ...fill, start: cursor, end: r.start });
-      if (r.start < start) out.push({ ...r, end: start });
-      const piece = { ...r, start: Math.max(r.start, start), end: Math.min(r.end, end) };
-      if (edit) out.push(edit(piece));
-      if (r.end > end) out.push({ ...r, start: end });
+      if (fill && cursor < r.start) out.push(span(fill, cursor, r.start));
+      if (r.start < start) out.push(span(r, r.start, start));
+      if (edit) out.push(edit(span(r, Math.max(r.start, start), Math.min(r.end, end))));
+      if (r.end > end) out.push(span(r, end, r.end));
       cursor = r.end;
       j++;
     }
-    if (fill && cursor < end) out.push({ ...fill, start: Math.max(cursor, start), end });
+    if (fill && cursor < end) out.push(span(fill, Math.max(cursor, start), end));
     // Merge with the neighbours on both sides.
     const lo = Math.max(0, i - 1);
     const hi = Math.min(this.runs.length, j + 1);
     const merged: Run[] = [];
     const add = (r: Run): void => {
       const last = merged[merged.length - 1];
-      if (last && last.end === r.start && sameContent(last, r)) merged[merged.length - 1] = { ...last, end: r.end };
+      if (last && last.end === r.start && sameContent(last, r)) merged[merged.length - 1] = span(last, last.start, r.end);
       else merged.push(r);
     };
     for (let k = lo; k < i; k++) add(this.runs[k] as Run);
     out.forEach(add);
     for (let k = j; k < hi; k++) add(this.runs[k] as Run);
-    this.runs.splice(lo, hi - lo, ...merged);
+    if (merged.length === hi - lo) for (let k = 0; k < merged.length; k++) this.runs[lo + k] = merged[k] as Run;
+    else this.runs.splice(lo, hi - lo, ...merged);
   }
 
   populateSection(sectionNr: number, fresh: FreshState): void {
@@ -94,7 +99,7 @@ export class ExtentMemmap implements MemmapStore {
   populateSections(firstNr: number, endNr: number, fresh: FreshState): void {
     const pps = this.geometry.pagesPerSection;
     const run: Run = { start: 0, end: 0, kind: fresh, zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null };
-    this.rewrite(firstNr * pps, endNr * pps, (p) => ({ ...run, start: p.start, end: p.end }), run);
+    this.rewrite(firstNr * pps, endNr * pps, (p) => span(run, p.start, p.end), run);
   }
 
   depopulateSection(sectionNr: number): void {
@@ -106,8 +111,8 @@ export class ExtentMemmap implements MemmapStore {
     let j = i;
     while (j < this.runs.length && (this.runs[j]?.start ?? e) < e) {
       const r = this.runs[j] as Run;
-      if (r.start < s) out.push({ ...r, end: s });
-      if (r.end > e) out.push({ ...r, start: e });
+      if (r.start < s) out.push(span(r, r.start, s));
+      if (r.end > e) out.push(span(r, e, r.end));
       j++;
     }
     this.runs.splice(i, j - i, ...out);
@@ -118,15 +123,15 @@ export class ExtentMemmap implements MemmapStore {
   }
 
   initRange(start: number, end: number, zone: number, nid: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, flagsOr: 0, words: null, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ start: r.start, end: r.end, kind: 'initialized', zone, nid, flagsOr: 0, words: null, pageType: null }), null);
   }
 
   zeroRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ start: r.start, end: r.end, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
   }
 
   poisonRange(start: number, end: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, kind: 'poisoned', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
+    this.rewrite(start, end, (r) => ({ start: r.start, end: r.end, kind: 'poisoned', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null }), null);
   }
 
   setReservedRange(start: number, end: number): void {
@@ -139,17 +144,19 @@ export class ExtentMemmap implements MemmapStore {
       for (const [w, v] of words) merged.set(w, v >>> 0);
       return [...merged].sort((x, y) => x[0] - y[0]);
     };
-    // Pieces that had no words all get the same (unchanging) list.
-    const alone = merge(null);
-    this.rewrite(start, end, (r) => ({ ...r, words: r.words ? merge(r.words) : alone }), null);
+    // Pieces that had no words all get the same (unchanging) list: the words as given where they
+    // come in order, each once (ZONE_DEVICE's pgmap, zone_device_data and refcount do).
+    const inOrder = words.every(([w], k) => k === 0 || w > (words[k - 1] as readonly [number, number])[0]);
+    const alone = inOrder ? words.map(([w, v]) => [w, v >>> 0] as const) : merge(null);
+    this.rewrite(start, end, (r) => Object.assign(span(r, r.start, r.end), { words: r.words ? merge(r.words) : alone }), null);
   }
 
   setFlagsRange(start: number, end: number, mask: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, flagsOr: (r.flagsOr | mask) >>> 0 }), null);
+    this.rewrite(start, end, (r) => Object.assign(span(r, r.start, r.end), { flagsOr: (r.flagsOr | mask) >>> 0 }), null);
   }
 
   setPageTypeRange(start: number, end: number, value: number): void {
-    this.rewrite(start, end, (r) => ({ ...r, pageType: value >>> 0 }), null);
+    this.rewrite(start, end, (r) => Object.assign(span(r, r.start, r.end), { pageType: value >>> 0 }), null);
   }
 
   private runAt(pfn: number): Run | undefined {
