@@ -679,18 +679,31 @@ function dpor(worlds: Worlds, maxInterleavings: number | undefined, stopAtFirst:
       at.done.set(t, fp);
       // Vector clock: program order, then every earlier dependent step. A step already ordered
       // before one joined (its own entry no later than the clock's) adds nothing: skip it.
+      // A step's own entry is its number among its task's steps, so once each task has no
+      // more steps left below than the clock's entry for it, nothing more can join: stop.
       const clock = new Array<number>(nTasks).fill(0);
+      const left = Array.from({ length: nTasks }, (_, k) => (run.steps[k] ?? 0) - (k === t ? 1 : 0));
+      const covered = (bound: readonly number[], skip: number): boolean => {
+        for (let k = 0; k < nTasks; k++) if (k !== skip && (left[k] as number) > (bound[k] as number)) return false;
+        return true;
+      };
       for (let i = d - 1; i >= 0; i--) {
         const q = path[i] as PathStep;
-        if ((q.clock[q.task] as number) <= (clock[q.task] as number)) continue;
-        if (q.task === t || dependent(q.fp, fp)) for (let k = 0; k < nTasks; k++) clock[k] = Math.max(clock[k] as number, q.clock[k] as number);
+        if ((q.clock[q.task] as number) > (clock[q.task] as number) && (q.task === t || dependent(q.fp, fp)))
+          for (let k = 0; k < nTasks; k++) clock[k] = Math.max(clock[k] as number, q.clock[k] as number);
+        left[q.task] = (left[q.task] as number) - 1;
+        if (covered(clock, -1)) break;
       }
       clock[t] = (clock[t] as number) + 1;
       at.clock = clock;
-      // Races: the latest earlier step of another task, dependent and not happening before this one.
+      // Races: the latest earlier step of another task, dependent and not happening before this
+      // one (stopping, as above, once every other task's steps left below happen before it).
       const before = precededBy(path, d, t, nTasks);
+      for (let k = 0; k < nTasks; k++) left[k] = (run.steps[k] ?? 0) - (k === t ? 1 : 0);
       for (let i = d - 1; i >= 0; i--) {
         const q = path[i] as PathStep;
+        if (covered(before, t)) break;
+        left[q.task] = (left[q.task] as number) - 1;
         if (q.task === t || (q.clock[q.task] as number) <= (before[q.task] as number) || !dependent(q.fp, fp)) continue;
         // Never co-enabled: q's task held the lock this step acquires, in a mode that excludes
         // it, so this step could not have run before q (the race is with q's acquire, earlier).

@@ -22,7 +22,12 @@ interface Run {
 function sameWords(a: Run['words'], b: Run['words']): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
-  return a.every(([w, v], i) => b[i]?.[0] === w && b[i]?.[1] === v);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as readonly [number, number];
+    const y = b[i] as readonly [number, number];
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
 }
 
 /** r's content over [start, end): every run is made here or in the same field order, so all share one shape. */
