@@ -1,26 +1,32 @@
-// npm run -s bench:explore [-- --json]: the explore driver on the built-in seed-2019 world, all
+// npm run -s bench:explore [-- --json]: the explore driver on the built-in seed-2019 worlds, all
 // measured in this one run: seconds to the first counterexample on v5.3 (DPOR, stopping there;
 // the target in issue 8 is under 2 s), seconds for the whole DPOR search that proves its trace
-// the shortest, interleavings per second of that search, the same scenario unreduced with one
-// preemption (the search before DPOR) and the fixed designs' exhaustive searches.
+// the shortest, interleavings per second of that search (issue 21's interleavings_per_second_v53,
+// one job), the same scenario unreduced with one preemption (the search before DPOR), the fixed
+// designs' exhaustive searches and seed-2019-hotplug's exhaustive search on v5.3. The machine may
+// be shared: the user_seconds_* figures are this process's CPU time (user) for the same searches.
 import { explore } from '../dist/drivers/explore.js';
-import { seed2019World } from '../dist/drivers/scenario_world.js';
+import { builtinWorld } from '../dist/drivers/scenario_world.js';
 
-const run = (design, opts) => {
+const run = (design, opts, scenario = 'seed-2019') => {
+  const u0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = explore((ctx) => seed2019World(design, ctx), opts);
-  return { r, s: (performance.now() - t0) / 1000 };
+  const r = explore((ctx) => builtinWorld({ scenario, design }, ctx), opts);
+  return { r, s: (performance.now() - t0) / 1000, user: process.cpuUsage(u0).user / 1e6 };
 };
 const first = run('v5.3', { stopAtFirst: true });
 const full = run('v5.3', {});
 const bounded = run('v5.3', { preemptionBound: 1, reduce: 'none' });
 const fixed = run('6.1', {});
+const hotplug = run('v5.3', {}, 'seed-2019-hotplug');
 const steps = (r) => r.violations.find((v) => v.invariant === 'zone_spans_pfn')?.schedule.length ?? null;
 const out = {
   seconds_to_first_counterexample_v53: +first.s.toFixed(3),
   seconds_exhaustive_dpor_v53: +full.s.toFixed(3),
   interleavings_exhaustive_dpor_v53: full.r.interleavings,
   interleavings_per_second_dpor_v53: Math.round(full.r.interleavings / full.s),
+  interleavings_per_second_v53: Math.round(full.r.interleavings / full.s),
+  user_seconds_exhaustive_dpor_v53: +full.user.toFixed(3),
   shortest_steps_dpor_v53: steps(full.r),
   seconds_unreduced_bound1_v53: +bounded.s.toFixed(3),
   interleavings_unreduced_bound1_v53: bounded.r.interleavings,
@@ -28,6 +34,9 @@ const out = {
   interleavings_per_second_unreduced_v53: Math.round(bounded.r.interleavings / bounded.s),
   seconds_exhaustive_dpor_61: +fixed.s.toFixed(3),
   interleavings_exhaustive_dpor_61: fixed.r.interleavings,
+  seconds_exhaustive_hotplug_v53: +hotplug.s.toFixed(3),
+  interleavings_exhaustive_hotplug_v53: hotplug.r.interleavings,
+  user_seconds_exhaustive_hotplug_v53: +hotplug.user.toFixed(3),
 };
 if (process.argv.includes('--json')) console.log(JSON.stringify(out));
 else for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(40)} ${v}`);

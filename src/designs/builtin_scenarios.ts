@@ -142,7 +142,24 @@ export interface ScenarioHooks {
  * hooks.setup (B mapped; or the three DIMMs added and C, B online), then the tasks that run
  * concurrently (A's memremap or online, B's memunmap or offline+remove, and the walkers).
  */
-export function builtinTasks(scenario: BuiltinScenario, walkers: readonly WalkerName[], m: Machine, hooks: ScenarioHooks): { name: string; task: Task<unknown>; label?: string; call?: string }[] {
+export function builtinTasks(scenario: BuiltinScenario, walkers: readonly WalkerName[], m: Machine, hooks: ScenarioHooks): BuiltinTask[] {
+  return builtinStage(scenario, walkers, m, hooks)();
+}
+
+/** A concurrent task of a built-in scenario, its name and how a trace shows it. */
+export interface BuiltinTask {
+  readonly name: string;
+  readonly task: Task<unknown>;
+  readonly label?: string;
+  readonly call?: string;
+}
+
+/**
+ * builtinTasks in two halves: the stage is set (hooks.setup, hooks.watched) once, and the
+ * function returned makes the concurrent tasks, fresh at each call (the explore driver calls it
+ * again for each replay once it has put the machine back as the stage left it).
+ */
+export function builtinStage(scenario: BuiltinScenario, walkers: readonly WalkerName[], m: Machine, hooks: ScenarioHooks): () => BuiltinTask[] {
   const namespace = (name: string, start: number, bytes: number): DevPagemap => ({
     name,
     type: 'fsdax',
@@ -177,7 +194,7 @@ export function builtinTasks(scenario: BuiltinScenario, walkers: readonly Walker
       return yield* removeMemory(mm, b, 128 * MiB);
     }
     const pfns = (x: number): string => `[${hex(x / 4096)}-${hex((x + 128 * MiB) / 4096)})`;
-    return [
+    return () => [
       { name: 'online A', task: onlineBlock(mm, blockOf(a), 'online_movable'), label: 'A', call: `online_pages(memory${blockOf(a)}, ${pfns(a)}, online_movable)` },
       { name: 'offline+remove B', task: offlineRemove(), label: 'B', call: `offline_pages(memory${blockOf(b)}, ${pfns(b)}), then remove_memory(${pfns(b)})` },
       ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable'), call: walkerCall(w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
@@ -186,14 +203,17 @@ export function builtinTasks(scenario: BuiltinScenario, walkers: readonly Walker
   const [aStart, aBytes, bStart] = scenario === 'seed-2019-subsection' ? [GiB + 64 * MiB, 192 * MiB, GiB + 256 * MiB] : [4 * GiB, 128 * MiB, 4 * GiB + 128 * MiB];
   const b = namespace('pmem1', bStart, 128 * MiB);
   hooks.setup('memremap B', memremapPages(m, b));
-  const a = namespace('pmem0', aStart, aBytes);
   const mm = hooks.watched();
-  hooks.watchPgmap?.(a);
   const range = (p: DevPagemap): string => `${p.name}, [${hex(p.start / 4096)}-${hex((p.end + 1) / 4096)})`;
   const walkStart = Math.floor(aStart / (128 * MiB)) * 32768;
-  return [
-    { name: 'memremap A', task: memremapPages(mm, a), label: 'A', call: `memremap_pages(${range(a)})` },
-    { name: 'memunmap B', task: memunmapPages(mm, b), label: 'B', call: `memunmap_pages(${range(b)})` },
-    ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, walkStart, (aStart + aBytes) / 4096, 'Normal'), call: walkerCall(w, walkStart, (aStart + aBytes) / 4096, 'Normal') })),
-  ];
+  return () => {
+    // A's pgmap is made by its task's caller, so each set of tasks gets its own.
+    const a = namespace('pmem0', aStart, aBytes);
+    hooks.watchPgmap?.(a);
+    return [
+      { name: 'memremap A', task: memremapPages(mm, a), label: 'A', call: `memremap_pages(${range(a)})` },
+      { name: 'memunmap B', task: memunmapPages(mm, b), label: 'B', call: `memunmap_pages(${range(b)})` },
+      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, walkStart, (aStart + aBytes) / 4096, 'Normal'), call: walkerCall(w, walkStart, (aStart + aBytes) / 4096, 'Normal') })),
+    ];
+  };
 }

@@ -33,6 +33,12 @@ export interface World {
   readonly taskNodes?: readonly number[];
   /** The machine the tasks run on, for drivers that show its state (the lab). */
   readonly machine?: Machine;
+  /**
+   * The same world again: its machine put back as it was when the world was made, with fresh
+   * tasks, the same checkers (and the same recorder watching it). Replays call this rather than
+   * booting a new world; absent, each replay makes one.
+   */
+  readonly again?: () => World;
 }
 
 export interface TraceStep {
@@ -136,10 +142,36 @@ function fatal(v: { readonly fatal?: boolean }): boolean {
   return v.fatal !== false;
 }
 
+/**
+ * The worlds of one search: one plain and one watched by a recorder, each made once and put back
+ * for every later replay where the world can be (World.again), else made again.
+ */
+class Worlds {
+  private plain: World | null = null;
+  private watched: { w: World; rec: Recorder } | null = null;
+
+  constructor(readonly make: MakeWorld) {}
+
+  /** A world as made, with (when reducing) its machine wrapped by a recorder. */
+  fresh(reduce: boolean): { w: World; rec: Recorder | null } {
+    if (!reduce) {
+      this.plain = this.plain?.again ? this.plain.again() : this.make({ recorder: null });
+      return { w: this.plain, rec: null };
+    }
+    if (this.watched && this.watched.w.again) {
+      this.watched.rec.reset();
+      this.watched = { w: this.watched.w.again(), rec: this.watched.rec };
+    } else {
+      const rec = new Recorder();
+      this.watched = { w: this.make({ recorder: rec }), rec };
+    }
+    return this.watched;
+  }
+}
+
 /** A fresh world with (when reducing) its machine wrapped by a recorder. */
-function start(make: MakeWorld, reduce: boolean): Run {
-  const rec = reduce ? new Recorder() : null;
-  const w = make({ recorder: rec });
+function start(worlds: Worlds, reduce: boolean): Run {
+  const { w, rec } = worlds.fresh(reduce);
   const watched = rec?.instrumented ? rec : null;
   const s = new Scheduler([mightSleepChecker, ...w.checkers], watched);
   for (const t of w.tasks) s.spawn(t.name, t.task);
@@ -202,16 +234,27 @@ function causalPast(run: Run, len: number): number[] {
   const marked: number[] = [len - 1];
   // The violating step: its own footprint and what the checker that fired there read.
   const anchor = new Map([...(run.fps[len - 1] as Footprint), ...(run.checked.get(len - 1) ?? new Map<string, 'r' | 'w'>())]);
-  const fpOf = (j: number): Footprint => (j === len - 1 ? anchor : (run.fps[j] as Footprint));
+  // A step depends on some marked step iff it is of a marked task or depends on the union of
+  // their footprints (a resource written by any of them counts as written).
+  const tasks = new Set([schedule[len - 1]]);
+  const union = new Map<string, 'r' | 'w'>();
+  const join = (fp: Footprint): void => {
+    for (const [k, x] of fp) if (x === 'w' || !union.has(k)) union.set(k, x);
+  };
+  join(anchor);
   for (let i = len - 2; i >= 0; i--) {
     const fi = run.fps[i] as Footprint;
-    if (marked.some((j) => schedule[j] === schedule[i] || dependent(fi, fpOf(j)))) marked.push(i);
+    if (tasks.has(schedule[i]) || dependent(fi, union)) {
+      marked.push(i);
+      tasks.add(schedule[i]);
+      join(fi);
+    }
   }
   return marked.reverse();
 }
 
 /** Record a run's fatal violations (at the first) and its warnings (each invariant's first in the run). */
-function recordRun(make: MakeWorld, run: Run, best: Best, cands: Candidates | null = null): void {
+function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | null = null): void {
   const schedule = run.trace.map((x) => x.task);
   const found: { invariant: string; message: string; at: number }[] = [];
   if (run.firstViolation >= 0) {
@@ -231,11 +274,19 @@ function recordRun(make: MakeWorld, run: Run, best: Best, cands: Candidates | nu
   }
   for (const f of found) {
     const old = best.get(f.invariant);
+    // Nothing of this run can be kept where even the violating task's own steps (all in the
+    // causal past) outnumber the steps of the trace kept.
+    if (old && f.at > old.schedule.length) {
+      const last = schedule[f.at - 1];
+      let own = 0;
+      for (let i = 0; i < f.at; i++) if (schedule[i] === last) own++;
+      if (own > old.schedule.length) continue;
+    }
     const past = run.rec ? causalPast(run, f.at) : null;
     const short = past && past.length < f.at ? past.map((i) => schedule[i] as TaskId) : null;
     // Replay only a shorter schedule that could be kept (shorter, or as short and first in order).
     if (short && (!old || short.length < old.schedule.length || (short.length === old.schedule.length && lexLess(short, old.schedule)))) {
-      const again = replay(make, short);
+      const again = replay(worlds, short);
       const hit = again.s.violations.find((v) => keyOf(again, v.message, v.task) === f.invariant);
       const endsThere = again.firstViolation === short.length || again.warnings.some((w) => w.at === short.length && keyOf(again, w.message, w.task) === f.invariant);
       if (hit && endsThere) {
@@ -243,7 +294,7 @@ function recordRun(make: MakeWorld, run: Run, best: Best, cands: Candidates | nu
         continue;
       }
     }
-    keep(best, f.invariant, f.message, schedule.slice(0, f.at), run.trace.slice(0, f.at));
+    if (!old || f.at <= old.schedule.length) keep(best, f.invariant, f.message, schedule.slice(0, f.at), run.trace.slice(0, f.at));
   }
 }
 
@@ -267,14 +318,14 @@ function candidate(cands: Candidates, invariant: string, schedule: TaskId[]): vo
  * for each task in turn, the fewest of its steps that still break the invariant (binary search,
  * each try replayed), then cut at the violation.
  */
-function trimCandidates(make: MakeWorld, cands: Candidates, best: Best): void {
+function trimCandidates(worlds: Worlds, cands: Candidates, best: Best): void {
   for (const [invariant, list] of cands) {
     for (const found of list) {
       let schedule = found;
       const breaks = (s: readonly TaskId[]): Run | null => {
         let r: Run;
         try {
-          r = replay(make, s);
+          r = replay(worlds, s);
         } catch {
           return null;
         }
@@ -313,12 +364,39 @@ function stateKey(run: Run): string | null {
   return run.rec.stateKey(tasks.join('|'));
 }
 
-/** Replay a schedule on a fresh world. */
-function replay(make: MakeWorld, schedule: readonly TaskId[], reduce = false, hashing = false): Run {
-  const run = start(make, reduce);
+/**
+ * Replay a schedule on a fresh world. Given an earlier run of the same kind that took the same
+ * steps first (and broke nothing fatal in them), the schedule is replayed quietly — no checkers,
+ * no recording, no trace text — and what that run found for those steps (trace, footprints,
+ * what fired checkers read, warnings) is copied: the replay is deterministic, so the same steps
+ * find the same. Not when states are hashed (each step's observations are needed).
+ */
+function replay(worlds: Worlds, schedule: readonly TaskId[], reduce = false, hashing = false, from: Run | null = null): Run {
+  const run = start(worlds, reduce);
   run.hashing = hashing;
-  for (const t of schedule) stepTask(run, t);
+  let k = 0;
+  if (from && !hashing && samePrefix(from, run, schedule)) {
+    const d = schedule.length;
+    for (const t of schedule) {
+      if (!run.s.step(t, true)) throw new Error(`explore: replay diverged: task ${t} cannot run at step ${k + 1}`);
+      run.steps[t] = (run.steps[t] ?? 0) + 1;
+      k++;
+    }
+    run.trace.push(...from.trace.slice(0, d));
+    run.fps.push(...from.fps.slice(0, d));
+    for (const [i, fp] of from.checked) if (i < d) run.checked.set(i, fp);
+    run.warnings.push(...from.warnings.filter((w) => w.at <= d));
+  }
+  for (; k < schedule.length; k++) stepTask(run, schedule[k] as TaskId);
   return run;
+}
+
+/** Whether `from` began with `schedule`'s steps, broke nothing fatal in them, and ran a world of run's kind. */
+function samePrefix(from: Run, run: Run, schedule: readonly TaskId[]): boolean {
+  if ((from.rec === null) !== (run.rec === null) || from.trace.length < schedule.length) return false;
+  if (from.firstViolation >= 0 && from.firstViolation <= schedule.length) return false;
+  for (let i = 0; i < schedule.length; i++) if ((from.trace[i] as TraceStep).task !== schedule[i]) return false;
+  return true;
 }
 
 /** Replay a schedule step by step, calling `each` after every step with the world and the step. */
@@ -346,7 +424,7 @@ export function replaySchedule(
   schedule: readonly TaskId[],
   where: (k: number) => string = (k) => `schedule[${k}]`,
 ): { trace: TraceStep[]; violations: { invariant: string; message: string }[] } {
-  const run = start(make, false);
+  const run = start(new Worlds(make), false);
   const s = run.s;
   const tasks = Array.from({ length: s.taskCount }, (_, t) => `${t} (${s.nameOf(t)})`).join(', ');
   for (const [k, t] of schedule.entries()) {
@@ -397,7 +475,8 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
   const record = (invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void => keep(best, invariant, message, schedule, trace);
   const bound = opts.preemptionBound ?? Infinity;
   const mode: Reduction = bound === Infinity && !opts.random ? (opts.reduce ?? 'dpor') : 'none';
-  if (mode === 'dpor') return dpor(make, opts.maxInterleavings, opts.stopAtFirst ?? false);
+  const worlds = new Worlds(make);
+  if (mode === 'dpor') return dpor(worlds, opts.maxInterleavings, opts.stopAtFirst ?? false);
   const reduce = mode === 'sleep';
   let bounded = false;
   let reducedRun = false;
@@ -409,6 +488,7 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
   // random one); a child that switches away from a task that could continue is a preemption.
   const finish = (choose: (enabled: TaskId[]) => TaskId[]): void => {
     const stack: (Point | null)[] = [null];
+    let last: Run | null = null;
     while (stack.length) {
       if (opts.maxInterleavings !== undefined && interleavings >= opts.maxInterleavings) {
         exhaustive = false;
@@ -417,7 +497,8 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
       const top = stack.pop() as Point | null;
       // Replay the prefix once, then follow the first choice down to a leaf in the same run,
       // leaving the other choices on the stack: one replay per interleaving.
-      const run = replay(make, top?.schedule ?? [], reduce, reduce);
+      const run = replay(worlds, top?.schedule ?? [], reduce, reduce, last);
+      last = run;
       if (run.rec) reducedRun = true;
       const schedule = [...(top?.schedule ?? [])];
       let point: Omit<Point, 'schedule'> | null = top;
@@ -476,7 +557,7 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
         const first = kept[0] as { t: TaskId; pre: number };
         point = { choice: first.t, pre: first.pre, sleep, explored };
       }
-      recordRun(make, run, best, reduce ? cands : null);
+      recordRun(worlds, run, best, reduce ? cands : null);
       if (opts.stopAtFirst && (best.size || cands.size)) {
         exhaustive = false;
         return;
@@ -498,7 +579,7 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
     return { interleavings, exhaustive: false, violations: sorted(), reduced: false, pruned };
   }
   finish((enabled) => enabled);
-  if (reduce) trimCandidates(make, cands, best);
+  if (reduce) trimCandidates(worlds, cands, best);
   if (bounded) exhaustive = false;
   return { interleavings, exhaustive, violations: sorted(), reduced: reducedRun, pruned };
 }
@@ -528,7 +609,7 @@ interface PathStep {
  * then resume from the deepest point with an untried task. No state hashing: pruning a state met
  * before would hide the races in the subtree below it.
  */
-function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst: boolean): ExploreResult {
+function dpor(worlds: Worlds, maxInterleavings: number | undefined, stopAtFirst: boolean): ExploreResult {
   const best = new Map<string, ExploreViolation>();
   let interleavings = 0;
   let exhaustive = true;
@@ -537,7 +618,7 @@ function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst
   const record = (invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void => keep(best, invariant, message, schedule, trace);
   const path: PathStep[] = [];
   const cands: Candidates = new Map();
-  let run = replay(make, [], true);
+  let run = replay(worlds, [], true);
   // Locks each task holds at the current point of the path (rebuilt from the path after a replay).
   let held: Map<string, 'r' | 'w'>[] = [];
   const rebuildHeld = (upto: number): void => {
@@ -597,19 +678,34 @@ function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst
       at.fp = fp;
       at.lockOp = lockOp;
       at.done.set(t, fp);
-      // Vector clock: program order, then every earlier dependent step.
+      // Vector clock: program order, then every earlier dependent step. A step already ordered
+      // before one joined (its own entry no later than the clock's) adds nothing: skip it.
+      // A step's own entry is its number among its task's steps, so once each task has no
+      // more steps left below than the clock's entry for it, nothing more can join: stop.
       const clock = new Array<number>(nTasks).fill(0);
+      const left = Array.from({ length: nTasks }, (_, k) => (run.steps[k] ?? 0) - (k === t ? 1 : 0));
+      const covered = (bound: readonly number[], skip: number): boolean => {
+        for (let k = 0; k < nTasks; k++) if (k !== skip && (left[k] as number) > (bound[k] as number)) return false;
+        return true;
+      };
       for (let i = d - 1; i >= 0; i--) {
         const q = path[i] as PathStep;
-        if (q.task === t || dependent(q.fp, fp)) for (let k = 0; k < nTasks; k++) clock[k] = Math.max(clock[k] as number, q.clock[k] as number);
+        if ((q.clock[q.task] as number) > (clock[q.task] as number) && (q.task === t || dependent(q.fp, fp)))
+          for (let k = 0; k < nTasks; k++) clock[k] = Math.max(clock[k] as number, q.clock[k] as number);
+        left[q.task] = (left[q.task] as number) - 1;
+        if (covered(clock, -1)) break;
       }
       clock[t] = (clock[t] as number) + 1;
       at.clock = clock;
-      // Races: the latest earlier step of another task, dependent and not happening before this one.
+      // Races: the latest earlier step of another task, dependent and not happening before this
+      // one (stopping, as above, once every other task's steps left below happen before it).
+      const before = precededBy(path, d, t, nTasks);
+      for (let k = 0; k < nTasks; k++) left[k] = (run.steps[k] ?? 0) - (k === t ? 1 : 0);
       for (let i = d - 1; i >= 0; i--) {
         const q = path[i] as PathStep;
-        if (q.task === t || !dependent(q.fp, fp)) continue;
-        if ((q.clock[q.task] as number) <= (precededBy(path, d, t, nTasks)[q.task] as number)) continue;
+        if (covered(before, t)) break;
+        left[q.task] = (left[q.task] as number) - 1;
+        if (q.task === t || (q.clock[q.task] as number) <= (before[q.task] as number) || !dependent(q.fp, fp)) continue;
         // Never co-enabled: q's task held the lock this step acquires, in a mode that excludes
         // it, so this step could not have run before q (the race is with q's acquire, earlier).
         if (lockOp?.kind === 'acquire') {
@@ -621,7 +717,7 @@ function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst
         break;
       }
     }
-    recordRun(make, run, best, cands);
+    recordRun(worlds, run, best, cands);
     if ((maxInterleavings !== undefined && interleavings >= maxInterleavings) || (stopAtFirst && (best.size || cands.size))) {
       exhaustive = false;
       break;
@@ -636,13 +732,15 @@ function dpor(make: MakeWorld, maxInterleavings: number | undefined, stopAtFirst
     path.length = Math.max(d + 1, 0);
     if (d < 0) break;
     run = replay(
-      make,
+      worlds,
       path.slice(0, d).map((p) => p.task),
       true,
+      false,
+      run,
     );
     rebuildHeld(d);
   }
-  trimCandidates(make, cands, best);
+  trimCandidates(worlds, cands, best);
   return { interleavings, exhaustive, violations: [...best.values()].sort((a, b) => a.invariant.localeCompare(b.invariant)), reduced, pruned };
 }
 

@@ -36,7 +36,8 @@ export function dependent(a: Footprint, b: Footprint): boolean {
 
 function wildcardClash(a: Footprint, b: Footprint): boolean {
   for (const [k, x] of a) {
-    if (!k.endsWith(':*')) continue;
+    // k ends with ':*' (checked by char code: this runs for every pair of steps compared).
+    if (k.charCodeAt(k.length - 1) !== 42 || k.charCodeAt(k.length - 2) !== 58) continue;
     const family = k.slice(0, -1);
     for (const [j, y] of b) if (j.startsWith(family) && (x === 'w' || y === 'w')) return true;
   }
@@ -127,6 +128,17 @@ export class Recorder {
   private readonly cache = new Map<string, string>();
   private readonly dirty = new Set<string>();
 
+  /** Forget the run recorded so far (the world it watches was put back as it was made): record the next run afresh. */
+  reset(): void {
+    this.cur = null;
+    this.obs = [];
+    this.paused = 0;
+    this.written.clear();
+    this.contentOf.clear();
+    this.cache.clear();
+    this.dirty.clear();
+  }
+
   /** Whether a world wrapped its machine with this recorder. */
   get instrumented(): boolean {
     return this.raw !== null;
@@ -168,7 +180,8 @@ export class Recorder {
     this.paused--;
   }
 
-  private get on(): boolean {
+  /** Whether a step is being recorded now (the wrapped machine's accessors do nothing else when not). */
+  get on(): boolean {
     return this.cur !== null && this.paused === 0;
   }
 
@@ -256,12 +269,17 @@ export class Recorder {
     const pps = pb;
     const memmapRead = (s: number): void => rec.read(`memmap:${s}`, rec.memmapContent(s));
     const memmapWrite = (s: number): void => rec.write(`memmap:${s}`, rec.memmapContent(s));
+    // Each method's wrapper is made once; it records only while a step is being recorded.
+    const storeWrapped = new Map<string, (...a: unknown[]) => unknown>();
     const store = new Proxy(m.store, {
       get(target, key) {
         const v: unknown = Reflect.get(target, key);
         if (typeof key !== 'string' || STORE_PURE.has(key) || typeof v !== 'function') return v;
+        const known = storeWrapped.get(key);
+        if (known) return known;
         const fn = v as (...a: unknown[]) => unknown;
-        return (...args: unknown[]): unknown => {
+        const wrapped = (...args: unknown[]): unknown => {
+          if (!rec.on) return fn.apply(target, args);
           const a0 = args[0] as number;
           const a1 = args[1] as number;
           const perSection = m.state.sparse.pagesPerSection / pb;
@@ -273,6 +291,8 @@ export class Recorder {
           else throw new Error(`explore: the memmap store's ${key} is not classified as a read or a write (src/drivers/footprint.ts)`);
           return fn.apply(target, args);
         };
+        storeWrapped.set(key, wrapped);
+        return wrapped;
       },
     });
     // The section table: one resource per section where a method names one (or a pfn), the whole
@@ -302,6 +322,7 @@ export class Recorder {
           return null;
       }
     };
+    const sparseWrapped = new Map<string, (...a: unknown[]) => unknown>();
     const sparse = new Proxy(sparseRaw, {
       get(target, key) {
         const v: unknown = Reflect.get(target, key);
@@ -312,8 +333,11 @@ export class Recorder {
           else rec.write('mem_section:*', allContent);
           return v;
         }
+        const known = sparseWrapped.get(key);
+        if (known) return known;
         const fn = v as (...a: unknown[]) => unknown;
-        return (...args: unknown[]): unknown => {
+        const wrapped = (...args: unknown[]): unknown => {
+          if (!rec.on) return fn.apply(target, args);
           const secs = sections(key, args);
           if (secs === null) {
             if (isRead) rec.read('mem_section:*', allContent);
@@ -326,6 +350,8 @@ export class Recorder {
           }
           return fn.apply(target, args);
         };
+        sparseWrapped.set(key, wrapped);
+        return wrapped;
       },
     });
     const stateRaw = m.state;
@@ -333,7 +359,7 @@ export class Recorder {
       get(target, key) {
         const v: unknown = Reflect.get(target, key);
         if (key === 'sparse') return sparse;
-        if (typeof key !== 'string' || CONSTANT_STATE.has(key)) return v;
+        if (!rec.on || typeof key !== 'string' || CONSTANT_STATE.has(key)) return v;
         rec.write(`state.${key}`, () => stable(Reflect.get(stateRaw, key)));
         return v;
       },
@@ -380,7 +406,7 @@ export class Recorder {
         if (key === 'store') return store;
         if (key === 'state') return state;
         if (key === 'pgmaps') return pgmaps;
-        if (typeof key !== 'string' || typeof v === 'function' || CONSTANT_FIELDS.has(key)) return v;
+        if (!rec.on || typeof key !== 'string' || typeof v === 'function' || CONSTANT_FIELDS.has(key)) return v;
         const content = (): string => stable(Reflect.get(target, key, target));
         if (typeof v !== 'object' || v === null) rec.read(`m.${key}`, content);
         else rec.write(`m.${key}`, content);

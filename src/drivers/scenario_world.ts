@@ -11,8 +11,9 @@ import { type Machine } from '../kernel/machine.js';
 import type { ScenarioStep } from '../formats/scenario.js';
 import { resolveDesign, type Design } from '../designs/designs.js';
 import type { World, WorldContext } from './explore.js';
-import { builtinMachineSpec, builtinTasks, checkersFor, watchedCheckers, type DebugConfig, type WorldSpec } from '../designs/builtin_scenarios.js';
+import { builtinMachineSpec, builtinStage, checkersFor, watchedCheckers, type DebugConfig, type WorldSpec } from '../designs/builtin_scenarios.js';
 import type { Task } from '../kernel/task.js';
+import { snapshotGraph } from './snapshot.js';
 
 /** The task of one operation of a concurrent block (at `at`), and its name. */
 function operation(m: Machine, st: ScenarioStep, i: number, at: string): { name: string; task: Task<number>; label: string; call: string } {
@@ -77,7 +78,23 @@ export function scenarioWorld(file: string, design: string | Design, config: Deb
     const b = pfn !== null ? m.blocks.get(Math.floor(pfn / m.pagesPerBlock)) : m.blocks.get(ids[0]?.first ?? -1);
     return b?.nid ?? 0;
   };
-  return { tasks: block.concurrent.map((st, i) => operation(mm, st, i, where(at))), checkers: watchedCheckers(m, mm, config), machine: m, taskNodes: block.concurrent.map(nodeOf) };
+  const tasks = (): World['tasks'] => block.concurrent.map((st, i) => operation(mm, st, i, where(at)));
+  return restartable(m, tasks, { checkers: watchedCheckers(m, mm, config), machine: m, taskNodes: block.concurrent.map(nodeOf) });
+}
+
+/**
+ * A world whose machine is as its stage left it, with tasks from `tasks`; `again` puts the
+ * machine back so (snapshotGraph: every object the machine reaches, but for the constants of
+ * its kernel and memmap geometry) and makes fresh tasks.
+ */
+function restartable(m: Machine, tasks: () => World['tasks'], rest: Omit<World, 'tasks' | 'again'>): World {
+  const constants = new Set<object>([m.state.profile, m.state.arch, m.state.spec, m.pageConfig, m.pageFlagsLayout, m.store.geometry]);
+  const restore = snapshotGraph(m, (o) => constants.has(o));
+  const again = (): World => {
+    restore();
+    return { ...rest, tasks: tasks(), again };
+  };
+  return { ...rest, tasks: tasks(), again };
 }
 
 /** A fresh world of a built-in scenario for a design (or kernel release) and config. */
@@ -93,12 +110,12 @@ export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: nu
     if (s.result(0) !== 0) throw new Error(`${spec.scenario} setup: ${name} returned ${String(s.result(0))}`);
   };
   let mm = m;
-  const tasks = builtinTasks(spec.scenario, spec.walkers ?? [], m, {
+  const tasks = builtinStage(spec.scenario, spec.walkers ?? [], m, {
     setup,
     watched: () => (mm = ctx.recorder ? ctx.recorder.instrument(m) : m),
     watchPgmap: (p) => ctx.recorder?.instrumentPgmap(p),
   });
-  return { tasks, checkers: watchedCheckers(m, mm, config), machine: m };
+  return restartable(m, tasks, { checkers: watchedCheckers(m, mm, config), machine: m });
 }
 
 /** The seed-2019 world for a design or kernel release (default config). */

@@ -26,6 +26,8 @@ interface Entry {
 const WHOLE_STATE_EVERY = 64;
 const LOOP_OPS: ReadonlySet<Yield['op']> = new Set(['work', 'set_pfnblock_flags', 'might_sleep', 'access']);
 
+const NO_CHECKERS: readonly Checker[] = [];
+
 export class Scheduler implements LockInspector {
   /** Set by runInOrder: tasks run one after another, so whole-state checks may be sampled. */
   private sequential = false;
@@ -100,11 +102,15 @@ export class Scheduler implements LockInspector {
     }
   }
 
-  /** Perform the task's pending yield (if it can) and run it to its next yield. False if blocked. */
-  step(t: TaskId): boolean {
+  /**
+   * Perform the task's pending yield (if it can) and run it to its next yield. False if blocked.
+   * Quiet: no checkers and no recording (the explore driver replaying steps it has judged and
+   * recorded before, in a world put back as it was).
+   */
+  step(t: TaskId, quiet = false): boolean {
     const e = this.tasks[t];
     if (!e || e.done) return false;
-    const rec = this.recorder;
+    const rec = quiet ? null : this.recorder;
     let checked: Footprint | undefined;
     rec?.begin();
     if (e.pending !== null) {
@@ -135,7 +141,7 @@ export class Scheduler implements LockInspector {
       // of the same task changes it, and lock operations still run them every time. explore and
       // the time driver never set `sequential`.
       const sampled = this.sequential && LOOP_OPS.has(y.op) && e.quiet++ % WHOLE_STATE_EVERY !== 0;
-      for (const c of this.checkers) {
+      for (const c of quiet ? NO_CHECKERS : this.checkers) {
         if (sampled && c.reads) continue;
         const v = c(this, t, y);
         if (v) {
@@ -149,6 +155,7 @@ export class Scheduler implements LockInspector {
     }
     const r = e.task.next(e.resume);
     if (rec) this.lastStep = { ...rec.end(), ...(checked ? { checked } : {}) };
+    else if (quiet) this.lastStep = null;
     e.resume = undefined;
     if (r.done) {
       e.done = true;

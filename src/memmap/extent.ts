@@ -42,7 +42,17 @@ interface Run {
 function sameWords(a: Run['words'], b: Run['words']): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
-  return a.every(([w, v], i) => b[i]?.[0] === w && b[i]?.[1] === v);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as readonly [number, number];
+    const y = b[i] as readonly [number, number];
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
+}
+
+/** r's content over [start, end): every run is made here or in the same field order, so all share one shape. */
+function span(r: Run, start: number, end: number): Run {
+  return { start, end, kind: r.kind, zone: r.zone, nid: r.nid, flagsOr: r.flagsOr, words: r.words, pageType: r.pageType, compound: r.compound };
 }
 
 function sameOverlay(a: Overlay, b: Overlay): boolean {
@@ -104,34 +114,43 @@ export class ExtentMemmap implements MemmapStore {
     return lo;
   }
 
-  /** Replace what [start, end) holds: `edit` maps each covered piece; `fill` adds pieces where nothing is. */
+  /**
+   * Replace what [start, end) holds: `edit` maps each covered piece; `fill` adds pieces where
+   * nothing is. Runs are never changed once in the list (a rewrite puts new ones in their place).
+   */
   private rewrite(start: number, end: number, edit: ((r: Run) => Run) | null, fill: Run | null): void {
     if (end <= start) return;
     const i = this.firstEndingAfter(start);
+    // Inside one run whose content the edit keeps: nothing changes.
+    const only = this.runs[i];
+    if (edit && only && only.start <= start && only.end >= end && sameContent(edit(only), only)) return;
     let j = i;
     const out: Run[] = [];
     let cursor = start;
     while (j < this.runs.length && (this.runs[j]?.start ?? end) < end) {
       const r = this.runs[j] as Run;
-      if (fill && cursor < r.start) out.push({ ...fill, start: cursor, end: r.start });
-      if (r.start < start) out.push({ ...r, end: start });
-      const piece = { ...r, start: Math.max(r.start, start), end: Math.min(r.end, end) };
-      if (edit) out.push(edit(piece));
-      if (r.end > end) out.push({ ...r, start: end });
+      if (fill && cursor < r.start) out.push(span(fill, cursor, r.start));
+      if (r.start < start) out.push(span(r, r.start, start));
+      if (edit) out.push(edit(span(r, Math.max(r.start, start), Math.min(r.end, end))));
+      if (r.end > end) out.push(span(r, end, r.end));
       cursor = r.end;
       j++;
     }
-    if (fill && cursor < end) out.push({ ...fill, start: Math.max(cursor, start), end });
+    if (fill && cursor < end) out.push(span(fill, Math.max(cursor, start), end));
     // Merge with the neighbours on both sides.
     const lo = Math.max(0, i - 1);
     const hi = Math.min(this.runs.length, j + 1);
     const merged: Run[] = [];
-    for (const r of [...this.runs.slice(lo, i), ...out, ...this.runs.slice(j, hi)]) {
+    const add = (r: Run): void => {
       const last = merged[merged.length - 1];
-      if (last && last.end === r.start && sameContent(last, r)) last.end = r.end;
-      else merged.push({ ...r });
-    }
-    this.runs.splice(lo, hi - lo, ...merged);
+      if (last && last.end === r.start && sameContent(last, r)) merged[merged.length - 1] = span(last, last.start, r.end);
+      else merged.push(r);
+    };
+    for (let k = lo; k < i; k++) add(this.runs[k] as Run);
+    out.forEach(add);
+    for (let k = j; k < hi; k++) add(this.runs[k] as Run);
+    if (merged.length === hi - lo) for (let k = 0; k < merged.length; k++) this.runs[lo + k] = merged[k] as Run;
+    else this.runs.splice(lo, hi - lo, ...merged);
   }
 
   populateSection(sectionNr: number, fresh: FreshState): void {
@@ -153,8 +172,8 @@ export class ExtentMemmap implements MemmapStore {
     let j = i;
     while (j < this.runs.length && (this.runs[j]?.start ?? e) < e) {
       const r = this.runs[j] as Run;
-      if (r.start < s) out.push({ ...r, end: s });
-      if (r.end > e) out.push({ ...r, start: e });
+      if (r.start < s) out.push(span(r, r.start, s));
+      if (r.end > e) out.push(span(r, e, r.end));
       j++;
     }
     this.runs.splice(i, j - i, ...out);
