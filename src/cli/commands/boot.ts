@@ -35,8 +35,10 @@ function zoneinfoHelp(): string {
     '',
     'zoneinfo (layouts of v5.3, 6.1 and 6.18; other kernels use the nearest older one):',
     '  modelled: spanned, present, start_pfn, the protection shape; managed and the protection',
-    '  values when the machine gives memblock.reserved (YAML "reserved:"), else 0 (mmsim run adds',
-    '  the pages hotplug onlined since to every zone whose boot share is known or empty).',
+    "  values from boot's memblock model (x86_64, where the kernel image is known: a measured build,",
+    '  a log\'s "Memory:" line or YAML "image:") or the machine\'s memblock.reserved (YAML "reserved:"),',
+    '  else 0 (mmsim run adds the pages hotplug onlined since to every zone whose boot share is known',
+    '  or empty).',
     '  not modelled, printed as 0:',
     ...wrap(
       [...names].map((n, i, all) => (i < all.length - 1 ? `${n},` : `${n}.`)),
