@@ -12,7 +12,7 @@ import type { KernelProfile } from '../profiles/profile.js';
 import { kernelBuildFor, type KernelBuild } from '../profiles/builds.js';
 import { releaseCode, versionCode } from '../profiles/release.js';
 import { Memblock, NUMA_NO_NODE, type PfnRegion } from './memblock.js';
-import type { BootMemory, KernelImage, MachineSpec, MemblockRegion } from './machine_spec.js';
+import { NO_BOOT_MEMORY, type BootMemory, type KernelImage, type MachineSpec, type MemblockRegion } from './machine_spec.js';
 import type { PglistData } from './mmzone.js';
 import type { KernelLog } from './printk.js';
 import type { Sparse } from './sparse.js';
@@ -156,24 +156,7 @@ function inputsFor(spec: MachineSpec, profile: KernelProfile): Inputs | string {
     brk = (build?.pgtBufPages ?? 12) * 4096 + 5 * 4096;
     estimated.push('brk (the early page-table buffer and DMI)');
   }
-  return { image: { ...image, end, brk }, bm: bm ?? noBootMemory(), build, estimated };
-}
-
-function noBootMemory(): BootMemory {
-  return {
-    image: null,
-    initrd: null,
-    crashkernel: null,
-    nodeDataBytes: null,
-    percpu: null,
-    possibleCpus: null,
-    swiotlb: null,
-    swiotlbAreas: null,
-    logBufBytes: null,
-    earlyHashBytes: [],
-    cmdlineBytes: null,
-    possibleEnd: null,
-  };
+  return { image: { ...image, end, brk }, bm: bm ?? NO_BOOT_MEMORY, build, estimated };
 }
 
 /** roundup_pow_of_two. */
