@@ -78,8 +78,9 @@ function runAll(w: World, schedule?: readonly number[]): number[] {
 function holdsAgainstFresh(make: (ctx: WorldContext) => World, watched: boolean): void {
   const w = make({ recorder: watched ? new Recorder() : null });
   expect(w.again).toBeTypeOf('function');
-  const epochs = (m: World['machine']): number[] => [m.blocksEpoch, m.state.sparse.epoch];
+  const epochs = (m: World['machine']): (number | undefined)[] => [m?.blocksEpoch, m?.state.sparse.epoch];
   const made = epochs(w.machine);
+  expect(made.every((e) => typeof e === 'number')).toBe(true);
   const schedule = runAll(w);
   expect(schedule.length).toBeGreaterThan(10);
   const again = (w.again as () => World)();
