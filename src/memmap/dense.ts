@@ -87,18 +87,22 @@ export class DenseMemmap implements MemmapStore {
     });
   }
 
-  /** Rewrite one word of every record of [start, end) that has a memmap. */
-  private updateWord(start: number, end: number, word: number, f: (old: number) => number): void {
+  /** Call `f` with the words and the first word's index of every record of [start, end) that has a memmap. */
+  private forEachRecord(start: number, end: number, f: (u32: Uint32Array, at: number, pfn: number) => void): void {
     const { pagesPerSection: pps, writer } = this.geometry;
     forEachSectionPiece(pps, start, end, (nr, s, e) => {
       const sec = this.sections.get(nr);
       if (!sec) return;
       const u32 = new Uint32Array(sec.records);
       const base = nr * pps;
-      for (let pfn = s; pfn < e; pfn++) {
-        const w = (pfn - base) * writer.recordWords + word;
-        u32[w] = f(u32[w] ?? 0) >>> 0;
-      }
+      for (let pfn = s; pfn < e; pfn++) f(u32, (pfn - base) * writer.recordWords, pfn);
+    });
+  }
+
+  /** Rewrite one word of every record of [start, end) that has a memmap. */
+  private updateWord(start: number, end: number, word: number, f: (old: number) => number): void {
+    this.forEachRecord(start, end, (u32, at) => {
+      u32[at + word] = f(u32[at + word] ?? 0) >>> 0;
     });
   }
 
@@ -120,14 +124,7 @@ export class DenseMemmap implements MemmapStore {
 
   setCompoundRange(start: number, end: number, pattern: CompoundPattern): void {
     checkPattern(pattern);
-    const { pagesPerSection: pps, writer } = this.geometry;
-    forEachSectionPiece(pps, start, end, (nr, s, e) => {
-      const sec = this.sections.get(nr);
-      if (!sec) return;
-      const u32 = new Uint32Array(sec.records);
-      const base = nr * pps;
-      for (let pfn = s; pfn < e; pfn++) compoundWordsAt(pattern, pfn, u32, (pfn - base) * writer.recordWords);
-    });
+    this.forEachRecord(start, end, (u32, at, pfn) => compoundWordsAt(pattern, pfn, u32, at));
   }
 
   stateOf(pfn: number): PageState {
