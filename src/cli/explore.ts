@@ -10,6 +10,7 @@ import { STEP_DOCS } from '../kernel/steps.js';
 import { type DesignSteps } from '../kernel/machine.js';
 import { WALKERS, type WalkerName } from '../kernel/walkers.js';
 import { ExpectFailed, readInputFile } from '../drivers/run.js';
+import type { TimeResult } from '../drivers/time.js';
 import { parseReplay, replayPosition } from '../formats/replay.js';
 import { singleTask, traceLines, violationText, type TaskInfo } from '../drivers/trace_text.js';
 
@@ -236,7 +237,7 @@ export async function compareRows(
   designs: readonly string[],
   o: Omit<ExploreCliOptions, 'design'>,
   timePreset: string | null = null,
-  each?: (design: string, index: number, result?: ExploreResult) => void,
+  each?: (design: string, index: number, result?: ExploreResult, timed?: TimeResult) => void,
 ): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
   const { timeFor } = await import('./time.js');
@@ -245,7 +246,9 @@ export async function compareRows(
     const s = await setup(scenarioText, { ...o, design: d });
     const { r, seconds } = search(s, { ...o, design: d });
     each?.(d, i, r);
-    const timed = timePreset ? { timeSeconds: (await timeFor(timePreset, d, {})).totalMs / 1000 } : {};
+    const t = timePreset ? await timeFor(timePreset, d, {}) : undefined;
+    if (t) each?.(d, i, r, t);
+    const timed = t ? { timeSeconds: t.totalMs / 1000 } : {};
     rows.push({
       design: s.label,
       verdict: r.violations.length ? 'violation' : 'ok',
