@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -253,6 +254,40 @@ describe('the lab server: request bodies', () => {
     expect(JSON.parse(r.body)).toEqual({ error: "request body over the lab's limit of 1048576 bytes" });
     expect(r.closed).toBe(true);
     expect(r.sentAtAnswer).toBeLessThan(64 * MiB);
+    expect(leftIn(tmp)).toEqual([]);
+  }, 30_000);
+
+  // The CI failure of 2026-12-06 (the flood's 'oversized: 0 EPIPE'): the server closed with the
+  // client's bytes unread, which resets the connection, and a client whose loop was busy saw the
+  // reset (EPIPE on its write) before it read the 413. Here the client runs in a worker thread and
+  // blocks its loop for 200 ms after each write, so the answer and any reset are waiting together
+  // when it looks; before the lingering close 3 of these 4 saw EPIPE.
+  it('a busy client whose 2 MiB body is refused reads its 413, never a reset: the server drops the rest of the body before it closes (lingering close)', async () => {
+    const client = `
+      const { request } = require('node:http');
+      const { parentPort, workerData } = require('node:worker_threads');
+      const one = (declare) => new Promise((ok) => {
+        const headers = { host: '127.0.0.1:' + workerData.port };
+        if (declare) headers['content-length'] = String(2 << 20);
+        const seen = [];
+        const r = request({ host: '127.0.0.1', port: workerData.port, path: '/api/scenario?name=big.yaml', method: 'POST', agent: false, headers }, (res) => {
+          res.resume();
+          res.on('end', () => seen.push(String(res.statusCode)));
+        });
+        r.on('error', (e) => seen.push(e.code));
+        r.on('close', () => setTimeout(() => ok(seen.join(' ')), 50));
+        r.end(Buffer.alloc(2 << 20, 0x23));
+        const t = Date.now();
+        while (Date.now() - t < 200);
+      });
+      (async () => { const seen = []; for (let i = 0; i < 4; i++) seen.push(await one(i % 2 === 0)); parentPort.postMessage(seen); })();
+    `;
+    const w = new Worker(client, { eval: true, workerData: { port: portOf(s) } });
+    try {
+      expect(await new Promise((ok) => w.once('message', ok))).toEqual(['413', '413', '413', '413']);
+    } finally {
+      await w.terminate();
+    }
     expect(leftIn(tmp)).toEqual([]);
   }, 30_000);
 });

@@ -4,8 +4,10 @@
 // - only a Host of 127.0.0.1:PORT or localhost:PORT (and a same-origin Origin where one is sent):
 //   a DNS-rebinding page, whose requests name its own host, gets 403;
 // - each path takes only its method (405 with Allow); unknown paths 404; a malformed path 400;
-// - a request body is counted while it is read and refused past `bodyBytes` (413): no more of it
-//   is read, and the connection is closed once the 413 is sent;
+// - a request body is counted while it is read and refused past `bodyBytes` (413): none of it is
+//   kept past the limit; the connection is closed after a lingering close (RFC 9112 section 9.6):
+//   the rest of the body is read and dropped, up to `LINGER_BYTES` or `LINGER_MS`, so that a client
+//   still sending reads its 413 rather than a reset;
 // - the model's work runs in worker threads (pool.ts) under a time limit, a thread count, a queue
 //   length and a heap limit, so one slow request never holds up the others;
 // - every error is JSON `{ "error": "one line" }`: 400 for bad input, naming no path of this
@@ -272,13 +274,13 @@ export async function serveLab(staticRoot: string, repoRoot: string, port: numbe
 
 /**
  * A request body as text, refused with 413 once it passes `limit` bytes (or declares more): the
- * bytes are counted as they arrive, never kept past the limit, and after a refusal no more are
- * read: the answer says `connection: close` and the connection is closed once it is sent.
+ * bytes are counted as they arrive and never kept past the limit; a refused body is dropped as it
+ * arrives (lingerClose) and the answer says `connection: close`.
  */
 function readBody(req: IncomingMessage, res: ServerResponse, limit: number, expectsContinue: boolean): Promise<string> {
   const tooBig = new HttpError(413, `request body over the lab's limit of ${limit} bytes`, { connection: 'close' });
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(stopReading(req, tooBig));
+  if (declared > limit) return Promise.reject(lingerClose(req, tooBig));
   if (expectsContinue) res.writeContinue();
   return new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
@@ -288,7 +290,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, expe
       if (size <= limit) return void chunks.push(c);
       req.off('data', onData);
       chunks.length = 0;
-      fail(stopReading(req, tooBig));
+      fail(lingerClose(req, tooBig));
     };
     req.on('data', onData);
     req.once('end', () => ok(Buffer.concat(chunks).toString('utf8')));
@@ -297,9 +299,32 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, expe
   });
 }
 
-/** Read no more of a refused request: paused, and (being marked as read) not drained by node:http when the answer is sent. */
-function stopReading(req: IncomingMessage, e: HttpError): HttpError {
-  req.on('data', () => {});
-  req.pause();
+/** After a refused body: the most of it read and dropped, and for how long after the answer, before the connection is dropped (RST). */
+export const LINGER_BYTES = 8 << 20;
+export const LINGER_MS = 2000;
+
+/**
+ * A lingering close of a refused request (RFC 9112 section 9.6). Closing a connection with the
+ * client's bytes unread resets it, and a client still writing then sees EPIPE or ECONNRESET in place
+ * of the 413 it was sent. So the rest of the body is read and dropped, and once the answer is out
+ * (node:http calls destroySoon for `connection: close`) the server half-closes and waits for the
+ * body's end — at most LINGER_BYTES more bytes or LINGER_MS — before it closes.
+ */
+function lingerClose(req: IncomingMessage, e: HttpError): HttpError {
+  const socket = req.socket;
+  let dropped = 0;
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > LINGER_BYTES) socket.destroy();
+  });
+  req.resume();
+  const closeNow = (): void => void (socket.writableFinished ? socket.destroy() : socket.once('finish', () => socket.destroy()));
+  socket.destroySoon = (): void => {
+    socket.end();
+    if (req.complete) return closeNow();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    req.once('end', closeNow);
+    socket.once('close', () => clearTimeout(timer));
+  };
   return e;
 }
