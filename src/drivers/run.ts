@@ -194,7 +194,7 @@ export function hotplugJson(m: Machine): object {
 export function runTask(m: Machine, where: string, task: Task<number>): number {
   const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
   const id = s.spawn('step', task);
-  s.runInOrder();
+  m.inOrder(() => s.runInOrder());
   if (s.violations.length) throw new ExpectFailed(`${where}: ${s.violations[0]?.message}`);
   return s.result(id) as number;
 }
@@ -269,7 +269,7 @@ export function bootMachine(src: MachineSource, opts: BootMachineOptions = {}): 
   if (probes.length) {
     const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m)]);
     const ids = probes.map((p) => s.spawn(p.name, p.task as Task<unknown>));
-    s.runInOrder();
+    m.inOrder(() => s.runInOrder());
     if (s.violations.length) throw new ExpectFailed(`${where}: boot: ${s.violations[0]?.message}`);
     ids.forEach((id, i) => {
       const rc = s.result(id) as number;

@@ -105,7 +105,7 @@ export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: nu
   const setup = (name: string, task: Task<number>): void => {
     const s = new Scheduler(checkersFor(m, config));
     s.spawn(name, task);
-    s.runInOrder();
+    m.inOrder(() => s.runInOrder());
     if (s.violations.length) throw new Error(`${spec.scenario} setup: ${s.violations[0]?.message}`);
     if (s.result(0) !== 0) throw new Error(`${spec.scenario} setup: ${name} returned ${String(s.result(0))}`);
   };

@@ -147,6 +147,21 @@ export class Machine {
    * the kernel's pageblock.
    */
   initChunkPages: number | null = null;
+
+  /**
+   * Run `fn` with the init loops a section at a time, unless a driver chose a chunk: for work
+   * that runs in order, where no other task can see a state between two pageblocks (the run
+   * driver, boot's namespace probes, explore's setup), so a TiB namespace costs O(sections).
+   */
+  inOrder<T>(fn: () => T): T {
+    const before = this.initChunkPages;
+    this.initChunkPages ??= this.state.sparse.pagesPerSection;
+    try {
+      return fn();
+    } finally {
+      this.initChunkPages = before;
+    }
+  }
   /** The design's replacements of named steps (kernel/steps.ts); empty: the kernel's own. */
   steps: Partial<DesignSteps> = {};
 

@@ -18,7 +18,7 @@ import { nextEpoch } from './sparse.js';
 import type { AddParams, ArchAddParams, Machine, HotplugDevice, VirtioMemDevice } from './machine.js';
 export type { AddParams } from './machine.js';
 import type { MemoryGroup } from './memory.js';
-import type { Task } from './task.js';
+import { pageblocksIn, type Task } from './task.js';
 import type { SpinLock } from './locks.js';
 import type { VmemAltmap } from './dev_pagemap.js';
 import type { MemoryBlock } from './memory_block.js';
@@ -577,16 +577,17 @@ export function* movePfnRangeToZone(m: Machine, zone: Zone, start: Pfn, nr: numb
 export function* memmapInitRange(m: Machine, zone: Zone, start: Pfn, end: Pfn): Task<void> {
   const pb = m.state.sparse.pageblockNrPages;
   const device = zone.name === 'Device';
-  const chunk = device ? (m.initChunkPages ?? pb) : pb;
+  const chunk = m.initChunkPages ?? pb;
   const offlineType = !device && m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
   for (let pfn = start; pfn < end;) {
     const e = Math.min(end, (Math.floor(pfn / chunk) + 1) * chunk);
     m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
     if (offlineType === null) m.store.setReservedRange(pfn, e);
     else m.store.setPageTypeRange(pfn, e, offlineType);
-    if (pfn % pb === 0) yield { op: 'set_pfnblock_flags', zone, pfn };
+    const blocks = pageblocksIn(zone, pfn, e, pb);
+    if (blocks) yield blocks;
     yield { op: 'work', work: 'memmap-init', nrPages: e - pfn, node: zone.nid };
-    if (pfn % pb === 0) yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
+    if (blocks) yield { op: 'might_sleep', where: 'memmap_init_range (cond_resched)' };
     pfn = e;
   }
 }

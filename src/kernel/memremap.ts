@@ -8,7 +8,7 @@
 // never initialised page for its node; the span shrinks in v5.3 only). Leaves out
 // MEMORY_DEVICE_PRIVATE's add_pages without a direct map, percpu refs and the pgmap xarray's RCU.
 import { pfnEnd, pfnFirst, type DevPagemap } from './dev_pagemap.js';
-import type { Task } from './task.js';
+import { pageblocksIn, type Task } from './task.js';
 import type { Zone } from './mmzone.js';
 import { archAddMemory, EINVAL, movePfnRangeToZone, removePfnRangeFromZone, systemRamOverlaps, zoneForDevice } from './memory_hotplug.js';
 import { type Machine } from './machine.js';
@@ -218,20 +218,23 @@ function* initDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, dev: { p
     yield* initCompoundDeviceRange(m, zone, start, end, dev.pgmap, dev.refcount);
     return;
   }
-  const pb = m.initChunkPages ?? m.state.sparse.pageblockNrPages;
+  const pb = m.state.sparse.pageblockNrPages;
+  const chunk = m.initChunkPages ?? pb;
   const words = dev ? devicePageWords(m, dev.pgmap, dev.refcount) : null;
   if (dev) dev.pgmap.initialisedTo = start;
-  // Pageblock by pageblock, as the kernel's loop goes: the pages up to the next pageblock, the
-  // migratetype of a pageblock its first page starts (set_pfnblock_flags_mask), cond_resched.
+  // Pageblock by pageblock, as the kernel's loop goes (or a chunk of them where nothing runs
+  // between: Machine.inOrder): the pages up to the next boundary, the migratetype of each
+  // pageblock a page of them starts (set_pfnblock_flags_mask, batched), cond_resched.
   for (let pfn = start; pfn < end;) {
-    const e = Math.min(end, (Math.floor(pfn / pb) + 1) * pb);
+    const e = Math.min(end, (Math.floor(pfn / chunk) + 1) * chunk);
     m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
     m.store.setReservedRange(pfn, e);
     if (words) m.store.setWordsRange(pfn, e, words);
     if (dev) dev.pgmap.initialisedTo = e;
-    if (pfn % m.state.sparse.pageblockNrPages === 0) yield { op: 'set_pfnblock_flags', zone, pfn };
+    const blocks = pageblocksIn(zone, pfn, e, pb);
+    if (blocks) yield blocks;
     yield { op: 'work', work: dev ? 'memmap-init-zone-device' : 'memmap-init', nrPages: e - pfn, node: zone.nid };
-    if (pfn % m.state.sparse.pageblockNrPages === 0) yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
+    if (blocks) yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
     pfn = e;
   }
 }

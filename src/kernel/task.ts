@@ -45,6 +45,14 @@ export function pageblockPfns(y: Extract<Yield, { op: 'set_pfnblock_flags' }>): 
   return { first: y.pfn, nr: y.nr ?? 1, stride: y.stride ?? 1 };
 }
 
+/** The pageblock starts (multiples of pb) in [start, end) as one set_pfnblock_flags yield of zone, or null when there are none. */
+export function pageblocksIn(zone: Zone, start: number, end: number, pb: number): Extract<Yield, { op: 'set_pfnblock_flags' }> | null {
+  const first = Math.ceil(start / pb) * pb;
+  if (first >= end) return null;
+  const nr = Math.floor((end - 1 - first) / pb) + 1;
+  return nr === 1 ? { op: 'set_pfnblock_flags', zone, pfn: first } : { op: 'set_pfnblock_flags', zone, pfn: first, nr, stride: pb };
+}
+
 /** The first pfn of a set_pfnblock_flags yield outside [lo, hi), or null. */
 export function pageblockPfnOutside(y: Extract<Yield, { op: 'set_pfnblock_flags' }>, lo: number, hi: number): number | null {
   const { first, nr, stride } = pageblockPfns(y);
