@@ -111,6 +111,37 @@ describe('YAML that cannot crash the parser', () => {
     expect(loadScenario(scen, 'machine: "no\\nsuch.yaml"\nsteps: [{ print: zoneinfo }]\n').scenario.machine).toBe('no\nsuch.yaml');
   });
 
+  // The yaml library composes a mapping's keys in quadratic time (100 000 keys: 451 s) and any
+  // document at tens of us an entry; a 260 000-line machine file took 8 s (fuzz seed 1, machine
+  // #455). Each limit is counted before the library composes anything, each refusal names where.
+  it('a mapping of 1001 keys is refused at the mapping (1000 are read); quadratic in the yaml library: 100 000 keys took 451 s', () => {
+    const keys = (n: number): string => 'config:\n' + Array.from({ length: n }, (_, i) => `  k${i}: 1`).join('\n') + '\n';
+    expect(Object.keys((parseYaml('k.yaml', keys(1000)).data as { config: object }).config).length).toBe(1000);
+    // The mapping's first key is line 2, column 3.
+    expect(inputError(() => parseYaml('k.yaml', keys(1001)))).toBe("k.yaml:2:3: a mapping of 1001 keys, more than 1000; mmsim's mappings have a few dozen");
+    // A flow mapping is a mapping too: "k: {" puts its "{" at column 4.
+    const flow = `k: {${Array.from({ length: 1001 }, (_, i) => `a${i}: 1`).join(', ')}}\n`;
+    expect(inputError(() => parseYaml('f.yaml', flow))).toBe("f.yaml:1:4: a mapping of 1001 keys, more than 1000; mmsim's mappings have a few dozen");
+  });
+
+  it('50 001 entries in all are refused at the largest collection (50 000 are read)', () => {
+    // The top mapping's one entry and the list's: 1 + 49 999 = 50 000, then 50 001.
+    const list = (n: number): string => 'a:\n' + '  - 1\n'.repeat(n);
+    expect((parseYaml('l.yaml', list(49_999)).data as { a: number[] }).a.length).toBe(49_999);
+    expect(inputError(() => parseYaml('l.yaml', list(50_000)))).toBe("l.yaml:2:3: 50001 entries in all, more than 50000 (this list has 50000); mmsim's files hold a few hundred");
+  });
+
+  it('past 100 000 line breaks and commas, or 4 MiB, a file is refused where it passes, before the parser reads it', () => {
+    // 100 000 comment lines end in 100 000 line breaks; one more line puts the 100 001st at the
+    // end of line 100 001, "#" at column 1 and its line break at column 2.
+    expect(parseYaml('c.yaml', '#\n'.repeat(100_000)).data).toBe(null);
+    expect(inputError(() => parseYaml('c.yaml', '#\n'.repeat(100_001)))).toBe("c.yaml:100001:2: more than 100000 lines and commas; mmsim's YAML files hold a few hundred");
+    // Commas count too: "a: [" then "1," 100 001 times; the 100 001st comma is at column 4 + 2 * 100 001.
+    expect(inputError(() => parseYaml('k.yaml', `a: [${'1,'.repeat(100_001)}1]\n`))).toBe(`k.yaml:1:${4 + 2 * 100_001}: more than 100000 lines and commas; mmsim's YAML files hold a few hundred`);
+    // A quoted scalar of 4 MiB + 1 (32 MiB took 16 s): refused at its 4 MiB + 1st character.
+    expect(inputError(() => parseYaml('q.yaml', `a: "${'x'.repeat(32 << 20)}"\n`))).toBe(`q.yaml:1:${(4 << 20) + 1}: more than 4 MiB; mmsim's YAML files hold a few KiB`);
+  });
+
   it('through the CLI: a YAML collection key gives exit 2 and one line, without the two-line Node warning', () => {
     const p = file('collkey.yaml', `? [a]\n: 1\n${NODE0}`);
     expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:1:3: invalid YAML: a key must be a plain name`));

@@ -47,9 +47,30 @@ export interface ParsedYaml {
   readonly data: unknown;
 }
 
-/** The deepest collection of a CST token stream and its offset, walked without recursion. */
-function cstDepth(tokens: readonly CST.Token[]): { depth: number; offset: number } {
+/**
+ * Entries (items of every collection) a document may hold, and keys one mapping may hold. The yaml
+ * library composes at about 40 us an entry (idle; a 2-core machine at load 8 takes three times
+ * that), and a mapping's keys in quadratic time (100 000 keys: minutes); mmsim's files hold a few
+ * hundred entries, a sysfs import of 8000 memory blocks about 50 000, and no mapping more than a
+ * few dozen keys.
+ */
+export const YAML_MAX_ENTRIES = 50_000;
+export const YAML_MAX_KEYS = 1000;
+/**
+ * What the parser reads before any of the limits above can be counted: at most 4 MiB, and at most
+ * 100 000 line breaks and commas together (each entry of a collection needs one or the other, save
+ * a few dozen a line; the parser spends about 5 us a comma of a flow list, a comment line 10 us,
+ * a quoted scalar 0.5 us a byte).
+ */
+export const YAML_MAX_BYTES = 4 << 20;
+export const YAML_MAX_SEPARATORS = 100_000;
+
+/** The deepest collection of a CST token stream, the entries of all and the largest collection, walked without recursion. */
+function cstShape(tokens: readonly CST.Token[]): { depth: number; offset: number; entries: number; largest: Largest; largestMap: Largest } {
   let best = { depth: 0, offset: 0 };
+  let entries = 0;
+  let largest: Largest = { items: 0, offset: 0, map: false };
+  let largestMap: Largest = largest;
   const stack: [CST.Token | null | undefined, number][] = tokens.map((t) => [t, 0]);
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     const [t, d] = top;
@@ -57,11 +78,44 @@ function cstDepth(tokens: readonly CST.Token[]): { depth: number; offset: number
     if (t.type === 'document') stack.push([t.value, d]);
     else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
       if (d + 1 > best.depth) best = { depth: d + 1, offset: t.offset };
-      if (d + 1 > YAML_MAX_DEPTH) return best;
+      if (d + 1 > YAML_MAX_DEPTH) return { ...best, entries, largest, largestMap };
+      entries += t.items.length;
+      const map = t.type === 'block-map' || (t.type === 'flow-collection' && t.start.source === '{');
+      if (t.items.length > largest.items) largest = { items: t.items.length, offset: t.offset, map };
+      if (map && t.items.length > largestMap.items) largestMap = { items: t.items.length, offset: t.offset, map };
       for (const it of t.items) stack.push([it.key, d + 1], [it.value, d + 1]);
     }
   }
-  return best;
+  return { ...best, entries, largest, largestMap };
+}
+
+/** A collection of the CST: its items, where it starts, whether it is a mapping. */
+interface Largest {
+  readonly items: number;
+  readonly offset: number;
+  readonly map: boolean;
+}
+
+/** The 1-based line and column of an offset of text. */
+function lineColOf(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0 && nl < offset; nl = text.indexOf('\n', nl + 1)) {
+    line++;
+    start = nl + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+
+/** Where a text passes YAML_MAX_BYTES or YAML_MAX_SEPARATORS, and the refusal; null when within both. */
+function oversize(text: string): { offset: number; msg: string } | null {
+  if (text.length > YAML_MAX_BYTES) return { offset: YAML_MAX_BYTES, msg: `more than ${YAML_MAX_BYTES >> 20} MiB; mmsim's YAML files hold a few KiB` };
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 10 || c === 44) && ++n > YAML_MAX_SEPARATORS) return { offset: i, msg: `more than ${YAML_MAX_SEPARATORS} lines and commas; mmsim's YAML files hold a few hundred` };
+  }
+  return null;
 }
 
 /**
@@ -92,9 +146,15 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     const p = lc.linePos(offset);
     return new InputError(`${file}:${Math.max(1, p.line)}:${Math.max(1, p.col)}: ${msg}`);
   };
-  // 1. Depth, on the concrete syntax tree (the library's parser keeps its own stack).
+  // 0. Size, before the parser sees it.
+  const over = oversize(text);
+  if (over) {
+    const p = lineColOf(text, over.offset);
+    throw new InputError(`${file}:${p.line}:${p.col}: ${over.msg}`);
+  }
+  // 1. Depth and size, on the concrete syntax tree (the library's parser keeps its own stack).
   const cstLines = new LineCounter();
-  let deep: ReturnType<typeof cstDepth>;
+  let deep: ReturnType<typeof cstShape>;
   try {
     const tokens = [...new Parser(cstLines.addNewLine).parse(text)];
     // A file the parser breaks into thousands of stray tokens (mmsim's files give a dozen) is
@@ -103,7 +163,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
       const bad = tokens.find((t) => t.type === 'error');
       if (bad && 'offset' in bad) throw at(cstLines, bad.offset, `invalid YAML: ${oneLineMessage(bad.message)} (and ${tokens.length} stray tokens after it)`);
     }
-    deep = cstDepth(tokens);
+    deep = cstShape(tokens);
   } catch (e) {
     // The parser recurses per level (a line of thousands of "key: key: …" overflows its stack).
     if (e instanceof RangeError) throw new InputError(`${file}:${crowdedLine(text)}:1: invalid YAML: nested too deeply to parse; mmsim's files need a few levels`);
@@ -111,6 +171,12 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   }
   if (deep.depth > YAML_MAX_DEPTH) {
     throw at(cstLines, deep.offset, `invalid YAML: collections nested more than ${YAML_MAX_DEPTH} deep; mmsim's files need a few levels`);
+  }
+  const big = deep.largest;
+  const bigMap = deep.largestMap;
+  if (bigMap.items > YAML_MAX_KEYS) throw at(cstLines, bigMap.offset, `a mapping of ${bigMap.items} keys, more than ${YAML_MAX_KEYS}; mmsim's mappings have a few dozen`);
+  if (deep.entries > YAML_MAX_ENTRIES) {
+    throw at(cstLines, big.offset, `${deep.entries} entries in all, more than ${YAML_MAX_ENTRIES} (this ${big.map ? 'mapping' : 'list'} has ${big.items}); mmsim's files hold a few hundred`);
   }
   // 2. The document. logLevel 'error': the library's warnings would reach stderr as Node's
   // two-line process warnings; what they warn about is refused below instead.
