@@ -16,6 +16,15 @@ import type { NvdimmRegion } from './nd.js';
 import { pageFlagsLayout } from './page_layout.js';
 import type { Task } from './task.js';
 
+/** A change of Machine.blocksEpoch and the block it touched. */
+export interface BlockLogEntry {
+  readonly epoch: number;
+  readonly id: number;
+}
+
+/** Machine.blockLog keeps at least this many entries. */
+const BLOCK_LOG_KEEP = 4096;
+
 /** What hot-adds a range: an ACPI memory device (a pc-dimm) or a virtio-mem device. */
 export type HotplugDevice =
   | { readonly kind: 'dimm' }
@@ -132,8 +141,23 @@ export class Machine {
   readonly groupOf = new Map<number, number>();
   /** Blocks that came by add_memory (all of a hot-added block is memory). */
   readonly hotAdded = new Set<number>();
-  /** Changes with every edit of `blocks` or `hotAdded` (blocksChanged), never to an earlier value: a cache key for whole-state checkers. */
+  /** Changes with every edit of `blocks` or `hotAdded` (blockChanged), never to an earlier value: a cache key for whole-state checkers. */
   blocksEpoch = nextEpoch();
+  /**
+   * The block each change of blocksEpoch touched, with the epoch it set, oldest first (the last
+   * BLOCK_LOG_KEEP to 2 * BLOCK_LOG_KEEP of them; id -1: none, the machine as booted), so that a
+   * checker that knew the blocks at one epoch catches up by the blocks touched since instead of
+   * walking all of them (debug.ts zoneSpanChecker). Restored with the machine by explore's
+   * snapshots; epochs are never reused, so an epoch found here is one this history went through.
+   */
+  readonly blockLog: BlockLogEntry[] = [Object.freeze({ epoch: this.blocksEpoch, id: -1 })];
+
+  /** Memory block `id` was added, onlined, offlined or removed: a new blocksEpoch, logged with the block. */
+  blockChanged(id: number): void {
+    this.blocksEpoch = nextEpoch();
+    this.blockLog.push(Object.freeze({ epoch: this.blocksEpoch, id }));
+    if (this.blockLog.length > 2 * BLOCK_LOG_KEEP) this.blockLog.splice(0, BLOCK_LOG_KEEP);
+  }
   /** nr_vmemmap_pages (altmap->free) of blocks whose memmap lives on themselves (memmap_on_memory). */
   readonly vmemmapPages = new Map<number, number>();
   /** Hot-added iomem resources, in the order they were requested. */

@@ -14,7 +14,6 @@
 // memory (s390).
 import type { HotplugResource } from './machine.js';
 import { pfnToOnlinePage } from './mm.js';
-import { nextEpoch } from './sparse.js';
 import type { AddParams, ArchAddParams, Machine, HotplugDevice, VirtioMemDevice } from './machine.js';
 export type { AddParams } from './machine.js';
 import type { MemoryGroup } from './memory.js';
@@ -301,7 +300,7 @@ export function* addMemoryResource(m: Machine, nid: Nid, startBytes: PhysAddr, s
   // create_memory_block_devices: offline blocks on nid.
   for (let id = start / m.pagesPerBlock; id < (start + nr) / m.pagesPerBlock; id++) {
     m.hotAdded.add(id);
-    m.blocksEpoch = nextEpoch();
+    m.blockChanged(id);
     if (p.group) m.groupOf.set(id, p.group.id);
     if (nrVmemmap) m.vmemmapPages.set(id, nrVmemmap);
     m.blocks.set(id, {
@@ -503,7 +502,7 @@ function* onlineBlockLocked(m: Machine, id: number, type: OnlineType): Task<numb
   }
   b.state = 'online';
   b.validZones = zone.name;
-  m.blocksEpoch = nextEpoch();
+  m.blockChanged(b.id);
   return 0;
 }
 
@@ -677,7 +676,7 @@ function* offlineBlockLocked(m: Machine, b: MemoryBlock): Task<number> {
     if (nrVmemmap) yield* mhpDeinitMemmapOnMemory(m, zone, b.startPfn, nrVmemmap);
     b.state = 'offline';
     b.validZones = null;
-    m.blocksEpoch = nextEpoch();
+    m.blockChanged(b.id);
   }
   if (whole) yield { op: 'up_write', lock: m.memHotplugLock };
   return rc;
@@ -962,7 +961,7 @@ export function* removeMemory(m: Machine, startBytes: PhysAddr, sizeBytes: Bytes
     if (g !== undefined) groups.add(g);
     m.blocks.delete(id);
     m.hotAdded.delete(id);
-    m.blocksEpoch = nextEpoch();
+    m.blockChanged(id);
     m.groupOf.delete(id);
     m.vmemmapPages.delete(id);
   }
