@@ -338,6 +338,25 @@ describe('scenario block ranges and hot-adds within the machine', () => {
     expect(old.state.log.lines()).toHaveLength(lines); // pr_debug only
   });
 
+  it('virtio-mem before 5.8 (no driver: drivers/virtio/virtio_mem.c came in 5.8) and a virtio-mem add beyond MAX_PHYSMEM_BITS are input errors at the step (fuzz seed 1, scenario #8777: 2225 TiB on 4.19, 7 s of CPU block by block)', () => {
+    const machine = join(root, 'examples', 'qemu-2node.yaml');
+    const add = (kernel: string, size: string): string =>
+      file(`vm-${kernel}.scenario.yaml`, `machine: ${machine}\nkernel: "${kernel}"\nsteps:\n  - add: { node: 1, start: 0x280000000, size: ${size}, device: virtio-mem }\n`);
+    const p419 = add('4.19', '128M');
+    expect(inputError(() => runScenario(p419, [], undefined, () => undefined))).toBe(
+      `${p419}:4:5: virtio-mem has a driver from Linux 5.8 (drivers/virtio/virtio_mem.c); this machine boots 4.19: use a dimm`,
+    );
+    const p57 = add('5.7', '128M');
+    expect(inputError(() => runScenario(p57, [], undefined, () => undefined))).toMatch(/:4:5: virtio-mem has a driver from Linux 5\.8 .*this machine boots 5\.7: use a dimm$/);
+    // 0x280000000 + 2225 TiB = 0x8b10280000000 > 2^46 (x86_64, 4-level paging).
+    const p61 = add('6.1', '2225T');
+    expect(inputError(() => runScenario(p61, [], undefined, () => undefined))).toBe(
+      `${p61}:4:5: a virtio-mem add of [0x280000000, 0x8b10280000000) ends beyond 0x400000000000, the end of the physical address space: MAX_PHYSMEM_BITS 46 of x86_64 with 4-level paging (52 with config.la57: true)`,
+    );
+    // 5.8 has the driver: a 128 MiB plug is taken.
+    expect(runScenario(add('5.8', '128M'), [], undefined, () => undefined).blocks.has(0x280000000 / (128 << 20))).toBe(true);
+  });
+
   it('a remove or an NVDIMM beyond the address space is an input error naming the step', () => {
     const scen = file('rm.scenario.yaml', `machine: ${machine}\nsteps:\n  - remove: { start: 0x1000000000000, size: 1G }\n`);
     expectOneLineError(mmsim('run', scen), new RegExp(`^mmsim: ${scen}:3:5: remove \\[0x1000000000000, 0x1000040000000\\) ends beyond 0x400000000000`));

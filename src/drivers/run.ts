@@ -374,7 +374,21 @@ export function blockIdsIn(m: Machine, ranges: readonly BlockRange[], at: string
  * lie beyond MAX_PHYSMEM_BITS (a hot-add beyond it is the kernel's to refuse: -E2BIG).
  */
 export function checkStepRange(m: Machine, st: ScenarioStep, at: string): void {
-  const [what, start, size] = 'remove' in st ? ['remove', st.remove.start, st.remove.size] : 'add' in st && st.add.device === 'nvdimm' ? ['an NVDIMM at', st.add.start, st.add.size] : [null, 0, 0];
+  if ('add' in st && st.add.device === 'virtio-mem') {
+    // virtio-mem came in 5.8 (drivers/virtio/virtio_mem.c); before it the device has no driver.
+    const r = m.state.profile.release;
+    if (r.major * 1000 + r.minor < 5008) throw new InputError(`${at}: virtio-mem has a driver from Linux 5.8 (drivers/virtio/virtio_mem.c); this machine boots ${r.release}: use a dimm`);
+  }
+  // virtio_mem_init_hotplug (6.18.2) warns that "Some device memory is not addressable/pluggable"
+  // and plugs only what is; mmsim refuses such a device instead of plugging part of it.
+  const [what, start, size] =
+    'remove' in st
+      ? ['remove', st.remove.start, st.remove.size]
+      : 'add' in st && st.add.device === 'nvdimm'
+        ? ['an NVDIMM at', st.add.start, st.add.size]
+        : 'add' in st && st.add.device === 'virtio-mem'
+          ? ['a virtio-mem add of', st.add.start, st.add.size]
+          : [null, 0, 0];
   if (what === null) return;
   const e = rangeLimitError(m.state.spec, start, start + size);
   if (e) throw new InputError(`${at}: ${what} ${e}`);
