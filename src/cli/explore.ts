@@ -272,6 +272,11 @@ export function compareTable(rows: readonly CompareRow[]): string {
     ...(timed ? [r.timeSeconds === undefined ? '-' : `${r.timeSeconds.toFixed(1)} s`] : []),
     r.invariants,
   ]);
+  return textTable(head, cells);
+}
+
+/** Columns padded to their widest cell, two spaces apart (the last not padded). */
+export function textTable(head: readonly string[], cells: readonly (readonly string[])[]): string {
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i] as number))).join('  ');
   return [line(head), ...cells.map(line)].join('\n') + '\n';
