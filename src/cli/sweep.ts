@@ -265,7 +265,8 @@ function sweepTable(sweep: Sweep, outcomes: readonly SweepOutcome[], times: Read
   const rows = sweep.cells.map((c, i) => {
     const r = outcomes[i] as SweepOutcome;
     const t = times.get(c.design);
-    const time = t?.kind === 'time' ? `${t.seconds.toFixed(1)} s` : t?.kind === 'error' ? `error: ${t.message}` : '-';
+    const time = t?.kind === 'time' ? `${t.seconds.toFixed(1)} s` : t?.kind === 'error' ? 'error' : '-';
+    const timeError = t?.kind === 'error' && !(r.kind === 'error' && r.message === t.message) ? `; time: ${t.message}` : '';
     const cell = r.kind === 'cell' ? r : null;
     return [
       c.scenario,
@@ -276,7 +277,7 @@ function sweepTable(sweep: Sweep, outcomes: readonly SweepOutcome[], times: Read
       cell ? `${cell.interleavings}${cell.exhaustive ? '' : '+'}` : '-',
       ...(timed ? [time] : []),
       ...(wallClock ? [cell ? cell.seconds.toFixed(1) : '-'] : []),
-      cell ? cell.invariantsText : r.kind === 'error' ? r.message : '-',
+      (cell ? cell.invariantsText : r.kind === 'error' ? r.message : '-') + timeError,
     ];
   });
   return textTable(head, rows);
@@ -301,6 +302,11 @@ function sweepJson(file: string, sweep: Sweep, outcomes: readonly SweepOutcome[]
   return JSON.stringify({ sweep: file, ...(sweep.time ? { time_preset: sweep.time.preset } : {}), cells }, null, 2) + '\n';
 }
 
+/** A job in a worker's log. */
+function jobText(job: SweepJob): string {
+  return job.kind === 'cell' ? `${job.scenario} ${job.design} ${job.config}${job.walkers.map((w) => ` +${w}`).join('')}` : `time ${job.design} on ${job.preset}`;
+}
+
 /** mmsim worker --queue URL: take sweep jobs until Ctrl-C or a kill, each in one of `jobs` threads. */
 export async function workerCommand(o: { queue: string; jobs?: string }, log: (s: string) => void): Promise<void> {
   const queue = parseRedisUrl(o.queue);
@@ -311,7 +317,10 @@ export async function workerCommand(o: { queue: string; jobs?: string }, log: (s
   try {
     await serveQueue<SweepJob, SweepOutcome>(
       queue,
-      (job) => pool.run(job),
+      (job) => {
+        log(`mmsim worker: started ${jobText(job)}\n`);
+        return pool.run(job);
+      },
       threads,
       stop.signal,
       () => log(`mmsim worker: taking sweep jobs from ${queue.url} in ${threads} thread(s); Ctrl-C stops\n`),

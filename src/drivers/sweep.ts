@@ -40,6 +40,8 @@ export class ThreadPool<J, R> {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.fail(new JobLost('the thread pool was closed'));
+    for (const w of this.busy.values()) w.fail(new JobLost('the thread pool was closed'));
+    this.busy.clear();
     const threads = [...this.all];
     this.all.clear();
     await Promise.all(threads.map((t) => t.terminate()));

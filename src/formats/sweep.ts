@@ -2,7 +2,7 @@
 // walker sets, with the search options every cell shares. Read through yaml-common.ts parseYaml
 // and checked by a schema; every value keeps the file:line:col it came from, so that the command
 // can name an unknown scenario, design or kernel by its place before anything runs.
-import { isScalar } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { WALKERS } from '../kernel/walkers.js';
@@ -24,7 +24,7 @@ const schema = z.strictObject({
   configs: names.optional(),
   /** Walker sets added to the built-in scenarios: each a walker, a list of walkers, or [] for none (default: none). */
   walkers: z
-    .array(z.union([z.enum(WALKERS), z.array(z.enum(WALKERS))]))
+    .array(z.union([z.string(), z.array(z.string())]))
     .min(1)
     .optional(),
   /** The search every cell runs (as mmsim explore's --bound, --runs, --seed, --reduce). */
@@ -70,10 +70,17 @@ export function parseSweep(file: string, text: string): SweepFile {
   if (!r.success) {
     const issue = r.error.issues[0];
     const path = (issue?.path ?? []).filter((k): k is string | number => typeof k !== 'symbol');
-    const keys = issue?.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
-    const what = issue?.code === 'unrecognized_keys' ? `unknown key${keys}` : (issue?.message ?? 'invalid');
+    const expected = 'expected a sweep: scenarios, designs, kernels, configs, walkers, bound, runs, seed, reduce, time';
+    if (issue?.code === 'unrecognized_keys') {
+      // At the key itself (the map's pair), not the map.
+      const key = issue.keys[0] as string;
+      const pair = isMap(doc.contents) ? doc.contents.items.find((it) => isScalar(it.key) && it.key.value === key) : undefined;
+      const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
+      const p = offset !== undefined ? lc.linePos(offset) : yamlPosition(doc, lc, path);
+      throw new InputError(`${file}:${p.line}:${p.col}: unknown key ${key}; ${expected}`);
+    }
     const inner = path.length ? ` (at ${path.join('.')})` : '';
-    throw new InputError(`${at(path)}: ${what}${inner}; expected a sweep: scenarios, designs, kernels, configs, walkers, bound, runs, seed, reduce, time`);
+    throw new InputError(`${at(path)}: ${issue?.message ?? 'invalid'}${inner}; ${expected}`);
   }
   const s = r.data;
   if (!s.designs && !s.kernels) throw new InputError(`${at([])}: expected designs or kernels (or both): what each scenario runs under`);
@@ -83,13 +90,17 @@ export function parseSweep(file: string, text: string): SweepFile {
     const node = doc.getIn(path, true);
     return isScalar(node) && typeof node.source === 'string' ? node.source : String(v);
   };
+  const walker = (w: string, path: (string | number)[]): string => {
+    if ((WALKERS as readonly string[]).includes(w)) return w;
+    throw new InputError(`${at(path)}: unknown walker ${w}; expected one of ${WALKERS.join(', ')} (a list of them for a set, [] for none)`);
+  };
   const list = (k: 'scenarios' | 'designs' | 'kernels' | 'configs'): Placed<string>[] => (s[k] ?? []).map((v, i) => ({ value: text_([k, i], v), at: at([k, i]) }));
   return {
     scenarios: list('scenarios'),
     designs: list('designs'),
     kernels: list('kernels'),
     configs: s.configs ? list('configs') : null,
-    walkers: s.walkers ? s.walkers.map((w, i) => ({ value: typeof w === 'string' ? [w] : w, at: at(['walkers', i]) })) : null,
+    walkers: s.walkers ? s.walkers.map((w, i) => ({ value: typeof w === 'string' ? [walker(w, ['walkers', i])] : w.map((x, j) => walker(x, ['walkers', i, j])), at: at(['walkers', i]) })) : null,
     search: {
       ...(s.bound !== undefined ? { bound: s.bound } : {}),
       ...(s.runs !== undefined ? { runs: s.runs } : {}),
