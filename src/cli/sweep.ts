@@ -14,7 +14,7 @@ import { singleTask } from '../drivers/trace_text.js';
 import type { ExploreResult } from '../drivers/explore.js';
 import { parseSweep, type Placed } from '../formats/sweep.js';
 import { profileForOption } from '../profiles/profile.js';
-import { compareRows, textTable } from './explore.js';
+import { compareRows, placed, textTable } from './explore.js';
 
 /** The search options every cell of a sweep shares, as mmsim explore's flags take them. */
 interface SearchFlags {
@@ -94,13 +94,8 @@ interface Sweep {
 }
 
 /** A value the sweep file names, checked; its error is one line at its place in the file. */
-async function checked<T>(p: Placed<string>, f: (v: string) => T | Promise<T>): Promise<T> {
-  try {
-    return await f(p.value);
-  } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${p.at}: ${e.message}`);
-    throw e;
-  }
+function checked<T>(p: Placed<string>, f: (v: string) => T | Promise<T>): Promise<T> {
+  return placed(p.at, () => f(p.value));
 }
 
 /** Read a sweep file and check everything it names (scenarios, designs, kernels, configs, walkers, preset) before anything runs. */
