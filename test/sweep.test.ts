@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { cliPath } from './helpers.js';
+import { InputError } from '../src/errors.js';
+import { parseSweep } from '../src/formats/sweep.js';
 
 const mmsim = (...args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'mmsim-sweep-'));
@@ -87,6 +89,37 @@ describe('mmsim sweep: a bad sweep file is one line at file:line:col, exit 2, be
       expect(r.stderr).toMatch(message);
     });
   }
+});
+
+describe('sweep files (formats/sweep.ts): YAML through parseYaml, each value with its place', () => {
+  const err = (text: string): string => {
+    try {
+      parseSweep('s.yaml', text);
+    } catch (e) {
+      if (e instanceof InputError) return e.message;
+      throw e;
+    }
+    return 'no error';
+  };
+  it('keeps a release written 6.10 as "6.10" (YAML reads the number 6.1) and the file:line:col of every value', () => {
+    const s = parseSweep('s.yaml', 'scenarios: [seed-2019]\nkernels: [6.10, "5.3"]\nwalkers: [[], compaction, [kpageflags, compaction]]\nbound: 1\n');
+    expect(s.kernels).toEqual([
+      { value: '6.10', at: 's.yaml:2:11' },
+      { value: '5.3', at: 's.yaml:2:17' },
+    ]);
+    expect(s.walkers?.map((w) => w.value)).toEqual([[], ['compaction'], ['kpageflags', 'compaction']]);
+    expect(s.search).toEqual({ bound: 1 });
+    expect(s.designs).toEqual([]);
+    expect(s.configs).toBeNull();
+  });
+  it('refuses what is not a sweep, a bad value and hostile YAML in one line', () => {
+    expect(err('- seed-2019\n')).toBe('s.yaml:1:1: expected a sweep: a mapping with scenarios, designs or kernels, and optionally configs, walkers, bound, runs, seed, reduce, time');
+    // "bound: " is 7 characters: the value starts at column 8.
+    expect(err('scenarios: [seed-2019]\ndesigns: [v5.3]\nbound: -1\n')).toMatch(/^s\.yaml:3:8: Too small: expected number to be >=0 \(at bound\); expected a sweep/);
+    expect(err('scenarios: [seed-2019\n')).toMatch(/^s\.yaml:\d+:\d+: invalid YAML: /);
+    expect(err('scenarios: &a [*a]\ndesigns: [v5.3]\n')).toBe('s.yaml:1:16: invalid YAML: alias *a is inside the node it names (a cycle)');
+    expect(err(`scenarios: ${'['.repeat(100)}${']'.repeat(100)}\n`)).toMatch(/^s\.yaml:1:\d+: invalid YAML: collections nested more than 64 deep/);
+  });
 });
 
 describe('mmsim sweep in-process', () => {

@@ -181,7 +181,8 @@ export async function runOnQueue<J, R>(a: RedisAddress, jobs: readonly J[], fail
           if (!['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state)) settle(jobId, failed(failedReason));
         }, reject);
       });
-      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      if (signal?.aborted) reject(signal.reason as Error);
+      else signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
     });
     if (!signal?.aborted) await queue.addBulk(jobs.map((data, i) => ({ name: 'cell', data, opts: { ...JOB_OPTS, jobId: ids[i] as string } })));
     try {
