@@ -184,15 +184,16 @@ describe('mmsim sweep in-process', () => {
   }, 300_000);
 
   it('Ctrl-C stops the threads at once (a 7 s cell is not waited for): one line, exit 130', async () => {
-    const f = file('long.yaml', 'scenarios: [seed-2019]\ndesigns: [v5.3]\nconfigs: [debug_vm, no_debug_vm]\n');
-    const s = start(['sweep', f]);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Two quick cells, then seed-2019 under v5.3 (seconds of work) in the one thread: interrupted there.
+    const f = file('long.yaml', 'scenarios: [seed-2019-hotplug, seed-2019]\ndesigns: [v5.3]\nconfigs: [debug_vm, no_debug_vm]\n');
+    const s = start(['sweep', f, '--jobs', '1', '--progress']);
+    await until('two cells done', () => s.err().includes('2/4 jobs done'));
     const t0 = Date.now();
     s.p.kill('SIGINT');
     expect(await s.exit).toBe(130);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(s.out()).toBe('');
-    expect(s.err()).toBe('mmsim: sweep interrupted: its threads are stopped\n');
+    expect(s.err()).toBe('mmsim sweep: 1/4 jobs done\nmmsim sweep: 2/4 jobs done\nmmsim: sweep interrupted: its threads are stopped\n');
   }, 60_000);
 });
 

@@ -186,6 +186,8 @@ export interface SweepCliOptions {
   readonly queue?: string;
   /** Also print each cell's wall-clock seconds (the table is then not the same from run to run). */
   readonly wallClock?: boolean;
+  /** A line on stderr as each job finishes. */
+  readonly progress?: boolean;
 }
 
 /** The worker thread file (built: dist/cli/sweep_worker.js). */
@@ -221,12 +223,14 @@ export async function sweepCommand(file: string, o: SweepCliOptions, out: (s: st
   if (queue) await checkRedis(queue);
   const jobs: SweepJob[] = [...sweep.cells.map((c) => c.job), ...(sweep.time?.jobs.values() ?? [])];
   const lost = (message: string): SweepOutcome => ({ kind: 'error', message });
+  let finished = 0;
+  const progress = o.progress ? () => void process.stderr.write(`mmsim sweep: ${++finished}/${jobs.length} jobs done\n`) : undefined;
   const stop = interruptible();
   let outcomes: SweepOutcome[];
   try {
     outcomes = queue
-      ? await runOnQueue<SweepJob, SweepOutcome>(queue, jobs, (m) => lost(`the queue gave up on this job: ${m}`), stop.signal)
-      : await runInThreads<SweepJob, SweepOutcome>(WORKER_FILE, jobs, threads, (e) => lost(`internal error: ${e.message}`), stop.signal);
+      ? await runOnQueue<SweepJob, SweepOutcome>(queue, jobs, (m) => lost(`the queue gave up on this job: ${m}`), stop.signal, progress)
+      : await runInThreads<SweepJob, SweepOutcome>(WORKER_FILE, jobs, threads, (e) => lost(`internal error: ${e.message}`), stop.signal, progress);
   } catch (e) {
     if (!stop.signal.aborted) throw e;
     outcomes = [];

@@ -84,12 +84,19 @@ export class ThreadPool<J, R> {
 }
 
 /** Run every job on `threads` threads of `file`; the results in job order (`lost` answers for a thread that died). */
-export async function runInThreads<J, R>(file: URL, jobs: readonly J[], threads: number, lost: (e: Error) => R, signal?: AbortSignal): Promise<R[]> {
+export async function runInThreads<J, R>(file: URL, jobs: readonly J[], threads: number, lost: (e: Error) => R, signal?: AbortSignal, done?: () => void): Promise<R[]> {
   const pool = new ThreadPool<J, R>(file, Math.max(1, Math.min(threads, jobs.length)));
   const stop = (): void => void pool.close();
   signal?.addEventListener('abort', stop, { once: true });
   try {
-    return await Promise.all(jobs.map((j) => pool.run(j).catch((e: Error) => lost(e))));
+    return await Promise.all(
+      jobs.map((j) =>
+        pool.run(j).then(
+          (r) => (done?.(), r),
+          (e: Error) => lost(e),
+        ),
+      ),
+    );
   } finally {
     signal?.removeEventListener('abort', stop);
     await pool.close();
@@ -153,7 +160,7 @@ const JOB_OPTS = { attempts: 3, removeOnComplete: true, removeOnFail: true } as 
  * all failed answers through `failed`. On `signal` the jobs not yet taken are removed; those
  * running finish on their workers and are removed as they finish.
  */
-export async function runOnQueue<J, R>(a: RedisAddress, jobs: readonly J[], failed: (message: string) => R, signal?: AbortSignal): Promise<R[]> {
+export async function runOnQueue<J, R>(a: RedisAddress, jobs: readonly J[], failed: (message: string) => R, signal?: AbortSignal, done?: () => void): Promise<R[]> {
   const { Queue, QueueEvents } = await import('bullmq'); // loaded only for a queue run
   const queue = new Queue(SWEEP_QUEUE, { connection: connection(a) });
   let events: InstanceType<typeof QueueEvents> | null = null;
@@ -171,6 +178,7 @@ export async function runOnQueue<J, R>(a: RedisAddress, jobs: readonly J[], fail
       const settle = (id: string, r: R): void => {
         if (!mine.has(id) || results.has(id)) return;
         results.set(id, r);
+        done?.();
         if (results.size === ids.length) resolve();
       };
       ev.on('completed', ({ jobId, returnvalue }) => settle(jobId, returnvalue as unknown as R));

@@ -9,8 +9,9 @@ export function sweepCommand(program: Command, out: (s: string) => void): void {
     .option('--jobs <n>', 'worker threads on this machine (default: every core)')
     .option('--queue <url>', 'put each cell as a job on a BullMQ queue on this Redis (redis://HOST:PORT) for mmsim worker processes to take')
     .option('--wall-clock', "also print each cell's wall-clock seconds (then the table differs from run to run)")
+    .option('--progress', 'a line on stderr as each job finishes')
     .option('--json', 'print the cells as JSON')
-    .action(async (file: string, opts: { jobs?: string; queue?: string; wallClock?: boolean; json?: boolean }) => {
+    .action(async (file: string, opts: { jobs?: string; queue?: string; wallClock?: boolean; progress?: boolean; json?: boolean }) => {
       const { sweepCommand: sweep } = await import('../sweep.js');
       await sweep(file, opts, out);
     });
