@@ -63,23 +63,27 @@ async function until(what: string, f: () => boolean | Promise<boolean>, ms = 120
 describe('mmsim sweep: a bad sweep file is one line at file:line:col, exit 2, before anything runs', () => {
   const cases: [string, string, RegExp][] = [
     // "scenarios: [" is 12 characters: seed-2019 starts at column 13, seed-2020 at 13 + 9 + 2 = 24.
-    ['scenario', 'scenarios: [seed-2019, seed-2020]\ndesigns: [v5.3]\n', /:1:24: unknown scenario seed-2020; expected a built-in scenario \(seed-2019, seed-2019-hotplug, seed-2019-subsection\)/],
+    [
+      'an unknown scenario',
+      'scenarios: [seed-2019, seed-2020]\ndesigns: [v5.3]\n',
+      /:1:24: unknown scenario seed-2020; expected a built-in scenario \(seed-2019, seed-2019-hotplug, seed-2019-subsection\)/,
+    ],
     // "designs: [" is 10: v5.3 at 11, fastest at 11 + 4 + 2 = 17.
-    ['design', 'scenarios: [seed-2019]\ndesigns: [v5.3, fastest]\n', /:2:17: unknown design fastest; expected a design \(v4\.19, v5\.3, serialize, /],
+    ['an unknown design', 'scenarios: [seed-2019]\ndesigns: [v5.3, fastest]\n', /:2:17: unknown design fastest; expected a design \(v4\.19, v5\.3, serialize, /],
     // A block list: the item's value starts after "  - ".
-    ['kernel', "scenarios: [seed-2019]\ndesigns: [v5.3]\nkernels:\n  - '6.1'\n  - next\n", /:5:5: unknown kernel next: expected a release such as 6\.1/],
-    ['kernel too old', "scenarios: [seed-2019]\nkernels: ['6.1', '2.6']\n", /:2:18: unknown kernel 2\.6: mmsim models kernels from 4\.9 on/],
-    ['config', 'scenarios: [seed-2019]\ndesigns: [v5.3]\nconfigs: [debug_vm, kasan]\n', /:3:21: unknown config kasan; expected one of debug_vm, debug_vm_pgflags, no_debug_vm/],
+    ['an unknown kernel', "scenarios: [seed-2019]\ndesigns: [v5.3]\nkernels:\n  - '6.1'\n  - next\n", /:5:5: unknown kernel next: expected a release such as 6\.1/],
+    ['a kernel too old', "scenarios: [seed-2019]\nkernels: ['6.1', '2.6']\n", /:2:18: unknown kernel 2\.6: mmsim models kernels from 4\.9 on/],
+    ['an unknown config', 'scenarios: [seed-2019]\ndesigns: [v5.3]\nconfigs: [debug_vm, kasan]\n', /:3:21: unknown config kasan; expected one of debug_vm, debug_vm_pgflags, no_debug_vm/],
     [
       'walker',
       'scenarios: [seed-2019]\ndesigns: [v5.3]\nwalkers: [[], [compaction, kswapd]]\n',
       /:3:28: unknown walker kswapd; expected one of compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone/,
     ],
-    ['key', 'scenarios: [seed-2019]\ndesign: [v5.3]\n', /:2:1: unknown key design; expected a sweep: scenarios, designs, kernels/],
-    ['no designs', 'scenarios: [seed-2019]\n', /:1:1: expected designs or kernels \(or both\)/],
+    ['an unknown key', 'scenarios: [seed-2019]\ndesign: [v5.3]\n', /:2:1: unknown key design; expected a sweep: scenarios, designs, kernels/],
+    ['no designs or kernels', 'scenarios: [seed-2019]\n', /:1:1: expected designs or kernels \(or both\)/],
   ];
   for (const [what, text, message] of cases) {
-    it(`an unknown ${what}`, () => {
+    it(what, () => {
       const f = file(`bad-${what.replace(/ /g, '-')}.yaml`, text);
       const r = mmsim('sweep', f);
       expect(r.status).toBe(2);
