@@ -75,7 +75,7 @@ describe('mmsim sweep: a bad sweep file is one line at file:line:col, exit 2, be
     ['a kernel too old', "scenarios: [seed-2019]\nkernels: ['6.1', '2.6']\n", /:2:18: unknown kernel 2\.6: mmsim models kernels from 4\.9 on/],
     ['an unknown config', 'scenarios: [seed-2019]\ndesigns: [v5.3]\nconfigs: [debug_vm, kasan]\n', /:3:21: unknown config kasan; expected one of debug_vm, debug_vm_pgflags, no_debug_vm/],
     [
-      'walker',
+      'an unknown walker',
       'scenarios: [seed-2019]\ndesigns: [v5.3]\nwalkers: [[], [compaction, kswapd]]\n',
       /:3:28: unknown walker kswapd; expected one of compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone/,
     ],
