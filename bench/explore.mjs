@@ -5,6 +5,12 @@
 // one job), the same scenario unreduced with one preemption (the search before DPOR), the fixed
 // designs' exhaustive searches and seed-2019-hotplug's exhaustive search on v5.3. The machine may
 // be shared: the user_seconds_* figures are this process's CPU time (user) for the same searches.
+// Last, issue 21's sweep_cells_per_second: `mmsim sweep` over the 24 cells of
+// examples/sweeps/seed-2019.sweep.yaml in-process (worker threads, one per core), timed from the
+// command's start to its exit (thread start-up and module loading included).
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { explore } from '../dist/drivers/explore.js';
 import { builtinWorld } from '../dist/drivers/scenario_world.js';
 
@@ -19,6 +25,13 @@ const full = run('v5.3', {});
 const bounded = run('v5.3', { preemptionBound: 1, reduce: 'none' });
 const fixed = run('6.1', {});
 const hotplug = run('v5.3', {}, 'seed-2019-hotplug');
+const sweepFile = fileURLToPath(new URL('../examples/sweeps/seed-2019.sweep.yaml', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const s0 = performance.now();
+const sweep = spawnSync(process.execPath, [cli, 'sweep', sweepFile, '--json'], { encoding: 'utf8' });
+const sweepSeconds = (performance.now() - s0) / 1000;
+if (sweep.status !== 0) throw new Error(`mmsim sweep failed: ${sweep.stderr}`);
+const cells = JSON.parse(sweep.stdout).cells.length;
 const steps = (r) => r.violations.find((v) => v.invariant === 'zone_spans_pfn')?.schedule.length ?? null;
 const out = {
   seconds_to_first_counterexample_v53: +first.s.toFixed(3),
@@ -37,6 +50,10 @@ const out = {
   seconds_exhaustive_hotplug_v53: +hotplug.s.toFixed(3),
   interleavings_exhaustive_hotplug_v53: hotplug.r.interleavings,
   user_seconds_exhaustive_hotplug_v53: +hotplug.user.toFixed(3),
+  sweep_cells: cells,
+  sweep_threads: availableParallelism(),
+  seconds_sweep: +sweepSeconds.toFixed(3),
+  sweep_cells_per_second: +(cells / sweepSeconds).toFixed(2),
 };
 if (process.argv.includes('--json')) console.log(JSON.stringify(out));
 else for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(40)} ${v}`);

@@ -180,6 +180,16 @@ function oneLine(s: string): string {
   return s.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
 }
 
+/** f(), its InputError (bad input) put at `where` (a file:line:col) in an input file. */
+export async function placed<T>(where: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${where}: ${oneLine(e.message)}`);
+    throw e;
+  }
+}
+
 /** mmsim explore --replay FILE: step through a saved violation. */
 export async function replayCommand(file: string, invariant: string | undefined, out: (s: string) => void): Promise<void> {
   const text = readInputFile(file);
@@ -195,14 +205,7 @@ export async function replayCommand(file: string, invariant: string | undefined,
   const config = saved.config ?? 'debug_vm';
   if (!(DEBUG_CONFIGS as readonly string[]).includes(config)) throw new InputError(`${at(['config'])}: config ${oneLine(config)}: expected one of ${DEBUG_CONFIGS.join(', ')}`);
   // What the file names must exist: a scenario, a design; errors point at the value.
-  const named = async <T>(path: string, f: () => T | Promise<T>): Promise<T> => {
-    try {
-      return await f();
-    } catch (e) {
-      if (e instanceof InputError) throw new InputError(`${at([path])}: ${oneLine(e.message)}`);
-      throw e;
-    }
-  };
+  const named = <T>(path: string, f: () => T | Promise<T>): Promise<T> => placed(at([path]), f);
   const scenario = await named('scenario', () => scenarioArg(saved.scenario));
   const design = await named(saved.design_file !== undefined ? 'design_file' : 'design', () => designArg(saved.design_file ?? saved.design));
   const s: SearchSetup = { scenario, ...design, config: config as DebugConfig, walkers: saved.walkers ?? [] };
@@ -272,6 +275,11 @@ export function compareTable(rows: readonly CompareRow[]): string {
     ...(timed ? [r.timeSeconds === undefined ? '-' : `${r.timeSeconds.toFixed(1)} s`] : []),
     r.invariants,
   ]);
+  return textTable(head, cells);
+}
+
+/** Columns padded to their widest cell, two spaces apart (the last not padded). */
+export function textTable(head: readonly string[], cells: readonly (readonly string[])[]): string {
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i] as number))).join('  ');
   return [line(head), ...cells.map(line)].join('\n') + '\n';

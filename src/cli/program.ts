@@ -10,6 +10,7 @@ import { exploreCommand } from './commands/explore.js';
 import { serveCommand } from './commands/serve.js';
 import { timeCommand } from './commands/time.js';
 import { compareCommand } from './commands/compare.js';
+import { sweepCommand, workerCommand } from './commands/sweep.js';
 import { verifyCommand } from './commands/verify.js';
 import { daxctlCommand, ndctlCommand, nvdimmToolMain } from './commands/ndctl.js';
 import { lsmemCommand, lsmemMain } from './commands/lsmem.js';
@@ -38,6 +39,8 @@ export function buildProgram(out: (s: string) => void): Command {
   serveCommand(program, out);
   timeCommand(program, out);
   compareCommand(program, out);
+  sweepCommand(program, out);
+  workerCommand(program);
   verifyCommand(program, out);
   ndctlCommand(program);
   daxctlCommand(program);
