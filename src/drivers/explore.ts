@@ -626,13 +626,24 @@ function dpor(worlds: Worlds, maxInterleavings: number | undefined, stopAtFirst:
 export interface UnitRequest {
   readonly prefix: readonly TaskId[];
   readonly sleep: readonly (readonly [TaskId, Footprint])[];
+  /** What the search above recorded for the prefix's steps, so a unit replays them quietly (not part of the unit's identity). */
+  readonly known?: PrefixRecord;
+}
+
+/** A run's record of its first steps: trace, footprints, what fired checkers read, warnings. */
+export interface PrefixRecord {
+  readonly watched: boolean;
+  readonly trace: readonly TraceStep[];
+  readonly fps: readonly Footprint[];
+  readonly checked: readonly (readonly [number, Footprint])[];
+  readonly warnings: Run['warnings'];
 }
 
 /** What a unit found: its counts, the races it found with steps above it, its violations and candidates. */
 export interface UnitResult {
   readonly interleavings: number;
   readonly sleepSetPruned: number;
-  /** (depth, task): a task added to the backtrack set of the point at that depth above the unit, in the order found. */
+  /** (depth, task): a task added to the backtrack set of the point at that depth above the unit (each once). */
   readonly additions: readonly (readonly [number, TaskId])[];
   /** The shortest violation of each invariant the unit found (merged with keep: the order does not matter). */
   readonly best: readonly ExploreViolation[];
@@ -679,6 +690,7 @@ export interface Search {
 
 interface SearchOptions {
   readonly onLeaf?: () => void;
+  readonly known?: PrefixRecord | undefined;
   readonly prefix?: readonly TaskId[];
   readonly sleep?: ReadonlyMap<TaskId, Footprint>;
   readonly split?: number;
@@ -724,22 +736,38 @@ export function startSearch(worlds: Worlds, o: SearchOptions = {}): Search {
     onLeaf: o.onLeaf,
   };
   rebuildHeld(st, 0);
+  // The prefix's steps replayed quietly where the search above sent their record (as replay() does).
+  const known = o.known && o.known.trace.length === prefix.length && o.known.watched === (run.rec !== null) ? o.known : null;
   for (const [d, t] of prefix.entries()) {
     const at: PathStep = { enabled: runnableTasks(run.s), sleep: new Map(), backtrack: new Set([t]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [] };
     if (!run.s.runnable(t)) throw new Error(`explore: unit prefix diverged: task ${t} cannot run at step ${d + 1}`);
     st.path[d] = at;
-    stepOnPath(st, at, t, d);
+    stepOnPath(st, at, t, d, known);
+  }
+  if (known) {
+    for (const [i, fp] of known.checked) run.checked.set(i, fp);
+    run.warnings.push(...known.warnings);
   }
   return st;
 }
 
+/** Step task t quietly (no checkers, no recording), taking its trace entry and footprint from a record of the same steps. */
+function quietStep(run: Run, t: TaskId, known: PrefixRecord, d: number): Footprint {
+  if (!run.s.step(t, true)) throw new Error(`explore: replay diverged: task ${t} cannot run at step ${d + 1}`);
+  run.steps[t] = (run.steps[t] ?? 0) + 1;
+  run.trace.push(known.trace[d] as TraceStep);
+  const fp = known.fps[d] as Footprint;
+  run.fps.push(fp);
+  return fp;
+}
+
 /** Step task t at depth d of the path: its footprint, lock operation, the locks held before, its vector clock. */
-function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number): Footprint {
+function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number, known: PrefixRecord | null = null): Footprint {
   const { run, path, nTasks } = st;
   const lockOp = lockOpOf(run.s.pendingOf(t));
   const mine = st.held[t] as Map<string, 'r' | 'w'>;
   at.held = new Map(mine);
-  const fp = stepTask(run, t);
+  const fp = known ? quietStep(run, t, known, d) : stepTask(run, t);
   if (lockOp?.kind === 'acquire' && lockOp.hold) mine.set(lockOp.lock, lockOp.mode);
   else if (lockOp?.kind === 'release') mine.delete(lockOp.lock);
   at.task = t;
@@ -775,7 +803,14 @@ function extend(st: Search): UnitRequest | null {
   const run = st.run;
   for (;;) {
     const d = run.trace.length;
-    if (d === st.split && path[d] === undefined) return { prefix: path.slice(0, d).map((p) => p.task), sleep: [...childSleep(path[d - 1] as PathStep)] };
+    if (d === st.split && path[d] === undefined) {
+      // The prefix's record goes with it unless a fatal violation is in it (a quiet replay never holds one).
+      const known: PrefixRecord | undefined =
+        run.firstViolation < 0
+          ? { watched: run.rec !== null, trace: run.trace.slice(0, d), fps: run.fps.slice(0, d), checked: [...run.checked].filter(([i]) => i < d), warnings: run.warnings.filter((w) => w.at <= d) }
+          : undefined;
+      return { prefix: path.slice(0, d).map((p) => p.task), sleep: [...childSleep(path[d - 1] as PathStep)], ...(known ? { known } : {}) };
+    }
     if (run.firstViolation >= 0) {
       st.interleavings++;
       return null;
@@ -828,8 +863,9 @@ function extend(st: Search): UnitRequest | null {
       }
       const add = q.enabled.includes(t) ? [t] : q.enabled;
       for (const u of add) {
+        // Above a unit: each new one once (the search above takes their union).
+        if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
         q.backtrack.add(u);
-        if (i < st.base) st.additions?.push([i, u]);
       }
       break;
     }
@@ -889,8 +925,9 @@ export function applyUnit(st: Search, r: UnitResult): void {
   st.interleavings += r.interleavings;
   st.pruned.sleepSet += r.sleepSetPruned;
   for (const [i, u] of r.additions) {
-    (st.path[i] as PathStep).backtrack.add(u);
-    if (i < st.base) st.additions?.push([i, u]);
+    const q = st.path[i] as PathStep;
+    if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
+    q.backtrack.add(u);
   }
   if (st.record) {
     for (const v of r.best) keep(st.best, v.invariant, v.message, v.schedule, v.trace);
@@ -942,7 +979,7 @@ export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: 
     if (a.length > told) early?.(a);
     told = a.length;
   };
-  const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf });
+  const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf, known: u.known });
   while (advanceSearch(st) !== null);
   const log = st.candLog ?? [];
   // Each invariant's 16th shortest length offered: nothing longer can be among the 16 kept.

@@ -21,7 +21,6 @@ import { InputError } from '../errors.js';
 import { BUILTIN_SCENARIOS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { isDesignFile, loadDesignFile, type Design } from '../designs/designs.js';
 import type { WalkerName } from '../kernel/walkers.js';
-import type { Footprint } from './footprint.js';
 import type { TaskId } from '../kernel/locks.js';
 import {
   advanceSearch,
@@ -70,7 +69,12 @@ export function makeWorldOf(scenario: string, design: Design | string, user: rea
 /** The explore result with the number of threads that ran the search. */
 export type JobsResult = ExploreResult & {
   readonly jobs: number;
-  /** Split searches: the units the search took in, and those run (ahead of their turn, some were not needed). */
+  /**
+   * A split search's units: taken in (used), run on workers (run; a unit run ahead of its turn
+   * that the search then did not ask for is run but not used), answered before the search asked
+   * (ready), and the workers' busy time in milliseconds (busy: against jobs x the wall time, how
+   * full they were kept).
+   */
   readonly units?: { readonly used: number; readonly run: number; readonly ready: number; readonly busy: number };
 };
 
@@ -272,7 +276,7 @@ class UnitPool {
   want(key: string, unit: UnitRequest): void {
     if (this.sent.has(key)) return;
     this.sent.add(key);
-    this.queued.push({ key, unit: { prefix: [...unit.prefix], sleep: unit.sleep.map(([t, fp]): [TaskId, Footprint] => [t, new Map(fp)]) } });
+    this.queued.push({ key, unit });
     this.pump();
   }
 
