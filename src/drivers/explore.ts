@@ -971,16 +971,28 @@ export function finishSearch(st: Search): ExploreResult {
 /**
  * Run a unit (on a worker thread): the search below its prefix, to its end. `early` hears the
  * races found so far with the steps above whenever a leaf found more (the first leaf finds most).
+ * exploreUnitUntil: past `deadline` (performance.now()) it gives up after a leaf: null.
  */
 export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: readonly (readonly [number, TaskId])[]) => void): UnitResult {
+  return exploreUnitUntil(worlds, u, early, Infinity) as UnitResult;
+}
+
+export function exploreUnitUntil(worlds: Worlds, u: UnitRequest, early: ((additions: readonly (readonly [number, TaskId])[]) => void) | undefined, deadline: number): UnitResult | null {
   let told = 0;
+  const late = new Error('past the deadline');
   const onLeaf = (): void => {
     const a = st.additions ?? [];
     if (a.length > told) early?.(a);
     told = a.length;
+    if (performance.now() > deadline) throw late;
   };
   const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf, known: u.known });
-  while (advanceSearch(st) !== null);
+  try {
+    while (advanceSearch(st) !== null);
+  } catch (e) {
+    if (e === late) return null;
+    throw e;
+  }
   const log = st.candLog ?? [];
   // Each invariant's 16th shortest length offered: nothing longer can be among the 16 kept.
   const cut = new Map<string, number>();
