@@ -1,10 +1,9 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
 import { InputError } from '../errors.js';
-import { explore, replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
-import { scenarioWorld } from '../drivers/scenario_world.js';
-import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
-import { builtinWorld } from '../drivers/scenario_world.js';
+import { replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
+import { exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
+import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../designs/designs.js';
 import { STEP_DOCS } from '../kernel/steps.js';
 import { type DesignSteps } from '../kernel/machine.js';
@@ -23,6 +22,7 @@ export interface ExploreCliOptions {
   readonly config: string;
   readonly walker?: readonly string[];
   readonly json?: boolean;
+  readonly jobs?: string;
 }
 
 /** A design argument: a built-in name, a kernel release, or a design file (loaded). */
@@ -99,7 +99,9 @@ function taskInfo(make: MakeWorld): TaskInfo[] {
   return make({ recorder: null }).tasks.map((t) => ({ name: t.name, ...(t.label ? { label: t.label } : {}), ...(t.call ? { call: t.call } : {}) }));
 }
 
-function search(s: SearchSetup, o: ExploreCliOptions): { r: ExploreResult; seconds: number; tasks: TaskInfo[] } {
+async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: ExploreResult; seconds: number; tasks: TaskInfo[] }> {
+  const jobs = wholeNumber('--jobs', o.jobs, 'a number of threads such as 2');
+  if (jobs === 0) throw new InputError(`--jobs ${o.jobs}: expected a number of threads such as 2`);
   const bound = wholeNumber('--bound', o.bound, 'a whole number of preemptions such as 1');
   const runs = wholeNumber('--runs', o.runs, 'a number of random schedules such as 1000');
   const seed = wholeNumber('--seed', o.seed, 'a whole number') ?? 1;
@@ -107,21 +109,23 @@ function search(s: SearchSetup, o: ExploreCliOptions): { r: ExploreResult; secon
   const make = worldOf(s);
   const tasks = taskInfo(make); // a scenario file's errors come out once, before the search
   const t0 = performance.now();
-  const r = explore(make, {
-    ...(bound !== undefined ? { preemptionBound: bound } : {}),
-    ...(runs !== undefined ? { random: { runs, seed } } : {}),
-    reduce: o.reduce as Reduction,
-  });
+  const spec = { scenario: s.scenario, design: o.design, config: s.config, walkers: s.walkers };
+  const r = await exploreJobs(
+    spec,
+    {
+      ...(bound !== undefined ? { preemptionBound: bound } : {}),
+      ...(runs !== undefined ? { random: { runs, seed } } : {}),
+      reduce: o.reduce as Reduction,
+      ...(jobs !== undefined ? { jobs } : {}),
+    },
+    make,
+  );
   return { r, seconds: (performance.now() - t0) / 1000, tasks };
 }
 
 /** The world builder of a search: a built-in scenario, or a scenario file's concurrent block. */
 function worldOf(s: SearchSetup): MakeWorld {
-  if ((BUILTIN_SCENARIOS as readonly string[]).includes(s.scenario)) {
-    return (ctx) => builtinWorld({ scenario: s.scenario as BuiltinScenario, design: s.design, config: s.config, userDesigns: s.user, walkers: s.walkers }, ctx);
-  }
-  if (s.walkers.length) throw new InputError('--walker: walkers are added to the built-in scenarios only; a scenario file names its own operations');
-  return (ctx) => scenarioWorld(s.scenario, s.design, s.config, s.user, ctx);
+  return makeWorldOf(s.scenario, s.design, s.user, s.config, s.walkers);
 }
 
 function modeText(r: ExploreResult, o: ExploreCliOptions): string {
@@ -133,7 +137,7 @@ function modeText(r: ExploreResult, o: ExploreCliOptions): string {
 /** mmsim explore SCENARIO: print each violated invariant's shortest trace, or "no violation". */
 export async function exploreCommand(scenarioText: string | undefined, o: ExploreCliOptions, out: (s: string) => void): Promise<void> {
   const s = await setup(scenarioText, o);
-  const { r, seconds, tasks } = search(s, o);
+  const { r, seconds, tasks } = await search(s, o);
   const rerun = rerunCommand(s.scenario, o.design, o);
   if (o.json) {
     out(
@@ -247,7 +251,7 @@ export async function compareRows(
   for (const [i, d] of designs.entries()) {
     each?.(d, i);
     const s = await setup(scenarioText, { ...o, design: d });
-    const { r, seconds } = search(s, { ...o, design: d });
+    const { r, seconds } = await search(s, { ...o, design: d });
     each?.(d, i, r);
     const t = timePreset ? await timeFor(timePreset, d, {}) : undefined;
     if (t) each?.(d, i, r, t);

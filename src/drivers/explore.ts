@@ -116,7 +116,7 @@ function describe(y: Yield | null): string {
 }
 
 /** A replay in progress: the scheduler, the trace so far, and each task's observation chain. */
-interface Run {
+export interface Run {
   readonly s: Scheduler;
   readonly trace: TraceStep[];
   readonly rec: Recorder | null;
@@ -146,7 +146,7 @@ function fatal(v: { readonly fatal?: boolean }): boolean {
  * The worlds of one search: one plain and one watched by a recorder, each made once and put back
  * for every later replay where the world can be (World.again), else made again.
  */
-class Worlds {
+export class Worlds {
   private plain: World | null = null;
   private watched: { w: World; rec: Recorder } | null = null;
 
@@ -204,7 +204,7 @@ function stepTask(run: Run, t: TaskId): Footprint {
   return fp;
 }
 
-type Best = Map<string, ExploreViolation>;
+export type Best = Map<string, ExploreViolation>;
 
 /**
  * What a violation is filed under: its invariant; for a read of a struct page nothing
@@ -254,7 +254,7 @@ function causalPast(run: Run, len: number): number[] {
 }
 
 /** Record a run's fatal violations (at the first) and its warnings (each invariant's first in the run). */
-function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | null = null): void {
+function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | null = null, log: [string, TaskId[]][] | null = null): void {
   const schedule = run.trace.map((x) => x.task);
   const found: { invariant: string; message: string; at: number }[] = [];
   if (run.firstViolation >= 0) {
@@ -262,7 +262,7 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
       if (!fatal(v)) continue;
       const invariant = keyOf(run, v.message, v.task);
       found.push({ invariant, message: v.message, at: run.firstViolation });
-      if (v.whole && cands) candidate(cands, invariant, schedule.slice(0, run.firstViolation));
+      if (v.whole && cands) candidate(cands, invariant, schedule.slice(0, run.firstViolation), log);
     }
   }
   const seen = new Set<string>();
@@ -299,10 +299,11 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
 }
 
 /** Violating schedules of whole-state invariants, the shortest few of each, to trim at the end. */
-type Candidates = Map<string, TaskId[][]>;
+export type Candidates = Map<string, TaskId[][]>;
 const CANDIDATES = 16;
 
-function candidate(cands: Candidates, invariant: string, schedule: TaskId[]): void {
+function candidate(cands: Candidates, invariant: string, schedule: TaskId[], log: [string, TaskId[]][] | null = null): void {
+  log?.push([invariant, schedule]);
   const list = cands.get(invariant) ?? [];
   if (list.length >= CANDIDATES && (list.at(-1) as TaskId[]).length <= schedule.length) return;
   list.push(schedule);
@@ -585,7 +586,7 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
 }
 
 /** One step on the current path of the DPOR search. */
-interface PathStep {
+export interface PathStep {
   /** Tasks enabled at the state before the step, and those asleep there. */
   readonly enabled: readonly TaskId[];
   readonly sleep: ReadonlyMap<TaskId, Footprint>;
@@ -610,141 +611,402 @@ interface PathStep {
  * before would hide the races in the subtree below it.
  */
 function dpor(worlds: Worlds, maxInterleavings: number | undefined, stopAtFirst: boolean): ExploreResult {
-  const best = new Map<string, ExploreViolation>();
-  let interleavings = 0;
-  let exhaustive = true;
-  const pruned = { sleepSet: 0, stateHash: 0 };
-  let reduced = false;
-  const record = (invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void => keep(best, invariant, message, schedule, trace);
-  const path: PathStep[] = [];
-  const cands: Candidates = new Map();
-  let run = replay(worlds, [], true);
-  // Locks each task holds at the current point of the path (rebuilt from the path after a replay).
-  let held: Map<string, 'r' | 'w'>[] = [];
-  const rebuildHeld = (upto: number): void => {
-    held = Array.from({ length: run.s.taskCount }, () => new Map<string, 'r' | 'w'>());
-    for (let i = 0; i < upto; i++) {
-      const q = path[i] as PathStep;
-      const h = held[q.task] as Map<string, 'r' | 'w'>;
-      if (q.lockOp?.kind === 'acquire' && q.lockOp.hold) h.set(q.lockOp.lock, q.lockOp.mode);
-      else if (q.lockOp?.kind === 'release') h.delete(q.lockOp.lock);
-    }
-  };
-  rebuildHeld(0);
-  reduced = run.rec !== null;
-  const nTasks = run.s.taskCount;
-  for (;;) {
-    // Extend the current path to a leaf.
-    for (;;) {
-      if (run.firstViolation >= 0) {
-        interleavings++;
-        break;
-      }
-      const d = run.trace.length;
-      let at = path[d];
-      if (!at) {
-        const enabled = runnableTasks(run.s);
-        if (!enabled.length) {
-          interleavings++;
-          const stuck: TaskId[] = [];
-          for (let t = 0; t < nTasks; t++) if (!run.s.isDone(t)) stuck.push(t);
-          if (stuck.length)
-            record(
-              'deadlock',
-              `deadlock: ${stuck.map((t) => `${run.s.nameOf(t)} waits at ${describe(run.s.pendingOf(t))}`).join('; ')}`,
-              path.map((p) => p.task),
-              run.trace,
-            );
-          break;
-        }
-        const sleep = d === 0 ? new Map<TaskId, Footprint>() : childSleep(path[d - 1] as PathStep);
-        const awake = enabled.filter((t) => !sleep.has(t));
-        if (!awake.length) {
-          pruned.sleepSet++;
-          break;
-        }
-        at = { enabled, sleep, backtrack: new Set([awake[0] as TaskId]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [] };
-        path[d] = at;
-      }
-      const t = [...at.backtrack].filter((u) => !at.done.has(u) && !at.sleep.has(u)).sort((a, b) => a - b)[0];
-      if (t === undefined) break;
-      const lockOp = lockOpOf(run.s.pendingOf(t));
-      const mine = held[t] as Map<string, 'r' | 'w'>;
-      at.held = new Map(mine);
-      const fp = stepTask(run, t);
-      if (lockOp?.kind === 'acquire' && lockOp.hold) mine.set(lockOp.lock, lockOp.mode);
-      else if (lockOp?.kind === 'release') mine.delete(lockOp.lock);
-      at.task = t;
-      at.fp = fp;
-      at.lockOp = lockOp;
-      at.done.set(t, fp);
-      // Vector clock: program order, then every earlier dependent step. A step already ordered
-      // before one joined (its own entry no later than the clock's) adds nothing: skip it.
-      // A step's own entry is its number among its task's steps, so once each task has no
-      // more steps left below than the clock's entry for it, nothing more can join: stop.
-      const clock = new Array<number>(nTasks).fill(0);
-      const left = Array.from({ length: nTasks }, (_, k) => (run.steps[k] ?? 0) - (k === t ? 1 : 0));
-      const covered = (bound: readonly number[], skip: number): boolean => {
-        for (let k = 0; k < nTasks; k++) if (k !== skip && (left[k] as number) > (bound[k] as number)) return false;
-        return true;
-      };
-      for (let i = d - 1; i >= 0; i--) {
-        const q = path[i] as PathStep;
-        if ((q.clock[q.task] as number) > (clock[q.task] as number) && (q.task === t || dependent(q.fp, fp)))
-          for (let k = 0; k < nTasks; k++) clock[k] = Math.max(clock[k] as number, q.clock[k] as number);
-        left[q.task] = (left[q.task] as number) - 1;
-        if (covered(clock, -1)) break;
-      }
-      clock[t] = (clock[t] as number) + 1;
-      at.clock = clock;
-      // Races: the latest earlier step of another task, dependent and not happening before this
-      // one (stopping, as above, once every other task's steps left below happen before it).
-      const before = precededBy(path, d, t, nTasks);
-      for (let k = 0; k < nTasks; k++) left[k] = (run.steps[k] ?? 0) - (k === t ? 1 : 0);
-      for (let i = d - 1; i >= 0; i--) {
-        const q = path[i] as PathStep;
-        if (covered(before, t)) break;
-        left[q.task] = (left[q.task] as number) - 1;
-        if (q.task === t || (q.clock[q.task] as number) <= (before[q.task] as number) || !dependent(q.fp, fp)) continue;
-        // Never co-enabled: q's task held the lock this step acquires, in a mode that excludes
-        // it, so this step could not have run before q (the race is with q's acquire, earlier).
-        if (lockOp?.kind === 'acquire') {
-          const h = q.held.get(lockOp.lock);
-          if (h === 'w' || (h === 'r' && lockOp.mode === 'w')) continue;
-        }
-        if (q.enabled.includes(t)) q.backtrack.add(t);
-        else for (const u of q.enabled) q.backtrack.add(u);
-        break;
-      }
-    }
-    recordRun(worlds, run, best, cands);
-    if ((maxInterleavings !== undefined && interleavings >= maxInterleavings) || (stopAtFirst && (best.size || cands.size))) {
-      exhaustive = false;
-      break;
-    }
-    // Back to the deepest point with an untried task.
-    let d = run.trace.length;
-    while (d >= 0) {
-      const at = path[d];
-      if (at && [...at.backtrack].some((u) => !at.done.has(u) && !at.sleep.has(u))) break;
-      d--;
-    }
-    path.length = Math.max(d + 1, 0);
-    if (d < 0) break;
-    run = replay(
-      worlds,
-      path.slice(0, d).map((p) => p.task),
-      true,
-      false,
-      run,
-    );
-    rebuildHeld(d);
-  }
-  trimCandidates(worlds, cands, best);
-  return { interleavings, exhaustive, violations: [...best.values()].sort((a, b) => a.invariant.localeCompare(b.invariant)), reduced, pruned };
+  const st = startSearch(worlds, { maxInterleavings, stopAtFirst });
+  while (advanceSearch(st) !== null);
+  return finishSearch(st);
 }
 
-type LockOp = { readonly kind: 'acquire'; readonly lock: string; readonly mode: 'r' | 'w'; readonly hold: boolean } | { readonly kind: 'release'; readonly lock: string };
+/**
+ * A part of a DPOR search handed to another thread (explore_jobs.ts): everything the sequential
+ * search does below the point the schedule `prefix` reaches, entered with the sleep set `sleep`
+ * (each sleeping task with the footprint of its step). What the sequential search does there
+ * depends on nothing else: the steps above are fixed by the prefix, and races found below only
+ * add to the backtrack sets above, which the search below never reads.
+ */
+export interface UnitRequest {
+  readonly prefix: readonly TaskId[];
+  readonly sleep: readonly (readonly [TaskId, Footprint])[];
+  /** What the search above recorded for the prefix's steps, so a unit replays them quietly (not part of the unit's identity). */
+  readonly known?: PrefixRecord;
+}
+
+/** A run's record of its first steps: trace, footprints, what fired checkers read, warnings. */
+export interface PrefixRecord {
+  readonly watched: boolean;
+  readonly trace: readonly TraceStep[];
+  readonly fps: readonly Footprint[];
+  readonly checked: readonly (readonly [number, Footprint])[];
+  readonly warnings: Run['warnings'];
+}
+
+/** What a unit found: its counts, the races it found with steps above it, its violations and candidates. */
+export interface UnitResult {
+  readonly interleavings: number;
+  readonly sleepSetPruned: number;
+  /** (depth, task): a task added to the backtrack set of the point at that depth above the unit (each once). */
+  readonly additions: readonly (readonly [number, TaskId])[];
+  /** The shortest violation of each invariant the unit found (merged with keep: the order does not matter). */
+  readonly best: readonly ExploreViolation[];
+  /**
+   * The candidates (whole-state violations to trim) the unit offered, in order: those no longer
+   * than its 16th shortest of the invariant (no later one can be kept in place of a shorter one).
+   */
+  readonly candidates: readonly (readonly [string, readonly TaskId[]])[];
+}
+
+/** A unit that found nothing and added nothing (what a speculative search assumes of one still running). */
+export const EMPTY_UNIT: UnitResult = { interleavings: 0, sleepSetPruned: 0, additions: [], best: [], candidates: [] };
+
+/** A DPOR search in progress, run to its end by advanceSearch, or stopped at each unit it hands out. */
+export interface Search {
+  readonly worlds: Worlds;
+  /** The depth the search starts at (a unit's prefix length; 0 for a whole search) and the sleep set there. */
+  readonly base: number;
+  readonly baseSleep: ReadonlyMap<TaskId, Footprint>;
+  /** Where the path first reaches this depth, the search below is a unit handed out (Infinity: never). */
+  readonly split: number;
+  readonly path: PathStep[];
+  run: Run;
+  /** Locks each task holds at the current point of the path (rebuilt from the path after a replay). */
+  held: Map<string, 'r' | 'w'>[];
+  readonly nTasks: number;
+  interleavings: number;
+  readonly pruned: { sleepSet: number; stateHash: number };
+  exhaustive: boolean;
+  readonly reduced: boolean;
+  readonly best: Best;
+  readonly cands: Candidates;
+  /** A unit's candidates in order, and the races it found with steps above it; null in a whole search. */
+  readonly candLog: [string, TaskId[]][] | null;
+  readonly additions: [number, TaskId][] | null;
+  /** Whether leaves are recorded (a speculative copy only finds the units to come). */
+  readonly record: boolean;
+  phase: 'extend' | 'backtrack' | 'awaiting' | 'done';
+  readonly maxInterleavings: number | undefined;
+  readonly stopAtFirst: boolean;
+  /** Called after each leaf. */
+  readonly onLeaf: (() => void) | undefined;
+}
+
+interface SearchOptions {
+  readonly onLeaf?: () => void;
+  readonly known?: PrefixRecord | undefined;
+  readonly prefix?: readonly TaskId[];
+  readonly sleep?: ReadonlyMap<TaskId, Footprint>;
+  readonly split?: number;
+  readonly maxInterleavings?: number | undefined;
+  readonly stopAtFirst?: boolean;
+}
+
+function rebuildHeld(st: Search, upto: number): void {
+  st.held = Array.from({ length: st.run.s.taskCount }, () => new Map<string, 'r' | 'w'>());
+  for (let i = 0; i < upto; i++) {
+    const q = st.path[i] as PathStep;
+    const h = st.held[q.task] as Map<string, 'r' | 'w'>;
+    if (q.lockOp?.kind === 'acquire' && q.lockOp.hold) h.set(q.lockOp.lock, q.lockOp.mode);
+    else if (q.lockOp?.kind === 'release') h.delete(q.lockOp.lock);
+  }
+}
+
+/** A DPOR search from the start, or (prefix) the part below a point: the steps above replayed and their clocks taken. */
+export function startSearch(worlds: Worlds, o: SearchOptions = {}): Search {
+  const run = replay(worlds, [], true);
+  const prefix = o.prefix ?? [];
+  const st: Search = {
+    worlds,
+    base: prefix.length,
+    baseSleep: o.sleep ?? new Map(),
+    split: o.split ?? Infinity,
+    path: [],
+    run,
+    held: [],
+    nTasks: run.s.taskCount,
+    interleavings: 0,
+    pruned: { sleepSet: 0, stateHash: 0 },
+    exhaustive: true,
+    reduced: run.rec !== null,
+    best: new Map(),
+    cands: new Map(),
+    candLog: o.prefix ? [] : null,
+    additions: o.prefix ? [] : null,
+    record: true,
+    phase: 'extend',
+    maxInterleavings: o.maxInterleavings,
+    stopAtFirst: o.stopAtFirst ?? false,
+    onLeaf: o.onLeaf,
+  };
+  rebuildHeld(st, 0);
+  // The prefix's steps replayed quietly where the search above sent their record (as replay() does).
+  const known = o.known && o.known.trace.length === prefix.length && o.known.watched === (run.rec !== null) ? o.known : null;
+  for (const [d, t] of prefix.entries()) {
+    const at: PathStep = { enabled: runnableTasks(run.s), sleep: new Map(), backtrack: new Set([t]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [] };
+    if (!run.s.runnable(t)) throw new Error(`explore: unit prefix diverged: task ${t} cannot run at step ${d + 1}`);
+    st.path[d] = at;
+    stepOnPath(st, at, t, d, known);
+  }
+  if (known) {
+    for (const [i, fp] of known.checked) run.checked.set(i, fp);
+    run.warnings.push(...known.warnings);
+  }
+  return st;
+}
+
+/** Step task t quietly (no checkers, no recording), taking its trace entry and footprint from a record of the same steps. */
+function quietStep(run: Run, t: TaskId, known: PrefixRecord, d: number): Footprint {
+  if (!run.s.step(t, true)) throw new Error(`explore: replay diverged: task ${t} cannot run at step ${d + 1}`);
+  run.steps[t] = (run.steps[t] ?? 0) + 1;
+  run.trace.push(known.trace[d] as TraceStep);
+  const fp = known.fps[d] as Footprint;
+  run.fps.push(fp);
+  return fp;
+}
+
+/** Step task t at depth d of the path: its footprint, lock operation, the locks held before, its vector clock. */
+function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number, known: PrefixRecord | null = null): Footprint {
+  const { run, path, nTasks } = st;
+  const lockOp = lockOpOf(run.s.pendingOf(t));
+  const mine = st.held[t] as Map<string, 'r' | 'w'>;
+  at.held = new Map(mine);
+  const fp = known ? quietStep(run, t, known, d) : stepTask(run, t);
+  if (lockOp?.kind === 'acquire' && lockOp.hold) mine.set(lockOp.lock, lockOp.mode);
+  else if (lockOp?.kind === 'release') mine.delete(lockOp.lock);
+  at.task = t;
+  at.fp = fp;
+  at.lockOp = lockOp;
+  at.done.set(t, fp);
+  // Vector clock: program order, then every earlier dependent step. A step already ordered
+  // before one joined (its own entry no later than the clock's) adds nothing: skip it.
+  // A step's own entry is its number among its task's steps, so once each task has no
+  // more steps left below than the clock's entry for it, nothing more can join: stop.
+  const clock = new Array<number>(nTasks).fill(0);
+  const left = Array.from({ length: nTasks }, (_, k) => (run.steps[k] ?? 0) - (k === t ? 1 : 0));
+  for (let i = d - 1; i >= 0; i--) {
+    const q = path[i] as PathStep;
+    if ((q.clock[q.task] as number) > (clock[q.task] as number) && (q.task === t || dependent(q.fp, fp)))
+      for (let k = 0; k < nTasks; k++) clock[k] = Math.max(clock[k] as number, q.clock[k] as number);
+    left[q.task] = (left[q.task] as number) - 1;
+    if (covered(left, clock, -1, nTasks)) break;
+  }
+  clock[t] = (clock[t] as number) + 1;
+  at.clock = clock;
+  return fp;
+}
+
+function covered(left: readonly number[], bound: readonly number[], skip: number, nTasks: number): boolean {
+  for (let k = 0; k < nTasks; k++) if (k !== skip && (left[k] as number) > (bound[k] as number)) return false;
+  return true;
+}
+
+/** Extend the current path to a leaf; or, where it reaches the split depth, the unit below (the search then awaits its result). */
+function extend(st: Search): UnitRequest | null {
+  const { path, nTasks } = st;
+  const run = st.run;
+  for (;;) {
+    const d = run.trace.length;
+    if (d === st.split && path[d] === undefined) {
+      // The prefix's record goes with it unless a fatal violation is in it (a quiet replay never holds one).
+      const known: PrefixRecord | undefined =
+        run.firstViolation < 0
+          ? { watched: run.rec !== null, trace: run.trace.slice(0, d), fps: run.fps.slice(0, d), checked: [...run.checked].filter(([i]) => i < d), warnings: run.warnings.filter((w) => w.at <= d) }
+          : undefined;
+      return { prefix: path.slice(0, d).map((p) => p.task), sleep: [...childSleep(path[d - 1] as PathStep)], ...(known ? { known } : {}) };
+    }
+    if (run.firstViolation >= 0) {
+      st.interleavings++;
+      return null;
+    }
+    let at = path[d];
+    if (!at) {
+      const enabled = runnableTasks(run.s);
+      if (!enabled.length) {
+        st.interleavings++;
+        const stuck: TaskId[] = [];
+        for (let t = 0; t < nTasks; t++) if (!run.s.isDone(t)) stuck.push(t);
+        if (stuck.length && st.record)
+          keep(
+            st.best,
+            'deadlock',
+            `deadlock: ${stuck.map((t) => `${run.s.nameOf(t)} waits at ${describe(run.s.pendingOf(t))}`).join('; ')}`,
+            path.map((p) => p.task),
+            run.trace,
+          );
+        return null;
+      }
+      const sleep = d === st.base ? st.baseSleep : childSleep(path[d - 1] as PathStep);
+      const awake = enabled.filter((t) => !sleep.has(t));
+      if (!awake.length) {
+        st.pruned.sleepSet++;
+        return null;
+      }
+      at = { enabled, sleep, backtrack: new Set([awake[0] as TaskId]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [] };
+      path[d] = at;
+    }
+    const here = at;
+    const t = [...here.backtrack].filter((u) => !here.done.has(u) && !here.sleep.has(u)).sort((a, b) => a - b)[0];
+    if (t === undefined) return null;
+    const lockOp = lockOpOf(run.s.pendingOf(t));
+    const fp = stepOnPath(st, here, t, d);
+    // Races: the latest earlier step of another task, dependent and not happening before this
+    // one (stopping, as above, once every other task's steps left below happen before it).
+    const before = precededBy(path, d, t, nTasks);
+    const left = Array.from({ length: nTasks }, (_, k) => (run.steps[k] ?? 0) - (k === t ? 1 : 0));
+    for (let i = d - 1; i >= 0; i--) {
+      const q = path[i] as PathStep;
+      if (covered(left, before, t, nTasks)) break;
+      left[q.task] = (left[q.task] as number) - 1;
+      if (q.task === t || (q.clock[q.task] as number) <= (before[q.task] as number) || !dependent(q.fp, fp)) continue;
+      // Never co-enabled: q's task held the lock this step acquires, in a mode that excludes
+      // it, so this step could not have run before q (the race is with q's acquire, earlier).
+      if (lockOp?.kind === 'acquire') {
+        const h = q.held.get(lockOp.lock);
+        if (h === 'w' || (h === 'r' && lockOp.mode === 'w')) continue;
+      }
+      const add = q.enabled.includes(t) ? [t] : q.enabled;
+      for (const u of add) {
+        // Above a unit: each new one once (the search above takes their union).
+        if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
+        q.backtrack.add(u);
+      }
+      break;
+    }
+  }
+}
+
+/**
+ * Run the search on: to its end (null), or to the next unit it hands out (the split depth
+ * reached), which applyUnit's result then stands for.
+ */
+export function advanceSearch(st: Search): UnitRequest | null {
+  for (;;) {
+    if (st.phase === 'done') return null;
+    if (st.phase === 'awaiting') throw new Error('explore: a search awaiting a unit was advanced');
+    if (st.phase === 'backtrack') {
+      // Back to the deepest point with an untried task.
+      let d = st.run.trace.length;
+      while (d >= st.base) {
+        const at = st.path[d];
+        if (at && [...at.backtrack].some((u) => !at.done.has(u) && !at.sleep.has(u))) break;
+        d--;
+      }
+      if (d < st.base) {
+        st.phase = 'done';
+        return null;
+      }
+      st.path.length = d + 1;
+      st.run = replay(
+        st.worlds,
+        st.path.slice(0, d).map((p) => p.task),
+        true,
+        false,
+        st.run,
+      );
+      rebuildHeld(st, d);
+      st.phase = 'extend';
+    }
+    const unit = extend(st);
+    if (unit) {
+      st.phase = 'awaiting';
+      return unit;
+    }
+    if (st.record) recordRun(st.worlds, st.run, st.best, st.cands, st.candLog);
+    st.onLeaf?.();
+    if ((st.maxInterleavings !== undefined && st.interleavings >= st.maxInterleavings) || (st.stopAtFirst && (st.best.size || st.cands.size))) {
+      st.exhaustive = false;
+      st.phase = 'done';
+      return null;
+    }
+    st.phase = 'backtrack';
+  }
+}
+
+/** What the unit the search awaits found, taken in as if the search had run it in place. */
+export function applyUnit(st: Search, r: UnitResult): void {
+  if (st.phase !== 'awaiting') throw new Error('explore: a unit result came to a search not awaiting one');
+  st.interleavings += r.interleavings;
+  st.pruned.sleepSet += r.sleepSetPruned;
+  for (const [i, u] of r.additions) {
+    const q = st.path[i] as PathStep;
+    if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
+    q.backtrack.add(u);
+  }
+  if (st.record) {
+    for (const v of r.best) keep(st.best, v.invariant, v.message, v.schedule, v.trace);
+    for (const [invariant, schedule] of r.candidates) candidate(st.cands, invariant, [...schedule], st.candLog);
+  }
+  st.phase = 'backtrack';
+}
+
+/**
+ * A copy of a search awaiting a unit that records nothing: run on with assumed results, it names
+ * the units the search will (probably) hand out next. It shares the world; the search replays
+ * its prefix anyway when it resumes.
+ */
+export function forkSearch(st: Search): Search {
+  return {
+    ...st,
+    path: st.path.map((p) => ({ ...p, backtrack: new Set(p.backtrack), done: new Map(p.done) })),
+    held: st.held.map((h) => new Map(h)),
+    pruned: { ...st.pruned },
+    best: new Map(),
+    cands: new Map(),
+    candLog: null,
+    additions: null,
+    record: false,
+    onLeaf: undefined,
+  };
+}
+
+/** The result of a search run to its end: candidates trimmed, violations by invariant. */
+export function finishSearch(st: Search): ExploreResult {
+  trimCandidates(st.worlds, st.cands, st.best);
+  return {
+    interleavings: st.interleavings,
+    exhaustive: st.exhaustive,
+    violations: [...st.best.values()].sort((a, b) => a.invariant.localeCompare(b.invariant)),
+    reduced: st.reduced,
+    pruned: st.pruned,
+  };
+}
+
+/**
+ * Run a unit (on a worker thread): the search below its prefix, to its end. `early` hears the
+ * races found so far with the steps above whenever a leaf found more (the first leaf finds most).
+ * exploreUnitUntil: past `deadline` (performance.now()) it gives up after a leaf: null.
+ */
+export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: readonly (readonly [number, TaskId])[]) => void): UnitResult {
+  return exploreUnitUntil(worlds, u, early, Infinity) as UnitResult;
+}
+
+export function exploreUnitUntil(worlds: Worlds, u: UnitRequest, early: ((additions: readonly (readonly [number, TaskId])[]) => void) | undefined, deadline: number): UnitResult | null {
+  let told = 0;
+  const late = new Error('past the deadline');
+  const onLeaf = (): void => {
+    const a = st.additions ?? [];
+    if (a.length > told) early?.(a);
+    told = a.length;
+    if (performance.now() > deadline) throw late;
+  };
+  const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf, known: u.known });
+  try {
+    while (advanceSearch(st) !== null);
+  } catch (e) {
+    if (e === late) return null;
+    throw e;
+  }
+  const log = st.candLog ?? [];
+  // Each invariant's 16th shortest length offered: nothing longer can be among the 16 kept.
+  const cut = new Map<string, number>();
+  for (const [invariant, list] of st.cands) cut.set(invariant, list.length >= CANDIDATES ? (list.at(-1) as TaskId[]).length : Infinity);
+  return {
+    interleavings: st.interleavings,
+    sleepSetPruned: st.pruned.sleepSet,
+    additions: st.additions ?? [],
+    best: [...st.best.values()],
+    candidates: log.filter(([invariant, s]) => s.length <= (cut.get(invariant) ?? Infinity)),
+  };
+}
+
+export type LockOp = { readonly kind: 'acquire'; readonly lock: string; readonly mode: 'r' | 'w'; readonly hold: boolean } | { readonly kind: 'release'; readonly lock: string };
 
 /** Lock acquisitions: the mode, and whether the lock is then held (read_seqbegin only waits out a writer). */
 const ACQUIRES = new Map<string, { mode: 'r' | 'w'; hold: boolean }>([

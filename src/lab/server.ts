@@ -14,12 +14,12 @@
 //   machine; an mmsim bug is 500 with a generic message and its stack goes to the log (stderr) once;
 // - a posted scenario is written to its own temporary directory, which is removed whatever happens,
 //   and may name machine files from examples/ only.
+import { builtScript } from '../drivers/explore_jobs.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { checkJob, labExamples, LAB_MAX_DESIGNS, type LabJob, type LabReply } from './api.js';
 import { JobRefused, LabPool, type PoolLimits } from './pool.js';
@@ -105,8 +105,7 @@ export function uploadName(given: string | null): string {
 
 /** The built worker script beside this file (dist/lab), or under the project's dist when this file runs from src (the tests). */
 function defaultWorkerFile(repoRoot: string): string {
-  const beside = fileURLToPath(new URL('./worker.js', import.meta.url));
-  return existsSync(beside) ? beside : join(resolve(repoRoot), 'dist', 'lab', 'worker.js');
+  return builtScript(import.meta.url, 'worker.js', 'lab', resolve(repoRoot));
 }
 
 /** Serve the lab from `staticRoot` with the repository's examples under `repoRoot`; port 0 picks one. */

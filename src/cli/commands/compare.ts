@@ -12,7 +12,10 @@ export function compareCommand(program: Command, out: (s: string) => void): void
       .option('--time <preset>', 'also time each design on a published machine (default: seed-2019, the thread\'s 4-node system; "none" to skip)', 'seed-2019')
       .option('--json', 'print the rows as JSON'),
   ).action(
-    async (scenario: string | undefined, opts: { designs: string; time: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean }) => {
+    async (
+      scenario: string | undefined,
+      opts: { designs: string; time: string; jobs?: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean },
+    ) => {
       const { compareRows, compareTable } = await import('../explore.js');
       const rows = await compareRows(scenario, opts.designs.split(',').filter(Boolean), opts, opts.time === 'none' ? null : opts.time);
       out(opts.json ? JSON.stringify(rows, null, 2) + '\n' : compareTable(rows));

@@ -19,7 +19,7 @@ export function exploreCommand(program: Command, out: (s: string) => void): void
   ).action(
     async (
       scenario: string | undefined,
-      opts: { design: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean; replay?: string; invariant?: string },
+      opts: { design: string; jobs?: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean; replay?: string; invariant?: string },
     ) => {
       const { exploreCommand: explore, replayCommand: replay } = await import('../explore.js');
       if (opts.replay !== undefined) await replay(opts.replay, opts.invariant, out);

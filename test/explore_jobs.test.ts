@@ -1,0 +1,145 @@
+// One explore search across worker threads (explore_jobs.ts): cut into units at any depth, the
+// DPOR search is the sequential one — the same interleavings, pruning counts, violations and
+// shortest traces, tie-breaks included — whether the units run in turn on this thread or ahead
+// of their turn on worker threads; a worker that throws is an error, not a crash, and leaves no
+// thread behind; Ctrl-C ends the CLI as it did with one thread. The worker threads run the built
+// dist/drivers/explore_worker.js (npm run build first, as for lab_server.test.ts).
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { explore } from '../src/drivers/explore.js';
+import { exploreInUnits, exploreJobs, worldOfSpec, type ExploreWorldSpec } from '../src/drivers/explore_jobs.js';
+import { cliPath, root } from './helpers.js';
+
+const spec = (scenario: string, design: string, walkers: ExploreWorldSpec['walkers'] = []): ExploreWorldSpec => ({ scenario, design, config: 'debug_vm', walkers });
+/** The result without the fields only a split search has. */
+const plain = <T extends { jobs?: number; units?: unknown }>(r: T): Omit<T, 'jobs' | 'units'> => {
+  const { jobs: _j, units: _u, ...rest } = r;
+  return rest;
+};
+/** Threads of this process now (Linux), or null. */
+const threads = (): number | null => {
+  try {
+    return Number(/^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+  } catch {
+    return null;
+  }
+};
+
+// Small searches (under 30 interleavings each) with violations of several invariants, none, walkers and a second scenario.
+const SMALL = [
+  spec('seed-2019', 'v4.19'),
+  spec('seed-2019', 'serialize'),
+  spec('seed-2019', 'seqlock'),
+  spec('seed-2019', '6.1'),
+  spec('seed-2019-subsection', 'serialize'),
+  spec('seed-2019-hotplug', 'v5.3'),
+  spec('seed-2019', 'serialize', ['compaction']),
+];
+
+describe('explore --jobs: one search split into units', () => {
+  it('run in turn on this thread, a search cut at any depth is the sequential search, field for field', async () => {
+    for (const s of SMALL) {
+      const make = await worldOfSpec(s);
+      const whole = explore(make);
+      expect(whole.exhaustive).toBe(true);
+      for (const split of [1, 2, 5, 12, 40]) {
+        const r = exploreInUnits(make, split);
+        expect(plain(r), `${s.scenario} ${s.design} ${s.walkers.join(',')} split ${split}`).toEqual(whole);
+      }
+    }
+  }, 300_000);
+
+  it('on two worker threads, units run ahead of their turn: the same result as one thread (small searches, a design file)', async () => {
+    const designFile = join(root, 'examples', 'designs', 'dont-shrink-zone-device.mjs');
+    for (const s of [...SMALL, spec('seed-2019', designFile)]) {
+      const make = await worldOfSpec(s);
+      const r = await exploreJobs(s, { jobs: 2, inlineMs: 0, splitDepth: 4 });
+      expect(r.jobs, s.design).toBe(2);
+      expect(r.units?.used, s.design).toBeGreaterThan(1);
+      expect(plain(r), `${s.scenario} ${s.design}`).toEqual(explore(make));
+    }
+  }, 300_000);
+
+  it('seed-2019 on v5.3, exhaustive (12095 interleavings): two threads give the one-thread result byte for byte', async () => {
+    const s = spec('seed-2019', 'v5.3');
+    const r = await exploreJobs(s, { jobs: 2, inlineMs: 0 });
+    const one = explore(await worldOfSpec(s));
+    expect(r.jobs).toBe(2);
+    expect(JSON.stringify(plain(r))).toBe(JSON.stringify(one));
+    expect(one.violations.map((v) => v.invariant)).toContain('zone_spans_pfn');
+  }, 300_000);
+
+  it('other modes (a preemption bound, random runs, --reduce sleep) run on this thread', async () => {
+    const s = spec('seed-2019', 'v4.19');
+    const make = await worldOfSpec(s);
+    for (const o of [{ preemptionBound: 1 }, { random: { runs: 5, seed: 3 } }, { reduce: 'sleep' as const }]) {
+      const r = await exploreJobs(s, { ...o, jobs: 2 });
+      expect(r.jobs).toBe(1);
+      expect(plain(r)).toEqual(explore(make, o));
+    }
+  }, 120_000);
+
+  it('a worker that throws, or cannot start, is an error naming it, with every thread ended; so is an abort', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-jobs-'));
+    const throwing = join(dir, 'throws.mjs');
+    writeFileSync(throwing, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => { throw new Error('planted failure'); });\n");
+    const broken = join(dir, 'broken.mjs');
+    writeFileSync(broken, "throw new Error('cannot load');\n");
+    const before = threads();
+    const s = spec('seed-2019', 'v4.19');
+    await expect(exploreJobs(s, { jobs: 2, inlineMs: 0, splitDepth: 4, workerFile: throwing })).rejects.toThrow(/^explore worker: Error: planted failure/);
+    await expect(exploreJobs(s, { jobs: 2, inlineMs: 0, splitDepth: 4, workerFile: broken })).rejects.toThrow(/^explore worker: Error: cannot load/);
+    const ac = new AbortController();
+    const stopped = exploreJobs(spec('seed-2019', 'v5.3'), { jobs: 2, inlineMs: 0, signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('stopped by the test')), 300);
+    await expect(stopped).rejects.toThrow('stopped by the test');
+    if (before !== null) expect(threads()).toBeLessThanOrEqual(before);
+  }, 120_000);
+});
+
+describe('mmsim explore --jobs', () => {
+  const mmsim = (...args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+
+  it('prints what one thread printed (the recorded golden output of explore seed-2019 --design v5.3 --json); a bad --jobs is one line', () => {
+    type Golden = { exit: number; stdout: { sha256: string; bytes: number }; stderr: string };
+    const golden = (JSON.parse(readFileSync(join(root, 'test', 'golden', 'cli-outputs.json'), 'utf8')) as Record<string, Golden>)['explore seed-2019 --design v5.3 --json'] as Golden;
+    const two = mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json', '--jobs', '2');
+    expect(two.status).toBe(golden.exit);
+    expect(two.stderr).toBe(golden.stderr);
+    // The golden file keeps a long output's SHA-256, the "seconds" figure masked as cli_outputs.test.ts masks it.
+    const masked = two.stdout.replace(/("seconds": )[0-9.e-]+/g, '$1<s>');
+    expect({ sha256: createHash('sha256').update(masked).digest('hex'), bytes: Buffer.byteLength(masked) }).toEqual(golden.stdout);
+    for (const bad of ['0', 'x', '1.5']) {
+      const r = mmsim('explore', 'seed-2019', '--jobs', bad);
+      expect(r.stderr).toBe(`mmsim: --jobs ${bad}: expected a number of threads such as 2\n`);
+      expect(r.status).toBe(2);
+    }
+  }, 300_000);
+
+  it('Ctrl-C (SIGINT) ends the search and its worker threads: the process is gone, ended by SIGINT as with one thread', async () => {
+    for (const jobs of ['2', '1']) {
+      const child = spawn(process.execPath, [cliPath, 'explore', 'seed-2019', '--design', 'v5.3', '--jobs', jobs], { stdio: 'ignore' });
+      await new Promise((ok) => setTimeout(ok, 2500));
+      const pid = child.pid as number;
+      let running: number | null = null;
+      try {
+        running = Number(/^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      } catch {
+        // not Linux
+      }
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.once('exit', (code, signal) => ok({ code, signal })));
+      const t0 = Date.now();
+      child.kill('SIGINT');
+      expect(await ended, `--jobs ${jobs}`).toEqual({ code: null, signal: 'SIGINT' });
+      expect(Date.now() - t0).toBeLessThan(5000);
+      if (running !== null) {
+        expect(running).toBeGreaterThan(0);
+        expect(() => readFileSync(`/proc/${pid}/status`)).toThrow();
+      }
+    }
+  }, 60_000);
+});
