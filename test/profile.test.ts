@@ -170,5 +170,8 @@ describe('a release mmsim has no profile for (issue 22): one warning line, namin
       setProfileWarnings(null);
     }
     expect(lines).toEqual(['mmsim: no profile for kernel 7.0.3-foo; using the nearest, 6.18', 'mmsim: no profile for kernel 5.25; using the nearest, 5.19']);
+    // --explain's basis names the profile used.
+    expect(profileFor('7.1').basis).toBe('mainline 6.18, the nearest to 7.1');
+    expect(profileFor('6.7.3').basis).toBe('mainline 6.7.3');
   });
 });

@@ -550,7 +550,7 @@ export function profileFor(releaseString: string, build = ''): KernelProfile {
   }
   return {
     release,
-    basis: `mainline ${release.major}.${release.minor}${release.sublevelKnown ? `.${release.sublevel}` : ''}${nearest !== null ? ` (no profile: ${nearest}'s)` : ''}${notes.length ? ` + ${release.distro} backports` : ''}`,
+    basis: `${nearest !== null ? `mainline ${nearest}, the nearest to ${release.major}.${release.minor}` : `mainline ${release.major}.${release.minor}${release.sublevelKnown ? `.${release.sublevel}` : ''}`}${notes.length ? ` + ${release.distro} backports` : ''}`,
     features,
     notes,
   };
