@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLsmem } from '../src/cli/commands/lsmem.js';
 import { chmem } from '../src/tools/chmem.js';
-import { hasSharedData, sharedData } from './helpers.js';
+import { hasSharedData, sharedData, unless } from './helpers.js';
 
 const DATA = join(sharedData, 'util-linux', 'chmem');
 const DUMP = 'x86_64_16g';
 const SYS_MEM = '/sys/devices/system/memory';
 const have = hasSharedData && existsSync(join(DATA, `${DUMP}.tar.bz2`));
 
-describe.skipIf(!have)('chmem x86_64_16g test driver', () => {
+describe.skipIf(!have)(`chmem x86_64_16g test driver${unless(have, `no ${DUMP}.tar.bz2 in ${DATA}`)}`, () => {
   let tmp = '';
   let root = '';
   let errlog = '';

@@ -387,6 +387,50 @@ describe('mmsim run', () => {
     const wrong = file('node-wrong.scenario.yaml', `machine: ${m}\nsteps:\n  - expect: { node: 1, online: true }\n`);
     expect(mmsim('run', wrong, '--kernel', '6.1').err).toMatch(/node-wrong\.scenario\.yaml:3:5: node 1: expected online, got offline/);
   });
+  it('run: each step header names the operation, its blocks and its result; the run ends with "N expects held" (issue 22)', () => {
+    // examples/dimm-zones.scenario.yaml: a 1 GiB pc-dimm at 4 GiB on node 1 = memory32-39 (128 MiB
+    // blocks: 4 GiB / 128 MiB = 32), step 18 offlines memory32, which the real 6.1 kernel refused with EBUSY.
+    const r = mmsim('run', join(root, 'examples/dimm-zones.scenario.yaml'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe('');
+    const headers = r.out.split('\n').filter((l) => l.startsWith('##### '));
+    expect(headers.slice(0, 4)).toEqual([
+      '##### step 1: add pc-dimm node 1 memory32-39 (0x100000000-0x13fffffff) — ok',
+      '##### step 2: online_kernel memory32-35 (0x100000000-0x11fffffff) — ok',
+      '##### step 3: online_movable memory36-39 (0x120000000-0x13fffffff) — ok',
+      '##### step 4: expect node 1 zone Normal: spanned 131072, present 131072, managed 131072, start_pfn 1048576 — held',
+    ]);
+    expect(headers).toContain('##### step 18: offline memory32 (0x100000000-0x107ffffff) — refused: -EBUSY');
+    expect(headers).toContain('##### step 14: online memory36 (0x120000000-0x127ffffff) — ok');
+    expect(headers[headers.length - 1]).toBe('##### step 22: blocks');
+    // Ten expect steps (4, 5, 7, 9, 11, 13, 15, 17, 20, 21), every one held.
+    expect(r.out.endsWith('\n10 expects held\n')).toBe(true);
+    // A refusal the step did not expect: the header says what happened and what was expected, then exit 1.
+    const machine = join(root, 'examples', 'qemu-2node.yaml');
+    const busy = file(
+      'busy.scenario.yaml',
+      `machine: ${machine}\nunmovable: [32]\nsteps:\n  - add: { node: 1, start: 4G, size: 256M }\n  - online: { blocks: 32-33, type: online_kernel }\n  - offline: { blocks: 32 }\n`,
+    );
+    const b = mmsim('run', busy);
+    expect(b.code).toBe(1);
+    expect(b.out.trimEnd().split('\n').pop()).toBe('##### step 3: offline memory32 (0x100000000-0x107ffffff) — refused: -EBUSY (expected ok)');
+    expect(b.err).toBe(`mmsim: ${busy}:6:5: memory32: expected success, got errno 16\n`);
+  });
+  it('a kernel release mmsim has no profile for: one line on stderr naming the nearest, once, and stdout as under that profile (issue 22)', () => {
+    const f = join(root, 'examples/dimm.scenario.yaml');
+    const ref = mmsim('run', f, '--kernel', '6.18', '--print', 'blocks');
+    const r = mmsim('run', f, '--kernel', '6.25.1-foo', '--print', 'blocks');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('mmsim: no profile for kernel 6.25.1-foo; using the nearest, 6.18\n');
+    expect(r.out).toBe(ref.out);
+    // From a boot log's "Linux version" line.
+    const log = readFileSync(join(root, 'examples/qemu-2node-6.1.log'), 'utf8').replace(/^Linux version \S+/, 'Linux version 5.20.0-rc9');
+    const b = mmsim('boot', '--from-dmesg', file('future.log', log), '--print', 'dmesg');
+    expect(b.code, b.err).toBe(0);
+    expect(b.err).toBe('mmsim: no profile for kernel 5.20.0-rc9; using the nearest, 5.19\n');
+    // A release mmsim models says nothing.
+    expect(mmsim('boot', join(root, 'examples/qemu-2node.yaml'), '--kernel', '6.7.3-foo').err).toBe('');
+  });
   it('a failed expect is exit code 1 with file:line:col of the step; a bad scenario is exit 2', () => {
     const machine = join(root, 'examples', 'qemu-2node.yaml');
     const bad = file(

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDmesg } from '../src/formats/dmesg.js';
-import { hasSharedData, sharedData } from './helpers.js';
+import { hasSharedData, sharedData, unless, NO_SHARED_DATA } from './helpers.js';
 
 const X86_LOGS = [
   '02-server-amd-opteron-4node-5.11-fedora.txt',
@@ -22,7 +22,7 @@ function ranges(spec: ReturnType<typeof parseDmesg>['spec']): string[] {
   return spec.memory.map((r) => `${r.nid}:${r.base.toString(16)}-${(r.base + r.size).toString(16)}`);
 }
 
-describe.skipIf(!hasSharedData)('memblock.memory from BIOS-e820 and SRAT equals the logged node ranges', () => {
+describe.skipIf(!hasSharedData)(`memblock.memory from BIOS-e820 and SRAT equals the logged node ranges${unless(hasSharedData, NO_SHARED_DATA)}`, () => {
   for (const log of X86_LOGS) {
     it(log, () => {
       const text = readFileSync(join(sharedData, 'dmesg', log), 'utf8');

@@ -160,7 +160,7 @@ describe('mmsim explore SCENARIO-FILE', () => {
     const file = 'examples/concurrent-online-remove.scenario.yaml';
     const bad = mmsim('explore', file, '--design', 'v5.3');
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toMatch(/^poisoned struct page read \(2: remove_memory 0x110000000\): \d+ steps, single task: no race needed\n {2}2 = remove_memory\(\[0x110000-0x118000\)\)\n/);
+    expect(bad.stdout).toMatch(/^poisoned struct page read \(2: remove_memory memory34\): \d+ steps, single task: no race needed\n {2}2 = remove_memory\(\[0x110000-0x118000\)\)\n/);
     expect(bad.stdout).toMatch(/ {2}page:ffffea00043fffc0 pfn:0x10ffff is uninitialized and poisoned/);
     expect(bad.stdout).toContain(`replay: mmsim explore ${file} --design v5.3\n`);
     const ok = mmsim('explore', file, '--design', '6.1');

@@ -2,9 +2,9 @@
 // for byte, in order.
 import { describe, expect, it } from 'vitest';
 import { checkLog, loadManifests } from '../src/cli/fidelity.js';
-import { hasSharedData, sharedData } from './helpers.js';
+import { hasSharedData, sharedData, unless, NO_SHARED_DATA } from './helpers.js';
 
-describe.skipIf(!hasSharedData)(`dmesg fidelity against ${sharedData}/dmesg`, () => {
+describe.skipIf(!hasSharedData)(`dmesg fidelity against ${sharedData}/dmesg${unless(hasSharedData, NO_SHARED_DATA)}`, () => {
   const manifests = loadManifests();
   it('has a manifest for every log', () => {
     expect(manifests.map((m) => m.log)).toHaveLength(12);

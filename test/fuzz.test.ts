@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { ENTRIES, entryByName } from '../fuzz/entries/index.js';
 import { classify, normalizeMessage, runInProcess, type FuzzEntry } from '../fuzz/harness.js';
 import { InputError } from '../src/errors.js';
-import { root } from './helpers.js';
+import { root, unless } from './helpers.js';
 
 /** Entry points whose short pass runs here, and how many inputs each (a few seconds apiece). */
 const CLEAN: Readonly<Record<string, number>> = { zoneinfo: 400, scenario: 100, replay: 100, dmesg: 100, design: 200, sysfs: 40, lab: 60, 'lab-http': 60 };
@@ -73,7 +73,7 @@ describe('the short seeded pass (clean entry points)', () => {
 
 const runner = join(root, 'dist-fuzz', 'fuzz', 'main.js');
 
-describe.skipIf(!existsSync(runner))('the forked runner (dist-fuzz, built by npm test and npm run fuzz)', () => {
+describe.skipIf(!existsSync(runner))(`the forked runner (dist-fuzz, built by npm test and npm run fuzz)${unless(existsSync(runner), `no ${runner}: run npm run fuzz:build`)}`, () => {
   it('reports a throw, a two-line error, a hang, a heap blow-up, a resident blow-up and an abort with their inputs, and exits 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-fuzz-test-'));
     try {

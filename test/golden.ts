@@ -6,10 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { bootMachine, loadMachine } from '../src/drivers/run.js';
+import { blocksView, bootMachine, loadMachine } from '../src/drivers/run.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
-import { validZones } from '../src/kernel/memory_hotplug.js';
 import type { Machine } from '../src/kernel/machine.js';
 import type { MachineSpec } from '../src/kernel/machine_spec.js';
 import { sharedData } from './helpers.js';
@@ -70,8 +69,7 @@ export function expectReport(m: Machine, lines: string[], what: string): void {
     // boot's memblock model (kernel/setup.ts, the measured Debian build), plus hotplug's since.
     expect(zoneField(o, 'managed'), `${what}: printed managed of node ${r.node} ${r.zone}`).toBe(zoneField(r, 'managed'));
   });
-  const oursBlocks = [...m.blocks.values()]
-    .sort((a, b) => a.id - b.id)
-    .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
+  // The run driver's --print blocks view, line for line against the guest's sysfs.
+  const oursBlocks = blocksView(m).trimEnd().split('\n');
   expect(oursBlocks, what).toEqual(section(lines, 'memory blocks').filter((l) => l.startsWith('memory')));
 }

@@ -14,6 +14,17 @@ export const sharedData = process.env['MMSIM_SHARED_DATA'] ?? join(root, '..', '
 export const hasSharedData = existsSync(join(sharedData, 'dmesg'));
 export const cliPath = join(root, 'dist', 'cli', 'main.js');
 
+/**
+ * A skipped test's reason for its name: '' when `ok`, else " (skipped: why)". Every skipIf in the
+ * suite puts one in its test's or block's name, so a skip says why wherever the name is printed.
+ */
+export function unless(ok: boolean, why: string): string {
+  return ok ? '' : ` (skipped: ${why})`;
+}
+
+/** Why tests of the real data skip: ../shared is next to a checkout, not in it. */
+export const NO_SHARED_DATA = `no ${sharedData} (the shared real-data directory; MMSIM_SHARED_DATA names another)`;
+
 /** Boot a machine written as mmsim YAML under a kernel profile. */
 export function bootYaml(kernel: string, yaml: string): BootState {
   const { spec } = loadMachineYaml('test.yaml', yaml);

@@ -13,7 +13,7 @@ import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import type { Machine } from '../src/kernel/machine.js';
 import { ndctl } from '../src/tools/ndctl.js';
 import { golden, steps } from './golden.js';
-import { root } from './helpers.js';
+import { root, unless } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mmsim-i19-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -92,12 +92,15 @@ const mask = (t: string): string => t.replace(/"uuid":"[0-9a-f-]{36}"/g, '"uuid"
 
 describe('ndctl list of a devdax namespace (issue 19 item 3; ndctl v81 ndctl/list.c, ndctl/json.c)', () => {
   const goldenFile = join(golden, 'nvdimm', 'steps.txt');
-  it.skipIf(!existsSync(goldenFile))('-Xu prints the namespace exactly as the real create-namespace did (both pass UTIL_JSON_DAX | UTIL_JSON_DAX_DEVS | HUMAN)', () => {
-    const real = steps(readFileSync(goldenFile, 'utf8')).find((st) => st.header.startsWith('create devdax'));
-    const { nd } = nvdimmGuest();
-    expect(nd('create-namespace -f -e namespace0.0 --mode=devdax --map=dev').exitCode).toBe(0);
-    expect(mask(nd('list -Xu').output).trimEnd()).toBe((real?.lines ?? []).join('\n').trimEnd());
-  });
+  it.skipIf(!existsSync(goldenFile))(
+    `-Xu prints the namespace exactly as the real create-namespace did (both pass UTIL_JSON_DAX | UTIL_JSON_DAX_DEVS | HUMAN)${unless(existsSync(goldenFile), `no ${goldenFile}`)}`,
+    () => {
+      const real = steps(readFileSync(goldenFile, 'utf8')).find((st) => st.header.startsWith('create devdax'));
+      const { nd } = nvdimmGuest();
+      expect(nd('create-namespace -f -e namespace0.0 --mode=devdax --map=dev').exitCode).toBe(0);
+      expect(mask(nd('list -Xu').output).trimEnd()).toBe((real?.lines ?? []).join('\n').trimEnd());
+    },
+  );
 
   it('-Nu and -RNu name the device-dax instance ("chardev") instead of nesting the daxregion', () => {
     // util_namespace_to_json: without UTIL_JSON_DAX a devdax namespace adds "chardev" (the first

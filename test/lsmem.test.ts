@@ -11,7 +11,7 @@ import { InputError } from '../src/errors.js';
 import { lsmem, sizeToHumanString } from '../src/tools/lsmem.js';
 import { readSysfsMemory } from '../src/formats/sysfs-memory-read.js';
 import type { SysfsMemory } from '../src/formats/sysfs-memory.js';
-import { hasSharedData, sharedData } from './helpers.js';
+import { hasSharedData, sharedData, unless } from './helpers.js';
 
 const dataDir = join(sharedData, 'util-linux', 'lsmem');
 const haveDumps = hasSharedData && existsSync(dataDir);
@@ -39,7 +39,7 @@ function invocations(text: string): Invocation[] {
 let tmp = '';
 const root = (name: string): string => join(tmp, name);
 
-describe.skipIf(!haveDumps)('lsmem replays util-linux tests/ts/lsmem byte for byte', () => {
+describe.skipIf(!haveDumps)(`lsmem replays util-linux tests/ts/lsmem byte for byte${unless(haveDumps, `no util-linux lsmem dumps in ${dataDir}`)}`, () => {
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'mmsim-lsmem-'));
     for (const name of DUMPS) execFileSync('tar', ['-xjf', join(dataDir, `${name}.tar.bz2`), '-C', tmp]);
@@ -81,6 +81,7 @@ describe.skipIf(!haveDumps)('lsmem replays util-linux tests/ts/lsmem byte for by
 // 8-9, 12-13, 15 removable, 10-11, 16-17 not, 14 and 20-23 offline; 256M blocks.
 const installedLsmem = '/usr/bin/lsmem';
 const haveInstalled = existsSync(installedLsmem) && /util-linux 2\.38/.test(spawnSync(installedLsmem, ['--version'], { encoding: 'utf8' }).stdout ?? '');
+const NO_LSMEM_238 = `${installedLsmem} is not util-linux 2.38`;
 
 /** The installed lsmem's stdout for `args` over `dir`. */
 function installed(args: readonly string[], dir: string): string {
@@ -95,7 +96,7 @@ function summaryPairs(text: string): string[][] {
     .map((l) => l.split(/:\s+/));
 }
 
-describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dump)', () => {
+describe.skipIf(!haveDumps)(`lsmem options outside the util-linux test (s390 dump)${unless(haveDumps, `no util-linux lsmem dumps in ${dataDir}`)}`, () => {
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'mmsim-lsmem-'));
     execFileSync('tar', ['-xjf', join(dataDir, 's390-zvm-6g.tar.bz2'), '-C', tmp]);
@@ -128,7 +129,7 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
     expect(r.exitCode).toBe(0);
   });
 
-  it.skipIf(!haveInstalled)('--bytes table matches lsmem 2.38', () => {
+  it.skipIf(!haveInstalled)(`--bytes table matches lsmem 2.38${unless(haveInstalled, NO_LSMEM_238)}`, () => {
     expect(runLsmem(['-b', '--summary=never', '--sysroot', s390()], {}).stdout).toBe(installed(['-b', '--summary=never'], s390()));
     expect(runLsmem(['-b', '-a', '-o', '+NODE,ZONES', '--summary=never', '--sysroot', s390()], {}).stdout).toBe(installed(['-b', '-a', '-o', '+NODE,ZONES', '--summary=never'], s390()));
   });
@@ -158,7 +159,7 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
     );
   });
 
-  it.skipIf(!haveInstalled)('--noheadings matches lsmem 2.38 where no header is wider than its data', () => {
+  it.skipIf(!haveInstalled)(`--noheadings matches lsmem 2.38 where no header is wider than its data${unless(haveInstalled, NO_LSMEM_238)}`, () => {
     // 2.38 still sized columns by their headers under --noheadings; these columns' data is wider.
     const args = ['-n', '-o', 'RANGE,STATE,BLOCK', '--summary=never'];
     expect(runLsmem([...args, '--sysroot', s390()], {}).stdout).toBe(installed(args, s390()));
@@ -184,7 +185,7 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
     );
   });
 
-  it.skipIf(!haveInstalled)('--pairs matches lsmem 2.38', () => {
+  it.skipIf(!haveInstalled)(`--pairs matches lsmem 2.38${unless(haveInstalled, NO_LSMEM_238)}`, () => {
     for (const args of [['--pairs'], ['-P', '-o', '+NODE,ZONES', '-S', 'zones'], ['-P', '-b', '-a']]) {
       expect(runLsmem([...args, '--sysroot', s390()], {}).stdout).toBe(installed(args, s390()));
     }
@@ -200,7 +201,7 @@ describe.skipIf(!haveDumps)('lsmem options outside the util-linux test (s390 dum
     expect(runLsmem(['--summary=only', '-b', '--sysroot', s390()], {}).stdout).toBe(`${bytesSummary.join('\n')}\n`);
   });
 
-  it.skipIf(!haveInstalled)('--summary=only values match lsmem 2.38 (whose labels are padded less)', () => {
+  it.skipIf(!haveInstalled)(`--summary=only values match lsmem 2.38 (whose labels are padded less)${unless(haveInstalled, NO_LSMEM_238)}`, () => {
     for (const args of [['--summary=only'], ['--summary=only', '-b']]) {
       expect(summaryPairs(runLsmem([...args, '--sysroot', s390()], {}).stdout)).toEqual(summaryPairs(installed(args, s390())));
     }

@@ -20,7 +20,7 @@ import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import { Memblock, NUMA_NO_NODE } from '../src/kernel/memblock.js';
 import type { Machine } from '../src/kernel/machine.js';
-import { hasSharedData, sharedData } from './helpers.js';
+import { hasSharedData, sharedData, unless, NO_SHARED_DATA } from './helpers.js';
 
 const LINUX =
   'Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)';
@@ -242,7 +242,7 @@ ${extra}`;
   });
 });
 
-describe.skipIf(!hasSharedData)('real boot logs with a "Memory:" line (../shared/data/dmesg): totalram = total - reserved - cma', () => {
+describe.skipIf(!hasSharedData)(`real boot logs with a "Memory:" line (../shared/data/dmesg): totalram = total - reserved - cma${unless(hasSharedData, NO_SHARED_DATA)}`, () => {
   // How close the model gets where the log does not give every input (no measured build: the
   // image is estimated from its sections). The model never reserves more than the kernel did;
   // what it misses is named in docs/fidelity.md (UEFI boot services on 05 and 11,

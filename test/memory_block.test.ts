@@ -5,11 +5,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
-import { bootYaml, cliPath } from './helpers.js';
+import { bootYaml, cliPath, unless } from './helpers.js';
 
 const SYS = '/sys/devices/system/memory';
 
-describe.skipIf(!existsSync(SYS))('the live machine', () => {
+describe.skipIf(!existsSync(SYS))(`the live machine${unless(existsSync(SYS), `no ${SYS} on this system`)}`, () => {
   it('--print blocks equals /sys/devices/system/memory on state, phys_index, node and valid_zones', () => {
     const out = execFileSync(process.execPath, [cliPath, 'boot', '--from-live', '--print', 'blocks'], { encoding: 'utf8' });
     const ours = out.trim().split('\n');
@@ -24,7 +24,7 @@ describe.skipIf(!existsSync(SYS))('the live machine', () => {
           readdirSync(dir)
             .find((e) => /^node\d+$/.test(e))
             ?.slice(4) ?? '?';
-        return `memory${n} ${f('phys_index')} ${f('state')} ${node} ${existsSync(join(dir, 'valid_zones')) ? f('valid_zones') : '?'}`;
+        return `memory${n} state=${f('state')} phys_index=${f('phys_index')} node=${node} valid_zones=${existsSync(join(dir, 'valid_zones')) ? f('valid_zones') : '?'}`;
       });
     expect(ours).toEqual(real);
   });
@@ -114,7 +114,7 @@ nodes: [{ nid: 0, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, e
 
 const hasLsmem = existsSync('/usr/bin/lsmem') && existsSync(SYS);
 
-describe.skipIf(!hasLsmem)('sysfs export read by the real lsmem', () => {
+describe.skipIf(!hasLsmem)(`sysfs export read by the real lsmem${unless(hasLsmem, `no /usr/bin/lsmem or no ${SYS} on this system`)}`, () => {
   it('the live machine exported by mmsim reads exactly like the live /sys for every output mode', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

@@ -14,7 +14,7 @@ import { procIomem } from '../src/formats/iomem.js';
 import { ndctl } from '../src/tools/ndctl.js';
 import { daxctl } from '../src/tools/daxctl.js';
 import { expectReport, golden, goldenMachine, steps } from './golden.js';
-import { root } from './helpers.js';
+import { root, unless } from './helpers.js';
 
 function runner(m: Machine) {
   return (task: Task<number>): number => {
@@ -33,7 +33,7 @@ for (const [name, labels] of [
   ['nvdimm-label', true],
 ] as const) {
   const file = join(golden, name, 'steps.txt');
-  describe.skipIf(!existsSync(file))(`QEMU 6.1 golden: ${name}`, () => {
+  describe.skipIf(!existsSync(file))(`QEMU 6.1 golden: ${name}${unless(existsSync(file), `no ${file}`)}`, () => {
     it('every ndctl/daxctl output, iomem grep and report of the run', () => {
       const all = steps(readFileSync(file, 'utf8'));
       // The NVDIMM comes from the log's non-volatile SRAT range; the label area is QEMU's label-size.

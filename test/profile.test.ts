@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dmesgLines } from '../src/formats/dmesg.js';
-import { profileFor, profileForOption } from '../src/profiles/profile.js';
+import { nearestProfile, profileFor, profileForOption, setProfileWarnings } from '../src/profiles/profile.js';
 import { parseRelease } from '../src/profiles/release.js';
-import { bootYaml, hasSharedData, sharedData } from './helpers.js';
+import { bootYaml, hasSharedData, sharedData, unless, NO_SHARED_DATA } from './helpers.js';
 
 describe('parseRelease', () => {
   it('takes the stable sublevel from Debian and Ubuntu build strings, not from the compiler', () => {
@@ -64,7 +64,7 @@ const UNAVAIL: Record<string, string> = {
   none: 'none',
 };
 
-describe.skipIf(!hasSharedData)('profile rows against the real logs', () => {
+describe.skipIf(!hasSharedData)(`profile rows against the real logs${unless(hasSharedData, NO_SHARED_DATA)}`, () => {
   for (const row of hasSharedData ? indexRows() : []) {
     it(`${row.file} (${row.release})`, () => {
       const lines = dmesgLines(readFileSync(join(sharedData, 'dmesg', row.file), 'utf8')).map((l) => l.text);
@@ -136,5 +136,42 @@ describe('stable backports of issue 19 (brackets read in the stable trees, src/p
         .find((l) => l.startsWith('Zeroed struct page'));
     expect(line('4.19.132')).toBe('Zeroed struct page in unavailable ranges: 2 pages');
     expect(line('4.19.102')).toBe('Zeroed struct page in unavailable ranges: 1 pages');
+  });
+});
+
+describe('a release mmsim has no profile for (issue 22): one warning line, naming the profile used', () => {
+  // Mainline's series: 4.20 was followed by 5.0 and 5.19 by 6.0 (the v5.0 and v6.0 tags), so 4.21
+  // and 5.20 never existed; the newest release the tables were read against is 6.18 (6.18.2).
+  it('nearestProfile: past a series end or past 6.18, the nearest older release; a modelled one, null', () => {
+    expect(nearestProfile(4, 21)).toBe('4.20');
+    expect(nearestProfile(5, 25)).toBe('5.19');
+    expect(nearestProfile(6, 19)).toBe('6.18');
+    expect(nearestProfile(7, 2)).toBe('6.18');
+    for (const [a, b] of [
+      [4, 9],
+      [4, 20],
+      [5, 0],
+      [5, 19],
+      [6, 0],
+      [6, 7],
+      [6, 18],
+    ] as const)
+      expect(nearestProfile(a, b), `${a}.${b}`).toBeNull();
+  });
+  it("warns once per release however often it is resolved, and the profile's features are the nearest release's", () => {
+    const lines: string[] = [];
+    setProfileWarnings((l) => lines.push(l));
+    try {
+      for (let i = 0; i < 5; i++) expect(profileFor('7.0.3-foo').features).toEqual(profileFor('6.18').features);
+      profileForOption('5.25');
+      profileForOption('5.25');
+      profileFor('6.7.3-foo');
+    } finally {
+      setProfileWarnings(null);
+    }
+    expect(lines).toEqual(['mmsim: no profile for kernel 7.0.3-foo; using the nearest, 6.18', 'mmsim: no profile for kernel 5.25; using the nearest, 5.19']);
+    // --explain's basis names the profile used.
+    expect(profileFor('7.1').basis).toBe('mainline 6.18, the nearest to 7.1');
+    expect(profileFor('6.7.3').basis).toBe('mainline 6.7.3');
   });
 });

@@ -9,7 +9,7 @@ import { boot, loadMachine } from '../src/drivers/run.js';
 import { parseZoneinfo, zoneField } from '../src/formats/zoneinfo.js';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import { memoryDevInit } from '../src/kernel/memory_block.js';
-import { sharedData } from './helpers.js';
+import { sharedData, unless } from './helpers.js';
 
 const golden = join(sharedData, '..', 'qemu-oracle', 'golden', 'boot', 'steps.txt');
 
@@ -31,7 +31,7 @@ function section(text: string, name: string): string[] {
 
 const LAYOUT = /^(Zone ranges:|  \w+ +(empty|\[mem )|Movable zone start|  Node \d+: |Early memory node ranges|Initmem setup|On node \d+, zone|Built \d+ zonelists)/;
 
-describe.skipIf(!existsSync(golden))('QEMU 6.1 golden boot', () => {
+describe.skipIf(!existsSync(golden))(`QEMU 6.1 golden boot${unless(existsSync(golden), `no ${golden}`)}`, () => {
   const text = existsSync(golden) ? readFileSync(golden, 'utf8') : '';
   const dmesg = section(text, 'dmesg');
   const tmp = mkdtempSync(join(tmpdir(), 'mmsim-qemu-'));

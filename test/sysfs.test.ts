@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliPath, hasSharedData, sharedData } from './helpers.js';
+import { cliPath, hasSharedData, sharedData, unless } from './helpers.js';
 
 const lsmemDir = join(sharedData, 'util-linux', 'lsmem');
 const hasLsmem = existsSync('/usr/bin/lsmem');
@@ -24,41 +24,44 @@ const INVOCATIONS: string[][] = [
   [],
 ];
 
-describe.skipIf(!hasSharedData || !hasLsmem || !existsSync(lsmemDir))('sysfs round trip through mmsim', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'mmsim-sysfs-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  // The driver's file order is the order of the expected outputs; check it names these options.
-  const driver = existsSync(join(lsmemDir, 'lsmem-test-driver.sh')) ? readFileSync(join(lsmemDir, 'lsmem-test-driver.sh'), 'utf8') : '';
+describe.skipIf(!hasSharedData || !hasLsmem || !existsSync(lsmemDir))(
+  `sysfs round trip through mmsim${unless(hasSharedData && hasLsmem && existsSync(lsmemDir), `needs /usr/bin/lsmem and ${lsmemDir}`)}`,
+  () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'mmsim-sysfs-'));
+    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+    // The driver's file order is the order of the expected outputs; check it names these options.
+    const driver = existsSync(join(lsmemDir, 'lsmem-test-driver.sh')) ? readFileSync(join(lsmemDir, 'lsmem-test-driver.sh'), 'utf8') : '';
 
-  it("uses the driver script's nine invocations", () => {
-    expect(driver.match(/^\s+do_lsmem/gm)).toHaveLength(9);
-  });
-
-  for (const [name, arch] of [
-    ['x86_64-16g', 'x86_64'],
-    ['s390-zvm-6g', 's390x'],
-  ] as const) {
-    // 38 processes one after another (mmsim and the real lsmem): minutes on a loaded 2-core machine.
-    it(`${name}: import, export, and the real lsmem reads both the same`, { timeout: 240_000 }, () => {
-      execFileSync('tar', ['-xjf', join(lsmemDir, `${name}.tar.bz2`), '-C', tmp]);
-      const original = join(tmp, name);
-      const machine = join(tmp, `${name}.yaml`);
-      const exported = join(tmp, `${name}-export`);
-      const imp = spawnSync(process.execPath, [cliPath, 'sysfs', 'import', original, '--arch', arch, '-o', machine], { encoding: 'utf8' });
-      expect(imp.stderr).toBe('');
-      const exp = spawnSync(process.execPath, [cliPath, 'sysfs', 'export', machine, exported], { encoding: 'utf8' });
-      expect(exp.stderr).toBe('');
-      expect(exp.status).toBe(0);
-      for (const opts of INVOCATIONS) {
-        const a = spawnSync('lsmem', [...opts, '--sysroot', original], { encoding: 'utf8' });
-        const b = spawnSync('lsmem', [...opts, '--sysroot', exported], { encoding: 'utf8' });
-        expect(b.stdout, `lsmem ${opts.join(' ')}`).toBe(a.stdout);
-        expect(b.stderr).toBe(a.stderr);
-        // mmsim's own lsmem (2.42) over the imported machine, booted, equals it over the dump.
-        const c = spawnSync(process.execPath, [cliPath, 'lsmem', machine, ...opts], { encoding: 'utf8' });
-        const d = spawnSync(process.execPath, [cliPath, 'lsmem', ...opts, '--sysroot', original], { encoding: 'utf8' });
-        expect(c.stdout, `mmsim lsmem ${opts.join(' ')}`).toBe(d.stdout);
-      }
+    it("uses the driver script's nine invocations", () => {
+      expect(driver.match(/^\s+do_lsmem/gm)).toHaveLength(9);
     });
-  }
-});
+
+    for (const [name, arch] of [
+      ['x86_64-16g', 'x86_64'],
+      ['s390-zvm-6g', 's390x'],
+    ] as const) {
+      // 38 processes one after another (mmsim and the real lsmem): minutes on a loaded 2-core machine.
+      it(`${name}: import, export, and the real lsmem reads both the same`, { timeout: 240_000 }, () => {
+        execFileSync('tar', ['-xjf', join(lsmemDir, `${name}.tar.bz2`), '-C', tmp]);
+        const original = join(tmp, name);
+        const machine = join(tmp, `${name}.yaml`);
+        const exported = join(tmp, `${name}-export`);
+        const imp = spawnSync(process.execPath, [cliPath, 'sysfs', 'import', original, '--arch', arch, '-o', machine], { encoding: 'utf8' });
+        expect(imp.stderr).toBe('');
+        const exp = spawnSync(process.execPath, [cliPath, 'sysfs', 'export', machine, exported], { encoding: 'utf8' });
+        expect(exp.stderr).toBe('');
+        expect(exp.status).toBe(0);
+        for (const opts of INVOCATIONS) {
+          const a = spawnSync('lsmem', [...opts, '--sysroot', original], { encoding: 'utf8' });
+          const b = spawnSync('lsmem', [...opts, '--sysroot', exported], { encoding: 'utf8' });
+          expect(b.stdout, `lsmem ${opts.join(' ')}`).toBe(a.stdout);
+          expect(b.stderr).toBe(a.stderr);
+          // mmsim's own lsmem (2.42) over the imported machine, booted, equals it over the dump.
+          const c = spawnSync(process.execPath, [cliPath, 'lsmem', machine, ...opts], { encoding: 'utf8' });
+          const d = spawnSync(process.execPath, [cliPath, 'lsmem', ...opts, '--sysroot', original], { encoding: 'utf8' });
+          expect(c.stdout, `mmsim lsmem ${opts.join(' ')}`).toBe(d.stdout);
+        }
+      });
+    }
+  },
+);

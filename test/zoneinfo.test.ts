@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { printBootZoneinfo } from '../src/formats/zoneinfo-print.js';
 import { parseZoneinfo, printZoneinfo, zoneField, ZoneinfoParseError, type Zoneinfo } from '../src/formats/zoneinfo.js';
-import { bootYaml, cliPath, hasSharedData, sharedData } from './helpers.js';
+import { bootYaml, cliPath, hasSharedData, sharedData, unless, NO_SHARED_DATA } from './helpers.js';
 
 /** The shape of a file: per record, each line with its numbers blanked. */
 function shape(z: Zoneinfo): string[] {
   return z.records.flatMap((r) => [`Node ${r.node} ${r.zone}`, ...r.lines.map((l) => l.replace(/-?\d+/g, '#'))]);
 }
 
-describe.skipIf(!hasSharedData)('real zoneinfo files', () => {
+describe.skipIf(!hasSharedData)(`real zoneinfo files${unless(hasSharedData, NO_SHARED_DATA)}`, () => {
   for (const f of ['procfs-zoneinfo.txt', 'node_exporter-zoneinfo.txt']) {
     it(`${f} parses and prints back byte for byte`, () => {
       const text = readFileSync(join(sharedData, 'procfs', f), 'utf8');
@@ -46,42 +46,45 @@ nodes:
 
 describe('the live machine', () => {
   const live = existsSync('/proc/zoneinfo') ? readFileSync('/proc/zoneinfo', 'utf8') : null;
-  it.skipIf(live === null)('/proc/zoneinfo parses and prints back byte for byte', () => {
+  it.skipIf(live === null)(`/proc/zoneinfo parses and prints back byte for byte${unless(live !== null, 'no /proc/zoneinfo on this system')}`, () => {
     expect(printZoneinfo(parseZoneinfo(live ?? ''))).toBe(live);
   });
 
-  it.skipIf(live === null || !existsSync(cliPath))('mmsim boot --from-live --print zoneinfo equals /proc/zoneinfo on spanned, present and start_pfn', () => {
-    const out = execFileSync(process.execPath, [cliPath, 'boot', '--from-live', '--print', 'zoneinfo', '--explain'], {
-      encoding: 'utf8',
-    });
-    const sources = out.split('\n').filter((l) => l.startsWith('# machine:'));
-    console.log(`live sources: ${sources.join(' | ')}`);
-    const ours = parseZoneinfo(
-      out
-        .split('\n')
-        .filter((l) => !l.startsWith('#'))
-        .join('\n'),
-    );
-    const real = parseZoneinfo(live ?? '');
-    expect(ours.records.map((r) => `${r.node}/${r.zone}`)).toEqual(real.records.map((r) => `${r.node}/${r.zone}`));
-    real.records.forEach((r, i) => {
-      const o = ours.records[i];
-      expect(o, `record ${r.node}/${r.zone}`).toBeDefined();
-      if (!o) return;
-      for (const f of ['spanned', 'present', 'start_pfn']) {
-        expect(zoneField(o, f), `node ${r.node} zone ${r.zone} ${f}`).toBe(zoneField(r, f));
-      }
-    });
-    // The layout itself: with the live kernel's profile, every line of every record in place.
-    const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-    if (/^6\.18\./.test(release)) expect(shape(ours)).toEqual(shape(real));
-    else console.log(`layout check skipped: live kernel ${release} is not a 6.18 kernel`);
-  });
+  it.skipIf(live === null || !existsSync(cliPath))(
+    `mmsim boot --from-live --print zoneinfo equals /proc/zoneinfo on spanned, present and start_pfn${unless(live !== null && existsSync(cliPath), `needs /proc/zoneinfo and ${cliPath} (npm run build)`)}`,
+    () => {
+      const out = execFileSync(process.execPath, [cliPath, 'boot', '--from-live', '--print', 'zoneinfo', '--explain'], {
+        encoding: 'utf8',
+      });
+      const sources = out.split('\n').filter((l) => l.startsWith('# machine:'));
+      console.log(`live sources: ${sources.join(' | ')}`);
+      const ours = parseZoneinfo(
+        out
+          .split('\n')
+          .filter((l) => !l.startsWith('#'))
+          .join('\n'),
+      );
+      const real = parseZoneinfo(live ?? '');
+      expect(ours.records.map((r) => `${r.node}/${r.zone}`)).toEqual(real.records.map((r) => `${r.node}/${r.zone}`));
+      real.records.forEach((r, i) => {
+        const o = ours.records[i];
+        expect(o, `record ${r.node}/${r.zone}`).toBeDefined();
+        if (!o) return;
+        for (const f of ['spanned', 'present', 'start_pfn']) {
+          expect(zoneField(o, f), `node ${r.node} zone ${r.zone} ${f}`).toBe(zoneField(r, f));
+        }
+      });
+      // The layout itself: with the live kernel's profile, every line of every record in place.
+      const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+      if (/^6\.18\./.test(release)) expect(shape(ours)).toEqual(shape(real));
+      else console.log(`layout check skipped: live kernel ${release} is not a 6.18 kernel`);
+    },
+  );
 });
 
 describe('the live machine without dmesg (/sys/firmware/memmap or /proc/iomem, /sys/devices/system/node)', () => {
   const live = existsSync('/proc/zoneinfo') ? readFileSync('/proc/zoneinfo', 'utf8') : null;
-  it.skipIf(live === null)('gives the same spanned, present and start_pfn', async () => {
+  it.skipIf(live === null)(`gives the same spanned, present and start_pfn${unless(live !== null, 'no /proc/zoneinfo on this system')}`, async () => {
     const { readLiveMachine } = await import('../src/formats/live.js');
     const { freeAreaInit } = await import('../src/kernel/mm_init.js');
     const { x86_64 } = await import('../src/arch/x86_64.js');

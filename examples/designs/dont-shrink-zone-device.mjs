@@ -15,6 +15,10 @@
 // model runs as the step remove_pfn_range_from_zone. `mmsim designs --steps` lists every step a
 // design may replace and what each must do; a replacement is a generator function given the
 // model's own version (api.base) and helpers first.
+//
+// With this design `mmsim explore seed-2019` (README) exits 1 on purpose: memunmap_pages still
+// reads B's never-initialised first page (77e080e7680e's fix is not in this design), a poisoned
+// struct page read with no race needed.
 export default {
   name: 'dont-shrink-zone-device',
   base: 'v5.3',

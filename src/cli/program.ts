@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, oneLine } from '../errors.js';
 import { ExpectFailed } from '../drivers/run.js';
+import { setProfileWarnings } from '../profiles/profile.js';
 import { bootCommand } from './commands/boot.js';
 import { sysfsCommand } from './commands/sysfs.js';
 import { chmemCommand, chmemMain } from './commands/chmem.js';
@@ -57,6 +58,8 @@ export function buildProgram(out: (s: string) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((s) => process.stdout.write(s));
+  // A release mmsim has no profile for: one line on stderr, once per release, naming the profile used.
+  setProfileWarnings((line) => process.stderr.write(`${line}\n`));
   try {
     if (argv[2] === 'lsmem') return lsmemMain(argv.slice(3));
     if (argv[2] === 'chmem') return chmemMain(argv.slice(3));

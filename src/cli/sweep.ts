@@ -58,7 +58,8 @@ export async function runSweepJob(job: SweepJob): Promise<SweepOutcome> {
       return { kind: 'time', seconds: (await timeFor(job.preset, job.design, {})).totalMs / 1000 };
     }
     let result: ExploreResult | undefined;
-    const o = { ...job.search, config: job.config, walker: job.walkers };
+    // One thread a cell: the sweep's parallelism is its cells (explore --jobs would nest threads).
+    const o = { ...job.search, config: job.config, walker: job.walkers, jobs: '1' };
     const [row] = await compareRows(job.scenario, [job.design], o, null, (_d, _i, r) => {
       if (r) result = r;
     });

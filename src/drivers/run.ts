@@ -17,6 +17,7 @@ import { lsmem } from '../tools/lsmem.js';
 import { chmem, type SysfsFiles } from '../tools/chmem.js';
 import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../tools/memory_sysfs.js';
 import { printNodes } from '../formats/nodes-print.js';
+import { blockLine, blockRange, blockSpan, physRange } from '../formats/blocks-print.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory, validZones, virtioMemProbe } from '../kernel/memory_hotplug.js';
 import { Machine } from '../kernel/machine.js';
@@ -163,10 +164,11 @@ export function readInputFile(path: string, maxBytes = MAX_INPUT_BYTES): string 
   }
 }
 
-function blocksView(m: Machine): string {
+/** One line per memory block now (blockLine: the kernel's name and sysfs attributes). */
+export function blocksView(m: Machine): string {
   return [...m.blocks.values()]
     .sort((a, b) => a.id - b.id)
-    .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}\n`)
+    .map((b) => `${blockLine({ ...b, validZones: validZones(m, b) })}\n`)
     .join('');
 }
 
@@ -218,7 +220,7 @@ export function neverAdded(m: Machine, start: PhysAddr, size: Bytes, alsoAdded: 
   while (id < end && (m.blocks.has(id) || alsoAdded(id))) id++;
   if (id === end) return null;
   const hex = (v: number): string => `0x${v.toString(16)}`;
-  return `[${hex(start)}, ${hex(start + size)}) was never added (memory${id} at ${hex(id * m.blockBytes)} is not there); remove what an add step or boot put there`;
+  return `[${hex(start)}, ${hex(start + size)}) was never added (${blockRange([id], m.blockBytes)} is not there); remove what an add step or boot put there`;
 }
 
 /** What a machine is booted from: its spec and kernel profile (a loaded file or log, or built in code). */
@@ -326,7 +328,11 @@ export function runScenario(file: string, views: readonly RunView[], kernel: str
   const m = bootMachineFile(machineFile, kernel ?? scenario.kernel, { poison: scenario.debug_vm, extraBoot });
   for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
   probeScenarioDevices(m, scenario.steps);
-  scenario.steps.forEach((st, i) => applyStep(m, st, where(i), `step ${i + 1}`, views, out));
+  let held = 0;
+  scenario.steps.forEach((st, i) => {
+    if (applyStep(m, st, where(i), `step ${i + 1}`, views, out)) held++;
+  });
+  out(`${held} expect${held === 1 ? '' : 's'} held\n`);
   return m;
 }
 
@@ -394,10 +400,73 @@ export function checkStepRange(m: Machine, st: ScenarioStep, at: string): void {
   if (e) throw new InputError(`${at}: ${what} ${e}`);
 }
 
-/** One scenario step on the machine under the run driver, then the views (a failed expect throws ExpectFailed). */
-export function applyStep(m: Machine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): void {
+/** errno names for step headers (include/uapi/asm-generic/errno-base.h). */
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  7: 'E2BIG',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  19: 'ENODEV',
+  21: 'EISDIR',
+  22: 'EINVAL',
+  28: 'ENOSPC',
+  34: 'ERANGE',
+};
+
+/** A kernel call's result as a step header says it: "ok" or "refused: -EBUSY". */
+export function resultText(rc: number): string {
+  return rc === 0 ? 'ok' : `refused: -${ERRNO_NAMES[-rc] ?? `errno ${-rc}`}`;
+}
+
+/** What a step does, for its header: the operation with the blocks it names. */
+export function stepOperation(m: Machine, st: ScenarioStep): string {
+  const bb = m.blockBytes;
+  if ('add' in st) {
+    const a = st.add;
+    if (a.device === 'nvdimm') return `add nvdimm node ${a.node} (${physRange(a.start, a.start + a.size)})`;
+    return `add ${a.device === 'dimm' ? 'pc-dimm' : `virtio-mem ${a.name}`} node ${a.node} ${blockSpan(a.start, a.size, bb)}`;
+  }
+  if ('remove' in st) return `remove ${blockSpan(st.remove.start, st.remove.size, bb)}`;
+  if ('online' in st) return `${st.online.type} ${blockRangesText(st.online.blocks, bb)}`;
+  if ('offline' in st) return `offline ${blockRangesText(st.offline.blocks, bb)}`;
+  if ('write' in st) return `write "${st.write.value}" to ${st.write.path}`;
+  if ('chmem' in st) return `chmem ${st.chmem.args}`;
+  if ('ndctl' in st) return `ndctl ${st.ndctl.args}`;
+  if ('daxctl' in st) return `daxctl ${st.daxctl.args}`;
+  if ('expect' in st) {
+    const e = st.expect;
+    const fields = (['spanned', 'present', 'managed', 'start_pfn'] as const).filter((k) => e[k] !== undefined).map((k) => `${k} ${e[k]}`);
+    const what = [e.online !== undefined ? (e.online ? 'online' : 'offline') : '', ...fields].filter(Boolean).join(', ');
+    return `expect node ${e.node}${e.zone !== undefined ? ` zone ${e.zone}` : ''}: ${what || 'present'}`;
+  }
+  if ('concurrent' in st) return 'concurrent, run in order';
+  return `print ${st.print}`;
+}
+
+/** Block ranges as written in a step, named and placed without expanding them (a range may be huge). */
+function blockRangesText(ranges: readonly BlockRange[], blockBytes: number): string {
+  return ranges.map((r) => blockSpan(r.first * blockBytes, (r.last - r.first + 1) * blockBytes, blockBytes)).join(', ');
+}
+
+/**
+ * One scenario step on the machine under the run driver: its header ("##### step 2:
+ * online_kernel memory32-35 (0x100000000-0x11fffffff) — ok", naming the operation, as the value
+ * written to memoryN/state for onlines, and its result), then the views. A result the step does not expect prints the header, then throws
+ * ExpectFailed. Returns whether the step was an expect that held.
+ */
+export function applyStep(m: Machine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): boolean {
   const state = m.state;
   const show = (l: string, which: readonly RunView[]): void => showViews(m, l, which, out);
+  const header = (result: string): void => out(`##### ${label}: ${stepOperation(m, st)} — ${result}\n`);
+  /** The header, then ExpectFailed if the kernel's rc is not the errno the step wants. */
+  const check = (rc: number, want: number, what: string): void => {
+    if (-rc === want) return;
+    header(`${resultText(rc)} (expected ${resultText(-want)})`);
+    throw new ExpectFailed(`${at}: ${what}: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
+  };
   checkStepRange(m, st, at);
   if ('add' in st) {
     const node = state.nodes.find((n) => n.nodeId === st.add.node);
@@ -411,62 +480,75 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
         throw new InputError(`${at}: an NVDIMM at 0x${st.add.start.toString(16)} overlaps one already there; give a free range`);
       }
       nvdimmRegionAdd(m, st.add.node, st.add.start, st.add.size, st.add.labels ?? false);
+      header('ok');
       show(label, views);
-      return;
+      return false;
     }
     const region = st.add.region ? { regionStart: st.add.region.start, regionBytes: st.add.region.size } : {};
     const device = st.add.device === 'dimm' ? ({ kind: 'dimm' } as const) : ({ kind: 'virtio-mem', name: st.add.name, ...region } as const);
     const rc = runTask(m, at, addMemory(m, st.add.node, st.add.start, st.add.size, device));
-    const want = st.add.errno ?? 0;
-    if (-rc !== want) throw new ExpectFailed(`${at}: add_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
+    check(rc, st.add.errno ?? 0, 'add_memory');
+    header(resultText(rc));
   } else if ('remove' in st) {
     const never = neverAdded(m, st.remove.start, st.remove.size);
     if (never) throw new InputError(`${at}: remove: ${never}`);
     const rc = runTask(m, at, removeMemory(m, st.remove.start, st.remove.size));
-    const want = st.remove.errno ?? 0;
-    if (-rc !== want) throw new ExpectFailed(`${at}: remove_memory: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
+    check(rc, st.remove.errno ?? 0, 'remove_memory');
+    header(resultText(rc));
   } else if ('online' in st || 'offline' in st) {
     const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
     const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;
     for (const id of ids) {
       const rc = 'online' in st ? runTask(m, at, onlineBlock(m, id, st.online.type)) : runTask(m, at, offlineBlock(m, id));
-      if (-rc !== want) throw new ExpectFailed(`${at}: memory${id}: expected ${want ? `errno ${want}` : 'success'}, got ${rc ? `errno ${-rc}` : 'success'}`);
+      check(rc, want, `memory${id}`);
     }
+    header(resultText(-want));
   } else if ('write' in st) {
     const files = runDriverSysfs(m, at);
     const errno = files.write(`${PATH_SYS_MEMORY}/${st.write.path}`, st.write.value);
     const got = errno === '' ? 0 : (ERRNO_NUMBERS[errno] ?? -1);
     const want = st.write.errno ?? 0;
-    if (got !== want) throw new ExpectFailed(`${at}: write ${st.write.path}: expected ${want ? `errno ${want}` : 'success'}, got ${errno || 'success'}`);
+    if (got !== want) {
+      header(`${errno ? `refused: -${errno}` : 'ok'} (expected ${resultText(-want)})`);
+      throw new ExpectFailed(`${at}: write ${st.write.path}: expected ${want ? `errno ${want}` : 'success'}, got ${errno || 'success'}`);
+    }
+    header(errno ? `refused: -${errno}` : 'ok');
   } else if ('chmem' in st || 'ndctl' in st || 'daxctl' in st) {
     const r = runToolStep(m, st, at);
-    out(`##### ${label}: ${r.tool} ${r.args}\n${r.output}`);
+    header(`exit ${r.exitCode}${r.exitCode !== r.expectExit ? ` (expected exit ${r.expectExit})` : ''}`);
+    out(r.output);
     if (r.exitCode !== r.expectExit) throw new ExpectFailed(`${at}: ${r.tool} ${r.args}: expected exit ${r.expectExit}, got ${r.exitCode}`);
   } else if ('expect' in st) {
     const e = st.expect;
     const node = state.nodes.find((n) => n.nodeId === e.node);
     if (!node) throw new InputError(`${at}: node ${e.node} is not in the machine (nodes ${state.nodes.map((n) => n.nodeId).join(', ')}); expect one of them`);
-    if (e.online !== undefined && node.online !== e.online) throw new ExpectFailed(`${at}: node ${e.node}: expected ${e.online ? 'online' : 'offline'}, got ${node.online ? 'online' : 'offline'}`);
+    const failed = (msg: string): never => {
+      header('failed');
+      throw new ExpectFailed(`${at}: ${msg}`);
+    };
+    if (e.online !== undefined && node.online !== e.online) failed(`node ${e.node}: expected ${e.online ? 'online' : 'offline'}, got ${node.online ? 'online' : 'offline'}`);
     if (e.zone === undefined) {
       if (e.spanned !== undefined || e.present !== undefined || e.managed !== undefined || e.start_pfn !== undefined)
         throw new InputError(`${at}: spanned, present, managed and start_pfn need a zone; add zone: Normal (or another)`);
-      show(label, views);
-      return;
-    }
-    const z = m.zoneByName(e.node, e.zone);
-    const got: Record<string, number | null> = { spanned: z.spannedPages, present: z.presentPages, managed: z.managedPages, start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
-    for (const key of ['spanned', 'present', 'managed', 'start_pfn'] as const) {
-      const want = e[key];
-      if (want !== undefined && got[key] !== want) {
-        throw new ExpectFailed(`${at}: node ${e.node} zone ${e.zone} ${key}: expected ${want}, got ${got[key]}`);
+    } else {
+      const z = m.zoneByName(e.node, e.zone);
+      const got: Record<string, number | null> = { spanned: z.spannedPages, present: z.presentPages, managed: z.managedPages, start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
+      for (const key of ['spanned', 'present', 'managed', 'start_pfn'] as const) {
+        const want = e[key];
+        if (want !== undefined && got[key] !== want) failed(`node ${e.node} zone ${e.zone} ${key}: expected ${want}, got ${got[key]}`);
       }
     }
+    header('held');
+    show(label, views);
+    return true;
   } else if ('concurrent' in st) {
     // The run driver runs concurrent operations one after the other, in the order given.
-    for (const sub of st.concurrent) applyStep(m, sub, at, label, [], out);
+    header(`${st.concurrent.length} operations below`);
+    st.concurrent.forEach((sub, j) => applyStep(m, sub, at, `${label}.${j + 1}`, [], out));
   } else {
     show(label, [st.print]);
-    return;
+    return false;
   }
   show(label, views);
+  return false;
 }

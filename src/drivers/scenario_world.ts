@@ -3,6 +3,7 @@
 // block (or a built-in's setup) run under the run driver (program order) to set the stage; the
 // block's operations (or the built-in's tasks) become the tasks explored. The design's profile
 // and steps replace the scenario's kernel; the config sets page poisoning and which checkers judge.
+import { blockNames, blockSpanName } from '../formats/blocks-print.js';
 import { InputError } from '../errors.js';
 import { applyStep, blockIdsIn, bootMachine, checkStepRange, loadMachine, neverAdded, prepareScenario, probeScenarioDevices } from './run.js';
 import { Scheduler } from './scheduler.js';
@@ -24,11 +25,11 @@ function operation(m: Machine, st: ScenarioStep, i: number, at: string): { name:
     const device = st.add.device === 'virtio-mem' ? ({ kind: 'virtio-mem', name: st.add.name } as const) : ({ kind: 'dimm' } as const);
     if (st.add.device === 'nvdimm') throw new InputError(`concurrent operation ${i + 1}: an nvdimm add is not a hotplug task; use dimm or virtio-mem`);
     const call = `add_memory(node ${st.add.node}, ${pfns(st.add.start, st.add.size)}${st.add.device === 'virtio-mem' ? ', virtio-mem' : ''})`;
-    return { name: `${i + 1}: add_memory ${hex(st.add.start)}`, task: addMemory(m, st.add.node, st.add.start, st.add.size, device), label: `${i + 1}`, call };
+    return { name: `${i + 1}: add_memory ${blockSpanName(st.add.start, st.add.size, m.blockBytes)}`, task: addMemory(m, st.add.node, st.add.start, st.add.size, device), label: `${i + 1}`, call };
   }
   if ('remove' in st) {
     const call = `remove_memory(${pfns(st.remove.start, st.remove.size)})`;
-    return { name: `${i + 1}: remove_memory ${hex(st.remove.start)}`, task: removeMemory(m, st.remove.start, st.remove.size), label: `${i + 1}`, call };
+    return { name: `${i + 1}: remove_memory ${blockSpanName(st.remove.start, st.remove.size, m.blockBytes)}`, task: removeMemory(m, st.remove.start, st.remove.size), label: `${i + 1}`, call };
   }
   if ('online' in st || 'offline' in st) {
     const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
@@ -40,8 +41,8 @@ function operation(m: Machine, st: ScenarioStep, i: number, at: string): { name:
       }
       return 0;
     }
-    const call = `${type ? 'online_pages' : 'offline_pages'}(memory${ids.join(',')}${type ? `, ${type}` : ''})`;
-    return { name: `${i + 1}: ${type ?? 'offline'} memory${ids.join(',')}`, task: each(), label: `${i + 1}`, call };
+    const call = `${type ? 'online_pages' : 'offline_pages'}(${blockNames(ids)}${type ? `, ${type}` : ''})`;
+    return { name: `${i + 1}: ${type ?? 'offline'} ${blockNames(ids)}`, task: each(), label: `${i + 1}`, call };
   }
   throw new InputError(`concurrent operation ${i + 1}: expected add, remove, online or offline`);
 }

@@ -1,4 +1,5 @@
 // Output of `mmsim boot`: the kernel log lines, /proc/zoneinfo, or JSON of the booted state.
+import { blockLine } from './blocks-print.js';
 import { printNodes } from './nodes-print.js';
 import { printBootZoneinfo, zoneinfoLayoutFor } from './zoneinfo-print.js';
 import type { BootState } from '../kernel/mm_init.js';
@@ -102,7 +103,7 @@ export function printBoot(state: BootState, formats: readonly PrintFormat[], opt
   return parts.join('');
 }
 
-/** One line per memory block: "memoryN phys_index state node valid_zones" ("?" where undetermined). */
+/** One line per memory block (blockLine: "memoryN state=S phys_index=XXXXXXXX node=N valid_zones=Z", "?" where undetermined). */
 export function printBlocks(mb: MemoryBlocks): string {
-  return mb.blocks.map((b) => `memory${b.id} ${b.id.toString(16).padStart(8, '0')} ${b.state} ${b.nid} ${b.validZones ?? '?'}\n`).join('');
+  return mb.blocks.map((b) => `${blockLine(b)}\n`).join('');
 }

@@ -491,11 +491,45 @@ export const BACKPORTS: readonly Backport[] = [
   },
 ];
 
+/** The newest mainline release the profile tables and zoneinfo layouts know (6.18.2's sources). */
+export const NEWEST_PROFILE: readonly [number, number] = [6, 18];
+
+/** The last minor of each finished mainline series: 4.20 was followed by 5.0, 5.19 by 6.0. */
+const SERIES_END: Readonly<Record<number, number>> = { 4: 20, 5: 19 };
+
+/**
+ * The mainline major.minor whose profile a release gets when mmsim has none for its own: a
+ * version after the newest it knows (6.19, 7.0) or one mainline never had (4.21, 5.20). Its
+ * features are those of the nearest older release, which is named ("6.18"); null when the release
+ * is a mainline version mmsim models (4.9 to 6.18).
+ */
+export function nearestProfile(major: number, minor: number): string | null {
+  const end = SERIES_END[major];
+  if (end !== undefined && minor > end) return `${major}.${end}`;
+  if (v(major, minor) > v(NEWEST_PROFILE[0], NEWEST_PROFILE[1])) return NEWEST_PROFILE.join('.');
+  return null;
+}
+
+/** Where the one-line "no profile" warnings go (the CLI: stderr); none by default. */
+let warnSink: ((line: string) => void) | null = null;
+const warned = new Set<string>();
+
+/** Send each release's "no profile for kernel X; using the nearest, Y" line, once, to `sink` (null: nowhere). */
+export function setProfileWarnings(sink: ((line: string) => void) | null): void {
+  warnSink = sink;
+  warned.clear();
+}
+
 /** The profile for a full release string, with the build string of the "Linux version" line if known. */
 export function profileFor(releaseString: string, build = ''): KernelProfile {
   const release = parseRelease(releaseString, build);
   if (releaseCode(release) < v(4, 9)) {
     throw new InputError(`kernel ${release.release}: mmsim models kernels from 4.9 on; give --kernel 4.9 or later`);
+  }
+  const nearest = nearestProfile(release.major, release.minor);
+  if (nearest !== null && !warned.has(release.release)) {
+    warned.add(release.release);
+    warnSink?.(`mmsim: no profile for kernel ${release.release}; using the nearest, ${nearest}`);
   }
   let features = mainlineFeatures(release.major, release.minor);
   const notes: string[] = [];
@@ -516,7 +550,7 @@ export function profileFor(releaseString: string, build = ''): KernelProfile {
   }
   return {
     release,
-    basis: `mainline ${release.major}.${release.minor}${release.sublevelKnown ? `.${release.sublevel}` : ''}${notes.length ? ` + ${release.distro} backports` : ''}`,
+    basis: `${nearest !== null ? `mainline ${nearest}, the nearest to ${release.major}.${release.minor}` : `mainline ${release.major}.${release.minor}${release.sublevelKnown ? `.${release.sublevel}` : ''}`}${notes.length ? ` + ${release.distro} backports` : ''}`,
     features,
     notes,
   };

@@ -8,6 +8,7 @@
 // managed as the change since boot), the memory blocks, /proc/iomem's memory
 // entries and namespace claims, /sys/devices/system/node's masks, ndctl / daxctl output (uuids
 // masked) and chmem's exit code.
+import { blockLine, blockNames } from '../formats/blocks-print.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -178,9 +179,7 @@ function compare(m: Machine, real: Report, bootManaged: Map<string, number>, mod
     }
   }
   for (const x of o.records) if (!r.records.some((y) => y.node === x.node && y.zone === x.zone)) diffs.push(`node ${x.node} zone ${x.zone}: in mmsim's zoneinfo, not in the kernel's`);
-  const mb = [...m.blocks.values()]
-    .sort((a, b) => a.id - b.id)
-    .map((b) => `memory${b.id} state=${b.state} phys_index=${b.id.toString(16).padStart(8, '0')} node=${b.nid} valid_zones=${validZones(m, b)}`);
+  const mb = [...m.blocks.values()].sort((a, b) => a.id - b.id).map((b) => blockLine({ ...b, validZones: validZones(m, b) }));
   diffLines('memory blocks', real.blocks, mb, diffs);
   const iomemModel = procIomem(m).split('\n').filter(iomemMemoryLine);
   diffLines('/proc/iomem', real.iomem.filter(iomemMemoryLine), iomemModel, diffs);
@@ -410,7 +409,7 @@ async function waitBlocks(
   const test = ids.map((id) => (state ? `grep -qx ${state} /sys/devices/system/memory/memory${id}/state` : `[ ${present ? '-e' : '! -e'} /sys/devices/system/memory/memory${id} ]`)).join(' && ');
   const end = Date.now() + timeoutMs;
   while ((await sh(test)).rc !== 0) {
-    if (Date.now() > end) throw new InputError(`verify: memory blocks ${ids[0]}..${ids[ids.length - 1]} did not ${state ? `go ${state}` : present ? 'appear' : 'go'} within ${timeoutMs / 1000} s`);
+    if (Date.now() > end) throw new InputError(`verify: ${blockNames(ids)} did not ${state ? `go ${state}` : present ? 'appear' : 'go'} within ${timeoutMs / 1000} s`);
   }
 }
 
