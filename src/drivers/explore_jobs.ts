@@ -15,7 +15,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { BUILTIN_SCENARIOS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
@@ -80,7 +79,7 @@ export type JobsResult = ExploreResult & {
 };
 
 export interface JobsOptions extends ExploreOptions {
-  /** Worker threads (default: os.availableParallelism()); 1 runs the search on this thread. */
+  /** Worker threads (default 1: on 2 cores two threads measured 0.9-1.1x one, docs/performance.md); 1 runs the search on this thread. */
   readonly jobs?: number;
   /** Cut the search into units at this depth (default: a tenth of the first schedule's length). */
   readonly splitDepth?: number;
@@ -132,7 +131,7 @@ export interface WorkerJob {
  * violations and their traces.
  */
 export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, make?: MakeWorld): Promise<JobsResult> {
-  const jobs = Math.max(1, Math.floor(o.jobs ?? availableParallelism()));
+  const jobs = Math.max(1, Math.floor(o.jobs ?? 1));
   const m = make ?? (await worldOfSpec(spec));
   if (jobs === 1 || !splittable(o)) return { ...explore(m, o), jobs: 1 };
   o.signal?.throwIfAborted();
