@@ -198,7 +198,8 @@ describe("a scenario file on a preset's cost model", () => {
     const { timeScenario } = await import('../src/drivers/time.js');
     const p = preset('duyck-2018');
     const r = timeScenario(join(root, 'examples', 'concurrent-online-remove.scenario.yaml'), p, '6.1');
-    expect(r.tasks.map((t) => t.name)).toEqual(['1: online_movable memory33', '2: remove_memory 0x110000000']);
+    // remove_memory of 0x110000000: block 0x110000000 / 128 MiB = 34, named as every command names blocks (formats/blocks-print.ts).
+    expect(r.tasks.map((t) => t.name)).toEqual(['1: online_movable memory33', '2: remove_memory memory34']);
     expect(r.tasks.every((t) => t.cpuNode === 1)).toBe(true);
     expect(r.perNodeMs).toHaveLength(2);
     // Onlining 128 MiB initialises 32768 struct pages at the machine's DRAM rate.
