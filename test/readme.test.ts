@@ -62,6 +62,9 @@ const SKIP: readonly { readonly match: RegExp; readonly reason: string; readonly
   { match: /^mmsim verify --setup$/, reason: 'downloads QEMU, ndctl and a Debian kernel (network and root)' },
   { match: /^mmsim verify --qemu /, reason: 'boots a real kernel under QEMU for minutes (npm run test:qemu does)' },
   { match: /^mmsim serve\b/, reason: 'listens until stopped (test/lab_server.test.ts starts and stops it)' },
+  { match: /^redis-server /, reason: 'a Redis server that runs until stopped (test/sweep.test.ts starts its own on a free loopback port)' },
+  { match: /^mmsim worker /, reason: 'takes jobs until stopped (test/sweep.test.ts runs two against its own Redis and kills one)' },
+  { match: /--queue redis:/, reason: 'needs the Redis server and worker above (test/sweep.test.ts runs a queued sweep end to end)' },
   { match: /^lsmem /, reason: 'util-linux lsmem is not installed here', when: !hasLsmem },
   { match: /--from-live/, reason: "reads this machine's /sys and /proc, which this system does not have", when: !liveReadable },
 ];
