@@ -162,6 +162,13 @@ describe('design files: features checked against KernelFeatures, a step that thr
     const msg = await inputError(exploreCommand('seed-2019', { design: f, reduce: 'dpor', config: 'debug_vm', bound: '0' }, () => {}));
     expect(msg).toBe(`design ${f}: step memmap_init_zone_device threw: boom\\nsecond line`);
   });
+  it("a step that breaks the scenario's setup (returns nothing where the kernel returns an errno) is the file's error, not mmsim's (fuzz seed 1, design #939)", async () => {
+    // pagemap_range runs while memremap B sets the stage; without "return" its value is undefined.
+    const f = design('no-return', "{ name: 'nr', base: 'seqlock-after-unlock', steps: { *pagemap_range(api, ...a) { yield* api.base(...a); } } }");
+    expect(await inputError(exploreCommand('seed-2019', { design: f, reduce: 'dpor', config: 'debug_vm_pgflags', runs: '2' }, () => {}))).toBe(
+      `design ${f}: seed-2019's setup (before its concurrent tasks) under this design: memremap B returned undefined: a step must return what the kernel's does (return yield* api.base(...a))`,
+    );
+  });
   it('a step that yields what is not a kernel yield, or is no generator', async () => {
     const y = design('yields-null', "{ name: 'yn', base: 'v5.3', steps: { *memmap_init_zone_device(api, m) { yield null; } } }");
     expect(await inputError(exploreCommand('seed-2019', { design: y, reduce: 'dpor', config: 'debug_vm', bound: '0' }, () => {}))).toMatch(

@@ -4,7 +4,7 @@
 // block's operations (or the built-in's tasks) become the tasks explored. The design's profile
 // and steps replace the scenario's kernel; the config sets page poisoning and which checkers judge.
 import { blockNames, blockSpanName } from '../formats/blocks-print.js';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { applyStep, blockIdsIn, bootMachine, checkStepRange, loadMachine, neverAdded, prepareScenario, probeScenarioDevices } from './run.js';
 import { Scheduler } from './scheduler.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory } from '../kernel/memory_hotplug.js';
@@ -103,12 +103,18 @@ export function builtinWorld(spec: WorldSpec, ctx: WorldContext = { recorder: nu
   const config = spec.config ?? 'debug_vm';
   const resolved = typeof spec.design === 'object' && 'profile' in spec.design ? spec.design : resolveDesign(spec.design, spec.userDesigns);
   const m = bootMachine({ spec: builtinMachineSpec(spec.scenario), profile: resolved.profile }, { poison: config !== 'no_debug_vm', steps: resolved.steps });
+  // A user design (from a file) that breaks the stage is that file's error (exit 2); a built-in
+  // design that does is mmsim's bug.
+  const file = resolved.design.source;
+  const fail = (why: string): Error =>
+    file ? new InputError(`design ${file}: ${spec.scenario}'s setup (before its concurrent tasks) under this design: ${why}`) : new Error(`${spec.scenario} setup: ${why}`);
   const setup = (name: string, task: Task<number>): void => {
     const s = new Scheduler(checkersFor(m, config));
     s.spawn(name, task);
     m.inOrder(() => s.runInOrder());
-    if (s.violations.length) throw new Error(`${spec.scenario} setup: ${s.violations[0]?.message}`);
-    if (s.result(0) !== 0) throw new Error(`${spec.scenario} setup: ${name} returned ${String(s.result(0))}`);
+    if (s.violations.length) throw fail(oneLine(s.violations[0]?.message ?? ''));
+    const rc = s.result(0);
+    if (rc !== 0) throw fail(`${name} returned ${String(rc)}${typeof rc === 'number' ? '' : ": a step must return what the kernel's does (return yield* api.base(...a))"}`);
   };
   let mm = m;
   const tasks = builtinStage(spec.scenario, spec.walkers ?? [], m, {
