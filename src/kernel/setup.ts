@@ -59,14 +59,8 @@ export interface MemblockBootInput {
   readonly log: KernelLog;
 }
 
-/** What defer_init reads. */
-export interface DeferInput {
-  readonly spec: MachineSpec;
-  readonly profile: KernelProfile;
-  readonly sparse: Sparse;
-  readonly nodes: readonly PglistData[];
-  readonly regions: readonly PfnRegion[];
-}
+/** What defer_init reads: part of what memblock at boot reads. */
+export type DeferInput = Pick<MemblockBootInput, 'spec' | 'profile' | 'sparse' | 'nodes' | 'regions'>;
 
 /**
  * defer_init (6.18 mm/mm_init.c; v5.3 mm/page_alloc.c): only the zone that ends at the node's
