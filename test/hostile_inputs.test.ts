@@ -230,14 +230,25 @@ describe('the kernel limits, per arch and config', () => {
     const p = file('k.yaml', `config: { kconfig: nr8.config }\n${cpus('9')}`);
     expect(inputError(() => loadMachine({ machineFile: p, kernel: '6.1' }))).toMatch(/9 CPUs is more than NR_CPUS = 8 of x86_64 \(CONFIG_NR_CPUS of the \.config\)$/);
     // "smpboot: Allowing N CPUs" of a log: "Allowing " ends at column 34.
-    const log = [
+    const lines = [
       '[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP',
       '[    0.000000] NUMA: No NUMA configuration found',
       '[    0.000000] smpboot: Allowing 1000000 CPUs, 0 hotplug CPUs',
       '[    0.000000] Early memory node ranges',
       '[    0.000000]   node   0: [mem 0x0000000000001000-0x000000003fffffff]',
-    ].join('\n');
+    ];
+    const log = lines.join('\n');
     expect(inputError(() => parseDmesg('cpu.log', log))).toBe('cpu.log:3:34: 1000000 CPUs is more than NR_CPUS = 8192 of x86_64');
+    // setup_per_cpu_areas' nr_cpu_ids sizes boot's per-cpu allocations (fuzz seed 1, dmesg #6902:
+    // 2^32 of them looped for minutes). It is at most nr_cpumask_bits, at most NR_CPUS, at most the
+    // arch's NR_CPUS; the value starts at column 73 (75 with 4-digit nr_cpumask_bits).
+    const percpu = (nr: string, bits: string, ids: string) =>
+      [lines[0], lines[1], `[    0.000000] setup_percpu: NR_CPUS:${nr} nr_cpumask_bits:${bits} nr_cpu_ids:${ids} nr_node_ids:1`, lines[3], lines[4]].join('\n');
+    expect(inputError(() => parseDmesg('p.log', percpu('8192', '32', '4294967296')))).toBe(
+      'p.log:3:73: expected nr_cpu_ids <= nr_cpumask_bits <= NR_CPUS (setup_per_cpu_areas), got NR_CPUS:8192 nr_cpumask_bits:32 nr_cpu_ids:4294967296',
+    );
+    expect(inputError(() => parseDmesg('p.log', percpu('9000', '9000', '9000')))).toBe('p.log:3:75: 9000 CPUs is more than NR_CPUS = 8192 of x86_64');
+    expect(parseDmesg('p.log', percpu('8192', '4', '4')).spec.bootMemory.possibleCpus).toBe(4);
   });
 
   it('pmem over RAM or over other pmem is refused at the pmem entry', () => {

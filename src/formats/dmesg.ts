@@ -6,7 +6,7 @@ import { e820ApplyEdits } from './iomem.js';
 import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_CONFIG, type BootMemory, type KernelImage, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine_spec.js';
-import { cpusLimitError, nidLimitError, pmemOverlap, rangeLimitError, type LimitsInput } from '../kernel/limits.js';
+import { cpusLimitError, digits, nidLimitError, pmemOverlap, rangeLimitError, type LimitsInput } from '../kernel/limits.js';
 import { parseCmdline } from './cmdline.js';
 import { parseHexAddr } from './size.js';
 
@@ -93,6 +93,16 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   for (const l of lines) {
     const t = l.text;
     let m: RegExpExecArray | null;
+    // setup_per_cpu_areas prints nr_cpu_ids, which the boot allocations are sized by: at most
+    // nr_cpumask_bits, at most NR_CPUS, and within the arch's NR_CPUS (checked with the others below).
+    const percpu = /^setup_percpu: NR_CPUS:(\d+) nr_cpumask_bits:(\d+) nr_cpu_ids:(\d+) /.exec(t);
+    if (percpu) {
+      const col = t.indexOf('nr_cpu_ids:') + 11;
+      const [nrCpus, bits, ids] = [Number(percpu[1]), Number(percpu[2]), Number(percpu[3])];
+      const [w1, w2, w3] = [digits(percpu[1] ?? ''), digits(percpu[2] ?? ''), digits(percpu[3] ?? '')];
+      if (ids > bits || bits > nrCpus) fail(l, col, `expected nr_cpu_ids <= nr_cpumask_bits <= NR_CPUS (setup_per_cpu_areas), got NR_CPUS:${w1} nr_cpumask_bits:${w2} nr_cpu_ids:${w3}`);
+      cpusAt.push({ l, col, written: percpu[3] ?? '', total: false });
+    }
     if (readBootMemoryLine(t, bootMem, K)) continue;
     if ((m = /^Linux version (\S+)(.*)$/.exec(t)) && release === null) {
       release = m[1] ?? null;

@@ -65,7 +65,7 @@ export function nrCpus(m: LimitsInput): number {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** A number as a log wrote it, shortened when it runs past 20 digits. */
-function digits(written: string): string {
+export function digits(written: string): string {
   return written.length > 20 ? `${written.slice(0, 8)}...${written.slice(-4)} (${written.length} digits)` : written;
 }
 
