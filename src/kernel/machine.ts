@@ -234,7 +234,8 @@ export class Machine {
     readonly store: MemmapStore,
     readonly boot: MemoryBlocks,
   ) {
-    this.blocks = new Map(boot.blocks.map((b) => [b.id, b]));
+    this.blocks = new Map();
+    for (const b of boot.blocks) this.blocks.set(b.id, b);
     for (const n of state.nodes) this.pgdatResizeLock.set(n.nodeId, new SpinLock(`node ${n.nodeId} pgdat_resize_lock`));
     this.pageConfig = pageConfigFor(state);
     this.pageFlagsLayout = pageFlagsLayout(this.pageConfig);

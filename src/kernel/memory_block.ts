@@ -47,12 +47,14 @@ export function memoryDevInit(state: BootState): MemoryBlocks {
   const { sparse, profile } = state;
   const sectionsPerBlock = state.memoryBlockBytes / (sparse.pagesPerSection * 2 ** state.arch.pageShift);
   const pagesPerBlock = sectionsPerBlock * sparse.pagesPerSection;
-  const byId = new Map<number, MemoryBlock>();
+  // Runs are sorted and disjoint, so blocks come out in id order (a block two runs share once).
+  const blocks: MemoryBlock[] = [];
   for (const run of sparse.runs) {
     if (!run.present) continue;
-    for (let id = Math.floor(run.startNr / sectionsPerBlock); id * sectionsPerBlock < run.endNr; id++) {
-      if (byId.has(id)) continue;
-      byId.set(id, {
+    let id = Math.floor(run.startNr / sectionsPerBlock);
+    if (blocks.length > 0 && (blocks[blocks.length - 1]?.id ?? -1) >= id) id = (blocks[blocks.length - 1]?.id ?? -1) + 1;
+    for (; id * sectionsPerBlock < run.endNr; id++) {
+      blocks.push({
         id,
         startSectionNr: id * sectionsPerBlock,
         startPfn: id * pagesPerBlock,
@@ -68,26 +70,24 @@ export function memoryDevInit(state: BootState): MemoryBlocks {
   }
   // register_memory_blocks_under_node_early, node by node: link every block a memblock region
   // of the node touches; memory_block_add_nid_early keeps the last node.
-  const firstNidOf = new Map<number, Nid>();
+  const firstNidOf: Nid[] = [];
   for (const node of state.nodes) {
     for (const r of state.regions) {
       if (r.nid !== node.nodeId) continue;
-      const first = Math.floor(r.start / pagesPerBlock);
       const last = Math.floor((r.end - 1) / pagesPerBlock);
-      for (let id = first; id <= last; id++) {
-        const mem = byId.get(id);
-        if (!mem) continue;
+      for (let i = blockIndexAtOrAfter(blocks, Math.floor(r.start / pagesPerBlock)); i < blocks.length; i++) {
+        const mem = blocks[i];
+        if (!mem || mem.id > last) break;
         if (!mem.nodes.includes(node.nodeId)) mem.nodes.push(node.nodeId);
-        if (mem.nid === -1) firstNidOf.set(id, node.nodeId);
+        if (mem.nid === -1) firstNidOf[i] = node.nodeId;
         mem.nid = node.nodeId;
       }
     }
   }
   const notes = new Map<number, string>();
-  const blocks = [...byId.values()].sort((a, b) => a.id - b.id);
-  for (const mem of blocks) {
+  for (const [i, mem] of blocks.entries()) {
     if (profile.features.blockZone === 'zone-intersects') {
-      mem.validZones = mem.nodes.length > 1 ? 'none' : earlyNodeZoneForMemoryBlock(state, mem, firstNidOf.get(mem.id) ?? mem.nid);
+      mem.validZones = mem.nodes.length > 1 ? 'none' : earlyNodeZoneForMemoryBlock(state, mem, firstNidOf[i] ?? mem.nid);
     } else {
       const walked = testPagesInAZone(state, mem);
       mem.validZones = walked.zone;
@@ -100,7 +100,7 @@ export function memoryDevInit(state: BootState): MemoryBlocks {
       if (r === null) notes.set(mem.id, `${notes.get(mem.id) ? notes.get(mem.id) + '; ' : ''}removable needs memblock.reserved (is_mem_section_removable)`);
     }
   }
-  applyObserved(state, byId, notes);
+  applyObserved(state, blocks, notes);
   return {
     blockBytes: state.memoryBlockBytes,
     sectionsPerBlock,
@@ -108,6 +108,18 @@ export function memoryDevInit(state: BootState): MemoryBlocks {
     autoOnlineBlocks: state.spec.boot.memhpDefaultState ?? state.spec.config.autoOnlineBlocks,
     notes,
   };
+}
+
+/** The index of the first block whose id is at least `id` (blocks.length if none): blocks are in id order. */
+function blockIndexAtOrAfter(blocks: readonly MemoryBlock[], id: number): number {
+  let lo = 0;
+  let hi = blocks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((blocks[mid]?.id ?? Infinity) < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** early_node_zone_for_memory_block (5.18+): the only populated zone of the node that intersects the block. */
@@ -174,7 +186,7 @@ function removableByReserved(state: BootState, mem: MemoryBlock): boolean | null
 }
 
 /** Observed attributes (machine.observedBlocks) replace the derived ones, block by block. */
-function applyObserved(state: BootState, byId: ReadonlyMap<number, MemoryBlock>, notes: Map<number, string>): void {
+function applyObserved(state: BootState, blocks: readonly MemoryBlock[], notes: Map<number, string>): void {
   const { spec } = state;
   if (spec.observedBlockBytes !== undefined && spec.observedBlockBytes !== state.memoryBlockBytes) {
     throw new InputError(
@@ -182,8 +194,8 @@ function applyObserved(state: BootState, byId: ReadonlyMap<number, MemoryBlock>,
     );
   }
   for (const o of spec.observedBlocks ?? []) {
-    const mem = byId.get(o.id);
-    if (!mem) throw new InputError(`${spec.name}: observed block memory${o.id} has no present section in this machine`);
+    const mem = blocks[blockIndexAtOrAfter(blocks, o.id)];
+    if (mem?.id !== o.id) throw new InputError(`${spec.name}: observed block memory${o.id} has no present section in this machine`);
     if (o.state !== undefined) mem.state = o.state;
     if (o.removable !== undefined) mem.removable = o.removable;
     if (o.physDevice !== undefined) mem.physDevice = o.physDevice;
