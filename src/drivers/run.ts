@@ -18,7 +18,7 @@ import { chmem, type SysfsFiles } from '../tools/chmem.js';
 import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../tools/memory_sysfs.js';
 import { printNodes } from '../formats/nodes-print.js';
 import { blockLine, blockRange, blockSpan, physRange } from '../formats/blocks-print.js';
-import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
+import { printBootZoneinfo, zoneinfoManagedPages } from '../formats/zoneinfo-print.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory, validZones, virtioMemProbe } from '../kernel/memory_hotplug.js';
 import { Machine } from '../kernel/machine.js';
 import { memoryDevInit } from '../kernel/memory_block.js';
@@ -32,7 +32,8 @@ import { qemuAddPlacer } from '../formats/qemu.js';
 import { readLiveMachine } from '../formats/live.js';
 import { freeAreaInit, type BootState } from '../kernel/mm_init.js';
 import type { MachineSpec } from '../kernel/machine_spec.js';
-import type { Bytes, PhysAddr } from '../units.js';
+import type { Bytes, Nid, PhysAddr } from '../units.js';
+import type { ZoneName } from '../arch/arch.js';
 import { profileFor, profileForOption, type KernelProfile } from '../profiles/profile.js';
 import { pageWriterFor } from '../kernel/memmap_source.js';
 import { bootJson } from '../formats/boot-print.js';
@@ -457,6 +458,18 @@ function blockRangesText(ranges: readonly BlockRange[], blockBytes: number): str
  * written to memoryN/state for onlines, and its result), then the views. A result the step does not expect prints the header, then throws
  * ExpectFailed. Returns whether the step was an expect that held.
  */
+/**
+ * A zone's fields as an `expect` step compares them: spanned, present and start_pfn (0 for an
+ * empty zone, as /proc/zoneinfo leaves start_pfn out), and managed as /proc/zoneinfo prints it
+ * (zone_managed_pages: boot's memblock_free_all share plus what hotplug onlined since; null where
+ * boot's share is unknown). Not the model's free_area_init estimate (present less the memmap and
+ * dma_reserve), which the kernel replaces at memblock_free_all.
+ */
+export function zoneExpectFields(m: Machine, nid: Nid, zoneName: ZoneName): { spanned: number; present: number; managed: number | null; start_pfn: number } {
+  const z = m.zoneByName(nid, zoneName);
+  return { spanned: z.spannedPages, present: z.presentPages, managed: zoneinfoManagedPages(m.state, z, m.bootZones), start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
+}
+
 export function applyStep(m: Machine, st: ScenarioStep, at: string, label: string, views: readonly RunView[], out: (s: string) => void): boolean {
   const state = m.state;
   const show = (l: string, which: readonly RunView[]): void => showViews(m, l, which, out);
@@ -531,8 +544,11 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
       if (e.spanned !== undefined || e.present !== undefined || e.managed !== undefined || e.start_pfn !== undefined)
         throw new InputError(`${at}: spanned, present, managed and start_pfn need a zone; add zone: Normal (or another)`);
     } else {
-      const z = m.zoneByName(e.node, e.zone);
-      const got: Record<string, number | null> = { spanned: z.spannedPages, present: z.presentPages, managed: z.managedPages, start_pfn: z.spannedPages ? z.zoneStartPfn : 0 };
+      const got = zoneExpectFields(m, e.node, e.zone);
+      if (e.managed !== undefined && got.managed === null)
+        throw new InputError(
+          `${at}: node ${e.node} zone ${e.zone} managed is not modelled for this machine (boot's managed pages need the kernel image: a measured build named by kernel:, image:, or reserved: ranges); leave managed out`,
+        );
       for (const key of ['spanned', 'present', 'managed', 'start_pfn'] as const) {
         const want = e[key];
         if (want !== undefined && got[key] !== want) failed(`node ${e.node} zone ${e.zone} ${key}: expected ${want}, got ${got[key]}`);
