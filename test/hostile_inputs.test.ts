@@ -251,6 +251,28 @@ describe('the kernel limits, per arch and config', () => {
     expect(parseDmesg('p.log', percpu('8192', '4', '4')).spec.bootMemory.possibleCpus).toBe(4);
   });
 
+  it('a log holds at most E820_MAX_ENTRIES (128 + 3 * MAX_NUMNODES = 3200) entries in a table, printed or split by edits (fuzz seed 1, dmesg #2979: 49 227 BIOS-e820 lines)', () => {
+    const hex = (v: number) => `0x${v.toString(16).padStart(16, '0')}`;
+    const e820 = (start: number, end: number, type: string) => `[    0.000000] BIOS-e820: [mem ${hex(start)}-${hex(end - 1)}] ${type}`;
+    const head = ['[    0.000000] Linux version 6.1.0-6-amd64 (x@x) #1 SMP', '[    0.000000] BIOS-provided physical RAM map:'];
+    const ram = e820(0x100000, 0x40000000, 'usable');
+    // 3200 entries are a table the kernel can print; the 3201st (line 2 + 3201) is refused at its text's first column (16).
+    const reserved = (n: number) => Array.from({ length: n }, (_, i) => e820(0x40000000 + i * 0x1000, 0x40001000 + i * 0x1000, 'reserved'));
+    expect(parseDmesg('ok.log', [...head, ram, ...reserved(3199)].join('\n')).spec.e820?.length).toBeGreaterThan(0);
+    expect(inputError(() => parseDmesg('e.log', [...head, ram, ...reserved(3200)].join('\n')))).toBe(
+      'e.log:3203:16: more BIOS-e820 entries than E820_MAX_ENTRIES = 3200 (128 + 3 * MAX_NUMNODES 1024): struct e820_table holds no more',
+    );
+    // Edits: each "usable ==> reserved" of one page inside the usable entry splits it in three, so
+    // after k edits the table has 1 + 2k entries (the reserved pages are not adjacent): the 1600th
+    // edit makes 3201. Its line is 3 + 1600.
+    const edit = (i: number) => `[    0.000000] e820: update [mem ${hex(0x100000 + i * 0x2000 + 0x1000)}-${hex(0x100000 + i * 0x2000 + 0x1fff)}] usable ==> reserved`;
+    const edits = (n: number) => Array.from({ length: n }, (_, i) => edit(i));
+    expect(parseDmesg('ok.log', [...head, ram, ...edits(1599)].join('\n')).spec.e820?.length).toBe(3199);
+    expect(inputError(() => parseDmesg('u.log', [...head, ram, ...edits(1600)].join('\n')))).toBe(
+      'u.log:1603:16: this edit splits the e820 table past E820_MAX_ENTRIES = 3200; the kernel would have printed "too many entries; ignoring"',
+    );
+  });
+
   it('pmem over RAM or over other pmem is refused at the pmem entry', () => {
     expect(inputError(() => loadMachineYaml('o.yaml', 'nodes: [{ nid: 0, memory: [{ start: 0, end: 1G }], pmem: [{ start: 0x20000000, size: 1G }] }]\n'))).toBe(
       "o.yaml:1:59: pmem [0x20000000, 0x60000000) overlaps memory [0x0, 0x40000000); a persistent memory range is neither RAM nor another NVDIMM's",

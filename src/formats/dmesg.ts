@@ -2,11 +2,11 @@
 // "Hypervisor detected", SRAT CPU and memory affinity, the "Early memory node ranges" block
 // (memblock.memory exactly as the kernel had it) and, for kernels that print it,
 // "DMA zone: N pages reserved" (dma_reserve).
-import { e820ApplyEdits } from './iomem.js';
+import { e820ApplyEdits, editRanges } from './iomem.js';
 import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_CONFIG, type BootMemory, type KernelImage, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine_spec.js';
-import { cpusLimitError, digits, nidLimitError, pmemOverlap, rangeLimitError, type LimitsInput } from '../kernel/limits.js';
+import { cpusLimitError, digits, e820MaxEntries, maxNumnodes, nidLimitError, pmemOverlap, rangeLimitError, type LimitsInput } from '../kernel/limits.js';
 import { parseCmdline } from './cmdline.js';
 import { parseHexAddr } from './size.js';
 
@@ -61,6 +61,10 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
   const cpus = new Map<number, number>();
   const e820: { start: number; end: number; type: string; lineNo: number }[] = [];
   const userE820: { start: number; end: number; type: string; lineNo: number }[] = [];
+  // The line of each BIOS-e820 and user entry, for the E820_MAX_ENTRIES check.
+  const e820At: DmesgLine[] = [];
+  const e820EditsAt: DmesgLine[] = [];
+  const userE820At: DmesgLine[] = [];
   const e820Edits: { start: number; end: number; kind: 'to-reserved' | 'remove'; lineNo: number }[] = [];
   let lastPfnLine = 0;
   let lowmemBytes: number | null = null;
@@ -155,12 +159,14 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
       const last = parseHexAddr(m[3] ?? '');
       if (start === null || last === null || last < start) return fail(l, 0, 'expected an e820 range [mem 0xSTART-0xEND]');
       (m[1] === 'user' ? userE820 : e820).push({ start, end: last + 1, type: (m[4] ?? '').trim(), lineNo: l.lineNo });
+      (m[1] === 'user' ? userE820At : e820At).push(l);
       inputLines.add(l.lineNo);
     } else if ((m = /^e820: (update|remove) \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] usable(?: ==> (\w+))?$/.exec(t))) {
       const start = parseHexAddr(m[2] ?? '');
       const last = parseHexAddr(m[3] ?? '');
       if (start !== null && last !== null && (m[1] === 'remove' || (m[4] ?? 'usable') !== 'usable')) {
         e820Edits.push({ start, end: last + 1, kind: m[1] === 'remove' ? 'remove' : 'to-reserved', lineNo: l.lineNo });
+        e820EditsAt.push(l);
       }
     } else if ((m = /^  low ram: 0 - ([0-9a-f]+)$/.exec(t))) {
       lowmemBytes = parseInt(m[1] ?? '0', 16);
@@ -198,6 +204,24 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     const e = rangeLimitError(limits, r.start, r.end);
     if (e) fail(r.l, r.col, `${r.what} ${e}`);
   }
+  const maxE820 = e820MaxEntries(limits);
+  for (const [at, what] of [
+    [e820At, 'BIOS-e820'],
+    [userE820At, 'user'],
+  ] as const) {
+    const over = at[maxE820];
+    if (over) fail(over, 0, `more ${what} entries than E820_MAX_ENTRIES = ${maxE820} (128 + 3 * MAX_NUMNODES ${maxNumnodes(limits)}): struct e820_table holds no more`);
+  }
+  // The edited table, split entries counted: __e820__range_add refuses a split past E820_MAX_ENTRIES ("too many entries; ignoring").
+  const e820Final = e820.length
+    ? e820ApplyEdits(userE820.length ? userE820 : e820, e820Edits, maxE820, (k) =>
+        fail(
+          e820EditsAt[k] ?? { lineNo: 1, text: '', textColumn: 1 },
+          0,
+          `this edit splits the e820 table past E820_MAX_ENTRIES = ${maxE820}; the kernel would have printed "too many entries; ignoring"`,
+        ),
+      )
+    : null;
   let memLimitApplied = true;
   const sources: string[] = [];
   if (memory.length > 0) {
@@ -272,7 +296,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     boot,
     config: { ...DEFAULT_CONFIG, la57, lowmemBytes, ...(boot.memhpDefaultState ? { autoOnlineBlocks: boot.memhpDefaultState } : {}) },
     memLimitApplied,
-    ...(e820.length ? { e820: e820ApplyEdits(userE820.length ? userE820 : e820, e820Edits) } : {}),
+    ...(e820Final ? { e820: e820Final } : {}),
   };
   return { spec, release, build, inputLines, lines, sources };
 }
@@ -354,11 +378,9 @@ export function memblockFromE820(
     .filter((e) => E820_RAM_TYPES.includes(e.type))
     .map((e) => ({ start: e.start, end: e.end }))
     .sort((a, b) => a.start - b.start);
-  for (const e of edits) {
-    ram = ram.flatMap((r) =>
-      r.end <= e.start || r.start >= e.end ? [r] : [...(r.start < e.start ? [{ start: r.start, end: e.start }] : []), ...(r.end > e.end ? [{ start: e.end, end: r.end }] : [])],
-    );
-  }
+  ram = editRanges(ram, edits, (r, e) =>
+    r.end <= e.start || r.start >= e.end ? null : [...(r.start < e.start ? [{ start: r.start, end: e.start }] : []), ...(r.end > e.end ? [{ start: e.end, end: r.end }] : [])],
+  );
   const page = 4096;
   const out: MemblockRegion[] = [];
   const push = (start: number, end: number, nid: number, hotpluggable: boolean): void => {

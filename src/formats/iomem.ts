@@ -24,18 +24,28 @@ export function e820IomemName(type: string): string {
  * e820__range_update(start, size, RAM, RESERVED) / e820__range_remove(start, size, RAM) on a
  * table, then e820__update_table's sort and merge of adjacent entries of one type. Bytes [start, end).
  */
-export function e820ApplyEdits(table: readonly E820Entry[], edits: readonly { start: number; end: number; kind: 'to-reserved' | 'remove' }[]): E820Entry[] {
-  let t: E820Entry[] = [...table].sort((a, b) => a.start - b.start);
-  for (const e of edits) {
-    t = t.flatMap((r): E820Entry[] => {
-      if (r.type !== 'usable' || r.end <= e.start || r.start >= e.end) return [r];
+export function e820ApplyEdits(
+  table: readonly E820Entry[],
+  edits: readonly { start: number; end: number; kind: 'to-reserved' | 'remove' }[],
+  maxEntries = Infinity,
+  onOverflow: (edit: number) => never = () => {
+    throw new Error('e820 table overflow');
+  },
+): E820Entry[] {
+  const t = editRanges(
+    [...table].sort((a, b) => a.start - b.start),
+    edits,
+    (r, e): E820Entry[] | null => {
+      if (r.type !== 'usable' || r.end <= e.start || r.start >= e.end) return null;
       const pieces: E820Entry[] = [];
       if (r.start < e.start) pieces.push({ ...r, end: e.start });
       if (e.kind === 'to-reserved') pieces.push({ start: Math.max(r.start, e.start), end: Math.min(r.end, e.end), type: 'reserved' });
       if (r.end > e.end) pieces.push({ ...r, start: e.end });
       return pieces;
-    });
-  }
+    },
+    maxEntries,
+    onOverflow,
+  );
   t.sort((a, b) => a.start - b.start);
   const out: E820Entry[] = [];
   for (const r of t) {
@@ -44,6 +54,35 @@ export function e820ApplyEdits(table: readonly E820Entry[], edits: readonly { st
     else out.push(r);
   }
   return out;
+}
+
+/**
+ * Ranges after edits applied in order, each replacing the ranges it touches by `split`'s pieces
+ * (null: untouched). An edit that touches nothing copies nothing, so n edits over m ranges cost
+ * O(n m) comparisons; past maxEntries ranges, onOverflow(index of the edit) decides.
+ */
+export function editRanges<T, E>(ranges: readonly T[], edits: readonly E[], split: (r: T, e: E) => T[] | null, maxEntries = Infinity, onOverflow?: (edit: number) => never): T[] {
+  let t: T[] = [...ranges];
+  for (const [k, e] of edits.entries()) {
+    let first = -1;
+    let firstPieces: T[] | null = null;
+    for (let i = 0; i < t.length && first < 0; i++) {
+      const p = split(t[i] as T, e);
+      if (p) [first, firstPieces] = [i, p];
+    }
+    if (first < 0 || !firstPieces) continue;
+    const next = t.slice(0, first);
+    next.push(...firstPieces);
+    for (let i = first + 1; i < t.length; i++) {
+      const r = t[i] as T;
+      const p = split(r, e);
+      if (p) next.push(...p);
+      else next.push(r);
+    }
+    if (next.length > maxEntries && onOverflow) onOverflow(k);
+    t = next;
+  }
+  return t;
 }
 
 interface IomemNode {

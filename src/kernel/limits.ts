@@ -51,6 +51,14 @@ export function maxNumnodes(m: LimitsInput): number {
 }
 
 /**
+ * E820_MAX_ENTRIES (arch/x86/include/asm/e820/types.h, 4.19 to 6.18): the zero page's 128 entries
+ * plus 3 per possible node; struct e820_table holds no more, so no log prints more of one table.
+ */
+export function e820MaxEntries(m: LimitsInput): number {
+  return 128 + 3 * maxNumnodes(m);
+}
+
+/**
  * NR_CPUS: CONFIG_NR_CPUS of the machine's .config (1 without one: include/linux/threads.h), else
  * the distro default the model's struct page layout assumes (kernel/page_layout.ts
  * defaultPageConfig): x86_64 8192 (MAXSMP), arm64 512 (6.18's Kconfig default; 256 before),
