@@ -8,6 +8,7 @@
 // speedup_jobs_2 (issue 21): the same exhaustive v5.3 search on two worker threads (explore_jobs.ts,
 // results checked identical), one thread and two run twice each in turn in this run, the faster of
 // each compared; its user seconds count every thread of the process.
+// seed-2019 with a memory_failure walker, exhaustive (issue 21's target: 30 s; minutes today).
 // Last, issue 21's sweep_cells_per_second: `mmsim sweep` over the 24 cells of
 // examples/sweeps/seed-2019.sweep.yaml in-process (worker threads, one per core), timed from the
 // command's start to its exit (thread start-up and module loading included).
@@ -18,10 +19,10 @@ import { explore } from '../dist/drivers/explore.js';
 import { exploreJobs } from '../dist/drivers/explore_jobs.js';
 import { builtinWorld } from '../dist/drivers/scenario_world.js';
 
-const run = (design, opts, scenario = 'seed-2019') => {
+const run = (design, opts, scenario = 'seed-2019', walkers = []) => {
   const u0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = explore((ctx) => builtinWorld({ scenario, design }, ctx), opts);
+  const r = explore((ctx) => builtinWorld({ scenario, design, walkers }, ctx), opts);
   return { r, s: (performance.now() - t0) / 1000, user: process.cpuUsage(u0).user / 1e6 };
 };
 const first = run('v5.3', { stopAtFirst: true });
@@ -42,6 +43,8 @@ const one = pairs.map((p) => p.one).sort((a, b) => a.s - b.s)[0];
 const jobs2 = pairs.map((p) => p.two).sort((a, b) => a.s - b.s)[0];
 const fixed = run('6.1', {});
 const hotplug = run('v5.3', {}, 'seed-2019-hotplug');
+// issue 21's seconds_exhaustive_v53_walker_memory_failure: seed-2019 with one memory_failure walker, exhaustive DPOR.
+const walker = run('v5.3', {}, 'seed-2019', ['memory_failure']);
 const sweepFile = fileURLToPath(new URL('../examples/sweeps/seed-2019.sweep.yaml', import.meta.url));
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const s0 = performance.now();
@@ -74,6 +77,9 @@ const out = {
   seconds_exhaustive_hotplug_v53: +hotplug.s.toFixed(3),
   interleavings_exhaustive_hotplug_v53: hotplug.r.interleavings,
   user_seconds_exhaustive_hotplug_v53: +hotplug.user.toFixed(3),
+  seconds_exhaustive_v53_walker_memory_failure: +walker.s.toFixed(3),
+  interleavings_exhaustive_v53_walker_memory_failure: walker.r.interleavings,
+  user_seconds_exhaustive_v53_walker_memory_failure: +walker.user.toFixed(3),
   sweep_cells: cells,
   sweep_threads: availableParallelism(),
   seconds_sweep: +sweepSeconds.toFixed(3),

@@ -59,15 +59,13 @@ export function bootJson(state: BootState): object {
         bootManagedPages: z.managedPages,
       })),
     })),
-    sections: [...state.sparse.sections.values()]
-      .sort((a, b) => a.sectionNr - b.sectionNr)
-      .map((s) => ({
-        nr: s.sectionNr,
-        nid: s.nid,
-        startPfn: s.sectionNr * state.sparse.pagesPerSection,
-        flags: [s.present && 'present', s.hasMemMap && 'has_mem_map', s.online && 'online', s.early && 'early'].filter(Boolean),
-        subsectionMap: '0x' + s.subsectionMap.toString(16).padStart(16, '0'),
-      })),
+    sections: Array.from(state.sparse.eachSection(), (s) => ({
+      nr: s.sectionNr,
+      nid: s.nid,
+      startPfn: s.sectionNr * state.sparse.pagesPerSection,
+      flags: [s.present && 'present', s.hasMemMap && 'has_mem_map', s.online && 'online', s.early && 'early'].filter(Boolean),
+      subsectionMap: '0x' + s.subsectionMap.toString(16).padStart(16, '0'),
+    })),
     dmaReservePages: state.dmaReservePages,
     totalPages: state.totalPages,
     memoryBlockBytes: state.memoryBlockBytes,
@@ -104,5 +102,5 @@ export function printBoot(state: BootState, formats: readonly PrintFormat[], opt
 
 /** One line per memory block (blockLine: "memoryN state=S phys_index=XXXXXXXX node=N valid_zones=Z", "?" where undetermined). */
 export function printBlocks(mb: MemoryBlocks): string {
-  return mb.blocks.map((b) => `${blockLine(b)}\n`).join('');
+  return mb.blocks.length ? mb.blocks.map(blockLine).join('\n') + '\n' : '';
 }

@@ -299,9 +299,16 @@ export class Sparse {
   get sections(): ReadonlyMap<number, MemSection> {
     if (this.view) return this.view;
     const v = new Map<number, MemSection>();
+    for (const s of this.eachSection()) v.set(s.sectionNr, s);
+    this.view = v;
+    return v;
+  }
+
+  /** Each present section's struct mem_section in section order, made as it is read (nothing kept: a listing of 2^20 sections). */
+  *eachSection(): Generator<MemSection> {
     for (const r of this.runs) {
       for (let nr = r.startNr; nr < r.endNr; nr++) {
-        v.set(nr, {
+        yield {
           sectionNr: nr,
           nid: r.nid,
           present: r.present,
@@ -310,11 +317,9 @@ export class Sparse {
           early: r.early,
           subsectionMap: this.partialMaps.get(nr) ?? this.fullSubsectionMap,
           deviceTainted: this.deviceTainted.has(nr),
-        });
+        };
       }
     }
-    this.view = v;
-    return v;
   }
 }
 
