@@ -157,7 +157,8 @@ describe('the lab in Chromium', () => {
     await expect(page.textContent('#title')).resolves.toBe('seed-2019-subsection under serialize: 1 invariant broken');
     await expect(page.locator('#violation-select option').count()).resolves.toBe(1);
     // The command line's design file is in the list under its name and runs like a built-in one.
-    await expect(page.locator('#design option[value="dont-shrink-zone-device"]').textContent()).resolves.toContain('dont-shrink-zone-device.mjs');
+    await expect(page.locator('#design option[value="dont-shrink-zone-device"]').textContent()).resolves.toBe('dont-shrink-zone-device (file)');
+    await expect(page.locator('#design option[value="dont-shrink-zone-device"]').getAttribute('title')).resolves.toMatch(/^\/.*\/examples\/designs\/dont-shrink-zone-device\.mjs: v5\.3, but /);
     await page.click('#open-seed-2019-hotplug');
     await loaded(page, 3);
     await page.selectOption('#design', 'dont-shrink-zone-device');
@@ -235,6 +236,9 @@ describe('the lab in Chromium', () => {
       .evaluateAll((ls) => ls.map((l) => `${l.getAttribute('data-phase')} ${l.querySelector('.swatch')?.getAttribute('data-colour')}`).sort());
     expect(drawn.length).toBeGreaterThan(0);
     expect(legend).toEqual(drawn);
+    // tatashin-2017 is deferred init on 8 nodes: one phase, no lock held, and the legend says no more.
+    expect(legend).toEqual(['deferred-init #009e73']);
+    expect(await page.locator('#phase-legend li[data-phase="lock held"]').count()).toBe(0);
     await shot(page, 'timelines-verdicts');
     await page.close();
   }, 240_000);

@@ -190,8 +190,8 @@ function App() {
             <span class="group-label">design</span>
             <select id="design" value={design} onChange={(e) => void load({ kind: 'trace', scenario, design: e.currentTarget.value })}>
               {designs.map((d) => (
-                <option key={d} value={d}>
-                  {d === config?.userDesign?.name ? `${d} (${config.userDesign.file.split('/').pop() ?? ''})` : d}
+                <option key={d} value={d} title={d === config?.userDesign?.name ? `${config.userDesign.file}: ${config.userDesign.summary}` : undefined}>
+                  {d === config?.userDesign?.name ? `${d} (file)` : d}
                 </option>
               ))}
             </select>

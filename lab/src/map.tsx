@@ -43,8 +43,8 @@ function diffRuns<T extends PfnRange>(a: readonly T[], b: readonly T[], key: (r:
   };
   const out: PfnRange[] = [];
   for (let i = 0; i + 1 < xs.length; i++) {
-    const x = xs[i] as number;
-    const y = xs[i + 1] as number;
+    const x = xs[i];
+    const y = xs[i + 1];
     if (at(a, x) === at(b, x)) continue;
     const last = out[out.length - 1];
     if (last && last.end === x) last.end = y;

@@ -9,6 +9,7 @@ interface TimelineAnswer {
   svg?: string;
   totals?: { design: string; totalMs: number }[];
   phases?: { phase: string; colour: string }[];
+  locked?: boolean;
   error?: string | null;
 }
 interface VerdictAnswer {
@@ -89,12 +90,14 @@ export function Timelines(props: { preset: string; scenario: string; designs: st
               {p.phase}
             </li>
           ))}
-          <li data-phase="lock held">
-            <span class="swatch hatched" /> lock held (hatched)
-          </li>
+          {t.locked && (
+            <li data-phase="lock held">
+              <span class="swatch hatched" /> lock held (hatched)
+            </li>
+          )}
         </ul>
       )}
-      <div id="timeline" class="scroll" dangerouslySetInnerHTML={{ __html: t?.svg ?? '' }} />
+      <div id="timeline" dangerouslySetInnerHTML={{ __html: t?.svg ?? '' }} />
     </section>
   );
 }

@@ -89,7 +89,7 @@ export function Sequence(props: { data: Loaded; step: number; go: (i: number) =>
                 </text>
                 {held.length > 0 && <rect x={NUM_W + lane * LANE_W - 9} y={y - 13} width={5} height={ROW} class="lock-bar" />}
                 <text x={NUM_W + lane * LANE_W} y={y} class="seq-op">
-                  {cut(s.op ?? '', 36)}
+                  {cut(s.op ?? '', 33)}
                 </text>
                 <text x={locksX} y={y} class="seq-locks">
                   {cut(held.join(', '), 82)}

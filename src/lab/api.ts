@@ -220,7 +220,7 @@ export function labTimeline(
   preset: string,
   designs: readonly string[],
   userDesigns: readonly Design[] = [],
-): { svg: string; totals: { design: string; totalMs: number }[]; phases: { phase: string; colour: string }[] } {
+): { svg: string; totals: { design: string; totalMs: number }[]; phases: { phase: string; colour: string }[]; locked: boolean } {
   checkJob({ kind: 'timeline', preset, designs });
   const p = presetByName(preset);
   if (!p) throw new InputError(`lab: unknown preset ${preset}`);
@@ -231,6 +231,7 @@ export function labTimeline(
     svg: timelineSvg(results, { legend: false }),
     totals: results.map((r) => ({ design: r.design, totalMs: r.totalMs })),
     phases: phases.map((phase) => ({ phase, colour: PHASE_COLOURS[phase] ?? '#999' })),
+    locked: results.some((r) => r.segments.some((s) => s.locked)),
   };
 }
 
