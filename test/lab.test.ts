@@ -205,6 +205,8 @@ describe('the lab in Chromium', () => {
     expect(zones.slice(2).every(([, changed]) => changed === false)).toBe(true);
     expect(zones.slice(2).map(([z]) => z)).toContain('Node 0, zone Normal');
     await expect(page.textContent('#zoneinfo .zone-block.changed[data-zone="Node 1, zone Movable"] pre')).resolves.toMatch(/spanned\s+262144/);
+    // Inside a changed zone the lines that changed are marked: DMA32's protection line alone.
+    await expect(page.locator('#zoneinfo .zone-block[data-zone="Node 1, zone DMA32"] mark.line-changed').allTextContents()).resolves.toEqual(['        protection: (0, 0, 0, 1024, 1024)\n']);
     await shot(page, 'zoneinfo-dimm-step2-changed-first');
     // A new load goes back to the whole machine.
     await page.selectOption('#example', 'dimm.scenario.yaml');

@@ -71,11 +71,29 @@ export function Zoneinfo(props: { text: string; prev: string | null }) {
               {z.name}
               {changed(z.name, z.text) && <span class="badge">changed</span>}
             </summary>
-            <pre>{z.text}</pre>
+            <pre>{changed(z.name, z.text) ? <Marked text={z.text} before={before?.get(z.name) ?? ''} /> : z.text}</pre>
           </details>
         ))}
       </div>
     </div>
+  );
+}
+
+/** A changed zone's lines, those not in its lines before marked. */
+function Marked(props: { text: string; before: string }) {
+  const was = new Set(props.before.split('\n'));
+  return (
+    <>
+      {props.text.split('\n').map((line, i) =>
+        was.has(line) ? (
+          `${line}\n`
+        ) : (
+          <mark key={i} class="line-changed">
+            {`${line}\n`}
+          </mark>
+        ),
+      )}
+    </>
   );
 }
 
