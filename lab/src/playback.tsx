@@ -71,7 +71,19 @@ export function Zoneinfo(props: { text: string; prev: string | null }) {
               {z.name}
               {changed(z.name, z.text) && <span class="badge">changed</span>}
             </summary>
-            <pre>{changed(z.name, z.text) ? <Marked text={z.text} before={before?.get(z.name) ?? ''} /> : z.text}</pre>
+            {changed(z.name, z.text) ? (
+              <>
+                <pre class="changed-lines">
+                  <Marked text={z.text} before={before?.get(z.name) ?? ''} />
+                </pre>
+                <details class="all-lines">
+                  <summary>all {z.text.split('\n').length} lines</summary>
+                  <pre>{z.text}</pre>
+                </details>
+              </>
+            ) : (
+              <pre>{z.text}</pre>
+            )}
           </details>
         ))}
       </div>
@@ -79,20 +91,19 @@ export function Zoneinfo(props: { text: string; prev: string | null }) {
   );
 }
 
-/** A changed zone's lines, those not in its lines before marked. */
+/** A changed zone's lines that are not among its lines before, marked (the rest fold under "all lines"). */
 function Marked(props: { text: string; before: string }) {
   const was = new Set(props.before.split('\n'));
   return (
     <>
-      {props.text.split('\n').map((line, i) =>
-        was.has(line) ? (
-          `${line}\n`
-        ) : (
+      {props.text
+        .split('\n')
+        .filter((line) => !was.has(line))
+        .map((line, i) => (
           <mark key={i} class="line-changed">
             {`${line}\n`}
           </mark>
-        ),
-      )}
+        ))}
     </>
   );
 }
