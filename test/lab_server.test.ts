@@ -106,6 +106,8 @@ describe('the lab server: requests it refuses', () => {
       ['PUT', '/api/config', 'GET'],
       ['POST', '/api/trace', 'GET'],
       ['DELETE', '/api/timeline', 'GET'],
+      ['POST', '/api/verdict', 'GET'],
+      ['POST', '/api/file', 'GET'],
       ['HEAD', '/api/example?name=dimm.scenario.yaml', 'GET'],
       ['GET', '/api/scenario', 'POST'],
       ['PUT', '/api/scenario', 'POST'],
@@ -132,6 +134,18 @@ describe('the lab server: requests it refuses', () => {
       expect(typeof errorOf(r)).toBe('string');
     }
     expect((await ask(s, { path: '/api/example?name=../package.json' })).status).toBe(404);
+  });
+
+  it('/api/file plays only the scenario file given to mmsim serve and names none itself: 404 without one, a path in the query ignored', async () => {
+    for (const path of ['/api/file', '/api/file?name=/etc/passwd', '/api/file?file=../package.json']) {
+      const r = await ask(s, { path });
+      expect([path, r.status, errorOf(r)]).toEqual([path, 404, 'no scenario file was given to mmsim serve']);
+    }
+    // A design is named, never a file: a path is not a name (400 before any work).
+    for (const design of ['/tmp/x.mjs', '../examples/designs/pgmap-pfn-valid.mjs']) {
+      const r = await ask(s, { path: `/api/verdict?scenario=seed-2019&design=${encodeURIComponent(design)}` });
+      expect([design, r.status, errorOf(r)]).toEqual([design, 400, 'design: expected a name such as v5.3 (letters, digits, _ . + -)']);
+    }
   });
 
   it('a malformed path is 400, not 500 (GET /% was "URI malformed" from decodeURIComponent)', async () => {

@@ -339,19 +339,22 @@ function workNs(cost: CostModel, y: Extract<Yield, { op: 'work' }>, task: TimeTa
 }
 
 /** The timeline as an SVG figure: one row per simulated CPU, phases coloured, lock holds hatched, an axis in seconds, a legend. */
-export function timelineSvg(results: readonly TimeResult[]): string {
+/** Each phase's colour in the timelines (Okabe-Ito; the lab's legend uses the same). */
+export const PHASE_COLOURS: Readonly<Record<string, string>> = {
+  'add-sections': '#cc79a7',
+  'page-init-poison': '#d55e00',
+  'memmap-init': '#e69f00',
+  'memmap-init-zone-device': '#0072b2',
+  'deferred-init': '#009e73',
+  'spin-wait': '#f0e442',
+  'spin-wait-irqs-off': '#cc0000',
+};
+
+export function timelineSvg(results: readonly TimeResult[], opts: { readonly legend?: boolean } = {}): string {
   const rowH = 18;
   const left = 190;
   const width = 900;
-  const colours: Record<string, string> = {
-    'add-sections': '#cc79a7',
-    'page-init-poison': '#d55e00',
-    'memmap-init': '#e69f00',
-    'memmap-init-zone-device': '#0072b2',
-    'deferred-init': '#009e73',
-    'spin-wait': '#f0e442',
-    'spin-wait-irqs-off': '#cc0000',
-  };
+  const colours = PHASE_COLOURS;
   const maxNs = Math.max(1, ...results.map((r) => r.totalMs * 1e6));
   const x = (ns: number): number => left + (ns / maxNs) * width;
   const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -392,14 +395,16 @@ export function timelineSvg(results: readonly TimeResult[]): string {
     );
   }
   parts.push(`<text x="${left + width / 2}" y="${axisY + 34}" font-size="12" text-anchor="middle">time (s)</text>`);
-  // Legend.
+  // Legend (unless the caller draws its own: the lab's lists the phases present).
   let lx = left;
   const ly = axisY + 52;
-  for (const [phase, c] of [...Object.entries(colours), ['lock held', 'url(#held)']] as [string, string][]) {
-    parts.push(`<rect x="${lx}" y="${ly - 10}" width="14" height="12" fill="${c}" stroke="#000" stroke-width="0.5"/><text x="${lx + 18}" y="${ly}" font-size="11">${esc(phase)}</text>`);
-    lx += 30 + phase.length * 6.5;
+  if (opts.legend !== false) {
+    for (const [phase, c] of [...Object.entries(colours), ['lock held', 'url(#held)']] as [string, string][]) {
+      parts.push(`<rect x="${lx}" y="${ly - 10}" width="14" height="12" fill="${c}" stroke="#000" stroke-width="0.5"/><text x="${lx + 18}" y="${ly}" font-size="11">${esc(phase)}</text>`);
+      lx += 30 + phase.length * 6.5;
+    }
   }
-  const height = ly + 20;
+  const height = opts.legend === false ? axisY + 44 : ly + 20;
   const defs = `<defs><pattern id="held" patternUnits="userSpaceOnUse" width="6" height="6"><path d="M0,6 L6,0" stroke="#000" stroke-width="1"/></pattern></defs>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 30}" height="${height}" font-family="sans-serif">${defs}<rect width="100%" height="100%" fill="#fff"/>${parts.join('')}</svg>\n`;
 }

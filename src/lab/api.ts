@@ -9,9 +9,9 @@ import { InputError } from '../errors.js';
 import { explore, replayEach } from '../drivers/explore.js';
 import { BUILTIN_SCENARIOS, type BuiltinScenario } from '../designs/builtin_scenarios.js';
 import { builtinWorld } from '../drivers/scenario_world.js';
-import { DESIGNS } from '../designs/designs.js';
+import { DESIGNS, loadDesignFile, type Design } from '../designs/designs.js';
 import { presetByName } from '../drivers/presets.js';
-import { timelineSvg, timeRun } from '../drivers/time.js';
+import { PHASE_COLOURS, timelineSvg, timeRun } from '../drivers/time.js';
 import type { Machine } from '../kernel/machine.js';
 import { pfnFirst } from '../kernel/dev_pagemap.js';
 import { ExtentMemmap } from '../memmap/extent.js';
@@ -26,6 +26,8 @@ export interface Snapshot {
   readonly pgmaps: { name: string; start: number; end: number; first: number; initialisedTo: number; live: boolean; altmapEnd: number }[];
   readonly memmap: { start: number; end: number; kind: string; reserved: boolean; zone: number; nid: number }[];
   readonly pagesPerSection: number;
+  /** Bytes per page: the map's axis shows physical addresses (pfn × pageBytes) under the pfns. */
+  readonly pageBytes: number;
   readonly zoneNames: readonly string[];
 }
 
@@ -55,6 +57,7 @@ export function snapshot(m: Machine): Snapshot {
     })),
     memmap: memmap.map((r) => ({ start: r.start, end: r.end, kind: r.kind, reserved: r.reserved, zone: r.zone, nid: r.nid })),
     pagesPerSection: pps,
+    pageBytes: page,
     zoneNames: m.state.zoneNames,
   };
 }
@@ -67,22 +70,67 @@ export interface TraceStepView {
   readonly state: Snapshot;
 }
 
-/** An explore counterexample of a built-in scenario, step by step with the machine's state after each. */
+/** One invariant broken: the kernel's words and its shortest schedule replayed, the machine's state after each step. */
+export interface TraceViolationView {
+  readonly invariant: string;
+  readonly message: string;
+  /** The step that breaks it (the schedule's length). */
+  readonly violationStep: number;
+  readonly steps: TraceStepView[];
+}
+
+/**
+ * An explore counterexample of a built-in scenario, step by step with the machine's state after each:
+ * the race if there is one (zone_spans_pfn), else the first invariant broken, else the schedule that
+ * runs the tasks one after the other. `violations` holds every invariant the design breaks, each
+ * with its own shortest schedule replayed, the one shown first.
+ */
 export function labTrace(
   scenario: string,
-  design: string,
-): { scenario: string; design: string; tasks: string[]; invariant: string | null; message: string | null; violationStep: number | null; steps: TraceStepView[] } {
-  checkJob({ kind: 'trace', scenario, design });
+  design: string | Design,
+): {
+  scenario: string;
+  design: string;
+  tasks: string[];
+  invariant: string | null;
+  message: string | null;
+  violationStep: number | null;
+  steps: TraceStepView[];
+  violations: TraceViolationView[];
+} {
+  const designName = typeof design === 'string' ? design : design.name;
+  checkJob({ kind: 'trace', scenario, design: designName, ...(typeof design === 'string' ? {} : { designFile: design.source ?? '' }) });
   const make = (ctx: Parameters<typeof builtinWorld>[1]) => builtinWorld({ scenario: scenario as BuiltinScenario, design }, ctx);
   const r = explore(make);
-  // The race if there is one, else the first invariant broken, else the schedule that runs A then B.
-  const v = r.violations.find((x) => x.invariant === 'zone_spans_pfn') ?? r.violations[0] ?? null;
+  const first = r.violations.find((x) => x.invariant === 'zone_spans_pfn') ?? r.violations[0] ?? null;
+  const ordered = first ? [first, ...r.violations.filter((x) => x !== first)] : [];
   const world = make({ recorder: null });
   const tasks = world.tasks.map((t) => t.name);
-  const schedule = v ? v.schedule : sequential(make);
-  const steps: TraceStepView[] = [];
-  replayEach(make, schedule, (w, step) => steps.push({ ...step, state: snapshot(w.machine as Machine) }));
-  return { scenario, design, tasks, invariant: v?.invariant ?? null, message: v?.message ?? null, violationStep: v ? v.schedule.length : null, steps };
+  const replay = (schedule: readonly number[]): TraceStepView[] => {
+    const steps: TraceStepView[] = [];
+    replayEach(make, schedule, (w, step) => steps.push({ ...step, state: snapshot(w.machine as Machine) }));
+    return steps;
+  };
+  const violations = ordered.map((v) => ({ invariant: v.invariant, message: v.message, violationStep: v.schedule.length, steps: replay(v.schedule) }));
+  const shown = violations[0];
+  return {
+    scenario,
+    design: designName,
+    tasks,
+    invariant: shown?.invariant ?? null,
+    message: shown?.message ?? null,
+    violationStep: shown?.violationStep ?? null,
+    steps: shown?.steps ?? replay(sequential(make)),
+    violations,
+  };
+}
+
+/** Whether a design breaks any invariant on a built-in scenario (every interleaving): the verdict the timelines show beside it. */
+export function labVerdict(scenario: string, design: string | Design): { scenario: string; design: string; verdict: 'ok' | 'violation'; invariants: string[]; interleavings: number } {
+  const designName = typeof design === 'string' ? design : design.name;
+  checkJob({ kind: 'verdict', scenario, design: designName, ...(typeof design === 'string' ? {} : { designFile: design.source ?? '' }) });
+  const r = explore((ctx) => builtinWorld({ scenario: scenario as BuiltinScenario, design }, ctx));
+  return { scenario, design: designName, verdict: r.violations.length ? 'violation' : 'ok', invariants: r.violations.map((v) => v.invariant), interleavings: r.interleavings };
 }
 
 /** The schedule that runs each task to its end, one after the other. */
@@ -167,23 +215,38 @@ export function labExamples(root: string): string[] {
     .sort();
 }
 
-/** The time driver's timelines of a preset, the designs side by side on one axis. */
-export function labTimeline(preset: string, designs: readonly string[]): { svg: string; totals: { design: string; totalMs: number }[] } {
+/** The time driver's timelines of a preset, the designs side by side on one axis; the phases drawn, each with its colour (the legend). */
+export function labTimeline(
+  preset: string,
+  designs: readonly string[],
+  userDesigns: readonly Design[] = [],
+): { svg: string; totals: { design: string; totalMs: number }[]; phases: { phase: string; colour: string }[]; locked: boolean } {
   checkJob({ kind: 'timeline', preset, designs });
   const p = presetByName(preset);
   if (!p) throw new InputError(`lab: unknown preset ${preset}`);
-  const results = designs.map((d) => timeRun(p, d));
-  return { svg: timelineSvg(results), totals: results.map((r) => ({ design: r.design, totalMs: r.totalMs })) };
+  const results = designs.map((d) => timeRun(p, d, { userDesigns }));
+  const present = new Set(results.flatMap((r) => r.segments.map((s) => s.phase)));
+  const phases = [...Object.keys(PHASE_COLOURS).filter((k) => present.has(k)), ...[...present].filter((k) => !(k in PHASE_COLOURS)).sort()];
+  return {
+    svg: timelineSvg(results, { legend: false }),
+    totals: results.map((r) => ({ design: r.design, totalMs: r.totalMs })),
+    phases: phases.map((phase) => ({ phase, colour: PHASE_COLOURS[phase] ?? '#999' })),
+    locked: results.some((r) => r.segments.some((s) => s.locked)),
+  };
 }
 
 /** One API request's model work, as the server hands it to a worker. */
 export type LabJob =
-  | { readonly kind: 'trace'; readonly scenario: string; readonly design: string }
-  | { readonly kind: 'timeline'; readonly preset: string; readonly designs: readonly string[] }
+  /** `designFile`: the design file given to `mmsim serve` (its path, never one a request names), whose design `design` is. */
+  | { readonly kind: 'trace'; readonly scenario: string; readonly design: string; readonly designFile?: string }
+  | { readonly kind: 'verdict'; readonly scenario: string; readonly design: string; readonly designFile?: string }
+  | { readonly kind: 'timeline'; readonly preset: string; readonly designs: readonly string[]; readonly designFile?: string }
   /** An example scenario, by its file name in `examplesDir`. */
   | { readonly kind: 'example'; readonly examplesDir: string; readonly name: string }
   /** A posted scenario, written to `file` in its own directory; `name` is what the page calls it. */
-  | { readonly kind: 'upload'; readonly file: string; readonly name: string; readonly examplesDir: string };
+  | { readonly kind: 'upload'; readonly file: string; readonly name: string; readonly examplesDir: string }
+  /** The scenario file given to `mmsim serve` (the user's own path; `name` is how they wrote it): its machine file beside it or in examples/. */
+  | { readonly kind: 'file'; readonly file: string; readonly name: string; readonly examplesDir: string };
 
 /** A job's answer: the HTTP status and its JSON text, or (an mmsim bug) the stack for the server's log only. */
 export type LabReply = { readonly status: number; readonly body: string } | { readonly bug: string };
@@ -193,23 +256,35 @@ export const LAB_MAX_DESIGNS = 8;
 
 /** The checks a job's names pass before any model work (cheap: the server runs them on its own thread); an InputError if one fails. */
 export function checkJob(job: LabJob): void {
-  if (job.kind === 'trace') {
+  if (job.kind === 'trace' || job.kind === 'verdict') {
     if (!(BUILTIN_SCENARIOS as readonly string[]).includes(job.scenario)) throw new InputError(`lab: unknown scenario ${job.scenario}; the built-in ones are ${BUILTIN_SCENARIOS.join(', ')}`);
-    if (!DESIGNS.some((d) => d.name === job.design)) throw new InputError(`lab: unknown design ${job.design}`);
+    if (!DESIGNS.some((d) => d.name === job.design) && job.designFile === undefined) throw new InputError(`lab: unknown design ${job.design}`);
   } else if (job.kind === 'timeline') {
     if (!presetByName(job.preset)) throw new InputError(`lab: unknown preset ${job.preset}`);
     if (job.designs.length > LAB_MAX_DESIGNS) throw new InputError(`lab: ${job.designs.length} designs; the timelines show at most ${LAB_MAX_DESIGNS} side by side`);
   }
 }
 
+/** The design of `mmsim serve DESIGN.mjs`, loaded once per thread (the server checked it at its start). */
+async function userDesign(job: { readonly design: string; readonly designFile?: string }): Promise<Design | null> {
+  if (job.designFile === undefined) return null;
+  const d = await loadDesignFile(job.designFile);
+  if (d.name !== job.design) throw new InputError(`lab: unknown design ${job.design}`);
+  return d;
+}
+
 /** Run a job: the JSON the page reads (status 200), `{ error }` with 400 for bad input, a scenario's error with 400 beside the steps it played. */
-export function labJob(job: LabJob): LabReply {
+export async function labJob(job: LabJob): Promise<LabReply> {
   try {
-    if (job.kind === 'trace') return { status: 200, body: JSON.stringify(labTrace(job.scenario, job.design)) };
-    if (job.kind === 'timeline') return { status: 200, body: JSON.stringify(labTimeline(job.preset, job.designs)) };
+    if (job.kind === 'trace') return { status: 200, body: JSON.stringify(labTrace(job.scenario, (await userDesign(job)) ?? job.design)) };
+    if (job.kind === 'verdict') return { status: 200, body: JSON.stringify(labVerdict(job.scenario, (await userDesign(job)) ?? job.design)) };
+    if (job.kind === 'timeline') {
+      const user = job.designFile === undefined ? [] : [await loadDesignFile(job.designFile)];
+      return { status: 200, body: JSON.stringify(labTimeline(job.preset, job.designs, user)) };
+    }
     const [file, uploadDir] = job.kind === 'example' ? [join(job.examplesDir, job.name), null] : [job.file, dirname(job.file)];
     const r = labScenario(file, uploadDir === null ? [job.examplesDir] : [uploadDir, job.examplesDir]);
-    const error = r.error === null ? null : withoutPaths(r.error, file, job.name, uploadDir, job.examplesDir);
+    const error = r.error === null ? null : job.kind === 'file' ? (r.error.split('\n')[0] ?? '') : withoutPaths(r.error, file, job.name, uploadDir, job.examplesDir);
     return { status: error === null ? 200 : 400, body: JSON.stringify({ ...r, file: job.name, error }) };
   } catch (e) {
     if (e instanceof InputError) return { status: 400, body: JSON.stringify({ error: e.message.split('\n')[0] }) };

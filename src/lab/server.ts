@@ -21,6 +21,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
+import { DESIGNS, loadDesignFile } from '../designs/designs.js';
 import { checkJob, labExamples, LAB_MAX_DESIGNS, type LabJob, type LabReply } from './api.js';
 import { JobRefused, LabPool, type PoolLimits } from './pool.js';
 
@@ -51,6 +52,13 @@ export interface LabOptions {
   readonly tmpDir?: string;
   /** Where an mmsim bug's stack is written, once per distinct bug (default: stderr). */
   readonly log?: (line: string) => void;
+  /**
+   * A scenario file given to `mmsim serve FILE` (the user's own argument, as they wrote it): the page
+   * opens it through GET /api/file, which takes no path; machine files beside it or in examples/.
+   */
+  readonly scenarioFile?: string;
+  /** A design file given to `mmsim serve FILE.mjs`: loaded (run) here at the start, offered by its name in the design list. No request can name a file to load. */
+  readonly designFile?: string;
 }
 
 export interface LabServer {
@@ -72,7 +80,15 @@ class HttpError extends Error {
 }
 
 /** Each API path and the one method it takes. */
-const API: Record<string, 'GET' | 'POST'> = { '/api/config': 'GET', '/api/trace': 'GET', '/api/timeline': 'GET', '/api/example': 'GET', '/api/scenario': 'POST' };
+const API: Record<string, 'GET' | 'POST'> = {
+  '/api/config': 'GET',
+  '/api/trace': 'GET',
+  '/api/verdict': 'GET',
+  '/api/timeline': 'GET',
+  '/api/example': 'GET',
+  '/api/file': 'GET',
+  '/api/scenario': 'POST',
+};
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
@@ -89,7 +105,7 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 /** A query value that names something (a scenario, design, preset): letters, digits, `_ . -`, as the built-in names are. */
 function name(q: URLSearchParams, key: string, fallback: string): string {
   const v = q.get(key) ?? fallback;
-  if (!/^[\w.-]{1,64}$/.test(v)) throw new HttpError(400, `${key}: expected a name such as ${fallback} (letters, digits, _ . -)`);
+  if (!/^[\w.+-]{1,64}$/.test(v)) throw new HttpError(400, `${key}: expected a name such as ${fallback} (letters, digits, _ . + -)`);
   return v;
 }
 
@@ -119,6 +135,13 @@ export async function serveLab(staticRoot: string, repoRoot: string, port: numbe
   const tmpRoot = options.tmpDir ?? tmpdir();
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const logged = new Set<string>();
+  if (options.scenarioFile !== undefined && !existsSync(options.scenarioFile)) throw new InputError(`serve: ${options.scenarioFile}: no such file`);
+  // The user's own design file, run here as `mmsim explore --design FILE` runs it: a bad one is its one-line error before the server starts.
+  const userDesign = options.designFile === undefined ? null : await loadDesignFile(options.designFile);
+  const designNames = [...DESIGNS.map((d) => d.name), ...(userDesign ? [userDesign.name] : [])];
+  /** A design named by a request: the user design's file travels with the job (the page names only the design). */
+  const designJob = (design: string): { design: string; designFile?: string } =>
+    userDesign && design === userDesign.name && options.designFile !== undefined ? { design, designFile: options.designFile } : { design };
   const pool = new LabPool(workerFile, limits);
   /** Upload directories not yet removed: close() removes any a stopped server leaves. */
   const uploads = new Set<string>();
@@ -207,13 +230,29 @@ export async function serveLab(staticRoot: string, repoRoot: string, port: numbe
     if (api === undefined && url.pathname.startsWith('/api/')) throw new HttpError(404, `no API ${url.pathname.slice(0, 100)}`);
     if (api !== undefined && method !== api) throw new HttpError(405, `${url.pathname} takes ${api} only`, { allow: api });
     const q = url.searchParams;
-    if (url.pathname === '/api/config') return send(res, 200, 'application/json', JSON.stringify({ opening, examples: labExamples(repoRoot) }));
-    if (url.pathname === '/api/trace') return answer(res, await run(res, { kind: 'trace', scenario: name(q, 'scenario', 'seed-2019'), design: name(q, 'design', 'v5.3') }));
+    if (url.pathname === '/api/config') {
+      const config = {
+        opening,
+        examples: labExamples(repoRoot),
+        designs: designNames,
+        file: options.scenarioFile ?? null,
+        userDesign: userDesign ? { name: userDesign.name, file: options.designFile, summary: userDesign.summary } : null,
+      };
+      return send(res, 200, 'application/json', JSON.stringify(config));
+    }
+    if (url.pathname === '/api/trace') return answer(res, await run(res, { kind: 'trace', scenario: name(q, 'scenario', 'seed-2019'), ...designJob(name(q, 'design', 'v5.3')) }));
+    if (url.pathname === '/api/verdict') return answer(res, await run(res, { kind: 'verdict', scenario: name(q, 'scenario', 'seed-2019'), ...designJob(name(q, 'design', 'v5.3')) }));
+    if (url.pathname === '/api/file') {
+      // The scenario file of the command line, the only file of the user's this API plays: the request names none.
+      if (options.scenarioFile === undefined) throw new HttpError(404, 'no scenario file was given to mmsim serve');
+      return answer(res, await run(res, { kind: 'file', file: options.scenarioFile, name: options.scenarioFile, examplesDir }));
+    }
     if (url.pathname === '/api/timeline') {
       const designs = (q.get('designs') ?? 'v4.19,v5.3,serialize').split(',');
       if (designs.length > LAB_MAX_DESIGNS) throw new HttpError(400, `designs: at most ${LAB_MAX_DESIGNS}, comma-separated`);
-      if (!designs.every((d) => /^[\w.-]{1,64}$/.test(d))) throw new HttpError(400, 'designs: expected names such as v4.19,v5.3 (letters, digits, _ . -), comma-separated');
-      return answer(res, await run(res, { kind: 'timeline', preset: name(q, 'preset', 'seed-2019'), designs }));
+      if (!designs.every((d) => /^[\w.+-]{1,64}$/.test(d))) throw new HttpError(400, 'designs: expected names such as v4.19,v5.3 (letters, digits, _ . + -), comma-separated');
+      const file = userDesign && designs.includes(userDesign.name) ? options.designFile : undefined;
+      return answer(res, await run(res, { kind: 'timeline', preset: name(q, 'preset', 'seed-2019'), designs, ...(file === undefined ? {} : { designFile: file }) }));
     }
     if (url.pathname === '/api/example') {
       const example = q.get('name') ?? '';

@@ -18,4 +18,4 @@ try {
   // no /proc/thread-self (not Linux) or not allowed: keep the default priority
 }
 const { labJob } = await import('./api.js');
-port.on('message', (job: LabJob) => port.postMessage(labJob(job)));
+port.on('message', (job: LabJob) => void labJob(job).then((r) => port.postMessage(r)));
