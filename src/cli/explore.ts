@@ -305,9 +305,8 @@ class TimeThread {
       for (const w of this.waiting.values()) w({ index: -1, error: e.stack ?? e.message, input: false });
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => {
-      if (this.waiting.size) fail(new Error(`time worker exited (code ${code}) before answering`));
-    });
+    // Its replies come before its exit: a design asked for after that and not answered never will be.
+    this.worker.on('exit', (code) => fail(this.failure ?? new Error(`time worker exited (code ${code}) before answering`)));
   }
 
   async result(i: number): Promise<TimeResult> {
