@@ -2,7 +2,8 @@
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
 import { InputError } from '../errors.js';
 import { replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
-import { exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
+import { Worker } from 'node:worker_threads';
+import { builtScript, exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
 import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../designs/designs.js';
 import { STEP_DOCS } from '../kernel/steps.js';
@@ -248,25 +249,78 @@ export async function compareRows(
 ): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
   const { timeFor } = await import('./time.js');
-  for (const [i, d] of designs.entries()) {
-    each?.(d, i);
-    const s = await setup(scenarioText, { ...o, design: d });
-    const { r, seconds } = await search(s, { ...o, design: d });
-    each?.(d, i, r);
-    const t = timePreset ? await timeFor(timePreset, d, {}) : undefined;
-    if (t) each?.(d, i, r, t);
-    const timed = t ? { timeSeconds: t.totalMs / 1000 } : {};
-    rows.push({
-      design: s.label,
-      verdict: r.violations.length ? 'violation' : 'ok',
-      invariants: r.violations.map((v) => `${v.invariant} (${v.schedule.length}${singleTask(v.trace) ? ', single task' : ''})`).join(', ') || '-',
-      interleavings: r.interleavings,
-      exhaustive: r.exhaustive,
-      seconds,
-      ...timed,
-    });
+  // Several designs timed: on a worker thread while this one explores (the results are the same
+  // and are taken in the same order, each after its design's search, errors included).
+  const timer = timePreset && designs.length > 1 ? new TimeThread(timePreset, designs) : null;
+  try {
+    for (const [i, d] of designs.entries()) {
+      each?.(d, i);
+      const s = await setup(scenarioText, { ...o, design: d });
+      const { r, seconds } = await search(s, { ...o, design: d });
+      each?.(d, i, r);
+      const t = timePreset ? await (timer ? timer.result(i) : timeFor(timePreset, d, {})) : undefined;
+      if (t) each?.(d, i, r, t);
+      const timed = t ? { timeSeconds: t.totalMs / 1000 } : {};
+      rows.push({
+        design: s.label,
+        verdict: r.violations.length ? 'violation' : 'ok',
+        invariants: r.violations.map((v) => `${v.invariant} (${v.schedule.length}${singleTask(v.trace) ? ', single task' : ''})`).join(', ') || '-',
+        interleavings: r.interleavings,
+        exhaustive: r.exhaustive,
+        seconds,
+        ...timed,
+      });
+    }
+  } finally {
+    await timer?.close();
   }
   return rows;
+}
+
+/** What a time worker thread (time_worker.ts) is started with. */
+export interface TimeJob {
+  readonly preset: string;
+  readonly designs: readonly string[];
+}
+
+/** A time worker's answer for the design at `index`: its result, or its error (an input error's one line, or an mmsim bug's stack). */
+export type TimeReply = { readonly index: number; readonly result: TimeResult } | { readonly index: number; readonly error: string; readonly input: boolean };
+
+/** The designs of a compare timed one after another on a worker thread; result(i) waits for design i's. */
+class TimeThread {
+  private readonly worker: Worker;
+  private readonly replies = new Map<number, TimeReply>();
+  private readonly waiting = new Map<number, (r: TimeReply) => void>();
+  private failure: Error | null = null;
+
+  constructor(preset: string, designs: readonly string[]) {
+    this.worker = new Worker(builtScript(import.meta.url, 'time_worker.js', 'cli'), { workerData: { preset, designs: [...designs] } satisfies TimeJob });
+    this.worker.on('message', (r: TimeReply) => {
+      const w = this.waiting.get(r.index);
+      if (w) w(r);
+      else this.replies.set(r.index, r);
+    });
+    const fail = (e: Error): void => {
+      this.failure = e;
+      for (const w of this.waiting.values()) w({ index: -1, error: e.stack ?? e.message, input: false });
+    };
+    this.worker.on('error', fail);
+    // Its replies come before its exit: a design asked for after that and not answered never will be.
+    this.worker.on('exit', (code) => fail(this.failure ?? new Error(`time worker exited (code ${code}) before answering`)));
+  }
+
+  async result(i: number): Promise<TimeResult> {
+    const r = this.replies.get(i) ?? (this.failure ? { index: i, error: this.failure.stack ?? this.failure.message, input: false } : await new Promise<TimeReply>((ok) => this.waiting.set(i, ok)));
+    this.waiting.delete(i);
+    if ('result' in r) return r.result;
+    if (r.input) throw new InputError(r.error);
+    throw new Error(r.error);
+  }
+
+  async close(): Promise<void> {
+    this.waiting.clear();
+    await this.worker.terminate();
+  }
 }
 
 export function compareTable(rows: readonly CompareRow[]): string {

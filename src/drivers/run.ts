@@ -239,7 +239,7 @@ export interface BootMachineOptions {
   readonly steps?: Machine['steps'];
   /** Run the probes of the namespaces the machine configures before boot (default on). */
   readonly probeNamespaces?: boolean;
-  /** Replay boot's memmap initialisation (default on); off leaves every struct page fresh (the time driver prices work, not contents). */
+  /** Replay boot's memmap initialisation (default on); off leaves boot memory without struct pages (no memmap store runs). */
   readonly memmapBoot?: boolean;
   /** struct page storage: run-length extents (default) or dense 64-byte records. */
   readonly memmap?: 'extent' | 'dense';

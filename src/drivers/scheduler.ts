@@ -42,6 +42,8 @@ export class Scheduler implements LockInspector {
   constructor(
     private readonly checkers: readonly Checker[] = [mightSleepChecker],
     private readonly recorder: Recorder | null = null,
+    /** Keep `trace` (false: the time driver, whose millions of steps nobody reads back). */
+    private readonly keepTrace = true,
   ) {}
 
   spawn(name: string, task: Task<unknown>): TaskId {
@@ -131,7 +133,7 @@ export class Scheduler implements LockInspector {
         rec?.end();
         return false;
       }
-      this.trace.push({ task: t, op: y.op });
+      if (this.keepTrace) this.trace.push({ task: t, op: y.op });
       rec?.pause();
       const fired: Checker[] = [];
       // Run in order (one task at a time, nothing interleaves), the yields of a loop body (work,

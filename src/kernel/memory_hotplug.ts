@@ -17,7 +17,7 @@ import { pfnToOnlinePage } from './mm.js';
 import type { AddParams, ArchAddParams, Machine, HotplugDevice, VirtioMemDevice } from './machine.js';
 export type { AddParams } from './machine.js';
 import type { MemoryGroup } from './memory.js';
-import { pageblocksIn, type Task } from './task.js';
+import { pageblocksIn, type Task, type Yield } from './task.js';
 import type { SpinLock } from './locks.js';
 import type { VmemAltmap } from './dev_pagemap.js';
 import type { MemoryBlock } from './memory_block.js';
@@ -758,9 +758,8 @@ function* mhpDeinitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number
 
 /** pfn_to_nid of a struct page (its flags' node field; poison reads as no node of the machine). */
 function pageNid(m: Machine, pfn: Pfn): number {
-  const rec = m.recordScratch;
-  if (!m.store.readRecord(pfn, rec)) return -1;
-  return Number(pageFlagsField(new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true), m.pageFlagsLayout, 'node'));
+  if (!m.store.readRecord(pfn, m.recordScratch)) return -1;
+  return Number(pageFlagsField(m.recordScratchView.getBigUint64(0, true), m.pageFlagsLayout, 'node'));
 }
 
 /**
@@ -887,28 +886,33 @@ export function* shrinkPgdatSpan(m: Machine, node: PglistData, start: Pfn, end: 
   const step = section ? m.state.sparse.pagesPerSection : m.state.sparse.pagesPerSubsection;
   const ns = node.nodeStartPfn;
   const ne = ns + node.nodeSpannedPages;
-  const of = function* (p: Pfn): Task<boolean> {
-    if (!searchable(m, p, 'valid')) return false;
-    yield { op: 'access', kind: 'read', what: `struct page ${p}`, fn: 'shrink_pgdat_span' };
-    return pageNid(m, p) === nid;
-  };
+  // Each loop: a searchable pfn's struct page is read (a yield), then its node compared (written
+  // out in each loop rather than as a generator per pfn: the holes loop reads millions of pfns in
+  // the time driver's 3 TiB namespaces).
+  const read = (p: Pfn): Yield => ({ op: 'access', kind: 'read', what: `struct page ${p}`, fn: 'shrink_pgdat_span' });
   if (ns === start) {
     for (let p = end; p < ne; p += step) {
-      if (!(yield* of(p))) continue;
+      if (!searchable(m, p, 'valid')) continue;
+      yield read(p);
+      if (pageNid(m, p) !== nid) continue;
       node.nodeStartPfn = p;
       node.nodeSpannedPages = ne - p;
       break;
     }
   } else if (ne === end) {
     for (let p = start - 1; p >= ns; p -= step) {
-      if (!(yield* of(p))) continue;
+      if (!searchable(m, p, 'valid')) continue;
+      yield read(p);
+      if (pageNid(m, p) !== nid) continue;
       node.nodeSpannedPages = p - ns + 1;
       break;
     }
   }
   let left = false;
   for (let p = ns; p < ne; p += step) {
-    if (!(yield* of(p))) continue;
+    if (!searchable(m, p, 'valid')) continue;
+    yield read(p);
+    if (pageNid(m, p) !== nid) continue;
     if (section ? p === start : p >= start && p < end) continue;
     left = true;
     break;

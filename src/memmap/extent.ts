@@ -260,6 +260,9 @@ export class ExtentMemmap implements MemmapStore {
     this.rewrite(start, end, (r) => ({ ...r, compound: [...r.compound, o] }), null);
   }
 
+  private lastOut: Uint8Array | null = null;
+  private lastOutWords: Uint32Array = new Uint32Array(0);
+
   private runAt(pfn: number): Run | undefined {
     const r = this.runs[this.firstEndingAfter(pfn)];
     return r && r.start <= pfn ? r : undefined;
@@ -273,7 +276,12 @@ export class ExtentMemmap implements MemmapStore {
     const r = this.runAt(pfn);
     if (!r) return false;
     const { writer, seed } = this.geometry;
-    const u32 = new Uint32Array(out.buffer, out.byteOffset, writer.recordWords);
+    // The caller's buffer is nearly always the same (Machine.recordScratch): its view is kept.
+    if (this.lastOut !== out) {
+      this.lastOut = out;
+      this.lastOutWords = new Uint32Array(out.buffer, out.byteOffset, writer.recordWords);
+    }
+    const u32 = this.lastOutWords;
     if (r.kind === 'initialized') writer.writeInit(u32, 0, pfn, r.zone, r.nid);
     else if (r.kind === 'poisoned') u32.fill(0xffffffff);
     else if (r.kind === 'zeroed') u32.fill(0);
