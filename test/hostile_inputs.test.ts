@@ -248,7 +248,7 @@ describe('the kernel limits, per arch and config', () => {
       'p.log:3:73: expected nr_cpu_ids <= nr_cpumask_bits <= NR_CPUS (setup_per_cpu_areas), got NR_CPUS:8192 nr_cpumask_bits:32 nr_cpu_ids:4294967296',
     );
     expect(inputError(() => parseDmesg('p.log', percpu('9000', '9000', '9000')))).toBe('p.log:3:75: 9000 CPUs is more than NR_CPUS = 8192 of x86_64');
-    expect(parseDmesg('p.log', percpu('8192', '4', '4')).spec.bootMemory.possibleCpus).toBe(4);
+    expect(parseDmesg('p.log', percpu('8192', '4', '4')).spec.bootMemory?.possibleCpus).toBe(4);
   });
 
   it('a log holds at most E820_MAX_ENTRIES (128 + 3 * MAX_NUMNODES = 3200) entries in a table, printed or split by edits (fuzz seed 1, dmesg #2979: 49 227 BIOS-e820 lines)', () => {
