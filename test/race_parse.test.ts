@@ -130,3 +130,10 @@ describe('what a config reports, and the verdict', () => {
     expect(judge([], { ...model, reported: [] }, '10 cycles').why).toMatch(/^no BUG, WARN or Oops in 10 cycles; .*not a proof/);
   });
 });
+
+describe('invariant names with the task that broke them', () => {
+  it('"poisoned struct page read (memunmap B)" in the model is the real "poisoned struct page read"', () => {
+    const model = { design: '5.3.0', reported: ['poisoned struct page read (memunmap B)'], silent: [], interleavings: 7, exhaustive: true };
+    expect(judge(['poisoned struct page read'], model, '0 cycles').agree).toBe(true);
+  });
+});

@@ -24,6 +24,7 @@ import { bzImageVersion } from '../formats/bzimage.js';
 import { parseKernelReports, type KernelReport } from '../formats/oops.js';
 import { explore, invariantOf, type ExploreViolation } from '../drivers/explore.js';
 import { makeWorldOf } from '../drivers/explore_jobs.js';
+import { runScenario } from '../drivers/run.js';
 import { BUILTIN_SCENARIOS, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { buildBuiltinInitrd } from './setup.js';
 import { Vm } from './vm.js';
@@ -85,6 +86,8 @@ export interface RaceResult {
     readonly wallSeconds: number;
     readonly zoneSteps: readonly ZoneStep[];
   };
+  /** --zone-steps: the model's Device zones after each step (run driver), and where they differ from the real kernel's. */
+  readonly zones?: { readonly model: readonly Record<string, number>[]; readonly diffs: readonly string[] };
   readonly model: {
     readonly design: string;
     /** Invariants the model breaks that this config's kernel reports (a VM_BUG_ON, a BUG:). */
@@ -128,7 +131,8 @@ function needsRace(v: ExploreViolation): boolean {
 /** The model's verdict: explore's violations, split into what this config's kernel reports and what it leaves silent. */
 export function modelVerdict(scenario: string, release: string, config: DebugConfig, sequential: boolean): RaceResult['model'] {
   const design = release.replace(/\+$/, '');
-  const r = explore(makeWorldOf(scenario, design, [], config, []), {});
+  // One after the other is the interleavings without a preemption: each task runs to its end.
+  const r = explore(makeWorldOf(scenario, design, [], config, []), sequential ? { preemptionBound: 0 } : {});
   const reported: string[] = [];
   const silent: string[] = [];
   for (const v of r.violations) {
@@ -141,11 +145,15 @@ export function modelVerdict(scenario: string, release: string, config: DebugCon
 
 /** Agreement: every invariant the real kernel broke is one the model breaks (and reports), and what the model predicts showed. */
 export function judge(real: readonly string[], model: RaceResult['model'], bound: string): { agree: boolean; why: string } {
-  const unpredicted = real.filter((i) => !model.reported.includes(i));
+  // Explore names an invariant with the task that broke it when tasks differ ("poisoned struct page read (memunmap B)").
+  const base = (i: string): string => i.replace(/ \([^)]*\)$/, '');
+  const reported = model.reported.map(base);
+  const silent = model.silent.map(base);
+  const unpredicted = real.filter((i) => !reported.includes(i));
   if (unpredicted.length)
     return {
       agree: false,
-      why: `the real kernel broke ${unpredicted.join(', ')}, which the model says ${model.silent.includes(unpredicted[0] ?? '') ? 'this config does not report' : 'cannot break'}`,
+      why: `the real kernel broke ${unpredicted.join(', ')}, which the model says ${silent.includes(unpredicted[0] ?? '') ? 'this config does not report' : 'cannot break'}`,
     };
   if (model.reported.length && !real.length) return { agree: false, why: `the model predicts ${model.reported.join(', ')}; the real kernel showed none in ${bound}` };
   if (real.length) return { agree: true, why: `the real kernel broke ${[...new Set(real)].join(', ')}, as the model predicts` };
@@ -217,6 +225,39 @@ function deviceSpans(text: string): Record<string, number> {
     if (zone && s) out[zone] = Number(s[1]);
   }
   return out;
+}
+
+/**
+ * The guest as a machine file and the zone steps as a scenario file, for the run driver (the same
+ * text as examples/race/race-guest.yaml and zone-steps.scenario.yaml): the NVDIMMs where QEMU
+ * places them (from 4 GiB, in device order), namespaces named by the model's region order.
+ */
+export const RACE_GUEST_YAML = `kernel: "5.3"
+nodes:
+  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x40000000 }] }
+  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }], pmem: [{ start: 4G, size: 1G }, { start: 5G, size: 6G }, { start: 11G, size: 256M }] }
+`;
+export const ZONE_STEPS_YAML = `machine: race-guest.yaml
+steps:
+  - ndctl: { args: "create-namespace -f -e namespace0.0 --mode=fsdax --map=dev" }
+  - ndctl: { args: "create-namespace -f -e namespace1.0 --mode=fsdax --map=dev" }
+  - ndctl: { args: "create-namespace -f -e namespace2.0 --mode=fsdax --map=dev" }
+  - ndctl: { args: "destroy-namespace -f namespace2.0" }
+  - ndctl: { args: "destroy-namespace -f namespace1.0" }
+`;
+/** The zone steps' labels, in order (the model's scenario steps and the guest's). */
+export const ZONE_STEP_LABELS = ['create K', 'create A', 'create B', 'destroy B', 'destroy A'] as const;
+
+/** The model's Device zones after each zone step: the scenario through the run driver (`mmsim run --print zoneinfo`). */
+export function modelZoneSteps(release: string, dir: string): Record<string, number>[] {
+  writeFileSync(join(dir, 'race-guest.yaml'), RACE_GUEST_YAML);
+  writeFileSync(join(dir, 'zone-steps.scenario.yaml'), ZONE_STEPS_YAML);
+  let text = '';
+  runScenario(join(dir, 'zone-steps.scenario.yaml'), ['zoneinfo'], release, (t) => (text += t));
+  return text
+    .split(/^##### step \d+: zoneinfo$/m)
+    .slice(1)
+    .map((chunk) => deviceSpans(chunk.split(/^##### /m)[0] ?? ''));
 }
 
 /** Run the scenario on the real kernel and the model; the result (its verdict in agree/why). */
@@ -312,11 +353,26 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
       mode === 'zone-steps'
         ? 'the create/destroy steps'
         : `${Object.values(cycles).reduce((s, n) => s + n, 0)} cycles (${o.seconds} s bound${o.cycles !== undefined ? `, ${o.cycles} cycles a loop` : ''})`;
-    const { agree, why } = judge(
+    const verdict = judge(
       violations.map((x) => x.invariant),
       model,
       boundText,
     );
+    let zones: RaceResult['zones'];
+    if (mode === 'zone-steps') {
+      const mz = modelZoneSteps(release.replace(/\+$/, ''), dir);
+      const diffs: string[] = [];
+      ZONE_STEP_LABELS.forEach((label, i) => {
+        const real = zoneSteps.find((z) => z.step.startsWith(label));
+        if (!real) return; // the guest died before this step
+        const mine = mz[i] ?? {};
+        for (const k of new Set([...Object.keys(real.spanned), ...Object.keys(mine)]))
+          if (real.spanned[k] !== mine[k]) diffs.push(`${label}: ${k} spanned: kernel ${real.spanned[k] ?? '-'}, mmsim ${mine[k] ?? '-'}`);
+      });
+      zones = { model: mz, diffs };
+    }
+    const agree = verdict.agree && !zones?.diffs.length;
+    const why = zones?.diffs.length ? `${verdict.agree ? '' : `${verdict.why}; `}the Device zones differ: ${zones.diffs.join('; ')}` : verdict.why;
     return {
       scenario: o.scenario,
       kernel: o.kernel,
@@ -335,6 +391,7 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
         wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
         zoneSteps,
       },
+      ...(zones ? { zones } : {}),
       model,
       agree,
       why,
@@ -377,8 +434,18 @@ export function formatRace(r: RaceResult): string {
           .join(', ') || 'no Device zone'
       }`,
     );
+  if (r.zones)
+    r.zones.model.forEach((z, i) =>
+      lines.push(
+        `  model after ${ZONE_STEP_LABELS[i] ?? i}: ${
+          Object.entries(z)
+            .map(([k, n]) => `${k} spanned ${n}`)
+            .join(', ') || 'no Device zone'
+        }`,
+      ),
+    );
   lines.push(
-    `model: mmsim explore ${r.scenario} --design ${r.model.design} --config ${r.config} (${r.model.interleavings} interleavings${r.model.exhaustive ? ', exhaustive' : ''}${r.mode !== 'concurrent' ? '; one task at a time' : ''})`,
+    `model: mmsim explore ${r.scenario} --design ${r.model.design} --config ${r.config}${r.mode !== 'concurrent' ? ' --bound 0' : ''} (${r.model.interleavings} interleavings${r.model.exhaustive ? ', exhaustive' : ''}${r.mode !== 'concurrent' ? ': one task at a time' : ''})`,
   );
   lines.push(`  reported by this config's kernel: ${r.model.reported.join(', ') || 'none'}`);
   if (r.model.silent.length) lines.push(`  broken but not reported under ${r.config}: ${r.model.silent.join(', ')}`);
