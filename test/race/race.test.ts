@@ -27,7 +27,18 @@ function image(rel: string): { path: string; skip: string | null } {
 function race(args: string[]): { r: RaceResult; status: number | null; stderr: string } {
   const p = spawnSync('node', [cliPath, 'verify', '--json', ...args], { encoding: 'utf8', timeout: 390_000 });
   if (!p.stdout.trim().startsWith('{')) throw new Error(`mmsim verify ${args.join(' ')}: exit ${p.status}: ${p.stderr.trim()}`);
-  return { r: JSON.parse(p.stdout) as RaceResult, status: p.status, stderr: p.stderr };
+  const r = JSON.parse(p.stdout) as RaceResult;
+  // The measured result, for docs/fidelity.md's table.
+  const sum = (c: Record<string, number> | null): number => Object.values(c ?? {}).reduce((s, n) => s + n, 0);
+  const first = r.real.violations[0];
+  console.log(
+    `[race] ${r.release} ${r.config} ${r.mode}: ${
+      first ? `${first.report.headline} => ${first.invariant}, ${r.real.secondsToFirst ?? '?'} s after the start, ${sum(r.real.cyclesToFirst)} cycles before it` : 'no BUG, WARN or Oops'
+    }; ${sum(r.real.cycles)} cycles run (${JSON.stringify(r.real.cycles)}); wall ${r.real.wallSeconds} s; ${r.agree ? 'agree' : 'DISAGREE'}${
+      r.real.zoneSteps.length ? `; Device spans ${r.real.zoneSteps.map((z) => z.spanned['Node 1 Device'] ?? 0).join(' ')}` : ''
+    }`,
+  );
+  return { r, status: p.status, stderr: p.stderr };
 }
 
 const GiB_PAGES = 262144;
