@@ -1,5 +1,6 @@
 // mmsim verify --race's parsing and judging, without QEMU: the bzImage version string, a real
 // kernel's BUG report read from its console, the invariant names explore uses, and the verdict.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
@@ -7,6 +8,7 @@ import { bzImageVersion } from '../src/formats/bzimage.js';
 import { parseKernelReports } from '../src/formats/oops.js';
 import { judge, kernelReports, realInvariant } from '../src/verify/race.js';
 import type { ExploreViolation } from '../src/drivers/explore.js';
+import { cliPath } from './helpers.js';
 
 /** A minimal bzImage: the setup header's "HdrS" at 0x202 and kernel_version at 0x20e pointing at text (Documentation/x86/boot.rst). */
 function image(version: string, ptr = 0x3000): Uint8Array {
@@ -135,5 +137,23 @@ describe('invariant names with the task that broke them', () => {
   it('"poisoned struct page read (memunmap B)" in the model is the real "poisoned struct page read"', () => {
     const model = { design: '5.3.0', reported: ['poisoned struct page read (memunmap B)'], silent: [], interleavings: 7, exhaustive: true };
     expect(judge(['poisoned struct page read'], model, '0 cycles').agree).toBe(true);
+  });
+});
+
+describe('mmsim verify --race: one-line errors before QEMU starts', () => {
+  const run = (...args: string[]): { status: number | null; stderr: string } => spawnSync('node', [cliPath, 'verify', ...args], { encoding: 'utf8' });
+  it.each([
+    [['--race', 'seed-2019', '--kernel', '/nonexistent/bzImage'], /kernel image \/nonexistent\/bzImage does not exist/],
+    [['--race', 'seed-2019', '--kernel', 'package.json'], /package\.json: not an x86 bzImage/],
+    [['--race', 'seed-2019'], /give --kernel IMAGE/],
+    [['--race', 'nope', '--kernel', 'package.json'], /--race nope: expected a built-in scenario: seed-2019/],
+    [['--race', 'seed-2019-hotplug', '--kernel', 'package.json'], /not nd_pmem bind\/unbind/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--config', 'x'], /--config x: expected one of/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--seconds', '0'], /--seconds 0: expected a positive number/],
+  ])('%j', (args, message) => {
+    const p = run(...args);
+    expect(p.status).toBe(2);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(p.stderr).toMatch(message);
   });
 });
