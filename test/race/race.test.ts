@@ -88,6 +88,16 @@ describe('Linux 5.3', () => {
     expect(status).toBe(0);
   });
 
+  it.skipIf(v53.skip !== null)(`a mis-stated config is a disagreement, exit 1: the DEBUG_VM image run as debug_vm_pgflags${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
+    // Under PGFLAGS the model's every interleaving stops at B's poisoned first page (2 steps), so it
+    // never reaches zone_spans_pfn; the image has no PGFLAGS, reads the page silently and races on.
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v53.path, '--config', 'debug_vm_pgflags', '--seconds', '60']);
+    expect(r.real.violations[0]?.invariant).toBe('zone_spans_pfn');
+    expect(r.model.reported).toEqual(['poisoned struct page read (memunmap B)']);
+    expect(r.agree).toBe(false);
+    expect(status).toBe(1);
+  });
+
   it.skipIf(v53.skip !== null)(`DEBUG_VM: the same steps one after the other: no BUG in ${NO_BUG_SECONDS} s${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
     const { r, status } = race(['--race', 'seed-2019', '--kernel', v53.path, '--sequential', '--seconds', String(NO_BUG_SECONDS)]);
     expect(r.real.violations).toEqual([]);
