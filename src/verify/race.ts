@@ -301,6 +301,7 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     const cycles: Record<string, number> = {};
     let cyclesToFirst: Record<string, number> | null = null;
     let start: string | null = null;
+    let gone = false;
     await zi('boot', null);
     const pfns: Record<string, string> = {};
     for (const r of roles) {
@@ -321,7 +322,10 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
         const ns = roles.find((r) => r.role === role)?.namespace ?? '';
         start ??= `mmsim-race: destroy ${role}`;
         const c = await v.agent.runUntilGone(`echo "mmsim-race: destroy ${role}" > /dev/kmsg; ndctl destroy-namespace -f ${ns} >/dev/null 2>&1`, 300_000, () => undefined);
-        if (c.gone) break;
+        if (c.gone) {
+          gone = true;
+          break;
+        }
         await zi(`destroy ${role} (${ns})`, c.rc);
       }
     } else {
@@ -335,13 +339,15 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
       const c = await v.agent.runUntilGone(`echo "${start}" > /dev/kmsg; ${loops}; echo "mmsim-race: loops done" > /dev/kmsg`, (o.seconds + 120) * 1000, (text) => {
         for (const m of text.matchAll(/@@CYCLE (\w+) (\d+)/g)) cycles[m[1] as string] = Number(m[2]);
       });
-      if (c.gone) cyclesToFirst = { ...cycles };
+      if (c.gone) {
+        gone = true;
+        cyclesToFirst = { ...cycles };
+      }
       if (c.timedOut) throw new InputError(`verify --race: the guest loops did not end within ${o.seconds + 120} s of their ${o.seconds} s bound`);
     }
-    // A panicking guest exits QEMU (-no-reboot); give it a moment to flush the console.
-    for (let i = 0; i < 50 && !v.exited && zoneSteps.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    if (!v.exited && mode !== 'zone-steps') await new Promise((r) => setTimeout(r, 200));
-    if (v.exited) await new Promise((r) => setTimeout(r, 300));
+    // A panicking guest ends QEMU (-no-reboot): the agent's socket closes as it exits; wait (5 s
+    // at most) for the exit, by when QEMU has written the whole console file.
+    if (gone) for (let i = 0; i < 50 && !v.exited; i++) await new Promise((r) => setTimeout(r, 100));
     const text = console();
     if (o.keep) log(`kept ${dir}\n`);
     const reports = parseKernelReports(text);
