@@ -68,7 +68,7 @@ export default defineConfig(
   },
   // The vitest configs are in no tsconfig: syntax-level TypeScript rules only.
   {
-    files: ['vitest.config.ts', 'vitest.qemu.config.ts'],
+    files: ['vitest.config.ts', 'vitest.qemu.config.ts', 'vitest.race.config.ts'],
     extends: [tseslint.configs.disableTypeChecked],
   },
 

@@ -87,7 +87,8 @@ export function verifySetup(log: (s: string) => void, dir = cacheDir()): GuestKe
   return g;
 }
 
-function buildRootfs(kroot: string, release: string, root: string): void {
+/** The initramfs's common part: directories, busybox and its applets, the tools with their libraries, /init, the agent, the report. */
+function baseRootfs(root: string, tools: readonly string[], release: string): void {
   for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'run', 'tmp', 'lib64', 'usr/bin', 'lib/x86_64-linux-gnu', `lib/modules/${release}`, 'etc/ndctl.conf.d', 'etc/daxctl.conf.d'])
     mkdirSync(join(root, d), { recursive: true });
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
@@ -95,6 +96,48 @@ function buildRootfs(kroot: string, release: string, root: string): void {
   copyFileSync(busybox, join(root, 'bin/busybox'));
   chmodSync(join(root, 'bin/busybox'), 0o755);
   for (const a of sh(busybox, ['--list']).split('\n')) if (a && a !== 'busybox') symlinkSync('busybox', join(root, 'bin', a));
+  // ndctl, daxctl (and util-linux's chmem) with the shared libraries ldd names.
+  for (const tool of tools) {
+    if (!have(tool)) throw new InputError(`verify: no ${tool} on this machine; install ${tool === 'chmem' ? 'util-linux' : tool} (or run mmsim verify --setup as root)`);
+    const b = sh('sh', ['-c', `command -v ${tool}`]).trim();
+    copyFileSync(b, join(root, 'usr/bin', tool));
+    chmodSync(join(root, 'usr/bin', tool), 0o755);
+    for (const line of sh('ldd', [b]).split('\n')) {
+      const lib = /=> (\S+)/.exec(line)?.[1];
+      if (lib && existsSync(lib)) copyFileSync(lib, join(root, 'lib/x86_64-linux-gnu', lib.split('/').pop() as string));
+    }
+  }
+  copyFileSync('/lib64/ld-linux-x86-64.so.2', join(root, 'lib64/ld-linux-x86-64.so.2'));
+  symlinkSync('../lib/x86_64-linux-gnu', join(root, 'usr/lib'));
+  const put = (path: string, text: string): void => {
+    writeFileSync(join(root, path), text);
+    chmodSync(join(root, path), 0o755);
+  };
+  put('init', GUEST_INIT);
+  put('bin/mmsim-agent', GUEST_AGENT);
+  put('bin/mmsim-report', GUEST_REPORT);
+  writeFileSync(join(root, 'etc/kver'), release + '\n');
+}
+
+/**
+ * The initramfs for a kernel with everything built in (no modules: ../shared/kernels' images,
+ * `mmsim verify --race`): busybox, ndctl and daxctl, the agent; written to `out`.
+ */
+export function buildBuiltinInitrd(out: string): void {
+  if (!have('cpio')) throw new InputError('verify: no cpio on this machine; install cpio');
+  const work = mkdtempSync(join(tmpdir(), 'mmsim-initrd-'));
+  try {
+    const root = join(work, 'root');
+    baseRootfs(root, ['ndctl', 'daxctl'], 'builtin');
+    writeFileSync(join(root, 'etc/modules.order'), '');
+    writeFileSync(out, execFileSync('sh', ['-c', 'find . | cpio -o -H newc --quiet | gzip -1'], { cwd: root, maxBuffer: 1 << 30 }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function buildRootfs(kroot: string, release: string, root: string): void {
+  baseRootfs(root, ['ndctl', 'daxctl', 'chmem'], release);
   // Modules and their dependencies from the kernel's own tree; -C /dev/null ignores the host's
   // modprobe.d (ndctl's package hides libnvdimm behind an install rule there).
   const order: string[] = [];
@@ -121,24 +164,4 @@ function buildRootfs(kroot: string, release: string, root: string): void {
     if (existsSync(src)) copyFileSync(src, join(root, 'lib/modules', release, f));
   }
   sh('depmod', ['-b', root, release]);
-  // ndctl, daxctl and util-linux's chmem with the shared libraries ldd names.
-  for (const tool of ['ndctl', 'daxctl', 'chmem']) {
-    const b = sh('sh', ['-c', `command -v ${tool}`]).trim();
-    copyFileSync(b, join(root, 'usr/bin', tool));
-    chmodSync(join(root, 'usr/bin', tool), 0o755);
-    for (const line of sh('ldd', [b]).split('\n')) {
-      const lib = /=> (\S+)/.exec(line)?.[1];
-      if (lib && existsSync(lib)) copyFileSync(lib, join(root, 'lib/x86_64-linux-gnu', lib.split('/').pop() as string));
-    }
-  }
-  copyFileSync('/lib64/ld-linux-x86-64.so.2', join(root, 'lib64/ld-linux-x86-64.so.2'));
-  symlinkSync('../lib/x86_64-linux-gnu', join(root, 'usr/lib'));
-  const put = (path: string, text: string): void => {
-    writeFileSync(join(root, path), text);
-    chmodSync(join(root, path), 0o755);
-  };
-  put('init', GUEST_INIT);
-  put('bin/mmsim-agent', GUEST_AGENT);
-  put('bin/mmsim-report', GUEST_REPORT);
-  writeFileSync(join(root, 'etc/kver'), release + '\n');
 }

@@ -45,14 +45,32 @@ class Lines {
       if (this.closed) throw new InputError(`verify: the guest closed the connection while waiting for ${what}`);
       const left = end - Date.now();
       if (left <= 0) throw new InputError(`verify: timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          res();
-        });
-      });
+      await this.wait(left);
     }
+  }
+
+  /** Everything received and not yet consumed (consumed now). */
+  take(): string {
+    const b = this.buf;
+    this.buf = '';
+    return b;
+  }
+
+  /** The unconsumed text, left in place. */
+  peek(): string {
+    return this.buf;
+  }
+
+  /** Wait for more data, the close, or ms. */
+  async wait(ms: number): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((res) => {
+      const t = setTimeout(res, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        res();
+      });
+    });
   }
 }
 
@@ -156,8 +174,45 @@ export class Agent {
     });
   }
 
+  /**
+   * Run one shell command whose guest may die under it (a kernel BUG with panic=-1 and
+   * -no-reboot ends QEMU): its output so far is passed to `progress` as it comes; the result is
+   * the output with the exit code, or with `gone` when the connection closed first, or
+   * `timedOut` after timeoutMs.
+   */
+  async runUntilGone(cmd: string, timeoutMs: number, progress: (text: string) => void): Promise<{ out: string; rc: number | null; gone: boolean; timedOut: boolean }> {
+    if (cmd.includes('\n')) throw new Error('agent commands are one line');
+    this.lines.sock.write(cmd + '\n');
+    const end = Date.now() + timeoutMs;
+    let out = '';
+    let seen = 0;
+    for (;;) {
+      const b = this.lines.peek();
+      const m = /\n@@DONE (\d+)\n/.exec(b);
+      if (m) {
+        this.lines.take();
+        out = b.slice(0, m.index);
+        if (out.length > seen) progress(out.slice(seen));
+        return { out, rc: Number(m[1]), gone: false, timedOut: false };
+      }
+      // Hand on whole lines only: a cycle count cut in two would read as a smaller one.
+      const nl = b.lastIndexOf('\n');
+      if (nl + 1 > seen) {
+        progress(b.slice(seen, nl + 1));
+        seen = nl + 1;
+      }
+      if (this.lines.closed) {
+        if (b.length > seen) progress(b.slice(seen));
+        return { out: this.lines.take(), rc: null, gone: true, timedOut: false };
+      }
+      const left = end - Date.now();
+      if (left <= 0) return { out: this.lines.take(), rc: null, gone: false, timedOut: true };
+      await this.lines.wait(left);
+    }
+  }
+
   exit(): void {
-    this.lines.sock.write('@@EXIT\n');
+    if (!this.lines.closed) this.lines.sock.write('@@EXIT\n');
   }
 }
 
@@ -232,7 +287,16 @@ export class Vm {
     }
   }
 
+  /** Whether QEMU has exited (a guest that panicked with -no-reboot). */
+  get exited(): boolean {
+    return this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
   async close(): Promise<void> {
+    if (this.exited) {
+      live.delete(this.proc);
+      return;
+    }
     this.agent.exit();
     const done = new Promise<void>((res) => this.proc.once('exit', () => res()));
     const t = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);

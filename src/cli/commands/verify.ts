@@ -3,6 +3,55 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { ExpectFailed } from '../../drivers/run.js';
 
+interface VerifyCliOptions {
+  setup?: boolean;
+  qemu?: string;
+  kernel?: string;
+  initrd?: string;
+  initrdExtra?: string;
+  keep?: boolean;
+  race?: string;
+  config: string;
+  seconds: string;
+  cycles?: string;
+  sequential?: boolean;
+  zoneSteps?: boolean;
+  json?: boolean;
+}
+
+function positive(flag: string, v: string, what: string, integer: boolean): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new InputError(`${flag} ${v}: expected ${what}`);
+  return n;
+}
+
+async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Promise<void> {
+  const { DEBUG_CONFIGS } = await import('../../designs/builtin_scenarios.js');
+  const { formatRace, verifyRace } = await import('../../verify/race.js');
+  if (opts.kernel === undefined) throw new InputError('verify --race: give --kernel IMAGE (a bzImage, e.g. ../shared/kernels/v5.3/bzImage-nopgflags)');
+  if (opts.qemu !== undefined) throw new InputError('verify: give --race or --qemu, not both');
+  const config = DEBUG_CONFIGS.find((c) => c === opts.config);
+  if (config === undefined) throw new InputError(`--config ${opts.config}: expected one of ${DEBUG_CONFIGS.join(', ')}`);
+  const seconds = positive('--seconds', opts.seconds, 'a positive number of seconds such as 30', false);
+  const cycles = opts.cycles === undefined ? undefined : positive('--cycles', opts.cycles, 'a positive whole number of cycles such as 100', true);
+  if (opts.sequential && opts.zoneSteps) throw new InputError('verify --race: give --sequential or --zone-steps, not both');
+  const r = await verifyRace(
+    {
+      scenario: opts.race as string,
+      kernel: opts.kernel,
+      config,
+      seconds,
+      ...(cycles !== undefined ? { cycles } : {}),
+      sequential: opts.sequential === true,
+      zoneSteps: opts.zoneSteps === true,
+      keep: opts.keep === true,
+    },
+    (s) => process.stderr.write(s),
+  );
+  out(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatRace(r));
+  if (!r.agree) throw new ExpectFailed(`verify --race ${r.scenario}: the real kernel and mmsim disagree: ${r.why}`);
+}
+
 export function verifyCommand(program: Command, out: (s: string) => void): void {
   program
     .command('verify')
@@ -13,7 +62,15 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--initrd <file>', 'an initramfs to use instead of the one --setup built')
     .option('--initrd-extra <dir>', 'files added to the initramfs (e.g. lib/modules/RELEASE/... and etc/modules.order for your kernel)')
     .option('--keep', 'keep the temporary directory (console log, NVDIMM images, the guest boot log)')
-    .action(async (opts: { setup?: boolean; qemu?: string; kernel?: string; initrd?: string; initrdExtra?: string; keep?: boolean }) => {
+    .option('--race <scenario>', "run a built-in scenario's concurrent tasks as concurrent guest loops on --kernel IMAGE (seed-2019: nd_pmem unbind/bind) and compare with mmsim explore")
+    .option('--config <config>', 'with --race: the kernel config the image was built with (debug_vm, debug_vm_pgflags, no_debug_vm)', 'debug_vm')
+    .option('--seconds <n>', 'with --race: the loops run this long (guest seconds)', '30')
+    .option('--cycles <n>', 'with --race: at most this many cycles per loop')
+    .option('--sequential', "with --race: A's and B's steps one after the other in one loop (the control: no race)")
+    .option('--zone-steps', "with --race: no loops; create K, A, B, destroy B, destroy A, and print the Device zones' spanned after each step")
+    .option('--json', 'with --race: print the result as JSON')
+    .action(async (opts: VerifyCliOptions) => {
+      if (opts.race !== undefined) return raceAction(opts, out);
       const { verifySetup } = await import('../../verify/setup.js');
       const { formatDiff, verifyScenario } = await import('../../verify/verify.js');
       if (opts.setup) verifySetup((s) => process.stderr.write(s));

@@ -1,0 +1,159 @@
+// mmsim verify --race on the real kernels of ../shared/kernels (MMSIM_KERNELS names another
+// directory): each image under QEMU against mmsim explore's verdict for its release and config.
+// Expected results are the ones ../shared/kernels/README.md records for these images (the 2019
+// BUG at mm/page_alloc.c:535 within seconds on 5.3 with DEBUG_VM; VM_BUG_ON_PAGE(PagePoisoned(p))
+// when a --map=dev namespace goes on the PGFLAGS build; no BUG on 4.19.1 and 6.1-debug; the
+// Device zone spans of t=z), and the spans worked by hand: node 1's ZONE_DEVICE runs from K's
+// start (4 GiB) to the end of the highest live namespace, in 4 KiB pages. A no-BUG result is
+// bounded ("no BUG in N cycles"), never a proof.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliPath, root } from '../helpers.js';
+import type { RaceResult } from '../../src/verify/race.js';
+
+const kernels = process.env['MMSIM_KERNELS'] ?? join(root, '..', 'shared', 'kernels');
+const hasQemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status === 0;
+/** The no-BUG runs' bound, guest seconds. */
+const NO_BUG_SECONDS = 30;
+
+function image(rel: string): { path: string; skip: string | null } {
+  const path = join(kernels, rel);
+  if (!hasQemu) return { path, skip: 'no qemu-system-x86_64' };
+  return { path, skip: existsSync(path) ? null : `no ${path}` };
+}
+
+function race(args: string[]): { r: RaceResult; status: number | null; stderr: string } {
+  const p = spawnSync('node', [cliPath, 'verify', '--json', ...args], { encoding: 'utf8', timeout: 390_000 });
+  if (!p.stdout.trim().startsWith('{')) throw new Error(`mmsim verify ${args.join(' ')}: exit ${p.status}: ${p.stderr.trim()}`);
+  const r = JSON.parse(p.stdout) as RaceResult;
+  // The measured result, for docs/fidelity.md's table.
+  const sum = (c: Record<string, number> | null): number => Object.values(c ?? {}).reduce((s, n) => s + n, 0);
+  const first = r.real.violations[0];
+  console.log(
+    `[race] ${r.release} ${r.config} ${r.mode}: ${
+      first ? `${first.report.headline} => ${first.invariant}, ${r.real.secondsToFirst ?? '?'} s after the start, ${sum(r.real.cyclesToFirst)} cycles before it` : 'no BUG, WARN or Oops'
+    }; ${sum(r.real.cycles)} cycles run (${JSON.stringify(r.real.cycles)}); wall ${r.real.wallSeconds} s; ${r.agree ? 'agree' : 'DISAGREE'}${
+      r.real.zoneSteps.length ? `; Device spans ${r.real.zoneSteps.map((z) => z.spanned['Node 1 Device'] ?? 0).join(' ')}` : ''
+    }`,
+  );
+  return { r, status: p.status, stderr: p.stderr };
+}
+
+const GiB_PAGES = 262144;
+/** Node 1's Device span after K (1 GiB at 4 GiB), A (6 GiB at 5 GiB), B (256 MiB at 11 GiB): by hand. */
+const AFTER_K = GiB_PAGES;
+const AFTER_A = 7 * GiB_PAGES; // 4 GiB .. 11 GiB
+const AFTER_B = 7 * GiB_PAGES + 65536; // .. 11 GiB + 256 MiB
+
+function spans(r: RaceResult): number[] {
+  return r.real.zoneSteps.filter((z) => z.step !== 'boot').map((z) => z.spanned['Node 1 Device'] ?? 0);
+}
+
+const v53 = image('v5.3/bzImage-nopgflags');
+const v53pg = image('v5.3/bzImage-pgflags');
+const v419 = image('v4.19.1/bzImage');
+const v61 = image('v6.1-debug/bzImage');
+
+describe('Linux 5.3', () => {
+  it.skipIf(v53pg.skip !== null)(
+    `DEBUG_VM_PGFLAGS: destroying a --map=dev namespace reads its poisoned struct page (VM_BUG_ON_PAGE(PagePoisoned(p)))${v53pg.skip ? ` (skipped: ${v53pg.skip})` : ''}`,
+    () => {
+      const { r, status } = race(['--race', 'seed-2019', '--kernel', v53pg.path, '--config', 'debug_vm_pgflags', '--zone-steps']);
+      expect(r.release).toBe('5.3.0');
+      const first = r.real.violations[0];
+      expect(first?.invariant).toBe('poisoned struct page read');
+      expect(first?.report.expression).toBe('VM_BUG_ON_PAGE(PagePoisoned(p))');
+      expect(first?.report.rip).toBe('devm_memremap_pages_release');
+      // K, A and B were created; the first destroy (B) is where it fires.
+      expect(spans(r)).toEqual([AFTER_K, AFTER_A, AFTER_B]);
+      expect(r.model.reported).toEqual(['poisoned struct page read (memunmap B)']);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
+
+  it.skipIf(v53.skip !== null)(`DEBUG_VM: seed-2019's concurrent loops hit the 2019 BUG at mm/page_alloc.c:535${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v53.path, '--seconds', '60']);
+    expect(r.release).toBe('5.3.0+');
+    const first = r.real.violations[0];
+    expect(first?.invariant).toBe('zone_spans_pfn');
+    expect(first?.report.where).toBe('mm/page_alloc.c:535');
+    expect(first?.report.expression).toBe('VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))');
+    expect(first?.report.calls.slice(0, 3)).toEqual(['set_pageblock_migratetype', 'memmap_init_zone_device', 'devm_memremap_pages']);
+    expect(r.real.secondsToFirst).not.toBeNull();
+    expect(r.model.reported).toEqual(['zone_spans_pfn']);
+    expect(r.agree).toBe(true);
+    expect(status).toBe(0);
+  });
+
+  it.skipIf(v53.skip !== null)(`a mis-stated config is a disagreement, exit 1: the DEBUG_VM image run as debug_vm_pgflags${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
+    // Under PGFLAGS the model's every interleaving stops at B's poisoned first page (2 steps), so it
+    // never reaches zone_spans_pfn; the image has no PGFLAGS, reads the page silently and races on.
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v53.path, '--config', 'debug_vm_pgflags', '--seconds', '60']);
+    expect(r.real.violations[0]?.invariant).toBe('zone_spans_pfn');
+    expect(r.model.reported).toEqual(['poisoned struct page read (memunmap B)']);
+    expect(r.agree).toBe(false);
+    expect(status).toBe(1);
+  });
+
+  it.skipIf(v53.skip !== null)(`DEBUG_VM: the same steps one after the other: no BUG in ${NO_BUG_SECONDS} s${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v53.path, '--sequential', '--seconds', String(NO_BUG_SECONDS)]);
+    expect(r.real.violations).toEqual([]);
+    expect(r.real.cycles['AB']).toBeGreaterThan(0);
+    expect(r.model.reported).toEqual([]);
+    expect(r.agree).toBe(true);
+    expect(status).toBe(0);
+  });
+
+  it.skipIf(v53.skip !== null)(`DEBUG_VM: create K, A, B, destroy B, destroy A — the Device span shrinks back, as the model's${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v53.path, '--zone-steps']);
+    expect(r.real.violations).toEqual([]);
+    expect(spans(r)).toEqual([AFTER_K, AFTER_A, AFTER_B, AFTER_A, AFTER_K]);
+    expect(r.zones?.diffs).toEqual([]);
+    expect(status).toBe(0);
+  });
+});
+
+describe('Linux 4.19.1 (DEBUG_VM)', () => {
+  it.skipIf(v419.skip !== null)(`seed-2019's loops: no BUG in ${NO_BUG_SECONDS} s${v419.skip ? ` (skipped: ${v419.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v419.path, '--seconds', String(NO_BUG_SECONDS)]);
+    expect(r.release).toBe('4.19.1');
+    expect(r.real.violations).toEqual([]);
+    expect((r.real.cycles['A'] ?? 0) + (r.real.cycles['B'] ?? 0)).toBeGreaterThan(0);
+    expect(r.agree).toBe(true);
+    expect(status).toBe(0);
+  });
+  it.skipIf(v419.skip !== null)(`zone steps: the span shrinks when the upper namespace goes (README t=z)${v419.skip ? ` (skipped: ${v419.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v419.path, '--zone-steps']);
+    expect(spans(r)).toEqual([262144, 1835008, 1900544, 1835008, 262144]);
+    expect(r.zones?.diffs).toEqual([]);
+    expect(status).toBe(0);
+  });
+});
+
+describe('Linux 6.1.192 (Debian, DEBUG_VM)', () => {
+  it.skipIf(v61.skip !== null)(`seed-2019's loops: no BUG in ${NO_BUG_SECONDS} s${v61.skip ? ` (skipped: ${v61.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v61.path, '--seconds', String(NO_BUG_SECONDS)]);
+    expect(r.release).toBe('6.1.192');
+    expect(r.real.violations).toEqual([]);
+    expect(r.agree).toBe(true);
+    expect(status).toBe(0);
+  });
+  it.skipIf(v61.skip !== null)(`zone steps: ZONE_DEVICE never shrinks (README t=z)${v61.skip ? ` (skipped: ${v61.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', 'seed-2019', '--kernel', v61.path, '--zone-steps']);
+    expect(spans(r)).toEqual([262144, 1835008, 1900544, 1900544, 1900544]);
+    expect(r.zones?.diffs).toEqual([]);
+    expect(status).toBe(0);
+  });
+});
+
+describe('one-line errors', () => {
+  it('a missing image', () => {
+    const p = spawnSync('node', [cliPath, 'verify', '--race', 'seed-2019', '--kernel', '/nonexistent/bzImage'], { encoding: 'utf8' });
+    expect(p.status).toBe(2);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(p.stderr).toMatch(/kernel image \/nonexistent\/bzImage does not exist/);
+  });
+});

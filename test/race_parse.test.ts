@@ -1,0 +1,159 @@
+// mmsim verify --race's parsing and judging, without QEMU: the bzImage version string, a real
+// kernel's BUG report read from its console, the invariant names explore uses, and the verdict.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { bzImageVersion } from '../src/formats/bzimage.js';
+import { parseKernelReports } from '../src/formats/oops.js';
+import { judge, kernelReports, realInvariant } from '../src/verify/race.js';
+import type { ExploreViolation } from '../src/drivers/explore.js';
+import { cliPath } from './helpers.js';
+
+/** A minimal bzImage: the setup header's "HdrS" at 0x202 and kernel_version at 0x20e pointing at text (Documentation/x86/boot.rst). */
+function image(version: string, ptr = 0x3000): Uint8Array {
+  const b = new Uint8Array(ptr + 0x200 + version.length + 16);
+  b.set([0x48, 0x64, 0x72, 0x53], 0x202); // "HdrS"
+  b[0x20e] = ptr & 0xff;
+  b[0x20f] = ptr >> 8;
+  for (let i = 0; i < version.length; i++) b[ptr + 0x200 + i] = version.charCodeAt(i);
+  return b;
+}
+
+describe('bzImage version (setup header kernel_version + 0x200)', () => {
+  it('reads the release as the first word', () => {
+    expect(bzImageVersion('k', image('5.3.0 (root@vm) #1 SMP Sat Dec 5 16:48:25 UTC 2026'))).toEqual({ release: '5.3.0', version: '5.3.0 (root@vm) #1 SMP Sat Dec 5 16:48:25 UTC 2026' });
+    expect(bzImageVersion('k', image('5.3.0+ (root@vm) #1 SMP')).release).toBe('5.3.0+');
+    expect(bzImageVersion('k', image('6.1.192 (root@vm) #1', 0x3720)).release).toBe('6.1.192');
+  });
+  it('a file without the setup header is one line', () => {
+    expect(() => bzImageVersion('vmlinux', new Uint8Array(0x1000))).toThrow(InputError);
+    expect(() => bzImageVersion('vmlinux', new Uint8Array(0x1000))).toThrow(/vmlinux: not an x86 bzImage/);
+  });
+  it('a kernel_version pointing past the end is one line', () => {
+    const b = image('5.3.0');
+    b[0x20f] = 0xff;
+    expect(() => bzImageVersion('k', b)).toThrow(/points outside the image/);
+  });
+});
+
+describe('kernel reports on the console', () => {
+  // Linux 5.3 (DEBUG_VM) under QEMU, seed-2019's loops: lines 231-282 of its console, as printed.
+  const console = readFileSync(new URL('./race/console-5.3-zone-spans-pfn.log', import.meta.url), 'utf8');
+  it('the 2019 BUG: where, the VM_BUG_ON expression, RIP, the reliable call trace, the time', () => {
+    const [r, ...rest] = parseKernelReports(console);
+    expect(rest).toEqual([]);
+    expect(r?.kind).toBe('BUG');
+    expect(r?.headline).toBe('kernel BUG at mm/page_alloc.c:535!');
+    expect(r?.where).toBe('mm/page_alloc.c:535');
+    expect(r?.expression).toBe('VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))');
+    expect(r?.rip).toBe('set_pfnblock_flags_mask');
+    expect(r?.time).toBe(21.797185);
+    // "? devm_memremap" and "? devm_nsio_enable" are the unwinder's guesses: left out.
+    expect(r?.calls.slice(0, 6)).toEqual(['set_pageblock_migratetype', 'memmap_init_zone_device', 'devm_memremap_pages', 'pmem_attach_disk', 'nd_pmem_probe', 'nvdimm_bus_probe']);
+    expect(r?.calls).toHaveLength(19);
+    expect(r?.lines[0]).toMatch(/^page:ffffea00059b0000 refcount:1/);
+    expect(realInvariant(r as NonNullable<typeof r>)).toBe('zone_spans_pfn');
+  });
+  it('the poisoned page read (PF_POISONED_CHECK under DEBUG_VM_PGFLAGS)', () => {
+    // __dump_page's "is uninitialized and poisoned" line, then VM_BUG_ON_PAGE's (mm/debug.c, include/linux/mmdebug.h in 5.3).
+    const text = [
+      '[    9.100000] page:ffffea0004000000 is uninitialized and poisoned',
+      '[    9.100001] raw: ffffffffffffffff ffffffffffffffff ffffffffffffffff ffffffffffffffff',
+      '[    9.100002] page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))',
+      '[    9.100003] ------------[ cut here ]------------',
+      '[    9.100004] kernel BUG at include/linux/mm.h:1088!',
+      '[    9.100005] RIP: 0010:devm_memremap_pages_release+0x1b1/0x270',
+      '[    9.100006] Call Trace:',
+      '[    9.100007]  release_nodes+0x1a3/0x220',
+      '[    9.100008] ---[ end trace 0123456789abcdef ]---',
+    ].join('\n');
+    const [r] = parseKernelReports(text);
+    expect(r?.where).toBe('include/linux/mm.h:1088');
+    expect(r?.rip).toBe('devm_memremap_pages_release');
+    expect(r?.calls).toEqual(['release_nodes']);
+    expect(realInvariant(r as NonNullable<typeof r>)).toBe('poisoned struct page read');
+  });
+  it("a WARN, might_sleep's BUG: line and bad_range are told apart", () => {
+    const text = [
+      'WARNING: CPU: 1 PID: 70 at mm/memory_hotplug.c:123 foo+0x1/0x2',
+      'Call Trace:',
+      ' bar+0x1/0x2',
+      '---[ end trace 1 ]---',
+      'BUG: sleeping function called from invalid context at mm/page_alloc.c:4700',
+      'page 0x140000 outside node 1 zone Device [ 0x100000 - 0x140000 ]',
+      'page:ffffea0005000000 refcount:1 mapcount:0 mapping:0000000000000000 index:0x0',
+      'page dumped because: VM_BUG_ON_PAGE(bad_range(zone, page))',
+      '------------[ cut here ]------------',
+      'kernel BUG at mm/page_alloc.c:900!',
+    ].join('\n');
+    const rs = parseKernelReports(text);
+    expect(rs.map((r) => [r.kind, r.where])).toEqual([
+      ['WARN', 'mm/memory_hotplug.c:123'],
+      ['BUG', undefined],
+      ['BUG', 'mm/page_alloc.c:900'],
+    ]);
+    expect(rs.map((r) => realInvariant(r))).toEqual(['WARN at mm/memory_hotplug.c:123', 'might_sleep', 'bad_range']);
+    expect(rs[0]?.calls).toEqual(['bar']);
+    expect(rs[1]?.time).toBeNull();
+  });
+  it('a console with no report has none', () => {
+    expect(parseKernelReports('[    1.0] pfn1.0 initialised, 64000 pages in 4ms\n')).toEqual([]);
+  });
+});
+
+const violation = (invariant: string, message: string, schedule: number[] = [0, 1]): ExploreViolation => ({ invariant, message, schedule, trace: [] });
+
+describe('what a config reports, and the verdict', () => {
+  it('a poisoned read is a BUG only with DEBUG_VM_PGFLAGS; zone_spans_pfn with DEBUG_VM', () => {
+    const silent = violation(
+      'poisoned struct page read',
+      'page:x pfn:0x108000 is uninitialized and poisoned: read as all-ones fields (no CONFIG_DEBUG_VM_PGFLAGS, so no VM_BUG_ON_PAGE(PagePoisoned(p)))',
+    );
+    const loud = violation('poisoned struct page read', 'page:x is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))');
+    const span = violation('zone_spans_pfn', 'page:x pfn:0x100600 node 0 zone Device; page dumped because: VM_BUG_ON_PAGE(!zone_spans_pfn(page_zone(page), pfn))');
+    expect(kernelReports(silent, 'debug_vm')).toBe(false);
+    expect(kernelReports(loud, 'debug_vm_pgflags')).toBe(true);
+    expect(kernelReports(span, 'debug_vm')).toBe(true);
+    expect(kernelReports(span, 'no_debug_vm')).toBe(false);
+  });
+  const model = { design: '5.3.0', reported: ['zone_spans_pfn'], silent: ['poisoned struct page read (memunmap B)'], interleavings: 1, exhaustive: true };
+  it('agree: the predicted BUG shows', () => {
+    expect(judge(['zone_spans_pfn'], model, '10 cycles').agree).toBe(true);
+  });
+  it('disagree: the predicted BUG never shows in the bound', () => {
+    expect(judge([], model, '10 cycles')).toEqual({ agree: false, why: 'the model predicts zone_spans_pfn; the real kernel showed none in 10 cycles' });
+  });
+  it('disagree: the real kernel breaks what the model says cannot break', () => {
+    const none = { ...model, reported: [], silent: [] };
+    expect(judge(['bad_range'], none, '10 cycles')).toEqual({ agree: false, why: 'the real kernel broke bad_range, which the model says cannot break' });
+  });
+  it('agree: neither breaks anything, said as a bound', () => {
+    expect(judge([], { ...model, reported: [] }, '10 cycles').why).toMatch(/^no BUG, WARN or Oops in 10 cycles; .*not a proof/);
+  });
+});
+
+describe('invariant names with the task that broke them', () => {
+  it('"poisoned struct page read (memunmap B)" in the model is the real "poisoned struct page read"', () => {
+    const model = { design: '5.3.0', reported: ['poisoned struct page read (memunmap B)'], silent: [], interleavings: 7, exhaustive: true };
+    expect(judge(['poisoned struct page read'], model, '0 cycles').agree).toBe(true);
+  });
+});
+
+describe('mmsim verify --race: one-line errors before QEMU starts', () => {
+  const run = (...args: string[]): { status: number | null; stderr: string } => spawnSync('node', [cliPath, 'verify', ...args], { encoding: 'utf8' });
+  it.each([
+    [['--race', 'seed-2019', '--kernel', '/nonexistent/bzImage'], /kernel image \/nonexistent\/bzImage does not exist/],
+    [['--race', 'seed-2019', '--kernel', 'package.json'], /package\.json: not an x86 bzImage/],
+    [['--race', 'seed-2019'], /give --kernel IMAGE/],
+    [['--race', 'nope', '--kernel', 'package.json'], /--race nope: expected a built-in scenario: seed-2019/],
+    [['--race', 'seed-2019-hotplug', '--kernel', 'package.json'], /not nd_pmem bind\/unbind/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--config', 'x'], /--config x: expected one of/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--seconds', '0'], /--seconds 0: expected a positive number/],
+  ])('%j', (args, message) => {
+    const p = run(...args);
+    expect(p.status).toBe(2);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(p.stderr).toMatch(message);
+  });
+});
