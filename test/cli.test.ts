@@ -127,6 +127,7 @@ describe('mmsim boot output', () => {
     expect(story).toMatch(/\n {2}safe: no-shrink, 6\.1, current in 2\d\.\d s; serialize in 9\d\.\d s \(3\.\dx\)\.\n/);
     expect(story).toMatch(/\n {2}unsafe: v4\.19 \(poisoned read\), v5\.3 \(poisoned read, zone_spans_pfn\),/);
     expect(story).toContain('mmsim explore seed-2019 --design v5.3');
+    expect(story).toContain('(mmsim verify --race seed-2019, docs/fidelity.md)');
     for (const d of ['v4.19', 'v5.3', 'serialize']) expect(readFileSync(join(dir, `seed-2019-${d}.svg`), 'utf8')).toMatch(/^<svg /);
   }, 600_000);
 });
