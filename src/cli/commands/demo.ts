@@ -141,7 +141,7 @@ export function demoCommand(program: Command, out: (s: string) => void): void {
           "  no-shrink is 5.5's answer: memunmap_pages no longer shrinks ZONE_DEVICE spans, so the init can stay outside the lock.",
           // Recorded runs of `mmsim verify --race seed-2019` (docs/fidelity.md's race table), not run here.
           ...wrap(
-            'confirmed on real kernels under QEMU (mmsim verify --race seed-2019, docs/fidelity.md): Linux 5.3 hits this BUG within 3 s of looping; 4.19.1 and 6.1 ran 49-78 cycles without one, as their rows say.',
+            'confirmed on real kernels under QEMU (mmsim verify --race seed-2019, docs/fidelity.md): Linux 5.3 hits this BUG within 3 s of looping; 4.19.1 and 6.1 with DEBUG_VM ran 49-78 cycles without a BUG, as the model predicts there (a poisoned read is silent without DEBUG_VM_PGFLAGS).',
             '  ',
           ),
           '',
