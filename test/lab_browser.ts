@@ -4,28 +4,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+// The hook's type and its window.__mmsimLab declaration, from the page's own source.
+import type { LabHook } from '../lab/src/types.js';
 import { root } from './helpers.js';
 
-/** The state hook lab/src/types.ts exposes to tests (nothing the page draws is read from it). */
-export interface LabHook {
-  ready: boolean;
-  mode: string;
-  loads: number;
-  step: number;
-  stepCount: number;
-  view: { start: number; end: number; x0: number; width: number };
-  changed: { start: number; end: number } | null;
-  zoneBrackets: { nid: number; zone: string; start: number; end: number; x0: number; x1: number }[];
-  pgmaps: { name: string; start: number; end: number; x0: number; x1: number }[];
-  timelineShown: boolean;
-  loading: string[];
-}
-
-declare global {
-  interface Window {
-    __mmsimLab: LabHook;
-  }
-}
+export type { LabHook };
 
 export const SHOTS = join(root, 'test-artifacts', 'lab');
 
