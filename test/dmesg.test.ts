@@ -62,4 +62,17 @@ describe('dmesg parsing', () => {
     expect(p.spec.hypervisor).toBe('KVM');
     expect(p.release).toBe('6.1.0');
   });
+  it("takes acpi_reserve_initial_tables' ranges (inclusive ends) as memblock.reserved ACPI tables", () => {
+    const log = [
+      '[    0.000000] Linux version 6.1.0 (x@x) #1 SMP',
+      '[    0.000000] Early memory node ranges',
+      '[    0.000000]   node   0: [mem 0x0000000000001000-0x000000007ffdefff]',
+      '[    0.013773] ACPI: Reserving FACP table memory at [mem 0x7ffe118a-0x7ffe11fd]',
+      '[    0.013806] ACPI: Reserving FACS table memory at [mem 0x7ffdf000-0x7ffdf03f]',
+    ].join('\n');
+    expect(parseDmesg('t.log', log).spec.acpiTables).toEqual([
+      { base: 0x7ffe118a, size: 0x74 },
+      { base: 0x7ffdf000, size: 0x40 },
+    ]);
+  });
 });

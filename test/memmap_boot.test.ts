@@ -109,3 +109,38 @@ describe('v5.3', () => {
     expect(s.stateOf(0x107fff)).toBe('poisoned');
   });
 });
+
+describe('memmap_init_reserved_pages: reserved memory outside memblock.memory (6.1)', () => {
+  // The QEMU pc layout: node 1's RAM ends at 0x7ffdf000, the firmware keeps the rest of low RAM,
+  // and acpi_reserve_initial_tables puts the ACPI tables (0x7ffdf000-0x7ffe22be) in memblock.reserved.
+  const GUEST = (deferred: boolean): string => `
+dmaReservePages: 0
+config: { deferredStructPageInit: ${deferred} }
+reserved:
+  - { start: 0x7ffdf000, size: 0x32bf }
+nodes:
+  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x40000000 }] }
+  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }] }
+`;
+  it('init_reserved_page gives them first_online_node and MAX_NR_ZONES where deferred init has not reached', () => {
+    // memmap_init's tail: init_unavailable_range(0x7ffdf, 0x80000, DMA32, node 1) (the last
+    // range's node and zone). memmap_init_reserved_pages -> reserve_bootmem_region -> init_reserved_page:
+    // early_pfn_to_nid(0x7ffdf) finds no memblock.memory region: first_online_node, 0. Node 0's
+    // first_deferred_pfn is 0x10000 (its highest zone DMA32 starts at 0x1000; the 32769th pfn,
+    // 0x9000, is not section-aligned, the next section start is), so 0x7ffdf >= it: no zone of
+    // node 0 spans the pfn, zid ends at MAX_NR_ZONES = 5 (DMA, DMA32, Normal, Movable, Device);
+    // __init_single_page(page, pfn, 5, 0), then __SetPageReserved.
+    const state = bootYaml('6.1', GUEST(true));
+    expect(firstDeferredPfns(state).get(0)).toBe(0x10000);
+    const s = store(state);
+    memmapBoot(state, s, { poison: false, runDeferred: true });
+    for (const pfn of [0x7ffdf, 0x7ffe2]) expect(linkOf(s, pfn)).toEqual({ zone: 5, nid: 0, reserved: true });
+    for (const pfn of [0x7ffe3, 0x7ffff]) expect(linkOf(s, pfn)).toEqual({ zone: 1, nid: 1, reserved: true });
+  });
+  it('without CONFIG_DEFERRED_STRUCT_PAGE_INIT init_reserved_page is empty: the tail keeps node 1 DMA32', () => {
+    const state = bootYaml('6.1', GUEST(false));
+    const s = store(state);
+    memmapBoot(state, s, { poison: false, runDeferred: true });
+    for (const pfn of [0x7ffdf, 0x7ffe2, 0x7ffff]) expect(linkOf(s, pfn)).toEqual({ zone: 1, nid: 1, reserved: true });
+  });
+});

@@ -16,6 +16,8 @@ import { physAddrLimit, physmemLimitName, rangeLimitError } from '../kernel/limi
 import { lsmem } from '../tools/lsmem.js';
 import { chmem, type SysfsFiles } from '../tools/chmem.js';
 import { ERRNO_NUMBERS, hotplugSysfsView, machineSysfsFiles, PATH_SYS_MEMORY } from '../tools/memory_sysfs.js';
+import { printMemmap } from '../formats/memmap-print.js';
+import { memmapView } from '../kernel/memmap_view.js';
 import { printNodes } from '../formats/nodes-print.js';
 import { blockLine, blockRange, blockSpan, physRange } from '../formats/blocks-print.js';
 import { printBootZoneinfo, zoneinfoManagedPages } from '../formats/zoneinfo-print.js';
@@ -304,6 +306,7 @@ export function showViews(m: Machine, label: string, which: readonly RunView[], 
     else if (v === 'json') out(JSON.stringify(hotplugJson(m), null, 2) + '\n');
     else if (v === 'iomem') out(procIomem(m));
     else if (v === 'nodes') out(printNodes(state, m.bootZones));
+    else if (v === 'memmap') out(printMemmap(memmapView(m).view));
     else out(state.log.lines().join('\n') + '\n');
   }
 }

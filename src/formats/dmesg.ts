@@ -5,7 +5,7 @@
 import { e820ApplyEdits, editRanges } from './iomem.js';
 import type { ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_CONFIG, type BootMemory, type KernelImage, type MachineSpec, type MemblockRegion, type NodeSpec } from '../kernel/machine_spec.js';
+import { DEFAULT_CONFIG, type BootMemory, type KernelImage, type MachineSpec, type MemblockRegion, type NodeSpec, type ReservedRange } from '../kernel/machine_spec.js';
 import { cpusLimitError, digits, e820MaxEntries, maxNumnodes, nidLimitError, pmemOverlap, rangeLimitError, type LimitsInput } from '../kernel/limits.js';
 import { parseCmdline } from './cmdline.js';
 import { parseHexAddr } from './size.js';
@@ -91,6 +91,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     swiotlbAreas: null as number | null,
     logBufBytes: null as number | null,
     earlyHashBytes: [] as number[],
+    acpiTables: [] as ReservedRange[],
   };
   const K = (x: string | undefined): number => Number(x ?? 0) * 1024;
 
@@ -297,6 +298,7 @@ export function parseDmesg(file: string, text: string): ParsedDmesg {
     config: { ...DEFAULT_CONFIG, la57, lowmemBytes, ...(boot.memhpDefaultState ? { autoOnlineBlocks: boot.memhpDefaultState } : {}) },
     memLimitApplied,
     ...(e820Final ? { e820: e820Final } : {}),
+    ...(bootMem.acpiTables.length ? { acpiTables: bootMem.acpiTables } : {}),
   };
   return { spec, release, build, inputLines, lines, sources };
 }
@@ -320,6 +322,7 @@ function readBootMemoryLine(
     swiotlbAreas: number | null;
     logBufBytes: number | null;
     earlyHashBytes: number[];
+    acpiTables: ReservedRange[];
   },
   K: (x: string | undefined) => number,
 ): boolean {
@@ -336,6 +339,10 @@ function readBootMemoryLine(
   } else if ((m = /^RAMDISK: \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]$/.exec(t))) {
     const r = range(m[1], m[2]);
     if (r) b.initrd = { base: r.start, size: r.end - r.start };
+  } else if ((m = /^ACPI: Reserving \S+ table memory at \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]$/.exec(t))) {
+    // acpi_reserve_initial_tables (drivers/acpi/tables.c, 5.13+): each table goes into memblock.reserved.
+    const r = range(m[1], m[2]);
+    if (r) b.acpiTables.push({ base: r.start, size: r.end - r.start });
   } else if ((m = /^(?:crashkernel: )?Reserving (\d+)MB of (?:low )?memory at (\d+)MB for crashkernel/.exec(t))) {
     b.crashkernel = { base: Number(m[2]) * 2 ** 20, size: Number(m[1]) * 2 ** 20 };
   } else if ((m = /^NODE_DATA\(\d+\) allocated \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]$/.exec(t))) {

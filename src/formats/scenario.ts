@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InputError, quote } from '../errors.js';
 
 /** The views `mmsim run --print` and a scenario's print step can show. */
-export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem', 'iomem', 'json', 'nodes'] as const;
+export const RUN_VIEWS = ['zoneinfo', 'blocks', 'dmesg', 'lsmem', 'iomem', 'json', 'nodes', 'memmap'] as const;
 export type RunView = (typeof RUN_VIEWS)[number];
 
 /** Memory block ids [first, last] (inclusive), as a scenario names them. */

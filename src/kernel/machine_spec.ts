@@ -202,6 +202,11 @@ export interface MachineSpec {
   readonly e820?: readonly E820Entry[];
   /** memblock.reserved at memblock_free_all time, when known. */
   readonly reserved: readonly ReservedRange[] | null;
+  /**
+   * The ACPI tables acpi_reserve_initial_tables put in memblock.reserved (5.13+; a log's "ACPI:
+   * Reserving X table memory" lines), often in firmware-reserved memory outside memblock.memory.
+   */
+  readonly acpiTables?: readonly ReservedRange[];
   /** What boot's memblock allocations are sized by (kernel/setup.ts); absent: nothing known. */
   readonly bootMemory?: BootMemory;
   /**

@@ -69,15 +69,18 @@ export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBoo
       if (s < e) deferredMemory.push({ nid, zone: zone.zoneIdx, start: s, end: e });
     }
   }
-  // memmap_init_reserved_pages -> reserve_bootmem_region: deferred struct pages of reserved
-  // memory are initialised early (init_deferred_page), then every reserved pfn gets PG_reserved.
+  // memmap_init_reserved_pages -> reserve_bootmem_region (v5.3, 6.1, 6.12 read): init_reserved_page
+  // (CONFIG_DEFERRED_STRUCT_PAGE_INIT) initialises each reserved pfn deferred init has not reached
+  // (pfn >= first_deferred_pfn of early_pfn_to_nid(pfn): its memblock.memory node, else
+  // first_online_node) with the first zone of that node spanning it, MAX_NR_ZONES where none
+  // does (ACPI tables in firmware-reserved memory); then every reserved pfn gets PG_reserved.
   const page = 2 ** state.arch.pageShift;
-  const reservedPfns = (state.spec.reserved ?? []).map((r) => ({ start: Math.floor(r.base / page), end: Math.ceil((r.base + r.size) / page) }));
+  const reservedPfns = [...(state.spec.reserved ?? []), ...(state.spec.acpiTables ?? [])].map((r) => ({ start: Math.floor(r.base / page), end: Math.ceil((r.base + r.size) / page) }));
   for (const r of reservedPfns) {
-    for (const d of deferredMemory) {
-      const s = Math.max(r.start, d.start);
-      const e = Math.min(r.end, d.end);
-      if (s < e) store.initRange(s, e, d.zone, d.nid);
+    for (const piece of earlyNidPieces(state, r.start, r.end)) {
+      const fd = firstDeferred.get(piece.nid);
+      if (fd === undefined) continue;
+      for (const z of firstSpanningZones(state, piece.nid, Math.max(piece.start, fd), piece.end)) store.initRange(z.start, z.end, z.zoneIdx, piece.nid);
     }
     store.setReservedRange(r.start, r.end);
   }
@@ -85,6 +88,40 @@ export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBoo
   const deferred: DeferredRange[] = deferredMemory.flatMap((d) => subtract(d, reservedPfns));
   if (opts.runDeferred) runDeferredSerial(store, deferred);
   return { firstDeferredPfn: firstDeferred, deferred, fresh };
+}
+
+/** [start, end) cut by early_pfn_to_nid: the memblock.memory region's node, first_online_node outside memory. */
+function earlyNidPieces(state: BootState, start: Pfn, end: Pfn): { start: Pfn; end: Pfn; nid: Nid }[] {
+  const firstOnline = Math.min(...state.nodes.filter((n) => n.online).map((n) => n.nodeId));
+  const out: { start: Pfn; end: Pfn; nid: Nid }[] = [];
+  let pfn = start;
+  const regions = [...state.regions].sort((a, b) => a.start - b.start);
+  for (const r of regions) {
+    if (r.end <= pfn) continue;
+    if (r.start >= end) break;
+    if (r.start > pfn) out.push({ start: pfn, end: r.start, nid: firstOnline });
+    const e = Math.min(r.end, end);
+    out.push({ start: Math.max(pfn, r.start), end: e, nid: r.nid });
+    pfn = e;
+  }
+  if (pfn < end) out.push({ start: pfn, end, nid: firstOnline });
+  return out;
+}
+
+/** [start, end) cut by the first zone (in index order) of node nid spanning each pfn; MAX_NR_ZONES where none does. */
+function firstSpanningZones(state: BootState, nid: Nid, start: Pfn, end: Pfn): { start: Pfn; end: Pfn; zoneIdx: number }[] {
+  if (start >= end) return [];
+  const zones = state.nodes.find((n) => n.nodeId === nid)?.zones ?? [];
+  const cuts = new Set<number>([start, end]);
+  for (const z of zones) for (const p of [z.zoneStartPfn, z.zoneStartPfn + z.spannedPages]) if (p > start && p < end) cuts.add(p);
+  const points = [...cuts].sort((a, b) => a - b);
+  const out: { start: Pfn; end: Pfn; zoneIdx: number }[] = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const s = points[i] as number;
+    const z = zones.find((x) => x.spannedPages > 0 && x.zoneStartPfn <= s && s < x.zoneStartPfn + x.spannedPages);
+    out.push({ start: s, end: points[i + 1] as number, zoneIdx: z ? z.zoneIdx : state.zoneNames.length });
+  }
+  return out;
 }
 
 /** deferred_init_memmap on one thread: __init_single_page over every deferred range. */

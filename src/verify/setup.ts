@@ -20,6 +20,10 @@ export interface GuestKernel {
   readonly release: string;
   readonly vmlinuz: string;
   readonly initrd: string;
+  /** The release's debug vmlinux, zstd-compressed (vmlinux.zst), or null when not fetched. */
+  readonly vmlinux: string | null;
+  /** The release's build config (config-<release> from its package), or null. */
+  readonly config: string | null;
 }
 
 /** The kernel and initramfs set-up made, or null. */
@@ -29,7 +33,9 @@ export function installedGuest(dir = cacheDir()): GuestKernel | null {
   const release = readFileSync(f, 'utf8').trim();
   const vmlinuz = join(dir, release, 'vmlinuz');
   const initrd = join(dir, release, 'initrd.cpio.gz');
-  return existsSync(vmlinuz) && existsSync(initrd) ? { release, vmlinuz, initrd } : null;
+  const vmlinux = join(dir, release, 'vmlinux.zst');
+  const config = join(dir, release, 'config');
+  return existsSync(vmlinuz) && existsSync(initrd) ? { release, vmlinuz, initrd, vmlinux: existsSync(vmlinux) ? vmlinux : null, config: existsSync(config) ? config : null } : null;
 }
 
 function sh(cmd: string, args: readonly string[], opts: { cwd?: string; input?: string } = {}): string {

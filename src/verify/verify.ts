@@ -10,7 +10,7 @@
 // masked) and chmem's exit code.
 import { blockLine, blockNames } from '../formats/blocks-print.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYaml } from '../formats/yaml-common.js';
@@ -31,6 +31,10 @@ import { bootMachine } from '../drivers/run.js';
 import { applyStep, blockIdsIn, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
 import { installedGuest, type GuestKernel } from './setup.js';
 import { Vm } from './vm.js';
+import { diffMemmap, formatMemmapDiff } from './memmap.js';
+import { memmapView } from '../kernel/memmap_view.js';
+import { readKernelMemmap } from './drgn_reader.js';
+import { parseKconfig } from '../kernel/kconfig.js';
 
 const MiB = 2 ** 20;
 const BLOCK_ROUND = 128 * MiB;
@@ -47,6 +51,18 @@ export interface VerifyOptions {
   readonly stepTimeoutS?: number;
   /** Override profile features of the model (to show that a wrong rule is caught). */
   readonly features?: Partial<KernelFeatures>;
+  /** Dump the guest's memory and diff its memmap with the model's (at `print: memmap` steps and at the end). */
+  readonly memmap?: boolean;
+  /** The guest kernel's debug vmlinux (plain or .zst) for --memmap; default: the one --setup cached. */
+  readonly vmlinux?: string;
+  /** The guest kernel's .config; default: the one --setup cached. The model's struct page layout follows it. */
+  readonly kconfig?: string;
+}
+
+/** What --memmap compared, for --json. */
+export interface MemmapTotals {
+  pfnsCompared: number;
+  dumps: number;
 }
 
 /** One compared step: its label and the differences (empty when the kernel and mmsim agree). */
@@ -213,7 +229,7 @@ function managedOf(zoneinfo: string): Map<string, number> {
 }
 
 /** Run a scenario on the real kernel and on the model; the per-step differences. */
-export async function verifyScenario(file: string, opts: VerifyOptions, log: (s: string) => void): Promise<StepDiff[]> {
+export async function verifyScenario(file: string, opts: VerifyOptions, log: (s: string) => void, totals?: MemmapTotals): Promise<StepDiff[]> {
   {
     const { scenario, where } = prepareScenario(file);
     const conc = scenario.steps.findIndex((st) => 'concurrent' in st);
@@ -227,7 +243,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
   const { scenario, where, machineFile } = prepareScenario(file);
   const { spec } = loadMachineYaml(machineFile, readText(machineFile));
   const dir = mkdtempSync(join(tmpdir(), 'mmsim-verify-'));
-  let guest: GuestKernel = { release: installed?.release ?? '', vmlinuz, initrd };
+  let guest: GuestKernel = { release: installed?.release ?? '', vmlinuz, initrd, vmlinux: null, config: null };
   if (opts.initrdExtra !== undefined) {
     if (!existsSync(opts.initrdExtra)) throw new InputError(`verify: --initrd-extra ${opts.initrdExtra} does not exist; give a directory`);
     // The kernel unpacks concatenated cpio archives in order: the extra files land on top.
@@ -238,6 +254,13 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
   }
   const stepMs = (opts.stepTimeoutS ?? 120) * 1000;
   const append = [machineCmdline(machineFile), scenario.cmdline].filter(Boolean).join(' ');
+  const vmlinuxSrc = opts.vmlinux ?? installed?.vmlinux ?? null;
+  const kconfigFile = opts.kconfig ?? installed?.config ?? null;
+  if (opts.memmap) {
+    if (!vmlinuxSrc || !kconfigFile) throw new InputError('verify --memmap: no debug vmlinux and config for the guest kernel; run `mmsim verify --setup` (or give --vmlinux FILE and --kconfig FILE)');
+    for (const f of [vmlinuxSrc, kconfigFile]) if (!existsSync(f)) throw new InputError(`verify --memmap: ${f} does not exist; run \`mmsim verify --setup\` again`);
+  }
+  const kconfig = kconfigFile ? parseKconfig(readFileSync(kconfigFile, 'utf8'), kconfigFile) : null;
   let vm: Vm;
   try {
     vm = await Vm.start(dir, qemuArgs(spec, scenario.steps, dir), guest, append, 180_000);
@@ -265,9 +288,41 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const parsed = parseDmesg(join(dir, 'dmesg.txt'), dmesg);
     const real = profileFor(parsed.release ?? guest.release, parsed.build);
     const profile = opts.features ? { ...real, features: { ...real.features, ...opts.features } } : real;
-    const mspec: MachineSpec = { ...parsed.spec, pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })) };
+    const mspec: MachineSpec = {
+      ...parsed.spec,
+      pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })),
+      // With --memmap the struct page layout is the guest build's own (its config file).
+      ...(opts.memmap && kconfig ? { config: { ...parsed.spec.config, kconfig } } : {}),
+    };
     // Namespaces come from the scenario's steps, as in the guest: none is probed at boot.
-    const m = bootMachine({ spec: mspec, profile }, { probeNamespaces: false, where: 'the guest boot log' });
+    const m = bootMachine({ spec: mspec, profile }, { probeNamespaces: false, where: 'the guest boot log', ...(opts.memmap ? { memmap: 'dense' as const } : {}) });
+    const dumpBytes = guestBytes(spec, scenario.steps);
+    let vmlinux: string | null = null;
+    const memmapCheck = async (label: string): Promise<void> => {
+      if (!opts.memmap || !vmlinuxSrc || !kconfigFile) return;
+      if (vmlinux === null) vmlinux = unpackVmlinux(vmlinuxSrc, dir);
+      const core = join(dir, 'core.elf');
+      checkFreeSpace(dir, dumpBytes, 'the memory dump');
+      await vm.qmp.cmd('stop');
+      try {
+        await vm.qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${core}`, format: 'elf' }, 600_000);
+      } finally {
+        await vm.qmp.cmd('cont');
+      }
+      try {
+        const { view, detail } = memmapView(m);
+        const k = readKernelMemmap(core, vmlinux, kconfigFile, detail, dir);
+        const d = diffMemmap(k.view, view);
+        if (totals) {
+          totals.pfnsCompared += d.pfnsCompared;
+          totals.dumps++;
+        }
+        out.push({ label: `${label}: memmap (${d.pfnsCompared} pfns)`, diffs: formatMemmapDiff(d.differences) });
+        log(`${label}: memmap ${d.differences.length ? `${d.differences.length} difference(s)` : 'same'} over ${d.pfnsCompared} pfns\n`);
+      } finally {
+        rmSync(core, { force: true });
+      }
+    };
     for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
     probeScenarioDevices(m, scenario.steps);
     const first = await report();
@@ -373,8 +428,11 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
         out.push({ label, diffs });
         log(`${label}: ${diffs.length ? `${diffs.length} difference(s)` : 'same'}\n`);
         continue;
+      } else if ('print' in st && st.print === 'memmap') {
+        await memmapCheck(label);
+        continue;
       } else {
-        continue; // expect and print steps are the model's business
+        continue; // expect and other print steps are the model's business
       }
       // The model.
       try {
@@ -387,10 +445,42 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
       out.push({ label, diffs: diffs.length ? [...notes, ...diffs] : [] });
       log(`${label}: ${diffs.length ? `${diffs.length} difference(s)` : 'same'}\n`);
     }
+    const last = scenario.steps[scenario.steps.length - 1];
+    if (!(last && 'print' in last && last.print === 'memmap')) await memmapCheck('end');
   } finally {
     await vm.close().catch(() => undefined);
     if (opts.keep) log(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Bytes of guest memory a dump holds at most: boot RAM, NVDIMMs (with label areas) and everything the steps add. */
+function guestBytes(spec: MachineSpec, steps: readonly ScenarioStep[]): number {
+  const ram = spec.memory.reduce((t, r) => t + Math.ceil(r.size / BLOCK_ROUND) * BLOCK_ROUND, 0);
+  const pmem = spec.pmem.reduce((t, p) => t + p.size + (p.labels ? 128 * 1024 : 0), 0);
+  const added = steps.reduce((t, st) => t + ('add' in st ? st.add.size + 128 * 1024 : 0), 0);
+  return ram + pmem + added;
+}
+
+/** Refuse to write `bytes` where the file system has less free (with 256 MiB to spare). */
+function checkFreeSpace(dir: string, bytes: number, what: string): void {
+  const fs = statfsSync(dir);
+  const free = fs.bavail * fs.bsize;
+  if (free < bytes + 256 * MiB) {
+    throw new InputError(`verify --memmap: ${what} needs ${Math.ceil(bytes / MiB)} MiB and ${dir} has ${Math.floor(free / MiB)} MiB free; free some space or set TMPDIR to a larger file system`);
+  }
+}
+
+/** The debug vmlinux drgn reads: the cached .zst unpacked into dir (a plain file is used as it is). */
+function unpackVmlinux(src: string, dir: string): string {
+  if (!src.endsWith('.zst')) return src;
+  const out = join(dir, 'vmlinux');
+  checkFreeSpace(dir, 700 * MiB, 'the unpacked vmlinux');
+  try {
+    execFileSync('zstd', ['-qdf', src, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    throw new InputError(`verify --memmap: cannot unpack ${src} with zstd (${(e as NodeJS.ErrnoException).code ?? 'failed'}); install zstd or run \`mmsim verify --setup\` again`);
   }
   return out;
 }

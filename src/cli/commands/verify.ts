@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { ExpectFailed } from '../../drivers/run.js';
+import { MEMMAP_FIELDS, VERIFY_FIELDS } from '../../verify/fields.js';
 
 interface VerifyCliOptions {
   setup?: boolean;
@@ -17,6 +18,9 @@ interface VerifyCliOptions {
   sequential?: boolean;
   zoneSteps?: boolean;
   json?: boolean;
+  memmap?: boolean;
+  vmlinux?: string;
+  kconfig?: string;
 }
 
 function positive(flag: string, v: string, what: string, integer: boolean): number {
@@ -52,6 +56,19 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
   if (!r.agree) throw new ExpectFailed(`verify --race ${r.scenario}: the real kernel and mmsim disagree: ${r.why}`);
 }
 
+/** verify --qemu --json: {kernel, scenario, steps, fields, differences, memmap_pfns_compared}. */
+function verifyJson(scenario: string, steps: readonly { label: string; diffs: string[] }[], totals: { pfnsCompared: number; dumps: number }): Record<string, unknown> {
+  const boot = steps[0]?.label ?? '';
+  return {
+    kernel: /^boot \((.*)\)$/.exec(boot)?.[1] ?? null,
+    scenario,
+    steps: steps.map((s) => ({ label: s.label, differences: s.diffs })),
+    fields: [...VERIFY_FIELDS, ...(totals.dumps ? MEMMAP_FIELDS : [])],
+    differences: steps.reduce((n, s) => n + s.diffs.length, 0),
+    memmap_pfns_compared: totals.pfnsCompared,
+  };
+}
+
 export function verifyCommand(program: Command, out: (s: string) => void): void {
   program
     .command('verify')
@@ -68,7 +85,10 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--cycles <n>', 'with --race: at most this many cycles per loop')
     .option('--sequential', "with --race: A's and B's steps one after the other in one loop (the control: no race)")
     .option('--zone-steps', "with --race: no loops; create K, A, B, destroy B, destroy A, and print the Device zones' spanned after each step")
-    .option('--json', 'with --race: print the result as JSON')
+    .option('--memmap', "with --qemu: dump the guest's memory at `print: memmap` steps and at the end, read its struct pages with drgn and diff them with the model's, pfn by pfn")
+    .option('--vmlinux <file>', "with --memmap: the guest kernel's debug vmlinux (plain or .zst; default: the one --setup cached)")
+    .option('--kconfig <file>', "with --memmap: the guest kernel's .config (default: the one --setup cached)")
+    .option('--json', 'with --race or --qemu: print the result as JSON')
     .action(async (opts: VerifyCliOptions) => {
       if (opts.race !== undefined) return raceAction(opts, out);
       const { verifySetup } = await import('../../verify/setup.js');
@@ -78,17 +98,22 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
         if (opts.setup) return;
         throw new InputError('verify: give --qemu SCENARIO (and run --setup once before)');
       }
+      const totals = { pfnsCompared: 0, dumps: 0 };
       const steps = await verifyScenario(
         opts.qemu,
         {
+          ...(opts.memmap ? { memmap: true } : {}),
+          ...(opts.vmlinux !== undefined ? { vmlinux: opts.vmlinux } : {}),
+          ...(opts.kconfig !== undefined ? { kconfig: opts.kconfig } : {}),
           ...(opts.kernel !== undefined ? { vmlinuz: opts.kernel } : {}),
           ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
           ...(opts.initrdExtra !== undefined ? { initrdExtra: opts.initrdExtra } : {}),
           keep: opts.keep === true,
         },
         (s) => process.stderr.write(s),
+        totals,
       );
-      out(formatDiff(steps));
+      out(opts.json ? JSON.stringify(verifyJson(opts.qemu, steps, totals), null, 2) + '\n' : formatDiff(steps));
       if (steps.some((s) => s.diffs.length)) throw new ExpectFailed(`verify: ${opts.qemu}: the kernel and mmsim differ (above)`);
     });
 }

@@ -1,0 +1,164 @@
+// The memmap as the kernel's own memmap reader reports it (verify/drgn_reader.ts), made from the
+// model: every present section's state letters (P, M, O, E, D), every memory block's state, node,
+// zone and nr_vmemmap_pages, and run-length struct pages: never written (all zero), poisoned
+// (all 0xff), stale (an earlier owner's bytes) or initialised with their node and zone; where the
+// model defines a page's contents (ZONE_DEVICE, holes, reserved pages, offline and self-hosted
+// memmap: "detail" ranges) also its page-flag bits, _refcount, _mapcount/page_type, the word
+// after flags (NULL, the lru self-link of __init_single_page, a tail's head, or a pointer such as
+// page->pgmap) and a head's compound order. Pages the buddy allocator owns (online RAM whose record
+// has no flag bits) report node and zone only: their flags and counts belong to whoever allocated them.
+import type { Machine } from './machine.js';
+import { compoundOrder } from './compound.js';
+import { nrPageflags, pageFlagBits, pageFlagsField, structPageLayout } from './page_layout.js';
+import { vmemmapBaseFor } from './memmap_source.js';
+import type { Pfn } from '../units.js';
+
+/** What a struct page's 64 bytes were found to hold. */
+export type PageRunState = 'zero' | 'poison' | 'init' | 'stale';
+
+/** The word after page->flags, classified. */
+export type PageLink = 'null' | 'self' | 'tail' | 'ptr';
+
+export interface PageDetail {
+  /** The page-flag bits (flags & ((1 << __NR_PAGEFLAGS) - 1)). */
+  readonly flags: number;
+  readonly refcount: number;
+  /** _mapcount (page_type shares the word). */
+  readonly mapcount: number;
+  readonly link: PageLink;
+  /** A tail's head pfn. */
+  readonly head: Pfn | null;
+  /** A head's compound order. */
+  readonly order: number | null;
+}
+
+/** Pfns [start, end) whose struct pages read the same. */
+export interface PageRun {
+  readonly start: Pfn;
+  readonly end: Pfn;
+  readonly state: PageRunState;
+  readonly nid: number | null;
+  readonly zone: number | null;
+  readonly detail: PageDetail | null;
+}
+
+export interface MemmapBlock {
+  readonly id: number;
+  readonly state: string;
+  readonly nid: number;
+  /** memory_block->zone (null: NULL). */
+  readonly zone: string | null;
+  readonly nrVmemmapPages: number;
+}
+
+/** One side's memmap: sections with their state letters, memory blocks, struct page runs. */
+export interface MemmapView {
+  readonly sections: ReadonlyMap<number, string>;
+  readonly blocks: readonly MemmapBlock[];
+  readonly runs: readonly PageRun[];
+  /** PG_ names by bit, to print flag words. */
+  readonly flagNames: ReadonlyMap<number, string>;
+  /** Zone names by index (the kernel's node_zones order). */
+  readonly zoneNames: readonly string[];
+}
+
+/** Section state letters as drgn reads them: P(resent) M(em map) O(nline) E(arly) D(evice-tainted). */
+function sectionLetters(s: { present: boolean; hasMemMap: boolean; online: boolean; early: boolean; deviceTainted?: boolean }, taint: boolean): string {
+  return (s.present ? 'P' : '') + (s.hasMemMap ? 'M' : '') + (s.online ? 'O' : '') + (s.early ? 'E' : '') + (taint && s.deviceTainted ? 'D' : '');
+}
+
+function sameDetail(a: PageDetail | null, b: PageDetail | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.flags === b.flags && a.refcount === b.refcount && a.mapcount === b.mapcount && a.link === b.link && a.head === b.head && a.order === b.order;
+}
+
+function pushRun(runs: PageRun[], r: PageRun): void {
+  const last = runs[runs.length - 1];
+  if (last && last.end === r.start && last.state === r.state && last.nid === r.nid && last.zone === r.zone && sameDetail(last.detail, r.detail)) {
+    runs[runs.length - 1] = { ...last, end: r.end };
+  } else runs.push(r);
+}
+
+/**
+ * The model's memmap as the kernel's reader reports it, and the pfn ranges where the model defines
+ * a page's contents beyond its node and zone (the reader reports those field by field).
+ */
+export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][] } {
+  const cfg = m.pageConfig;
+  const sp = structPageLayout(cfg);
+  const bytes = sp.size;
+  const off = (name: string): number => sp.fields.get(name)?.offset ?? -1;
+  const oRef = off('_refcount');
+  const oMap = off('_mapcount');
+  const oLink = off('compound_head');
+  const mask = 2 ** nrPageflags(cfg) - 1;
+  const base = vmemmapBaseFor(m.state);
+  const pps = m.state.sparse.pagesPerSection;
+  const pagesPerBlock = m.boot.blockBytes / 2 ** m.state.arch.pageShift;
+  const deviceZone = m.state.zoneNames.indexOf('Device');
+  const headBit = pageFlagBits(cfg).get('PG_head');
+  const rec = new Uint8Array(bytes);
+  const dv = new DataView(rec.buffer);
+  const second = new Uint8Array(bytes);
+  const dv2 = new DataView(second.buffer);
+  const runs: PageRun[] = [];
+  const detail: [Pfn, Pfn][] = [];
+  const taint = m.state.profile.features.sectionTaintZoneDevice;
+  const sections = new Map<number, string>();
+  for (const s of [...m.state.sparse.sections.values()].sort((a, b) => a.sectionNr - b.sectionNr)) {
+    if (!s.present && !s.hasMemMap) continue;
+    sections.set(s.sectionNr, sectionLetters(s, taint));
+    if (!m.store.hasMemmap(s.sectionNr)) continue;
+    for (let pfn = s.sectionNr * pps; pfn < (s.sectionNr + 1) * pps; pfn++) {
+      const st = m.store.stateOf(pfn);
+      if (st === 'none') continue;
+      if (st !== 'initialized') {
+        pushRun(runs, { start: pfn, end: pfn + 1, state: st === 'zeroed' ? 'zero' : st === 'poisoned' ? 'poison' : 'stale', nid: null, zone: null, detail: null });
+        if (st !== 'stale') addRange(detail, pfn);
+        continue;
+      }
+      m.store.readRecord(pfn, rec);
+      const flags = dv.getBigUint64(0, true);
+      const nid = Number(pageFlagsField(flags, m.pageFlagsLayout, 'node'));
+      const zone = Number(pageFlagsField(flags, m.pageFlagsLayout, 'zone'));
+      const low = Number(flags & BigInt(mask));
+      const block = m.blocks.get(Math.floor(pfn / pagesPerBlock));
+      const buddy = block?.state === 'online' && zone !== deviceZone && low === 0;
+      let d: PageDetail | null = null;
+      if (!buddy) {
+        addRange(detail, pfn);
+        const link = dv.getBigUint64(oLink, true);
+        const self = base + BigInt(pfn) * BigInt(bytes) + BigInt(off('lru'));
+        const isHead = headBit !== undefined && (low >> headBit) % 2 === 1;
+        let order: number | null = null;
+        if (isHead && m.store.readRecord(pfn + 1, second)) order = compoundOrder(dv2, 0, cfg);
+        d = {
+          flags: low,
+          refcount: dv.getInt32(oRef, true),
+          mapcount: dv.getInt32(oMap, true),
+          link: link === 0n ? 'null' : link & 1n ? 'tail' : link === self ? 'self' : 'ptr',
+          head: link & 1n ? Number((link - 1n - base) / BigInt(bytes)) : null,
+          order,
+        };
+      }
+      pushRun(runs, { start: pfn, end: pfn + 1, state: 'init', nid, zone, detail: d });
+    }
+  }
+  const blocks = [...m.blocks.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((b) => ({
+      id: b.id,
+      state: b.state,
+      nid: b.nid,
+      zone: b.state === 'online' ? (b.validZones === 'none' ? null : b.validZones) : null,
+      nrVmemmapPages: m.vmemmapPages.get(b.id) ?? 0,
+    }));
+  const flagNames = new Map([...pageFlagBits(cfg)].map(([n, b]) => [b, n] as [number, string]));
+  return { view: { sections, blocks, runs, flagNames, zoneNames: m.state.zoneNames }, detail };
+}
+
+function addRange(ranges: [Pfn, Pfn][], pfn: Pfn): void {
+  const last = ranges[ranges.length - 1];
+  if (last && last[1] === pfn) last[1] = pfn + 1;
+  else ranges.push([pfn, pfn + 1]);
+}

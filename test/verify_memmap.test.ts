@@ -1,0 +1,82 @@
+// verify --memmap's diff: sections, blocks and struct page runs of the kernel against the model's,
+// on views written by hand (the drgn side is exercised by the QEMU suite).
+import { describe, expect, it } from 'vitest';
+import type { MemmapView, PageDetail, PageRun } from '../src/kernel/memmap_view.js';
+import { diffMemmap, formatMemmapDiff } from '../src/verify/memmap.js';
+import { printMemmap } from '../src/formats/memmap-print.js';
+
+const ZONES = ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'];
+const FLAGS = new Map([
+  [6, 'PG_head'],
+  [10, 'PG_reserved'],
+]);
+const RES: PageDetail = { flags: 1 << 10, refcount: 1, mapcount: -1, link: 'self', head: null, order: null };
+const run = (start: number, end: number, state: PageRun['state'], nid: number | null = null, zone: number | null = null, detail: PageDetail | null = null): PageRun => ({
+  start,
+  end,
+  state,
+  nid,
+  zone,
+  detail,
+});
+const view = (runs: PageRun[], sections: [number, string][] = [[0, 'PMOE']]): MemmapView => ({
+  sections: new Map(sections),
+  blocks: [{ id: 0, state: 'online', nid: 0, zone: null, nrVmemmapPages: 0 }],
+  runs,
+  flagNames: FLAGS,
+  zoneNames: ZONES,
+});
+
+describe('diffMemmap', () => {
+  it('names each differing field over the pfn range where it differs, merging runs that differ alike', () => {
+    const kernel = view([run(0x0, 0x10, 'init', 0, 1), run(0x10, 0x12, 'init', 0, 5, RES), run(0x12, 0x14, 'init', 0, 5, RES), run(0x14, 0x20, 'init', 1, 1, RES)]);
+    const model = view([run(0x0, 0x10, 'init', 0, 1), run(0x10, 0x20, 'init', 1, 1, RES)]);
+    const d = diffMemmap(kernel, model);
+    expect(d.pfnsCompared).toBe(0x20);
+    expect(formatMemmapDiff(d.differences)).toEqual(['memmap pfns 0x10-0x13 node: kernel 0, mmsim 1', 'memmap pfns 0x10-0x13 zone: kernel 5 (no zone), mmsim 1 (DMA32)']);
+  });
+  it('compares the detail fields only where the model defines them, and skips stale pages', () => {
+    const kernel = view([run(0x0, 0x4, 'init', 0, 1, { ...RES, refcount: 0 }), run(0x4, 0x8, 'init', 0, 1, { ...RES, flags: 0 }), run(0x8, 0xa, 'zero'), run(0xa, 0xc, 'init', 0, 1)]);
+    // 0x4-0x7: buddy pages in the model (no detail): their flags are not compared.
+    const model = view([run(0x0, 0x4, 'init', 0, 1, RES), run(0x4, 0x8, 'init', 0, 1), run(0x8, 0xa, 'init', 0, 4, RES), run(0xa, 0xc, 'stale')]);
+    const d = diffMemmap(kernel, model);
+    expect(d.pfnsCompared).toBe(0xa);
+    expect(formatMemmapDiff(d.differences)).toEqual([
+      'memmap pfns 0x0-0x3 refcount: kernel 0, mmsim 1',
+      'memmap pfns 0x8-0x9 state: kernel never written (all zero), mmsim initialised',
+      'memmap pfns 0x8-0x9 node: kernel -, mmsim 0',
+      'memmap pfns 0x8-0x9 zone: kernel -, mmsim 4 (Device)',
+      'memmap pfns 0x8-0x9 flags: kernel -, mmsim PG_reserved',
+      'memmap pfns 0x8-0x9 refcount: kernel -, mmsim 1',
+      'memmap pfns 0x8-0x9 mapcount: kernel -, mmsim -1',
+      'memmap pfns 0x8-0x9 compound_head/pgmap: kernel -, mmsim lru self-link',
+    ]);
+  });
+  it('compares compound heads and tails: a tail whose head differs, a head whose order differs', () => {
+    const head: PageDetail = { flags: (1 << 10) | (1 << 6), refcount: 1, mapcount: -1, link: 'ptr', head: null, order: 9 };
+    const tail: PageDetail = { flags: 1 << 10, refcount: 0, mapcount: -1, link: 'tail', head: 0x200, order: null };
+    const kernel = view([run(0x200, 0x201, 'init', 1, 4, head), run(0x201, 0x400, 'init', 1, 4, tail)]);
+    const model = view([run(0x200, 0x201, 'init', 1, 4, { ...head, order: 0 }), run(0x201, 0x202, 'init', 1, 4, { ...tail, flags: (1 << 10) | 9 }), run(0x202, 0x400, 'init', 1, 4, tail)]);
+    expect(formatMemmapDiff(diffMemmap(kernel, model).differences)).toEqual([
+      'memmap pfns 0x200-0x200 compound order: kernel 9, mmsim 0',
+      'memmap pfns 0x201-0x201 flags: kernel PG_reserved, mmsim bit0|bit3|PG_reserved',
+    ]);
+  });
+  it('compares section states and memory blocks; pages only one side has are left to the section table', () => {
+    const kernel = view([run(0x0, 0x8000, 'init', 0, 1)], [[0, 'PMOE']]);
+    const model: MemmapView = { ...view([run(0x8000, 0x10000, 'init', 0, 1)], [[1, 'PMO']]), blocks: [{ id: 0, state: 'offline', nid: 0, zone: null, nrVmemmapPages: 0 }] };
+    const d = diffMemmap(kernel, model);
+    expect(d.pfnsCompared).toBe(0);
+    expect(formatMemmapDiff(d.differences)).toEqual([
+      'memmap section 0 state: kernel PMOE, mmsim (none)',
+      'memmap section 1 state: kernel (none), mmsim PMO',
+      'memmap memory0 state: kernel online, mmsim offline',
+    ]);
+  });
+  it('prints the view a line per run, then sections and blocks', () => {
+    expect(printMemmap(view([run(0x0, 0x2, 'init', 0, 1, RES), run(0x2, 0x3, 'zero')]))).toBe(
+      'pfns 0x0-0x1: initialised, node 0, zone 1 (DMA32), flags PG_reserved, refcount 1, mapcount -1, compound_head/pgmap lru self-link\n' +
+        'pfns 0x2-0x2: never written (all zero)\nsection 0: PMOE\nmemory0: online, node 0, zone NULL, nr_vmemmap_pages 0\n',
+    );
+  });
+});
