@@ -182,3 +182,28 @@ describe('a TiB devdax namespace of 2 MiB compound pages (6.18, --map=mem)', () 
     for (let pfn = first - 1; pfn <= (START + SMALL) / 4096; pfn++) expect(hex(e, pfn), `pfn 0x${pfn.toString(16)}`).toBe(hex(d, pfn));
   }, 20_000);
 });
+
+describe('where the order lives: 6.1 (page[1].compound_order) and 6.6+ (folio->_flags_1)', () => {
+  // 6.1 include/linux/mm_types.h: the first tail's union holds compound_head (offset 8), then
+  // compound_dtor and compound_order (bytes 16 and 17; struct folio's _folio_order at 64 + 17);
+  // set_compound_order writes page[1].compound_order. 6.6 moved it to the low byte of
+  // folio->_flags_1 (the first tail's flags word), where 6.12's folio_order reads it.
+  const record = (orderInFlags1: boolean): DataView => {
+    const cfg = { ...DEFAULT_PAGE_CONFIG_X86_64('6.1'), orderInFlags1 };
+    const dv = new DataView(new ArrayBuffer(2 * 64));
+    for (let i = 0; i < 2; i++) initSinglePageRecord(dv, i * 64, 0x2000 + i, 4, 1, cfg, BASE);
+    prepCompoundHead(dv, 0, dv, 64, 9, cfg);
+    expect(compoundOrder(dv, 64, cfg)).toBe(9);
+    return dv;
+  };
+  it('6.1: byte 17 of the first tail, its flags untouched', () => {
+    const dv = record(false);
+    expect(dv.getUint8(64 + 17)).toBe(9);
+    expect(dv.getUint8(64) & 0xff).toBe(0);
+  });
+  it('6.6 and later: the low byte of the first tail flags word', () => {
+    const dv = record(true);
+    expect(dv.getUint8(64)).toBe(9);
+    expect(dv.getUint8(64 + 17)).toBe(0);
+  });
+});

@@ -23,11 +23,16 @@ export function prepCompoundTail(dv: DataView, off: number, headAddress: bigint,
   else dv.setBigUint64(off + offset(cfg, 'private'), 0n, true);
 }
 
-/** __SetPageHead on the head and the order on the second page (page[1].compound_order in v5.3, folio->_flags_1's low byte since folios). */
+/** Where the order is: folio->_flags_1's low byte from 6.6, else page[1].compound_order (v5.3 to 6.5; 6.1's folio->_folio_order, byte 17). */
+function orderInFlags1(cfg: PageConfig): boolean {
+  return cfg.orderInFlags1 ?? cfg.version === '6.18';
+}
+
+/** __SetPageHead on the head and the order on the second page (set_compound_order / folio_set_order). */
 export function prepCompoundHead(head: DataView, headOff: number, second: DataView, secondOff: number, order: number, cfg: PageConfig): void {
   const bit = BigInt(pageFlagBits(cfg).get('PG_head') ?? 6);
   head.setBigUint64(headOff, head.getBigUint64(headOff, true) | (1n << bit), true);
-  if (cfg.version === 'v5.3') {
+  if (!orderInFlags1(cfg)) {
     // struct { unsigned long compound_head; unsigned char compound_dtor; unsigned char compound_order; ... } at lru
     second.setUint8(secondOff + offset(cfg, 'compound_head') + 9, order);
   } else {
@@ -44,6 +49,6 @@ export function compoundHead(dv: DataView, off: number, ownAddress: bigint, cfg:
 
 /** compound_order of a head page, read from its second page. */
 export function compoundOrder(second: DataView, secondOff: number, cfg: PageConfig): number {
-  if (cfg.version === 'v5.3') return second.getUint8(secondOff + offset(cfg, 'compound_head') + 9);
+  if (!orderInFlags1(cfg)) return second.getUint8(secondOff + offset(cfg, 'compound_head') + 9);
   return Number(second.getBigUint64(secondOff, true) & 0xffn);
 }

@@ -26,11 +26,18 @@ export function pageLayoutVersionFor(state: BootState): PageLayoutVersion {
 
 /** The machine's struct page config: its kernel .config when given, else the arch defaults with the machine's NODES_SHIFT. */
 export function pageConfigFor(state: BootState): PageConfig {
-  const k = state.spec.config.kconfig;
-  if (k) return pageConfigFromKconfig(k, pageLayoutVersionFor(state), state.arch);
-  // The machine's own config options (NODES_SHIFT) override the arch's distro defaults.
-  return { ...defaultPageConfig(state.arch, pageLayoutVersionFor(state)), nodesShift: state.spec.config.nodesShift };
+  let c = configs.get(state);
+  if (!c) {
+    const k = state.spec.config.kconfig;
+    // The machine's own config options (NODES_SHIFT) override the arch's distro defaults.
+    const base = k ? pageConfigFromKconfig(k, pageLayoutVersionFor(state), state.arch) : { ...defaultPageConfig(state.arch, pageLayoutVersionFor(state)), nodesShift: state.spec.config.nodesShift };
+    c = { ...base, orderInFlags1: releaseCode(state.profile.release) >= versionCode(6, 6) };
+    configs.set(state, c);
+  }
+  return c;
 }
+
+const configs = new WeakMap<BootState, PageConfig>();
 
 /**
  * vmemmap base of x86_64 without KASLR (nokaslr): __VMEMMAP_BASE_L4, or __VMEMMAP_BASE_L5 with

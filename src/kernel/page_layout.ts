@@ -54,6 +54,12 @@ export interface PageConfig {
   readonly alignedStructPage: boolean;
   /** CONFIG_KMSAN (6.1, 6.18): two extra pointers in struct page. */
   readonly kmsan: boolean;
+  /**
+   * A compound page's order lives in the first tail's _flags_1 low byte (6.6 and later, "mm: free
+   * up a word in the first tail page"); before, in page[1].compound_order (folio->_folio_order),
+   * byte 1 of the word after compound_head. Default: 6.18's layout only.
+   */
+  readonly orderInFlags1?: boolean;
 }
 
 /**

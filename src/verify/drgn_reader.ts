@@ -68,14 +68,20 @@ off_map = page_t.member('_mapcount').offset
 off_link = 8  # lru.next / compound_head / pgmap: the word after page->flags in every 6.x layout
 
 
+folio_t = prog.type('struct folio')
+if folio_t.has_member('_folio_order'):  # 6.1 to 6.5: page[1].compound_order
+    order_off = folio_t.member('_folio_order').offset - PAGE_SZ
+elif page_t.has_member('compound_order'):  # before folios
+    order_off = page_t.member('compound_order').offset
+else:  # 6.6 and later: the low byte of folio->_flags_1 (the first tail's flags word)
+    order_off = folio_t.member('_flags_1').offset - PAGE_SZ
+pg_head = prog.constant('PG_head').value_()
+
+
 def order_of_head(raw, i):
-    # The order of the compound page headed at record i: folio->_flags_1's low byte (6.6 and later)
-    # or page[1].compound_order (earlier).
-    j = (i + 1) * PAGE_SZ
-    if any(m.name == '_flags_1' for m in prog.type('struct folio').members):
-        return raw[j] if j < len(raw) else None
-    off = prog.offsetof(page_t, 'compound_order')
-    return raw[j + off] if j < len(raw) else None
+    # The order of the compound page headed at record i, from its first tail.
+    j = (i + 1) * PAGE_SZ + order_off
+    return raw[j] if j < len(raw) else None
 
 
 zones = []
@@ -178,7 +184,7 @@ for nr, state in sections:
                 else:
                     lk, head = ('null' if link == 0 else 'self' if link == page_addr + 8 else 'ptr'), None
                 flags = fl & fmask
-                order = order_of_head(raw, i) if flags & (1 << prog.constant('PG_head').value_()) else None
+                order = order_of_head(raw, i) if flags & (1 << pg_head) else None
                 key = ('init', nid, zid, flags, ref, mc, lk, head, order)
             else:
                 key = ('init', nid, zid)
