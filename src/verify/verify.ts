@@ -29,13 +29,15 @@ import type { MachineSpec } from '../kernel/machine_spec.js';
 import { profileFor, type KernelFeatures } from '../profiles/profile.js';
 import { bootMachine } from '../drivers/run.js';
 import { applyStep, blockIdsIn, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
-import { installedGuest, type GuestKernel } from './setup.js';
+import { installedGuest, type GuestKernel, type KernelSeries } from './setup.js';
 import { Vm } from './vm.js';
 
 const MiB = 2 ** 20;
 const BLOCK_ROUND = 128 * MiB;
 
 export interface VerifyOptions {
+  /** Which kernel --setup fetched to run (default 6.1); not with vmlinuz. */
+  readonly series?: KernelSeries;
   /** A kernel image instead of the one --setup fetched. */
   readonly vmlinuz?: string;
   /** An initramfs instead of the one --setup built. */
@@ -219,7 +221,9 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const conc = scenario.steps.findIndex((st) => 'concurrent' in st);
     if (conc >= 0) throw new InputError(`${where(conc)}: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore — write its operations as separate steps`);
   }
-  const installed = installedGuest();
+  if (opts.series !== undefined && opts.vmlinuz !== undefined) throw new InputError(`verify: give --kernel ${opts.series} or a kernel image, not both`);
+  const installed = installedGuest(undefined, opts.series);
+  if (opts.series !== undefined && !installed) throw new InputError(`verify: kernel ${opts.series} is not set up; run \`mmsim verify --setup\` first`);
   const vmlinuz = opts.vmlinuz ?? installed?.vmlinuz;
   const initrd = opts.initrd ?? installed?.initrd;
   if (!vmlinuz || !initrd) throw new InputError('verify: no guest kernel set up; run `mmsim verify --setup` first (or give --kernel BZIMAGE and --initrd FILE)');
@@ -227,7 +231,8 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
   const { scenario, where, machineFile } = prepareScenario(file);
   const { spec } = loadMachineYaml(machineFile, readText(machineFile));
   const dir = mkdtempSync(join(tmpdir(), 'mmsim-verify-'));
-  let guest: GuestKernel = { release: installed?.release ?? '', vmlinuz, initrd };
+  // A kernel image of one's own has no debug vmlinux or config of set-up's.
+  let guest: GuestKernel = opts.vmlinuz === undefined && installed ? { ...installed, initrd } : { release: '', vmlinuz, initrd, vmlinux: null, config: null };
   if (opts.initrdExtra !== undefined) {
     if (!existsSync(opts.initrdExtra)) throw new InputError(`verify: --initrd-extra ${opts.initrdExtra} does not exist; give a directory`);
     // The kernel unpacks concatenated cpio archives in order: the extra files land on top.
