@@ -23,9 +23,10 @@ import { nodeStateLines, nodeStates } from '../formats/nodes-print.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { procIomem } from '../formats/iomem.js';
 import type { ScenarioStep } from '../formats/scenario.js';
-import { validZones } from '../kernel/memory_hotplug.js';
+import { mhpGetDefaultOnlineType, validZones } from '../kernel/memory_hotplug.js';
 import type { Machine } from '../kernel/machine.js';
-import type { MachineSpec } from '../kernel/machine_spec.js';
+import type { MachineSpec, NodeSpec } from '../kernel/machine_spec.js';
+import { parseKconfig } from '../kernel/kconfig.js';
 import { profileFor, type KernelFeatures } from '../profiles/profile.js';
 import { bootMachine } from '../drivers/run.js';
 import { applyStep, blockIdsIn, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
@@ -142,6 +143,17 @@ export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir:
     );
   }
   return args;
+}
+
+/**
+ * The nodes of the guest's log with their CPUs; where the log places no CPU on any node, the CPUs
+ * per node of the machine QEMU was started with (its -numa node,cpus=). 6.1 logs SRAT's CPU
+ * affinity ("SRAT: PXM 1 -> APIC 0x01 -> Node 1"); later kernels print it with pr_debug
+ * (arch/x86/mm/srat.c, acpi_numa_processor_affinity_init), so a 6.12 log names no CPU's node.
+ */
+export function nodesWithCpus(fromLog: readonly NodeSpec[], fromMachine: readonly NodeSpec[]): NodeSpec[] {
+  if (fromLog.some((n) => n.cpus > 0)) return [...fromLog];
+  return fromLog.map((n) => ({ ...n, cpus: fromMachine.find((x) => x.nid === n.nid)?.cpus ?? 0 }));
 }
 
 /** The machine file's own command line, as written. */
@@ -270,7 +282,16 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const parsed = parseDmesg(join(dir, 'dmesg.txt'), dmesg);
     const real = profileFor(parsed.release ?? guest.release, parsed.build);
     const profile = opts.features ? { ...real, features: { ...real.features, ...opts.features } } : real;
-    const mspec: MachineSpec = { ...parsed.spec, pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })) };
+    // The build's own config where set-up fetched it: the struct page layout, and auto_online_blocks'
+    // default (Debian's 6.12 onlines hot-added memory by itself; memhp_default_state= still wins).
+    const kconfig = guest.config ? parseKconfig(readFileSync(guest.config, 'utf8'), guest.config) : null;
+    const config = kconfig ? { ...parsed.spec.config, kconfig, autoOnlineBlocks: parsed.spec.boot.memhpDefaultState ?? mhpGetDefaultOnlineType(kconfig) } : parsed.spec.config;
+    const mspec: MachineSpec = {
+      ...parsed.spec,
+      config,
+      nodes: nodesWithCpus(parsed.spec.nodes, spec.nodes),
+      pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })),
+    };
     // Namespaces come from the scenario's steps, as in the guest: none is probed at boot.
     const m = bootMachine({ spec: mspec, profile }, { probeNamespaces: false, where: 'the guest boot log' });
     for (const id of scenario.unmovable) m.unmovableBlocks.add(id);
