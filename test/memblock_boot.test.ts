@@ -31,17 +31,22 @@ const E820_LOW = [
 ];
 const E820_EDITS = ['e820: update [mem 0x00000000-0x00000fff] usable ==> reserved', 'e820: remove [mem 0x000a0000-0x000fffff] usable'];
 
+/** The e820 map of the 2 GiB guests, with the kernel's early edits. */
+const E820_2G = [
+  ...E820_LOW,
+  'BIOS-e820: [mem 0x0000000000100000-0x000000007ffdefff] usable',
+  'BIOS-e820: [mem 0x000000007ffdf000-0x000000007fffffff] reserved',
+  'BIOS-e820: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved',
+  'BIOS-e820: [mem 0x000000fd00000000-0x000000ffffffffff] reserved',
+  ...E820_EDITS,
+];
+
 /** The input lines of the 2-node boot (2 GiB; EXTRA = the command line's extra options). */
 function twoNode(extra: string): string[] {
   return [
     LINUX,
     `Command line: console=ttyS0 panic=-1 nokaslr${extra ? ` ${extra}` : ''}`,
-    ...E820_LOW,
-    'BIOS-e820: [mem 0x0000000000100000-0x000000007ffdefff] usable',
-    'BIOS-e820: [mem 0x000000007ffdf000-0x000000007fffffff] reserved',
-    'BIOS-e820: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved',
-    'BIOS-e820: [mem 0x000000fd00000000-0x000000ffffffffff] reserved',
-    ...E820_EDITS,
+    ...E820_2G,
     'last_pfn = 0x7ffdf max_arch_pfn = 0x10000000000',
     'RAMDISK: [mem 0x7fa94000-0x7ffcffff]',
     'SRAT: PXM 0 -> APIC 0x00 -> Node 0',
@@ -269,4 +274,63 @@ describe.skipIf(!hasSharedData)(`real boot logs with a "Memory:" line (../shared
       expect(memoryLine(m)).toBeUndefined();
     });
   }
+});
+
+// Debian 6.12.118+deb12-cloud-amd64 (6.12.118-1~deb12u1), the same QEMU machine as the 2-node boot
+// above (-cpu max,la57=off): the log's input lines and the guest's /proc/zoneinfo. 6.12 logs no
+// "SRAT: PXM -> APIC -> Node" line (pr_debug), so the CPUs per node are the machine's (cpus=0, cpus=1).
+const LINUX_612 =
+  'Linux version 6.12.118+deb12-cloud-amd64 (debian-kernel@lists.debian.org) (x86_64-linux-gnu-gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.12.118-1~deb12u1 (2026-11-28)';
+const TWO_NODE_612 = [
+  LINUX_612,
+  'Command line: console=ttyS0 panic=-1 nokaslr',
+  ...E820_2G,
+  'last_pfn = 0x7ffdf max_arch_pfn = 0x400000000',
+  'RAMDISK: [mem 0x7fa9a000-0x7ffcffff]',
+  'ACPI: SRAT: Node 0 PXM 0 [mem 0x00000000-0x0009ffff]',
+  'ACPI: SRAT: Node 0 PXM 0 [mem 0x00100000-0x3fffffff]',
+  'ACPI: SRAT: Node 1 PXM 1 [mem 0x40000000-0x7fffffff]',
+  'ACPI: SRAT: Node 1 PXM 1 [mem 0x100000000-0x67fffffff] hotplug',
+  'NODE_DATA(0) allocated [mem 0x3ffd5680-0x3fffffff]',
+  'NODE_DATA(1) allocated [mem 0x7fa6f680-0x7fa99fff]',
+  'Early memory node ranges',
+  '  node   0: [mem 0x0000000000001000-0x000000000009efff]',
+  '  node   0: [mem 0x0000000000100000-0x000000003fffffff]',
+  '  node   1: [mem 0x0000000040000000-0x000000007ffdefff]',
+  'CPU topo: Allowing 2 present CPUs plus 0 hotplug CPUs',
+  'setup_percpu: NR_CPUS:8192 nr_cpumask_bits:2 nr_cpu_ids:2 nr_node_ids:2',
+  'percpu: Embedded 66 pages/cpu s233472 r8192 d28672 u2097152',
+  'software IO TLB: area num 2.',
+  'software IO TLB: mapped [mem 0x000000007a800000-0x000000007e800000] (64MB)',
+];
+
+function boot612(features: Partial<Machine['state']['profile']['features']> = {}): Machine {
+  const file = join(tmp, `dmesg${++n}.txt`);
+  writeFileSync(file, TWO_NODE_612.join('\n') + '\n');
+  const loaded = loadMachine({ fromDmesg: file });
+  const profile = { ...loaded.profile, features: { ...loaded.profile.features, ...features } };
+  const spec = { ...loaded.spec, nodes: loaded.spec.nodes.map((x) => ({ ...x, cpus: 1 })) };
+  return bootMachine({ ...loaded, spec, profile }, { probeNamespaces: false, memmapBoot: false });
+}
+
+describe('boot managed pages equal the real 6.12 guest (the measured Debian 6.12.118 build)', () => {
+  it('2 nodes, 2 GiB: every zone', () => {
+    // /proc/zoneinfo of the real guest.
+    expect(managed(boot612())).toEqual(['0/DMA 3840', '0/DMA32 244425', '1/DMA32 241321']);
+  });
+  it('setup_cpu_local_masks allocates one cpumask in 6.12, four in 6.1: with four, one more page of node 1 stays reserved', () => {
+    expect(profileFor('6.12.118+deb12-cloud-amd64').features.cpuLocalMasks).toBe(1);
+    expect(profileFor('6.1.0-57-cloud-amd64').features.cpuLocalMasks).toBe(4);
+    // 4 + 2 cpumasks of 8 bytes, each 64-byte aligned, push the small allocations over a page boundary.
+    expect(managed(boot612({ cpuLocalMasks: 4 }))).toEqual(['0/DMA 3840', '0/DMA32 244425', '1/DMA32 241320']);
+  });
+  it('the Memory: line is left out: 6.12 prints it after deferred page init, its free count after early boot allocations', () => {
+    const m = boot612();
+    expect(memoryLine(m)).toBeUndefined();
+    expect(profileFor('6.1.0-57-cloud-amd64').features.memoryLineAfterDeferredInit).toBe(false);
+    // With the 6.1 rule the model prints its own line, which the real guest's "Memory: 1933896K/2096628K available (...)" does not equal.
+    expect(memoryLine(boot612({ memoryLineAfterDeferredInit: false }))).toMatch(
+      /^Memory: \d+K\/2096628K available \(16384K kernel code, 2507K rwdata, 10916K rodata, 4024K init, 5288K bss, \d+K reserved/,
+    );
+  });
 });

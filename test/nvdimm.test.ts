@@ -192,3 +192,27 @@ describe('ndctl refusals leave the machine as it was', () => {
     }
   });
 });
+
+describe('daxctl reconfigure-device --mode=system-ram under a kernel that auto-onlines (Debian 6.12: MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO)', () => {
+  it('refuses without --force (reconfig_mode_system_ram, daxctl/device.c v81): the device stays devdax, exit -EBUSY & 0xff; --no-movable (daxctl onlines the memory itself) goes on', async () => {
+    const { bootMachineFile } = await import('../src/drivers/run.js');
+    const { mkdtempSync, readFileSync: read, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-autoonline-'));
+    const file = join(dir, 'machine.yaml');
+    writeFileSync(file, read(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), 'utf8').replace('config: { autoOnlineBlocks: offline }', 'config: { autoOnlineBlocks: online }'));
+    const m = bootMachineFile(file, undefined);
+    const run = runner(m);
+    expect(ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev'], run).exitCode).toBe(0);
+    // daxctl_dev_will_auto_online_memory: auto_online_blocks starts with "online".
+    expect(daxctl(m, ['reconfigure-device', '--mode=system-ram', 'all'], run)).toEqual({
+      output: 'dax0.0: error: kernel policy will auto-online memory, aborting\nerror reconfiguring devices: Device or resource busy\nreconfigured 0 devices\n',
+      exitCode: 240,
+    });
+    expect(JSON.parse(daxctl(m, ['list'], run).output)).toMatchObject([{ chardev: 'dax0.0', mode: 'devdax' }]);
+    // --no-movable without --no-online skips the check: daxctl onlines as ZONE_NORMAL itself.
+    const r = daxctl(m, ['reconfigure-device', '--mode=system-ram', '--no-movable', 'all'], run);
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toMatch(/"mode":"system-ram"[\s\S]*reconfigured 1 device\n$/);
+  });
+});

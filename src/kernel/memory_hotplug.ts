@@ -21,6 +21,7 @@ import { pageblocksIn, type Task, type Yield } from './task.js';
 import type { SpinLock } from './locks.js';
 import type { VmemAltmap } from './dev_pagemap.js';
 import type { MemoryBlock } from './memory_block.js';
+import type { KernelConfig } from './machine_spec.js';
 import { forEachSectionPiece } from '../memmap/store.js';
 import type { PglistData, Zone } from './mmzone.js';
 import { clearPageType, encodePageType, pageFlagsField } from './page_layout.js';
@@ -327,6 +328,23 @@ export function* addMemoryResource(m: Machine, nid: Nid, startBytes: PhysAddr, s
     }
   }
   return 0;
+}
+
+/**
+ * mhp_get_default_online_type (mm/memory_hotplug.c, 6.14+ and the stable 6.12 and 6.6 trees it was
+ * backported to, "mm/memory_hotplug: add CONFIG_MHP_DEFAULT_ONLINE_TYPE"): the build's default for
+ * auto_online_blocks from the CONFIG_MHP_DEFAULT_ONLINE_TYPE choice, tested in order OFFLINE,
+ * ONLINE_AUTO (MMOP_ONLINE, shown as "online"), ONLINE_KERNEL, ONLINE_MOVABLE, else MMOP_OFFLINE;
+ * before it (6.1), CONFIG_MEMORY_HOTPLUG_DEFAULT_ONLINE: MMOP_ONLINE when set, else MMOP_OFFLINE.
+ * memhp_default_state= on the command line still wins (setup_memhp_default_state).
+ */
+export function mhpGetDefaultOnlineType(kconfig: ReadonlyMap<string, string>): KernelConfig['autoOnlineBlocks'] {
+  const on = (name: string): boolean => kconfig.get(`CONFIG_${name}`) === 'y';
+  if (on('MHP_DEFAULT_ONLINE_TYPE_OFFLINE')) return 'offline';
+  if (on('MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO')) return 'online';
+  if (on('MHP_DEFAULT_ONLINE_TYPE_ONLINE_KERNEL')) return 'online_kernel';
+  if (on('MHP_DEFAULT_ONLINE_TYPE_ONLINE_MOVABLE')) return 'online_movable';
+  return on('MEMORY_HOTPLUG_DEFAULT_ONLINE') ? 'online' : 'offline';
 }
 
 /**

@@ -438,6 +438,8 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   const image = bootImage(spec, profile);
   if (typeof mb === 'string') log.omit(memoryWhat, mb);
   else if (mb.estimated.length || !image) log.omit(memoryWhat, `estimated: ${mb.estimated.join('; ')}`);
+  else if (f.memoryLineAfterDeferredInit)
+    log.omit(memoryWhat, 'printed after deferred page init (page_alloc_init_late, 6.11+): its free count has what early boot allocated taken out, which the model does not keep');
   else log.info(memoryLine(mb, image, pageBytes(arch)));
   const memoryBlockBytes = memoryBlockSizeBytes(arch, f, spec, maxPfn * page);
   if (arch.name === 'x86_64') log.info(`x86/mm: Memory block size: ${memoryBlockBytes / (1024 * 1024)}MB`);

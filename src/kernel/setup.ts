@@ -550,9 +550,9 @@ export function memblockBoot(input: MemblockBootInput): BootMemblock | string {
   for (const b of build?.percpuChunkAllocs ?? [144, 256, 264, 64, 144, 896, 904, 224]) small(b);
   if (ai !== null) mb.free(ai, aiBytes);
   if (areas !== null) mb.free(areas, areasBytes);
-  // setup_cpu_local_masks and setup_node_to_cpumask_map: 4 + nr_node_ids cpumasks.
+  // setup_cpu_local_masks and setup_node_to_cpumask_map: 4 (6.5+: 1) + nr_node_ids cpumasks.
   const nrNodeIds = Math.max(...nodes.map((n) => n.nodeId), 0) + 1;
-  for (let i = 0; i < 4 + nrNodeIds; i++) small(8 * Math.ceil(cpus / 64));
+  for (let i = 0; i < profile.features.cpuLocalMasks + nrNodeIds; i++) small(8 * Math.ceil(cpus / 64));
   // vfs_caches_init_early: hash tables from memblock where not distributed (one node).
   for (const b of bm.earlyHashBytes) mb.allocTryNid(b, SMP_CACHE_BYTES, 0, 0, NUMA_NO_NODE);
   // trap_init -> setup_cpu_entry_areas: set_pte_vaddr's PUD, PMD and PTE pages (spp_getpage).

@@ -69,7 +69,36 @@ const DEBIAN_6_1_192_CLOUD: KernelBuild = {
     '[0x3800000-0x3810fff], pcpu and usemap sizes), NODE_DATA and percpu lines; -56 (6.1.192-2) has the same config (diffed) and source version',
 };
 
-const BUILDS: readonly KernelBuild[] = [DEBIAN_6_1_192_CLOUD];
+const DEBIAN_6_12_118_CLOUD: KernelBuild = {
+  releases: ['6.12.118+deb12-cloud-amd64'],
+  image: {
+    start: 0x1000000,
+    end: 0x3c00000,
+    brk: 0x11000,
+    code: 0x1000000,
+    rwdata: 0x272d00,
+    rodata: 0xaa9000,
+    init: 0x3ee000,
+    bss: 0x52a000,
+    // _etext == __start_rodata (no text/rodata gap) + [PFN_ALIGN(__end_rodata), _sdata) 0x157000 + initmem 0x3ee000
+    // + [__smp_locks, __smp_locks_end) 0xa000 + [__start_bss_decrypted_unused, __end_bss_decrypted) 0x1fb000.
+    freedLater: 0x157000 + 0x3ee000 + 0xa000 + 0x1fb000,
+  },
+  nodeDataBytes: 0x2a980,
+  percpuUnitPages: 66,
+  percpuUnitBytes: 0x200000,
+  percpuChunkAllocs: [200, 256, 264, 64, 200, 896, 904, 224],
+  pgtBufPages: 12,
+  logBufShift: 17,
+  usemapBytesPerSection: 56,
+  evidence:
+    "Debian 6.12.118+deb12-cloud-amd64 (6.12.118-1~deb12u1) under QEMU 7.2 pc, -cpu max,la57=off, TCG, nokaslr: the -dbg package's System.map (_text, _etext, " +
+    '__start_rodata, __end_rodata, _sdata, _edata, __init_begin, __init_end, __smp_locks*, __bss_*, __start_bss_decrypted_unused, __end_of_kernel_reserve), ' +
+    'memblock=debug (reserve_brk [0x3c00000-0x3c10fff], NODE_DATA [mem 0x3ffd5680-0x3fffffff], pcpu_alloc_first_chunk sizes, 448 bytes of usemap for 8 sections), ' +
+    'the config (RANDOMIZE_MEMORY=y, LOG_BUF_SHIFT=17) and the "Freeing" lines (rodata/data gap 1372K, SMP alternatives 40K, decrypted 2028K, initmem 4024K)',
+};
+
+const BUILDS: readonly KernelBuild[] = [DEBIAN_6_1_192_CLOUD, DEBIAN_6_12_118_CLOUD];
 
 /** The measured build of this release string, if any. */
 export function kernelBuildFor(release: string): KernelBuild | null {

@@ -62,6 +62,18 @@ export interface KernelFeatures {
   readonly batchCapBytes: number;
   readonly managedEstimate: ManagedEstimate;
   readonly dmaReserve: DmaReserveRule;
+  /**
+   * x86 setup_cpu_local_masks: the cpumasks it allocates from memblock (CPUMASK_OFFSTACK builds):
+   * cpu_initialized_mask, cpu_callin_mask, cpu_callout_mask and cpu_sibling_setup_mask (4), later
+   * cpu_sibling_setup_mask alone (1).
+   */
+  readonly cpuLocalMasks: number;
+  /**
+   * mem_init_print_info runs in page_alloc_init_late, after deferred_init_memmap, so the "Memory:"
+   * line's free count has early boot's allocations taken out ("mm/mm_init.c: print mem_init info
+   * after defer_init is done"); before, mem_init printed it.
+   */
+  readonly memoryLineAfterDeferredInit: boolean;
   readonly memoryBlock: MemoryBlockRule;
   readonly memoryless: MemorylessFormat;
   /** "Initializing node N as memoryless" before "Initmem setup node N as memoryless". */
@@ -179,6 +191,8 @@ export const kernelFeaturesSchema = z.strictObject({
   batchCapBytes: z.number().int().positive(),
   managedEstimate: z.enum(['memmap-and-dma-reserve', 'present']),
   dmaReserve: z.enum(['input', 'first-1MiB']),
+  cpuLocalMasks: z.number().int().nonnegative(),
+  memoryLineAfterDeferredInit: z.boolean(),
   memoryBlock: z.enum(['large-2g', 'align', 'bare-metal-2g']),
   memoryless: z.enum(['late-zero-range', 'as-memoryless']),
   memorylessInitializingLine: z.boolean(),
@@ -248,6 +262,8 @@ const BASE: KernelFeatures = {
   batchCapBytes: 512 * 1024,
   managedEstimate: 'memmap-and-dma-reserve',
   dmaReserve: 'input',
+  cpuLocalMasks: 4,
+  memoryLineAfterDeferredInit: false,
   memoryBlock: 'large-2g',
   memoryless: 'late-zero-range',
   memorylessInitializingLine: false,
@@ -312,6 +328,18 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [5, 10], features: { memoryBlock: 'bare-metal-2g' }, evidence: '5.8.1 without, 5.10.7 with (5.9 unverified)' },
   { since: [5, 12], features: { unavailable: 'per-zone' }, evidence: '5.11.0 zeroed-total; 5.12.9 per-zone' },
   { since: [5, 13], features: { dmaReserve: 'first-1MiB' }, evidence: '5.12.9 without; 5.15.55 with; patch of 2021-06 for 5.13' },
+  {
+    since: [6, 11],
+    features: { memoryLineAfterDeferredInit: true },
+    evidence:
+      '"mm/mm_init.c: print mem_init info after defer_init is done" in the mm tree of 2024-06 beside the zswap_never_enabled patches (6.11); Debian 6.1.0-57 prints the line before "deferred pages initialised", 6.12.118 after it',
+  },
+  {
+    since: [6, 5],
+    features: { cpuLocalMasks: 1 },
+    evidence:
+      'memblock=debug: Debian 6.1.0-57 allocates 4 + nr_node_ids cpumasks (alloc_bootmem_cpumask_var), 6.12.118 1 + nr_node_ids; setup_cpu_local_masks of a 6.18-era tree allocates cpu_sibling_setup_mask only; 6.5 (the x86 parallel CPU bring-up rework that dropped cpu_callin_mask, cpu_callout_mask and cpu_initialized_mask) is not read: 6.2-6.11 unverified',
+  },
   {
     since: [5, 14],
     features: { unavailable: 'per-node-zone', nodeTotalpagesLine: false, zoneDetailLines: false },

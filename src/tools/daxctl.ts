@@ -41,12 +41,22 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
       if (!p.rest[0] || !devs.length) return fail(`error: no device matches '${p.rest[0] ?? ''}'`);
       let done = 0;
       let err = '';
+      // do_xaction_device's saved_rc where a device's reconfig returned an errno (set by the policy check only).
+      let savedRc = 0;
       for (const { r, ns, d } of devs) {
         if (d.mode === mode) {
           done++;
           continue;
         }
         if (mode === 'system-ram') {
+          // reconfig_mode_system_ram (daxctl/device.c v81): daxctl onlines the memory itself (or
+          // not at all) and refuses, unless --force, when daxctl_dev_will_auto_online_memory finds
+          // auto_online_blocks starting with "online" (online, online_kernel, online_movable).
+          if ((p.opts.has('no-online') || !p.opts.has('no-movable')) && !p.opts.has('force') && m.boot.autoOnlineBlocks.startsWith('online')) {
+            err += `${d.dev}: error: kernel policy will auto-online memory, aborting\n`;
+            savedRc = -EBUSY;
+            continue;
+          }
           const rc = run(daxKmemProbe(m, ns));
           if (rc !== 0) {
             err += `${d.dev}: failed to reconfigure: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
@@ -73,7 +83,9 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
       }
       const human = p.opts.has('human');
       const json = devs.filter((x) => x.d.mode === mode).map((x) => daxJson(m, x.d, human, false));
-      return { output: err + (json.length ? jsonc(json) + '\n' : '') + `reconfigured ${plural(done, 'device')}\n`, exitCode: err ? 1 : 0 };
+      // cmd_reconfig_device: "error reconfiguring devices: <strerror>" when the saved rc is an errno; run_builtin exits with rc & 0xff.
+      const summary = (savedRc < 0 ? `error reconfiguring devices: ${ERRNO_TEXT[-savedRc] ?? `errno ${-savedRc}`}\n` : '') + `reconfigured ${plural(done, 'device')}\n`;
+      return { output: err + (json.length ? jsonc(json) + '\n' : '') + summary, exitCode: savedRc < 0 ? savedRc & 0xff : err ? 1 : 0 };
     }
     case 'online-memory':
     case 'offline-memory':

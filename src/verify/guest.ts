@@ -48,5 +48,9 @@ grep -iE 'System RAM|Persistent|dax|kmem|virtio' /proc/iomem
 echo "=== end"
 `;
 
-/** Modules the guest loads (with their dependencies). */
-export const GUEST_MODULES = ['nfit', 'nd_pmem', 'nd_btt', 'dax_pmem', 'device_dax', 'kmem', 'virtio_mem', 'virtio_pci'];
+/**
+ * Modules the guest loads (with their dependencies). qemu_fw_cfg (a module in Debian's 6.1 and
+ * 6.12, not built in) hands the kernel's VMCOREINFO to QEMU's vmcoreinfo device, so that
+ * dump-guest-memory writes it into the dump.
+ */
+export const GUEST_MODULES = ['nfit', 'nd_pmem', 'nd_btt', 'dax_pmem', 'device_dax', 'kmem', 'virtio_mem', 'virtio_pci', 'qemu_fw_cfg'];

@@ -23,23 +23,25 @@ import { nodeStateLines, nodeStates } from '../formats/nodes-print.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { procIomem } from '../formats/iomem.js';
 import type { ScenarioStep } from '../formats/scenario.js';
-import { validZones } from '../kernel/memory_hotplug.js';
+import { mhpGetDefaultOnlineType, validZones } from '../kernel/memory_hotplug.js';
 import type { Machine } from '../kernel/machine.js';
-import type { MachineSpec } from '../kernel/machine_spec.js';
+import type { MachineSpec, NodeSpec } from '../kernel/machine_spec.js';
+import { parseKconfig } from '../kernel/kconfig.js';
 import { profileFor, type KernelFeatures } from '../profiles/profile.js';
 import { bootMachine } from '../drivers/run.js';
 import { applyStep, blockIdsIn, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
-import { installedGuest, type GuestKernel } from './setup.js';
+import { installedGuest, type GuestKernel, type KernelSeries } from './setup.js';
 import { Vm } from './vm.js';
 import { diffMemmap, formatMemmapDiff } from './memmap.js';
 import { memmapView } from '../kernel/memmap_view.js';
 import { readKernelMemmap } from './drgn_reader.js';
-import { parseKconfig } from '../kernel/kconfig.js';
 
 const MiB = 2 ** 20;
 const BLOCK_ROUND = 128 * MiB;
 
 export interface VerifyOptions {
+  /** Which kernel --setup fetched to run (default 6.1); not with vmlinuz. */
+  readonly series?: KernelSeries;
   /** A kernel image instead of the one --setup fetched. */
   readonly vmlinuz?: string;
   /** An initramfs instead of the one --setup built. */
@@ -158,6 +160,17 @@ export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir:
   return args;
 }
 
+/**
+ * The nodes of the guest's log with their CPUs; where the log places no CPU on any node, the CPUs
+ * per node of the machine QEMU was started with (its -numa node,cpus=). 6.1 logs SRAT's CPU
+ * affinity ("SRAT: PXM 1 -> APIC 0x01 -> Node 1"); later kernels print it with pr_debug
+ * (arch/x86/mm/srat.c, acpi_numa_processor_affinity_init), so a 6.12 log names no CPU's node.
+ */
+export function nodesWithCpus(fromLog: readonly NodeSpec[], fromMachine: readonly NodeSpec[]): NodeSpec[] {
+  if (fromLog.some((n) => n.cpus > 0)) return [...fromLog];
+  return fromLog.map((n) => ({ ...n, cpus: fromMachine.find((x) => x.nid === n.nid)?.cpus ?? 0 }));
+}
+
 /** The machine file's own command line, as written. */
 function machineCmdline(file: string): string {
   const { data } = parseYaml(file, readText(file));
@@ -235,7 +248,9 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const conc = scenario.steps.findIndex((st) => 'concurrent' in st);
     if (conc >= 0) throw new InputError(`${where(conc)}: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore — write its operations as separate steps`);
   }
-  const installed = installedGuest();
+  if (opts.series !== undefined && opts.vmlinuz !== undefined) throw new InputError(`verify: give --kernel ${opts.series} or a kernel image, not both`);
+  const installed = installedGuest(undefined, opts.series);
+  if (opts.series !== undefined && !installed) throw new InputError(`verify: kernel ${opts.series} is not set up; run \`mmsim verify --setup\` first`);
   const vmlinuz = opts.vmlinuz ?? installed?.vmlinuz;
   const initrd = opts.initrd ?? installed?.initrd;
   if (!vmlinuz || !initrd) throw new InputError('verify: no guest kernel set up; run `mmsim verify --setup` first (or give --kernel BZIMAGE and --initrd FILE)');
@@ -243,7 +258,8 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
   const { scenario, where, machineFile } = prepareScenario(file);
   const { spec } = loadMachineYaml(machineFile, readText(machineFile));
   const dir = mkdtempSync(join(tmpdir(), 'mmsim-verify-'));
-  let guest: GuestKernel = { release: installed?.release ?? '', vmlinuz, initrd, vmlinux: null, config: null };
+  // A kernel image of one's own has no debug vmlinux or config of set-up's.
+  let guest: GuestKernel = opts.vmlinuz === undefined && installed ? { ...installed, initrd } : { release: '', vmlinuz, initrd, vmlinux: null, config: null };
   if (opts.initrdExtra !== undefined) {
     if (!existsSync(opts.initrdExtra)) throw new InputError(`verify: --initrd-extra ${opts.initrdExtra} does not exist; give a directory`);
     // The kernel unpacks concatenated cpio archives in order: the extra files land on top.
@@ -254,8 +270,8 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
   }
   const stepMs = (opts.stepTimeoutS ?? 120) * 1000;
   const append = [machineCmdline(machineFile), scenario.cmdline].filter(Boolean).join(' ');
-  const vmlinuxSrc = opts.vmlinux ?? installed?.vmlinux ?? null;
-  const kconfigFile = opts.kconfig ?? installed?.config ?? null;
+  const vmlinuxSrc = opts.vmlinux ?? guest.vmlinux;
+  const kconfigFile = opts.kconfig ?? guest.config;
   if (opts.memmap) {
     if (!vmlinuxSrc || !kconfigFile) throw new InputError('verify --memmap: no debug vmlinux and config for the guest kernel; run `mmsim verify --setup` (or give --vmlinux FILE and --kconfig FILE)');
     for (const f of [vmlinuxSrc, kconfigFile]) if (!existsSync(f)) throw new InputError(`verify --memmap: ${f} does not exist; run \`mmsim verify --setup\` again`);
@@ -288,11 +304,14 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     const parsed = parseDmesg(join(dir, 'dmesg.txt'), dmesg);
     const real = profileFor(parsed.release ?? guest.release, parsed.build);
     const profile = opts.features ? { ...real, features: { ...real.features, ...opts.features } } : real;
+    // The build's own config where set-up fetched it: the struct page layout, and auto_online_blocks'
+    // default (Debian's 6.12 onlines hot-added memory by itself; memhp_default_state= still wins).
+    const config = kconfig ? { ...parsed.spec.config, kconfig, autoOnlineBlocks: parsed.spec.boot.memhpDefaultState ?? mhpGetDefaultOnlineType(kconfig) } : parsed.spec.config;
     const mspec: MachineSpec = {
       ...parsed.spec,
+      config,
+      nodes: nodesWithCpus(parsed.spec.nodes, spec.nodes),
       pmem: parsed.spec.pmem.map((p, i) => ({ ...p, ...(spec.pmem[i]?.labels ? { labels: true } : {}) })),
-      // With --memmap the struct page layout is the guest build's own (its config file).
-      ...(opts.memmap && kconfig ? { config: { ...parsed.spec.config, kconfig } } : {}),
     };
     // Namespaces come from the scenario's steps, as in the guest: none is probed at boot.
     const m = bootMachine({ spec: mspec, profile }, { probeNamespaces: false, where: 'the guest boot log', ...(opts.memmap ? { memmap: 'dense' as const } : {}) });

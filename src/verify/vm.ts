@@ -242,15 +242,18 @@ export class Vm {
     const argv = [
       '-accel',
       'tcg',
+      // la57=off: -cpu max under TCG offers 5-level paging, which moves the vmemmap away from where
+      // a memory dump's reader (drgn) looks for it; 4-level paging is also what the model assumes.
       '-cpu',
       'max,la57=off',
-      '-device',
-      'vmcoreinfo',
       '-nodefaults',
       '-display',
       'none',
       '-no-reboot',
       ...args,
+      // The guest's VMCOREINFO note (through qemu_fw_cfg) goes into memory dumps taken over QMP.
+      '-device',
+      'vmcoreinfo',
       '-chardev',
       `file,id=con,path=${join(dir, 'console.log')}`,
       '-serial',

@@ -73,9 +73,12 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
   program
     .command('verify')
     .description('Run a scenario on a real Linux kernel under QEMU and on mmsim; print a per-step, per-field diff (exit 1 on any difference).')
-    .option('--setup', "install QEMU and the tools (Debian packages), fetch Debian's current cloud kernel and build the initramfs")
+    .option(
+      '--setup',
+      "install QEMU and the tools (Debian packages), fetch Debian's current cloud kernels 6.1 and 6.12 (with --kernel 6.1|6.12: that one) and build their initramfs; what is cached is not fetched again",
+    )
     .option('--qemu <scenario>', 'the scenario to run')
-    .option('--kernel <bzImage>', 'a kernel image of your own (its modules via --initrd-extra or --initrd)')
+    .option('--kernel <6.1|6.12|bzImage>', 'the kernel --setup fetched to run (6.1, the default, or 6.12), or a kernel image of your own (its modules via --initrd-extra or --initrd)')
     .option('--initrd <file>', 'an initramfs to use instead of the one --setup built')
     .option('--initrd-extra <dir>', 'files added to the initramfs (e.g. lib/modules/RELEASE/... and etc/modules.order for your kernel)')
     .option('--keep', 'keep the temporary directory (console log, NVDIMM images, the guest boot log)')
@@ -91,9 +94,15 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--json', 'with --race or --qemu: print the result as JSON')
     .action(async (opts: VerifyCliOptions) => {
       if (opts.race !== undefined) return raceAction(opts, out);
-      const { verifySetup } = await import('../../verify/setup.js');
+      const { asKernelSeries, cacheDir, KERNEL_SERIES, verifySetup } = await import('../../verify/setup.js');
       const { formatDiff, verifyScenario } = await import('../../verify/verify.js');
-      if (opts.setup) verifySetup((s) => process.stderr.write(s));
+      // Exactly 6.1 or 6.12 names a series; anything else is a kernel image's path.
+      const series = opts.kernel === undefined ? undefined : asKernelSeries(opts.kernel);
+      if (opts.setup) {
+        if (opts.kernel !== undefined && series === undefined)
+          throw new InputError(`verify --setup --kernel ${opts.kernel}: expected ${KERNEL_SERIES.join(' or ')} (set-up fetches Debian's kernels only)`);
+        verifySetup((s) => process.stderr.write(s), cacheDir(), series === undefined ? KERNEL_SERIES : [series]);
+      }
       if (!opts.qemu) {
         if (opts.setup) return;
         throw new InputError('verify: give --qemu SCENARIO (and run --setup once before)');
@@ -105,7 +114,7 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
           ...(opts.memmap ? { memmap: true } : {}),
           ...(opts.vmlinux !== undefined ? { vmlinux: opts.vmlinux } : {}),
           ...(opts.kconfig !== undefined ? { kconfig: opts.kconfig } : {}),
-          ...(opts.kernel !== undefined ? { vmlinuz: opts.kernel } : {}),
+          ...(series !== undefined ? { series } : opts.kernel !== undefined ? { vmlinuz: opts.kernel } : {}),
           ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
           ...(opts.initrdExtra !== undefined ? { initrdExtra: opts.initrdExtra } : {}),
           keep: opts.keep === true,
