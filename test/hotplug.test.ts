@@ -124,23 +124,54 @@ describe('hotplug across profiles', () => {
       expect(m.zoneByName(0, 'Movable'), kernel).toMatchObject({ spannedPages: spanned, presentPages: 0 });
     }
   });
-  it('hot-plugged struct pages: PG_reserved up to 6.11, PageOffline (page_type 0xf5000000... in 6.18)', async () => {
+  it('hot-plugged struct pages: memmap_init_range makes them PG_reserved up to 6.11, PageOffline (page_type 0xf5000000... in 6.18)', async () => {
     const rec = new Uint8Array(64);
+    const { memmapInitRange } = await import('../src/kernel/memory_hotplug.js');
     const m61 = await smallMachine('6.1');
     run(m61, addMemory(m61, 0, 2 ** 32, 2 ** 27));
-    run(m61, onlineBlock(m61, 32, 'online'));
+    const normal61 = m61.node(0).zones.find((z) => z.name === 'Normal');
+    if (!normal61) throw new Error('no Normal zone');
+    // memmap_init_range alone (the zone is not resized here, so no checkers).
+    const plain = (m: Machine, t: ReturnType<typeof memmapInitRange>): void => {
+      const s = new Scheduler([]);
+      s.spawn('op', t);
+      s.runInOrder();
+    };
+    plain(m61, memmapInitRange(m61, normal61, 0x100000, 0x100200));
     m61.store.readRecord(0x100000, rec);
     let dv = new DataView(rec.buffer);
     expect((dv.getBigUint64(0, true) >> 12n) & 1n).toBe(1n); // PG_reserved is bit 12 in 6.1
+    expect(dv.getInt32(52, true)).toBe(1); // init_page_count
     const m618 = await smallMachine('6.18');
     run(m618, addMemory(m618, 0, 2 ** 32, 2 ** 27));
-    run(m618, onlineBlock(m618, 32, 'online'));
+    const normal618 = m618.node(0).zones.find((z) => z.name === 'Normal');
+    if (!normal618) throw new Error('no Normal zone');
+    plain(m618, memmapInitRange(m618, normal618, 0x100000, 0x100200));
     m618.store.readRecord(0x100000, rec);
     dv = new DataView(rec.buffer);
     expect((dv.getBigUint64(0, true) >> 13n) & 1n).toBe(0n); // no PG_reserved (bit 13 in 6.18)
     // PGTY_offline << 24 in page_type (the _mapcount word at 48).
     const { pageTypeValues } = await import('../src/kernel/page_layout.js');
     expect(dv.getUint32(48, true)).toBe(((pageTypeValues('6.18').get('offline') ?? 0) << 24) >>> 0);
+  });
+  it('online hands them to the buddy: __free_pages_core clears PG_reserved (6.1) or PageOffline (6.11+), _refcount 0', async () => {
+    // 6.1 __free_pages_core: __ClearPageReserved, set_page_count(p, 0) on every page; 6.12 with
+    // MEMINIT_HOTPLUG: __ClearPageOffline, set_page_count(p, 0). Seen in Debian 6.1.0-57's memmap
+    // (verify --memmap, test/qemu/memmap-dimm.scenario.yaml): onlined pages read flags 0, refcount 0.
+    const rec = new Uint8Array(64);
+    for (const [kernel, reservedBit] of [
+      ['6.1', 12n],
+      ['6.18', 13n],
+    ] as const) {
+      const m = await smallMachine(kernel);
+      run(m, addMemory(m, 0, 2 ** 32, 2 ** 27));
+      run(m, onlineBlock(m, 32, 'online'));
+      m.store.readRecord(0x100000, rec);
+      const dv = new DataView(rec.buffer);
+      expect((dv.getBigUint64(0, true) >> reservedBit) & 1n).toBe(0n);
+      expect(dv.getUint32(48, true)).toBe(0xffffffff); // _mapcount -1: no page type
+      expect(dv.getInt32(52, true)).toBe(0);
+    }
   });
 });
 

@@ -25,7 +25,8 @@ export function pageRunFields(r: PageRun, v: MemmapView, withDetail: boolean): M
     f.set('flags', pageFlagNames(d.flags, v.flagNames));
     f.set('refcount', String(d.refcount));
     f.set('mapcount', String(d.mapcount));
-    f.set('compound_head/pgmap', d.link === 'tail' ? `tail of pfn ${hex(d.head ?? 0)}` : d.link === 'self' ? 'lru self-link' : d.link === 'ptr' ? 'a pointer (pgmap)' : 'NULL');
+    if (d.link !== 'unknown')
+      f.set('compound_head/pgmap', d.link === 'tail' ? `tail of pfn ${hex(d.head ?? 0)}` : d.link === 'self' ? 'lru self-link' : d.link === 'ptr' ? 'a pointer (pgmap)' : 'NULL');
     if (d.order !== null) f.set('compound order', String(d.order));
   }
   return f;

@@ -17,7 +17,7 @@ import type { Pfn } from '../units.js';
 export type PageRunState = 'zero' | 'poison' | 'init' | 'stale';
 
 /** The word after page->flags, classified. */
-export type PageLink = 'null' | 'self' | 'tail' | 'ptr';
+export type PageLink = 'null' | 'self' | 'tail' | 'ptr' | 'unknown';
 
 export interface PageDetail {
   /** The page-flag bits (flags & ((1 << __NR_PAGEFLAGS) - 1)). */
@@ -132,11 +132,15 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
         const isHead = headBit !== undefined && (low >> headBit) % 2 === 1;
         let order: number | null = null;
         if (isHead && m.store.readRecord(pfn + 1, second)) order = compoundOrder(dv2, 0, cfg);
+        const refcount = dv.getInt32(oRef, true);
+        // A page the buddy allocator has held (freed by __free_pages_core: no flags, _refcount 0)
+        // keeps whatever free-list links the allocator left in lru when it went offline.
+        const freed = zone !== deviceZone && low === 0 && refcount === 0;
         d = {
           flags: low,
-          refcount: dv.getInt32(oRef, true),
+          refcount,
           mapcount: dv.getInt32(oMap, true),
-          link: link === 0n ? 'null' : link & 1n ? 'tail' : link === self ? 'self' : 'ptr',
+          link: freed ? 'unknown' : link === 0n ? 'null' : link & 1n ? 'tail' : link === self ? 'self' : 'ptr',
           head: link & 1n ? Number((link - 1n - base) / BigInt(bytes)) : null,
           order,
         };

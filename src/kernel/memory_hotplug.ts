@@ -24,7 +24,7 @@ import type { MemoryBlock } from './memory_block.js';
 import type { KernelConfig } from './machine_spec.js';
 import { forEachSectionPiece } from '../memmap/store.js';
 import type { PglistData, Zone } from './mmzone.js';
-import { clearPageType, encodePageType, pageFlagsField } from './page_layout.js';
+import { clearPageType, encodePageType, PAGE_TYPE_NONE, pageFlagsField, structPageLayout } from './page_layout.js';
 import { kstrtobool, kstrtoboolLetters } from './kstrtox.js';
 import { pageConfigFor, pageLayoutVersionFor } from './memmap_source.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
@@ -630,11 +630,26 @@ function* adjustPresentPageCount(m: Machine, zone: Zone, nrPages: number): Task<
 export function* onlinePages(m: Machine, zone: Zone, start: Pfn, nr: number): Task<void> {
   yield* m.step('move_pfn_range_to_zone', movePfnRangeToZone)(m, zone, start, nr, null);
   // online_pages_range: generic_online_page frees the RAM pages (managed), online_mem_sections.
+  freePagesCoreHotplug(m, start, start + nr);
   const ram = systemRamPages(m, start, start + nr);
   if (zone.managedPages !== null) zone.managedPages += ram;
   const sparse = m.state.sparse;
   sparse.setSectionsOnline(sparse.pfnToSectionNr(start), sparse.pfnToSectionNr(start + nr - 1) + 1, true);
   yield* adjustPresentPageCount(m, zone, ram);
+}
+
+/**
+ * __free_pages_core (mm/page_alloc.c; v5.3, 6.1 and 6.12 read) on pages generic_online_page hands
+ * to the buddy: PG_reserved cleared (6.11+ with MEMINIT_HOTPLUG: PageOffline cleared instead),
+ * _refcount 0. Leaves out what the buddy then writes (PageBuddy and the free-list links of each
+ * free block's head, page->private = order), which depends on the allocations that follow.
+ */
+function freePagesCoreHotplug(m: Machine, start: Pfn, end: Pfn): void {
+  const cfg = pageConfigFor(m.state);
+  if (m.state.profile.features.hotplugPageOffline) m.store.setPageTypeRange(start, end, PAGE_TYPE_NONE);
+  else m.store.clearFlagsRange(start, end, (1 << (pageFlagBits(cfg).get('PG_reserved') ?? 0)) >>> 0);
+  const ref = structPageLayout(cfg).fields.get('_refcount');
+  if (ref) m.store.setWordsRange(start, end, [[ref.offset / 4, 0]]);
 }
 
 /**

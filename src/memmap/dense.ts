@@ -118,6 +118,10 @@ export class DenseMemmap implements MemmapStore {
     this.updateWord(start, end, 0, (old) => old | mask);
   }
 
+  clearFlagsRange(start: number, end: number, mask: number): void {
+    this.updateWord(start, end, 0, (old) => old & ~mask);
+  }
+
   setPageTypeRange(start: number, end: number, value: number): void {
     this.updateWord(start, end, this.geometry.writer.pageTypeWord, () => value);
   }

@@ -227,6 +227,23 @@ export class ExtentMemmap implements MemmapStore {
     );
   }
 
+  clearFlagsRange(start: number, end: number, mask: number): void {
+    // Bits from flagsOr and from written flags words (word 0) alike; what initRange wrote (the
+    // node and zone links, in the template) is above bit 31 on 64-bit layouts and never touched.
+    const clear = (ws: readonly (readonly [number, number])[]): [number, number][] => ws.map(([w, v]) => [w, w === 0 ? (v & ~mask) >>> 0 : v]);
+    this.rewrite(
+      start,
+      end,
+      (r) => ({
+        ...r,
+        flagsOr: (r.flagsOr & ~mask) >>> 0,
+        words: r.words && clear(r.words),
+        compound: r.compound.length ? r.compound.map((o) => ({ ...o, words: o.words.map(clear) })) : r.compound,
+      }),
+      null,
+    );
+  }
+
   setPageTypeRange(start: number, end: number, value: number): void {
     const w = this.geometry.writer.pageTypeWord;
     const taken = new Set([w]);

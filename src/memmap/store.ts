@@ -36,6 +36,8 @@ export interface MemmapStore {
   poisonRange(start: number, end: number): void;
   /** __SetPageReserved over [start, end), on whatever the pages hold. */
   setReservedRange(start: number, end: number): void;
+  /** Clear flag bits (a mask of the low 32 bits of page->flags) over [start, end) (__ClearPageReserved). */
+  clearFlagsRange(start: number, end: number, mask: number): void;
   /** Set flag bits (a mask of the low 32 bits of page->flags, PG_ numbers < 32) over [start, end). */
   setFlagsRange(start: number, end: number, mask: number): void;
   /**

@@ -24,6 +24,8 @@ const guest = installedGuest();
 it('has at least 12 scenarios beside the examples', () => {
   expect(scenarios.filter((f) => f.startsWith(here)).length).toBeGreaterThanOrEqual(12);
   expect(scenarios.length).toBeGreaterThanOrEqual(19);
+  // Issue 18's memmap scenarios: boot on three nodes, a pc-dimm, memmap_on_memory, the NVDIMM modes, devdax at 1 GiB.
+  expect(scenarios.filter((f) => readFileSync(f, 'utf8').includes('print: memmap')).length).toBeGreaterThanOrEqual(5);
 });
 
 for (const series of KERNEL_SERIES) {
@@ -32,7 +34,9 @@ for (const series of KERNEL_SERIES) {
     describe.concurrent('scenarios', () => {
       for (const file of scenarios) {
         it(file.slice(root.length + 1), async () => {
-          const steps = await verifyScenario(file, { series }, () => undefined);
+          // A scenario with `print: memmap` steps dumps the guest there and at its end and diffs every struct page.
+          const memmap = readFileSync(file, 'utf8').includes('print: memmap');
+          const steps = await verifyScenario(file, { series, memmap }, () => undefined);
           expect(steps[0]?.label).toMatch(new RegExp(`^boot \\(${series.replace('.', '\\.')}\\.`));
           expect(formatDiff(steps.filter((s) => s.diffs.length))).toBe('');
         });
