@@ -210,6 +210,11 @@ describe('daxctl reconfigure-device --mode=system-ram under a kernel that auto-o
       exitCode: 240,
     });
     expect(JSON.parse(daxctl(m, ['list'], run).output)).toMatchObject([{ chardev: 'dax0.0', mode: 'devdax' }]);
+    // Back to devdax while still devdax: reconfig_mode_devdax -> disable_system_ram_device says so,
+    // returns 1, and do_reconfig lists and counts the device (the real 6.12 guest printed exactly this).
+    const back = daxctl(m, ['reconfigure-device', '--mode=devdax', 'all'], run);
+    expect(back.exitCode).toBe(0);
+    expect(back.output).toMatch(/^dax0\.0 was already in devdax mode\n\[\n {2}\{\n {4}"chardev":"dax0\.0",[\s\S]*"mode":"devdax"\n {2}\}\n\]\nreconfigured 1 device\n$/);
     // --no-movable without --no-online skips the check: daxctl onlines as ZONE_NORMAL itself.
     const r = daxctl(m, ['reconfigure-device', '--mode=system-ram', '--no-movable', 'all'], run);
     expect(r.exitCode).toBe(0);

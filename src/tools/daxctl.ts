@@ -40,26 +40,33 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
       const devs = pick(p.rest[0]);
       if (!p.rest[0] || !devs.length) return fail(`error: no device matches '${p.rest[0] ?? ''}'`);
       let done = 0;
-      let err = '';
+      // What goes to stderr, in device order; failed: a device's own error (exit 1).
+      let stderr = '';
+      let failed = false;
       // do_xaction_device's saved_rc where a device's reconfig returned an errno (set by the policy check only).
       let savedRc = 0;
       for (const { r, ns, d } of devs) {
+        // reconfig_mode_system_ram (daxctl/device.c v81), before anything else: daxctl onlines the
+        // memory itself (or not at all) and refuses, unless --force, when
+        // daxctl_dev_will_auto_online_memory finds auto_online_blocks starting with "online"
+        // (online, online_kernel, online_movable).
+        if (mode === 'system-ram' && (p.opts.has('no-online') || !p.opts.has('no-movable')) && !p.opts.has('force') && m.boot.autoOnlineBlocks.startsWith('online')) {
+          stderr += `${d.dev}: error: kernel policy will auto-online memory, aborting\n`;
+          savedRc = -EBUSY;
+          continue;
+        }
         if (d.mode === mode) {
+          // reconfig_mode_devdax -> disable_system_ram_device: no memory to give back, a message
+          // and rc 1, which do_reconfig lists and counts like a change.
+          if (mode === 'devdax') stderr += `${d.dev} was already in devdax mode\n`;
           done++;
           continue;
         }
         if (mode === 'system-ram') {
-          // reconfig_mode_system_ram (daxctl/device.c v81): daxctl onlines the memory itself (or
-          // not at all) and refuses, unless --force, when daxctl_dev_will_auto_online_memory finds
-          // auto_online_blocks starting with "online" (online, online_kernel, online_movable).
-          if ((p.opts.has('no-online') || !p.opts.has('no-movable')) && !p.opts.has('force') && m.boot.autoOnlineBlocks.startsWith('online')) {
-            err += `${d.dev}: error: kernel policy will auto-online memory, aborting\n`;
-            savedRc = -EBUSY;
-            continue;
-          }
           const rc = run(daxKmemProbe(m, ns));
           if (rc !== 0) {
-            err += `${d.dev}: failed to reconfigure: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
+            stderr += `${d.dev}: failed to reconfigure: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
+            failed = true;
             continue;
           }
           if (!p.opts.has('no-online')) {
@@ -70,12 +77,14 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
           // daxctl offlines the memory first; a block that will not go offline keeps the mode.
           const busy = kmemBlocks(m, d).filter((id) => m.blocks.get(id)?.state === 'online' && run(offlineBlock(m, id)) !== 0);
           if (busy.length) {
-            err += `${d.dev}: failed to offline memory: ${ERRNO_TEXT[EBUSY]}\n`;
+            stderr += `${d.dev}: failed to offline memory: ${ERRNO_TEXT[EBUSY]}\n`;
+            failed = true;
             continue;
           }
           const rc = run(daxKmemRemove(m, r, ns));
           if (rc !== 0) {
-            err += `${d.dev}: failed to reconfigure: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
+            stderr += `${d.dev}: failed to reconfigure: ${ERRNO_TEXT[-rc] ?? `errno ${-rc}`}\n`;
+            failed = true;
             continue;
           }
         }
@@ -85,7 +94,7 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
       const json = devs.filter((x) => x.d.mode === mode).map((x) => daxJson(m, x.d, human, false));
       // cmd_reconfig_device: "error reconfiguring devices: <strerror>" when the saved rc is an errno; run_builtin exits with rc & 0xff.
       const summary = (savedRc < 0 ? `error reconfiguring devices: ${ERRNO_TEXT[-savedRc] ?? `errno ${-savedRc}`}\n` : '') + `reconfigured ${plural(done, 'device')}\n`;
-      return { output: err + (json.length ? jsonc(json) + '\n' : '') + summary, exitCode: savedRc < 0 ? savedRc & 0xff : err ? 1 : 0 };
+      return { output: stderr + (json.length ? jsonc(json) + '\n' : '') + summary, exitCode: savedRc < 0 ? savedRc & 0xff : failed ? 1 : 0 };
     }
     case 'online-memory':
     case 'offline-memory':
