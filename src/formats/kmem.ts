@@ -9,6 +9,10 @@
 // (mem_map addresses from the vmemmap base, sizes, paddrs, mapnrs, states, pfns) is what crash
 // computes from the same kernel data.
 
+import type { MemoryBlocks } from '../kernel/memory_block.js';
+import type { BootState } from '../kernel/mm_init.js';
+import { checkListedSections } from './boot-print.js';
+
 /** Line(s) for --explain: what the dashed columns stand for. */
 export const KMEM_N_PLACEHOLDER_NOTE =
   'PGLIST_DATA, NODE_ZONES, SECTION and MEM_BLOCK are kernel virtual addresses of pg_data_t, ' +
@@ -358,4 +362,39 @@ export function formatKmemN(input: KmemNInput): string {
   out += dumpMemSections(ctx);
   if (input.blockTable?.show ?? true) out += dumpMemoryBlocks(ctx, input);
   return out;
+}
+
+/** crash's kmem -n inputs for a machine's state and its memory blocks (in registration order). */
+export function kmemNInput(state: BootState, mb: MemoryBlocks): KmemNInput {
+  checkListedSections(state, 'kmem -n');
+  const pps = state.sparse.pagesPerSection;
+  return {
+    nodes: state.nodes
+      .filter((n) => n.online)
+      .map((n) => ({
+        nid: n.nodeId,
+        spannedPages: n.nodeSpannedPages,
+        presentPages: n.nodePresentPages,
+        startPfn: n.nodeStartPfn,
+        zones: n.zones.map((z) => ({ index: z.zoneIdx, name: z.name, spannedPages: z.spannedPages, presentPages: z.presentPages, startPfn: z.zoneStartPfn })),
+      })),
+    sections: [...state.sparse.sections.values()].map((s) => ({
+      nr: s.sectionNr,
+      pfn: s.sectionNr * pps,
+      flags: { present: s.present, hasMemMap: s.hasMemMap, online: s.online, early: s.early, deviceTainted: s.deviceTainted },
+    })),
+    blocks: mb.blocks.map((b) => ({
+      id: b.id,
+      startPhys: BigInt(b.startPfn) * BigInt(2 ** state.arch.pageShift),
+      sizeBytes: BigInt(mb.blockBytes),
+      node: b.nid,
+      state: b.state,
+      startSectionNr: b.startSectionNr,
+    })),
+    structPageBytes: state.arch.structPageBytes,
+    pageBytes: 2 ** state.arch.pageShift,
+    pagesPerSection: pps,
+    pointerBits: state.arch.is64bit ? 64 : 32,
+    blockTable: { show: state.arch.sparsemem, range: state.arch.name === 'x86_64' },
+  };
 }

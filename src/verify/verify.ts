@@ -9,7 +9,7 @@
 // entries and namespace claims, /sys/devices/system/node's masks, ndctl / daxctl output (uuids
 // masked) and chmem's exit code.
 import { blockLine, blockNames } from '../formats/blocks-print.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { parseZoneinfo, zoneField } from '../formats/zoneinfo.js';
 import { nodeStateLines, nodeStates } from '../formats/nodes-print.js';
 import { printBootZoneinfo } from '../formats/zoneinfo-print.js';
 import { procIomem } from '../formats/iomem.js';
+import { formatKmemN, kmemNInput } from '../formats/kmem.js';
 import type { ScenarioStep } from '../formats/scenario.js';
 import { mhpGetDefaultOnlineType, validZones } from '../kernel/memory_hotplug.js';
 import type { Machine } from '../kernel/machine.js';
@@ -336,7 +337,13 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
           totals.pfnsCompared += d.pfnsCompared;
           totals.dumps++;
         }
-        out.push({ label: `${label}: memmap (${d.pfnsCompared} pfns)`, diffs: formatMemmapDiff(d.differences) });
+        const diffs = formatMemmapDiff(d.differences);
+        // crash's kmem -n on the same dump, on 6.1 (Debian's crash 8.0.2 cannot read 6.12's memory blocks).
+        if (/^6\.1\./.test(profile.release.release) && haveCrash()) {
+          const blocks = { ...m.boot, blocks: [...m.blocks.values()].sort((a, b) => a.id - b.id) };
+          diffLines('crash kmem -n', crashKmemN(core, vmlinux), withoutTrailingBlankLines(formatKmemN(kmemNInput(m.state, blocks)).split('\n')), diffs);
+        }
+        out.push({ label: `${label}: memmap (${d.pfnsCompared} pfns)`, diffs });
         log(`${label}: memmap ${d.differences.length ? `${d.differences.length} difference(s)` : 'same'} over ${d.pfnsCompared} pfns\n`);
       } finally {
         rmSync(core, { force: true });
@@ -471,6 +478,29 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     if (opts.keep) log(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
+  return out;
+}
+
+function haveCrash(): boolean {
+  return spawnSync('sh', ['-c', 'command -v crash'], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * crash's `kmem -n` of a dump, from its first table on, with the kernel virtual addresses of
+ * pg_data_t, struct zone, struct mem_section and struct memory_block (direct-map addresses, which
+ * the model does not place) as the dashes mmsim kmem -n prints.
+ */
+function crashKmemN(core: string, vmlinux: string): string[] {
+  const r = spawnSync('crash', ['-s', vmlinux, core], { input: 'kmem -n\nquit\n', encoding: 'utf8', maxBuffer: 1 << 28, timeout: 300_000 });
+  const lines = (r.stdout ?? '').split('\n');
+  const from = lines.findIndex((l) => l.startsWith('NODE '));
+  if (from < 0) throw new InputError(`verify --memmap: crash printed no kmem -n table for ${core} (${(r.stderr || r.stdout || '').trim().split('\n').slice(-1)[0] ?? ''})`);
+  return withoutTrailingBlankLines(lines.slice(from).map((l) => l.replace(/ffff88[0-9a-f]{10}/g, '-'.repeat(16))));
+}
+
+function withoutTrailingBlankLines(lines: string[]): string[] {
+  const out = [...lines];
+  while (out.length && out[out.length - 1]?.trim() === '') out.pop();
   return out;
 }
 
