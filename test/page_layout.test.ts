@@ -18,6 +18,8 @@ import {
   initSinglePageRecord,
   pageConfigFromKconfig,
   pageFlagBits,
+  pageflagsEnum,
+  nrPageflags,
   pageFlagsLayout,
   pageHasType,
   readPageFlags,
@@ -348,5 +350,20 @@ describe('kconfig', () => {
     expect(() => parseKconfig('CONFIG_A=maybe\n', 't.config')).toThrow(/^t\.config:1:10: expected y, m/);
     expect(() => parseKconfig('CONFIG_S="open\n', 't.config')).toThrow("t.config:1:15: expected a closing '\"'");
     expect(() => parseKconfig('FOO=y\n', 't.config')).toThrow(InputError);
+  });
+});
+
+describe("6.12's enum pageflags (Debian 6.12.118's DWARF, read with drgn)", () => {
+  it('numbers the bits as the kernel does: PG_writeback 1, PG_head 6, PG_reserved 13, PG_arch_2 23, __NR_PAGEFLAGS 24', () => {
+    const cfg = { ...DEFAULT_PAGE_CONFIG_X86_64('6.1'), pageflags612: true };
+    // prog.type('enum pageflags').enumerators below __NR_PAGEFLAGS, aliases included, in order.
+    const dwarf =
+      'PG_locked:0 PG_writeback:1 PG_referenced:2 PG_uptodate:3 PG_dirty:4 PG_lru:5 PG_head:6 PG_waiters:7 PG_active:8 PG_workingset:9 ' +
+      'PG_owner_priv_1:10 PG_owner_2:11 PG_arch_1:12 PG_reserved:13 PG_private:14 PG_private_2:15 PG_reclaim:16 PG_swapbacked:17 ' +
+      'PG_unevictable:18 PG_mlocked:19 PG_hwpoison:20 PG_young:21 PG_idle:22 PG_arch_2:23 PG_readahead:16 PG_swapcache:10 PG_checked:10 ' +
+      'PG_anon_exclusive:11 PG_mappedtodisk:11 PG_fscache:15 PG_pinned:10 PG_savepinned:4 PG_foreign:10 PG_xen_remapped:10 PG_isolated:16 ' +
+      'PG_reported:3 PG_vmemmap_self_hosted:10 PG_has_hwpoisoned:8 PG_large_rmappable:9 PG_partially_mapped:16';
+    expect(pageflagsEnum(cfg).map((e) => `${e.name}:${e.bit}`).join(' ')).toBe(dwarf);
+    expect(nrPageflags(cfg)).toBe(24);
   });
 });

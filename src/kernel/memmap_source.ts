@@ -31,7 +31,8 @@ export function pageConfigFor(state: BootState): PageConfig {
     const k = state.spec.config.kconfig;
     // The machine's own config options (NODES_SHIFT) override the arch's distro defaults.
     const base = k ? pageConfigFromKconfig(k, pageLayoutVersionFor(state), state.arch) : { ...defaultPageConfig(state.arch, pageLayoutVersionFor(state)), nodesShift: state.spec.config.nodesShift };
-    c = { ...base, orderInFlags1: releaseCode(state.profile.release) >= versionCode(6, 6) };
+    const code = releaseCode(state.profile.release);
+    c = { ...base, orderInFlags1: code >= versionCode(6, 6), ...(base.version === '6.1' && code >= versionCode(6, 12) && code < versionCode(6, 14) ? { pageflags612: true } : {}) };
     configs.set(state, c);
   }
   return c;

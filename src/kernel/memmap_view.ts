@@ -9,7 +9,7 @@
 // has no flag bits) report node and zone only: their flags and counts belong to whoever allocated them.
 import type { Machine } from './machine.js';
 import { compoundOrder } from './compound.js';
-import { nrPageflags, pageFlagBits, pageFlagsField, structPageLayout } from './page_layout.js';
+import { nrPageflags, pageFlagBits, pageflagsEnum, pageFlagsField, structPageLayout } from './page_layout.js';
 import { vmemmapBaseFor } from './memmap_source.js';
 import type { Pfn } from '../units.js';
 
@@ -157,7 +157,7 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
       zone: b.state === 'online' ? (b.validZones === 'none' ? null : b.validZones) : null,
       nrVmemmapPages: m.vmemmapPages.get(b.id) ?? 0,
     }));
-  const flagNames = new Map([...pageFlagBits(cfg)].map(([n, b]) => [b, n] as [number, string]));
+  const flagNames = new Map(pageflagsEnum(cfg).filter((e) => !e.alias).map((e) => [e.bit, e.name] as [number, string]));
   return { view: { sections, blocks, runs, flagNames, zoneNames: m.state.zoneNames }, detail };
 }
 

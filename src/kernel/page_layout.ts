@@ -60,6 +60,12 @@ export interface PageConfig {
    * byte 1 of the word after compound_head. Default: 6.18's layout only.
    */
   readonly orderInFlags1?: boolean;
+  /**
+   * enum pageflags in 6.12's order (read in Debian 6.12.118's DWARF): 6.18's numbering (PG_writeback
+   * 1, PG_head 6, PG_reserved 13) without PG_dropbehind (6.14), PG_isolated aliasing PG_reclaim.
+   * Only with version '6.1'; 6.2-6.11 and 6.13 unverified (6.1's numbering is kept below 6.12).
+   */
+  readonly pageflags612?: boolean;
 }
 
 /**
@@ -326,6 +332,15 @@ function flagLists(cfg: PageConfig): FlagLists {
       };
     }
     case '6.1': {
+      if (cfg.pageflags612) {
+        const l = flagLists({ ...cfg, version: '6.18', archUsesPgArch3: false });
+        const isolated = l.aliases.filter(([a]) => a !== 'movable_ops_isolated' && a !== 'movable_ops');
+        return {
+          bits: l.bits.filter((b) => b !== 'dropbehind'),
+          aliases: [...isolated.slice(0, 10), ...(cfg.migration ? [['isolated', 'reclaim'] as [string, string]] : []), ...isolated.slice(10)],
+          names: l.names.filter((b) => b !== 'dropbehind'),
+        };
+      }
       const common = [
         'locked',
         'referenced',

@@ -62,7 +62,10 @@ nodes_pgoff = 64 - sections_width - nodes_shift
 zones_pgoff = nodes_pgoff - zones_shift
 nr_pageflags = prog.constant('__NR_PAGEFLAGS').value_()
 fmask = (1 << nr_pageflags) - 1
-flag_names = {v: n for n, v in prog.type('enum pageflags').enumerators if v < nr_pageflags}
+flag_names = {}
+for n, v in prog.type('enum pageflags').enumerators:  # the first name of a bit, not its aliases
+    if v < nr_pageflags and v not in flag_names:
+        flag_names[v] = n
 off_ref = page_t.member('_refcount').offset
 off_map = page_t.member('_mapcount').offset
 off_link = 8  # lru.next / compound_head / pgmap: the word after page->flags in every 6.x layout
