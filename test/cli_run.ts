@@ -84,3 +84,9 @@ export async function cli(argv: readonly string[], jobs = 1): Promise<CliResult>
     waiting.shift()?.();
   }
 }
+
+/** `mmsim ...args` in a runner, its result named as spawnSync names it: status, stdout, stderr. */
+export async function mmsim(...args: string[]): Promise<{ readonly status: number; readonly stdout: string; readonly stderr: string }> {
+  const r = await cli(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}

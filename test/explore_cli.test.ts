@@ -6,13 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from './cli_run.js';
-
-/** `mmsim ARGS` in a runner process (test/cli_run.ts: the built CLI's main(), its exit status, stdout and stderr). */
-const mmsim = async (...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> => {
-  const r = await cli(args);
-  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-};
+import { mmsim } from './cli_run.js';
 
 describe('mmsim explore seed-2019', () => {
   it("prints each violated invariant's shortest trace with the locks held, the kernel's words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0", async () => {
