@@ -146,7 +146,7 @@ async function runOne(argv: readonly string[], jobs: number): Promise<Recorded> 
   const out = argv.some((a) => a.includes('{OUT}')) ? mkdtempSync(join(tmpdir(), 'mmsim-out-')) : null;
   const args = argv.map((a) => (out ? a.replace('{OUT}', out) : a));
   // In a runner process (test/cli_run.ts): the same main() as `node dist/cli/main.js`, without a start-up per command.
-  const r = await cli(args, jobs);
+  const r = await cli(args, { jobs });
   const files = out ? filesUnder(out) : undefined;
   if (out) rmSync(out, { recursive: true, force: true });
   const unOut = (s: string): string => (out ? s.split(out).join('{OUT}') : s);

@@ -51,9 +51,9 @@ async function acquire(jobs: number): Promise<Runner> {
   }
 }
 
-/** Runs `mmsim ...argv` in a runner (at most `jobs` commands at once across calls). */
-export async function cli(argv: readonly string[], jobs = 1): Promise<CliResult> {
-  const r = await acquire(jobs);
+/** Runs `mmsim ...argv` in a runner (at most `jobs` commands at once across calls), in `cwd` if given (else the repository root). */
+export async function cli(argv: readonly string[], opts: { readonly jobs?: number; readonly cwd?: string } = {}): Promise<CliResult> {
+  const r = await acquire(opts.jobs ?? 1);
   r.busy = true;
   const id = nextId++;
   try {
@@ -75,7 +75,7 @@ export async function cli(argv: readonly string[], jobs = 1): Promise<CliResult>
       };
       r.child.on('message', onMessage);
       r.child.on('exit', onExit);
-      r.child.send({ id, argv });
+      r.child.send({ id, argv, cwd: opts.cwd ?? root });
     });
   } finally {
     r.child.unref();
