@@ -3,13 +3,13 @@
 // `MMSIM_RECORD_OUTPUTS=1 npx vitest run test/cli_outputs.test.ts` at commit 1404a28, before any
 // file moved). The moves change no behaviour, so any difference here is a regression. Wall-clock
 // figures (explore's "N s", --json's "seconds") are masked; everything else is compared as is.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliPath, root } from './helpers.js';
+import { cli } from './cli_run.js';
+import { root } from './helpers.js';
 
 /** A text kept whole, or (past 16 KiB) as its SHA-256 and length, to keep the recording small. */
 type Text = string | { readonly sha256: string; readonly bytes: number };
@@ -142,23 +142,15 @@ function filesUnder(dir: string): Record<string, Text> {
   return out;
 }
 
-function runOne(argv: readonly string[]): Promise<Recorded> {
+async function runOne(argv: readonly string[], jobs: number): Promise<Recorded> {
   const out = argv.some((a) => a.includes('{OUT}')) ? mkdtempSync(join(tmpdir(), 'mmsim-out-')) : null;
   const args = argv.map((a) => (out ? a.replace('{OUT}', out) : a));
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliPath, ...args], { cwd: root, env: { ...process.env, COLUMNS: '80' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const files = out ? filesUnder(out) : undefined;
-      if (out) rmSync(out, { recursive: true, force: true });
-      const unOut = (s: string): string => (out ? s.split(out).join('{OUT}') : s);
-      resolve({ exit: code ?? -1, stdout: text(mask(unOut(stdout))), stderr: text(mask(unOut(stderr))), ...(files ? { files } : {}) });
-    });
-  });
+  // In a runner process (test/cli_run.ts): the same main() as `node dist/cli/main.js`, without a start-up per command.
+  const r = await cli(args, { jobs });
+  const files = out ? filesUnder(out) : undefined;
+  if (out) rmSync(out, { recursive: true, force: true });
+  const unOut = (s: string): string => (out ? s.split(out).join('{OUT}') : s);
+  return { exit: r.code, stdout: text(mask(unOut(r.stdout))), stderr: text(mask(unOut(r.stderr))), ...(files ? { files } : {}) };
 }
 
 async function runAll(list: readonly string[][], jobs: number): Promise<Map<string, Recorded>> {
@@ -167,7 +159,7 @@ async function runAll(list: readonly string[][], jobs: number): Promise<Map<stri
   const worker = async (): Promise<void> => {
     while (next < list.length) {
       const argv = list[next++] as string[];
-      results.set(argv.join(' '), await runOne(argv));
+      results.set(argv.join(' '), await runOne(argv, jobs));
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));

@@ -3,17 +3,14 @@
 // seeded random mode repeating itself, user design files (one that only wraps its base's step
 // behaves exactly like the base; the example fixes the race), designs --diff, and one-line errors.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath } from './helpers.js';
-
-const mmsim = (...args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+import { mmsim } from './cli_run.js';
 
 describe('mmsim explore seed-2019', () => {
-  it("prints each violated invariant's shortest trace with the locks held, the kernel's words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0", () => {
-    const bad = mmsim('explore', 'seed-2019', '--design', 'v5.3');
+  it("prints each violated invariant's shortest trace with the locks held, the kernel's words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0", async () => {
+    const bad = await mmsim('explore', 'seed-2019', '--design', 'v5.3');
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(
       /^poisoned struct page read \(memunmap B\): 2 steps, single task: no race needed\n {2}B = memunmap_pages\(pmem1, \[0x108000-0x110000\)\)\n {8}1 {2}B: start\n {8}2 {2}B \(page_to_nid\): read struct page 0x108000\n/,
@@ -26,22 +23,24 @@ describe('mmsim explore seed-2019', () => {
       / {2}page:ffffea00040[0-9a-f]+ pfn:0x10[0-7][0-9a-f]{3} node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}invariant: [^\n]*(\n {4}[^\n]*)*\n {2}replay: mmsim explore seed-2019 --design v5\.3\n/,
     );
     expect(bad.stdout).toMatch(/\n\d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
-    const j = JSON.parse(mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json').stdout) as Record<string, unknown> & { violations: { invariant: string; steps: number; trace: unknown[] }[] };
+    const j = JSON.parse((await mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json')).stdout) as Record<string, unknown> & {
+      violations: { invariant: string; steps: number; trace: unknown[] }[];
+    };
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['design', 'verdict', 'violations', 'interleavings', 'exhaustive', 'seconds']));
     expect(j).toMatchObject({ design: 'v5.3', verdict: 'violation', exhaustive: true, reduction: 'dpor' });
     expect(j.violations.map((v) => v.invariant)).toEqual(['poisoned struct page read (memunmap B)', 'zone_spans_pfn']);
     for (const v of j.violations) expect(v.trace).toHaveLength(v.steps);
-    const ok = mmsim('explore', 'seed-2019', '--design', 'current');
+    const ok = await mmsim('explore', 'seed-2019', '--design', 'current');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^no violation: \d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
   }, 900_000);
 
-  it('replays a saved counterexample to the same text as the explore that saved it, byte for byte; a file that is not one is one clear error', () => {
+  it('replays a saved counterexample to the same text as the explore that saved it, byte for byte; a file that is not one is one clear error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-replay-'));
-    const found = mmsim('explore', 'seed-2019', '--design', 'seqlock');
-    writeFileSync(join(dir, 'cex.json'), mmsim('explore', 'seed-2019', '--design', 'seqlock', '--json').stdout);
+    const found = await mmsim('explore', 'seed-2019', '--design', 'seqlock');
+    writeFileSync(join(dir, 'cex.json'), (await mmsim('explore', 'seed-2019', '--design', 'seqlock', '--json')).stdout);
     for (const inv of ['might_sleep', 'zone_spans_pfn']) {
-      const replayed = mmsim('explore', '--replay', join(dir, 'cex.json'), '--invariant', inv);
+      const replayed = await mmsim('explore', '--replay', join(dir, 'cex.json'), '--invariant', inv);
       expect(replayed.status, inv).toBe(0);
       // The explore output's block for that invariant, whole: header, tasks, trace, the kernel's words, the paragraph, the rerun command.
       const block = found.stdout.split(/\n(?=\S)/).find((b) => b.startsWith(`${inv}: `)) ?? '';
@@ -49,41 +48,43 @@ describe('mmsim explore seed-2019', () => {
       expect(replayed.stdout, inv).toBe(`${block}\n`);
     }
     writeFileSync(join(dir, 'bad.json'), '{"scenario":"seed-2019"}');
-    const bad = mmsim('explore', '--replay', join(dir, 'bad.json'));
+    const bad = await mmsim('explore', '--replay', join(dir, 'bad.json'));
     expect(bad.status).toBe(2);
     // Checked by a schema (formats/replay.ts): the missing key, at the object that lacks it.
     expect(bad.stderr).toMatch(/^mmsim: .*bad\.json:1:1: design: .*expected string, received undefined; expected the output of mmsim explore --json\n$/);
   }, 240_000);
 
-  it('random mode: the same seed gives the same output, and --runs counts the schedules', () => {
-    const a = mmsim('explore', 'seed-2019', '--design', 'v5.3', '--runs', '40', '--seed', '7', '--json');
-    const b = mmsim('explore', 'seed-2019', '--design', 'v5.3', '--runs', '40', '--seed', '7', '--json');
+  it('random mode: the same seed gives the same output, and --runs counts the schedules', async () => {
+    const a = await mmsim('explore', 'seed-2019', '--design', 'v5.3', '--runs', '40', '--seed', '7', '--json');
+    const b = await mmsim('explore', 'seed-2019', '--design', 'v5.3', '--runs', '40', '--seed', '7', '--json');
     const strip = (s: string) => s.replace(/"seconds": [\d.]+/, '');
     expect(strip(a.stdout)).toBe(strip(b.stdout));
     expect(JSON.parse(a.stdout)).toMatchObject({ interleavings: 40, exhaustive: false });
   }, 240_000);
 
-  it('one-line errors: an unknown scenario, design, config or walker', () => {
-    expect(mmsim('explore', 'seed-2020').stderr).toBe('mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection\n');
-    expect(mmsim('explore', 'seed-2019', '--design', 'bogus').stderr).toMatch(
+  it('one-line errors: an unknown scenario, design, config or walker', async () => {
+    expect((await mmsim('explore', 'seed-2020')).stderr).toBe('mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection\n');
+    expect((await mmsim('explore', 'seed-2019', '--design', 'bogus')).stderr).toMatch(
       /^mmsim: --design bogus: expected a design \(v4\.19, v5\.3, serialize, seqlock-after-unlock, seqlock-whole, seqlock-per-pageblock, seqlock, no-shrink, 6\.1, current\), a kernel release such as 6\.1, or a design file/,
     );
-    expect(mmsim('explore', 'seed-2019', '--config', 'x').stderr).toBe('mmsim: --config x: expected one of debug_vm, debug_vm_pgflags, no_debug_vm\n');
-    expect(mmsim('explore', 'seed-2019', '--walker', 'x').stderr).toBe('mmsim: --walker x: expected one of compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone\n');
+    expect((await mmsim('explore', 'seed-2019', '--config', 'x')).stderr).toBe('mmsim: --config x: expected one of debug_vm, debug_vm_pgflags, no_debug_vm\n');
+    expect((await mmsim('explore', 'seed-2019', '--walker', 'x')).stderr).toBe(
+      'mmsim: --walker x: expected one of compaction, kpageflags, memory_failure, set_zone_contiguous, test_pages_in_a_zone\n',
+    );
   });
 });
 
 describe('design files and mmsim designs / compare', () => {
-  it("a user design that only wraps its base's step behaves exactly like the base; the shipped example stops the zone_spans_pfn race", () => {
+  it("a user design that only wraps its base's step behaves exactly like the base; the shipped example stops the zone_spans_pfn race", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-design-'));
     const file = join(dir, 'same.mjs');
     writeFileSync(file, "export default { name: 'same-as-v5.3', base: 'v5.3', steps: { *memmap_init_zone_device(api, ...args) { yield* api.base(...args); } } };\n");
-    const mine = JSON.parse(mmsim('explore', 'seed-2019', '--design', file, '--json').stdout) as { design: string; violations: unknown; interleavings: number };
-    const base = JSON.parse(mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json').stdout) as { design: string; violations: unknown; interleavings: number };
+    const mine = JSON.parse((await mmsim('explore', 'seed-2019', '--design', file, '--json')).stdout) as { design: string; violations: unknown; interleavings: number };
+    const base = JSON.parse((await mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json')).stdout) as { design: string; violations: unknown; interleavings: number };
     expect(mine.design).toBe('same-as-v5.3');
     expect(mine.violations).toEqual(base.violations);
     expect(mine.interleavings).toBe(base.interleavings);
-    const rows = JSON.parse(mmsim('compare', 'seed-2019', '--designs', 'v5.3,examples/designs/dont-shrink-zone-device.mjs', '--time', 'none', '--json').stdout) as {
+    const rows = JSON.parse((await mmsim('compare', 'seed-2019', '--designs', 'v5.3,examples/designs/dont-shrink-zone-device.mjs', '--time', 'none', '--json')).stdout) as {
       design: string;
       invariants: string;
     }[];
@@ -91,13 +92,13 @@ describe('design files and mmsim designs / compare', () => {
     expect(rows[0]?.invariants).toContain('zone_spans_pfn');
     expect(rows[1]?.invariants).not.toContain('zone_spans_pfn');
     writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'x', base: 'v5.3', steps: { not_a_step: function* () {} } };\n");
-    expect(mmsim('explore', 'seed-2019', '--design', join(dir, 'bad.mjs')).stderr).toMatch(
+    expect((await mmsim('explore', 'seed-2019', '--design', join(dir, 'bad.mjs'))).stderr).toMatch(
       /^mmsim: .*bad\.mjs: step not_a_step is not one a design may replace \(add_memory_resource, arch_add_memory, .*, memmap_init_zone_device, memunmap_pages, .*test_pages_in_a_zone\); mmsim designs lists them\n$/,
     );
   }, 900_000);
 
-  it('designs lists the built-ins and the replaceable steps; --diff shows what differs', () => {
-    const list = mmsim('designs').stdout;
+  it('designs lists the built-ins and the replaceable steps; --diff shows what differs', async () => {
+    const list = (await mmsim('designs')).stdout;
     expect(
       list
         .split('\n')
@@ -110,7 +111,7 @@ describe('design files and mmsim designs / compare', () => {
     expect(list).toContain('base v5.3; step memmap_init_zone_device');
     expect(list).toMatch(/\n {2}shrink_zone_span\(m, zone: Zone, start: Pfn, end: Pfn, search: 'online' \| 'valid'\) => Task<void>\n/);
     // --steps: every step with its signature and what it models (kernel/steps.ts).
-    const steps = mmsim('designs', '--steps').stdout;
+    const steps = (await mmsim('designs', '--steps')).stdout;
     const names = [...steps.matchAll(/^(\w+)\(m, /gm)].map((x) => x[1]);
     expect(names).toEqual([
       'add_memory_resource',
@@ -137,48 +138,50 @@ describe('design files and mmsim designs / compare', () => {
     expect(steps).toContain(
       'memmap_init_zone_device(m, zone: Zone, pgmap: DevPagemap, refcount: number) => Task<void>\n  memremap_pages from the end of move_pfn_range_to_zone(ZONE_DEVICE): entered holding mem_hotplug_lock for writing',
     );
-    expect(mmsim('designs', '--diff', 'v5.3', 'seqlock').stdout).toBe(
+    expect((await mmsim('designs', '--diff', 'v5.3', 'seqlock')).stdout).toBe(
       'v5.3 (v5.3 <- 5.3) | seqlock (seqlock <- seqlock-after-unlock <- v5.3 <- 5.3)\n  step memmap_init_zone_device: kernel | seqlock-after-unlock\n',
     );
-    expect(mmsim('designs', '--diff', 'seqlock-whole', 'seqlock-per-pageblock').stdout).toBe(
+    expect((await mmsim('designs', '--diff', 'seqlock-whole', 'seqlock-per-pageblock')).stdout).toBe(
       'seqlock-whole (seqlock-whole <- v5.3 <- 5.3) | seqlock-per-pageblock (seqlock-per-pageblock <- v5.3 <- 5.3)\n  step memmap_init_zone_device: seqlock-whole | seqlock-per-pageblock\n',
     );
-    expect(mmsim('designs', '--diff', 'seqlock', 'seqlock-after-unlock').stdout).toBe(
+    expect((await mmsim('designs', '--diff', 'seqlock', 'seqlock-after-unlock')).stdout).toBe(
       'seqlock (seqlock <- seqlock-after-unlock <- v5.3 <- 5.3) | seqlock-after-unlock (seqlock-after-unlock <- v5.3 <- 5.3)\n  no difference\n',
     );
-    expect(mmsim('designs', '--diff', 'v5.3', 'serialize').stdout).toBe('v5.3 (v5.3 <- 5.3) | serialize (serialize <- v5.3 <- 5.3)\n  feature zoneDeviceInitUnderLock: false | true\n');
+    expect((await mmsim('designs', '--diff', 'v5.3', 'serialize')).stdout).toBe('v5.3 (v5.3 <- 5.3) | serialize (serialize <- v5.3 <- 5.3)\n  feature zoneDeviceInitUnderLock: false | true\n');
   });
 
-  it('compare prints one row per design', () => {
-    const t = mmsim('compare', 'seed-2019', '--designs', 'serialize,no-shrink,6.1', '--time', 'none');
+  it('compare prints one row per design', async () => {
+    const t = await mmsim('compare', 'seed-2019', '--designs', 'serialize,no-shrink,6.1', '--time', 'none');
     expect(t.stdout).toMatch(/^design +verdict +interleavings +invariants broken \(shortest steps\)\nserialize +ok +\d+ +-\nno-shrink +ok +\d+ +-\n6\.1 +ok +\d+ +-\n$/);
   }, 240_000);
 });
 
 describe('mmsim explore SCENARIO-FILE', () => {
-  it("explores a scenario file's concurrent block after running the steps before it; run does the block in order; wrong shapes are one line", () => {
+  it("explores a scenario file's concurrent block after running the steps before it; run does the block in order; wrong shapes are one line", async () => {
     const file = 'examples/concurrent-online-remove.scenario.yaml';
-    const bad = mmsim('explore', file, '--design', 'v5.3');
+    const bad = await mmsim('explore', file, '--design', 'v5.3');
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/^poisoned struct page read \(2: remove_memory memory34\): \d+ steps, single task: no race needed\n {2}2 = remove_memory\(\[0x110000-0x118000\)\)\n/);
     expect(bad.stdout).toMatch(/ {2}page:ffffea00043fffc0 pfn:0x10ffff is uninitialized and poisoned/);
     expect(bad.stdout).toContain(`replay: mmsim explore ${file} --design v5.3\n`);
-    const ok = mmsim('explore', file, '--design', '6.1');
+    const ok = await mmsim('explore', file, '--design', '6.1');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^no violation: \d+ interleavings \(exhaustive, DPOR\)/);
-    const run = mmsim('run', file, '--print', 'blocks');
+    const run = await mmsim('run', file, '--print', 'blocks');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/memory33 state=online phys_index=00000021 node=1 valid_zones=Movable\n/);
-    expect(mmsim('verify', '--qemu', file).stderr).toMatch(/concurrent-online-remove\.scenario\.yaml:17:5: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore/);
+    expect((await mmsim('verify', '--qemu', file)).stderr).toMatch(
+      /concurrent-online-remove\.scenario\.yaml:17:5: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-conc-'));
     writeFileSync(join(dir, 'none.scenario.yaml'), 'machine: ' + join(process.cwd(), 'examples/qemu-2node.yaml') + '\nsteps:\n  - add: { node: 1, start: 4G, size: 128M }\n');
-    expect(mmsim('explore', join(dir, 'none.scenario.yaml')).stderr).toMatch(/none\.scenario\.yaml: no concurrent block to explore; add a step `concurrent: \[ \.\.\. \]`/);
+    expect((await mmsim('explore', join(dir, 'none.scenario.yaml'))).stderr).toMatch(/none\.scenario\.yaml: no concurrent block to explore; add a step `concurrent: \[ \.\.\. \]`/);
     writeFileSync(
       join(dir, 'after.scenario.yaml'),
       'machine: ' +
         join(process.cwd(), 'examples/qemu-2node.yaml') +
         '\nsteps:\n  - concurrent:\n      - add: { node: 1, start: 4G, size: 128M }\n      - add: { node: 1, start: 0x108000000, size: 128M }\n  - online: { blocks: 32 }\n',
     );
-    expect(mmsim('explore', join(dir, 'after.scenario.yaml')).stderr).toMatch(/after\.scenario\.yaml:6:5: explore stops at the concurrent block; move this step before it or into it\n$/);
+    expect((await mmsim('explore', join(dir, 'after.scenario.yaml'))).stderr).toMatch(/after\.scenario\.yaml:6:5: explore stops at the concurrent block; move this step before it or into it\n$/);
   }, 240_000);
 });

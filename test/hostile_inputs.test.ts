@@ -3,7 +3,6 @@
 // (MAX_PHYSMEM_BITS, MAX_NUMNODES, NR_CPUS), and never by a crash, a hang or a blow-up. Each
 // class has its own small reproducer; expected values are the kernel's (headers cited in
 // src/kernel/limits.ts) or worked by hand in the comments.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +23,8 @@ import { bootNamespaceProbes } from '../src/kernel/nvdimm.js';
 import { Scheduler } from '../src/drivers/scheduler.js';
 import { freeAreaInit } from '../src/kernel/mm_init.js';
 import { profileForOption } from '../src/profiles/profile.js';
-import { cliPath, machineYaml, root } from './helpers.js';
+import { cli } from './cli_run.js';
+import { machineYaml, root } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsim-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,13 +47,14 @@ function inputError(f: () => unknown): string {
   throw new Error('expected an InputError, got none');
 }
 
-function mmsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** `mmsim ARGS` in a runner process (test/cli_run.ts: the built CLI's main()). */
+async function mmsim(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await cli(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** Exit 2, nothing on stdout, exactly one line on stderr matching re. */
-function expectOneLineError(r: ReturnType<typeof mmsim>, re: RegExp): void {
+function expectOneLineError(r: Awaited<ReturnType<typeof mmsim>>, re: RegExp): void {
   expect(r.code, r.err).toBe(2);
   expect(r.out).toBe('');
   const lines = r.err.trimEnd().split('\n');
@@ -142,9 +143,9 @@ describe('YAML that cannot crash the parser', () => {
     expect(inputError(() => parseYaml('q.yaml', `a: "${'x'.repeat(32 << 20)}"\n`))).toBe(`q.yaml:1:${(4 << 20) + 1}: more than 4 MiB; mmsim's YAML files hold a few KiB`);
   });
 
-  it('through the CLI: a YAML collection key gives exit 2 and one line, without the two-line Node warning', () => {
+  it('through the CLI: a YAML collection key gives exit 2 and one line, without the two-line Node warning', async () => {
     const p = file('collkey.yaml', `? [a]\n: 1\n${NODE0}`);
-    expectOneLineError(mmsim('boot', p), new RegExp(`^mmsim: ${p}:1:3: invalid YAML: a key must be a plain name`));
+    expectOneLineError(await mmsim('boot', p), new RegExp(`^mmsim: ${p}:1:3: invalid YAML: a key must be a plain name`));
   });
 });
 
@@ -300,7 +301,7 @@ describe('the kernel limits, per arch and config', () => {
 });
 
 describe('machines that cannot boot', () => {
-  it('mem= below all the RAM leaves memblock empty: refused, not booted into an empty zoneinfo (fuzz seed 1, dmesg #541, machine #295)', () => {
+  it('mem= below all the RAM leaves memblock empty: refused, not booted into an empty zoneinfo (fuzz seed 1, dmesg #541, machine #295)', async () => {
     // parse_memopt removes every e820 RAM range above the limit (e820__range_remove); RAM that starts at 4 GiB with mem=2G leaves none.
     const yaml = 'cmdline: "mem=2G"\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 4G, end: 8G }] }]\n';
     expect(inputError(() => machineYaml('6.1', yaml))).toBe(
@@ -308,13 +309,13 @@ describe('machines that cannot boot', () => {
     );
     const log = ['Linux version 6.1.0-13-amd64', 'Command line: mem=2G', 'BIOS-provided physical RAM map:', 'BIOS-e820: [mem 0x0000000100000000-0x00000001ffffffff] usable'].join('\n');
     const p = file('nomem.log', `${log}\n`);
-    expectOneLineError(mmsim('boot', '--from-dmesg', p, '--print', 'zoneinfo'), /: no memory to boot on \(mem= keeps only what lies below 0x80000000, and the RAM starts at 0x100000000\)/);
+    expectOneLineError(await mmsim('boot', '--from-dmesg', p, '--print', 'zoneinfo'), /: no memory to boot on \(mem= keeps only what lies below 0x80000000, and the RAM starts at 0x100000000\)/);
   });
 
-  it("an fsdax or devdax namespace on an arch without ZONE_DEVICE (s390x) is the input's error, not an internal one (fuzz #812)", () => {
+  it("an fsdax or devdax namespace on an arch without ZONE_DEVICE (s390x) is the input's error, not an internal one (fuzz #812)", async () => {
     const yaml = 'kernel: "6.1"\narch: s390x\nnodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0, end: 4G }], pmem: [{ start: 4G, size: 1G, namespace: { mode: devdax, map: dev } }] }\n';
     const p = file('s390-pmem.yaml', yaml);
-    expectOneLineError(mmsim('ndctl', p, 'list'), /^mmsim: node 0 has no ZONE_DEVICE \(CONFIG_ZONE_DEVICE off for this arch or config\); an fsdax or devdax namespace needs it/);
+    expectOneLineError(await mmsim('ndctl', p, 'list'), /^mmsim: node 0 has no ZONE_DEVICE \(CONFIG_ZONE_DEVICE off for this arch or config\); an fsdax or devdax namespace needs it/);
   });
 
   it('YAML nested past the parser\'s own stack on one line ("key: key: …" 40000 times) is one line naming that line (fuzz #933)', () => {
@@ -390,9 +391,9 @@ describe('scenario block ranges and hot-adds within the machine', () => {
     expect(runScenario(add('5.8', '128M'), [], undefined, () => undefined).blocks.has(0x280000000 / (128 << 20))).toBe(true);
   });
 
-  it('a remove or an NVDIMM beyond the address space is an input error naming the step', () => {
+  it('a remove or an NVDIMM beyond the address space is an input error naming the step', async () => {
     const scen = file('rm.scenario.yaml', `machine: ${machine}\nsteps:\n  - remove: { start: 0x1000000000000, size: 1G }\n`);
-    expectOneLineError(mmsim('run', scen), new RegExp(`^mmsim: ${scen}:3:5: remove \\[0x1000000000000, 0x1000040000000\\) ends beyond 0x400000000000`));
+    expectOneLineError(await mmsim('run', scen), new RegExp(`^mmsim: ${scen}:3:5: remove \\[0x1000000000000, 0x1000040000000\\) ends beyond 0x400000000000`));
   });
 });
 
@@ -519,10 +520,10 @@ describe('work that stays O(ranges) on huge machines', () => {
     },
   );
 
-  it('through the CLI: page 0xffffffffffffffff and a pfn beyond MAX_PHYSMEM_BITS are one-line errors, not silence', () => {
+  it('through the CLI: page 0xffffffffffffffff and a pfn beyond MAX_PHYSMEM_BITS are one-line errors, not silence', async () => {
     const machine = join(root, 'examples', 'qemu-2node.yaml');
-    expectOneLineError(mmsim('page', machine, '0xffffffffffffffff', '--memmap', 'extent'), /^mmsim: page: "0xffffffffffffffff": expected pfns below 2\^53/);
+    expectOneLineError(await mmsim('page', machine, '0xffffffffffffffff', '--memmap', 'extent'), /^mmsim: page: "0xffffffffffffffff": expected pfns below 2\^53/);
     // 2^46 / 4096 = 2^34 = 0x400000000: the first pfn past the address space.
-    expectOneLineError(mmsim('page', machine, '0x400000000', '--memmap', 'extent'), /^mmsim: page: pfn 0x400000000 lies beyond the physical address space: pfns are below 0x400000000/);
+    expectOneLineError(await mmsim('page', machine, '0x400000000', '--memmap', 'extent'), /^mmsim: page: pfn 0x400000000 lies beyond the physical address space: pfns are below 0x400000000/);
   });
 });

@@ -5,7 +5,6 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { memoryDeviceFreeAddr, parseQemuArgs, qemuMachine, qemuMachineYaml, shellWords } from '../src/formats/qemu.js';
 import { loadMachineYaml } from '../src/formats/machine-yaml.js';
@@ -13,7 +12,8 @@ import { loadScenario } from '../src/formats/scenario.js';
 import { prepareScenario } from '../src/drivers/run.js';
 import { qemuArgs } from '../src/verify/verify.js';
 import { InputError } from '../src/errors.js';
-import { cliPath, root } from './helpers.js';
+import { cli } from './cli_run.js';
+import { root } from './helpers.js';
 
 const hex16 = (n: number): string => `0x${n.toString(16).padStart(16, '0')}`;
 
@@ -130,16 +130,13 @@ describe('round trip: machine -> the QEMU arguments verify starts -> machine', (
 });
 
 describe('mmsim machine --from-qemu (CLI)', () => {
-  const run = (args: string[]): { out: string; err: string; code: number } => {
-    try {
-      return { out: execFileSync('node', [cliPath, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), err: '', code: 0 };
-    } catch (e) {
-      const x = e as { stdout: string; stderr: string; status: number };
-      return { out: x.stdout, err: x.stderr, code: x.status };
-    }
+  // In a runner process (test/cli_run.ts: the built CLI's main()).
+  const run = async (args: string[]): Promise<{ out: string; err: string; code: number }> => {
+    const r = await cli(args);
+    return { out: r.stdout, err: r.stderr, code: r.code };
   };
-  it('writes a machine file that boots like the oracle guest', () => {
-    const r = run(['machine', '--from-qemu', realBoots()[0]?.args ?? '']);
+  it('writes a machine file that boots like the oracle guest', async () => {
+    const r = await run(['machine', '--from-qemu', realBoots()[0]?.args ?? '']);
     expect(r.code).toBe(0);
     expect(loadMachineYaml('m.yaml', r.out).spec.memory.map((x) => [x.nid, x.base, x.base + x.size])).toEqual([
       [0, 0x1000, 0x9f000],
@@ -147,8 +144,8 @@ describe('mmsim machine --from-qemu (CLI)', () => {
       [1, 0x40000000, 0x7ffdf000],
     ]);
   });
-  it('a bad command line is one line, exit 2', () => {
-    const r = run(['machine', '--from-qemu', '-m 2G -numa node,memdev=nope']);
+  it('a bad command line is one line, exit 2', async () => {
+    const r = await run(['machine', '--from-qemu', '-m 2G -numa node,memdev=nope']);
     expect(r.code).toBe(2);
     expect(r.err).toBe('mmsim: --from-qemu: -numa node memdev=nope: no -object memory-backend-* with that id\n');
   });

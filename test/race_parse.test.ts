@@ -1,6 +1,5 @@
 // mmsim verify --race's parsing and judging, without QEMU: the bzImage version string, a real
 // kernel's BUG report read from its console, the invariant names explore uses, and the verdict.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
@@ -8,7 +7,7 @@ import { bzImageVersion } from '../src/formats/bzimage.js';
 import { parseKernelReports } from '../src/formats/oops.js';
 import { judge, kernelReports, realInvariant } from '../src/verify/race.js';
 import type { ExploreViolation } from '../src/drivers/explore.js';
-import { cliPath } from './helpers.js';
+import { mmsim } from './cli_run.js';
 
 /** A minimal bzImage: the setup header's "HdrS" at 0x202 and kernel_version at 0x20e pointing at text (Documentation/x86/boot.rst). */
 function image(version: string, ptr = 0x3000): Uint8Array {
@@ -141,7 +140,8 @@ describe('invariant names with the task that broke them', () => {
 });
 
 describe('mmsim verify --race: one-line errors before QEMU starts', () => {
-  const run = (...args: string[]): { status: number | null; stderr: string } => spawnSync('node', [cliPath, 'verify', ...args], { encoding: 'utf8' });
+  // In a runner process (test/cli_run.ts: the built CLI's main()).
+  const run = (...args: string[]): Promise<{ status: number; stderr: string }> => mmsim('verify', ...args);
   it.each([
     [['--race', 'seed-2019', '--kernel', '/nonexistent/bzImage'], /kernel image \/nonexistent\/bzImage does not exist/],
     [['--race', 'seed-2019', '--kernel', 'package.json'], /package\.json: not an x86 bzImage/],
@@ -150,8 +150,8 @@ describe('mmsim verify --race: one-line errors before QEMU starts', () => {
     [['--race', 'seed-2019-hotplug', '--kernel', 'package.json'], /not nd_pmem bind\/unbind/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--config', 'x'], /--config x: expected one of/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--seconds', '0'], /--seconds 0: expected a positive number/],
-  ])('%j', (args, message) => {
-    const p = run(...args);
+  ])('%j', async (args, message) => {
+    const p = await run(...args);
     expect(p.status).toBe(2);
     expect(p.stderr.trim().split('\n')).toHaveLength(1);
     expect(p.stderr).toMatch(message);

@@ -1,6 +1,7 @@
 // Every shell command in README.md's ```sh blocks, run as written (issue 22): `mmsim` and
 // `npx mmsim` are the built dist/cli/main.js, run from a fresh directory whose `examples` is the
-// repository's (as in a fresh clone; files a command writes stay in that directory). A command
+// repository's (as in a fresh clone; files a command writes stay in that directory); an `mmsim`
+// command of plain words runs in a runner process (test/cli_run.ts) in that directory. A command
 // exits 0 unless its comment says `exits N` (an example that fails on purpose), and an example
 // file such a line names says so in its own comments. Commands that cannot run here are in SKIP
 // with their reason, which the test's name and a console line print; no other command is left out.
@@ -9,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from './cli_run.js';
 import { cliPath, root } from './helpers.js';
 
 interface ReadmeCommand {
@@ -72,6 +74,16 @@ const SKIP: readonly { readonly match: RegExp; readonly reason: string; readonly
 function skipReason(command: string): string | null {
   for (const s of SKIP) if (s.match.test(command) && s.when !== false) return s.reason;
   return null;
+}
+
+/**
+ * A command that is `mmsim` and plain words only (nothing the shell would expand, quote, pipe or
+ * redirect): its argv, which a runner process runs (test/cli_run.ts: the built CLI's main(), what
+ * the shim's `node dist/cli/main.js` runs, without a node start-up); null for anything else, which
+ * /bin/sh runs as written (`npx mmsim demo`, quoted words, the other programs).
+ */
+function plainMmsim(command: string): string[] | null {
+  return /^mmsim( [\w./:,+=-]+)+$/.test(command) ? command.split(' ').slice(1) : null;
 }
 
 /** The exit a command's comment announces ("exits N"), else 0. */
@@ -163,12 +175,15 @@ describe('every README command runs as written', () => {
     const exit = expectedExit(c.comment);
     it(`${name}${exit ? ` (exits ${exit} on purpose)` : ''}`, { timeout: 600_000 }, async () => {
       const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1' };
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const p = spawn('/bin/sh', ['-c', c.command], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        p.on('close', (code) => resolve({ code, stderr }));
-      });
+      const words = plainMmsim(c.command);
+      const r = words
+        ? await cli(words, { cwd: dir }).then((x) => ({ code: x.code, stderr: x.stderr }))
+        : await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            const p = spawn('/bin/sh', ['-c', c.command], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+            let stderr = '';
+            p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            p.on('close', (code) => resolve({ code, stderr }));
+          });
       expect(r.stderr).not.toMatch(/internal error/);
       expect(r.code, r.stderr).toBe(exit);
     });

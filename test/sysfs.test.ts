@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliPath, hasSharedData, sharedData, unless } from './helpers.js';
+import { mmsim } from './cli_run.js';
+import { hasSharedData, sharedData, unless } from './helpers.js';
 
 const lsmemDir = join(sharedData, 'util-linux', 'lsmem');
 const hasLsmem = existsSync('/usr/bin/lsmem');
@@ -40,15 +41,15 @@ describe.skipIf(!hasSharedData || !hasLsmem || !existsSync(lsmemDir))(
       ['x86_64-16g', 'x86_64'],
       ['s390-zvm-6g', 's390x'],
     ] as const) {
-      // 38 processes one after another (mmsim and the real lsmem): minutes on a loaded 2-core machine.
-      it(`${name}: import, export, and the real lsmem reads both the same`, { timeout: 240_000 }, () => {
+      // 20 mmsim commands (in a runner, test/cli_run.ts) and 18 runs of the real lsmem, one after another: minutes on a loaded 2-core machine.
+      it(`${name}: import, export, and the real lsmem reads both the same`, { timeout: 240_000 }, async () => {
         execFileSync('tar', ['-xjf', join(lsmemDir, `${name}.tar.bz2`), '-C', tmp]);
         const original = join(tmp, name);
         const machine = join(tmp, `${name}.yaml`);
         const exported = join(tmp, `${name}-export`);
-        const imp = spawnSync(process.execPath, [cliPath, 'sysfs', 'import', original, '--arch', arch, '-o', machine], { encoding: 'utf8' });
+        const imp = await mmsim('sysfs', 'import', original, '--arch', arch, '-o', machine);
         expect(imp.stderr).toBe('');
-        const exp = spawnSync(process.execPath, [cliPath, 'sysfs', 'export', machine, exported], { encoding: 'utf8' });
+        const exp = await mmsim('sysfs', 'export', machine, exported);
         expect(exp.stderr).toBe('');
         expect(exp.status).toBe(0);
         for (const opts of INVOCATIONS) {
@@ -57,8 +58,8 @@ describe.skipIf(!hasSharedData || !hasLsmem || !existsSync(lsmemDir))(
           expect(b.stdout, `lsmem ${opts.join(' ')}`).toBe(a.stdout);
           expect(b.stderr).toBe(a.stderr);
           // mmsim's own lsmem (2.42) over the imported machine, booted, equals it over the dump.
-          const c = spawnSync(process.execPath, [cliPath, 'lsmem', machine, ...opts], { encoding: 'utf8' });
-          const d = spawnSync(process.execPath, [cliPath, 'lsmem', ...opts, '--sysroot', original], { encoding: 'utf8' });
+          const c = await mmsim('lsmem', machine, ...opts);
+          const d = await mmsim('lsmem', ...opts, '--sysroot', original);
           expect(c.stdout, `mmsim lsmem ${opts.join(' ')}`).toBe(d.stdout);
         }
       });
