@@ -363,7 +363,11 @@ describe("6.12's enum pageflags (Debian 6.12.118's DWARF, read with drgn)", () =
       'PG_unevictable:18 PG_mlocked:19 PG_hwpoison:20 PG_young:21 PG_idle:22 PG_arch_2:23 PG_readahead:16 PG_swapcache:10 PG_checked:10 ' +
       'PG_anon_exclusive:11 PG_mappedtodisk:11 PG_fscache:15 PG_pinned:10 PG_savepinned:4 PG_foreign:10 PG_xen_remapped:10 PG_isolated:16 ' +
       'PG_reported:3 PG_vmemmap_self_hosted:10 PG_has_hwpoisoned:8 PG_large_rmappable:9 PG_partially_mapped:16';
-    expect(pageflagsEnum(cfg).map((e) => `${e.name}:${e.bit}`).join(' ')).toBe(dwarf);
+    expect(
+      pageflagsEnum(cfg)
+        .map((e) => `${e.name}:${e.bit}`)
+        .join(' '),
+    ).toBe(dwarf);
     expect(nrPageflags(cfg)).toBe(24);
   });
 });

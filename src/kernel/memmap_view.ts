@@ -157,7 +157,11 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
       zone: b.state === 'online' ? (b.validZones === 'none' ? null : b.validZones) : null,
       nrVmemmapPages: m.vmemmapPages.get(b.id) ?? 0,
     }));
-  const flagNames = new Map(pageflagsEnum(cfg).filter((e) => !e.alias).map((e) => [e.bit, e.name] as [number, string]));
+  const flagNames = new Map(
+    pageflagsEnum(cfg)
+      .filter((e) => !e.alias)
+      .map((e) => [e.bit, e.name] as [number, string]),
+  );
   return { view: { sections, blocks, runs, flagNames, zoneNames: m.state.zoneNames }, detail };
 }
 
