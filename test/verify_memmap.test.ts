@@ -1,7 +1,9 @@
 // verify --memmap's diff: sections, blocks and struct page runs of the kernel against the model's,
 // on views written by hand (the drgn side is exercised by the QEMU suite).
 import { describe, expect, it } from 'vitest';
-import type { MemmapView, PageDetail, PageRun } from '../src/kernel/memmap_view.js';
+import { MEMMAP_VIEW_MAX_PFNS, memmapView, type MemmapView, type PageDetail, type PageRun } from '../src/kernel/memmap_view.js';
+import { InputError } from '../src/errors.js';
+import { machineYaml } from './helpers.js';
 import { diffMemmap, formatMemmapDiff } from '../src/verify/memmap.js';
 import { printMemmap } from '../src/formats/memmap-print.js';
 
@@ -78,5 +80,21 @@ describe('diffMemmap', () => {
       'pfns 0x0-0x1: initialised, node 0, zone 1 (DMA32), flags PG_reserved, refcount 1, mapcount -1, compound_head/pgmap lru self-link\n' +
         'pfns 0x2-0x2: never written (all zero)\nsection 0: PMOE\nmemory0: online, node 0, zone NULL, nr_vmemmap_pages 0\n',
     );
+  });
+});
+
+describe('memmapView on the model', () => {
+  const yaml = (size: string): string => `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, size: ${size} }] }\n`;
+  it('reads a 2 GiB machine: boot memory node 0, the first pfns below 1 MiB never in a present range', () => {
+    const v = memmapView(machineYaml('6.1', yaml('2G'))).view;
+    // Sections 0-16 (0x0-0x88000) have a memmap; memory starts at 0x100 (1 MiB).
+    expect([...v.sections.keys()]).toEqual(Array.from({ length: 17 }, (_, i) => i));
+    expect(v.runs.some((r) => r.start <= 0x100 && 0x100 < r.end && r.state === 'init' && r.nid === 0)).toBe(true);
+  });
+  it('refuses, in one line, a machine with more than 2^22 struct pages (16 GiB) rather than reading them one by one', () => {
+    const m = machineYaml('6.1', yaml('17G'));
+    expect(() => memmapView(m)).toThrow(InputError);
+    expect(() => memmapView(m)).toThrow(/^the memmap view reads every struct page: this machine has \d+ with a memmap, more than 4194304 \(16 GiB of 4 KiB pages\); use a smaller machine$/);
+    expect(MEMMAP_VIEW_MAX_PFNS).toBe(4194304);
   });
 });

@@ -76,8 +76,15 @@ export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBoo
   // does (ACPI tables in firmware-reserved memory); then every reserved pfn gets PG_reserved.
   const page = 2 ** state.arch.pageShift;
   const reservedPfns = [...(state.spec.reserved ?? []), ...(state.spec.acpiTables ?? [])].map((r) => ({ start: Math.floor(r.base / page), end: Math.ceil((r.base + r.size) / page) }));
+  const regions = [...state.regions].sort((a, b) => a.start - b.start);
+  const firstOnline = Math.min(...state.nodes.filter((n) => n.online).map((n) => n.nodeId));
   for (const r of reservedPfns) {
-    for (const piece of earlyNidPieces(state, r.start, r.end)) {
+    // Only deferred nodes re-initialise anything: skip the cutting when none is.
+    if (firstDeferred.size === 0) {
+      store.setReservedRange(r.start, r.end);
+      continue;
+    }
+    for (const piece of earlyNidPieces(regions, firstOnline, r.start, r.end)) {
       const fd = firstDeferred.get(piece.nid);
       if (fd === undefined) continue;
       for (const z of firstSpanningZones(state, piece.nid, Math.max(piece.start, fd), piece.end)) store.initRange(z.start, z.end, z.zoneIdx, piece.nid);
@@ -90,14 +97,20 @@ export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBoo
   return { firstDeferredPfn: firstDeferred, deferred, fresh };
 }
 
-/** [start, end) cut by early_pfn_to_nid: the memblock.memory region's node, first_online_node outside memory. */
-function earlyNidPieces(state: BootState, start: Pfn, end: Pfn): { start: Pfn; end: Pfn; nid: Nid }[] {
-  const firstOnline = Math.min(...state.nodes.filter((n) => n.online).map((n) => n.nodeId));
+/** [start, end) cut by early_pfn_to_nid: the memblock.memory region's node (regions sorted by start), first_online_node outside memory. */
+function earlyNidPieces(regions: readonly { start: Pfn; end: Pfn; nid: Nid }[], firstOnline: Nid, start: Pfn, end: Pfn): { start: Pfn; end: Pfn; nid: Nid }[] {
   const out: { start: Pfn; end: Pfn; nid: Nid }[] = [];
+  // The first region that ends above start (binary search: regions do not overlap).
+  let lo = 0;
+  let hi = regions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((regions[mid]?.end ?? 0) <= start) lo = mid + 1;
+    else hi = mid;
+  }
   let pfn = start;
-  const regions = [...state.regions].sort((a, b) => a.start - b.start);
-  for (const r of regions) {
-    if (r.end <= pfn) continue;
+  for (let i = lo; i < regions.length && pfn < end; i++) {
+    const r = regions[i] as { start: Pfn; end: Pfn; nid: Nid };
     if (r.start >= end) break;
     if (r.start > pfn) out.push({ start: pfn, end: r.start, nid: firstOnline });
     const e = Math.min(r.end, end);

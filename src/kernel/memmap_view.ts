@@ -12,6 +12,10 @@ import { compoundOrder } from './compound.js';
 import { nrPageflags, pageFlagBits, pageflagsEnum, pageFlagsField, structPageLayout } from './page_layout.js';
 import { vmemmapBaseFor } from './memmap_source.js';
 import type { Pfn } from '../units.js';
+import { InputError } from '../errors.js';
+
+/** The most struct pages the view reads (2^22: a 16 GiB machine with 4 KiB pages). */
+export const MEMMAP_VIEW_MAX_PFNS = 2 ** 22;
 
 /** What a struct page's 64 bytes were found to hold. */
 export type PageRunState = 'zero' | 'poison' | 'init' | 'stale';
@@ -105,7 +109,13 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
   const detail: [Pfn, Pfn][] = [];
   const taint = m.state.profile.features.sectionTaintZoneDevice;
   const sections = new Map<number, string>();
-  for (const s of [...m.state.sparse.sections.values()].sort((a, b) => a.sectionNr - b.sectionNr)) {
+  const all = [...m.state.sparse.sections.values()].sort((a, b) => a.sectionNr - b.sectionNr);
+  // One struct page at a time (~1 us each): bounded, so that a huge machine is refused, not ground through.
+  const pfns = all.filter((s) => m.store.hasMemmap(s.sectionNr)).length * pps;
+  if (pfns > MEMMAP_VIEW_MAX_PFNS) {
+    throw new InputError(`the memmap view reads every struct page: this machine has ${pfns} with a memmap, more than ${MEMMAP_VIEW_MAX_PFNS} (16 GiB of 4 KiB pages); use a smaller machine`);
+  }
+  for (const s of all) {
     if (!s.present && !s.hasMemMap) continue;
     sections.set(s.sectionNr, sectionLetters(s, taint));
     if (!m.store.hasMemmap(s.sectionNr)) continue;

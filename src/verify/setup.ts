@@ -91,7 +91,12 @@ function sh(cmd: string, args: readonly string[], opts: { cwd?: string; input?: 
   return r.stdout;
 }
 
-const HOST_TOOLS = ['qemu-system-x86_64', 'busybox', 'ndctl', 'daxctl', 'chmem', 'modprobe', 'depmod', 'cpio', 'dpkg-deb', 'apt-get', 'tar', 'zstd'];
+const HOST_TOOLS = ['qemu-system-x86_64', 'busybox', 'ndctl', 'daxctl', 'chmem', 'modprobe', 'depmod', 'cpio', 'dpkg-deb', 'apt-get', 'tar', 'zstd', 'crash'];
+
+/** verify --memmap's reader runs on Debian's python3-drgn with the system python3. */
+function haveDrgn(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import drgn'], { encoding: 'utf8' }).status === 0;
+}
 
 function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
@@ -123,14 +128,32 @@ function writeAtomic(path: string, data: Buffer | string): void {
  * current release: the image (vmlinuz, config, initramfs) and the -dbg package's vmlinux.
  */
 export function verifySetup(log: (s: string) => void, dir = cacheDir(), series: readonly KernelSeries[] = KERNEL_SERIES): GuestKernel[] {
-  if (HOST_TOOLS.some((t) => !have(t))) {
+  if (HOST_TOOLS.some((t) => !have(t)) || !haveDrgn()) {
+    const missing = [...HOST_TOOLS.filter((t) => !have(t)), ...(haveDrgn() ? [] : ['python3-drgn'])];
     if (process.getuid?.() !== 0)
       throw new InputError(
-        `verify --setup: missing ${HOST_TOOLS.filter((t) => !have(t)).join(', ')}; run as root (it installs Debian packages) or install qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd`,
+        `verify --setup: missing ${missing.join(', ')}; run as root (it installs Debian packages) or install qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd python3-drgn crash`,
       );
-    log('installing qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd\n');
+    log('installing qemu-system-x86 busybox-static cpio kmod ndctl daxctl xz-utils zstd python3-drgn crash\n');
     sh('apt-get', ['update', '-q']);
-    sh('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'ndctl', 'daxctl', 'util-linux', 'xz-utils', 'zstd', 'tar']);
+    sh('apt-get', [
+      'install',
+      '-y',
+      '-q',
+      '--no-install-recommends',
+      'qemu-system-x86',
+      'busybox-static',
+      'cpio',
+      'kmod',
+      'ndctl',
+      'daxctl',
+      'util-linux',
+      'xz-utils',
+      'zstd',
+      'tar',
+      'python3-drgn',
+      'crash',
+    ]);
   }
   mkdirSync(dir, { recursive: true });
   return series.map((s) => setupKernel(s, dir, log));
