@@ -221,3 +221,32 @@ describe('daxctl reconfigure-device --mode=system-ram under a kernel that auto-o
     expect(r.output).toMatch(/"mode":"system-ram"[\s\S]*reconfigured 1 device\n$/);
   });
 });
+
+describe('daxctl reconfigure-device --mode=system-ram --force under a kernel that auto-onlines', () => {
+  it('dev_online_memory (daxctl/device.c v81) finds every block online already: the race warning, then "all memory sections (N) already online"', async () => {
+    // The real Debian 6.12.118 guest printed this for a 1 GiB devdax --map=dev namespace (7 blocks).
+    // Here the NVDIMM is 2 GiB at 4 GiB: the info block and the on-device memmap (32 MiB) take part
+    // of the first 128 MiB block, so kmem's whole blocks are 0x108000000-0x17fffffff: 15.
+    const { bootMachineFile } = await import('../src/drivers/run.js');
+    const { mkdtempSync, readFileSync: read, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-autoonline-'));
+    const file = join(dir, 'machine.yaml');
+    writeFileSync(file, read(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), 'utf8').replace('config: { autoOnlineBlocks: offline }', 'config: { autoOnlineBlocks: online }'));
+    const m = bootMachineFile(file, undefined);
+    const run = runner(m);
+    expect(ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev'], run).exitCode).toBe(0);
+    const r = daxctl(m, ['reconfigure-device', '--mode=system-ram', '--force', 'all'], run);
+    expect(r.exitCode).toBe(0);
+    expect(r.output.split('\n').slice(0, 7)).toEqual([
+      'dax0.0:',
+      '  WARNING: detected a race while onlining memory',
+      '  Some memory may not be in the expected zone. It is',
+      '  recommended to disable any other onlining mechanisms,',
+      '  and retry. If onlining is to be left to other agents,',
+      '  use the --no-online option to suppress this warning',
+      'dax0.0: all memory sections (15) already online',
+    ]);
+    expect(r.output).toMatch(/"online_memblocks":15,\n {4}"total_memblocks":15,[\s\S]*reconfigured 1 device\n$/);
+  });
+});

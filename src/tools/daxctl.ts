@@ -70,8 +70,17 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
             continue;
           }
           if (!p.opts.has('no-online')) {
-            const type = p.opts.has('no-movable') ? 'online' : 'online_movable';
-            for (const id of kmemBlocks(m, d)) run(onlineBlock(m, id, type));
+            // dev_online_memory (daxctl/device.c v81): blocks something else onlined first (the
+            // kernel's auto-online policy, reached here only with --force) draw the race warning.
+            const ids = kmemBlocks(m, d);
+            const numOn = ids.filter((id) => m.blocks.get(id)?.state === 'online').length;
+            if (numOn) stderr += `${d.dev}:\n${DAX_RACE_WARNING}`;
+            if (numOn === ids.length) stderr += `${d.dev}: all memory sections (${numOn}) already online\n`;
+            else {
+              if (numOn > 0) stderr += `${d.dev}: ${numOn} memory section${numOn === 1 ? '' : 's'} already online\n`;
+              const type = p.opts.has('no-movable') ? 'online' : 'online_movable';
+              for (const id of ids) if (m.blocks.get(id)?.state !== 'online') run(onlineBlock(m, id, type));
+            }
           }
         } else {
           // daxctl offlines the memory first; a block that will not go offline keeps the mode.
@@ -103,6 +112,14 @@ export function daxctl(m: Machine, args: readonly string[], run: RunTask): ToolR
       return fail(`daxctl: '${cmd ?? ''}' is not a daxctl command mmsim models; see: mmsim daxctl --help`, 1);
   }
 }
+
+/** dev_online_memory's warning (daxctl/device.c v81) when some of a device's blocks were already online. */
+const DAX_RACE_WARNING =
+  '  WARNING: detected a race while onlining memory\n' +
+  '  Some memory may not be in the expected zone. It is\n' +
+  '  recommended to disable any other onlining mechanisms,\n' +
+  '  and retry. If onlining is to be left to other agents,\n' +
+  '  use the --no-online option to suppress this warning\n';
 
 /** ENXIO: do_xaction_device's rc when no device matched, and do_xline's for a devdax-mode device. */
 const ENXIO = 6;

@@ -30,10 +30,6 @@ const OPEN_612: Record<string, { step: number; first: string }> = {
   'test/qemu/dimm-remove.scenario.yaml': { step: 3, first: 'kernel: memory32 offline: sh: write error: Device or resource busy' },
   'examples/dimm.scenario.yaml': { step: 4, first: 'kernel: memory32 offline: sh: write error: Device or resource busy' },
   'examples/memmap-on-memory.scenario.yaml': { step: 7, first: 'kernel: memory32 offline: sh: write error: Device or resource busy' },
-  // And mmsim numbers 6.12's page flags as 6.1's (PG_reserved 12, PG_head 16; the kernel: 13 and 6),
-  // seen where a struct page has two flags (ZONE_DEVICE compound heads) and in the first tail's order.
-  'test/qemu/memmap-nvdimm.scenario.yaml': { step: 6, first: 'memmap pfns 0x101200-0x101200 flags: kernel PG_head|PG_reserved, mmsim PG_reserved|PG_head' },
-  'test/qemu/memmap-devdax-1g.scenario.yaml': { step: 2, first: 'memmap pfns 0x140000-0x140000 flags: kernel PG_head|PG_reserved, mmsim PG_reserved|PG_head' },
 };
 
 it('has at least 12 scenarios beside the examples', () => {
