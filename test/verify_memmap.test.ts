@@ -5,6 +5,7 @@ import { MEMMAP_VIEW_MAX_PFNS, memmapView, type MemmapView, type PageDetail, typ
 import { InputError } from '../src/errors.js';
 import { machineYaml } from './helpers.js';
 import { diffMemmap, formatMemmapDiff } from '../src/verify/memmap.js';
+import { verifyJson } from '../src/verify/fields.js';
 import { printMemmap } from '../src/formats/memmap-print.js';
 
 const ZONES = ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'];
@@ -96,5 +97,21 @@ describe('memmapView on the model', () => {
     expect(() => memmapView(m)).toThrow(InputError);
     expect(() => memmapView(m)).toThrow(/^the memmap view reads every struct page: this machine has \d+ with a memmap, more than 4194304 \(16 GiB of 4 KiB pages\); use a smaller machine$/);
     expect(MEMMAP_VIEW_MAX_PFNS).toBe(4194304);
+  });
+});
+
+describe('verify --json', () => {
+  it('gives kernel, scenario, steps, fields, differences and memmap_pfns_compared; the memmap fields only when a dump was read', () => {
+    const steps = [
+      { label: 'boot (6.1.0-57-cloud-amd64)', diffs: [] },
+      { label: 'step 2 (s.yaml:4:5): memmap (786432 pfns)', diffs: ['memmap pfns 0x10-0x13 node: kernel 0, mmsim 1'] },
+    ];
+    const j = verifyJson('s.yaml', steps, { pfnsCompared: 786432, dumps: 1 });
+    expect(Object.keys(j)).toEqual(['kernel', 'scenario', 'steps', 'fields', 'differences', 'memmap_pfns_compared']);
+    expect(j['kernel']).toBe('6.1.0-57-cloud-amd64');
+    expect(j['differences']).toBe(1);
+    expect(j['memmap_pfns_compared']).toBe(786432);
+    expect(j['fields']).toContain('struct page node');
+    expect(verifyJson('s.yaml', steps.slice(0, 1), { pfnsCompared: 0, dumps: 0 })['fields']).not.toContain('struct page node');
   });
 });

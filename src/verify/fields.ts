@@ -28,3 +28,16 @@ export const MEMMAP_FIELDS = [
   'struct page compound_head/pgmap (detail ranges)',
   'struct page compound order (heads)',
 ] as const;
+
+/** verify --qemu --json: {kernel, scenario, steps, fields, differences, memmap_pfns_compared}. */
+export function verifyJson(scenario: string, steps: readonly { label: string; diffs: string[] }[], totals: { pfnsCompared: number; dumps: number }): Record<string, unknown> {
+  const boot = steps[0]?.label ?? '';
+  return {
+    kernel: /^boot \((.*)\)$/.exec(boot)?.[1] ?? null,
+    scenario,
+    steps: steps.map((s) => ({ label: s.label, differences: s.diffs })),
+    fields: [...VERIFY_FIELDS, ...(totals.dumps ? MEMMAP_FIELDS : [])],
+    differences: steps.reduce((n, s) => n + s.diffs.length, 0),
+    memmap_pfns_compared: totals.pfnsCompared,
+  };
+}

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { ExpectFailed } from '../../drivers/run.js';
-import { MEMMAP_FIELDS, VERIFY_FIELDS } from '../../verify/fields.js';
+import { verifyJson } from '../../verify/fields.js';
 
 interface VerifyCliOptions {
   setup?: boolean;
@@ -54,19 +54,6 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
   );
   out(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatRace(r));
   if (!r.agree) throw new ExpectFailed(`verify --race ${r.scenario}: the real kernel and mmsim disagree: ${r.why}`);
-}
-
-/** verify --qemu --json: {kernel, scenario, steps, fields, differences, memmap_pfns_compared}. */
-function verifyJson(scenario: string, steps: readonly { label: string; diffs: string[] }[], totals: { pfnsCompared: number; dumps: number }): Record<string, unknown> {
-  const boot = steps[0]?.label ?? '';
-  return {
-    kernel: /^boot \((.*)\)$/.exec(boot)?.[1] ?? null,
-    scenario,
-    steps: steps.map((s) => ({ label: s.label, differences: s.diffs })),
-    fields: [...VERIFY_FIELDS, ...(totals.dumps ? MEMMAP_FIELDS : [])],
-    differences: steps.reduce((n, s) => n + s.diffs.length, 0),
-    memmap_pfns_compared: totals.pfnsCompared,
-  };
 }
 
 export function verifyCommand(program: Command, out: (s: string) => void): void {
