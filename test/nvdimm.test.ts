@@ -193,17 +193,22 @@ describe('ndctl refusals leave the machine as it was', () => {
   });
 });
 
+/** examples/qemu-2node-nvdimm.yaml with auto_online_blocks "online" and a devdax --map=dev namespace on its 2 GiB NVDIMM. */
+async function autoOnlineDevdax(): Promise<{ m: Machine; run: ReturnType<typeof runner> }> {
+  const { bootMachineFile } = await import('../src/drivers/run.js');
+  const { mkdtempSync, readFileSync: read, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'mmsim-autoonline-')), 'machine.yaml');
+  writeFileSync(file, read(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), 'utf8').replace('config: { autoOnlineBlocks: offline }', 'config: { autoOnlineBlocks: online }'));
+  const m = bootMachineFile(file, undefined);
+  const run = runner(m);
+  expect(ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev'], run).exitCode).toBe(0);
+  return { m, run };
+}
+
 describe('daxctl reconfigure-device --mode=system-ram under a kernel that auto-onlines (Debian 6.12: MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO)', () => {
   it('refuses without --force (reconfig_mode_system_ram, daxctl/device.c v81): the device stays devdax, exit -EBUSY & 0xff; --no-movable (daxctl onlines the memory itself) goes on', async () => {
-    const { bootMachineFile } = await import('../src/drivers/run.js');
-    const { mkdtempSync, readFileSync: read, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'mmsim-autoonline-'));
-    const file = join(dir, 'machine.yaml');
-    writeFileSync(file, read(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), 'utf8').replace('config: { autoOnlineBlocks: offline }', 'config: { autoOnlineBlocks: online }'));
-    const m = bootMachineFile(file, undefined);
-    const run = runner(m);
-    expect(ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev'], run).exitCode).toBe(0);
+    const { m, run } = await autoOnlineDevdax();
     // daxctl_dev_will_auto_online_memory: auto_online_blocks starts with "online".
     expect(daxctl(m, ['reconfigure-device', '--mode=system-ram', 'all'], run)).toEqual({
       output: 'dax0.0: error: kernel policy will auto-online memory, aborting\nerror reconfiguring devices: Device or resource busy\nreconfigured 0 devices\n',
@@ -227,15 +232,7 @@ describe('daxctl reconfigure-device --mode=system-ram --force under a kernel tha
     // The real Debian 6.12.118 guest printed this for a 1 GiB devdax --map=dev namespace (7 blocks).
     // Here the NVDIMM is 2 GiB at 4 GiB: the info block and the on-device memmap (32 MiB) take part
     // of the first 128 MiB block, so kmem's whole blocks are 0x108000000-0x17fffffff: 15.
-    const { bootMachineFile } = await import('../src/drivers/run.js');
-    const { mkdtempSync, readFileSync: read, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'mmsim-autoonline-'));
-    const file = join(dir, 'machine.yaml');
-    writeFileSync(file, read(join(root, 'examples', 'qemu-2node-nvdimm.yaml'), 'utf8').replace('config: { autoOnlineBlocks: offline }', 'config: { autoOnlineBlocks: online }'));
-    const m = bootMachineFile(file, undefined);
-    const run = runner(m);
-    expect(ndctl(m, ['create-namespace', '-f', '-e', 'namespace0.0', '--mode=devdax', '--map=dev'], run).exitCode).toBe(0);
+    const { m, run } = await autoOnlineDevdax();
     const r = daxctl(m, ['reconfigure-device', '--mode=system-ram', '--force', 'all'], run);
     expect(r.exitCode).toBe(0);
     expect(r.output.split('\n').slice(0, 7)).toEqual([

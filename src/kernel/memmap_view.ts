@@ -95,6 +95,7 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
   const oRef = off('_refcount');
   const oMap = off('_mapcount');
   const oLink = off('compound_head');
+  const lruOff = BigInt(off('lru'));
   const mask = 2 ** nrPageflags(cfg) - 1;
   const base = vmemmapBaseFor(m.state);
   const pps = m.state.sparse.pagesPerSection;
@@ -138,7 +139,7 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
       if (!buddy) {
         addRange(detail, pfn);
         const link = dv.getBigUint64(oLink, true);
-        const self = base + BigInt(pfn) * BigInt(bytes) + BigInt(off('lru'));
+        const self = base + BigInt(pfn) * BigInt(bytes) + lruOff;
         const isHead = headBit !== undefined && (low >> headBit) % 2 === 1;
         let order: number | null = null;
         if (isHead && m.store.readRecord(pfn + 1, second)) order = compoundOrder(dv2, 0, cfg);
