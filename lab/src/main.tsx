@@ -72,6 +72,7 @@ function App() {
   const [design, setDesign] = useState(params.get('design') ?? 'v5.3');
   const [scenario, setScenario] = useState(BUILTIN.includes(params.get('scenario') ?? '') ? (params.get('scenario') as string) : 'seed-2019');
   const latest = useRef(0);
+  const loadedPending = useRef(false);
 
   const load = async (src: Source): Promise<void> => {
     const token = ++latest.current;
@@ -117,10 +118,16 @@ function App() {
     setLoadId((n) => n + 1);
     hook.mode = src.kind === 'trace' ? 'trace' : 'scenario';
     hook.stepCount = d ? d.steps.length - 1 : 0;
-    hook.step = 0;
+    loadedPending.current = true;
+  };
+  // The hook says a load (or a step) is shown once it is committed and the map has drawn it.
+  useEffect(() => {
+    hook.step = step;
+    if (!loadedPending.current) return;
+    loadedPending.current = false;
     hook.loads++;
     hook.ready = true;
-  };
+  }, [loadId, step]);
 
   useEffect(() => {
     void requestJson<Config>('loading the lab', '/api/config').then((c) => {
@@ -139,7 +146,6 @@ function App() {
     if (!data) return;
     const k = Math.max(0, Math.min(data.steps.length - 1, i));
     setStep(k);
-    hook.step = k;
   };
   const chooseViolation = (i: number): void => {
     if (!data) return;
@@ -149,7 +155,6 @@ function App() {
     setStep(0);
     setLoadId((n) => n + 1);
     hook.stepCount = v.steps.length - 1;
-    hook.step = 0;
   };
 
   const cur = data?.steps[step];

@@ -178,16 +178,24 @@ function Legend() {
 export function MapView(props: { state: Snapshot; prev: Snapshot | null; home: PfnRange; loadId: number; step: number }) {
   const { state, prev } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [view, setView] = useState<PfnRange>(props.home);
   const [follow, setFollow] = useState(true);
   const [hover, setHover] = useState<string>('');
   const changed = useMemo(() => (prev ? changedRange(prev, state) : null), [prev, state]);
   hook.changed = changed;
   // A load starts on its home view; each step fits what changed (a step that changed nothing keeps the view).
-  useEffect(() => {
-    if (props.step === 0) setView(props.home);
-    else if (follow && changed) setView(fitTo(changed));
-  }, [props.loadId, props.step]);
+  // Worked out while rendering (not in an effect), so the commit that shows a step already draws its view.
+  const key = `${props.loadId}:${props.step}`;
+  const shown = useRef<{ key: string; view: PfnRange }>({ key, view: props.home });
+  if (shown.current.key !== key) {
+    const v = props.step === 0 ? props.home : follow && changed ? fitTo(changed) : shown.current.view;
+    shown.current = { key, view: v };
+  }
+  const view = shown.current.view;
+  const [, redraw] = useState(0);
+  const setView = (v: PfnRange): void => {
+    shown.current = { key, view: v };
+    redraw((n) => n + 1);
+  };
   const X = (pfn: number): number => X0 + ((pfn - view.start) / (view.end - view.start)) * WIDTH;
   const brackets = useMemo(() => state.nodes.flatMap((n) => n.zones.map((z) => ({ nid: n.nid, zone: z.name, start: z.start, end: z.end }))), [state]);
   useEffect(() => {
