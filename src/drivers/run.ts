@@ -514,10 +514,14 @@ export function applyStep(m: Machine, st: ScenarioStep, at: string, label: strin
   } else if ('online' in st || 'offline' in st) {
     const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
     const want = ('online' in st ? st.online.errno : st.offline.errno) ?? 0;
+    // Each block is its own sysfs write, as a shell loop over memoryN/state does: a refused block
+    // leaves the others to be tried; the step fails at the first block whose result it did not want.
+    let first: { rc: number; id: number } | null = null;
     for (const id of ids) {
       const rc = 'online' in st ? runTask(m, at, onlineBlock(m, id, st.online.type)) : runTask(m, at, offlineBlock(m, id));
-      check(rc, want, `memory${id}`);
+      if (-rc !== want && first === null) first = { rc, id };
     }
+    if (first) check(first.rc, want, `memory${first.id}`);
     header(resultText(-want));
   } else if ('write' in st) {
     const files = runDriverSysfs(m, at);

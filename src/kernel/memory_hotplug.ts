@@ -504,10 +504,12 @@ function* onlineBlockLocked(m: Machine, id: number, type: OnlineType): Task<numb
   if (f.memmapOnMemory === 'none') {
     yield { op: 'down_write', lock: m.memHotplugLock };
     zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
+    takesKernelAllocations(m, zone, b);
     yield* m.step('online_pages', onlinePages)(m, zone, b.startPfn, b.nrPages);
     yield { op: 'up_write', lock: m.memHotplugLock };
   } else {
     zone = zoneForPfnRange(m, type, b.nid, b.startPfn, b.nrPages);
+    takesKernelAllocations(m, zone, b);
     const nrVmemmap = m.vmemmapPages.get(id) ?? 0;
     const whole = f.memmapOnMemoryForce; // 6.6+: mem_hotplug_begin in memory_block_online
     if (whole) yield { op: 'down_write', lock: m.memHotplugLock };
@@ -522,6 +524,23 @@ function* onlineBlockLocked(m: Machine, id: number, type: OnlineType): Task<numb
   b.validZones = zone.name;
   m.blockChanged(b.id);
   return 0;
+}
+
+/**
+ * Not a kernel function: where the kernel's own unmovable allocations go. GFP_KERNEL allocations
+ * (slab, page tables, kernel stacks of tasks on the node's CPUs) take the local node's highest
+ * kernel zone first (the zonelist order of build_zonelists, every version read), and pages onlined
+ * by online_pages_range go to the free lists' tail (FPI_TO_TAIL, 5.10+), so the block that first
+ * brings free RAM into a CPU node's empty ZONE_NORMAL soon holds unmovable pages: its offline then
+ * fails with EBUSY (real runs: memory32 of examples/dimm-zones on 6.1, of test/qemu/dimm-remove,
+ * examples/dimm and examples/memmap-on-memory auto-onlined on 6.12). Left out: nodes without CPUs
+ * (only node-bound allocations reach them) and blocks onlined into a zone that already has RAM,
+ * where the allocations may or may not spill over.
+ */
+function takesKernelAllocations(m: Machine, zone: Zone, b: MemoryBlock): void {
+  if (zone.name !== 'Normal' || m.node(zone.nid).cpus === 0) return;
+  const free = zone.managedPages ?? zone.presentPages;
+  if (free === 0) m.unmovableBlocks.add(b.id);
 }
 
 /**

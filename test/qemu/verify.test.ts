@@ -21,17 +21,6 @@ const scenarios = [
 ];
 const guest = installedGuest();
 
-/**
- * Open on 6.12 (docs/fidelity.md, "Debian 6.12 under verify"): the dimm auto-onlined into ZONE_NORMAL
- * takes the kernel's unmovable allocations, so offlining its first block fails with EBUSY; the model
- * keeps no page allocations. The suite pins where the difference starts and what it is.
- */
-const OPEN_612: Record<string, { step: number; first: string }> = {
-  'test/qemu/dimm-remove.scenario.yaml': { step: 3, first: 'kernel: memory32 offline: sh: write error: Device or resource busy' },
-  'examples/dimm.scenario.yaml': { step: 4, first: 'kernel: memory32 offline: sh: write error: Device or resource busy' },
-  'examples/memmap-on-memory.scenario.yaml': { step: 7, first: 'kernel: memory32 offline: sh: write error: Device or resource busy' },
-};
-
 it('has at least 12 scenarios beside the examples', () => {
   expect(scenarios.filter((f) => f.startsWith(here)).length).toBeGreaterThanOrEqual(12);
   expect(scenarios.length).toBeGreaterThanOrEqual(19);
@@ -49,15 +38,7 @@ for (const series of KERNEL_SERIES) {
           const memmap = readFileSync(file, 'utf8').includes('print: memmap');
           const steps = await verifyScenario(file, { series, memmap }, () => undefined);
           expect(steps[0]?.label).toMatch(new RegExp(`^boot \\(${series.replace('.', '\\.')}\\.`));
-          const known = series === '6.12' ? OPEN_612[file.slice(root.length + 1)] : undefined;
-          if (known === undefined) {
-            expect(formatDiff(steps.filter((s) => s.diffs.length))).toBe('');
-            return;
-          }
-          // An open difference (docs/fidelity.md): every step before it agrees, and it starts as recorded.
-          const first = steps.findIndex((s) => s.diffs.length);
-          expect(steps[first]?.label).toMatch(new RegExp(`^step ${known.step} `));
-          expect(steps[first]?.diffs[0]).toBe(known.first);
+          expect(formatDiff(steps.filter((s) => s.diffs.length))).toBe('');
         });
       }
     });
