@@ -22,6 +22,7 @@ import {
   nrPageflags,
   pageFlagsLayout,
   pageHasType,
+  pageTypeValues,
   readPageFlags,
   setPageReserved,
   structPageLayout,
@@ -355,7 +356,7 @@ describe('kconfig', () => {
 
 describe("6.12's enum pageflags (Debian 6.12.118's DWARF, read with drgn)", () => {
   it('numbers the bits as the kernel does: PG_writeback 1, PG_head 6, PG_reserved 13, PG_arch_2 23, __NR_PAGEFLAGS 24', () => {
-    const cfg = { ...DEFAULT_PAGE_CONFIG_X86_64('6.1'), pageflags612: true };
+    const cfg = DEFAULT_PAGE_CONFIG_X86_64('6.12');
     // prog.type('enum pageflags').enumerators below __NR_PAGEFLAGS, aliases included, in order.
     const dwarf =
       'PG_locked:0 PG_writeback:1 PG_referenced:2 PG_uptodate:3 PG_dirty:4 PG_lru:5 PG_head:6 PG_waiters:7 PG_active:8 PG_workingset:9 ' +
@@ -369,5 +370,16 @@ describe("6.12's enum pageflags (Debian 6.12.118's DWARF, read with drgn)", () =
         .join(' '),
     ).toBe(dwarf);
     expect(nrPageflags(cfg)).toBe(24);
+  });
+});
+
+describe("6.12's page_type (Debian 6.12.118's DWARF: enum pagetype, read with drgn)", () => {
+  it('one PGTY in the top byte, as from 6.12 on: PageOffline is 0xf1000000, cleared back to UINT_MAX; 6.1 clears bit 0x100 instead', () => {
+    // prog.type('enum pagetype'): PGTY_buddy 0xf0, PGTY_offline 0xf1, ..., PGTY_unaccepted 0xf7 (no large_kmalloc in 6.12).
+    expect([...pageTypeValues('6.12')].map(([n, v]) => `${n}:${v.toString(16)}`).join(' ')).toBe('buddy:f0 offline:f1 table:f2 guard:f3 hugetlb:f4 slab:f5 zsmalloc:f6 unaccepted:f7');
+    expect(encodePageType('6.12', 'offline')).toBe(0xf1000000);
+    expect(decodePageType('6.12', 0xf1000000)).toEqual(['offline']);
+    expect(clearPageType('6.12', 'offline', 0xf1000000)).toBe(0xffffffff);
+    expect(encodePageType('6.1', 'offline')).toBe(0xfffffeff);
   });
 });

@@ -25,7 +25,7 @@ export function prepCompoundTail(dv: DataView, off: number, headAddress: bigint,
 
 /** Where the order is: folio->_flags_1's low byte from 6.6, else page[1].compound_order (v5.3 to 6.5; 6.1's folio->_folio_order, byte 17). */
 function orderInFlags1(cfg: PageConfig): boolean {
-  return cfg.orderInFlags1 ?? cfg.version === '6.18';
+  return cfg.orderInFlags1 ?? (cfg.version === '6.12' || cfg.version === '6.18');
 }
 
 /** __SetPageHead on the head and the order on the second page (set_compound_order / folio_set_order). */

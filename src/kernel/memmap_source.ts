@@ -16,10 +16,11 @@ import {
 import { releaseCode, versionCode } from '../profiles/release.js';
 import { makePageWriter, type PageRecordSource, type PageWriter } from '../memmap/page_writer.js';
 
-/** The struct page layout modelled for a kernel: v5.3 up to 6.0, 6.1 up to 6.17, 6.18 on. */
+/** The struct page layout modelled for a kernel: v5.3 up to 6.0, 6.1 up to 6.11, 6.12 up to 6.17, 6.18 on. */
 export function pageLayoutVersionFor(state: BootState): PageLayoutVersion {
   const code = releaseCode(state.profile.release);
   if (code >= versionCode(6, 18)) return '6.18';
+  if (code >= versionCode(6, 12)) return '6.12';
   if (code >= versionCode(6, 1)) return '6.1';
   return 'v5.3';
 }
@@ -32,7 +33,7 @@ export function pageConfigFor(state: BootState): PageConfig {
     // The machine's own config options (NODES_SHIFT) override the arch's distro defaults.
     const base = k ? pageConfigFromKconfig(k, pageLayoutVersionFor(state), state.arch) : { ...defaultPageConfig(state.arch, pageLayoutVersionFor(state)), nodesShift: state.spec.config.nodesShift };
     const code = releaseCode(state.profile.release);
-    c = { ...base, orderInFlags1: code >= versionCode(6, 6), ...(base.version === '6.1' && code >= versionCode(6, 12) && code < versionCode(6, 14) ? { pageflags612: true } : {}) };
+    c = { ...base, orderInFlags1: code >= versionCode(6, 6) };
     configs.set(state, c);
   }
   return c;

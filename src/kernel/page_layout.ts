@@ -9,7 +9,7 @@ import type { Arch, ArchName } from '../arch/arch.js';
 import { InputError } from '../errors.js';
 import { kconfigEnabled, kconfigInt } from './kconfig.js';
 
-export type PageLayoutVersion = 'v5.3' | '6.1' | '6.18';
+export type PageLayoutVersion = 'v5.3' | '6.1' | '6.12' | '6.18';
 
 /** The configuration symbols that decide struct page and page->flags. */
 export interface PageConfig {
@@ -57,15 +57,9 @@ export interface PageConfig {
   /**
    * A compound page's order lives in the first tail's _flags_1 low byte (6.6 and later, "mm: free
    * up a word in the first tail page"); before, in page[1].compound_order (folio->_folio_order),
-   * byte 1 of the word after compound_head. Default: 6.18's layout only.
+   * byte 1 of the word after compound_head. Default: the 6.12 and 6.18 layouts.
    */
   readonly orderInFlags1?: boolean;
-  /**
-   * enum pageflags in 6.12's order (read in Debian 6.12.118's DWARF): 6.18's numbering (PG_writeback
-   * 1, PG_head 6, PG_reserved 13) without PG_dropbehind (6.14), PG_isolated aliasing PG_reclaim.
-   * Only with version '6.1'; 6.2-6.11 and 6.13 unverified (6.1's numbering is kept below 6.12).
-   */
-  readonly pageflags612?: boolean;
 }
 
 /**
@@ -176,7 +170,7 @@ export function defaultPageConfig(arch: Arch, version: PageLayoutVersion): PageC
         numaBalancing: false,
         sparsemem: 'vmemmap',
         maxPhysmemBits: 46,
-        archUsesPgArch2: version === '6.1',
+        archUsesPgArch2: version === '6.1' || version === '6.12',
         archUsesPgArch3: false,
         memoryFailure: false,
       };
@@ -229,7 +223,7 @@ export function pageConfigFromKconfig(kconfig: ReadonlyMap<string, string>, vers
     memcg: on('MEMCG'),
     mmu: kconfig.has('CONFIG_MMU') ? on('MMU') : true,
     archUsesPgUncached: version !== '6.18' && on('ARCH_USES_PG_UNCACHED'),
-    archUsesPgArch2: version === '6.1' ? is64 : version === '6.18' && on('ARCH_USES_PG_ARCH_2'),
+    archUsesPgArch2: version === '6.1' || version === '6.12' ? is64 : version === '6.18' && on('ARCH_USES_PG_ARCH_2'),
     archUsesPgArch3: version === '6.18' && on('ARCH_USES_PG_ARCH_3'),
     memoryFailure: on('MEMORY_FAILURE'),
     pageIdleFlag: version === 'v5.3' ? on('IDLE_PAGE_TRACKING') : on('PAGE_IDLE_FLAG') || on('IDLE_PAGE_TRACKING'),
@@ -331,16 +325,18 @@ function flagLists(cfg: PageConfig): FlagLists {
         ],
       };
     }
+    case '6.12': {
+      // Read in Debian 6.12.118's DWARF (drgn): 6.18's numbering (PG_writeback 1, PG_head 6,
+      // PG_reserved 13) without PG_dropbehind, PG_isolated aliasing PG_reclaim; 6.13-6.17 unread.
+      const l = flagLists({ ...cfg, version: '6.18', archUsesPgArch3: false });
+      const isolated = l.aliases.filter(([a]) => a !== 'movable_ops_isolated' && a !== 'movable_ops');
+      return {
+        bits: l.bits.filter((b) => b !== 'dropbehind'),
+        aliases: [...isolated.slice(0, 10), ...(cfg.migration ? [['isolated', 'reclaim'] as [string, string]] : []), ...isolated.slice(10)],
+        names: l.names.filter((b) => b !== 'dropbehind'),
+      };
+    }
     case '6.1': {
-      if (cfg.pageflags612) {
-        const l = flagLists({ ...cfg, version: '6.18', archUsesPgArch3: false });
-        const isolated = l.aliases.filter(([a]) => a !== 'movable_ops_isolated' && a !== 'movable_ops');
-        return {
-          bits: l.bits.filter((b) => b !== 'dropbehind'),
-          aliases: [...isolated.slice(0, 10), ...(cfg.migration ? [['isolated', 'reclaim'] as [string, string]] : []), ...isolated.slice(10)],
-          names: l.names.filter((b) => b !== 'dropbehind'),
-        };
-      }
       const common = [
         'locked',
         'referenced',
@@ -600,7 +596,7 @@ export function pageFlagsLayout(cfg: PageConfig): PageFlagsLayout {
   else if (cfg.sparsemem === 'vmemmap') throw new InputError(`Vmemmap: No space for nodes field in page flags (NODES_SHIFT ${ns}, NR_PAGEFLAGS ${nr})`);
   else nodesWidth = 0;
 
-  const kasanTagWidth = cfg.kasanSwTags ? 8 : cfg.kasanHwTags && !v53 ? (cfg.version === '6.1' ? 8 : 4) : 0;
+  const kasanTagWidth = cfg.kasanSwTags ? 8 : cfg.kasanHwTags && !v53 ? (cfg.version === '6.1' || cfg.version === '6.12' ? 8 : 4) : 0;
   const nrCpusBits = cfg.smp ? (v53 ? ilog2(cfg.nrCpus) : orderBase2(cfg.nrCpus)) : 0;
   const lastCpuShift = cfg.numaBalancing ? nrCpusBits : 0;
   const lastCpupidShift = cfg.numaBalancing ? 8 + nrCpusBits : 0;
@@ -777,7 +773,23 @@ export function formatPageFlagsPGp(flags: bigint, cfg: PageConfig): string {
 // ---------------------------------------------------------------------------------------------
 // page_type
 
-/** v5.3 and 6.1 single inverted bits under PAGE_TYPE_BASE; 6.18 PGTY_* values of the top byte. */
+const PGTY_612: readonly (readonly [string, number])[] = [
+  ['buddy', 0xf0],
+  ['offline', 0xf1],
+  ['table', 0xf2],
+  ['guard', 0xf3],
+  ['hugetlb', 0xf4],
+  ['slab', 0xf5],
+  ['zsmalloc', 0xf6],
+  ['unaccepted', 0xf7],
+];
+
+/** v5.3 and 6.1 single inverted bits under PAGE_TYPE_BASE; 6.12 and 6.18 PGTY_* values of the top byte. */
+/** Whether page_type holds one PGTY in its top byte (6.12 on) rather than inverted bits. */
+function pgty(version: PageLayoutVersion): boolean {
+  return version === '6.12' || version === '6.18';
+}
+
 const PAGE_TYPES: Record<PageLayoutVersion, readonly (readonly [string, number])[]> = {
   'v5.3': [
     ['buddy', 0x80],
@@ -792,17 +804,10 @@ const PAGE_TYPES: Record<PageLayoutVersion, readonly (readonly [string, number])
     ['table', 0x200],
     ['guard', 0x400],
   ],
-  '6.18': [
-    ['buddy', 0xf0],
-    ['offline', 0xf1],
-    ['table', 0xf2],
-    ['guard', 0xf3],
-    ['hugetlb', 0xf4],
-    ['slab', 0xf5],
-    ['zsmalloc', 0xf6],
-    ['unaccepted', 0xf7],
-    ['large_kmalloc', 0xf8],
-  ],
+  // enum pagetype (4ffca5a96678, 6.12-rc1: one PGTY per page in page_type's top byte), read in
+  // Debian 6.12.118's DWARF: buddy 0xf0 to unaccepted 0xf7; 6.18.2 adds large_kmalloc.
+  '6.12': PGTY_612,
+  '6.18': [...PGTY_612, ['large_kmalloc', 0xf8]],
 };
 
 /** v5.3/6.1 PAGE_TYPE_BASE. */
@@ -810,7 +815,7 @@ export const PAGE_TYPE_BASE = 0xf0000000;
 /** page_type as __init_single_page leaves it (_mapcount = -1). */
 export const PAGE_TYPE_NONE = 0xffffffff;
 
-/** The page types of a version: v5.3/6.1 the PG_* bit, 6.18 the PGTY_* byte. */
+/** The page types of a version: v5.3/6.1 the PG_* bit, 6.12/6.18 the PGTY_* byte. */
 export function pageTypeValues(version: PageLayoutVersion): ReadonlyMap<string, number> {
   return new Map(PAGE_TYPES[version]);
 }
@@ -827,7 +832,7 @@ function pageTypeValue(version: PageLayoutVersion, type: string): number {
  */
 export function encodePageType(version: PageLayoutVersion, type: string, pageType: number = PAGE_TYPE_NONE): number {
   const v = pageTypeValue(version, type);
-  if (version !== '6.18') return (pageType & ~v) >>> 0;
+  if (!pgty(version)) return (pageType & ~v) >>> 0;
   if (pageType >>> 24 === v) return pageType >>> 0;
   if (pageType >>> 0 !== PAGE_TYPE_NONE) throw new Error(`__SetPage${type}: page_type 0x${(pageType >>> 0).toString(16)} is not UINT_MAX`);
   return (v << 24) >>> 0;
@@ -836,19 +841,19 @@ export function encodePageType(version: PageLayoutVersion, type: string, pageTyp
 /** __ClearPage<Type>: v5.3/6.1 set the bit again; 6.18 back to UINT_MAX. */
 export function clearPageType(version: PageLayoutVersion, type: string, pageType: number): number {
   const v = pageTypeValue(version, type);
-  return version === '6.18' ? PAGE_TYPE_NONE : (pageType | v) >>> 0;
+  return pgty(version) ? PAGE_TYPE_NONE : (pageType | v) >>> 0;
 }
 
 /** page_has_type: v5.3/6.1 (int)page_type < PAGE_MAPCOUNT_RESERVE (-128); 6.18 (int)page_type < (int)(0xff << 24). */
 export function pageHasType(version: PageLayoutVersion, pageType: number): boolean {
   const s = pageType | 0;
-  return version === '6.18' ? s < 0xff << 24 : s < -128;
+  return pgty(version) ? s < 0xff << 24 : s < -128;
 }
 
 /** Page<Type> tests: the types page_type says the page has (v5.3/6.1 may in theory list several; 6.18 at most one). */
 export function decodePageType(version: PageLayoutVersion, pageType: number): string[] {
   const u = pageType >>> 0;
-  if (version === '6.18') return PAGE_TYPES[version].filter(([, v]) => u >>> 24 === v).map(([n]) => n);
+  if (pgty(version)) return PAGE_TYPES[version].filter(([, v]) => u >>> 24 === v).map(([n]) => n);
   return PAGE_TYPES[version].filter(([, v]) => (u & (PAGE_TYPE_BASE | v)) >>> 0 === PAGE_TYPE_BASE).map(([n]) => n);
 }
 
