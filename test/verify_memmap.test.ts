@@ -6,6 +6,7 @@ import { InputError } from '../src/errors.js';
 import { machineYaml } from './helpers.js';
 import { diffMemmap, formatMemmapDiff } from '../src/verify/memmap.js';
 import { verifyJson } from '../src/verify/fields.js';
+import { parseReaderOutput } from '../src/verify/drgn_reader.js';
 import { printMemmap } from '../src/formats/memmap-print.js';
 
 const ZONES = ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'];
@@ -113,5 +114,70 @@ describe('verify --json', () => {
     expect(j['memmap_pfns_compared']).toBe(786432);
     expect(j['fields']).toContain('struct page node');
     expect(verifyJson('s.yaml', steps.slice(0, 1), { pfnsCompared: 0, dumps: 0 })['fields']).not.toContain('struct page node');
+  });
+});
+
+describe("the drgn reader's document (parseReaderOutput)", () => {
+  // The shape the Python reader prints (src/verify/drgn_reader.ts, its last print), written by hand.
+  const doc = {
+    release: '6.12.118+deb12-cloud-amd64',
+    struct_page_bytes: 64,
+    vmemmap_base: '0xffffea0000000000',
+    layout: {
+      nodes_pgoff: 54,
+      nodes_shift: 6,
+      zones_pgoff: 51,
+      zones_shift: 3,
+      nr_pageflags: 24,
+      flag_names: { '6': 'PG_head', '13': 'PG_reserved' },
+      offsets: { refcount: 52, mapcount: 48, link: 8 },
+    },
+    zones: [{ nid: 0, zone: 'DMA', start_pfn: 1, spanned: 4095, present: 3998, managed: 3840 }],
+    sections: [[0, 'PMOE']],
+    blocks: [{ id: 0, start_section: 0, state: 'online', nid: 0, zone: null, nr_vmemmap_pages: 0 }],
+    runs: [
+      [0, 1, 'zero'],
+      [1, 159, 'init', 0, 0],
+      [159, 160, 'init', 0, 0, 8192, 1, -1, 'self', null, null],
+      [160, 256, 'poison'],
+    ],
+    seconds: { load: 1.5, scan: 0.25 },
+  };
+  it('reads sections, blocks, runs and flag names into the view diffMemmap takes', () => {
+    const k = parseReaderOutput(JSON.stringify(doc));
+    expect(k.release).toBe('6.12.118+deb12-cloud-amd64');
+    expect(k.view.runs).toEqual([
+      run(0, 1, 'zero'),
+      run(1, 159, 'init', 0, 0),
+      run(159, 160, 'init', 0, 0, { flags: 8192, refcount: 1, mapcount: -1, link: 'self', head: null, order: null }),
+      run(160, 256, 'poison'),
+    ]);
+    expect([...k.view.flagNames]).toEqual([
+      [6, 'PG_head'],
+      [13, 'PG_reserved'],
+    ]);
+    expect(k.view.zoneNames).toEqual(['DMA']);
+    expect(k.view.blocks).toEqual([{ id: 0, state: 'online', nid: 0, zone: null, nrVmemmapPages: 0 }]);
+    expect(k.seconds).toEqual({ load: 1.5, scan: 0.25 });
+  });
+  it('refuses a malformed document in one line naming the first bad field, never a stack trace', () => {
+    const bad = (patch: object): string => JSON.stringify({ ...doc, ...patch });
+    expect(() => parseReaderOutput('Traceback (most recent call last):', 'KeyError')).toThrow(new InputError('verify --memmap: the memmap reader printed no JSON (KeyError)'));
+    expect(() => parseReaderOutput(bad({ runs: [[0, 1, 'maybe']] }))).toThrow(/^verify --memmap: the memmap reader printed an unexpected document: runs\.0: /);
+    expect(() => parseReaderOutput(bad({ runs: [[0, 1, 'init', 0, 0, 1, 1, -1, 'sideways', null, null]] }))).toThrow(/: runs\.0: /);
+    expect(() => parseReaderOutput(bad({ sections: [[0, 'PX']] }))).toThrow(/: sections\.0\.1: /);
+    expect(() => parseReaderOutput(bad({ zones: [{ nid: 0, zone: 'DMA' }] }))).toThrow(/: zones\.0\.start_pfn: /);
+    expect(() => parseReaderOutput(bad({ release: 6 }))).toThrow(/: release: /);
+    expect(() => parseReaderOutput('[]')).toThrow(/unexpected document: top level: /);
+    for (const s of ['{}', 'null', '1', JSON.stringify({ ...doc, layout: null })]) {
+      let msg = '';
+      try {
+        parseReaderOutput(s);
+      } catch (e) {
+        expect(e).toBeInstanceOf(InputError);
+        msg = (e as Error).message;
+      }
+      expect(msg).toMatch(/^verify --memmap: [^\n]+$/);
+    }
   });
 });

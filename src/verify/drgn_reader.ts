@@ -6,8 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { InputError } from '../errors.js';
-import type { MemmapBlock, MemmapView, PageLink, PageRun, PageRunState } from '../kernel/memmap_view.js';
+import type { MemmapBlock, MemmapView, PageLink, PageRun } from '../kernel/memmap_view.js';
 import type { Pfn } from '../units.js';
 
 export const MEMMAP_READER = String.raw`#!/usr/bin/python3
@@ -234,10 +235,6 @@ export interface KernelMemmap {
 
 const PYTHON = '/usr/bin/python3';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Run the reader on a dump; `detail` are the pfn ranges reported field by field. */
 export function readKernelMemmap(core: string, vmlinux: string, config: string, detail: readonly (readonly [Pfn, Pfn])[], dir: string): KernelMemmap {
   if (!existsSync(PYTHON)) throw new InputError('verify --memmap: no /usr/bin/python3; install python3 and python3-drgn (Debian)');
@@ -255,44 +252,52 @@ export function readKernelMemmap(core: string, vmlinux: string, config: string, 
       `verify --memmap: drgn could not read the dump ${core} (${msg || `exit ${r.status}`}); the guest must boot with nokaslr and -device vmcoreinfo, and the vmlinux must be the guest's release`,
     );
   }
+  return parseReaderOutput(r.stdout, lastErr);
+}
+
+const int = z.number().int();
+const count = int.nonnegative();
+const pfn = count;
+/** A run: [start, end, 'zero' | 'poison'], [start, end, 'init', nid, zid] or, in a detail range, with flags, _refcount, _mapcount, link, head, order. */
+const runSchema = z.union([
+  z.tuple([pfn, pfn, z.enum(['zero', 'poison'])]),
+  z.tuple([pfn, pfn, z.literal('init'), count, count]),
+  z.tuple([pfn, pfn, z.literal('init'), count, count, count, int, int, z.enum(['null', 'self', 'tail', 'ptr']), pfn.nullable(), count.nullable()]),
+]);
+const readerSchema = z.object({
+  release: z.string(),
+  layout: z.object({ flag_names: z.record(z.string().regex(/^\d+$/), z.string()) }),
+  zones: z.array(z.object({ nid: count, zone: z.string(), start_pfn: pfn, spanned: count, present: count, managed: int })),
+  sections: z.array(z.tuple([count, z.string().regex(/^[PMOED]*$/)])),
+  blocks: z.array(z.object({ id: count, state: z.string(), nid: int, zone: z.string().nullable(), nr_vmemmap_pages: count })),
+  runs: z.array(runSchema),
+  seconds: z.object({ load: z.number(), scan: z.number() }).optional(),
+});
+
+/** The reader's JSON document, checked field by field: a malformed one is one line naming the first bad field. */
+export function parseReaderOutput(stdout: string, lastErr = ''): KernelMemmap {
   let j: unknown;
   try {
-    j = JSON.parse(r.stdout);
+    j = JSON.parse(stdout);
   } catch {
-    throw new InputError(`verify --memmap: the memmap reader printed no JSON (${lastErr})`);
+    throw new InputError(`verify --memmap: the memmap reader printed no JSON${lastErr ? ` (${lastErr})` : ''}`);
   }
-  if (!isRecord(j) || !Array.isArray(j['runs']) || !Array.isArray(j['sections']) || !Array.isArray(j['blocks']) || !isRecord(j['layout'])) {
-    throw new InputError('verify --memmap: the memmap reader printed an unexpected document');
+  const p = readerSchema.safeParse(j);
+  if (!p.success) {
+    const issue = p.error.issues[0];
+    const where = issue ? issue.path.map(String).join('.') : '';
+    throw new InputError(`verify --memmap: the memmap reader printed an unexpected document: ${where || 'top level'}: ${issue?.message ?? 'invalid'}`);
   }
-  const layout = j['layout'];
-  const names = isRecord(layout['flag_names']) ? layout['flag_names'] : {};
-  const flagNames = new Map(Object.entries(names).map(([k, v]) => [Number(k), String(v)] as [number, string]));
-  const zones = (j['zones'] as KernelZone[]) ?? [];
+  const d = p.data;
+  const flagNames = new Map(Object.entries(d.layout.flag_names).map(([k, v]) => [Number(k), v] as [number, string]));
   const zoneNames: string[] = [];
-  for (const z of zones) if (!zoneNames.includes(z.zone)) zoneNames.push(z.zone);
-  const runs: PageRun[] = (j['runs'] as unknown[][]).map((x) => {
-    const [start, end, state, nid, zone, flags, refcount, mapcount, link, head, order] = x as [number, number, string, ...unknown[]];
-    const st: PageRunState = state === 'zero' ? 'zero' : state === 'poison' ? 'poison' : 'init';
-    return {
-      start,
-      end,
-      state: st,
-      nid: typeof nid === 'number' ? nid : null,
-      zone: typeof zone === 'number' ? zone : null,
-      detail:
-        typeof flags === 'number'
-          ? { flags, refcount: Number(refcount), mapcount: Number(mapcount), link: link as PageLink, head: typeof head === 'number' ? head : null, order: typeof order === 'number' ? order : null }
-          : null,
-    };
+  for (const zn of d.zones) if (!zoneNames.includes(zn.zone)) zoneNames.push(zn.zone);
+  const runs: PageRun[] = d.runs.map((x) => {
+    if (x[2] !== 'init') return { start: x[0], end: x[1], state: x[2], nid: null, zone: null, detail: null };
+    const detail = x.length === 11 ? { flags: x[5], refcount: x[6], mapcount: x[7], link: x[8] as PageLink, head: x[9], order: x[10] } : null;
+    return { start: x[0], end: x[1], state: 'init', nid: x[3], zone: x[4], detail };
   });
-  const blocks: MemmapBlock[] = (j['blocks'] as Record<string, unknown>[]).map((b) => ({
-    id: Number(b['id']),
-    state: String(b['state']),
-    nid: Number(b['nid']),
-    zone: typeof b['zone'] === 'string' ? b['zone'] : null,
-    nrVmemmapPages: Number(b['nr_vmemmap_pages']),
-  }));
-  const sections = new Map((j['sections'] as [number, string][]).map(([nr, s]) => [nr, s] as [number, string]));
-  const seconds = isRecord(j['seconds']) ? { load: Number(j['seconds']['load']), scan: Number(j['seconds']['scan']) } : { load: 0, scan: 0 };
-  return { release: String(j['release']), zones, view: { sections, blocks, runs, flagNames, zoneNames }, seconds };
+  const blocks: MemmapBlock[] = d.blocks.map((b) => ({ id: b.id, state: b.state, nid: b.nid, zone: b.zone, nrVmemmapPages: b.nr_vmemmap_pages }));
+  const sections = new Map(d.sections.map(([nr, st]) => [nr, st] as [number, string]));
+  return { release: d.release, zones: d.zones, view: { sections, blocks, runs, flagNames, zoneNames }, seconds: d.seconds ?? { load: 0, scan: 0 } };
 }
