@@ -235,7 +235,7 @@ describe('v5.3 with DEBUG_VM_PGFLAGS: the struct page reads the real 5.3 BUGs on
     for (const [start, size] of [
       [K, G],
       [B, 256 * M],
-    ])
+    ] as const)
       expect(run(m, memremapPages(m, pgmap(m, start, size))).rc).toBe(0);
     const a = pgmap(m, A, 6 * G);
     const mapA = memremapPages(m, a);
