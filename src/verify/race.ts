@@ -281,7 +281,14 @@ export function modelZoneSteps(release: string, dir: string, map: 'dev' | 'mem' 
   writeFileSync(join(dir, 'race-guest.yaml'), RACE_GUEST_YAML);
   writeFileSync(join(dir, 'zone-steps.scenario.yaml'), zoneStepsScenario(map, guard).yaml);
   let text = '';
-  runScenario(join(dir, 'zone-steps.scenario.yaml'), ['zoneinfo'], release, (t) => (text += t));
+  try {
+    runScenario(join(dir, 'zone-steps.scenario.yaml'), ['zoneinfo'], release, (t) => (text += t));
+  } catch (e) {
+    // A step that breaks one of the run driver's checks (5.3 without the guard: the node's span
+    // search passes the e820-reserved tail and ends node 1 below its DMA32 zone) stops the run:
+    // the spans up to it are compared, the verdict is modelZoneStepsVerdict's.
+    if (!(e instanceof ExpectFailed)) throw e;
+  }
   return text
     .split(/^##### step \d+: zoneinfo$/m)
     .slice(1)
