@@ -8,7 +8,7 @@ import { parseKernelReports } from '../src/formats/oops.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { judge, kernelReports, modelVerdict, modelZoneStepsVerdict, realInvariant, ZONE_STEPS_YAML, zoneStepsScenario } from '../src/verify/race.js';
+import { judge, kernelReports, modelVerdict, modelZoneSteps, modelZoneStepsVerdict, realInvariant, ZONE_STEPS_YAML, zoneStepsScenario } from '../src/verify/race.js';
 import type { ExploreViolation } from '../src/drivers/explore.js';
 import { mmsim } from './cli_run.js';
 
@@ -194,6 +194,15 @@ describe("the model's prediction for the real 5.3 runs of ../shared/kernels (iss
       // 6.1 never shrinks ZONE_DEVICE (remove_pfn_range_from_zone returns first) and its
       // update_pgdat_span reads no struct page: nothing, guard or not.
       expect(v('6.1.192', 'debug_vm', 'mem', false)).toEqual([[], []]);
+      // The spans run (no page_init_poison: 5.3's fresh memmap holds an earlier owner's bytes): 5.3
+      // without the guard reads pfn 0x7ffff as no node of 1, so shrink_pgdat_span's search goes on
+      // to 0x7fdff (RAM, node 1) and node 1 ends at 0x7fe00, inside its DMA32 zone [0x40000,
+      // 0x7ffdf): the run driver's span check stops at destroy A, after A (6 GiB = 1572864
+      // pages) and B (+65536) were created and B destroyed. 6.1 never shrinks: no stop.
+      const z53 = modelZoneSteps('5.3.0', dir, 'mem', false);
+      expect(z53.spans.map((x) => x['Node 1 Device'])).toEqual([1572864, 1638400, 1572864]);
+      expect(z53.stopped).toEqual({ step: 'destroy A', message: 'zone DMA32 [ 0x40000 - 0x7ffdf ] outside node 1 span' });
+      expect(modelZoneSteps('6.1.192', dir, 'mem', false).stopped).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

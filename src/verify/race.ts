@@ -100,7 +100,12 @@ export interface RaceResult {
     readonly zoneSteps: readonly ZoneStep[];
   };
   /** --zone-steps: the model's Device zones after each step (run driver), and where they differ from the real kernel's. */
-  readonly zones?: { readonly model: readonly Record<string, number>[]; readonly diffs: readonly string[] };
+  readonly zones?: {
+    readonly model: readonly Record<string, number>[];
+    readonly diffs: readonly string[];
+    /** The step where the model's run stopped on one of its checks, and the check's words (the steps from it not compared). */
+    readonly stopped?: { readonly step: string; readonly message: string };
+  };
   readonly model: {
     readonly design: string;
     /** Invariants the model breaks that this config's kernel reports (a VM_BUG_ON, a BUG:). */
@@ -277,22 +282,28 @@ export function zoneStepsScenario(map: 'dev' | 'mem', guard: boolean, debugVm = 
 }
 
 /** The model's Device zones after each zone step: the scenario through the run driver (`mmsim run --print zoneinfo`). */
-export function modelZoneSteps(release: string, dir: string, map: 'dev' | 'mem' = 'dev', guard = true): Record<string, number>[] {
+export function modelZoneSteps(release: string, dir: string, map: 'dev' | 'mem' = 'dev', guard = true): { spans: Record<string, number>[]; stopped?: { step: string; message: string } } {
   writeFileSync(join(dir, 'race-guest.yaml'), RACE_GUEST_YAML);
-  writeFileSync(join(dir, 'zone-steps.scenario.yaml'), zoneStepsScenario(map, guard).yaml);
+  const { labels, yaml } = zoneStepsScenario(map, guard);
+  writeFileSync(join(dir, 'zone-steps.scenario.yaml'), yaml);
   let text = '';
+  let stopped: { step: string; message: string } | undefined;
   try {
     runScenario(join(dir, 'zone-steps.scenario.yaml'), ['zoneinfo'], release, (t) => (text += t));
   } catch (e) {
-    // A step that breaks one of the run driver's checks (5.3 without the guard: the node's span
-    // search passes the e820-reserved tail and ends node 1 below its DMA32 zone) stops the run:
-    // the spans up to it are compared, the verdict is modelZoneStepsVerdict's.
+    // A step that breaks one of the run driver's checks stops the run (5.3 without the guard:
+    // the node's span search passes the e820-reserved tail, reads it as no node and ends node 1
+    // at 0x7fe00, inside its DMA32 zone): the spans before it are compared, not the rest.
     if (!(e instanceof ExpectFailed)) throw e;
+    const m = /:(\d+):\d+: (.*)$/s.exec(e.message);
+    if (!m) throw e;
+    stopped = { step: labels[Number(m[1]) - 3] ?? 'a zone step', message: m[2] as string };
   }
-  return text
+  const spans = text
     .split(/^##### step \d+: zoneinfo$/m)
     .slice(1)
     .map((chunk) => deviceSpans(chunk.split(/^##### /m)[0] ?? ''));
+  return { spans, ...(stopped ? { stopped } : {}) };
 }
 
 /**
@@ -442,19 +453,21 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     );
     let zones: RaceResult['zones'];
     if (mode === 'zone-steps') {
-      const mz = modelZoneSteps(release.replace(/\+$/, ''), dir, map, guard);
+      const { spans: mz, stopped } = modelZoneSteps(release.replace(/\+$/, ''), dir, map, guard);
       const diffs: string[] = [];
       zoneStepsScenario(map, guard).labels.forEach((label, i) => {
         const real = zoneSteps.find((z) => z.step.startsWith(label));
         if (!real) return; // the guest died before this step
+        if (i >= mz.length && stopped) return; // the model stopped before this step's end
         const mine = mz[i] ?? {};
         for (const k of new Set([...Object.keys(real.spanned), ...Object.keys(mine)]))
           if (real.spanned[k] !== mine[k]) diffs.push(`${label}: ${k} spanned: kernel ${real.spanned[k] ?? '-'}, mmsim ${mine[k] ?? '-'}`);
       });
-      zones = { model: mz, diffs };
+      zones = { model: mz, diffs, ...(stopped ? { stopped } : {}) };
     }
     const agree = verdict.agree && !zones?.diffs.length;
-    const why = zones?.diffs.length ? `${verdict.agree ? '' : `${verdict.why}; `}the Device zones differ: ${zones.diffs.join('; ')}` : verdict.why;
+    const notCompared = zones?.stopped ? `; the model's run stopped at ${zones.stopped.step} (${zones.stopped.message}): its spans from there not compared` : '';
+    const why = (zones?.diffs.length ? `${verdict.agree ? '' : `${verdict.why}; `}the Device zones differ: ${zones.diffs.join('; ')}` : verdict.why) + notCompared;
     return {
       scenario: o.scenario,
       kernel: o.kernel,
@@ -530,6 +543,7 @@ export function formatRace(r: RaceResult): string {
         }`,
       ),
     );
+  if (r.zones?.stopped) lines.push(`  model stopped at ${r.zones.stopped.step}: ${r.zones.stopped.message}`);
   lines.push(
     r.mode === 'zone-steps'
       ? `model: the same steps in order under mmsim run --kernel ${r.model.design}, page_init_poison on (examples/race/zone-steps.scenario.yaml${r.map !== 'dev' || !r.guard ? ` with --map=${r.map}${r.guard ? '' : ', no K'}` : ''})`

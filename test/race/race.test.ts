@@ -117,6 +117,21 @@ describe('Linux 5.3', () => {
     },
   );
 
+  it.skipIf(v53.skip !== null)(
+    `DEBUG_VM, --map=mem zone steps without the guard: no BUG (pfn 0x7ffff reads as no node); the model's spans stop at destroy A on its own node-span check${v53.skip ? ` (skipped: ${v53.skip})` : ''}`,
+    () => {
+      const { r, status } = race(['--race', 'seed-2019-map-mem', '--kernel', v53.path, '--zone-steps', '--no-guard']);
+      expect(r.real.violations).toEqual([]);
+      // A (6 GiB), + B (256 MiB), - B, - A: the Device zone empties.
+      expect(spans(r)).toEqual([6 * GiB_PAGES, 6 * GiB_PAGES + 65536, 6 * GiB_PAGES, 0]);
+      expect(r.model.silent).toEqual(['poisoned struct page read (destroy A)']);
+      expect(r.zones?.stopped?.step).toBe('destroy A');
+      expect(r.zones?.diffs).toEqual([]);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
+
   it.skipIf(v53.skip !== null)(`DEBUG_VM: seed-2019's concurrent loops hit the 2019 BUG at mm/page_alloc.c:535${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
     const { r, status } = race(['--race', 'seed-2019', '--kernel', v53.path, '--seconds', '60']);
     expect(r.release).toBe('5.3.0+');
