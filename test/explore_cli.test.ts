@@ -63,7 +63,9 @@ describe('mmsim explore seed-2019', () => {
   }, 240_000);
 
   it('one-line errors: an unknown scenario, design, config or walker', async () => {
-    expect((await mmsim('explore', 'seed-2020')).stderr).toBe('mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection\n');
+    expect((await mmsim('explore', 'seed-2020')).stderr).toBe(
+      'mmsim: explore: unknown scenario seed-2020; the built-in ones are seed-2019, seed-2019-hotplug, seed-2019-subsection, seed-2019-map-mem\n',
+    );
     expect((await mmsim('explore', 'seed-2019', '--design', 'bogus')).stderr).toMatch(
       /^mmsim: --design bogus: expected a design \(v4\.19, v5\.3, serialize, seqlock-after-unlock, seqlock-whole, seqlock-per-pageblock, seqlock, no-shrink, 6\.1, current\), a kernel release such as 6\.1, or a design file/,
     );

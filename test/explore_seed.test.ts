@@ -267,3 +267,38 @@ describe('pfn walkers as concurrent tasks (one preemption: a walker multiplies t
     }
   }, 300_000);
 });
+
+describe('seed-2019-map-mem (--map=dev replaced by --map=mem, as the real 5.3 race runs; issue 17 item 2)', () => {
+  it("v5.3 with PGFLAGS: B's find_biggest_section_pfn reads A's poisoned last struct page (0x107fff) in __remove_pages — a race, 17 steps; without PGFLAGS that read is silent and the 2019 zone_spans_pfn BUG follows", () => {
+    // No altmap: memmap_init_zone_device starts at res->start (mm/page_alloc.c 5.3.0:5926-5929),
+    // so B's page_to_nid of its first page (mm/memremap.c:116) reads a good page; under
+    // mem_hotplug_lock B's __remove_pages -> shrink_zone_span -> find_biggest_section_pfn(0, zone,
+    // 0x100000, 0x108000) reads 0x107fff first (mm/memory_hotplug.c:356-361, pfn_to_nid ->
+    // page_to_nid -> PF_POISONED_CHECK, include/linux/mm.h:1088). A's memmap is poisoned from
+    // sparse_add_section (mm/sparse.c:868) until memmap_init_zone_device, which runs after
+    // mem_hotplug_done and writes 0x107fff last: any order with A between its add_pages and the end
+    // of its memmap_init_zone_device when B searches is the BUG.
+    const pg = explore(world('seed-2019-map-mem', 'v5.3', 'debug_vm_pgflags'));
+    expect(pg.exhaustive).toBe(true);
+    expect(verdicts(pg)).toEqual({ 'poisoned struct page read (memunmap B)': 17 });
+    const v = pg.violations[0];
+    expect(v?.message).toBe('page:ffffea00041fffc0 is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))');
+    expect(v?.trace.at(-1)).toMatchObject({ name: 'memunmap B', op: 'read struct page 0x107fff', fn: 'find_biggest_section_pfn' });
+    expect(new Set(v?.schedule).size).toBe(2); // both tasks: a race, not B alone
+    // One after the other (no preemption): nothing, as the real loops run in sequence.
+    expect(explore(world('seed-2019-map-mem', 'v5.3', 'debug_vm_pgflags'), { preemptionBound: 0 }).violations).toEqual([]);
+    // DEBUG_VM without PGFLAGS: the same read, reported silent (all-ones flags: no node), then the 2019 BUG.
+    const dv = explored('seed-2019-map-mem', 'v5.3');
+    expect(dv.exhaustive).toBe(true);
+    expect(verdicts(dv)).toEqual({ 'poisoned struct page read (memunmap B)': 17, zone_spans_pfn: 84 });
+    expect(dv.violations[0]?.message).toMatch(/no CONFIG_DEBUG_VM_PGFLAGS, so no VM_BUG_ON_PAGE\(PagePoisoned\(p\)\)/);
+  }, 300_000);
+
+  it('v4.19 (memmap initialised under mem_hotplug_lock), serialize, no-shrink and 6.1: exhaustively ok', () => {
+    for (const d of ['v4.19', 'serialize', 'no-shrink', '6.1']) {
+      const r = explored('seed-2019-map-mem', d);
+      expect(r.exhaustive, d).toBe(true);
+      expect(r.violations, d).toEqual([]);
+    }
+  });
+});

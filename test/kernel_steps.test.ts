@@ -191,3 +191,111 @@ describe('memory_failure on a device pfn: pgmap_pfn_valid from 5.12', () => {
     }
   });
 });
+
+describe('v5.3 with DEBUG_VM_PGFLAGS: the struct page reads the real 5.3 BUGs on (issue 17 item 2; ../shared/kernels README, map=mem)', () => {
+  // The ../shared/kernels guest: node 1's RAM [1 GiB, 0x7ffdf000) — QEMU's firmware keeps
+  // [0x7ffdf000, 2 GiB) e820-reserved — and K (1 GiB at 4 GiB), A (6 GiB at 5 GiB), B (256 MiB at
+  // 11 GiB), fsdax --map=mem (no altmap: pgmap->altmap unset). Pfns: K 0x100000-0x140000, A
+  // 0x140000-0x2c0000 (sections 40-87), B 0x2c0000-0x2d0000 (sections 88, 89).
+  const K = 4 * G;
+  const A = 5 * G;
+  const B = 11 * G;
+  function guest(kernel: string): Machine {
+    return machineYaml(
+      kernel,
+      `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x7ffdf000 }], pmem: [{ start: 4G, size: 7424M }] }\n`,
+      { poison: true },
+    );
+  }
+  /** The page:%px dump_page prints for a pfn (vmemmap_base 0xffffea0000000000, 64-byte struct page). */
+  const dumped = (pfn: number): string => `page:${(0xffffea0000000000n + BigInt(pfn) * 64n).toString(16)} is uninitialized and poisoned; page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))`;
+  /** The function of the read of struct page pfn, as the task yielded it. */
+  const readBy = (yields: Yield[], pfn: number): string | undefined => {
+    const y = yields.find((x) => x.op === 'access' && x.kind === 'read' && x.what === `struct page ${pfn}`);
+    return y?.op === 'access' ? y.fn : undefined;
+  };
+
+  it("B's unmap while A's memremap is past mem_hotplug_done but before its memmap_init_zone_device: find_biggest_section_pfn reads A's poisoned last struct page (0x2bffff)", () => {
+    // mm/memremap.c 5.3.0 devm_memremap_pages: add_pages (sparse_add_section poisons A's new
+    // memmap: mm/sparse.c:868 page_init_poison), move_pfn_range_to_zone -> memmap_init_zone,
+    // which for ZONE_DEVICE without an altmap returns at once (mm/page_alloc.c:5855-5857), then
+    // mem_hotplug_done (memremap.c:305), and only then memmap_init_zone_device (memremap.c:313),
+    // pfn by pfn upwards: A's last struct page is the last one written.
+    // B's devm_memremap_pages_release (memremap.c:102-133): page_to_nid of B's first page
+    // (memremap.c:116; initialised: memmap_init_zone_device starts at res->start when there is no
+    // altmap, page_alloc.c:5926-5929), mem_hotplug_begin, arch_remove_memory -> __remove_pages
+    // (mm/memory_hotplug.c:539), a section at a time (__remove_section :514, __remove_zone :502).
+    // Section 88: neither zone end, the "only holes" loop reads K's first page 0x100000 (Device,
+    // outside B) and returns; shrink_pgdat_span's reads 0x40000 (nid 1) and returns; the section
+    // goes. Section 89: zone_end_pfn == end_pfn, so find_biggest_section_pfn(1, zone, 0x100000,
+    // 0x2c8000) (:350-371) steps down a subsection at a time from 0x2c7fff; section 88 is gone
+    // (!pfn_valid) until 0x2bffff, A's last pfn: pfn_to_nid -> page_to_nid ->
+    // PF_POISONED_CHECK (include/linux/mm.h:1088) on A's still-poisoned page: the BUG.
+    const m = guest('5.3');
+    for (const [start, size] of [
+      [K, G],
+      [B, 256 * M],
+    ] as const)
+      expect(run(m, memremapPages(m, pgmap(m, start, size))).rc).toBe(0);
+    const a = pgmap(m, A, 6 * G);
+    const mapA = memremapPages(m, a);
+    // A alone up to mem_hotplug_done (its up_write), as the scheduler would run it.
+    for (let y = mapA.next(); !(y.done || y.value.op === 'up_write'); y = mapA.next());
+    expect(a.initialisedTo).toBe(0); // memmap_init_zone_device has not begun
+    const r = run(m, memunmapPages(m, m.pgmaps[1] as DevPagemap));
+    expect(r.violations[0]).toBe(dumped(0x2bffff));
+    expect(readBy(r.yields, 0x2bffff)).toBe('find_biggest_section_pfn');
+    // Before it, only good pages: B's first (page_to_nid), K's first (the hole loop), node 1's first RAM page.
+    const reads = r.yields.flatMap((y) => (y.op === 'access' && y.kind === 'read' ? [Number(/\d+$/.exec(y.what)?.[0])] : []));
+    expect(reads.slice(0, reads.indexOf(0x2bffff) + 1)).toEqual([0x2c0000, 0x100000, 0x40000, 0x2bffff]);
+  });
+
+  it("the same with --map=dev reads B's own first page first (an altmap reserve pfn, never initialised), before any lock: the BUG the real 5.3 gives on destroy with map=dev", () => {
+    // memremap.c:116 page_to_nid(pfn_to_page(PHYS_PFN(res->start))): with an altmap res->start is
+    // the reserve, which memmap_init_zone skips (page_alloc.c:5859-5860) and memmap_init_zone_device
+    // starts past (:5926-5927).
+    const m = guest('5.3');
+    // 128 MiB with the seed altmap (reserve 2, free 1022: nd_pfn_init at 2 MiB alignment).
+    const b = pgmap(m, B, 128 * M, new VmemAltmap(B / 4096, 2, 1022));
+    expect(run(m, memremapPages(m, b)).rc).toBe(0);
+    const r = run(m, memunmapPages(m, b));
+    expect(r.violations[0]).toBe(dumped(0x2c0000));
+    expect(readBy(r.yields, 0x2c0000)).toBe('page_to_nid');
+  });
+
+  it('A and B without the guard: destroying B then A lets shrink_pgdat_span reach pfn 0x7ffff, the never-initialised struct page of the e820-reserved tail of RAM; with K below A nothing poisoned is read', () => {
+    // mm/page_alloc.c 5.3.0 zero_resv_unavail (:6905-6921) zeroes the holes of memblock.memory
+    // only up to max_pfn (0x7ffdf), and memmap_init_zone only the zones' spans (to 0x7ffdf): the
+    // struct pages of [0x7ffdf, 0x80000) keep the boot memmap's poison, in early section 15,
+    // which pfn_valid takes whole (include/linux/mmzone.h:1351 early_section).
+    // Destroy B (A live): node 1 ends where B does; find_biggest_section_pfn(1, NULL, 0x40000,
+    // 0x2c8000) finds A's last page 0x2bffff: the node ends at 0x2c0000. Destroy A, section by
+    // section from 40: for A's last, section 87, pgdat_end_pfn == end_pfn (0x2c0000), so
+    // shrink_pgdat_span (:439-500) calls find_biggest_section_pfn(1, NULL, 0x40000, 0x2b8000):
+    // from 0x2b7fff down by 0x200, sections 40-86 are gone and nothing is between 2 GiB and 4 GiB;
+    // the first pfn_valid pfn is 0x7ffff (0x2b7fff - 0x238000), and pfn_to_nid reads its poisoned
+    // page: the BUG (mm.h:1088) in __remove_pages. With K live the search stops at K's last page
+    // 0x13ffff (nid 1).
+    for (const guard of [false, true]) {
+      const m = guest('5.3');
+      if (guard) expect(run(m, memremapPages(m, pgmap(m, K, G))).rc).toBe(0);
+      const a = pgmap(m, A, 6 * G);
+      const b = pgmap(m, B, 256 * M);
+      expect(run(m, memremapPages(m, a)).rc).toBe(0);
+      expect(run(m, memremapPages(m, b)).rc).toBe(0);
+      const rb = run(m, memunmapPages(m, b));
+      expect(rb.violations, `guard ${guard}`).toEqual([]);
+      const ra = run(m, memunmapPages(m, a));
+      if (guard) {
+        expect(ra.violations).toEqual([]);
+        // Read twice: shrink_zone_span's find_biggest_section_pfn (the zone ends with A) and shrink_pgdat_span's.
+        const fns = ra.yields.flatMap((y) => (y.op === 'access' && y.what === `struct page ${0x13ffff}` ? [y.fn] : []));
+        expect(fns).toEqual(['find_biggest_section_pfn', 'shrink_pgdat_span']);
+        expect(m.node(1).nodeStartPfn + m.node(1).nodeSpannedPages).toBe(0x140000);
+      } else {
+        expect(ra.violations[0]).toBe(dumped(0x7ffff));
+        expect(readBy(ra.yields, 0x7ffff)).toBe('shrink_pgdat_span');
+      }
+    }
+  });
+});

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { bzImageVersion } from '../src/formats/bzimage.js';
 import { parseKernelReports } from '../src/formats/oops.js';
-import { judge, kernelReports, realInvariant } from '../src/verify/race.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { judge, kernelReports, modelVerdict, modelZoneSteps, modelZoneStepsVerdict, realInvariant, ZONE_STEPS_YAML, zoneStepsScenario } from '../src/verify/race.js';
 import type { ExploreViolation } from '../src/drivers/explore.js';
 import { mmsim } from './cli_run.js';
 
@@ -150,10 +153,58 @@ describe('mmsim verify --race: one-line errors before QEMU starts', () => {
     [['--race', 'seed-2019-hotplug', '--kernel', 'package.json'], /not nd_pmem bind\/unbind/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--config', 'x'], /--config x: expected one of/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--seconds', '0'], /--seconds 0: expected a positive number/],
+    [['--race', 'seed-2019-map-mem', '--kernel', 'package.json', '--no-guard'], /--no-guard goes with --zone-steps/],
   ])('%j', async (args, message) => {
     const p = await run(...args);
     expect(p.status).toBe(2);
     expect(p.stderr.trim().split('\n')).toHaveLength(1);
     expect(p.stderr).toMatch(message);
   });
+});
+
+describe("the model's prediction for the real 5.3 runs of ../shared/kernels (issue 17 item 2)", () => {
+  it("seed-2019-map-mem loops: under PGFLAGS B's read of A's poisoned last page, reported (a race: nothing one after the other); under DEBUG_VM zone_spans_pfn, the read silent", () => {
+    // README: "On the PGFLAGS kernel B's side hits first: A's poisoned last struct page read in
+    // __remove_pages"; on the DEBUG_VM kernel the 2019 BUG. test/explore_seed.test.ts has the traces.
+    const pg = modelVerdict('seed-2019-map-mem', '5.3.0', 'debug_vm_pgflags', false);
+    expect([pg.reported, pg.silent]).toEqual([['poisoned struct page read (memunmap B)'], []]);
+    expect(modelVerdict('seed-2019-map-mem', '5.3.0', 'debug_vm_pgflags', true).reported).toEqual([]);
+    const dv = modelVerdict('seed-2019-map-mem', '5.3.0+', 'debug_vm', false);
+    expect([dv.reported, dv.silent]).toEqual([['zone_spans_pfn'], ['poisoned struct page read (memunmap B)']]);
+    expect(judge(['poisoned struct page read'], pg, '0 cycles').agree).toBe(true);
+    expect(judge(['zone_spans_pfn'], dv, '3 cycles').agree).toBe(true);
+  }, 120_000);
+
+  it("zone steps, judged by running them in order: 5.3 with PGFLAGS BUGs on destroy B with --map=dev (B's reserve pfn), on destroy A with --map=mem and no guard (pfn 0x7ffff), on nothing with --map=mem and the guard", () => {
+    // The default steps are examples/race/zone-steps.scenario.yaml's.
+    expect(zoneStepsScenario('dev', true).yaml).toBe(ZONE_STEPS_YAML);
+    expect(zoneStepsScenario('mem', false).labels).toEqual(['create A', 'create B', 'destroy B', 'destroy A']);
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-zone-steps-'));
+    try {
+      const v = (release: string, config: 'debug_vm' | 'debug_vm_pgflags', map: 'dev' | 'mem', guard: boolean): [string[], string[]] => {
+        const r = modelZoneStepsVerdict(release, config, dir, map, guard);
+        return [[...r.reported], [...r.silent]];
+      };
+      // test/kernel_steps.test.ts works each read by hand from the 5.3.0 source.
+      expect(v('5.3.0', 'debug_vm_pgflags', 'dev', true)).toEqual([['poisoned struct page read (destroy B)'], []]);
+      expect(v('5.3.0', 'debug_vm_pgflags', 'mem', false)).toEqual([['poisoned struct page read (destroy A)'], []]);
+      expect(v('5.3.0', 'debug_vm_pgflags', 'mem', true)).toEqual([[], []]);
+      // Without PGFLAGS the same read is silent: the README's DEBUG_VM zone steps end cleanly.
+      expect(v('5.3.0+', 'debug_vm', 'mem', false)).toEqual([[], ['poisoned struct page read (destroy A)']]);
+      // 6.1 never shrinks ZONE_DEVICE (remove_pfn_range_from_zone returns first) and its
+      // update_pgdat_span reads no struct page: nothing, guard or not.
+      expect(v('6.1.192', 'debug_vm', 'mem', false)).toEqual([[], []]);
+      // The spans run (no page_init_poison: 5.3's fresh memmap holds an earlier owner's bytes): 5.3
+      // without the guard reads pfn 0x7ffff as no node of 1, so shrink_pgdat_span's search goes on
+      // to 0x7fdff (RAM, node 1) and node 1 ends at 0x7fe00, inside its DMA32 zone [0x40000,
+      // 0x7ffdf): the run driver's span check stops at destroy A, after A (6 GiB = 1572864
+      // pages) and B (+65536) were created and B destroyed. 6.1 never shrinks: no stop.
+      const z53 = modelZoneSteps('5.3.0', dir, 'mem', false);
+      expect(z53.spans.map((x) => x['Node 1 Device'])).toEqual([1572864, 1638400, 1572864]);
+      expect(z53.stopped).toEqual({ step: 'destroy A', message: 'zone DMA32 [ 0x40000 - 0x7ffdf ] outside node 1 span' });
+      expect(modelZoneSteps('6.1.192', dir, 'mem', false).stopped).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -66,7 +66,7 @@ describe('mmsim sweep: a bad sweep file is one line at file:line:col, exit 2, be
     [
       'an unknown scenario',
       'scenarios: [seed-2019, seed-2020]\ndesigns: [v5.3]\n',
-      /:1:24: unknown scenario seed-2020; expected a built-in scenario \(seed-2019, seed-2019-hotplug, seed-2019-subsection\)/,
+      /:1:24: unknown scenario seed-2020; expected a built-in scenario \(seed-2019, seed-2019-hotplug, seed-2019-subsection, seed-2019-map-mem\)/,
     ],
     // "designs: [" is 10: v5.3 at 11, fastest at 11 + 4 + 2 = 17.
     ['an unknown design', 'scenarios: [seed-2019]\ndesigns: [v5.3, fastest]\n', /:2:17: unknown design fastest; expected a design \(v4\.19, v5\.3, serialize, /],

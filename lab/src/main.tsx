@@ -42,7 +42,7 @@ interface ScenarioAnswer {
 /** What a load opens. */
 type Source = { kind: 'trace'; scenario: string; design: string } | { kind: 'example'; name: string } | { kind: 'file'; name: string } | { kind: 'upload'; name: string; text: string };
 
-const BUILTIN = ['seed-2019', 'seed-2019-hotplug', 'seed-2019-subsection'];
+const BUILTIN = ['seed-2019', 'seed-2019-hotplug', 'seed-2019-subsection', 'seed-2019-map-mem'];
 const FALLBACK_DESIGNS = ['v4.19', 'v5.3', 'serialize', 'seqlock', 'no-shrink', '6.1', 'current'];
 const traceLabels = (steps: Step[]): Step[] => steps.map((s, i) => ({ ...s, label: i ? `${i}. ${s.name}: ${s.op}` : 'start' }));
 

@@ -8,6 +8,9 @@
 //   while B is offlined and removed — B's span search walks down through A.
 // - seed-2019-subsection: A is a 192 MiB namespace starting at 1 GiB + 64 MiB, inside the last
 //   RAM section (a section shared with System RAM); B is the 128 MiB namespace above it.
+// - seed-2019-map-mem: seed-2019 with --map=mem (the memmap in RAM, no altmap), as the real 5.3
+//   race runs in ../shared/kernels: every pfn of B from its first is initialised, so 5.3's
+//   page_to_nid of B's first page reads a good page and B's shrink search reaches A's memmap.
 // The kernel config (--config): CONFIG_DEBUG_VM with page_init_poison but not
 // CONFIG_DEBUG_VM_PGFLAGS by default, as in the 5.4-rc4 report: a poisoned struct page reads as
 // all-ones fields (a false answer) and the checkers that fire are the kernel's own assertions
@@ -27,7 +30,7 @@ import { compactionScanner, kpageflagsReader, memoryFailure, setZoneContiguous, 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-export const BUILTIN_SCENARIOS = ['seed-2019', 'seed-2019-hotplug', 'seed-2019-subsection'] as const;
+export const BUILTIN_SCENARIOS = ['seed-2019', 'seed-2019-hotplug', 'seed-2019-subsection', 'seed-2019-map-mem'] as const;
 export type BuiltinScenario = (typeof BUILTIN_SCENARIOS)[number];
 
 /** The kernel config the world is built with (--config). */
@@ -166,8 +169,9 @@ export function builtinStage(scenario: BuiltinScenario, walkers: readonly Walker
     start,
     end: start + bytes - 1,
     // nd_pfn_init for --map=dev at 2 MiB alignment: 64 bytes per pfn + 8 KiB, rounded up to 2 MiB
-    // (4 MiB for 128 and 192 MiB): reserve 2, free 1022.
-    altmap: new VmemAltmap(start / 4096, 2, 1022),
+    // (4 MiB for 128 and 192 MiB): reserve 2, free 1022. --map=mem (seed-2019-map-mem): no altmap,
+    // the memmap comes from RAM (PFN_MODE_RAM: __nvdimm_setup_pfn leaves pgmap->altmap unset).
+    altmap: scenario === 'seed-2019-map-mem' ? null : new VmemAltmap(start / 4096, 2, 1022),
     vmemmapShift: 0,
     address: pgmapAddress(m),
     nid: 0,

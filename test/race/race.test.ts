@@ -2,7 +2,8 @@
 // directory): each image under QEMU against mmsim explore's verdict for its release and config.
 // Expected results are the ones ../shared/kernels/README.md records for these images (the 2019
 // BUG at mm/page_alloc.c:535 within seconds on 5.3 with DEBUG_VM; VM_BUG_ON_PAGE(PagePoisoned(p))
-// when a --map=dev namespace goes on the PGFLAGS build; no BUG on 4.19.1 and 6.1-debug; the
+// when a --map=dev namespace goes on the PGFLAGS build, and with --map=mem B's read of A's poisoned
+// last page in __remove_pages, or without the guard pfn 0x7ffff's; no BUG on 4.19.1 and 6.1-debug; the
 // Device zone spans of t=z), and the spans worked by hand: node 1's ZONE_DEVICE runs from K's
 // start (4 GiB) to the end of the highest live namespace, in 4 KiB pages. A no-BUG result is
 // bounded ("no BUG in N cycles"), never a proof.
@@ -68,7 +69,64 @@ describe('Linux 5.3', () => {
       expect(first?.report.rip).toBe('devm_memremap_pages_release');
       // K, A and B were created; the first destroy (B) is where it fires.
       expect(spans(r)).toEqual([AFTER_K, AFTER_A, AFTER_B]);
+      expect(r.model.reported).toEqual(['poisoned struct page read (destroy B)']);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
+
+  it.skipIf(v53pg.skip !== null)(
+    `DEBUG_VM_PGFLAGS, --map=mem loops: B's side hits first, reading A's poisoned last struct page in __remove_pages${v53pg.skip ? ` (skipped: ${v53pg.skip})` : ''}`,
+    () => {
+      // README: "On the PGFLAGS kernel B's side hits first: A's poisoned last struct page read in
+      // __remove_pages". B's unbind: devm_memremap_pages_release -> arch_remove_memory ->
+      // __remove_pages, shrink_zone_span's find_biggest_section_pfn inlined (mm/memory_hotplug.c 5.3.0).
+      const { r, status } = race(['--race', 'seed-2019-map-mem', '--kernel', v53pg.path, '--config', 'debug_vm_pgflags', '--seconds', '60']);
+      expect(r.map).toBe('mem');
+      const first = r.real.violations[0];
+      expect(first?.invariant).toBe('poisoned struct page read');
+      expect(first?.report.expression).toBe('VM_BUG_ON_PAGE(PagePoisoned(p))');
+      expect(first?.report.rip).toBe('__remove_pages');
+      // A's last pfn: 11 GiB / 4 KiB - 1 = 0x2bffff; its struct page 0xffffea0000000000 + 0x2bffff * 64.
+      expect(first?.report.lines).toContain('page:ffffea000affffc0 is uninitialized and poisoned');
       expect(r.model.reported).toEqual(['poisoned struct page read (memunmap B)']);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
+
+  it.skipIf(v53pg.skip !== null)(
+    `DEBUG_VM_PGFLAGS, --map=mem zone steps without the guard: destroying A reads pfn 0x7ffff's never-initialised struct page in __remove_pages${v53pg.skip ? ` (skipped: ${v53pg.skip})` : ''}`,
+    () => {
+      // README: "With only two namespaces and PGFLAGS, removing both lets the node-span scan reach
+      // the uninitialised memmap of the BIOS-reserved tail of low RAM (pfn 0x7ffff)".
+      // struct page of pfn 0x7ffff: 0xffffea0000000000 + 0x7ffff * 64.
+      const { r, status } = race(['--race', 'seed-2019-map-mem', '--kernel', v53pg.path, '--config', 'debug_vm_pgflags', '--zone-steps', '--no-guard']);
+      expect(r.guard).toBe(false);
+      const first = r.real.violations[0];
+      expect(first?.invariant).toBe('poisoned struct page read');
+      expect(first?.report.rip).toBe('__remove_pages');
+      expect(first?.report.expression).toBe('VM_BUG_ON_PAGE(PagePoisoned(p))');
+      expect(first?.report.lines).toContain('page:ffffea0001ffffc0 is uninitialized and poisoned');
+      // A and B created, B destroyed (node 1 Device: 6 GiB from 5 GiB), then A's destroy BUGs.
+      expect(spans(r)).toEqual([6 * GiB_PAGES, 6 * GiB_PAGES + 65536, 6 * GiB_PAGES]);
+      expect(r.model.reported).toEqual(['poisoned struct page read (destroy A)']);
+      expect(r.zones?.diffs).toEqual([]);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
+
+  it.skipIf(v53.skip !== null)(
+    `DEBUG_VM, --map=mem zone steps without the guard: no BUG (pfn 0x7ffff reads as no node); the model's spans stop at destroy A on its own node-span check${v53.skip ? ` (skipped: ${v53.skip})` : ''}`,
+    () => {
+      const { r, status } = race(['--race', 'seed-2019-map-mem', '--kernel', v53.path, '--zone-steps', '--no-guard']);
+      expect(r.real.violations).toEqual([]);
+      // A (6 GiB), + B (256 MiB), - B, - A: the Device zone empties.
+      expect(spans(r)).toEqual([6 * GiB_PAGES, 6 * GiB_PAGES + 65536, 6 * GiB_PAGES, 0]);
+      expect(r.model.silent).toEqual(['poisoned struct page read (destroy A)']);
+      expect(r.zones?.stopped?.step).toBe('destroy A');
+      expect(r.zones?.diffs).toEqual([]);
       expect(r.agree).toBe(true);
       expect(status).toBe(0);
     },
@@ -87,6 +145,18 @@ describe('Linux 5.3', () => {
     expect(r.agree).toBe(true);
     expect(status).toBe(0);
   });
+
+  it.skipIf(v53.skip !== null)(
+    `DEBUG_VM, --map=mem loops (the README's runs): the 2019 BUG; B's read of A's poisoned page is silent without PGFLAGS${v53.skip ? ` (skipped: ${v53.skip})` : ''}`,
+    () => {
+      const { r, status } = race(['--race', 'seed-2019-map-mem', '--kernel', v53.path, '--seconds', '60']);
+      expect(r.real.violations[0]?.invariant).toBe('zone_spans_pfn');
+      expect(r.model.reported).toEqual(['zone_spans_pfn']);
+      expect(r.model.silent).toEqual(['poisoned struct page read (memunmap B)']);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
 
   it.skipIf(v53.skip !== null)(`a mis-stated config is a disagreement, exit 1: the DEBUG_VM image run as debug_vm_pgflags${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
     // Under PGFLAGS the model's every interleaving stops at B's poisoned first page (2 steps), so it

@@ -16,6 +16,7 @@ interface VerifyCliOptions {
   seconds: string;
   cycles?: string;
   sequential?: boolean;
+  guard?: boolean;
   zoneSteps?: boolean;
   json?: boolean;
   memmap?: boolean;
@@ -48,6 +49,7 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
       ...(cycles !== undefined ? { cycles } : {}),
       sequential: opts.sequential === true,
       zoneSteps: opts.zoneSteps === true,
+      guard: opts.guard !== false,
       keep: opts.keep === true,
     },
     (s) => process.stderr.write(s),
@@ -75,6 +77,7 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--cycles <n>', 'with --race: at most this many cycles per loop')
     .option('--sequential', "with --race: A's and B's steps one after the other in one loop (the control: no race)")
     .option('--zone-steps', "with --race: no loops; create K, A, B, destroy B, destroy A, and print the Device zones' spanned after each step")
+    .option('--no-guard', 'with --race --zone-steps: leave the guard namespace K out (only A and B)')
     .option('--memmap', "with --qemu: dump the guest's memory at `print: memmap` steps and at the end, read its struct pages with drgn and diff them with the model's, pfn by pfn")
     .option('--vmlinux <file>', "with --memmap: the guest kernel's debug vmlinux (plain or .zst; default: the one --setup cached)")
     .option('--kconfig <file>', "with --memmap: the guest kernel's .config (default: the one --setup cached)")
