@@ -234,5 +234,9 @@ describe('mmsim explore --reproducer', () => {
     const replay = await mmsim('explore', '--replay', join(base, 'file'), '--reproducer', join(base, 'r'));
     expect(replay.status).toBe(2);
     expect(replay.stderr).toMatch(/^mmsim: explore: --reproducer goes with a search, not --replay[^\n]*\n$/);
+    // The patch's parameter reaches the guest through verify --race --kernel-args, and only there.
+    const args = await mmsim('verify', '--kernel-args', 'mmsim_delay_ms=2000', '--qemu', 'x.yaml');
+    expect(args.status).toBe(2);
+    expect(args.stderr).toBe('mmsim: verify: --kernel-args goes with --race\n');
   }, 300_000);
 });

@@ -215,7 +215,8 @@ export function reproducerFiles(r: ReproducerInput): ReproducerFile[] {
     '',
     `Two NUMA nodes of 1 GiB, a CPU each, and three label-less NVDIMMs on node 1 — K (1 GiB, a guard kept below A and B), A (6 GiB) and B (256 MiB, directly above A) —` +
       ` as mmsim verify --race boots it. A kernel with everything built in (NVDIMM/pmem, ZONE_DEVICE, FS_DAX; CONFIG_DEBUG_VM for the VM_BUG_ONs); an initramfs with a shell and ndctl. Fresh image files for every boot` +
-      ' (an info block left by an earlier run changes the next):',
+      " (an info block left by an earlier run changes the next). The model's A and B are 128 MiB on a one-node machine; the trace needs only B directly above A in one node's ZONE_DEVICE," +
+      " and a 6 GiB A makes memmap_init_zone_device's pass long enough to hit by looping (mmsim's docs/fidelity.md):",
     '',
     '```',
     ...(['K', 'A', 'B'] as const).map((role) => `rm -f nv${role}.img; truncate -s ${RACE_NVDIMMS[role]} nv${role}.img`),
