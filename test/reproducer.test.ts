@@ -129,17 +129,21 @@ describe('preempt sites', () => {
     if (!s) throw new Error('no 5.3 site');
     const patch = delayPatch(s);
     const { added, hunks } = applyToKnownLines(patch, MEMREMAP_53);
-    // Worked by hand: the first hunk's 3+3 context lines around :13 (11-16), 6 lines added; the
-    // second's around :307 (305-310), so it starts at 305 + 6 in the patched file.
+    // Worked by hand: the first hunk's 3+3 context lines around :13 (11-16), 8 lines added (2
+    // includes, a blank line, a comment, 2 lines per parameter); the second's around :307
+    // (305-310), so it starts at 305 + 8 in the patched file.
     expect(hunks).toEqual([
       { oldStart: 11, newStart: 11 },
-      { oldStart: 305, newStart: 311 },
+      { oldStart: 305, newStart: 313 },
     ]);
     expect(added).toContain('#include <linux/delay.h>');
     expect(added).toContain('#include <linux/moduleparam.h>');
     expect(added).toContain('static unsigned int mmsim_delay_ms;');
     expect(added).toContain('core_param(mmsim_delay_ms, mmsim_delay_ms, uint, 0644);');
-    expect(added).toContain('\tif (mmsim_delay_ms) {');
+    // devm_memremap_pages(struct device *dev, ...) in 5.3: the delay can be limited to A's device by name.
+    expect(added).toContain('static char *mmsim_delay_dev;');
+    expect(added).toContain('core_param(mmsim_delay_dev, mmsim_delay_dev, charp, 0644);');
+    expect(added).toContain('\tif (mmsim_delay_ms && (!mmsim_delay_dev || !strcmp(mmsim_delay_dev, dev_name(dev)))) {');
     expect(added).toContain('\t\tmdelay(mmsim_delay_ms);');
   });
 

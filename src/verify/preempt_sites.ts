@@ -38,6 +38,11 @@ export interface PreemptSite {
   readonly declAfter: readonly string[];
   /** ... with these headers added (what the tree's file does not include yet). */
   readonly includes: readonly string[];
+  /**
+   * A `struct device *` in scope at the point, where there is one: the delay can then be limited
+   * to one device by name (the preempted task's; the other task may run the same code).
+   */
+  readonly device?: string;
 }
 
 const TREE_53 = 'Linux 5.3 (the Awik84/linux-5.3 mirror: "Linux 5.3 base" plus commits in drivers/net and net/ only; mm/ as in v5.3)';
@@ -64,6 +69,9 @@ export const PREEMPT_SITES: readonly PreemptSite[] = [
     declBefore: ['#include <linux/types.h>', '#include <linux/wait_bit.h>', '#include <linux/xarray.h>'],
     declAfter: ['', 'static DEFINE_XARRAY(pgmap_array);', '#define SECTION_MASK ~((1UL << PA_SECTION_SHIFT) - 1)'],
     includes: ['#include <linux/delay.h>', '#include <linux/moduleparam.h>'],
+    // devm_memremap_pages(struct device *dev, ...): nd_pmem's pmem_attach_disk passes the probed
+    // pfn device (drivers/nvdimm/pmem.c:410 and :422 in 5.3), so dev_name(dev) is "pfnN.M".
+    device: 'dev',
   },
 ];
 

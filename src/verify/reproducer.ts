@@ -15,6 +15,8 @@ import { kernelVersionOf, preemptSite, type PreemptSite } from './preempt_sites.
 
 /** The boot parameter a delay patch adds. */
 export const DELAY_PARAM = 'mmsim_delay_ms';
+/** The boot parameter that limits the delay to one device by name, where the site has a device. */
+export const DEVICE_PARAM = 'mmsim_delay_dev';
 /** The delay the README suggests: longer than B's whole unbind/bind cycle under QEMU TCG. */
 export const SUGGESTED_DELAY_MS = 2000;
 
@@ -65,18 +67,22 @@ export function plainKernelOf(design: Design | string, user: readonly Design[]):
 
 /** The delay patch for a site: a unified diff (`patch -p1` in the tree's top directory). */
 export function delayPatch(site: PreemptSite): string {
+  const dev = site.device;
   const decl = [
     ...site.includes,
     '',
-    `/* mmsim reproducer, not for merging: ${DELAY_PARAM}=N on the kernel command line (0, the default: off). */`,
+    dev
+      ? `/* mmsim reproducer, not for merging: ${DELAY_PARAM}=N on the kernel command line (0, the default: off), ${DEVICE_PARAM}=NAME for one device only. */`
+      : `/* mmsim reproducer, not for merging: ${DELAY_PARAM}=N on the kernel command line (0, the default: off). */`,
     `static unsigned int ${DELAY_PARAM};`,
     `core_param(${DELAY_PARAM}, ${DELAY_PARAM}, uint, 0644);`,
+    ...(dev ? [`static char *${DEVICE_PARAM};`, `core_param(${DEVICE_PARAM}, ${DEVICE_PARAM}, charp, 0644);`] : []),
   ];
   const delay = [
     '',
     `\t/* mmsim reproducer: the trace is preempted here; ${DELAY_PARAM} widens the window. */`,
-    `\tif (${DELAY_PARAM}) {`,
-    `\t\tpr_info("mmsim: %u ms delay in %s\\n", ${DELAY_PARAM}, __func__);`,
+    dev ? `\tif (${DELAY_PARAM} && (!${DEVICE_PARAM} || !strcmp(${DEVICE_PARAM}, dev_name(${dev})))) {` : `\tif (${DELAY_PARAM}) {`,
+    dev ? `\t\tpr_info("mmsim: %u ms delay in %s (%s)\\n", ${DELAY_PARAM}, __func__, dev_name(${dev}));` : `\t\tpr_info("mmsim: %u ms delay in %s\\n", ${DELAY_PARAM}, __func__);`,
     `\t\tmdelay(${DELAY_PARAM});`,
     '\t}',
   ];
@@ -197,6 +203,12 @@ export function reproducerFiles(r: ReproducerInput): ReproducerFile[] {
             `(a core_param: \`${DELAY_PARAM}=N\` on the kernel command line; 0, the default, is off). In the top directory of that tree: \`patch -p1 < ${name}\`, build, ` +
             `boot with \`${DELAY_PARAM}=${SUGGESTED_DELAY_MS}\` and run guest.sh: ${who(r.tasks, p.task)}'s task now waits ${SUGGESTED_DELAY_MS} ms at the point, long enough for the other loop's whole cycle.`,
         );
+        if (site.device)
+          lines.push(
+            '',
+            `Every caller of \`${site.function}\` waits there, the other task's too where it runs the same code (B's bind does). \`${DEVICE_PARAM}=NAME\` limits the delay to the device ` +
+              `\`dev_name(${site.device})\` names: ${who(r.tasks, p.task)}'s (for seed-2019, A's pfn device; guest.sh prints its name, and it was pfn2.0 in every \`mmsim verify --race\` run on this guest).`,
+          );
       }
     }
     sections.push(lines.join('\n'));
