@@ -210,7 +210,7 @@ function raceQemuArgs(dir: string): { args: string[]; sizes: Readonly<Record<'K'
   return { args: raceMachineArgs((role) => join(dir, `nv${role}.img`)), sizes: RACE_NVDIMMS };
 }
 
-export const UP = 'cut -d. -f1 /proc/uptime';
+const UP = 'cut -d. -f1 /proc/uptime';
 
 /**
  * One loop's shell text: until the bound, unbind then bind each device; a line per finished cycle.
