@@ -24,6 +24,8 @@ export interface ExploreCliOptions {
   readonly walker?: readonly string[];
   readonly json?: boolean;
   readonly jobs?: string;
+  /** Write a reproducer (guest loops, a delay patch) for the violations into this directory. */
+  readonly reproducer?: string;
 }
 
 /** A design argument: a built-in name, a kernel release, or a design file (loaded). */
@@ -138,6 +140,8 @@ function modeText(r: ExploreResult, o: ExploreCliOptions): string {
 /** mmsim explore SCENARIO: print each violated invariant's shortest trace, or "no violation". */
 export async function exploreCommand(scenarioText: string | undefined, o: ExploreCliOptions, out: (s: string) => void): Promise<void> {
   const s = await setup(scenarioText, o);
+  const repro = o.reproducer !== undefined ? await import('../verify/reproducer.js') : null;
+  if (repro && o.reproducer !== undefined) repro.checkReproducerDir(o.reproducer, s.scenario);
   const { r, seconds, tasks } = await search(s, o);
   const rerun = rerunCommand(s.scenario, o.design, o);
   if (o.json) {
@@ -176,6 +180,19 @@ export async function exploreCommand(scenarioText: string | undefined, o: Explor
   } else {
     for (const v of r.violations) out(violationText(v, tasks, rerun));
     out(`${r.interleavings} interleavings (${modeText(r, o)}), ${seconds.toFixed(1)} s\n`);
+  }
+  if (repro && o.reproducer !== undefined) {
+    const files = repro.reproducerFiles({
+      scenario: s.scenario,
+      design: o.design,
+      kernel: repro.plainKernelOf(s.design, s.user),
+      config: s.config,
+      tasks,
+      violations: r.violations,
+      rerun,
+    });
+    const written = repro.writeReproducer(o.reproducer, files);
+    process.stderr.write(`reproducer: wrote ${written.join(', ')}\n`);
   }
   if (r.violations.length) throw new ExpectFailed(`explore: ${s.scenario} with design ${s.label}: ${r.violations.length} invariant(s) broken (above)`);
 }

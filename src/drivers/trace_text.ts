@@ -53,7 +53,7 @@ const LOCK_OPS = new Set([
   'read_seqretry',
 ]);
 
-const isLockOp = (op: string): boolean => LOCK_OPS.has(op.split(' ')[0] ?? '');
+export const isLockOp = (op: string): boolean => LOCK_OPS.has(op.split(' ')[0] ?? '');
 const sameHeld = (a: TextStep, b: TextStep): boolean => a.held.length === b.held.length && a.held.every((h, i) => h === b.held[i]);
 /** A step's description with its one hex number taken out, or null (no number, or more than one). */
 function template(op: string): { shape: string; n: number } | null {

@@ -57,6 +57,8 @@ export interface RaceOptions {
   /** With zoneSteps: K is not created (only A and B); default true. */
   readonly guard?: boolean;
   readonly keep?: boolean;
+  /** Added to the kernel command line (a reproducer patch's parameter: mmsim_delay_ms=2000). */
+  readonly kernelArgs?: string;
 }
 
 /** A kernel report with the invariant mmsim explore names it by. */
@@ -77,6 +79,8 @@ export interface RaceResult {
   readonly scenario: string;
   readonly kernel: string;
   readonly release: string;
+  /** What --kernel-args added to the command line, where given. */
+  readonly kernelArgs?: string;
   readonly config: DebugConfig;
   readonly mode: 'concurrent' | 'sequential' | 'zone-steps';
   /** The namespaces' --map. */
@@ -187,9 +191,11 @@ function haveQemu(): boolean {
   return spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).status === 0;
 }
 
-/** The guest machine: 2 nodes of 1 GiB (a CPU each), K, A and B as NVDIMMs on node 1 (image files in dir). */
-function raceQemuArgs(dir: string): { args: string[]; sizes: Readonly<Record<'K' | 'A' | 'B', number>> } {
-  const sizes = { K: GiB, A: 6 * GiB, B: 256 * MiB };
+/** The NVDIMMs' sizes: K (the guard), A and B, in QEMU's device order (and so address order). */
+export const RACE_NVDIMMS: Readonly<Record<'K' | 'A' | 'B', number>> = { K: GiB, A: 6 * GiB, B: 256 * MiB };
+
+/** The guest machine's QEMU arguments: 2 nodes of 1 GiB (a CPU each), K, A and B as NVDIMMs on node 1 backed by `image(role)`. */
+export function raceMachineArgs(image: (role: string) => string): string[] {
   const args = [
     '-machine',
     'pc,nvdimm=on',
@@ -206,20 +212,30 @@ function raceQemuArgs(dir: string): { args: string[]; sizes: Readonly<Record<'K'
     '-numa',
     'node,nodeid=1,memdev=m1,cpus=1',
   ];
-  for (const [i, [role, size]] of Object.entries(sizes).entries()) {
+  for (const [i, [role, size]] of Object.entries(RACE_NVDIMMS).entries())
+    args.push('-object', `memory-backend-file,id=nv${i},share=on,mem-path=${image(role)},size=${size}`, '-device', `nvdimm,id=nvdimm${i},memdev=nv${i},node=1`);
+  return args;
+}
+
+/** The guest machine (raceMachineArgs) with fresh NVDIMM image files in dir. */
+function raceQemuArgs(dir: string): { args: string[]; sizes: Readonly<Record<'K' | 'A' | 'B', number>> } {
+  for (const [role, size] of Object.entries(RACE_NVDIMMS)) {
     // A fresh image every boot: an info block left by an earlier run changes what the next does.
     const img = join(dir, `nv${role}.img`);
     writeFileSync(img, '');
     truncateSync(img, size);
-    args.push('-object', `memory-backend-file,id=nv${i},share=on,mem-path=${img},size=${size}`, '-device', `nvdimm,id=nvdimm${i},memdev=nv${i},node=1`);
   }
-  return { args, sizes };
+  return { args: raceMachineArgs((role) => join(dir, `nv${role}.img`)), sizes: RACE_NVDIMMS };
 }
 
 const UP = 'cut -d. -f1 /proc/uptime';
 
-/** One loop's shell text: until the bound, unbind then bind each device; a line per finished cycle. */
-function loopText(name: string, pfns: readonly string[], seconds: number, cycles: number | null): string {
+/**
+ * One loop's shell text: until the bound, unbind then bind each device; a line per finished cycle.
+ * The pfn devices, seconds and cycles may be shell words ("$PA", "$S"): the reproducer's guest
+ * script (verify/reproducer.ts) runs the same loops.
+ */
+export function loopText(name: string, pfns: readonly string[], seconds: number | string, cycles: number | string | null): string {
   const D = '/sys/bus/nd/drivers/nd_pmem';
   const steps = pfns.map((p) => `echo ${p} > ${D}/unbind; echo ${p} > ${D}/bind || echo "@@FAIL ${name} bind ${p}"`).join('; ');
   const more = cycles === null ? '' : ` && [ $n -lt ${cycles} ]`;
@@ -366,8 +382,8 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     const initrd = join(dir, 'initrd.cpio.gz');
     buildBuiltinInitrd(initrd);
     const { args, sizes } = raceQemuArgs(dir);
-    log(`booting ${release} (${o.kernel}) under QEMU (TCG)\n`);
-    vm = await Vm.start(dir, args, { vmlinuz: o.kernel, initrd }, 'oops=panic', 180_000);
+    log(`booting ${release} (${o.kernel}${o.kernelArgs ? `, ${o.kernelArgs}` : ''}) under QEMU (TCG)\n`);
+    vm = await Vm.start(dir, args, { vmlinuz: o.kernel, initrd }, `oops=panic ${o.kernelArgs ?? ''}`.trim(), 180_000);
     const v = vm;
     const bootSeconds = (performance.now() - t0) / 1000;
     const sh = async (cmd: string, ms = 300_000): Promise<{ out: string; rc: number }> => v.agent.run(cmd, ms);
@@ -472,6 +488,7 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
       scenario: o.scenario,
       kernel: o.kernel,
       release,
+      ...(o.kernelArgs ? { kernelArgs: o.kernelArgs } : {}),
       config: o.config,
       mode,
       map,
@@ -508,7 +525,7 @@ const perLoop = (r: Record<string, number>): string =>
 /** The result as text. */
 export function formatRace(r: RaceResult): string {
   const lines: string[] = [];
-  lines.push(`race ${r.scenario} on Linux ${r.release} (${r.kernel}), config ${r.config}, ${r.mode}`);
+  lines.push(`race ${r.scenario} on Linux ${r.release} (${r.kernel}${r.kernelArgs ? `, ${r.kernelArgs}` : ''}), config ${r.config}, ${r.mode}`);
   lines.push(
     `  guest: 2 nodes of 1 GiB; NVDIMMs on node 1, fsdax --map=${r.map}${r.guard ? '' : ', no guard K'}: ${r.namespaces.map((n) => `${n.role} ${n.namespace} ${n.pfn} ${n.bytes / MiB} MiB`).join('; ')}`,
   );

@@ -1,6 +1,7 @@
 // `mmsim explore`: the interleavings of a built-in scenario's concurrent tasks, or --replay of a saved violation.
 import type { Command } from 'commander';
 import { exploreOptions } from './common.js';
+import { InputError } from '../../errors.js';
 
 export function exploreCommand(program: Command, out: (s: string) => void): void {
   exploreOptions(
@@ -15,13 +16,31 @@ export function exploreCommand(program: Command, out: (s: string) => void): void
       )
       .option('--json', "print the result as JSON (each violation's schedule, for --replay)")
       .option('--replay <file>', 'step through a violation saved from --json (its first, or --invariant)')
-      .option('--invariant <name>', 'with --replay: which saved violation'),
+      .option('--invariant <name>', 'with --replay: which saved violation')
+      .option(
+        '--reproducer <dir>',
+        "write a reproducer into DIR: README.md, guest.sh (the scenario as guest loops) and, where the trace's preemption point has a known kernel location, a delay patch",
+      ),
   ).action(
     async (
       scenario: string | undefined,
-      opts: { design: string; jobs?: string; bound?: string; runs?: string; seed?: string; reduce: string; config: string; walker: string[]; json?: boolean; replay?: string; invariant?: string },
+      opts: {
+        design: string;
+        jobs?: string;
+        bound?: string;
+        runs?: string;
+        seed?: string;
+        reduce: string;
+        config: string;
+        walker: string[];
+        json?: boolean;
+        replay?: string;
+        invariant?: string;
+        reproducer?: string;
+      },
     ) => {
       const { exploreCommand: explore, replayCommand: replay } = await import('../explore.js');
+      if (opts.replay !== undefined && opts.reproducer !== undefined) throw new InputError('explore: --reproducer goes with a search, not --replay (run the search the replay file names)');
       if (opts.replay !== undefined) await replay(opts.replay, opts.invariant, out);
       else await explore(scenario, opts, out);
     },

@@ -22,6 +22,7 @@ interface VerifyCliOptions {
   memmap?: boolean;
   vmlinux?: string;
   kconfig?: string;
+  kernelArgs?: string;
 }
 
 function positive(flag: string, v: string, what: string, integer: boolean): number {
@@ -51,6 +52,7 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
       zoneSteps: opts.zoneSteps === true,
       guard: opts.guard !== false,
       keep: opts.keep === true,
+      ...(opts.kernelArgs ? { kernelArgs: opts.kernelArgs } : {}),
     },
     (s) => process.stderr.write(s),
   );
@@ -76,6 +78,7 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--seconds <n>', 'with --race: the loops run this long (guest seconds)', '30')
     .option('--cycles <n>', 'with --race: at most this many cycles per loop')
     .option('--sequential', "with --race: A's and B's steps one after the other in one loop (the control: no race)")
+    .option('--kernel-args <args>', 'with --race: added to the kernel command line (e.g. mmsim_delay_ms=2000 for a kernel built with an explore --reproducer patch)')
     .option('--zone-steps', "with --race: no loops; create K, A, B, destroy B, destroy A, and print the Device zones' spanned after each step")
     .option('--no-guard', 'with --race --zone-steps: leave the guard namespace K out (only A and B)')
     .option('--memmap', "with --qemu: dump the guest's memory at `print: memmap` steps and at the end, read its struct pages with drgn and diff them with the model's, pfn by pfn")
@@ -84,6 +87,7 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--json', 'with --race or --qemu: print the result as JSON')
     .action(async (opts: VerifyCliOptions) => {
       if (opts.race !== undefined) return raceAction(opts, out);
+      if (opts.kernelArgs !== undefined) throw new InputError('verify: --kernel-args goes with --race');
       const { asKernelSeries, cacheDir, KERNEL_SERIES, verifySetup } = await import('../../verify/setup.js');
       const { formatDiff, verifyScenario } = await import('../../verify/verify.js');
       // Exactly 6.1 or 6.12 names a series; anything else is a kernel image's path.
