@@ -1,10 +1,14 @@
 // verify --memmap's diff: sections, blocks and struct page runs of the kernel against the model's,
 // on views written by hand (the drgn side is exercised by the QEMU suite).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MEMMAP_VIEW_MAX_PFNS, memmapView, type MemmapView, type PageDetail, type PageRun } from '../src/kernel/memmap_view.js';
+import { runScenario } from '../src/drivers/run.js';
+import { MEMMAP_VIEW_MAX_PFNS, devicePageblocks, memmapView, type MemmapView, type PageDetail, type PageRun } from '../src/kernel/memmap_view.js';
 import { InputError } from '../src/errors.js';
-import { machineYaml } from './helpers.js';
-import { diffMemmap, formatMemmapDiff } from '../src/verify/memmap.js';
+import { machineYaml, root } from './helpers.js';
+import { diffMemmap, diffPageblocks, formatMemmapDiff } from '../src/verify/memmap.js';
 import { verifyJson } from '../src/verify/fields.js';
 import { parseReaderOutput } from '../src/verify/drgn_reader.js';
 import { printMemmap } from '../src/formats/memmap-print.js';
@@ -141,6 +145,10 @@ describe("the drgn reader's document (parseReaderOutput)", () => {
       [159, 160, 'init', 0, 0, 8192, 1, -1, 'self', null, null],
       [160, 256, 'poison'],
     ],
+    pageblocks: [
+      [0, 512, 'MIGRATE_MOVABLE'],
+      [512, 32768, 'MIGRATE_UNMOVABLE'],
+    ],
     seconds: { load: 1.5, scan: 0.25 },
   };
   it('reads sections, blocks, runs and flag names into the view diffMemmap takes', () => {
@@ -159,6 +167,10 @@ describe("the drgn reader's document (parseReaderOutput)", () => {
     expect(k.view.zoneNames).toEqual(['DMA']);
     expect(k.view.blocks).toEqual([{ id: 0, state: 'online', nid: 0, zone: null, nrVmemmapPages: 0 }]);
     expect(k.seconds).toEqual({ load: 1.5, scan: 0.25 });
+    expect(k.view.pageblocks).toEqual([
+      { start: 0, end: 512, migratetype: 'MIGRATE_MOVABLE' },
+      { start: 512, end: 32768, migratetype: 'MIGRATE_UNMOVABLE' },
+    ]);
   });
   it('refuses a malformed document in one line naming the first bad field, never a stack trace', () => {
     const bad = (patch: object): string => JSON.stringify({ ...doc, ...patch });
@@ -168,6 +180,7 @@ describe("the drgn reader's document (parseReaderOutput)", () => {
     expect(() => parseReaderOutput(bad({ sections: [[0, 'PX']] }))).toThrow(/: sections\.0\.1: /);
     expect(() => parseReaderOutput(bad({ zones: [{ nid: 0, zone: 'DMA' }] }))).toThrow(/: zones\.0\.start_pfn: /);
     expect(() => parseReaderOutput(bad({ release: 6 }))).toThrow(/: release: /);
+    expect(() => parseReaderOutput(bad({ pageblocks: [[0, 512]] }))).toThrow(/: pageblocks\.0: /);
     expect(() => parseReaderOutput('[]')).toThrow(/unexpected document: top level: /);
     for (const s of ['{}', 'null', '1', JSON.stringify({ ...doc, layout: null })]) {
       let msg = '';
@@ -179,5 +192,54 @@ describe("the drgn reader's document (parseReaderOutput)", () => {
       }
       expect(msg).toMatch(/^verify --memmap: [^\n]+$/);
     }
+  });
+});
+
+describe('pageblock migratetypes', () => {
+  it('diffPageblocks compares over the model runs only, merging a stretch that differs alike; a pageblock the kernel lacks is (none)', () => {
+    const k = [
+      { start: 0, end: 1024, migratetype: 'MIGRATE_MOVABLE' },
+      { start: 1024, end: 4096, migratetype: 'MIGRATE_UNMOVABLE' },
+    ];
+    const m = [
+      { start: 512, end: 2048, migratetype: 'MIGRATE_MOVABLE' },
+      { start: 2048, end: 3072, migratetype: 'MIGRATE_UNMOVABLE' },
+      { start: 4096, end: 4608, migratetype: 'MIGRATE_UNMOVABLE' },
+    ];
+    expect(diffPageblocks(k, m)).toEqual([
+      { what: 'pageblocks 0x400-0x7ff', field: 'migratetype', kernel: 'MIGRATE_UNMOVABLE', mmsim: 'MIGRATE_MOVABLE' },
+      { what: 'pageblocks 0x1000-0x11ff', field: 'migratetype', kernel: '(none)', mmsim: 'MIGRATE_UNMOVABLE' },
+    ]);
+    expect(diffPageblocks(k, [])).toEqual([]);
+  });
+
+  it("devicePageblocks: devdax at 1 GiB with --map=mem writes 128 struct pages per compound page (compound_nr_pages with vmemmap deduplication, 6.1), so only each head's pageblock is MOVABLE (every one from 6.1.192); --map=dev writes them all, from the altmap's memmap pfns past the reserve", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-pb-'));
+    const at = (map: string, kernel = '6.1'): ReturnType<typeof devicePageblocks> => {
+      const f = join(dir, `${map}.scenario.yaml`);
+      writeFileSync(f, `machine: ${join(root, 'test/qemu/m-2node-nvdimm2g.yaml')}\nsteps:\n  - ndctl: { args: "create-namespace -f -e namespace0.0 --mode=devdax --map=${map} --align=1G" }\n`);
+      const m = runScenario(f, [], kernel, () => undefined);
+      // The 2 GiB NVDIMM at 4 GiB (pfn 0x100000): one dev_pagemap over all of it (range.end inclusive), two 1 GiB compound pages.
+      expect(m.pgmaps.map((p) => [p.start / 4096, (p.end + 1) / 4096])).toEqual([[0x100000, 0x180000]]);
+      return devicePageblocks(m);
+    };
+    const M = 'MIGRATE_MOVABLE';
+    const U = 'MIGRATE_UNMOVABLE';
+    // Heads at 0x100000 and 0x140000; pfns head..head+127 written; every other pageblock keeps the zeroed usage.
+    expect(at('mem')).toEqual([
+      { start: 0x100000, end: 0x100200, migratetype: M },
+      { start: 0x100200, end: 0x140000, migratetype: U },
+      { start: 0x140000, end: 0x140200, migratetype: M },
+      { start: 0x140200, end: 0x180000, migratetype: U },
+    ]);
+    // The altmap reserve (2 pfns: the info block) holds pfn 0x100000 back, so the first pageblock is never
+    // set (memmap_init_range starts at base + reserve, not pageblock aligned); every later one is.
+    // 6.1.192 (Debian's linux-source 6.1.192-3, mm/mm_init.c): pageblock_migratetype_init_range marks
+    // every pageblock from pfn_first (rounded up) to the end MOVABLE after the loop, deduplicated or not.
+    expect(at('mem', '6.1.192')).toEqual([{ start: 0x100000, end: 0x180000, migratetype: M }]);
+    expect(at('dev')).toEqual([
+      { start: 0x100000, end: 0x100200, migratetype: U },
+      { start: 0x100200, end: 0x180000, migratetype: M },
+    ]);
   });
 });

@@ -11,6 +11,8 @@ import type { Machine } from './machine.js';
 import { compoundOrder } from './compound.js';
 import { nrPageflags, pageFlagBits, pageflagsEnum, pageFlagsField, structPageLayout } from './page_layout.js';
 import { vmemmapBaseFor } from './memmap_source.js';
+import { compoundNrPages } from './memremap.js';
+import { pfnEnd, pfnFirst } from './dev_pagemap.js';
 import type { Pfn } from '../units.js';
 import { InputError } from '../errors.js';
 
@@ -56,6 +58,13 @@ export interface MemmapBlock {
 }
 
 /** One side's memmap: sections with their state letters, memory blocks, struct page runs. */
+/** Pageblocks [start, end) whose migratetype (the enum migratetype name) is the same. */
+export interface PageblockRun {
+  readonly start: Pfn;
+  readonly end: Pfn;
+  readonly migratetype: string;
+}
+
 export interface MemmapView {
   readonly sections: ReadonlyMap<number, string>;
   readonly blocks: readonly MemmapBlock[];
@@ -64,6 +73,11 @@ export interface MemmapView {
   readonly flagNames: ReadonlyMap<number, string>;
   /** Zone names by index (the kernel's node_zones order). */
   readonly zoneNames: readonly string[];
+  /**
+   * Pageblock migratetypes: the kernel's of every section with a memmap; the model's only where it
+   * defines them (ZONE_DEVICE ranges: devicePageblocks). Absent where not read.
+   */
+  readonly pageblocks?: readonly PageblockRun[];
 }
 
 /** Section state letters as drgn reads them: P(resent) M(em map) O(nline) E(arly) D(evice-tainted). */
@@ -173,11 +187,51 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
       .filter((e) => !e.alias)
       .map((e) => [e.bit, e.name] as [number, string]),
   );
-  return { view: { sections, blocks, runs, flagNames, zoneNames: m.state.zoneNames }, detail };
+  return { view: { sections, blocks, runs, flagNames, zoneNames: m.state.zoneNames, pageblocks: devicePageblocks(m) }, detail };
 }
 
 function addRange(ranges: [Pfn, Pfn][], pfn: Pfn): void {
   const last = ranges[ranges.length - 1];
   if (last && last[1] === pfn) last[1] = pfn + 1;
   else ranges.push([pfn, pfn + 1]);
+}
+
+/**
+ * The migratetype of each pageblock that starts inside a dev_pagemap's range, as the model's
+ * ZONE_DEVICE init leaves it: MIGRATE_MOVABLE where an init path wrote the struct page at the
+ * pageblock's first pfn (memmap_init_range over the altmap's memmap pfns, past its reserve, and
+ * memmap_init_zone_device's __init_zone_device_page from pfn_first: 6.1 mm/page_alloc.c, 6.12 and
+ * 6.18.2 mm/mm_init.c, both with MIGRATE_MOVABLE), else the zeroed usage's MIGRATE_UNMOVABLE: the
+ * altmap's reserve and, with vmemmap deduplication, a compound page's pfns past compound_nr_pages
+ * (which the stable fix zoneDevicePageblockRange, read in Debian 6.1.192, marks MOVABLE too: every
+ * pageblock from pfn_first rounded up). v4.19 and the serialize design initialise the whole range
+ * from its start (the reserve included under serialize). Boot and hot-added RAM are left out:
+ * allocations change their pageblocks.
+ */
+export function devicePageblocks(m: Machine): PageblockRun[] {
+  const pb = m.state.sparse.pageblockNrPages;
+  const f = m.state.profile.features;
+  const out: PageblockRun[] = [];
+  for (const p of [...m.pgmaps].sort((a, b) => a.start - b.start)) {
+    const start = p.start / m.pageBytes;
+    const end = pfnEnd(p, m.pageBytes);
+    const first = pfnFirst(p, m.pageBytes);
+    const n = 2 ** p.vmemmapShift;
+    const written = p.vmemmapShift ? compoundNrPages(m, p) : n;
+    const movable = (q: Pfn): boolean => {
+      if (f.zoneDeviceInitUnderLock) return true;
+      const from = start + (p.altmap?.reserve ?? 0);
+      if (q < from) return false;
+      if (f.zoneDeviceMemmap === 'memmap-init-zone' || q < first) return true; // the altmap's memmap pfns (or v4.19's memmap_init_zone)
+      if (q >= p.initialisedTo) return false;
+      return f.zoneDevicePageblockRange || (q - first) % n < written;
+    };
+    for (let q = Math.ceil(start / pb) * pb; q < end; q += pb) {
+      const mt = movable(q) ? 'MIGRATE_MOVABLE' : 'MIGRATE_UNMOVABLE';
+      const last = out[out.length - 1];
+      if (last && last.end === q && last.migratetype === mt) out[out.length - 1] = { ...last, end: q + pb };
+      else out.push({ start: q, end: q + pb, migratetype: mt });
+    }
+  }
+  return out;
 }

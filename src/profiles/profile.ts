@@ -94,6 +94,12 @@ export interface KernelFeatures {
   readonly poisonAtOffline: boolean;
   /** Hot-plugged struct pages are initialised PageOffline rather than PG_reserved. */
   readonly hotplugPageOffline: boolean;
+  /**
+   * memmap_init_zone_device marks every pageblock from pfn_first on MIGRATE_MOVABLE
+   * (pageblock_migratetype_init_range: "mm/mm_init: fix pageblock migratetype for ZONE_DEVICE
+   * compound pages"); before, only the pageblocks whose first struct page it wrote.
+   */
+  readonly zoneDevicePageblockRange: boolean;
   /** memory_hotplug.online_policy / auto_movable_ratio / auto_movable_numa_aware exist. */
   readonly autoMovableOnlinePolicy: boolean;
   /** kstrtobool takes t/T and f/F. */
@@ -204,6 +210,7 @@ export const kernelFeaturesSchema = z.strictObject({
   shrinkAtOffline: z.boolean(),
   poisonAtOffline: z.boolean(),
   hotplugPageOffline: z.boolean(),
+  zoneDevicePageblockRange: z.boolean(),
   autoMovableOnlinePolicy: z.boolean(),
   kstrtoboolTrueFalse: z.boolean(),
   kstrtoboolEnableDisable: z.boolean(),
@@ -275,6 +282,7 @@ const BASE: KernelFeatures = {
   shrinkAtOffline: false,
   poisonAtOffline: false,
   hotplugPageOffline: false,
+  zoneDevicePageblockRange: false,
   autoMovableOnlinePolicy: false,
   kstrtoboolTrueFalse: false,
   kstrtoboolEnableDisable: false,
@@ -466,6 +474,18 @@ export const STABLE: readonly StableBackport[] = [
   },
   { branch: [5, 4], sinceSublevel: 59, features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '5.4.59 has the try_offline_node fix (earlier 5.4.y unverified)' },
   { branch: [5, 15], sinceSublevel: 55, features: { movableClearBeyondNodeEnd: true }, evidence: '5.15.55' },
+  {
+    branch: [6, 1],
+    sinceSublevel: 192,
+    features: { zoneDevicePageblockRange: true },
+    evidence: "Debian linux-source-6.1 6.1.192-3's mm/mm_init.c has pageblock_migratetype_init_range in memmap_init_zone_device, and the 6.1.192 guest's dump agrees (issue 18); earlier 6.1.y unread",
+  },
+  {
+    branch: [6, 12],
+    sinceSublevel: 118,
+    features: { zoneDevicePageblockRange: true },
+    evidence: "the 6.12.118 guest's dump: every pageblock of a 1 GiB devdax --map=mem MOVABLE past the heads (issue 18); source and earlier 6.12.y unread",
+  },
 ];
 
 export interface KernelProfile {

@@ -112,6 +112,7 @@ ms = prog['mem_section']
 per_root = 4096 // prog.type('struct mem_section').size
 max_sec = 1 << (46 - SECTION_SIZE_BITS)  # MAX_PHYSMEM_BITS 46 with 4-level paging (la57=off)
 sections = []
+usage_of = {}
 for root in range(max_sec // per_root):
     r = ms[root]
     if not r:
@@ -123,6 +124,34 @@ for root in range(max_sec // per_root):
         nr = root * per_root + i
         state = ''.join(ch for b, ch in letters if b in bits and smm & (1 << bits[b]))
         sections.append([nr, state])
+        if 'M' in state and r[i].usage:
+            usage_of[nr] = r[i].usage.value_()
+
+# Each pageblock's migratetype: its NR_PAGEBLOCK_BITS in the section's usage->pageblock_flags, the
+# low bits (PB_migrate .. PB_migrate_end) as get_pfnblock_flags_mask reads them; names from the
+# DWARF's enum migratetype. pageblock_order 9 (x86_64 HUGETLB_PAGE_ORDER).
+PAGEBLOCK_NR = 512
+nr_pb_bits = prog.constant('NR_PAGEBLOCK_BITS').value_()
+mt_mask = (1 << (prog.constant('PB_migrate_end').value_() + 1)) - 1
+mt_names = {}
+for n, v in prog.type('enum migratetype').enumerators:
+    if n not in ('MIGRATE_PCPTYPES', 'MIGRATE_TYPES'):  # counts, not types (MIGRATE_HIGHATOMIC shares 3)
+        mt_names.setdefault(v, n)
+pb_off = prog.type('struct mem_section_usage').member('pageblock_flags').offset
+pb_per_section = PAGES_PER_SECTION // PAGEBLOCK_NR
+pb_bytes = (pb_per_section * nr_pb_bits + 63) // 64 * 8
+pageblocks = []
+for nr in sorted(usage_of):
+    words = struct.unpack('<%dQ' % (pb_bytes // 8), prog.read(usage_of[nr] + pb_off, pb_bytes))
+    for j in range(pb_per_section):
+        bit = j * nr_pb_bits
+        mt = words[bit // 64] >> (bit % 64) & mt_mask
+        name = mt_names.get(mt, str(mt))
+        pfn = (nr << PFN_SECTION_SHIFT) + j * PAGEBLOCK_NR
+        if pageblocks and pageblocks[-1][1] == pfn and pageblocks[-1][2] == name:
+            pageblocks[-1][1] = pfn + PAGEBLOCK_NR
+        else:
+            pageblocks.append([pfn, pfn + PAGEBLOCK_NR, name])
 
 blocks = []
 mb_t = prog.type('struct memory_block')
@@ -212,6 +241,7 @@ print(json.dumps({
     'sections': sections,
     'blocks': blocks,
     'runs': [[a, b, *k] for a, b, k in runs],
+    'pageblocks': pageblocks,
     'seconds': {'load': round(t1 - t0, 2), 'scan': round(time.time() - t1, 2)},
 }))
 `;
@@ -271,6 +301,7 @@ const readerSchema = z.object({
   sections: z.array(z.tuple([count, z.string().regex(/^[PMOED]*$/)])),
   blocks: z.array(z.object({ id: count, state: z.string(), nid: int, zone: z.string().nullable(), nr_vmemmap_pages: count })),
   runs: z.array(runSchema),
+  pageblocks: z.array(z.tuple([pfn, pfn, z.string()])),
   seconds: z.object({ load: z.number(), scan: z.number() }).optional(),
 });
 
@@ -299,5 +330,6 @@ export function parseReaderOutput(stdout: string, lastErr = ''): KernelMemmap {
   });
   const blocks: MemmapBlock[] = d.blocks.map((b) => ({ id: b.id, state: b.state, nid: b.nid, zone: b.zone, nrVmemmapPages: b.nr_vmemmap_pages }));
   const sections = new Map(d.sections.map(([nr, st]) => [nr, st] as [number, string]));
-  return { release: d.release, zones: d.zones, view: { sections, blocks, runs, flagNames, zoneNames }, seconds: d.seconds ?? { load: 0, scan: 0 } };
+  const pageblocks = d.pageblocks.map(([start, end, migratetype]) => ({ start, end, migratetype }));
+  return { release: d.release, zones: d.zones, view: { sections, blocks, runs, flagNames, zoneNames, pageblocks }, seconds: d.seconds ?? { load: 0, scan: 0 } };
 }

@@ -9,7 +9,8 @@
 // and a head's compound order. Left out: pages the buddy allocator owns (online RAM whose model
 // record has no flag bits: their flags and counts belong to whoever allocated them) and pages the
 // model calls stale (an earlier owner's bytes); zones are compared through /proc/zoneinfo.
-import type { MemmapView } from '../kernel/memmap_view.js';
+// Pageblock migratetypes are compared where the model defines them (ZONE_DEVICE ranges).
+import type { MemmapView, PageblockRun } from '../kernel/memmap_view.js';
 import type { Pfn } from '../units.js';
 import { pageRunFields } from '../formats/memmap-print.js';
 
@@ -108,7 +109,40 @@ export function diffMemmap(kernel: MemmapView, model: MemmapView): { differences
     pos = e;
   }
   flush(new Set(), Infinity);
+  out.push(...diffPageblocks(kernel.pageblocks ?? [], model.pageblocks ?? []));
   return { differences: out, pfnsCompared };
+}
+
+/**
+ * Pageblock migratetypes over the model's runs (it defines them for ZONE_DEVICE ranges only);
+ * a stretch where they differ alike prints once. A pageblock the kernel did not report is '(none)'.
+ */
+export function diffPageblocks(kernel: readonly PageblockRun[], model: readonly PageblockRun[]): MemmapDifference[] {
+  const out: MemmapDifference[] = [];
+  let k = 0;
+  let cur: { start: Pfn; end: Pfn; kernel: string; mmsim: string } | null = null;
+  const close = (): void => {
+    if (cur) out.push({ what: `pageblocks ${hex(cur.start)}-${hex(cur.end - 1)}`, field: 'migratetype', kernel: cur.kernel, mmsim: cur.mmsim });
+    cur = null;
+  };
+  for (const r of model) {
+    for (let pos = r.start; pos < r.end;) {
+      while (k < kernel.length && (kernel[k]?.end ?? 0) <= pos) k++;
+      const kr = kernel[k];
+      const inK = kr !== undefined && kr.start <= pos;
+      const e = Math.min(r.end, inK ? kr.end : (kr?.start ?? Infinity));
+      const km = inK ? kr.migratetype : '(none)';
+      if (km === r.migratetype) close();
+      else if (cur !== null && cur.end === pos && cur.kernel === km && cur.mmsim === r.migratetype) cur.end = e;
+      else {
+        close();
+        cur = { start: pos, end: e, kernel: km, mmsim: r.migratetype };
+      }
+      pos = e;
+    }
+  }
+  close();
+  return out;
 }
 
 /** The differences as lines ("  what field: kernel X, mmsim Y"). */
