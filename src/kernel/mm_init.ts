@@ -233,8 +233,8 @@ class UnavailableRanges {
   ) {}
 
   /**
-   * zero_resv_unavail (4.19-5.11): zero the valid struct pages of the holes of memblock.memory
-   * from pfn 0 to max_pfn (5.4+: to max_pfn rounded up to a section).
+   * zero_resv_unavail (4.20-5.11, 4.19.103+): zero the valid struct pages of the holes of
+   * memblock.memory from pfn 0 to max_pfn (5.6+, 5.4.19+, 4.19.103+: to max_pfn rounded up to a section).
    */
   zeroResvUnavail(tailToSection: boolean): void {
     const { regions, sparse, maxPfn } = this.state;
@@ -254,7 +254,7 @@ class UnavailableRanges {
   }
 
   /**
-   * zero_resv_unavail (4.15-4.17): the struct pages of memblock.reserved that is not
+   * zero_resv_unavail (4.15-4.19.102): the struct pages of memblock.reserved that is not
    * memblock.memory (for_each_resv_unavail_range), where the pageblock's first pfn is valid.
    */
   reservedButUnavailable(reserved: readonly { base: number; size: number }[] | null, pageBytes: number): void {
@@ -419,14 +419,16 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   };
 
   const nodes = allocNodeData(spec, regions, zoneNames);
+  const page = pageBytes(arch);
   if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection);
+  // 4.18+ (e181ae0c5db9): zero_resv_unavail before the per-node memmap init; 4.15-4.17 after it.
+  if (f.unavailable === 'reserved-unavailable' && f.zeroResvUnavailFirst) unavailable.reservedButUnavailable(spec.reserved, page);
   for (const node of nodes) {
     if (!node.memoryless) freeAreaInitNode(ctx, node, true);
     else if (f.memoryless === 'as-memoryless') freeAreaInitNode(ctx, node, false);
   }
-  const page = pageBytes(arch);
   if (f.unavailable === 'per-node-zone') unavailable.memmapInit(nodes);
-  if (f.unavailable === 'reserved-unavailable') unavailable.reservedButUnavailable(spec.reserved, page);
+  if (f.unavailable === 'reserved-unavailable' && !f.zeroResvUnavailFirst) unavailable.reservedButUnavailable(spec.reserved, page);
   // x86 init_cpu_to_node -> init_memory_less_node, later in setup_arch (older kernels).
   if (f.memoryless === 'late-zero-range') {
     for (const node of nodes) if (node.memoryless && node.online) freeAreaInitNode(ctx, node, false);
