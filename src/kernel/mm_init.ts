@@ -233,23 +233,25 @@ class UnavailableRanges {
   ) {}
 
   /**
-   * zero_resv_unavail (4.20-5.11, 4.19.103+): zero the valid struct pages of the holes of
+   * zero_resv_unavail / init_unavailable_mem (4.20-5.11, 4.19.103+): zero (5.6+: initialise) the valid struct pages of the holes of
    * memblock.memory from pfn 0 to max_pfn (5.6+, 5.4.19+, 4.19.103+: to max_pfn rounded up to a section).
    */
-  zeroResvUnavail(tailToSection: boolean): void {
+  zeroResvUnavail(tailToSection: boolean, initialise: boolean): void {
     const { regions, sparse, maxPfn } = this.state;
+    // 5.6+ init_unavailable_range: __init_single_page(page, pfn, 0, 0) + __SetPageReserved.
+    const kind = initialise ? 'hole' : 'zeroed';
     let next = 0;
     let pgcnt = 0;
     for (const r of regions) {
       if (next < r.start) {
         pgcnt += sparse.countValidPageblockPfns(next, r.start);
-        this.links.write({ start: next, end: r.start, zoneIdx: 0, nid: 0, kind: 'zeroed' });
+        this.links.write({ start: next, end: r.start, zoneIdx: 0, nid: 0, kind });
       }
       next = r.end;
     }
     const end = tailToSection ? roundUp(maxPfn, sparse.pagesPerSection) : maxPfn;
     pgcnt += sparse.countValidPageblockPfns(next, end);
-    this.links.write({ start: next, end, zoneIdx: 0, nid: 0, kind: 'zeroed' });
+    this.links.write({ start: next, end, zoneIdx: 0, nid: 0, kind });
     if (pgcnt) this.log.info(`Zeroed struct page in unavailable ranges: ${pgcnt} pages`);
   }
 
@@ -420,7 +422,7 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
 
   const nodes = allocNodeData(spec, regions, zoneNames);
   const page = pageBytes(arch);
-  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection);
+  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection, f.unavailableInitialised);
   // 4.18+ (e181ae0c5db9): zero_resv_unavail before the per-node memmap init; 4.15-4.17 after it.
   if (f.unavailable === 'reserved-unavailable' && f.zeroResvUnavailFirst) unavailable.reservedButUnavailable(spec.reserved, page);
   for (const node of nodes) {

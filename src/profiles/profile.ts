@@ -54,6 +54,8 @@ export interface KernelFeatures {
   readonly zeroTailToSection: boolean;
   /** reserved-unavailable: zero_resv_unavail runs before the per-node memmap init (e181ae0c5db9), not after it. */
   readonly zeroResvUnavailFirst: boolean;
+  /** zeroed-total: the counted struct pages are initialised as zone 0, node 0, PG_reserved (init_unavailable_range), not zeroed. */
+  readonly unavailableInitialised: boolean;
   /** "On node N totalpages: N" at the default log level (KERN_DEBUG, not pr_debug). */
   readonly nodeTotalpagesLine: boolean;
   /** "  X zone: N pages used for memmap" / "pages reserved" / "N pages, LIFO batch:N". */
@@ -188,6 +190,7 @@ export const kernelFeaturesSchema = z.strictObject({
   unavailable: z.enum(['none', 'reserved-unavailable', 'zeroed-total', 'per-zone', 'per-node-zone']),
   zeroTailToSection: z.boolean(),
   zeroResvUnavailFirst: z.boolean(),
+  unavailableInitialised: z.boolean(),
   nodeTotalpagesLine: z.boolean(),
   zoneDetailLines: z.boolean(),
   zonelistOrderInLine: z.boolean(),
@@ -260,6 +263,7 @@ const BASE: KernelFeatures = {
   unavailable: 'none',
   zeroTailToSection: false,
   zeroResvUnavailFirst: false,
+  unavailableInitialised: false,
   nodeTotalpagesLine: true,
   zoneDetailLines: true,
   zonelistOrderInLine: true,
@@ -336,6 +340,12 @@ export const MAINLINE: readonly ChangePoint[] = [
     features: { zeroTailToSection: true },
     evidence:
       'e822969cab48 "fix uninitialized memmaps on a partially populated last section" (2020-02-03, v5.6-rc1): 4.20.0, 5.3.0 (Awik84/linux-5.3) and 5.4.18 (wuyansky/Linux-5.4.18 8b387dbf4, SUBLEVEL 18) stop at max_pfn; 5.4.59 rounds up; 5.6-5.10 trees not read',
+  },
+  {
+    since: [5, 6],
+    features: { unavailableInitialised: true },
+    evidence:
+      '4b094b7851bf "initialize memmap of unavailable memory directly" (the series of e822969cab48): 4.19.108, 4.20.0 and 5.4.18 zero_pfn_range -> mm_zero_struct_page; 5.6.4 (shmily1012/linux-5.6.4 93830a5cf2aa) init_unavailable_range -> __init_single_page(page, pfn, 0, 0) + __SetPageReserved (5.5 and 5.4.19+ not read)',
   },
   {
     since: [5, 5],
