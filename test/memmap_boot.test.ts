@@ -140,6 +140,36 @@ describe('zero_resv_unavail / init_unavailable_mem: zeroed up to 5.5, initialise
   });
 });
 
+describe('5.8-5.11 memmap_init by memblock range (73a6e474cb37; 5.7.14 walks the span, 5.8.1 the ranges)', () => {
+  // Node 0's Normal zone [0x100000, 0x188000) holds two memblock ranges: [4G, 6G) and
+  // [6G + 64M, 6G + 128M); the hole [0x180000, 0x184000) lies in a present section.
+  const yaml = `dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 3G }, { start: 4G, end: 6G }, { start: 0x184000000, end: 0x188000000 }] }]\n`;
+  it('defer_init: 5.7 and 5.12 count the zone from its start (0x108000); 5.8 only the range ending at the node end, 16384 pfns: nothing deferred', () => {
+    // 5.7 memmap_init_zone over [0x100000, 0x188000): the 32769th valid pfn is 0x108000, aligned.
+    // 5.12 memmap_init_range(..., zone_end_pfn): the same count over memblock memory.
+    // 5.8.1 memmap_init_zone(size of [4G, 6G)): end_pfn 0x180000 < pgdat_end_pfn 0x188000, so
+    // defer_init returns false for all of it; [0x184000, 0x188000) ends at the node's end but
+    // holds 16384 <= PAGES_PER_SECTION pfns.
+    expect(firstDeferredPfns(bootYaml('5.7', yaml)).get(0)).toBe(0x108000);
+    expect(firstDeferredPfns(bootYaml('5.12', yaml)).get(0)).toBe(0x108000);
+    expect(firstDeferredPfns(bootYaml('5.8', yaml)).get(0)).toBeUndefined();
+  });
+  it("the hole inside the Normal span: 5.7 initialises it with the zone, 5.8 leaves init_unavailable_mem's node 0, zone 0, PG_reserved", () => {
+    // Without deferred init (with it, 5.7 defers the hole too and deferred_init_memmap only walks
+    // memblock memory: the hole keeps init_unavailable_mem's values on both).
+    const boot = (k: string): ExtentMemmap => {
+      const state = bootYaml(k, `config: { deferredStructPageInit: false }\n${yaml}`);
+      const s = store(state);
+      memmapBoot(state, s, { poison: true, runDeferred: true });
+      return s;
+    };
+    // x86_64 zones: DMA 0, DMA32 1, Normal 2.
+    expect(linkOf(boot('5.7'), 0x180000)).toEqual({ zone: 2, nid: 0, reserved: false });
+    expect(linkOf(boot('5.8'), 0x180000)).toEqual({ zone: 0, nid: 0, reserved: true });
+    expect(linkOf(boot('5.8'), 0x184000)).toEqual({ zone: 2, nid: 0, reserved: false });
+  });
+});
+
 describe('memmap_init_reserved_pages: reserved memory outside memblock.memory (6.1)', () => {
   // The QEMU pc layout: node 1's RAM ends at 0x7ffdf000, the firmware keeps the rest of low RAM,
   // and acpi_reserve_initial_tables puts the ACPI tables (0x7ffdf000-0x7ffe22be) in memblock.reserved.

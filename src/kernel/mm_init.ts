@@ -653,9 +653,20 @@ function memmapInit(ctx: FreeAreaInitContext, zone: Zone): void {
   if (!zone.spannedPages) return;
   if (ctx.f.unavailable === 'per-zone') ctx.unavailable.memmapInitZone(zone);
   else if (ctx.f.unavailable !== 'per-node-zone') {
-    // memmap_init_zone (<= 5.11) walks the whole span: holes inside it get this zone too.
     const { zoneStartPfn: start, spannedPages, zoneIdx, nid } = zone;
-    ctx.links.write({ start, end: start + spannedPages, zoneIdx, nid, kind: 'init' });
+    if (ctx.f.memmapInitByRange) {
+      // 5.8-5.11 memmap_init: memmap_init_zone over each memblock range clamped to the zone; the
+      // holes keep what init_unavailable_mem wrote.
+      for (const r of ctx.regions) {
+        if (r.nid !== nid) continue;
+        const s = Math.max(r.start, start);
+        const e = Math.min(r.end, start + spannedPages);
+        if (s < e) ctx.links.write({ start: s, end: e, zoneIdx, nid, kind: 'init' });
+      }
+    } else {
+      // memmap_init_zone (<= 5.7) walks the whole span: holes inside it get this zone too.
+      ctx.links.write({ start, end: start + spannedPages, zoneIdx, nid, kind: 'init' });
+    }
   }
 }
 

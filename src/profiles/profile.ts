@@ -56,6 +56,11 @@ export interface KernelFeatures {
   readonly zeroResvUnavailFirst: boolean;
   /** zeroed-total: the counted struct pages are initialised as zone 0, node 0, PG_reserved (init_unavailable_range), not zeroed. */
   readonly unavailableInitialised: boolean;
+  /**
+   * Before 5.12: memmap_init walks the memblock ranges of each zone (73a6e474cb37), not its whole
+   * span, and defer_init sees each range's end (only the range ending at the node's end defers).
+   */
+  readonly memmapInitByRange: boolean;
   /** "On node N totalpages: N" at the default log level (KERN_DEBUG, not pr_debug). */
   readonly nodeTotalpagesLine: boolean;
   /** "  X zone: N pages used for memmap" / "pages reserved" / "N pages, LIFO batch:N". */
@@ -191,6 +196,7 @@ export const kernelFeaturesSchema = z.strictObject({
   zeroTailToSection: z.boolean(),
   zeroResvUnavailFirst: z.boolean(),
   unavailableInitialised: z.boolean(),
+  memmapInitByRange: z.boolean(),
   nodeTotalpagesLine: z.boolean(),
   zoneDetailLines: z.boolean(),
   zonelistOrderInLine: z.boolean(),
@@ -264,6 +270,7 @@ const BASE: KernelFeatures = {
   zeroTailToSection: false,
   zeroResvUnavailFirst: false,
   unavailableInitialised: false,
+  memmapInitByRange: false,
   nodeTotalpagesLine: true,
   zoneDetailLines: true,
   zonelistOrderInLine: true,
@@ -359,6 +366,12 @@ export const MAINLINE: readonly ChangePoint[] = [
     evidence: 'd33695b16a9f, same series as feee6b298916; absent in 5.4.59, present in 5.6.4 (shmily1012/linux-5.6.4 93830a5cf2aa, SUBLEVEL 4), 5.7.14 and 5.8.1 (5.5 not read)',
   },
   { since: [5, 6], features: { removableAlwaysOne: true }, evidence: '53cdc1cb29e8, merged 2020-03-29 for 5.6' },
+  {
+    since: [5, 8],
+    features: { memmapInitByRange: true },
+    evidence:
+      '73a6e474cb37 "memmap_init: iterate over memblock regions rather that check each PFN": 5.6.4 and 5.7.14 memmap_init -> memmap_init_zone over the zone span; 5.8.1 (semwett0301/linux-5.8.1 a673859d4b11, SUBLEVEL 1) and 5.9.1 for_each_mem_pfn_range clamped to the zone, defer_init(nid, pfn, end_pfn of the range)',
+  },
   {
     since: [5, 8],
     features: { deferredPadata: true },
