@@ -121,6 +121,12 @@ describe('stable backports of issue 19 (brackets read in the stable trees, src/p
     // The 4.19.304 row still adds only its own change.
     expect(profileForOption('4.19.132').features.movableClearBeyondNodeEnd).toBe(false);
   });
+  it('the release strings of issue 19: a Debian 4.19.132 build string and a Fedora 5.13.13 release select the stable rows', () => {
+    const deb = profileFor('4.19.0-10-amd64', ' (debian-kernel@lists.debian.org) (gcc version 8.3.0 (Debian 8.3.0-6)) #1 SMP Debian 4.19.132-1 (2020-07-24)');
+    expect(deb.release).toMatchObject({ sublevel: 132, sublevelKnown: true, distro: 'debian' });
+    expect(deb.features).toMatchObject({ unavailable: 'zeroed-total', zeroTailToSection: true });
+    expect(profileFor('5.13.13-200.fc34.x86_64').features.unavailable).toBe('per-node-zone');
+  });
   it('mainline: the holes zeroed from 4.20 (4.19.1 without, 4.20.0 with), to the section end from 5.6 (e822969cab48, v5.6-rc1)', () => {
     expect(profileForOption('4.20').features).toMatchObject({ unavailable: 'zeroed-total', zeroTailToSection: false });
     expect(profileForOption('5.5').features.zeroTailToSection).toBe(false);
