@@ -303,9 +303,15 @@ describe('offlining boot memory', () => {
 
 describe('try_offline_node', () => {
   it('v5.3 takes a CPU-less node offline while a never-onlined block of it is still present (its node span is empty); the fix keeps it online', () => {
+    // 2c91f8fc6c99: in the 5.4-rc8 shortlog (mainline 5.4), 5.3.12 and (backported) 4.19.100.
     for (const [kernel, online] of [
       ['5.3', false],
       ['6.1', true],
+      ['5.4', true],
+      ['5.3.11', false],
+      ['5.3.12', true],
+      ['4.19.99', false],
+      ['4.19.100', true],
     ] as const) {
       const m = machineYaml(kernel, 'nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 2G }] }\n  - { nid: 1, cpus: 0, memory: [] }\n', { memmapBoot: false });
       expect(run(m, addMemory(m, 1, 4 * G, M128))).toBe(0);

@@ -110,6 +110,66 @@ describe('v5.3', () => {
   });
 });
 
+describe('zero_resv_unavail / init_unavailable_mem: zeroed up to 5.5, initialised from 5.6 (issue 19 brackets)', () => {
+  // Memory to 4 GiB + 64 MiB: the tail [0x104000, 0x108000) of the last section is past max_pfn and
+  // outside every zone span; pfn 0 is below the DMA zone (which starts at pfn 1).
+  // 5.5: zero_resv_unavail stops at max_pfn (e822969cab48 is v5.6-rc1): the tail keeps its poison.
+  // 5.4.19: e822969cab48 backported, zero_pfn_range -> mm_zero_struct_page (5.4.18's is the same).
+  // 5.6: init_unavailable_range (5.6.4) -> __init_single_page(page, pfn, 0, 0) + __SetPageReserved;
+  //      node 0, zone 0 (DMA) (the test's stand-in record keeps PG_reserved at bit 13).
+  const yaml = `dmaReservePages: 0\nnodes: [{ nid: 0, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 0x104000000 }] }]\n`;
+  const boot = (k: string): ExtentMemmap => {
+    const state = bootYaml(k, yaml);
+    const s = store(state);
+    memmapBoot(state, s, { poison: true, runDeferred: true });
+    return s;
+  };
+  it('5.5 leaves the tail, 5.4.19 zeroes it, 5.6 initialises it as node 0 zone 0 PG_reserved', () => {
+    expect(boot('5.5').stateOf(0x104000)).toBe('poisoned');
+    expect(boot('5.5').stateOf(0)).toBe('zeroed');
+    const s5419 = boot('5.4.19');
+    for (const pfn of [0, 0x104000, 0x107fff]) expect(s5419.stateOf(pfn), `5.4.19 pfn ${pfn}`).toBe('zeroed');
+    const s56 = boot('5.6');
+    for (const pfn of [0, 0x104000, 0x107fff]) {
+      expect(s56.stateOf(pfn), `5.6 pfn ${pfn}`).toBe('initialized');
+      expect(linkOf(s56, pfn), `5.6 pfn ${pfn}`).toEqual({ zone: 0, nid: 0, reserved: true });
+    }
+    // A hole inside the DMA span: memmap_init_zone (5.6/5.7 walk the whole span) re-initialises it
+    // with the zone's link and no PG_reserved.
+    expect(linkOf(s56, 0x9f)).toEqual({ zone: 0, nid: 0, reserved: false });
+  });
+});
+
+describe('5.8-5.11 memmap_init by memblock range (73a6e474cb37; 5.7.14 walks the span, 5.8.1 the ranges)', () => {
+  // Node 0's Normal zone [0x100000, 0x188000) holds two memblock ranges: [4G, 6G) and
+  // [6G + 64M, 6G + 128M); the hole [0x180000, 0x184000) lies in a present section.
+  const yaml = `dmaReservePages: 0\nnodes: [{ nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 3G }, { start: 4G, end: 6G }, { start: 0x184000000, end: 0x188000000 }] }]\n`;
+  it('defer_init: 5.7 and 5.12 count the zone from its start (0x108000); 5.8 only the range ending at the node end, 16384 pfns: nothing deferred', () => {
+    // 5.7 memmap_init_zone over [0x100000, 0x188000): the 32769th valid pfn is 0x108000, aligned.
+    // 5.12 memmap_init_range(..., zone_end_pfn): the same count over memblock memory.
+    // 5.8.1 memmap_init_zone(size of [4G, 6G)): end_pfn 0x180000 < pgdat_end_pfn 0x188000, so
+    // defer_init returns false for all of it; [0x184000, 0x188000) ends at the node's end but
+    // holds 16384 <= PAGES_PER_SECTION pfns.
+    expect(firstDeferredPfns(bootYaml('5.7', yaml)).get(0)).toBe(0x108000);
+    expect(firstDeferredPfns(bootYaml('5.12', yaml)).get(0)).toBe(0x108000);
+    expect(firstDeferredPfns(bootYaml('5.8', yaml)).get(0)).toBeUndefined();
+  });
+  it("the hole inside the Normal span: 5.7 initialises it with the zone, 5.8 leaves init_unavailable_mem's node 0, zone 0, PG_reserved", () => {
+    // Without deferred init (with it, 5.7 defers the hole too and deferred_init_memmap only walks
+    // memblock memory: the hole keeps init_unavailable_mem's values on both).
+    const boot = (k: string): ExtentMemmap => {
+      const state = bootYaml(k, `config: { deferredStructPageInit: false }\n${yaml}`);
+      const s = store(state);
+      memmapBoot(state, s, { poison: true, runDeferred: true });
+      return s;
+    };
+    // x86_64 zones: DMA 0, DMA32 1, Normal 2.
+    expect(linkOf(boot('5.7'), 0x180000)).toEqual({ zone: 2, nid: 0, reserved: false });
+    expect(linkOf(boot('5.8'), 0x180000)).toEqual({ zone: 0, nid: 0, reserved: true });
+    expect(linkOf(boot('5.8'), 0x184000)).toEqual({ zone: 2, nid: 0, reserved: false });
+  });
+});
+
 describe('memmap_init_reserved_pages: reserved memory outside memblock.memory (6.1)', () => {
   // The QEMU pc layout: node 1's RAM ends at 0x7ffdf000, the firmware keeps the rest of low RAM,
   // and acpi_reserve_initial_tables puts the ACPI tables (0x7ffdf000-0x7ffe22be) in memblock.reserved.

@@ -286,7 +286,36 @@ nodes:
     expect(unknown.log.omissions().map((o) => o.what)).toContain('Reserved but unavailable: N pages');
   });
 
-  it('5.4 counts the zeroed tail up to the section end, 5.3 only to max_pfn', () => {
+  it('4.19.0-4.19.102 count reserved-but-unavailable pages before the nodes; 4.19.103 zeroes the holes of memblock.memory instead', () => {
+    // 4.19.1 (chens37/linux-4.19.1) free_area_init_nodes: zero_resv_unavail() over
+    // for_each_resv_unavail_range, then for_each_online_node free_area_init_node (e181ae0c5db9,
+    // 4.18). Same reserved ranges as the 4.16 case: page 0 (1) + [0x9f, 0x100) (97) = 98.
+    // 4.19.103 (907ec5fca3dc, ec393a0f014e, e822969cab48; 4.19.108 read): the holes of memory,
+    // [0, 1) + [0x9f, 0x100) + [max_pfn 0x100000, round_up(0x100000, 0x8000)) = 1 + 97 + 0.
+    const yaml = `
+dmaReservePages: 0
+reserved:
+  - { start: 0, size: 0x1000 }
+  - { start: 0x9f000, end: 0x100000 }
+nodes:
+  - { nid: 0, memory: [{ start: 0x1000, end: 0x9f000 }, { start: 0x100000, end: 4G }] }
+`;
+    const before = (k: string): [number, number] => {
+      const lines = bootYaml(k, yaml).log.lines();
+      return [lines.indexOf('Reserved but unavailable: 98 pages'), lines.findIndex((l) => l.startsWith('On node 0 totalpages:'))];
+    };
+    const [r419, n419] = before('4.19.102');
+    expect(r419).toBeGreaterThanOrEqual(0);
+    expect(r419).toBeLessThan(n419);
+    const [r416, n416] = before('4.16');
+    expect(n416).toBeGreaterThanOrEqual(0);
+    expect(r416).toBeGreaterThan(n416);
+    const l103 = bootYaml('4.19.103', yaml).log.lines();
+    expect(l103).toContain('Zeroed struct page in unavailable ranges: 98 pages');
+    expect(l103.some((l) => l.startsWith('Reserved but unavailable'))).toBe(false);
+  });
+
+  it('5.6, 5.4.19+ and 4.19.103+ count the zeroed tail up to the section end (e822969cab48), 5.3, 5.4.18 and 5.5 only to max_pfn', () => {
     // Memory ends at 4 GiB + 64 MiB: the section [0x100000, 0x108000) is half memory.
     const yaml = `
 dmaReservePages: 0
@@ -295,7 +324,9 @@ nodes:
 `;
     // Holes: pfn 0 (1) + [0x9f, 0x100) (97) + none between 3G and 4G (sections absent).
     expect(bootYaml('5.3', yaml).log.lines()).toContain('Zeroed struct page in unavailable ranges: 98 pages');
-    // 5.4: plus the tail [0x104000, 0x108000) = 16384 pages.
-    expect(bootYaml('5.4', yaml).log.lines()).toContain('Zeroed struct page in unavailable ranges: 16482 pages');
+    // 5.4.19: plus the tail [0x104000, 0x108000) = 16384 pages (e822969cab48 in the 5.4.19
+    // announcement; 5.4.18's tree, wuyansky/Linux-5.4.18, stops at max_pfn).
+    for (const k of ['5.4.19', '5.6', '4.19.103']) expect(bootYaml(k, yaml).log.lines(), k).toContain('Zeroed struct page in unavailable ranges: 16482 pages');
+    for (const k of ['5.4.18', '5.4', '5.5', '4.20']) expect(bootYaml(k, yaml).log.lines(), k).toContain('Zeroed struct page in unavailable ranges: 98 pages');
   });
 });

@@ -113,29 +113,96 @@ describe('stable branches and the mainline table', () => {
 });
 
 describe('stable backports of issue 19 (brackets read in the stable trees, src/profiles/profile.ts STABLE)', () => {
-  it('4.19.y rounds the zeroed tail up to the section from 4.19.132 (e822969cab48 did not apply before 4.19.103)', () => {
-    expect(profileForOption('4.19.132').features.zeroTailToSection).toBe(true);
-    expect(profileForOption('4.19.102').features.zeroTailToSection).toBe(false);
+  it('4.19.y: "Reserved but unavailable" to 4.19.102, the 4.20 zeroing with the section round-up from 4.19.103', () => {
+    // The "Linux 4.19.103" announcement lists 907ec5fca3dc, ec393a0f014e and e822969cab48;
+    // 4.19.1 and 4.19.90 print "Reserved but unavailable", 4.19.108 rounds up to the section.
+    for (const k of ['4.19', '4.19.1', '4.19.90', '4.19.102']) expect(profileForOption(k).features, k).toMatchObject({ unavailable: 'reserved-unavailable', zeroTailToSection: false });
+    for (const k of ['4.19.103', '4.19.108', '4.19.132']) expect(profileForOption(k).features, k).toMatchObject({ unavailable: 'zeroed-total', zeroTailToSection: true });
     // The 4.19.304 row still adds only its own change.
     expect(profileForOption('4.19.132').features.movableClearBeyondNodeEnd).toBe(false);
   });
-  it('5.12.17 and 5.13.2 print the per-node-zone unavailable lines of 122e093c1734; 5.12.16 and 5.13.0 the per-zone ones', () => {
+  it('the release strings of issue 19: a Debian 4.19.132 build string and a Fedora 5.13.13 release select the stable rows', () => {
+    const deb = profileFor('4.19.0-10-amd64', ' (debian-kernel@lists.debian.org) (gcc version 8.3.0 (Debian 8.3.0-6)) #1 SMP Debian 4.19.132-1 (2020-07-24)');
+    expect(deb.release).toMatchObject({ sublevel: 132, sublevelKnown: true, distro: 'debian' });
+    expect(deb.features).toMatchObject({ unavailable: 'zeroed-total', zeroTailToSection: true });
+    expect(profileFor('5.13.13-200.fc34.x86_64').features.unavailable).toBe('per-node-zone');
+  });
+  it('mainline: the holes zeroed from 4.20 (4.19.1 without, 4.20.0 with), to the section end from 5.6 (e822969cab48, v5.6-rc1)', () => {
+    expect(profileForOption('4.20').features).toMatchObject({ unavailable: 'zeroed-total', zeroTailToSection: false });
+    expect(profileForOption('5.5').features.zeroTailToSection).toBe(false);
+    expect(profileForOption('5.6').features.zeroTailToSection).toBe(true);
+    // zero_resv_unavail before the node loop from e181ae0c5db9 (4.18), after it in 4.15-4.17.
+    expect(profileForOption('4.17').features.zeroResvUnavailFirst).toBe(false);
+    expect(profileForOption('4.19.1').features.zeroResvUnavailFirst).toBe(true);
+  });
+  it('5.4.y rounds up from 5.4.19 (its announcement lists e822969cab48; 5.4.18 read without)', () => {
+    expect(profileForOption('5.4.18').features.zeroTailToSection).toBe(false);
+    expect(profileForOption('5.4.19').features.zeroTailToSection).toBe(true);
+  });
+  it('5.10.y and 5.11.y: per-zone from 5.10.24 and 5.11.7 (0740a50b9baa), per-node-zone from 5.10.53 (122e093c1734)', () => {
+    expect(profileForOption('5.10.23').features.unavailable).toBe('zeroed-total');
+    expect(profileForOption('5.10.24').features.unavailable).toBe('per-zone');
+    expect(profileForOption('5.10.52').features.unavailable).toBe('per-zone');
+    expect(profileForOption('5.10.53').features.unavailable).toBe('per-node-zone');
+    expect(profileForOption('5.11.6').features.unavailable).toBe('zeroed-total');
+    expect(profileForOption('5.11.7').features.unavailable).toBe('per-zone');
+  });
+  it('5.12.17 and 5.13.2 print the per-node-zone unavailable lines of 122e093c1734; 5.12.16 and 5.13.1 the per-zone ones', () => {
     expect(profileForOption('5.12.17').features.unavailable).toBe('per-node-zone');
     expect(profileForOption('5.12.16').features.unavailable).toBe('per-zone');
+    expect(profileForOption('5.13.2').features.unavailable).toBe('per-node-zone');
     expect(profileForOption('5.13.13').features.unavailable).toBe('per-node-zone');
+    expect(profileForOption('5.13.1').features.unavailable).toBe('per-zone');
     expect(profileForOption('5.13.0').features.unavailable).toBe('per-zone');
   });
-  it('a 4.19.132 machine whose memory ends one page short of a section zeroes that page too', () => {
+  it('a 4.19.103+ machine whose memory ends one page short of a section zeroes that page too', () => {
     // 0x1000-0x7ffff000: max_pfn 0x7ffff, one page below the 128 MiB section boundary 0x80000
-    // (pfn). zero_resv_unavail (4.19.132, e822969cab48): [0, 1) + [0x7ffff, round_up(max_pfn,
-    // 0x8000)) = 1 + 1 pages; 4.19.102 stops at max_pfn: 1 page.
+    // (pfn). zero_resv_unavail (4.19.108's tree, e822969cab48): [0, 1) + [0x7ffff,
+    // round_up(max_pfn, 0x8000)) = 1 + 1 pages; 4.20 stops at max_pfn: 1 page; 4.19.102 counts
+    // only memblock.reserved outside memory and prints nothing here (no reserved: given).
     const yaml = 'nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x1000, end: 0x7ffff000 }] }\n';
     const line = (k: string): string | undefined =>
       bootYaml(k, yaml)
         .log.lines()
-        .find((l) => l.startsWith('Zeroed struct page'));
+        .find((l) => l.startsWith('Zeroed struct page') || l.startsWith('Reserved but unavailable'));
+    expect(line('4.19.103')).toBe('Zeroed struct page in unavailable ranges: 2 pages');
     expect(line('4.19.132')).toBe('Zeroed struct page in unavailable ranges: 2 pages');
-    expect(line('4.19.102')).toBe('Zeroed struct page in unavailable ranges: 1 pages');
+    expect(line('4.20')).toBe('Zeroed struct page in unavailable ranges: 1 pages');
+    expect(line('4.19.102')).toBeUndefined();
+  });
+});
+
+describe('brackets narrowed by reading the trees either side (issue 19; the trees are named in each row)', () => {
+  it('mainline rows moved to the release whose tree has the change', () => {
+    // offline_pages "memory holes": 5.4.59 without, 5.6.4 with.
+    expect(profileForOption('5.5').features.offlineRefusesHoles).toBe(false);
+    expect(profileForOption('5.6').features.offlineRefusesHoles).toBe(true);
+    // probe_memory_block_size's bare-metal 2 GiB: 5.8.1 without, 5.9.1 with.
+    expect(profileForOption('5.8').features.memoryBlock).toBe('align');
+    expect(profileForOption('5.9').features.memoryBlock).toBe('bare-metal-2g');
+    // MEMORY_DEVICE_COHERENT: 5.19 without, 6.0.0 with; 6.0.0 still refcount 1 for every device page.
+    expect(profileForOption('5.19').features.pgmapCoherent).toBe(false);
+    expect(profileForOption('6.0').features).toMatchObject({ pgmapCoherent: true, zoneDeviceRefcount: 'one' });
+    // try_offline_node's fix is in the 5.4-rc8 shortlog: mainline 5.4.
+    expect(profileForOption('5.3').features.tryOfflineNode).toBe('section-walk');
+    expect(profileForOption('5.4').features.tryOfflineNode).toBe('spans-and-blocks');
+  });
+  it('4.19.y, 5.3.y and 5.4.y hotplug rows: the sublevels of their release announcements', () => {
+    expect(profileForOption('4.19.89').features.pgdatSpan).toBe('shrink-pgdat-span');
+    expect(profileForOption('4.19.90').features.pgdatSpan).toBe('update-pgdat-span');
+    expect(profileForOption('4.19.99').features).toMatchObject({ tryOfflineNode: 'section-walk', shrinkAtOffline: false, memunmapReadsNode: false });
+    expect(profileForOption('4.19.100').features).toMatchObject({ tryOfflineNode: 'spans-and-blocks', shrinkAtOffline: true, memunmapReadsPfnFirst: true, memunmapReadsNode: true });
+    // 4.19.108 still walks the zone by section and keeps the "only holes" loop.
+    expect(profileForOption('4.19.108').features).toMatchObject({ shrinkSearchGranule: 'section', shrinkHoleLoop: true, poisonAtOffline: false });
+    expect(profileForOption('5.3.11').features.tryOfflineNode).toBe('section-walk');
+    expect(profileForOption('5.3.12').features.tryOfflineNode).toBe('spans-and-blocks');
+    expect(profileForOption('5.4.8').features.shrinkAtOffline).toBe(false);
+    expect(profileForOption('5.4.9').features).toMatchObject({ shrinkAtOffline: true, shrinkHoleLoop: true, poisonAtOffline: false });
+  });
+  it('--explain basis: a stable row named only as "not applied" (sublevel unknown) is no backport', () => {
+    expect(profileForOption('5.3').basis).toBe('mainline 5.3');
+    expect(profileForOption('5.3').notes.join('\n')).toMatch(/stable sublevel unknown: 5\.3\.12\+/);
+    expect(profileForOption('5.3.12').basis).toBe('mainline 5.3.12 + stable backports');
   });
 });
 

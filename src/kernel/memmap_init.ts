@@ -5,6 +5,7 @@
 // then deferred_init_memmap finishes the deferred pfns. 4.19+ (the one-section deferral);
 // leaves out mirrored memory (overlap_memmap_init) and the buddy allocator's state.
 import { InputError } from '../errors.js';
+import { releaseCode, versionCode } from '../profiles/release.js';
 import type { BootState } from './mm_init.js';
 import { firstDeferredPfns } from './setup.js';
 
@@ -37,7 +38,10 @@ export function freshStateFor(state: BootState, poison: boolean): FreshState {
 }
 
 export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBootOptions): MemmapBoot {
-  if (state.profile.features.unavailable === 'none' || state.profile.features.unavailable === 'reserved-unavailable') {
+  // 4.19.0-4.19.102 keep 4.18's "Reserved but unavailable" accounting (the 4.20 zeroing came with
+  // 4.19.103) but size deferred init as 4.19 does: the version, not the format, decides.
+  const unavailable = state.profile.features.unavailable;
+  if ((unavailable === 'none' || unavailable === 'reserved-unavailable') && releaseCode(state.profile.release) < versionCode(4, 19)) {
     throw new InputError(`memmap initialisation of ${state.profile.release.release} is not modelled: deferred init before 4.19 sized its early part differently; give --kernel 4.19 or later`);
   }
   const fresh = freshStateFor(state, opts.poison);

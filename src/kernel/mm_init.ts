@@ -233,28 +233,30 @@ class UnavailableRanges {
   ) {}
 
   /**
-   * zero_resv_unavail (4.19-5.11): zero the valid struct pages of the holes of memblock.memory
-   * from pfn 0 to max_pfn (5.4+: to max_pfn rounded up to a section).
+   * zero_resv_unavail / init_unavailable_mem (4.20-5.11, 4.19.103+): zero (5.6+: initialise) the valid struct pages of the holes of
+   * memblock.memory from pfn 0 to max_pfn (5.6+, 5.4.19+, 4.19.103+: to max_pfn rounded up to a section).
    */
-  zeroResvUnavail(tailToSection: boolean): void {
+  zeroResvUnavail(tailToSection: boolean, initialise: boolean): void {
     const { regions, sparse, maxPfn } = this.state;
+    // 5.6+ init_unavailable_range: __init_single_page(page, pfn, 0, 0) + __SetPageReserved.
+    const kind = initialise ? 'hole' : 'zeroed';
     let next = 0;
     let pgcnt = 0;
     for (const r of regions) {
       if (next < r.start) {
         pgcnt += sparse.countValidPageblockPfns(next, r.start);
-        this.links.write({ start: next, end: r.start, zoneIdx: 0, nid: 0, kind: 'zeroed' });
+        this.links.write({ start: next, end: r.start, zoneIdx: 0, nid: 0, kind });
       }
       next = r.end;
     }
     const end = tailToSection ? roundUp(maxPfn, sparse.pagesPerSection) : maxPfn;
     pgcnt += sparse.countValidPageblockPfns(next, end);
-    this.links.write({ start: next, end, zoneIdx: 0, nid: 0, kind: 'zeroed' });
+    this.links.write({ start: next, end, zoneIdx: 0, nid: 0, kind });
     if (pgcnt) this.log.info(`Zeroed struct page in unavailable ranges: ${pgcnt} pages`);
   }
 
   /**
-   * zero_resv_unavail (4.15-4.17): the struct pages of memblock.reserved that is not
+   * zero_resv_unavail (4.15-4.19.102): the struct pages of memblock.reserved that is not
    * memblock.memory (for_each_resv_unavail_range), where the pageblock's first pfn is valid.
    */
   reservedButUnavailable(reserved: readonly { base: number; size: number }[] | null, pageBytes: number): void {
@@ -419,14 +421,16 @@ export function freeAreaInit(arch: Arch, profile: KernelProfile, spec: MachineSp
   };
 
   const nodes = allocNodeData(spec, regions, zoneNames);
-  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection);
+  const page = pageBytes(arch);
+  if (f.unavailable === 'zeroed-total') unavailable.zeroResvUnavail(f.zeroTailToSection, f.unavailableInitialised);
+  // 4.18+ (e181ae0c5db9): zero_resv_unavail before the per-node memmap init; 4.15-4.17 after it.
+  if (f.unavailable === 'reserved-unavailable' && f.zeroResvUnavailFirst) unavailable.reservedButUnavailable(spec.reserved, page);
   for (const node of nodes) {
     if (!node.memoryless) freeAreaInitNode(ctx, node, true);
     else if (f.memoryless === 'as-memoryless') freeAreaInitNode(ctx, node, false);
   }
-  const page = pageBytes(arch);
   if (f.unavailable === 'per-node-zone') unavailable.memmapInit(nodes);
-  if (f.unavailable === 'reserved-unavailable') unavailable.reservedButUnavailable(spec.reserved, page);
+  if (f.unavailable === 'reserved-unavailable' && !f.zeroResvUnavailFirst) unavailable.reservedButUnavailable(spec.reserved, page);
   // x86 init_cpu_to_node -> init_memory_less_node, later in setup_arch (older kernels).
   if (f.memoryless === 'late-zero-range') {
     for (const node of nodes) if (node.memoryless && node.online) freeAreaInitNode(ctx, node, false);
@@ -649,9 +653,20 @@ function memmapInit(ctx: FreeAreaInitContext, zone: Zone): void {
   if (!zone.spannedPages) return;
   if (ctx.f.unavailable === 'per-zone') ctx.unavailable.memmapInitZone(zone);
   else if (ctx.f.unavailable !== 'per-node-zone') {
-    // memmap_init_zone (<= 5.11) walks the whole span: holes inside it get this zone too.
     const { zoneStartPfn: start, spannedPages, zoneIdx, nid } = zone;
-    ctx.links.write({ start, end: start + spannedPages, zoneIdx, nid, kind: 'init' });
+    if (ctx.f.memmapInitByRange) {
+      // 5.8-5.11 memmap_init: memmap_init_zone over each memblock range clamped to the zone; the
+      // holes keep what init_unavailable_mem wrote.
+      for (const r of ctx.regions) {
+        if (r.nid !== nid) continue;
+        const s = Math.max(r.start, start);
+        const e = Math.min(r.end, start + spannedPages);
+        if (s < e) ctx.links.write({ start: s, end: e, zoneIdx, nid, kind: 'init' });
+      }
+    } else {
+      // memmap_init_zone (<= 5.7) walks the whole span: holes inside it get this zone too.
+      ctx.links.write({ start, end: start + spannedPages, zoneIdx, nid, kind: 'init' });
+    }
   }
 }
 

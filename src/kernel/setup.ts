@@ -66,13 +66,18 @@ export type DeferInput = Pick<MemblockBootInput, 'spec' | 'profile' | 'sparse' |
  * defer_init (6.18 mm/mm_init.c; v5.3 mm/page_alloc.c): only the zone that ends at the node's
  * end is deferred; after more than PAGES_PER_SECTION pfns of it are initialised, the next
  * section-aligned pfn becomes first_deferred_pfn. v5.3 counts every valid pfn of the zone span
- * (memmap_init_zone walks it); 5.12+ count only memblock memory (memmap_init_range).
+ * (memmap_init_zone walks it); 5.12+ count only memblock memory (memmap_init_range). 5.8-5.11
+ * (5.8.1: memmap_init per memblock range, defer_init given the range's end) count only the range
+ * that ends at the node's end, from its start.
  */
 export function firstDeferredPfns(state: DeferInput): Map<Nid, Pfn> {
   const out = new Map<Nid, Pfn>();
   if (!state.spec.config.deferredStructPageInit) return out;
   const pps = state.sparse.pagesPerSection;
-  const walksSpan = state.profile.features.unavailable !== 'per-zone' && state.profile.features.unavailable !== 'per-node-zone';
+  const f = state.profile.features;
+  const perZone = f.unavailable === 'per-zone' || f.unavailable === 'per-node-zone';
+  const walksSpan = !perZone && !f.memmapInitByRange;
+  const lastRangeOnly = !perZone && f.memmapInitByRange;
   for (const node of state.nodes) {
     const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
     const zone = node.zones.find((z) => z.spannedPages > 0 && z.zoneStartPfn + z.spannedPages === nodeEnd && z.name !== 'Device');
@@ -85,7 +90,7 @@ export function firstDeferredPfns(state: DeferInput): Map<Nid, Pfn> {
       : state.regions
           .filter((r) => r.nid === node.nodeId)
           .map((r) => [Math.max(r.start, zs), Math.min(r.end, ze)] as [number, number])
-          .filter(([s, e]) => s < e);
+          .filter(([s, e]) => s < e && (!lastRangeOnly || e === nodeEnd));
     let counted = 0;
     for (const [s, e] of ranges) {
       // The (PAGES_PER_SECTION + 1)th counted pfn and later: the first section-aligned one defers.

@@ -9,13 +9,13 @@ import { parseRelease, releaseCode, versionCode, type KernelRelease } from './re
 export type UnavailableFormat =
   /** Nothing printed (before 4.15). */
   | 'none'
-  /** 4.15-4.17 zero_resv_unavail: "Reserved but unavailable: N pages" (reserved, not memory). */
+  /** 4.15-4.19.102 zero_resv_unavail: "Reserved but unavailable: N pages" (reserved, not memory). */
   | 'reserved-unavailable'
-  /** 4.19-5.11 zero_resv_unavail: one line "Zeroed struct page in unavailable ranges: N pages". */
+  /** 4.20-5.11 (4.19.103+) zero_resv_unavail: one line "Zeroed struct page in unavailable ranges: N pages". */
   | 'zeroed-total'
-  /** 5.12-5.13 memmap_init_zone with a static hole_pfn: "  DMA zone: N pages in unavailable ranges". */
+  /** 5.12-5.13.1 memmap_init_zone with a static hole_pfn: "  DMA zone: N pages in unavailable ranges". */
   | 'per-zone'
-  /** 5.14+ memmap_init after all nodes: "On node N, zone X: N pages in unavailable ranges". */
+  /** 5.14+ (5.13.2+, 5.12.17+, 5.10.53+) memmap_init after all nodes: "On node N, zone X: N pages in unavailable ranges". */
   | 'per-node-zone';
 
 /** How the initial zone->managed_pages (and so "Total pages") is estimated at boot. */
@@ -50,8 +50,17 @@ export type MemorylessFormat =
 
 export interface KernelFeatures {
   readonly unavailable: UnavailableFormat;
-  /** zeroed-total: the tail is counted to round_up(max_pfn, PAGES_PER_SECTION), not to max_pfn. */
+  /** zeroed-total: the tail is counted to round_up(max_pfn, PAGES_PER_SECTION), not to max_pfn (e822969cab48). */
   readonly zeroTailToSection: boolean;
+  /** reserved-unavailable: zero_resv_unavail runs before the per-node memmap init (e181ae0c5db9), not after it. */
+  readonly zeroResvUnavailFirst: boolean;
+  /** zeroed-total: the counted struct pages are initialised as zone 0, node 0, PG_reserved (init_unavailable_range), not zeroed. */
+  readonly unavailableInitialised: boolean;
+  /**
+   * Before 5.12: memmap_init walks the memblock ranges of each zone (73a6e474cb37), not its whole
+   * span, and defer_init sees each range's end (only the range ending at the node's end defers).
+   */
+  readonly memmapInitByRange: boolean;
   /** "On node N totalpages: N" at the default log level (KERN_DEBUG, not pr_debug). */
   readonly nodeTotalpagesLine: boolean;
   /** "  X zone: N pages used for memmap" / "pages reserved" / "N pages, LIFO batch:N". */
@@ -191,6 +200,9 @@ export interface KernelFeatures {
 export const kernelFeaturesSchema = z.strictObject({
   unavailable: z.enum(['none', 'reserved-unavailable', 'zeroed-total', 'per-zone', 'per-node-zone']),
   zeroTailToSection: z.boolean(),
+  zeroResvUnavailFirst: z.boolean(),
+  unavailableInitialised: z.boolean(),
+  memmapInitByRange: z.boolean(),
   nodeTotalpagesLine: z.boolean(),
   zoneDetailLines: z.boolean(),
   zonelistOrderInLine: z.boolean(),
@@ -263,6 +275,9 @@ interface StableBackport {
 const BASE: KernelFeatures = {
   unavailable: 'none',
   zeroTailToSection: false,
+  zeroResvUnavailFirst: false,
+  unavailableInitialised: false,
+  memmapInitByRange: false,
   nodeTotalpagesLine: true,
   zoneDetailLines: true,
   zonelistOrderInLine: true,
@@ -319,21 +334,62 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [4, 15], features: { unavailable: 'reserved-unavailable' }, evidence: 'absent 4.14.5; 4.15.0, 4.16.13, 4.17.0' },
   { since: [4, 17], features: { memoryBlock: 'align' }, evidence: '4.16.13 large-2g; 4.17.0 alignment search' },
   {
-    since: [4, 19],
-    features: { unavailable: 'zeroed-total', batchCapBytes: 1024 * 1024 },
-    evidence: '4.17.0 without; 5.0, 4.19.304 with (mainline 4.18 not read)',
+    since: [4, 18],
+    features: { zeroResvUnavailFirst: true },
+    evidence:
+      'e181ae0c5db9 "zero unavailable pages before memmap init" (2018-07-14), bisected as merged after v4.18-rc4 (v4.18-rc4-160-gf353078f028f); 4.19.1 (chens37/linux-4.19.1) calls zero_resv_unavail before for_each_online_node(nid) free_area_init_node (4.18 tree not read)',
   },
   {
-    since: [5, 4],
+    since: [4, 19],
+    features: { batchCapBytes: 1024 * 1024 },
+    evidence: 'zone_batchsize: 4.17.0 512 KiB; 4.19.1 (chens37/linux-4.19.1 36e37757a, SUBLEVEL 1) "no more than a meg" (mainline 4.18 not read)',
+  },
+  {
+    since: [4, 20],
+    features: { unavailable: 'zeroed-total' },
+    evidence:
+      '907ec5fca3dc "zero remaining unavailable struct pages" + ec393a0f014e "return zero_resv_unavail optimization": 4.19.1 (chens37/linux-4.19.1 36e37757a, SUBLEVEL 1) "Reserved but unavailable" over for_each_resv_unavail_range; 4.20.0 (a4913994/linux-4.20 681419eb, SUBLEVEL 0) holes of memblock.memory to max_pfn; 5.0 with',
+  },
+  {
+    since: [5, 6],
     features: { zeroTailToSection: true },
     evidence:
-      '5.3.0 max_pfn; 5.4.59 section round-up. The change is e822969cab48 "fix uninitialized memmaps on a partially populated last section" (2020-02-03, v5.6-rc1, Cc stable 4.15+): mainline 5.4 and 5.5 likely lack it and 5.4.59 has the backport (unverified: no 5.4.0-5.5 tree read)',
+      'e822969cab48 "fix uninitialized memmaps on a partially populated last section" (2020-02-03, v5.6-rc1): 4.20.0, 5.3.0 (Awik84/linux-5.3) and 5.4.18 (wuyansky/Linux-5.4.18 8b387dbf4, SUBLEVEL 18) stop at max_pfn; 5.4.59 rounds up; 5.6-5.10 trees not read',
   },
-  { since: [5, 5], features: { shrinkAtOffline: true }, evidence: 'feee6b298916 (remove_pfn_range_from_zone), v5.5 per KERNEL-NOTES §6.2' },
-  { since: [5, 5], features: { poisonAtOffline: true }, evidence: 'd33695b16a9f, same series as feee6b298916; absent in 5.4.59, present in 5.8.1 (5.5-5.7 unverified)' },
+  {
+    since: [5, 6],
+    features: { unavailableInitialised: true },
+    evidence:
+      '4b094b7851bf "initialize memmap of unavailable memory directly" (the series of e822969cab48): 4.19.108, 4.20.0 and 5.4.18 zero_pfn_range -> mm_zero_struct_page; 5.6.4 (shmily1012/linux-5.6.4 93830a5cf2aa) init_unavailable_range -> __init_single_page(page, pfn, 0, 0) + __SetPageReserved (5.5 and 5.4.19+ not read)',
+  },
+  {
+    since: [5, 5],
+    features: { shrinkAtOffline: true },
+    evidence:
+      'feee6b298916 (remove_pfn_range_from_zone), merged after v5.5-rc3 (KERNEL-NOTES §6.2); 5.4.6 (hxb-gt/linux-5.4.6 0d474ff04f72, SUBLEVEL 6) __remove_zone at removal; stable rows for 4.19.y and 5.4.y',
+  },
+  {
+    since: [5, 5],
+    features: { poisonAtOffline: true },
+    evidence: 'd33695b16a9f, same series as feee6b298916; absent in 5.4.59, present in 5.6.4 (shmily1012/linux-5.6.4 93830a5cf2aa, SUBLEVEL 4), 5.7.14 and 5.8.1 (5.5 not read)',
+  },
   { since: [5, 6], features: { removableAlwaysOne: true }, evidence: '53cdc1cb29e8, merged 2020-03-29 for 5.6' },
-  { since: [5, 8], features: { deferredPadata: true }, evidence: '5.4.59 one kthread per node; 5.8.1 padata (5.5-5.7 unverified)' },
-  { since: [5, 10], features: { memoryBlock: 'bare-metal-2g' }, evidence: '5.8.1 without, 5.10.7 with (5.9 unverified)' },
+  {
+    since: [5, 8],
+    features: { memmapInitByRange: true },
+    evidence:
+      '73a6e474cb37 "memmap_init: iterate over memblock regions rather that check each PFN": 5.6.4 and 5.7.14 memmap_init -> memmap_init_zone over the zone span; 5.8.1 (semwett0301/linux-5.8.1 a673859d4b11, SUBLEVEL 1) and 5.9.1 for_each_mem_pfn_range clamped to the zone, defer_init(nid, pfn, end_pfn of the range)',
+  },
+  {
+    since: [5, 8],
+    features: { deferredPadata: true },
+    evidence: 'deferred_init_memmap: 5.4.59, 5.6.4 and 5.7.14 (a5221985/linux-5.7.14 5d0b54d93391, SUBLEVEL 14) one kthread per node; 5.8.1 and 5.9.1 padata_do_multithreaded (5.5 not read)',
+  },
+  {
+    since: [5, 9],
+    features: { memoryBlock: 'bare-metal-2g' },
+    evidence: 'probe_memory_block_size: 5.8.1 without; 5.9.1 (ach84/linux-5.9.1 1722444408da, SUBLEVEL 1) !boot_cpu_has(X86_FEATURE_HYPERVISOR) -> MAX_BLOCK_SIZE; 5.10.7 with',
+  },
   { since: [5, 12], features: { unavailable: 'per-zone' }, evidence: '5.11.0 zeroed-total; 5.12.9 per-zone' },
   { since: [5, 13], features: { dmaReserve: 'first-1MiB' }, evidence: '5.12.9 without; 5.15.55 with; patch of 2021-06 for 5.13' },
   {
@@ -346,12 +402,13 @@ export const MAINLINE: readonly ChangePoint[] = [
     since: [6, 5],
     features: { cpuLocalMasks: 1 },
     evidence:
-      'memblock=debug: Debian 6.1.0-57 allocates 4 + nr_node_ids cpumasks (alloc_bootmem_cpumask_var), 6.12.118 1 + nr_node_ids; setup_cpu_local_masks of a 6.18-era tree allocates cpu_sibling_setup_mask only; 6.5 (the x86 parallel CPU bring-up rework that dropped cpu_callin_mask, cpu_callout_mask and cpu_initialized_mask) is not read: 6.2-6.11 unverified',
+      'memblock=debug: Debian 6.1.0-57 allocates 4 + nr_node_ids cpumasks (alloc_bootmem_cpumask_var), 6.12.118 1 + nr_node_ids. setup_cpu_local_masks: 6.0.0 (sun363587351/linux-6.0 071a8bf088f3) and 6.3.8 (SToPire/linux-6.3.8 1ab8cd40ddb5) the four masks; 6.5.0 (sndrzt/linux-6.5 4f5cdb332210, SUBLEVEL 0) and 6.9.0 (ec-jt/linux-6.9.0 b12020242247) cpu_sibling_setup_mask only (the 6.5 x86 parallel CPU bring-up); 6.4 not read',
   },
   {
     since: [5, 14],
     features: { unavailable: 'per-node-zone', nodeTotalpagesLine: false, zoneDetailLines: false },
-    evidence: '5.12.9 KERN_DEBUG + per-zone; 5.14-rc5 pr_debug + per-node-zone (5.13 unverified)',
+    evidence:
+      '5.12.9 KERN_DEBUG + per-zone; 5.14-rc5 pr_debug + per-node-zone. The unavailable lines are 122e093c1734 (dated 2021-06-28, after v5.13; v5.14-rc1), so mainline 5.13 prints per-zone; the pr_debug lines (5.13 tree not read) are placed with them',
   },
   {
     since: [5, 18],
@@ -367,26 +424,53 @@ export const MAINLINE: readonly ChangePoint[] = [
   { since: [6, 8], features: { memorylessInitializingLine: false }, evidence: '6.6.9 with, 6.8.0 without (6.7 unverified)' },
   { since: [5, 15], features: { autoMovableOnlinePolicy: true }, evidence: 'e83a437faa62 (online_policy=auto-movable), merged for 5.15; 6.1 source read' },
   { since: [5, 19], features: { kstrtoboolTrueFalse: true }, evidence: 'lib/kstrtox.c: 5.17 without t/f, 5.19 with (5.18 unverified)' },
-  { since: [6, 12], features: { hotplugPageOffline: true }, evidence: '6.8.0 PG_reserved; 6.12.117 PageOffline (6.9-6.11 unverified)' },
   {
-    since: [5, 5],
-    features: { tryOfflineNode: 'spans-and-blocks' },
-    evidence: '2c91f8fc6c99 "fix try_offline_node()": 5.3 section walk; 5.4.59 and 5.8.1 spans and blocks (mainline 5.5, stable row for 5.4.y)',
+    since: [6, 12],
+    features: { hotplugPageOffline: true },
+    evidence: 'hot-added pages: 6.8.0 and 6.9.0 (ec-jt/linux-6.9.0 b12020242247) PG_reserved, no __SetPageOffline in the memmap init; 6.12.117 PageOffline (6.10-6.11 not read)',
   },
-  { since: [5, 8], features: { offlineRefusesHoles: true }, evidence: 'offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59, present 5.8.1 (5.5-5.7 unverified)' },
+  {
+    since: [5, 4],
+    features: { tryOfflineNode: 'spans-and-blocks' },
+    evidence:
+      '2c91f8fc6c99 "fix try_offline_node()" in the "Linux 5.4-rc8" shortlog (2019-11-17, <CAHk-=wiyR4Np_n5O6=rbf1GVNdr_zUd1WAC_GJDnc_hUhHqwWg@mail.gmail.com>): 5.3.0 section walk; 5.4.6 (hxb-gt/linux-5.4.6 0d474ff04f72), 5.4.59 and 5.8.1 spans and blocks; stable rows for 5.3.y and 4.19.y',
+  },
+  {
+    since: [5, 6],
+    features: { offlineRefusesHoles: true },
+    evidence:
+      '__offline_pages "memory holes" (count_system_ram_pages_cb): absent 5.4.59; present 5.6.4 (shmily1012/linux-5.6.4 93830a5cf2aa, SUBLEVEL 4), 5.7.14, 5.8.1 (mainline 5.5 and 5.6.0 not read)',
+  },
   {
     since: [5, 4],
     features: { procPageOnlineCheck: true },
-    evidence: 'fs/proc/page.c: 5.3 pfn_valid + pfn_to_page; 5.4.59 pfn_to_online_page ("don\'t access uninitialized memmaps in fs/proc/page.c")',
+    evidence:
+      'fs/proc/page.c: 5.3.0 pfn_valid + pfn_to_page; 5.4.6 (hxb-gt/linux-5.4.6 0d474ff04f72) and 5.4.59 pfn_to_online_page ("don\'t access uninitialized memmaps in fs/proc/page.c"; mainline 5.4.0 not read)',
   },
   { since: [4, 20], features: { zoneDeviceInitLine: 'dev-name' }, evidence: '966cf44f637e (4.20) added memmap_init_zone_device and its pr_info; 4.19 has neither' },
-  { since: [5, 4], features: { zoneDeviceInitLine: 'func' }, evidence: '5.3 "%s initialised, %lu pages" with dev_name; 5.4.59 __func__' },
-  { since: [6, 4], features: { zoneDeviceInitLine: 'debug' }, evidence: '6.1 pr_info; 6.4 (mm_init.c) pr_debug (6.2-6.3 unverified)' },
+  { since: [5, 4], features: { zoneDeviceInitLine: 'func' }, evidence: '5.3 "%s initialised, %lu pages" with dev_name; 5.4.6 (hxb-gt/linux-5.4.6) and 5.4.59 __func__ (mainline 5.4.0 not read)' },
+  {
+    since: [6, 4],
+    features: { zoneDeviceInitLine: 'debug' },
+    evidence: 'memmap_init_zone_device: 6.1 and 6.3.8 (SToPire/linux-6.3.8 1ab8cd40ddb5, SUBLEVEL 8) pr_info; 6.4 (mm_init.c), 6.5.0 and 6.9.0 pr_debug (6.2 not read)',
+  },
   { since: [5, 12], features: { sectionTaintZoneDevice: true }, evidence: '5.11 pfn_to_online_page macro (online section only); 5.12.9 function with pfn_section_valid and online_device_section' },
   { since: [5, 17], features: { compoundDevmaps: true }, evidence: 'vmemmap_shift (compound devmaps for device-dax): absent 5.15 and 5.16.16, present 5.17' },
-  { since: [5, 4], features: { memunmapReadsPfnFirst: true }, evidence: '77e080e7680e: 5.3 page_to_nid(res.start); 5.4.59 pfn_first (mainline 5.4 unverified)' },
-  { since: [6, 1], features: { pgmapCoherent: true }, evidence: 'enum memory_type: 5.19 without MEMORY_DEVICE_COHERENT, 6.1 with (6.0 unverified)' },
-  { since: [6, 1], features: { zoneDeviceRefcount: 'private-coherent-zero' }, evidence: '5.19 refcount 1 for all; 6.1 set_page_count 0 for PRIVATE/COHERENT (6.0 unverified)' },
+  {
+    since: [5, 4],
+    features: { memunmapReadsPfnFirst: true },
+    evidence: '77e080e7680e: 5.3 page_to_nid(res.start); 5.4.6 (hxb-gt/linux-5.4.6 0d474ff04f72) and 5.4.59 pfn_first (mainline 5.4.0 not read)',
+  },
+  {
+    since: [6, 0],
+    features: { pgmapCoherent: true },
+    evidence: 'enum memory_type: 5.19 without MEMORY_DEVICE_COHERENT; 6.0.0 (sun363587351/linux-6.0 071a8bf088f3, SUBLEVEL 0) and 6.1 with',
+  },
+  {
+    since: [6, 1],
+    features: { zoneDeviceRefcount: 'private-coherent-zero' },
+    evidence: '__init_zone_device_page: 5.19 and 6.0.0 (sun363587351/linux-6.0 071a8bf088f3) refcount 1 for all; 6.1 set_page_count 0 for PRIVATE/COHERENT',
+  },
   { since: [6, 15], features: { zoneDeviceRefcount: 'all-but-generic-zero' }, evidence: '6.14 PRIVATE/COHERENT only; 6.18.2 all but GENERIC (6.15-6.17 unverified)' },
   {
     since: [5, 13],
@@ -399,7 +483,8 @@ export const MAINLINE: readonly ChangePoint[] = [
   {
     since: [5, 12],
     features: { hotplugRangeCheck: 'mhp-range-allowed' },
-    evidence: 'bca3feaa0764 "prevalidate the address range being added with platform", posted 2021-01 and merged for 5.12 (5.11 unverified); 6.1 register_memory_resource read',
+    evidence:
+      'bca3feaa0764 "prevalidate the address range being added with platform", merged for 5.12: no mhp_range_allowed in 5.11.14 (fridayhub/linux-5.11.14 c04aa994c73d, SUBLEVEL 14); 6.0.0, 6.3.8 and 6.9.0 with; 6.1 register_memory_resource read',
   },
   {
     since: [4, 20],
@@ -425,12 +510,14 @@ export const MAINLINE: readonly ChangePoint[] = [
   {
     since: [5, 4],
     features: { pgdatSpan: 'update-pgdat-span' },
-    evidence: '00d6c019b5bc "don\'t access uninitialized memmaps in shrink_pgdat_span()": 5.3.0 shrink_pgdat_span, 6.1 update_pgdat_span (5.4 tree not read)',
+    evidence:
+      '00d6c019b5bc "don\'t access uninitialized memmaps in shrink_pgdat_span()": 5.3.0 shrink_pgdat_span; 5.4.6 (hxb-gt/linux-5.4.6 0d474ff04f72) and 6.1 update_pgdat_span (mainline 5.4.0 not read)',
   },
   {
     since: [5, 5],
     features: { shrinkHoleLoop: false },
-    evidence: 'shrink_zone_span "only holes" loop: in 4.19.1 and 5.3.0, gone in 6.1; dropped in the 5.5 series with feee6b298916 (5.4 tree not read)',
+    evidence:
+      'shrink_zone_span "only holes" loop: in 4.19.1, 4.19.108, 5.3.0, 5.4.6 and 5.4.18 (wuyansky/Linux-5.4.18), gone in 5.6.4 and 6.1; dropped in the 5.5 series with feee6b298916 (5.5 not read)',
   },
   {
     since: [5, 12],
@@ -442,7 +529,7 @@ export const MAINLINE: readonly ChangePoint[] = [
   {
     since: [6, 10],
     features: { managedEstimate: 'present' },
-    evidence: '6.8.0 estimate; 6.12.117 present; series posted for 6.10 (6.9-6.11 unverified)',
+    evidence: 'free_area_init_core: 6.8.0 and 6.9.0 (ec-jt/linux-6.9.0 b12020242247, SUBLEVEL 0) calc_memmap_size estimate; 6.12.117 present; series posted for 6.10 (6.10-6.11 not read)',
   },
 ];
 
@@ -450,29 +537,80 @@ export const MAINLINE: readonly ChangePoint[] = [
 export const STABLE: readonly StableBackport[] = [
   {
     branch: [4, 19],
-    sinceSublevel: 132,
-    features: { zeroTailToSection: true },
+    sinceSublevel: 103,
+    features: { unavailable: 'zeroed-total', zeroTailToSection: true },
     evidence:
-      'e822969cab48 (v5.6) "failed to apply to 4.19-stable tree" on 2020-02-09 (stable list), so after 4.19.102; a Debian 4.19.132 log counts Zeroed struct pages up to the section boundary (issue 19); 4.19.103-131 unverified',
+      'the "Linux 4.19.103" announcement (2020-02-11, <20200211230810.GA2257541@kroah.com>) lists 907ec5fca3dc, ec393a0f014e and e822969cab48 (which "failed to apply" alone on 2020-02-09); 4.19.90 (EVAcacia/linux-4.19.90_not_move a6392eaef, SUBLEVEL 90) "Reserved but unavailable"; 4.19.108 (liweihao-cn/linux-4.19.108 1617a0ff4686, SUBLEVEL 108) zeroes to round_up(max_pfn, PAGES_PER_SECTION); a Debian 4.19.132 log does too (issue 19)',
   },
   { branch: [4, 19], sinceSublevel: 304, features: { movableClearBeyondNodeEnd: true }, evidence: '4.19.304' },
-  { branch: [5, 10], sinceSublevel: 35, features: { unavailable: 'per-zone' }, evidence: '5.10.13 without, 5.10.35 with' },
-  { branch: [5, 10], sinceSublevel: 89, features: { unavailable: 'per-node-zone' }, evidence: '5.10.44 per-zone, 5.10.89 per-node-zone' },
+  {
+    branch: [5, 4],
+    sinceSublevel: 19,
+    features: { zeroTailToSection: true },
+    evidence:
+      'e822969cab48 in the "Linux 5.4.19" announcement (2020-02-11, <20200211230836.GA2260401@kroah.com>); 5.4.18 (wuyansky/Linux-5.4.18 8b387dbf4, SUBLEVEL 18) stops at max_pfn; 5.4.59 rounds up',
+  },
+  {
+    branch: [5, 10],
+    sinceSublevel: 24,
+    features: { unavailable: 'per-zone' },
+    evidence: '0740a50b9baa (v5.12-rc1) as 8824791aea53 in the linux-stable-rc linux-5.10.y push ending "Linux 5.10.24-rc1" (2021-03); 5.10.13 without, 5.10.35 with',
+  },
+  {
+    branch: [5, 10],
+    sinceSublevel: 53,
+    features: { unavailable: 'per-node-zone' },
+    evidence:
+      '122e093c1734 (v5.14-rc1): the "Linux 5.10.53" announcement (2021-07-25, <162721897310487@kroah.com>) lists it (Mike Rapoport\'s 5.10 backport), "Linux 5.10.51" does not; 5.10.44 per-zone, 5.10.89 per-node-zone',
+  },
   { branch: [5, 10], sinceSublevel: 198, features: { movableClearBeyondNodeEnd: true }, evidence: '5.10.89 without, 5.10.198 with' },
-  { branch: [5, 11], sinceSublevel: 22, features: { unavailable: 'per-zone' }, evidence: 'Fedora 5.11.22 log (dmesg 02); 5.11.0 without' },
+  {
+    branch: [5, 11],
+    sinceSublevel: 7,
+    features: { unavailable: 'per-zone' },
+    evidence: '0740a50b9baa as 043ea8237f77 in the linux-stable-rc linux-5.11.y push ending "Linux 5.11.7-rc1" ([PATCH 5.11 305/306], 2021-03-15); 5.11.0 without; Fedora 5.11.22 log (dmesg 02) with',
+  },
   {
     branch: [5, 12],
     sinceSublevel: 17,
     features: { unavailable: 'per-node-zone' },
-    evidence: '122e093c1734 "mm/page_alloc: fix memory map initialization for descending nodes" (v5.14-rc1) in the 5.12.17-rc1 review shortlog (2021-07-12)',
+    evidence:
+      '122e093c1734 "mm/page_alloc: fix memory map initialization for descending nodes" (v5.14-rc1) as 1f966448701a in the linux-stable-rc linux-5.12.y push of 2021-07-11 (362de415aea8..daf37e156fa3, 5.12.17-rc1)',
   },
   {
     branch: [5, 13],
     sinceSublevel: 2,
     features: { unavailable: 'per-node-zone' },
-    evidence: '122e093c1734 (v5.14-rc1): 5.13.2-rc1 was reviewed in the same batch as 5.12.17-rc1, which carries it (5.13.2 itself unverified); a 5.13.13 log prints "On node N, zone Z" (issue 19)',
+    evidence:
+      '122e093c1734 (v5.14-rc1, dated 2021-06-28, after v5.13) as dc1db8ca8a6a in the linux-stable-rc linux-5.13.y push of 2021-07-12 (e75ae70be576..949241ad55a9, ending "Linux 5.13.2-rc1"); a 5.13.13 log prints "On node N, zone Z" (issue 19)',
   },
-  { branch: [5, 4], sinceSublevel: 59, features: { tryOfflineNode: 'spans-and-blocks' }, evidence: '5.4.59 has the try_offline_node fix (earlier 5.4.y unverified)' },
+  {
+    branch: [4, 19],
+    sinceSublevel: 90,
+    features: { pgdatSpan: 'update-pgdat-span', procPageOnlineCheck: true },
+    evidence:
+      '00d6c019b5bc and "don\'t access uninitialized memmaps in fs/proc/page.c" backported: 4.19.90 (EVAcacia/linux-4.19.90_not_move a6392eaef) __remove_zone calls update_pgdat_span, fs/proc/page.c pfn_to_online_page; 4.19.1 neither; 4.19.2-89 not read, so 90 is the first sublevel seen with them',
+  },
+  {
+    branch: [4, 19],
+    sinceSublevel: 100,
+    features: { tryOfflineNode: 'spans-and-blocks', shrinkAtOffline: true, memunmapReadsPfnFirst: true, memunmapReadsNode: true },
+    evidence:
+      'the "Linux 4.19.100" announcement (2020-01-30, <20200130083105.GA646231@kroah.com>) lists David Hildenbrand\'s 4.19 backports of 2c91f8fc6c99 and feee6b298916, 77e080e7680e and "add nid parameter to arch_remove_memory"; 4.19.90 without; 4.19.108 (liweihao-cn/linux-4.19.108 1617a0ff4686) remove_pfn_range_from_zone at offline, check_no_memblock_for_node_cb, page_to_nid(pfn_first)',
+  },
+  {
+    branch: [5, 3],
+    sinceSublevel: 12,
+    features: { tryOfflineNode: 'spans-and-blocks' },
+    evidence: '2c91f8fc6c99 in the "Linux 5.3.12" announcement (2019-11-21, <20191121134156.GA548418@kroah.com>); 5.3.0 section walk',
+  },
+  {
+    branch: [5, 4],
+    sinceSublevel: 9,
+    features: { shrinkAtOffline: true },
+    evidence:
+      'feee6b298916 in the "Linux 5.4.9" announcement (2020-01-09, <20200109202632.GA7864@kroah.com>); 5.4.6 __remove_zone at removal; 5.4.18 (wuyansky/Linux-5.4.18) remove_pfn_range_from_zone, still with the "only holes" loop and no poisoning',
+  },
   { branch: [5, 15], sinceSublevel: 55, features: { movableClearBeyondNodeEnd: true }, evidence: '5.15.55' },
   {
     branch: [6, 1],
@@ -529,7 +667,7 @@ export const BACKPORTS: readonly Backport[] = [
     distro: 'rhel',
     matches: (r) => r.major === 4 && r.minor === 18,
     features: { unavailable: 'zeroed-total' },
-    note: 'RHEL 8 4.18 carries the 4.19 zero_resv_unavail ("Zeroed struct page in unavailable ranges"; dmesg 13)',
+    note: 'RHEL 8 4.18 carries the 4.20 zero_resv_unavail of 907ec5fca3dc ("Zeroed struct page in unavailable ranges"; dmesg 13)',
   },
   {
     distro: 'ubuntu',
@@ -581,10 +719,13 @@ export function profileFor(releaseString: string, build = ''): KernelProfile {
   }
   let features = mainlineFeatures(release.major, release.minor);
   const notes: string[] = [];
+  // Rows applied (a note that a stable row was not applied is no backport).
+  let applied = 0;
   for (const b of STABLE) {
     if (release.major !== b.branch[0] || release.minor !== b.branch[1]) continue;
     if (release.sublevelKnown && release.sublevel >= b.sinceSublevel) {
       features = { ...features, ...b.features };
+      applied++;
       notes.push(`stable ${b.branch.join('.')}.${b.sinceSublevel}+: ${Object.keys(b.features).join(', ')} (${b.evidence})`);
     } else if (!release.sublevelKnown) {
       notes.push(`stable sublevel unknown: ${b.branch.join('.')}.${b.sinceSublevel}+ changes not applied (give the build string or a full version)`);
@@ -593,12 +734,13 @@ export function profileFor(releaseString: string, build = ''): KernelProfile {
   for (const b of BACKPORTS) {
     if (b.distro === release.distro && b.matches(release)) {
       features = { ...features, ...b.features };
+      applied++;
       notes.push(b.note);
     }
   }
   return {
     release,
-    basis: `${nearest !== null ? `mainline ${nearest}, the nearest to ${release.major}.${release.minor}` : `mainline ${release.major}.${release.minor}${release.sublevelKnown ? `.${release.sublevel}` : ''}`}${notes.length ? ` + ${release.distro} backports` : ''}`,
+    basis: `${nearest !== null ? `mainline ${nearest}, the nearest to ${release.major}.${release.minor}` : `mainline ${release.major}.${release.minor}${release.sublevelKnown ? `.${release.sublevel}` : ''}`}${applied ? ` + ${release.distro === 'vanilla' ? 'stable' : release.distro} backports` : ''}`,
     features,
     notes,
   };
