@@ -131,7 +131,10 @@ const schema = z
     kernel: z.union([z.string(), z.number()]).transform(String).optional(),
     /** Kernel command-line options added to the machine's (e.g. memory_hotplug.memmap_on_memory=1). */
     cmdline: z.string().default(''),
-    /** Blocks that hold unmovable pages once onlined to a kernel zone (offline gives EBUSY). */
+    /**
+     * Blocks that hold unmovable pages once onlined to a kernel zone (offline gives EBUSY), beside
+     * the one the model pins itself (the first block into a CPU node's empty ZONE_NORMAL).
+     */
     unmovable: z.array(z.number().int().nonnegative()).default([]),
     /** CONFIG_DEBUG_VM (with DEBUG_VM_PGFLAGS) and page_init_poisoning: fresh memmaps are 0xff. */
     debug_vm: z.boolean().default(false),
