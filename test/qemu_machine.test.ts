@@ -129,6 +129,28 @@ describe('round trip: machine -> the QEMU arguments verify starts -> machine', (
   }
 });
 
+describe("verify's QEMU arguments for a memoryless node", () => {
+  const spec = (third: string) =>
+    loadMachineYaml(
+      'm.yaml',
+      `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x40000000 }] }\n  - { nid: 1, cpus: 1, memory: [{ start: 0x40000000, end: 0x80000000 }] }\n  - ${third}\n`,
+    ).spec;
+  it('a node with CPUs and no memory is -numa node with its CPUs and no memdev (QEMU accepts it beside memdev nodes: SRAT gives the CPU only); -m counts the other nodes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-ml-'));
+    try {
+      const args = qemuArgs(spec('{ nid: 2, cpus: 2, memory: [] }'), [], dir);
+      expect(args.filter((a) => a.startsWith('node,'))).toEqual(['node,nodeid=0,memdev=m0,cpus=0', 'node,nodeid=1,memdev=m1,cpus=1', 'node,nodeid=2,cpus=2-3']);
+      expect(args[args.indexOf('-m') + 1]).toMatch(/^2048M,/);
+      expect(args[args.indexOf('-smp') + 1]).toBe('4,sockets=4');
+      expect(() => qemuArgs(spec('{ nid: 2, cpus: 0, memory: [] }'), [], dir)).toThrow(
+        new InputError("verify: node 2 has neither memory nor CPUs, so QEMU's SRAT would not name it; give it CPUs or memory, or leave it out"),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('mmsim machine --from-qemu (CLI)', () => {
   // In a runner process (test/cli_run.ts: the built CLI's main()).
   const run = async (args: string[]): Promise<{ out: string; err: string; code: number }> => {

@@ -124,10 +124,15 @@ export function qemuArgs(spec: MachineSpec, steps: readonly ScenarioStep[], dir:
   for (const n of nodes) {
     const bytes = spec.memory.filter((r) => r.nid === n.nid).reduce((s, r) => s + r.size, 0);
     const size = Math.ceil(bytes / BLOCK_ROUND) * BLOCK_ROUND;
-    if (size === 0) throw new InputError(`verify: node ${n.nid} has no memory; QEMU needs memory on every node when any has (give it some, or leave the node out)`);
-    total += size;
     const c = n.cpus > 0 ? `,cpus=${cpu}${n.cpus > 1 ? `-${cpu + n.cpus - 1}` : ''}` : '';
     cpu += Math.max(n.cpus, 0);
+    if (size === 0) {
+      // A memoryless node: QEMU's SRAT gives it its CPUs and no memory affinity (no memdev).
+      if (n.cpus <= 0) throw new InputError(`verify: node ${n.nid} has neither memory nor CPUs, so QEMU's SRAT would not name it; give it CPUs or memory, or leave it out`);
+      numa.push('-numa', `node,nodeid=${n.nid}${c}`);
+      continue;
+    }
+    total += size;
     numa.push('-object', `memory-backend-ram,id=m${n.nid},size=${size / MiB}M`, '-numa', `node,nodeid=${n.nid},memdev=m${n.nid}${c}`);
   }
   const hot = steps.reduce((s, st) => s + ('add' in st ? st.add.size : 0), 0);
