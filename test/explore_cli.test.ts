@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mmsim } from './cli_run.js';
 
+// `explore seed-2019 --design v5.3 --json` (an exhaustive search of 12095 interleavings, the
+// file's slowest command) is read by two tests: it runs once and both read the same output.
+let v53Json: ReturnType<typeof mmsim> | undefined;
+const exploreV53Json = (): ReturnType<typeof mmsim> => (v53Json ??= mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json'));
+
 describe('mmsim explore seed-2019', () => {
   it("prints each violated invariant's shortest trace with the locks held, the kernel's words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0", async () => {
     const bad = await mmsim('explore', 'seed-2019', '--design', 'v5.3');
@@ -23,7 +28,7 @@ describe('mmsim explore seed-2019', () => {
       / {2}page:ffffea00040[0-9a-f]+ pfn:0x10[0-7][0-9a-f]{3} node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n {2}invariant: [^\n]*(\n {4}[^\n]*)*\n {2}replay: mmsim explore seed-2019 --design v5\.3\n/,
     );
     expect(bad.stdout).toMatch(/\n\d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
-    const j = JSON.parse((await mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json')).stdout) as Record<string, unknown> & {
+    const j = JSON.parse((await exploreV53Json()).stdout) as Record<string, unknown> & {
       violations: { invariant: string; steps: number; trace: unknown[] }[];
     };
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['design', 'verdict', 'violations', 'interleavings', 'exhaustive', 'seconds']));
@@ -82,7 +87,7 @@ describe('design files and mmsim designs / compare', () => {
     const file = join(dir, 'same.mjs');
     writeFileSync(file, "export default { name: 'same-as-v5.3', base: 'v5.3', steps: { *memmap_init_zone_device(api, ...args) { yield* api.base(...args); } } };\n");
     const mine = JSON.parse((await mmsim('explore', 'seed-2019', '--design', file, '--json')).stdout) as { design: string; violations: unknown; interleavings: number };
-    const base = JSON.parse((await mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json')).stdout) as { design: string; violations: unknown; interleavings: number };
+    const base = JSON.parse((await exploreV53Json()).stdout) as { design: string; violations: unknown; interleavings: number };
     expect(mine.design).toBe('same-as-v5.3');
     expect(mine.violations).toEqual(base.violations);
     expect(mine.interleavings).toBe(base.interleavings);

@@ -3,10 +3,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../src/drivers/scheduler.js';
+import { snapshotGraph } from '../src/drivers/snapshot.js';
 import { mightSleepChecker } from '../src/kernel/debug.js';
 import { hotplugCheckers } from '../src/kernel/debug.js';
 import { addMemory, offlineBlock, onlineBlock, removeMemory, type OnlineType } from '../src/kernel/memory_hotplug.js';
 import type { Machine } from '../src/kernel/machine.js';
+import { DenseMemmap } from '../src/memmap/dense.js';
 import { machineYaml } from './helpers.js';
 
 type Op =
@@ -43,6 +45,65 @@ function machine(kernel: string, dense: boolean, cmdline: string): Machine {
   );
 }
 
+/**
+ * machine(kernel, dense, cmdline) booted once: each call after the first puts it back as booted
+ * instead of booting again (a dense 3 GiB boot is most of a run's time): snapshotGraph, as
+ * explore's worlds are restored for each replay (every object the machine reaches but the
+ * kernel's and the memmap geometry's constants), and the dense sections' record and state bytes,
+ * which live in SharedArrayBuffers that snapshotGraph does not copy. Each call checks the zones
+ * are the booted ones; sameAsBoot compares the restored machine with a fresh boot.
+ */
+function rebooter(kernel: string, dense: boolean, cmdline: string): () => Machine {
+  const m = machine(kernel, dense, cmdline);
+  const constants = new Set<object>([m.state.profile, m.state.arch, m.state.spec, m.pageConfig, m.pageFlagsLayout, m.store.geometry]);
+  const restore = snapshotGraph(m, (o) => constants.has(o));
+  const bytes = sectionBytes(m).map(([buf, copy]) => [buf, copy.slice()] as const);
+  const booted = JSON.stringify(m.state.nodes);
+  let used = false;
+  return () => {
+    if (used) {
+      restore();
+      for (const [buf, copy] of bytes) buf.set(copy);
+    }
+    used = true;
+    expect(JSON.stringify(m.state.nodes)).toBe(booted);
+    return m;
+  };
+}
+
+/** A dense store's section buffers (records, then states, by section), each as bytes; none for an extent store. */
+function sectionBytes(m: Machine): [Uint8Array, Uint8Array][] {
+  const out: [Uint8Array, Uint8Array][] = [];
+  if (m.store instanceof DenseMemmap)
+    for (const [, sec] of [...m.store.sections].sort(([a], [b]) => a - b))
+      for (const buf of [sec.records, sec.states]) {
+        const u8 = new Uint8Array(buf);
+        out.push([u8, u8]);
+      }
+  return out;
+}
+
+/** The restored machine `m` is a fresh boot: zones, blocks, memory sections and every memmap byte and page state. */
+function sameAsBoot(m: Machine, fresh: Machine): void {
+  // Cache epochs (sparse.epoch) come from one counter that never goes back: a fresh boot's differ.
+  const json = (v: unknown): string => JSON.stringify(v, (k, x: unknown) => (k === 'epoch' ? undefined : typeof x === 'bigint' ? `${x}n` : x instanceof Map || x instanceof Set ? [...x] : x));
+  expect(json(m.state.nodes)).toBe(json(fresh.state.nodes));
+  expect(json([...m.blocks])).toBe(json([...fresh.blocks]));
+  expect(json(m.state.sparse)).toBe(json(fresh.state.sparse));
+  const a = sectionBytes(m);
+  const b = sectionBytes(fresh);
+  expect(a.length).toBe(b.length);
+  a.forEach(([x], i) => expect(Buffer.compare(x, (b[i] as [Uint8Array, Uint8Array])[0])).toBe(0));
+  const ra = new Uint8Array(64);
+  const rb = new Uint8Array(64);
+  for (const run of fresh.state.sparse.runs)
+    for (let pfn = run.startNr * 32768; pfn < run.endNr * 32768; pfn += 61) {
+      m.store.readRecord(pfn, ra);
+      fresh.store.readRecord(pfn, rb);
+      if (Buffer.compare(ra, rb) !== 0 || m.store.stateOf(pfn) !== fresh.store.stateOf(pfn)) throw new Error(`restored pfn 0x${pfn.toString(16)} differs from a fresh boot`);
+    }
+}
+
 function apply(m: Machine, o: Op): number {
   const task =
     o.op === 'add'
@@ -72,10 +133,12 @@ describe('random hotplug sequences', () => {
   ] as const) {
     it(`${kernel}${cmdline ? ` ${cmdline}` : ''}: checkers stay quiet and both backends agree (fast-check)`, () => {
       let offlined = 0;
+      const dense = rebooter(kernel, true, cmdline);
+      const extent = rebooter(kernel, false, cmdline);
       fc.assert(
         fc.property(fc.array(opArb, { minLength: 10, maxLength: 40 }), (ops) => {
-          const d = machine(kernel, true, cmdline);
-          const e = machine(kernel, false, cmdline);
+          const d = dense();
+          const e = extent();
           for (const o of ops) {
             const rc = apply(d, o);
             expect(rc, JSON.stringify(o)).toBe(apply(e, o));
@@ -98,6 +161,9 @@ describe('random hotplug sequences', () => {
       );
       // The runs must reach offline (spans shrink, memmap poisoned again), or they prove little.
       expect(offlined).toBeGreaterThan(10);
+      // What each run started from was the machine as booted.
+      sameAsBoot(dense(), machine(kernel, true, cmdline));
+      sameAsBoot(extent(), machine(kernel, false, cmdline));
     });
   }
 });
