@@ -33,7 +33,9 @@ const ZONE = 2;
 const NID = 0;
 
 function machine(totalGiB, nodes = 16) {
-  const per = (totalGiB * 2 ** 30) / nodes;
+  // Nodes above 4 GiB, each `per` long: the last must end within x86_64's 46-bit physical address
+  // space (4-level paging), so the 64 TiB machine's nodes are 4 TiB - 256 MiB each.
+  const per = Math.min((totalGiB * 2 ** 30) / nodes, (2 ** 46 - 4 * 2 ** 30) / nodes);
   const lines = ['cmdline: "movablecore=10%"', 'reserved:', '  - { start: 0x1000000, size: 64M }', 'nodes:'];
   for (let n = 0; n < nodes; n++) {
     const base = n === 0 ? 0 : 4 * 2 ** 30 + n * per;
