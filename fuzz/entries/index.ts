@@ -5,13 +5,14 @@ import { dmesgEntry } from './dmesg.js';
 import { labEntry } from './lab.js';
 import { labHttpEntry } from './lab-http.js';
 import { machineEntry } from './machine.js';
+import { memmapReaderEntry } from './memmap-reader.js';
 import { replayEntry } from './replay.js';
 import { scenarioEntry } from './scenario.js';
 import { selftestEntry } from './selftest.js';
 import { sysfsEntry } from './sysfs.js';
 import { zoneinfoEntry } from './zoneinfo.js';
 
-export const ENTRIES: readonly FuzzEntry[] = [dmesgEntry, machineEntry, scenarioEntry, zoneinfoEntry, sysfsEntry, designEntry, replayEntry, labEntry, labHttpEntry];
+export const ENTRIES: readonly FuzzEntry[] = [dmesgEntry, machineEntry, scenarioEntry, zoneinfoEntry, sysfsEntry, designEntry, replayEntry, labEntry, labHttpEntry, memmapReaderEntry];
 
 /** Entry points run only when named with --only: the harness's self-check. */
 export const EXTRA_ENTRIES: readonly FuzzEntry[] = [selftestEntry];
