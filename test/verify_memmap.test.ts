@@ -11,6 +11,7 @@ import { machineYaml, root } from './helpers.js';
 import { diffMemmap, diffPageblocks, formatMemmapDiff } from '../src/verify/memmap.js';
 import { verifyJson } from '../src/verify/fields.js';
 import { parseReaderOutput } from '../src/verify/drgn_reader.js';
+import { READER_DOC } from '../fuzz/entries/memmap-reader.js';
 import { printMemmap } from '../src/formats/memmap-print.js';
 
 const ZONES = ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'];
@@ -122,54 +123,33 @@ describe('verify --json', () => {
 });
 
 describe("the drgn reader's document (parseReaderOutput)", () => {
-  // The shape the Python reader prints (src/verify/drgn_reader.ts, its last print), written by hand.
-  const doc = {
-    release: '6.12.118+deb12-cloud-amd64',
-    struct_page_bytes: 64,
-    vmemmap_base: '0xffffea0000000000',
-    layout: {
-      nodes_pgoff: 54,
-      nodes_shift: 6,
-      zones_pgoff: 51,
-      zones_shift: 3,
-      nr_pageflags: 24,
-      flag_names: { '6': 'PG_head', '13': 'PG_reserved' },
-      offsets: { refcount: 52, mapcount: 48, link: 8 },
-    },
-    zones: [{ nid: 0, zone: 'DMA', start_pfn: 1, spanned: 4095, present: 3998, managed: 3840 }],
-    sections: [[0, 'PMOE']],
-    blocks: [{ id: 0, start_section: 0, state: 'online', nid: 0, zone: null, nr_vmemmap_pages: 0 }],
-    runs: [
-      [0, 1, 'zero'],
-      [1, 159, 'init', 0, 0],
-      [159, 160, 'init', 0, 0, 8192, 1, -1, 'self', null, null],
-      [160, 256, 'poison'],
-    ],
-    pageblocks: [
-      [0, 512, 'MIGRATE_MOVABLE'],
-      [512, 32768, 'MIGRATE_UNMOVABLE'],
-    ],
-    seconds: { load: 1.5, scan: 0.25 },
-  };
+  // The shape the Python reader prints (src/verify/drgn_reader.ts, its last print), written by hand (the fuzz entry's seed).
+  const doc = READER_DOC;
   it('reads sections, blocks, runs and flag names into the view diffMemmap takes', () => {
     const k = parseReaderOutput(JSON.stringify(doc));
-    expect(k.release).toBe('6.12.118+deb12-cloud-amd64');
+    expect(k.release).toBe('6.1.0-57-cloud-amd64');
     expect(k.view.runs).toEqual([
       run(0, 1, 'zero'),
       run(1, 159, 'init', 0, 0),
-      run(159, 160, 'init', 0, 0, { flags: 8192, refcount: 1, mapcount: -1, link: 'self', head: null, order: null }),
-      run(160, 256, 'poison'),
+      run(159, 160, 'init', 0, 0, { flags: 4096, refcount: 1, mapcount: -1, link: 'self', head: null, order: null }),
+      run(0x100000, 0x100001, 'init', 1, 4, { flags: 5120, refcount: 1, mapcount: -1, link: 'ptr', head: null, order: 9 }),
+      run(0x100001, 0x100002, 'init', 1, 4, { flags: 4096, refcount: 0, mapcount: -1, link: 'tail', head: 0x100000, order: null }),
+      run(0x100002, 0x108000, 'poison'),
     ]);
     expect([...k.view.flagNames]).toEqual([
-      [6, 'PG_head'],
-      [13, 'PG_reserved'],
+      [10, 'PG_head'],
+      [12, 'PG_reserved'],
     ]);
-    expect(k.view.zoneNames).toEqual(['DMA']);
-    expect(k.view.blocks).toEqual([{ id: 0, state: 'online', nid: 0, zone: null, nrVmemmapPages: 0 }]);
+    expect(k.view.zoneNames).toEqual(['DMA', 'Device']);
+    expect(k.view.blocks).toEqual([{ id: 0, state: 'online', nid: 0, zone: 'DMA', nrVmemmapPages: 0 }]);
+    expect([...k.view.sections]).toEqual([
+      [0, 'PMOE'],
+      [32, 'PMD'],
+    ]);
     expect(k.seconds).toEqual({ load: 1.5, scan: 0.25 });
     expect(k.view.pageblocks).toEqual([
-      { start: 0, end: 512, migratetype: 'MIGRATE_MOVABLE' },
-      { start: 512, end: 32768, migratetype: 'MIGRATE_UNMOVABLE' },
+      { start: 0x100000, end: 0x100200, migratetype: 'MIGRATE_UNMOVABLE' },
+      { start: 0x100200, end: 0x108000, migratetype: 'MIGRATE_MOVABLE' },
     ]);
   });
   it('refuses a malformed document in one line naming the first bad field, never a stack trace', () => {

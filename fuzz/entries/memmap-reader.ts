@@ -10,7 +10,8 @@ import { parseReaderOutput } from '../../src/verify/drgn_reader.js';
 import { defineEntry, OracleFailure } from '../harness.js';
 import { textMutations, type TextInput } from '../mutate.js';
 
-const SEED_DOC = JSON.stringify({
+/** A document of the reader's shape, written by hand (also test/verify_memmap.test.ts's sample). */
+export const READER_DOC = {
   release: '6.1.0-57-cloud-amd64',
   struct_page_bytes: 64,
   vmemmap_base: '0xffffea0000000000',
@@ -45,7 +46,8 @@ const SEED_DOC = JSON.stringify({
     [1049088, 1081344, 'MIGRATE_MOVABLE'],
   ],
   seconds: { load: 1.5, scan: 0.25 },
-});
+};
+const SEED_DOC = JSON.stringify(READER_DOC);
 
 const value = fc.oneof(
   fc.constant(null),
