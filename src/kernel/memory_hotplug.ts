@@ -529,11 +529,12 @@ function* onlineBlockLocked(m: Machine, id: number, type: OnlineType): Task<numb
 /**
  * Not a kernel function: where the kernel's own unmovable allocations go. GFP_KERNEL allocations
  * (slab, page tables, kernel stacks of tasks on the node's CPUs) take the local node's highest
- * kernel zone first (the zonelist order of build_zonelists, every version read), and pages onlined
- * by online_pages_range go to the free lists' tail (FPI_TO_TAIL, 5.10+), so the block that first
+ * kernel zone first (build_zonelists' order), and pages onlined by online_pages_range go to the
+ * free lists' tail (FPI_TO_TAIL, 5.10+; before, to the head), so the block that first
  * brings free RAM into a CPU node's empty ZONE_NORMAL soon holds unmovable pages: its offline then
  * fails with EBUSY (real runs: memory32 of examples/dimm-zones on 6.1, of test/qemu/dimm-remove,
- * examples/dimm and examples/memmap-on-memory auto-onlined on 6.12). Left out: nodes without CPUs
+ * examples/dimm and examples/memmap-on-memory auto-onlined on 6.12). Applied to every profile;
+ * real runs exist for 6.1 and 6.12 only, so before 5.10 it is a prediction. Left out: nodes without CPUs
  * (only node-bound allocations reach them) and blocks onlined into a zone that already has RAM,
  * where the allocations may or may not spill over.
  */
