@@ -397,6 +397,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
         await vm.qmp.cmd('device_add', { driver: 'pc-dimm', id, memdev: `mem-${id}`, node: st.add.node, addr: st.add.start });
         dimms.set(st.add.start, id);
         await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs);
+        await waitAutoOnline(sh, st.add.start, st.add.size, m.blockBytes, stepMs);
       } else if ('add' in st) {
         const want = (virtioSize.get(st.add.name) ?? 0) + st.add.size;
         virtioSize.set(st.add.name, want);
@@ -404,9 +405,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
         // The device's size is reached when the guest asked for the blocks; adding and
         // auto-onlining them in the guest may still be under way: wait for both.
         await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs);
-        if ((await sh('grep -qv offline /sys/devices/system/memory/auto_online_blocks')).rc === 0) {
-          await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs, 'online');
-        }
+        await waitAutoOnline(sh, st.add.start, st.add.size, m.blockBytes, stepMs);
       } else if ('remove' in st) {
         const dimm = dimms.get(st.remove.start);
         const vmName = [...virtioSize.keys()].find((name) =>
@@ -554,6 +553,21 @@ async function waitBlocks(
   const end = Date.now() + timeoutMs;
   while ((await sh(test)).rc !== 0) {
     if (Date.now() > end) throw new InputError(`verify: ${blockNames(ids)} did not ${state ? `go ${state}` : present ? 'appear' : 'go'} within ${timeoutMs / 1000} s`);
+  }
+}
+
+/**
+ * Where the guest onlines hot-added memory by itself (auto_online_blocks not offline), wait for its
+ * blocks to go online: the kernel creates all of an add's block devices before it onlines the first
+ * (add_memory_resource), so a read between the two sees part of the add onlined. A block that stays
+ * offline past the step's timeout is left for the comparison to report.
+ */
+async function waitAutoOnline(sh: (c: string) => Promise<{ out: string; rc: number }>, start: number, size: number, blockBytes: number, timeoutMs: number): Promise<void> {
+  if ((await sh('grep -qv offline /sys/devices/system/memory/auto_online_blocks')).rc !== 0) return;
+  try {
+    await waitBlocks(sh, start, size, blockBytes, true, timeoutMs, 'online');
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
   }
 }
 
