@@ -112,7 +112,18 @@ const CONSTANT_STATE = new Set([
 const SPARSE_READS = new Set(['runOf', 'subsectionMap', 'pfnValid', 'countValidPageblockPfns', 'nextValidPfn', 'presentSectionCount', 'sections', 'runs']);
 const SPARSE_PURE = new Set(['pfnToSectionNr', 'subsectionBits', 'pagesPerSection', 'pagesPerSubsection', 'pageblockNrPages', 'fullSubsectionMap', 'arch', 'flatMaxPfn', 'digest', 'sectionDigest']);
 const STORE_PFN_READS = new Set(['stateOf', 'readRecord']);
-const STORE_RANGE_WRITES = new Set(['initRange', 'zeroRange', 'poisonRange', 'setReservedRange', 'setWordsRange', 'setFlagsRange', 'clearFlagsRange', 'setPageTypeRange', 'setCompoundRange']);
+const STORE_RANGE_WRITES = new Set([
+  'initRange',
+  'initPagesRange',
+  'zeroRange',
+  'poisonRange',
+  'setReservedRange',
+  'setWordsRange',
+  'setFlagsRange',
+  'clearFlagsRange',
+  'setPageTypeRange',
+  'setCompoundRange',
+]);
 const STORE_PURE = new Set(['kind', 'geometry', 'runCount', 'digest']);
 
 /** One replay's recorder: wraps the world's machine and collects each step's footprint and observations. */

@@ -51,8 +51,7 @@ export function memmapBoot(state: BootState, store: MemmapStore, opts: MemmapBoo
   for (const w of state.memmapLinks.writes) {
     if (w.kind === 'zeroed') store.zeroRange(w.start, w.end);
     else if (w.kind === 'hole') {
-      store.initRange(w.start, w.end, w.zoneIdx, w.nid);
-      store.setReservedRange(w.start, w.end);
+      store.initPagesRange(w.start, w.end, w.zoneIdx, w.nid, true, null);
     } else {
       const fd = firstDeferred.get(w.nid);
       const end = fd !== undefined && w.end > fd ? Math.max(w.start, fd) : w.end;

@@ -618,9 +618,8 @@ export function* memmapInitRange(m: Machine, zone: Zone, start: Pfn, end: Pfn): 
   const offlineType = !device && m.state.profile.features.hotplugPageOffline ? encodePageType(pageLayoutVersionFor(m.state), 'offline') : null;
   for (let pfn = start; pfn < end;) {
     const e = Math.min(end, (Math.floor(pfn / chunk) + 1) * chunk);
-    m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
-    if (offlineType === null) m.store.setReservedRange(pfn, e);
-    else m.store.setPageTypeRange(pfn, e, offlineType);
+    m.store.initPagesRange(pfn, e, zone.zoneIdx, zone.nid, offlineType === null, null);
+    if (offlineType !== null) m.store.setPageTypeRange(pfn, e, offlineType);
     const blocks = pageblocksIn(zone, pfn, e, pb);
     if (blocks) yield blocks;
     yield { op: 'work', work: 'memmap-init', nrPages: e - pfn, node: zone.nid };

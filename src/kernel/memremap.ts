@@ -227,9 +227,7 @@ function* initDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, dev: { p
   // pageblock a page of them starts (set_pfnblock_flags_mask, batched), cond_resched.
   for (let pfn = start; pfn < end;) {
     const e = Math.min(end, (Math.floor(pfn / chunk) + 1) * chunk);
-    m.store.initRange(pfn, e, zone.zoneIdx, zone.nid);
-    m.store.setReservedRange(pfn, e);
-    if (words) m.store.setWordsRange(pfn, e, words);
+    m.store.initPagesRange(pfn, e, zone.zoneIdx, zone.nid, true, words);
     if (dev) dev.pgmap.initialisedTo = e;
     const blocks = pageblocksIn(zone, pfn, e, pb);
     if (blocks) yield blocks;
@@ -342,9 +340,7 @@ function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, 
   for (let a = start; a < end;) {
     // Up to the next chunk boundary, rounded up to a whole compound page (at least one).
     const b = Math.min(end, start + Math.ceil(((Math.floor(a / chunk) + 1) * chunk - start) / n) * n);
-    m.store.initRange(a, b, zone.zoneIdx, zone.nid);
-    m.store.setReservedRange(a, b);
-    m.store.setWordsRange(a, b, tailWords);
+    m.store.initPagesRange(a, b, zone.zoneIdx, zone.nid, true, tailWords);
     const single = (b - start) % n === 1;
     if (b - (single ? 1 : 0) > a) m.store.setCompoundRange(a, b - (single ? 1 : 0), pattern);
     if (single) m.store.setWordsRange(b - 1, b, headWords);

@@ -67,6 +67,12 @@ export class DenseMemmap implements MemmapStore {
     });
   }
 
+  initPagesRange(start: number, end: number, zone: number, nid: number, reserved: boolean, words: readonly (readonly [number, number])[] | null): void {
+    this.initRange(start, end, zone, nid);
+    if (reserved) this.setReservedRange(start, end);
+    if (words) this.setWordsRange(start, end, words);
+  }
+
   zeroRange(start: number, end: number): void {
     this.fillRange(start, end, 0, 'zeroed');
   }

@@ -187,6 +187,27 @@ export class ExtentMemmap implements MemmapStore {
     this.rewrite(start, end, (r) => ({ ...r, kind: 'initialized', zone, nid, flagsOr: 0, words: null, pageType: null, compound: NO_OVERLAYS }), null);
   }
 
+  initPagesRange(start: number, end: number, zone: number, nid: number, reserved: boolean, words: readonly (readonly [number, number])[] | null): void {
+    // What initRange, setReservedRange and setWordsRange leave, in one rewrite: a fresh record,
+    // PG_reserved OR'ed on, the words (last write of each word wins, sorted) on top.
+    const flagsOr = reserved ? this.geometry.writer.reservedMask >>> 0 : 0;
+    const ws = this.sortedWords(words);
+    this.rewrite(start, end, (r) => ({ start: r.start, end: r.end, kind: 'initialized', zone, nid, flagsOr, words: ws, pageType: null, compound: NO_OVERLAYS }), null);
+  }
+
+  /** The words as a run holds them (last write of each word wins, sorted), the last answer kept: a range is written a chunk at a time with the same words. */
+  private sortedWords(words: Words | null): Words | null {
+    if (!words) return null;
+    if (words !== this.lastWordsIn) {
+      this.lastWordsIn = words;
+      this.lastWordsOut = [...new Map(words.map(([w, v]) => [w, v >>> 0] as const))].sort((x, y) => x[0] - y[0]);
+    }
+    return this.lastWordsOut;
+  }
+
+  private lastWordsIn: Words | null = null;
+  private lastWordsOut: Words = [];
+
   zeroRange(start: number, end: number): void {
     this.rewrite(start, end, (r) => ({ ...r, kind: 'zeroed', zone: 0, nid: 0, flagsOr: 0, words: null, pageType: null, compound: NO_OVERLAYS }), null);
   }

@@ -30,6 +30,11 @@ export interface MemmapStore {
   hasMemmap(sectionNr: number): boolean;
   /** __init_single_page for every pfn of [start, end) that has a memmap. */
   initRange(start: number, end: number, zone: number, nid: number): void;
+  /**
+   * initRange, then setReservedRange where `reserved`, then setWordsRange of `words` where not
+   * null, as one write (__init_zone_device_page, and memmap_init_range's reserved pages).
+   */
+  initPagesRange(start: number, end: number, zone: number, nid: number, reserved: boolean, words: readonly (readonly [number, number])[] | null): void;
   /** mm_zero_struct_page over [start, end). */
   zeroRange(start: number, end: number): void;
   /** page_init_poison over [start, end): every byte 0xff again (CONFIG_DEBUG_VM). */
