@@ -20,8 +20,10 @@ import {
   pageFlagBits,
   pageflagsEnum,
   nrPageflags,
+  pageFlagsField,
   pageFlagsLayout,
   pageHasType,
+  recordFlagsField,
   pageTypeValues,
   readPageFlags,
   setPageReserved,
@@ -381,5 +383,22 @@ describe("6.12's page_type (Debian 6.12.118's DWARF: enum pagetype, read with dr
     expect(decodePageType('6.12', 0xf1000000)).toEqual(['offline']);
     expect(clearPageType('6.12', 'offline', 0xf1000000)).toBe(0xffffffff);
     expect(encodePageType('6.1', 'offline')).toBe(0xfffffeff);
+  });
+});
+
+describe('recordFlagsField', () => {
+  it('reads the node, zone and section fields of a record as pageFlagsField reads the 64-bit word (x86_64 and i386 layouts)', () => {
+    const dv = new DataView(new ArrayBuffer(8));
+    const layouts = [V53, V61, V618, defaultPageConfig(i386Arch(), '6.18')].map((c) => pageFlagsLayout(c));
+    // Every field of each layout is exercised; words with bits set at and around each field's edges.
+    let x = 0x9e3779b97f4a7c15n;
+    for (const layout of layouts) {
+      expect(layout.fields.length).toBeGreaterThan(0);
+      for (let i = 0; i < 200; i++) {
+        x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+        dv.setBigUint64(0, x, true);
+        for (const f of layout.fields) expect(recordFlagsField(dv, layout, f.name)).toBe(Number(pageFlagsField(x, layout, f.name)));
+      }
+    }
   });
 });

@@ -439,20 +439,20 @@ export class Recorder {
 
 /** Replace plain fields of an object by accessors that record reads and writes of one resource. */
 function track(obj: object, fields: readonly string[], res: string, rec: Recorder): void {
-  const values = new Map<string, unknown>();
-  for (const f of fields) values.set(f, Reflect.get(obj, f));
-  const content = (): string => fields.map((f) => stable(values.get(f))).join('/');
-  for (const f of fields) {
+  // Each field's value in its own slot (the accessors run at every read of a span or count).
+  const values = fields.map((f) => Reflect.get(obj, f) as unknown);
+  const content = (): string => values.map((v) => stable(v)).join('/');
+  for (const [i, f] of fields.entries()) {
     Object.defineProperty(obj, f, {
       configurable: true,
       enumerable: true,
       get: () => {
-        rec.read(res, content);
-        return values.get(f);
+        if (rec.on) rec.read(res, content);
+        return values[i];
       },
       set: (x: unknown) => {
-        rec.write(res, content);
-        values.set(f, x);
+        if (rec.on) rec.write(res, content);
+        values[i] = x;
       },
     });
   }

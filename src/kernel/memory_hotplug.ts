@@ -24,7 +24,7 @@ import type { MemoryBlock } from './memory_block.js';
 import type { KernelConfig } from './machine_spec.js';
 import { forEachSectionPiece } from '../memmap/store.js';
 import type { PglistData, Zone } from './mmzone.js';
-import { clearPageType, encodePageType, PAGE_TYPE_NONE, pageFlagsField, structPageLayout } from './page_layout.js';
+import { clearPageType, encodePageType, PAGE_TYPE_NONE, pageFlagsField, recordFlagsField, structPageLayout } from './page_layout.js';
 import { kstrtobool, kstrtoboolLetters } from './kstrtox.js';
 import { pageConfigFor, pageLayoutVersionFor } from './memmap_source.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
@@ -689,11 +689,10 @@ function* mhpInitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number):
 
 /** page_to_nid + page_zone of the struct page at pfn (as its flags say): is it (nid, zone)? */
 function pageLinksTo(m: Machine, pfn: Pfn, nid: Nid, zone: Zone): boolean {
-  const rec = m.recordScratch;
-  if (!m.store.readRecord(pfn, rec)) return false;
-  const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
+  if (!m.store.readRecord(pfn, m.recordScratch)) return false;
+  const view = m.recordScratchView;
   const layout = m.pageFlagsLayout;
-  return Number(pageFlagsField(flags, layout, 'node')) === nid && Number(pageFlagsField(flags, layout, 'zone')) === zone.zoneIdx;
+  return recordFlagsField(view, layout, 'node') === nid && recordFlagsField(view, layout, 'zone') === zone.zoneIdx;
 }
 
 /**
@@ -811,7 +810,7 @@ function* mhpDeinitMemmapOnMemory(m: Machine, zone: Zone, start: Pfn, nr: number
 /** pfn_to_nid of a struct page (its flags' node field; poison reads as no node of the machine). */
 function pageNid(m: Machine, pfn: Pfn): number {
   if (!m.store.readRecord(pfn, m.recordScratch)) return -1;
-  return Number(pageFlagsField(m.recordScratchView.getBigUint64(0, true), m.pageFlagsLayout, 'node'));
+  return recordFlagsField(m.recordScratchView, m.pageFlagsLayout, 'node');
 }
 
 /**

@@ -678,6 +678,21 @@ export function pageFlagsField(flags: bigint, layout: PageFlagsLayout, name: Pag
   return f ? (flags >> BigInt(f.shift)) & ((1n << BigInt(f.width)) - 1n) : 0n;
 }
 
+/**
+ * pageFlagsField of the little-endian 64-bit word at byte 0 of `view` (a struct page record),
+ * in 32-bit arithmetic (page_zonenum, page_to_nid on a record read back); fields up to 32 bits wide.
+ */
+export function recordFlagsField(view: DataView, layout: PageFlagsLayout, name: PageFlagsFieldName): number {
+  const f = layout.fields.find((x) => x.name === name);
+  if (!f) return 0;
+  const lo = view.getUint32(0, true);
+  const hi = view.getUint32(4, true);
+  const mask = f.width >= 32 ? 0xffffffff : (1 << f.width) - 1;
+  if (f.shift >= 32) return ((hi >>> (f.shift - 32)) & mask) >>> 0;
+  if (f.shift === 0) return (lo & mask) >>> 0;
+  return (((lo >>> f.shift) | (hi << (32 - f.shift))) & mask) >>> 0;
+}
+
 /** Replace a present field (set_page_zone / set_page_node / set_page_section style); absent fields are left alone. */
 function setField(flags: bigint, layout: PageFlagsLayout, name: PageFlagsFieldName, value: bigint): bigint {
   const f = layout.fields.find((x) => x.name === name);
