@@ -90,8 +90,21 @@ export interface ExploreOptions {
   readonly stopAtFirst?: boolean;
 }
 
+/** invariantOf's answers so far (a search meets the same few messages in every run). */
+const INVARIANTS = new Map<string, string>();
+
 /** The invariant a violation message belongs to. */
 export function invariantOf(message: string): string {
+  let inv = INVARIANTS.get(message);
+  if (inv === undefined) {
+    if (INVARIANTS.size > 4096) INVARIANTS.clear();
+    inv = classify(message);
+    INVARIANTS.set(message, inv);
+  }
+  return inv;
+}
+
+function classify(message: string): string {
   if (message.startsWith('deadlock')) return 'deadlock';
   if (message.includes('sleeping function called from invalid context')) return 'might_sleep';
   if (message.includes('PagePoisoned')) return 'poisoned struct page read';
