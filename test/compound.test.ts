@@ -10,6 +10,7 @@ import type { ExtentMemmap } from '../src/memmap/extent.js';
 import type { Machine } from '../src/kernel/machine.js';
 import type { DevPagemap } from '../src/kernel/dev_pagemap.js';
 import type { Yield } from '../src/kernel/task.js';
+import { devicePageblocks } from '../src/kernel/memmap_view.js';
 import { machineYaml } from './helpers.js';
 
 const BASE = 0xffffea0000000000n;
@@ -205,5 +206,56 @@ describe('where the order lives: 6.1 (page[1].compound_order) and 6.6+ (folio->_
     const dv = record(true);
     expect(dv.getUint8(64)).toBe(9);
     expect(dv.getUint8(64 + 17)).toBe(0);
+  });
+});
+
+// The stable fix "mm/mm_init: fix pageblock migratetype for ZONE_DEVICE compound pages" (in the
+// 6.1.192 and 6.12.118 profiles; the mm-stable patch of 2026-04-28): __init_zone_device_page no
+// longer sets migratetypes; the loop takes cond_resched at each section-aligned pfn it starts from,
+// and pageblock_migratetype_init_range marks every pageblock from pageblock_align(start_pfn) to the
+// end afterwards, cond_resched at each section-aligned one. Worked for 1 GiB at pfn 0x4cc0000
+// (section-aligned: 0x4cc0000 = 0x998 * 0x8000): 512 compound pages of 2 MiB, 8 sections.
+describe('pageblock migratetypes in one pass after the init loop (6.12.118)', () => {
+  it('the loop sets none; the pass sets all 512 pageblocks a section at a time; the map shows only those the pass has reached', () => {
+    const START = 0x4cc0000000;
+    const SIZE = 0x40000000;
+    const m = machineYaml('6.12.118', `nodes:\n  - { nid: 0, cpus: 1, memory: [{ start: 0x100000, end: 0x80000000 }], pmem: [{ start: 0x${START.toString(16)}, size: 0x${SIZE.toString(16)} }] }\n`);
+    expect(m.state.profile.features.zoneDevicePageblockRange).toBe(true);
+    const p: DevPagemap = { name: 'dax0.0', type: 'generic', start: START, end: START + SIZE - 1, altmap: null, vmemmapShift: 9, address: pgmapAddress(m), nid: 0, initialisedTo: 0, live: true };
+    const first = START / 4096;
+    const end = (START + SIZE) / 4096;
+    const seen: string[] = [];
+    const log = (_s: unknown, _t: number, y: Yield): null => {
+      if (y.op === 'set_pfnblock_flags' && y.pfn >= first) seen.push(`pb ${(y.pfn - first) / 512}+${y.nr ?? 1}`);
+      else if (y.op === 'might_sleep') seen.push(y.where);
+      else if (y.op === 'work' && y.work === 'memmap-init-zone-device') seen.push('work');
+      return null;
+    };
+    const s = new Scheduler([mightSleepChecker, ...hotplugCheckers(m), log]);
+    const id = s.spawn('probe', memremapPages(m, p));
+    let halfway: ReturnType<typeof devicePageblocks> | null = null;
+    while (!s.isDone(id)) {
+      s.step(id);
+      // At the pass's fourth cond_resched (section 3's): sections 0-2 and section 3's aligned pageblock marked.
+      if (!halfway && seen.filter((x) => x.startsWith('pageblock_migratetype_init_range')).length === 4 && seen.at(-1)?.startsWith('pageblock_migratetype')) halfway = devicePageblocks(m);
+    }
+    expect(s.result(id)).toBe(0);
+    const passStart = seen.findIndex((x) => x.startsWith('pb'));
+    const loop = seen.slice(0, passStart);
+    const pass = seen.slice(passStart);
+    // The loop: one chunk per section, each its work and (every head of a section start) a cond_resched; no migratetype.
+    expect(loop.filter((x) => x.startsWith('pb'))).toEqual([]);
+    expect(loop.filter((x) => x === 'work').length).toBe(8);
+    expect(loop.filter((x) => x === 'memmap_init_zone_device (cond_resched)').length).toBe(8);
+    // The pass: per section, its aligned pageblock, cond_resched, then the other 63.
+    const perSection = ['pb 0+1', 'pageblock_migratetype_init_range (cond_resched)', 'pb 1+63'];
+    expect(pass).toEqual(Array.from({ length: 8 }, (_, k) => perSection.map((x) => x.replace(/^pb (\d+)/, (_m, i: string) => `pb ${k * 64 + Number(i)}`))).flat());
+    const M = 'MIGRATE_MOVABLE';
+    const U = 'MIGRATE_UNMOVABLE';
+    expect(halfway).toEqual([
+      { start: first, end: first + 3 * 0x8000 + 512, migratetype: M },
+      { start: first + 3 * 0x8000 + 512, end, migratetype: U },
+    ]);
+    expect(devicePageblocks(m)).toEqual([{ start: first, end, migratetype: M }]);
   });
 });

@@ -75,6 +75,13 @@ export interface DevPagemap {
    * after pagemap_range (memmap_init_zone_device included) returned; absent: never remapped.
    */
   nrRange?: number;
+  /**
+   * Where the kernel sets the range's pageblock migratetypes in one pass after the init loop
+   * (pageblock_migratetype_init_range, zoneDevicePageblockRange): the pass has marked the
+   * pageblocks of [its start, migratetypeTo) MIGRATE_MOVABLE. Absent before the pass and in
+   * kernels that set them in the loop.
+   */
+  migratetypeTo?: Pfn;
 }
 
 /** pfn_first: the range start past the altmap's reserve and memmap storage. */

@@ -203,8 +203,8 @@ function addRange(ranges: [Pfn, Pfn][], pfn: Pfn): void {
  * memmap_init_zone_device's __init_zone_device_page from pfn_first: 6.1 mm/page_alloc.c, 6.12 and
  * 6.18.2 mm/mm_init.c, both with MIGRATE_MOVABLE), else the zeroed usage's MIGRATE_UNMOVABLE: the
  * altmap's reserve and, with vmemmap deduplication, a compound page's pfns past compound_nr_pages
- * (which the stable fix zoneDevicePageblockRange, read in Debian 6.1.192, marks MOVABLE too: every
- * pageblock from pfn_first rounded up). v4.19 and the serialize design initialise the whole range
+ * (the stable fix zoneDevicePageblockRange, read in Debian 6.1.192, moves the marking to one pass
+ * after the loop over every pageblock from pfn_first rounded up: as far as pgmap.migratetypeTo). v4.19 and the serialize design initialise the whole range
  * from its start (the reserve included under serialize). Boot and hot-added RAM are left out:
  * allocations change their pageblocks.
  */
@@ -223,8 +223,10 @@ export function devicePageblocks(m: Machine): PageblockRun[] {
       const from = start + (p.altmap?.reserve ?? 0);
       if (q < from) return false;
       if (f.zoneDeviceMemmap === 'memmap-init-zone' || q < first) return true; // the altmap's memmap pfns (or v4.19's memmap_init_zone)
+      // The separate pass (pageblock_migratetype_init_range) marks every pageblock it has reached.
+      if (f.zoneDevicePageblockRange) return q < (p.migratetypeTo ?? first);
       if (q >= p.initialisedTo) return false;
-      return f.zoneDevicePageblockRange || (q - first) % n < written;
+      return (q - first) % n < written;
     };
     for (let q = Math.ceil(start / pb) * pb; q < end; q += pb) {
       const mt = movable(q) ? 'MIGRATE_MOVABLE' : 'MIGRATE_UNMOVABLE';

@@ -221,19 +221,52 @@ function* initDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, dev: { p
   const pb = m.state.sparse.pageblockNrPages;
   const chunk = m.initChunkPages ?? pb;
   const words = dev ? devicePageWords(m, dev.pgmap, dev.refcount) : null;
+  const pass = dev !== null && m.state.profile.features.zoneDevicePageblockRange;
   if (dev) dev.pgmap.initialisedTo = start;
   // Pageblock by pageblock, as the kernel's loop goes (or a chunk of them where nothing runs
   // between: Machine.inOrder): the pages up to the next boundary, the migratetype of each
-  // pageblock a page of them starts (set_pfnblock_flags_mask, batched), cond_resched.
+  // pageblock a page of them starts (set_pfnblock_flags_mask, batched), cond_resched. With the
+  // separate pass the loop sets no migratetype and takes cond_resched at section boundaries.
   for (let pfn = start; pfn < end;) {
     const e = Math.min(end, (Math.floor(pfn / chunk) + 1) * chunk);
     m.store.initPagesRange(pfn, e, zone.zoneIdx, zone.nid, true, words);
     if (dev) dev.pgmap.initialisedTo = e;
-    const blocks = pageblocksIn(zone, pfn, e, pb);
+    const blocks = pass ? null : pageblocksIn(zone, pfn, e, pb);
     if (blocks) yield blocks;
     yield { op: 'work', work: dev ? 'memmap-init-zone-device' : 'memmap-init', nrPages: e - pfn, node: zone.nid };
-    if (blocks) yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
+    if (blocks || (pass && sectionAlignedIn(m, pfn, e, 1))) yield { op: 'might_sleep', where: dev ? 'memmap_init_zone_device (cond_resched)' : 'memmap_init_range (cond_resched)' };
     pfn = e;
+  }
+  if (pass && dev) yield* pageblockMigratetypeInitRange(m, zone, dev.pgmap, start, end);
+}
+
+/** Whether [start, end) holds a pfn aligned to PAGES_PER_SECTION among those start + k * step. */
+function sectionAlignedIn(m: Machine, start: Pfn, end: Pfn, step: number): boolean {
+  const pps = m.state.sparse.pagesPerSection;
+  for (let q = Math.ceil(start / pps) * pps; q < end; q += pps) if ((q - start) % step === 0) return true;
+  return false;
+}
+
+/**
+ * pageblock_migratetype_init_range (mm/mm_init.c, "mm/mm_init: fix pageblock migratetype for
+ * ZONE_DEVICE compound pages", and its 6.1/6.12 stable backports; profile feature
+ * zoneDevicePageblockRange): after memmap_init_zone_device's loop, every pageblock from
+ * pageblock_align(start) to end marked MIGRATE_MOVABLE, cond_resched at each section-aligned pfn;
+ * here a section's pageblocks at a time (set_pfnblock_flags), progress in pgmap.migratetypeTo.
+ */
+function* pageblockMigratetypeInitRange(m: Machine, zone: Zone, p: DevPagemap, start: Pfn, end: Pfn): Task<void> {
+  const pb = m.state.sparse.pageblockNrPages;
+  const pps = m.state.sparse.pagesPerSection;
+  const first = Math.ceil(start / pb) * pb;
+  p.migratetypeTo = first;
+  for (let q = first; q < end;) {
+    // The section-aligned pageblock (if q is one) alone, then the rest of its section.
+    const e = q % pps === 0 ? Math.min(end, q + pb) : Math.min(end, (Math.floor(q / pps) + 1) * pps);
+    const blocks = pageblocksIn(zone, q, e, pb);
+    if (blocks) yield blocks;
+    p.migratetypeTo = e;
+    if (q % pps === 0) yield { op: 'might_sleep', where: 'pageblock_migratetype_init_range (cond_resched)' };
+    q = e;
   }
 }
 
@@ -334,6 +367,7 @@ function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, 
   const pb = m.state.sparse.pageblockNrPages;
   const chunk = m.initChunkPages ?? m.state.sparse.pagesPerSection;
   const pattern = compoundPattern(m, zone, p, refcount, start);
+  const pass = m.state.profile.features.zoneDevicePageblockRange;
   const headWords = devicePageWords(m, p, refcount);
   const tailWords = devicePageWords(m, p, 0);
   p.initialisedTo = start;
@@ -347,12 +381,14 @@ function* initCompoundDeviceRange(m: Machine, zone: Zone, start: Pfn, end: Pfn, 
     p.initialisedTo = b;
     const k = Math.floor((b - a) / n);
     const rest = b - a - k * n;
-    const blocks = [...compoundPageblocks(a, k, n, written, pb), ...compoundPageblocks(a + k * n, rest ? 1 : 0, n, Math.min(written, rest), pb)];
+    const blocks = pass ? [] : [...compoundPageblocks(a, k, n, written, pb), ...compoundPageblocks(a + k * n, rest ? 1 : 0, n, Math.min(written, rest), pb)];
     for (const q of blocks) yield q.nr === 1 ? { op: 'set_pfnblock_flags', zone, pfn: q.pfn } : { op: 'set_pfnblock_flags', zone, pfn: q.pfn, nr: q.nr, stride: q.stride };
     yield { op: 'work', work: 'memmap-init-zone-device', nrPages: k * Math.min(written, n) + Math.min(written, rest), node: zone.nid };
-    yield { op: 'might_sleep', where: 'memmap_init_zone_device (cond_resched)' };
+    // cond_resched: at each pageblock the loop writes, or with the separate pass at each section-aligned head.
+    if (!pass || sectionAlignedIn(m, a, b, n)) yield { op: 'might_sleep', where: 'memmap_init_zone_device (cond_resched)' };
     a = b;
   }
+  if (pass) yield* pageblockMigratetypeInitRange(m, zone, p, start, end);
 }
 
 /**
