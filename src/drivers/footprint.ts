@@ -284,10 +284,11 @@ export class Recorder {
     const storeWrapped = new Map<string, (...a: unknown[]) => unknown>();
     const store = new Proxy(m.store, {
       get(target, key) {
+        // A method wrapped before: its wrapper, without reading the target (the common case).
+        const known = typeof key === 'string' ? storeWrapped.get(key) : undefined;
+        if (known) return known;
         const v: unknown = Reflect.get(target, key);
         if (typeof key !== 'string' || STORE_PURE.has(key) || typeof v !== 'function') return v;
-        const known = storeWrapped.get(key);
-        if (known) return known;
         const fn = v as (...a: unknown[]) => unknown;
         const wrapped = (...args: unknown[]): unknown => {
           if (!rec.on) return fn.apply(target, args);
@@ -336,6 +337,8 @@ export class Recorder {
     const sparseWrapped = new Map<string, (...a: unknown[]) => unknown>();
     const sparse = new Proxy(sparseRaw, {
       get(target, key) {
+        const known = typeof key === 'string' ? sparseWrapped.get(key) : undefined;
+        if (known) return known;
         const v: unknown = Reflect.get(target, key);
         if (typeof key !== 'string' || SPARSE_PURE.has(key)) return v;
         const isRead = SPARSE_READS.has(key);
@@ -344,8 +347,6 @@ export class Recorder {
           else rec.write('mem_section:*', allContent);
           return v;
         }
-        const known = sparseWrapped.get(key);
-        if (known) return known;
         const fn = v as (...a: unknown[]) => unknown;
         const wrapped = (...args: unknown[]): unknown => {
           if (!rec.on) return fn.apply(target, args);
@@ -368,8 +369,8 @@ export class Recorder {
     const stateRaw = m.state;
     const state = new Proxy(stateRaw, {
       get(target, key) {
-        const v: unknown = Reflect.get(target, key);
         if (key === 'sparse') return sparse;
+        const v: unknown = Reflect.get(target, key);
         if (!rec.on || typeof key !== 'string' || CONSTANT_STATE.has(key)) return v;
         rec.write(`state.${key}`, () => stable(Reflect.get(stateRaw, key)));
         return v;
@@ -413,10 +414,10 @@ export class Recorder {
     });
     return new Proxy(m, {
       get(target, key) {
-        const v: unknown = Reflect.get(target, key, target);
         if (key === 'store') return store;
         if (key === 'state') return state;
         if (key === 'pgmaps') return pgmaps;
+        const v: unknown = Reflect.get(target, key, target);
         if (!rec.on || typeof key !== 'string' || typeof v === 'function' || CONSTANT_FIELDS.has(key)) return v;
         const content = (): string => stable(Reflect.get(target, key, target));
         if (typeof v !== 'object' || v === null) rec.read(`m.${key}`, content);
