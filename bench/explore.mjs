@@ -8,7 +8,7 @@
 // speedup_jobs_2 (issue 21): the same exhaustive v5.3 search on two worker threads (explore_jobs.ts,
 // results checked identical), one thread and two run twice each in turn in this run, the faster of
 // each compared; its user seconds count every thread of the process.
-// seed-2019 with a memory_failure walker, exhaustive (issue 21's target: 30 s; minutes today).
+// seed-2019 with a memory_failure walker, exhaustive (issue 21's target: 30 s).
 // Last, issue 21's sweep_cells_per_second: `mmsim sweep` over the 24 cells of
 // examples/sweeps/seed-2019.sweep.yaml in-process (worker threads, one per core), timed from the
 // command's start to its exit (thread start-up and module loading included).

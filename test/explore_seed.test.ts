@@ -268,6 +268,17 @@ describe('pfn walkers as concurrent tasks (one preemption: a walker multiplies t
   }, 300_000);
 });
 
+describe('a walker under the exhaustive search (a pgmap lookup commutes with the init loop: live, init progress and node are separate resources)', () => {
+  it('memory_failure beside serialize: DPOR gives what sleep sets with state hashing give (the walker reads a page before the init loop reaches it: no lock orders them)', () => {
+    const w: MakeWorld = (ctx) => builtinWorld({ scenario: 'seed-2019', design: 'serialize', walkers: ['memory_failure'] }, ctx);
+    const dpor = explore(w);
+    const sleep = explore(w, { reduce: 'sleep' });
+    expect([dpor.exhaustive, sleep.exhaustive]).toEqual([true, true]);
+    expect(verdicts(dpor)).toEqual(verdicts(sleep));
+    expect(Object.keys(verdicts(dpor))).toEqual(['poisoned struct page read (memory_failure)']);
+  }, 300_000);
+});
+
 describe('seed-2019-map-mem (--map=dev replaced by --map=mem, as the real 5.3 race runs; issue 17 item 2)', () => {
   it("v5.3 with PGFLAGS: B's find_biggest_section_pfn reads A's poisoned last struct page (0x107fff) in __remove_pages — a race, 17 steps; without PGFLAGS that read is silent and the 2019 zone_spans_pfn BUG follows", () => {
     // No altmap: memmap_init_zone_device starts at res->start (mm/page_alloc.c 5.3.0:5926-5929),

@@ -2,8 +2,8 @@
 // hashing. The world's Machine is wrapped so that every read and write of shared state a
 // task makes between two yields is recorded as a named resource: the memmap per section, the
 // sparse section table, zone and node spans and counts, node online state, the pgmap list and
-// each pgmap's progress, other machine fields (conservatively: any use of a Map or Set field is
-// a write), and the lock a yield operates on. Two steps are dependent when one writes a resource
+// each pgmap's liveness, progress and node (three resources), other machine fields
+// (conservatively: any use of a Map or Set field is a write), and the lock a yield operates on. Two steps are dependent when one writes a resource
 // the other reads or writes. The printk log is output nothing reads back, so it is no resource.
 // Task-private state (a pgmap's altmap, used only by the tasks that own the pgmap) is covered by
 // the tasks' observation chains. Leaves out: objects a task reaches other than through the
@@ -431,10 +431,13 @@ export class Recorder {
     });
   }
 
-  /** A pgmap's progress and liveness as a resource of its own. */
+  /**
+   * A pgmap's liveness, init progress and node, each a resource of its own: a lookup that reads
+   * `live` (get_dev_pagemap, memory_failure) commutes with memmap_init_zone_device's progress writes.
+   */
   instrumentPgmap(p: DevPagemap): void {
     if (Object.getOwnPropertyDescriptor(p, 'live')?.get) return;
-    track(p, ['live', 'initialisedTo', 'nid'], `pgmap:${p.name}`, this);
+    for (const f of ['live', 'initialisedTo', 'nid']) track(p, [f], `pgmap:${p.name}:${f}`, this);
   }
 }
 
