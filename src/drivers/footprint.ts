@@ -78,6 +78,8 @@ const CONSTANT_FIELDS = new Set([
   'pageConfig',
   'pageFlagsLayout',
   'recordScratch',
+  // Scratch like recordScratch: filled and read within one step, never across a yield.
+  'recordScratchView',
   'bootReservedPages',
   'bootZones',
   'boot',

@@ -24,7 +24,7 @@ import type { MemoryBlock } from './memory_block.js';
 import type { KernelConfig } from './machine_spec.js';
 import { forEachSectionPiece } from '../memmap/store.js';
 import type { PglistData, Zone } from './mmzone.js';
-import { clearPageType, encodePageType, PAGE_TYPE_NONE, pageFlagsField, recordFlagsField, structPageLayout } from './page_layout.js';
+import { clearPageType, encodePageType, PAGE_TYPE_NONE, recordFlagsField, structPageLayout } from './page_layout.js';
 import { kstrtobool, kstrtoboolLetters } from './kstrtox.js';
 import { pageConfigFor, pageLayoutVersionFor } from './memmap_source.js';
 import type { Bytes, Nid, PhysAddr, Pfn } from '../units.js';
@@ -159,11 +159,8 @@ function autoMovableNumaAware(m: Machine): boolean {
 /** pfn_to_online_page + is_zone_movable_page. */
 function onlineMovablePage(m: Machine, pfn: Pfn): boolean | null {
   if (!pfnToOnlinePage(m, pfn) || !m.state.sparse.pfnValid(pfn)) return null;
-  const rec = m.recordScratch;
-  if (!m.store.readRecord(pfn, rec)) return null;
-  const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
-  const zoneIdx = Number(pageFlagsField(flags, m.pageFlagsLayout, 'zone'));
-  return m.state.zoneNames[zoneIdx] === 'Movable';
+  if (!m.store.readRecord(pfn, m.recordScratch)) return null;
+  return m.state.zoneNames[recordFlagsField(m.recordScratchView, m.pageFlagsLayout, 'zone')] === 'Movable';
 }
 
 /**
@@ -1086,10 +1083,8 @@ function* tryOfflineNode(m: Machine, nid: Nid): Task<void> {
     for (let pfn = node.nodeStartPfn; pfn < end; pfn += pps) {
       if (!m.state.sparse.runOf(m.state.sparse.pfnToSectionNr(pfn))?.present) continue;
       yield { op: 'access', kind: 'read', what: `struct page ${pfn}`, fn: 'try_offline_node' };
-      const rec = m.recordScratch;
-      if (!m.store.readRecord(pfn, rec)) continue;
-      const flags = new DataView(rec.buffer, rec.byteOffset).getBigUint64(0, true);
-      if (Number(pageFlagsField(flags, m.pageFlagsLayout, 'node')) !== nid) continue;
+      if (!m.store.readRecord(pfn, m.recordScratch)) continue;
+      if (recordFlagsField(m.recordScratchView, m.pageFlagsLayout, 'node') !== nid) continue;
       return;
     }
   } else {
