@@ -253,7 +253,10 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
   {
     const { scenario, where } = prepareScenario(file);
     const conc = scenario.steps.findIndex((st) => 'concurrent' in st);
-    if (conc >= 0) throw new InputError(`${where(conc)}: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore — write its operations as separate steps`);
+    if (conc >= 0)
+      throw new InputError(
+        `${where(conc)}: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore and mmsim verify --race FILE — or write its operations as separate steps`,
+      );
   }
   if (opts.series !== undefined && opts.vmlinuz !== undefined) throw new InputError(`verify: give --kernel ${opts.series} or a kernel image, not both`);
   const installed = installedGuest(undefined, opts.series);
