@@ -41,6 +41,17 @@ export function scenarioRaceLoops(file: string, design: string): { loops: RaceLo
   return { loops: raceLoops(scenario.steps, at, blockBytes, where, where.op), steps: scenario.steps, at, machineFile, blockBytes, cmdline: scenario.cmdline };
 }
 
+/** Wait until QEMU has no device `id` under /machine/peripheral (its eject finished). */
+async function peripheralGone(vm: Vm, id: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const list = (await vm.qmp.cmd('qom-list', { path: '/machine/peripheral' })) as { name: string }[];
+    if (!list.some((p) => p.name === id)) return;
+    if (Date.now() > end) throw new Error(`${id} still plugged ${timeoutMs / 1000} s after its device_del`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A step written with errno: the kernel is to refuse it (the guest's notes say it did). */
 function refusalExpected(st: ScenarioStep): boolean {
   const op = 'add' in st ? st.add : 'remove' in st ? st.remove : 'online' in st ? st.online : 'offline' in st ? st.offline : 'write' in st ? st.write : null;
@@ -131,9 +142,11 @@ export async function verifyRaceFile(o: RaceOptions, log: (s: string) => void): 
             return;
           }
           id ??= guestSteps.newId('dimm');
-          // The last device_del of this id must be over (QEMU's DEVICE_DELETED) before it is added again.
+          // The last device_del of this id must be over before it is added again: the id gone from
+          // QEMU's /machine/peripheral (waiting for DEVICE_DELETED instead let a device_add through
+          // while the id was still there: "Duplicate device ID" at the third replug on Debian's 6.1).
           if (unplugged.has(id)) {
-            await v.qmp.event('DEVICE_DELETED', (e) => e.data?.['device'] === id, 60_000);
+            await peripheralGone(v, id, 60_000);
             unplugged.delete(id);
           }
           await guestSteps.qmpPlugDimm(id, d.node, d.start, d.size, !backends.has(id));
