@@ -63,8 +63,9 @@ function toolExit(st: ScenarioStep): number {
   return 'ndctl' in st ? st.ndctl.exit : 'daxctl' in st ? st.daxctl.exit : 'chmem' in st ? st.chmem.exit : 0;
 }
 
+/** Whether the steps before the block or the loops plug a pc-dimm (a remove of one needs its add first). */
 const needsDimmHotplug = (steps: readonly ScenarioStep[], loops: readonly RaceLoop[]): boolean =>
-  steps.some((st) => ('add' in st && st.add.device === 'dimm') || 'remove' in st) || loops.some((l) => [...l.forward, ...l.inverse].some((a) => a.kind !== 'state'));
+  steps.some((st) => 'add' in st && st.add.device === 'dimm') || loops.some((l) => [...l.forward, ...l.inverse].some((a) => a.kind !== 'state'));
 
 /** Run a scenario file's concurrent block as guest loops and compare with explore (the result has the built-in scenarios' shape). */
 export async function verifyRaceFile(o: RaceOptions, log: (s: string) => void): Promise<RaceResult> {
@@ -93,7 +94,7 @@ export async function verifyRaceFile(o: RaceOptions, log: (s: string) => void): 
     const bootSeconds = (performance.now() - t0) / 1000;
     const sh = async (cmd: string): Promise<{ out: string; rc: number }> => v.agent.run(cmd, 300_000);
     const image = `Linux ${release} (${o.kernel})`;
-    if (needsDimmHotplug(steps.slice(0, at + 1), loops) && (await sh('[ -d /sys/firmware/acpi/hotplug/memory ]')).rc !== 0)
+    if (needsDimmHotplug(steps.slice(0, at), loops) && (await sh('[ -d /sys/firmware/acpi/hotplug/memory ]')).rc !== 0)
       throw new InputError(
         `verify --race: ${image} has no ACPI memory hotplug (no /sys/firmware/acpi/hotplug/memory: built without CONFIG_ACPI_HOTPLUG_MEMORY), so QEMU's pc-dimms cannot be plugged or unplugged in it; rebuild it with CONFIG_ACPI_HOTPLUG_MEMORY=y and CONFIG_MEMORY_HOTREMOVE=y`,
       );
