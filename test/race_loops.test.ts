@@ -80,6 +80,26 @@ describe('the loops of a concurrent block', () => {
     ]);
   });
 
+  it("a remove's inverse replays every earlier online, offline and state write on the dimm's blocks, in order", () => {
+    const file = scenario(
+      'replay',
+      `  - add: { node: 1, start: 0x118000000, size: 256M }
+  - online: { blocks: 35, type: online_movable }
+  - write: { path: memory36/state, value: online_movable }
+  - online: { blocks: 32 }
+  - offline: { blocks: 35 }
+  - concurrent:
+      - online: { blocks: 33, type: online_movable }
+      - remove: { start: 0x118000000, size: 256M }
+`,
+    );
+    expect(texts(file)[1]).toMatchObject({
+      op: 'remove memory35-36',
+      forward: ['device_del pc-dimm 0x118000000 (memory35-36)'],
+      inverse: ['device_add pc-dimm 0x118000000 (memory35-36)', 'online_movable memory35', 'online_movable memory36', 'offline memory35'],
+    });
+  });
+
   it('the guest shell text: both loops in the background, every action in order, a bounded wait after each plug and unplug; sh -n parses it', () => {
     const loops = scenarioRaceLoops(example, '5.3.0').loops;
     const text = raceLoopsShell(loops, 60, 10);
