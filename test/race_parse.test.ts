@@ -149,7 +149,7 @@ describe('mmsim verify --race: one-line errors before QEMU starts', () => {
     [['--race', 'seed-2019', '--kernel', '/nonexistent/bzImage'], /kernel image \/nonexistent\/bzImage does not exist/],
     [['--race', 'seed-2019', '--kernel', 'package.json'], /package\.json: not an x86 bzImage/],
     [['--race', 'seed-2019'], /give --kernel IMAGE/],
-    [['--race', 'nope', '--kernel', 'package.json'], /--race nope: expected a built-in scenario: seed-2019/],
+    [['--race', 'nope', '--kernel', 'package.json'], /--race nope: expected a scenario file \(FILE.scenario.yaml\) or a built-in scenario: seed-2019/],
     [['--race', 'seed-2019-hotplug', '--kernel', 'package.json'], /not nd_pmem bind\/unbind/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--config', 'x'], /--config x: expected one of/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--seconds', '0'], /--seconds 0: expected a positive number/],

@@ -161,8 +161,8 @@ export type AddPlacer = (raw: RawScenario) => { add(a: RawAdd, at: string): numb
 
 export interface LoadedScenario {
   readonly scenario: Scenario;
-  /** "file:line:col" of step i, for messages; `where.key(k)` of a top-level key. */
-  readonly where: ((i: number) => string) & { readonly key: (k: string) => string };
+  /** "file:line:col" of step i, for messages; `where.key(k)` of a top-level key; `where.op(i, j)` of operation j of the concurrent block at step i. */
+  readonly where: ((i: number) => string) & { readonly key: (k: string) => string; readonly op: (i: number, j: number) => string };
 }
 
 export function loadScenario(file: string, text: string, placer?: AddPlacer): LoadedScenario {
@@ -187,7 +187,7 @@ export function loadScenario(file: string, text: string, placer?: AddPlacer): Lo
     const p = yamlPosition(doc, lc, path);
     return `${file}:${p.line}:${p.col}`;
   };
-  const where = Object.assign((i: number) => at(['steps', i]), { key: (k: string) => at([k]) });
+  const where = Object.assign((i: number) => at(['steps', i]), { key: (k: string) => at([k]), op: (i: number, j: number) => at(['steps', i, 'concurrent', j]) });
   const raw = r.data;
   const adds = (st: RawStep): RawAdd[] => ('add' in st ? [st.add] : 'concurrent' in st ? st.concurrent.flatMap((c) => ('add' in c ? [c.add] : [])) : []);
   const needs = raw.steps.some((st) => adds(st).some((a) => a.start === undefined));

@@ -83,10 +83,12 @@ export interface RaceResult {
   readonly kernelArgs?: string;
   readonly config: DebugConfig;
   readonly mode: 'concurrent' | 'sequential' | 'zone-steps';
-  /** The namespaces' --map. */
-  readonly map: 'dev' | 'mem';
-  /** Whether K was created below A and B. */
-  readonly guard: boolean;
+  /** The namespaces' --map (built-in scenarios). */
+  readonly map?: 'dev' | 'mem';
+  /** Whether K was created below A and B (built-in scenarios). */
+  readonly guard?: boolean;
+  /** A scenario file's loops: each operation of its concurrent block, what a cycle does, and its inverse. */
+  readonly loops?: readonly { readonly name: string; readonly at: string; readonly op: string; readonly forward: string; readonly inverse: string }[];
   readonly bound: { readonly seconds: number; readonly cycles: number | null };
   /** The guest's namespaces: role -> name, pfn device, size. */
   readonly namespaces: readonly { readonly role: string; readonly namespace: string; readonly pfn: string; readonly bytes: number }[];
@@ -102,6 +104,8 @@ export interface RaceResult {
     readonly bootSeconds: number;
     readonly wallSeconds: number;
     readonly zoneSteps: readonly ZoneStep[];
+    /** A scenario file's loops: actions that did not go as asked ("@@FAIL" lines, QMP errors). */
+    readonly failures?: readonly string[];
   };
   /** --zone-steps: the model's Device zones after each step (run driver), and where they differ from the real kernel's. */
   readonly zones?: {
@@ -182,12 +186,12 @@ export function judge(real: readonly string[], model: RaceResult['model'], bound
   return { agree: true, why: `no BUG, WARN or Oops in ${bound}; the model predicts none this config reports (not a proof that none can happen)` };
 }
 
-function checkImage(kernel: string): { release: string } {
+export function checkImage(kernel: string): { release: string } {
   if (!existsSync(kernel)) throw new InputError(`verify --race: kernel image ${kernel} does not exist; give a bzImage (e.g. ../shared/kernels/v5.3/bzImage-nopgflags)`);
   return bzImageVersion(kernel, readFileSync(kernel));
 }
 
-function haveQemu(): boolean {
+export function haveQemu(): boolean {
   return spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).status === 0;
 }
 
@@ -240,6 +244,32 @@ export function loopText(name: string, pfns: readonly string[], seconds: number 
   const steps = pfns.map((p) => `echo ${p} > ${D}/unbind; echo ${p} > ${D}/bind || echo "@@FAIL ${name} bind ${p}"`).join('; ');
   const more = cycles === null ? '' : ` && [ $n -lt ${cycles} ]`;
   return `( n=0; end=$(( $(${UP}) + ${seconds} )); while [ $(${UP}) -lt $end ]${more}; do ${steps}; n=$((n+1)); echo "@@CYCLE ${name} $n"; done; echo "@@LOOP ${name} $n" )`;
+}
+
+/**
+ * The console after a run: its reports named as explore names invariants, and the times the
+ * result gives (printk time from the `start` marker to the first report and to the loops' end;
+ * the boot and the whole run in wall seconds since t0).
+ */
+export function readRaceConsole(
+  text: string,
+  start: string | null,
+  t0: number,
+  bootSeconds: number,
+): { violations: RealViolation[]; times: Pick<RaceResult['real'], 'secondsToFirst' | 'loopSeconds' | 'bootSeconds' | 'wallSeconds'> } {
+  const reports = parseKernelReports(text);
+  const t = start === null ? null : printkTimeOf(text, start);
+  const first = reports[0]?.time ?? null;
+  const done = printkTimeOf(text, 'mmsim-race: loops done');
+  return {
+    violations: reports.map((report) => ({ invariant: realInvariant(report), report })),
+    times: {
+      secondsToFirst: first !== null && t !== null ? Math.round((first - t) * 1000) / 1000 : null,
+      loopSeconds: t !== null ? Math.round(((done ?? first ?? t) - t) * 1000) / 1000 : null,
+      bootSeconds: Math.round(bootSeconds * 10) / 10,
+      wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
+    },
+  };
 }
 
 /** Printk time of a console line containing `marker`. */
@@ -357,7 +387,9 @@ export function modelZoneStepsVerdict(release: string, config: DebugConfig, dir:
 export async function verifyRace(o: RaceOptions, log: (s: string) => void): Promise<RaceResult> {
   if (!(RACE_SCENARIOS as readonly string[]).includes(o.scenario)) {
     const builtin = (BUILTIN_SCENARIOS as readonly string[]).includes(o.scenario);
-    throw new InputError(`verify --race ${o.scenario}: ${builtin ? 'its concurrent tasks are not nd_pmem bind/unbind; --race runs' : 'expected a built-in scenario:'} ${RACE_SCENARIOS.join(', ')}`);
+    throw new InputError(
+      `verify --race ${o.scenario}: ${builtin ? 'its concurrent tasks are not nd_pmem bind/unbind; --race runs' : 'expected a scenario file (FILE.scenario.yaml) or a built-in scenario:'} ${RACE_SCENARIOS.join(', ')}`,
+    );
   }
   const guard = o.guard !== false;
   if (!guard && !o.zoneSteps) throw new InputError('verify --race: --no-guard goes with --zone-steps (the loops keep K below A and B)');
@@ -453,11 +485,7 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     if (gone) for (let i = 0; i < 50 && !v.exited; i++) await new Promise((r) => setTimeout(r, 100));
     const text = console();
     if (o.keep) log(`kept ${dir}\n`);
-    const reports = parseKernelReports(text);
-    const violations = reports.map((report) => ({ invariant: realInvariant(report), report }));
-    const t = start === null ? null : printkTimeOf(text, start);
-    const first = reports[0]?.time ?? null;
-    const done = printkTimeOf(text, 'mmsim-race: loops done');
+    const { violations, times } = readRaceConsole(text, start, t0, bootSeconds);
     const boundText =
       mode === 'zone-steps'
         ? 'the create/destroy steps'
@@ -497,12 +525,9 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
       namespaces,
       real: {
         violations,
-        secondsToFirst: first !== null && t !== null ? Math.round((first - t) * 1000) / 1000 : null,
+        ...times,
         cyclesToFirst: violations.length ? cyclesToFirst : null,
         cycles,
-        loopSeconds: t !== null ? Math.round(((done ?? first ?? t) - t) * 1000) / 1000 : null,
-        bootSeconds: Math.round(bootSeconds * 10) / 10,
-        wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
         zoneSteps,
       },
       ...(zones ? { zones } : {}),
@@ -526,13 +551,18 @@ const perLoop = (r: Record<string, number>): string =>
 export function formatRace(r: RaceResult): string {
   const lines: string[] = [];
   lines.push(`race ${r.scenario} on Linux ${r.release} (${r.kernel}${r.kernelArgs ? `, ${r.kernelArgs}` : ''}), config ${r.config}, ${r.mode}`);
-  lines.push(
-    `  guest: 2 nodes of 1 GiB; NVDIMMs on node 1, fsdax --map=${r.map}${r.guard ? '' : ', no guard K'}: ${r.namespaces.map((n) => `${n.role} ${n.namespace} ${n.pfn} ${n.bytes / MiB} MiB`).join('; ')}`,
-  );
+  if (r.loops) {
+    lines.push(`  guest: the scenario's machine; the steps before its concurrent block run once, in order; then one loop per operation:`);
+    for (const l of r.loops) lines.push(`  ${l.name} (${l.at}): ${l.forward}; inverse: ${l.inverse}`);
+  } else
+    lines.push(
+      `  guest: 2 nodes of 1 GiB; NVDIMMs on node 1, fsdax --map=${r.map}${r.guard ? '' : ', no guard K'}: ${r.namespaces.map((n) => `${n.role} ${n.namespace} ${n.pfn} ${n.bytes / MiB} MiB`).join('; ')}`,
+    );
   if (r.mode !== 'zone-steps') lines.push(`  bound: ${r.bound.seconds} s${r.bound.cycles !== null ? `, ${r.bound.cycles} cycles a loop` : ''}`);
   lines.push(
     `real kernel: boot ${r.real.bootSeconds} s, wall ${r.real.wallSeconds} s${r.mode !== 'zone-steps' ? `, ${sum(r.real.cycles)} cycles run (${perLoop(r.real.cycles) || 'none finished'})` : ''}`,
   );
+  for (const f of r.real.failures ?? []) lines.push(`  did not go as asked: ${f}`);
   if (!r.real.violations.length) lines.push('  no BUG, WARN or Oops');
   for (const [i, v] of r.real.violations.entries()) {
     lines.push(`  ${v.report.headline}  => ${v.invariant}`);
@@ -553,7 +583,7 @@ export function formatRace(r: RaceResult): string {
   if (r.zones)
     r.zones.model.forEach((z, i) =>
       lines.push(
-        `  model after ${zoneStepsScenario(r.map, r.guard).labels[i] ?? i}: ${
+        `  model after ${zoneStepsScenario(r.map ?? 'dev', r.guard !== false).labels[i] ?? i}: ${
           Object.entries(z)
             .map(([k, n]) => `${k} spanned ${n}`)
             .join(', ') || 'no Device zone'

@@ -8,7 +8,7 @@
 // managed as the change since boot), the memory blocks, /proc/iomem's memory
 // entries and namespace claims, /sys/devices/system/node's masks, ndctl / daxctl output (uuids
 // masked) and chmem's exit code.
-import { blockLine, blockNames } from '../formats/blocks-print.js';
+import { blockLine } from '../formats/blocks-print.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,7 @@ import { bootMachine } from '../drivers/run.js';
 import { applyStep, blockIdsIn, ExpectFailed, prepareScenario, probeScenarioDevices, readText, runToolStep } from '../drivers/run.js';
 import { installedGuest, type GuestKernel, type KernelSeries } from './setup.js';
 import { Vm } from './vm.js';
+import { GuestSteps } from './guest_steps.js';
 import { diffMemmap, formatMemmapDiff } from './memmap.js';
 import { memmapView } from '../kernel/memmap_view.js';
 import { readKernelMemmap } from './drgn_reader.js';
@@ -178,7 +179,7 @@ export function nodesWithCpus(fromLog: readonly NodeSpec[], fromMachine: readonl
 }
 
 /** The machine file's own command line, as written. */
-function machineCmdline(file: string): string {
+export function machineCmdline(file: string): string {
   const { data } = parseYaml(file, readText(file));
   const cmdline = data !== null && typeof data === 'object' && 'cmdline' in data ? data.cmdline : undefined;
   return typeof cmdline === 'string' ? cmdline : '';
@@ -252,7 +253,10 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
   {
     const { scenario, where } = prepareScenario(file);
     const conc = scenario.steps.findIndex((st) => 'concurrent' in st);
-    if (conc >= 0) throw new InputError(`${where(conc)}: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore — write its operations as separate steps`);
+    if (conc >= 0)
+      throw new InputError(
+        `${where(conc)}: verify runs one step at a time on the real kernel; a concurrent block is for mmsim explore and mmsim verify --race FILE — or write its operations as separate steps`,
+      );
   }
   if (opts.series !== undefined && opts.vmlinuz !== undefined) throw new InputError(`verify: give --kernel ${opts.series} or a kernel image, not both`);
   const installed = installedGuest(undefined, opts.series);
@@ -369,100 +373,43 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
       else at = i + 1;
     }
     out.push({ label: `boot (${profile.release.release})`, diffs: bootDiffs });
-    const dimms = new Map<number, string>();
-    const virtioSize = new Map<string, number>();
-    let n = 0;
+    const guestSteps = new GuestSteps({
+      vm,
+      sh,
+      dir,
+      stepMs,
+      blockBytes: () => m.blockBytes,
+      nextRegion: () => (m.nvdimm ?? []).length + (m.nvdimm ? 0 : spec.pmem.length),
+      blockIds: (ranges, at) => blockIdsIn(m, ranges, at),
+      steps: scenario.steps,
+    });
     for (const [i, st] of scenario.steps.entries()) {
       const at = where(i);
       const label = `step ${i + 1} (${at})`;
-      const notes: string[] = [];
+      if ('print' in st && st.print === 'memmap') {
+        await memmapCheck(label);
+        continue;
+      }
       // The real kernel.
-      if ('add' in st && st.add.device === 'nvdimm') {
-        const id = `nvhot${++n}`;
-        const label = st.add.labels ? 128 * 1024 : 0;
-        const img = join(dir, `${id}.img`);
-        writeFileSync(img, '');
-        truncateSync(img, st.add.size + label);
-        await vm.qmp.cmd('object-add', { 'qom-type': 'memory-backend-file', id: `mem-${id}`, 'mem-path': img, size: st.add.size + label, share: true });
-        await vm.qmp.cmd('device_add', { driver: 'nvdimm', id, memdev: `mem-${id}`, node: st.add.node, addr: st.add.start, ...(label ? { 'label-size': label } : {}) });
-        // The region's raw namespace shows up as /dev/pmem<region>.
-        const region = (m.nvdimm ?? []).length + (m.nvdimm ? 0 : spec.pmem.length);
-        const end = Date.now() + stepMs;
-        while ((await sh(`[ -e /dev/pmem${region} ]`)).rc !== 0) {
-          if (Date.now() > end) throw new InputError(`verify: /dev/pmem${region} did not appear within ${stepMs / 1000} s after device_add nvdimm`);
-        }
-      } else if ('add' in st && st.add.device === 'dimm') {
-        const id = `dimm${++n}`;
-        await vm.qmp.cmd('object-add', { 'qom-type': 'memory-backend-ram', id: `mem-${id}`, size: st.add.size });
-        await vm.qmp.cmd('device_add', { driver: 'pc-dimm', id, memdev: `mem-${id}`, node: st.add.node, addr: st.add.start });
-        dimms.set(st.add.start, id);
-        await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs);
-        await waitAutoOnline(sh, st.add.start, st.add.size, m.blockBytes, stepMs);
-      } else if ('add' in st) {
-        const want = (virtioSize.get(st.add.name) ?? 0) + st.add.size;
-        virtioSize.set(st.add.name, want);
-        await resizeVirtioMem(vm, st.add.name, want, stepMs);
-        // The device's size is reached when the guest asked for the blocks; adding and
-        // auto-onlining them in the guest may still be under way: wait for both.
-        await waitBlocks(sh, st.add.start, st.add.size, m.blockBytes, true, stepMs);
-        await waitAutoOnline(sh, st.add.start, st.add.size, m.blockBytes, stepMs);
-      } else if ('remove' in st) {
-        const dimm = dimms.get(st.remove.start);
-        const vmName = [...virtioSize.keys()].find((name) =>
-          scenario.steps.some((s2) => {
-            if (!('add' in s2) || s2.add.device !== 'virtio-mem' || s2.add.name !== name) return false;
-            const start = s2.add.region?.start ?? s2.add.start;
-            const size = s2.add.region?.size ?? s2.add.size;
-            return st.remove.start >= start && st.remove.start < start + size;
-          }),
-        );
-        if (dimm) {
-          await vm.qmp.cmd('device_del', { id: dimm });
-          try {
-            await vm.qmp.event('DEVICE_DELETED', (e) => e.data?.['device'] === dimm, 30_000);
-            await waitBlocks(sh, st.remove.start, st.remove.size, m.blockBytes, false, stepMs);
-          } catch {
-            notes.push('kernel: device_del did not complete (the eject was refused)');
-          }
-        } else if (vmName) {
-          const want = (virtioSize.get(vmName) ?? 0) - st.remove.size;
-          virtioSize.set(vmName, want);
-          await resizeVirtioMem(vm, vmName, want, stepMs);
-          await waitBlocks(sh, st.remove.start, st.remove.size, m.blockBytes, false, stepMs);
-        } else notes.push('kernel: nothing to remove there');
-      } else if ('online' in st || 'offline' in st) {
-        const ids = blockIdsIn(m, 'online' in st ? st.online.blocks : st.offline.blocks, at);
-        const type = 'online' in st ? st.online.type : 'offline';
-        for (const id of ids) {
-          const r = await sh(`echo ${type} > /sys/devices/system/memory/memory${id}/state`);
-          if (r.rc) notes.push(`kernel: memory${id} ${type}: ${r.out.trim()}`);
-        }
-      } else if ('write' in st) {
-        const r = await sh(`echo ${st.write.value} > /sys/devices/system/memory/${st.write.path}`);
-        if (r.rc) notes.push(`kernel: write ${st.write.path}: ${r.out.trim()}`);
-      } else if ('ndctl' in st || 'daxctl' in st) {
+      const real = await guestSteps.run(st, at);
+      if (!real) continue; // expect and other print steps are the model's business
+      const notes = [...real.notes];
+      if ('ndctl' in st || 'daxctl' in st) {
         const [tool, args] = 'ndctl' in st ? ['ndctl', st.ndctl.args] : ['daxctl', st.daxctl.args];
-        const r = await sh(`${tool} ${args} 2>&1`);
         const model = runToolStep(m, st, at).output;
-        if (maskUuid(r.out).trimEnd() !== maskUuid(model).trimEnd()) {
-          diffLines(`${tool} ${args}`, maskUuid(r.out).trimEnd().split('\n'), maskUuid(model).trimEnd().split('\n'), notes);
+        const text = real.out ?? '';
+        if (maskUuid(text).trimEnd() !== maskUuid(model).trimEnd()) {
+          diffLines(`${tool} ${args}`, maskUuid(text).trimEnd().split('\n'), maskUuid(model).trimEnd().split('\n'), notes);
         }
         out.push({ label, diffs: [...notes, ...compare(m, await report(), realBoot, modelBoot)] });
         continue;
       } else if ('chmem' in st) {
-        // The guest's chmem is Debian's util-linux (2.38); mmsim's is 2.42: compare exit codes and state, not wording.
-        const r = await sh(`chmem ${st.chmem.args}`);
         const code = runToolStep(m, st, at).exitCode;
         const diffs = compare(m, await report(), realBoot, modelBoot);
-        if (code !== r.rc) diffs.unshift(`chmem ${st.chmem.args}: exit code kernel ${r.rc}, mmsim ${code}`);
+        if (code !== real.rc) diffs.unshift(`chmem ${st.chmem.args}: exit code kernel ${real.rc}, mmsim ${code}`);
         out.push({ label, diffs });
         log(`${label}: ${diffs.length ? `${diffs.length} difference(s)` : 'same'}\n`);
         continue;
-      } else if ('print' in st && st.print === 'memmap') {
-        await memmapCheck(label);
-        continue;
-      } else {
-        continue; // expect and other print steps are the model's business
       }
       // The model.
       try {
@@ -536,47 +483,6 @@ function unpackVmlinux(src: string, dir: string): string {
     throw new InputError(`verify --memmap: cannot unpack ${src} with zstd (${(e as NodeJS.ErrnoException).code ?? 'failed'}); install zstd or run \`mmsim verify --setup\` again`);
   }
   return out;
-}
-
-/** Poll the guest's sysfs until the blocks of [start, start + size) exist (or are gone), within the step's timeout. */
-async function waitBlocks(
-  sh: (c: string) => Promise<{ out: string; rc: number }>,
-  start: number,
-  size: number,
-  blockBytes: number,
-  present: boolean,
-  timeoutMs: number,
-  state?: 'online',
-): Promise<void> {
-  const ids = Array.from({ length: size / blockBytes }, (_, i) => start / blockBytes + i);
-  const test = ids.map((id) => (state ? `grep -qx ${state} /sys/devices/system/memory/memory${id}/state` : `[ ${present ? '-e' : '! -e'} /sys/devices/system/memory/memory${id} ]`)).join(' && ');
-  const end = Date.now() + timeoutMs;
-  while ((await sh(test)).rc !== 0) {
-    if (Date.now() > end) throw new InputError(`verify: ${blockNames(ids)} did not ${state ? `go ${state}` : present ? 'appear' : 'go'} within ${timeoutMs / 1000} s`);
-  }
-}
-
-/**
- * Where the guest onlines hot-added memory by itself (auto_online_blocks not offline), wait for its
- * blocks to go online: the kernel creates all of an add's block devices before it onlines the first
- * (add_memory_resource), so a read between the two sees part of the add onlined. A block that stays
- * offline past the step's timeout is left for the comparison to report.
- */
-async function waitAutoOnline(sh: (c: string) => Promise<{ out: string; rc: number }>, start: number, size: number, blockBytes: number, timeoutMs: number): Promise<void> {
-  if ((await sh('grep -qv offline /sys/devices/system/memory/auto_online_blocks')).rc !== 0) return;
-  try {
-    await waitBlocks(sh, start, size, blockBytes, true, timeoutMs, 'online');
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-  }
-}
-
-async function resizeVirtioMem(vm: Vm, name: string, bytes: number, timeoutMs: number): Promise<void> {
-  await vm.qmp.cmd('qom-set', { path: name, property: 'requested-size', value: bytes });
-  const end = Date.now() + timeoutMs;
-  while ((await vm.qmp.cmd('qom-get', { path: name, property: 'size' })) !== bytes) {
-    if (Date.now() > end) throw new InputError(`verify: virtio-mem ${name} did not reach ${bytes} bytes within ${timeoutMs / 1000} s`);
-  }
 }
 
 /** The diff as text; empty differences print "same". */

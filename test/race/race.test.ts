@@ -251,6 +251,88 @@ describe('Linux 6.1.192 (Debian, DEBUG_VM)', () => {
   });
 });
 
+// A scenario file's concurrent block as loops (examples/concurrent-online-remove: three pc-dimms
+// C, A, B on node 1; A only added, B onlined and offlined; then A onlined while B is removed).
+// ../shared/kernels' images have no ACPI memory hotplug (their configs: "# CONFIG_ACPI_HOTPLUG_MEMORY
+// is not set"), so a pc-dimm can be neither plugged nor unplugged in them: one line, exit 2. The
+// same configs with CONFIG_ACPI_HOTPLUG_MEMORY=y (MMSIM_ACPI_KERNELS: v5.3/bzImage-pgflags,
+// v5.3/bzImage-nopgflags, v6.1-debug/bzImage; docs/fidelity.md has the recipe) run the loops. Expected from 5.3.0's source:
+// B's remove while A is plugged and never onlined shrinks the Movable zone from B's start down
+// (find_biggest_section_pfn) and its first pfn_valid pfn is A's last, 0x10ffff, whose struct page
+// is page_init_poison's; under PGFLAGS page_to_nid's PF_POISONED_CHECK is the BUG, in __remove_pages
+// under the ACPI eject. 6.1 shrinks at offline and reads no memmap at remove: nothing.
+const example = join(root, 'examples', 'concurrent-online-remove.scenario.yaml');
+const acpiKernels = process.env['MMSIM_ACPI_KERNELS'] ?? join(kernels, 'acpi-memhotplug');
+function acpiImage(rel: string): { path: string; skip: string | null } {
+  const path = join(acpiKernels, rel);
+  if (!hasQemu) return { path, skip: 'no qemu-system-x86_64' };
+  return { path, skip: existsSync(path) ? null : `no ${path} (MMSIM_ACPI_KERNELS names the directory)` };
+}
+const a53pg = acpiImage('v5.3/bzImage-pgflags');
+const a53 = acpiImage('v5.3/bzImage-nopgflags');
+const a61 = acpiImage('v6.1-debug/bzImage');
+const shared53config = join(kernels, 'v5.3', 'config.pgflags');
+
+describe('a scenario file: examples/concurrent-online-remove', () => {
+  it.skipIf(v53pg.skip !== null || !existsSync(shared53config))(
+    `an image without ACPI memory hotplug says so in one line, exit 2, instead of waiting for blocks that never come${v53pg.skip ? ` (skipped: ${v53pg.skip})` : ''}`,
+    () => {
+      expect(readFileSync(shared53config, 'utf8')).toContain('# CONFIG_ACPI_HOTPLUG_MEMORY is not set');
+      const p = spawnSync('node', [cliPath, 'verify', '--race', example, '--kernel', v53pg.path, '--config', 'debug_vm_pgflags', '--seconds', '10'], { encoding: 'utf8', timeout: 120_000 });
+      expect(p.status).toBe(2);
+      expect(
+        p.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !/^(booting|loops) /.test(l)),
+      ).toHaveLength(1);
+      expect(p.stderr).toMatch(/Linux 5\.3\.0 .* has no ACPI memory hotplug \(no \/sys\/firmware\/acpi\/hotplug\/memory: built without CONFIG_ACPI_HOTPLUG_MEMORY\)/);
+    },
+  );
+
+  it.skipIf(a53pg.skip !== null)(
+    `5.3 DEBUG_VM_PGFLAGS: B's remove reads A's never-initialised last struct page, VM_BUG_ON_PAGE(PagePoisoned(p)) under the ACPI eject${a53pg.skip ? ` (skipped: ${a53pg.skip})` : ''}`,
+    () => {
+      const { r, status } = race(['--race', example, '--kernel', a53pg.path, '--config', 'debug_vm_pgflags', '--seconds', '60']);
+      expect(r.release).toBe('5.3.0');
+      expect(r.loops?.map((l) => l.op)).toEqual(['online_movable memory33', 'remove memory34']);
+      const first = r.real.violations[0];
+      expect(first?.invariant).toBe('poisoned struct page read');
+      expect(first?.report.expression).toBe('VM_BUG_ON_PAGE(PagePoisoned(p))');
+      expect(first?.report.rip).toBe('__remove_pages');
+      expect(first?.report.calls.slice(0, 5)).toEqual(['arch_remove_memory', 'try_remove_memory', '__remove_memory', 'acpi_memory_device_remove', 'acpi_bus_trim']);
+      expect(r.model.reported).toEqual(['poisoned struct page read (2: remove_memory memory34)']);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
+
+  it.skipIf(a53.skip !== null)(
+    `5.3 DEBUG_VM without PGFLAGS: the same read of A's poisoned page is silent (nid all ones: not node 1, skipped): no BUG in ${NO_BUG_SECONDS} s${a53.skip ? ` (skipped: ${a53.skip})` : ''}`,
+    () => {
+      const { r, status } = race(['--race', example, '--kernel', a53.path, '--seconds', String(NO_BUG_SECONDS)]);
+      expect(r.real.violations).toEqual([]);
+      expect(r.real.cycles['L1']).toBeGreaterThan(0);
+      expect(r.real.cycles['L2']).toBeGreaterThan(0);
+      expect([r.model.reported, r.model.silent]).toEqual([[], ['poisoned struct page read (2: remove_memory memory34)']]);
+      expect(r.agree).toBe(true);
+      expect(status).toBe(0);
+    },
+  );
+
+  it.skipIf(a61.skip !== null)(`6.1-debug: no BUG in ${NO_BUG_SECONDS} s, both loops cycling${a61.skip ? ` (skipped: ${a61.skip})` : ''}`, () => {
+    const { r, status } = race(['--race', example, '--kernel', a61.path, '--seconds', String(NO_BUG_SECONDS)]);
+    expect(r.release).toBe('6.1.192');
+    expect(r.real.violations).toEqual([]);
+    expect(r.real.failures).toBeUndefined();
+    expect(r.real.cycles['L1']).toBeGreaterThan(0);
+    expect(r.real.cycles['L2']).toBeGreaterThan(0);
+    expect(r.model.reported).toEqual([]);
+    expect(r.agree).toBe(true);
+    expect(status).toBe(0);
+  });
+});
+
 describe('one-line errors', () => {
   it('a missing image', () => {
     const p = spawnSync('node', [cliPath, 'verify', '--race', 'seed-2019', '--kernel', '/nonexistent/bzImage'], { encoding: 'utf8' });

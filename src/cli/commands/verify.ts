@@ -41,7 +41,9 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
   const seconds = positive('--seconds', opts.seconds, 'a positive number of seconds such as 30', false);
   const cycles = opts.cycles === undefined ? undefined : positive('--cycles', opts.cycles, 'a positive whole number of cycles such as 100', true);
   if (opts.sequential && opts.zoneSteps) throw new InputError('verify --race: give --sequential or --zone-steps, not both');
-  const r = await verifyRace(
+  const { isScenarioFile, verifyRaceFile } = await import('../../verify/race_file.js');
+  const run = isScenarioFile(opts.race as string) ? verifyRaceFile : verifyRace;
+  const r = await run(
     {
       scenario: opts.race as string,
       kernel: opts.kernel,
@@ -73,7 +75,10 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--initrd <file>', 'an initramfs to use instead of the one --setup built')
     .option('--initrd-extra <dir>', 'files added to the initramfs (e.g. lib/modules/RELEASE/... and etc/modules.order for your kernel)')
     .option('--keep', 'keep the temporary directory (console log, NVDIMM images, the guest boot log)')
-    .option('--race <scenario>', "run a built-in scenario's concurrent tasks as concurrent guest loops on --kernel IMAGE (seed-2019: nd_pmem unbind/bind) and compare with mmsim explore")
+    .option(
+      '--race <scenario>',
+      "run a scenario's concurrent tasks as concurrent guest loops on --kernel IMAGE and compare with mmsim explore: seed-2019 (nd_pmem unbind/bind), seed-2019-map-mem, or a scenario file's concurrent block (each operation and its inverse)",
+    )
     .option('--config <config>', 'with --race: the kernel config the image was built with (debug_vm, debug_vm_pgflags, no_debug_vm)', 'debug_vm')
     .option('--seconds <n>', 'with --race: the loops run this long (guest seconds)', '30')
     .option('--cycles <n>', 'with --race: at most this many cycles per loop')
