@@ -9,7 +9,7 @@
 // has no flag bits) report node and zone only: their flags and counts belong to whoever allocated them.
 import type { Machine } from './machine.js';
 import { compoundOrder } from './compound.js';
-import { nrPageflags, pageFlagBits, pageflagsEnum, pageFlagsField, structPageLayout } from './page_layout.js';
+import { nrPageflags, pageFlagBits, pageflagsEnum, recordFlagsField, structPageLayout } from './page_layout.js';
 import { vmemmapBaseFor } from './memmap_source.js';
 import { compoundNrPages } from './memremap.js';
 import { pfnEnd, pfnFirst } from './dev_pagemap.js';
@@ -90,11 +90,14 @@ function sameDetail(a: PageDetail | null, b: PageDetail | null): boolean {
   return a.flags === b.flags && a.refcount === b.refcount && a.mapcount === b.mapcount && a.link === b.link && a.head === b.head && a.order === b.order;
 }
 
-function pushRun(runs: PageRun[], r: PageRun): void {
+/** A run being built: pfns are appended one at a time, so its end moves until a page reads differently. */
+type OpenRun = { -readonly [K in keyof PageRun]: PageRun[K] };
+
+/** Append pfn's page to the runs: the last run grows where the page reads the same, else a new one starts. */
+function pushPage(runs: OpenRun[], pfn: Pfn, state: PageRunState, nid: number | null, zone: number | null, detail: PageDetail | null): void {
   const last = runs[runs.length - 1];
-  if (last && last.end === r.start && last.state === r.state && last.nid === r.nid && last.zone === r.zone && sameDetail(last.detail, r.detail)) {
-    runs[runs.length - 1] = { ...last, end: r.end };
-  } else runs.push(r);
+  if (last && last.end === pfn && last.state === state && last.nid === nid && last.zone === zone && sameDetail(last.detail, detail)) last.end = pfn + 1;
+  else runs.push({ start: pfn, end: pfn + 1, state, nid, zone, detail });
 }
 
 /**
@@ -110,6 +113,7 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
   const oMap = off('_mapcount');
   const oLink = off('compound_head');
   const lruOff = BigInt(off('lru'));
+  if (nrPageflags(cfg) > 32) throw new Error(`memmap view: ${nrPageflags(cfg)} page flags do not fit flags' low word`);
   const mask = 2 ** nrPageflags(cfg) - 1;
   const base = vmemmapBaseFor(m.state);
   const pps = m.state.sparse.pagesPerSection;
@@ -120,7 +124,7 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
   const dv = new DataView(rec.buffer);
   const second = new Uint8Array(bytes);
   const dv2 = new DataView(second.buffer);
-  const runs: PageRun[] = [];
+  const runs: OpenRun[] = [];
   const detail: [Pfn, Pfn][] = [];
   const taint = m.state.profile.features.sectionTaintZoneDevice;
   const sections = new Map<number, string>();
@@ -138,15 +142,15 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
       const st = m.store.stateOf(pfn);
       if (st === 'none') continue;
       if (st !== 'initialized') {
-        pushRun(runs, { start: pfn, end: pfn + 1, state: st === 'zeroed' ? 'zero' : st === 'poisoned' ? 'poison' : 'stale', nid: null, zone: null, detail: null });
+        pushPage(runs, pfn, st === 'zeroed' ? 'zero' : st === 'poisoned' ? 'poison' : 'stale', null, null, null);
         if (st !== 'stale') addRange(detail, pfn);
         continue;
       }
       m.store.readRecord(pfn, rec);
-      const flags = dv.getBigUint64(0, true);
-      const nid = Number(pageFlagsField(flags, m.pageFlagsLayout, 'node'));
-      const zone = Number(pageFlagsField(flags, m.pageFlagsLayout, 'zone'));
-      const low = Number(flags & BigInt(mask));
+      const nid = recordFlagsField(dv, m.pageFlagsLayout, 'node');
+      const zone = recordFlagsField(dv, m.pageFlagsLayout, 'zone');
+      // The page-flag bits (__NR_PAGEFLAGS < 32) lie in flags' low word.
+      const low = (dv.getUint32(0, true) & mask) >>> 0;
       const block = m.blocks.get(Math.floor(pfn / pagesPerBlock));
       const buddy = block?.state === 'online' && zone !== deviceZone && low === 0;
       let d: PageDetail | null = null;
@@ -170,7 +174,7 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
           order,
         };
       }
-      pushRun(runs, { start: pfn, end: pfn + 1, state: 'init', nid, zone, detail: d });
+      pushPage(runs, pfn, 'init', nid, zone, d);
     }
   }
   const blocks = [...m.blocks.values()]
