@@ -9,7 +9,7 @@
 // has no flag bits) report node and zone only: their flags and counts belong to whoever allocated them.
 import type { Machine } from './machine.js';
 import { compoundOrder } from './compound.js';
-import { nrPageflags, pageFlagBits, pageflagsEnum, recordFlagsField, structPageLayout } from './page_layout.js';
+import { nrPageflags, pageFlagBits, pageflagsEnum, recordFlagsFieldReader, structPageLayout } from './page_layout.js';
 import { vmemmapBaseFor } from './memmap_source.js';
 import { compoundNrPages } from './memremap.js';
 import { pfnEnd, pfnFirst } from './dev_pagemap.js';
@@ -113,8 +113,11 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
   const oMap = off('_mapcount');
   const oLink = off('compound_head');
   const lruOff = BigInt(off('lru'));
-  if (nrPageflags(cfg) > 32) throw new Error(`memmap view: ${nrPageflags(cfg)} page flags do not fit flags' low word`);
-  const mask = 2 ** nrPageflags(cfg) - 1;
+  const nrFlags = nrPageflags(cfg);
+  if (nrFlags > 32) throw new Error(`memmap view: ${nrFlags} page flags do not fit flags' low word`);
+  const mask = 2 ** nrFlags - 1;
+  const nodeOf = recordFlagsFieldReader(m.pageFlagsLayout, 'node');
+  const zoneOf = recordFlagsFieldReader(m.pageFlagsLayout, 'zone');
   const base = vmemmapBaseFor(m.state);
   const pps = m.state.sparse.pagesPerSection;
   const pagesPerBlock = m.boot.blockBytes / 2 ** m.state.arch.pageShift;
@@ -147,8 +150,8 @@ export function memmapView(m: Machine): { view: MemmapView; detail: [Pfn, Pfn][]
         continue;
       }
       m.store.readRecord(pfn, rec);
-      const nid = recordFlagsField(dv, m.pageFlagsLayout, 'node');
-      const zone = recordFlagsField(dv, m.pageFlagsLayout, 'zone');
+      const nid = nodeOf(dv);
+      const zone = zoneOf(dv);
       // The page-flag bits (__NR_PAGEFLAGS < 32) lie in flags' low word.
       const low = (dv.getUint32(0, true) & mask) >>> 0;
       const block = m.blocks.get(Math.floor(pfn / pagesPerBlock));

@@ -679,18 +679,29 @@ export function pageFlagsField(flags: bigint, layout: PageFlagsLayout, name: Pag
 }
 
 /**
- * pageFlagsField of the little-endian 64-bit word at byte 0 of `view` (a struct page record),
- * in 32-bit arithmetic (page_zonenum, page_to_nid on a record read back); fields up to 32 bits wide.
+ * A reader of one page->flags field from the little-endian 64-bit word at byte 0 of a struct page
+ * record, in 32-bit arithmetic (page_zonenum, page_to_nid on a record read back); the field is
+ * looked up once, for loops over many pages. Fields up to 32 bits wide; an absent field reads 0.
  */
-export function recordFlagsField(view: DataView, layout: PageFlagsLayout, name: PageFlagsFieldName): number {
+export function recordFlagsFieldReader(layout: PageFlagsLayout, name: PageFlagsFieldName): (view: DataView) => number {
   const f = layout.fields.find((x) => x.name === name);
-  if (!f) return 0;
-  const lo = view.getUint32(0, true);
-  const hi = view.getUint32(4, true);
+  if (!f) return () => 0;
   const mask = f.width >= 32 ? 0xffffffff : (1 << f.width) - 1;
-  if (f.shift >= 32) return ((hi >>> (f.shift - 32)) & mask) >>> 0;
-  if (f.shift === 0) return (lo & mask) >>> 0;
-  return (((lo >>> f.shift) | (hi << (32 - f.shift))) & mask) >>> 0;
+  const shift = f.shift;
+  if (shift >= 32) return (view) => ((view.getUint32(4, true) >>> (shift - 32)) & mask) >>> 0;
+  if (shift === 0) return (view) => (view.getUint32(0, true) & mask) >>> 0;
+  return (view) => (((view.getUint32(0, true) >>> shift) | (view.getUint32(4, true) << (32 - shift))) & mask) >>> 0;
+}
+
+const flagsFieldReaders = new WeakMap<PageFlagsLayout, Map<PageFlagsFieldName, (view: DataView) => number>>();
+
+/** One page's field through the layout's reader (made once per layout and field): pageFlagsField of a record, without BigInt. */
+export function recordFlagsField(view: DataView, layout: PageFlagsLayout, name: PageFlagsFieldName): number {
+  let readers = flagsFieldReaders.get(layout);
+  if (!readers) flagsFieldReaders.set(layout, (readers = new Map<PageFlagsFieldName, (view: DataView) => number>()));
+  let read = readers.get(name);
+  if (!read) readers.set(name, (read = recordFlagsFieldReader(layout, name)));
+  return read(view);
 }
 
 /** Replace a present field (set_page_zone / set_page_node / set_page_section style); absent fields are left alone. */
