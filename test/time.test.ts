@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { presetByName, type Preset } from '../src/drivers/presets.js';
 import { timelineSvg, timeRun, type Segment, type TimeResult } from '../src/drivers/time.js';
 import { cliPath, root } from './helpers.js';
+import { lockNamesByNode } from '../src/cli/time.js';
 
 const preset = (name: string): Preset => {
   const p = presetByName(name);
@@ -222,4 +223,23 @@ describe('mmsim time and compare', () => {
     expect(c.stdout).toMatch(/\nserialize +ok +\d+ +9\d\.\d s +-\n/);
     expect(spawnSync(process.execPath, [cliPath, 'time', '--preset', 'nope'], { encoding: 'utf8' }).stderr).toMatch(/^mmsim: time: unknown preset nope; the presets are duyck-2018, seed-2019, /);
   }, 240_000);
+
+  it('prints each lock held a millisecond or more with its time, and the others on one line with their nodes folded', () => {
+    expect(
+      lockNamesByNode([
+        'node 0 zone Device span_seqlock',
+        'node 2 zone Device span_seqlock',
+        'mem_hotplug_lock',
+        'node 1 zone Device span_seqlock',
+        'node 5 zone Device span_seqlock',
+        'node 3 pgdat_resize_lock',
+      ]),
+    ).toEqual(['node 0-2,5 zone Device span_seqlock', 'mem_hotplug_lock', 'node 3 pgdat_resize_lock']);
+    const r = spawnSync(process.execPath, [cliPath, 'time', '--preset', 'seed-2019', '--design', 'v5.3'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const held = r.stdout.split('\n').filter((l) => / held /.test(l) || /held under 1 ms/.test(l));
+    // v5.3 takes each node's span seqlock and resize lock only around the span updates of
+    // memremap_pages; mem_hotplug_lock is held across add_pages (the sections' memmap) per node.
+    expect(held).toEqual([expect.stringMatching(/^  mem_hotplug_lock held [1-9]\.\d{3} s$/), '  held under 1 ms: node 0-3 zone Device span_seqlock, node 0-3 pgdat_resize_lock']);
+  }, 60_000);
 });

@@ -109,8 +109,48 @@ export async function timeCommand(scenario: string | undefined, o: TimeCliOption
   out(`${r.preset}, design ${r.design}: ${(r.totalMs / 1000).toFixed(3)} s\n`);
   r.perNodeMs.forEach((v, nid) => out(`  node ${nid}: ${(v / 1000).toFixed(3)} s\n`));
   for (const [k, v] of Object.entries(r.phases)) out(`  phase ${k}: ${(v / 1000).toFixed(3)} s of CPU time\n`);
-  for (const [k, v] of Object.entries(r.lockHoldMs)) out(`  ${k} held ${(v / 1000).toFixed(3)} s\n`);
+  const brief: string[] = [];
+  for (const [k, v] of Object.entries(r.lockHoldMs)) {
+    if (v >= 0.5) out(`  ${k} held ${(v / 1000).toFixed(3)} s\n`);
+    else brief.push(k);
+  }
+  if (brief.length) out(`  held under 1 ms: ${lockNamesByNode(brief).join(', ')}\n`);
   out(`  lock wait ${(r.lockWaitMs / 1000).toFixed(3)} s\n`);
   for (const l of r.dmesg) out(`  dmesg: ${l}\n`);
   if (o.svg) out(`  timeline: ${o.svg}\n`);
+}
+
+/**
+ * Lock names with the nodes folded: "node 0 zone Device span_seqlock" and the same for nodes 1-3
+ * become "node 0-3 zone Device span_seqlock" (nodes listed as ranges, in the order first seen).
+ */
+export function lockNamesByNode(names: readonly string[]): string[] {
+  const byRest = new Map<string, number[]>();
+  const out: (string | { rest: string })[] = [];
+  for (const n of names) {
+    const m = /^node (\d+) (.+)$/.exec(n);
+    if (!m) {
+      out.push(n);
+      continue;
+    }
+    const rest = m[2] as string;
+    const nids = byRest.get(rest);
+    if (nids) nids.push(Number(m[1]));
+    else {
+      byRest.set(rest, [Number(m[1])]);
+      out.push({ rest });
+    }
+  }
+  const ranges = (nids: number[]): string => {
+    const sorted = [...new Set(nids)].sort((a, b) => a - b);
+    const parts: string[] = [];
+    for (let i = 0; i < sorted.length;) {
+      let j = i;
+      while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
+      parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : `${sorted[i]}`);
+      i = j + 1;
+    }
+    return parts.join(',');
+  };
+  return out.map((o) => (typeof o === 'string' ? o : `node ${ranges(byRest.get(o.rest) ?? [])} ${o.rest}`));
 }
