@@ -5,6 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { explore, type World } from '../src/drivers/explore.js';
 import type { Task } from '../src/kernel/task.js';
 import { Mutex, SpinLock } from '../src/kernel/locks.js';
+import { devicePageChecker, memoizedChecker, type Checker } from '../src/kernel/debug.js';
+import { builtinWorld } from '../src/drivers/scenario_world.js';
+import { Scheduler } from '../src/drivers/scheduler.js';
+import type { Machine } from '../src/kernel/machine.js';
+import { pfnFirst, type DevPagemap } from '../src/kernel/dev_pagemap.js';
 
 /** A task of k yields that touch nothing shared: k + 1 scheduler steps. */
 function* steps(k: number): Task<number> {
@@ -110,5 +115,54 @@ describe('explore', () => {
     expect(a).toEqual(explore(make, { random: { runs: 20, seed: 7 } }));
     expect(a).toMatchObject({ interleavings: 20, exhaustive: false });
     expect(explore(make, { maxInterleavings: 10 })).toMatchObject({ interleavings: 10, exhaustive: false });
+  });
+});
+
+describe('whole-state checkers run once per state (memoizedChecker)', () => {
+  const none = { holdsSpinlock: () => false };
+  const y = { op: 'might_sleep' as const, where: 'test' };
+  it('a checker with a state key runs once per key, answering for the task that asks; without a key every time', () => {
+    let key: string | null = 'a';
+    let calls = 0;
+    const c: Checker = Object.assign((_s: unknown, task: number) => (calls++, { task, message: `seen ${key}` }), { reads: ['x'], stateKey: () => key });
+    const m = memoizedChecker(c);
+    expect(m.reads).toEqual(['x']);
+    expect([m(none, 0, y), m(none, 1, y), calls]).toEqual([{ task: 0, message: 'seen a' }, { task: 1, message: 'seen a' }, 1]);
+    key = 'b';
+    expect([m(none, 2, y), calls]).toEqual([{ task: 2, message: 'seen b' }, 2]);
+    key = null;
+    m(none, 2, y);
+    m(none, 2, y);
+    expect(calls).toBe(4);
+    const plain: Checker = () => null;
+    expect(memoizedChecker(plain)).toBe(plain);
+  });
+
+  it("devicePageChecker memoized answers as the plain one: after A's memmap_init_zone_device, after a struct page of A is overwritten, after A dies", () => {
+    const w = builtinWorld({ scenario: 'seed-2019', design: 'v5.3' });
+    const m = w.machine as Machine;
+    const plain = devicePageChecker(m);
+    const memo = memoizedChecker(plain);
+    const both = (): [unknown, unknown] => [memo(none, 0, y), plain(none, 0, y)];
+    const s = new Scheduler([]);
+    s.spawn('A', (w.tasks[0] as World['tasks'][number]).task);
+    expect(both()).toEqual([null, null]);
+    while (s.runnable(0)) {
+      s.step(0);
+      const [a, b] = both();
+      expect(a).toEqual(b);
+    }
+    const p = m.pgmaps.find((x) => x.live && x.initialisedTo > 0) as DevPagemap;
+    const pfn = pfnFirst(p, m.pageBytes);
+    // page->pgmap (the word pair after flags) cleared on A's first device page: both see it.
+    m.store.setWordsRange(pfn, pfn + 1, [
+      [2, 0],
+      [3, 0],
+    ]);
+    const [a, b] = both();
+    expect(a).toEqual(b);
+    expect((a as { message: string } | null)?.message).toMatch(new RegExp(`pfn:0x${pfn.toString(16)} of ${p.name} has page->pgmap 0x0, not 0x`));
+    p.live = false;
+    expect(both()).toEqual([null, null]);
   });
 });

@@ -7,6 +7,7 @@ import { DenseMemmap } from '../src/memmap/dense.js';
 import { ExtentMemmap } from '../src/memmap/extent.js';
 import { makePageWriter } from '../src/memmap/page_writer.js';
 import { STANDIN_SOURCE } from './helpers.js';
+import { snapshotGraph } from '../src/drivers/snapshot.js';
 import type { CompoundPattern, MemmapGeometry, MemmapStore } from '../src/memmap/store.js';
 
 const SOURCE = STANDIN_SOURCE;
@@ -131,6 +132,40 @@ describe('dense and extent backends', () => {
         expect(a.runCount()).toBe(b.runCount());
       }),
       { numRuns: 300, seed: 20261206 },
+    );
+  });
+
+  it("the extent backend's epoch: a new one at every write that changes the contents, never an earlier one; a snapshot puts back the contents and the epoch together (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 30 }), fc.nat(30), (ops, cut) => {
+        const e = new ExtentMemmap(geometry(3));
+        const seen = new Map<number, string>(); // epoch -> the contents it stands for
+        const check = (): void => {
+          const digest = e.digest(0, SECTIONS * PPS);
+          const was = seen.get(e.epoch);
+          if (was !== undefined) expect(digest).toBe(was);
+          seen.set(e.epoch, digest);
+        };
+        let restore: (() => void) | null = null;
+        let atCut: [number, string] | null = null;
+        for (const [i, o] of [{ op: 'populateMany' as const, nr: 0, n: SECTIONS, fresh: 'stale' as const }, ...ops].entries()) {
+          if (i === cut) {
+            restore = snapshotGraph(e);
+            atCut = [e.epoch, e.digest(0, SECTIONS * PPS)];
+          }
+          const before = [e.epoch, e.digest(0, SECTIONS * PPS)] as const;
+          apply(e, o);
+          // Contents changed: a new epoch; an epoch kept: the same contents.
+          if (e.digest(0, SECTIONS * PPS) !== before[1]) expect(e.epoch).toBeGreaterThan(before[0]);
+          if (e.epoch === before[0]) expect(e.digest(0, SECTIONS * PPS)).toBe(before[1]);
+          check();
+        }
+        if (restore && atCut) {
+          restore();
+          expect([e.epoch, e.digest(0, SECTIONS * PPS)]).toEqual(atCut);
+        }
+      }),
+      { numRuns: 200, seed: 20261206 },
     );
   });
 

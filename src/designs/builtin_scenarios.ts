@@ -17,7 +17,7 @@
 // and bad_range. With pgflags, PF_POISONED_CHECK fires on reading a poisoned page; without
 // DEBUG_VM the memmap is stale (an earlier owner's bytes) and no VM_BUG_ON exists, so only the
 // model's own invariants judge.
-import { devicePageChecker, deviceSpanChecker, pageblockZoneChecker, pageCountChecker, poisonedReadChecker, zoneSpanChecker, type Checker } from '../kernel/debug.js';
+import { devicePageChecker, deviceSpanChecker, memoizedChecker, pageblockZoneChecker, pageCountChecker, poisonedReadChecker, zoneSpanChecker, type Checker } from '../kernel/debug.js';
 import { VmemAltmap, type DevPagemap } from '../kernel/dev_pagemap.js';
 import type { Machine } from '../kernel/machine.js';
 import { machineSpec, type MachineSpec, type NodeInCode } from '../kernel/machine_spec.js';
@@ -94,7 +94,8 @@ export function checkersFor(m: Machine, config: DebugConfig): Checker[] {
  * wrapped machine, which the scheduler runs when one fires to record what it read.
  */
 export function watchedCheckers(m: Machine, mm: Machine, config: DebugConfig): Checker[] {
-  const plain = checkersFor(m, config);
+  // The plain ones run once per state where they can say what they read (memoizedChecker).
+  const plain = checkersFor(m, config).map(memoizedChecker);
   if (mm === m) return plain;
   const twins = checkersFor(mm, config);
   plain.forEach((c, i) => (c.capture = twins[i]));

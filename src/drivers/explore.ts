@@ -463,9 +463,14 @@ function lexLess(a: readonly number[], b: readonly number[]): boolean {
   return a.length < b.length;
 }
 
-/** A point of the depth-first search: the schedule to its parent, the task to step, the sleep sets. */
+/**
+ * A point of the depth-first search: the schedule to its parent (the first `depth` steps of
+ * `path`, a run's schedule that is only ever pushed to, so the siblings share it), the task to
+ * step, the sleep sets.
+ */
 interface Point {
-  readonly schedule: readonly TaskId[];
+  readonly path: readonly TaskId[];
+  readonly depth: number;
   readonly choice: TaskId;
   readonly pre: number;
   /** The parent's sleep set: tasks whose next step is covered elsewhere, with that step's footprint. */
@@ -511,11 +516,11 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
       const top = stack.pop() as Point | null;
       // Replay the prefix once, then follow the first choice down to a leaf in the same run,
       // leaving the other choices on the stack: one replay per interleaving.
-      const run = replay(worlds, top?.schedule ?? [], reduce, reduce, last);
+      const schedule = top ? top.path.slice(0, top.depth) : [];
+      const run = replay(worlds, schedule, reduce, reduce, last);
       last = run;
       if (run.rec) reducedRun = true;
-      const schedule = [...(top?.schedule ?? [])];
-      let point: Omit<Point, 'schedule'> | null = top;
+      let point: Omit<Point, 'path' | 'depth'> | null = top;
       let sleep: ReadonlyMap<TaskId, Footprint> = new Map();
       for (;;) {
         if (point) {
@@ -566,7 +571,7 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
         // Push the alternatives in reverse so the lowest task id is explored first (the tie-break order).
         for (let i = kept.length - 1; i >= 1; i--) {
           const c = kept[i] as { t: TaskId; pre: number };
-          stack.push({ schedule: [...schedule], choice: c.t, pre: c.pre, sleep, explored });
+          stack.push({ path: schedule, depth: schedule.length, choice: c.t, pre: c.pre, sleep, explored });
         }
         const first = kept[0] as { t: TaskId; pre: number };
         point = { choice: first.t, pre: first.pre, sleep, explored };

@@ -32,10 +32,20 @@ export const hex = (n: number): string => `0x${n.toString(16)}`;
  * (mem_section[32]), node ids and page counts stay decimal, as the kernel prints them.
  */
 export function hexPfns(what: string): string {
-  return what
-    .replace(/\b(struct page|pfn) (\d+)\b/g, (_m, w: string, n: string) => `${w} ${hex(Number(n))}`)
-    .replace(/\bmemmap \[(\d+), (\d+)\)/g, (_m, a: string, b: string) => `memmap [${hex(Number(a))}-${hex(Number(b))})`);
+  // A search describes the same few thousand steps in every interleaving: each is rewritten once.
+  let out = HEXED.get(what);
+  if (out === undefined) {
+    if (HEXED.size >= 1 << 16) HEXED.clear();
+    out = what
+      .replace(/\b(struct page|pfn) (\d+)\b/g, (_m, w: string, n: string) => `${w} ${hex(Number(n))}`)
+      .replace(/\bmemmap \[(\d+), (\d+)\)/g, (_m, a: string, b: string) => `memmap [${hex(Number(a))}-${hex(Number(b))})`);
+    HEXED.set(what, out);
+  }
+  return out;
 }
+
+/** hexPfns's answers so far. */
+const HEXED = new Map<string, string>();
 
 /** The lock operations (a step that takes or drops a lock starts a new line). */
 const LOCK_OPS = new Set([

@@ -33,7 +33,31 @@ export type Checker = ((s: LockInspector, task: TaskId, y: Yield) => Violation |
   readonly reads?: readonly string[];
   /** The same checker over the recorder's wrapped machine: run when this one fires, to record what it read. */
   capture?: Checker;
+  /**
+   * A whole-state checker's key of everything it reads, where it can give one cheaply: the same
+   * key, the same answer (but for the task named), so memoizedChecker runs it once per key. Null
+   * when it cannot say.
+   */
+  readonly stateKey?: () => string | null;
 };
+
+/** The checker run once per state key (Checker.stateKey); a checker without one is returned as it is. */
+export function memoizedChecker(c: Checker): Checker {
+  const key = c.stateKey;
+  if (!key) return c;
+  let lastKey: string | null = null;
+  let last: Violation | null = null;
+  const memo = (s: LockInspector, task: TaskId, y: Yield): Violation | null => {
+    const k = key();
+    if (k === null || k !== lastKey) {
+      last = c(s, task, y);
+      lastKey = k;
+      return last;
+    }
+    return last && { ...last, task };
+  };
+  return Object.assign(memo, { reads: c.reads, stateKey: key, ...(c.capture ? { capture: c.capture } : {}) });
+}
 
 /** might_sleep with a spinlock held (irqs off): "BUG: sleeping function called from invalid context". */
 export function mightSleepChecker(s: LockInspector, t: TaskId, y: Yield): Violation | null {
@@ -352,7 +376,22 @@ const PROBE_SECTIONS = 64;
  * evenly, so a check costs O(1) however large the namespace: a 92 GiB one has 736 sections).
  */
 export function devicePageChecker(m: Machine): Checker {
-  return withReads(
+  // What it reads: the pgmaps (their identity, liveness and init progress; the rest of a pgmap
+  // is fixed when it is made) and the memmap (its store's epoch).
+  const ids = new WeakMap<object, number>();
+  let nextId = 0;
+  const stateKey = (): string | null => {
+    const epoch = m.store.epoch;
+    if (epoch === undefined) return null;
+    let k = `${epoch}`;
+    for (const p of m.pgmaps) {
+      let id = ids.get(p);
+      if (id === undefined) ids.set(p, (id = ++nextId));
+      k += `|${id}:${p.live ? 1 : 0}:${p.initialisedTo}`;
+    }
+    return k;
+  };
+  const c = withReads(
     (_s, task): Violation | null => {
       const pps = m.state.sparse.pagesPerSection;
       for (const p of m.pgmaps) {
@@ -379,6 +418,7 @@ export function devicePageChecker(m: Machine): Checker {
     },
     ['pgmaps', 'pgmap:', 'memmap:', 'mem_section'],
   );
+  return Object.assign(c, { stateKey });
 }
 
 /**

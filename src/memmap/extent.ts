@@ -95,10 +95,15 @@ function describeOverlay(o: Overlay): string {
   return `${o.period}@${o.phase}[${o.words.map((ws) => ws.map(([w, v]) => `${w}=${v}`).join('.')).join('|')}]${link}`;
 }
 
+/** The last epoch an extent store took (MemmapStore.epoch): epochs are never reused in a process. */
+let lastEpoch = 0;
+
 export class ExtentMemmap implements MemmapStore {
   readonly kind = 'extent' as const;
   /** Sorted, disjoint runs covering exactly the pfns that have a memmap. */
   private runs: Run[] = [];
+  /** A new value at every rewrite (MemmapStore.epoch). */
+  epoch = ++lastEpoch;
 
   constructor(readonly geometry: MemmapGeometry) {}
 
@@ -124,6 +129,7 @@ export class ExtentMemmap implements MemmapStore {
     // Inside one run whose content the edit keeps: nothing changes.
     const only = this.runs[i];
     if (edit && only && only.start <= start && only.end >= end && sameContent(edit(only), only)) return;
+    this.epoch = ++lastEpoch;
     let j = i;
     const out: Run[] = [];
     let cursor = start;
@@ -168,6 +174,7 @@ export class ExtentMemmap implements MemmapStore {
     const s = sectionNr * pps;
     const e = s + pps;
     const i = this.firstEndingAfter(s);
+    this.epoch = ++lastEpoch;
     const out: Run[] = [];
     let j = i;
     while (j < this.runs.length && (this.runs[j]?.start ?? e) < e) {

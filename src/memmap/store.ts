@@ -61,6 +61,12 @@ export interface MemmapStore {
   stateOf(pfn: number): PageState;
   /** What [start, end) holds as one string (state hashing); absent where the backend cannot say cheaply. */
   digest?(start: number, end: number): string;
+  /**
+   * Changes with every write, never back to an earlier value except where the store's state is
+   * put back with it (explore's snapshots): the same epoch, the same contents. Absent where the
+   * backend does not keep one.
+   */
+  readonly epoch?: number;
   /** The record's bytes (recordBytes long); false if the pfn has no memmap. */
   readRecord(pfn: number, out: Uint8Array): boolean;
 }
