@@ -92,6 +92,41 @@ function expectedExit(comment: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * What a command's output must hold beyond its exit (the command as written -> a check of its
+ * stdout, run in the test's directory `dir`).
+ */
+const OUTPUT_CHECKS: Record<string, (stdout: string, dir: string) => void> = {
+  // The quick start's demo: the seed thread's question in under 60 lines — the machine, each
+  // design safe or not and how long, the BUG line, what follows, what next — and the timelines.
+  'npx mmsim demo': (story, dir) => {
+    expect(story.startsWith('mmsim demo: ')).toBe(true);
+    expect(story.split('\n').length).toBeLessThanOrEqual(60);
+    expect(story).toContain('[PATCH v3 01/11] mm/memremap: Get rid of memmap_init_zone_device()');
+    // The machine: demoMachineSpec's 4 nodes of 4 CPUs, 96 GiB per node (node 0's below 4 GiB and above), 3 TiB of pmem each.
+    expect(story).toContain('4 NUMA nodes, 16 CPUs, 384 GiB of DRAM and\n4 x 3 TiB of persistent memory (12 TiB)');
+    expect(story).toContain('  node   3: [mem 0x0000004880000000-0x000000607fffffff]\n');
+    expect(story).toContain('  pmem3: [mem 0x0000096200000000-0x00000c61ffffffff] node 3');
+    // The table: the race on v5.3 and the seqlock designs but the whole one, the fixes ok.
+    expect(story).toMatch(/\nv5\.3 +violation +\d+ +2\d\.\d s +poisoned struct page read \(memunmap B\) \(2, single task\), zone_spans_pfn \(86\)\n/);
+    expect(story).toMatch(/\nseqlock-after-unlock +violation +\d+ +[\d.]+ s +might_sleep \(19, single task\), poisoned struct page read \(memunmap B\) \(2, single task\), zone_spans_pfn \(88\)\n/);
+    expect(story).toMatch(/\nseqlock-whole +violation +\d+ +[\d.]+ s +might_sleep \(19, single task\), poisoned struct page read \(memunmap B\) \(2, single task\)\n/);
+    expect(story).toMatch(/\nseqlock-per-pageblock +violation +\d+ +[\d.]+ s +poisoned struct page read \(memunmap B\) \(2, single task\), zone_spans_pfn \(92\)\n/);
+    expect(story).toMatch(/\nserialize +ok +\d+ +9\d\.\d s +-\n/);
+    for (const d of ['no-shrink', '6.1', 'current']) expect(story).toMatch(new RegExp(`\\n${d.replace('.', '\\.')} +ok +\\d+ +[\\d.]+ s +-\\n`));
+    // The kernel's own line for the race (set_pfnblock_flags_mask's VM_BUG_ON_PAGE), and the conclusion.
+    expect(story).toMatch(
+      /after 86 steps .*\n {2}page:ffffea00040[0-9a-f]+ pfn:0x10[0-7][0-9a-f]{3} node 0 zone Device; page dumped because: VM_BUG_ON_PAGE\(!zone_spans_pfn\(page_zone\(page\), pfn\)\)\n/,
+    );
+    expect(story).toMatch(/\n {2}safe: no-shrink, 6\.1, current in 2\d\.\d s; serialize in 9\d\.\d s \(3\.\dx\)\.\n/);
+    expect(story).toMatch(/\n {2}unsafe: v4\.19 \(poisoned read\), v5\.3 \(poisoned read, zone_spans_pfn\),/);
+    expect(story).toContain('mmsim explore seed-2019 --design v5.3');
+    expect(story).toContain('(mmsim verify --race seed-2019, docs/fidelity.md)');
+    // The timelines, in the default --out directory.
+    for (const d of ['v4.19', 'v5.3', 'serialize']) expect(readFileSync(join(dir, 'mmsim-demo', `seed-2019-${d}.svg`), 'utf8')).toMatch(/^<svg /);
+  },
+};
+
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const commands = readmeCommands(readme);
 
@@ -114,6 +149,10 @@ describe('README.md', () => {
           commands.some((c) => s.match.test(c.command)),
           `SKIP entry ${s.match} names no README command`,
         ).toBe(true);
+  });
+
+  it('each command whose output is checked is one the README has', () => {
+    for (const command of Object.keys(OUTPUT_CHECKS)) expect(commands.map((c) => c.command)).toContain(command);
   });
 
   it('examples that fail on purpose say so in their own comments', () => {
@@ -177,15 +216,18 @@ describe('every README command runs as written', () => {
       const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1' };
       const words = plainMmsim(c.command);
       const r = words
-        ? await cli(words, { cwd: dir }).then((x) => ({ code: x.code, stderr: x.stderr }))
-        : await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-            const p = spawn('/bin/sh', ['-c', c.command], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+        ? await cli(words, { cwd: dir }).then((x) => ({ code: x.code, stdout: x.stdout, stderr: x.stderr }))
+        : await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+            const p = spawn('/bin/sh', ['-c', c.command], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+            let stdout = '';
             let stderr = '';
+            p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
             p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-            p.on('close', (code) => resolve({ code, stderr }));
+            p.on('close', (code) => resolve({ code, stdout, stderr }));
           });
       expect(r.stderr).not.toMatch(/internal error/);
       expect(r.code, r.stderr).toBe(exit);
+      OUTPUT_CHECKS[c.command]?.(r.stdout, dir);
     });
   }
 });
