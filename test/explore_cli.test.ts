@@ -8,14 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mmsim } from './cli_run.js';
 
-// `explore seed-2019 --design v5.3 --json` (an exhaustive search of 12095 interleavings, the
-// file's slowest command) is read by two tests: it runs once and both read the same output.
+// `explore seed-2019 --design v5.3` and its `--json` (each an exhaustive search of 12095
+// interleavings, the file's slowest commands) are read by several tests: each runs once.
 let v53Json: ReturnType<typeof mmsim> | undefined;
 const exploreV53Json = (): ReturnType<typeof mmsim> => (v53Json ??= mmsim('explore', 'seed-2019', '--design', 'v5.3', '--json'));
+let v53Text: ReturnType<typeof mmsim> | undefined;
+const exploreV53Text = (): ReturnType<typeof mmsim> => (v53Text ??= mmsim('explore', 'seed-2019', '--design', 'v5.3'));
 
 describe('mmsim explore seed-2019', () => {
   it("prints each violated invariant's shortest trace with the locks held, the kernel's words and the rerun command, exit 1; JSON with the verdict; a fixed design exits 0", async () => {
-    const bad = await mmsim('explore', 'seed-2019', '--design', 'v5.3');
+    const bad = await exploreV53Text();
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(
       /^poisoned struct page read \(memunmap B\): 2 steps, single task: no race needed\n {2}B = memunmap_pages\(pmem1, \[0x108000-0x110000\)\)\n {8}1 {2}B: start\n {8}2 {2}B \(page_to_nid\): read struct page 0x108000\n/,
@@ -38,6 +40,41 @@ describe('mmsim explore seed-2019', () => {
     const ok = await mmsim('explore', 'seed-2019', '--design', 'current');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^no violation: \d+ interleavings \(exhaustive, DPOR\), [\d.]+ s\n$/);
+  }, 900_000);
+
+  it('the zone_spans_pfn trace fits in 25 lines, pfns in hex, A and B named once; --replay of the saved --json prints the same text (issue 16, item 4)', async () => {
+    const text = (await exploreV53Text()).stdout;
+    const blocks = text.split(/\n(?=\S)/);
+    const race = blocks.find((b) => b.startsWith('zone_spans_pfn: ')) ?? '';
+    const lines = race.split('\n');
+    expect(lines[0]).toMatch(/^zone_spans_pfn: \d+ steps$/);
+    expect(lines.length).toBeLessThanOrEqual(25);
+    expect(lines.slice(1, 3)).toEqual(['  A = memremap_pages(pmem0, [0x100000-0x108000))', '  B = memunmap_pages(pmem1, [0x108000-0x110000))']);
+    // B's span search from the end of A (0x108000 - 1) down, one read per subsection, collapsed.
+    expect(race).toMatch(/\n +\d+–\d+ {2}B(?:'s \w+)? reads struct pages 0x107fff…0x[0-9a-f]+, every 0x200 pfns down \(\d+ reads\) {2}\[holds mem_hotplug_lock, /);
+    // No pfn in decimal: every "struct page N" and "pfn N" is hex.
+    expect(race).not.toMatch(/(struct page |pfn |pfn:)(?!0x)\d/);
+    expect(race).toMatch(/pfn:0x10[0-7][0-9a-f]{3} node 0 zone Device/);
+    const poisoned = blocks.find((b) => b.startsWith('poisoned struct page read (memunmap B): ')) ?? '';
+    expect(poisoned.split('\n')[0]).toBe('poisoned struct page read (memunmap B): 2 steps, single task: no race needed');
+
+    const json = (await exploreV53Json()).stdout;
+    const saved = JSON.parse(json) as { tasks: { label: string }[]; violations: { invariant: string; single_task: boolean }[] };
+    expect(saved.tasks.map((t) => t.label)).toEqual(['A', 'B']);
+    expect(saved.violations.map((v) => [v.invariant, v.single_task])).toEqual([
+      ['poisoned struct page read (memunmap B)', true],
+      ['zone_spans_pfn', false],
+    ]);
+    const file = join(mkdtempSync(join(tmpdir(), 'mmsim-trace-')), 'cex.json');
+    writeFileSync(file, json);
+    for (const [inv, block] of [
+      ['zone_spans_pfn', race],
+      ['poisoned struct page read (memunmap B)', poisoned],
+    ] as const) {
+      const replayed = await mmsim('explore', '--replay', file, '--invariant', inv);
+      expect(replayed.status, inv).toBe(0);
+      expect(replayed.stdout, inv).toBe(`${block}\n`);
+    }
   }, 900_000);
 
   it('replays a saved counterexample to the same text as the explore that saved it, byte for byte; a file that is not one is one clear error', async () => {
