@@ -46,6 +46,15 @@ function wildcardClash(a: Footprint, b: Footprint): boolean {
 
 /** A 64-bit string hash (two independent 32-bit FNV-1a style lanes), as 16 hex digits. */
 export function hash64(s: string): string {
+  hashLanes(s);
+  return (LANES[0] >>> 0).toString(16).padStart(8, '0') + (LANES[1] >>> 0).toString(16).padStart(8, '0');
+}
+
+/** hash64's two lanes of the last hashLanes call. */
+const LANES: [number, number] = [0, 0];
+
+/** hash64's lanes, left in LANES (no string made). */
+function hashLanes(s: string): void {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ s.length;
   for (let i = 0; i < s.length; i++) {
@@ -54,7 +63,8 @@ export function hash64(s: string): string {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995);
     h2 ^= h2 >>> 15;
   }
-  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+  LANES[0] = h1;
+  LANES[1] = h2;
 }
 
 /** A deterministic string of a field's value (Maps and Sets by entries, bigints in hex). */
@@ -137,9 +147,16 @@ export class Recorder {
   private readonly written = new Map<string, (() => string) | null>();
   private readonly contentOf = new Map<string, (() => string) | null>();
   private raw: Machine | null = null;
-  /** Content of written resources as of the last stateKey, and those written since. */
-  private readonly cache = new Map<string, string>();
+  /**
+   * Each written resource's entry as of the last stateKey — hash64's lanes of "name=content", or
+   * null for one without cheap content — and those written since. The entries are combined by
+   * XOR, kept up to date as they change, so a state key costs the resources written since the
+   * last one, not all of them.
+   */
+  private readonly cache = new Map<string, readonly [number, number] | null>();
   private readonly dirty = new Set<string>();
+  private combined: [number, number] = [0, 0];
+  private withoutContent = 0;
 
   /** Forget the run recorded so far (the world it watches was put back as it was made): record the next run afresh. */
   reset(): void {
@@ -150,6 +167,8 @@ export class Recorder {
     this.contentOf.clear();
     this.cache.clear();
     this.dirty.clear();
+    this.combined = [0, 0];
+    this.withoutContent = 0;
   }
 
   /** Whether a world wrapped its machine with this recorder. */
@@ -249,17 +268,29 @@ export class Recorder {
    * cheap content makes the state unique, never matched), the machine's locks, and the tasks.
    */
   stateKey(tasks: string): string | null {
-    const parts: string[] = [tasks];
+    const acc = this.combined;
     for (const res of this.dirty) {
+      const old = this.cache.get(res);
+      if (old === null) this.withoutContent--;
+      else if (old) {
+        acc[0] ^= old[0];
+        acc[1] ^= old[1];
+      }
       const c = this.written.get(res);
-      this.cache.set(res, c ? hash64(c()) : '');
+      if (!c) {
+        this.cache.set(res, null);
+        this.withoutContent++;
+        continue;
+      }
+      hashLanes(`${res}=${c()}`);
+      const entry = [LANES[0], LANES[1]] as const;
+      this.cache.set(res, entry);
+      acc[0] ^= entry[0];
+      acc[1] ^= entry[1];
     }
     this.dirty.clear();
-    for (const res of [...this.cache.keys()].sort()) {
-      const c = this.cache.get(res);
-      if (!c) return null;
-      parts.push(`${res}=${c}`);
-    }
+    if (this.withoutContent > 0) return null;
+    const parts: string[] = [tasks, `${acc[0] >>> 0}:${acc[1] >>> 0}`];
     const m = this.raw;
     if (m) {
       parts.push(lockState(m.memHotplugLock), lockState(m.deviceHotplugLock));
