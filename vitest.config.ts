@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -13,5 +14,7 @@ export default defineConfig({
     // (vmstat: 1% idle) and the run took 4 min 40 s against 5 min 54 s with two (docs/performance.md).
     maxWorkers: '150%',
     isolate: false,
+    // The slowest files start first (test/sequencer.ts).
+    sequence: { sequencer: SlowestFirst },
   },
 });
