@@ -354,22 +354,25 @@ export function mhpGetDefaultOnlineType(kconfig: ReadonlyMap<string, string>): K
 export function* archAddMemory(m: Machine, nid: Nid, start: Pfn, end: Pfn, params: ArchAddParams): Task<number> {
   const sparse = m.state.sparse;
   const pps = sparse.pagesPerSection;
-  const added: { sec: number; s: Pfn; e: Pfn; fresh: boolean }[] = [];
-  for (let sec = Math.floor(start / pps); sec * pps < end; sec++) {
+  const first = Math.floor(start / pps);
+  // Whether each section added so far was new (the rollback's answer: remove it, or clear its subsections).
+  const fresh: boolean[] = [];
+  for (let sec = first; sec * pps < end; sec++) {
     const s = Math.max(start, sec * pps);
     const e = Math.min(end, (sec + 1) * pps);
-    const fresh = !sparse.runOf(sec)?.present;
+    const isNew = !sparse.runOf(sec)?.present;
     const rc = yield* m.step('sparse_add_section', sparseAddSection)(m, nid, sec, s, e, params);
     if (rc !== 0) {
-      for (const a of added) {
-        if (a.fresh) {
-          sparse.removeSections(a.sec, a.sec + 1);
-          m.store.depopulateSection(a.sec);
-        } else sparse.editSubsections(a.sec, a.s, a.e, false, false);
-      }
+      fresh.forEach((wasNew, i) => {
+        const a = first + i;
+        if (wasNew) {
+          sparse.removeSections(a, a + 1);
+          m.store.depopulateSection(a);
+        } else sparse.editSubsections(a, Math.max(start, a * pps), Math.min(end, (a + 1) * pps), false, false);
+      });
       return rc;
     }
-    added.push({ sec, s, e, fresh });
+    fresh.push(isNew);
   }
   return 0;
 }

@@ -205,8 +205,11 @@ export class ExtentMemmap implements MemmapStore {
   /** The words as a run holds them (last write of each word wins, sorted), the last answer kept: a range is written a chunk at a time with the same words. */
   private sortedWords(words: Words | null): Words | null {
     if (!words) return null;
-    if (words !== this.lastWordsIn) {
-      this.lastWordsIn = words;
+    // The same words again, often in a new array per chunk: the last answer.
+    const last = this.lastWordsIn;
+    const same = last !== null && last.length === words.length && words.every(([w, v], i) => (last[i] as readonly [number, number])[0] === w && (last[i] as readonly [number, number])[1] === v);
+    if (!same) {
+      this.lastWordsIn = words.map(([w, v]) => [w, v] as const);
       this.lastWordsOut = [...new Map(words.map(([w, v]) => [w, v >>> 0] as const))].sort((x, y) => x[0] - y[0]);
     }
     return this.lastWordsOut;
