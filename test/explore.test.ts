@@ -10,6 +10,7 @@ import { builtinWorld } from '../src/drivers/scenario_world.js';
 import { Scheduler } from '../src/drivers/scheduler.js';
 import type { Machine } from '../src/kernel/machine.js';
 import { pfnFirst, type DevPagemap } from '../src/kernel/dev_pagemap.js';
+import { dependent, Recorder, type Footprint } from '../src/drivers/footprint.js';
 
 /** A task of k yields that touch nothing shared: k + 1 scheduler steps. */
 function* steps(k: number): Task<number> {
@@ -164,5 +165,23 @@ describe('whole-state checkers run once per state (memoizedChecker)', () => {
     expect((a as { message: string } | null)?.message).toMatch(new RegExp(`pfn:0x${pfn.toString(16)} of ${p.name} has page->pgmap 0x0, not 0x`));
     p.live = false;
     expect(both()).toEqual([null, null]);
+  });
+});
+
+describe("a pgmap's fields as footprint resources", () => {
+  it("pgmap_pfn_valid's read of nr_range is dependent with memremap_pages raising it, and independent of the init loop's progress", () => {
+    const rec = new Recorder();
+    const p = { name: 'pmem0', live: true, initialisedTo: 0, nid: 0, nrRange: 0 } as unknown as DevPagemap;
+    rec.instrumentPgmap(p);
+    const step = (fn: () => void): Footprint => {
+      rec.begin();
+      fn();
+      return rec.end().fp;
+    };
+    const lookup = step(() => void (p.live && p.nrRange)); // memory_failure: get_dev_pagemap, then pgmap_pfn_valid
+    const raise = step(() => (p.nrRange = 1)); // memremap_pages after pagemap_range
+    const progress = step(() => (p.initialisedTo = 512)); // memmap_init_zone_device's loop
+    expect(dependent(lookup, raise)).toBe(true);
+    expect(dependent(lookup, progress)).toBe(false);
   });
 });

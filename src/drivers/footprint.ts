@@ -465,12 +465,15 @@ export class Recorder {
   }
 
   /**
-   * A pgmap's liveness, init progress and node, each a resource of its own: a lookup that reads
-   * `live` (get_dev_pagemap, memory_failure) commutes with memmap_init_zone_device's progress writes.
+   * A pgmap's liveness, init progress, node and nr_range, each a resource of its own: a lookup
+   * that reads `live` (get_dev_pagemap, memory_failure) commutes with memmap_init_zone_device's
+   * progress writes, and pgmap_pfn_valid's read of nr_range (memory_failure, 5.12+) is dependent
+   * with memremap_pages raising it after pagemap_range. migratetypeTo is read by no task or
+   * checker (the memmap view only).
    */
   instrumentPgmap(p: DevPagemap): void {
     if (Object.getOwnPropertyDescriptor(p, 'live')?.get) return;
-    for (const f of ['live', 'initialisedTo', 'nid']) track(p, [f], `pgmap:${p.name}:${f}`, this);
+    for (const f of ['live', 'initialisedTo', 'nid', 'nrRange']) track(p, [f], `pgmap:${p.name}:${f}`, this);
   }
 }
 
