@@ -111,7 +111,7 @@ export async function timeCommand(scenario: string | undefined, o: TimeCliOption
   for (const [k, v] of Object.entries(r.phases)) out(`  phase ${k}: ${(v / 1000).toFixed(3)} s of CPU time\n`);
   const brief: string[] = [];
   for (const [k, v] of Object.entries(r.lockHoldMs)) {
-    if (v >= 0.5) out(`  ${k} held ${(v / 1000).toFixed(3)} s\n`);
+    if (v >= 1) out(`  ${k} held ${(v / 1000).toFixed(3)} s\n`);
     else brief.push(k);
   }
   if (brief.length) out(`  held under 1 ms: ${lockNamesByNode(brief).join(', ')}\n`);
