@@ -53,7 +53,7 @@ describe('explore --jobs: one search split into units', () => {
     }
   }, 300_000);
 
-  it('on two worker threads, units run ahead of their turn: the same result as one thread (small searches, a design file)', async () => {
+  it('on two threads (this one and a worker), units run ahead of their turn: the same result as one thread (small searches, a design file)', async () => {
     const designFile = join(root, 'examples', 'designs', 'dont-shrink-zone-device.mjs');
     for (const s of [...SMALL, spec('seed-2019', designFile)]) {
       const make = await worldOfSpec(s);
@@ -69,6 +69,9 @@ describe('explore --jobs: one search split into units', () => {
     const r = await exploreJobs(s, { jobs: 2, inlineMs: 0 });
     const one = explore(await worldOfSpec(s));
     expect(r.jobs).toBe(2);
+    // This thread runs the first unit; the races its first leaf finds name the next ones, which go to the worker at once.
+    expect(r.units?.here).toBeGreaterThan(0);
+    expect(r.units?.run).toBeGreaterThan(r.units?.here ?? Infinity);
     expect(JSON.stringify(plain(r))).toBe(JSON.stringify(one));
     expect(one.violations.map((v) => v.invariant)).toContain('zone_spans_pfn');
   }, 300_000);

@@ -956,12 +956,13 @@ export function applyUnit(st: Search, r: UnitResult): void {
 
 /**
  * A copy of a search awaiting a unit that records nothing: run on with assumed results, it names
- * the units the search will (probably) hand out next. It shares the world; the search replays
- * its prefix anyway when it resumes.
+ * the units the search will (probably) hand out next. It replays in `worlds` (by default the
+ * search's own: the search replays its prefix anyway when it resumes).
  */
-export function forkSearch(st: Search): Search {
+export function forkSearch(st: Search, worlds: Worlds = st.worlds): Search {
   return {
     ...st,
+    worlds,
     path: st.path.map((p) => ({ ...p, backtrack: new Set(p.backtrack), done: new Map(p.done) })),
     held: st.held.map((h) => new Map(h)),
     pruned: { ...st.pruned },
@@ -988,20 +989,28 @@ export function finishSearch(st: Search): ExploreResult {
 
 /**
  * Run a unit (on a worker thread): the search below its prefix, to its end. `early` hears the
- * races found so far with the steps above whenever a leaf found more (the first leaf finds most).
+ * races found so far with the steps above whenever a leaf found more (the first leaf finds most);
+ * `leaf` is called after every leaf.
  * exploreUnitUntil: past `deadline` (performance.now()) it gives up after a leaf: null.
  */
-export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: readonly (readonly [number, TaskId])[]) => void): UnitResult {
-  return exploreUnitUntil(worlds, u, early, Infinity) as UnitResult;
+export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: readonly (readonly [number, TaskId])[]) => void, leaf?: () => void): UnitResult {
+  return exploreUnitUntil(worlds, u, early, Infinity, leaf) as UnitResult;
 }
 
-export function exploreUnitUntil(worlds: Worlds, u: UnitRequest, early: ((additions: readonly (readonly [number, TaskId])[]) => void) | undefined, deadline: number): UnitResult | null {
+export function exploreUnitUntil(
+  worlds: Worlds,
+  u: UnitRequest,
+  early: ((additions: readonly (readonly [number, TaskId])[]) => void) | undefined,
+  deadline: number,
+  leaf?: () => void,
+): UnitResult | null {
   let told = 0;
   const late = new Error('past the deadline');
   const onLeaf = (): void => {
     const a = st.additions ?? [];
     if (a.length > told) early?.(a);
     told = a.length;
+    leaf?.();
     if (performance.now() > deadline) throw late;
   };
   const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf, known: u.known });

@@ -1,21 +1,22 @@
-// One explore search across worker threads (mmsim explore --jobs N). The DPOR search is the
-// sequential one (explore.ts), cut at a depth: below each point the path first reaches at that
-// depth, everything the sequential search does is a unit (UnitRequest), run on a worker thread
-// from the same world; this thread runs the part above, takes each unit's result in as the
-// sequential search would meet it (its counts, its violations, and the races it found with the
-// steps above, which add backtrack points there), and so takes the same path through the same
+// One explore search across threads (mmsim explore --jobs N): this one and N - 1 workers. The
+// DPOR search is the sequential one (explore.ts), cut at a depth: below each point the path first
+// reaches at that depth, everything the sequential search does is a unit (UnitRequest), run on
+// some thread from the same world; this thread runs the part above, takes each unit's result in
+// as the sequential search would meet it (its counts, its violations, and the races it found with
+// the steps above, which add backtrack points there), and so takes the same path through the same
 // tree: the same interleavings, the same violations, the same shortest traces, tie-breaks
 // included. What a unit does depends only on its prefix and its sleep set, so a unit is run
-// ahead of its turn: a copy of the search above runs on assuming the units still running add
-// nothing (or found what they found, where known) and names the units to come; those run on idle
-// workers and their results wait, by prefix and sleep set, until the search asks for them. A
-// guess that was wrong costs time, never the result: a unit the search does not ask for is
-// not used. Modes other than exhaustive DPOR (a preemption bound, random runs, --reduce sleep or
-// none, a cap on interleavings, stopping at the first violation) run on this thread.
+// ahead of its turn: a copy of the search above (Planner) runs on assuming the units still
+// running add nothing more than they have reported, and names the units to come. This thread
+// runs the first unit nobody runs yet; each worker is kept two units deep, fed between this
+// thread's leaves (the answers polled from their ports, the races its own unit finds naming more
+// units). A guess that was wrong costs time, never the result: a unit the search does not ask
+// for is not used. Modes other than exhaustive DPOR (a preemption bound, random runs, --reduce
+// sleep or none, a cap on interleavings, stopping at the first violation) run on this thread.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { BUILTIN_SCENARIOS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { isDesignFile, loadDesignFile, type Design } from '../designs/designs.js';
@@ -70,16 +71,16 @@ export function makeWorldOf(scenario: string, design: Design | string, user: rea
 export type JobsResult = ExploreResult & {
   readonly jobs: number;
   /**
-   * A split search's units: taken in (used), run on workers (run; a unit run ahead of its turn
-   * that the search then did not ask for is run but not used), answered before the search asked
-   * (ready), and the workers' busy time in milliseconds (busy: against jobs x the wall time, how
-   * full they were kept).
+   * A split search's units: taken in (used), run (run; a unit run ahead of its turn that the
+   * search then did not ask for is run but not used), of those run on this thread (here),
+   * answered before the search asked (ready), and the threads' time running units in
+   * milliseconds (busy: against jobs x the wall time, how full they were kept).
    */
-  readonly units?: { readonly used: number; readonly run: number; readonly ready: number; readonly busy: number };
+  readonly units?: { readonly used: number; readonly run: number; readonly here: number; readonly ready: number; readonly busy: number };
 };
 
 export interface JobsOptions extends ExploreOptions {
-  /** Worker threads (default 1: on 2 cores two threads measured 0.9-1.1x one, docs/performance.md); 1 runs the search on this thread. */
+  /** Threads: this one and jobs - 1 workers (default 1: the search on this thread alone). */
   readonly jobs?: number;
   /** Cut the search into units at this depth (default: a tenth of the first schedule's length). */
   readonly splitDepth?: number;
@@ -110,13 +111,19 @@ export function builtScript(metaUrl: string, name: string, distDir: string, root
 
 /** A worker's answer: a unit's result, or what went wrong (an input error, or an mmsim bug with its stack). */
 export type WorkerReply =
-  | { readonly key: string; readonly result: UnitResult }
+  | { readonly key: string; readonly result: UnitResult; readonly ms: number }
   | { readonly key: string; readonly early: readonly (readonly [number, TaskId])[] }
   | { readonly key: string; readonly error: string; readonly input: boolean };
 
 /** A unit's identity: its prefix and its sleep set (with the footprints). */
 export function unitKey(u: UnitRequest): string {
   return JSON.stringify([u.prefix, u.sleep.map(([t, fp]) => [t, [...fp]])]);
+}
+
+/** What a worker thread is started with: the search's world, and the port it answers on. */
+export interface WorkerStart {
+  readonly spec: ExploreWorldSpec;
+  readonly answers: MessagePort;
 }
 
 /** A unit sent to a worker thread. */
@@ -126,9 +133,9 @@ export interface WorkerJob {
 }
 
 /**
- * Explore one search across `jobs` worker threads (exhaustive DPOR), or on this thread (other
- * modes, or one job). The result is the sequential search's, byte for byte: interleavings,
- * violations and their traces.
+ * Explore one search across `jobs` threads: this one and jobs - 1 workers (exhaustive DPOR), or
+ * on this thread alone (other modes, or one job). The result is the sequential search's, byte
+ * for byte: interleavings, violations and their traces.
  */
 export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, make?: MakeWorld): Promise<JobsResult> {
   const jobs = Math.max(1, Math.floor(o.jobs ?? 1));
@@ -140,6 +147,8 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
   const st = startSearch(worlds, { split });
   const t0 = performance.now();
   const inlineMs = o.inlineMs ?? 250;
+  // The planner's copy of the search replays in a world of its own: this thread's unit runs in the search's.
+  const planner = new Planner(new Worlds(m));
   let pool: UnitPool | null = null;
   let used = 0;
   let ready = 0;
@@ -149,14 +158,14 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
       if (!u) break;
       used++;
       if (!pool && performance.now() - t0 < inlineMs) {
-        // On this thread while the search is young; a unit still running at the deadline is given up and goes to the workers.
+        // On this thread while the search is young; a unit still running at the deadline is given up and goes to the threads.
         const r = exploreUnitUntil(worlds, u, undefined, t0 + inlineMs);
         if (r) {
           applyUnit(st, r);
           continue;
         }
       }
-      pool ??= new UnitPool(o.workerFile ?? builtScript(import.meta.url, 'explore_worker.js', 'drivers'), spec, jobs, o.signal);
+      pool ??= new UnitPool(o.workerFile ?? builtScript(import.meta.url, 'explore_worker.js', 'drivers'), spec, jobs - 1, o.signal);
       const key = unitKey(u);
       if (pool.result(key)) ready++;
       for (;;) {
@@ -165,16 +174,44 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
           applyUnit(st, r);
           break;
         }
-        pool.want(key, u);
-        speculate(st, u, pool);
-        await pool.next();
+        pool.check();
+        // The units the search will ask for from here, those nobody runs yet: the first is this
+        // thread's, the next ones keep each worker's queue full while this thread is busy.
+        const plan = planner.plan(st, u, pool, 1 + pool.room());
+        const mine = plan[0];
+        if (!mine) {
+          await pool.next();
+          continue;
+        }
+        pool.claim(mine.key);
+        for (const job of plan.slice(1)) pool.send(job);
+        const since = performance.now();
+        // While this thread runs its unit, the workers are kept fed: the races it finds name more
+        // units, and answers are taken in (polled between leaves) to free their queues.
+        const feed = (): void => {
+          if (pool?.room()) for (const job of planner.plan(st, u, pool, pool.room())) pool.send(job);
+        };
+        let polled = since;
+        const early = (additions: readonly (readonly [number, TaskId])[]): void => {
+          pool?.found(mine.key, additions);
+          feed();
+        };
+        const leaf = (): void => {
+          const now = performance.now();
+          if (now - polled < POLL_MS) return;
+          polled = now;
+          if (pool?.poll()) feed();
+        };
+        pool.done(mine.key, exploreUnit(worlds, mine.unit, early, leaf), performance.now() - since, true);
+        // Let the workers' answers in (and an abort) before the next plan.
+        await new Promise((ok) => setImmediate(ok));
       }
     }
   } finally {
     await pool?.close();
   }
   if (!pool) return { ...finishSearch(st), jobs: 1 };
-  return { ...finishSearch(st), jobs, units: { used, run: pool.ran, ready, busy: Math.round(pool.busy) } };
+  return { ...finishSearch(st), jobs, units: { used, run: pool.ran, here: pool.here, ready, busy: Math.round(pool.busy) } };
 }
 
 /**
@@ -189,36 +226,98 @@ function defaultSplit(worlds: Worlds): number {
   return Math.max(1, Math.floor(st.run.trace.length / 10));
 }
 
-/** Units to name ahead at most, per idle worker, before giving up on finding one not yet run. */
+/** Units to look past at most, per unit wanted, before giving up on finding one nobody runs. */
 const LOOKAHEAD = 64;
 
-/** Give idle workers the units a copy of the search will ask for next, assuming what is not known. */
-function speculate(st: Search, awaited: UnitRequest, pool: UnitPool): void {
-  if (!pool.idle()) return;
-  const f = forkSearch(st);
-  applyUnit(f, pool.assumed(unitKey(awaited)));
-  for (let n = 0; n < LOOKAHEAD * pool.size && pool.idle(); n++) {
-    const u = advanceSearch(f);
-    if (!u) return;
-    const key = unitKey(u);
-    if (!pool.known(key)) pool.want(key, u);
-    applyUnit(f, pool.assumed(key));
+/**
+ * The units the search will (probably) ask for next, in order: a copy of the search run on with
+ * what each unit found where known, else what it has reported so far (a unit still running is
+ * assumed to add nothing more). The copy is kept and run on further at each call. A race a unit
+ * is found to add later, at a point the copy has not gone back to since, is added to the copy as
+ * well: a backtrack point is read only when the search returns there, so the copy's units up to
+ * then are the same. Otherwise the copy is made again from the search.
+ */
+class Planner {
+  private fork: Search | null = null;
+  /** The units the copy has taken in, in order, with the races taken in with each ("depth task"). */
+  private taken: { readonly job: WorkerJob; readonly additions: Set<string> }[] = [];
+
+  constructor(private readonly worlds: Worlds) {}
+
+  /** The next `n` units nobody runs yet, the awaited one first if nobody does. */
+  plan(st: Search, awaited: UnitRequest, pool: UnitPool, n: number): WorkerJob[] {
+    const first = unitKey(awaited);
+    const at = this.taken.findIndex((t) => t.job.key === first);
+    if (at < 0 || !this.fork || !this.update(at, pool)) {
+      this.fork = forkSearch(st, this.worlds);
+      this.taken = [];
+      this.take(this.fork, { key: first, unit: awaited }, pool);
+    } else this.taken = this.taken.slice(at);
+    const out = this.taken.filter((t) => !pool.known(t.job.key)).map((t) => t.job);
+    for (let i = 0; i < LOOKAHEAD * n && out.length < n; i++) {
+      const u = advanceSearch(this.fork);
+      if (!u) break;
+      const job = { key: unitKey(u), unit: u };
+      if (!pool.known(job.key)) out.push(job);
+      this.take(this.fork, job, pool);
+    }
+    return out.slice(0, n);
+  }
+
+  /** Add to the copy the races its units (from `at` on) were found to add since; false where the copy went back past one. */
+  private update(at: number, pool: UnitPool): boolean {
+    const fork = this.fork as Search;
+    for (let j = at; j < this.taken.length; j++) {
+      const t = this.taken[j] as (typeof this.taken)[number];
+      for (const [d, task] of pool.assumed(t.job.key).additions) {
+        const k = `${d} ${task}`;
+        if (t.additions.has(k)) continue;
+        // Where a later unit's prefix leaves this one's at depth d or above, the copy chose again there without it.
+        for (let l = j + 1; l < this.taken.length; l++)
+          if (commonPrefix((this.taken[l - 1] as (typeof this.taken)[number]).job.unit.prefix, (this.taken[l] as (typeof this.taken)[number]).job.unit.prefix) <= d) return false;
+        (fork.path[d] as Search['path'][number]).backtrack.add(task);
+        t.additions.add(k);
+      }
+    }
+    return true;
+  }
+
+  private take(f: Search, job: WorkerJob, pool: UnitPool): void {
+    const r = pool.assumed(job.key);
+    this.taken.push({ job, additions: new Set(r.additions.map(([d, t]) => `${d} ${t}`)) });
+    applyUnit(f, r);
   }
 }
 
-/** The worker threads of one search: units sent, results kept by key. */
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/** Units a worker is given at most at a time: the one it runs and the next, so it never waits for this thread. */
+const QUEUE = 2;
+/** How often this thread, running a unit of its own, takes in the workers' answers (milliseconds). */
+const POLL_MS = 2;
+
+/** The worker threads of one search, and the units this thread runs: units sent, results kept by key. */
 class UnitPool {
   private readonly workers: Worker[] = [];
-  private readonly free: Worker[] = [];
-  private readonly running = new Map<Worker, string>();
-  private readonly queued: WorkerJob[] = [];
+  /** Per worker, the keys of the units sent to it and not yet answered, in order. */
+  private readonly sent = new Map<Worker, string[]>();
+  private readonly answers = new Map<Worker, MessagePort>();
   private readonly results = new Map<string, UnitResult>();
   /** Races a running unit has found so far with the steps above it. */
   private readonly early = new Map<string, readonly (readonly [number, TaskId])[]>();
-  private readonly sent = new Set<string>();
+  private readonly taken = new Set<string>();
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
   private readonly onAbort: () => void;
+  private closing = false;
+  /** Units answered (here: run on this thread), and the threads' busy time in milliseconds. */
+  ran = 0;
+  here = 0;
+  busy = 0;
 
   constructor(
     file: string,
@@ -227,38 +326,52 @@ class UnitPool {
     private readonly signal?: AbortSignal,
   ) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(file, { workerData: spec, stdout: false, stderr: false });
-      w.on('message', (r: WorkerReply) => {
-        if ('early' in r) {
-          this.early.set(r.key, r.early);
-          this.poke();
-          return;
-        }
-        this.running.delete(w);
-        this.busy += performance.now() - (this.since.get(w) ?? 0);
-        this.ran++;
-        if ('result' in r) this.results.set(r.key, r.result);
-        else this.fail(r.input ? new InputError(r.error) : new Error(`explore worker: ${r.error}`));
-        this.free.push(w);
-        this.pump();
-        this.poke();
-      });
+      // Answers come on a channel of their own, which this thread can also read while it runs a unit.
+      const { port1, port2 } = new MessageChannel();
+      const w = new Worker(file, { workerData: { spec, answers: port2 } satisfies WorkerStart, transferList: [port2], stdout: false, stderr: false });
+      this.sent.set(w, []);
+      this.answers.set(w, port1);
+      port1.on('message', (r: WorkerReply) => this.take(w, r));
       w.on('error', (e) => this.fail(new Error(`explore worker: ${e.stack ?? e.message}`)));
       w.on('exit', (code) => {
-        if (this.running.has(w) || (code !== 0 && !this.closing)) this.fail(new Error(`explore worker exited with code ${code}`));
+        if ((this.sent.get(w) ?? []).length || (code !== 0 && !this.closing)) this.fail(new Error(`explore worker exited with code ${code}`));
       });
       this.workers.push(w);
-      this.free.push(w);
     }
     this.onAbort = () => this.fail(signal?.reason instanceof Error ? signal.reason : new Error('explore: stopped'));
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  private closing = false;
-  /** Units answered. */
-  ran = 0;
-  busy = 0;
-  private readonly since = new Map<Worker, number>();
+  private take(w: Worker, r: WorkerReply): void {
+    if ('early' in r) {
+      this.found(r.key, r.early);
+      return;
+    }
+    const queue = this.sent.get(w) ?? [];
+    const at = queue.indexOf(r.key);
+    if (at >= 0) queue.splice(at, 1);
+    if ('result' in r) this.done(r.key, r.result, r.ms, false);
+    else this.fail(r.input ? new InputError(r.error) : new Error(`explore worker: ${r.error}`));
+  }
+
+  /** Take in the answers waiting (this thread busy, the event loop cannot): whether any unit was answered. */
+  poll(): boolean {
+    let answered = false;
+    for (const [w, port] of this.answers) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const r = m.message as WorkerReply;
+        this.take(w, r);
+        answered ||= !('early' in r);
+      }
+    }
+    return answered;
+  }
+
+  /** The races a running unit has found so far with the steps above it. */
+  found(key: string, additions: readonly (readonly [number, TaskId])[]): void {
+    this.early.set(key, [...additions]);
+    this.poke();
+  }
 
   result(key: string): UnitResult | undefined {
     return this.results.get(key);
@@ -272,31 +385,45 @@ class UnitPool {
     return a ? { ...EMPTY_UNIT, additions: a } : EMPTY_UNIT;
   }
 
-  /** Whether the unit has been sent or queued. */
+  /** Whether some thread runs (or ran) the unit. */
   known(key: string): boolean {
-    return this.sent.has(key);
+    return this.taken.has(key);
   }
 
-  idle(): boolean {
-    return this.free.length > 0 && this.queued.length === 0;
+  /** Units the workers can take now without waiting for this thread. */
+  room(): number {
+    let n = 0;
+    for (const q of this.sent.values()) n += Math.max(0, QUEUE - q.length);
+    return n;
   }
 
-  /** Run a unit, before any queued (the one the search awaits comes first). */
-  want(key: string, unit: UnitRequest): void {
-    if (this.sent.has(key)) return;
-    this.sent.add(key);
-    this.queued.push({ key, unit });
-    this.pump();
+  /** This thread runs the unit. */
+  claim(key: string): void {
+    this.taken.add(key);
   }
 
-  private pump(): void {
-    while (this.free.length && this.queued.length && !this.failure) {
-      const w = this.free.shift() as Worker;
-      const job = this.queued.shift() as WorkerJob;
-      this.running.set(w, job.key);
-      this.since.set(w, performance.now());
-      w.postMessage(job);
-    }
+  /** Give the unit to the worker with the shortest queue, if one has room. */
+  send(job: WorkerJob): void {
+    let best: Worker | null = null;
+    for (const [w, q] of this.sent) if (q.length < QUEUE && (!best || q.length < (this.sent.get(best) as string[]).length)) best = w;
+    if (!best || this.failure) return;
+    this.taken.add(job.key);
+    (this.sent.get(best) as string[]).push(job.key);
+    best.postMessage(job);
+  }
+
+  /** A unit's result, run `ms` milliseconds on some thread. */
+  done(key: string, result: UnitResult, ms: number, here: boolean): void {
+    this.results.set(key, result);
+    this.ran++;
+    if (here) this.here++;
+    this.busy += ms;
+    this.poke();
+  }
+
+  /** Throws what stopped the search (a worker's failure, an abort), if anything has. */
+  check(): void {
+    if (this.failure) throw this.failure;
   }
 
   /** Until some worker answers (or fails). */
@@ -323,6 +450,7 @@ class UnitPool {
     this.closing = true;
     this.signal?.removeEventListener('abort', this.onAbort);
     await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const port of this.answers.values()) port.close();
   }
 }
 

@@ -1,11 +1,11 @@
 // An explore worker thread (node:worker_threads, started by explore_jobs.ts from the built
 // dist/drivers/explore_worker.js): it builds the search's world once from the spec it is started
-// with, then runs each unit it is sent (the DPOR search below a prefix) and posts back the result,
+// with, then runs each unit it is sent (the DPOR search below a prefix) and posts the result back on its answer port,
 // or the error that stopped it (an input error's one line, or an mmsim bug's stack).
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { exploreUnit, Worlds } from './explore.js';
-import { worldOfSpec, type ExploreWorldSpec, type WorkerJob, type WorkerReply } from './explore_jobs.js';
+import { worldOfSpec, type WorkerJob, type WorkerReply, type WorkerStart } from './explore_jobs.js';
 
 const port = parentPort;
 if (port === null) throw new Error('explore worker: start this file as a worker thread (explore_jobs.ts does)');
@@ -14,10 +14,11 @@ const failure = (key: string, e: unknown): WorkerReply => ({
   error: e instanceof InputError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e),
   input: e instanceof InputError,
 });
+const { spec, answers } = workerData as WorkerStart;
 let worlds: Worlds | null = null;
 let setupError: unknown = null;
 try {
-  worlds = new Worlds(await worldOfSpec(workerData as ExploreWorldSpec));
+  worlds = new Worlds(await worldOfSpec(spec));
 } catch (e) {
   setupError = e;
 }
@@ -25,9 +26,11 @@ port.on('message', (job: WorkerJob) => {
   let reply: WorkerReply;
   try {
     if (!worlds) throw setupError;
-    reply = { key: job.key, result: exploreUnit(worlds, job.unit, (additions) => port.postMessage({ key: job.key, early: additions } satisfies WorkerReply)) };
+    const t0 = performance.now();
+    const result = exploreUnit(worlds, job.unit, (additions) => answers.postMessage({ key: job.key, early: additions } satisfies WorkerReply));
+    reply = { key: job.key, result, ms: performance.now() - t0 };
   } catch (e) {
     reply = failure(job.key, e);
   }
-  port.postMessage(reply);
+  answers.postMessage(reply);
 });
