@@ -122,9 +122,11 @@ describe('a world put back as made (World.again) equals a fresh one', () => {
     shared.n = 2;
     root.n = 6;
     (root as Record<string, unknown>)['later'] = true;
+    (inner.list as unknown as Record<string, unknown>)['named'] = 1;
     restore();
     expect(root.inner).toBe(inner);
     expect(inner).toEqual({ x: 1, list: [1, 2] });
+    expect(Object.keys(inner.list)).toEqual(['0', '1']);
     expect([...root.m.keys()]).toEqual(['a']);
     expect([...root.s]).toEqual([1]);
     expect([...root.bytes]).toEqual([1, 2, 3]);

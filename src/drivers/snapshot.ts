@@ -115,7 +115,9 @@ function restoreOne(s: Saved): void {
       s.extra.forEach((k, i) => {
         if (rec[k] !== s.extraValues[i]) rec[k] = s.extraValues[i];
       });
-      for (const k of Object.keys(o)) if (!/^\d+$/.test(k) && !s.extra.includes(k)) delete rec[k];
+      // Own keys beyond the elements and the saved names: a name added since (rare; looked for only then).
+      const own = Object.keys(o);
+      if (own.length !== values.length + s.extra.length) for (const k of own) if (!/^\d+$/.test(k) && !s.extra.includes(k)) delete rec[k];
       return;
     }
     case 'object': {
@@ -125,9 +127,8 @@ function restoreOne(s: Saved): void {
         if (o[k] !== values[i]) o[k] = values[i];
       }
       // Every saved key is back, so a property added since shows as one key too many.
-      let n = 0;
-      for (const k in o) if (Object.hasOwn(o, k)) n++;
-      if (n !== keys.length) for (const k of Object.keys(o)) if (!keys.includes(k)) delete o[k];
+      const own = Object.keys(o);
+      if (own.length !== keys.length) for (const k of own) if (!keys.includes(k)) delete o[k];
       return;
     }
   }
