@@ -10,7 +10,7 @@ import { Scheduler } from './scheduler.js';
 import { mightSleepChecker } from '../kernel/debug.js';
 import type { Task, Yield } from '../kernel/task.js';
 import type { TaskId } from '../kernel/locks.js';
-import { dependent, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
+import { dependent, dependentOnGrowing, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
 import type { Machine } from '../kernel/machine.js';
 import { InputError } from '../errors.js';
 import { hexPfns } from './trace_text.js';
@@ -186,7 +186,8 @@ export class Worlds {
 function start(worlds: Worlds, reduce: boolean): Run {
   const { w, rec } = worlds.fresh(reduce);
   const watched = rec?.instrumented ? rec : null;
-  const s = new Scheduler([mightSleepChecker, ...w.checkers], watched);
+  // No step list: the run keeps its own trace.
+  const s = new Scheduler([mightSleepChecker, ...w.checkers], watched, false);
   for (const t of w.tasks) s.spawn(t.name, t.task);
   return { s, trace: [], rec: watched, seen: w.tasks.map(() => ''), steps: w.tasks.map(() => 0), firstViolation: -1, warnings: [], handled: 0, fps: [], checked: new Map(), hashing: false };
 }
@@ -243,23 +244,24 @@ function keep(best: Best, invariant: string, message: string, schedule: readonly
  * invariant at its end (checked; otherwise the schedule is kept as found).
  */
 function causalPast(run: Run, len: number): number[] {
-  const schedule = run.trace.map((x) => x.task);
+  const taskAt = (i: number): TaskId => (run.trace[i] as TraceStep).task;
   const marked: number[] = [len - 1];
-  // The violating step: its own footprint and what the checker that fired there read.
-  const anchor = new Map([...(run.fps[len - 1] as Footprint), ...(run.checked.get(len - 1) ?? new Map<string, 'r' | 'w'>())]);
   // A step depends on some marked step iff it is of a marked task or depends on the union of
   // their footprints (a resource written by any of them counts as written).
-  const tasks = new Set([schedule[len - 1]]);
+  const tasks = new Set([taskAt(len - 1)]);
   const union = new Map<string, 'r' | 'w'>();
   const join = (fp: Footprint): void => {
-    for (const [k, x] of fp) if (x === 'w' || !union.has(k)) union.set(k, x);
+    for (const k of fp.keys()) if (!union.has(k) || fp.get(k) === 'w') union.set(k, fp.get(k) as 'r' | 'w');
   };
-  join(anchor);
+  // The violating step: its own footprint and what the checker that fired there read (as read:
+  // the checker's entry stands for a resource both touch; a shorter schedule is replayed to check).
+  const read = run.checked.get(len - 1);
+  join(read ? new Map([...(run.fps[len - 1] as Footprint), ...read]) : (run.fps[len - 1] as Footprint));
   for (let i = len - 2; i >= 0; i--) {
     const fi = run.fps[i] as Footprint;
-    if (tasks.has(schedule[i]) || dependent(fi, union)) {
+    if (tasks.has(taskAt(i)) || dependentOnGrowing(fi, union)) {
       marked.push(i);
-      tasks.add(schedule[i]);
+      tasks.add(taskAt(i));
       join(fi);
     }
   }
@@ -396,8 +398,10 @@ function replay(worlds: Worlds, schedule: readonly TaskId[], reduce = false, has
       run.steps[t] = (run.steps[t] ?? 0) + 1;
       k++;
     }
-    run.trace.push(...from.trace.slice(0, d));
-    run.fps.push(...from.fps.slice(0, d));
+    for (let i = 0; i < d; i++) {
+      run.trace.push(from.trace[i] as TraceStep);
+      run.fps.push(from.fps[i] as Footprint);
+    }
     for (const [i, fp] of from.checked) if (i < d) run.checked.set(i, fp);
     run.warnings.push(...from.warnings.filter((w) => w.at <= d));
   }

@@ -23,25 +23,54 @@ export const EVERYTHING: Footprint = new Map([['*', 'w']]);
 /**
  * Whether two steps of different tasks fail to commute: one writes what the other touches. A
  * resource named `family:*` stands for every resource of the family (the whole section table).
+ * A footprint must not change once made: the `family:*` resources of each are looked up once.
  */
 export function dependent(a: Footprint, b: Footprint): boolean {
-  if (a.has('*') || b.has('*')) return true;
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  for (const [k, x] of small) {
-    const y = big.get(k);
-    if (y !== undefined && (x === 'w' || y === 'w')) return true;
-  }
-  return wildcardClash(a, b) || wildcardClash(b, a);
+  return clash(a, b, wildcardsOf(a), wildcardsOf(b));
 }
 
-function wildcardClash(a: Footprint, b: Footprint): boolean {
-  for (const [k, x] of a) {
-    // k ends with ':*' (checked by char code: this runs for every pair of steps compared).
-    if (k.charCodeAt(k.length - 1) !== 42 || k.charCodeAt(k.length - 2) !== 58) continue;
-    const family = k.slice(0, -1);
-    for (const [j, y] of b) if (j.startsWith(family) && (x === 'w' || y === 'w')) return true;
+/** dependent where `b` is a map still growing (a union of footprints): its `family:*` resources read afresh. */
+export function dependentOnGrowing(a: Footprint, b: Footprint): boolean {
+  return clash(a, b, wildcardsOf(a), wildcardsIn(b));
+}
+
+type Wildcards = readonly (readonly [string, Access])[];
+
+function clash(a: Footprint, b: Footprint, wa: Wildcards, wb: Wildcards): boolean {
+  if (a.has('*') || b.has('*')) return true;
+  // Keys and lookups, not entries: this runs for every pair of steps compared, and each entry would be an array made.
+  const small = a.size <= b.size ? a : b;
+  const big = small === a ? b : a;
+  for (const k of small.keys()) {
+    const y = big.get(k);
+    if (y !== undefined && (y === 'w' || small.get(k) === 'w')) return true;
   }
+  return wildcardClash(wa, b) || wildcardClash(wb, a);
+}
+
+function wildcardClash(families: Wildcards, b: Footprint): boolean {
+  for (const [family, x] of families) for (const [j, y] of b) if (j.startsWith(family) && (x === 'w' || y === 'w')) return true;
   return false;
+}
+
+/** Each footprint's `family:*` resources (the family with its colon, and the access); most have none. */
+const WILDCARDS = new WeakMap<Footprint, Wildcards>();
+const NO_WILDCARDS: Wildcards = [];
+
+function wildcardsOf(fp: Footprint): Wildcards {
+  let w = WILDCARDS.get(fp);
+  if (w === undefined) {
+    w = wildcardsIn(fp);
+    WILDCARDS.set(fp, w);
+  }
+  return w;
+}
+
+function wildcardsIn(fp: Footprint): Wildcards {
+  let found: [string, Access][] | null = null;
+  // k ends with ':*' (checked by char code).
+  for (const k of fp.keys()) if (k.charCodeAt(k.length - 1) === 42 && k.charCodeAt(k.length - 2) === 58) (found ??= []).push([k.slice(0, -1), fp.get(k) as Access]);
+  return found ?? NO_WILDCARDS;
 }
 
 /** A 64-bit string hash (two independent 32-bit FNV-1a style lanes), as 16 hex digits. */

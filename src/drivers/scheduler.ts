@@ -135,7 +135,7 @@ export class Scheduler implements LockInspector {
       }
       if (this.keepTrace) this.trace.push({ task: t, op: y.op });
       rec?.pause();
-      const fired: Checker[] = [];
+      let fired: Checker[] | null = null;
       // Run in order (one task at a time, nothing interleaves), the yields of a loop body (work,
       // pageblock flags, cond_resched, struct page reads) are sampled for the whole-state checkers:
       // they read every block, zone or pgmap, and the loop over the pageblocks of a 92 GiB
@@ -143,17 +143,20 @@ export class Scheduler implements LockInspector {
       // of the same task changes it, and lock operations still run them every time. explore and
       // the time driver never set `sequential`.
       const sampled = this.sequential && LOOP_OPS.has(y.op) && e.quiet++ % WHOLE_STATE_EVERY !== 0;
-      for (const c of quiet ? NO_CHECKERS : this.checkers) {
+      const checkers = quiet ? NO_CHECKERS : this.checkers;
+      for (let k = 0; k < checkers.length; k++) {
+        const c = checkers[k] as Checker;
         if (sampled && c.reads) continue;
         const v = c(this, t, y);
         if (v) {
           this.violations.push(c.reads ? { ...v, whole: true } : v);
-          fired.push(c);
+          (fired ??= []).push(c);
         }
       }
       rec?.resume();
       // Run the checkers that fired again, recording what they read (they only read).
-      if (rec && fired.length) checked = rec.capture(() => fired.forEach((c) => (c.capture ?? c)(this, t, y)));
+      const again = fired;
+      if (rec && again) checked = rec.capture(() => again.forEach((c) => (c.capture ?? c)(this, t, y)));
     }
     const r = e.task.next(e.resume);
     if (rec) this.lastStep = { ...rec.end(), ...(checked ? { checked } : {}) };
