@@ -23,6 +23,7 @@ type Op =
   | { op: 'depopulate'; nr: number }
   | { op: 'init'; start: number; len: number; zone: number; nid: number }
   | { op: 'initPages'; start: number; len: number; zone: number; nid: number; reserved: boolean; words: [number, number][] | null }
+  | { op: 'initChunks'; start: number; len: number; chunk: number; zone: number; nid: number; reserved: boolean; words: [number, number][] | null }
   | { op: 'zero'; start: number; len: number }
   | { op: 'reserve'; start: number; len: number }
   | { op: 'pagetype'; start: number; len: number; value: number }
@@ -63,6 +64,17 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     reserved: fc.boolean(),
     words: fc.option(fc.array(wordArb, { maxLength: 4 })),
   }),
+  // A range initialised chunk by chunk, as memmap_init_zone_device's loop goes (each chunk meets the one before).
+  fc.record({
+    op: fc.constant('initChunks' as const),
+    start: fc.nat(SECTIONS * PPS - 1),
+    len: fc.nat(3 * PPS),
+    chunk: fc.integer({ min: 1, max: PPS }),
+    zone: fc.nat(4),
+    nid: fc.nat(3),
+    reserved: fc.boolean(),
+    words: fc.option(fc.array(wordArb, { maxLength: 4 })),
+  }),
   fc.record({ op: fc.constant('zero' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
   fc.record({ op: fc.constant('reserve' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS) }),
   fc.record({ op: fc.constant('pagetype' as const), start: fc.nat(SECTIONS * PPS - 1), len: fc.nat(2 * PPS), value: fc.constantFrom(0xf5ffffff, 0xfffffeff) }),
@@ -78,6 +90,7 @@ function apply(s: MemmapStore, o: Op): void {
   else if (o.op === 'depopulate') s.depopulateSection(o.nr);
   else if (o.op === 'init') s.initRange(o.start, o.start + o.len, o.zone, o.nid);
   else if (o.op === 'initPages') s.initPagesRange(o.start, o.start + o.len, o.zone, o.nid, o.reserved, o.words);
+  else if (o.op === 'initChunks') for (let p = o.start; p < o.start + o.len; p += o.chunk) s.initPagesRange(p, Math.min(o.start + o.len, p + o.chunk), o.zone, o.nid, o.reserved, o.words);
   else if (o.op === 'zero') s.zeroRange(o.start, o.start + o.len);
   else if (o.op === 'reserve') s.setReservedRange(o.start, o.start + o.len);
   else if (o.op === 'poison') s.poisonRange(o.start, o.start + o.len);
@@ -132,6 +145,33 @@ describe('dense and extent backends', () => {
         expect(a.runCount()).toBe(b.runCount());
       }),
       { numRuns: 300, seed: 20261206 },
+    );
+  });
+
+  it('initialised chunk by chunk, the extent runs are those one write of the whole range leaves (fast-check)', () => {
+    const chunksArb = opArb.filter((o): o is Extract<Op, { op: 'initChunks' }> => o.op === 'initChunks');
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 20 }), chunksArb, fc.boolean(), fc.boolean(), (ops, last, full, between) => {
+        const a = new ExtentMemmap(geometry(1));
+        const b = new ExtentMemmap(geometry(1));
+        // Between: the pages on both sides already hold what the chunks write (the last chunk meets both neighbours).
+        const end = last.start + last.len;
+        const sides: Op[] = between
+          ? [
+              { ...last, op: 'initPages', start: Math.max(0, last.start - PPS / 2), len: last.start - Math.max(0, last.start - PPS / 2) },
+              { ...last, op: 'initPages', start: end, len: Math.max(0, Math.min(SECTIONS * PPS, end + PPS / 2) - end) },
+            ]
+          : [];
+        for (const o of [...(full ? [{ op: 'populateMany' as const, nr: 0, n: SECTIONS, fresh: 'poisoned' as const }] : []), ...ops, ...sides]) {
+          apply(a, o);
+          apply(b, o);
+        }
+        apply(a, last);
+        apply(b, { ...last, op: 'initPages' });
+        expect(a.digest(0, SECTIONS * PPS)).toBe(b.digest(0, SECTIONS * PPS));
+        expect(a.runCount()).toBe(b.runCount());
+      }),
+      { numRuns: 500, seed: 20261207 },
     );
   });
 

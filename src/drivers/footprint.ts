@@ -471,9 +471,21 @@ export class Recorder {
         }
         if (typeof key === 'string' && MUTATORS.has(key)) rec.write('pgmaps', pgmapsContent);
         else rec.read('pgmaps', pgmapsContent);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        if (typeof v !== 'function') return v;
+        // Each array method bound once, not at every call.
+        let b = bound.get(v);
+        if (!b) bound.set(v, (b = (v as (...a: unknown[]) => unknown).bind(target)));
+        return b;
       },
     });
+    const bound = new Map<unknown, unknown>();
+    // Each machine field's resource name and content, made once.
+    const fields = new Map<string, readonly [string, () => string]>();
+    const fieldOf = (key: string): readonly [string, () => string] => {
+      let f = fields.get(key);
+      if (!f) fields.set(key, (f = [`m.${key}`, () => stable(Reflect.get(m, key, m))]));
+      return f;
+    };
     return new Proxy(m, {
       get(target, key) {
         if (key === 'store') return store;
@@ -481,13 +493,13 @@ export class Recorder {
         if (key === 'pgmaps') return pgmaps;
         const v: unknown = Reflect.get(target, key, target);
         if (!rec.on || typeof key !== 'string' || typeof v === 'function' || CONSTANT_FIELDS.has(key)) return v;
-        const content = (): string => stable(Reflect.get(target, key, target));
-        if (typeof v !== 'object' || v === null) rec.read(`m.${key}`, content);
-        else rec.write(`m.${key}`, content);
+        const [res, content] = fieldOf(key);
+        if (typeof v !== 'object' || v === null) rec.read(res, content);
+        else rec.write(res, content);
         return v;
       },
       set(target, key, value) {
-        if (typeof key === 'string') rec.write(`m.${key}`, () => stable(Reflect.get(target, key, target)));
+        if (typeof key === 'string') rec.write(...fieldOf(key));
         return Reflect.set(target, key, value, target);
       },
     });

@@ -126,9 +126,26 @@ export class ExtentMemmap implements MemmapStore {
   private rewrite(start: number, end: number, edit: ((r: Run) => Run) | null, fill: Run | null): void {
     if (end <= start) return;
     const i = this.firstEndingAfter(start);
-    // Inside one run whose content the edit keeps: nothing changes.
     const only = this.runs[i];
-    if (edit && only && only.start <= start && only.end >= end && sameContent(edit(only), only)) return;
+    if (edit && only && only.start <= start && only.end >= end) {
+      const e = edit(only);
+      // Inside one run whose content the edit keeps: nothing changes.
+      if (sameContent(e, only)) return;
+      // A range written from the start of a run, the run before ending there with the content
+      // written (a memmap initialised chunk by chunk): that run grows, this one shrinks or goes
+      // (and merges with the next where that one matches) — what the general way below leaves.
+      const left = this.runs[i - 1];
+      if (only.start === start && left && left.end === start && sameContent(left, e)) {
+        this.epoch = ++lastEpoch;
+        const next = this.runs[i + 1];
+        if (only.end > end) {
+          this.runs[i - 1] = span(left, left.start, end);
+          this.runs[i] = span(only, end, only.end);
+        } else if (next && next.start === end && sameContent(next, left)) this.runs.splice(i - 1, 3, span(left, left.start, next.end));
+        else this.runs.splice(i - 1, 2, span(left, left.start, end));
+        return;
+      }
+    }
     this.epoch = ++lastEpoch;
     let j = i;
     const out: Run[] = [];
