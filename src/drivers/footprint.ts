@@ -53,15 +53,19 @@ function wildcardClash(families: Wildcards, b: Footprint): boolean {
   return false;
 }
 
-/** Each footprint's `family:*` resources (the family with its colon, and the access); most have none. */
-const WILDCARDS = new WeakMap<Footprint, Wildcards>();
+/**
+ * Each footprint's `family:*` resources (the family with its colon, and the access); most have
+ * none. Kept on the map itself under a symbol (a WeakMap's look-up cost more than the scan it saved).
+ */
+const WILDCARDS = Symbol('family:* resources');
 const NO_WILDCARDS: Wildcards = [];
+type Tagged = Footprint & { [WILDCARDS]?: Wildcards };
 
 function wildcardsOf(fp: Footprint): Wildcards {
-  let w = WILDCARDS.get(fp);
+  let w = (fp as Tagged)[WILDCARDS];
   if (w === undefined) {
     w = wildcardsIn(fp);
-    WILDCARDS.set(fp, w);
+    (fp as Tagged)[WILDCARDS] = w;
   }
   return w;
 }
