@@ -109,8 +109,7 @@ export function pfnToOnlinePage(ctx: { readonly state: BootState; readonly pgmap
   const nr = sp.pfnToSectionNr(pfn);
   if (!sp.runOf(nr)?.online) return false;
   if (!ctx.state.profile.features.sectionTaintZoneDevice) return true;
-  const idx = BigInt(Math.floor((pfn - nr * sp.pagesPerSection) / sp.pagesPerSubsection));
-  if (((sp.subsectionMap(nr) >> idx) & 1n) === 0n) return false;
+  if (!sp.subsectionPresent(nr, Math.floor((pfn - nr * sp.pagesPerSection) / sp.pagesPerSubsection))) return false;
   if (!sp.deviceTainted.has(nr)) return true;
   const byte = pfn * 2 ** ctx.state.arch.pageShift;
   return !(ctx.pgmaps ?? []).some((p) => p.live && byte >= p.start && byte <= p.end);

@@ -251,8 +251,13 @@ export class Sparse {
     const r = this.runOf(nr);
     if (!r || !r.hasMemMap) return false;
     if (r.early) return true;
-    const idx = Math.floor((pfn - nr * this.pagesPerSection) / this.pagesPerSubsection);
-    return ((this.subsectionMap(nr) >> BigInt(idx)) & 1n) === 1n;
+    return this.subsectionPresent(nr, Math.floor((pfn - nr * this.pagesPerSection) / this.pagesPerSubsection));
+  }
+
+  /** Whether bit idx of present section nr's subsection_map is set (a section without a partial map has them all). */
+  subsectionPresent(nr: number, idx: number): boolean {
+    const part = this.partialMaps.get(nr);
+    return part === undefined || ((part >> BigInt(idx)) & 1n) === 1n;
   }
 
   /**
