@@ -241,9 +241,10 @@ function keep(best: Best, invariant: string, message: string, schedule: readonly
  * The steps of the first `len` that the last of them depends on (its causal past: program order
  * and dependent footprints). A reduced search may reach a violation through an order that also
  * ran unrelated steps; without them the schedule is shorter and, replayed, breaks the same
- * invariant at its end (checked; otherwise the schedule is kept as found).
+ * invariant at its end (checked; otherwise the schedule is kept as found). Null once more than
+ * `limit` steps are in it.
  */
-function causalPast(run: Run, len: number): number[] {
+function causalPast(run: Run, len: number, limit = Infinity): number[] | null {
   const taskAt = (i: number): TaskId => (run.trace[i] as TraceStep).task;
   const marked: number[] = [len - 1];
   // A step depends on some marked step iff it is of a marked task or depends on the union of
@@ -261,6 +262,7 @@ function causalPast(run: Run, len: number): number[] {
     const fi = run.fps[i] as Footprint;
     if (tasks.has(taskAt(i)) || dependentOnGrowing(fi, union)) {
       marked.push(i);
+      if (marked.length > limit) return null;
       tasks.add(taskAt(i));
       join(fi);
     }
@@ -270,6 +272,7 @@ function causalPast(run: Run, len: number): number[] {
 
 /** Record a run's fatal violations (at the first) and its warnings (each invariant's first in the run). */
 function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | null = null, log: [string, TaskId[]][] | null = null): void {
+  if (run.firstViolation < 0 && !run.warnings.length) return;
   const schedule = run.trace.map((x) => x.task);
   const found: { invariant: string; message: string; at: number }[] = [];
   if (run.firstViolation >= 0) {
@@ -297,7 +300,8 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
       for (let i = 0; i < f.at; i++) if (schedule[i] === last) own++;
       if (own > old.schedule.length) continue;
     }
-    const past = run.rec ? causalPast(run, f.at) : null;
+    // Past the kept trace's length, the causal past could not be kept: the search stops there (null).
+    const past = run.rec ? causalPast(run, f.at, old ? old.schedule.length : Infinity) : null;
     const short = past && past.length < f.at ? past.map((i) => schedule[i] as TaskId) : null;
     // Replay only a shorter schedule that could be kept (shorter, or as short and first in order).
     if (short && (!old || short.length < old.schedule.length || (short.length === old.schedule.length && lexLess(short, old.schedule)))) {

@@ -123,12 +123,12 @@ export class ExtentMemmap implements MemmapStore {
    * Replace what [start, end) holds: `edit` maps each covered piece; `fill` adds pieces where
    * nothing is. Runs are never changed once in the list (a rewrite puts new ones in their place).
    */
-  private rewrite(start: number, end: number, edit: ((r: Run) => Run) | null, fill: Run | null): void {
+  private rewrite(start: number, end: number, edit: ((r: Run) => Run) | Run | null, fill: Run | null): void {
     if (end <= start) return;
     const i = this.firstEndingAfter(start);
     const only = this.runs[i];
     if (edit && only && only.start <= start && only.end >= end) {
-      const e = edit(only);
+      const e = typeof edit === 'function' ? edit(only) : edit;
       // Inside one run whose content the edit keeps: nothing changes.
       if (sameContent(e, only)) return;
       // A range written from the start of a run, the run before ending there with the content
@@ -154,7 +154,7 @@ export class ExtentMemmap implements MemmapStore {
       const r = this.runs[j] as Run;
       if (fill && cursor < r.start) out.push(span(fill, cursor, r.start));
       if (r.start < start) out.push(span(r, r.start, start));
-      if (edit) out.push(edit(span(r, Math.max(r.start, start), Math.min(r.end, end))));
+      if (edit) out.push(typeof edit === 'function' ? edit(span(r, Math.max(r.start, start), Math.min(r.end, end))) : span(edit, Math.max(r.start, start), Math.min(r.end, end)));
       if (r.end > end) out.push(span(r, end, r.end));
       cursor = r.end;
       j++;
@@ -216,15 +216,28 @@ export class ExtentMemmap implements MemmapStore {
     // PG_reserved OR'ed on, the words (last write of each word wins, sorted) on top.
     const flagsOr = reserved ? this.geometry.writer.reservedMask >>> 0 : 0;
     const ws = this.sortedWords(words);
-    this.rewrite(start, end, (r) => ({ start: r.start, end: r.end, kind: 'initialized', zone, nid, flagsOr, words: ws, pageType: null, compound: NO_OVERLAYS }), null);
+    // The content every piece gets (bounds aside), the last one kept: a range is written a chunk at a time.
+    let t = this.lastInit;
+    if (!t || t.zone !== zone || t.nid !== nid || t.flagsOr !== flagsOr || t.words !== ws) {
+      t = { start: 0, end: 0, kind: 'initialized', zone, nid, flagsOr, words: ws, pageType: null, compound: NO_OVERLAYS };
+      this.lastInit = t;
+    }
+    this.rewrite(start, end, t, null);
   }
+
+  private lastInit: Run | null = null;
 
   /** The words as a run holds them (last write of each word wins, sorted), the last answer kept: a range is written a chunk at a time with the same words. */
   private sortedWords(words: Words | null): Words | null {
     if (!words) return null;
     // The same words again, often in a new array per chunk: the last answer.
     const last = this.lastWordsIn;
-    const same = last !== null && last.length === words.length && words.every(([w, v], i) => (last[i] as readonly [number, number])[0] === w && (last[i] as readonly [number, number])[1] === v);
+    let same = last !== null && last.length === words.length;
+    for (let i = 0; same && i < words.length; i++) {
+      const a = words[i] as readonly [number, number];
+      const b = (last as Words)[i] as readonly [number, number];
+      same = a[0] === b[0] && a[1] === b[1];
+    }
     if (!same) {
       this.lastWordsIn = words.map(([w, v]) => [w, v] as const);
       this.lastWordsOut = [...new Map(words.map(([w, v]) => [w, v >>> 0] as const))].sort((x, y) => x[0] - y[0]);
