@@ -28,7 +28,6 @@ import {
   EMPTY_UNIT,
   explore,
   exploreUnit,
-  exploreUnitUntil,
   finishSearch,
   forkSearch,
   startSearch,
@@ -87,8 +86,8 @@ export interface JobsOptions extends ExploreOptions {
   /** Stops the search: its workers are terminated and the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /**
-   * Units run on this thread until this many milliseconds have passed (default 250), so a small
-   * search is not kept waiting for threads to start; the workers start after that.
+   * The workers start once the search has run this many milliseconds on this thread (default
+   * 250), so a small search starts no thread; the unit running then goes on, the workers fed.
    */
   readonly inlineMs?: number;
   /** The worker script (default: dist/drivers/explore_worker.js). */
@@ -149,7 +148,11 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
   const inlineMs = o.inlineMs ?? 250;
   // The planner's copy of the search replays in a world of its own: this thread's unit runs in the search's.
   const planner = new Planner(new Worlds(m));
-  let pool: UnitPool | null = null;
+  // The workers start once the search has run inlineMs on this thread (checked between its leaves).
+  const pool = new UnitPool(o.workerFile ?? builtScript(import.meta.url, 'explore_worker.js', 'drivers'), spec, jobs - 1, o.signal);
+  const startLate = (): void => {
+    if (!pool.started && performance.now() - t0 >= inlineMs) pool.start();
+  };
   let used = 0;
   let ready = 0;
   try {
@@ -157,15 +160,7 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
       const u = advanceSearch(st);
       if (!u) break;
       used++;
-      if (!pool && performance.now() - t0 < inlineMs) {
-        // On this thread while the search is young; a unit still running at the deadline is given up and goes to the threads.
-        const r = exploreUnitUntil(worlds, u, undefined, t0 + inlineMs);
-        if (r) {
-          applyUnit(st, r);
-          continue;
-        }
-      }
-      pool ??= new UnitPool(o.workerFile ?? builtScript(import.meta.url, 'explore_worker.js', 'drivers'), spec, jobs - 1, o.signal);
+      startLate();
       const key = unitKey(u);
       if (pool.result(key)) ready++;
       for (;;) {
@@ -177,7 +172,7 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
         pool.check();
         // The units the search will ask for from here, those nobody runs yet: the first is this
         // thread's, the next ones keep each worker's queue full while this thread is busy.
-        const plan = planner.plan(st, u, pool, 1 + pool.room());
+        const plan = pool.started ? planner.plan(st, u, pool, 1 + pool.room()) : [{ key, unit: u }];
         const mine = plan[0];
         if (!mine) {
           await pool.next();
@@ -189,28 +184,29 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
         // While this thread runs its unit, the workers are kept fed: the races it finds name more
         // units, and answers are taken in (polled between leaves) to free their queues.
         const feed = (): void => {
-          if (pool?.room()) for (const job of planner.plan(st, u, pool, pool.room())) pool.send(job);
+          if (pool.room()) for (const job of planner.plan(st, u, pool, pool.room())) pool.send(job);
         };
         let polled = since;
         const early = (additions: readonly (readonly [number, TaskId])[]): void => {
-          pool?.found(mine.key, additions);
+          pool.found(mine.key, additions);
           feed();
         };
         const leaf = (): void => {
           const now = performance.now();
           if (now - polled < POLL_MS) return;
           polled = now;
-          if (pool?.poll()) feed();
+          startLate();
+          if (pool.poll() || pool.room()) feed();
         };
         pool.done(mine.key, exploreUnit(worlds, mine.unit, early, leaf), performance.now() - since, true);
         // Let the workers' answers in (and an abort) before the next plan.
-        await new Promise((ok) => setImmediate(ok));
+        if (pool.started) await new Promise((ok) => setImmediate(ok));
       }
     }
   } finally {
-    await pool?.close();
+    await pool.close();
   }
-  if (!pool) return { ...finishSearch(st), jobs: 1 };
+  if (!pool.started) return { ...finishSearch(st), jobs: 1 };
   return { ...finishSearch(st), jobs, units: { used, run: pool.ran, here: pool.here, ready, busy: Math.round(pool.busy) } };
 }
 
@@ -320,15 +316,27 @@ class UnitPool {
   busy = 0;
 
   constructor(
-    file: string,
-    spec: ExploreWorldSpec,
+    private readonly file: string,
+    private readonly spec: ExploreWorldSpec,
     readonly size: number,
     private readonly signal?: AbortSignal,
   ) {
-    for (let i = 0; i < size; i++) {
+    this.onAbort = () => this.fail(signal?.reason instanceof Error ? signal.reason : new Error('explore: stopped'));
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Whether the worker threads were started. */
+  get started(): boolean {
+    return this.workers.length > 0;
+  }
+
+  /** Start the worker threads. */
+  start(): void {
+    if (this.started || this.closing) return;
+    for (let i = 0; i < this.size; i++) {
       // Answers come on a channel of their own, which this thread can also read while it runs a unit.
       const { port1, port2 } = new MessageChannel();
-      const w = new Worker(file, { workerData: { spec, answers: port2 } satisfies WorkerStart, transferList: [port2], stdout: false, stderr: false });
+      const w = new Worker(this.file, { workerData: { spec: this.spec, answers: port2 } satisfies WorkerStart, transferList: [port2], stdout: false, stderr: false });
       this.sent.set(w, []);
       this.answers.set(w, port1);
       port1.on('message', (r: WorkerReply) => this.take(w, r));
@@ -338,8 +346,6 @@ class UnitPool {
       });
       this.workers.push(w);
     }
-    this.onAbort = () => this.fail(signal?.reason instanceof Error ? signal.reason : new Error('explore: stopped'));
-    signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   private take(w: Worker, r: WorkerReply): void {
