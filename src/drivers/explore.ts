@@ -145,9 +145,20 @@ export interface Run {
   /** Steps up to the first fatal violation (a BUG), or -1. */
   firstViolation: number;
   /** Violations the kernel only warns about (might_sleep's splat), with the steps up to each. */
-  readonly warnings: { readonly message: string; readonly at: number; readonly task: TaskId }[];
+  readonly warnings: Warning[];
   /** Scheduler violations looked at so far. */
   handled: number;
+}
+
+/**
+ * A violation the kernel only warns about, at the step it came, with what it is filed under (keyOf)
+ * once asked: a replay shares the warnings of the steps it copies, so each is classified once.
+ */
+interface Warning {
+  readonly message: string;
+  readonly at: number;
+  readonly task: TaskId;
+  key?: string;
 }
 
 /** A BUG stops the machine; a warning (might_sleep's splat) or a false answer lets the task go on. */
@@ -285,7 +296,7 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
   }
   const seen = new Set<string>();
   for (const w of run.warnings) {
-    const invariant = keyOf(run, w.message, w.task);
+    const invariant = (w.key ??= keyOf(run, w.message, w.task));
     if (seen.has(invariant)) continue;
     seen.add(invariant);
     found.push({ invariant, message: w.message, at: w.at });
