@@ -405,6 +405,7 @@ function stateKey(run: Run): string | null {
 function replay(worlds: Worlds, schedule: readonly TaskId[], reduce = false, hashing = false, from: Run | null = null): Run {
   const run = start(worlds, reduce);
   run.hashing = hashing;
+  if (run.rec) run.rec.observing = hashing;
   let k = 0;
   if (from && !hashing && samePrefix(from, run, schedule)) {
     const d = schedule.length;

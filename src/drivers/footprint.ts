@@ -175,6 +175,11 @@ const STORE_PURE = new Set(['kind', 'geometry', 'runCount', 'digest']);
 export class Recorder {
   private cur: Map<string, Access> | null = null;
   private obs: string[] = [];
+  /**
+   * Whether steps' observations are kept (the content of each resource first touched, for the
+   * tasks' observation chains): only state hashing reads them, and making them reads digests.
+   */
+  observing = true;
   private paused = 0;
   /** Resources written in this run, with how to read their content (null: no cheap content). */
   private readonly written = new Map<string, (() => string) | null>();
@@ -256,13 +261,13 @@ export class Recorder {
     if (cur.has(res)) return;
     cur.set(res, 'r');
     this.contentOf.set(res, content);
-    this.obs.push(`${res}=${content ? content() : `?${this.written.has(res) ? 'w' : ''}`}`);
+    if (this.observing) this.obs.push(`${res}=${content ? content() : `?${this.written.has(res) ? 'w' : ''}`}`);
   }
 
   write(res: string, content: (() => string) | null): void {
     if (!this.on) return;
     const cur = this.cur as Map<string, Access>;
-    if (cur.get(res) === undefined) {
+    if (this.observing && cur.get(res) === undefined) {
       // A first touch that writes also observes what was there (a read-modify-write).
       this.obs.push(`${res}=${content ? content() : '?'}`);
     }
