@@ -803,11 +803,16 @@ function quietStep(run: Run, t: TaskId, known: PrefixRecord, d: number): Footpri
 function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number, known: PrefixRecord | null = null): Footprint {
   const { run, path, nTasks } = st;
   const lockOp = lockOpOf(run.s.pendingOf(t));
+  // The task's held map is never changed once a step has it: a lock operation gives the task a new one.
   const mine = st.held[t] as Map<string, 'r' | 'w'>;
-  at.held = new Map(mine);
+  at.held = mine;
   const fp = known ? quietStep(run, t, known, d) : stepTask(run, t);
-  if (lockOp?.kind === 'acquire' && lockOp.hold) mine.set(lockOp.lock, lockOp.mode);
-  else if (lockOp?.kind === 'release') mine.delete(lockOp.lock);
+  if (lockOp?.kind === 'acquire' && lockOp.hold) st.held[t] = new Map(mine).set(lockOp.lock, lockOp.mode);
+  else if (lockOp?.kind === 'release' && mine.has(lockOp.lock)) {
+    const next = new Map(mine);
+    next.delete(lockOp.lock);
+    st.held[t] = next;
+  }
   at.task = t;
   at.fp = fp;
   at.lockOp = lockOp;
@@ -817,7 +822,7 @@ function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number, known: Prefi
   // A step's own entry is its number among its task's steps, so once each task has no
   // more steps left below than the clock's entry for it, nothing more can join: stop.
   const clock = new Array<number>(nTasks).fill(0);
-  const left = Array.from({ length: nTasks }, (_, k) => (run.steps[k] ?? 0) - (k === t ? 1 : 0));
+  const left = stepsLeft(run, t, nTasks);
   for (let i = d - 1; i >= 0; i--) {
     const q = path[i] as PathStep;
     if ((q.clock[q.task] as number) > (clock[q.task] as number) && (q.task === t || dependent(q.fp, fp)))
@@ -880,14 +885,16 @@ function extend(st: Search): UnitRequest | null {
       path[d] = at;
     }
     const here = at;
-    const t = [...here.backtrack].filter((u) => !here.done.has(u) && !here.sleep.has(u)).sort((a, b) => a - b)[0];
+    // The lowest task to try here.
+    let t: TaskId | undefined;
+    for (const u of here.backtrack) if (!here.done.has(u) && !here.sleep.has(u) && (t === undefined || u < t)) t = u;
     if (t === undefined) return null;
     const lockOp = lockOpOf(run.s.pendingOf(t));
     const fp = stepOnPath(st, here, t, d);
     // Races: the latest earlier step of another task, dependent and not happening before this
     // one (stopping, as above, once every other task's steps left below happen before it).
     const before = precededBy(path, d, t, nTasks);
-    const left = Array.from({ length: nTasks }, (_, k) => (run.steps[k] ?? 0) - (k === t ? 1 : 0));
+    const left = stepsLeft(run, t, nTasks);
     for (let i = d - 1; i >= 0; i--) {
       const q = path[i] as PathStep;
       if (covered(left, before, t, nTasks)) break;
@@ -923,7 +930,7 @@ export function advanceSearch(st: Search): UnitRequest | null {
       let d = st.run.trace.length;
       while (d >= st.base) {
         const at = st.path[d];
-        if (at && [...at.backtrack].some((u) => !at.done.has(u) && !at.sleep.has(u))) break;
+        if (at && untried(at)) break;
         d--;
       }
       if (d < st.base) {
@@ -931,13 +938,7 @@ export function advanceSearch(st: Search): UnitRequest | null {
         return null;
       }
       st.path.length = d + 1;
-      st.run = replay(
-        st.worlds,
-        st.path.slice(0, d).map((p) => p.task),
-        true,
-        false,
-        st.run,
-      );
+      st.run = replay(st.worlds, tasksOf(st.path, d), true, false, st.run);
       rebuildHeld(st, d);
       st.phase = 'extend';
     }
@@ -1083,6 +1084,26 @@ function childSleep(p: PathStep): Map<TaskId, Footprint> {
 }
 
 /** What task t's step at depth d is ordered after through t's own earlier steps (its clock before the step). */
+/** Each task's steps taken so far, less the one just taken by t: the steps left to look at below. */
+function stepsLeft(run: Run, t: TaskId, nTasks: number): number[] {
+  const left = new Array<number>(nTasks);
+  for (let k = 0; k < nTasks; k++) left[k] = (run.steps[k] ?? 0) - (k === t ? 1 : 0);
+  return left;
+}
+
+/** Whether a point of the path has a task still to try. */
+function untried(at: PathStep): boolean {
+  for (const u of at.backtrack) if (!at.done.has(u) && !at.sleep.has(u)) return true;
+  return false;
+}
+
+/** The tasks of the path's first d steps. */
+function tasksOf(path: readonly PathStep[], d: number): TaskId[] {
+  const out = new Array<TaskId>(d);
+  for (let i = 0; i < d; i++) out[i] = (path[i] as PathStep).task;
+  return out;
+}
+
 function precededBy(path: readonly PathStep[], d: number, t: TaskId, nTasks: number): number[] {
   for (let i = d - 1; i >= 0; i--) if ((path[i] as PathStep).task === t) return (path[i] as PathStep).clock;
   return new Array<number>(nTasks).fill(0);
