@@ -282,7 +282,7 @@ function causalPast(run: Run, len: number, limit = Infinity): number[] | null {
 }
 
 /** Record a run's fatal violations (at the first) and its warnings (each invariant's first in the run). */
-function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | null = null, log: [string, TaskId[]][] | null = null): void {
+function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | null = null, log: [string, TaskId[]][] | null = null, recorded: WeakSet<Warning> | null = null): void {
   if (run.firstViolation < 0 && !run.warnings.length) return;
   const schedule = run.trace.map((x) => x.task);
   const found: { invariant: string; message: string; at: number }[] = [];
@@ -299,6 +299,10 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
     const invariant = (w.key ??= keyOf(run, w.message, w.task));
     if (seen.has(invariant)) continue;
     seen.add(invariant);
+    // A warning of the steps this run copied from an earlier one was that run's first of its
+    // invariant too, and recorded there into the same best: recording it again changes nothing.
+    if (recorded?.has(w)) continue;
+    recorded?.add(w);
     found.push({ invariant, message: w.message, at: w.at });
   }
   for (const f of found) {
@@ -713,6 +717,8 @@ export interface Search {
   exhaustive: boolean;
   readonly reduced: boolean;
   readonly best: Best;
+  /** The warnings recorded into best so far (a replay shares those of the steps it copies). */
+  readonly recorded: WeakSet<Warning>;
   readonly cands: Candidates;
   /** A unit's candidates in order, and the races it found with steps above it; null in a whole search. */
   readonly candLog: [string, TaskId[]][] | null;
@@ -764,6 +770,7 @@ export function startSearch(worlds: Worlds, o: SearchOptions = {}): Search {
     exhaustive: true,
     reduced: run.rec !== null,
     best: new Map(),
+    recorded: new WeakSet(),
     cands: new Map(),
     candLog: o.prefix ? [] : null,
     additions: o.prefix ? [] : null,
@@ -947,7 +954,7 @@ export function advanceSearch(st: Search): UnitRequest | null {
       st.phase = 'awaiting';
       return unit;
     }
-    if (st.record) recordRun(st.worlds, st.run, st.best, st.cands, st.candLog);
+    if (st.record) recordRun(st.worlds, st.run, st.best, st.cands, st.candLog, st.recorded);
     st.onLeaf?.();
     if ((st.maxInterleavings !== undefined && st.interleavings >= st.maxInterleavings) || (st.stopAtFirst && (st.best.size || st.cands.size))) {
       st.exhaustive = false;
@@ -988,6 +995,7 @@ export function forkSearch(st: Search, worlds: Worlds = st.worlds): Search {
     held: st.held.map((h) => new Map(h)),
     pruned: { ...st.pruned },
     best: new Map(),
+    recorded: new WeakSet(),
     cands: new Map(),
     candLog: null,
     additions: null,
