@@ -134,4 +134,14 @@ describe('a world put back as made (World.again) equals a fresh one', () => {
     expect('later' in root).toBe(false);
     expect(shared.n).toBe(2);
   });
+
+  it('snapshotGraph drops a name added to an array with a hole (the hole does not hide it)', () => {
+    const holey = [1, 2, 3];
+    // eslint-disable-next-line @typescript-eslint/no-array-delete
+    delete holey[1];
+    const restore = snapshotGraph({ holey });
+    (holey as unknown as Record<string, unknown>)['named'] = 1;
+    restore();
+    expect(Object.keys(holey)).toEqual(['0', '2']);
+  });
 });

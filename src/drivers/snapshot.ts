@@ -8,7 +8,15 @@
 
 type Saved =
   | { readonly kind: 'object'; readonly o: Record<string, unknown>; readonly keys: readonly string[]; readonly values: readonly unknown[] }
-  | { readonly kind: 'array'; readonly o: unknown[]; readonly values: readonly unknown[]; readonly extra: readonly string[]; readonly extraValues: readonly unknown[] }
+  | {
+      readonly kind: 'array';
+      readonly o: unknown[];
+      readonly values: readonly unknown[];
+      readonly extra: readonly string[];
+      readonly extraValues: readonly unknown[];
+      /** Own keys then: elements (holes not counted) and names. */
+      readonly own: number;
+    }
   | { readonly kind: 'map'; readonly o: Map<unknown, unknown>; readonly entries: readonly (readonly [unknown, unknown])[] }
   | { readonly kind: 'set'; readonly o: Set<unknown>; readonly values: readonly unknown[] }
   | { readonly kind: 'bytes'; readonly o: Uint8Array; readonly bytes: Uint8Array };
@@ -49,9 +57,10 @@ export function snapshotGraph(root: object, shared: (o: object) => boolean = () 
       values.forEach(visit);
     } else if (Array.isArray(o)) {
       const values = o.slice();
-      const extra = Object.keys(o).filter((k) => !/^\d+$/.test(k));
+      const own = Object.keys(o);
+      const extra = own.filter((k) => !/^\d+$/.test(k));
       const extraValues = extra.map((k) => (o as unknown as Record<string, unknown>)[k]);
-      saved.push({ kind: 'array', o, values, extra, extraValues });
+      saved.push({ kind: 'array', o, values, extra, extraValues, own: own.length });
       values.forEach(visit);
       extraValues.forEach(visit);
     } else {
@@ -115,9 +124,9 @@ function restoreOne(s: Saved): void {
       s.extra.forEach((k, i) => {
         if (rec[k] !== s.extraValues[i]) rec[k] = s.extraValues[i];
       });
-      // Own keys beyond the elements and the saved names: a name added since (rare; looked for only then).
+      // Own keys other than those the array had (an added name, a hole filled): looked for only then.
       const own = Object.keys(o);
-      if (own.length !== values.length + s.extra.length) for (const k of own) if (!/^\d+$/.test(k) && !s.extra.includes(k)) delete rec[k];
+      if (own.length !== s.own) for (const k of own) if (!/^\d+$/.test(k) && !s.extra.includes(k)) delete rec[k];
       return;
     }
     case 'object': {
