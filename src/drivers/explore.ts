@@ -284,14 +284,13 @@ function causalPast(run: Run, len: number, limit = Infinity): number[] | null {
 /** Record a run's fatal violations (at the first) and its warnings (each invariant's first in the run). */
 function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | null = null, log: [string, TaskId[]][] | null = null, recorded: WeakSet<Warning> | null = null): void {
   if (run.firstViolation < 0 && !run.warnings.length) return;
-  const schedule = run.trace.map((x) => x.task);
   const found: { invariant: string; message: string; at: number }[] = [];
   if (run.firstViolation >= 0) {
     for (const v of run.s.violations) {
       if (!fatal(v)) continue;
       const invariant = keyOf(run, v.message, v.task);
       found.push({ invariant, message: v.message, at: run.firstViolation });
-      if (v.whole && cands) candidate(cands, invariant, schedule.slice(0, run.firstViolation), log);
+      if (v.whole && cands) candidate(cands, invariant, tasksOfTrace(run.trace, run.firstViolation), log);
     }
   }
   const seen = new Set<string>();
@@ -305,6 +304,8 @@ function recordRun(worlds: Worlds, run: Run, best: Best, cands: Candidates | nul
     recorded?.add(w);
     found.push({ invariant, message: w.message, at: w.at });
   }
+  if (!found.length) return;
+  const schedule = tasksOfTrace(run.trace, run.trace.length);
   for (const f of found) {
     const old = best.get(f.invariant);
     // Nothing of this run can be kept where even the violating task's own steps (all in the
@@ -992,7 +993,7 @@ export function forkSearch(st: Search, worlds: Worlds = st.worlds): Search {
     ...st,
     worlds,
     path: st.path.map((p) => ({ ...p, backtrack: new Set(p.backtrack), done: new Map(p.done) })),
-    held: st.held.map((h) => new Map(h)),
+    held: [...st.held],
     pruned: { ...st.pruned },
     best: new Map(),
     recorded: new WeakSet(),
@@ -1017,38 +1018,20 @@ export function finishSearch(st: Search): ExploreResult {
 }
 
 /**
- * Run a unit (on a worker thread): the search below its prefix, to its end. `early` hears the
- * races found so far with the steps above whenever a leaf found more (the first leaf finds most);
- * `leaf` is called after every leaf.
- * exploreUnitUntil: past `deadline` (performance.now()) it gives up after a leaf: null.
+ * Run a unit (on a worker thread, or this one for --jobs): the search below its prefix, to its
+ * end. `early` hears the races found so far with the steps above whenever a leaf found more (the
+ * first leaf finds most); `leaf` is called after every leaf.
  */
 export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: readonly (readonly [number, TaskId])[]) => void, leaf?: () => void): UnitResult {
-  return exploreUnitUntil(worlds, u, early, Infinity, leaf) as UnitResult;
-}
-
-export function exploreUnitUntil(
-  worlds: Worlds,
-  u: UnitRequest,
-  early: ((additions: readonly (readonly [number, TaskId])[]) => void) | undefined,
-  deadline: number,
-  leaf?: () => void,
-): UnitResult | null {
   let told = 0;
-  const late = new Error('past the deadline');
   const onLeaf = (): void => {
     const a = st.additions ?? [];
     if (a.length > told) early?.(a);
     told = a.length;
     leaf?.();
-    if (performance.now() > deadline) throw late;
   };
   const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf, known: u.known });
-  try {
-    while (advanceSearch(st) !== null);
-  } catch (e) {
-    if (e === late) return null;
-    throw e;
-  }
+  while (advanceSearch(st) !== null);
   const log = st.candLog ?? [];
   // Each invariant's 16th shortest length offered: nothing longer can be among the 16 kept.
   const cut = new Map<string, number>();
@@ -1091,7 +1074,6 @@ function childSleep(p: PathStep): Map<TaskId, Footprint> {
   return next;
 }
 
-/** What task t's step at depth d is ordered after through t's own earlier steps (its clock before the step). */
 /** Each task's steps taken so far, less the one just taken by t: the steps left to look at below. */
 function stepsLeft(run: Run, t: TaskId, nTasks: number): number[] {
   const left = new Array<number>(nTasks);
@@ -1105,6 +1087,13 @@ function untried(at: PathStep): boolean {
   return false;
 }
 
+/** The tasks of a trace's first d steps. */
+function tasksOfTrace(trace: readonly TraceStep[], d: number): TaskId[] {
+  const out = new Array<TaskId>(d);
+  for (let i = 0; i < d; i++) out[i] = (trace[i] as TraceStep).task;
+  return out;
+}
+
 /** The tasks of the path's first d steps. */
 function tasksOf(path: readonly PathStep[], d: number): TaskId[] {
   const out = new Array<TaskId>(d);
@@ -1112,6 +1101,7 @@ function tasksOf(path: readonly PathStep[], d: number): TaskId[] {
   return out;
 }
 
+/** What task t's step at depth d is ordered after through t's own earlier steps (its clock before the step). */
 function precededBy(path: readonly PathStep[], d: number, t: TaskId, nTasks: number): number[] {
   for (let i = d - 1; i >= 0; i--) if ((path[i] as PathStep).task === t) return (path[i] as PathStep).clock;
   return new Array<number>(nTasks).fill(0);
