@@ -268,6 +268,8 @@ class Planner {
       for (const [d, task] of pool.assumed(t.job.key).additions) {
         const k = `${d} ${task}`;
         if (t.additions.has(k)) continue;
+        // A copy that has run to its end named no unit past its last: this race may add some.
+        if (fork.phase === 'done') return false;
         // Where a later unit's prefix leaves this one's at depth d or above, the copy chose again there without it.
         for (let l = j + 1; l < this.taken.length; l++)
           if (commonPrefix((this.taken[l - 1] as (typeof this.taken)[number]).job.unit.prefix, (this.taken[l] as (typeof this.taken)[number]).job.unit.prefix) <= d) return false;
