@@ -2,10 +2,10 @@
 // combinatorial count, a planted lock-order inversion is found as a deadlock, sleeping under a
 // spinlock is found, the shortest schedule is kept, and the seeded random mode repeats itself.
 import { describe, expect, it } from 'vitest';
-import { explore, type World } from '../src/drivers/explore.js';
+import { explore, type ExploreResult, type MakeWorld, type World } from '../src/drivers/explore.js';
 import type { Task } from '../src/kernel/task.js';
 import { Mutex, SpinLock } from '../src/kernel/locks.js';
-import { devicePageChecker, memoizedChecker, type Checker } from '../src/kernel/debug.js';
+import { devicePageChecker, memoizedChecker, poisonedReadChecker, type Checker } from '../src/kernel/debug.js';
 import { builtinWorld } from '../src/drivers/scenario_world.js';
 import { Scheduler } from '../src/drivers/scheduler.js';
 import type { Machine } from '../src/kernel/machine.js';
@@ -183,5 +183,76 @@ describe("a pgmap's fields as footprint resources", () => {
     const progress = step(() => (p.initialisedTo = 512)); // memmap_init_zone_device's loop
     expect(dependent(lookup, raise)).toBe(true);
     expect(dependent(lookup, progress)).toBe(false);
+  });
+});
+
+describe("a pageblock's first struct page's state as a footprint resource (pagecat)", () => {
+  it('stateOf of it reads only the state: a write that leaves the state as it was commutes with it, one that changes it does not', () => {
+    const rec = new Recorder();
+    const m = rec.instrument(builtinWorld({ scenario: 'seed-2019', design: 'v5.3' }).machine as Machine);
+    const pb = m.state.sparse.pageblockNrPages;
+    const pfn = 0x10000; // RAM, initialised at boot
+    const step = (fn: () => void): Footprint => {
+      rec.begin();
+      fn();
+      return rec.end().fp;
+    };
+    const look = step(() => void m.store.stateOf(pfn));
+    const rest = step(() => m.store.poisonRange(pfn + 1, pfn + pb)); // the pageblock's other pages
+    const poison = step(() => m.store.poisonRange(pfn, pfn + pb));
+    const again = step(() => m.store.poisonRange(pfn, pfn + pb)); // poisoned already
+    const init = step(() => m.store.zeroRange(pfn, pfn + pb));
+    expect([...look]).toEqual([[`pagecat:${pfn / pb}`, 'r']]);
+    expect(rest.get(`memmap:${pfn / pb}`)).toBe('w');
+    expect([dependent(look, rest), dependent(look, poison), dependent(look, again), dependent(look, init)]).toEqual([false, true, false, true]);
+  });
+});
+
+describe("a blind struct page read (a walker's) is judged over its window", () => {
+  // One pageblock of RAM (initialised at boot); the writer poisons it (page_init_poison) and then
+  // zeroes it, two steps; the reader reads its first struct page once and looks at nothing it read.
+  // The read breaks the poisoned-read check only between the two writes. DPOR leaves the read out
+  // of the footprints (one interleaving: every step commutes), so only the window check can find
+  // it; sleep sets with state hashing order the read against both writes (pagecat) and run them all.
+  const world =
+    (readerFirst: boolean, pgflags: boolean): MakeWorld =>
+    (ctx) => {
+      const m = builtinWorld({ scenario: 'seed-2019', design: 'v5.3' }).machine as Machine;
+      const mm = ctx.recorder ? ctx.recorder.instrument(m) : m;
+      const pb = m.state.sparse.pageblockNrPages;
+      const pfn = 0x10000;
+      function* writer(): Task<number> {
+        yield { op: 'might_sleep', where: 'before page_init_poison' };
+        mm.store.poisonRange(pfn, pfn + pb);
+        yield { op: 'might_sleep', where: 'before the init' };
+        mm.store.zeroRange(pfn, pfn + pb);
+        return 0;
+      }
+      function* reader(): Task<number> {
+        yield { op: 'access', kind: 'read', what: `struct page ${pfn}`, blind: true };
+        return 0;
+      }
+      const r = { name: 'reader', task: reader() };
+      const w = { name: 'writer', task: writer() };
+      return { tasks: readerFirst ? [r, w] : [w, r], checkers: [poisonedReadChecker(m, pgflags)] };
+    };
+  const summary = (x: ExploreResult): [string, string][] => x.violations.map((v) => [v.invariant, v.schedule.join('')]);
+  it.each([
+    // Writer first (task 0): DPOR's one run reads after both writes; the window check finds the
+    // place between them at the read (writer, writer, then the reader's two steps).
+    [false, false, '0011'],
+    [false, true, '0011'],
+    // Reader first: DPOR's one run reads before both writes; the window check finds the place
+    // after the poisoning at that write (reader's start, writer's two steps, the read).
+    [true, false, '0110'],
+    [true, true, '0110'],
+  ])('reader first %s, PGFLAGS %s: the read between the writes, %s', (readerFirst, pgflags, schedule) => {
+    const dpor = explore(world(readerFirst, pgflags));
+    const sleep = explore(world(readerFirst, pgflags), { reduce: 'sleep' });
+    const invariant = 'poisoned struct page read (reader)';
+    expect(summary(dpor)).toEqual([[invariant, schedule]]);
+    expect(summary(sleep)).toEqual([[invariant, schedule]]);
+    expect(dpor.interleavings).toBeLessThan(sleep.interleavings);
+    expect(dpor.violations[0]?.trace.at(-1)).toMatchObject({ name: 'reader', op: 'read struct page 0x10000' });
   });
 });

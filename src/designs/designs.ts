@@ -274,6 +274,7 @@ function yieldProblem(y: unknown): string | null {
     case 'might_sleep':
       return typeof v['where'] === 'string' ? null : 'might_sleep without where (a string)';
     case 'access':
+      if (v['blind'] !== undefined && typeof v['blind'] !== 'boolean') return 'access with blind not true or false';
       return (v['kind'] === 'read' || v['kind'] === 'write') && typeof v['what'] === 'string' ? null : "access without kind ('read' or 'write') and what (a string)";
     case 'set_pfnblock_flags': {
       // `in`, not a read: explore records reads of a zone's span as the task's (footprint.ts).

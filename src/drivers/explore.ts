@@ -10,7 +10,8 @@ import { Scheduler } from './scheduler.js';
 import { mightSleepChecker } from '../kernel/debug.js';
 import type { Task, Yield } from '../kernel/task.js';
 import type { TaskId } from '../kernel/locks.js';
-import { dependent, dependentOnGrowing, EVERYTHING, hash64, Recorder, type Footprint } from './footprint.js';
+import { dependent, dependentOnGrowing, EVERYTHING, hash64, Recorder, type Footprint, type StepWindow } from './footprint.js';
+import type { PageState } from '../memmap/store.js';
 import type { Machine } from '../kernel/machine.js';
 import { InputError } from '../errors.js';
 import { hexPfns } from './trace_text.js';
@@ -138,6 +139,8 @@ export interface Run {
   readonly steps: number[];
   /** The footprint of each step taken. */
   readonly fps: Footprint[];
+  /** Each step's blind read and page state changes (StepWindow), where it had any. */
+  readonly wins: (StepWindow | undefined)[];
   /** Whether states are hashed (the tasks' observation chains are kept). */
   hashing: boolean;
   /** For steps where a checker fired: what that checker read. */
@@ -174,7 +177,11 @@ export class Worlds {
   private plain: World | null = null;
   private watched: { w: World; rec: Recorder } | null = null;
 
-  constructor(readonly make: MakeWorld) {}
+  /** Whether blind reads are left out of footprints (DPOR judges them over their windows; the other reductions do not). */
+  constructor(
+    readonly make: MakeWorld,
+    readonly blind = true,
+  ) {}
 
   /** A world as made, with (when reducing) its machine wrapped by a recorder. */
   fresh(reduce: boolean): { w: World; rec: Recorder | null } {
@@ -187,6 +194,7 @@ export class Worlds {
       this.watched = { w: this.watched.w.again(), rec: this.watched.rec };
     } else {
       const rec = new Recorder();
+      rec.blindReads = this.blind;
       this.watched = { w: this.make({ recorder: rec }), rec };
     }
     return this.watched;
@@ -200,7 +208,20 @@ function start(worlds: Worlds, reduce: boolean): Run {
   // No step list: the run keeps its own trace.
   const s = new Scheduler([mightSleepChecker, ...w.checkers], watched, false);
   for (const t of w.tasks) s.spawn(t.name, t.task);
-  return { s, trace: [], rec: watched, seen: w.tasks.map(() => ''), steps: w.tasks.map(() => 0), firstViolation: -1, warnings: [], handled: 0, fps: [], checked: new Map(), hashing: false };
+  return {
+    s,
+    trace: [],
+    rec: watched,
+    seen: w.tasks.map(() => ''),
+    steps: w.tasks.map(() => 0),
+    firstViolation: -1,
+    warnings: [],
+    handled: 0,
+    fps: [],
+    wins: [],
+    checked: new Map(),
+    hashing: false,
+  };
 }
 
 /** Step task t; its footprint (everything, when the world is not watched). */
@@ -219,11 +240,13 @@ function stepTask(run: Run, t: TaskId): Footprint {
   const last = run.s.lastStep;
   if (!run.rec || !last) {
     run.fps.push(EVERYTHING);
+    run.wins.push(undefined);
     return EVERYTHING;
   }
   if (run.hashing) run.seen[t] = hash64(`${run.seen[t] ?? ''}|${last.obs}`);
   const fp = last.fp;
   run.fps.push(fp);
+  run.wins.push(run.rec.takeWindow());
   // What the checkers that fired at this step read: the anchor of a violation's causal past.
   if (last.checked) run.checked.set(run.trace.length - 1, last.checked);
   return fp;
@@ -422,6 +445,7 @@ function replay(worlds: Worlds, schedule: readonly TaskId[], reduce = false, has
     for (let i = 0; i < d; i++) {
       run.trace.push(from.trace[i] as TraceStep);
       run.fps.push(from.fps[i] as Footprint);
+      run.wins.push(from.wins[i]);
     }
     for (const [i, fp] of from.checked) if (i < d) run.checked.set(i, fp);
     run.warnings.push(...from.warnings.filter((w) => w.at <= d));
@@ -519,7 +543,8 @@ export function explore(make: MakeWorld, opts: ExploreOptions = {}): ExploreResu
   const record = (invariant: string, message: string, schedule: readonly TaskId[], trace: readonly TraceStep[]): void => keep(best, invariant, message, schedule, trace);
   const bound = opts.preemptionBound ?? Infinity;
   const mode: Reduction = bound === Infinity && !opts.random ? (opts.reduce ?? 'dpor') : 'none';
-  const worlds = new Worlds(make);
+  // Blind reads left out of footprints only where DPOR judges their windows.
+  const worlds = new Worlds(make, mode === 'dpor');
   if (mode === 'dpor') return dpor(worlds, opts.maxInterleavings, opts.stopAtFirst ?? false);
   const reduce = mode === 'sleep';
   let bounded = false;
@@ -678,6 +703,7 @@ export interface PrefixRecord {
   readonly watched: boolean;
   readonly trace: readonly TraceStep[];
   readonly fps: readonly Footprint[];
+  readonly wins: readonly (StepWindow | undefined)[];
   readonly checked: readonly (readonly [number, Footprint])[];
   readonly warnings: Run['warnings'];
 }
@@ -731,6 +757,25 @@ export interface Search {
   readonly stopAtFirst: boolean;
   /** Called after each leaf. */
   readonly onLeaf: (() => void) | undefined;
+  /** What a blind read of a pageblock by a task gives in each page state: the violation (its key and words) or null (none). */
+  readonly verdicts: Map<string, Verdict | null>;
+  /** Blind reads' window candidates found on the path, judged at the next leaf (judging replays). */
+  readonly windows: WindowCandidate[];
+}
+
+/** A blind read's violation: what it is filed under and the kernel's words. */
+interface Verdict {
+  readonly key: string;
+  readonly message: string;
+}
+
+/** A blind read placed elsewhere in its window: the schedule (its last step the read), its trace, the state it reads there. */
+interface WindowCandidate {
+  readonly schedule: TaskId[];
+  readonly trace: TraceStep[];
+  readonly task: TaskId;
+  readonly pb: number;
+  readonly state: PageState;
 }
 
 interface SearchOptions {
@@ -780,6 +825,8 @@ export function startSearch(worlds: Worlds, o: SearchOptions = {}): Search {
     maxInterleavings: o.maxInterleavings,
     stopAtFirst: o.stopAtFirst ?? false,
     onLeaf: o.onLeaf,
+    verdicts: new Map(),
+    windows: [],
   };
   rebuildHeld(st, 0);
   // The prefix's steps replayed quietly where the search above sent their record (as replay() does).
@@ -804,6 +851,7 @@ function quietStep(run: Run, t: TaskId, known: PrefixRecord, d: number): Footpri
   run.trace.push(known.trace[d] as TraceStep);
   const fp = known.fps[d] as Footprint;
   run.fps.push(fp);
+  run.wins.push(known.wins[d]);
   return fp;
 }
 
@@ -858,7 +906,14 @@ function extend(st: Search): UnitRequest | null {
       // The prefix's record goes with it unless a fatal violation is in it (a quiet replay never holds one).
       const known: PrefixRecord | undefined =
         run.firstViolation < 0
-          ? { watched: run.rec !== null, trace: run.trace.slice(0, d), fps: run.fps.slice(0, d), checked: [...run.checked].filter(([i]) => i < d), warnings: run.warnings.filter((w) => w.at <= d) }
+          ? {
+              watched: run.rec !== null,
+              trace: run.trace.slice(0, d),
+              fps: run.fps.slice(0, d),
+              wins: run.wins.slice(0, d),
+              checked: [...run.checked].filter(([i]) => i < d),
+              warnings: run.warnings.filter((w) => w.at <= d),
+            }
           : undefined;
       return { prefix: path.slice(0, d).map((p) => p.task), sleep: [...childSleep(path[d - 1] as PathStep)], ...(known ? { known } : {}) };
     }
@@ -898,7 +953,20 @@ function extend(st: Search): UnitRequest | null {
     for (const u of here.backtrack) if (!here.done.has(u) && !here.sleep.has(u) && (t === undefined || u < t)) t = u;
     if (t === undefined) return null;
     const lockOp = lockOpOf(run.s.pendingOf(t));
-    const fp = stepOnPath(st, here, t, d);
+    const handled = run.s.violations.length;
+    let fp = stepOnPath(st, here, t, d);
+    const win = run.wins[d];
+    if (win) {
+      if (st.record) windowCheck(st, d, handled);
+      // A blind read that stopped the machine is ordered against the page state it read, as a read
+      // that is not blind: the runs where it comes after that state changes go on past it.
+      // Its siblings' sleep sets hold it so too: it wakes where the state changes.
+      if (win.read && run.firstViolation === d + 1 && st.worlds.blind) {
+        fp = new Map(fp).set(`pagecat:${win.read.pb}`, 'r');
+        here.fp = fp;
+        here.done.set(t, fp);
+      }
+    }
     // Races: the latest earlier step of another task, dependent and not happening before this
     // one (stopping, as above, once every other task's steps left below happen before it).
     const before = precededBy(path, d, t, nTasks);
@@ -922,6 +990,149 @@ function extend(st: Search): UnitRequest | null {
       }
       break;
     }
+  }
+}
+
+/**
+ * A blind read (a walker's struct page read: the walker never looks at what it read) is in no
+ * step's footprint, so DPOR orders it against nothing that changes the page's state, and explores
+ * one place for it among the writes that do. Every other place is judged here instead, which is
+ * what the reads' orders would have been explored for: the page's state changes only at the
+ * pageblock's `pagecat` writes, which are ordered among themselves, and the read can come after
+ * any of them that neither happens before it nor after it. For each such write W (found at the
+ * read, or at W where it comes later on the path), and for the earliest place (after only what
+ * happens before the read), the read put there reads the state W left: the schedule is the
+ * read's causal past and W's, in the path's order, then the read. The state's verdict is the
+ * same wherever the read is (the checker judges only the state), so it is learnt from the reads
+ * run and, for a state no read of the search met yet, from one replay (judgeWindows).
+ */
+function windowCheck(st: Search, d: number, handled: number): void {
+  const { run, path, nTasks } = st;
+  const win = run.wins[d] as StepWindow;
+  const at = path[d] as PathStep;
+  const t = at.task;
+  if (win.read) {
+    const { pb, state } = win.read;
+    st.verdicts.set(`${t}|${pb}|${state}`, blindVerdict(run, t, handled));
+    const mine = at.clock.slice();
+    mine[t] = (mine[t] as number) - 1;
+    // The pageblock's state changes on the path so far: the first's state before it, the
+    // latest that happens before the read, the latest of all (whose state the read met).
+    let initial: PageState | undefined;
+    let before = -1;
+    let beforeState: PageState | undefined;
+    let latest = -1;
+    const concurrent: [number, PageState][] = [];
+    for (let i = 0; i < d; i++) {
+      const writes = run.wins[i]?.writes;
+      if (!writes) continue;
+      for (const [x, was, now] of writes) {
+        if (x !== pb) continue;
+        initial ??= was;
+        latest = i;
+        const q = path[i] as PathStep;
+        if (q.task === t || (q.clock[q.task] as number) <= (mine[q.task] as number)) {
+          before = i;
+          beforeState = now;
+        } else concurrent.push([i, now]);
+      }
+    }
+    if (latest < 0) return;
+    // The earliest place: after the read's causal past only.
+    if (before !== latest) windowCandidate(st, d, d, mine, before >= 0 ? (beforeState as PageState) : (initial as PageState), t, pb);
+    for (const [i, now] of concurrent) if (i !== latest) windowCandidate(st, d, d, joinClocks(mine, (path[i] as PathStep).clock, nTasks), now, t, pb);
+  }
+  // A state change on the path after a blind read of its pageblock that does not happen before it.
+  if (win.writes && run.firstViolation !== d + 1) {
+    for (const [x, , now] of win.writes) {
+      for (let i = 0; i < d; i++) {
+        const r = run.wins[i]?.read;
+        if (!r || r.pb !== x) continue;
+        const q = path[i] as PathStep;
+        if (q.task === t || (q.clock[q.task] as number) <= (at.clock[q.task] as number)) continue;
+        const theirs = q.clock.slice();
+        theirs[q.task] = (theirs[q.task] as number) - 1;
+        windowCandidate(st, i, d, joinClocks(theirs, at.clock, nTasks), now, q.task, x);
+      }
+    }
+  }
+}
+
+/** What the blind read just stepped broke: its struct page read violation among those of the step, or null. */
+function blindVerdict(run: Run, t: TaskId, handled: number): Verdict | null {
+  for (let k = handled; k < run.s.violations.length; k++) {
+    const v = run.s.violations[k] as { message: string; task: TaskId };
+    if (v.task !== t || !invariantOf(v.message).endsWith('struct page read')) continue;
+    return { key: keyOf(run, v.message, t), message: v.message };
+  }
+  return null;
+}
+
+function joinClocks(a: readonly number[], b: readonly number[], nTasks: number): number[] {
+  const out = new Array<number>(nTasks);
+  for (let k = 0; k < nTasks; k++) out[k] = Math.max(a[k] as number, b[k] as number);
+  return out;
+}
+
+/**
+ * The blind read at path depth `read` put after the steps `bound` counts (each task's first
+ * bound[k] steps, a set closed under happens-before, `upto` the deepest), reading `state`:
+ * queued unless its verdict is known to be none, or a violation already kept is shorter.
+ */
+function windowCandidate(st: Search, read: number, upto: number, bound: readonly number[], state: PageState, task: TaskId, pb: number): void {
+  const verdict = st.verdicts.get(`${task}|${pb}|${state}`);
+  if (verdict === null) return;
+  let len = 1;
+  for (const n of bound) len += n;
+  const old = verdict ? st.best.get(verdict.key) : undefined;
+  if (old && old.schedule.length < len) return;
+  const schedule: TaskId[] = [];
+  const trace: TraceStep[] = [];
+  for (let i = 0; i <= upto; i++) {
+    const q = st.path[i] as PathStep;
+    if ((q.clock[q.task] as number) > (bound[q.task] as number)) continue;
+    schedule.push(q.task);
+    trace.push(st.run.trace[i] as TraceStep);
+  }
+  schedule.push(task);
+  trace.push(st.run.trace[read] as TraceStep);
+  if (schedule.length !== len) throw new Error(`explore: a blind read's window schedule has ${schedule.length} steps, its clocks count ${len}`);
+  st.windows.push({ schedule, trace, task, pb, state });
+}
+
+/**
+ * Judge the window candidates queued on the path: a state whose verdict the search has not met
+ * is replayed once and learnt; a violation that could be kept (shorter, or as short and first in
+ * order) is replayed to check it (the read must read the state expected, and nothing fatal come
+ * before it) and kept with the replay's trace.
+ */
+function judgeWindows(st: Search): void {
+  if (!st.windows.length) return;
+  const queued = st.windows.splice(0);
+  for (const c of queued) {
+    const key = `${c.task}|${c.pb}|${c.state}`;
+    const known = st.verdicts.get(key);
+    if (known === null) continue;
+    if (known) {
+      const old = st.best.get(known.key);
+      if (old && !(c.schedule.length < old.schedule.length || (c.schedule.length === old.schedule.length && lexLess(c.schedule, old.schedule)))) continue;
+    }
+    const len = c.schedule.length;
+    const handled = (run: Run): number => run.s.violations.length;
+    const again = replay(st.worlds, c.schedule.slice(0, len - 1), true);
+    const from = handled(again);
+    stepTask(again, c.task);
+    const read = again.wins[len - 1]?.read;
+    if (!read || read.pb !== c.pb || read.state !== c.state) {
+      throw new Error(
+        `explore: a blind read's window check diverged: task ${c.task} at step ${len} of ${c.schedule.join(',')} read ${read ? `${read.state} in pageblock ${read.pb}` : 'no blind struct page'}, not ${c.state} in pageblock ${c.pb}`,
+      );
+    }
+    const verdict = blindVerdict(again, c.task, from);
+    st.verdicts.set(key, verdict);
+    // Nothing fatal before the read: else the machine stopped before it (not this place's to judge).
+    if (!verdict || (again.firstViolation >= 0 && again.firstViolation < len)) continue;
+    keep(st.best, verdict.key, verdict.message, c.schedule, again.trace);
   }
 }
 
@@ -952,10 +1163,14 @@ export function advanceSearch(st: Search): UnitRequest | null {
     }
     const unit = extend(st);
     if (unit) {
+      judgeWindows(st);
       st.phase = 'awaiting';
       return unit;
     }
-    if (st.record) recordRun(st.worlds, st.run, st.best, st.cands, st.candLog, st.recorded);
+    if (st.record) {
+      recordRun(st.worlds, st.run, st.best, st.cands, st.candLog, st.recorded);
+      judgeWindows(st);
+    }
     st.onLeaf?.();
     if ((st.maxInterleavings !== undefined && st.interleavings >= st.maxInterleavings) || (st.stopAtFirst && (st.best.size || st.cands.size))) {
       st.exhaustive = false;
@@ -1002,6 +1217,7 @@ export function forkSearch(st: Search, worlds: Worlds = st.worlds): Search {
     additions: null,
     record: false,
     onLeaf: undefined,
+    windows: [],
   };
 }
 

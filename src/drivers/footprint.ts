@@ -6,12 +6,16 @@
 // (conservatively: any use of a Map or Set field is a write), and the lock a yield operates on. Two steps are dependent when one writes a resource
 // the other reads or writes. The printk log is output nothing reads back, so it is no resource.
 // Task-private state (a pgmap's altmap, used only by the tasks that own the pgmap) is covered by
-// the tasks' observation chains. Leaves out: objects a task reaches other than through the
+// the tasks' observation chains. A pageblock's first struct page's state (none, poisoned, zeroed,
+// stale, initialised: what MemmapStore.stateOf answers and the poisoned-read checker judges) is
+// a resource of its own, `pagecat:N`, written only by a step that changes it: a blind read of
+// that page (a walker's) and stateOf of it read that, not the pageblock's contents. Leaves out: objects a task reaches other than through the
 // machine (a world that hands tasks shared objects of its own must wrap them too).
 import type { Machine } from '../kernel/machine.js';
 import type { DevPagemap } from '../kernel/dev_pagemap.js';
 import type { Lock } from '../kernel/locks.js';
 import type { Yield } from '../kernel/task.js';
+import type { PageState } from '../memmap/store.js';
 
 export type Access = 'r' | 'w';
 /** Resources a step touched, each read or written (a write covers a read). */
@@ -171,8 +175,25 @@ const STORE_RANGE_WRITES = new Set([
 ]);
 const STORE_PURE = new Set(['kind', 'geometry', 'runCount', 'digest']);
 
+/**
+ * What a step did to pageblocks' first struct pages' states, for explore's window checks of blind
+ * reads: the blind read it performed (the pageblock, and the state it read), and each pageblock
+ * whose state it changed (before, after).
+ */
+export interface StepWindow {
+  readonly read?: { readonly pb: number; readonly state: PageState };
+  readonly writes?: readonly (readonly [pb: number, before: PageState, after: PageState])[];
+}
+
 /** One replay's recorder: wraps the world's machine and collects each step's footprint and observations. */
 export class Recorder {
+  /**
+   * Whether a blind struct page read (Yield `blind`, of a pageblock's first page) is left out of
+   * its step's footprint: DPOR then judges it over its window instead (explore.ts). Off, it reads
+   * `pagecat:N`, and only the steps that change that state are ordered against it.
+   */
+  blindReads = false;
+  private window: { read?: StepWindow['read']; writes?: [number, PageState, PageState][] } = {};
   private cur: Map<string, Access> | null = null;
   private obs: string[] = [];
   /**
@@ -195,6 +216,13 @@ export class Recorder {
   private readonly dirty = new Set<string>();
   private combined: [number, number] = [0, 0];
   private withoutContent = 0;
+  /**
+   * Each pageblock's first struct page's state as the steps recorded so far left it (taken at the
+   * first write recorded since the world was put back), and the pageblocks the step being
+   * recorded writes: where the step changed that state, it wrote `pagecat:N`.
+   */
+  private readonly pageState = new Map<number, PageState>();
+  private readonly stepWrites = new Set<number>();
 
   /** Forget the run recorded so far (the world it watches was put back as it was made): record the next run afresh. */
   reset(): void {
@@ -207,6 +235,8 @@ export class Recorder {
     this.dirty.clear();
     this.combined = [0, 0];
     this.withoutContent = 0;
+    this.pageState.clear();
+    this.stepWrites.clear();
   }
 
   /** Whether a world wrapped its machine with this recorder. */
@@ -218,10 +248,19 @@ export class Recorder {
   begin(): void {
     this.cur = new Map();
     this.obs = [];
+    this.window = {};
+  }
+
+  /** The window record of the step recorded last (undefined: it read blind nothing and changed no page state). */
+  takeWindow(): StepWindow | undefined {
+    const w = this.window;
+    this.window = {};
+    return w.read || w.writes ? w : undefined;
   }
 
   /** The step's footprint and its observations (content of each resource it read first). */
   end(): { fp: Footprint; obs: string } {
+    if (this.stepWrites.size) this.pageStatesWritten();
     const fp = this.cur ?? new Map<string, Access>();
     this.cur = null;
     return { fp, obs: this.obs.join(';') };
@@ -277,9 +316,51 @@ export class Recorder {
     this.dirty.add(res);
   }
 
-  /** The resources a yield itself touches when performed: its lock, or what its checker reads. */
+  /** A memmap write of pageblock `pb` by the step being recorded (before it is done): its first page's state before, if not known. */
+  private pageStateWrite(pb: number): void {
+    if (!this.on || !this.raw) return;
+    if (!this.pageState.has(pb)) this.pageState.set(pb, this.raw.store.stateOf(pb * this.raw.state.sparse.pageblockNrPages));
+    this.stepWrites.add(pb);
+  }
+
+  /** At the end of a step: `pagecat:N` written for each pageblock whose first page's state the step changed. */
+  private pageStatesWritten(): void {
+    const m = this.raw;
+    const cur = this.cur;
+    if (m && cur) {
+      const n = m.state.sparse.pageblockNrPages;
+      for (const pb of this.stepWrites) {
+        const now = m.store.stateOf(pb * n);
+        const before = this.pageState.get(pb) as PageState;
+        if (now === before) continue;
+        this.pageState.set(pb, now);
+        (this.window.writes ??= []).push([pb, before, now]);
+        // Written without an observation: the step's write of memmap:N observed the pageblock.
+        const res = `pagecat:${pb}`;
+        cur.set(res, 'w');
+        const content = this.pageStateContent(pb);
+        this.written.set(res, content);
+        this.contentOf.set(res, content);
+        this.dirty.add(res);
+      }
+    }
+    this.stepWrites.clear();
+  }
+
+  /** The content of resource `pagecat:N`: pageblock N's first struct page's state. */
+  pageStateContent(pb: number): () => string {
+    const m = this.raw as Machine;
+    const first = pb * m.state.sparse.pageblockNrPages;
+    return () => m.store.stateOf(first);
+  }
+
+  /**
+   * The resources a yield itself touches when performed: its lock, or what its checker reads (a
+   * struct page read: the pageblock's memmap; only the first page's state where the read is
+   * blind and of a pageblock's first page).
+   */
   yieldFootprint(y: Yield): void {
-    const pagesPerSection = this.raw?.state.sparse.pageblockNrPages ?? 1;
+    const pb = this.raw?.state.sparse.pageblockNrPages ?? 1;
     if ('lock' in y) {
       const l = y.lock;
       this.write(`lock:${l.name}`, () => lockState(l));
@@ -288,7 +369,13 @@ export class Recorder {
       this.read(`zone:${z.nid}/${z.name}:span`, () => `${z.zoneStartPfn}/${z.spannedPages}`);
     } else if (y.op === 'access' && y.kind === 'read') {
       const mm = /^struct page (\d+)$/.exec(y.what);
-      if (mm) this.read(`memmap:${Math.floor(Number(mm[1]) / pagesPerSection)}`, this.memmapContent(Math.floor(Number(mm[1]) / pagesPerSection)));
+      if (!mm) return;
+      const pfn = Number(mm[1]);
+      const n = Math.floor(pfn / pb);
+      if (y.blind && pfn % pb === 0 && this.raw) {
+        this.window.read = { pb: n, state: this.raw.store.stateOf(pfn) };
+        if (!this.blindReads) this.read(`pagecat:${n}`, this.pageStateContent(n));
+      } else this.read(`memmap:${n}`, this.memmapContent(n));
     }
   }
 
@@ -350,7 +437,10 @@ export class Recorder {
     const sec = (pfn: number): number => Math.floor(pfn / pb);
     const pps = pb;
     const memmapRead = (s: number): void => rec.read(`memmap:${s}`, rec.memmapContent(s));
-    const memmapWrite = (s: number): void => rec.write(`memmap:${s}`, rec.memmapContent(s));
+    const memmapWrite = (s: number): void => {
+      rec.pageStateWrite(s);
+      rec.write(`memmap:${s}`, rec.memmapContent(s));
+    };
     // Each method's wrapper is made once; it records only while a step is being recorded.
     const storeWrapped = new Map<string, (...a: unknown[]) => unknown>();
     const store = new Proxy(m.store, {
@@ -366,7 +456,9 @@ export class Recorder {
           const a0 = args[0] as number;
           const a1 = args[1] as number;
           const perSection = m.state.sparse.pagesPerSection / pb;
-          if (STORE_PFN_READS.has(key)) memmapRead(sec(a0));
+          // stateOf of a pageblock's first page reads only that page's state.
+          if (key === 'stateOf' && a0 % pb === 0) rec.read(`pagecat:${a0 / pb}`, rec.pageStateContent(a0 / pb));
+          else if (STORE_PFN_READS.has(key)) memmapRead(sec(a0));
           else if (key === 'hasMemmap') memmapRead(a0 * perSection);
           else if (STORE_RANGE_WRITES.has(key)) for (let s = sec(a0); s * pps < a1; s++) memmapWrite(s);
           else if (key === 'populateSections') for (let s = a0 * perSection; s < a1 * perSection; s++) memmapWrite(s);

@@ -23,9 +23,12 @@ export type Yield =
   | { readonly op: 'might_sleep'; readonly where: string }
   /**
    * A read or write of shared state another task could see mid-way; `fn`, the kernel function
-   * doing it (find_biggest_section_pfn), names the step in explore's traces.
+   * doing it (find_biggest_section_pfn), names the step in explore's traces. `blind`: a read of a
+   * struct page whose task never looks at what it read (a pfn walker's): only the debug checkers
+   * judge it, by the page's state (poisoned, initialised), so explore orders it only against the
+   * writes that change that state.
    */
-  | { readonly op: 'access'; readonly kind: 'read' | 'write'; readonly what: string; readonly fn?: string }
+  | { readonly op: 'access'; readonly kind: 'read' | 'write'; readonly what: string; readonly fn?: string; readonly blind?: boolean }
   /**
    * set_pfnblock_flags_mask on the pageblock at pfn of a page linked to zone (asserts
    * zone_spans_pfn); with nr, on the nr pageblocks pfn, pfn + stride, ... one after another with

@@ -11,9 +11,12 @@ import type { Zone } from './mmzone.js';
 import type { Pfn } from '../units.js';
 import { pfnFirst } from './dev_pagemap.js';
 
-/** One struct page read: the yield the poisoned-read checker and the footprint recorder see. */
+/**
+ * One struct page read: the yield the poisoned-read checker and the footprint recorder see.
+ * Blind: no walker here branches on the page it read (see the header).
+ */
 function* readPage(pfn: Pfn): Task<void> {
-  yield { op: 'access', kind: 'read', what: `struct page ${pfn}` };
+  yield { op: 'access', kind: 'read', what: `struct page ${pfn}`, blind: true };
 }
 
 /**
