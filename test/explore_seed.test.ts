@@ -279,6 +279,31 @@ describe('a walker under the exhaustive search (a pgmap lookup commutes with the
   }, 300_000);
 });
 
+describe('a BUG early in every order does not hide a walker (v5.3, CONFIG_DEBUG_VM_PGFLAGS: memunmap B BUGs at its second step)', () => {
+  // B's page_to_nid read of its own first struct page BUGs two steps in, whatever A does, so every
+  // order in which B starts ends there. Nothing races with a walker's steps to run them first;
+  // only the BUG's race with the walker's next step does (DPOR tries each walker enabled before
+  // a BUG, on its own). Before, DPOR ran 7 interleavings and never the walker's read.
+  // memory_failure: A's 3 steps to section 32 (sparse_add_section poisons the memmap), then
+  // get_dev_pagemap finds A's pgmap and 5.3 reads the page (6 steps, as without PGFLAGS);
+  // test_pages_in_a_zone: pfn_valid is true once section 32 is present, and it reads 0x100000.
+  it.each([
+    ['memory_failure', 6],
+    ['test_pages_in_a_zone', 5],
+  ] as const)(
+    '%s: DPOR gives what sleep sets with state hashing give, the walker read included (%i steps)',
+    (walker, steps) => {
+      const w: MakeWorld = (ctx) => builtinWorld({ scenario: 'seed-2019', design: 'v5.3', config: 'debug_vm_pgflags', walkers: [walker] }, ctx);
+      const dpor = explore(w);
+      const sleep = explore(w, { reduce: 'sleep' });
+      expect([dpor.exhaustive, sleep.exhaustive]).toEqual([true, true]);
+      expect(verdicts(dpor)).toEqual({ 'poisoned struct page read (memunmap B)': 2, [`poisoned struct page read (${walker})`]: steps });
+      expect(verdicts(sleep)).toEqual(verdicts(dpor));
+    },
+    120_000,
+  );
+});
+
 describe('seed-2019-map-mem (--map=dev replaced by --map=mem, as the real 5.3 race runs; issue 17 item 2)', () => {
   it("v5.3 with PGFLAGS: B's find_biggest_section_pfn reads A's poisoned last struct page (0x107fff) in __remove_pages — a race, 17 steps; without PGFLAGS that read is silent and the 2019 zone_spans_pfn BUG follows", () => {
     // No altmap: memmap_init_zone_device starts at res->start (mm/page_alloc.c 5.3.0:5926-5929),

@@ -156,6 +156,8 @@ export interface BuiltinTask {
   readonly task: Task<unknown>;
   readonly label?: string;
   readonly call?: string;
+  /** A pfn walker (--walker): see World's tasks. */
+  readonly walker?: boolean;
 }
 
 /**
@@ -202,7 +204,7 @@ export function builtinStage(scenario: BuiltinScenario, walkers: readonly Walker
     return () => [
       { name: 'online A', task: onlineBlock(mm, blockOf(a), 'online_movable'), label: 'A', call: `online_pages(memory${blockOf(a)}, ${pfns(a)}, online_movable)` },
       { name: 'offline+remove B', task: offlineRemove(), label: 'B', call: `offline_pages(memory${blockOf(b)}, ${pfns(b)}), then remove_memory(${pfns(b)})` },
-      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable'), call: walkerCall(w, a / 4096, (a + 128 * MiB) / 4096, 'Movable') })),
+      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, a / 4096, (a + 128 * MiB) / 4096, 'Movable'), call: walkerCall(w, a / 4096, (a + 128 * MiB) / 4096, 'Movable'), walker: true })),
     ];
   }
   const [aStart, aBytes, bStart] = scenario === 'seed-2019-subsection' ? [GiB + 64 * MiB, 192 * MiB, GiB + 256 * MiB] : [4 * GiB, 128 * MiB, 4 * GiB + 128 * MiB];
@@ -218,7 +220,7 @@ export function builtinStage(scenario: BuiltinScenario, walkers: readonly Walker
     return [
       { name: 'memremap A', task: memremapPages(mm, a), label: 'A', call: `memremap_pages(${range(a)})` },
       { name: 'memunmap B', task: memunmapPages(mm, b), label: 'B', call: `memunmap_pages(${range(b)})` },
-      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, walkStart, (aStart + aBytes) / 4096, 'Normal'), call: walkerCall(w, walkStart, (aStart + aBytes) / 4096, 'Normal') })),
+      ...walkers.map((w) => ({ name: w, task: walkerTask(mm, w, walkStart, (aStart + aBytes) / 4096, 'Normal'), call: walkerCall(w, walkStart, (aStart + aBytes) / 4096, 'Normal'), walker: true })),
     ];
   };
 }

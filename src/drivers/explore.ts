@@ -28,7 +28,12 @@ export type MakeWorld = (ctx: WorldContext) => World;
 
 /** A fresh world: the tasks to interleave and the checkers that judge each step. */
 export interface World {
-  readonly tasks: readonly { readonly name: string; readonly task: Task<unknown>; readonly label?: string; readonly call?: string }[];
+  /**
+   * `walker`: a task beside the operations under study that nothing waits on (a pfn walker). A
+   * BUG elsewhere stops it too; DPOR finds no race that would run it before the BUG, so it is
+   * tried before each BUG it was enabled at (explore's extend).
+   */
+  readonly tasks: readonly { readonly name: string; readonly task: Task<unknown>; readonly label?: string; readonly call?: string; readonly walker?: boolean }[];
   readonly checkers: readonly Checker[];
   /** The node each task works on (the time driver puts it on a CPU there). */
   readonly taskNodes?: readonly number[];
@@ -151,6 +156,8 @@ export interface Run {
   readonly warnings: Warning[];
   /** Scheduler violations looked at so far. */
   handled: number;
+  /** The world's walker tasks (World tasks' `walker`). */
+  readonly walkers: ReadonlySet<TaskId>;
 }
 
 /**
@@ -207,9 +214,14 @@ function start(worlds: Worlds, reduce: boolean): Run {
   const watched = rec?.instrumented ? rec : null;
   // No step list: the run keeps its own trace.
   const s = new Scheduler([mightSleepChecker, ...w.checkers], watched, false);
-  for (const t of w.tasks) s.spawn(t.name, t.task);
+  const walkers = new Set<TaskId>();
+  for (const [i, t] of w.tasks.entries()) {
+    s.spawn(t.name, t.task);
+    if (t.walker) walkers.add(i);
+  }
   return {
     s,
+    walkers,
     trace: [],
     rec: watched,
     seen: w.tasks.map(() => ''),
@@ -669,6 +681,10 @@ export interface PathStep {
   held: ReadonlyMap<string, 'r' | 'w'>;
   /** Vector clock of the step (happens-before over dependent steps and program order). */
   clock: number[];
+  /** Walkers in backtrack to be run here on their own: only they run below (a BUG's branch, see extend). */
+  solo?: Set<TaskId>;
+  /** Below such a branch: the one task that runs. */
+  readonly alone?: TaskId;
 }
 
 /**
@@ -919,9 +935,37 @@ function extend(st: Search): UnitRequest | null {
     }
     if (run.firstViolation >= 0) {
       st.interleavings++;
+      // A BUG stops the machine: its step disables every other task's next step, a race with
+      // each (Flanagan and Godefroid add every such task at the state before it). Done here for
+      // the walkers, which nothing else races with: without it a BUG of the operations that
+      // comes early in every order hides every walker read after it. (For every task it is
+      // sound too, and doubled seed-2019-map-mem's search: docs/designs.md.)
+      // The walker's branch there runs it alone to its end: with the BUG's task and the others
+      // held where they are, as the BUG would (a branch where they run on is not one more race).
+      const last = path[d - 1];
+      if (last && last.alone === undefined)
+        for (const u of last.enabled) {
+          if (!run.walkers.has(u) || last.backtrack.has(u) || last.sleep.has(u)) continue;
+          // Above a unit: an ordinary branch (more than needed, never less).
+          if (d - 1 < st.base) st.additions?.push([d - 1, u]);
+          else (last.solo ??= new Set()).add(u);
+          last.backtrack.add(u);
+        }
       return null;
     }
     let at = path[d];
+    const parent = path[d - 1];
+    const alone = parent && (parent.alone ?? (parent.solo?.has(parent.task) ? parent.task : undefined));
+    if (!at && alone !== undefined) {
+      // A walker run on its own after a BUG's state: its end (or its block) is a leaf, no deadlock.
+      const sleep = childSleep(parent as PathStep);
+      if (!run.s.runnable(alone) || sleep.has(alone)) {
+        st.interleavings++;
+        return null;
+      }
+      at = { enabled: [alone], sleep, backtrack: new Set([alone]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [], alone };
+      path[d] = at;
+    }
     if (!at) {
       const enabled = runnableTasks(run.s);
       if (!enabled.length) {
@@ -986,7 +1030,7 @@ function extend(st: Search): UnitRequest | null {
       for (const u of add) {
         // Above a unit: each new one once (the search above takes their union).
         if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
-        q.backtrack.add(u);
+        addBacktrack(q, u);
       }
       break;
     }
@@ -1189,7 +1233,7 @@ export function applyUnit(st: Search, r: UnitResult): void {
   for (const [i, u] of r.additions) {
     const q = st.path[i] as PathStep;
     if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
-    q.backtrack.add(u);
+    addBacktrack(q, u);
   }
   if (st.record) {
     for (const v of r.best) keep(st.best, v.invariant, v.message, v.schedule, v.trace);
@@ -1207,7 +1251,7 @@ export function forkSearch(st: Search, worlds: Worlds = st.worlds): Search {
   return {
     ...st,
     worlds,
-    path: st.path.map((p) => ({ ...p, backtrack: new Set(p.backtrack), done: new Map(p.done) })),
+    path: st.path.map((p) => ({ ...p, backtrack: new Set(p.backtrack), done: new Map(p.done), ...(p.solo ? { solo: new Set(p.solo) } : {}) })),
     held: [...st.held],
     pruned: { ...st.pruned },
     best: new Map(),
@@ -1295,6 +1339,15 @@ function stepsLeft(run: Run, t: TaskId, nTasks: number): number[] {
   const left = new Array<number>(nTasks);
   for (let k = 0; k < nTasks; k++) left[k] = (run.steps[k] ?? 0) - (k === t ? 1 : 0);
   return left;
+}
+
+/**
+ * A race's backtrack point: u tried at q. A walker's branch there that ran (or was to run) on its
+ * own is run again in full: a race asks for every order below it.
+ */
+function addBacktrack(q: PathStep, u: TaskId): void {
+  if (q.solo?.delete(u)) q.done.delete(u);
+  q.backtrack.add(u);
 }
 
 /** Whether a point of the path has a task still to try. */
