@@ -8,7 +8,8 @@
 // speedup_jobs_2 (issue 21): the same exhaustive v5.3 search on two worker threads (explore_jobs.ts,
 // results checked identical), one thread and two run twice each in turn in this run, the faster of
 // each compared; its user seconds count every thread of the process.
-// seed-2019 with a memory_failure walker, exhaustive (issue 21's target: 30 s).
+// seed-2019 with a memory_failure walker, exhaustive (issue 21's target: 30 s), and with each other
+// walker the same; kpageflags does not finish (docs/performance.md): its first 20000 interleavings.
 // Last, issue 21's sweep_cells_per_second: `mmsim sweep` over the 24 cells of
 // examples/sweeps/seed-2019.sweep.yaml in-process (worker threads, one per core), timed from the
 // command's start to its exit (thread start-up and module loading included).
@@ -45,6 +46,8 @@ const fixed = run('6.1', {});
 const hotplug = run('v5.3', {}, 'seed-2019-hotplug');
 // issue 21's seconds_exhaustive_v53_walker_memory_failure: seed-2019 with one memory_failure walker, exhaustive DPOR.
 const walker = run('v5.3', {}, 'seed-2019', ['memory_failure']);
+const others = Object.fromEntries(['compaction', 'set_zone_contiguous', 'test_pages_in_a_zone'].map((w) => [w, run('v5.3', {}, 'seed-2019', [w])]));
+const kpageflags = run('v5.3', { maxInterleavings: 20000 }, 'seed-2019', ['kpageflags']);
 const sweepFile = fileURLToPath(new URL('../examples/sweeps/seed-2019.sweep.yaml', import.meta.url));
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const s0 = performance.now();
@@ -80,6 +83,14 @@ const out = {
   seconds_exhaustive_v53_walker_memory_failure: +walker.s.toFixed(3),
   interleavings_exhaustive_v53_walker_memory_failure: walker.r.interleavings,
   user_seconds_exhaustive_v53_walker_memory_failure: +walker.user.toFixed(3),
+  ...Object.fromEntries(
+    Object.entries(others).flatMap(([w, x]) => [
+      [`seconds_exhaustive_v53_walker_${w}`, +x.s.toFixed(3)],
+      [`interleavings_exhaustive_v53_walker_${w}`, x.r.interleavings],
+    ]),
+  ),
+  exhaustive_v53_walker_kpageflags: kpageflags.r.exhaustive,
+  seconds_v53_walker_kpageflags_first_20000: +kpageflags.s.toFixed(3),
   sweep_cells: cells,
   sweep_threads: availableParallelism(),
   seconds_sweep: +sweepSeconds.toFixed(3),
