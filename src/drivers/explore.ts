@@ -893,6 +893,13 @@ function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number, known: Prefi
   // before one joined (its own entry no later than the clock's) adds nothing: skip it.
   // A step's own entry is its number among its task's steps, so once each task has no
   // more steps left below than the clock's entry for it, nothing more can join: stop.
+  // A step that touched nothing (a walker's blind read) depends on its task's steps only.
+  if (fp.size === 0) {
+    const clock = precededBy(path, d, t, nTasks).slice();
+    clock[t] = (clock[t] as number) + 1;
+    at.clock = clock;
+    return fp;
+  }
   const clock = new Array<number>(nTasks).fill(0);
   const left = stepsLeft(run, t, nTasks);
   for (let i = d - 1; i >= 0; i--) {
@@ -1015,7 +1022,8 @@ function extend(st: Search): UnitRequest | null {
     // one (stopping, as above, once every other task's steps left below happen before it).
     const before = precededBy(path, d, t, nTasks);
     const left = stepsLeft(run, t, nTasks);
-    for (let i = d - 1; i >= 0; i--) {
+    // A step that touched nothing races with nothing.
+    for (let i = fp.size === 0 ? -1 : d - 1; i >= 0; i--) {
       const q = path[i] as PathStep;
       if (covered(left, before, t, nTasks)) break;
       left[q.task] = (left[q.task] as number) - 1;
