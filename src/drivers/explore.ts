@@ -712,6 +712,8 @@ export interface UnitRequest {
   readonly sleep: readonly (readonly [TaskId, Footprint])[];
   /** What the search above recorded for the prefix's steps, so a unit replays them quietly (not part of the unit's identity). */
   readonly known?: PrefixRecord;
+  /** Where the prefix ends below a walker's own branch (see extend): that walker, the one task that runs below. */
+  readonly alone?: TaskId;
 }
 
 /** A run's record of its first steps: trace, footprints, what fired checkers read, warnings. */
@@ -724,12 +726,18 @@ export interface PrefixRecord {
   readonly warnings: Run['warnings'];
 }
 
+/**
+ * A task added to the backtrack set of the point at a depth above a unit: by a race, or (`solo`)
+ * a walker to be run there on its own before a BUG (extend).
+ */
+export type Addition = readonly [depth: number, task: TaskId, solo?: boolean];
+
 /** What a unit found: its counts, the races it found with steps above it, its violations and candidates. */
 export interface UnitResult {
   readonly interleavings: number;
   readonly sleepSetPruned: number;
   /** (depth, task): a task added to the backtrack set of the point at that depth above the unit (each once). */
-  readonly additions: readonly (readonly [number, TaskId])[];
+  readonly additions: readonly Addition[];
   /** The shortest violation of each invariant the unit found (merged with keep: the order does not matter). */
   readonly best: readonly ExploreViolation[];
   /**
@@ -748,6 +756,8 @@ export interface Search {
   /** The depth the search starts at (a unit's prefix length; 0 for a whole search) and the sleep set there. */
   readonly base: number;
   readonly baseSleep: ReadonlyMap<TaskId, Footprint>;
+  /** The one task that runs below the base, where it is below a walker's own branch. */
+  readonly baseAlone: TaskId | undefined;
   /** Where the path first reaches this depth, the search below is a unit handed out (Infinity: never). */
   readonly split: number;
   readonly path: PathStep[];
@@ -765,7 +775,7 @@ export interface Search {
   readonly cands: Candidates;
   /** A unit's candidates in order, and the races it found with steps above it; null in a whole search. */
   readonly candLog: [string, TaskId[]][] | null;
-  readonly additions: [number, TaskId][] | null;
+  readonly additions: Addition[] | null;
   /** Whether leaves are recorded (a speculative copy only finds the units to come). */
   readonly record: boolean;
   phase: 'extend' | 'backtrack' | 'awaiting' | 'done';
@@ -800,6 +810,7 @@ interface SearchOptions {
   readonly prefix?: readonly TaskId[];
   readonly sleep?: ReadonlyMap<TaskId, Footprint>;
   readonly split?: number;
+  readonly alone?: TaskId | undefined;
   readonly maxInterleavings?: number | undefined;
   readonly stopAtFirst?: boolean;
 }
@@ -822,6 +833,7 @@ export function startSearch(worlds: Worlds, o: SearchOptions = {}): Search {
     worlds,
     base: prefix.length,
     baseSleep: o.sleep ?? new Map(),
+    baseAlone: o.alone,
     split: o.split ?? Infinity,
     path: [],
     run,
@@ -938,7 +950,8 @@ function extend(st: Search): UnitRequest | null {
               warnings: run.warnings.filter((w) => w.at <= d),
             }
           : undefined;
-      return { prefix: path.slice(0, d).map((p) => p.task), sleep: [...childSleep(path[d - 1] as PathStep)], ...(known ? { known } : {}) };
+      const alone = aloneAt(st, d);
+      return { prefix: path.slice(0, d).map((p) => p.task), sleep: [...childSleep(path[d - 1] as PathStep)], ...(known ? { known } : {}), ...(alone !== undefined ? { alone } : {}) };
     }
     if (run.firstViolation >= 0) {
       st.interleavings++;
@@ -950,22 +963,21 @@ function extend(st: Search): UnitRequest | null {
       // The walker's branch there runs it alone to its end: with the BUG's task and the others
       // held where they are, as the BUG would (a branch where they run on is not one more race).
       const last = path[d - 1];
-      if (last && last.alone === undefined)
+      if (last && d - 1 < st.base) {
+        // Above a unit: the search above decides, with that point's own sleep set and branches.
         for (const u of last.enabled) {
-          if (!run.walkers.has(u) || last.backtrack.has(u) || last.sleep.has(u)) continue;
-          // Above a unit: an ordinary branch (more than needed, never less).
-          if (d - 1 < st.base) st.additions?.push([d - 1, u]);
-          else (last.solo ??= new Set()).add(u);
+          if (!run.walkers.has(u) || last.backtrack.has(u)) continue;
           last.backtrack.add(u);
+          st.additions?.push([d - 1, u, true]);
         }
+      } else if (last) soloBranches(last, run.walkers);
       return null;
     }
     let at = path[d];
-    const parent = path[d - 1];
-    const alone = parent && (parent.alone ?? (parent.solo?.has(parent.task) ? parent.task : undefined));
+    const alone = aloneAt(st, d);
     if (!at && alone !== undefined) {
       // A walker run on its own after a BUG's state: its end (or its block) is a leaf, no deadlock.
-      const sleep = childSleep(parent as PathStep);
+      const sleep = d === st.base ? st.baseSleep : childSleep(path[d - 1] as PathStep);
       if (!run.s.runnable(alone) || sleep.has(alone)) {
         st.interleavings++;
         return null;
@@ -1238,10 +1250,13 @@ export function applyUnit(st: Search, r: UnitResult): void {
   if (st.phase !== 'awaiting') throw new Error('explore: a unit result came to a search not awaiting one');
   st.interleavings += r.interleavings;
   st.pruned.sleepSet += r.sleepSetPruned;
-  for (const [i, u] of r.additions) {
+  for (const [i, u, solo] of r.additions) {
     const q = st.path[i] as PathStep;
-    if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
-    addBacktrack(q, u);
+    if (i < st.base) {
+      if (!q.backtrack.has(u)) st.additions?.push(solo ? [i, u, true] : [i, u]);
+      q.backtrack.add(u);
+    } else if (solo) soloBranches(q, new Set([u]));
+    else addBacktrack(q, u);
   }
   if (st.record) {
     for (const v of r.best) keep(st.best, v.invariant, v.message, v.schedule, v.trace);
@@ -1290,7 +1305,7 @@ export function finishSearch(st: Search): ExploreResult {
  * end. `early` hears the races found so far with the steps above whenever a leaf found more (the
  * first leaf finds most); `leaf` is called after every leaf.
  */
-export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: readonly (readonly [number, TaskId])[]) => void, leaf?: () => void): UnitResult {
+export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: readonly Addition[]) => void, leaf?: () => void): UnitResult {
   let told = 0;
   const onLeaf = (): void => {
     const a = st.additions ?? [];
@@ -1298,7 +1313,7 @@ export function exploreUnit(worlds: Worlds, u: UnitRequest, early?: (additions: 
     told = a.length;
     leaf?.();
   };
-  const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf, known: u.known });
+  const st: Search = startSearch(worlds, { prefix: u.prefix, sleep: new Map(u.sleep), onLeaf, known: u.known, alone: u.alone });
   while (advanceSearch(st) !== null);
   const log = st.candLog ?? [];
   // Each invariant's 16th shortest length offered: nothing longer can be among the 16 kept.
@@ -1347,6 +1362,23 @@ function stepsLeft(run: Run, t: TaskId, nTasks: number): number[] {
   const left = new Array<number>(nTasks);
   for (let k = 0; k < nTasks; k++) left[k] = (run.steps[k] ?? 0) - (k === t ? 1 : 0);
   return left;
+}
+
+/** Where the path reaches depth d below a walker's own branch: that walker. */
+function aloneAt(st: Search, d: number): TaskId | undefined {
+  if (d === st.base) return st.baseAlone;
+  const parent = st.path[d - 1];
+  return parent && (parent.alone ?? (parent.solo?.has(parent.task) ? parent.task : undefined));
+}
+
+/** The point before a BUG: each walker enabled there, not tried nor asleep, is tried there on its own (extend). */
+function soloBranches(at: PathStep, walkers: ReadonlySet<TaskId>): void {
+  if (at.alone !== undefined) return;
+  for (const u of at.enabled) {
+    if (!walkers.has(u) || at.backtrack.has(u) || at.sleep.has(u)) continue;
+    (at.solo ??= new Set()).add(u);
+    at.backtrack.add(u);
+  }
 }
 
 /**

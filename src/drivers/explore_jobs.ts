@@ -21,7 +21,6 @@ import { InputError } from '../errors.js';
 import { BUILTIN_SCENARIOS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { isDesignFile, loadDesignFile, type Design } from '../designs/designs.js';
 import type { WalkerName } from '../kernel/walkers.js';
-import type { TaskId } from '../kernel/locks.js';
 import {
   advanceSearch,
   applyUnit,
@@ -37,6 +36,7 @@ import {
   type MakeWorld,
   type Search,
   type UnitRequest,
+  type Addition,
   type UnitResult,
 } from './explore.js';
 import { builtinWorld, scenarioWorld } from './scenario_world.js';
@@ -111,12 +111,12 @@ export function builtScript(metaUrl: string, name: string, distDir: string, root
 /** A worker's answer: a unit's result, or what went wrong (an input error, or an mmsim bug with its stack). */
 export type WorkerReply =
   | { readonly key: string; readonly result: UnitResult; readonly ms: number }
-  | { readonly key: string; readonly early: readonly (readonly [number, TaskId])[] }
+  | { readonly key: string; readonly early: readonly Addition[] }
   | { readonly key: string; readonly error: string; readonly input: boolean };
 
-/** A unit's identity: its prefix and its sleep set (with the footprints). */
+/** A unit's identity: its prefix, its sleep set (with the footprints) and the walker alone below it, if any. */
 export function unitKey(u: UnitRequest): string {
-  return JSON.stringify([u.prefix, u.sleep.map(([t, fp]) => [t, [...fp]])]);
+  return JSON.stringify([u.prefix, u.sleep.map(([t, fp]) => [t, [...fp]]), u.alone ?? null]);
 }
 
 /** What a worker thread is started with: the search's world, and the port it answers on. */
@@ -187,7 +187,7 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
           if (pool.room()) for (const job of planner.plan(st, u, pool, pool.room())) pool.send(job);
         };
         let polled = since;
-        const early = (additions: readonly (readonly [number, TaskId])[]): void => {
+        const early = (additions: readonly Addition[]): void => {
           pool.found(mine.key, additions);
           feed();
         };
@@ -306,7 +306,7 @@ class UnitPool {
   private readonly answers = new Map<Worker, MessagePort>();
   private readonly results = new Map<string, UnitResult>();
   /** Races a running unit has found so far with the steps above it. */
-  private readonly early = new Map<string, readonly (readonly [number, TaskId])[]>();
+  private readonly early = new Map<string, readonly Addition[]>();
   private readonly taken = new Set<string>();
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
@@ -376,7 +376,7 @@ class UnitPool {
   }
 
   /** The races a running unit has found so far with the steps above it. */
-  found(key: string, additions: readonly (readonly [number, TaskId])[]): void {
+  found(key: string, additions: readonly Addition[]): void {
     this.early.set(key, [...additions]);
     this.poke();
   }
