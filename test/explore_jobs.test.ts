@@ -30,7 +30,7 @@ const threads = (): number | null => {
 };
 
 // Small searches (under 40 interleavings each) with violations of several invariants, none, walkers and a second scenario.
-const SMALL = [
+const SMALL: ExploreWorldSpec[] = [
   spec('seed-2019', 'v4.19'),
   spec('seed-2019', 'serialize'),
   spec('seed-2019', 'seqlock'),
