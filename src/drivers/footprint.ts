@@ -30,7 +30,32 @@ export const EVERYTHING: Footprint = new Map([['*', 'w']]);
  * A footprint must not change once made: the `family:*` resources of each are looked up once.
  */
 export function dependent(a: Footprint, b: Footprint): boolean {
+  // Two steps clash only on resources of a family both touch (the same name, or `family:*` and a
+  // name of the family): no family in common, nothing to look up.
+  if ((familiesOf(a) & familiesOf(b)) === 0 && !a.has('*') && !b.has('*')) return false;
   return clash(a, b, wildcardsOf(a), wildcardsOf(b));
+}
+
+/**
+ * Each footprint's families (a resource's name up to its first colon, or all of it), one bit each
+ * of 31 by a hash of the name: kept on the map under a symbol, as its wildcards are.
+ */
+const FAMILIES = Symbol('resource families');
+type WithFamilies = Footprint & { [FAMILIES]?: number };
+
+function familiesOf(fp: Footprint): number {
+  let f = (fp as WithFamilies)[FAMILIES];
+  if (f === undefined) {
+    f = 0;
+    for (const k of fp.keys()) {
+      const end = k.indexOf(':');
+      let h = 0;
+      for (let i = 0, n = end < 0 ? k.length : end; i < n; i++) h = (Math.imul(h, 31) + k.charCodeAt(i)) | 0;
+      f |= 1 << ((h >>> 0) % 31);
+    }
+    (fp as WithFamilies)[FAMILIES] = f;
+  }
+  return f;
 }
 
 /** dependent where `b` is a map still growing (a union of footprints): its `family:*` resources read afresh. */
