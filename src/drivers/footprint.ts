@@ -218,7 +218,8 @@ export class Recorder {
    * `pagecat:N`, and only the steps that change that state are ordered against it.
    */
   blindReads = false;
-  private window: { read?: StepWindow['read']; writes?: [number, PageState, PageState][] } = {};
+  /** The step's StepWindow, made at its first blind read or state change (most steps have neither). */
+  private window: { read?: StepWindow['read']; writes?: [number, PageState, PageState][] } | null = null;
   private cur: Map<string, Access> | null = null;
   private obs: string[] = [];
   /**
@@ -273,14 +274,14 @@ export class Recorder {
   begin(): void {
     this.cur = new Map();
     this.obs = [];
-    this.window = {};
+    this.window = null;
   }
 
   /** The window record of the step recorded last (undefined: it read blind nothing and changed no page state). */
   takeWindow(): StepWindow | undefined {
     const w = this.window;
-    this.window = {};
-    return w.read || w.writes ? w : undefined;
+    this.window = null;
+    return w ?? undefined;
   }
 
   /** The step's footprint and its observations (content of each resource it read first). */
@@ -359,7 +360,7 @@ export class Recorder {
         const before = this.pageState.get(pb) as PageState;
         if (now === before) continue;
         this.pageState.set(pb, now);
-        (this.window.writes ??= []).push([pb, before, now]);
+        ((this.window ??= {}).writes ??= []).push([pb, before, now]);
         // Written without an observation: the step's write of memmap:N observed the pageblock.
         const res = `pagecat:${pb}`;
         cur.set(res, 'w');
@@ -398,7 +399,7 @@ export class Recorder {
       const pfn = Number(mm[1]);
       const n = Math.floor(pfn / pb);
       if (y.blind && pfn % pb === 0 && this.raw) {
-        this.window.read = { pb: n, state: this.raw.store.stateOf(pfn) };
+        (this.window ??= {}).read = { pb: n, state: this.raw.store.stateOf(pfn) };
         if (!this.blindReads) this.read(`pagecat:${n}`, this.pageStateContent(n));
       } else this.read(`memmap:${n}`, this.memmapContent(n));
     }
