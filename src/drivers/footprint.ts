@@ -32,8 +32,9 @@ export const EVERYTHING: Footprint = new Map([['*', 'w']]);
 export function dependent(a: Footprint, b: Footprint): boolean {
   // Two steps clash only on resources of a family both touch (the same name, or `family:*` and a
   // name of the family): no family in common, nothing to look up.
-  if ((familiesOf(a) & familiesOf(b)) === 0 && !a.has('*') && !b.has('*')) return false;
-  return clash(a, b, wildcardsOf(a), wildcardsOf(b));
+  if (a.has('*') || b.has('*')) return true;
+  if ((familiesOf(a) & familiesOf(b)) === 0) return false;
+  return clashOnKeys(a, b, wildcardsOf(a), wildcardsOf(b));
 }
 
 /**
@@ -67,6 +68,11 @@ type Wildcards = readonly (readonly [string, Access])[];
 
 function clash(a: Footprint, b: Footprint, wa: Wildcards, wb: Wildcards): boolean {
   if (a.has('*') || b.has('*')) return true;
+  return clashOnKeys(a, b, wa, wb);
+}
+
+/** clash once neither footprint is EVERYTHING. */
+function clashOnKeys(a: Footprint, b: Footprint, wa: Wildcards, wb: Wildcards): boolean {
   // Keys and lookups, not entries: this runs for every pair of steps compared, and each entry would be an array made.
   const small = a.size <= b.size ? a : b;
   const big = small === a ? b : a;
