@@ -13,7 +13,8 @@ import { pfnFirst } from './dev_pagemap.js';
 
 /**
  * One struct page read: the yield the poisoned-read checker and the footprint recorder see.
- * Blind: no walker here branches on the page it read (see the header).
+ * Blind: no walker here branches on the page it read (the kernel's compare its zone, after the
+ * read; see the header).
  */
 function* readPage(pfn: Pfn): Task<void> {
   yield { op: 'access', kind: 'read', what: `struct page ${pfn}`, blind: true };
@@ -127,9 +128,11 @@ export function* setZoneContiguousKernel(m: Machine, zone: Zone): Task<number> {
 }
 
 /**
- * test_pages_in_a_zone (v5.3 mm/memory_hotplug.c, used by valid_zones and offline_pages): every
- * pageblock of [start, end) that is pfn_valid has its first page read and its zone compared —
- * pfn_valid, not pfn_to_online_page, so offline memory is read too.
+ * test_pages_in_a_zone (v5.3 mm/memory_hotplug.c:1240, used by valid_zones and offline_pages): the
+ * pages of [start, end) in present sections are read (page_zone) — no pfn_to_online_page, so
+ * offline memory is read too. Approximated: pfn_valid per pageblock where 5.3 asks
+ * present_section_nr per section and reads one page per MAX_ORDER_NR_PAGES, and no return at a
+ * zone mismatch.
  */
 export function testPagesInAZone(m: Machine, start: Pfn, end: Pfn): Task<number> {
   return m.step('test_pages_in_a_zone', testPagesInAZoneKernel)(m, start, end);
