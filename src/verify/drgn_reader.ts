@@ -4,6 +4,7 @@
 // layout it decodes with comes from the kernel's own facts (the build's config and its DWARF), not
 // from mmsim's model of it.
 import { spawnSync } from 'node:child_process';
+import { runChild } from './child.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -266,7 +267,7 @@ export interface KernelMemmap {
 const PYTHON = '/usr/bin/python3';
 
 /** Run the reader on a dump; `detail` are the pfn ranges reported field by field. */
-export function readKernelMemmap(core: string, vmlinux: string, config: string, detail: readonly (readonly [Pfn, Pfn])[], dir: string): KernelMemmap {
+export async function readKernelMemmap(core: string, vmlinux: string, config: string, detail: readonly (readonly [Pfn, Pfn])[], dir: string): Promise<KernelMemmap> {
   if (!existsSync(PYTHON)) throw new InputError('verify --memmap: no /usr/bin/python3; install python3 and python3-drgn (Debian)');
   const probe = spawnSync(PYTHON, ['-c', 'import drgn'], { encoding: 'utf8' });
   if (probe.status !== 0) throw new InputError("verify --memmap: /usr/bin/python3 cannot import drgn; install Debian's python3-drgn (apt-get install python3-drgn)");
@@ -274,7 +275,7 @@ export function readKernelMemmap(core: string, vmlinux: string, config: string, 
   const detailFile = join(dir, 'memmap_detail.json');
   writeFileSync(script, MEMMAP_READER);
   writeFileSync(detailFile, JSON.stringify(detail));
-  const r = spawnSync(PYTHON, [script, core, vmlinux, config, detailFile], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = await runChild(PYTHON, [script, core, vmlinux, config, detailFile]);
   const lastErr = (r.stderr || '').trim().split('\n').slice(-1)[0] ?? '';
   if (r.status !== 0) {
     const msg = /^\{"error"/.test(r.stdout) ? String((JSON.parse(r.stdout) as { error: unknown }).error) : lastErr;

@@ -37,6 +37,7 @@ import { GuestSteps } from './guest_steps.js';
 import { diffMemmap, formatMemmapDiff } from './memmap.js';
 import { memmapView } from '../kernel/memmap_view.js';
 import { readKernelMemmap } from './drgn_reader.js';
+import { runChild } from './child.js';
 
 const MiB = 2 ** 20;
 const BLOCK_ROUND = 128 * MiB;
@@ -329,7 +330,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
     let vmlinux: string | null = null;
     const memmapCheck = async (label: string): Promise<void> => {
       if (!opts.memmap || !vmlinuxSrc || !kconfigFile) return;
-      if (vmlinux === null) vmlinux = unpackVmlinux(vmlinuxSrc, dir);
+      if (vmlinux === null) vmlinux = await unpackVmlinux(vmlinuxSrc, dir);
       const core = join(dir, 'core.elf');
       checkFreeSpace(dir, dumpBytes, 'the memory dump');
       await vm.qmp.cmd('stop');
@@ -340,7 +341,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
       }
       try {
         const { view, detail } = memmapView(m);
-        const k = readKernelMemmap(core, vmlinux, kconfigFile, detail, dir);
+        const k = await readKernelMemmap(core, vmlinux, kconfigFile, detail, dir);
         const d = diffMemmap(k.view, view);
         if (totals) {
           totals.pfnsCompared += d.pfnsCompared;
@@ -350,7 +351,7 @@ export async function verifyScenario(file: string, opts: VerifyOptions, log: (s:
         // crash's kmem -n on the same dump, on 6.1 (Debian's crash 8.0.2 cannot read 6.12's memory blocks).
         if (/^6\.1\./.test(profile.release.release) && haveCrash()) {
           const blocks = { ...m.boot, blocks: [...m.blocks.values()].sort((a, b) => a.id - b.id) };
-          diffLines('crash kmem -n', crashKmemN(core, vmlinux), withoutTrailingBlankLines(formatKmemN(kmemNInput(m.state, blocks)).split('\n')), diffs);
+          diffLines('crash kmem -n', await crashKmemN(core, vmlinux), withoutTrailingBlankLines(formatKmemN(kmemNInput(m.state, blocks)).split('\n')), diffs);
         }
         out.push({ label: `${label}: memmap (${d.pfnsCompared} pfns)`, diffs });
         log(`${label}: memmap ${d.differences.length ? `${d.differences.length} difference(s)` : 'same'} over ${d.pfnsCompared} pfns\n`);
@@ -441,8 +442,8 @@ function haveCrash(): boolean {
  * pg_data_t, struct zone, struct mem_section and struct memory_block (direct-map addresses, which
  * the model does not place) as the dashes mmsim kmem -n prints.
  */
-function crashKmemN(core: string, vmlinux: string): string[] {
-  const r = spawnSync('crash', ['-s', vmlinux, core], { input: 'kmem -n\nquit\n', encoding: 'utf8', maxBuffer: 1 << 28, timeout: 300_000 });
+async function crashKmemN(core: string, vmlinux: string): Promise<string[]> {
+  const r = await runChild('crash', ['-s', vmlinux, core], { input: 'kmem -n\nquit\n', maxBytes: 1 << 28, timeoutMs: 300_000 });
   const lines = (r.stdout ?? '').split('\n');
   const from = lines.findIndex((l) => l.startsWith('NODE '));
   if (from < 0) throw new InputError(`verify --memmap: crash printed no kmem -n table for ${core} (${(r.stderr || r.stdout || '').trim().split('\n').slice(-1)[0] ?? ''})`);
@@ -473,14 +474,14 @@ function checkFreeSpace(dir: string, bytes: number, what: string): void {
 }
 
 /** The debug vmlinux drgn reads: the cached .zst unpacked into dir (a plain file is used as it is). */
-function unpackVmlinux(src: string, dir: string): string {
+async function unpackVmlinux(src: string, dir: string): Promise<string> {
   if (!src.endsWith('.zst')) return src;
   const out = join(dir, 'vmlinux');
   checkFreeSpace(dir, 700 * MiB, 'the unpacked vmlinux');
-  try {
-    execFileSync('zstd', ['-qdf', src, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    throw new InputError(`verify --memmap: cannot unpack ${src} with zstd (${(e as NodeJS.ErrnoException).code ?? 'failed'}); install zstd or run \`mmsim verify --setup\` again`);
+  const r = await runChild('zstd', ['-qdf', src, '-o', out]);
+  if (r.status !== 0) {
+    const why = r.error?.code ?? (r.stderr.trim().split('\n').slice(-1)[0] || `exit ${r.status}`);
+    throw new InputError(`verify --memmap: cannot unpack ${src} with zstd (${why}); install zstd or run \`mmsim verify --setup\` again`);
   }
   return out;
 }

@@ -4,7 +4,7 @@
 // process exits, and on error.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -154,13 +154,22 @@ export class Qmp {
 export class Agent {
   private constructor(private readonly lines: Lines) {}
 
-  static async open(path: string, bootTimeoutMs: number): Promise<Agent> {
-    const a = new Agent(new Lines(await connect(path, 30_000)));
-    await a.lines.until('the guest agent to start (boot)', bootTimeoutMs, (b) => {
-      const i = b.indexOf('@@AGENT-READY\n');
-      return i < 0 ? null : { used: i + 14, value: true };
-    });
-    return a;
+  /** Connect to the agent's port (the guest's lines reach nobody before this). */
+  static async connect(path: string): Promise<Agent> {
+    return new Agent(new Lines(await connect(path, 30_000)));
+  }
+
+  /** Wait for the agent's first line; `console` names the boot's last console line on a timeout. */
+  async ready(bootTimeoutMs: number, console: () => string): Promise<void> {
+    try {
+      await this.lines.until('the guest agent to start (boot)', bootTimeoutMs, (b) => {
+        const i = b.indexOf('@@AGENT-READY\n');
+        return i < 0 ? null : { used: i + 14, value: true };
+      });
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`${e.message}; the console's last line: ${JSON.stringify(console())}`);
+      throw e;
+    }
   }
 
   /** Run one shell command in the guest: its output and exit code. */
@@ -216,6 +225,16 @@ export class Agent {
   }
 }
 
+/** The last non-empty line of a file (the guest console), or '' (none yet). */
+function lastLine(file: string): string {
+  if (!existsSync(file)) return '';
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines[lines.length - 1] ?? '';
+}
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
@@ -240,6 +259,10 @@ export class Vm {
     const qmpPath = join(dir, 'qmp.sock');
     const agentPath = join(dir, 'agent.sock');
     const argv = [
+      // Held (-S) until both sockets are connected and `cont` is sent: QEMU drops what the guest
+      // writes to a socket nobody is connected to, and this process may be late (a synchronous
+      // child beside it), so the agent's first line would be lost.
+      '-S',
       '-accel',
       'tcg',
       // la57=off: -cpu max under TCG offers 5-level paging, which moves the vmemmap away from where
@@ -283,7 +306,9 @@ export class Vm {
     exited.catch(() => undefined);
     try {
       const qmp = await Promise.race([Qmp.open(qmpPath), exited]);
-      const agent = await Promise.race([Agent.open(agentPath, bootTimeoutMs), exited]);
+      const agent = await Promise.race([Agent.connect(agentPath), exited]);
+      await Promise.race([qmp.cmd('cont'), exited]);
+      await Promise.race([agent.ready(bootTimeoutMs, () => lastLine(join(dir, 'console.log'))), exited]);
       return new Vm(proc, qmp, agent);
     } catch (e) {
       proc.kill('SIGKILL');

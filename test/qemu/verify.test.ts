@@ -59,6 +59,20 @@ describe.skipIf(!guest)(`verify's own checks on the real kernel 6.1 (${guest?.re
     const steps = await verifyScenario(join(here, 'boot-2node.scenario.yaml'), { initrdExtra: extra }, () => undefined);
     expect(formatDiff(steps)).toMatch(/memory blocks line 1: kernel "\(none\)", mmsim "memory0 state=online/);
   });
+  it('a guest started while the host process is blocked (a synchronous drgn run beside it) still reaches its agent', async () => {
+    // The guest's first line on the agent port is lost if nobody is connected yet: QEMU must
+    // hold the guest (-S) until both sockets are connected. Block this process past the guest's boot.
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { Vm } = await import('../../src/verify/vm.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-blocked-'));
+    const g = guest as NonNullable<typeof guest>;
+    const started = Vm.start(dir, ['-m', '1G', '-smp', '1'], g, '', 120_000);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 45_000);
+    const vm = await started;
+    expect((await vm.agent.run('echo up')).out.trim()).toBe('up');
+    await vm.close();
+  });
   it('a model that shrinks ZONE_DEVICE at memunmap in 6.1 (the v5.3 rule) is caught at the destroy step, naming the field', async () => {
     const steps = await verifyScenario(join(root, 'examples', 'nvdimm.scenario.yaml'), { features: { shrinkAtOffline: false } }, () => undefined);
     const bad = steps.filter((s) => s.diffs.length);
