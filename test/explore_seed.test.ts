@@ -286,10 +286,12 @@ describe('a BUG early in every order does not hide a walker (v5.3, CONFIG_DEBUG_
   // a BUG, on its own). Before, DPOR ran 7 interleavings and never the walker's read.
   // memory_failure: A's 3 steps to section 32 (sparse_add_section poisons the memmap), then
   // get_dev_pagemap finds A's pgmap and 5.3 reads the page (6 steps, as without PGFLAGS);
-  // test_pages_in_a_zone: pfn_valid is true once section 32 is present, and it reads 0x100000.
+  // test_pages_in_a_zone: pfn_valid is true once section 32 is present, and it reads 0x100000;
+  // kpageflags the same (5.3's kpageflags_read asks pfn_valid), its check in the step that reads.
   it.each([
     ['memory_failure', 6],
     ['test_pages_in_a_zone', 5],
+    ['kpageflags', 5],
   ] as const)(
     '%s: DPOR gives what sleep sets with state hashing give, the walker read included (%i steps)',
     (walker, steps) => {

@@ -45,9 +45,15 @@ export function* compactionScannerKernel(m: Machine, zone: Zone): Task<number> {
 }
 
 /**
- * kpageflags_read (fs/proc/page.c): every pfn of [start, end) through pfn_to_online_page (5.4+)
- * or pfn_valid (v5.3, which reads the struct page of offline and ZONE_DEVICE memory too); a pfn
- * that fails the check gives 0 without reading its struct page.
+ * kpageflags_read (fs/proc/page.c; 5.3.0 and 6.1 read): every pfn of [start, end) through
+ * pfn_to_online_page (5.4+) or pfn_valid (v5.3, which reads the struct page of offline and
+ * ZONE_DEVICE memory too); a pfn that fails the check gives 0 without reading its struct page.
+ * The kernel may be preempted at every pfn (cond_resched); the model's steps end only at the
+ * pages it reads, as the other walkers' do. That loses no read: the walker writes nothing, so
+ * the other tasks run alike whatever it does, and a run where a check fails at one pageblock and
+ * passes at the next (A's sparse_add_section between them) is matched by one where the whole
+ * step runs after that change, reads the earlier pageblocks too, then every later page at the
+ * same point as before (docs/designs.md, "Walkers"). Leaves out the copy to user space.
  */
 export function kpageflagsReader(m: Machine, start: Pfn, end: Pfn): Task<number> {
   return m.step('kpageflags_read', kpageflagsReaderKernel)(m, start, end);
@@ -59,7 +65,6 @@ export function* kpageflagsReaderKernel(m: Machine, start: Pfn, end: Pfn): Task<
   const online = m.state.profile.features.procPageOnlineCheck;
   let read = 0;
   for (let pfn = start; pfn < end; pfn += pb) {
-    yield { op: 'access', kind: 'read', what: `mem_section of pfn ${pfn}` };
     if (!(online ? pfnToOnlinePage(m, pfn) : m.state.sparse.pfnValid(pfn))) continue;
     yield* readPage(pfn);
     read++;
