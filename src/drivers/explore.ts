@@ -10,6 +10,7 @@ import { Scheduler } from './scheduler.js';
 import { mightSleepChecker } from '../kernel/debug.js';
 import type { Task, Yield } from '../kernel/task.js';
 import type { TaskId } from '../kernel/locks.js';
+import { AccessIndex } from './access_index.js';
 import { dependent, dependentOnGrowing, EVERYTHING, hash64, Recorder, type Footprint, type StepWindow } from './footprint.js';
 import type { PageState } from '../memmap/store.js';
 import type { Machine } from '../kernel/machine.js';
@@ -787,6 +788,8 @@ export interface Search {
   readonly verdicts: Map<string, Verdict | null>;
   /** Blind reads' window candidates found on the path, judged at the next leaf (judging replays). */
   readonly windows: WindowCandidate[];
+  /** The path's steps by the resources they touched (stepOnPath keeps it). */
+  readonly index: AccessIndex;
 }
 
 /** A blind read's violation: what it is filed under and the kernel's words. */
@@ -855,6 +858,7 @@ export function startSearch(worlds: Worlds, o: SearchOptions = {}): Search {
     onLeaf: o.onLeaf,
     verdicts: new Map(),
     windows: [],
+    index: new AccessIndex(run.s.taskCount),
   };
   rebuildHeld(st, 0);
   // The prefix's steps replayed quietly where the search above sent their record (as replay() does).
@@ -906,12 +910,25 @@ function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number, known: Prefi
   // A step's own entry is its number among its task's steps, so once each task has no
   // more steps left below than the clock's entry for it, nothing more can join: stop.
   // A step that touched nothing (a walker's blind read) depends on its task's steps only.
-  if (fp.size === 0) {
+  // The latest dependent step of each task is found in the access index (a task's clock entries
+  // only grow along its steps, so its earlier dependent steps add nothing).
+  st.index.cut(d);
+  const last = fp.size === 0 ? null : st.index.latestDependent(fp);
+  if (fp.size === 0 || last) {
     const clock = precededBy(path, d, t, nTasks).slice();
+    if (last)
+      for (let u = 0; u < nTasks; u++) {
+        const i = last[u] as number;
+        if (u === t || i < 0) continue;
+        const qc = (path[i] as PathStep).clock;
+        for (let k = 0; k < nTasks; k++) if ((qc[k] as number) > (clock[k] as number)) clock[k] = qc[k] as number;
+      }
     clock[t] = (clock[t] as number) + 1;
     at.clock = clock;
+    st.index.add(d, t, fp);
     return fp;
   }
+  // EVERYTHING: every earlier step.
   const clock = new Array<number>(nTasks).fill(0);
   const left = stepsLeft(run, t, nTasks);
   for (let i = d - 1; i >= 0; i--) {
@@ -923,6 +940,7 @@ function stepOnPath(st: Search, at: PathStep, t: TaskId, d: number, known: Prefi
   }
   clock[t] = (clock[t] as number) + 1;
   at.clock = clock;
+  st.index.add(d, t, fp);
   return fp;
 }
 
@@ -1028,32 +1046,59 @@ function extend(st: Search): UnitRequest | null {
         fp = new Map(fp).set(`pagecat:${win.read.pb}`, 'r');
         here.fp = fp;
         here.done.set(t, fp);
+        st.index.add(d, t, fp);
       }
     }
     // Races: the latest earlier step of another task, dependent and not happening before this
-    // one (stopping, as above, once every other task's steps left below happen before it).
+    // one. A step that touched nothing races with nothing.
+    if (fp.size === 0) continue;
     const before = precededBy(path, d, t, nTasks);
+    // Each task's latest dependent step from the index: if it happens before this one, so do
+    // its earlier ones. The latest of those that do not is the race, unless the lock rule
+    // below passes over it: then the path is walked back, as with EVERYTHING.
+    const last = st.index.latestDependent(fp);
+    let race = -1;
+    if (last)
+      for (let u = 0; u < nTasks; u++) {
+        const i = last[u] as number;
+        if (u !== t && i > race && ((path[i] as PathStep).clock[u] as number) > (before[u] as number)) race = i;
+      }
+    if (last && (race < 0 || !lockExcludes(path[race] as PathStep, lockOp))) {
+      if (race >= 0) raceWith(st, race, t);
+      continue;
+    }
+    // Stopping, as stepOnPath does, once every other task's steps left below happen before it.
     const left = stepsLeft(run, t, nTasks);
-    // A step that touched nothing races with nothing.
-    for (let i = fp.size === 0 ? -1 : d - 1; i >= 0; i--) {
+    for (let i = d - 1; i >= 0; i--) {
       const q = path[i] as PathStep;
       if (covered(left, before, t, nTasks)) break;
       left[q.task] = (left[q.task] as number) - 1;
       if (q.task === t || (q.clock[q.task] as number) <= (before[q.task] as number) || !dependent(q.fp, fp)) continue;
-      // Never co-enabled: q's task held the lock this step acquires, in a mode that excludes
-      // it, so this step could not have run before q (the race is with q's acquire, earlier).
-      if (lockOp?.kind === 'acquire') {
-        const h = q.held.get(lockOp.lock);
-        if (h === 'w' || (h === 'r' && lockOp.mode === 'w')) continue;
-      }
-      const add = q.enabled.includes(t) ? [t] : q.enabled;
-      for (const u of add) {
-        // Above a unit: each new one once (the search above takes their union).
-        if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
-        addBacktrack(q, u);
-      }
+      if (lockExcludes(q, lockOp)) continue;
+      raceWith(st, i, t);
       break;
     }
+  }
+}
+
+/**
+ * Never co-enabled: q's task held the lock this step acquires, in a mode that excludes it, so
+ * this step could not have run before q (the race is with q's acquire, earlier).
+ */
+function lockExcludes(q: PathStep, lockOp: LockOp | null): boolean {
+  if (lockOp?.kind !== 'acquire') return false;
+  const h = q.held.get(lockOp.lock);
+  return h === 'w' || (h === 'r' && lockOp.mode === 'w');
+}
+
+/** A race of task t's step with the step at depth i: t (or, if t was not enabled there, every task enabled there) is tried there. */
+function raceWith(st: Search, i: number, t: TaskId): void {
+  const q = st.path[i] as PathStep;
+  const add = q.enabled.includes(t) ? [t] : q.enabled;
+  for (const u of add) {
+    // Above a unit: each new one once (the search above takes their union).
+    if (i < st.base && !q.backtrack.has(u)) st.additions?.push([i, u]);
+    addBacktrack(q, u);
   }
 }
 
@@ -1271,10 +1316,12 @@ export function applyUnit(st: Search, r: UnitResult): void {
  * search's own: the search replays its prefix anyway when it resumes).
  */
 export function forkSearch(st: Search, worlds: Worlds = st.worlds): Search {
+  const path = st.path.map((p) => ({ ...p, backtrack: new Set(p.backtrack), done: new Map(p.done), ...(p.solo ? { solo: new Set(p.solo) } : {}) }));
   return {
     ...st,
     worlds,
-    path: st.path.map((p) => ({ ...p, backtrack: new Set(p.backtrack), done: new Map(p.done), ...(p.solo ? { solo: new Set(p.solo) } : {}) })),
+    path,
+    index: st.index.copy(path),
     held: [...st.held],
     pruned: { ...st.pruned },
     best: new Map(),
