@@ -139,6 +139,18 @@ describe('design files and mmsim designs / compare', () => {
     expect((await mmsim('explore', 'seed-2019', '--design', join(dir, 'bad.mjs'))).stderr).toMatch(
       /^mmsim: .*bad\.mjs: step not_a_step is not one a design may replace \(add_memory_resource, arch_add_memory, .*, memmap_init_zone_device, memunmap_pages, .*test_pages_in_a_zone\); mmsim designs lists them\n$/,
     );
+    // A design that keeps state of its own between runs: a search would take each replay of a
+    // schedule to run as before. One line, exit 2, before any search, naming where the runs part.
+    writeFileSync(
+      join(dir, 'flaky.mjs'),
+      "let calls = 0;\nexport default { name: 'flaky', base: 'v5.3', steps: { *remove_pfn_range_from_zone(api, m, zone, start, end, search) { if (calls++ % 2) yield { op: 'might_sleep', where: 'flaky' }; yield* api.base(m, zone, start, end, search); } } };\n",
+    );
+    const flaky = await mmsim('explore', 'seed-2019', '--design', join(dir, 'flaky.mjs'));
+    expect(flaky.status).toBe(2);
+    expect(flaky.stdout).toBe('');
+    expect(flaky.stderr).toMatch(
+      /^mmsim: .*flaky\.mjs: the design's steps ran differently on two runs of the same schedule \(step \d+ was "memunmap B: [^"]+", then "memunmap B: might_sleep flaky"\); a design must depend only on the machine it is given \(no state kept between runs, no clock, no Math\.random\)\n$/,
+    );
   }, 900_000);
 
   it('designs lists the built-ins and the replaceable steps; --diff shows what differs', async () => {

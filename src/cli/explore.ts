@@ -1,7 +1,7 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
 import { InputError } from '../errors.js';
-import { replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
+import { firstDifferenceOfTwoRuns, replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
 import { Worker } from 'node:worker_threads';
 import { builtScript, exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
 import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type DebugConfig } from '../designs/builtin_scenarios.js';
@@ -111,6 +111,14 @@ async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: Explor
   if (!['dpor', 'sleep', 'none'].includes(o.reduce)) throw new InputError(`--reduce ${o.reduce}: expected dpor, sleep or none`);
   const make = worldOf(s);
   const tasks = taskInfo(make); // a scenario file's errors come out once, before the search
+  // A design file's steps must run alike on every replay of a schedule: run one twice first.
+  if (isDesignFile(o.design)) {
+    const diff = firstDifferenceOfTwoRuns(make);
+    if (diff !== null)
+      throw new InputError(
+        `${o.design}: the design's steps ran differently on two runs of the same schedule (${oneLine(diff)}); a design must depend only on the machine it is given (no state kept between runs, no clock, no Math.random)`,
+      );
+  }
   const t0 = performance.now();
   const spec = { scenario: s.scenario, design: o.design, config: s.config, walkers: s.walkers };
   const r = await exploreJobs(

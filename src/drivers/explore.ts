@@ -513,6 +513,33 @@ export function replaySchedule(
   return { trace: run.trace, violations: s.violations.map((v) => ({ invariant: invariantOf(v.message), message: v.message })) };
 }
 
+/**
+ * A search replays schedules on fresh worlds and takes each to run as before. Run one schedule
+ * (the lowest runnable task first, to the end or a fatal violation) on two fresh worlds: the
+ * first step where they differ, as text, or null (the same). A design file that keeps state of
+ * its own between runs, or asks the clock or Math.random, shows up here (not every such one).
+ */
+export function firstDifferenceOfTwoRuns(make: MakeWorld, maxSteps = 1_000_000): string | null {
+  const once = (): TraceStep[] => {
+    const run = start(new Worlds(make), false);
+    for (let k = 0; k < maxSteps && run.firstViolation < 0; k++) {
+      const t = runnableTasks(run.s)[0];
+      if (t === undefined) break;
+      stepTask(run, t);
+    }
+    return run.trace;
+  };
+  const a = once();
+  const b = once();
+  const show = (x: TraceStep | undefined): string => (x ? `${x.name}: ${x.op}` : 'the end');
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x?.task !== y?.task || x?.op !== y?.op) return `step ${i + 1} was "${show(x)}", then "${show(y)}"`;
+  }
+  return null;
+}
+
 function runnableTasks(s: Scheduler): TaskId[] {
   const out: TaskId[] = [];
   for (let t = 0; t < s.taskCount; t++) if (s.runnable(t)) out.push(t);
