@@ -92,6 +92,20 @@ afterAll(() => {
   for (const d of tmpRoots) rmSync(d, { recursive: true, force: true });
 });
 
+describe('the lab server: its design file', () => {
+  it('refuses, before it starts, a design file whose two runs of one schedule part (as explore --design does)', async () => {
+    const dir = tmpRoot();
+    const f = join(dir, 'flaky.mjs');
+    writeFileSync(
+      f,
+      "let calls = 0;\nexport default { name: 'flaky', base: 'v5.3', steps: { *remove_pfn_range_from_zone(api, m, zone, start, end, search) { if (calls++ % 2) yield { op: 'might_sleep', where: 'flaky' }; yield* api.base(m, zone, start, end, search); } } };\n",
+    );
+    await expect(lab({ designFile: f })).rejects.toThrow(
+      /flaky\.mjs: the design's steps ran differently on two runs of the same schedule \(step \d+ was "[^"]+", then "memunmap B: might_sleep flaky"\)/,
+    );
+  });
+});
+
 describe('the lab server: requests it refuses', () => {
   let s: LabServer;
   let tmp: string;

@@ -93,6 +93,19 @@ describe('mmsim sweep: a bad sweep file is one line at file:line:col, exit 2, be
       expect(r.stderr).toMatch(message);
     });
   }
+  it('a design file whose two runs of one schedule part (state kept between runs)', () => {
+    file(
+      'flaky.mjs',
+      "let calls = 0;\nexport default { name: 'flaky', base: 'v5.3', steps: { *remove_pfn_range_from_zone(api, m, zone, start, end, search) { if (calls++ % 2) yield { op: 'might_sleep', where: 'flaky' }; yield* api.base(m, zone, start, end, search); } } };\n",
+    );
+    const f = file('bad-flaky.yaml', 'scenarios: [seed-2019]\ndesigns: [v5.3, ./flaky.mjs]\n');
+    const r = mmsim('sweep', f);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(
+      /^mmsim: .*bad-flaky\.yaml:2:17: \.\/flaky\.mjs: the design's steps ran differently on two runs of the same schedule \(step \d+ was "[^"]+", then "memunmap B: might_sleep flaky"\); a design must depend only on the machine it is given/,
+    );
+    expect(r.stderr.split('\n')).toHaveLength(2);
+  });
 });
 
 describe('sweep files (formats/sweep.ts): YAML through parseYaml, each value with its place', () => {

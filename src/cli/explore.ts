@@ -1,9 +1,9 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
 import { InputError } from '../errors.js';
-import { firstDifferenceOfTwoRuns, replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
+import { replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
 import { Worker } from 'node:worker_threads';
-import { builtScript, exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
+import { builtScript, checkDesignDeterministic, exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
 import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../designs/designs.js';
 import { STEP_DOCS } from '../kernel/steps.js';
@@ -112,13 +112,7 @@ async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: Explor
   const make = worldOf(s);
   const tasks = taskInfo(make); // a scenario file's errors come out once, before the search
   // A design file's steps must run alike on every replay of a schedule: run one twice first.
-  if (isDesignFile(o.design)) {
-    const diff = firstDifferenceOfTwoRuns(make);
-    if (diff !== null)
-      throw new InputError(
-        `${o.design}: the design's steps ran differently on two runs of the same schedule (${oneLine(diff)}); a design must depend only on the machine it is given (no state kept between runs, no clock, no Math.random)`,
-      );
-  }
+  if (isDesignFile(o.design)) checkDesignDeterministic(o.design, make);
   const t0 = performance.now();
   const spec = { scenario: s.scenario, design: o.design, config: s.config, walkers: s.walkers };
   const r = await exploreJobs(

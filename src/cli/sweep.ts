@@ -10,6 +10,7 @@ import { DESIGNS, isDesignFile, loadDesignFile, resolveDesign } from '../designs
 import { ExpectFailed, readInputFile } from '../drivers/run.js';
 import { PRESETS, presetByName } from '../drivers/presets.js';
 import { checkRedis, parseRedisUrl, runInThreads, runOnQueue, serveQueue, ThreadPool } from '../drivers/sweep.js';
+import { checkDesignDeterministic, makeWorldOf } from '../drivers/explore_jobs.js';
 import { singleTask } from '../drivers/trace_text.js';
 import type { ExploreResult } from '../drivers/explore.js';
 import { parseSweep, type Placed } from '../formats/sweep.js';
@@ -118,7 +119,10 @@ export async function loadSweep(file: string): Promise<Sweep> {
     s.designs.map((p) =>
       checked(p, async (v) => {
         if (isDesignFile(v)) {
-          await loadDesignFile(here(v));
+          const d = await loadDesignFile(here(v));
+          // Run as explore --design FILE runs it: two runs of one schedule must not part, on each built-in scenario of the sweep (seed-2019 if none).
+          const on = s.scenarios.map((x) => x.value).filter((x) => builtin.includes(x));
+          for (const sc of on.length ? on : ['seed-2019']) checkDesignDeterministic(v, makeWorldOf(sc, d, [d], 'debug_vm', []));
           return { label: v, arg: here(v) };
         }
         try {

@@ -28,6 +28,7 @@ import {
   explore,
   exploreUnit,
   finishSearch,
+  firstDifferenceOfTwoRuns,
   forkSearch,
   startSearch,
   Worlds,
@@ -64,6 +65,25 @@ export function makeWorldOf(scenario: string, design: Design | string, user: rea
   }
   if (walkers.length) throw new InputError('--walker: walkers are added to the built-in scenarios only; a scenario file names its own operations');
   return (ctx) => scenarioWorld(scenario, design, config, user, ctx);
+}
+
+/**
+ * A design file's steps must run alike on every replay of a schedule (a search takes each to):
+ * one schedule run twice on the world with the design; an InputError naming `label` and the step
+ * where the two runs part. One that throws is left to the search to report.
+ */
+export function checkDesignDeterministic(label: string, make: MakeWorld): void {
+  let diff: string | null;
+  try {
+    diff = firstDifferenceOfTwoRuns(make);
+  } catch {
+    // A design that throws: the search (or the sweep's cell) reports that, as before.
+    return;
+  }
+  if (diff === null) return;
+  throw new InputError(
+    `${label}: the design's steps ran differently on two runs of the same schedule (${diff.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1))}); a design must depend only on the machine it is given (no state kept between runs, no clock, no Math.random)`,
+  );
 }
 
 /** The explore result with the number of threads that ran the search. */

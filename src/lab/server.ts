@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { DESIGNS, loadDesignFile } from '../designs/designs.js';
+import { checkDesignDeterministic, makeWorldOf } from '../drivers/explore_jobs.js';
 import { checkJob, labExamples, LAB_MAX_DESIGNS, type LabJob, type LabReply } from './api.js';
 import { JobRefused, LabPool, type PoolLimits } from './pool.js';
 
@@ -138,6 +139,7 @@ export async function serveLab(staticRoot: string, repoRoot: string, port: numbe
   if (options.scenarioFile !== undefined && !existsSync(options.scenarioFile)) throw new InputError(`serve: ${options.scenarioFile}: no such file`);
   // The user's own design file, run here as `mmsim explore --design FILE` runs it: a bad one is its one-line error before the server starts.
   const userDesign = options.designFile === undefined ? null : await loadDesignFile(options.designFile);
+  if (userDesign && options.designFile !== undefined) checkDesignDeterministic(options.designFile, makeWorldOf('seed-2019', userDesign, [userDesign], 'debug_vm', []));
   const designNames = [...DESIGNS.map((d) => d.name), ...(userDesign ? [userDesign.name] : [])];
   /** A design named by a request: the user design's file travels with the job (the page names only the design). */
   const designJob = (design: string): { design: string; designFile?: string } =>
