@@ -1,6 +1,6 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
 import { Worker } from 'node:worker_threads';
 import { builtScript, checkDesignDeterministic, exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
@@ -197,11 +197,6 @@ export async function exploreCommand(scenarioText: string | undefined, o: Explor
     process.stderr.write(`reproducer: wrote ${written.join(', ')}\n`);
   }
   if (r.violations.length) throw new ExpectFailed(`explore: ${s.scenario} with design ${s.label}: ${r.violations.length} invariant(s) broken (above)`);
-}
-
-/** A string from an input file in a one-line message: control characters (newlines) escaped. */
-function oneLine(s: string): string {
-  return s.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** f(), its InputError (bad input) put at `where` (a file:line:col) in an input file. */

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { BUILTIN_SCENARIOS, type BuiltinScenario, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { isDesignFile, loadDesignFile, type Design } from '../designs/designs.js';
 import type { WalkerName } from '../kernel/walkers.js';
@@ -82,7 +82,7 @@ export function checkDesignDeterministic(label: string, make: MakeWorld): void {
   }
   if (diff === null) return;
   throw new InputError(
-    `${label}: the design's steps ran differently on two runs of the same schedule (${diff.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1))}); a design must depend only on the machine it is given (no state kept between runs, no clock, no Math.random)`,
+    `${label}: the design's steps ran differently on two runs of the same schedule (${oneLine(diff)}); a design must depend only on the machine it is given (no state kept between runs, no clock, no Math.random)`,
   );
 }
 
