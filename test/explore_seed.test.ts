@@ -250,6 +250,18 @@ describe('pfn walkers as concurrent tasks (one preemption: a walker multiplies t
     expect(good.violations).toEqual([]);
   }, 300_000);
 
+  it("kpageflags on v5.3 with DEBUG_VM and no PGFLAGS: the read of A's never-initialised first page is an Oops, not a silent all-ones read", () => {
+    // Run under QEMU on ../shared/kernels' 5.3 builds (nopgflags and pgflags alike), reading
+    // /proc/kpageflags over a --map=dev namespace while its pfn device is unbound and bound:
+    // "BUG: unable to handle page fault for address: fffffffffffffffe", RIP stable_page_flags,
+    // RBX ffffea0004000000 (pfn 0x100000, A's first, an altmap reserve pfn), from kpageflags_read.
+    // 5.3.0 fs/proc/page.c: stable_page_flags asks PageSlab (PF_NO_TAIL: compound_head) first.
+    const r = explore(withWalker('seed-2019', 'v5.3', 'kpageflags'), { preemptionBound: 1 });
+    const v = r.violations.find((x) => x.invariant === 'poisoned struct page read (kpageflags)');
+    expect(v?.message).toMatch(/^BUG: unable to handle page fault for address: fffffffffffffffe \(stable_page_flags: page:ffffea0004000000 pfn:0x100000 is uninitialized and poisoned/);
+    expect(v?.trace.at(-1)).toMatchObject({ op: 'read struct page 0x100000', fn: 'stable_page_flags' });
+  }, 300_000);
+
   it('memory_failure: get_dev_pagemap finds the pgmap before memmap_init_zone_device has reached the pfn; v5.3 reads the page, 6.1 (pgmap_pfn_valid, 5.12+) does not', () => {
     // mm/memory-failure.c 5.3.0 memory_failure_dev_pagemap: dax_lock_page(page) reads
     // page->mapping with no metadata check. 6.1 / 6.18.2: `if (!pgmap_pfn_valid(pgmap, pfn)) goto

@@ -16,8 +16,8 @@ import { pfnFirst } from './dev_pagemap.js';
  * Blind: no walker here branches on the page it read (the kernel's compare its zone, after the
  * read; see the header).
  */
-function* readPage(pfn: Pfn): Task<void> {
-  yield { op: 'access', kind: 'read', what: `struct page ${pfn}`, blind: true };
+function* readPage(pfn: Pfn, fn?: string): Task<void> {
+  yield { op: 'access', kind: 'read', what: `struct page ${pfn}`, blind: true, ...(fn ? { fn } : {}) };
 }
 
 /**
@@ -66,7 +66,7 @@ export function* kpageflagsReaderKernel(m: Machine, start: Pfn, end: Pfn): Task<
   let read = 0;
   for (let pfn = start; pfn < end; pfn += pb) {
     if (!(online ? pfnToOnlinePage(m, pfn) : m.state.sparse.pfnValid(pfn))) continue;
-    yield* readPage(pfn);
+    yield* readPage(pfn, 'stable_page_flags');
     read++;
   }
   return read;
