@@ -272,10 +272,11 @@ describe('pfn walkers as concurrent tasks (one preemption: a walker multiplies t
       ['6.1', false],
     ] as const) {
       const r = explore(withWalker('seed-2019', d, 'memory_failure'), { preemptionBound: 1 });
-      expect(
-        r.violations.some((x) => x.invariant === 'poisoned struct page read (memory_failure)'),
-        d,
-      ).toBe(reads);
+      const v = r.violations.find((x) => x.invariant === 'poisoned struct page read (memory_failure)');
+      expect(v !== undefined, d).toBe(reads);
+      // 5.3.0 fs/dax.c dax_lock_page: READ_ONCE(page->mapping) then dax_mapping() reads its
+      // ->host (the first member) at the all-ones address, with no PageXxx test before it.
+      if (v) expect(v.message).toMatch(/^BUG: unable to handle page fault for address: ffffffffffffffff \(dax_lock_page: page:ffffea00041fffc0 pfn:0x107fff /);
     }
   }, 300_000);
 });

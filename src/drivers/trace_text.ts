@@ -199,7 +199,8 @@ const EXPLAIN: Record<string, string> = {
     "A struct page still filled with page_init_poison's 0xff. With CONFIG_DEBUG_VM_PGFLAGS, PF_POISONED_CHECK (page_to_nid, " +
     'include/linux/mm.h:1088 in 5.3) dumps "page:<address> is uninitialized and poisoned" and "page dumped because: ' +
     'VM_BUG_ON_PAGE(PagePoisoned(p))", a BUG; without it nothing is printed and the fields read as all ones. /proc/kpageflags ' +
-    "(stable_page_flags) Oopses either way: PageSlab's compound_head() of the all-ones page points at ~1. memunmap_pages' read " +
+    "(stable_page_flags) Oopses either way: PageSlab's compound_head() of the all-ones page points at ~1; so does 5.3's " +
+    "memory_failure (dax_lock_page reads the all-ones page->mapping's host). memunmap_pages' read " +
     "of its first page: fixed by 77e080e7680e (5.4-rc4, stable 5.0+, reads pfn_first); the span search's reads: by \"don't access " +
     'uninitialized memmaps in shrink_zone_span()" (5.4, pfn_to_online_page) and 5.5\'s shrinking at offline.',
   'stale struct page read':

@@ -100,7 +100,7 @@ export function* memoryFailureKernel(m: Machine, pfn: Pfn): Task<number> {
   // pgmap_pfn_valid (5.12+): "device metadata space is not recoverable" — a pfn below pfn_first,
   // or one of a range memremap_pages has not yet counted in nr_range, is -ENXIO unread.
   if (m.state.profile.features.memoryFailurePgmapPfnValid && (!(pgmap.nrRange ?? 1) || pfn < pfnFirst(pgmap, m.pageBytes))) return -6;
-  yield* readPage(pfn);
+  yield* readPage(pfn, 'dax_lock_page');
   return 0;
 }
 
