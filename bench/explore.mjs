@@ -7,7 +7,11 @@
 // be shared: the user_seconds_* figures are this process's CPU time (user) for the same searches.
 // speedup_jobs_2 (issue 21): the same exhaustive v5.3 search on two worker threads (explore_jobs.ts,
 // results checked identical), one thread and two run twice each in turn in this run, the faster of
-// each compared; its user seconds count every thread of the process.
+// each compared; its user seconds count every thread of the process. The second two-thread search
+// takes the worker thread the first one kept (warm, as the one-thread search is by then), so the
+// faster pair compares warm with warm. speedup_jobs_2_fresh_process: the same as a user's single
+// command, `mmsim explore seed-2019 --design v5.3 --json --jobs 1` against `--jobs 2`, each a new
+// process (every thread compiles the model afresh), wall time from spawn to exit.
 // seed-2019 with a memory_failure walker, exhaustive (issue 21's target: 30 s), and with each other
 // walker the same (kpageflags among them since its skipped pageblocks take no step of their own).
 // Last, issue 21's sweep_cells_per_second: `mmsim sweep` over the 24 cells of
@@ -42,6 +46,15 @@ for (let i = 0; i < 2; i++) pairs.push({ one: i === 0 ? full : run('v5.3', {}), 
 for (const p of pairs)
   if (p.two.r.interleavings !== full.r.interleavings || JSON.stringify(p.two.r.violations) !== JSON.stringify(full.r.violations)) throw new Error('bench: --jobs 2 differs from one job');
 const one = pairs.map((p) => p.one).sort((a, b) => a.s - b.s)[0];
+const cliJobs = (jobs) => {
+  const t0 = performance.now();
+  const p = spawnSync(process.execPath, [cli, 'explore', 'seed-2019', '--design', 'v5.3', '--json', '--jobs', String(jobs)], { encoding: 'utf8' });
+  if (p.status !== 1) throw new Error(`mmsim explore --jobs ${jobs}: exit ${p.status}: ${p.stderr}`);
+  if (JSON.parse(p.stdout).interleavings !== full.r.interleavings) throw new Error(`mmsim explore --jobs ${jobs}: other interleavings`);
+  return (performance.now() - t0) / 1000;
+};
+const fresh1 = cliJobs(1);
+const fresh2 = cliJobs(2);
 const jobs2 = pairs.map((p) => p.two).sort((a, b) => a.s - b.s)[0];
 const fixed = run('6.1', {});
 const hotplug = run('v5.3', {}, 'seed-2019-hotplug');
@@ -78,6 +91,10 @@ const out = {
   seconds_exhaustive_dpor_v53_jobs_2: +jobs2.s.toFixed(3),
   user_seconds_exhaustive_dpor_v53_jobs_2: +jobs2.user.toFixed(3),
   speedup_jobs_2: +(one.s / jobs2.s).toFixed(2),
+  worker_threads_kept_jobs_2: jobs2.r.units?.kept ?? 0,
+  seconds_fresh_process_jobs_1: +fresh1.toFixed(3),
+  seconds_fresh_process_jobs_2: +fresh2.toFixed(3),
+  speedup_jobs_2_fresh_process: +(fresh1 / fresh2).toFixed(2),
   units_jobs_2: jobs2.r.units?.used ?? 0,
   units_ready_when_asked_jobs_2: jobs2.r.units?.ready ?? 0,
   worker_busy_fraction_jobs_2: +((jobs2.r.units?.busy ?? 0) / 1000 / (2 * jobs2.s)).toFixed(2),

@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explore } from '../src/drivers/explore.js';
-import { exploreInUnits, exploreJobs, worldOfSpec, type ExploreWorldSpec } from '../src/drivers/explore_jobs.js';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { exploreInUnits, exploreJobs, worldOfSpec, type ExploreWorldSpec, type WorkerJob, type WorkerReply, type WorkerStart } from '../src/drivers/explore_jobs.js';
 import { cliPath, root } from './helpers.js';
 
 const spec = (scenario: string, design: string, walkers: ExploreWorldSpec['walkers'] = []): ExploreWorldSpec => ({ scenario, design, config: 'debug_vm', walkers });
@@ -57,11 +58,14 @@ describe('explore --jobs: one search split into units', () => {
 
   it('on two threads (this one and a worker), units run ahead of their turn: the same result as one thread (small searches, a design file)', async () => {
     const designFile = join(root, 'examples', 'designs', 'dont-shrink-zone-device.mjs');
-    for (const s of [...SMALL, spec('seed-2019', designFile)]) {
+    const all = [...SMALL, spec('seed-2019', designFile)];
+    for (const [i, s] of all.entries()) {
       const make = await worldOfSpec(s);
       const r = await exploreJobs(s, { jobs: 2, inlineMs: 0, splitDepth: 4 });
       expect(r.jobs, s.design).toBe(2);
       expect(r.units?.used, s.design).toBeGreaterThan(1);
+      // The first search starts its worker; each later one takes it, kept idle, and builds its own world there.
+      expect(r.units?.kept, s.design).toBe(i === 0 ? 0 : 1);
       expect(plain(r), `${s.scenario} ${s.design}`).toEqual(explore(make));
     }
   }, 300_000);
@@ -77,6 +81,36 @@ describe('explore --jobs: one search split into units', () => {
     expect(JSON.stringify(plain(r))).toBe(JSON.stringify(one));
     expect(one.violations.map((v) => v.invariant)).toContain('zone_spans_pfn');
   }, 300_000);
+
+  it('a kept worker thread cancels the unit it runs at its next leaf when the search sets its flag, and runs the next unit sent', async () => {
+    const s = spec('seed-2019', 'v5.3');
+    const { port1, port2 } = new MessageChannel();
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const w = new Worker(join(root, 'dist', 'drivers', 'explore_worker.js'), { workerData: { spec: s, answers: port2, cancel } satisfies WorkerStart, transferList: [port2] });
+    const replies: WorkerReply[] = [];
+    const next = (): Promise<WorkerReply> => new Promise((ok) => port1.once('message', ok));
+    try {
+      // The whole search as one unit (seconds of work), cancelled 300 ms in.
+      w.postMessage({ key: 'all', unit: { prefix: [], sleep: [] } } satisfies WorkerJob);
+      setTimeout(() => Atomics.store(cancel, 0, 1), 300);
+      const t0 = performance.now();
+      for (let r = await next(); ; r = await next()) {
+        replies.push(r);
+        if (!('early' in r)) break;
+      }
+      expect(replies.at(-1)).toEqual({ key: 'all', cancelled: true });
+      expect(performance.now() - t0).toBeLessThan(1500);
+      // Cleared, the same thread answers a unit of another world (seed-2019 on 6.1: 8 interleavings in all).
+      Atomics.store(cancel, 0, 0);
+      w.postMessage({ key: 'small', unit: { prefix: [], sleep: [] }, spec: spec('seed-2019', '6.1') } satisfies WorkerJob);
+      let r = await next();
+      while ('early' in r) r = await next();
+      expect('result' in r && r.result.interleavings).toBe(explore(await worldOfSpec(spec('seed-2019', '6.1'))).interleavings);
+    } finally {
+      await w.terminate();
+      port1.close();
+    }
+  }, 60_000);
 
   it('other modes (a preemption bound, random runs, --reduce sleep) run on this thread', async () => {
     const s = spec('seed-2019', 'v4.19');

@@ -13,8 +13,12 @@
 // units). A guess that was wrong costs time, never the result: a unit the search does not ask
 // for is not used. Modes other than exhaustive DPOR (a preemption bound, random runs, --reduce
 // sleep or none, a cap on interleavings, stopping at the first violation) run on this thread.
+// A search that ends keeps its worker threads, idle, for the next search of the process (compare,
+// the lab, a bench): a new thread compiles the model afresh, and on two cores that costs the
+// first second of a search; the units still running ahead are cancelled at their next leaf.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { InputError, oneLine } from '../errors.js';
@@ -93,9 +97,10 @@ export type JobsResult = ExploreResult & {
    * A split search's units: taken in (used), run (run; a unit run ahead of its turn that the
    * search then did not ask for is run but not used), of those run on this thread (here),
    * answered before the search asked (ready), and the threads' time running units in
-   * milliseconds (busy: against jobs x the wall time, how full they were kept).
+   * milliseconds (busy: against jobs x the wall time, how full they were kept); kept: the worker
+   * threads taken warm from an earlier search of this process.
    */
-  readonly units?: { readonly used: number; readonly run: number; readonly here: number; readonly ready: number; readonly busy: number };
+  readonly units?: { readonly used: number; readonly run: number; readonly here: number; readonly ready: number; readonly busy: number; readonly kept: number };
 };
 
 export interface JobsOptions extends ExploreOptions {
@@ -108,6 +113,7 @@ export interface JobsOptions extends ExploreOptions {
   /**
    * The workers start once the search has run this many milliseconds on this thread (default
    * 250), so a small search starts no thread; the unit running then goes on, the workers fed.
+   * Threads kept idle from an earlier search of this process are taken at once.
    */
   readonly inlineMs?: number;
   /** The worker script (default: dist/drivers/explore_worker.js). */
@@ -132,6 +138,7 @@ export function builtScript(metaUrl: string, name: string, distDir: string, root
 export type WorkerReply =
   | { readonly key: string; readonly result: UnitResult; readonly ms: number }
   | { readonly key: string; readonly early: readonly Addition[] }
+  | { readonly key: string; readonly cancelled: true }
   | { readonly key: string; readonly error: string; readonly input: boolean };
 
 /** A unit's identity: its prefix, its sleep set (with the footprints) and the walker alone below it, if any. */
@@ -143,12 +150,16 @@ export function unitKey(u: UnitRequest): string {
 export interface WorkerStart {
   readonly spec: ExploreWorldSpec;
   readonly answers: MessagePort;
+  /** Set to 1 by the search: the unit running stops at its next leaf, answered as cancelled. */
+  readonly cancel: Int32Array;
 }
 
 /** A unit sent to a worker thread. */
 export interface WorkerJob {
   readonly key: string;
   readonly unit: UnitRequest;
+  /** The search's world (a thread kept from an earlier search may have built another). */
+  readonly spec?: ExploreWorldSpec;
 }
 
 /**
@@ -171,7 +182,7 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
   // The workers start once the search has run inlineMs on this thread (checked between its leaves).
   const pool = new UnitPool(o.workerFile ?? builtScript(import.meta.url, 'explore_worker.js', 'drivers'), spec, jobs - 1, o.signal);
   const startLate = (): void => {
-    if (!pool.started && performance.now() - t0 >= inlineMs) pool.start();
+    if (!pool.started && (pool.warm || performance.now() - t0 >= inlineMs)) pool.start();
   };
   let used = 0;
   let ready = 0;
@@ -227,7 +238,7 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
     await pool.close();
   }
   if (!pool.started) return { ...finishSearch(st), jobs: 1 };
-  return { ...finishSearch(st), jobs, units: { used, run: pool.ran, here: pool.here, ready, busy: Math.round(pool.busy) } };
+  return { ...finishSearch(st), jobs, units: { used, run: pool.ran, here: pool.here, ready, busy: Math.round(pool.busy), kept: pool.kept } };
 }
 
 /**
@@ -323,7 +334,9 @@ class UnitPool {
   private readonly workers: Worker[] = [];
   /** Per worker, the keys of the units sent to it and not yet answered, in order. */
   private readonly sent = new Map<Worker, string[]>();
-  private readonly answers = new Map<Worker, MessagePort>();
+  private readonly threads = new Map<Worker, Thread>();
+  /** Takes this pool's listeners off its threads. */
+  private readonly detach: (() => void)[] = [];
   private readonly results = new Map<string, UnitResult>();
   /** Races a running unit has found so far with the steps above it. */
   private readonly early = new Map<string, readonly Addition[]>();
@@ -336,6 +349,8 @@ class UnitPool {
   ran = 0;
   here = 0;
   busy = 0;
+  /** Threads taken warm from an earlier search. */
+  kept = 0;
 
   constructor(
     private readonly file: string,
@@ -352,21 +367,35 @@ class UnitPool {
     return this.workers.length > 0;
   }
 
-  /** Start the worker threads. */
+  /** Whether threads kept from an earlier search can start this pool now at no cost. */
+  get warm(): boolean {
+    return KEPT.filter((k) => k.file === this.file).length >= this.size;
+  }
+
+  /** Start the worker threads: those kept idle from an earlier search first (warm), new ones for the rest. */
   start(): void {
     if (this.started || this.closing) return;
     for (let i = 0; i < this.size; i++) {
-      // Answers come on a channel of their own, which this thread can also read while it runs a unit.
-      const { port1, port2 } = new MessageChannel();
-      const w = new Worker(this.file, { workerData: { spec: this.spec, answers: port2 } satisfies WorkerStart, transferList: [port2], stdout: false, stderr: false });
-      this.sent.set(w, []);
-      this.answers.set(w, port1);
-      port1.on('message', (r: WorkerReply) => this.take(w, r));
-      w.on('error', (e) => this.fail(new Error(`explore worker: ${e.stack ?? e.message}`)));
-      w.on('exit', (code) => {
-        if ((this.sent.get(w) ?? []).length || (code !== 0 && !this.closing)) this.fail(new Error(`explore worker exited with code ${code}`));
+      const at = KEPT.findIndex((k) => k.file === this.file);
+      const t = at >= 0 ? (KEPT.splice(at, 1)[0] as Thread) : newThread(this.file, this.spec);
+      if (at >= 0) this.kept++;
+      t.worker.ref();
+      this.sent.set(t.worker, []);
+      this.threads.set(t.worker, t);
+      const onMessage = (r: WorkerReply): void => this.take(t.worker, r);
+      const onError = (e: Error): void => this.fail(new Error(`explore worker: ${e.stack ?? e.message}`));
+      const onExit = (code: number): void => {
+        if ((this.sent.get(t.worker) ?? []).length || !this.closing) this.fail(new Error(`explore worker exited with code ${code}`));
+      };
+      t.answers.on('message', onMessage);
+      t.worker.on('error', onError);
+      t.worker.on('exit', onExit);
+      this.detach.push(() => {
+        t.answers.off('message', onMessage);
+        t.worker.off('error', onError);
+        t.worker.off('exit', onExit);
       });
-      this.workers.push(w);
+      this.workers.push(t.worker);
     }
   }
 
@@ -379,13 +408,14 @@ class UnitPool {
     const at = queue.indexOf(r.key);
     if (at >= 0) queue.splice(at, 1);
     if ('result' in r) this.done(r.key, r.result, r.ms, false);
+    else if ('cancelled' in r) this.poke();
     else this.fail(r.input ? new InputError(r.error) : new Error(`explore worker: ${r.error}`));
   }
 
   /** Take in the answers waiting (this thread busy, the event loop cannot): whether any unit was answered. */
   poll(): boolean {
     let answered = false;
-    for (const [w, port] of this.answers) {
+    for (const [w, { answers: port }] of this.threads) {
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const r = m.message as WorkerReply;
         this.take(w, r);
@@ -437,7 +467,7 @@ class UnitPool {
     if (!best || this.failure) return;
     this.taken.add(job.key);
     (this.sent.get(best) as string[]).push(job.key);
-    best.postMessage(job);
+    best.postMessage({ ...job, spec: this.spec } satisfies WorkerJob);
   }
 
   /** A unit's result, run `ms` milliseconds on some thread. */
@@ -474,12 +504,73 @@ class UnitPool {
     this.poke();
   }
 
+  /**
+   * End the pool. After a search that ran to its end its threads are kept for the next search of
+   * this process (idle, not holding it open): the units still running, run ahead of a turn that
+   * never came, are cancelled at their next leaf and answered first. After a failure or an abort
+   * they are terminated.
+   */
   async close(): Promise<void> {
     this.closing = true;
     this.signal?.removeEventListener('abort', this.onAbort);
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const port of this.answers.values()) port.close();
+    if (!this.failure) {
+      for (const t of this.threads.values()) Atomics.store(t.cancel, 0, 1);
+      while (!this.failure && [...this.sent.values()].some((q) => q.length)) await this.next().catch(() => undefined);
+    }
+    for (const d of this.detach) d();
+    const threads = [...this.threads.values()];
+    if (this.failure) {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+      for (const t of threads) t.answers.close();
+      return;
+    }
+    for (const t of threads) keep(t);
   }
+}
+
+/** A worker thread with its answer port and its cancel flag (set: its unit stops at the next leaf). */
+interface Thread {
+  readonly worker: Worker;
+  readonly answers: MessagePort;
+  readonly cancel: Int32Array;
+  readonly file: string;
+}
+
+/** Worker threads kept idle between the searches of this process, at most one per core. */
+const KEPT: Thread[] = [];
+
+function newThread(file: string, spec: ExploreWorldSpec): Thread {
+  // Answers come on a channel of their own, which this thread can also read while it runs a unit.
+  const { port1, port2 } = new MessageChannel();
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(file, { workerData: { spec, answers: port2, cancel } satisfies WorkerStart, transferList: [port2], stdout: false, stderr: false });
+  const t = { worker, answers: port1, cancel, file };
+  // A kept thread that exits is dropped.
+  worker.once('exit', () => {
+    const at = KEPT.indexOf(t);
+    if (at >= 0) KEPT.splice(at, 1);
+  });
+  return t;
+}
+
+function keep(t: Thread): void {
+  Atomics.store(t.cancel, 0, 0);
+  if (KEPT.length >= availableParallelism()) {
+    void t.worker.terminate();
+    t.answers.close();
+    return;
+  }
+  // An idle thread, or its port, must not keep the process alive.
+  t.worker.unref();
+  t.answers.unref();
+  KEPT.push(t);
+}
+
+/** End the worker threads kept from earlier searches (a long-lived process shutting down, a test). */
+export async function endKeptThreads(): Promise<void> {
+  const all = KEPT.splice(0);
+  await Promise.all(all.map((t) => t.worker.terminate()));
+  for (const t of all) t.answers.close();
 }
 
 /**
