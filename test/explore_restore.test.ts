@@ -144,4 +144,27 @@ describe('a world put back as made (World.again) equals a fresh one', () => {
     restore();
     expect(Object.keys(holey)).toEqual(['0', '2']);
   });
+
+  it('snapshotGraph drops keys added since whatever else changed: a saved key deleted and another added, an inherited enumerable key beside them; a Map or Set of the same size with other entries', () => {
+    const proto = { inherited: 1 };
+    const o = Object.create(proto) as Record<string, unknown>;
+    o['a'] = 1;
+    const swapped = { a: 1, b: 2 } as Record<string, unknown>;
+    const m = new Map([['a', 1]]);
+    const set = new Set(['x', 'y']);
+    const restore = snapshotGraph({ o, swapped, m, set });
+    o['b'] = 2;
+    delete swapped['a'];
+    swapped['c'] = 3;
+    m.delete('a');
+    m.set('z', 1);
+    set.delete('y');
+    set.add('w');
+    restore();
+    expect(Object.keys(o)).toEqual(['a']);
+    expect(o['inherited']).toBe(1);
+    expect(swapped).toEqual({ a: 1, b: 2 });
+    expect([...m]).toEqual([['a', 1]]);
+    expect([...set]).toEqual(['x', 'y']);
+  });
 });

@@ -83,35 +83,14 @@ function restoreOne(s: Saved): void {
       return;
     case 'map': {
       const { o, entries } = s;
-      if (o.size === entries.length) {
-        let same = true;
-        let i = 0;
-        for (const [k, v] of o) {
-          const e = entries[i++] as readonly [unknown, unknown];
-          if (e[0] !== k || e[1] !== v) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return;
-      }
+      if (o.size === entries.length && sameEntries(o, entries)) return;
       o.clear();
       for (const [k, v] of entries) o.set(k, v);
       return;
     }
     case 'set': {
       const { o, values } = s;
-      if (o.size === values.length) {
-        let same = true;
-        let i = 0;
-        for (const v of o) {
-          if (values[i++] !== v) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return;
-      }
+      if (o.size === values.length && sameValues(o, values)) return;
       o.clear();
       for (const v of values) o.add(v);
       return;
@@ -121,12 +100,17 @@ function restoreOne(s: Saved): void {
       o.length = values.length;
       for (let i = 0; i < values.length; i++) if (o[i] !== values[i]) o[i] = values[i];
       const rec = o as unknown as Record<string, unknown>;
-      s.extra.forEach((k, i) => {
+      for (let i = 0; i < s.extra.length; i++) {
+        const k = s.extra[i] as string;
         if (rec[k] !== s.extraValues[i]) rec[k] = s.extraValues[i];
-      });
-      // Own keys other than those the array had (an added name, a hole filled): looked for only then.
-      const own = Object.keys(o);
-      if (own.length !== s.own) for (const k of own) if (!/^\d+$/.test(k) && !s.extra.includes(k)) delete rec[k];
+      }
+      // Own keys other than those the array had (an added name, a hole filled): looked for only
+      // then, counted first without making an array (for-in, as for an object).
+      let n = 0;
+      // eslint-disable-next-line @typescript-eslint/no-for-in-array -- counting keys, holes skipped as Object.keys skips them
+      for (const _ in o) n++;
+      if (n === s.own) return;
+      for (const k of Object.keys(o)) if (!/^\d+$/.test(k) && !s.extra.includes(k)) delete rec[k];
       return;
     }
     case 'object': {
@@ -135,10 +119,34 @@ function restoreOne(s: Saved): void {
         const k = keys[i] as string;
         if (o[k] !== values[i]) o[k] = values[i];
       }
-      // Every saved key is back, so a property added since shows as one key too many.
-      const own = Object.keys(o);
-      if (own.length !== keys.length) for (const k of own) if (!keys.includes(k)) delete o[k];
+      // Every saved key is back, so a property added since shows as one key too many. for-in
+      // counts the own enumerable keys (Object.keys') and any enumerable inherited ones without
+      // making an array: a count equal to the saved keys' leaves no room for an added one.
+      let n = 0;
+      for (const _ in o) n++;
+      if (n === keys.length) return;
+      for (const k of Object.keys(o)) if (!keys.includes(k)) delete o[k];
       return;
     }
   }
+}
+
+/** Whether a Map holds these entries, in this order (iterated without an entry array per entry). */
+function sameEntries(o: Map<unknown, unknown>, entries: readonly (readonly [unknown, unknown])[]): boolean {
+  let i = 0;
+  let same = true;
+  o.forEach((v, k) => {
+    const e = entries[i++] as readonly [unknown, unknown];
+    if (e[0] !== k || e[1] !== v) same = false;
+  });
+  return same;
+}
+
+function sameValues(o: Set<unknown>, values: readonly unknown[]): boolean {
+  let i = 0;
+  let same = true;
+  o.forEach((v) => {
+    if (values[i++] !== v) same = false;
+  });
+  return same;
 }
