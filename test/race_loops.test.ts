@@ -174,7 +174,7 @@ describe('mmsim verify --race FILE: one-line errors before QEMU starts', () => {
   writeFileSync(bz, b);
   it.each([
     [['--race', join(dir, 'nope.scenario.yaml'), '--kernel', 'package.json'], /--race .*nope\.scenario\.yaml: no such file; give a scenario file with a concurrent block/],
-    [['--race', example, '--kernel', bz, '--sequential'], /--sequential, --zone-steps and --no-guard go with the built-in scenarios/],
+    [['--race', example, '--kernel', bz, '--sequential'], /--sequential, --zone-steps, --no-guard and --walker go with the built-in scenarios/],
     [
       ['--race', scenario('cli-errno', '  - concurrent:\n      - online: { blocks: 33 }\n      - offline: { blocks: 34, errno: 16 }\n'), '--kernel', bz],
       /cli-errno\.scenario\.yaml:9:9: verify --race cannot loop this operation/,

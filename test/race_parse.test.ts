@@ -8,7 +8,7 @@ import { parseKernelReports } from '../src/formats/oops.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { judge, kernelReports, modelVerdict, modelZoneSteps, modelZoneStepsVerdict, realInvariant, ZONE_STEPS_YAML, zoneStepsScenario } from '../src/verify/race.js';
+import { judge, kernelReports, kpageflagsLoopText, modelVerdict, modelZoneSteps, modelZoneStepsVerdict, realInvariant, ZONE_STEPS_YAML, zoneStepsScenario } from '../src/verify/race.js';
 import type { ExploreViolation } from '../src/drivers/explore.js';
 import { mmsim } from './cli_run.js';
 
@@ -75,6 +75,20 @@ describe('kernel reports on the console', () => {
     expect(r?.rip).toBe('devm_memremap_pages_release');
     expect(r?.calls).toEqual(['release_nodes']);
     expect(realInvariant(r as NonNullable<typeof r>)).toBe('poisoned struct page read');
+  });
+  it('the Oops of a poisoned struct page read through /proc/kpageflags (5.3, no PGFLAGS): a page fault at ~1 in stable_page_flags', () => {
+    // Linux 5.3 (bzImage-nopgflags) under QEMU, verify --race seed-2019 --walker kpageflags, lines
+    // 225-261 of its console: RBX ffffea0005000000 is pfn 0x140000's struct page, A's first pfn.
+    const text = readFileSync(new URL('./race/console-5.3-kpageflags.log', import.meta.url), 'utf8');
+    const [r, ...rest] = parseKernelReports(text);
+    expect(rest).toEqual([]);
+    expect(r?.headline).toBe('BUG: unable to handle page fault for address: fffffffffffffffe');
+    expect(r?.rip).toBe('stable_page_flags');
+    expect(r?.calls.slice(0, 2)).toEqual(['kpageflags_read', 'proc_reg_read']);
+    expect(realInvariant(r as NonNullable<typeof r>)).toBe('poisoned struct page read');
+    // The same fault elsewhere (an ERR_PTR(-ENOENT) dereferenced, say) is not that read.
+    const other = parseKernelReports(text.replaceAll('stable_page_flags', 'some_driver_ioctl'))[0];
+    expect(realInvariant(other as NonNullable<typeof other>)).toBe('BUG: unable to handle page fault for address: fffffffffffffffe');
   });
   it("a WARN, might_sleep's BUG: line and bad_range are told apart", () => {
     const text = [
@@ -154,12 +168,36 @@ describe('mmsim verify --race: one-line errors before QEMU starts', () => {
     [['--race', 'seed-2019', '--kernel', 'package.json', '--config', 'x'], /--config x: expected one of/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--seconds', '0'], /--seconds 0: expected a positive number/],
     [['--race', 'seed-2019-map-mem', '--kernel', 'package.json', '--no-guard'], /--no-guard goes with --zone-steps/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--walker', 'nope'], /--walker nope: expected one of compaction, kpageflags/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--walker', 'memory_failure'], /--walker memory_failure: the guest runs kpageflags only \(memory_failure has no user-space trigger/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--walker', 'kpageflags', '--zone-steps'], /--walker goes with the loops, not --zone-steps/],
+    [['--race', 'test/qemu/nvdimm-hotplug.scenario.yaml', '--kernel', 'package.json', '--walker', 'kpageflags'], /--walker go with the built-in scenarios/],
   ])('%j', async (args, message) => {
     const p = await run(...args);
     expect(p.status).toBe(2);
     expect(p.stderr.trim().split('\n')).toHaveLength(1);
     expect(p.stderr).toMatch(message);
   });
+});
+
+describe('verify --race --walker kpageflags', () => {
+  it("the guest's loop reads A's pfns of /proc/kpageflags in 4 KiB blocks (512 pfns), a cycle a pass", () => {
+    // 5 GiB = pfn 0x140000 = block 2560; 6 GiB = 1572864 pfns = 3072 blocks.
+    const t = kpageflagsLoopText('kpageflags', 0x140000, 0x140000 + 1572864, 20, 5);
+    // Each pass prints what it read: 8 bytes a pfn, fewer where the file ends first.
+    expect(t).toContain('b=$(dd if=/proc/kpageflags bs=4096 skip=2560 count=3072 2>/dev/null | wc -c); echo "@@READ kpageflags $b"; n=$((n+1)); echo "@@CYCLE kpageflags $n"');
+    expect(t).toContain('[ $n -lt 5 ]');
+    expect(() => kpageflagsLoopText('kpageflags', 0x140001, 0x150000, 20, null)).toThrow(/not whole 4 KiB blocks/);
+  });
+  it("the model's verdict with the walker: its Oops on A's altmap reserve pfn on 5.3 (DEBUG_VM_PGFLAGS), nothing on 6.1 (pfn_to_online_page)", () => {
+    const pg = modelVerdict('seed-2019', '5.3.0', 'debug_vm_pgflags', false, ['kpageflags']);
+    expect(pg.reported).toEqual(['poisoned struct page read (kpageflags)', 'poisoned struct page read (memunmap B)']);
+    expect(pg.exhaustive).toBe(true);
+    // One after the other (no preemption): the walker reads A's first pfn once A is mapped, B reads its own reserve pfn.
+    expect(modelVerdict('seed-2019', '5.3.0', 'debug_vm_pgflags', true, ['kpageflags']).reported).toEqual(['poisoned struct page read (kpageflags)', 'poisoned struct page read (memunmap B)']);
+    const v61 = modelVerdict('seed-2019', '6.1.192', 'debug_vm', false, ['kpageflags']);
+    expect([v61.reported, v61.silent, v61.exhaustive]).toEqual([[], [], true]);
+  }, 120_000);
 });
 
 describe("the model's prediction for the real 5.3 runs of ../shared/kernels (issue 17 item 2)", () => {

@@ -152,6 +152,12 @@ export interface KernelFeatures {
   readonly zoneDeviceInitLine: 'none' | 'dev-name' | 'func' | 'debug';
   /** fs/proc/page.c (kpageflags, kpagecount, kpagecgroup) reads a pfn's struct page only if pfn_to_online_page (5.4+; before: any pfn_valid pfn). */
   readonly procPageOnlineCheck: boolean;
+  /**
+   * x86's kernel-mode page fault line (arch/x86/mm/fault.c show_fault_oops): "BUG: unable to
+   * handle kernel paging request at ADDR" (4.19.1), "BUG: unable to handle page fault for
+   * address: ADDR" (5.3.0).
+   */
+  readonly pageFaultLine: 'paging-request' | 'page-fault-for-address';
   /** MEMORY_DEVICE_COHERENT exists. */
   readonly pgmapCoherent: boolean;
   /**
@@ -237,6 +243,7 @@ export const kernelFeaturesSchema = z.strictObject({
   sectionTaintZoneDevice: z.boolean(),
   zoneDeviceInitLine: z.enum(['none', 'dev-name', 'func', 'debug']),
   procPageOnlineCheck: z.boolean(),
+  pageFaultLine: z.enum(['paging-request', 'page-fault-for-address']),
   pgmapCoherent: z.boolean(),
   zoneDeviceInitUnderLock: z.boolean(),
   hotplugRangeCheck: z.enum(['iomem', 'mhp-range-allowed']),
@@ -312,6 +319,7 @@ const BASE: KernelFeatures = {
   sectionTaintZoneDevice: false,
   zoneDeviceInitLine: 'none',
   procPageOnlineCheck: false,
+  pageFaultLine: 'paging-request',
   pgmapCoherent: false,
   zoneDeviceInitUnderLock: false,
   hotplugRangeCheck: 'iomem',
@@ -491,6 +499,12 @@ export const MAINLINE: readonly ChangePoint[] = [
     features: { zoneDeviceMemmap: 'memmap-init-zone-device' },
     evidence:
       '966cf44f637e (4.20) memmap_init_zone_device: kernel/memremap.c of 4.19.1 has memmap_init_zone under mem_hotplug_begin/done plus the pgmap pass; mm/memremap.c of 5.3.0 defers the data pages',
+  },
+  {
+    since: [5, 0],
+    features: { pageFaultLine: 'page-fault-for-address' },
+    evidence:
+      'show_fault_oops: 4.19.1 pr_alert "unable to handle kernel %s at %px" (read, and printed by ../shared/kernels\' 4.19.1 under verify --race --walker kpageflags); 5.3.0 "unable to handle page fault for address: %px" (read, and printed by 5.3); the x86/fault oops rework merged for 5.0 (5.0-5.2 trees not read)',
   },
   {
     since: [5, 0],

@@ -28,6 +28,8 @@ import { explore, invariantOf, type ExploreViolation } from '../drivers/explore.
 import { makeWorldOf } from '../drivers/explore_jobs.js';
 import { ExpectFailed, runScenario } from '../drivers/run.js';
 import { BUILTIN_SCENARIOS, type DebugConfig } from '../designs/builtin_scenarios.js';
+import { POISONED_READ_FAULTS } from '../kernel/debug.js';
+import { WALKERS, type WalkerName } from '../kernel/walkers.js';
 import { buildBuiltinInitrd } from './setup.js';
 import { Vm } from './vm.js';
 
@@ -59,7 +61,17 @@ export interface RaceOptions {
   readonly keep?: boolean;
   /** Added to the kernel command line (a reproducer patch's parameter: mmsim_delay_ms=2000). */
   readonly kernelArgs?: string;
+  /** Pfn walkers run as one more loop over A's namespace, as `explore --walker` adds them (RACE_WALKERS). */
+  readonly walkers?: readonly WalkerName[];
 }
+
+/**
+ * The walkers the guest runs (--walker): kpageflags, as `dd` of /proc/kpageflags over A's pfns
+ * (kpageflags_read). The others have no user-space trigger on ../shared's kernels: memory_failure
+ * needs CONFIG_MEMORY_FAILURE; compaction, set_zone_contiguous and test_pages_in_a_zone run
+ * inside the kernel over RAM zones or memory blocks, not over A's ZONE_DEVICE pfns.
+ */
+export const RACE_WALKERS: readonly WalkerName[] = ['kpageflags'];
 
 /** A kernel report with the invariant mmsim explore names it by. */
 export interface RealViolation {
@@ -90,6 +102,8 @@ export interface RaceResult {
   /** A scenario file's loops: each operation of its concurrent block, what a cycle does, and its inverse. */
   readonly loops?: readonly { readonly name: string; readonly at: string; readonly op: string; readonly forward: string; readonly inverse: string }[];
   readonly bound: { readonly seconds: number; readonly cycles: number | null };
+  /** The walker loops: each reads [start, end) (pfns, A's namespace) once a cycle; pfnsRead: the most one pass read (fewer where the file ends first). */
+  readonly walkers?: readonly { readonly name: WalkerName; readonly start: number; readonly end: number; readonly pfnsRead: number }[];
   /** The guest's namespaces: role -> name, pfn device, size. */
   readonly namespaces: readonly { readonly role: string; readonly namespace: string; readonly pfn: string; readonly bytes: number }[];
   readonly real: {
@@ -129,6 +143,10 @@ export interface RaceResult {
 
 /** The invariant a real kernel report is an instance of, named as mmsim explore names it. */
 export function realInvariant(r: KernelReport): string {
+  // A fault at the address a poisoned struct page's all-ones fields lead to, in the function the
+  // model's checker names for that read: the kernel's answer to reading the page.
+  const fault = /^BUG: unable to handle (?:page fault for address: |kernel paging request at )([0-9a-f]+)$/.exec(r.headline.trim());
+  if (fault && POISONED_READ_FAULTS.some((f) => f.address === fault[1] && f.fn === r.rip)) return 'poisoned struct page read';
   const e = r.expression ?? '';
   if (/bad_range\(/.test(e)) return 'bad_range';
   if (e) {
@@ -149,21 +167,16 @@ export function kernelReports(v: ExploreViolation, config: DebugConfig): boolean
   return /VM_BUG_ON|^BUG: |outside node \d+ zone|^deadlock/.test(v.message) || v.invariant === 'bad_range';
 }
 
-/** Whether a violation needs more than one task (a race), by its schedule. */
-function needsRace(v: ExploreViolation): boolean {
-  return new Set(v.schedule).size > 1;
-}
-
 /** The model's verdict: explore's violations, split into what this config's kernel reports and what it leaves silent. */
-export function modelVerdict(scenario: string, release: string, config: DebugConfig, sequential: boolean): RaceResult['model'] {
+export function modelVerdict(scenario: string, release: string, config: DebugConfig, sequential: boolean, walkers: readonly WalkerName[] = []): RaceResult['model'] {
   const design = release.replace(/\+$/, '');
   // One after the other is the interleavings without a preemption: each task runs to its end.
-  const r = explore(makeWorldOf(scenario, design, [], config, []), sequential ? { preemptionBound: 0 } : {});
+  const r = explore(makeWorldOf(scenario, design, [], config, walkers), sequential ? { preemptionBound: 0 } : {});
   const reported: string[] = [];
   const silent: string[] = [];
+  // Without a preemption each task runs to its end before another starts: whatever that search
+  // breaks, the one loop running the steps in turn can break (a walker's read after A's bind).
   for (const v of r.violations) {
-    // One after the other, only what one task breaks alone can happen.
-    if (sequential && needsRace(v)) continue;
     (kernelReports(v, config) ? reported : silent).push(v.invariant);
   }
   return { design, reported, silent, interleavings: r.interleavings, exhaustive: r.exhaustive };
@@ -240,10 +253,33 @@ const UP = 'cut -d. -f1 /proc/uptime';
  * script (verify/reproducer.ts) runs the same loops.
  */
 export function loopText(name: string, pfns: readonly string[], seconds: number | string, cycles: number | string | null): string {
+  return loopOf(name, bindSteps(name, pfns), seconds, cycles);
+}
+
+/** Unbind then bind each pfn device, a failed bind named on the console. */
+function bindSteps(name: string, pfns: readonly string[]): string {
   const D = '/sys/bus/nd/drivers/nd_pmem';
-  const steps = pfns.map((p) => `echo ${p} > ${D}/unbind; echo ${p} > ${D}/bind || echo "@@FAIL ${name} bind ${p}"`).join('; ');
+  return pfns.map((p) => `echo ${p} > ${D}/unbind; echo ${p} > ${D}/bind || echo "@@FAIL ${name} bind ${p}"`).join('; ');
+}
+
+/**
+ * A walker loop's shell text: each cycle reads the pfns [start, end) of /proc/kpageflags (8 bytes
+ * a pfn, 512 a 4 KiB block: start and end must be multiples of 512), as `explore --walker
+ * kpageflags` walks A's namespace.
+ */
+export function kpageflagsLoopText(name: string, start: number, end: number, seconds: number, cycles: number | null): string {
+  if (start % 512 || end % 512 || end <= start) throw new Error(`kpageflags loop: [0x${start.toString(16)}, 0x${end.toString(16)}) is not whole 4 KiB blocks of /proc/kpageflags`);
+  return loopOf(name, kpageflagsRead(name, start, end), seconds, cycles);
+}
+
+/** One pass of a kpageflags walker, and the bytes it read ("@@READ name bytes": 8 a pfn; fewer where the file ends first). */
+function kpageflagsRead(name: string, start: number, end: number): string {
+  return `b=$(dd if=/proc/kpageflags bs=4096 skip=${start / 512} count=${(end - start) / 512} 2>/dev/null | wc -c); echo "@@READ ${name} $b"`;
+}
+
+function loopOf(name: string, body: string, seconds: number | string, cycles: number | string | null): string {
   const more = cycles === null ? '' : ` && [ $n -lt ${cycles} ]`;
-  return `( n=0; end=$(( $(${UP}) + ${seconds} )); while [ $(${UP}) -lt $end ]${more}; do ${steps}; n=$((n+1)); echo "@@CYCLE ${name} $n"; done; echo "@@LOOP ${name} $n" )`;
+  return `( n=0; end=$(( $(${UP}) + ${seconds} )); while [ $(${UP}) -lt $end ]${more}; do ${body}; n=$((n+1)); echo "@@CYCLE ${name} $n"; done; echo "@@LOOP ${name} $n" )`;
 }
 
 /**
@@ -391,6 +427,13 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
       `verify --race ${o.scenario}: ${builtin ? 'its concurrent tasks are not nd_pmem bind/unbind; --race runs' : 'expected a scenario file (FILE.scenario.yaml) or a built-in scenario:'} ${RACE_SCENARIOS.join(', ')}`,
     );
   }
+  const walkers = o.walkers ?? [];
+  for (const w of walkers)
+    if (!RACE_WALKERS.includes(w))
+      throw new InputError(
+        `verify --race --walker ${w}: the guest runs ${RACE_WALKERS.join(', ')} only (${(WALKERS as readonly string[]).includes(w) ? `${w} has no user-space trigger on these kernels` : `${w} is not a walker`})`,
+      );
+  if (walkers.length && o.zoneSteps) throw new InputError('verify --race: --walker goes with the loops, not --zone-steps');
   const guard = o.guard !== false;
   if (!guard && !o.zoneSteps) throw new InputError('verify --race: --no-guard goes with --zone-steps (the loops keep K below A and B)');
   if (!Number.isFinite(o.seconds) || o.seconds <= 0) throw new InputError(`verify --race: --seconds ${o.seconds}: expected a positive number of seconds such as 30`);
@@ -403,7 +446,7 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
   // judged by running them (in order); the loops by exploring the scenario's interleavings.
   let model: RaceResult['model'];
   try {
-    model = mode === 'zone-steps' ? modelZoneStepsVerdict(release, o.config, dir, map, guard) : modelVerdict(o.scenario, release, o.config, mode !== 'concurrent');
+    model = mode === 'zone-steps' ? modelZoneStepsVerdict(release, o.config, dir, map, guard) : modelVerdict(o.scenario, release, o.config, mode !== 'concurrent', walkers);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -434,6 +477,7 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     };
     const console = (): string => (existsSync(join(dir, 'console.log')) ? readFileSync(join(dir, 'console.log'), 'utf8') : '');
     const cycles: Record<string, number> = {};
+    const walkerRanges: { name: WalkerName; start: number; end: number; pfnsRead: number }[] = [];
     let cyclesToFirst: Record<string, number> | null = null;
     let start: string | null = null;
     let gone = false;
@@ -466,13 +510,31 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     } else {
       const bound = o.cycles ?? null;
       start = 'mmsim-race: loops start';
+      // The walkers read A's namespace, all of it (the model's walker: A's range).
+      if (walkers.length) {
+        const a = roles.find((r) => r.role === 'A')?.namespace ?? '';
+        const res = (await sh(`cat /sys/bus/nd/devices/${a}/resource`)).out.trim();
+        const first = Number(res) / 4096;
+        if (!Number.isInteger(first) || first <= 0) throw new InputError(`verify --race: cannot read ${a}'s start in the guest (resource: ${res || 'nothing'})`);
+        for (const name of walkers) walkerRanges.push({ name, start: first, end: first + sizes.A / 4096, pfnsRead: 0 });
+      }
+      const walk = walkerRanges.map((w) => kpageflagsRead(w.name, w.start, w.end));
       const loops =
         mode === 'sequential'
-          ? loopText('AB', [pfns['A'] ?? '', pfns['B'] ?? ''], o.seconds, bound)
-          : `${loopText('A', [pfns['A'] ?? ''], o.seconds, bound)} & ${loopText('B', [pfns['B'] ?? ''], o.seconds, bound)} & wait`;
+          ? loopOf('AB', [bindSteps('AB', [pfns['A'] ?? '', pfns['B'] ?? '']), ...walk].join('; '), o.seconds, bound)
+          : [
+              loopText('A', [pfns['A'] ?? ''], o.seconds, bound),
+              loopText('B', [pfns['B'] ?? ''], o.seconds, bound),
+              ...walkerRanges.map((w) => kpageflagsLoopText(w.name, w.start, w.end, o.seconds, bound)),
+              'wait',
+            ].join(' & ');
       log(`loops (${mode}) for ${o.seconds} s${bound === null ? '' : ` or ${bound} cycles`}\n`);
       const c = await v.agent.runUntilGone(`echo "${start}" > /dev/kmsg; ${loops}; echo "mmsim-race: loops done" > /dev/kmsg`, (o.seconds + 120) * 1000, (text) => {
         for (const m of text.matchAll(/@@CYCLE (\w+) (\d+)/g)) cycles[m[1] as string] = Number(m[2]);
+        for (const m of text.matchAll(/@@READ (\w+) (\d+)/g)) {
+          const w = walkerRanges.find((x) => x.name === m[1]);
+          if (w) w.pfnsRead = Math.max(w.pfnsRead, Math.floor(Number(m[2]) / 8));
+        }
       });
       if (c.gone) {
         gone = true;
@@ -511,7 +573,12 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     }
     const agree = verdict.agree && !zones?.diffs.length;
     const notCompared = zones?.stopped ? `; the model's run stopped at ${zones.stopped.step} (${zones.stopped.message}): its spans from there not compared` : '';
-    const why = (zones?.diffs.length ? `${verdict.agree ? '' : `${verdict.why}; `}the Device zones differ: ${zones.diffs.join('; ')}` : verdict.why) + notCompared;
+    // A walker whose passes all ended with nothing read (and no Oops cut the first short) tested
+    // nothing: /proc/kpageflags ends at max_dump_pfn (5.8+), below A where ZONE_DEVICE does not
+    // raise max_pfn (Debian's 6.1.192 add_pages: not for a pgmap).
+    const idle = walkerRanges.filter((w) => w.pfnsRead === 0 && (cycles[w.name] ?? 0) > 0);
+    const walkerNote = idle.map((w) => `; the ${w.name} walker read none of A's pfns in ${cycles[w.name]} passes (/proc/kpageflags ends below them): it tested nothing`).join('');
+    const why = (zones?.diffs.length ? `${verdict.agree ? '' : `${verdict.why}; `}the Device zones differ: ${zones.diffs.join('; ')}` : verdict.why) + notCompared + walkerNote;
     return {
       scenario: o.scenario,
       kernel: o.kernel,
@@ -522,6 +589,7 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
       map,
       guard,
       bound: { seconds: o.seconds, cycles: o.cycles ?? null },
+      ...(walkerRanges.length ? { walkers: walkerRanges } : {}),
       namespaces,
       real: {
         violations,
@@ -558,6 +626,8 @@ export function formatRace(r: RaceResult): string {
     lines.push(
       `  guest: 2 nodes of 1 GiB; NVDIMMs on node 1, fsdax --map=${r.map}${r.guard ? '' : ', no guard K'}: ${r.namespaces.map((n) => `${n.role} ${n.namespace} ${n.pfn} ${n.bytes / MiB} MiB`).join('; ')}`,
     );
+  for (const w of r.walkers ?? [])
+    lines.push(`  walker ${w.name}: reads /proc/kpageflags for pfns [0x${w.start.toString(16)}, 0x${w.end.toString(16)}) (A's namespace) each cycle; at most ${w.pfnsRead} pfns read in one`);
   if (r.mode !== 'zone-steps') lines.push(`  bound: ${r.bound.seconds} s${r.bound.cycles !== null ? `, ${r.bound.cycles} cycles a loop` : ''}`);
   lines.push(
     `real kernel: boot ${r.real.bootSeconds} s, wall ${r.real.wallSeconds} s${r.mode !== 'zone-steps' ? `, ${sum(r.real.cycles)} cycles run (${perLoop(r.real.cycles) || 'none finished'})` : ''}`,
@@ -594,7 +664,7 @@ export function formatRace(r: RaceResult): string {
   lines.push(
     r.mode === 'zone-steps'
       ? `model: the same steps in order under mmsim run --kernel ${r.model.design}, page_init_poison on (examples/race/zone-steps.scenario.yaml${r.map !== 'dev' || !r.guard ? ` with --map=${r.map}${r.guard ? '' : ', no K'}` : ''})`
-      : `model: mmsim explore ${r.scenario} --design ${r.model.design} --config ${r.config}${r.mode !== 'concurrent' ? ' --bound 0' : ''} (${r.model.interleavings} interleavings${r.model.exhaustive ? ', exhaustive' : ''}${r.mode !== 'concurrent' ? ': one task at a time' : ''})`,
+      : `model: mmsim explore ${r.scenario} --design ${r.model.design} --config ${r.config}${(r.walkers ?? []).map((w) => ` --walker ${w.name}`).join('')}${r.mode !== 'concurrent' ? ' --bound 0' : ''} (${r.model.interleavings} interleavings${r.model.exhaustive ? ', exhaustive' : ''}${r.mode !== 'concurrent' ? ': one task at a time' : ''})`,
   );
   lines.push(`  reported by this config's kernel: ${r.model.reported.join(', ') || 'none'}`);
   if (r.model.silent.length) lines.push(`  broken but not reported under ${r.config}: ${r.model.silent.join(', ')}`);

@@ -70,7 +70,8 @@ const needsDimmHotplug = (steps: readonly ScenarioStep[], loops: readonly RaceLo
 /** Run a scenario file's concurrent block as guest loops and compare with explore (the result has the built-in scenarios' shape). */
 export async function verifyRaceFile(o: RaceOptions, log: (s: string) => void): Promise<RaceResult> {
   const file = o.scenario;
-  if (o.sequential || o.zoneSteps || o.guard === false) throw new InputError('verify --race FILE: --sequential, --zone-steps and --no-guard go with the built-in scenarios');
+  if (o.sequential || o.zoneSteps || o.guard === false || o.walkers?.length)
+    throw new InputError('verify --race FILE: --sequential, --zone-steps, --no-guard and --walker go with the built-in scenarios');
   if (!Number.isFinite(o.seconds) || o.seconds <= 0) throw new InputError(`verify --race: --seconds ${o.seconds}: expected a positive number of seconds such as 30`);
   requireFile(file);
   const { release } = checkImage(o.kernel);

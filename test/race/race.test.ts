@@ -333,6 +333,55 @@ describe('a scenario file: examples/concurrent-online-remove', () => {
   });
 });
 
+// --walker kpageflags: a third loop reads A's pfns of /proc/kpageflags (dd), as explore --walker
+// kpageflags reads A's range. 5.3.0 and 4.19.1 (fs/proc/page.c read in both) read a pfn_valid
+// pfn's struct page: A's altmap reserve pfn is never initialised (memmap_init_zone_device and
+// 4.19's memmap_init_zone start after it) and poisoned (page_init_poison, 4.19's
+// sparse_add_one_section memset), and stable_page_flags' PageSlab takes compound_head of the
+// all-ones page to be at ~1: the Oops at fffffffffffffffe, PGFLAGS or not, at once (RBX
+// ffffea0005000000, pfn 0x140000, A's first). 6.1.192: the file ends at max_dump_pfn (RAM's
+// max_pfn rounded to a section: Debian's add_pages leaves max_pfn alone for a pgmap), so the
+// walker reads none of A's pfns and the run says so.
+describe('verify --race seed-2019 --walker kpageflags', () => {
+  const walker = (img: { path: string }, config: string, seconds: number) =>
+    race(['--race', 'seed-2019', '--kernel', img.path, '--config', config, '--walker', 'kpageflags', '--seconds', String(seconds)]);
+  const oops = (r: RaceResult, headline: string): void => {
+    const first = r.real.violations[0];
+    expect(first?.report.headline).toBe(headline);
+    expect(first?.report.rip).toBe('stable_page_flags');
+    expect(first?.report.calls[0]).toBe('kpageflags_read');
+    expect(first?.invariant).toBe('poisoned struct page read');
+    expect(r.walkers?.map((w) => [w.name, w.start, w.end])).toEqual([['kpageflags', 0x140000, 0x2c0000]]);
+    expect(r.model.reported).toContain('poisoned struct page read (kpageflags)');
+    expect(r.agree).toBe(true);
+  };
+  it.skipIf(v53.skip !== null)(`5.3 DEBUG_VM, no PGFLAGS: the Oops in stable_page_flags${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
+    const { r, status } = walker(v53, 'debug_vm', 20);
+    oops(r, 'BUG: unable to handle page fault for address: fffffffffffffffe');
+    expect(r.model.silent).toEqual(['poisoned struct page read (memunmap B)']);
+    expect(status).toBe(0);
+  });
+  it.skipIf(v53pg.skip !== null)(`5.3 DEBUG_VM_PGFLAGS: the same Oops, before any PF_POISONED_CHECK${v53pg.skip ? ` (skipped: ${v53pg.skip})` : ''}`, () => {
+    const { r, status } = walker(v53pg, 'debug_vm_pgflags', 20);
+    oops(r, 'BUG: unable to handle page fault for address: fffffffffffffffe');
+    expect(status).toBe(0);
+  });
+  it.skipIf(v419.skip !== null)(`4.19.1 DEBUG_VM: the same Oops in 4.19's words${v419.skip ? ` (skipped: ${v419.skip})` : ''}`, () => {
+    const { r, status } = walker(v419, 'debug_vm', 20);
+    oops(r, 'BUG: unable to handle kernel paging request at fffffffffffffffe');
+    expect(status).toBe(0);
+  });
+  it.skipIf(v61.skip !== null)(`6.1-debug: nothing, and the walker read none of A's pfns (the file ends below them)${v61.skip ? ` (skipped: ${v61.skip})` : ''}`, () => {
+    const { r, status } = walker(v61, 'debug_vm', 10);
+    expect(r.real.violations).toEqual([]);
+    expect(r.real.cycles['kpageflags']).toBeGreaterThan(0);
+    expect(r.walkers?.[0]?.pfnsRead).toBe(0);
+    expect(r.model.reported).toEqual([]);
+    expect(r.why).toMatch(/the kpageflags walker read none of A's pfns in \d+ passes \(\/proc\/kpageflags ends below them\): it tested nothing$/);
+    expect(status).toBe(0);
+  });
+});
+
 describe('one-line errors', () => {
   it('a missing image', () => {
     const p = spawnSync('node', [cliPath, 'verify', '--race', 'seed-2019', '--kernel', '/nonexistent/bzImage'], { encoding: 'utf8' });

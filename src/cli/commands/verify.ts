@@ -23,6 +23,7 @@ interface VerifyCliOptions {
   vmlinux?: string;
   kconfig?: string;
   kernelArgs?: string;
+  walker: string[];
 }
 
 function positive(flag: string, v: string, what: string, integer: boolean): number {
@@ -41,6 +42,12 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
   const seconds = positive('--seconds', opts.seconds, 'a positive number of seconds such as 30', false);
   const cycles = opts.cycles === undefined ? undefined : positive('--cycles', opts.cycles, 'a positive whole number of cycles such as 100', true);
   if (opts.sequential && opts.zoneSteps) throw new InputError('verify --race: give --sequential or --zone-steps, not both');
+  const { WALKERS } = await import('../../kernel/walkers.js');
+  const walkers = opts.walker.map((w) => {
+    const name = WALKERS.find((x) => x === w);
+    if (name === undefined) throw new InputError(`--walker ${w}: expected one of ${WALKERS.join(', ')}`);
+    return name;
+  });
   const { isScenarioFile, verifyRaceFile } = await import('../../verify/race_file.js');
   const run = isScenarioFile(opts.race as string) ? verifyRaceFile : verifyRace;
   const r = await run(
@@ -55,6 +62,7 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
       guard: opts.guard !== false,
       keep: opts.keep === true,
       ...(opts.kernelArgs ? { kernelArgs: opts.kernelArgs } : {}),
+      ...(walkers.length ? { walkers } : {}),
     },
     (s) => process.stderr.write(s),
   );
@@ -86,6 +94,12 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .option('--kernel-args <args>', 'with --race: added to the kernel command line (e.g. mmsim_delay_ms=2000 for a kernel built with an explore --reproducer patch)')
     .option('--zone-steps', "with --race: no loops; create K, A, B, destroy B, destroy A, and print the Device zones' spanned after each step")
     .option('--no-guard', 'with --race --zone-steps: leave the guard namespace K out (only A and B)')
+    .option(
+      '--walker <name>',
+      "with --race: one more loop, a pfn walker over A's namespace, as explore --walker adds it (kpageflags: dd of /proc/kpageflags)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--memmap', "with --qemu: dump the guest's memory at `print: memmap` steps and at the end, read its struct pages with drgn and diff them with the model's, pfn by pfn")
     .option('--vmlinux <file>', "with --memmap: the guest kernel's debug vmlinux (plain or .zst; default: the one --setup cached)")
     .option('--kconfig <file>', "with --memmap: the guest kernel's .config (default: the one --setup cached)")
