@@ -12,7 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explore } from '../src/drivers/explore.js';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { exploreInUnits, exploreJobs, worldOfSpec, type ExploreWorldSpec, type WorkerJob, type WorkerReply, type WorkerStart } from '../src/drivers/explore_jobs.js';
+import {
+  checkDesignDeterministic,
+  exploreInUnits,
+  exploreJobs,
+  makeWorldOf,
+  worldOfSpec,
+  type ExploreWorldSpec,
+  type WorkerJob,
+  type WorkerReply,
+  type WorkerStart,
+} from '../src/drivers/explore_jobs.js';
+import { loadDesignFile } from '../src/designs/designs.js';
 import { cliPath, root } from './helpers.js';
 
 const spec = (scenario: string, design: string, walkers: ExploreWorldSpec['walkers'] = []): ExploreWorldSpec => ({ scenario, design, config: 'debug_vm', walkers });
@@ -138,6 +149,41 @@ describe('explore --jobs: one search split into units', () => {
     await expect(stopped).rejects.toThrow('stopped by the test');
     if (before !== null) expect(threads()).toBeLessThanOrEqual(before);
   }, 120_000);
+});
+
+describe('a design file must run alike on every replay (checkDesignDeterministic)', () => {
+  it('state one schedule leaves behind for another is found: B adds a might_sleep when the call two back was an A call', async () => {
+    // Each run first builds its world (B's map: a memmap_init_zone_device call), then the lowest
+    // task first runs A's memmap_init_zone_device and B's remove_pfn_range_from_zone (two calls
+    // back: the setup's, both times: alike), the highest first B's, then A's: two calls back
+    // from B is the run before's B the first time, its A the second: the runs part. The check
+    // used to run the lowest-first schedule twice only, and passed this design.
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-determinism-'));
+    const file = join(dir, 'leaky.mjs');
+    writeFileSync(
+      file,
+      [
+        'const calls = [];',
+        "const check = (name) => { const extra = calls.at(-2) === 'A'; calls.push(name); return extra; };",
+        'export default {',
+        "  name: 'leaky',",
+        "  base: 'v5.3',",
+        '  steps: {',
+        "    *memmap_init_zone_device(api, ...args) { check('A'); yield* api.base(...args); },",
+        "    *remove_pfn_range_from_zone(api, ...args) { if (check('B')) yield { op: 'might_sleep', where: 'leaky' }; yield* api.base(...args); },",
+        '  },',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const d = await loadDesignFile(file);
+    const make = makeWorldOf('seed-2019', d, [d], 'debug_vm', []);
+    expect(() => checkDesignDeterministic(file, make)).toThrow(
+      /leaky\.mjs: the design's steps ran differently on two runs of the same schedule \(the highest runnable task first: step \d+ was "memunmap B: [^"]+", then "memunmap B: might_sleep leaky"\)/,
+    );
+    // The built-in designs run alike.
+    expect(() => checkDesignDeterministic('v5.3', makeWorldOf('seed-2019', 'v5.3', [], 'debug_vm', []))).not.toThrow();
+  });
 });
 
 describe('mmsim explore --jobs', () => {

@@ -514,28 +514,36 @@ export function replaySchedule(
 }
 
 /**
- * A search replays schedules on fresh worlds and takes each to run as before. Run one schedule
- * (the lowest runnable task first, to the end or a fatal violation) on two fresh worlds: the
- * first step where they differ, as text, or null (the same). A design file that keeps state of
- * its own between runs, or asks the clock or Math.random, shows up here (not every such one).
+ * A search replays schedules on fresh worlds and takes each to run as before. Run a schedule (the
+ * lowest runnable task first, to the end or a fatal violation) twice on fresh worlds, then
+ * another (the highest first) twice: the first step where a schedule's two runs differ, as text,
+ * or null (the same). A design file that keeps state of its own between runs, or asks the clock
+ * or Math.random, shows up here (not every such one); the second schedule's first run comes after
+ * runs of the first, its second after its own, so state one schedule leaves behind shows too.
  */
 export function firstDifferenceOfTwoRuns(make: MakeWorld, maxSteps = 1_000_000): string | null {
-  const once = (): TraceStep[] => {
+  const once = (pick: (ts: TaskId[]) => TaskId | undefined): TraceStep[] => {
     const run = start(new Worlds(make), false);
     for (let k = 0; k < maxSteps && run.firstViolation < 0; k++) {
-      const t = runnableTasks(run.s)[0];
+      const t = pick(runnableTasks(run.s));
       if (t === undefined) break;
       stepTask(run, t);
     }
     return run.trace;
   };
-  const a = once();
-  const b = once();
   const show = (x: TraceStep | undefined): string => (x ? `${x.name}: ${x.op}` : 'the end');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x?.task !== y?.task || x?.op !== y?.op) return `step ${i + 1} was "${show(x)}", then "${show(y)}"`;
+  const orders: readonly [string, (ts: TaskId[]) => TaskId | undefined][] = [
+    ['', (ts) => ts[0]],
+    ['the highest runnable task first: ', (ts) => ts.at(-1)],
+  ];
+  for (const [what, pick] of orders) {
+    const a = once(pick);
+    const b = once(pick);
+    for (let k = 0; k < Math.max(a.length, b.length); k++) {
+      const x = a[k];
+      const y = b[k];
+      if (x?.task !== y?.task || x?.op !== y?.op) return `${what}step ${k + 1} was "${show(x)}", then "${show(y)}"`;
+    }
   }
   return null;
 }
