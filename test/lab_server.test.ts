@@ -2,7 +2,7 @@
 // with its own small reproducer, against the server in this process on a free port, through plain
 // node:http requests (so Host, method and body can be anything); then a bounded flood from
 // another process over loopback — slow explores, malformed, oversized and refused requests — while
-// a probe client's simple GETs are each answered within 1 s, and no upload directory is left
+// a probe client's simple GETs are each answered within 2 s, and no upload directory is left
 // behind. Each server gets a private parent for its upload directories (tmpDir), so the count of
 // mmsim-* directories is this file's alone, whatever else runs on the machine.
 // The worker threads run the built dist/lab/worker.js (npm run build first, as for lab.test.ts).
@@ -563,7 +563,7 @@ describe('the lab server: a flood from loopback', () => {
     }
   });
 
-  it('a flood of 200 requests from another process (slow explores, oversized, malformed, refused, bad uploads): each answered as its class says, a probe answered within 1 s throughout, no upload directory left', async () => {
+  it('a flood of 200 requests from another process (slow explores, oversized, malformed, refused, bad uploads): each answered as its class says, a probe answered within 2 s throughout, no upload directory left', async () => {
     const tmp = tmpRoot();
     const s = await lab({ tmpDir: tmp, limits: { workers: 2, queue: 4, timeLimitMs: 8000 } });
     const port = portOf(s);
@@ -622,7 +622,10 @@ describe('the lab server: a flood from loopback', () => {
       // Bounded: the slow ones are answered by the time limit (8 s from arrival), not after every explore ran.
       expect(elapsed).toBeLessThan(25_000);
       expect(probes.length).toBeGreaterThan(20);
-      expect(probes.filter((p) => p.status !== 200 || p.ms >= 1000)).toEqual([]);
+      // An explore run on the server's own thread would hold a probe for the whole explore: 3 s
+      // and more for the v5.3 and subsection ones. 2 s, not 1: under the full suite on 2 cores
+      // (chromium in the next file) probes took 1041 and 1070 ms with the server working as meant.
+      expect(probes.filter((p) => p.status !== 200 || p.ms >= 2000)).toEqual([]);
       expect(leftIn(tmp)).toEqual([]);
       expect(await until(() => s.pool.load.running === 0 && s.pool.load.queued === 0, 5000)).toBe(true);
       expect((await ask(s, { path: '/api/trace?scenario=seed-2019-hotplug&design=v5.3' })).status).toBe(200);
