@@ -371,6 +371,26 @@ describe('verify --race seed-2019 --walker kpageflags', () => {
     oops(r, 'BUG: unable to handle kernel paging request at fffffffffffffffe');
     expect(status).toBe(0);
   });
+  // --map=mem: no altmap, so every pfn of A is initialised once its bind finishes. The Oops
+  // comes only from the race: the walker reads ahead of memmap_init_zone_device while A's loop
+  // binds it again (the model: 5 steps, A's sections added, its memmap not yet initialised; the
+  // real page: ffffea0008b88000 and ffffea0006f50000, pfns 0x22e200 and 0x1bd400, far into A). One
+  // after the other (the model's --bound 0: nothing) every pass reads all of A, and nothing faults.
+  it.skipIf(v53.skip !== null)(
+    `5.3, --map=mem: the Oops needs the race (A's memmap read while it is being initialised); one after the other, nothing${v53.skip ? ` (skipped: ${v53.skip})` : ''}`,
+    () => {
+      const race1 = race(['--race', 'seed-2019-map-mem', '--kernel', v53.path, '--walker', 'kpageflags', '--seconds', '60']);
+      oops(race1.r, 'BUG: unable to handle page fault for address: fffffffffffffffe');
+      expect(race1.status).toBe(0);
+      const seq = race(['--race', 'seed-2019-map-mem', '--kernel', v53.path, '--walker', 'kpageflags', '--sequential', '--seconds', String(NO_BUG_SECONDS)]);
+      expect(seq.r.real.violations).toEqual([]);
+      expect(seq.r.real.cycles['AB']).toBeGreaterThan(0);
+      expect(seq.r.walkers?.[0]?.pfnsRead).toBe(0x2c0000 - 0x140000);
+      expect(seq.r.model.reported).toEqual([]);
+      expect(seq.r.agree).toBe(true);
+      expect(seq.status).toBe(0);
+    },
+  );
   it.skipIf(v61.skip !== null)(`6.1-debug: nothing, and the walker read none of A's pfns (the file ends below them)${v61.skip ? ` (skipped: ${v61.skip})` : ''}`, () => {
     const { r, status } = walker(v61, 'debug_vm', 10);
     expect(r.real.violations).toEqual([]);
