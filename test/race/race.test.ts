@@ -345,29 +345,39 @@ describe('a scenario file: examples/concurrent-online-remove', () => {
 describe('verify --race seed-2019 --walker kpageflags', () => {
   const walker = (img: { path: string }, config: string, seconds: number) =>
     race(['--race', 'seed-2019', '--kernel', img.path, '--config', config, '--walker', 'kpageflags', '--seconds', String(seconds)]);
-  const oops = (r: RaceResult, headline: string): void => {
+  // The walker's Oops, or (where the model predicts another violation that races with it from
+  // the loops' start) that one: on PGFLAGS B's first unbind reads its own reserve pfn
+  // (VM_BUG_ON_PAGE(PagePoisoned(p)) in devm_memremap_pages_release), and under DEBUG_VM the
+  // 2019 BUG can come first; either way the verdict must agree. Seen at 09:09: B's BUG 0.023 s in.
+  const oops = (r: RaceResult, headline: string, others: readonly string[] = []): void => {
     const first = r.real.violations[0];
-    expect(first?.report.headline).toBe(headline);
-    expect(first?.report.rip).toBe('stable_page_flags');
-    expect(first?.report.calls[0]).toBe('kpageflags_read');
-    expect(first?.invariant).toBe('poisoned struct page read');
     expect(r.walkers?.map((w) => [w.name, w.start, w.end])).toEqual([['kpageflags', 0x140000, 0x2c0000]]);
     expect(r.model.reported).toContain('poisoned struct page read (kpageflags)');
     expect(r.agree).toBe(true);
+    if (first?.report.rip !== 'stable_page_flags') {
+      expect(others).toContain(`${first?.invariant ?? 'nothing'} at ${first?.report.rip ?? '?'}`);
+      return;
+    }
+    expect(first.report.headline).toBe(headline);
+    expect(first.report.calls[0]).toBe('kpageflags_read');
+    expect(first.invariant).toBe('poisoned struct page read');
   };
   it.skipIf(v53.skip !== null)(`5.3 DEBUG_VM, no PGFLAGS: the Oops in stable_page_flags${v53.skip ? ` (skipped: ${v53.skip})` : ''}`, () => {
     const { r, status } = walker(v53, 'debug_vm', 20);
-    oops(r, 'BUG: unable to handle page fault for address: fffffffffffffffe');
+    oops(r, 'BUG: unable to handle page fault for address: fffffffffffffffe', ['zone_spans_pfn at set_pfnblock_flags_mask']);
     expect(r.model.silent).toEqual(['poisoned struct page read (memunmap B)']);
     expect(status).toBe(0);
   });
-  it.skipIf(v53pg.skip !== null)(`5.3 DEBUG_VM_PGFLAGS: the same Oops, before any PF_POISONED_CHECK${v53pg.skip ? ` (skipped: ${v53pg.skip})` : ''}`, () => {
+  it.skipIf(v53pg.skip !== null)(`5.3 DEBUG_VM_PGFLAGS: the same Oops, before any PF_POISONED_CHECK (or B's own poisoned read, racing it)${v53pg.skip ? ` (skipped: ${v53pg.skip})` : ''}`, () => {
     const { r, status } = walker(v53pg, 'debug_vm_pgflags', 20);
-    oops(r, 'BUG: unable to handle page fault for address: fffffffffffffffe');
+    oops(r, 'BUG: unable to handle page fault for address: fffffffffffffffe', ['poisoned struct page read at devm_memremap_pages_release']);
+    expect(r.model.reported).toContain('poisoned struct page read (memunmap B)');
     expect(status).toBe(0);
   });
   it.skipIf(v419.skip !== null)(`4.19.1 DEBUG_VM: the same Oops in 4.19's words${v419.skip ? ` (skipped: ${v419.skip})` : ''}`, () => {
     const { r, status } = walker(v419, 'debug_vm', 20);
+    // Nothing else is reported on 4.19.1: B's read is silent without PGFLAGS, and it has no 2019 BUG.
+    expect(r.model.reported).toEqual(['poisoned struct page read (kpageflags)']);
     oops(r, 'BUG: unable to handle kernel paging request at fffffffffffffffe');
     expect(status).toBe(0);
   });
