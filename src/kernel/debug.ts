@@ -318,17 +318,19 @@ function structPageAddress(m: Machine, pfn: number): string {
 
 /**
  * Reads of a poisoned struct page that fault before any PF_POISONED_CHECK (fs/proc/page.c read in
- * 4.19.1 and 5.3.0, fs/dax.c in 5.3.0): the function the fault's RIP is in and the address it faults at, as a real
- * kernel prints them ("BUG: unable to handle page fault for address: ..."). verify --race names
- * such a report of a real kernel by the invariant the checker gives the model's read.
+ * 4.19.1 and 5.3.0, fs/dax.c in 5.3.0): the function the fault's RIP is in, the address it faults
+ * at, as a real kernel prints them ("BUG: unable to handle page fault for address: ..."), and how
+ * the all-ones fields lead there. The checker reports the model's read so; verify --race names
+ * such a report of a real kernel by the same invariant.
  */
 export const POISONED_READ_FAULTS = [
-  // stable_page_flags asks PageSlab first (PF_NO_TAIL): compound_head() of an all-ones page has
-  // bit 0 set, the head is taken to be at ~1, and its flags are read there.
-  { fn: 'stable_page_flags', address: 'fffffffffffffffe' },
-  // dax_lock_page: READ_ONCE(page->mapping), then dax_mapping() reads mapping->host (the first
-  // member of struct address_space) at the all-ones address.
-  { fn: 'dax_lock_page', address: 'ffffffffffffffff' },
+  // 4.19.1 and 5.3.0 stable_page_flags ask PageSlab first (PF_NO_TAIL), with or without PGFLAGS:
+  // seen on ../shared/kernels' 4.19.1, 5.3 and 5.3 PGFLAGS builds (verify --race --walker kpageflags).
+  { fn: 'stable_page_flags', address: 'fffffffffffffffe', how: "PageSlab's compound_head() of its all-ones fields points at ~1" },
+  // 5.3.0 dax_lock_page: READ_ONCE(page->mapping), then dax_mapping() (include/linux/dax.h) reads
+  // mapping->host, the first member of struct address_space, at the all-ones address. From the
+  // source only: ../shared's 5.3 builds have no CONFIG_MEMORY_FAILURE to run it.
+  { fn: 'dax_lock_page', address: 'ffffffffffffffff', how: "dax_mapping() reads the all-ones page->mapping's host" },
 ] as const;
 
 /** The first line x86 prints for a kernel-mode page fault at `address` (not below PAGE_SIZE), in the release's words. */
@@ -349,25 +351,11 @@ export function poisonedReadChecker(m: Machine, pgflags = true): Checker {
     if (!mm) return null;
     const pfn = Number(mm[1]);
     const st = m.store.stateOf(pfn);
-    if (st === 'poisoned' && y.fn === 'stable_page_flags') {
-      // 4.19.1 and 5.3.0 fs/proc/page.c stable_page_flags asks PageSlab first (PF_NO_TAIL):
-      // compound_head() of an all-ones page has bit 0 set, so the head is taken to be at ~1 and
-      // its flags are read there, with or without PGFLAGS, before PagePoisoned could be asked (an
-      // Oops: verify --race seed-2019 --walker kpageflags on ../shared/kernels' 4.19.1, 5.3 and
-      // 5.3 PGFLAGS builds).
+    const fault = st === 'poisoned' ? POISONED_READ_FAULTS.find((f) => f.fn === y.fn) : undefined;
+    if (fault) {
       return {
         task,
-        message: `${pageFaultLine(m, POISONED_READ_FAULTS[0].address)} (stable_page_flags: page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} is uninitialized and poisoned, and PageSlab's compound_head() of its all-ones fields points at ~1 before PagePoisoned(p) is asked)`,
-      };
-    }
-    if (st === 'poisoned' && y.fn === 'dax_lock_page') {
-      // 5.3.0 fs/dax.c dax_lock_page: READ_ONCE(page->mapping), then dax_mapping() reads
-      // mapping->host (the first member, include/linux/fs.h) at the all-ones address: no PageXxx
-      // test comes first, so no PF_POISONED_CHECK either. From the source only: ../shared's 5.3
-      // builds have no CONFIG_MEMORY_FAILURE to run it.
-      return {
-        task,
-        message: `${pageFaultLine(m, POISONED_READ_FAULTS[1].address)} (dax_lock_page: page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} is uninitialized and poisoned, and dax_mapping() reads the all-ones page->mapping's host before PagePoisoned(p) is asked)`,
+        message: `${pageFaultLine(m, fault.address)} (${fault.fn}: page:${structPageAddress(m, pfn)} pfn:0x${pfn.toString(16)} is uninitialized and poisoned, and ${fault.how} before PagePoisoned(p) is asked)`,
       };
     }
     if (st === 'poisoned') {
