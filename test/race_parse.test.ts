@@ -172,6 +172,8 @@ describe('mmsim verify --race: one-line errors before QEMU starts', () => {
     [['--race', 'seed-2019', '--kernel', 'package.json', '--walker', 'memory_failure'], /--walker memory_failure: the guest runs kpageflags only \(memory_failure has no user-space trigger/],
     [['--race', 'seed-2019', '--kernel', 'package.json', '--walker', 'kpageflags', '--zone-steps'], /--walker goes with the loops, not --zone-steps/],
     [['--race', 'test/qemu/nvdimm-hotplug.scenario.yaml', '--kernel', 'package.json', '--walker', 'kpageflags'], /--walker go with the built-in scenarios/],
+    [['--race', 'seed-2019', '--kernel', 'package.json', '--walker', 'kpageflags', '--walker', 'kpageflags'], /verify --race: --walker kpageflags given twice/],
+    [['--qemu', 'examples/dimm.scenario.yaml', '--walker', 'kpageflags'], /^mmsim: verify: --walker goes with --race$/m],
   ])('%j', async (args, message) => {
     const p = await run(...args);
     expect(p.status).toBe(2);

@@ -56,7 +56,8 @@ function configArg(c: string): DebugConfig {
   throw new InputError(`--config ${c}: expected one of ${DEBUG_CONFIGS.join(', ')}`);
 }
 
-function walkersArg(ws: readonly string[] | undefined): WalkerName[] {
+/** --walker's names (repeatable), each a walker or a one-line error. */
+export function walkersArg(ws: readonly string[] | undefined): WalkerName[] {
   return (ws ?? []).map((w) => {
     if ((WALKERS as readonly string[]).includes(w)) return w as WalkerName;
     throw new InputError(`--walker ${w}: expected one of ${WALKERS.join(', ')}`);
@@ -111,7 +112,7 @@ async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: Explor
   if (!['dpor', 'sleep', 'none'].includes(o.reduce)) throw new InputError(`--reduce ${o.reduce}: expected dpor, sleep or none`);
   const make = worldOf(s);
   const tasks = taskInfo(make); // a scenario file's errors come out once, before the search
-  // A design file's steps must run alike on every replay of a schedule: run one twice first.
+  // A design file's steps must run alike on every replay of a schedule: two schedules, each run twice, first.
   if (isDesignFile(o.design)) checkDesignDeterministic(o.design, make);
   const t0 = performance.now();
   const spec = { scenario: s.scenario, design: o.design, config: s.config, walkers: s.walkers };

@@ -395,6 +395,7 @@ describe('verify --race seed-2019 --walker kpageflags', () => {
       const seq = race(['--race', 'seed-2019-map-mem', '--kernel', v53.path, '--walker', 'kpageflags', '--sequential', '--seconds', String(NO_BUG_SECONDS)]);
       expect(seq.r.real.violations).toEqual([]);
       expect(seq.r.real.cycles['AB']).toBeGreaterThan(0);
+      expect(seq.r.walkers?.[0]?.passes).toBe(seq.r.real.cycles['AB']);
       expect(seq.r.walkers?.[0]?.pfnsRead).toBe(0x2c0000 - 0x140000);
       expect(seq.r.model.reported).toEqual([]);
       expect(seq.r.agree).toBe(true);
@@ -405,6 +406,7 @@ describe('verify --race seed-2019 --walker kpageflags', () => {
     const { r, status } = walker(v61, 'debug_vm', 10);
     expect(r.real.violations).toEqual([]);
     expect(r.real.cycles['kpageflags']).toBeGreaterThan(0);
+    expect(r.walkers?.[0]?.passes).toBe(r.real.cycles['kpageflags']);
     expect(r.walkers?.[0]?.pfnsRead).toBe(0);
     expect(r.model.reported).toEqual([]);
     expect(r.why).toMatch(/the kpageflags walker read none of A's pfns in \d+ passes \(\/proc\/kpageflags ends below them\): it tested nothing$/);

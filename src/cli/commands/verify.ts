@@ -42,12 +42,8 @@ async function raceAction(opts: VerifyCliOptions, out: (s: string) => void): Pro
   const seconds = positive('--seconds', opts.seconds, 'a positive number of seconds such as 30', false);
   const cycles = opts.cycles === undefined ? undefined : positive('--cycles', opts.cycles, 'a positive whole number of cycles such as 100', true);
   if (opts.sequential && opts.zoneSteps) throw new InputError('verify --race: give --sequential or --zone-steps, not both');
-  const { WALKERS } = await import('../../kernel/walkers.js');
-  const walkers = opts.walker.map((w) => {
-    const name = WALKERS.find((x) => x === w);
-    if (name === undefined) throw new InputError(`--walker ${w}: expected one of ${WALKERS.join(', ')}`);
-    return name;
-  });
+  const { walkersArg } = await import('../explore.js');
+  const walkers = walkersArg(opts.walker);
   const { isScenarioFile, verifyRaceFile } = await import('../../verify/race_file.js');
   const run = isScenarioFile(opts.race as string) ? verifyRaceFile : verifyRace;
   const r = await run(
@@ -107,6 +103,7 @@ export function verifyCommand(program: Command, out: (s: string) => void): void 
     .action(async (opts: VerifyCliOptions) => {
       if (opts.race !== undefined) return raceAction(opts, out);
       if (opts.kernelArgs !== undefined) throw new InputError('verify: --kernel-args goes with --race');
+      if (opts.walker.length) throw new InputError('verify: --walker goes with --race');
       const { asKernelSeries, cacheDir, KERNEL_SERIES, verifySetup } = await import('../../verify/setup.js');
       const { formatDiff, verifyScenario } = await import('../../verify/verify.js');
       // Exactly 6.1 or 6.12 names a series; anything else is a kernel image's path.
