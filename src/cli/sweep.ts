@@ -120,7 +120,7 @@ export async function loadSweep(file: string): Promise<Sweep> {
       checked(p, async (v) => {
         if (isDesignFile(v)) {
           const d = await loadDesignFile(here(v));
-          // Run as explore --design FILE runs it: two runs of one schedule must not part, on each built-in scenario of the sweep (seed-2019 if none).
+          // Checked as explore --design FILE checks it (two schedules, each run twice), on each built-in scenario of the sweep (seed-2019 if none).
           const on = s.scenarios.map((x) => x.value).filter((x) => builtin.includes(x));
           for (const sc of on.length ? on : ['seed-2019']) checkDesignDeterministic(v, makeWorldOf(sc, d, [d], 'debug_vm', []));
           return { label: v, arg: here(v) };

@@ -73,8 +73,9 @@ export function makeWorldOf(scenario: string, design: Design | string, user: rea
 
 /**
  * A design file's steps must run alike on every replay of a schedule (a search takes each to):
- * one schedule run twice on the world with the design; an InputError naming `label` and the step
- * where the two runs part. One that throws is left to the search to report.
+ * two schedules, each run twice on the world with the design (firstDifferenceOfTwoRuns); an
+ * InputError naming `label`, the schedule and the step where its runs part. One that throws is
+ * left to the search to report.
  */
 export function checkDesignDeterministic(label: string, make: MakeWorld): void {
   let diff: string | null;
@@ -564,13 +565,6 @@ function keep(t: Thread): void {
   t.worker.unref();
   t.answers.unref();
   KEPT.push(t);
-}
-
-/** End the worker threads kept from earlier searches (a long-lived process shutting down, a test). */
-export async function endKeptThreads(): Promise<void> {
-  const all = KEPT.splice(0);
-  await Promise.all(all.map((t) => t.worker.terminate()));
-  for (const t of all) t.answers.close();
 }
 
 /**
