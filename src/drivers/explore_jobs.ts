@@ -14,7 +14,7 @@
 // for is not used. Modes other than exhaustive DPOR (a preemption bound, random runs, --reduce
 // sleep or none, a cap on interleavings, stopping at the first violation) run on this thread.
 // A search that ends keeps its worker threads, idle, for the next search of the process (compare,
-// the lab, a bench): a new thread compiles the model afresh, and on two cores that costs the
+// a bench): a new thread compiles the model afresh, and on two cores that costs the
 // first second of a search; the units still running ahead are cancelled at their next leaf.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
