@@ -1,6 +1,7 @@
 // mmsim verify --race's parsing and judging, without QEMU: the bzImage version string, a real
 // kernel's BUG report read from its console, the invariant names explore uses, and the verdict.
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { bzImageVersion } from '../src/formats/bzimage.js';
@@ -57,23 +58,20 @@ describe('kernel reports on the console', () => {
     expect(r?.lines[0]).toMatch(/^page:ffffea00059b0000 refcount:1/);
     expect(realInvariant(r as NonNullable<typeof r>)).toBe('zone_spans_pfn');
   });
-  it('the poisoned page read (PF_POISONED_CHECK under DEBUG_VM_PGFLAGS)', () => {
-    // __dump_page's "is uninitialized and poisoned" line, then VM_BUG_ON_PAGE's (mm/debug.c, include/linux/mmdebug.h in 5.3).
-    const text = [
-      '[    9.100000] page:ffffea0004000000 is uninitialized and poisoned',
-      '[    9.100001] raw: ffffffffffffffff ffffffffffffffff ffffffffffffffff ffffffffffffffff',
-      '[    9.100002] page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))',
-      '[    9.100003] ------------[ cut here ]------------',
-      '[    9.100004] kernel BUG at include/linux/mm.h:1088!',
-      '[    9.100005] RIP: 0010:devm_memremap_pages_release+0x1b1/0x270',
-      '[    9.100006] Call Trace:',
-      '[    9.100007]  release_nodes+0x1a3/0x220',
-      '[    9.100008] ---[ end trace 0123456789abcdef ]---',
-    ].join('\n');
-    const [r] = parseKernelReports(text);
+  // Linux 5.3 (bzImage-pgflags) under QEMU, verify --race seed-2019 --zone-steps, lines 225-283
+  // of its console: destroy B's devm_memremap_pages_release reads B's altmap reserve pfn.
+  const destroyB = readFileSync(new URL('./race/console-5.3-pgflags-destroy-b.log', import.meta.url), 'utf8');
+  it('the poisoned page read (PF_POISONED_CHECK under DEBUG_VM_PGFLAGS): RIP and trace from its own Oops, not the summary after it', () => {
+    const [r, ...rest] = parseKernelReports(destroyB);
+    expect(rest).toEqual([]);
+    expect(r?.headline).toBe('kernel BUG at include/linux/mm.h:1088!');
     expect(r?.where).toBe('include/linux/mm.h:1088');
+    expect(r?.expression).toBe('VM_BUG_ON_PAGE(PagePoisoned(p))');
     expect(r?.rip).toBe('devm_memremap_pages_release');
-    expect(r?.calls).toEqual(['release_nodes']);
+    expect(r?.calls.slice(0, 3)).toEqual(['devm_action_release', 'release_nodes', 'devres_release_all']);
+    expect(r?.calls).toHaveLength(15);
+    expect(r?.time).toBe(15.396732);
+    expect(r?.lines[0]).toBe('page:ffffea000b000000 is uninitialized and poisoned');
     expect(realInvariant(r as NonNullable<typeof r>)).toBe('poisoned struct page read');
   });
   it('the Oops of a poisoned struct page read through /proc/kpageflags (5.3, no PGFLAGS): a page fault at ~1 in stable_page_flags', () => {
@@ -112,6 +110,94 @@ describe('kernel reports on the console', () => {
     expect(rs.map((r) => realInvariant(r))).toEqual(['WARN at mm/memory_hotplug.c:123', 'might_sleep', 'bad_range']);
     expect(rs[0]?.calls).toEqual(['bar']);
     expect(rs[1]?.time).toBeNull();
+  });
+  // Two CPUs at once (CI, 12-07: a DISAGREE): the walker's Oops holds die_lock while B's
+  // PF_POISONED_CHECK prints its page dump and "kernel BUG at", both before die() (x86
+  // do_error_trap in 5.3), so those lines can land anywhere in the walker's Oops; B's own Oops
+  // ("invalid opcode") follows the walker's end trace, or never comes (oops=panic). The two real
+  // consoles above, merged in random orders.
+  it("another CPU's page dump and BUG line inside an Oops are that CPU's report", () => {
+    const walker = readFileSync(new URL('./race/console-5.3-kpageflags.log', import.meta.url), 'utf8')
+      .trimEnd()
+      .split('\n');
+    const b = destroyB.trimEnd().split('\n');
+    const opcode = b.findIndex((l) => l.includes('invalid opcode'));
+    const bDump = b.slice(0, opcode);
+    const bOops = b.slice(opcode, b.findIndex((l) => l.includes('end trace')) + 1);
+    const panic = b.slice(b.findIndex((l) => l.includes('Kernel panic')));
+    expect(bDump).toHaveLength(6);
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { minLength: walker.length + bDump.length, maxLength: walker.length + bDump.length }), fc.boolean(), (picks, panics) => {
+        const merged: string[] = [];
+        let w = 0;
+        let d = 0;
+        for (const takeB of picks) merged.push(((takeB && d < bDump.length) || w >= walker.length ? bDump[d++] : walker[w++]) ?? '');
+        const rs = parseKernelReports([...merged, ...(panics ? panic : bOops)].join('\n'));
+        expect(rs.map((r) => realInvariant(r))).toEqual(['poisoned struct page read', 'poisoned struct page read']);
+        const fault = rs.find((r) => r.headline === 'BUG: unable to handle page fault for address: fffffffffffffffe');
+        const bug = rs.find((r) => r.headline === 'kernel BUG at include/linux/mm.h:1088!');
+        expect(fault?.rip).toBe('stable_page_flags');
+        expect(fault?.calls.slice(0, 2)).toEqual(['kpageflags_read', 'proc_reg_read']);
+        expect(fault?.expression).toBe('unable to handle page fault for address: fffffffffffffffe');
+        expect(bug?.expression).toBe('VM_BUG_ON_PAGE(PagePoisoned(p))');
+        expect(bug?.lines.filter((l) => l.startsWith('raw: '))).toHaveLength(2);
+        expect(bug?.rip).toBe(panics ? undefined : 'devm_memremap_pages_release');
+        expect(bug?.calls[0]).toBe(panics ? undefined : 'devm_action_release');
+        const bugFirst = merged.findIndex((l) => l.includes('kernel BUG at')) < merged.findIndex((l) => l.includes('BUG: unable'));
+        expect(rs[0]).toBe(bugFirst ? bug : fault);
+      }),
+      { numRuns: 400 },
+    );
+  });
+  // Any mixture of the lines the parser looks for: it ends, each report starts at one of its own
+  // lines, no line is in two reports, and the reports come in the order of their first lines.
+  it('random consoles: every line in one report at most, reports in order', () => {
+    const vocabulary = [
+      'kernel BUG at mm/page_alloc.c:535!',
+      'invalid opcode: 0000 [#1] SMP NOPTI',
+      'Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI',
+      'BUG: unable to handle page fault for address: fffffffffffffffe',
+      'Oops: 0000 [#1] SMP NOPTI',
+      'general protection fault: 0000 [#1] SMP',
+      'BUG: sleeping function called from invalid context at mm/page_alloc.c:4700',
+      'WARNING: CPU: 1 PID: 70 at mm/memory_hotplug.c:123 foo+0x1/0x2',
+      'page:ffffea0004000000 is uninitialized and poisoned',
+      'raw: ffffffffffffffff ffffffffffffffff',
+      'page dumped because: VM_BUG_ON_PAGE(PagePoisoned(p))',
+      'page 0x140000 outside node 1 zone Device [ 0x100000 - 0x140000 ]',
+      '------------[ cut here ]------------',
+      ' file_read_actor+0x1/0x2',
+      'RIP: 0010:stable_page_flags+0x2a/0x370',
+      'Call Trace:',
+      ' kpageflags_read+0xaf/0x130',
+      ' ? devm_memremap+0x1/0x2',
+      '---[ end trace 0123 ]---',
+      'Kernel panic - not syncing: Fatal exception',
+      'pmem1: detected capacity change from 0 to 268435456',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.nat(vocabulary.length - 1), { maxLength: 60 }), fc.boolean(), (picks, stamps) => {
+        // Each line unique (its index after it), so a line's reports can be counted.
+        const input = picks.map((k, i) => `${stamps ? `[   ${i}.000000] ` : ''}${vocabulary[k] ?? ''} #${i}`);
+        const rs = parseKernelReports(input.join('\n'));
+        const bare = input.map((l) => l.replace(/^\[[^\]]*\] /, ''));
+        const used = rs.flatMap((r) => r.lines);
+        expect(new Set(used).size).toBe(used.length);
+        for (const l of used) expect(bare).toContain(l);
+        const at = rs.map((r) => bare.indexOf(r.headline));
+        for (const [i, r] of rs.entries()) {
+          expect(r.lines).toContain(r.headline);
+          if (i > 0) expect(at[i]).toBeGreaterThan(at[i - 1] ?? -1);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    // A long console of BUG lines inside one Oops, and Oopses after: read in one pass.
+    const many = ['BUG: unable to handle page fault for address: 0', ...Array.from({ length: 20000 }, () => 'kernel BUG at a.c:1!'), '---[ end trace 1 ]---'];
+    for (let i = 0; i < 20000; i++) many.push('invalid opcode: 0000 [#2] SMP', '---[ end trace 2 ]---');
+    const rs = parseKernelReports(many.join('\n'));
+    expect(rs).toHaveLength(20001);
+    expect(rs.filter((r) => r.headline === 'kernel BUG at a.c:1!' && r.lines.length === 3)).toHaveLength(20000);
   });
   it('a console with no report has none', () => {
     expect(parseKernelReports('[    1.0] pfn1.0 initialised, 64000 pages in 4ms\n')).toEqual([]);

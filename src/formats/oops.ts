@@ -34,9 +34,22 @@ const HEADERS: readonly [RegExp, OopsKind][] = [
   [/^BUG: /, 'BUG'],
   [/^Oops: /, 'Oops'],
   [/^general protection fault/, 'Oops'],
+  [/^invalid opcode: /, 'Oops'],
 ];
 /** Lines dump_page and bad_range print before the BUG they lead to. */
 const PRELUDE = /^(page:|page dumped because: |flags: |raw: |page 0x[0-9a-f]+ outside node |-+\[ cut here \]-+|\s*(anon|file|ksm)|memcg:)/;
+/**
+ * What another CPU prints while this one holds die_lock: dump_page's lines and report_bug's
+ * "kernel BUG at" come before die() takes the lock (x86 do_error_trap, lib/bug.c in 4.19, 5.3,
+ * 6.1), so they can land inside another CPU's Oops. (PRELUDE's "anon"/"file" lines are left out:
+ * a call trace line can start with them.)
+ */
+const FOREIGN = /^(page:[0-9a-f]+ |raw: |head: |flags: |page dumped because: |page 0x[0-9a-f]+ outside node |-+\[ cut here \]-+|memcg:|kernel BUG at \S+:\d+!)/;
+/** The lines an Oops prints under die_lock: from oops_begin's first line to oops_exit's end trace (or the panic). */
+const DIE_START = /^(BUG: unable to handle |general protection fault|invalid opcode: |Oops: )/;
+const DIE_END = /^(---\[ end trace|Kernel panic - not syncing)/;
+const INVALID_OPCODE = /^(Oops: )?invalid opcode: /;
+const BUG_AT = /^kernel BUG at \S+:\d+!/;
 
 function headerOf(line: string): { kind: OopsKind; where?: string } | null {
   for (const [re, kind] of HEADERS) {
@@ -46,7 +59,11 @@ function headerOf(line: string): { kind: OopsKind; where?: string } | null {
   return null;
 }
 
-/** The kernel reports in a console log, in order. */
+/**
+ * The kernel reports in a console log, in the order their first lines were printed. An Oops is
+ * the lines printed under die_lock; another CPU's dump_page and "kernel BUG at" lines inside it
+ * are that CPU's, and its BUG's own Oops ("invalid opcode") comes after, or never (oops=panic).
+ */
 export function parseKernelReports(text: string): KernelReport[] {
   const raw = text.split('\n').map((l) => l.replace(/\r$/, ''));
   const lines = raw.map((l) => l.replace(STAMP, ''));
@@ -54,33 +71,85 @@ export function parseKernelReports(text: string): KernelReport[] {
     const m = STAMP.exec(l);
     return m ? Number(m[1]) : null;
   });
-  const out: KernelReport[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i] ?? '';
-    const h = headerOf(line);
-    if (!h) {
-      i++;
-      continue;
+  // The die_lock blocks: the lines each owns (another CPU's dump lines inside it are not its).
+  const owner: number[] = lines.map(() => -1);
+  const blocks: number[][] = [];
+  let open = -1;
+  lines.forEach((l, i) => {
+    if (open >= 0) {
+      if (FOREIGN.test(l)) return;
+      // Another report's first line where this Oops never printed its end: it ended there.
+      if (!headerOf(l) || /^Oops: /.test(l)) {
+        owner[i] = open;
+        blocks[open]?.push(i);
+        if (DIE_END.test(l)) open = -1;
+        return;
+      }
+      open = -1;
     }
-    let start = i;
-    while (start > 0 && PRELUDE.test(lines[start - 1] ?? '')) start--;
+    if (DIE_START.test(l)) {
+      open = blocks.length;
+      owner[i] = open;
+      blocks.push([i]);
+    }
+  });
+  // dump_page's lines (and the cut-here line) before a report's first line, not those of an Oops
+  // printing meanwhile; up to the previous report or any other line.
+  const preludeOf = (i: number): number[] => {
+    const out: number[] = [];
+    for (let j = i - 1; j >= 0; j--) {
+      const l = lines[j] ?? '';
+      if (owner[j] !== -1) continue;
+      if (headerOf(l) || !PRELUDE.test(l)) break;
+      out.unshift(j);
+    }
+    return out;
+  };
+  const found: { header: number; lines: number[] }[] = [];
+  // Each "kernel BUG at" takes the first "invalid opcode" Oops after it that no earlier one took
+  // (in line order, so one pointer: an Oops before this BUG line is before every later one too).
+  const opcodes = blocks.map((blk, k) => ({ k, start: blk[0] ?? -1 })).filter((b) => INVALID_OPCODE.test(lines[b.start] ?? ''));
+  const claimed = new Set<number>();
+  let next = 0;
+  const blockOf = (i: number): number => owner[i] ?? -1;
+  lines.forEach((l, i) => {
+    if (!BUG_AT.test(l)) return;
+    while (next < opcodes.length && (opcodes[next]?.start ?? 0) < i) next++;
+    const b = opcodes[next++]?.k;
+    if (b !== undefined) claimed.add(b);
+    found.push({ header: i, lines: [...preludeOf(i), i, ...(b !== undefined ? (blocks[b] ?? []) : [])] });
+  });
+  lines.forEach((l, i) => {
+    const b = blockOf(i);
+    if (b >= 0) {
+      // An Oops is a report of its own unless a "kernel BUG at" took it.
+      if (blocks[b]?.[0] === i && !claimed.has(b)) found.push({ header: i, lines: blocks[b] ?? [] });
+      return;
+    }
+    if (BUG_AT.test(l) || !headerOf(l) || FOREIGN.test(l)) return;
+    // A WARN, might_sleep's "BUG:" line and the like (no die_lock): up to its end trace, the next
+    // report or the panic.
     let end = i + 1;
     for (; end < lines.length; end++) {
-      const l = lines[end] ?? '';
-      if (/^---\[ end trace/.test(l)) {
+      const e = lines[end] ?? '';
+      if (/^---\[ end trace/.test(e)) {
         end++;
         break;
       }
-      // "Oops: 0000 [#1]" after "BUG: unable to handle page fault" belongs to that report.
-      if (headerOf(l) && !/^Oops: /.test(l)) {
-        // The next report's page dump is its own.
+      if (headerOf(e) || blockOf(end) >= 0 || /^Kernel panic - not syncing/.test(e)) {
         while (end > i + 1 && PRELUDE.test(lines[end - 1] ?? '')) end--;
         break;
       }
-      if (/^Kernel panic - not syncing/.test(l)) break;
     }
-    const body = lines.slice(start, end);
+    const own: number[] = [];
+    for (let k = i; k < end; k++) own.push(k);
+    found.push({ header: i, lines: [...preludeOf(i), ...own] });
+  });
+  found.sort((a, b) => a.header - b.header);
+  return found.map(({ header, lines: idx }) => {
+    const line = lines[header] ?? '';
+    const h = headerOf(line) ?? { kind: 'Oops' as const };
+    const body = idx.map((k) => lines[k] ?? '');
     const because = body.map((l) => /^page dumped because: (.*)$/.exec(l)?.[1]).find((x) => x !== undefined);
     const badRange = body.find((l) => /^page 0x[0-9a-f]+ outside node /.test(l));
     const bugText = /^BUG: (.*)$/.exec(line)?.[1];
@@ -100,17 +169,15 @@ export function parseKernelReports(text: string): KernelReport[] {
       } else if (/^\s*<\/?(IRQ|EOI|TASK|NMI)>/.test(l)) continue;
       else if (calls.length) inTrace = false;
     }
-    out.push({
+    return {
       kind: h.kind,
       headline: line,
       ...(h.where !== undefined ? { where: h.where } : {}),
       ...(expression !== undefined ? { expression } : {}),
       ...(rip !== undefined ? { rip } : {}),
       calls,
-      time: times[i] ?? null,
+      time: times[header] ?? null,
       lines: body,
-    });
-    i = end;
-  }
-  return out;
+    };
+  });
 }

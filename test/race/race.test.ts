@@ -39,6 +39,8 @@ function race(args: string[]): { r: RaceResult; status: number | null; stderr: s
       r.real.zoneSteps.length ? `; Device spans ${r.real.zoneSteps.map((z) => z.spanned['Node 1 Device'] ?? 0).join(' ')}` : ''
     }`,
   );
+  // A disagreement prints what it rests on, so a CI log alone can be read: the verdict and every report's lines.
+  if (!r.agree) console.log(`[race] why: ${r.why}\n${r.real.violations.map((v) => `  ${v.invariant}:\n    ${v.report.lines.join('\n    ')}`).join('\n')}`);
   return { r, status: p.status, stderr: p.stderr };
 }
 
