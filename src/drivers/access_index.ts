@@ -16,15 +16,29 @@ type Filed = readonly (readonly [name: string, access: Access, prefixes: readonl
 const FILED = Symbol('filed resources');
 type WithFiled = Footprint & { [FILED]?: Filed };
 
+/** Each resource name's colon-ended prefixes and whether it is a wildcard, made once per name (names recur in every run). */
+const NAMES = new Map<string, readonly [prefixes: readonly string[], wildcard: boolean]>();
+
+function nameParts(k: string): readonly [prefixes: readonly string[], wildcard: boolean] {
+  let parts = NAMES.get(k);
+  if (parts === undefined) {
+    if (NAMES.size > 65536) NAMES.clear();
+    const prefixes: string[] = [];
+    for (let i = k.indexOf(':'); i >= 0; i = k.indexOf(':', i + 1)) prefixes.push(k.slice(0, i + 1));
+    // `family:*`: its family is the name without the star (its last prefix above).
+    const wildcard = k.length >= 2 && k.charCodeAt(k.length - 1) === 42 && k.charCodeAt(k.length - 2) === 58;
+    parts = [prefixes, wildcard];
+    NAMES.set(k, parts);
+  }
+  return parts;
+}
+
 function filed(fp: Footprint): Filed {
   let f = (fp as WithFiled)[FILED];
   if (f === undefined) {
-    const out: [string, Access, string[], boolean][] = [];
+    const out: (readonly [string, Access, readonly string[], boolean])[] = [];
     for (const [k, x] of fp) {
-      const prefixes: string[] = [];
-      for (let i = k.indexOf(':'); i >= 0; i = k.indexOf(':', i + 1)) prefixes.push(k.slice(0, i + 1));
-      // `family:*`: its family is the name without the star (its last prefix above).
-      const wildcard = k.length >= 2 && k.charCodeAt(k.length - 1) === 42 && k.charCodeAt(k.length - 2) === 58;
+      const [prefixes, wildcard] = nameParts(k);
       out.push([k, x, prefixes, wildcard]);
     }
     f = out;
@@ -91,24 +105,14 @@ export class AccessIndex {
   add(d: number, task: number, fp: Footprint): void {
     this.cut(d);
     const p: number[][] = [];
-    const push = (s: Stacks, x: Access): void => {
-      const a = s.a[task] as number[];
-      a.push(d);
-      p.push(a);
-      if (x === 'w') {
-        const w = s.w[task] as number[];
-        w.push(d);
-        p.push(w);
-      }
-    };
     for (const [k, x, prefixes, wildcard] of filed(fp)) {
       if (k === '*') {
-        push(this.everything, 'w');
+        push(p, this.everything, 'w', task, d);
         continue;
       }
-      push(this.at(this.byName, k), x);
-      for (const pre of prefixes) push(this.at(this.byPrefix, pre), x);
-      if (wildcard) push(this.at(this.byWildcard, k.slice(0, -1)), x);
+      push(p, this.at(this.byName, k), x, task, d);
+      for (const pre of prefixes) push(p, this.at(this.byPrefix, pre), x, task, d);
+      if (wildcard) push(p, this.at(this.byWildcard, k.slice(0, -1)), x, task, d);
     }
     this.pushed[d] = p;
     this.top = d + 1;
@@ -120,24 +124,41 @@ export class AccessIndex {
    */
   latestDependent(fp: Footprint): number[] | null {
     const last = new Array<number>(this.nTasks).fill(-1);
-    const take = (s: Stacks | undefined, x: Access): void => {
-      if (!s) return;
-      const by = x === 'w' ? s.a : s.w;
-      for (let u = 0; u < this.nTasks; u++) {
-        const arr = by[u] as number[];
-        const n = arr.length;
-        if (n && (arr[n - 1] as number) > (last[u] as number)) last[u] = arr[n - 1] as number;
-      }
-    };
     for (const [k, x, prefixes, wildcard] of filed(fp)) {
       if (k === '*') return null;
       // Earlier names of its family (a wildcard), or the same name; and earlier wildcards of a
       // family it is in (`zone:*` covers `zone:0/Device:*` too).
-      if (wildcard) take(this.byPrefix.get(k.slice(0, -1)), x);
-      else take(this.byName.get(k), x);
-      for (const pre of prefixes) take(this.byWildcard.get(pre), x);
+      if (wildcard) take(last, this.byPrefix.get(k.slice(0, -1)), x);
+      else take(last, this.byName.get(k), x);
+      for (const pre of prefixes) take(last, this.byWildcard.get(pre), x);
     }
-    take(this.everything, 'w');
+    take(last, this.everything, 'w');
     return last;
+  }
+}
+
+// add's and latestDependent's steps, functions of their own: closures there would allocate what
+// they capture at every call (once a step).
+
+/** Index depth d of `task` under s (as a write too when x is 'w'), remembering each stack pushed in p. */
+function push(p: number[][], s: Stacks, x: Access, task: number, d: number): void {
+  const a = s.a[task] as number[];
+  a.push(d);
+  p.push(a);
+  if (x === 'w') {
+    const w = s.w[task] as number[];
+    w.push(d);
+    p.push(w);
+  }
+}
+
+/** Raise each task's entry of `last` to its latest step under s that an access x is dependent with. */
+function take(last: number[], s: Stacks | undefined, x: Access): void {
+  if (!s) return;
+  const by = x === 'w' ? s.a : s.w;
+  for (let u = 0; u < last.length; u++) {
+    const arr = by[u] as number[];
+    const n = arr.length;
+    if (n && (arr[n - 1] as number) > (last[u] as number)) last[u] = arr[n - 1] as number;
   }
 }

@@ -209,6 +209,9 @@ export class Worlds {
   }
 }
 
+/** A new path point's `held` until its step is taken (stepOnPath sets it): shared, never changed. */
+const NOT_YET_HELD: ReadonlyMap<string, 'r' | 'w'> = new Map();
+
 /** A fresh world with (when reducing) its machine wrapped by a recorder. */
 function start(worlds: Worlds, reduce: boolean): Run {
   const { w, rec } = worlds.fresh(reduce);
@@ -460,8 +463,11 @@ function replay(worlds: Worlds, schedule: readonly TaskId[], reduce = false, has
       run.fps.push(from.fps[i] as Footprint);
       run.wins.push(from.wins[i]);
     }
-    for (const [i, fp] of from.checked) if (i < d) run.checked.set(i, fp);
-    run.warnings.push(...from.warnings.filter((w) => w.at <= d));
+    // forEach and a loop: no entry array per entry, no filtered copy.
+    from.checked.forEach((fp, i) => {
+      if (i < d) run.checked.set(i, fp);
+    });
+    for (const w of from.warnings) if (w.at <= d) run.warnings.push(w);
   }
   for (; k < schedule.length; k++) stepTask(run, schedule[k] as TaskId);
   return run;
@@ -899,7 +905,7 @@ export function startSearch(worlds: Worlds, o: SearchOptions = {}): Search {
   // The prefix's steps replayed quietly where the search above sent their record (as replay() does).
   const known = o.known && o.known.trace.length === prefix.length && o.known.watched === (run.rec !== null) ? o.known : null;
   for (const [d, t] of prefix.entries()) {
-    const at: PathStep = { enabled: runnableTasks(run.s), sleep: new Map(), backtrack: new Set([t]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [] };
+    const at: PathStep = { enabled: runnableTasks(run.s), sleep: new Map(), backtrack: new Set([t]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: NOT_YET_HELD, clock: [] };
     if (!run.s.runnable(t)) throw new Error(`explore: unit prefix diverged: task ${t} cannot run at step ${d + 1}`);
     st.path[d] = at;
     stepOnPath(st, at, t, d, known);
@@ -1035,7 +1041,7 @@ function extend(st: Search): UnitRequest | null {
         st.interleavings++;
         return null;
       }
-      at = { enabled: [alone], sleep, backtrack: new Set([alone]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [], alone };
+      at = { enabled: [alone], sleep, backtrack: new Set([alone]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: NOT_YET_HELD, clock: [], alone };
       path[d] = at;
     }
     if (!at) {
@@ -1060,7 +1066,7 @@ function extend(st: Search): UnitRequest | null {
         st.pruned.sleepSet++;
         return null;
       }
-      at = { enabled, sleep, backtrack: new Set([awake[0] as TaskId]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: new Map(), clock: [] };
+      at = { enabled, sleep, backtrack: new Set([awake[0] as TaskId]), done: new Map(), task: -1, fp: EVERYTHING, lockOp: null, held: NOT_YET_HELD, clock: [] };
       path[d] = at;
     }
     const here = at;
@@ -1435,7 +1441,12 @@ function lockOpOf(y: Yield | null): LockOp | null {
 /** The sleep set after a step: the parent's sleepers and tried siblings whose step commutes with it. */
 function childSleep(p: PathStep): Map<TaskId, Footprint> {
   const next = new Map<TaskId, Footprint>();
-  for (const [u, f] of [...p.sleep, ...p.done]) if (u !== p.task && !dependent(f, p.fp)) next.set(u, f);
+  // The sleepers, then the tried siblings (the order of [...p.sleep, ...p.done], without making it).
+  const add = (f: Footprint, u: TaskId): void => {
+    if (u !== p.task && !dependent(f, p.fp)) next.set(u, f);
+  };
+  p.sleep.forEach(add);
+  p.done.forEach(add);
   return next;
 }
 

@@ -99,9 +99,10 @@ export type JobsResult = ExploreResult & {
    * search then did not ask for is run but not used), of those run on this thread (here),
    * answered before the search asked (ready), and the threads' time running units in
    * milliseconds (busy: against jobs x the wall time, how full they were kept); kept: the worker
-   * threads taken warm from an earlier search of this process.
+   * threads taken warm from an earlier search of this process; waited: this thread's time with
+   * nothing to run, waiting for a worker's answer (milliseconds).
    */
-  readonly units?: { readonly used: number; readonly run: number; readonly here: number; readonly ready: number; readonly busy: number; readonly kept: number };
+  readonly units?: { readonly used: number; readonly run: number; readonly here: number; readonly ready: number; readonly busy: number; readonly kept: number; readonly waited: number };
 };
 
 export interface JobsOptions extends ExploreOptions {
@@ -187,6 +188,7 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
   };
   let used = 0;
   let ready = 0;
+  let waited = 0;
   try {
     for (;;) {
       const u = advanceSearch(st);
@@ -207,7 +209,9 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
         const plan = pool.started ? planner.plan(st, u, pool, 1 + pool.room()) : [{ key, unit: u }];
         const mine = plan[0];
         if (!mine) {
+          const w0 = performance.now();
           await pool.next();
+          waited += performance.now() - w0;
           continue;
         }
         pool.claim(mine.key);
@@ -239,7 +243,7 @@ export async function exploreJobs(spec: ExploreWorldSpec, o: JobsOptions = {}, m
     await pool.close();
   }
   if (!pool.started) return { ...finishSearch(st), jobs: 1 };
-  return { ...finishSearch(st), jobs, units: { used, run: pool.ran, here: pool.here, ready, busy: Math.round(pool.busy), kept: pool.kept } };
+  return { ...finishSearch(st), jobs, units: { used, run: pool.ran, here: pool.here, ready, busy: Math.round(pool.busy), kept: pool.kept, waited: Math.round(waited) } };
 }
 
 /**

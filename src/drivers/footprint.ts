@@ -475,6 +475,27 @@ export class Recorder {
     };
     // Each method's wrapper is made once; it records only while a step is being recorded.
     const storeWrapped = new Map<string, (...a: unknown[]) => unknown>();
+    // The traps below make wrappers through these helpers: a trap holding the wrapper's closure
+    // itself would allocate the variables it captures at every property read, the hits included.
+    const wrapStore = (target: Machine['store'], key: string, fn: (...a: unknown[]) => unknown): ((...a: unknown[]) => unknown) => {
+      const wrapped = (...args: unknown[]): unknown => {
+        if (!rec.on) return fn.apply(target, args);
+        const a0 = args[0] as number;
+        const a1 = args[1] as number;
+        const perSection = m.state.sparse.pagesPerSection / pb;
+        // stateOf of a pageblock's first page reads only that page's state.
+        if (key === 'stateOf' && a0 % pb === 0) rec.read(`pagecat:${a0 / pb}`, rec.pageStateContent(a0 / pb));
+        else if (STORE_PFN_READS.has(key)) memmapRead(sec(a0));
+        else if (key === 'hasMemmap') memmapRead(a0 * perSection);
+        else if (STORE_RANGE_WRITES.has(key)) for (let s = sec(a0); s * pps < a1; s++) memmapWrite(s);
+        else if (key === 'populateSections') for (let s = a0 * perSection; s < a1 * perSection; s++) memmapWrite(s);
+        else if (key === 'populateSection' || key === 'depopulateSection') for (let s = a0 * perSection; s < (a0 + 1) * perSection; s++) memmapWrite(s);
+        else throw new Error(`explore: the memmap store's ${key} is not classified as a read or a write (src/drivers/footprint.ts)`);
+        return fn.apply(target, args);
+      };
+      storeWrapped.set(key, wrapped);
+      return wrapped;
+    };
     const store = new Proxy(m.store, {
       get(target, key) {
         // A method wrapped before: its wrapper, without reading the target (the common case).
@@ -482,24 +503,7 @@ export class Recorder {
         if (known) return known;
         const v: unknown = Reflect.get(target, key);
         if (typeof key !== 'string' || STORE_PURE.has(key) || typeof v !== 'function') return v;
-        const fn = v as (...a: unknown[]) => unknown;
-        const wrapped = (...args: unknown[]): unknown => {
-          if (!rec.on) return fn.apply(target, args);
-          const a0 = args[0] as number;
-          const a1 = args[1] as number;
-          const perSection = m.state.sparse.pagesPerSection / pb;
-          // stateOf of a pageblock's first page reads only that page's state.
-          if (key === 'stateOf' && a0 % pb === 0) rec.read(`pagecat:${a0 / pb}`, rec.pageStateContent(a0 / pb));
-          else if (STORE_PFN_READS.has(key)) memmapRead(sec(a0));
-          else if (key === 'hasMemmap') memmapRead(a0 * perSection);
-          else if (STORE_RANGE_WRITES.has(key)) for (let s = sec(a0); s * pps < a1; s++) memmapWrite(s);
-          else if (key === 'populateSections') for (let s = a0 * perSection; s < a1 * perSection; s++) memmapWrite(s);
-          else if (key === 'populateSection' || key === 'depopulateSection') for (let s = a0 * perSection; s < (a0 + 1) * perSection; s++) memmapWrite(s);
-          else throw new Error(`explore: the memmap store's ${key} is not classified as a read or a write (src/drivers/footprint.ts)`);
-          return fn.apply(target, args);
-        };
-        storeWrapped.set(key, wrapped);
-        return wrapped;
+        return wrapStore(target, key, v as (...a: unknown[]) => unknown);
       },
     });
     // The section table: one resource per section where a method names one (or a pfn), the whole
@@ -530,6 +534,24 @@ export class Recorder {
       }
     };
     const sparseWrapped = new Map<string, (...a: unknown[]) => unknown>();
+    const wrapSparse = (target: typeof sparseRaw, key: string, fn: (...a: unknown[]) => unknown, isRead: boolean): ((...a: unknown[]) => unknown) => {
+      const wrapped = (...args: unknown[]): unknown => {
+        if (!rec.on) return fn.apply(target, args);
+        const secs = sections(key, args);
+        if (secs === null) {
+          if (isRead) rec.read('mem_section:*', allContent);
+          else rec.write('mem_section:*', allContent);
+        } else {
+          for (const n of secs) {
+            if (isRead) rec.read(`mem_section:${n}`, sectionContent(n));
+            else rec.write(`mem_section:${n}`, sectionContent(n));
+          }
+        }
+        return fn.apply(target, args);
+      };
+      sparseWrapped.set(key, wrapped);
+      return wrapped;
+    };
     const sparse = new Proxy(sparseRaw, {
       get(target, key) {
         const known = typeof key === 'string' ? sparseWrapped.get(key) : undefined;
@@ -542,32 +564,17 @@ export class Recorder {
           else rec.write('mem_section:*', allContent);
           return v;
         }
-        const fn = v as (...a: unknown[]) => unknown;
-        const wrapped = (...args: unknown[]): unknown => {
-          if (!rec.on) return fn.apply(target, args);
-          const secs = sections(key, args);
-          if (secs === null) {
-            if (isRead) rec.read('mem_section:*', allContent);
-            else rec.write('mem_section:*', allContent);
-          } else {
-            for (const n of secs) {
-              if (isRead) rec.read(`mem_section:${n}`, sectionContent(n));
-              else rec.write(`mem_section:${n}`, sectionContent(n));
-            }
-          }
-          return fn.apply(target, args);
-        };
-        sparseWrapped.set(key, wrapped);
-        return wrapped;
+        return wrapSparse(target, key, v as (...a: unknown[]) => unknown, isRead);
       },
     });
     const stateRaw = m.state;
+    const stateWrite = (key: string): void => rec.write(`state.${key}`, () => stable(Reflect.get(stateRaw, key)));
     const state = new Proxy(stateRaw, {
       get(target, key) {
         if (key === 'sparse') return sparse;
         const v: unknown = Reflect.get(target, key);
         if (!rec.on || typeof key !== 'string' || CONSTANT_STATE.has(key)) return v;
-        rec.write(`state.${key}`, () => stable(Reflect.get(stateRaw, key)));
+        stateWrite(key);
         return v;
       },
     });
@@ -591,16 +598,20 @@ export class Recorder {
     const pgmapsRaw = m.pgmaps;
     for (const p of pgmapsRaw) rec.instrumentPgmap(p);
     const pgmapsContent = (): string => pgmapsRaw.map((p) => p.name).join(',');
+    // A push that instruments what it adds (a new one at every read of `push`).
+    const pushInstrumented =
+      (target: DevPagemap[]) =>
+      (...ps: DevPagemap[]): number => {
+        for (const p of ps) rec.instrumentPgmap(p);
+        return target.push(...ps);
+      };
     const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
     const pgmaps = new Proxy(pgmapsRaw, {
       get(target, key) {
         const v: unknown = Reflect.get(target, key);
         if (key === 'push') {
           rec.write('pgmaps', pgmapsContent);
-          return (...ps: DevPagemap[]): number => {
-            for (const p of ps) rec.instrumentPgmap(p);
-            return target.push(...ps);
-          };
+          return pushInstrumented(target);
         }
         if (typeof key === 'string' && MUTATORS.has(key)) rec.write('pgmaps', pgmapsContent);
         else rec.read('pgmaps', pgmapsContent);

@@ -28,6 +28,15 @@ const LOOP_OPS: ReadonlySet<Yield['op']> = new Set(['work', 'set_pfnblock_flags'
 
 const NO_CHECKERS: readonly Checker[] = [];
 
+/**
+ * What the checkers that fired at a step read, run again under the recorder. A function of its
+ * own: a closure in Scheduler.step would make every step (quiet replays included) allocate the
+ * variables it captures.
+ */
+function captureReads(rec: Recorder, fired: readonly Checker[], s: LockInspector, t: TaskId, y: Yield): Footprint {
+  return rec.capture(() => fired.forEach((c) => (c.capture ?? c)(s, t, y)));
+}
+
 export class Scheduler implements LockInspector {
   /** Set by runInOrder: tasks run one after another, so whole-state checks may be sampled. */
   private sequential = false;
@@ -155,8 +164,7 @@ export class Scheduler implements LockInspector {
       }
       rec?.resume();
       // Run the checkers that fired again, recording what they read (they only read).
-      const again = fired;
-      if (rec && again) checked = rec.capture(() => again.forEach((c) => (c.capture ?? c)(this, t, y)));
+      if (rec && fired) checked = captureReads(rec, fired, this, t, y);
     }
     const r = e.task.next(e.resume);
     if (rec) this.lastStep = { ...rec.end(), ...(checked ? { checked } : {}) };
