@@ -45,6 +45,7 @@ import {
   type UnitResult,
 } from './explore.js';
 import { builtinWorld, scenarioWorld } from './scenario_world.js';
+import { scavenge } from './scavenge.js';
 
 /** What a worker thread needs to build the search's world: plain data (a design file is loaded again there). */
 export interface ExploreWorldSpec {
@@ -356,6 +357,7 @@ class UnitPool {
   busy = 0;
   /** Threads taken warm from an earlier search. */
   kept = 0;
+  private leaveGate: () => void = () => undefined;
 
   constructor(
     private readonly file: string,
@@ -380,6 +382,8 @@ class UnitPool {
   /** Start the worker threads: those kept idle from an earlier search first (warm), new ones for the rest. */
   start(): void {
     if (this.started || this.closing) return;
+    // This thread and the workers: as many busy JS threads as cores stop the GC's helpers.
+    this.leaveGate = scavenge.enter(1 + this.size);
     for (let i = 0; i < this.size; i++) {
       const at = KEPT.findIndex((k) => k.file === this.file);
       const t = at >= 0 ? (KEPT.splice(at, 1)[0] as Thread) : newThread(this.file, this.spec);
@@ -517,6 +521,7 @@ class UnitPool {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.leaveGate();
     this.signal?.removeEventListener('abort', this.onAbort);
     if (!this.failure) {
       for (const t of this.threads.values()) Atomics.store(t.cancel, 0, 1);

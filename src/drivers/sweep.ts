@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker as Thread } from 'node:worker_threads';
 import type { ConnectionOptions } from 'bullmq';
 import { InputError } from '../errors.js';
+import { scavenge } from './scavenge.js';
 
 /** The one queue every sweep puts its jobs on and every `mmsim worker` takes them from. */
 export const SWEEP_QUEUE = 'mmsim-sweep';
@@ -22,6 +23,7 @@ export class ThreadPool<J, R> {
   private readonly waiting: { job: J; ok: (r: R) => void; fail: (e: Error) => void }[] = [];
   private readonly busy = new Map<Thread, { ok: (r: R) => void; fail: (e: Error) => void }>();
   private closed = false;
+  private leaveGate: (() => void) | null = null;
 
   constructor(
     private readonly file: URL,
@@ -39,6 +41,7 @@ export class ThreadPool<J, R> {
   /** Stop every thread, running or idle; jobs not finished are lost (rejected). */
   async close(): Promise<void> {
     this.closed = true;
+    this.leaveGate?.();
     for (const w of this.waiting.splice(0)) w.fail(new JobLost('the thread pool was closed'));
     for (const w of this.busy.values()) w.fail(new JobLost('the thread pool was closed'));
     this.busy.clear();
@@ -57,6 +60,8 @@ export class ThreadPool<J, R> {
   }
 
   private spawn(): Thread {
+    // Each thread runs a search: while they run, as many as cores stop the GC's helpers.
+    this.leaveGate ??= scavenge.enter(this.size);
     const t = new Thread(this.file, { execArgv: [] });
     this.all.add(t);
     const lost = (why: string): void => {
