@@ -1,5 +1,6 @@
 // `mmsim explore`, `mmsim compare` and `mmsim designs`: the explore driver over the built-in
 // scenarios, per design (built-in or a user design file), kernel config and added pfn walkers.
+import { availableParallelism } from 'node:os';
 import { InputError, oneLine } from '../errors.js';
 import { replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
 import { Worker } from 'node:worker_threads';
@@ -104,7 +105,8 @@ function taskInfo(make: MakeWorld): TaskInfo[] {
 }
 
 async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: ExploreResult; seconds: number; tasks: TaskInfo[] }> {
-  const jobs = wholeNumber('--jobs', o.jobs, 'a number of threads such as 2');
+  // Every core by default: a search that ends within inlineMs (250 ms) never starts a worker.
+  const jobs = wholeNumber('--jobs', o.jobs, 'a number of threads such as 2') ?? availableParallelism();
   if (jobs === 0) throw new InputError(`--jobs ${o.jobs}: expected a number of threads such as 2`);
   const bound = wholeNumber('--bound', o.bound, 'a whole number of preemptions such as 1');
   const runs = wholeNumber('--runs', o.runs, 'a number of random schedules such as 1000');
@@ -122,7 +124,7 @@ async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: Explor
       ...(bound !== undefined ? { preemptionBound: bound } : {}),
       ...(runs !== undefined ? { random: { runs, seed } } : {}),
       reduce: o.reduce as Reduction,
-      ...(jobs !== undefined ? { jobs } : {}),
+      jobs,
     },
     make,
   );

@@ -34,7 +34,4 @@ export const exploreOptions = (c: Command): Command =>
     .option('--runs <n>', 'random mode: this many random schedules (with --seed)')
     .option('--seed <n>', 'the seed of random mode', '1')
     .option('--reduce <how>', 'exhaustive search: dpor (dynamic partial-order reduction with sleep sets), sleep (sleep sets and state hashing) or none', 'dpor')
-    .option(
-      '--jobs <n>',
-      'threads for an exhaustive DPOR search, this one and N-1 workers (default 1: on 2 cores a single command runs 0.8x one, its worker compiling the model afresh; later searches of a process take the threads kept warm, 1.3-1.5x); the result is the same for any number',
-    );
+    .option('--jobs <n>', 'threads for an exhaustive DPOR search, this one and N-1 workers (default: every core; a search done within 250 ms starts none); the result is the same for any number');
