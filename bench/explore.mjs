@@ -60,7 +60,7 @@ const fixed = run('6.1', {});
 const hotplug = run('v5.3', {}, 'seed-2019-hotplug');
 // issue 21's seconds_exhaustive_v53_walker_memory_failure: seed-2019 with one memory_failure walker, exhaustive DPOR.
 // The walkers as a user runs them: `mmsim explore seed-2019 --walker W --json`, each in a process
-// of its own, wall time (in this process, after the searches above, test_pages_in_a_zone took 1.7x
+// of its own, on every core (explore's default --jobs since 0b67dd0; walker_jobs), wall time (in this process, after the searches above, test_pages_in_a_zone took 1.7x
 // as long: 37.8 against 22.1 s).
 const cliExplore = (w) => {
   const t0 = performance.now();
@@ -108,6 +108,7 @@ const out = {
   seconds_exhaustive_hotplug_v53: +hotplug.s.toFixed(3),
   interleavings_exhaustive_hotplug_v53: hotplug.r.interleavings,
   user_seconds_exhaustive_hotplug_v53: +hotplug.user.toFixed(3),
+  walker_jobs: availableParallelism(),
   seconds_exhaustive_v53_walker_memory_failure: +walker.s.toFixed(3),
   interleavings_exhaustive_v53_walker_memory_failure: walker.r.interleavings,
   ...Object.fromEntries(
