@@ -121,6 +121,7 @@ function commands(): string[][] {
 const masks: readonly [RegExp, string][] = [
   [/(interleavings? \([^)]*\)), \d+(\.\d+)? s/g, '$1, <s> s'],
   [/("seconds": )[0-9.e-]+/g, '$1<s>'],
+  [/("threads": )\d+/g, '$1<n>'],
 ];
 
 function mask(s: string): string {

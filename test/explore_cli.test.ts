@@ -4,7 +4,7 @@
 // behaves exactly like the base; the example fixes the race), designs --diff, and one-line errors.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mmsim } from './cli_run.js';
 
@@ -35,6 +35,8 @@ describe('mmsim explore seed-2019', () => {
     };
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['design', 'verdict', 'violations', 'interleavings', 'exhaustive', 'seconds']));
     expect(j).toMatchObject({ design: 'v5.3', verdict: 'violation', exhaustive: true, reduction: 'dpor' });
+    // --jobs defaults to every core; this search (seconds) outlasts the 250 ms before workers start.
+    expect(j['threads']).toBe(availableParallelism());
     expect(j.violations.map((v) => v.invariant)).toEqual(['poisoned struct page read (memunmap B)', 'zone_spans_pfn']);
     for (const v of j.violations) expect(v.trace).toHaveLength(v.steps);
     const ok = await mmsim('explore', 'seed-2019', '--design', 'current');

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { InputError, oneLine } from '../errors.js';
 import { replaySchedule, type ExploreResult, type MakeWorld, type Reduction } from '../drivers/explore.js';
 import { Worker } from 'node:worker_threads';
-import { builtScript, checkDesignDeterministic, exploreJobs, makeWorldOf } from '../drivers/explore_jobs.js';
+import { builtScript, checkDesignDeterministic, exploreJobs, makeWorldOf, type JobsResult } from '../drivers/explore_jobs.js';
 import { BUILTIN_SCENARIOS, DEBUG_CONFIGS, type DebugConfig } from '../designs/builtin_scenarios.js';
 import { DESIGNS, diffDesigns, isDesignFile, loadDesignFile, resolveDesign, type Design } from '../designs/designs.js';
 import { STEP_DOCS } from '../kernel/steps.js';
@@ -104,7 +104,7 @@ function taskInfo(make: MakeWorld): TaskInfo[] {
   return make({ recorder: null }).tasks.map((t) => ({ name: t.name, ...(t.label ? { label: t.label } : {}), ...(t.call ? { call: t.call } : {}) }));
 }
 
-async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: ExploreResult; seconds: number; tasks: TaskInfo[] }> {
+async function search(s: SearchSetup, o: ExploreCliOptions): Promise<{ r: JobsResult; seconds: number; tasks: TaskInfo[] }> {
   // Every core by default: a search that ends within inlineMs (250 ms) never starts a worker.
   const jobs = wholeNumber('--jobs', o.jobs, 'a number of threads such as 2') ?? availableParallelism();
   if (jobs === 0) throw new InputError(`--jobs ${o.jobs}: expected a number of threads such as 2`);
@@ -174,6 +174,8 @@ export async function exploreCommand(scenarioText: string | undefined, o: Explor
           pruned: r.pruned,
           ...(o.bound !== undefined ? { bound: Number(o.bound) } : {}),
           seconds: Number(seconds.toFixed(3)),
+          // The threads the search ran on: 1 where it ended before any worker started (250 ms).
+          threads: r.jobs,
           replay: rerun,
         },
         null,
