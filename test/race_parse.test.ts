@@ -88,6 +88,13 @@ describe('kernel reports on the console', () => {
     const other = parseKernelReports(text.replaceAll('stable_page_flags', 'some_driver_ioctl'))[0];
     expect(realInvariant(other as NonNullable<typeof other>)).toBe('BUG: unable to handle page fault for address: fffffffffffffffe');
   });
+  it("a NULL pointer's fault (5.0+ x86 show_fault_oops: an address below PAGE_SIZE) is one report with its Oops", () => {
+    // The real 5.3 Oops above, its first line as show_fault_oops words a fault at address 8.
+    const text = readFileSync(new URL('./race/console-5.3-kpageflags.log', import.meta.url), 'utf8');
+    const headline = 'BUG: kernel NULL pointer dereference, address: 0000000000000008';
+    const rs = parseKernelReports(text.replace('BUG: unable to handle page fault for address: fffffffffffffffe', headline));
+    expect(rs.map((r) => [r.headline, r.rip, r.calls[0]])).toEqual([[headline, 'stable_page_flags', 'kpageflags_read']]);
+  });
   it("a WARN, might_sleep's BUG: line and bad_range are told apart", () => {
     const text = [
       'WARNING: CPU: 1 PID: 70 at mm/memory_hotplug.c:123 foo+0x1/0x2',
@@ -157,6 +164,7 @@ describe('kernel reports on the console', () => {
       'invalid opcode: 0000 [#1] SMP NOPTI',
       'Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI',
       'BUG: unable to handle page fault for address: fffffffffffffffe',
+      'BUG: kernel NULL pointer dereference, address: 0000000000000008',
       'Oops: 0000 [#1] SMP NOPTI',
       'general protection fault: 0000 [#1] SMP',
       'BUG: sleeping function called from invalid context at mm/page_alloc.c:4700',

@@ -46,7 +46,7 @@ const PRELUDE = /^(page:|page dumped because: |flags: |raw: |page 0x[0-9a-f]+ ou
  */
 const FOREIGN = /^(page:[0-9a-f]+ |raw: |head: |flags: |page dumped because: |page 0x[0-9a-f]+ outside node |-+\[ cut here \]-+|memcg:|kernel BUG at \S+:\d+!)/;
 /** The lines an Oops prints under die_lock: from oops_begin's first line to oops_exit's end trace (or the panic). */
-const DIE_START = /^(BUG: unable to handle |general protection fault|invalid opcode: |Oops: )/;
+const DIE_START = /^(BUG: unable to handle |BUG: kernel NULL pointer dereference|general protection fault|invalid opcode: |Oops: )/;
 const DIE_END = /^(---\[ end trace|Kernel panic - not syncing)/;
 const INVALID_OPCODE = /^(Oops: )?invalid opcode: /;
 const BUG_AT = /^kernel BUG at \S+:\d+!/;
