@@ -177,6 +177,7 @@ const CONSTANT_STATE = new Set([
   'profile',
   'spec',
   'regions',
+  // Recorded by its own accessors (track, below): a read or a write.
   'maxPfn',
   'zoneNames',
   'archZoneLowestPfn',
@@ -578,6 +579,9 @@ export class Recorder {
         return v;
       },
     });
+    // max_pfn: read by /proc/kpageflags' clamp, raised by x86 add_pages (a read, then a write only
+    // when it grows), so a read-only walker stays independent of adds below it.
+    track(stateRaw, ['maxPfn'], 'max_pfn', rec);
     for (const node of stateRaw.nodes) {
       track(node, ['nodeStartPfn', 'nodeSpannedPages'], `node:${node.nodeId}:span`, rec);
       track(node, ['nodePresentPages'], `node:${node.nodeId}:count`, rec);

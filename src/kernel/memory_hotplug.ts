@@ -374,6 +374,9 @@ export function* archAddMemory(m: Machine, nid: Nid, start: Pfn, end: Pfn, param
     }
     fresh.push(isNew);
   }
+  // x86 add_pages' update_end_of_memory_vars: max_pfn (read, written only to raise it) to the
+  // range's end; for a pgmap too until 7170130e4c72 (6.15, 6.1.141, 6.12.31).
+  if (m.state.arch.name === 'x86_64' && (!params.device || m.state.profile.features.addPagesRaisesMaxPfnForPgmap) && end > m.state.maxPfn) m.state.maxPfn = end;
   return 0;
 }
 

@@ -22,7 +22,8 @@ export interface BootState {
   readonly spec: MachineSpec;
   /** memblock.memory as pfn ranges, after mem=. */
   readonly regions: readonly PfnRegion[];
-  readonly maxPfn: Pfn;
+  /** max_pfn: RAM's end at boot; x86 add_pages raises it (memory_hotplug.ts archAddMemory). */
+  maxPfn: Pfn;
   readonly zoneNames: readonly ZoneName[];
   readonly archZoneLowestPfn: readonly Pfn[];
   readonly archZoneHighestPfn: readonly Pfn[];

@@ -63,8 +63,11 @@ export function kpageflagsReader(m: Machine, start: Pfn, end: Pfn): Task<number>
 export function* kpageflagsReaderKernel(m: Machine, start: Pfn, end: Pfn): Task<number> {
   const pb = m.state.sparse.pageblockNrPages;
   const online = m.state.profile.features.procPageOnlineCheck;
+  // The file ends at max_pfn (5.3 kpageflags_read's count clamp; later get_max_dump_pfn rounds it
+  // up to a section, left out): past it a read returns nothing.
+  const stop = Math.min(end, m.state.maxPfn);
   let read = 0;
-  for (let pfn = start; pfn < end; pfn += pb) {
+  for (let pfn = start; pfn < stop; pfn += pb) {
     if (!(online ? pfnToOnlinePage(m, pfn) : m.state.sparse.pfnValid(pfn))) continue;
     yield* readPage(pfn, 'stable_page_flags');
     read++;

@@ -152,6 +152,8 @@ export interface KernelFeatures {
   readonly zoneDeviceInitLine: 'none' | 'dev-name' | 'func' | 'debug';
   /** fs/proc/page.c (kpageflags, kpagecount, kpagecgroup) reads a pfn's struct page only if pfn_to_online_page (5.4+; before: any pfn_valid pfn). */
   readonly procPageOnlineCheck: boolean;
+  /** x86 add_pages raises max_pfn to a pgmap's end too (before 7170130e4c72, 6.15; after it only RAM does, so /proc/kpageflags ends below ZONE_DEVICE above RAM). */
+  readonly addPagesRaisesMaxPfnForPgmap: boolean;
   /**
    * x86's kernel-mode page fault line (arch/x86/mm/fault.c show_fault_oops): "BUG: unable to
    * handle kernel paging request at ADDR" (4.19.1), "BUG: unable to handle page fault for
@@ -243,6 +245,7 @@ export const kernelFeaturesSchema = z.strictObject({
   sectionTaintZoneDevice: z.boolean(),
   zoneDeviceInitLine: z.enum(['none', 'dev-name', 'func', 'debug']),
   procPageOnlineCheck: z.boolean(),
+  addPagesRaisesMaxPfnForPgmap: z.boolean(),
   pageFaultLine: z.enum(['paging-request', 'page-fault-for-address']),
   pgmapCoherent: z.boolean(),
   zoneDeviceInitUnderLock: z.boolean(),
@@ -319,6 +322,7 @@ const BASE: KernelFeatures = {
   sectionTaintZoneDevice: false,
   zoneDeviceInitLine: 'none',
   procPageOnlineCheck: false,
+  addPagesRaisesMaxPfnForPgmap: true,
   pageFaultLine: 'paging-request',
   pgmapCoherent: false,
   zoneDeviceInitUnderLock: false,
@@ -545,6 +549,12 @@ export const MAINLINE: readonly ChangePoint[] = [
     features: { managedEstimate: 'present' },
     evidence: 'free_area_init_core: 6.8.0 and 6.9.0 (ec-jt/linux-6.9.0 b12020242247, SUBLEVEL 0) calc_memmap_size estimate; 6.12.117 present; series posted for 6.10 (6.10-6.11 not read)',
   },
+  {
+    since: [6, 15],
+    features: { addPagesRaisesMaxPfnForPgmap: false },
+    evidence:
+      '7170130e4c72 "x86/mm/init: Handle the special case of device private pages in add_pages(), to not increase max_pfn ..." (tip x86/urgent 2025-04-01, after v6.14): add_pages calls update_end_of_memory_vars only without params->pgmap; read in the tip commit mail and in Debian 6.1.192 (linux-source-6.1)',
+  },
 ];
 
 /** Stable branches that took a mainline change later; sublevels are the first seen with it. */
@@ -638,6 +648,13 @@ export const STABLE: readonly StableBackport[] = [
     features: { zoneDevicePageblockRange: true },
     evidence: "the 6.12.118 guest's dump: every pageblock of a 1 GiB devdax --map=mem MOVABLE past the heads (issue 18); source and earlier 6.12.y unread",
   },
+  // 7170130e4c72 (add_pages leaves max_pfn alone for a pgmap), where Debian's changelogs place it.
+  ...(
+    [
+      [[6, 1], 141, "the ChangeLog-6.1.141 block of Debian's changelog (linux-libc-dev 6.1.187); Debian 6.1.192 add_pages (linux-source-6.1) tests params->pgmap"],
+      [[6, 12], 31, "the ChangeLog-6.12.31 block of Debian's changelog (linux-image-6.12.118+deb12-cloud-amd64-unsigned); [PATCH 6.12 625/626] of 2025-05-27"],
+    ] as const
+  ).map(([branch, sinceSublevel, where]): StableBackport => ({ branch, sinceSublevel, features: { addPagesRaisesMaxPfnForPgmap: false }, evidence: `7170130e4c72 in ${where}` })),
 ];
 
 export interface KernelProfile {
