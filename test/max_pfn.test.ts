@@ -6,6 +6,7 @@
 // seed-2019's machine has 1 GiB of RAM (max_pfn 0x40000) and its setup binds K and B, B ending
 // at 0x110000.
 import { describe, expect, it } from 'vitest';
+import { dependent, Recorder, type Footprint } from '../src/drivers/footprint.js';
 import { builtinWorld } from '../src/drivers/scenario_world.js';
 import { archAddMemory } from '../src/kernel/memory_hotplug.js';
 import { kpageflagsReaderKernel } from '../src/kernel/walkers.js';
@@ -54,5 +55,19 @@ describe('max_pfn and ZONE_DEVICE (x86 add_pages)', () => {
     expect(drain(kpageflagsReaderKernel(m, 0x108000, 0x110000)).value).toBe(0x8000 / 512);
     m.state.maxPfn = 0x10c000;
     expect(drain(kpageflagsReaderKernel(m, 0x108000, 0x110000)).value).toBe(0x4000 / 512);
+  });
+  it("explore's footprints: the walker reads max_pfn; an add that raises it writes it (dependent), one below it only reads it (independent)", () => {
+    const rec = new Recorder();
+    const m = rec.instrument(world('5.3.0'));
+    const step = (fn: () => void): Footprint => {
+      rec.begin();
+      fn();
+      return rec.end().fp;
+    };
+    const walk = step(() => void drain(kpageflagsReaderKernel(m, 0x100000, 0x108000)));
+    const below = step(() => void drain(archAddMemory(m, 1, 0x80000, 0x88000, { altmap: null, device: false, selfHosted: false })));
+    const raise = step(() => void drain(archAddMemory(m, 1, 0x200000, 0x208000, { altmap: null, device: false, selfHosted: false })));
+    expect([walk.get('max_pfn'), below.get('max_pfn'), raise.get('max_pfn')]).toEqual(['r', 'r', 'w']);
+    expect([dependent(walk, below), dependent(walk, raise)]).toEqual([false, true]);
   });
 });

@@ -177,8 +177,6 @@ const CONSTANT_STATE = new Set([
   'profile',
   'spec',
   'regions',
-  // Recorded by its own accessors (track, below): a read or a write.
-  'maxPfn',
   'zoneNames',
   'archZoneLowestPfn',
   'archZoneHighestPfn',
@@ -570,18 +568,24 @@ export class Recorder {
     });
     const stateRaw = m.state;
     const stateWrite = (key: string): void => rec.write(`state.${key}`, () => stable(Reflect.get(stateRaw, key)));
+    // max_pfn: read by /proc/kpageflags' clamp, raised by x86 add_pages (a read, then a write only
+    // when it grows), so a read-only walker stays independent of adds below it. Recorded here, not
+    // by accessors on the state object (which would slow every other read of it).
+    const maxPfnContent = (): string => String(stateRaw.maxPfn);
     const state = new Proxy(stateRaw, {
       get(target, key) {
         if (key === 'sparse') return sparse;
         const v: unknown = Reflect.get(target, key);
-        if (!rec.on || typeof key !== 'string' || CONSTANT_STATE.has(key)) return v;
-        stateWrite(key);
+        if (!rec.on || typeof key !== 'string') return v;
+        if (key === 'maxPfn') rec.read('max_pfn', maxPfnContent);
+        else if (!CONSTANT_STATE.has(key)) stateWrite(key);
         return v;
       },
+      set(target, key, value) {
+        if (rec.on && key === 'maxPfn') rec.write('max_pfn', maxPfnContent);
+        return Reflect.set(target, key, value);
+      },
     });
-    // max_pfn: read by /proc/kpageflags' clamp, raised by x86 add_pages (a read, then a write only
-    // when it grows), so a read-only walker stays independent of adds below it.
-    track(stateRaw, ['maxPfn'], 'max_pfn', rec);
     for (const node of stateRaw.nodes) {
       track(node, ['nodeStartPfn', 'nodeSpannedPages'], `node:${node.nodeId}:span`, rec);
       track(node, ['nodePresentPages'], `node:${node.nodeId}:count`, rec);
