@@ -39,6 +39,17 @@ describe('max_pfn and ZONE_DEVICE (x86 add_pages)', () => {
     expect(drain(archAddMemory(m, 1, 0x200000, 0x208000, { altmap: null, device: true, selfHosted: false })).value).toBe(0);
     expect(m.state.maxPfn).toBe(afterPgmap);
   });
+  it('an add that fails still raises it (add_pages calls update_end_of_memory_vars after __add_pages, failed or not)', () => {
+    // [0x10c000, 0x200000) starts inside B's subsections: sparse_add_section's -EEXIST at once.
+    for (const [design, after] of [
+      ['5.3.0', 0x200000],
+      ['6.15', 0x40000],
+    ] as const) {
+      const m = world(design);
+      expect(drain(archAddMemory(m, 1, 0x10c000, 0x200000, { altmap: null, device: true, selfHosted: false })).value).toBe(-17);
+      expect(m.state.maxPfn).toBe(after);
+    }
+  });
   it('RAM raises it on every release; a lower range does not lower it', () => {
     for (const design of ['5.3.0', '6.1.141', '6.15']) {
       const m = world(design);

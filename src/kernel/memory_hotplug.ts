@@ -363,6 +363,7 @@ export function* archAddMemory(m: Machine, nid: Nid, start: Pfn, end: Pfn, param
     const isNew = !sparse.runOf(sec)?.present;
     const rc = yield* m.step('sparse_add_section', sparseAddSection)(m, nid, sec, s, e, params);
     if (rc !== 0) {
+      updateEndOfMemoryVars(m, end, params);
       fresh.forEach((wasNew, i) => {
         const a = first + i;
         if (wasNew) {
@@ -374,10 +375,19 @@ export function* archAddMemory(m: Machine, nid: Nid, start: Pfn, end: Pfn, param
     }
     fresh.push(isNew);
   }
-  // x86 add_pages' update_end_of_memory_vars: max_pfn (read, written only to raise it) to the
-  // range's end; for a pgmap too until 7170130e4c72 (6.15, 6.1.141, 6.12.31).
-  if (m.state.arch.name === 'x86_64' && (!params.device || m.state.profile.features.addPagesRaisesMaxPfnForPgmap) && end > m.state.maxPfn) m.state.maxPfn = end;
+  updateEndOfMemoryVars(m, end, params);
   return 0;
+}
+
+/**
+ * update_end_of_memory_vars as x86_64 add_pages calls it after __add_pages, failed or not
+ * (arch/x86/mm/init_64.c; 4.19.1, 5.3.0 read): max_pfn (read, written only to raise it) to the
+ * range's end; for a pgmap too until 7170130e4c72 (6.15, 6.1.141, 6.12.31). Leaves out
+ * max_low_pfn and high_memory. i386's and the other arches' arch_add_memory leave max_pfn alone.
+ */
+function updateEndOfMemoryVars(m: Machine, end: Pfn, params: ArchAddParams): void {
+  if (m.state.arch.name !== 'x86_64' || (params.device && !m.state.profile.features.addPagesRaisesMaxPfnForPgmap)) return;
+  if (end > m.state.maxPfn) m.state.maxPfn = end;
 }
 
 /**
