@@ -188,6 +188,13 @@ const CONSTANT_STATE = new Set([
   'memoryBlockBytes',
   'log',
 ]);
+/**
+ * State fields holding a number that steps read and set whole: each its own resource, read at a
+ * get and written at a set, where another field's get counts as a write (the object it returns may
+ * be changed through it). max_pfn: /proc/kpageflags' clamp reads it, x86 add_pages raises it (a
+ * read, then a write only when it grows), so a walker stays independent of adds below it.
+ */
+const SCALAR_STATE: ReadonlyMap<string, string> = new Map([['maxPfn', 'max_pfn']]);
 const SPARSE_READS = new Set(['runOf', 'subsectionMap', 'pfnValid', 'countValidPageblockPfns', 'nextValidPfn', 'presentSectionCount', 'sections', 'runs']);
 const SPARSE_PURE = new Set(['pfnToSectionNr', 'subsectionBits', 'pagesPerSection', 'pagesPerSubsection', 'pageblockNrPages', 'fullSubsectionMap', 'arch', 'flatMaxPfn', 'digest', 'sectionDigest']);
 const STORE_PFN_READS = new Set(['stateOf', 'readRecord']);
@@ -568,21 +575,22 @@ export class Recorder {
     });
     const stateRaw = m.state;
     const stateWrite = (key: string): void => rec.write(`state.${key}`, () => stable(Reflect.get(stateRaw, key)));
-    // max_pfn: read by /proc/kpageflags' clamp, raised by x86 add_pages (a read, then a write only
-    // when it grows), so a read-only walker stays independent of adds below it. Recorded here, not
-    // by accessors on the state object (which would slow every other read of it).
-    const maxPfnContent = (): string => String(stateRaw.maxPfn);
+    // SCALAR_STATE's fields: a read at a get, a write at a set (recorded here, not by accessors on
+    // the state object, which would slow every other read of it).
+    const scalarContent = new Map([...SCALAR_STATE.keys()].map((k) => [k, (): string => String(Reflect.get(stateRaw, k))]));
     const state = new Proxy(stateRaw, {
       get(target, key) {
         if (key === 'sparse') return sparse;
         const v: unknown = Reflect.get(target, key);
-        if (!rec.on || typeof key !== 'string') return v;
-        if (key === 'maxPfn') rec.read('max_pfn', maxPfnContent);
-        else if (!CONSTANT_STATE.has(key)) stateWrite(key);
+        if (!rec.on || typeof key !== 'string' || CONSTANT_STATE.has(key)) return v;
+        const scalar = SCALAR_STATE.get(key);
+        if (scalar !== undefined) rec.read(scalar, scalarContent.get(key) as () => string);
+        else stateWrite(key);
         return v;
       },
       set(target, key, value) {
-        if (rec.on && key === 'maxPfn') rec.write('max_pfn', maxPfnContent);
+        const scalar = typeof key === 'string' ? SCALAR_STATE.get(key) : undefined;
+        if (rec.on && scalar !== undefined) rec.write(scalar, scalarContent.get(key as string) as () => string);
         return Reflect.set(target, key, value);
       },
     });
