@@ -577,9 +577,10 @@ export async function verifyRace(o: RaceOptions, log: (s: string) => void): Prom
     const agree = verdict.agree && !zones?.diffs.length;
     const notCompared = zones?.stopped ? `; the model's run stopped at ${zones.stopped.step} (${zones.stopped.message}): its spans from there not compared` : '';
     // A walker whose passes all ended with nothing read (and no Oops cut the first short) tested
-    // nothing: /proc/kpageflags ends at max_dump_pfn (5.8+), below A where ZONE_DEVICE does not
-    // raise max_pfn (Debian's 6.1.192 add_pages: not for a pgmap). Counted by pass, so the one
-    // loop of --sequential is judged too.
+    // nothing: /proc/kpageflags ends at max_pfn (4.19.1, 5.3.0; 6.1's get_max_dump_pfn rounds it up
+    // to a section), below A where add_pages does not raise it for a pgmap (7170130e4c72: 6.15,
+    // 6.1.141, 6.12.31; the model's walker stops there too). Counted by pass, so the one loop of
+    // --sequential is judged too.
     const idle = walkerRanges.filter((w) => w.pfnsRead === 0 && w.passes > 0);
     const walkerNote = idle.map((w) => `; the ${w.name} walker read none of A's pfns in ${w.passes} passes (/proc/kpageflags ends below them): it tested nothing`).join('');
     const why = (zones?.diffs.length ? `${verdict.agree ? '' : `${verdict.why}; `}the Device zones differ: ${zones.diffs.join('; ')}` : verdict.why) + notCompared + walkerNote;
