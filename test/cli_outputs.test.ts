@@ -2,14 +2,14 @@
 // outputs recorded before the re-arrangement of issue 15 (test/golden/cli-outputs.json, made by
 // `MMSIM_RECORD_OUTPUTS=1 npx vitest run test/cli_outputs.test.ts` at commit 1404a28, before any
 // file moved). The moves change no behaviour, so any difference here is a regression. Wall-clock
-// figures (explore's "N s", --json's "seconds") are masked; everything else is compared as is.
+// figures (explore's "N s", --json's "seconds" and "threads") are masked (helpers.ts mask); everything else is compared as is.
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from './cli_run.js';
-import { root } from './helpers.js';
+import { mask, root } from './helpers.js';
 
 /** A text kept whole, or (past 16 KiB) as its SHA-256 and length, to keep the recording small. */
 type Text = string | { readonly sha256: string; readonly bytes: number };
@@ -116,16 +116,6 @@ function commands(): string[][] {
   c.push(w('boot examples/nope.yaml'), w('boot examples/2node-movable.yaml --print nope'), w('explore nope'));
   c.push(w('explore seed-2019 --design nope'), w('time nope'), w('run examples/nope.scenario.yaml'), w('boot examples/2node-movable.yaml --kernel x.y'));
   return c;
-}
-
-const masks: readonly [RegExp, string][] = [
-  [/(interleavings? \([^)]*\)), \d+(\.\d+)? s/g, '$1, <s> s'],
-  [/("seconds": )[0-9.e-]+/g, '$1<s>'],
-  [/("threads": )\d+/g, '$1<n>'],
-];
-
-function mask(s: string): string {
-  return masks.reduce((acc, [re, to]) => acc.replace(re, to), s);
 }
 
 function filesUnder(dir: string): Record<string, Text> {

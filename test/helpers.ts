@@ -64,3 +64,14 @@ export const STANDIN_SOURCE: PageRecordSource = {
     dv.setInt32(off + 52, 1, true);
   },
 };
+
+/** The figures a command prints that vary run to run (explore's seconds, its threads), masked as the golden outputs keep them. */
+const MASKS: readonly [RegExp, string][] = [
+  [/(interleavings? \([^)]*\)), \d+(\.\d+)? s/g, '$1, <s> s'],
+  [/("seconds": )[0-9.e-]+/g, '$1<s>'],
+  [/("threads": )\d+/g, '$1<n>'],
+];
+
+export function mask(s: string): string {
+  return MASKS.reduce((acc, [re, to]) => acc.replace(re, to), s);
+}
